@@ -1,0 +1,11 @@
+import { Migration } from '../migrate'
+import { checkpoints } from './001-checkpoints'
+
+/**
+ * Every migration of the pack's own tables, in version order. Versions are never reused or
+ * edited once released; a change is a new migration. Ranges by feature keep parallel work apart:
+ * 1-9 foundation, 10-19 streamer, 20-29 streamer client, 30-49 FIX gateway.
+ */
+export const migrations: readonly Migration[] = [
+  checkpoints
+]

@@ -1,0 +1,231 @@
+import { Client, Pool, PoolClient, PoolConfig, ClientConfig } from 'pg'
+import { Database, ListenHandlers, QueryResult, Queryable, textTypeParser } from './database'
+import { validateChannel } from './channel'
+import { Backoff, sleep } from '../util/backoff'
+
+export interface PgOptions {
+  connectionString?: string
+  host?: string
+  port?: number
+  database?: string
+  user?: string
+  password?: string
+  /** false: no TLS; true: TLS with certificate checks; or node TLS options. */
+  ssl?: boolean | { rejectUnauthorized?: boolean, ca?: string | Buffer, cert?: string | Buffer, key?: string | Buffer }
+  /** Pool size (default 10). The LISTEN connection is one more. */
+  max?: number
+  applicationName?: string
+  connectionTimeoutMillis?: number
+  /** Told about errors on idle connections, which pg would otherwise throw as uncaught. */
+  onError?: (err: Error) => void
+}
+
+// Per-connection type parsing, so the process-wide pg.types stay untouched for other nodes.
+const types = {
+  getTypeParser (oid: number, format?: string): any {
+    const parse = textTypeParser(oid)
+    if (parse !== undefined && format !== 'binary') return parse
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    return require('pg').types.getTypeParser(oid, format)
+  }
+}
+
+/** A PostgreSQL server through a `pg` pool, with one dedicated connection for LISTEN. */
+export class PgDatabase implements Database {
+  readonly kind = 'pg' as const
+  private readonly pool: Pool
+  private readonly clientConfig: ClientConfig
+  private listener: PgListener | undefined
+  private closing: Promise<void> | undefined
+
+  constructor (private readonly options: PgOptions) {
+    this.clientConfig = {
+      connectionString: options.connectionString,
+      host: options.host,
+      port: options.port,
+      database: options.database,
+      user: options.user,
+      password: options.password,
+      ssl: options.ssl,
+      application_name: options.applicationName ?? 'node-red-fix-streamers',
+      connectionTimeoutMillis: options.connectionTimeoutMillis ?? 10000,
+      // Timestamps come back in UTC whatever the server's default is.
+      options: '-c TimeZone=UTC',
+      types
+    }
+    const poolConfig: PoolConfig = { ...this.clientConfig, max: options.max ?? 10, idleTimeoutMillis: 30000 }
+    this.pool = new Pool(poolConfig)
+    this.pool.on('error', err => this.options.onError?.(err))
+  }
+
+  /** Opens the pool and proves the server answers; throws the server's error otherwise. */
+  static async open (options: PgOptions): Promise<PgDatabase> {
+    const db = new PgDatabase(options)
+    try {
+      await db.query('SELECT 1')
+    } catch (err) {
+      await db.close()
+      throw err
+    }
+    return db
+  }
+
+  get closed (): boolean {
+    return this.closing !== undefined
+  }
+
+  async query<R = Record<string, unknown>>(text: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+    this.assertOpen()
+    const r = await this.pool.query(text, params as unknown[])
+    return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length }
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    this.assertOpen()
+    const client: PoolClient = await this.pool.connect()
+    let broken: Error | undefined
+    try {
+      await client.query('BEGIN')
+      const result = await fn({
+        query: async <R>(text: string, params: readonly unknown[] = []) => {
+          const r = await client.query(text, params as unknown[])
+          return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length }
+        }
+      })
+      await client.query('COMMIT')
+      return result
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK')
+      } catch (rollbackErr) {
+        // The connection itself is gone: do not hand it back to the pool.
+        broken = rollbackErr as Error
+      }
+      throw err
+    } finally {
+      client.release(broken)
+    }
+  }
+
+  async listen (channel: string, handlers: ListenHandlers): Promise<() => Promise<void>> {
+    this.assertOpen()
+    validateChannel(channel)
+    if (this.listener === undefined) this.listener = new PgListener(this.clientConfig, this.options.onError)
+    return await this.listener.add(channel, handlers)
+  }
+
+  async close (): Promise<void> {
+    if (this.closing === undefined) {
+      this.closing = (async () => {
+        await this.listener?.close()
+        await this.pool.end()
+      })()
+    }
+    await this.closing
+  }
+
+  /** Connections this pool holds now (for leak checks). */
+  get connectionCount (): number {
+    return this.pool.totalCount + (this.listener?.connected === true ? 1 : 0)
+  }
+
+  private assertOpen (): void {
+    if (this.closed) throw new Error('the database connection is closed')
+  }
+}
+
+/**
+ * One dedicated, never-pooled connection that LISTENs on every channel anyone asked for.
+ * When it breaks it reconnects with backoff, LISTENs again and tells each listener, because
+ * notifications sent while it was down are lost for good.
+ */
+class PgListener {
+  private client: Client | undefined
+  private readonly channels = new Map<string, Set<ListenHandlers>>()
+  private readonly stop = new AbortController()
+  private connecting: Promise<void> | undefined
+  connected = false
+
+  constructor (private readonly config: ClientConfig, private readonly onError?: (err: Error) => void) {}
+
+  async add (channel: string, handlers: ListenHandlers): Promise<() => Promise<void>> {
+    let set = this.channels.get(channel)
+    const isNew = set === undefined
+    if (set === undefined) {
+      set = new Set()
+      this.channels.set(channel, set)
+    }
+    set.add(handlers)
+    await this.ensureConnected()
+    if (isNew && this.client !== undefined) await this.client.query(`LISTEN ${channel}`)
+    return async () => {
+      const s = this.channels.get(channel)
+      if (s === undefined) return
+      s.delete(handlers)
+      if (s.size === 0) {
+        this.channels.delete(channel)
+        if (this.connected && this.client !== undefined) await this.client.query(`UNLISTEN ${channel}`).catch(() => {})
+      }
+    }
+  }
+
+  async close (): Promise<void> {
+    this.stop.abort()
+    this.channels.clear()
+    const c = this.client
+    this.client = undefined
+    this.connected = false
+    if (c !== undefined) await c.end().catch(() => {})
+  }
+
+  private async ensureConnected (): Promise<void> {
+    if (this.connected) return
+    if (this.connecting === undefined) {
+      this.connecting = this.connect().finally(() => { this.connecting = undefined })
+    }
+    await this.connecting
+  }
+
+  private async connect (): Promise<void> {
+    const client = new Client(this.config)
+    client.on('error', err => {
+      this.onError?.(err)
+      this.lost(client)
+    })
+    client.on('end', () => this.lost(client))
+    client.on('notification', n => {
+      for (const h of this.channels.get(n.channel) ?? []) h.onNotify(n.payload ?? '')
+    })
+    await client.connect()
+    for (const channel of this.channels.keys()) await client.query(`LISTEN ${channel}`)
+    if (this.stop.signal.aborted) {
+      await client.end().catch(() => {})
+      return
+    }
+    this.client = client
+    this.connected = true
+  }
+
+  private lost (client: Client): void {
+    if (client !== this.client) return
+    this.client = undefined
+    this.connected = false
+    client.end().catch(() => {})
+    void this.reconnectLoop()
+  }
+
+  private async reconnectLoop (): Promise<void> {
+    const backoff = new Backoff(500, 15000)
+    while (!this.stop.signal.aborted && !this.connected) {
+      await sleep(backoff.next(), this.stop.signal)
+      if (this.stop.signal.aborted) return
+      try {
+        await this.ensureConnected()
+      } catch (err) {
+        this.onError?.(err as Error)
+        continue
+      }
+      for (const set of this.channels.values()) for (const h of set) h.onReconnect?.()
+    }
+  }
+}

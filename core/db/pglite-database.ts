@@ -1,0 +1,75 @@
+import type { PGlite as PGliteType } from '@electric-sql/pglite'
+import { Database, ListenHandlers, QueryResult, Queryable, TEXT_TYPES, textTypeParser } from './database'
+import { validateChannel } from './channel'
+
+export interface PgliteOptions {
+  /** Directory of the database files; created (initdb) when missing. Omit for in-memory. */
+  dataDir?: string
+}
+
+/**
+ * Embedded PostgreSQL (PGlite, WASM) in this process. PGlite is a single session: its own
+ * locking runs a transaction exclusively, so queries from other callers wait until it ends
+ * and concurrent writers can never commit out of order.
+ */
+export class PgliteDatabase implements Database {
+  readonly kind = 'pglite' as const
+  private closing: Promise<void> | undefined
+
+  private constructor (private readonly db: PGliteType) {}
+
+  static async open (options: PgliteOptions = {}): Promise<PgliteDatabase> {
+    // PGlite ships as ESM with a CommonJS build; load it lazily so that a server-only
+    // installation never pays for the WASM module.
+    const { PGlite } = await import('@electric-sql/pglite')
+    const parsers: Record<number, (value: string) => unknown> = {}
+    for (const oid of Object.values(TEXT_TYPES)) {
+      const parse = textTypeParser(oid)
+      if (parse !== undefined) parsers[oid] = parse
+    }
+    const db = await PGlite.create(options.dataDir ?? 'memory://', { parsers })
+    await db.exec("SET TimeZone = 'UTC'")
+    return new PgliteDatabase(db)
+  }
+
+  get closed (): boolean {
+    return this.closing !== undefined || this.db.closed
+  }
+
+  async query<R = Record<string, unknown>>(text: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+    this.assertOpen()
+    return toResult<R>(await this.db.query<R>(text, params as unknown[]))
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    this.assertOpen()
+    return await this.db.transaction(async tx => await fn({
+      query: async <R>(text: string, params: readonly unknown[] = []) =>
+        toResult<R>(await tx.query<R>(text, params as unknown[]))
+    }))
+  }
+
+  async listen (channel: string, handlers: ListenHandlers): Promise<() => Promise<void>> {
+    this.assertOpen()
+    const unlisten = await this.db.listen(validateChannel(channel), handlers.onNotify)
+    // In-process: there is no connection to lose, so onReconnect never fires.
+    return async () => {
+      if (!this.db.closed) await unlisten()
+    }
+  }
+
+  async close (): Promise<void> {
+    if (this.closing === undefined) {
+      this.closing = this.db.closed ? Promise.resolve() : this.db.close()
+    }
+    await this.closing
+  }
+
+  private assertOpen (): void {
+    if (this.closed) throw new Error('the embedded database is closed')
+  }
+}
+
+function toResult<R> (r: { rows: R[], affectedRows?: number }): QueryResult<R> {
+  return { rows: r.rows, rowCount: r.affectedRows !== undefined && r.affectedRows > 0 ? r.affectedRows : r.rows.length }
+}

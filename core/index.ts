@@ -1,0 +1,7 @@
+export * from './db/database'
+export * from './db/identifiers'
+export * from './db/errors'
+export * from './db/migrate'
+export * from './db/connection'
+export { PgDatabase, PgOptions } from './db/pg-database'
+export { PgliteDatabase, PgliteOptions } from './db/pglite-database'

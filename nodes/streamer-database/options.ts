@@ -1,0 +1,82 @@
+import * as path from 'path'
+import type { DatabaseOptions } from '../../core'
+import { validateIdentifier } from '../../core'
+import type { StreamerDatabaseCredentials, StreamerDatabaseDef } from './types'
+
+export const DEFAULT_SCHEMA = 'fix_streamers'
+export const DEFAULT_DATA_DIR = 'fix-streamers-db'
+
+export class ConfigError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'ConfigError'
+  }
+}
+
+export interface TlsOptions { ca?: string | Buffer, cert?: string | Buffer, key?: string | Buffer, rejectUnauthorized?: boolean }
+
+/**
+ * Turns the config node's fields into core database options. Throws a ConfigError that says
+ * which field is wrong; never puts a secret into the message.
+ */
+export function buildDatabaseOptions (
+  def: Partial<StreamerDatabaseDef>,
+  creds: StreamerDatabaseCredentials,
+  userDir: string,
+  env: NodeJS.ProcessEnv,
+  tls?: TlsOptions
+): { options: DatabaseOptions, schema: string } {
+  const schema = (def.schema ?? '').trim() === '' ? DEFAULT_SCHEMA : (def.schema ?? '').trim()
+  try {
+    validateIdentifier(schema, 'schema')
+  } catch (err) {
+    throw new ConfigError((err as Error).message)
+  }
+
+  if ((def.mode ?? 'embedded') === 'embedded') {
+    const sub = (def.dataDir ?? '').trim() === '' ? DEFAULT_DATA_DIR : (def.dataDir ?? '').trim()
+    const dataDir = path.resolve(userDir, sub)
+    if (!path.isAbsolute(sub) && !dataDir.startsWith(path.resolve(userDir) + path.sep)) {
+      throw new ConfigError(`data folder "${sub}" must stay inside the Node-RED user directory (or be an absolute path)`)
+    }
+    return { options: { kind: 'pglite', dataDir }, schema }
+  }
+  if (def.mode !== 'server') throw new ConfigError(`unknown mode "${String(def.mode)}"`)
+
+  const max = def.poolSize === undefined || def.poolSize === '' ? 10 : Number(def.poolSize)
+  if (!Number.isInteger(max) || max < 1 || max > 1000) throw new ConfigError('pool size must be a whole number from 1 to 1000')
+  const ssl = sslOption(def.ssl, tls)
+  const user = nonEmpty(creds.user)
+  const password = nonEmpty(creds.password)
+
+  const urlEnv = (def.urlEnv ?? '').trim()
+  if (urlEnv !== '') {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(urlEnv)) throw new ConfigError(`"${urlEnv.slice(0, 40)}" is not an environment variable name`)
+    const connectionString = env[urlEnv]
+    if (connectionString === undefined || connectionString.trim() === '') {
+      throw new ConfigError(`environment variable ${urlEnv} is not set`)
+    }
+    return { options: { kind: 'pg', connectionString, user, password, ssl: ssl === false ? undefined : ssl, max }, schema }
+  }
+
+  const host = (def.host ?? '').trim()
+  if (host === '') throw new ConfigError('host is empty')
+  const port = def.port === undefined || def.port === '' ? 5432 : Number(def.port)
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError('port must be a number from 1 to 65535')
+  const database = nonEmpty((def.database ?? '').trim())
+  return { options: { kind: 'pg', host, port, database, user, password, ssl, max }, schema }
+}
+
+function sslOption (mode: string | undefined, tls?: TlsOptions): false | TlsOptions {
+  switch (mode ?? 'disable') {
+    case 'disable': return false
+    // Encrypted, but the server certificate is not checked (like libpq's sslmode=require).
+    case 'require': return { ...tls, rejectUnauthorized: false }
+    case 'verify': return { ...tls, rejectUnauthorized: true }
+    default: throw new ConfigError(`unknown SSL mode "${String(mode)}"`)
+  }
+}
+
+function nonEmpty (s: string | undefined): string | undefined {
+  return s === undefined || s === '' ? undefined : s
+}

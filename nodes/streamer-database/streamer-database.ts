@@ -1,0 +1,128 @@
+import * as os from 'os'
+import * as path from 'path'
+import type { Node, NodeAPI } from 'node-red'
+import { ConnectionState, Database, DatabaseConnection } from '../../core'
+import { buildDatabaseOptions, ConfigError, TlsOptions } from './options'
+import type { StreamerDatabaseCredentials, StreamerDatabaseDef, StreamerDatabaseNode } from './types'
+import { status } from '../shared/status'
+
+/**
+ * Two config nodes must never open the same embedded data folder at once (PGlite would corrupt
+ * it). On a redeploy the old node's close may still be running when the new one starts, so an
+ * open waits for the close of the same folder first.
+ */
+const embeddedClosing = new Map<string, Promise<void>>()
+
+export = function (RED: NodeAPI): void {
+  function StreamerDatabase (this: StreamerDatabaseNode & { [k: string]: any }, def: StreamerDatabaseDef): void {
+    RED.nodes.createNode(this, def)
+    const node = this
+    const users = new Map<string, { user: Node, onState?: (s: ConnectionState) => void }>()
+    let connection: DatabaseConnection | undefined
+    let configError: string | undefined
+    let lastLogged = ''
+
+    try {
+      const userDir = (RED.settings as any).userDir ?? path.join(os.homedir(), '.node-red')
+      const { options, schema } = buildDatabaseOptions(def, node.credentials ?? {}, userDir, process.env, tlsFrom(def.tls))
+      ;(node as { schema: string }).schema = schema
+      if (options.kind === 'pg') {
+        options.applicationName = `node-red-fix-streamers:${node.id}`
+        options.onError = err => node.warn(RED._('streamer-database.errors.idle', { error: err.message }))
+      }
+      connection = new DatabaseConnection(options, schema)
+      connection.on('state', (s: ConnectionState) => onState(s))
+    } catch (err) {
+      configError = err instanceof ConfigError ? err.message : String((err as Error).message ?? err)
+      node.error(RED._('streamer-database.errors.config', { error: configError }))
+    }
+
+    Object.defineProperty(node, 'connection', { get: () => connection })
+    Object.defineProperty(node, 'configError', { get: () => configError })
+
+    node.acquire = async (): Promise<Database> => {
+      if (connection === undefined) throw new Error(RED._('streamer-database.errors.config', { error: configError ?? '' }))
+      const dir = connection.options.kind === 'pglite' ? connection.options.dataDir : undefined
+      if (dir !== undefined) await embeddedClosing.get(dir)
+      return await connection.ready()
+    }
+
+    node.register = (user: Node, handler?: (s: ConnectionState) => void): void => {
+      users.set(user.id, { user, onState: handler })
+      if (connection === undefined) {
+        tell(users.get(user.id)!, undefined)
+        return
+      }
+      tell(users.get(user.id)!, connection.state)
+      // Connect on first use, like Node-RED's MQTT broker node: an unused config opens nothing.
+      node.acquire().catch(() => { /* state events report it */ })
+    }
+
+    node.deregister = (user: Node): void => {
+      users.delete(user.id)
+    }
+
+    function onState (s: ConnectionState): void {
+      for (const u of users.values()) tell(u, s)
+      const key = s.state === 'retrying' ? `retrying:${s.error}` : s.state
+      if (key === lastLogged) return
+      lastLogged = key
+      if (s.state === 'retrying') {
+        node.warn(RED._('streamer-database.errors.retrying', { error: s.error, seconds: Math.round(s.delayMs / 1000) }))
+      } else if (s.state === 'connected') {
+        node.log(RED._('streamer-database.log.connected', { kind: s.database.kind, schema: node.schema }))
+      }
+    }
+
+    function tell (u: { user: Node, onState?: (s: ConnectionState) => void }, s: ConnectionState | undefined): void {
+      if (s === undefined) {
+        u.user.status(status.error(RED._('streamer-database.status.config-error')))
+        return
+      }
+      if (u.onState !== undefined) {
+        u.onState(s)
+        return
+      }
+      u.user.status(statusFor(s))
+    }
+
+    function statusFor (s: ConnectionState): ReturnType<typeof status.ok> {
+      switch (s.state) {
+        case 'connecting': return status.waiting(RED._('streamer-database.status.connecting'))
+        case 'connected': return status.ok(RED._('streamer-database.status.connected'))
+        case 'retrying': return status.error(s.error)
+        case 'closed': return status.idle(RED._('streamer-database.status.closed'))
+      }
+    }
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      const c = connection
+      if (c === undefined) return done()
+      const dir = c.options.kind === 'pglite' ? c.options.dataDir : undefined
+      const closing = c.close().catch(err => node.warn(String(err)))
+      if (dir !== undefined) {
+        const entry = closing.finally(() => {
+          if (embeddedClosing.get(dir) === entry) embeddedClosing.delete(dir)
+        })
+        embeddedClosing.set(dir, entry)
+      }
+      closing.finally(() => done())
+    })
+  }
+
+  function tlsFrom (id: string | undefined): TlsOptions | undefined {
+    if (id === undefined || id === '') return undefined
+    const tlsNode = RED.nodes.getNode(id) as any
+    if (tlsNode === null || typeof tlsNode.addTLSOptions !== 'function') return undefined
+    const opts: TlsOptions = {}
+    tlsNode.addTLSOptions(opts)
+    return opts
+  }
+
+  RED.nodes.registerType('streamer-database', StreamerDatabase as any, {
+    credentials: {
+      user: { type: 'text' },
+      password: { type: 'password' }
+    }
+  })
+}

@@ -1,0 +1,37 @@
+import type { Node, NodeDef } from 'node-red'
+import type { ConnectionState, Database, DatabaseConnection } from '../../core'
+
+export interface StreamerDatabaseDef extends NodeDef {
+  mode: 'embedded' | 'server'
+  dataDir: string
+  host: string
+  port: string | number
+  database: string
+  ssl: 'disable' | 'require' | 'verify'
+  tls: string
+  poolSize: string | number
+  urlEnv: string
+  schema: string
+}
+
+export interface StreamerDatabaseCredentials {
+  user?: string
+  password?: string
+}
+
+/** What a node that uses the database gets from the `streamer-database` config node. */
+export interface StreamerDatabaseNode extends Node<StreamerDatabaseCredentials> {
+  /** The schema of the pack's own tables (checkpoints, fix_in, ...). */
+  readonly schema: string
+  readonly connection: DatabaseConnection | undefined
+  /** Resolves with the open, migrated database (waits while it connects or retries). */
+  acquire: () => Promise<Database>
+  /**
+   * Adds a user. Without `onState` the config node keeps the user's status in step with the
+   * connection; with it, the user is told and sets its own status.
+   */
+  register: (user: Node, onState?: (s: ConnectionState) => void) => void
+  deregister: (user: Node) => void
+  /** Why the config is unusable, or undefined when it is fine. */
+  readonly configError: string | undefined
+}

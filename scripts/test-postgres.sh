@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Starts a throw-away PostgreSQL server on 127.0.0.1 for the test suite, installing Debian's
+# postgresql package first if this machine has no server binaries. Meant to be sourced:
+#   source scripts/test-postgres.sh   # exports DATABASE_URL and TEST_PG_DATA
+# and stopped with: test_postgres_stop
+set -euo pipefail
+
+TEST_PG_PORT="${TEST_PG_PORT:-54329}"
+
+pg_bin_dir() {
+  local d
+  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ]; then echo "$d"; return 0; fi
+  done
+  return 1
+}
+
+if ! PG_BIN="$(pg_bin_dir)"; then
+  echo "test-postgres: installing PostgreSQL from Debian's packages"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq postgresql >/dev/null
+  PG_BIN="$(pg_bin_dir)"
+fi
+
+# The server refuses to run as root: run it as the postgres user the package created.
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+TEST_PG_DATA="$(mktemp -d /tmp/fix-streamers-pg.XXXXXX)"
+[ "$(id -u)" = 0 ] && chown postgres:postgres "$TEST_PG_DATA"
+as_pg "$PG_BIN/initdb" -D "$TEST_PG_DATA" -U postgres -A trust --no-sync >/dev/null
+as_pg "$PG_BIN/pg_ctl" -D "$TEST_PG_DATA" -l "$TEST_PG_DATA/server.log" -w -t 60 \
+  -o "-c listen_addresses=127.0.0.1 -p $TEST_PG_PORT -k $TEST_PG_DATA -c max_connections=200 -c fsync=off" start >/dev/null
+as_pg "$PG_BIN/createdb" -h 127.0.0.1 -p "$TEST_PG_PORT" -U postgres fix_streamers_test
+
+export TEST_PG_DATA PG_BIN
+export DATABASE_URL="postgres://postgres@127.0.0.1:${TEST_PG_PORT}/fix_streamers_test"
+echo "test-postgres: PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:${TEST_PG_PORT}, DATABASE_URL=$DATABASE_URL"
+
+test_postgres_stop() {
+  as_pg "$PG_BIN/pg_ctl" -D "$TEST_PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
+  rm -rf "$TEST_PG_DATA"
+}

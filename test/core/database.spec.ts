@@ -1,0 +1,182 @@
+import * as assert from 'assert'
+import { Database, migrate, PgliteDatabase, IdentifierError } from '../../core'
+import { migrations } from '../../core/db/migrations'
+import { describeEachDatabase, dropSchema, eventually, tempDir, uniqueSchema } from '../support/databases'
+
+describeEachDatabase('database interface', target => {
+  let db: Database
+  let schema: string
+
+  before(async () => {
+    db = await target.open()
+    schema = uniqueSchema()
+    await db.query(`CREATE SCHEMA "${schema}"`)
+    await db.query(`CREATE TABLE "${schema}".t (id bigint PRIMARY KEY, price numeric, at timestamptz, note text, doc jsonb)`)
+  })
+  after(async () => {
+    await dropSchema(db, schema)
+    await db.close()
+  })
+
+  it('runs queries with bound parameters only', async () => {
+    const hostile = "x'); DROP TABLE t; --"
+    await db.query(`INSERT INTO "${schema}".t (id, note) VALUES ($1, $2)`, [1, hostile])
+    const r = await db.query<{ note: string }>(`SELECT note FROM "${schema}".t WHERE id = $1`, [1])
+    assert.deepStrictEqual(r.rows, [{ note: hostile }])
+    assert.strictEqual(r.rowCount, 1)
+  })
+
+  it('keeps bigint, numeric and timestamp precision, the same on both engines', async () => {
+    await db.query(`INSERT INTO "${schema}".t (id, price, at, doc) VALUES ($1, $2, $3, $4)`,
+      ['9007199254740993', '12345678901234567890.123456789', '2024-03-01T12:34:56.123456Z', JSON.stringify({ a: [1, 'b'] })])
+    const r = await db.query(`SELECT id, price, at, doc, $1::int AS small FROM "${schema}".t WHERE id = $2`, [7, '9007199254740993'])
+    assert.deepStrictEqual(r.rows[0], {
+      id: '9007199254740993',
+      price: '12345678901234567890.123456789',
+      at: '2024-03-01T12:34:56.123456Z',
+      doc: { a: [1, 'b'] },
+      small: 7
+    })
+  })
+
+  it('commits a transaction that resolves', async () => {
+    const out = await db.transaction(async tx => {
+      await tx.query(`INSERT INTO "${schema}".t (id) VALUES ($1)`, [10])
+      return 'done'
+    })
+    assert.strictEqual(out, 'done')
+    assert.strictEqual((await db.query(`SELECT 1 FROM "${schema}".t WHERE id = 10`)).rowCount, 1)
+  })
+
+  it('rolls back a transaction that throws, and rethrows', async () => {
+    await assert.rejects(db.transaction(async tx => {
+      await tx.query(`INSERT INTO "${schema}".t (id) VALUES ($1)`, [11])
+      throw new Error('boom')
+    }), /boom/)
+    assert.strictEqual((await db.query(`SELECT 1 FROM "${schema}".t WHERE id = 11`)).rowCount, 0)
+  })
+
+  it('rolls back when a statement fails inside the transaction', async () => {
+    await assert.rejects(db.transaction(async tx => {
+      await tx.query(`INSERT INTO "${schema}".t (id) VALUES ($1)`, [12])
+      await tx.query(`INSERT INTO "${schema}".t (id) VALUES ($1)`, [12]) // duplicate key
+    }), /duplicate key/)
+    assert.strictEqual((await db.query(`SELECT 1 FROM "${schema}".t WHERE id = 12`)).rowCount, 0)
+    // The database is still usable afterwards.
+    assert.strictEqual((await db.query('SELECT 1 AS one')).rows[0].one, 1)
+  })
+
+  it('delivers NOTIFY to a listener, only after commit, and stops after unlisten', async () => {
+    const got: string[] = []
+    const channel = `ch_${Math.floor(Math.random() * 1e9)}`
+    const unlisten = await db.listen(channel, { onNotify: p => got.push(p) })
+    await db.transaction(async tx => {
+      await tx.query('SELECT pg_notify($1, $2)', [channel, 'in-tx'])
+      await tx.query('SELECT 1')
+    })
+    await assert.rejects(db.transaction(async tx => {
+      await tx.query('SELECT pg_notify($1, $2)', [channel, 'rolled-back'])
+      throw new Error('rollback')
+    }))
+    await db.query('SELECT pg_notify($1, $2)', [channel, 'plain'])
+    await eventually(() => got.length >= 2, 5000, 'notifications')
+    assert.deepStrictEqual(got, ['in-tx', 'plain'])
+    await unlisten()
+    await db.query('SELECT pg_notify($1, $2)', [channel, 'after'])
+    await new Promise(resolve => setTimeout(resolve, 200))
+    assert.deepStrictEqual(got, ['in-tx', 'plain'])
+  })
+
+  it('refuses a LISTEN channel that is not a plain lower-case identifier', async () => {
+    await assert.rejects(db.listen('x; drop table y', { onNotify: () => {} }), IdentifierError)
+  })
+
+  it('runs the migrations once: a second run is a no-op', async () => {
+    const s = uniqueSchema('m')
+    try {
+      const first = await migrate(db, s)
+      assert.deepStrictEqual(first.applied, migrations.map(m => m.version))
+      await db.query(`INSERT INTO "${s}".checkpoints (client_name, stream_name, position) VALUES ($1, $2, $3)`, ['c1', 's1', JSON.stringify(['1', '2'])])
+      const second = await migrate(db, s)
+      assert.deepStrictEqual(second.applied, [])
+      assert.strictEqual(second.version, first.version)
+      const rows = await db.query(`SELECT client_name, position FROM "${s}".checkpoints`)
+      assert.deepStrictEqual(rows.rows, [{ client_name: 'c1', position: ['1', '2'] }], 'data kept')
+      const versions = await db.query(`SELECT version FROM "${s}".schema_migrations ORDER BY version`)
+      assert.deepStrictEqual(versions.rows.map(r => r.version), migrations.map(m => m.version))
+    } finally {
+      await dropSchema(db, s)
+    }
+  })
+
+  it('applies only the migrations that are new, in version order', async () => {
+    const s = uniqueSchema('m')
+    try {
+      await migrate(db, s)
+      const extra = [{ version: 9001, name: 'extra', up: (q: string) => [`CREATE TABLE ${q}.extra (x int)`] }]
+      const r = await migrate(db, s, [...migrations, ...extra])
+      assert.deepStrictEqual(r.applied, [9001])
+      assert.strictEqual(r.version, 9001)
+    } finally {
+      await dropSchema(db, s)
+    }
+  })
+
+  it('rolls back a failing migration as a whole', async () => {
+    const s = uniqueSchema('m')
+    try {
+      await migrate(db, s)
+      const bad = [{ version: 9002, name: 'bad', up: (q: string) => [`CREATE TABLE ${q}.half (x int)`, 'SELECT * FROM no_such_table_here'] }]
+      await assert.rejects(migrate(db, s, [...migrations, ...bad]), /no_such_table_here/)
+      const half = await db.query('SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2', [s, 'half'])
+      assert.strictEqual(half.rowCount, 0)
+    } finally {
+      await dropSchema(db, s)
+    }
+  })
+
+  it('refuses a hostile schema name before any SQL runs', async () => {
+    await assert.rejects(migrate(db, 'x"; drop table y; --'), (err: Error) => err instanceof IdentifierError && /schema/.test(err.message))
+  })
+})
+
+describe('PGlite specifics', () => {
+  it('keeps data in its folder across a close and reopen', async () => {
+    const dir = tempDir()
+    const a = await PgliteDatabase.open({ dataDir: dir })
+    await a.query('CREATE TABLE kept (v text)')
+    await a.query('INSERT INTO kept VALUES ($1)', ['survives'])
+    await a.close()
+    assert.ok(a.closed)
+    const b = await PgliteDatabase.open({ dataDir: dir })
+    assert.deepStrictEqual((await b.query('SELECT v FROM kept')).rows, [{ v: 'survives' }])
+    await b.close()
+  })
+
+  it('serialises transactions: a query waits until a running transaction ends', async () => {
+    const db = await PgliteDatabase.open()
+    await db.query('CREATE TABLE s (v int)')
+    const order: string[] = []
+    let release!: () => void
+    const gate = new Promise<void>(resolve => { release = resolve })
+    const tx = db.transaction(async t => {
+      await t.query('INSERT INTO s VALUES (1)')
+      order.push('tx wrote')
+      await gate
+      order.push('tx commits')
+    })
+    await new Promise(resolve => setTimeout(resolve, 50))
+    const outside = db.query<{ n: number }>('SELECT count(*)::int AS n FROM s').then(r => { order.push(`outside saw ${r.rows[0].n}`) })
+    await new Promise(resolve => setTimeout(resolve, 100))
+    release()
+    await Promise.all([tx, outside])
+    assert.deepStrictEqual(order, ['tx wrote', 'tx commits', 'outside saw 1'])
+    await db.close()
+  })
+
+  it('refuses queries after close with a clear error', async () => {
+    const db = await PgliteDatabase.open()
+    await db.close()
+    await assert.rejects(db.query('SELECT 1'), /closed/)
+  })
+})

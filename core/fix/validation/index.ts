@@ -1,0 +1,2 @@
+export { validateMessage, describeProblems, FixProblem, ValidateOptions, ValidationResult } from './validate'
+export { formatDecimal, formatUtcTimestamp, formatUtcDate } from './format'

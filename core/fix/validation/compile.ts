@@ -76,7 +76,9 @@ const cache = new WeakMap<FixDefinitions, CompiledDictionary>()
 /** Fields the session always owns, whatever a custom dictionary's header says. */
 const SESSION_TAGS: Array<[number, string, 'header' | 'trailer']> = [
   [8, 'BeginString', 'header'], [9, 'BodyLength', 'header'], [35, 'MsgType', 'header'], [49, 'SenderCompID', 'header'],
-  [56, 'TargetCompID', 'header'], [34, 'MsgSeqNum', 'header'], [52, 'SendingTime', 'header'], [10, 'CheckSum', 'trailer']
+  [56, 'TargetCompID', 'header'], [34, 'MsgSeqNum', 'header'], [52, 'SendingTime', 'header'], [10, 'CheckSum', 'trailer'],
+  // FIXT.1.1 header fields (jspurefix's merged 5.0SP2 XML leaves them out of StandardHeader).
+  [1128, 'ApplVerID', 'header'], [1129, 'CstmApplVerID', 'header'], [1156, 'ApplExtID', 'header']
 ]
 
 export function compileDictionary (definitions: FixDefinitions): CompiledDictionary {

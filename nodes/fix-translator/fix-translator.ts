@@ -6,8 +6,11 @@ import { status } from '../shared/status'
 import { buildMessage, PreparedMapping, prepareMappings } from './mapping'
 import { registerAdminRoutes } from './admin'
 import type { FixTranslatorDef } from './types'
+import { translator as messages } from '../shared/i18n'
+import catalog = require('./locales/en-US/fix-translator.json')
 
 export = function (RED: NodeAPI): void {
+  const _ = messages(RED, catalog)
   function FixTranslatorNode (this: Node, def: FixTranslatorDef): void {
     RED.nodes.createNode(this, def)
     const node = this
@@ -42,19 +45,19 @@ export = function (RED: NodeAPI): void {
     }
 
     // Loaded on first deploy, shared by every node of the process; Node-RED's start is never held up.
-    setStatus('loading', status.waiting(RED._('fix-translator.status.loading')))
+    setStatus('loading', status.waiting(_('fix-translator.status.loading')))
     const ready: Promise<FixTranslator | undefined> = configError !== undefined
       ? Promise.resolve(undefined)
       : FixTranslator.create(ref).then(t => {
         translator = t
         if (toFix && def.msgType !== '' && def.msgType !== undefined && t.definitions.message.get(def.msgType) === undefined) {
-          configError = RED._('fix-translator.errors.unknown-type', { msgType: def.msgType })
+          configError = _('fix-translator.errors.unknown-type', { msgType: def.msgType })
           return undefined
         }
         setStatus('ready', status.idle(readyText()))
         return t
       }, (err: Error) => {
-        configError = RED._('fix-translator.errors.dictionary', { error: err.message })
+        configError = _('fix-translator.errors.dictionary', { error: err.message })
         return undefined
       })
     void ready.then(() => {
@@ -83,15 +86,15 @@ export = function (RED: NodeAPI): void {
       const m = msg as NodeMessage & { fix?: { msgType?: string } }
       const msgType = def.msgType !== '' && def.msgType !== undefined ? def.msgType : String(m.fix?.msgType ?? '')
       if (msgType === '') {
-        setStatus('no-type', status.error(RED._('fix-translator.status.no-type')))
-        done(new Error(RED._('fix-translator.errors.no-type')))
+        setStatus('no-type', status.error(_('fix-translator.status.no-type')))
+        done(new Error(_('fix-translator.errors.no-type')))
         return
       }
       let object: unknown
       try {
         object = await buildMessage(RED, node, mappings, msg)
       } catch (err) {
-        setStatus('mapping', status.error(RED._('fix-translator.status.mapping')))
+        setStatus('mapping', status.error(_('fix-translator.status.mapping')))
         done(err as Error)
         return
       }
@@ -105,7 +108,7 @@ export = function (RED: NodeAPI): void {
         return
       }
       m.fix = { msgType: r.msgType, msgTypeName: r.msgTypeName, beginString: t.beginString, dictionary: t.dictionary, problems: r.problems } as unknown as { msgType: string }
-      setStatus(`invalid:${r.problems[0]?.field ?? ''}`, status.error(RED._('fix-translator.status.invalid', { count: r.problems.length, first: `${r.problems[0]?.field ?? ''}${r.problems[0]?.tag !== undefined ? ` (${r.problems[0].tag})` : ''}` })))
+      setStatus(`invalid:${r.problems[0]?.field ?? ''}`, status.error(_('fix-translator.status.invalid', { count: r.problems.length, first: `${r.problems[0]?.field ?? ''}${r.problems[0]?.tag !== undefined ? ` (${r.problems[0].tag})` : ''}` })))
       send([null, m])
       done(new Error(r.message))
     }
@@ -117,8 +120,8 @@ export = function (RED: NodeAPI): void {
         result = t.fromFix(msg.payload)
       } catch (err) {
         if (err instanceof FixParseError || err instanceof FixInputError) {
-          setStatus(`bad:${err.reason}`, status.error(RED._('fix-translator.status.bad-input', { reason: err.reason })))
-          done(new Error(RED._('fix-translator.errors.bad-input', { error: err.message })))
+          setStatus(`bad:${err.reason}`, status.error(_('fix-translator.status.bad-input', { reason: err.reason })))
+          done(new Error(_('fix-translator.errors.bad-input', { error: err.message })))
           return
         }
         throw err

@@ -1,9 +1,10 @@
 import type { FixDefinitions } from './jspurefix'
-import { FixCodec, FixParseError, SOH_CHAR } from './codec'
+import { FixCodec, FixParseError } from './codec'
 import { builtinDictionary } from './dictionaries'
 import { CompiledSet, compileDictionary } from './validation/compile'
 import { formatUtcDate } from './validation/format'
 import { describeProblems, FixProblem, validateMessage, ValidateOptions } from './validation/validate'
+import { writeBody } from './validation/serialize'
 
 /** What msg.fix carries next to msg.payload (the message object). */
 export interface FixInfo {
@@ -71,18 +72,12 @@ export class FixTranslator {
     const v = validateMessage(this.definitions, msgType, object, options)
     const label = v.msgTypeName !== '' ? `${v.msgTypeName} (${v.msgType})` : `message type "${msgType}"`
     if (!v.ok) return { ok: false, msgType: v.msgType, msgTypeName: v.msgTypeName, problems: v.problems, message: describeProblems(label, v.problems) }
-    let body: string
-    try {
-      body = this.codec.encodeBody(v.msgType, v.body)
-    } catch (err) {
-      // Validation should make this unreachable; if jspurefix still refuses, it is reported like a problem.
-      const problems = [{ field: v.msgTypeName, path: '', problem: (err as Error).message }]
-      return { ok: false, msgType: v.msgType, msgTypeName: v.msgTypeName, problems, message: describeProblems(label, problems) }
-    }
+    // The dictionary-ordered writer gives jspurefix's bytes for a validated body, faster (see serialize.ts).
+    const encoded = writeBody(this.definitions, v.msgType, v.body, '|')
     return {
       ok: true,
       payload: v.body,
-      fix: { msgType: v.msgType, msgTypeName: v.msgTypeName, beginString: this.beginString, dictionary: this.dictionary, encoded: pipes(body) }
+      fix: { msgType: v.msgType, msgTypeName: v.msgTypeName, beginString: this.beginString, dictionary: this.dictionary, encoded }
     }
   }
 
@@ -117,8 +112,10 @@ export class FixTranslator {
   }
 }
 
+const SOH_ALL = /\x01/g
+
 function pipes (s: string): string {
-  return s.split(SOH_CHAR).join('|')
+  return s.replace(SOH_ALL, '|')
 }
 
 /** The BeginString for a dictionary: the builtin's, or from a custom XML's version (5.x -> FIXT.1.1). */

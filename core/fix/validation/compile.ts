@@ -57,6 +57,8 @@ export interface CompiledSet {
   /** For messages: "NewOrderSingle (D)"; "component Instrument"; "group NoPartyIDs". */
   label: string
   fields: Map<string, Rule>
+  /** The same rules in dictionary order: the order fields go on the wire. */
+  ordered: Rule[]
   required: Rule[]
 }
 
@@ -200,7 +202,7 @@ function compileSet (def: IContainedSet, label: string, setOf: SetOf): CompiledS
     fields.set(f.name, rule)
     if (rule.required) required.push(rule)
   }
-  return { name: def.name, label, fields, required }
+  return { name: def.name, label, fields, ordered: [...fields.values()], required }
 }
 
 function simpleRule (d: SimpleFieldDefinition, required: boolean): SimpleRule {

@@ -66,6 +66,8 @@ describe('FIX translator engine', function () {
             { msgType: first.fix.msgType, msgTypeName: first.fix.msgTypeName, beginString: first.fix.beginString, dictionary: first.fix.dictionary },
             { msgType, msgTypeName: names[msgType], beginString: dictionary === 'FIX.5.0SP2' ? 'FIXT.1.1' : dictionary, dictionary })
           assert.ok(!first.fix.encoded.includes(SOH_CHAR))
+          // The translator's own writer gives exactly jspurefix's encoding of the validated body.
+          assert.strictEqual(first.fix.encoded, t.codec.encodeBody(msgType, first.payload).split(SOH_CHAR).join('|'))
           const wire = frame(t, msgType, first.payload)
           const back = t.fromFix(wire)
           assert.strictEqual(back.fix.msgType, msgType)

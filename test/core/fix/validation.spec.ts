@@ -2,7 +2,7 @@ import * as assert from 'assert'
 import type { FixDefinitions } from 'jspurefix'
 import { loadDictionary } from '../../../core/fix/dictionaries'
 import { FixCodec, SOH_CHAR } from '../../../core/fix/codec'
-import { describeProblems, formatDecimal, FixProblem, validateMessage } from '../../../core/fix/validation'
+import { describeProblems, formatDecimal, FixProblem, validateMessage, writeBody } from '../../../core/fix/validation'
 
 const nos = (): Record<string, unknown> => ({
   ClOrdID: 'C-1',
@@ -262,6 +262,11 @@ describe('FIX validation', () => {
       const parsed = codec.parse(codec.encode('D', { BeginString: 'FIX.4.4', SenderCompID: 'A', TargetCompID: 'B', MsgSeqNum: 1, SendingTime: new Date() }, r.body))
       const back = parsed.toObject() as { EncodedText: Buffer }
       assert.strictEqual(Buffer.from(back.EncodedText).toString('utf8'), 'café € 日本')
+    })
+
+    it('writes raw data exactly as jspurefix does', () => {
+      const r = check({ ...nos(), EncodedText: 'café € 日本', Text: 'plain' })
+      assert.strictEqual(writeBody(fix44, 'D', r.body), codec.encodeBody('D', r.body))
     })
 
     it('rejects an EncodedTextLen that does not match, or one without EncodedText', () => {

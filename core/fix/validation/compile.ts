@@ -13,6 +13,8 @@ const GROUP = 1
 
 export interface SimpleRule {
   kind: 'simple'
+  /** Position in its set: wire order. */
+  index: number
   name: string
   tag: number
   type: string
@@ -31,6 +33,8 @@ export interface SimpleRule {
 
 export interface ComponentRule {
   kind: 'component'
+  /** Position in its set: wire order. */
+  index: number
   name: string
   required: boolean
   set: () => CompiledSet
@@ -40,6 +44,8 @@ export interface ComponentRule {
 
 export interface GroupRule {
   kind: 'group'
+  /** Position in its set: wire order. */
+  index: number
   name: string
   /** Tag of the NumInGroup field (the group's name in QuickFIX dictionaries). */
   tag: number
@@ -57,8 +63,6 @@ export interface CompiledSet {
   /** For messages: "NewOrderSingle (D)"; "component Instrument"; "group NoPartyIDs". */
   label: string
   fields: Map<string, Rule>
-  /** The same rules in dictionary order: the order fields go on the wire. */
-  ordered: Rule[]
   required: Rule[]
 }
 
@@ -177,13 +181,14 @@ function compileSet (def: IContainedSet, label: string, setOf: SetOf): CompiledS
       if (f.name === 'StandardHeader' || f.name === 'StandardTrailer') continue
       const c = (f as ContainedComponentField).definition as unknown as IContainedSet
       const only = c.fields.length === 1 && c.fields[0].type === GROUP ? c.fields[0].name : undefined
-      rule = { kind: 'component', name: f.name, required: f.required, set: lazy(() => setOf(c, `component ${f.name}`)), soleGroup: only }
+      rule = { kind: 'component', index: i, name: f.name, required: f.required, set: lazy(() => setOf(c, `component ${f.name}`)), soleGroup: only }
     } else if (f.type === GROUP) {
       const g = (f as ContainedGroupField).definition
       const gset = g as unknown as IContainedSet
       const d = delimiterOf(gset)
       rule = {
         kind: 'group',
+        index: i,
         name: f.name,
         tag: g.noOfField?.tag ?? 0,
         required: f.required,
@@ -193,7 +198,7 @@ function compileSet (def: IContainedSet, label: string, setOf: SetOf): CompiledS
       }
     } else {
       const sf = f as ContainedSimpleField
-      rule = simpleRule(sf.definition, sf.required)
+      rule = simpleRule(sf.definition, sf.required, i)
       const prev = list[i - 1] as ContainedSimpleField | undefined
       const next = list[i + 1] as ContainedSimpleField | undefined
       if (isDataType(rule.type) && prev?.type === 2 && prev.definition.type.toUpperCase() === 'LENGTH') rule.lengthName = prev.name
@@ -202,11 +207,11 @@ function compileSet (def: IContainedSet, label: string, setOf: SetOf): CompiledS
     fields.set(f.name, rule)
     if (rule.required) required.push(rule)
   }
-  return { name: def.name, label, fields, ordered: [...fields.values()], required }
+  return { name: def.name, label, fields, required }
 }
 
-function simpleRule (d: SimpleFieldDefinition, required: boolean): SimpleRule {
-  const rule: SimpleRule = { kind: 'simple', name: d.name, tag: d.tag, type: d.type, required, coerce: coercerFor(d.type), multi: isMultipleValueType(d.type) }
+function simpleRule (d: SimpleFieldDefinition, required: boolean, index: number): SimpleRule {
+  const rule: SimpleRule = { kind: 'simple', index, name: d.name, tag: d.tag, type: d.type, required, coerce: coercerFor(d.type), multi: isMultipleValueType(d.type) }
   if (d.enums != null && d.enums.size > 0) {
     rule.enums = new Map()
     rule.aliases = new Map()

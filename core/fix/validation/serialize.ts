@@ -1,5 +1,5 @@
 import type { FixDefinitions } from '../jspurefix'
-import { CompiledSet, compileDictionary } from './compile'
+import { CompiledSet, compileDictionary, Rule } from './compile'
 
 /**
  * Writes a validated body (validateMessage's `body`) as tag=value text in dictionary order,
@@ -14,12 +14,24 @@ export function writeBody (definitions: FixDefinitions, msgType: string, body: R
 }
 
 function writeSet (set: CompiledSet, o: Record<string, unknown>, d: string): string {
+  // The present fields, in dictionary order (insertion sort: a set holds a handful of them).
+  const keys = Object.keys(o)
+  const rules: Rule[] = []
+  for (let k = 0; k < keys.length; k++) {
+    const rule = set.fields.get(keys[k])
+    if (rule === undefined || o[keys[k]] === undefined) continue
+    let j = rules.length
+    rules.push(rule)
+    while (j > 0 && rules[j - 1].index > rule.index) {
+      rules[j] = rules[j - 1]
+      j--
+    }
+    rules[j] = rule
+  }
   let out = ''
-  const rules = set.ordered
   for (let i = 0; i < rules.length; i++) {
     const rule = rules[i]
     const v = o[rule.name]
-    if (v === undefined) continue
     if (rule.kind === 'simple') {
       out += rule.tag + '=' + (typeof v === 'string' ? v : (v as Buffer).toString('latin1')) + d
     } else if (rule.kind === 'component') {

@@ -80,6 +80,22 @@ describe(`streamer-database config node (${runtimeName})`, function () {
     assert.deepStrictEqual((await db2.query('SELECT v FROM kept')).rows, [{ v: 'still here' }])
   })
 
+  it('embedded: 20 redeploys close every old instance and leave one open', async function () {
+    this.timeout(240000)
+    const dir = tempDir()
+    await helper.load(nodes, flow({ mode: 'embedded', dataDir: dir }))
+    const seen: any[] = []
+    for (let i = 0; i < 20; i++) {
+      seen.push(await helper.getNode('db1').acquire())
+      await helper.setFlows(flow({ mode: 'embedded', dataDir: dir, name: `deploy ${i}` }), 'nodes')
+    }
+    const last = await helper.getNode('db1').acquire()
+    assert.strictEqual(new Set(seen).size, 20, 'a new instance per deploy')
+    assert.ok(seen.every(db => db.closed), 'every earlier instance is closed')
+    assert.ok(!last.closed)
+    assert.strictEqual((await last.query('SELECT 1 AS one')).rows[0].one, 1)
+  })
+
   it('refuses a hostile schema name with a clear error and a red status, without crashing', async () => {
     await helper.load(nodes, flow({ mode: 'embedded', dataDir: tempDir(), schema: 'x"; drop table y; --' }))
     const s = await lastStatus('p1', s => s.fill === 'red', 'red status')
@@ -124,6 +140,26 @@ describe(`streamer-database config node (${runtimeName})`, function () {
     } finally {
       delete process.env.FIX_STREAMERS_TEST_URL
     }
+  })
+
+  withServer('server: a database that does not exist gives a clear status and is retried', async () => {
+    const url = new URL(process.env.DATABASE_URL!)
+    url.pathname = '/no_such_database_here'
+    process.env.FIX_STREAMERS_TEST_URL = url.toString()
+    try {
+      await helper.load(nodes, flow({ mode: 'server', urlEnv: 'FIX_STREAMERS_TEST_URL' }))
+      const s = await lastStatus('p1', s => s.fill === 'red', 'red status')
+      assert.match(s.text, /database does not exist/)
+    } finally {
+      delete process.env.FIX_STREAMERS_TEST_URL
+    }
+  })
+
+  it('server: a missing URL environment variable is a configuration error', async () => {
+    delete process.env.FIX_STREAMERS_UNSET_URL
+    await helper.load(nodes, flow({ mode: 'server', urlEnv: 'FIX_STREAMERS_UNSET_URL' }))
+    assert.match(helper.getNode('db1').configError, /environment variable FIX_STREAMERS_UNSET_URL is not set/)
+    await lastStatus('p1', s => s.fill === 'red', 'red status')
   })
 
   withServer('server: 20 redeploys leave no connection behind', async function () {

@@ -1,4 +1,6 @@
 import * as assert from 'assert'
+import * as fs from 'fs'
+import * as path from 'path'
 import { helper, runtimeName } from '../support/node-red'
 import { eventually } from '../support/databases'
 import { FixTranslator } from '../../core/fix/translator'
@@ -178,6 +180,23 @@ describe(`fix-translator node (${runtimeName})`, function () {
     await eventually(() => got.caught.length === 1, 10000, 'an error')
     assert.match(got.caught[0].error.message, /does not exist/)
     assert.strictEqual(node.status.lastCall.args[0].fill, 'red')
+  })
+
+  it('the example flow encodes, rejects and decodes as its comment says', async () => {
+    const example = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'examples', 'flows', '05 FIX translator.json'), 'utf8')) as any[]
+    // The helper has no inject or debug nodes: debug becomes a helper, and each inject's payload is sent by hand.
+    const nodes = example.filter(n => !['tab', 'comment', 'inject'].includes(n.type)).map(n => (n.type === 'debug' ? { id: n.id, z: n.z, type: 'helper' } : n))
+    await helper.load(translatorNode, [example[0], ...nodes])
+    const byName = (name: string): any => example.find(n => n.name === name)
+    const got = collect([byName('FIX').id, byName('invalid').id, byName('error').id, byName('object').id])
+    for (const name of ['valid order', 'invalid order', 'raw ExecutionReport']) {
+      const inject = byName(name)
+      helper.getNode(inject.wires[0][0]).receive({ payload: inject.payloadType === 'json' ? JSON.parse(inject.payload) : inject.payload })
+    }
+    await eventually(() => Object.values(got).every(list => list.length === 1), 10000, 'one message at each debug')
+    assert.match(got[byName('FIX').id][0].fix.encoded, /\|54=1\|.*\|44=0\.3\|/)
+    assert.match(got[byName('error').id][0].error.message, /Side \(54\)/)
+    assert.strictEqual(got[byName('object').id][0].payload.CumQty, 100)
   })
 
   describe('admin endpoints', () => {

@@ -82,7 +82,8 @@ export class FixCodec {
       this.encoder.reset()
       throw new FixEncodeError(`${def.name} (${def.msgType}) cannot be encoded: ${(err as Error).message}`)
     }
-    return this.encodeBuffer.toString()
+    // latin1, not jspurefix's 'ascii' toString: raw data (EncodedText as UTF-8) keeps its high bytes.
+    return this.encodeBuffer.slice().toString('latin1')
   }
 
   /** A complete message: 8, 9 (exact, unpadded), 35, header, body, 10. */

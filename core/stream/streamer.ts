@@ -447,6 +447,7 @@ export class Streamer extends EventEmitter implements StreamSource {
     if (plan.mode === 'xid8') {
       r = after === undefined ? await db.query<{ n: string }>(plan.countAll) : await db.query<{ n: string }>(plan.countAfter, [...after])
     } else {
+      if (this.settled?.safe === undefined) await this.finalHead(db, plan)
       const safe = this.settled?.safe
       if (safe === undefined) return 0
       r = after === undefined ? await db.query<{ n: string }>(plan.countAll, [safe.toString()]) : await db.query<{ n: string }>(plan.countAfter, [after[0], safe.toString()])

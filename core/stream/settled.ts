@@ -20,6 +20,14 @@ export class SettledWatermark {
    * candidate when none is pending. Returns true when `safe` moved.
    */
   async advance (db: Queryable): Promise<boolean> {
+    // Callers (the live tail, replays, head) share one step at a time.
+    if (this.stepping === undefined) this.stepping = this.step(db).finally(() => { this.stepping = undefined })
+    return await this.stepping
+  }
+
+  private stepping: Promise<boolean> | undefined
+
+  private async step (db: Queryable): Promise<boolean> {
     const before = this.safe
     if (this.pending !== undefined) {
       const r = await db.query<{ n: number }>(
@@ -31,6 +39,7 @@ export class SettledWatermark {
     }
     if (this.pending === undefined) {
       const r = await db.query<{ l: string | null, v: string[] }>(this.plan.settledCandidate)
+      if (r.rows.length !== 1) throw new Error(`settled watermark: expected one row, got ${r.rows.length}: ${JSON.stringify(r.rows).slice(0, 200)}`)
       const l = r.rows[0].l === null ? undefined : BigInt(r.rows[0].l)
       const vxids = r.rows[0].v ?? []
       if (l !== undefined && (this.safe === undefined || l > this.safe)) {

@@ -3,16 +3,17 @@ import type { StreamerDatabaseNode } from '../streamer-database/types'
 import { ensureAuditTable } from '../../core/stream/audit-table'
 import { describeStreamError } from '../../core/stream/errors'
 
-let registered = false
+// Once per admin app (Node-RED has one per process; the test helper makes one per flow load).
+const registered = new WeakSet<object>()
 
 /**
  * Admin endpoints for the editor: the tables and views a database offers (the panel lists them
  * and still accepts a typed name), and "create the managed audit table now".
  */
 export function registerAdmin (RED: NodeAPI): void {
-  if (registered) return
-  registered = true
   const admin = RED.httpAdmin as any
+  if (admin === undefined || registered.has(admin)) return
+  registered.add(admin)
   const auth = (RED as any).auth
 
   function database (id: unknown): StreamerDatabaseNode | undefined {

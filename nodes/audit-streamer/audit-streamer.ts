@@ -105,7 +105,7 @@ export = function (RED: NodeAPI): void {
       if (state.phase === 'closed') states.delete(sub.id)
       else states.set(sub.id, state)
       if (state.phase === 'failed' || state.phase === 'retrying') {
-        const line = RED._(state.phase === 'failed' ? 'audit-streamer.errors.failed' : 'audit-streamer.errors.retrying', { stream: streamer.name, error: state.error })
+        const line = `${RED._(state.phase === 'failed' ? 'audit-streamer.errors.failed' : 'audit-streamer.errors.retrying', { stream: streamer.name })}: ${state.error}`
         if (line !== lastError) {
           lastError = line
           if (state.phase === 'failed') node.error(line)
@@ -117,7 +117,7 @@ export = function (RED: NodeAPI): void {
     streamer.on('warning', (message: string) => node.warn(message))
 
     if (configError !== undefined) {
-      node.error(RED._('audit-streamer.errors.config', { error: configError }))
+      node.error(`${RED._('audit-streamer.errors.config')}: ${configError}`)
     } else {
       dbNode?.register(node, s => {
         connection = s
@@ -145,7 +145,7 @@ export = function (RED: NodeAPI): void {
         })
       } catch (err) {
         configError = describeStreamError(err)
-        node.error(RED._('audit-streamer.errors.config', { error: configError }))
+        node.error(`${RED._('audit-streamer.errors.config')}: ${configError}`)
         scheduleStatus(true)
       }
     }

@@ -1,5 +1,6 @@
 import { createHash } from 'crypto'
 import { parseQualifiedName } from '../../core/db/identifiers'
+import { validateChannel } from '../../core/db/channel'
 import { AUDIT_POSITION_COLUMNS, AUDIT_TIME_COLUMN, auditTableName } from '../../core/stream/audit-table'
 import { StreamConfigError } from '../../core/stream/errors'
 import type { StreamerOptions } from '../../core/stream/streamer'
@@ -22,6 +23,7 @@ export function streamerSettings (def: Partial<AuditStreamerDef>, nodeId: string
   const timeColumn = managed ? AUDIT_TIME_COLUMN : (def.timeColumn ?? '').trim()
   const listen = def.listen !== false
   const channel = (def.channel ?? '').trim() === '' ? defaultChannel(`${streamed.schema}.${streamed.name}`) : (def.channel ?? '').trim()
+  if (listen) validateChannel(channel)
   return {
     name: (def.stream ?? '').trim() === '' ? streamed.name : (def.stream ?? '').trim(),
     table: `${streamed.schema}.${streamed.name}`,

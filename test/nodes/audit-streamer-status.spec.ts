@@ -25,6 +25,7 @@ describe('audit-streamer status and settings', () => {
       ['public.orders_audit', ['audit_tx', 'audit_seq'], 'audit_event_time', undefined, 'orders'])
     assert.throws(() => streamerSettings({ table: '' }, 'n1'), /no source table/)
     assert.throws(() => streamerSettings({ table: 't', positionColumns: 'seq', batchSize: 0 }, 'n1'), /batch size/)
+    assert.throws(() => streamerSettings({ table: 't', positionColumns: 'seq', listen: true, channel: 'Bad-Channel' }, 'n1'), /lower-case identifier/)
     assert.ok(defaultChannel('s.' + 'x'.repeat(100)).length <= 63)
   })
   it('reads the output start setting', () => {

@@ -28,7 +28,11 @@ export class DatabaseConnection extends EventEmitter {
   private readonly stopped = new AbortController()
   private started: Promise<Database> | undefined
 
-  constructor (readonly options: DatabaseOptions, readonly schema: string) {
+  /**
+   * @param setupSql optional script run after the migrations on every connect, before anyone
+   *   gets the database: idempotent DDL such as `CREATE TABLE IF NOT EXISTS orders (...)`.
+   */
+  constructor (readonly options: DatabaseOptions, readonly schema: string, readonly setupSql = '') {
     super()
     validateIdentifier(schema, 'schema')
   }
@@ -65,6 +69,13 @@ export class DatabaseConnection extends EventEmitter {
       try {
         db = await this.open()
         await migrate(db, this.schema)
+        if (this.setupSql.trim() !== '') {
+          try {
+            await db.exec(this.setupSql)
+          } catch (err) {
+            throw Object.assign(new Error(`setup SQL failed: ${describeDbError(err)}`), { code: (err as { code?: string }).code })
+          }
+        }
         if (this.stopped.signal.aborted) {
           await db.close()
           throw new Error('the database connection was closed')

@@ -33,6 +33,11 @@ export interface ListenHandlers {
 
 export interface Database extends Queryable {
   readonly kind: DatabaseKind
+  /**
+   * Runs a script of one or more statements with no parameters (DDL such as a setup script).
+   * Never for values: those go through query() as bound parameters.
+   */
+  exec(script: string): Promise<void>
   /** Runs `fn` in one transaction: COMMIT when it resolves, ROLLBACK when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
   /** LISTENs on `channel` (a plain identifier) until the returned function is called. */

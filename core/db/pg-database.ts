@@ -80,6 +80,13 @@ export class PgDatabase implements Database {
     return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length }
   }
 
+  async exec (script: string): Promise<void> {
+    this.assertOpen()
+    // No parameters: pg uses the simple query protocol, which runs several statements in one
+    // implicit transaction.
+    await this.pool.query(script)
+  }
+
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     this.assertOpen()
     const client: PoolClient = await this.pool.connect()

@@ -41,6 +41,11 @@ export class PgliteDatabase implements Database {
     return toResult<R>(await this.db.query<R>(text, params as unknown[]))
   }
 
+  async exec (script: string): Promise<void> {
+    this.assertOpen()
+    await this.db.exec(script)
+  }
+
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     this.assertOpen()
     return await this.db.transaction(async tx => await fn({

@@ -33,7 +33,7 @@ export = function (RED: NodeAPI): void {
         options.applicationName = `node-red-fix-streamers:${node.id}`
         options.onError = err => node.warn(t('streamer-database.errors.idle', { error: err.message }))
       }
-      connection = new DatabaseConnection(options, schema)
+      connection = new DatabaseConnection(options, schema, typeof def.setupSql === 'string' ? def.setupSql : '')
       connection.on('state', (s: ConnectionState) => onState(s))
     } catch (err) {
       configError = err instanceof ConfigError ? err.message : String((err as Error).message ?? err)

@@ -12,6 +12,7 @@ export interface StreamerDatabaseDef extends NodeDef {
   poolSize: string | number
   urlEnv: string
   schema: string
+  setupSql?: string
 }
 
 export interface StreamerDatabaseCredentials {

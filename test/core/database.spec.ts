@@ -39,6 +39,13 @@ describeEachDatabase('database interface', target => {
     })
   })
 
+  it('runs a multi-statement script with exec, all or nothing', async () => {
+    await db.exec(`CREATE TABLE "${schema}".s1 (v int); INSERT INTO "${schema}".s1 VALUES (1); INSERT INTO "${schema}".s1 VALUES (2);`)
+    assert.strictEqual((await db.query(`SELECT count(*)::int AS n FROM "${schema}".s1`)).rows[0].n, 2)
+    await assert.rejects(db.exec(`INSERT INTO "${schema}".s1 VALUES (3); SELECT * FROM "${schema}".nothing_here;`), /nothing_here/)
+    assert.strictEqual((await db.query(`SELECT count(*)::int AS n FROM "${schema}".s1`)).rows[0].n, 2, 'the failed script left nothing')
+  })
+
   it('commits a transaction that resolves', async () => {
     const out = await db.transaction(async tx => {
       await tx.query(`INSERT INTO "${schema}".t (id) VALUES ($1)`, [10])

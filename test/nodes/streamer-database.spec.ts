@@ -109,6 +109,24 @@ describe(`streamer-database config node (${runtimeName})`, function () {
     assert.match(msg.error.message, /configuration error/)
   })
 
+  it('runs the setup SQL after the migrations, before any node gets the database', async () => {
+    const setupSql = 'CREATE TABLE IF NOT EXISTS orders (id serial PRIMARY KEY, sym text);\nINSERT INTO orders (sym) SELECT $$IBM$$ WHERE NOT EXISTS (SELECT 1 FROM orders);'
+    const dir = tempDir()
+    await helper.load(nodes, flow({ mode: 'embedded', dataDir: dir, setupSql }))
+    const db = await helper.getNode('db1').acquire()
+    assert.deepStrictEqual((await db.query('SELECT sym FROM orders')).rows, [{ sym: 'IBM' }])
+    // Idempotent: a redeploy runs it again and changes nothing.
+    await helper.setFlows(flow({ mode: 'embedded', dataDir: dir, setupSql, name: 'again' }), 'nodes')
+    const db2 = await helper.getNode('db1').acquire()
+    assert.deepStrictEqual((await db2.query('SELECT count(*)::int AS n FROM orders')).rows, [{ n: 1 }])
+  })
+
+  it('a failing setup SQL turns the users red with the reason', async () => {
+    await helper.load(nodes, flow({ mode: 'embedded', dataDir: tempDir(), setupSql: 'CREATE TABLE broken (' }))
+    const s = await lastStatus('p1', s => s.fill === 'red', 'red status')
+    assert.match(s.text, /setup SQL failed: syntax error/)
+  })
+
   it('refuses a data folder outside the user directory', async () => {
     await helper.load(nodes, flow({ mode: 'embedded', dataDir: '../../etc' }))
     assert.match(helper.getNode('db1').configError, /must stay inside the Node-RED user directory/)

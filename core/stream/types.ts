@@ -56,6 +56,13 @@ export interface StreamSource {
   subscribe: (start: StartAt, subscriber: Subscriber) => Subscription
   /** The newest position visible now (for lag), or undefined when the source is empty. */
   head: () => Promise<Position | undefined>
+  /**
+   * Optional: where a subscriber with no checkpoint starts (the streamer's configuration).
+   * Streamer clients fall back to live when absent.
+   */
+  readonly initialStart?: StartAt
+  /** Optional: how many rows lie after `position` up to the head (exact lag); undefined = all rows. */
+  rowsAfter?: (position: Position | undefined) => Promise<number>
 }
 
 /**

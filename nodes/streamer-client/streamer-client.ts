@@ -1,5 +1,5 @@
 import type { NodeAPI, NodeMessage } from 'node-red'
-import { CheckpointStore, ConnectionState, Disposition, Position, StartAt, StreamerClient, StreamMeta, StreamRow, StreamSource } from '../../core'
+import { CheckpointStore, ClientStats, ConnectionState, Disposition, Position, StartAt, StreamerClient, StreamMeta, StreamRow, StreamSource } from '../../core'
 import type { StreamerDatabaseNode } from '../streamer-database/types'
 import { status, shortText } from '../shared/status'
 import { parseRewindTarget } from './control'
@@ -46,6 +46,7 @@ export = function (RED: NodeAPI): void {
     }
 
     node.confirm = (position: Position): boolean => client?.confirm(position) ?? false
+    node.stats = () => client?.stats()
     node.rewind = async (target: StartAt | 'reset'): Promise<StartAt> => {
       if (client === undefined) throw new Error(RED._('streamer-client.errors.not-ready'))
       const start = target === 'reset' ? await client.reset() : await client.rewind(target)
@@ -145,8 +146,9 @@ export = function (RED: NodeAPI): void {
         const error = err instanceof Error ? err : new Error(String(err))
         const msg: NodeMessage & { stream: StreamMeta } = { _msgid: RED.util.generateId(), topic: row.stream, payload: row.row, stream: meta }
         const report = (): void => {
-          ;(msg as any).error = { message: error.message, source: { id: node.id, type: node.type, name: node.name } }
           node.error(RED._('streamer-client.errors.row', { position: row.position.join(','), error: error.message }), msg)
+          // The error output's copy says what failed (Catch nodes get their own copy from node.error).
+          ;(msg as any).error = { message: error.message, source: { id: node.id, type: node.type, name: node.name } }
         }
         if (def.terminateOnError === true) return { action: 'stop', error, report }
         return {
@@ -212,14 +214,10 @@ export = function (RED: NodeAPI): void {
       if (client === undefined) return problem !== undefined ? node.status(status.error(problem)) : undefined
       const s = client.stats()
       const state = client.phase
-      if (state === 'stopped' || state === 'failed') return node.status(status.error(RED._('streamer-client.status.' + state, { error: stateError ?? problem ?? '' })))
+      if (state === 'stopped' || state === 'failed') return node.status(status.error(`${RED._('streamer-client.status.' + state)}: ${stateError ?? problem ?? ''}`))
       if (state === 'detached') return node.status(status.idle(problem ?? RED._('streamer-client.status.detached')))
-      const text = RED._('streamer-client.status.running', {
-        phase: state,
-        lag: lag === undefined ? '?' : lag.toLocaleString('en-US'),
-        rate: Math.round(s.rate).toLocaleString('en-US'),
-        inFlight: s.inFlight
-      })
+      // Numbers and the phase word only: short enough for the status label, the same in any language.
+      const text = `${state} · lag ${lag === undefined ? '?' : lag.toLocaleString('en-US')} · ${Math.round(s.rate).toLocaleString('en-US')}/s · ${s.inFlight} in flight`
       if (s.health.health === 'ERROR') return node.status(status.error(text))
       if (s.health.health === 'WARNING') return node.status(status.warn(text))
       node.status(state === 'live' ? status.ok(text) : status.busy(text))

@@ -1,5 +1,5 @@
 import type { Node, NodeDef } from 'node-red'
-import type { Confirmable, Position, StartAt } from '../../core'
+import type { ClientStats, Confirmable, Position, StartAt } from '../../core'
 
 export type MappingType = 'row' | 'msg' | 'jsonata' | 'str' | 'num' | 'bool' | 'json' | 'env'
 
@@ -44,4 +44,6 @@ export interface StreamerClientNode extends Node, Confirmable {
   /** Confirms the row at `position` (from msg.stream.position). Returns false if it was not in flight. */
   confirm: (position: Position) => boolean
   rewind: (target: StartAt | 'reset') => Promise<StartAt>
+  /** In flight, rate, health, positions; undefined until the database is open. */
+  stats: () => ClientStats | undefined
 }

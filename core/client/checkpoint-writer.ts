@@ -22,6 +22,7 @@ export class CheckpointWriter {
   private chain: Promise<void> = Promise.resolve()
   private closed = false
   private writes = 0
+  private queued: Promise<void> | undefined
 
   constructor (private readonly store: CheckpointStore, private readonly client: string, private readonly opts: CheckpointWriterOptions) {}
 
@@ -46,7 +47,10 @@ export class CheckpointWriter {
   async flush (): Promise<void> {
     this.stopTimer()
     this.count = 0
+    // One queued write is enough: it takes the newest position when it runs.
+    if (this.queued !== undefined) return await this.queued
     const run = this.chain.then(async () => {
+      this.queued = undefined
       const p = this.pending
       if (p === undefined) return
       this.pending = undefined
@@ -62,6 +66,7 @@ export class CheckpointWriter {
         throw err
       }
     })
+    this.queued = run
     this.chain = run.catch(() => {})
     await run
   }

@@ -33,7 +33,7 @@ export interface StreamerClientOptions {
   store?: CheckpointStore
   /** Most unconfirmed rows out at once (default 50). At the limit, deliver() waits. */
   inFlightLimit?: number
-  /** Checkpoint write batching: every N advances (default 100) or T ms (default 1000). */
+  /** Checkpoint write batching: every N advances (default 1000) or T ms (default 1000). */
   checkpointEvery?: number
   checkpointIntervalMs?: number
   sendRange?: Range
@@ -100,7 +100,7 @@ export class StreamerClient {
     if (opts.replayable) {
       if (opts.store === undefined) throw new ClientError('a replayable client needs a checkpoint store')
       this.writer = new CheckpointWriter(opts.store, opts.name, {
-        every: Math.max(1, opts.checkpointEvery ?? 100),
+        every: Math.max(1, opts.checkpointEvery ?? 1000),
         intervalMs: Math.max(1, opts.checkpointIntervalMs ?? 1000),
         onError: err => opts.onProblem?.(err)
       })

@@ -1,0 +1,33 @@
+/**
+ * A streamer client in its own process, for the kill -9 test: follows `<schema>.src` on the
+ * PostgreSQL server in DATABASE_URL as client "k9", prints "sent <id>" and "confirmed <id>", and
+ * confirms each row a little later (a target that takes time), with small checkpoint batches.
+ */
+import { CheckpointStore, PgDatabase, StreamerClient } from '../../core'
+import { TableStream } from './table-stream'
+
+async function main (): Promise<void> {
+  const schema = process.argv[2]
+  const db = await PgDatabase.open({ connectionString: process.env.DATABASE_URL })
+  const client: StreamerClient = new StreamerClient({
+    name: 'k9',
+    replayable: true,
+    store: new CheckpointStore(db, schema),
+    inFlightLimit: 20,
+    checkpointEvery: 25,
+    checkpointIntervalMs: 50,
+    prepare: row => ({
+      action: 'send',
+      send: () => {
+        process.stdout.write(`sent ${row.position[0]}\n`)
+        setTimeout(() => {
+          client.confirm(row.position)
+          process.stdout.write(`confirmed ${row.position[0]}\n`)
+        }, Math.random() * 3)
+      }
+    })
+  })
+  await client.attach(new TableStream(db, `"${schema}".src`, { batch: 50, initialStart: { kind: 'beginning' } }))
+}
+
+main().catch(err => { console.error(err); process.exit(1) })

@@ -60,6 +60,9 @@ export interface ClientStats {
   health: HealthReport
 }
 
+/** Lag is counted exactly up to this many rows; beyond, the status says "100,000+". */
+export const LAG_COUNT_LIMIT = 100000
+
 export class ClientError extends Error {
   constructor (message: string) {
     super(message)
@@ -230,12 +233,30 @@ export class StreamerClient {
     }
   }
 
-  /** Rows between the last row handed on and the head of the stream (exact if the source can count). */
-  async lag (): Promise<number | undefined> {
+  /**
+   * Rows between the last row handed on and the head of the stream: exact (counted by the
+   * streamer, through its filter and horizon) up to `limit`, which bounds the cost of asking
+   * every second; a result equal to `limit` means "at least". Estimated from positions when the
+   * source cannot count. Undefined while the client does not know where it stands yet.
+   */
+  async lag (limit = LAG_COUNT_LIMIT): Promise<number | undefined> {
     const source = this.source
     if (source === undefined) return undefined
-    if (source.rowsAfter !== undefined) return await source.rowsAfter(this.lastPosition)
-    return estimateLag(await source.head(), this.lastPosition)
+    const at = this.standing()
+    if (at === 'unknown') return undefined
+    if (source.rowsAfter !== undefined) return await source.rowsAfter(at, limit)
+    return estimateLag(await source.head(), at)
+  }
+
+  /** The position after which the next row comes (undefined: before every row). */
+  private standing (): Position | undefined | 'unknown' {
+    if (this.lastPosition !== undefined) return this.lastPosition
+    const from = this.resumeFrom
+    if (from?.kind === 'after') return from.position
+    if (from?.kind === 'beginning') return undefined
+    // live or a timestamp: where the streamer placed the subscription, once it has.
+    const p = this.subscription?.position
+    return p === undefined || this.state.phase === 'starting' ? 'unknown' : p
   }
 
   private async startFor (source: StreamSource): Promise<StartAt> {

@@ -61,8 +61,12 @@ export interface StreamSource {
    * Streamer clients fall back to live when absent.
    */
   readonly initialStart?: StartAt
-  /** Optional: how many rows lie after `position` up to the head (exact lag); undefined = all rows. */
-  rowsAfter?: (position: Position | undefined) => Promise<number>
+  /**
+   * Optional: how many rows lie after `position` up to the head (exact lag; undefined position =
+   * all rows). With `limit`, counting stops there and the result is at most `limit`, so a caller
+   * polling it for a status pays a bounded cost however far behind it is.
+   */
+  rowsAfter?: (position: Position | undefined, limit?: number) => Promise<number>
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { NodeAPI, NodeMessage } from 'node-red'
-import { CheckpointStore, ClientStats, ConnectionState, Disposition, Position, StartAt, StreamerClient, StreamMeta, StreamRow, StreamSource } from '../../core'
+import { CheckpointStore, ClientStats, ConnectionState, Disposition, LAG_COUNT_LIMIT, Position, StartAt, StreamerClient, StreamMeta, StreamRow, StreamSource } from '../../core'
 import type { StreamerDatabaseNode } from '../streamer-database/types'
 import { status, shortText } from '../shared/status'
 import { parseRewindTarget } from './control'
@@ -217,7 +217,8 @@ export = function (RED: NodeAPI): void {
       if (state === 'stopped' || state === 'failed') return node.status(status.error(`${RED._('streamer-client.status.' + state)}: ${stateError ?? problem ?? ''}`))
       if (state === 'detached') return node.status(status.idle(problem ?? RED._('streamer-client.status.detached')))
       // Numbers and the phase word only: short enough for the status label, the same in any language.
-      const text = `${state} · lag ${lag === undefined ? '?' : lag.toLocaleString('en-US')} · ${Math.round(s.rate).toLocaleString('en-US')}/s · ${s.inFlight} in flight`
+      const lagText = lag === undefined ? '?' : lag >= LAG_COUNT_LIMIT ? `${LAG_COUNT_LIMIT.toLocaleString('en-US')}+` : lag.toLocaleString('en-US')
+      const text = `${state} · lag ${lagText} · ${Math.round(s.rate).toLocaleString('en-US')}/s · ${s.inFlight} in flight`
       if (s.health.health === 'ERROR') return node.status(status.error(text))
       if (s.health.health === 'WARNING') return node.status(status.warn(text))
       node.status(state === 'live' ? status.ok(text) : status.busy(text))

@@ -1,8 +1,16 @@
 import { Position, StartAt } from '../stream/types'
 import { CheckpointStore } from './checkpoint-store'
 
+/**
+ * The flush window: the confirmed checkpoint is written once this many rows have been confirmed
+ * since the last write, or this long after the first unwritten advance, whichever comes first
+ * (and on close). After a crash a client repeats only rows that were in flight or confirmed
+ * within this window.
+ */
+export const FLUSH_WINDOW = { rows: 500, ms: 200 } as const
+
 export interface CheckpointWriterOptions {
-  /** Write after this many checkpoint advances ... */
+  /** Write once this many rows have moved into the confirmed prefix since the last write ... */
   every: number
   /** ... or this long after the first unwritten advance, whichever comes first. */
   intervalMs: number
@@ -31,11 +39,11 @@ export class CheckpointWriter {
     return this.writes
   }
 
-  /** The checkpoint moved to `position` (confirmed). */
-  advanced (stream: string, position: Position): void {
+  /** The checkpoint moved to `position` (confirmed), over `rows` rows. */
+  advanced (stream: string, position: Position, rows = 1): void {
     if (this.closed) return
     this.pending = { stream, position }
-    this.count++
+    this.count += rows
     if (this.count >= this.opts.every) {
       this.flush().catch(() => { /* reported through onError */ })
     } else {

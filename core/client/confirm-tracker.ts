@@ -18,10 +18,16 @@ export class ConfirmTracker {
   private head = 0
   private readonly byKey = new Map<string, Entry>()
   private open = 0
+  private passedRows = 0
 
   /** Rows sent and not yet confirmed (the in-flight count). */
   get unconfirmed (): number {
     return this.open
+  }
+
+  /** Rows that have entered the confirmed prefix so far (the checkpoint moved over them). */
+  get passed (): number {
+    return this.passedRows
   }
 
   /** Rows tracked (confirmed or not) behind the oldest unconfirmed one. */
@@ -41,7 +47,10 @@ export class ConfirmTracker {
    */
   add (position: Position, confirmed: boolean, now = Date.now()): Position | undefined {
     const entry: Entry = { key: positionKey(position), position, confirmed, sentAt: now }
-    if (this.size === 0 && confirmed) return position // nothing earlier is open: the checkpoint moves at once
+    if (this.size === 0 && confirmed) { // nothing earlier is open: the checkpoint moves at once
+      this.passedRows++
+      return position
+    }
     this.entries.push(entry)
     if (!confirmed) {
       this.open++
@@ -77,6 +86,7 @@ export class ConfirmTracker {
     while (this.head < this.entries.length && this.entries[this.head].confirmed) {
       last = this.entries[this.head].position
       this.head++
+      this.passedRows++
     }
     // Drop the consumed prefix now and then, not on every step (shift() is O(n)).
     if (this.head > 1024 && this.head * 2 > this.entries.length) {

@@ -1,6 +1,6 @@
 import { Position, StartAt, StreamRow, StreamSource, Subscription, SubscriptionState } from '../stream/types'
 import { CheckpointStore } from './checkpoint-store'
-import { CheckpointWriter } from './checkpoint-writer'
+import { CheckpointWriter, FLUSH_WINDOW } from './checkpoint-writer'
 import { ConfirmTracker } from './confirm-tracker'
 import { assessHealth, DEFAULT_RANGE, HealthReport, Range } from './health'
 import { estimateLag, RateMeter } from './metrics'
@@ -33,7 +33,11 @@ export interface StreamerClientOptions {
   store?: CheckpointStore
   /** Most unconfirmed rows out at once (default 50). At the limit, deliver() waits. */
   inFlightLimit?: number
-  /** Checkpoint write batching: every N advances (default 1000) or T ms (default 1000). */
+  /**
+   * The flush window of checkpoint writes: once this many rows have been confirmed since the last
+   * write (default FLUSH_WINDOW.rows = 500), or this long after the first unwritten one (default
+   * FLUSH_WINDOW.ms = 200), and on close.
+   */
   checkpointEvery?: number
   checkpointIntervalMs?: number
   sendRange?: Range
@@ -74,7 +78,8 @@ export class ClientError extends Error {
  * A streamer client without Node-RED: subscribes to a StreamSource from its checkpoint, hands
  * each row to the adapter's `prepare`, holds at most `inFlightLimit` unconfirmed rows out, and
  * moves its checkpoint only over the contiguous confirmed prefix. At-least-once: after a crash it
- * resumes after the last written checkpoint, so only rows that were in flight come again.
+ * resumes after the last written checkpoint, so only rows that were in flight or confirmed within
+ * the last flush window (FLUSH_WINDOW: 200 ms / 500 rows) come again.
  */
 export class StreamerClient {
   readonly limit: number
@@ -97,14 +102,15 @@ export class StreamerClient {
   private confirmedCount = 0
   private state: ClientState = { phase: 'detached' }
   private closed = false
+  private passedAtLastMove = 0
 
   constructor (private readonly opts: StreamerClientOptions) {
     this.limit = Math.max(1, Math.floor(opts.inFlightLimit ?? 50))
     if (opts.replayable) {
       if (opts.store === undefined) throw new ClientError('a replayable client needs a checkpoint store')
       this.writer = new CheckpointWriter(opts.store, opts.name, {
-        every: Math.max(1, opts.checkpointEvery ?? 1000),
-        intervalMs: Math.max(1, opts.checkpointIntervalMs ?? 1000),
+        every: Math.max(1, opts.checkpointEvery ?? FLUSH_WINDOW.rows),
+        intervalMs: Math.max(1, opts.checkpointIntervalMs ?? FLUSH_WINDOW.ms),
         onError: err => opts.onProblem?.(err)
       })
     }
@@ -369,7 +375,9 @@ export class StreamerClient {
 
   private moved (position: Position): void {
     this.checkpointPosition = position
-    if (this.writer !== undefined && this.streamName !== undefined) this.writer.advanced(this.streamName, position)
+    const rows = this.tracker.passed - this.passedAtLastMove
+    this.passedAtLastMove = this.tracker.passed
+    if (this.writer !== undefined && this.streamName !== undefined) this.writer.advanced(this.streamName, position, Math.max(1, rows))
     this.opts.onCheckpoint?.(position)
   }
 

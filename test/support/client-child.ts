@@ -1,10 +1,11 @@
 /**
  * A streamer client in its own process, for the kill -9 test: follows `<schema>.src` on the
- * PostgreSQL server in DATABASE_URL as client "k9", prints "sent <id>" and "confirmed <id>", and
- * confirms each row a little later (a target that takes time), with small checkpoint batches.
+ * PostgreSQL server in DATABASE_URL through the real streamer, as client "k9"; prints
+ * "sent <id>" and "confirmed <id>", and confirms each row a little later (a target that takes
+ * time). The checkpoint flush window is the default one (FLUSH_WINDOW).
  */
 import { CheckpointStore, PgDatabase, StreamerClient } from '../../core'
-import { TableStream } from './table-stream'
+import { sourceStreamer } from './source-table'
 
 async function main (): Promise<void> {
   const schema = process.argv[2]
@@ -14,8 +15,6 @@ async function main (): Promise<void> {
     replayable: true,
     store: new CheckpointStore(db, schema),
     inFlightLimit: 20,
-    checkpointEvery: 25,
-    checkpointIntervalMs: 50,
     prepare: row => ({
       action: 'send',
       send: () => {
@@ -27,7 +26,7 @@ async function main (): Promise<void> {
       }
     })
   })
-  await client.attach(new TableStream(db, `"${schema}".src`, { batch: 50, initialStart: { kind: 'beginning' } }))
+  await client.attach(sourceStreamer(db, schema, { batchSize: 50, initialStart: { kind: 'beginning' } }))
 }
 
 main().catch(err => { console.error(err); process.exit(1) })

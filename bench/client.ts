@@ -4,20 +4,48 @@
  *    subscriber (builds the msg and hands it on, like a node with no logic), (b) the client with
  *    window + confirmations + batched checkpoint, (c) the same plus a JSONata filter, payload
  *    expression and mapping table (Node-RED's own JSONata). Checkpoints go to the real database.
- * 2. Replay: rows of a table read by a keyset source through the client, against a raw `pg`
- *    keyset read of the same rows in the same run. The audit-streamer itself (issue 3) is used
- *    when it is on the branch; until then this part says so and uses the test keyset source.
+ * 2. Replay: rows of an audit-style table (tx xid8, seq) read by the real Streamer (core of the
+ *    audit-streamer node) through the client, against a raw `pg` keyset read of the same rows
+ *    (same horizon, same page size) in the same run; the streamer alone as a middle line; and
+ *    the cost of the exact lag count the client's status asks for once a second.
  * Uses DATABASE_URL (real PostgreSQL) when set, else embedded PGlite.
  */
 import type { NodeAPI } from 'node-red'
-import { CheckpointStore, Database, migrate, PgDatabase, PgliteDatabase, Position, StartAt, StreamerClient, StreamRow, StreamSource, Subscriber, Subscription } from '../core'
+import { Client } from 'pg'
+import { CheckpointStore, Database, FLUSH_WINDOW, LAG_COUNT_LIMIT, migrate, PgDatabase, PgliteDatabase, Position, StartAt, Streamer, StreamerClient, StreamRow, StreamSource, Subscriber, Subscription } from '../core'
 import { compileTransform } from '../nodes/streamer-client/transform'
 import type { StreamerClientDef } from '../nodes/streamer-client/types'
-import { TableStream } from '../test/support/table-stream'
 
 const N = Number(process.env.BENCH_CLIENT_ROWS ?? 200000)
-const REPLAY_ROWS = Number(process.env.BENCH_CLIENT_REPLAY_ROWS ?? 200000)
+const REPLAY_ROWS = Number(process.env.BENCH_CLIENT_REPLAY_ROWS ?? 500000)
 const BATCH = 500
+
+/** Keyset pages over (tx, seq) up to the xid8 horizon, as the streamer reads: with `pg` itself on a server. */
+async function rawKeyset (db: Database, url: string | undefined, table: string, batch: number): Promise<number> {
+  let c: Client | undefined
+  if (db.kind === 'pg') {
+    c = new Client({ connectionString: url })
+    await c.connect()
+  }
+  const query = async (text: string, params: unknown[]): Promise<Array<Record<string, any>>> =>
+    c !== undefined ? (await c.query(text, params)).rows : (await db.query(text, params)).rows
+  let n = 0
+  let last: [string, string] | undefined
+  try {
+    for (;;) {
+      const rows = last === undefined
+        ? await query(`SELECT *, tx::text AS tx_text FROM ${table} WHERE tx < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY tx, seq LIMIT $1`, [batch])
+        : await query(`SELECT *, tx::text AS tx_text FROM ${table} WHERE (tx, seq) > ($1::xid8, $2::bigint) AND tx < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY tx, seq LIMIT $3`, [...last, batch])
+      n += rows.length
+      if (rows.length < batch) break
+      const row = rows[rows.length - 1]
+      last = [row.tx_text, String(row.seq)]
+    }
+  } finally {
+    await c?.end()
+  }
+  return n
+}
 
 /** Synthetic rows, delivered in batches with back-pressure, like a streamer replaying. */
 class MemorySource implements StreamSource {
@@ -118,32 +146,51 @@ export async function run (): Promise<void> {
     console.log(`  overhead per message: ${(1e6 / bare - 1e6 / base).toFixed(2)} µs (bare), ${(1e6 / full - 1e6 / baseT).toFixed(2)} µs (with transform)`)
     console.log(`  checkpoint writes: ${bareWrites} for ${N.toLocaleString('en-US')} confirmations (batched)`)
 
-    console.log(' replay from a table:')
-    let streamerModule: unknown
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
-      streamerModule = require('../core/stream/streamer')
-    } catch { streamerModule = undefined }
-    if (streamerModule === undefined) {
-      console.log('  SKIP audit-streamer + client: the streamer (issue 3) is not on this branch yet; measuring the client over the test keyset source instead')
-    } else {
-      console.log('  NOTE the audit-streamer is present but not yet wired into this bench; measuring the client over the test keyset source')
-    }
-    await db.query(`CREATE TABLE "${schema}".src (id bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp(), sym text, qty int)`)
-    await db.query(`INSERT INTO "${schema}".src (id, sym, qty) SELECT g, CASE WHEN g % 3 = 0 THEN 'BARC' ELSE 'VOD' END, g % 1000 FROM generate_series(1, $1::int) g`, [REPLAY_ROWS])
+    console.log(` replay of ${REPLAY_ROWS.toLocaleString('en-US')} rows from an audit-style table (tx xid8, seq), through the real Streamer:`)
     const table = `"${schema}".src`
-    const raw = await timed('raw keyset read (LIMIT 1000)', REPLAY_ROWS, async () => {
-      let after = '0'
-      for (;;) {
-        const r = await db.query<{ id: string }>(`SELECT * FROM ${table} WHERE id > $1 ORDER BY id LIMIT 1000`, [after])
-        if (r.rows.length === 0) break
-        after = r.rows[r.rows.length - 1].id
-      }
+    await db.query(`CREATE TABLE ${table} (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT pg_current_xact_id(), at timestamptz NOT NULL DEFAULT clock_timestamp(), sym text, qty int, price numeric)`)
+    for (let done = 0; done < REPLAY_ROWS; done += 100000) {
+      // Several transactions, so the rows span several transaction ids as in real life.
+      await db.query(`INSERT INTO ${table} (sym, qty, price) SELECT CASE WHEN g % 3 = 0 THEN 'BARC' ELSE 'VOD' END, g % 1000, (g % 100000) / 100.0
+        FROM generate_series(1, $1::int) g`, [Math.min(100000, REPLAY_ROWS - done)])
+    }
+    await db.query(`CREATE INDEX ON ${table} (tx, seq)`)
+    await db.query(`ANALYZE ${table}`)
+    const streamer = (batchSize: number): Streamer => new Streamer({ name: 'bench', database: db, table: `${schema}.src`, positionColumns: ['tx', 'seq'], batchSize, pollMs: 1000, initialStart: { kind: 'beginning' } })
+    await rawKeyset(db, url, table, BATCH) // warm the cache
+    const raw = await timed(`raw ${db.kind === 'pg' ? '`pg`' : 'PGlite'} keyset read, ${BATCH}/page`, REPLAY_ROWS, async () => {
+      const n = await rawKeyset(db, url, table, BATCH)
+      if (n !== REPLAY_ROWS) throw new Error(`raw read ${n} rows`)
     })
-    const replay = await timed('keyset source + client (confirm by target)', REPLAY_ROWS, async () => {
-      await throughClient(db, schema, 'replay', new TableStream(db, table, { batch: 1000, initialStart: { kind: 'beginning' } }), REPLAY_ROWS)
+    const alone = await timed(`streamer alone, batch ${BATCH} (node default)`, REPLAY_ROWS, async () => {
+      const s = streamer(BATCH)
+      await new Promise<void>(resolve => s.subscribe({ kind: 'beginning' }, { deliver: async () => {}, onState: st => { if (st.phase === 'live') resolve() } }))
+      await s.close()
     })
-    console.log(`  ratio source+client/raw: ${(replay / raw).toFixed(3)}`)
+    let replayClient: StreamerClient | undefined
+    const replay = await timed(`streamer + client, batch ${BATCH}, in flight 50, target confirms`, REPLAY_ROWS, async () => {
+      const s = streamer(BATCH)
+      replayClient = await throughClient(db, schema, 'replay', s, REPLAY_ROWS)
+      await s.close()
+    })
+    const replayT = await timed('streamer + client + JSONata filter, payload, 3 mappings', REPLAY_ROWS, async () => {
+      const s = streamer(BATCH)
+      await throughClient(db, schema, 'replay-t', s, REPLAY_ROWS, transform)
+      await s.close()
+    })
+    console.log(`  ratio vs raw: streamer ${(alone / raw).toFixed(3)}, streamer+client ${(replay / raw).toFixed(3)}, with transform ${(replayT / raw).toFixed(3)}`)
+    console.log(`  checkpoint writes during the replay: ${replayClient?.checkpointWrites ?? 0} (flush window ${FLUSH_WINDOW.rows} rows / ${FLUSH_WINDOW.ms} ms)`)
+
+    // The cost of the client's status lag (asked once a second): an exact count up to the limit.
+    const s = streamer(BATCH)
+    const near = ['0', '0']
+    for (const [label, limit] of [[`rowsAfter, limit ${LAG_COUNT_LIMIT.toLocaleString('en-US')} (status)`, LAG_COUNT_LIMIT], ['rowsAfter, no limit (every row)', undefined]] as Array<[string, number | undefined]>) {
+      await s.rowsAfter(near, limit)
+      const t0 = process.hrtime.bigint()
+      const n = await s.rowsAfter(near, limit)
+      console.log(`  ${label.padEnd(58)} ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1).padStart(10)} ms   (${n.toLocaleString('en-US')} rows)`)
+    }
+    await s.close()
   } finally {
     await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {})
     await db.close()

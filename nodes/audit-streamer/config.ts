@@ -27,6 +27,7 @@ export function streamerSettings (def: Partial<AuditStreamerDef>, nodeId: string
   if (listen) validateChannel(channel)
   const initialStart = startSetting(def)
   if (initialStart.kind === 'after') validateStartPosition(initialStart.position, positionColumns.length)
+  if (initialStart.kind === 'timestamp' && timeColumn === '') throw new StreamConfigError('starting from a time needs a time column')
   return {
     name: (def.stream ?? '').trim() === '' ? streamed.name : (def.stream ?? '').trim(),
     table: `${streamed.schema}.${streamed.name}`,

@@ -42,5 +42,8 @@ describe('audit-streamer status and settings', () => {
     assert.throws(() => streamerSettings({ ...base, start: 'position', startValue: '1093' }, 'n1'), /start position \["1093"\] must be a list of 2 whole numbers/)
     assert.throws(() => streamerSettings({ ...base, start: 'position', startValue: '7421, x' }, 'n1'), /start position .* holds "x"/)
     assert.throws(() => streamerSettings({ ...base, start: 'timestamp', startValue: 'soon' }, 'n1'), /not a timestamp/)
+    assert.throws(() => streamerSettings({ ...base, start: 'timestamp', startValue: '2024-01-31T09:00:00Z' }, 'n1'), /needs a time column/)
+    assert.deepStrictEqual(streamerSettings({ ...base, timeColumn: 'received', start: 'timestamp', startValue: '2024-01-31T09:00:00Z' }, 'n1').initialStart,
+      { kind: 'timestamp', at: '2024-01-31T09:00:00Z' })
   })
 })

@@ -46,6 +46,12 @@ export interface SourcePlan {
   /** Count of readable rows after $1..$w (for replay progress). */
   countAfter: string
   countAll: string
+  /**
+   * The same counts, stopping at a limit given as the last parameter (lag for a client's
+   * status: exact up to the limit, so its cost stays bounded however far behind it is).
+   */
+  countAfterLimited: string
+  countAllLimited: string
   /** Newest readable position (xid8 mode). */
   headBelowHorizon: string
   /** Settled mode: newest sequence value now, and the virtual transactions running now. */
@@ -157,6 +163,8 @@ export async function resolveSource (db: Queryable, spec: SourceSpec): Promise<S
     readFirst: `SELECT ${list} FROM ${rel} ${where([horizon])} ORDER BY ${order} LIMIT $1`,
     countAfter: `SELECT count(*)::text AS n FROM ${rel} ${where([after, horizon])}`,
     countAll: `SELECT count(*)::text AS n FROM ${rel} ${where([horizon])}`,
+    countAfterLimited: limited(`${rel} ${where([after, horizon])}`, w + 1),
+    countAllLimited: limited(`${rel} ${where([horizon])}`, 1),
     headBelowHorizon: `SELECT ${posText} FROM ${rel} WHERE ${horizon} ORDER BY ${orderDesc} LIMIT 1`,
     settledCandidate: `SELECT (SELECT ${q[0]} FROM ${rel} ORDER BY ${q[0]} DESC NULLS LAST LIMIT 1)::text AS l,
         ARRAY(SELECT l.virtualxid::text FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
@@ -175,6 +183,8 @@ export async function resolveSource (db: Queryable, spec: SourceSpec): Promise<S
     plan.readFirstUpTo = `SELECT ${list} FROM ${rel} ${where([`${q[0]} <= $1::${casts[0]}`])} ORDER BY ${order} LIMIT $2`
     plan.countAfter = `SELECT count(*)::text AS n FROM ${rel} ${where([`${q[0]} > $1::${casts[0]}`, `${q[0]} <= $2::${casts[0]}`])}`
     plan.countAll = `SELECT count(*)::text AS n FROM ${rel} ${where([`${q[0]} <= $1::${casts[0]}`])}`
+    plan.countAfterLimited = limited(`${rel} ${where([`${q[0]} > $1::${casts[0]}`, `${q[0]} <= $2::${casts[0]}`])}`, 3)
+    plan.countAllLimited = limited(`${rel} ${where([`${q[0]} <= $1::${casts[0]}`])}`, 2)
   }
   if (timeColumn !== undefined) {
     plan.firstAtTime = `SELECT ${posText} FROM ${rel} WHERE src.${quoteIdent(timeColumn)} >= $1 ORDER BY ${order} LIMIT 1`
@@ -182,6 +192,11 @@ export async function resolveSource (db: Queryable, spec: SourceSpec): Promise<S
   // Prove the whole read (filter included) plans and runs with these rights before anyone waits on it.
   await db.query(plan.readFirst.replace(/LIMIT \$1$/, 'LIMIT 0'))
   return plan
+}
+
+/** A count that stops at the limit bound to parameter $n. */
+function limited (fromWhere: string, n: number): string {
+  return `SELECT count(*)::text AS n FROM (SELECT 1 FROM ${fromWhere} LIMIT $${n}::bigint) AS limited`
 }
 
 /**

@@ -33,6 +33,11 @@ export interface StreamerOptions extends SourceSpec {
   liveQueueLimit?: number
   /** Count the rows a replay will deliver, for progress (default true). */
   countReplay?: boolean
+  /**
+   * Where a subscriber with no checkpoint of its own starts (default live). The streamer does
+   * not apply it: subscribe() always takes an explicit start; clients read it from here.
+   */
+  initialStart?: StartAt
 }
 
 interface Ready { db: Database, plan: SourcePlan }
@@ -57,6 +62,7 @@ function cmp (a: Position | undefined, b: Position | undefined): number {
  */
 export class Streamer extends EventEmitter implements StreamSource {
   readonly name: string
+  readonly initialStart: StartAt
   private readonly batchSize: number
   private readonly pollMs: number
   private readonly busyPollMs: number
@@ -83,6 +89,7 @@ export class Streamer extends EventEmitter implements StreamSource {
   constructor (private readonly options: StreamerOptions) {
     super()
     this.name = options.name
+    this.initialStart = options.initialStart ?? { kind: 'live' }
     this.batchSize = positiveInt(options.batchSize, 500, 'batch size')
     this.pollMs = positiveInt(options.pollMs, 1000, 'poll interval')
     this.busyPollMs = positiveInt(options.busyPollMs, 20, 'busy poll interval')
@@ -129,6 +136,30 @@ export class Streamer extends EventEmitter implements StreamSource {
   async head (): Promise<Position | undefined> {
     const { db, plan } = await this.whenReady()
     return await this.finalHead(db, plan)
+  }
+
+  /**
+   * Rows readable after `position` (undefined = every row), up to the horizon and through the
+   * filter: the exact lag of a subscriber standing there. With `limit` the count stops at it.
+   */
+  async rowsAfter (position: Position | undefined, limit?: number): Promise<number> {
+    const { db, plan } = await this.whenReady()
+    const after = position === undefined ? undefined : validatePosition(position, plan.width)
+    const cap = limit === undefined ? [] : [String(Math.max(0, Math.floor(limit)))]
+    const sql = (all: string, allLimited: string, afterSql: string, afterLimited: string): string =>
+      after === undefined ? (limit === undefined ? all : allLimited) : (limit === undefined ? afterSql : afterLimited)
+    const q = sql(plan.countAll, plan.countAllLimited, plan.countAfter, plan.countAfterLimited)
+    let params: string[]
+    if (plan.mode === 'xid8') {
+      params = after === undefined ? cap : [...after, ...cap]
+    } else {
+      const settled = this.settled as SettledWatermark
+      await settled.advance(db) // one step, shared with the tail: keeps the watermark fresh
+      if (settled.safe === undefined) return 0 // nothing is final yet: nothing to be behind
+      const safe = settled.safe.toString()
+      params = after === undefined ? [safe, ...cap] : [after[0], safe, ...cap]
+    }
+    return Number((await db.query<{ n: string }>(q, params)).rows[0].n)
   }
 
   /** Closes every subscription (each sees 'closed') and stops reading. */

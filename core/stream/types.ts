@@ -56,6 +56,17 @@ export interface StreamSource {
   subscribe: (start: StartAt, subscriber: Subscriber) => Subscription
   /** The newest position visible now (for lag), or undefined when the source is empty. */
   head: () => Promise<Position | undefined>
+  /**
+   * Optional: where a subscriber with no checkpoint starts (the streamer's configuration).
+   * Streamer clients fall back to live when absent.
+   */
+  readonly initialStart?: StartAt
+  /**
+   * Optional: how many rows lie after `position` up to the head (exact lag; undefined position =
+   * all rows). With `limit`, counting stops there and the result is at most `limit`, so a caller
+   * polling it for a status pays a bounded cost however far behind it is.
+   */
+  rowsAfter?: (position: Position | undefined, limit?: number) => Promise<number>
 }
 
 /**

@@ -7,7 +7,7 @@ import type { StreamMeta, StreamRow, Subscription, SubscriptionState } from '../
 import type { StreamerDatabaseNode } from '../streamer-database/types'
 import { status } from '../shared/status'
 import { registerAdmin } from './admin'
-import { outputStart, StreamerSettings, streamerSettings } from './config'
+import { StreamerSettings, streamerSettings } from './config'
 import { streamerStatus } from './status-text'
 import type { AuditStreamerDef } from './types'
 
@@ -64,6 +64,7 @@ export = function (RED: NodeAPI): void {
       batchSize: settings?.batchSize,
       pollMs: settings?.pollMs,
       listenChannel: settings?.listenChannel,
+      initialStart: settings?.initialStart,
       database
     })
     Object.defineProperty(node, 'stream', { value: streamer, enumerable: false })
@@ -129,7 +130,7 @@ export = function (RED: NodeAPI): void {
     // The node's own output, for targets that are not streamer clients (a debug node, say).
     if (configError === undefined && wiredToOthers(def)) {
       try {
-        const start = outputStart(def)
+        const start = streamer.initialStart
         const perBatch = def.output === 'batch'
         output = streamer.subscribe(start, {
           deliver: async (rows: StreamRow[]) => {

@@ -3,6 +3,7 @@ import { parseQualifiedName } from '../../core/db/identifiers'
 import { validateChannel } from '../../core/db/channel'
 import { AUDIT_POSITION_COLUMNS, AUDIT_TIME_COLUMN, auditTableName } from '../../core/stream/audit-table'
 import { StreamConfigError } from '../../core/stream/errors'
+import { validatePosition } from '../../core/stream/position'
 import type { StreamerOptions } from '../../core/stream/streamer'
 import type { StartAt } from '../../core/stream/types'
 import type { AuditStreamerDef } from './types'
@@ -24,6 +25,9 @@ export function streamerSettings (def: Partial<AuditStreamerDef>, nodeId: string
   const listen = def.listen !== false
   const channel = (def.channel ?? '').trim() === '' ? defaultChannel(`${streamed.schema}.${streamed.name}`) : (def.channel ?? '').trim()
   if (listen) validateChannel(channel)
+  const initialStart = startSetting(def)
+  if (initialStart.kind === 'after') validateStartPosition(initialStart.position, positionColumns.length)
+  if (initialStart.kind === 'timestamp' && timeColumn === '') throw new StreamConfigError('starting from a time needs a time column')
   return {
     name: (def.stream ?? '').trim() === '' ? streamed.name : (def.stream ?? '').trim(),
     table: `${streamed.schema}.${streamed.name}`,
@@ -34,12 +38,16 @@ export function streamerSettings (def: Partial<AuditStreamerDef>, nodeId: string
     batchSize: wholeNumber(def.batchSize, 500, 'batch size', 1, 100000),
     pollMs: wholeNumber(def.pollInterval, 1000, 'poll interval', 10, 3600000),
     listenChannel: listen ? channel : undefined,
+    initialStart,
     managedSource: managed ? table : undefined
   }
 }
 
-/** Where the node's own output starts (streamer clients choose their own start). */
-export function outputStart (def: Partial<AuditStreamerDef>): StartAt {
+/**
+ * The "start" setting: where a reader with no checkpoint starts, i.e. the node's own output and
+ * every streamer client that has no checkpoint yet (a client with one resumes from it).
+ */
+export function startSetting (def: Partial<AuditStreamerDef>): StartAt {
   const value = (def.startValue ?? '').trim()
   switch (def.start ?? 'live') {
     case 'live': return { kind: 'live' }
@@ -61,6 +69,14 @@ export function defaultChannel (qualified: string): string {
   const base = 'fs_' + qualified.toLowerCase().replace(/[^a-z0-9_]/g, '_')
   if (base.length <= 63) return base
   return base.slice(0, 50) + '_' + createHash('sha1').update(qualified).digest('hex').slice(0, 12)
+}
+
+function validateStartPosition (p: readonly string[], width: number): void {
+  try {
+    validatePosition(p, width)
+  } catch (err) {
+    throw new StreamConfigError(`start ${(err as Error).message}`)
+  }
 }
 
 function splitList (s: string | undefined): string[] {

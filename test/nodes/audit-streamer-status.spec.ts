@@ -1,6 +1,6 @@
 import * as assert from 'assert'
 import { streamerStatus } from '../../nodes/audit-streamer/status-text'
-import { outputStart, streamerSettings, defaultChannel } from '../../nodes/audit-streamer/config'
+import { startSetting, streamerSettings, defaultChannel } from '../../nodes/audit-streamer/config'
 
 const labels = { live: 'live', idle: 'idle', starting: 'starting', replaying: 'replaying', retrying: 'retrying' }
 
@@ -29,9 +29,21 @@ describe('audit-streamer status and settings', () => {
     assert.ok(defaultChannel('s.' + 'x'.repeat(100)).length <= 63)
   })
   it('reads the output start setting', () => {
-    assert.deepStrictEqual(outputStart({ start: 'position', startValue: '7421, 1093' }), { kind: 'after', position: ['7421', '1093'] })
-    assert.deepStrictEqual(outputStart({ start: 'position', startValue: '["7", "9"]' }), { kind: 'after', position: ['7', '9'] })
-    assert.deepStrictEqual(outputStart({ start: 'timestamp', startValue: '2024-01-31T09:00:00Z' }), { kind: 'timestamp', at: '2024-01-31T09:00:00Z' })
-    assert.throws(() => outputStart({ start: 'timestamp', startValue: 'soon' }), /not a timestamp/)
+    assert.deepStrictEqual(startSetting({ start: 'position', startValue: '7421, 1093' }), { kind: 'after', position: ['7421', '1093'] })
+    assert.deepStrictEqual(startSetting({ start: 'position', startValue: '["7", "9"]' }), { kind: 'after', position: ['7', '9'] })
+    assert.deepStrictEqual(startSetting({ start: 'timestamp', startValue: '2024-01-31T09:00:00Z' }), { kind: 'timestamp', at: '2024-01-31T09:00:00Z' })
+    assert.throws(() => startSetting({ start: 'timestamp', startValue: 'soon' }), /not a timestamp/)
+  })
+  it('hands the start setting to the streamer as where clients with no checkpoint start', () => {
+    const base = { table: 'app.fix_in', positionColumns: 'tx, seq', listen: false }
+    assert.deepStrictEqual(streamerSettings({ ...base }, 'n1').initialStart, { kind: 'live' })
+    assert.deepStrictEqual(streamerSettings({ ...base, start: 'beginning' }, 'n1').initialStart, { kind: 'beginning' })
+    assert.deepStrictEqual(streamerSettings({ ...base, start: 'position', startValue: '7421, 1093' }, 'n1').initialStart, { kind: 'after', position: ['7421', '1093'] })
+    assert.throws(() => streamerSettings({ ...base, start: 'position', startValue: '1093' }, 'n1'), /start position \["1093"\] must be a list of 2 whole numbers/)
+    assert.throws(() => streamerSettings({ ...base, start: 'position', startValue: '7421, x' }, 'n1'), /start position .* holds "x"/)
+    assert.throws(() => streamerSettings({ ...base, start: 'timestamp', startValue: 'soon' }, 'n1'), /not a timestamp/)
+    assert.throws(() => streamerSettings({ ...base, start: 'timestamp', startValue: '2024-01-31T09:00:00Z' }, 'n1'), /needs a time column/)
+    assert.deepStrictEqual(streamerSettings({ ...base, timeColumn: 'received', start: 'timestamp', startValue: '2024-01-31T09:00:00Z' }, 'n1').initialStart,
+      { kind: 'timestamp', at: '2024-01-31T09:00:00Z' })
   })
 })

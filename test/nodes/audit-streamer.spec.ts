@@ -7,12 +7,8 @@ import { helper, runtimeName } from '../support/node-red'
 /* eslint-disable @typescript-eslint/no-var-requires */
 const databaseNode = require('../../nodes/streamer-database/streamer-database')
 const streamerNode = require('../../nodes/audit-streamer/audit-streamer')
+const clientNode = require('../../nodes/streamer-client/streamer-client')
 /* eslint-enable @typescript-eslint/no-var-requires */
-
-// Stands in for the streamer client of issue 4: a node type that subscribes on its own.
-function fakeClientNode (RED: any): void {
-  RED.nodes.registerType('streamer-client', function (this: any, def: any) { RED.nodes.createNode(this, def) })
-}
 
 interface Target { name: string, dbNode: () => Record<string, unknown>, setup: (sql: string[]) => Promise<void>, query: (sql: string) => Promise<void>, count: (sql: string) => Promise<number>, cleanup: () => Promise<void> }
 
@@ -132,16 +128,21 @@ for (const target of targets()) {
     })
 
     it('exposes node.stream to streamer clients and runs no output subscription when only clients are wired', async () => {
-      await helper.load([databaseNode, streamerNode, fakeClientNode], flow({}, [{ id: 'c', type: 'streamer-client' }]))
+      await helper.load([databaseNode, streamerNode, clientNode], flow({}, [{ id: 'c', type: 'streamer-client' }]).map(n => n.id === 'c'
+        ? { ...n, database: 'db', clientName: 'only-client', replayable: false, confirmMode: 'send', mappings: [], routes: [], wires: [[], []] }
+        : n))
       const s = helper.getNode('s') as any
-      await new Promise(resolve => setTimeout(resolve, 500))
-      assert.strictEqual(s.stream.subscriptions.length, 0, 'no subscription for the output')
+      await eventually(() => s.stream.subscriptions.length === 1, 10000, "the client's subscription")
+      await new Promise(resolve => setTimeout(resolve, 300))
+      assert.strictEqual(s.stream.subscriptions.length, 1, "the client's subscription only: none for the output")
+      assert.deepStrictEqual(s.stream.initialStart, { kind: 'beginning' }, 'the start setting, for clients with no checkpoint')
       const rows: StreamRow[] = []
       const sub = s.stream.subscribe({ kind: 'after', position: ['0', '250'] }, { deliver: async (r: StreamRow[]) => { rows.push(...r) } })
       // ['0', '250'] is before every real transaction id, so every row comes; the position is the client's to choose.
       await eventually(() => rows.length >= 300, 20000, 'rows through node.stream')
       assert.strictEqual(typeof s.stream.head, 'function')
       assert.strictEqual(s.stream.name, 'fix-in')
+      assert.strictEqual(await s.stream.rowsAfter(rows[249].position), rows.length - 250, 'exact lag after row 250')
       await sub.close()
     })
 

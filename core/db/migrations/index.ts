@@ -1,5 +1,6 @@
 import { Migration } from '../migrate'
 import { checkpoints } from './001-checkpoints'
+import { checkpointStart } from './020-checkpoint-start'
 
 /**
  * Every migration of the pack's own tables, in version order. Versions are never reused or
@@ -7,5 +8,6 @@ import { checkpoints } from './001-checkpoints'
  * 1-9 foundation, 10-19 streamer, 20-29 streamer client, 30-49 FIX gateway.
  */
 export const migrations: readonly Migration[] = [
-  checkpoints
+  checkpoints,
+  checkpointStart
 ]

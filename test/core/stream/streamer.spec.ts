@@ -1,4 +1,5 @@
 import * as assert from 'assert'
+import { Client } from 'pg'
 import { Database } from '../../../core'
 import { comparePositions, Streamer, StreamerOptions } from '../../../core/stream'
 import { describeEachDatabase, dropSchema, eventually, uniqueSchema } from '../../support/databases'
@@ -302,6 +303,53 @@ describeEachDatabase('streamer', target => {
       assert.match(s.failed as string, /restored into a new cluster/)
       assert.strictEqual(c.rows.length, 0)
     })
+  })
+
+  for (const mode of MODES) {
+    it(`counts the rows after a position exactly (client lag), through the filter, stopping at a limit [${mode}]`, async () => {
+      const t = await table(mode)
+      const s = streamer(t, mode, { filter: 'seq <> 7' })
+      assert.strictEqual(await s.rowsAfter(undefined), 0, 'an empty table')
+      await insert(t, 100)
+      await eventually(async () => await s.rowsAfter(undefined) === 99, 20000, '99 rows readable (row 7 filtered out)')
+      const c = new Collector()
+      s.subscribe({ kind: 'beginning' }, c)
+      await eventually(() => c.rows.length === 99, 10000, '99 rows')
+      const at40 = c.rows[38].position // seq 40 (seq 7 is filtered out)
+      assert.strictEqual(c.rows[38].row.seq, '40')
+      assert.strictEqual(await s.rowsAfter(at40), 60)
+      assert.strictEqual(await s.rowsAfter(at40, 25), 25, 'stops counting at the limit')
+      assert.strictEqual(await s.rowsAfter(at40, 1000), 60)
+      assert.strictEqual(await s.rowsAfter(c.rows[98].position), 0, 'nothing after the last row')
+      await assert.rejects(s.rowsAfter(['1', '2', '3']), /must be a list of/)
+    })
+  }
+
+  it('counts only rows below the horizon, as the stream will deliver them [xid8]', async function () {
+    if (target.pg === undefined) return this.skip() // needs a second session
+    const t = await table('xid8')
+    const s = streamer(t, 'xid8')
+    await insert(t, 3)
+    await eventually(async () => await s.rowsAfter(undefined) === 3, 20000, '3 rows readable')
+    const early = new Client(target.pg)
+    await early.connect()
+    try {
+      // An older transaction still open holds back rows that later transactions committed.
+      await early.query('BEGIN')
+      await early.query(`INSERT INTO "${schema}".${t} (note) VALUES ('late')`)
+      await insert(t, 5)
+      assert.strictEqual(await s.rowsAfter(undefined), 3, 'rows above the horizon are not lag yet')
+      await early.query('COMMIT')
+      await eventually(async () => await s.rowsAfter(undefined) === 9, 20000, 'all 9 rows once the old transaction ended')
+    } finally {
+      await early.end()
+    }
+  })
+
+  it('says where a subscriber with no checkpoint starts (the start setting)', () => {
+    const t = 'unused'
+    assert.deepStrictEqual(streamer(t, 'settled').initialStart, { kind: 'live' }, 'live by default')
+    assert.deepStrictEqual(streamer(t, 'settled', { initialStart: { kind: 'beginning' } }).initialStart, { kind: 'beginning' })
   })
 
   it('reports the head position for lag', async () => {

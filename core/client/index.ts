@@ -1,0 +1,7 @@
+export * from './position'
+export * from './confirm-tracker'
+export * from './checkpoint-store'
+export * from './checkpoint-writer'
+export * from './health'
+export * from './metrics'
+export * from './streamer-client'

@@ -1,0 +1,282 @@
+import type { NodeAPI, NodeMessage } from 'node-red'
+import { CheckpointStore, ClientStats, ConnectionState, Disposition, LAG_COUNT_LIMIT, Position, StartAt, StreamerClient, StreamMeta, StreamRow, StreamSource } from '../../core'
+import type { StreamerDatabaseNode } from '../streamer-database/types'
+import { status, shortText } from '../shared/status'
+import { parseRewindTarget } from './control'
+import { compileTransform, Transform } from './transform'
+import type { StreamerClientDef, StreamerClientNode } from './types'
+
+/** Client names in use per database (config node + schema), so two clients never share a checkpoint. */
+const namesInUse = new Map<string, string>()
+
+const STREAMER_TYPE = 'audit-streamer'
+const GATEWAY_TYPE = 'fix-gateway'
+const STATUS_EVERY_MS = 1000
+
+function num (v: unknown, fallback: number): number {
+  const n = Number(v)
+  return Number.isFinite(n) && n > 0 ? n : fallback
+}
+
+export = function (RED: NodeAPI): void {
+  function StreamerClientNodeCtor (this: StreamerClientNode & { [k: string]: any }, def: StreamerClientDef): void {
+    RED.nodes.createNode(this, def)
+    const node = this
+    const clientName = (def.clientName ?? '').trim() || def.name || node.id
+    ;(node as { clientName: string }).clientName = clientName
+    const dbNode = RED.nodes.getNode(def.database) as StreamerDatabaseNode | null
+    const confirmOnSend = def.confirmMode === 'send'
+    let client: StreamerClient | undefined
+    let transform: Transform | undefined
+    let source: StreamSource | undefined
+    let streamerId: string | undefined
+    const closedSources = new WeakSet<StreamSource>()
+    let problem: string | undefined
+    let dbState: ConnectionState | undefined
+    let lag: number | undefined
+    let lagBusy = false
+    let nameKey: string | undefined
+    let closing = false
+    let lastWarned = ''
+    let stateError: string | undefined
+
+    const fail = (text: string): void => {
+      problem = text
+      node.status(status.error(text))
+    }
+
+    node.confirm = (position: Position): boolean => client?.confirm(position) ?? false
+    node.stats = () => client?.stats()
+    node.rewind = async (target: StartAt | 'reset'): Promise<StartAt> => {
+      if (client === undefined) throw new Error(RED._('streamer-client.errors.not-ready'))
+      const start = target === 'reset' ? await client.reset() : await client.rewind(target)
+      node.log(RED._('streamer-client.log.rewound', { start: describe(start) }))
+      return start
+    }
+
+    try {
+      transform = compileTransform(RED, node, def)
+    } catch (err) {
+      fail((err as Error).message)
+      node.error(RED._('streamer-client.errors.config', { error: (err as Error).message }))
+    }
+    if (dbNode === null) {
+      fail(RED._('streamer-client.errors.no-database'))
+    } else if (transform !== undefined) {
+      nameKey = `${dbNode.id}:${dbNode.schema}:${clientName}`
+      const holder = namesInUse.get(nameKey)
+      if (holder !== undefined && holder !== node.id) {
+        nameKey = undefined
+        fail(RED._('streamer-client.errors.name-taken', { name: clientName }))
+        node.error(RED._('streamer-client.errors.name-taken', { name: clientName }))
+      } else {
+        namesInUse.set(nameKey, node.id)
+        start(dbNode, transform)
+      }
+    }
+
+    function start (db: StreamerDatabaseNode, t: Transform): void {
+      db.register(node, s => { dbState = s; showStatus() })
+      db.acquire().then(database => {
+        if (closing) return
+        client = new StreamerClient({
+          name: clientName,
+          replayable: def.replayable !== false,
+          store: new CheckpointStore(database, db.schema),
+          inFlightLimit: num(def.inFlight, 50),
+          sendRange: { warnAfter: num(def.sendWarn, 5) * 1000, errorAfter: num(def.sendError, 60) * 1000 },
+          confirmRange: { warnAfter: num(def.confirmWarn, 5) * 1000, errorAfter: num(def.confirmError, 60) * 1000 },
+          prepare: async row => await prepare(row, t),
+          onState: s => {
+            stateError = s.error
+            if (s.phase === 'detached' && source !== undefined) {
+              closedSources.add(source) // the streamer closed it: wait for its replacement
+              source = undefined
+            }
+            if (s.error !== undefined && s.phase !== 'stopped') warnOnce(`${s.phase}: ${s.error}`)
+            showStatus()
+          },
+          onProblem: err => warnOnce(RED._('streamer-client.errors.checkpoint', { error: (err as Error).message ?? String(err) }))
+        })
+        attach()
+      }).catch(err => {
+        if (!closing) fail(String((err as Error).message ?? err))
+      })
+    }
+
+    /** Finds the streamer wired into this client and subscribes to it. */
+    function attach (): void {
+      if (client === undefined || closing || source !== undefined) return
+      const ids: string[] = []
+      RED.nodes.eachNode((n: any) => {
+        if (n.type === STREAMER_TYPE && Array.isArray(n.wires) && n.wires.some((out: unknown) => Array.isArray(out) && out.includes(node.id))) ids.push(n.id)
+      })
+      if (ids.length === 0) {
+        problem = RED._('streamer-client.status.no-streamer')
+        showStatus()
+        return
+      }
+      if (ids.length > 1) warnOnce(RED._('streamer-client.errors.many-streamers', { count: ids.length }))
+      const stream = (RED.nodes.getNode(ids[0]) as any)?.stream as StreamSource | undefined
+      if (stream === undefined || closedSources.has(stream)) return // not started yet: try again on the next tick
+      problem = undefined
+      source = stream
+      streamerId = ids[0]
+      const c = client
+      c.attach(stream).catch(err => {
+        if (source === stream) source = undefined
+        closedSources.add(stream)
+        const text = (err as Error).message ?? String(err)
+        fail(text)
+        node.error(RED._('streamer-client.errors.attach', { error: text }))
+      })
+    }
+
+    async function prepare (row: StreamRow, t: Transform): Promise<Disposition> {
+      const meta: StreamMeta = { name: row.stream, streamer: streamerId ?? '', client: clientName, clientId: node.id, position: row.position, replay: row.replay }
+      try {
+        if (!(await t.keep(row))) return { action: 'skip' }
+        const output = await t.route(row)
+        if (output < 0) return { action: 'skip' }
+        const msg: NodeMessage & { stream: StreamMeta } = { _msgid: RED.util.generateId(), topic: row.stream, payload: await t.payload(row), stream: meta }
+        const out: Array<NodeMessage | null> = new Array(t.outputs + 1).fill(null)
+        out[output] = msg
+        return { action: 'send', send: () => node.send(out), confirmed: confirmOnSend }
+      } catch (err) {
+        const error = err instanceof Error ? err : new Error(String(err))
+        const msg: NodeMessage & { stream: StreamMeta } = { _msgid: RED.util.generateId(), topic: row.stream, payload: row.row, stream: meta }
+        const report = (): void => {
+          node.error(RED._('streamer-client.errors.row', { position: row.position.join(','), error: error.message }), msg)
+          // The error output's copy says what failed (Catch nodes get their own copy from node.error).
+          ;(msg as any).error = { message: error.message, source: { id: node.id, type: node.type, name: node.name } }
+        }
+        if (def.terminateOnError === true) return { action: 'stop', error, report }
+        return {
+          action: 'reject',
+          report: () => {
+            report()
+            const out: Array<NodeMessage | null> = new Array(t.outputs + 1).fill(null)
+            out[t.outputs] = msg
+            node.send(out)
+          }
+        }
+      }
+    }
+
+    node.on('input', (msg: any, send, done) => {
+      const meta = msg.stream as StreamMeta | undefined
+      if (meta !== undefined && meta !== null && typeof meta === 'object') {
+        if (meta.clientId === node.id) {
+          // A confirmation wired back (target output or Complete node).
+          if (Array.isArray(meta.position)) node.confirm(meta.position)
+          return done()
+        }
+        // A row straight from a streamer's output: this client takes its rows by subscription.
+        if (meta.clientId === undefined) return done()
+        return done(new Error(RED._('streamer-client.errors.foreign', { client: String(meta.client ?? meta.clientId) })))
+      }
+      switch (msg.topic) {
+        case 'rewind':
+        case 'reset': {
+          let target: StartAt | 'reset'
+          try {
+            target = msg.topic === 'reset' ? 'reset' : parseRewindTarget(msg.payload)
+          } catch (err) {
+            return done(err as Error)
+          }
+          node.rewind(target).then(() => done(), err => done(err))
+          return
+        }
+        default:
+          done(new Error(RED._('streamer-client.errors.unknown-input', { topic: String(msg.topic) })))
+      }
+    })
+
+    const ticker = setInterval(() => {
+      if (client === undefined) return
+      if (source === undefined) attach()
+      refreshLag()
+      showStatus()
+    }, STATUS_EVERY_MS)
+    const onFlowsStarted = (): void => attach()
+    RED.events.on('flows:started', onFlowsStarted)
+
+    function refreshLag (): void {
+      if (client === undefined || lagBusy || source === undefined) return
+      lagBusy = true
+      client.lag().then(l => { lag = l }, () => { lag = undefined }).finally(() => { lagBusy = false })
+    }
+
+    function showStatus (): void {
+      if (closing) return
+      if (dbState !== undefined && dbState.state === 'retrying') return node.status(status.error(shortText(dbState.error)))
+      if (dbState !== undefined && dbState.state === 'connecting') return node.status(status.waiting(RED._('streamer-client.status.connecting')))
+      if (client === undefined) return problem !== undefined ? node.status(status.error(problem)) : undefined
+      const s = client.stats()
+      const state = client.phase
+      if (state === 'stopped' || state === 'failed') return node.status(status.error(`${RED._('streamer-client.status.' + state)}: ${stateError ?? problem ?? ''}`))
+      if (state === 'detached') return node.status(status.idle(problem ?? RED._('streamer-client.status.detached')))
+      // Numbers and the phase word only: short enough for the status label, the same in any language.
+      const lagText = lag === undefined ? '?' : lag >= LAG_COUNT_LIMIT ? `${LAG_COUNT_LIMIT.toLocaleString('en-US')}+` : lag.toLocaleString('en-US')
+      const text = `${state} · lag ${lagText} · ${Math.round(s.rate).toLocaleString('en-US')}/s · ${s.inFlight} in flight`
+      if (s.health.health === 'ERROR') return node.status(status.error(text))
+      if (s.health.health === 'WARNING') return node.status(status.warn(text))
+      node.status(state === 'live' ? status.ok(text) : status.busy(text))
+    }
+
+    function warnOnce (text: string): void {
+      if (text === lastWarned) return
+      lastWarned = text
+      node.warn(text)
+    }
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closing = true
+      clearInterval(ticker)
+      RED.events.removeListener('flows:started', onFlowsStarted)
+      if (nameKey !== undefined && namesInUse.get(nameKey) === node.id) namesInUse.delete(nameKey)
+      dbNode?.deregister(node)
+      const c = client
+      if (c === undefined) return done()
+      c.close().catch(err => node.warn(RED._('streamer-client.errors.checkpoint', { error: String((err as Error).message ?? err) }))).finally(() => done())
+    })
+
+    // Warn when nothing can confirm: no wire back, no Complete node, no FIX gateway target.
+    if (!confirmOnSend) setImmediate(() => checkConfirmPath())
+    function checkConfirmPath (): void {
+      if (closing) return
+      const myTargets = new Set<string>((def as any).wires?.flat?.() ?? [])
+      let ok = false
+      RED.nodes.eachNode((n: any) => {
+        if (ok) return
+        if (myTargets.has(n.id) && n.type === GATEWAY_TYPE) ok = true
+        else if (n.type === 'complete' && Array.isArray(n.scope) && n.wires?.some((o: string[]) => o.includes(node.id))) ok = true
+        else if (n.type !== STREAMER_TYPE && n.id !== node.id && Array.isArray(n.wires) && n.wires.some((o: unknown) => Array.isArray(o) && o.includes(node.id))) ok = true
+      })
+      if (!ok) node.warn(RED._('streamer-client.errors.no-confirm-path'))
+    }
+
+    function describe (start: StartAt): string {
+      switch (start.kind) {
+        case 'after': return `after [${start.position.join(', ')}]`
+        case 'timestamp': return `from ${start.at}`
+        default: return start.kind
+      }
+    }
+  }
+
+  RED.nodes.registerType('streamer-client', StreamerClientNodeCtor as any)
+
+  // The panel's rewind button. Write permission: it moves a durable checkpoint.
+  RED.httpAdmin.post('/fix-streamers/streamer-client/:id/rewind', RED.auth.needsPermission('streamer-client.write'), (req: any, res: any) => {
+    const target = RED.nodes.getNode(req.params.id) as StreamerClientNode | null
+    if (target === null || target.type !== 'streamer-client') return res.status(404).json({ error: 'no deployed streamer client with this id' })
+    let parsed: StartAt | 'reset'
+    try {
+      parsed = parseRewindTarget(req.body?.target)
+    } catch (err) {
+      return res.status(400).json({ error: (err as Error).message })
+    }
+    target.rewind(parsed).then(start => res.json({ start }), err => res.status(409).json({ error: (err as Error).message }))
+  })
+}

@@ -1,5 +1,8 @@
 import { Migration } from '../migrate'
 import { checkpoints } from './001-checkpoints'
+import { fixSessionState } from './030-fix-session-state'
+import { fixIn } from './031-fix-in'
+import { fixOut } from './032-fix-out'
 
 /**
  * Every migration of the pack's own tables, in version order. Versions are never reused or
@@ -7,5 +10,8 @@ import { checkpoints } from './001-checkpoints'
  * 1-9 foundation, 10-19 streamer, 20-29 streamer client, 30-49 FIX gateway.
  */
 export const migrations: readonly Migration[] = [
-  checkpoints
+  checkpoints,
+  fixSessionState,
+  fixIn,
+  fixOut
 ]

@@ -1,0 +1,48 @@
+import type { FixDefinitions } from 'jspurefix'
+
+/**
+ * What the session needs from the FIX codec (core/fix/codec.ts): the same shapes, stated here
+ * so the session layer depends on behaviour, not on one module. FixCodec and FrameSplitter
+ * satisfy these interfaces as they are.
+ */
+export interface FixHeader {
+  BeginString: string
+  SenderCompID: string
+  TargetCompID: string
+  MsgSeqNum: number
+  SendingTime: Date
+  SenderSubID?: string
+  TargetSubID?: string
+  SenderLocationID?: string
+  TargetLocationID?: string
+  PossDupFlag?: boolean
+  PossResend?: boolean
+  OrigSendingTime?: Date
+}
+
+export interface ParsedMessage {
+  msgType: string
+  beginString: string
+  raw: string
+  fields: Array<[number, string]>
+  get: (tag: number) => string | undefined
+  toObject: () => Record<string, unknown>
+}
+
+export interface SessionCodec {
+  readonly definitions: FixDefinitions
+  encodeBody: (msgType: string, body: object) => string
+  frame: (msgType: string, header: FixHeader, body: string) => Buffer
+  parse: (raw: Buffer | string) => ParsedMessage
+}
+
+export interface FrameReader {
+  push: (chunk: Buffer) => Buffer[]
+  reset: () => void
+}
+
+/**
+ * Checks an outbound application object against the dictionary before it is encoded (the
+ * translator's validator); returns one readable problem per entry, empty when it is valid.
+ */
+export type OutboundValidator = (definitions: FixDefinitions, msgType: string, body: Record<string, unknown>) => Array<string | { message: string }>

@@ -1,0 +1,138 @@
+import { Database, Queryable } from '../db/database'
+import { quoteIdent } from '../db/identifiers'
+import { InboundRecord, JournalEntry, MessageStore, OutboundRecord, SequenceState, StreamOrigin } from './message-store'
+
+interface StateRow { next_sender_seq: string, next_target_seq: string, epoch: number, created_at: string }
+
+/** Raised when another process moved this session's sequence numbers under us. */
+export class SessionOwnershipError extends Error {
+  constructor (session: string) {
+    super(`the sequence numbers of session "${session}" were changed by someone else (is the session running twice?)`)
+    this.name = 'SessionOwnershipError'
+  }
+}
+
+/**
+ * MessageStore on the pack's tables (migrations 30-32): fix_session_state, fix_in, fix_out.
+ * The session runs its calls one at a time; the state updates also check the value they
+ * replace, so a second process driving the same session fails loudly instead of interleaving.
+ */
+export class DatabaseMessageStore implements MessageStore {
+  private readonly t: { state: string, in: string, out: string }
+  private current: SequenceState | undefined
+
+  constructor (private readonly db: Database, schema: string, readonly sessionName: string) {
+    const s = quoteIdent(schema, 'schema')
+    this.t = { state: `${s}.fix_session_state`, in: `${s}.fix_in`, out: `${s}.fix_out` }
+  }
+
+  async load (): Promise<SequenceState> {
+    await this.db.query(`INSERT INTO ${this.t.state} (session_name) VALUES ($1) ON CONFLICT (session_name) DO NOTHING`, [this.sessionName])
+    return this.remember(await this.read(this.db))
+  }
+
+  async findSent (origin: StreamOrigin): Promise<number | undefined> {
+    const r = await this.db.query<{ msg_seq_num: string }>(
+      `SELECT msg_seq_num FROM ${this.t.out} WHERE session_name = $1 AND client_name = $2 AND stream_position = $3`,
+      [this.sessionName, origin.client, origin.position])
+    return r.rows.length > 0 ? Number(r.rows[0].msg_seq_num) : undefined
+  }
+
+  async recordSent (rec: OutboundRecord): Promise<boolean> {
+    const state = this.state()
+    const inserted = await this.db.transaction(async tx => {
+      const r = await tx.query(
+        `INSERT INTO ${this.t.out} (session_name, epoch, msg_seq_num, msg_type, cl_ord_id, sent_at, body, raw, client_name, stream_position)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (session_name, client_name, stream_position) DO NOTHING RETURNING id`,
+        [this.sessionName, state.epoch, rec.seq, rec.msgType, rec.clOrdID ?? null, rec.sentAt.toISOString(), rec.body, rec.raw,
+          rec.origin?.client ?? null, rec.origin?.position ?? null])
+      if (r.rows.length === 0) return false
+      await this.moveSender(tx, rec.seq + 1)
+      return true
+    })
+    if (inserted) state.nextSenderSeq = rec.seq + 1
+    return inserted
+  }
+
+  async advanceSender (next: number): Promise<void> {
+    await this.moveSender(this.db, next)
+    this.state().nextSenderSeq = next
+  }
+
+  async recordReceived (rec: InboundRecord, nextTarget: number): Promise<string> {
+    const state = this.state()
+    const id = await this.db.transaction(async tx => {
+      const r = await tx.query<{ receive_seq: string }>(
+        `INSERT INTO ${this.t.in} (session_name, msg_seq_num, msg_type, sender_comp_id, target_comp_id, cl_ord_id, orig_cl_ord_id,
+           poss_dup, sending_time, raw, message)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING receive_seq`,
+        [this.sessionName, rec.seq, rec.msgType, rec.senderCompID, rec.targetCompID, rec.clOrdID ?? null, rec.origClOrdID ?? null,
+          rec.possDup, rec.sendingTime?.toISOString() ?? null, rec.raw, JSON.stringify(rec.message ?? null)])
+      await this.moveTarget(tx, nextTarget)
+      return r.rows[0].receive_seq
+    })
+    state.nextTargetSeq = nextTarget
+    return id
+  }
+
+  async advanceTarget (next: number): Promise<void> {
+    await this.moveTarget(this.db, next)
+    this.state().nextTargetSeq = next
+  }
+
+  async setNext (sender?: number, target?: number): Promise<SequenceState> {
+    for (const v of [sender, target]) {
+      if (v !== undefined && (!Number.isSafeInteger(v) || v < 1)) throw new RangeError(`a sequence number must be a whole number >= 1, not ${String(v)}`)
+    }
+    await this.db.query(
+      `UPDATE ${this.t.state} SET next_sender_seq = COALESCE($2, next_sender_seq), next_target_seq = COALESCE($3, next_target_seq),
+         updated_at = clock_timestamp() WHERE session_name = $1`, [this.sessionName, sender ?? null, target ?? null])
+    return this.remember(await this.read(this.db))
+  }
+
+  async reset (): Promise<SequenceState> {
+    await this.db.query(
+      `UPDATE ${this.t.state} SET next_sender_seq = 1, next_target_seq = 1, epoch = epoch + 1, created_at = clock_timestamp(),
+         updated_at = clock_timestamp() WHERE session_name = $1`, [this.sessionName])
+    return this.remember(await this.read(this.db))
+  }
+
+  async sentRange (begin: number, end: number): Promise<JournalEntry[]> {
+    const r = await this.db.query<{ msg_seq_num: string, msg_type: string, sent_at: string, body: string }>(
+      `SELECT msg_seq_num, msg_type, sent_at, body FROM ${this.t.out}
+       WHERE session_name = $1 AND epoch = $2 AND msg_seq_num BETWEEN $3 AND $4 ORDER BY msg_seq_num, id`,
+      [this.sessionName, this.state().epoch, begin, end])
+    return r.rows.map(x => ({ seq: Number(x.msg_seq_num), msgType: x.msg_type, sentAt: new Date(x.sent_at), body: x.body }))
+  }
+
+  private state (): SequenceState {
+    if (this.current === undefined) throw new Error('the message store was not loaded')
+    return this.current
+  }
+
+  private remember (s: SequenceState): SequenceState {
+    this.current = s
+    return { ...s }
+  }
+
+  private async read (q: Queryable): Promise<SequenceState> {
+    const r = await q.query<StateRow>(
+      `SELECT next_sender_seq, next_target_seq, epoch, created_at FROM ${this.t.state} WHERE session_name = $1`, [this.sessionName])
+    if (r.rows.length === 0) throw new Error(`session "${this.sessionName}" has no state row`)
+    const x = r.rows[0]
+    return { nextSenderSeq: Number(x.next_sender_seq), nextTargetSeq: Number(x.next_target_seq), epoch: Number(x.epoch), createdAt: new Date(x.created_at) }
+  }
+
+  private async moveSender (q: Queryable, next: number): Promise<void> {
+    const r = await q.query(`UPDATE ${this.t.state} SET next_sender_seq = $2, updated_at = clock_timestamp()
+      WHERE session_name = $1 AND next_sender_seq = $3 AND epoch = $4`, [this.sessionName, next, this.state().nextSenderSeq, this.state().epoch])
+    if (r.rowCount !== 1) throw new SessionOwnershipError(this.sessionName)
+  }
+
+  private async moveTarget (q: Queryable, next: number): Promise<void> {
+    const r = await q.query(`UPDATE ${this.t.state} SET next_target_seq = $2, updated_at = clock_timestamp()
+      WHERE session_name = $1 AND next_target_seq = $3 AND epoch = $4`, [this.sessionName, next, this.state().nextTargetSeq, this.state().epoch])
+    if (r.rowCount !== 1) throw new SessionOwnershipError(this.sessionName)
+  }
+}

@@ -34,7 +34,7 @@ export interface InitiatorOptions {
  * new attempt after an exponentially growing wait. Emits 'status' with a short text.
  */
 export class Initiator extends EventEmitter {
-  private wanted = true
+  private want = true
   private running: Promise<void> | undefined
   private wake = new AbortController()
   private socket: net.Socket | undefined
@@ -45,8 +45,13 @@ export class Initiator extends EventEmitter {
     this.backoff = new Backoff(o.backoffInitialMs ?? 1000, o.backoffMaxMs ?? 60000)
   }
 
+  /** Whether it is meant to be connected (false after pause()). */
+  get wanted (): boolean {
+    return this.want
+  }
+
   start (): void {
-    this.wanted = true
+    this.want = true
     this.running ??= this.loop().finally(() => { this.running = undefined })
   }
 
@@ -59,7 +64,7 @@ export class Initiator extends EventEmitter {
 
   /** Log out and stay down until start() or connectNow(). */
   async pause (text = 'logout requested'): Promise<void> {
-    this.wanted = false
+    this.want = false
     this.wake.abort()
     await this.session.logout(text).catch(() => {})
     this.socket?.destroy()
@@ -72,7 +77,7 @@ export class Initiator extends EventEmitter {
   }
 
   private async loop (): Promise<void> {
-    while (this.wanted) {
+    while (this.want) {
       this.wake = new AbortController()
       if (!this.session.inSchedule()) {
         this.emit('status', 'outside session time')
@@ -82,7 +87,7 @@ export class Initiator extends EventEmitter {
       try {
         this.emit('status', `connecting to ${this.o.host}:${this.o.port}`)
         const socket = await this.connect()
-        if (!this.wanted || !this.session.attach(socket, `${this.o.host}:${this.o.port}`)) {
+        if (!this.want || !this.session.attach(socket, `${this.o.host}:${this.o.port}`)) {
           socket.destroy()
           continue
         }
@@ -93,7 +98,7 @@ export class Initiator extends EventEmitter {
       } catch (err) {
         this.emit('status', `connect failed: ${(err as Error).message}`)
       }
-      if (!this.wanted) break
+      if (!this.want) break
       const wait = this.backoff.next()
       this.emit('status', `reconnecting in ${Math.round(wait / 100) / 10} s`)
       await sleep(wait, this.wake.signal)
@@ -148,7 +153,7 @@ export interface AcceptorOptions {
  */
 export class Acceptor extends EventEmitter {
   private server: net.Server | undefined
-  private accepting = true
+  private accept = true
   private readonly sockets = new Set<net.Socket>()
 
   constructor (readonly session: Session, private readonly o: AcceptorOptions) {
@@ -195,14 +200,18 @@ export class Acceptor extends EventEmitter {
     return a !== null && typeof a === 'object' ? a.port : undefined
   }
 
-  /** Refuse (true) or accept (false) new connections, e.g. for the logout control. */
+  /** Accept (true) or refuse (false) new connections, e.g. for the logout control. */
   setAccepting (on: boolean): void {
-    this.accepting = on
+    this.accept = on
+  }
+
+  get accepting (): boolean {
+    return this.accept
   }
 
   /** Logs out, stops listening and closes every socket. */
   async stop (text = 'session stopped'): Promise<void> {
-    this.accepting = false
+    this.accept = false
     await this.session.stop(text)
     const server = this.server
     this.server = undefined
@@ -215,7 +224,7 @@ export class Acceptor extends EventEmitter {
     this.sockets.add(socket)
     socket.on('close', () => this.sockets.delete(socket))
     const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
-    if (!this.accepting || !this.session.attach(socket, remote)) {
+    if (!this.accept || !this.session.attach(socket, remote)) {
       this.emit('status', `connection from ${remote} refused (session busy or stopped)`)
       socket.destroy()
       return

@@ -36,6 +36,9 @@ export interface SessionCodec {
   parse: (raw: Buffer | string) => ParsedMessage
 }
 
+/** Splits the byte stream into frames; told about skipped bytes through `onGarbled` (FrameSplitter's option). */
+export type MakeFrameReader = (onGarbled: (bytes: Buffer, reason: string) => void) => FrameReader
+
 export interface FrameReader {
   push: (chunk: Buffer) => Buffer[]
   reset: () => void

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'events'
 import type { Database } from '../db/database'
 import { DatabaseMessageStore } from './database-message-store'
-import { FrameReader, OutboundValidator, SessionCodec } from './codec-port'
+import { MakeFrameReader, OutboundValidator, SessionCodec } from './codec-port'
 import { InboundMessage, SessionEvent } from './application'
 import { SendRequest, SendResult, Session } from './session'
 import { SessionSettings } from './settings'
@@ -20,7 +20,7 @@ export interface SessionRuntimeOptions {
   db: Database
   schema: string
   codec: SessionCodec
-  makeFrameReader: () => FrameReader
+  makeFrameReader: MakeFrameReader
   validator?: OutboundValidator
   log?: SessionLog
 }

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'crypto'
 import type { Duplex } from 'stream'
 import { AdminType, body, firstOf, formatUtc, isAdmin, parseUtc, printable, ROUTING_FIELDS, scanFields, SOH, Tag } from './fields'
-import { FixHeader, FrameReader, OutboundValidator, ParsedMessage, SessionCodec } from './codec-port'
+import { FixHeader, FrameReader, MakeFrameReader, OutboundValidator, ParsedMessage, SessionCodec } from './codec-port'
 import { InboundProblem, RejectReason, validateInbound } from './inbound-validation'
 import { MessageStore, StreamOrigin } from './message-store'
 import { HeldMessage, SessionPhase, SessionState } from './session-state'
@@ -44,7 +44,7 @@ export interface SendResult {
 export interface SessionOptions {
   settings: SessionSettings
   codec: SessionCodec
-  makeFrameReader: () => FrameReader
+  makeFrameReader: MakeFrameReader
   store: MessageStore
   application: SessionApplication
   log?: SessionLog
@@ -130,7 +130,7 @@ export class Session {
     if (this.socket !== undefined || this.stopped || !this.loaded) return false
     this.socket = socket
     this.loggedOnThisConnection = false
-    this.reader = this.o.makeFrameReader()
+    this.reader = this.o.makeFrameReader((bytes, reason) => this.event({ type: 'garbled', text: `${reason}: ${printable(bytes.toString('latin1'), 80)}` }))
     const now = Date.now()
     this.state.lastReceivedAt = now
     this.state.lastSentAt = now

@@ -276,7 +276,9 @@ export class Session {
   }
 
   /** Frames an admin message under the next sender seq, commits the seq, then writes it. */
-  private async sendAdmin (msgType: string, text: string): Promise<number> {
+  private async sendAdmin (msgType: string, text: string): Promise<number | undefined> {
+    // No transport (e.g. it closed while a commit was running): use no sequence number.
+    if (this.socket === undefined) return undefined
     const seq = this.state.nextSenderSeq
     const frame = this.o.codec.frame(msgType, this.header(seq, this.now()), text)
     await this.o.store.advanceSender(seq + 1)
@@ -448,6 +450,11 @@ export class Session {
     }
 
     if (this.state.phase === 'awaiting-logon' || this.state.phase === 'logon-sent') {
+      if (h.msgType === AdminType.Logout) {
+        const text = firstOf(fields, Tag.Text) ?? ''
+        this.event({ type: 'logout', text: `logon refused by the peer: ${printable(text)}`, initiatedBy: 'peer' })
+        return this.disconnect(`logon refused by the peer: ${printable(text)}`)
+      }
       if (h.msgType !== AdminType.Logon || problem !== undefined) {
         this.event({ type: 'logon-refused', text: `first message was ${h.msgType !== AdminType.Logon ? `MsgType ${h.msgType}, not a Logon` : `a bad Logon: ${problem!.text}`}` })
         return this.disconnect('no valid Logon')
@@ -618,6 +625,7 @@ export class Session {
   }
 
   private async onLogout (h: Header): Promise<void> {
+    if (this.socket === undefined) return
     if (this.state.phase === 'logout-sent') {
       this.event({ type: 'logout', text: 'logout confirmed', initiatedBy: 'us' })
       return this.disconnect('logout confirmed')

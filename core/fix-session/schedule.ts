@@ -76,14 +76,16 @@ export function isInSession (schedule: SessionSchedule | undefined, at: Date): b
 export function msUntilChange (schedule: SessionSchedule | undefined, at: Date): number {
   if (schedule === undefined) return 24 * 3600_000
   const now = isInSession(schedule, at)
-  // Minute steps find the edge; then seconds refine it. Cheap enough for a timer set a few times a day.
-  let t = at.getTime()
-  const limit = t + 24 * 3600_000
+  const start = at.getTime()
+  // Second steps over the next two minutes (short windows), then minute steps, then refine.
+  for (let s = 1000; s <= 120_000; s += 1000) if (isInSession(schedule, new Date(start + s)) !== now) return s
+  let t = start + 120_000
+  const limit = start + 24 * 3600_000
   while (t < limit && isInSession(schedule, new Date(t + 60_000)) === now) t += 60_000
   if (t >= limit) return 24 * 3600_000
   let s = t
   while (s < t + 60_000 && isInSession(schedule, new Date(s + 1000)) === now) s += 1000
-  return Math.max(1000, s + 1000 - at.getTime())
+  return s + 1000 - start
 }
 
 /** The latest instant <= `at` at which a daily reset at `time` (local to `zone`) was due. */

@@ -5,7 +5,12 @@
 # and stopped with: test_postgres_stop
 set -euo pipefail
 
-TEST_PG_PORT="${TEST_PG_PORT:-54329}"
+# First free port from 54329 up, unless one is given.
+if [ -z "${TEST_PG_PORT:-}" ]; then
+  for TEST_PG_PORT in $(seq 54329 54399); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$TEST_PG_PORT") 2>/dev/null || break
+  done
+fi
 
 pg_bin_dir() {
   local d

@@ -5,6 +5,8 @@ import { ConnectionState, Database, DatabaseConnection } from '../../core'
 import { buildDatabaseOptions, ConfigError, TlsOptions } from './options'
 import type { StreamerDatabaseCredentials, StreamerDatabaseDef, StreamerDatabaseNode } from './types'
 import { status } from '../shared/status'
+import { translator } from '../shared/i18n'
+import catalog = require('./locales/en-US/streamer-database.json')
 
 /**
  * Two config nodes must never open the same embedded data folder at once (PGlite would corrupt
@@ -14,6 +16,7 @@ import { status } from '../shared/status'
 const embeddedClosing = new Map<string, Promise<void>>()
 
 export = function (RED: NodeAPI): void {
+  const t = translator(RED, catalog)
   function StreamerDatabase (this: StreamerDatabaseNode & { [k: string]: any }, def: StreamerDatabaseDef): void {
     RED.nodes.createNode(this, def)
     const node = this
@@ -28,20 +31,20 @@ export = function (RED: NodeAPI): void {
       ;(node as { schema: string }).schema = schema
       if (options.kind === 'pg') {
         options.applicationName = `node-red-fix-streamers:${node.id}`
-        options.onError = err => node.warn(RED._('streamer-database.errors.idle', { error: err.message }))
+        options.onError = err => node.warn(t('streamer-database.errors.idle', { error: err.message }))
       }
       connection = new DatabaseConnection(options, schema)
       connection.on('state', (s: ConnectionState) => onState(s))
     } catch (err) {
       configError = err instanceof ConfigError ? err.message : String((err as Error).message ?? err)
-      node.error(RED._('streamer-database.errors.config', { error: configError }))
+      node.error(t('streamer-database.errors.config', { error: configError }))
     }
 
     Object.defineProperty(node, 'connection', { get: () => connection })
     Object.defineProperty(node, 'configError', { get: () => configError })
 
     node.acquire = async (): Promise<Database> => {
-      if (connection === undefined) throw new Error(RED._('streamer-database.errors.config', { error: configError ?? '' }))
+      if (connection === undefined) throw new Error(t('streamer-database.errors.config', { error: configError ?? '' }))
       const dir = connection.options.kind === 'pglite' ? connection.options.dataDir : undefined
       if (dir !== undefined) await embeddedClosing.get(dir)
       return await connection.ready()
@@ -68,15 +71,15 @@ export = function (RED: NodeAPI): void {
       if (key === lastLogged) return
       lastLogged = key
       if (s.state === 'retrying') {
-        node.warn(RED._('streamer-database.errors.retrying', { error: s.error, seconds: Math.round(s.delayMs / 1000) }))
+        node.warn(t('streamer-database.errors.retrying', { error: s.error, seconds: Math.round(s.delayMs / 1000) }))
       } else if (s.state === 'connected') {
-        node.log(RED._('streamer-database.log.connected', { kind: s.database.kind, schema: node.schema }))
+        node.log(t('streamer-database.log.connected', { kind: s.database.kind, schema: node.schema }))
       }
     }
 
     function tell (u: { user: Node, onState?: (s: ConnectionState) => void }, s: ConnectionState | undefined): void {
       if (s === undefined) {
-        u.user.status(status.error(RED._('streamer-database.status.config-error')))
+        u.user.status(status.error(t('streamer-database.status.config-error')))
         return
       }
       if (u.onState !== undefined) {
@@ -88,10 +91,10 @@ export = function (RED: NodeAPI): void {
 
     function statusFor (s: ConnectionState): ReturnType<typeof status.ok> {
       switch (s.state) {
-        case 'connecting': return status.waiting(RED._('streamer-database.status.connecting'))
-        case 'connected': return status.ok(RED._('streamer-database.status.connected'))
+        case 'connecting': return status.waiting(t('streamer-database.status.connecting'))
+        case 'connected': return status.ok(t('streamer-database.status.connected'))
         case 'retrying': return status.error(s.error)
-        case 'closed': return status.idle(RED._('streamer-database.status.closed'))
+        case 'closed': return status.idle(t('streamer-database.status.closed'))
       }
     }
 

@@ -1,0 +1,175 @@
+import { AsciiEncoder, AsciiParser, DITokens, ElasticBuffer, EmptyLogFactory, FixDefinitions, ISessionDescription, JsFixConfig, MsgView, SessionContainer } from './jspurefix'
+import { dictionarySource, loadDictionary } from './dictionaries'
+import { checkFrame, checksumOf, FixParseError, formatChecksum, SOH, SOH_CHAR, splitFields } from './framing'
+
+export { FixParseError, FrameSplitter, SOH, SOH_CHAR } from './framing'
+
+/** Header fields the session sets on each message; the body never carries them. */
+export interface FixHeader {
+  BeginString: string
+  SenderCompID: string
+  TargetCompID: string
+  MsgSeqNum: number
+  SendingTime: Date
+  SenderSubID?: string
+  TargetSubID?: string
+  SenderLocationID?: string
+  TargetLocationID?: string
+  PossDupFlag?: boolean
+  PossResend?: boolean
+  OrigSendingTime?: Date
+  /** Any further header fields (e.g. OnBehalfOfCompID 115) as [tag, value] pairs. */
+  extra?: Array<[number, string]>
+}
+
+export class FixEncodeError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'FixEncodeError'
+  }
+}
+
+export interface ParsedFixMessage {
+  msgType: string
+  beginString: string
+  /** The message as received, SOH-delimited. */
+  raw: string
+  /** Every tag=value in order, header and trailer included. */
+  fields: Array<[number, string]>
+  /** First value of a tag. */
+  get: (tag: number) => string | undefined
+  /** Typed object keyed by field names (header under StandardHeader), groups as arrays. */
+  toObject: () => Record<string, unknown>
+}
+
+/** UTCTimestamp with milliseconds: YYYYMMDD-HH:MM:SS.sss */
+export function formatUtcTimestamp (d: Date): string {
+  const p = (n: number, w = 2): string => String(n).padStart(w, '0')
+  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${p(d.getUTCMilliseconds(), 3)}`
+}
+
+/**
+ * Encoding and parsing of tag=value FIX messages for one dictionary, on jspurefix's encoder and
+ * parser. The header and trailer are written here, byte-exact, so the session layer controls
+ * MsgSeqNum, PossDupFlag and OrigSendingTime; the body is jspurefix's. It does not validate:
+ * callers validate first (core/fix validation) so nothing invalid is encoded.
+ */
+export class FixCodec {
+  private readonly encoder: AsciiEncoder
+  private readonly encodeBuffer: ElasticBuffer
+  private readonly parser: AsciiParser
+
+  private constructor (readonly dictionaryRef: string, readonly definitions: FixDefinitions) {
+    this.encodeBuffer = new ElasticBuffer(64 * 1024)
+    // SOH as both delimiters: the buffer then holds wire bytes directly.
+    this.encoder = new AsciiEncoder(this.encodeBuffer, definitions, undefined, SOH, SOH)
+    this.parser = makeParser(definitions, dictionarySource(dictionaryRef))
+  }
+
+  /** A codec for a dictionary id ('FIX.4.4') or absolute QuickFIX XML path; definitions are shared. */
+  static async create (dictionaryRef: string): Promise<FixCodec> {
+    return new FixCodec(dictionaryRef, await loadDictionary(dictionaryRef))
+  }
+
+  /** The body as SOH-delimited tag=value text (ends with SOH), from an object keyed by field names. */
+  encodeBody (msgType: string, body: object): string {
+    const def = this.definitions.message.get(msgType)
+    if (def === undefined) throw new FixEncodeError(`message type "${msgType}" is not in the dictionary`)
+    this.encoder.reset()
+    try {
+      this.encoder.encodeSet(body as Record<string, unknown>, def)
+    } catch (err) {
+      this.encoder.reset()
+      throw new FixEncodeError(`${def.name} (${def.msgType}) cannot be encoded: ${(err as Error).message}`)
+    }
+    return this.encodeBuffer.toString()
+  }
+
+  /** A complete message: 8, 9 (exact, unpadded), 35, header, body, 10. */
+  frame (msgType: string, header: FixHeader, body: string): Buffer {
+    const h: string[] = [
+      `35=${msgType}`,
+      `49=${header.SenderCompID}`,
+      `56=${header.TargetCompID}`,
+      `34=${header.MsgSeqNum}`
+    ]
+    if (header.SenderSubID !== undefined && header.SenderSubID !== '') h.push(`50=${header.SenderSubID}`)
+    if (header.SenderLocationID !== undefined && header.SenderLocationID !== '') h.push(`142=${header.SenderLocationID}`)
+    if (header.TargetSubID !== undefined && header.TargetSubID !== '') h.push(`57=${header.TargetSubID}`)
+    if (header.TargetLocationID !== undefined && header.TargetLocationID !== '') h.push(`143=${header.TargetLocationID}`)
+    if (header.PossDupFlag === true) h.push('43=Y')
+    if (header.PossResend === true) h.push('97=Y')
+    h.push(`52=${formatUtcTimestamp(header.SendingTime)}`)
+    if (header.OrigSendingTime !== undefined) h.push(`122=${formatUtcTimestamp(header.OrigSendingTime)}`)
+    for (const [tag, value] of header.extra ?? []) h.push(`${tag}=${value}`)
+    const rest = Buffer.from(h.join(SOH_CHAR) + SOH_CHAR + body, 'latin1')
+    const head = Buffer.from(`8=${header.BeginString}${SOH_CHAR}9=${rest.length}${SOH_CHAR}`, 'latin1')
+    const withoutTrailer = Buffer.concat([head, rest])
+    const trailer = Buffer.from(`10=${formatChecksum(checksumOf(withoutTrailer))}${SOH_CHAR}`, 'latin1')
+    return Buffer.concat([withoutTrailer, trailer])
+  }
+
+  encode (msgType: string, header: FixHeader, body: object): Buffer {
+    return this.frame(msgType, header, this.encodeBody(msgType, body))
+  }
+
+  /**
+   * Parses one complete message, SOH- or '|'-delimited. Checks the frame (BeginString first,
+   * BodyLength, CheckSum) and throws FixParseError with the reason and tag otherwise.
+   */
+  parse (input: Buffer | string): ParsedFixMessage {
+    let buf = typeof input === 'string' ? Buffer.from(input, 'latin1') : input
+    // Log-style input: '|' for SOH (only when the text has no SOH at all).
+    if (!buf.includes(SOH) && buf.includes(0x7c)) buf = Buffer.from(buf.toString('latin1').replace(/\|/g, SOH_CHAR), 'latin1')
+    const layout = checkFrame(buf)
+    if (layout.length !== buf.length && buf.subarray(layout.length).some(b => b !== 0x0a && b !== 0x0d && b !== 0x20)) {
+      throw new FixParseError('garbled', 'extra bytes after CheckSum (10)', 10)
+    }
+    const raw = buf.toString('latin1', 0, layout.length)
+    const fields = splitFields(raw.slice(0, -1))
+    const msgType = fields[2][1]
+    const parser = this.parser
+    return {
+      msgType,
+      beginString: layout.beginString,
+      raw,
+      fields,
+      get: (tag: number) => fields.find(f => f[0] === tag)?.[1],
+      toObject: () => viewOf(parser, raw, msgType)
+    }
+  }
+}
+
+function viewOf (parser: AsciiParser, raw: string, msgType: string): Record<string, unknown> {
+  let result: Record<string, unknown> | undefined
+  const onMsg = (_t: string, view: MsgView): void => { result = view.toObject() as Record<string, unknown> }
+  parser.reset()
+  parser.on('msg', onMsg)
+  try {
+    parser.parseBuffer(Buffer.from(raw, 'latin1'))
+  } finally {
+    parser.removeListener('msg', onMsg)
+  }
+  if (result === undefined) throw new FixParseError('garbled', `message ${msgType} could not be decoded`)
+  return result
+}
+
+/**
+ * jspurefix's parser lives in a per-session DI container. Build one with no transport and no
+ * global registrations, around the already-loaded (shared) definitions.
+ */
+function makeParser (definitions: FixDefinitions, source: string): AsciiParser {
+  const description = {
+    application: { type: 'initiator', name: 'codec', protocol: 'ascii', dictionary: source, tcp: { host: '127.0.0.1', port: 0 } },
+    BeginString: 'FIX.4.4',
+    SenderCompId: 'codec',
+    TargetCompID: 'codec',
+    HeartBtInt: 30
+  } as unknown as ISessionDescription
+  const sc = new SessionContainer()
+  const child = sc.newChild(description)
+  const config = new JsFixConfig(child.resolve(DITokens.ISessionMsgFactory), definitions, description, SOH, new EmptyLogFactory())
+  sc.registerSession(config, child)
+  // Must be the container's parse buffer: the parser state resolves the same instance.
+  return new AsciiParser(config, null, child.resolve<ElasticBuffer>(DITokens.ParseBuffer))
+}

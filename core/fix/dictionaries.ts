@@ -1,0 +1,59 @@
+import * as fs from 'fs'
+import * as path from 'path'
+import { DefinitionFactory, FixDefinitions } from './jspurefix'
+
+export interface BuiltinDictionary {
+  id: 'FIX.4.2' | 'FIX.4.4' | 'FIX.5.0SP2'
+  label: string
+  /** BeginString (8) on the wire: FIXT.1.1 for FIX 5.0 application messages. */
+  beginString: 'FIX.4.2' | 'FIX.4.4' | 'FIXT.1.1'
+  /** DefaultApplVerID (1137) sent at logon for FIXT sessions. */
+  defaultApplVerID?: string
+  /** jspurefix's alias of the QuickFIX XML it ships. */
+  alias: string
+}
+
+/** The QuickFIX-format dictionaries jspurefix ships (they need no install script to be present). */
+export const BUILTIN_DICTIONARIES: readonly BuiltinDictionary[] = [
+  { id: 'FIX.4.2', label: 'FIX 4.2', beginString: 'FIX.4.2', alias: 'qf42' },
+  { id: 'FIX.4.4', label: 'FIX 4.4', beginString: 'FIX.4.4', alias: 'qf44' },
+  { id: 'FIX.5.0SP2', label: 'FIX 5.0 SP2 (FIXT.1.1)', beginString: 'FIXT.1.1', defaultApplVerID: '9', alias: 'qf50sp2' }
+]
+
+export function builtinDictionary (ref: string): BuiltinDictionary | undefined {
+  return BUILTIN_DICTIONARIES.find(d => d.id === ref)
+}
+
+/**
+ * Loaded dictionaries, one per resolved source for the whole process: FIX 5.0SP2 takes over a
+ * second and ~190 MB of heap to load, so every node and session shares one copy.
+ */
+const loaded = new Map<string, Promise<FixDefinitions>>()
+
+/**
+ * Loads a dictionary once per process: a builtin id ('FIX.4.4'), or an absolute path to a
+ * QuickFIX XML file. A failed load is not cached, so a corrected file can be retried.
+ */
+export async function loadDictionary (ref: string): Promise<FixDefinitions> {
+  const source = dictionarySource(ref)
+  let p = loaded.get(source)
+  if (p === undefined) {
+    // Defer to the next turn so a caller (e.g. a node constructor) is never blocked by the parse.
+    p = new Promise<void>(resolve => setImmediate(resolve))
+      .then(async () => await new DefinitionFactory().getDefinitions(source))
+    loaded.set(source, p)
+    p.catch(() => loaded.delete(source))
+  }
+  return await p
+}
+
+/** jspurefix's alias for a builtin, or the checked absolute path of a custom XML file. */
+export function dictionarySource (ref: string): string {
+  const builtin = builtinDictionary(ref)
+  if (builtin !== undefined) return builtin.alias
+  if (typeof ref !== 'string' || ref.trim() === '') throw new Error('no FIX dictionary chosen')
+  // jspurefix resolves relative paths inside its own package folder: insist on absolute ones.
+  if (!path.isAbsolute(ref)) throw new Error(`custom FIX dictionary "${ref}" must be an absolute path to a QuickFIX XML file`)
+  if (!fs.existsSync(ref) || !fs.statSync(ref).isFile()) throw new Error(`custom FIX dictionary "${ref}" does not exist`)
+  return path.normalize(ref)
+}

@@ -1,0 +1,6 @@
+// jspurefix's dependency injection (tsyringe) needs the Reflect metadata polyfill loaded before
+// any of its modules. Every core/fix module imports jspurefix through this file.
+import 'reflect-metadata'
+export * from 'jspurefix'
+// Not exported from the package root.
+export { AsciiEncoder } from 'jspurefix/dist/buffer/ascii'

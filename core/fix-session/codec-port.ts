@@ -5,20 +5,8 @@ import type { FixDefinitions } from 'jspurefix'
  * so the session layer depends on behaviour, not on one module. FixCodec and FrameSplitter
  * satisfy these interfaces as they are.
  */
-export interface FixHeader {
-  BeginString: string
-  SenderCompID: string
-  TargetCompID: string
-  MsgSeqNum: number
-  SendingTime: Date
-  SenderSubID?: string
-  TargetSubID?: string
-  SenderLocationID?: string
-  TargetLocationID?: string
-  PossDupFlag?: boolean
-  PossResend?: boolean
-  OrigSendingTime?: Date
-}
+export type { FixHeader } from '../fix/codec'
+import type { FixHeader } from '../fix/codec'
 
 export interface ParsedMessage {
   msgType: string

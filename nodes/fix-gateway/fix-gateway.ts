@@ -5,16 +5,21 @@ import type { Confirmable, StreamMeta } from '../../core/stream/types'
 import type { FixSessionNode, FixSessionStatus } from '../fix-session/types'
 import { status } from '../shared/status'
 import { CONTROL_TOPICS, FixGatewayDef } from './types'
+import { translator } from '../shared/i18n'
+import catalog = require('./locales/en-US/fix-gateway.json')
+import sessionCatalog = require('../fix-session/locales/en-US/fix-session.json')
 
 
 export = function (RED: NodeAPI): void {
+  const t = translator(RED, catalog)
+  const ts = translator(RED, sessionCatalog)
   function FixGateway (this: Node, def: FixGatewayDef): void {
     RED.nodes.createNode(this, def)
     const node = this
     const session = RED.nodes.getNode(def.session) as FixSessionNode | null
     if (session === null) {
-      node.status(status.error(RED._('fix-gateway.status.no-session')))
-      node.on('input', (_msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => done(new Error(RED._('fix-gateway.errors.no-session'))))
+      node.status(status.error(t('fix-gateway.status.no-session')))
+      node.on('input', (_msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => done(new Error(t('fix-gateway.errors.no-session'))))
       return
     }
 
@@ -34,7 +39,7 @@ export = function (RED: NodeAPI): void {
     })
 
     function statusOf (s: FixSessionStatus): ReturnType<typeof status.ok> {
-      const state = RED._(`fix-session.status.${s.phase}`) ?? s.phase
+      const state = ts(`fix-session.status.${s.phase}`)
       const text = s.phase === 'error' || (s.phase === 'disconnected' && s.text !== undefined)
         ? `${s.text ?? state} (${s.nextSenderSeq}/${s.nextTargetSeq})`
         : `${state} out ${s.nextSenderSeq} in ${s.nextTargetSeq}`
@@ -48,7 +53,7 @@ export = function (RED: NodeAPI): void {
 
     node.on('input', (msg: NodeMessageInFlow & Record<string, any>, send: (m: any) => void, done: (err?: Error) => void) => {
       handle(msg).then(() => done(), (err: Error) => {
-        if (err instanceof NotLoggedOnError) node.status(status.warn(RED._('fix-gateway.status.held')))
+        if (err instanceof NotLoggedOnError) node.status(status.warn(t('fix-gateway.status.held')))
         done(err)
       })
       void send
@@ -77,11 +82,11 @@ export = function (RED: NodeAPI): void {
         const { msgType, body } = rawToBody(Buffer.isBuffer(p) ? p.toString('latin1') : p)
         return { msgType, rawBody: body, origin }
       }
-      if (p === null || typeof p !== 'object' || Array.isArray(p)) throw new Error(RED._('fix-gateway.errors.payload'))
+      if (p === null || typeof p !== 'object' || Array.isArray(p)) throw new Error(t('fix-gateway.errors.payload'))
       const given = msg.fix?.msgType ?? msg.msgType
-      if (typeof given !== 'string' || given === '') throw new Error(RED._('fix-gateway.errors.msgtype'))
+      if (typeof given !== 'string' || given === '') throw new Error(t('fix-gateway.errors.msgtype'))
       const msgType = await session!.msgTypeOf(given)
-      if (msgType === undefined) throw new Error(RED._('fix-gateway.errors.unknown-msgtype', { msgType: given }))
+      if (msgType === undefined) throw new Error(t('fix-gateway.errors.unknown-msgtype', { msgType: given }))
       return { msgType, body: p, origin }
     }
 
@@ -94,7 +99,7 @@ export = function (RED: NodeAPI): void {
         default: {
           const sender = payload?.nextSenderSeq
           const target = payload?.nextTargetSeq
-          if (sender === undefined && target === undefined) throw new Error(RED._('fix-gateway.errors.set-sequence'))
+          if (sender === undefined && target === undefined) throw new Error(t('fix-gateway.errors.set-sequence'))
           c = { command: 'set-sequence', nextSenderSeq: sender === undefined ? undefined : Number(sender), nextTargetSeq: target === undefined ? undefined : Number(target) }
         }
       }

@@ -5,8 +5,11 @@ import { ControlCommand, InboundMessage, SendRequest, SendResult, SessionEvent, 
 import type { StreamerDatabaseNode } from '../streamer-database/types'
 import type { FixSessionCredentials, FixSessionDef, FixSessionNode, FixSessionStatus, FixSessionUser } from './types'
 import { portFrom, settingsFrom } from './options'
+import { translator } from '../shared/i18n'
+import catalog = require('./locales/en-US/fix-session.json')
 
 export = function (RED: NodeAPI): void {
+  const t = translator(RED, catalog)
   function FixSession (this: FixSessionNode & { [k: string]: any }, def: FixSessionDef): void {
     RED.nodes.createNode(this, def)
     const node = this
@@ -88,7 +91,7 @@ export = function (RED: NodeAPI): void {
       starting.catch(err => {
         startError = (err as Error).message
         setStatus({ phase: 'error', text: startError })
-        node.error(RED._('fix-session.errors.start', { error: startError }))
+        node.error(t('fix-session.errors.start', { error: startError }))
       })
     }
 
@@ -120,12 +123,12 @@ export = function (RED: NodeAPI): void {
     }
 
     node.sendFix = async (req: SendRequest): Promise<SendResult> => {
-      if (runtime === undefined) throw new Error(RED._('fix-session.errors.not-started', { error: startError ?? current.phase }))
+      if (runtime === undefined) throw new Error(t('fix-session.errors.not-started', { error: startError ?? current.phase }))
       return await runtime.send(req)
     }
 
     node.control = async (c: ControlCommand): Promise<void> => {
-      if (runtime === undefined) throw new Error(RED._('fix-session.errors.not-started', { error: startError ?? current.phase }))
+      if (runtime === undefined) throw new Error(t('fix-session.errors.not-started', { error: startError ?? current.phase }))
       await runtime.control(c)
     }
 

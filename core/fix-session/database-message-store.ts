@@ -4,6 +4,14 @@ import { InboundRecord, JournalEntry, MessageStore, OutboundRecord, SequenceStat
 
 interface StateRow { next_sender_seq: string, next_target_seq: string, epoch: number, created_at: string }
 
+/** Text of the deliberate cast error that aborts a statement when the state row moved under us. */
+const OWNERSHIP_MARK = 'fix session state changed by another process'
+
+function rethrow (err: unknown, session: string): never {
+  if (String((err as Error)?.message ?? '').includes(OWNERSHIP_MARK)) throw new SessionOwnershipError(session)
+  throw err
+}
+
 /** Raised when another process moved this session's sequence numbers under us. */
 export class SessionOwnershipError extends Error {
   constructor (session: string) {
@@ -40,17 +48,22 @@ export class DatabaseMessageStore implements MessageStore {
 
   async recordSent (rec: OutboundRecord): Promise<boolean> {
     const state = this.state()
-    const inserted = await this.db.transaction(async tx => {
-      const r = await tx.query(
-        `INSERT INTO ${this.t.out} (session_name, epoch, msg_seq_num, msg_type, cl_ord_id, sent_at, body, raw, client_name, stream_position)
+    // One statement, so one round trip and atomic on its own: the journal row, and the sender
+    // seq only if the row went in. If the seq was moved by someone else, the failing cast aborts
+    // the whole statement (journal row included); concat() keeps the planner from folding it early.
+    const r = await this.db.query<{ inserted: boolean }>(
+      `WITH ins AS (
+         INSERT INTO ${this.t.out} (session_name, epoch, msg_seq_num, msg_type, cl_ord_id, sent_at, body, raw, client_name, stream_position)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         ON CONFLICT (session_name, client_name, stream_position) DO NOTHING RETURNING id`,
-        [this.sessionName, state.epoch, rec.seq, rec.msgType, rec.clOrdID ?? null, rec.sentAt.toISOString(), rec.body, rec.raw,
-          rec.origin?.client ?? null, rec.origin?.position ?? null])
-      if (r.rows.length === 0) return false
-      await this.moveSender(tx, rec.seq + 1)
-      return true
-    })
+         ON CONFLICT (session_name, client_name, stream_position) DO NOTHING RETURNING 1),
+       upd AS (
+         UPDATE ${this.t.state} SET next_sender_seq = $3 + 1, updated_at = clock_timestamp()
+         WHERE session_name = $1 AND next_sender_seq = $3 AND epoch = $2 AND EXISTS (SELECT 1 FROM ins) RETURNING 1)
+       SELECT CASE WHEN EXISTS (SELECT 1 FROM ins) AND NOT EXISTS (SELECT 1 FROM upd)
+         THEN CAST(concat('${OWNERSHIP_MARK} ', (SELECT count(*) FROM upd)) AS integer) = 0 ELSE EXISTS (SELECT 1 FROM ins) END AS inserted`,
+      [this.sessionName, state.epoch, rec.seq, rec.msgType, rec.clOrdID ?? null, rec.sentAt.toISOString(), rec.body, rec.raw,
+        rec.origin?.client ?? null, rec.origin?.position ?? null]).catch(err => rethrow(err, this.sessionName))
+    const inserted = r.rows[0]?.inserted === true
     if (inserted) state.nextSenderSeq = rec.seq + 1
     return inserted
   }
@@ -62,18 +75,22 @@ export class DatabaseMessageStore implements MessageStore {
 
   async recordReceived (rec: InboundRecord, nextTarget: number): Promise<string> {
     const state = this.state()
-    const id = await this.db.transaction(async tx => {
-      const r = await tx.query<{ receive_seq: string }>(
-        `INSERT INTO ${this.t.in} (session_name, msg_seq_num, msg_type, sender_comp_id, target_comp_id, cl_ord_id, orig_cl_ord_id,
+    // One statement: the fix_in row and the target seq commit together (see recordSent).
+    const r = await this.db.query<{ receive_seq: string | number }>(
+      `WITH ins AS (
+         INSERT INTO ${this.t.in} (session_name, msg_seq_num, msg_type, sender_comp_id, target_comp_id, cl_ord_id, orig_cl_ord_id,
            poss_dup, sending_time, raw, message)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING receive_seq`,
-        [this.sessionName, rec.seq, rec.msgType, rec.senderCompID, rec.targetCompID, rec.clOrdID ?? null, rec.origClOrdID ?? null,
-          rec.possDup, rec.sendingTime?.toISOString() ?? null, rec.raw, JSON.stringify(rec.message ?? null)])
-      await this.moveTarget(tx, nextTarget)
-      return r.rows[0].receive_seq
-    })
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING receive_seq),
+       upd AS (
+         UPDATE ${this.t.state} SET next_target_seq = $12, updated_at = clock_timestamp()
+         WHERE session_name = $1 AND next_target_seq = $13 AND epoch = $14 RETURNING 1)
+       SELECT CASE WHEN EXISTS (SELECT 1 FROM upd) THEN (SELECT receive_seq FROM ins)
+         ELSE CAST(concat('${OWNERSHIP_MARK} ', (SELECT count(*) FROM upd)) AS bigint) END AS receive_seq`,
+      [this.sessionName, rec.seq, rec.msgType, rec.senderCompID, rec.targetCompID, rec.clOrdID ?? null, rec.origClOrdID ?? null,
+        rec.possDup, rec.sendingTime?.toISOString() ?? null, rec.raw, JSON.stringify(rec.message ?? null),
+        nextTarget, state.nextTargetSeq, state.epoch]).catch(err => rethrow(err, this.sessionName))
     state.nextTargetSeq = nextTarget
-    return id
+    return String(r.rows[0].receive_seq)
   }
 
   async advanceTarget (next: number): Promise<void> {

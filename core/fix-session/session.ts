@@ -152,11 +152,14 @@ export class Session {
   /** Sends one application message: exactly once per origin, journaled before it is written. */
   async send (req: SendRequest): Promise<SendResult> {
     return await this.queue.run(async () => {
-      if (req.origin !== undefined) {
+      const up = this.state.loggedOn && this.socket !== undefined
+      // While logged on the journal's unique key finds a repeat in the same statement that
+      // records the send; while down, look first, so a repeat is still confirmed.
+      if (req.origin !== undefined && !up) {
         const seq = await this.o.store.findSent(req.origin)
         if (seq !== undefined) return { status: 'duplicate', seq }
       }
-      if (!this.state.loggedOn || this.socket === undefined) throw new NotLoggedOnError(this.state.phase)
+      if (!up) throw new NotLoggedOnError(this.state.phase)
       if (typeof req.msgType !== 'string' || !/^[0-9A-Za-z]{1,4}$/.test(req.msgType)) throw new OutboundMessageError(`invalid MsgType "${String(req.msgType)}"`)
       if (isAdmin(req.msgType)) throw new OutboundMessageError(`MsgType ${req.msgType} is a session message: the session sends those itself`)
       const text = req.rawBody ?? this.encodeApp(req.msgType, req.body ?? {})
@@ -278,7 +281,7 @@ export class Session {
   /** Frames an admin message under the next sender seq, commits the seq, then writes it. */
   private async sendAdmin (msgType: string, text: string): Promise<number | undefined> {
     // No transport (e.g. it closed while a commit was running): use no sequence number.
-    if (this.socket === undefined) return undefined
+    if (this.socket === undefined || !this.socket.writable) return undefined
     const seq = this.state.nextSenderSeq
     const frame = this.o.codec.frame(msgType, this.header(seq, this.now()), text)
     await this.o.store.advanceSender(seq + 1)
@@ -345,13 +348,19 @@ export class Session {
     this.event({ type: 'reject-sent', refSeqNum: refSeq, reason: p.reason >= 0 ? p.reason : undefined, refTag: p.refTag, refMsgType: msgType, text: p.text })
   }
 
-  /** Logout with a reason, then close: for problems the protocol says end the connection. */
+  /**
+   * Logout with a reason for problems the protocol says end the connection. A logged-on session
+   * then waits (up to logoutTimeoutMs) for the peer's Logout; a refused logon closes at once.
+   */
   private async logoutAndClose (text: string): Promise<void> {
+    if (this.state.phase === 'logout-sent') return this.disconnect(text)
     this.event({ type: 'logout', text, initiatedBy: 'us' })
+    const graceful = this.state.loggedOn
     try {
       await this.sendAdmin(AdminType.Logout, body([[Tag.Text, printable(text)]]))
     } finally {
-      this.disconnect(text)
+      if (graceful && this.socket !== undefined) this.setPhase('logout-sent')
+      else this.disconnect(text)
     }
   }
 
@@ -779,7 +788,8 @@ export class Session {
   }
 
   private onClose (socket: Duplex): void {
-    if (socket === this.socket) this.disconnect('connection closed')
+    // Behind the frames already queued: they were received and are processed first.
+    this.queue.run(async () => { if (socket === this.socket) this.disconnect('connection closed') }).catch(() => {})
   }
 
   /** An internal failure (e.g. the database): the connection cannot go on safely; the state is intact. */

@@ -32,8 +32,16 @@ export interface FrameReader {
   reset: () => void
 }
 
+/** What an outbound validator says: the translator's validateMessage() result has this shape. */
+export interface OutboundCheck {
+  ok: boolean
+  /** The normalised body to encode (exact decimals, timestamps); the input is encoded when absent. */
+  body?: Record<string, unknown>
+  problems: Array<string | { field?: string, tag?: number, path?: string, problem: string }>
+}
+
 /**
- * Checks an outbound application object against the dictionary before it is encoded (the
- * translator's validator); returns one readable problem per entry, empty when it is valid.
+ * Checks an outbound application object against the dictionary before it is encoded, so nothing
+ * unencodable or invalid reaches the wire (the translator's validateMessage fits as it is).
  */
-export type OutboundValidator = (definitions: FixDefinitions, msgType: string, body: Record<string, unknown>) => Array<string | { message: string }>
+export type OutboundValidator = (definitions: FixDefinitions, msgType: string, body: Record<string, unknown>) => OutboundCheck

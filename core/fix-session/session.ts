@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'crypto'
 import type { Duplex } from 'stream'
-import { AdminType, body, firstOf, formatUtc, isAdmin, parseUtc, printable, ROUTING_FIELDS, scanFields, SOH, Tag } from './fields'
+import { AdminType, body, firstOf, isAdmin, parseUtc, printable, ROUTING_FIELDS, scanFields, SESSION_TAGS, SOH, Tag } from './fields'
 import { FixHeader, FrameReader, MakeFrameReader, OutboundValidator, ParsedMessage, SessionCodec } from './codec-port'
 import { InboundProblem, RejectReason, validateInbound } from './inbound-validation'
 import { MessageStore, StreamOrigin } from './message-store'
@@ -163,6 +163,7 @@ export class Session {
       if (typeof req.msgType !== 'string' || !/^[0-9A-Za-z]{1,4}$/.test(req.msgType)) throw new OutboundMessageError(`invalid MsgType "${String(req.msgType)}"`)
       if (isAdmin(req.msgType)) throw new OutboundMessageError(`MsgType ${req.msgType} is a session message: the session sends those itself`)
       const text = req.rawBody ?? this.encodeApp(req.msgType, req.body ?? {})
+      this.checkOutbound(req.msgType, text)
       const seq = this.state.nextSenderSeq
       const sentAt = this.now()
       const frame = this.o.codec.frame(req.msgType, this.header(seq, sentAt), text)
@@ -242,13 +243,18 @@ export class Session {
     if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new OutboundMessageError('the message body must be an object')
     const { StandardHeader, StandardTrailer, ...rest } = obj as Record<string, unknown>
     void StandardTrailer
+    let toEncode: Record<string, unknown> = rest
     if (this.o.validator !== undefined) {
-      const problems = this.o.validator(this.o.codec.definitions, msgType, rest).map(p => typeof p === 'string' ? p : p.message)
-      if (problems.length > 0) throw new OutboundMessageError(`invalid ${msgType}: ${problems.join('; ')}`, problems)
+      const check = this.o.validator(this.o.codec.definitions, msgType, rest)
+      if (!check.ok) {
+        const problems = check.problems.map(p => typeof p === 'string' ? p : `${p.path ?? p.field ?? ''}${p.tag !== undefined ? ` (${p.tag})` : ''}: ${p.problem}`)
+        throw new OutboundMessageError(`invalid ${msgType}: ${problems.join('; ')}`, problems)
+      }
+      if (check.body !== undefined) toEncode = check.body
     }
     let text: string
     try {
-      text = this.o.codec.encodeBody(msgType, rest)
+      text = this.o.codec.encodeBody(msgType, toEncode)
     } catch (err) {
       throw new OutboundMessageError(`cannot encode ${msgType}: ${(err as Error).message}`)
     }
@@ -262,6 +268,24 @@ export class Session {
       }
     }
     return body(routing) + text
+  }
+
+  /**
+   * The encoded body checked with the inbound rules (dictionary tags, formats, enums, required
+   * fields, no repeats, no header fields): catches what jspurefix's encoder gets wrong silently
+   * (a number in a string field swallowing a delimiter, SOH inside a value) and bad raw input.
+   */
+  private checkOutbound (msgType: string, text: string): void {
+    const fields = scanFields(text)
+    if (fields === undefined) throw new OutboundMessageError(`${msgType}: the encoded body is not tag=value text`)
+    // jspurefix writes a number given for a string field without the delimiter after it, so the
+    // next field ends up inside the value ("11=21=1"): a value that starts like a field is refused.
+    const swallowed = fields.find(([, v]) => /^\d{1,6}=/.test(v))
+    if (swallowed !== undefined) throw new OutboundMessageError(`invalid ${msgType}: the value of tag ${swallowed[0]} contains a field ("${printable(swallowed[1], 30)}"): a number given for a text field?`)
+    const header = fields.find(([t]) => SESSION_TAGS.has(t))
+    if (header !== undefined) throw new OutboundMessageError(`${msgType}: tag ${header[0]} belongs to the session header and cannot be in the body`)
+    const problem = validateInbound(this.o.codec.definitions, msgType, fields)
+    if (problem !== undefined) throw new OutboundMessageError(`invalid ${msgType}: ${problem.text}`, [problem.text])
   }
 
   private header (seq: number, sendingTime: Date, possDup?: { orig: Date }): FixHeader {

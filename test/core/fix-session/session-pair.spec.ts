@@ -140,7 +140,12 @@ describeEachDatabase('FIX session: two sessions of this pack', target => {
     const { acc, ini } = await pair()
     await ini.waitEvent('logon')
     await assert.rejects(ini.runtime.send({ msgType: 'ZZ', body: { Foo: 1 } }), /cannot encode|not in the dictionary/)
-    await assert.rejects(ini.runtime.send({ msgType: 'D', body: { Parties: { NoPartyIDs: 'not an array' } } }), /cannot encode/)
+    await assert.rejects(ini.runtime.send({ msgType: 'D', body: { Parties: { NoPartyIDs: 'not an array' } } }), /cannot encode|invalid D/)
+    // jspurefix writes a number in a string field without its delimiter (11=55=IBM): caught before the wire.
+    await assert.rejects(ini.runtime.send({ msgType: 'D', body: { ...nos('x'), ClOrdID: 123 } }), /invalid D/)
+    await assert.rejects(ini.runtime.send({ msgType: 'D', body: { ...nos('x'), Side: 'Z' } }), /invalid D.*54/)
+    await assert.rejects(ini.runtime.send({ msgType: 'D', body: { ...nos('x'), Text: 'a\x0158=evil' } }), /invalid D|repeated|more than once/)
+    await assert.rejects(ini.runtime.send({ msgType: 'D', rawBody: '11=R|49=EVIL|\x01' }), /header|tag/)
     await ini.runtime.send({ msgType: 'D', body: nos('OK1') })
     await eventually(() => acc.messages.length === 1)
     assert.strictEqual(ini.runtime.session.phase, 'logged-on')

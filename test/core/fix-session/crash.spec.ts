@@ -47,7 +47,7 @@ describeEachDatabase('FIX session: kill -9 between send and checkpoint', target 
   })
 
   it('restarts with exact sequence continuity and the order reaches the counterparty once', async function () {
-    this.timeout(90000)
+    this.timeout(180000)
     const tag = uniqueTag()
     const acc = acceptorRuntime({ db, schema, codec, tag }, 0)
     running.push(acc)
@@ -60,7 +60,7 @@ describeEachDatabase('FIX session: kill -9 between send and checkpoint', target 
     const cfg = { ...childDb, port: acc.port, tag, orders: 8 }
 
     const first = child({ ...cfg, holdAfter: 5 })
-    await eventually(() => first.lines.includes('HOLDING'), 30000, 'the child to send order 5')
+    await eventually(() => first.lines.includes('HOLDING'), 90000, 'the child to send order 5').catch(err => { throw new Error(`${(err as Error).message}: ${first.lines.join(' | ')}`) })
     await eventually(() => a.messages.length === 5, 10000, 'order 5 at the counterparty')
     first.proc.kill('SIGKILL')
     await first.exited

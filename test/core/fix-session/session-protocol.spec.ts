@@ -177,6 +177,47 @@ describeEachDatabase('FIX session protocol against a raw FIX peer', target => {
     assert.strictEqual(acc.messages.length, 1)
   })
 
+  it('survives 600 randomly damaged frames without throwing, then accepts a clean logon', async function () {
+    this.timeout(60000)
+    const { peer, acc, tag } = await session()
+    let seed = 0x5eed
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff
+      return seed % n
+    }
+    const templates = [
+      (q: number) => frameText(`35=D|49=CLI${tag}|56=BRK${tag}|34=${q}|52=${now()}|` + codec.encodeBody('D', nos(`Z${q}`)).replace(/\x01/g, '|')),
+      (q: number) => frameText(`35=1|49=CLI${tag}|56=BRK${tag}|34=${q}|52=${now()}|112=fz|`),
+      (q: number) => frameText(`35=2|49=CLI${tag}|56=BRK${tag}|34=${q}|52=${now()}|7=1|16=0|`),
+      (q: number) => frameText(`35=4|49=CLI${tag}|56=BRK${tag}|34=${q}|52=${now()}|123=Y|36=${q + 1}|`),
+      (q: number) => frameText(`35=0|49=CLI${tag}|56=BRK${tag}|34=${q}|52=${now()}|`)
+    ]
+    for (let i = 0; i < 600; i++) {
+      const buf = Buffer.from(templates[rnd(templates.length)](peer.nextSeq++), 'latin1')
+      const damage = rnd(5)
+      const at = rnd(buf.length)
+      let out: Buffer
+      if (damage === 0) { out = Buffer.from(buf); out[at] = rnd(256) } // flip one byte
+      else if (damage === 1) out = buf.subarray(0, at) // truncate
+      else if (damage === 2) out = Buffer.concat([buf.subarray(0, at), Buffer.from([rnd(256), rnd(256)]), buf.subarray(at)]) // insert
+      else if (damage === 3) out = Buffer.concat([buf.subarray(0, at), buf.subarray(Math.min(buf.length, at + 1 + rnd(8)))]) // delete
+      else out = buf // intact
+      if (peer.closed) break
+      peer.sendRaw(out)
+      if (i % 50 === 0) await new Promise(resolve => setTimeout(resolve, 10))
+    }
+    await new Promise(resolve => setTimeout(resolve, 500))
+    peer.close()
+    await eventually(() => !acc.runtime.session.connected, 10000, 'the fuzzed connection to close')
+    const fresh = await RawPeer.connect(acc.runtime.port!, codec, `CLI${tag}`, `BRK${tag}`)
+    peers.push(fresh)
+    fresh.logon({ reset: true })
+    const answer = await fresh.waitFor('A')
+    assert.strictEqual(answer.get(141), 'Y')
+    await alive(fresh, 'after-fuzz')
+    assert.ok(!acc.has('error', e => !/transport/.test(e.text)), `no internal error: ${JSON.stringify(acc.events.filter(e => e.type === 'error'))}`)
+  })
+
   describe('malformed input, answered per protocol with the session kept up', () => {
     let unknownTag = 0
     before(() => {

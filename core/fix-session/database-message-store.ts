@@ -73,24 +73,36 @@ export class DatabaseMessageStore implements MessageStore {
     this.state().nextSenderSeq = next
   }
 
-  async recordReceived (rec: InboundRecord, nextTarget: number): Promise<string> {
+  async recordReceived (recs: InboundRecord[], nextTarget: number): Promise<string[]> {
+    if (recs.length === 0) return []
     const state = this.state()
-    // One statement: the fix_in row and the target seq commit together (see recordSent).
+    const params: unknown[] = [this.sessionName, nextTarget, state.nextTargetSeq, state.epoch]
+    const rows: string[] = []
+    for (const rec of recs) {
+      const p = params.length
+      rows.push(`($1::text, $${p + 1}::bigint, $${p + 2}::text, $${p + 3}::text, $${p + 4}::text, $${p + 5}::text, $${p + 6}::text, $${p + 7}::boolean, $${p + 8}::timestamptz, $${p + 9}::text, $${p + 10}::jsonb, ${rows.length})`)
+      params.push(rec.seq, rec.msgType, rec.senderCompID, rec.targetCompID, rec.clOrdID ?? null, rec.origClOrdID ?? null,
+        rec.possDup, rec.sendingTime?.toISOString() ?? null, rec.raw, JSON.stringify(rec.message ?? null))
+    }
+    // One statement: the fix_in rows (receive_seq in message order) and the target seq commit
+    // together; if the state row moved under us the failing cast aborts all of it (see recordSent).
     const r = await this.db.query<{ receive_seq: string | number }>(
-      `WITH ins AS (
+      `WITH v (session_name, msg_seq_num, msg_type, sender_comp_id, target_comp_id, cl_ord_id, orig_cl_ord_id, poss_dup, sending_time, raw, message, ord)
+         AS (VALUES ${rows.join(', ')}),
+       upd AS (
+         UPDATE ${this.t.state} SET next_target_seq = $2, updated_at = clock_timestamp()
+         WHERE session_name = $1 AND next_target_seq = $3 AND epoch = $4 RETURNING 1),
+       ins AS (
          INSERT INTO ${this.t.in} (session_name, msg_seq_num, msg_type, sender_comp_id, target_comp_id, cl_ord_id, orig_cl_ord_id,
            poss_dup, sending_time, raw, message)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING receive_seq),
-       upd AS (
-         UPDATE ${this.t.state} SET next_target_seq = $12, updated_at = clock_timestamp()
-         WHERE session_name = $1 AND next_target_seq = $13 AND epoch = $14 RETURNING 1)
-       SELECT CASE WHEN EXISTS (SELECT 1 FROM upd) THEN (SELECT receive_seq FROM ins)
-         ELSE CAST(concat('${OWNERSHIP_MARK} ', (SELECT count(*) FROM upd)) AS bigint) END AS receive_seq`,
-      [this.sessionName, rec.seq, rec.msgType, rec.senderCompID, rec.targetCompID, rec.clOrdID ?? null, rec.origClOrdID ?? null,
-        rec.possDup, rec.sendingTime?.toISOString() ?? null, rec.raw, JSON.stringify(rec.message ?? null),
-        nextTarget, state.nextTargetSeq, state.epoch]).catch(err => rethrow(err, this.sessionName))
+         SELECT session_name, msg_seq_num, msg_type, sender_comp_id, target_comp_id, cl_ord_id, orig_cl_ord_id, poss_dup, sending_time, raw, message
+         FROM v ORDER BY ord RETURNING receive_seq)
+       SELECT CASE WHEN EXISTS (SELECT 1 FROM upd) THEN receive_seq
+         ELSE CAST(concat('${OWNERSHIP_MARK} ', (SELECT count(*) FROM upd)) AS bigint) END AS receive_seq
+       FROM ins ORDER BY receive_seq`,
+      params).catch(err => rethrow(err, this.sessionName))
     state.nextTargetSeq = nextTarget
-    return String(r.rows[0].receive_seq)
+    return r.rows.map(x => String(x.receive_seq))
   }
 
   async advanceTarget (next: number): Promise<void> {

@@ -63,8 +63,11 @@ export interface MessageStore {
   recordSent: (record: OutboundRecord) => Promise<boolean>
   /** Moves the next sender seq (after an admin message is framed, before it is written). */
   advanceSender: (next: number) => Promise<void>
-  /** Writes one inbound application message to fix_in and moves the next target seq, in one commit; resolves with its receive sequence. */
-  recordReceived: (record: InboundRecord, nextTarget: number) => Promise<string>
+  /**
+   * Writes inbound application messages (consecutive, in sequence order) to fix_in and moves the
+   * next target seq past the last, in one commit; resolves with their receive sequences.
+   */
+  recordReceived: (records: InboundRecord[], nextTarget: number) => Promise<string[]>
   /** Moves the next target seq (admin messages, gap fills, rejects). */
   advanceTarget: (next: number) => Promise<void>
   /** Sets either or both next sequence numbers (operator control). */

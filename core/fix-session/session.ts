@@ -66,6 +66,8 @@ interface Header {
 
 const MAX_HELD = 10000
 const PAUSE_AT = 2000
+/** Most inbound messages committed in one statement. */
+const MAX_BATCH = 200
 
 /**
  * One FIX session (QuickFIX's Session): the protocol state machine over one transport at a
@@ -87,6 +89,8 @@ export class Session {
   private disconnectWaiters: Array<() => void> = []
   private testRequestCounter = 0
   private loggedOnThisConnection = false
+  private inbox: Buffer[] = []
+  private pumpQueued = false
 
   constructor (private readonly o: SessionOptions) {
     this.settings = normalizeSettings(o.settings)
@@ -443,17 +447,72 @@ export class Session {
       this.reader.reset()
       return
     }
-    for (const frame of frames) {
-      this.queue.run(async () => {
-        if (socket !== this.socket) return
-        await this.onFrame(frame)
-      }).catch(err => this.fail(`inbound: ${(err as Error).message}`))
-    }
+    this.inbox.push(...frames)
+    if (this.inbox.length > 0) this.schedulePump(socket)
     // Back-pressure: stop reading while commits lag far behind the socket.
-    if (this.queue.length > PAUSE_AT && !socket.isPaused()) {
-      socket.pause()
-      this.queue.run(async () => { if (socket === this.socket) socket.resume() }).catch(() => {})
+    if (this.inbox.length > PAUSE_AT && !socket.isPaused()) socket.pause()
+  }
+
+  /**
+   * Works through received frames in order (up to MAX_BATCH per turn). Plain in-sequence application messages are
+   * committed together (one statement for a run of them: group commit); everything else goes
+   * through the full protocol path one by one.
+   */
+  private async pump (socket: Duplex): Promise<void> {
+    const frames = this.inbox.splice(0, MAX_BATCH)
+    let batch: HeldMessage[] = []
+    for (const frame of frames) {
+      if (socket !== this.socket) return
+      const fast = this.plainNext(frame, batch.length)
+      if (fast !== undefined) {
+        batch.push(fast)
+        continue
+      }
+      await this.deliver(batch)
+      batch = []
+      await this.onFrame(frame)
     }
+    await this.deliver(batch)
+    if (socket !== this.socket) return
+    // More waiting: queue another round behind whatever else is queued (sends, timers).
+    if (this.inbox.length > 0) this.schedulePump(socket)
+    if (socket.isPaused() && this.inbox.length < PAUSE_AT / 2) socket.resume()
+  }
+
+  private schedulePump (socket: Duplex): void {
+    if (this.pumpQueued) return
+    this.pumpQueued = true
+    this.queue.run(async () => {
+      this.pumpQueued = false
+      await this.pump(socket)
+    }).catch(err => this.fail(`inbound: ${(err as Error).message}`))
+  }
+
+  /**
+   * The frame as a message ready to commit when it is the simple case: logged on, nothing held
+   * or being resent, an application message with exactly the next seq, no PossDup, and every
+   * check passed. Undefined sends it down the full path.
+   */
+  private plainNext (frame: Buffer, pending: number): HeldMessage | undefined {
+    const st = this.state
+    if (st.phase !== 'logged-on' || st.held.size > 0 || st.resend !== undefined) return undefined
+    let parsed: ParsedMessage
+    try {
+      parsed = this.o.codec.parse(frame)
+    } catch {
+      return undefined
+    }
+    const fields = parsed.fields
+    const h = headerOf(fields)
+    if (h.beginString !== this.settings.beginString || h.msgType === undefined || isAdmin(h.msgType) || h.possDup) return undefined
+    if (h.seq !== st.nextTargetSeq + pending) return undefined
+    if (h.sender !== this.settings.targetCompID || h.target !== this.settings.senderCompID) return undefined
+    if (this.checkHeader(h) !== undefined) return undefined
+    if (this.settings.validateInbound && validateInbound(this.o.codec.definitions, h.msgType, fields) !== undefined) return undefined
+    st.lastReceivedAt = Date.now()
+    st.testRequest = undefined
+    this.log.incoming(parsed.raw)
+    return { seq: h.seq, msgType: h.msgType, raw: parsed.raw, fields, parsed, handled: false }
   }
 
   private async onFrame (frame: Buffer): Promise<void> {
@@ -588,43 +647,45 @@ export class Session {
         if (!m.handled) await this.sendReject(m.seq, m.msgType, { reason: -1, text: 'Logon received while already logged on' })
         return
     }
-    await this.deliver(m)
+    await this.deliver([m])
   }
 
-  /** Commits an application message to fix_in with the new target seq, then hands it on. */
-  private async deliver (m: HeldMessage): Promise<void> {
-    let obj: Record<string, unknown> = {}
-    try {
-      obj = m.parsed?.toObject() ?? {}
-    } catch (err) {
-      obj = { parseError: (err as Error).message }
-    }
-    const { StandardHeader, StandardTrailer, ...bodyObj } = obj
-    void StandardTrailer
-    const f = m.fields
-    const h = headerOf(f)
-    const receiveSeq = await this.o.store.recordReceived({
+  /** Commits application messages (consecutive, from the expected seq) to fix_in with the new target seq, then hands them on. */
+  private async deliver (batch: HeldMessage[]): Promise<void> {
+    if (batch.length === 0) return
+    const prepared = batch.map(m => {
+      let obj: Record<string, unknown> = {}
+      try {
+        obj = m.parsed?.toObject() ?? {}
+      } catch (err) {
+        obj = { parseError: (err as Error).message }
+      }
+      const { StandardHeader, StandardTrailer, ...bodyObj } = obj
+      void StandardTrailer
+      return { m, h: headerOf(m.fields), bodyObj, header: (StandardHeader ?? {}) as Record<string, unknown> }
+    })
+    const last = batch[batch.length - 1].seq
+    const receiveSeqs = await this.o.store.recordReceived(prepared.map(({ m, h, bodyObj }) => ({
       seq: m.seq,
       msgType: m.msgType,
       senderCompID: h.sender ?? '',
       targetCompID: h.target ?? '',
-      clOrdID: firstOf(f, Tag.ClOrdID),
-      origClOrdID: firstOf(f, Tag.OrigClOrdID),
+      clOrdID: firstOf(m.fields, Tag.ClOrdID),
+      origClOrdID: firstOf(m.fields, Tag.OrigClOrdID),
       possDup: h.possDup,
       sendingTime: parseUtc(h.sendingTimeText),
       raw: m.raw,
       message: jsonSafe(bodyObj)
-    }, m.seq + 1)
-    this.state.nextTargetSeq = m.seq + 1
+    })), last + 1)
+    this.state.nextTargetSeq = last + 1
     this.resendProgress()
     this.emitState()
-    try {
-      this.o.application.fromApp({
-        msgType: m.msgType, seq: m.seq, possDup: h.possDup, receiveSeq, raw: m.raw,
-        body: bodyObj, header: (StandardHeader ?? {}) as Record<string, unknown>
-      })
-    } catch (err) {
-      this.event({ type: 'error', text: `application callback: ${(err as Error).message}` })
+    for (const [i, { m, h, bodyObj, header }] of prepared.entries()) {
+      try {
+        this.o.application.fromApp({ msgType: m.msgType, seq: m.seq, possDup: h.possDup, receiveSeq: receiveSeqs[i], raw: m.raw, body: bodyObj, header })
+      } catch (err) {
+        this.event({ type: 'error', text: `application callback: ${(err as Error).message}` })
+      }
     }
   }
 
@@ -797,6 +858,7 @@ export class Session {
     if (socket === undefined) return
     this.socket = undefined
     this.reader = undefined
+    this.inbox = []
     if (this.timer !== undefined) clearInterval(this.timer)
     this.timer = undefined
     this.state.clearConnection()

@@ -48,10 +48,10 @@ describeEachDatabase('FIX message store', target => {
   it('writes fix_in and the target seq together, with a transaction id for gap-free streaming', async () => {
     const st = new DatabaseMessageStore(db, schema, 'S3')
     await st.load()
-    const id = await st.recordReceived({
+    const [id] = await st.recordReceived([{
       seq: 1, msgType: '8', senderCompID: 'B', targetCompID: 'A', clOrdID: 'C1', possDup: false,
       sendingTime: new Date('2024-01-02T03:04:05.678Z'), raw: '8=FIX.4.4\x01', message: { ClOrdID: 'C1' }
-    }, 2)
+    }], 2)
     assert.match(id, /^\d+$/)
     const r = await db.query<Record<string, unknown>>(`SELECT session_name, msg_seq_num, msg_type, cl_ord_id, sending_time, message, tx::text AS tx FROM "${schema}".fix_in WHERE receive_seq = $1`, [id])
     assert.strictEqual(r.rows[0].msg_seq_num, '1')
@@ -59,6 +59,22 @@ describeEachDatabase('FIX message store', target => {
     assert.deepStrictEqual(r.rows[0].message, { ClOrdID: 'C1' })
     assert.match(String(r.rows[0].tx), /^\d+$/)
     assert.strictEqual((await new DatabaseMessageStore(db, schema, 'S3').load()).nextTargetSeq, 2)
+  })
+
+  it('writes a batch of inbound messages in order with one commit, and refuses it whole when the state moved', async () => {
+    const st = new DatabaseMessageStore(db, schema, 'S3b')
+    await st.load()
+    const rec = (seq: number): any => ({ seq, msgType: 'D', senderCompID: 'B', targetCompID: 'A', clOrdID: `C${seq}`, possDup: false, raw: `r${seq}`, message: {} })
+    const ids = await st.recordReceived([rec(1), rec(2), rec(3)], 4)
+    assert.strictEqual(ids.length, 3)
+    const rows = await db.query<{ cl_ord_id: string }>(`SELECT cl_ord_id FROM "${schema}".fix_in WHERE session_name = 'S3b' ORDER BY receive_seq`)
+    assert.deepStrictEqual(rows.rows.map(r => r.cl_ord_id), ['C1', 'C2', 'C3'])
+    const other = new DatabaseMessageStore(db, schema, 'S3b')
+    await other.load()
+    await other.advanceTarget(9)
+    await assert.rejects(st.recordReceived([rec(4)], 5), SessionOwnershipError)
+    const after = await db.query(`SELECT 1 FROM "${schema}".fix_in WHERE session_name = 'S3b'`)
+    assert.strictEqual(after.rowCount, 3, 'nothing of the refused batch was written')
   })
 
   it('reads the journal of the current epoch only; reset starts a new epoch', async () => {

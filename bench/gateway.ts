@@ -68,6 +68,7 @@ export async function run (): Promise<void> {
   if (process.env.DATABASE_URL !== undefined && process.env.DATABASE_URL !== '') {
     targets.push({ name: 'PostgreSQL', open: async () => await PgDatabase.open({ connectionString: process.env.DATABASE_URL }) })
   }
+  await jspurefixRoundTrip(Math.min(500, ORDERS)) // warm-up (JIT), not counted
   const baseline = await jspurefixRoundTrip(ORDERS)
   console.log(`gateway: jspurefix plain round trip (memory store, not durable): ${baseline.toFixed(0)} orders/s (${ORDERS} orders)`)
   for (const t of targets) {
@@ -75,6 +76,7 @@ export async function run (): Promise<void> {
     const schema = `bench_gateway_${process.pid}`
     try {
       await migrate(db, schema)
+      await packRoundTrip(db, schema, Math.min(500, ORDERS)) // warm-up, not counted
       const rate = await packRoundTrip(db, schema, ORDERS)
       console.log(`gateway: fix-gateway pair on ${t.name}, every message journaled/committed: ${rate.toFixed(0)} orders/s, ${(rate / baseline).toFixed(2)}x jspurefix`)
     } finally {

@@ -1,6 +1,6 @@
 import { Database, Queryable } from '../db/database'
 import { quoteIdent } from '../db/identifiers'
-import { InboundRecord, JournalEntry, MessageStore, OutboundRecord, SequenceState, StreamOrigin } from './message-store'
+import { InboundRecord, JournalEntry, MessageStore, originKey, OutboundRecord, SequenceState, StreamOrigin } from './message-store'
 
 interface StateRow { next_sender_seq: string, next_target_seq: string, epoch: number, created_at: string }
 
@@ -66,6 +66,49 @@ export class DatabaseMessageStore implements MessageStore {
     const inserted = r.rows[0]?.inserted === true
     if (inserted) state.nextSenderSeq = rec.seq + 1
     return inserted
+  }
+
+  async recordSentBatch (recs: OutboundRecord[]): Promise<void> {
+    if (recs.length === 0) return
+    const state = this.state()
+    const first = recs[0].seq
+    const last = recs[recs.length - 1].seq
+    if (first !== state.nextSenderSeq || recs.some((r, i) => r.seq !== first + i)) throw new Error('journal batch is not consecutive from the next sender seq')
+    const params: unknown[] = [this.sessionName, state.epoch, first, last + 1]
+    const rows: string[] = []
+    for (const rec of recs) {
+      const p = params.length
+      rows.push(`($1, $2, $${p + 1}::bigint, $${p + 2}::text, $${p + 3}::text, $${p + 4}::timestamptz, $${p + 5}::text, $${p + 6}::text, $${p + 7}::text, $${p + 8}::text)`)
+      params.push(rec.seq, rec.msgType, rec.clOrdID ?? null, rec.sentAt.toISOString(), rec.body, rec.raw, rec.origin?.client ?? null, rec.origin?.position ?? null)
+    }
+    // One statement (atomic): the journal rows and the sender seq; a repeated origin is a unique
+    // violation and a moved state row the failing cast, either way nothing is written.
+    await this.db.query(
+      `WITH upd AS (
+         UPDATE ${this.t.state} SET next_sender_seq = $4, updated_at = clock_timestamp()
+         WHERE session_name = $1 AND next_sender_seq = $3 AND epoch = $2 RETURNING 1),
+       ins AS (
+         INSERT INTO ${this.t.out} (session_name, epoch, msg_seq_num, msg_type, cl_ord_id, sent_at, body, raw, client_name, stream_position)
+         VALUES ${rows.join(', ')} RETURNING 1)
+       SELECT CASE WHEN EXISTS (SELECT 1 FROM upd) THEN (SELECT count(*) FROM ins)
+         ELSE CAST(concat('${OWNERSHIP_MARK} ', (SELECT count(*) FROM upd)) AS bigint) END AS n`,
+      params).catch(err => rethrow(err, this.sessionName))
+    state.nextSenderSeq = last + 1
+  }
+
+  async findSentMany (origins: StreamOrigin[]): Promise<Map<string, number>> {
+    const found = new Map<string, number>()
+    if (origins.length === 0) return found
+    const params: unknown[] = [this.sessionName]
+    const pairs = origins.map(o => {
+      params.push(o.client, o.position)
+      return `($${params.length - 1}::text, $${params.length}::text)`
+    })
+    const r = await this.db.query<{ client_name: string, stream_position: string, msg_seq_num: string }>(
+      `SELECT client_name, stream_position, msg_seq_num FROM ${this.t.out}
+       WHERE session_name = $1 AND (client_name, stream_position) IN (${pairs.join(', ')})`, params)
+    for (const x of r.rows) found.set(originKey({ client: x.client_name, position: x.stream_position }), Number(x.msg_seq_num))
+    return found
   }
 
   async advanceSender (next: number): Promise<void> {

@@ -20,6 +20,11 @@ export interface StreamOrigin {
   position: string
 }
 
+/** Map key of an origin. */
+export function originKey (o: StreamOrigin): string {
+  return `${o.client}\u0000${o.position}`
+}
+
 export interface OutboundRecord {
   seq: number
   msgType: string
@@ -61,6 +66,14 @@ export interface MessageStore {
    * Resolves false (and changes nothing) when its origin is already journaled.
    */
   recordSent: (record: OutboundRecord) => Promise<boolean>
+  /**
+   * Journals consecutive application messages (seq = next sender seq, +1 ...) and moves the next
+   * sender seq past the last, in one commit. Rejects, writing nothing, if any origin is already
+   * journaled or the sequence numbers moved (callers look duplicates up first with findSentMany).
+   */
+  recordSentBatch: (records: OutboundRecord[]) => Promise<void>
+  /** Which of these origins are journaled already: key `client\u0000position` -> seq. */
+  findSentMany: (origins: StreamOrigin[]) => Promise<Map<string, number>>
   /** Moves the next sender seq (after an admin message is framed, before it is written). */
   advanceSender: (next: number) => Promise<void>
   /**

@@ -3,7 +3,7 @@ import type { Duplex } from 'stream'
 import { AdminType, body, firstOf, isAdmin, parseUtc, printable, ROUTING_FIELDS, scanFields, SESSION_TAGS, SOH, Tag } from './fields'
 import { FixHeader, FrameReader, MakeFrameReader, OutboundValidator, ParsedMessage, SessionCodec } from './codec-port'
 import { InboundProblem, RejectReason, validateInbound } from './inbound-validation'
-import { MessageStore, StreamOrigin } from './message-store'
+import { MessageStore, originKey, OutboundRecord, StreamOrigin } from './message-store'
 import { HeldMessage, SessionPhase, SessionState } from './session-state'
 import { normalizeSettings, SessionSettings } from './settings'
 import { SessionApplication, SessionEvent } from './application'
@@ -90,6 +90,8 @@ export class Session {
   private testRequestCounter = 0
   private loggedOnThisConnection = false
   private inbox: Buffer[] = []
+  private readonly outbox: Array<{ req: SendRequest, resolve: (r: SendResult) => void, reject: (e: Error) => void }> = []
+  private sendQueued = false
   private pumpQueued = false
 
   constructor (private readonly o: SessionOptions) {
@@ -153,35 +155,96 @@ export class Session {
     return true
   }
 
-  /** Sends one application message: exactly once per origin, journaled before it is written. */
+  /**
+   * Sends one application message: exactly once per origin, journaled before it is written.
+   * Sends waiting together are journaled in one statement and written together (group commit);
+   * each resolves or rejects on its own.
+   */
   async send (req: SendRequest): Promise<SendResult> {
-    return await this.queue.run(async () => {
-      const up = this.state.loggedOn && this.socket !== undefined
-      // While logged on the journal's unique key finds a repeat in the same statement that
-      // records the send; while down, look first, so a repeat is still confirmed.
-      if (req.origin !== undefined && !up) {
-        const seq = await this.o.store.findSent(req.origin)
-        if (seq !== undefined) return { status: 'duplicate', seq }
-      }
-      if (!up) throw new NotLoggedOnError(this.state.phase)
-      if (typeof req.msgType !== 'string' || !/^[0-9A-Za-z]{1,4}$/.test(req.msgType)) throw new OutboundMessageError(`invalid MsgType "${String(req.msgType)}"`)
-      if (isAdmin(req.msgType)) throw new OutboundMessageError(`MsgType ${req.msgType} is a session message: the session sends those itself`)
-      const text = req.rawBody ?? this.encodeApp(req.msgType, req.body ?? {})
-      this.checkOutbound(req.msgType, text)
-      const seq = this.state.nextSenderSeq
-      const sentAt = this.now()
-      const frame = this.o.codec.frame(req.msgType, this.header(seq, sentAt), text)
-      const raw = frame.toString('latin1')
-      const fields = scanFields(text)
-      const ok = await this.o.store.recordSent({
-        seq, msgType: req.msgType, clOrdID: fields !== undefined ? firstOf(fields, Tag.ClOrdID) : undefined, sentAt, body: text, raw, origin: req.origin
-      })
-      if (!ok) return { status: 'duplicate', seq: (await this.o.store.findSent(req.origin!)) ?? 0 }
-      this.state.nextSenderSeq = seq + 1
-      this.write(frame, raw)
-      this.emitState()
-      return { status: 'sent', seq }
+    return await new Promise<SendResult>((resolve, reject) => {
+      this.outbox.push({ req, resolve, reject })
+      if (this.sendQueued) return
+      this.sendQueued = true
+      this.queue.run(async () => {
+        this.sendQueued = false
+        await this.sendPump()
+      }).catch(err => this.event({ type: 'error', text: `send: ${(err as Error).message}` }))
     })
+  }
+
+  private async sendPump (): Promise<void> {
+    const items = this.outbox.splice(0, MAX_BATCH)
+    if (this.outbox.length > 0 && !this.sendQueued) {
+      this.sendQueued = true
+      this.queue.run(async () => {
+        this.sendQueued = false
+        await this.sendPump()
+      }).catch(err => this.event({ type: 'error', text: `send: ${(err as Error).message}` }))
+    }
+    // Repeats of journaled stream rows are confirmed, logged on or not.
+    const origins = items.map(i => i.req.origin).filter((o): o is StreamOrigin => o !== undefined)
+    let known: Map<string, number>
+    try {
+      known = await this.o.store.findSentMany(origins)
+    } catch (err) {
+      for (const i of items) i.reject(err as Error)
+      return
+    }
+    const up = this.state.loggedOn && this.socket !== undefined
+    const records: OutboundRecord[] = []
+    const accepted: Array<{ item: typeof items[number], frame: Buffer, seq: number }> = []
+    const inBatch = new Map<string, number>()
+    let seq = this.state.nextSenderSeq
+    const sentAt = this.now()
+    const repeats: Array<{ item: typeof items[number], key: string }> = []
+    for (const item of items) {
+      const req = item.req
+      const key = req.origin !== undefined ? originKey(req.origin) : undefined
+      if (key !== undefined && known.has(key)) {
+        item.resolve({ status: 'duplicate', seq: known.get(key)! })
+        continue
+      }
+      if (key !== undefined && inBatch.has(key)) {
+        repeats.push({ item, key })
+        continue
+      }
+      if (!up) {
+        item.reject(new NotLoggedOnError(this.state.phase))
+        continue
+      }
+      try {
+        if (typeof req.msgType !== 'string' || !/^[0-9A-Za-z]{1,4}$/.test(req.msgType)) throw new OutboundMessageError(`invalid MsgType "${String(req.msgType)}"`)
+        if (isAdmin(req.msgType)) throw new OutboundMessageError(`MsgType ${req.msgType} is a session message: the session sends those itself`)
+        const text = req.rawBody ?? this.encodeApp(req.msgType, req.body ?? {})
+        const fields = this.checkOutbound(req.msgType, text)
+        const frame = this.o.codec.frame(req.msgType, this.header(seq, sentAt), text)
+        records.push({ seq, msgType: req.msgType, clOrdID: firstOf(fields, Tag.ClOrdID), sentAt, body: text, raw: frame.toString('latin1'), origin: req.origin })
+        accepted.push({ item, frame, seq })
+        if (key !== undefined) inBatch.set(key, seq)
+        seq++
+      } catch (err) {
+        item.reject(err as Error)
+      }
+    }
+    if (records.length > 0) {
+      try {
+        await this.o.store.recordSentBatch(records)
+      } catch (err) {
+        for (const a of accepted) a.item.reject(err as Error)
+        for (const r of repeats) r.item.reject(err as Error)
+        return
+      }
+      this.state.nextSenderSeq = seq
+      if (this.socket !== undefined && !this.socket.destroyed) {
+        this.socket.write(accepted.length === 1 ? accepted[0].frame : Buffer.concat(accepted.map(a => a.frame)))
+        this.state.lastSentAt = Date.now()
+        for (const r of records) this.log.outgoing(r.raw)
+      }
+      // Journaled: from here the message is the session's to deliver (resend covers a lost write).
+      for (const a of accepted) a.item.resolve({ status: 'sent', seq: a.seq })
+      this.emitState()
+    }
+    for (const r of repeats) r.item.resolve({ status: 'duplicate', seq: inBatch.get(r.key)! })
   }
 
   /** Sends a Logout and waits for the answer (or the timeout), then closes the transport. */
@@ -279,7 +342,7 @@ export class Session {
    * fields, no repeats, no header fields): catches what jspurefix's encoder gets wrong silently
    * (a number in a string field swallowing a delimiter, SOH inside a value) and bad raw input.
    */
-  private checkOutbound (msgType: string, text: string): void {
+  private checkOutbound (msgType: string, text: string): Array<[number, string]> {
     const fields = scanFields(text)
     if (fields === undefined) throw new OutboundMessageError(`${msgType}: the encoded body is not tag=value text`)
     // jspurefix writes a number given for a string field without the delimiter after it, so the
@@ -290,6 +353,7 @@ export class Session {
     if (header !== undefined) throw new OutboundMessageError(`${msgType}: tag ${header[0]} belongs to the session header and cannot be in the body`)
     const problem = validateInbound(this.o.codec.definitions, msgType, fields)
     if (problem !== undefined) throw new OutboundMessageError(`invalid ${msgType}: ${problem.text}`, [problem.text])
+    return fields
   }
 
   private header (seq: number, sendingTime: Date, possDup?: { orig: Date }): FixHeader {

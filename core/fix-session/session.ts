@@ -630,6 +630,9 @@ export class Session {
       return await this.logoutAndClose(`Incorrect CompIDs: ${printable(h.sender ?? '', 40)}->${printable(h.target ?? '', 40)}`)
     }
     if (problem === undefined && this.settings.validateInbound) problem = validateInbound(this.o.codec.definitions, h.msgType, fields)
+    if (problem === undefined && h.possDup && h.origSendingTime === undefined && h.msgType !== AdminType.SequenceReset && h.seq >= this.state.nextTargetSeq) {
+      problem = { reason: RejectReason.RequiredTagMissing, refTag: Tag.OrigSendingTime, text: 'Required tag missing (122 OrigSendingTime)' }
+    }
 
     // SequenceReset-Reset ignores sequence numbers altogether.
     if (h.msgType === AdminType.SequenceReset && problem === undefined && firstOf(fields, Tag.GapFillFlag) !== 'Y') {

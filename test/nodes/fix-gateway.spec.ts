@@ -114,4 +114,17 @@ describe(`fix-session and fix-gateway nodes (${runtimeName})`, function () {
     await eventually(() => a1b.length === 1)
     assert.strictEqual(a1b[0].fix.seq, 54, 'Logout 52, Logon 53, order 54: no reset, no gap')
   })
+
+  it('shows a port in use as a red status and keeps running', async () => {
+    const port = await freePort()
+    const f = flow(tempDir(), port)
+    f.push({ id: 'sa2', type: 'fix-session', role: 'acceptor', bindAddress: '127.0.0.1', port, senderCompID: 'BRK2', targetCompID: 'CLI2', beginString: 'FIX.4.4', dictionary: 'FIX.4.4', heartBtInt: 30, database: 'db1' })
+    f.push({ id: 'ga2', type: 'fix-gateway', session: 'sa2', wires: [[], []] })
+    await helper.load(nodes, f)
+    const status = helper.getNode('ga2').status
+    const red = await eventually(() => status.getCalls().map((c: any) => c.args[0]).find((s: any) => s.fill === 'red' && /in use/.test(s.text)), 20000, 'red status')
+    assert.match(red.text, new RegExp(`port ${port}`))
+    const i2 = collect('i2')
+    await eventually(() => i2.some(m => m.topic === 'logon') || helper.getNode('gi').status.getCalls().some((c: any) => /logged on/.test(c.args[0].text ?? '')), 20000, 'the first pair still works')
+  })
 })

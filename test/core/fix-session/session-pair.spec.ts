@@ -151,6 +151,25 @@ describeEachDatabase('FIX session: two sessions of this pack', target => {
     assert.strictEqual(ini.runtime.session.phase, 'logged-on')
   })
 
+  it('group-commits concurrent sends: each resolves or fails on its own, repeats inside a batch are sent once', async function () {
+    this.timeout(20000)
+    const { acc, ini } = await pair()
+    await ini.waitEvent('logon')
+    const o = (p: string): { client: string, position: string } => ({ client: 'batch', position: `["${p}"]` })
+    const results = await Promise.allSettled([
+      ini.runtime.send({ msgType: 'D', body: nos('B1'), origin: o('1') }),
+      ini.runtime.send({ msgType: 'D', body: { ...nos('B2'), Side: 'Z' }, origin: o('2') }),
+      ini.runtime.send({ msgType: 'D', body: nos('B3'), origin: o('3') }),
+      ini.runtime.send({ msgType: 'D', body: nos('B1'), origin: o('1') }),
+      ini.runtime.send({ msgType: 'D', body: nos('B4') })
+    ])
+    assert.deepStrictEqual(results.map(r => r.status === 'fulfilled' ? `${r.value.status}:${r.value.seq}` : 'rejected'),
+      ['sent:2', 'rejected', 'sent:3', 'duplicate:2', 'sent:4'])
+    await eventually(() => acc.messages.length === 3)
+    assert.deepStrictEqual(acc.messages.map(m => [m.seq, m.body.ClOrdID]), [[2, 'B1'], [3, 'B3'], [4, 'B4']])
+    assert.ok(!acc.has('resend-request-sent'), 'the refused one used no sequence number')
+  })
+
   it('reports a port in use and throws nothing', async function () {
     this.timeout(20000)
     const { port, o } = await pair()

@@ -256,6 +256,7 @@ describeEachDatabase('FIX session protocol against a raw FIX peer', target => {
       { name: 'tag repeated', frame: (t, s) => frameText(H(t, s, 'D') + nosBody().replace('11=M1|', '11=M1|11=M2|')), reject: { reason: '13', refTag: '11', refSeq: 'seq' }, consumes: true },
       { name: 'SequenceReset without NewSeqNo', frame: (t, s) => frameText(H(t, s, '4') + '123=Y|'), reject: { reason: '1', refTag: '36', refSeq: 'seq' }, consumes: true },
       { name: 'Logon while logged on', frame: (t, s) => frameText(H(t, s, 'A') + '98=0|108=30|'), reject: { refSeq: 'seq', text: /already logged on/ }, consumes: true },
+      { name: 'expected seq with PossDup but no OrigSendingTime', frame: (t, s) => frameText(H(t, s).replace('|52=', '|43=Y|52=') + '112=x|'), reject: { reason: '1', refTag: '122', refSeq: 'seq' }, consumes: true },
       { name: 'PossDup repeat without OrigSendingTime', frame: (t, s) => frameText(H(t, Math.max(1, s - 1)).replace('|52=', '|43=Y|52=') + '112=x|'), reject: { reason: '1', refTag: '122', refSeq: 'seq' }, consumes: false }
     ]
 

@@ -1,6 +1,6 @@
 import { AsciiEncoder, AsciiParser, DITokens, ElasticBuffer, EmptyLogFactory, FixDefinitions, ISessionDescription, JsFixConfig, MsgView, SessionContainer } from './jspurefix'
 import { dictionarySource, loadDictionary } from './dictionaries'
-import { checkFrame, checksumOf, FixParseError, formatChecksum, SOH, SOH_CHAR, splitFields } from './framing'
+import { checkFieldStructure, checkFrame, checksumOf, FixParseError, formatChecksum, SOH, SOH_CHAR, splitFields } from './framing'
 
 export { FixParseError, FrameSplitter, SOH, SOH_CHAR } from './framing'
 
@@ -82,7 +82,8 @@ export class FixCodec {
       this.encoder.reset()
       throw new FixEncodeError(`${def.name} (${def.msgType}) cannot be encoded: ${(err as Error).message}`)
     }
-    return this.encodeBuffer.toString()
+    // latin1, not jspurefix's 'ascii' toString: raw data (EncodedText as UTF-8) keeps its high bytes.
+    return this.encodeBuffer.slice().toString('latin1')
   }
 
   /** A complete message: 8, 9 (exact, unpadded), 35, header, body, 10. */
@@ -125,28 +126,32 @@ export class FixCodec {
     if (layout.length !== buf.length && buf.subarray(layout.length).some(b => b !== 0x0a && b !== 0x0d && b !== 0x20)) {
       throw new FixParseError('garbled', 'extra bytes after CheckSum (10)', 10)
     }
-    const raw = buf.toString('latin1', 0, layout.length)
-    const fields = splitFields(raw.slice(0, -1))
-    const msgType = fields[2][1]
+    const frame = layout.length === buf.length ? buf : buf.subarray(0, layout.length)
+    checkFieldStructure(frame)
+    const raw = frame.toString('latin1')
+    // MsgType is the third field (checkFrame made sure): no need to split the rest to know it.
+    const msgType = raw.slice(layout.bodyStart + 3, raw.indexOf(SOH_CHAR, layout.bodyStart))
     const parser = this.parser
+    let fields: Array<[number, string]> | undefined
+    const all = (): Array<[number, string]> => (fields ??= splitFields(raw.slice(0, -1)))
     return {
       msgType,
       beginString: layout.beginString,
       raw,
-      fields,
-      get: (tag: number) => fields.find(f => f[0] === tag)?.[1],
-      toObject: () => viewOf(parser, raw, msgType)
+      get fields () { return all() },
+      get: (tag: number) => all().find(f => f[0] === tag)?.[1],
+      toObject: () => viewOf(parser, frame, msgType)
     }
   }
 }
 
-function viewOf (parser: AsciiParser, raw: string, msgType: string): Record<string, unknown> {
+function viewOf (parser: AsciiParser, frame: Buffer, msgType: string): Record<string, unknown> {
   let result: Record<string, unknown> | undefined
   const onMsg = (_t: string, view: MsgView): void => { result = view.toObject() as Record<string, unknown> }
   parser.reset()
   parser.on('msg', onMsg)
   try {
-    parser.parseBuffer(Buffer.from(raw, 'latin1'))
+    parser.parseBuffer(frame)
   } finally {
     parser.removeListener('msg', onMsg)
   }

@@ -78,6 +78,27 @@ export function checkFrame (buf: Buffer): FrameLayout {
   return { bodyStart, trailerStart, length: trailerStart + 7, beginString }
 }
 
+/**
+ * Checks that every field of a checked frame is `<tag>=<value>` (tag: digits, no leading zero)
+ * without splitting it into strings; throws FixParseError('garbled') naming the first bad field.
+ */
+export function checkFieldStructure (buf: Buffer, end = buf.length): void {
+  let pos = 0
+  while (pos < end) {
+    let p = pos
+    if (buf[p] < 0x31 || buf[p] > 0x39) throw badField(buf, pos, end)
+    while (p < end && buf[p] >= 0x30 && buf[p] <= 0x39) p++
+    if (buf[p] !== EQ || p - pos > 7) throw badField(buf, pos, end)
+    const next = buf.indexOf(SOH, p)
+    pos = next < 0 || next >= end ? end : next + 1
+  }
+}
+
+function badField (buf: Buffer, pos: number, end: number): FixParseError {
+  const stop = buf.indexOf(SOH, pos)
+  return new FixParseError('garbled', `field "${buf.toString('latin1', pos, Math.min(stop < 0 ? end : stop, pos + 20))}" is not tag=value`)
+}
+
 /** Every tag=value pair of a frame, in order. Throws on a field that is not tag=value. */
 export function splitFields (text: string): Array<[number, string]> {
   const out: Array<[number, string]> = []

@@ -70,6 +70,8 @@ export interface StreamMeta {
   clientId?: string
   position: Position
   replay: boolean
+  /** Batch messages only: how many rows msg.payload holds (position is the last row's). */
+  count?: number
 }
 
 /** Implemented by streamer clients: a target tells it that the message at `position` is done. */

@@ -1,0 +1,3 @@
+export { validateMessage, describeProblems, FixProblem, ValidateOptions, ValidationResult } from './validate'
+export { formatDecimal, formatUtcTimestamp, formatUtcDate } from './format'
+export { writeBody } from './serialize'

@@ -1,0 +1,47 @@
+import type { FixDefinitions } from '../jspurefix'
+import { CompiledSet, compileDictionary, Rule } from './compile'
+
+/**
+ * Writes a validated body (validateMessage's `body`) as tag=value text in dictionary order,
+ * with the group counts. Byte-for-byte what jspurefix's encoder writes for the same body
+ * (tested), without its per-message sorting and number formatting, so validation plus this is
+ * faster than jspurefix encoding alone. Only for bodies that validated: it trusts every value.
+ */
+export function writeBody (definitions: FixDefinitions, msgType: string, body: Record<string, unknown>, delimiter = '\x01'): string {
+  const m = compileDictionary(definitions).message(msgType)
+  if (m === undefined) throw new Error(`message type "${msgType}" is not in the dictionary`)
+  return writeSet(m.set, body, delimiter)
+}
+
+function writeSet (set: CompiledSet, o: Record<string, unknown>, d: string): string {
+  // The present fields, in dictionary order (insertion sort: a set holds a handful of them).
+  const keys = Object.keys(o)
+  const rules: Rule[] = []
+  for (let k = 0; k < keys.length; k++) {
+    const rule = set.fields.get(keys[k])
+    if (rule === undefined || o[keys[k]] === undefined) continue
+    let j = rules.length
+    rules.push(rule)
+    while (j > 0 && rules[j - 1].index > rule.index) {
+      rules[j] = rules[j - 1]
+      j--
+    }
+    rules[j] = rule
+  }
+  let out = ''
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i]
+    const v = o[rule.name]
+    if (rule.kind === 'simple') {
+      out += rule.tag + '=' + (typeof v === 'string' ? v : (v as Buffer).toString('latin1')) + d
+    } else if (rule.kind === 'component') {
+      out += writeSet(rule.set(), v as Record<string, unknown>, d)
+    } else {
+      const list = v as Array<Record<string, unknown>>
+      const inner = rule.set()
+      out += rule.tag + '=' + list.length + d
+      for (let j = 0; j < list.length; j++) out += writeSet(inner, list[j], d)
+    }
+  }
+  return out
+}

@@ -1,0 +1,173 @@
+import type { Database, Queryable } from '../db/database'
+import { validateChannel } from '../db/channel'
+import { parseQualifiedName, quoteIdent, quoteQualified, QualifiedName, validateIdentifier } from '../db/identifiers'
+import { StreamConfigError } from './errors'
+
+/** Columns every managed audit table has before the source's own columns. */
+export const AUDIT_COLUMNS = ['audit_seq', 'audit_tx', 'audit_event_type', 'audit_event_text', 'audit_event_time', 'audit_event_user'] as const
+export const AUDIT_POSITION_COLUMNS = ['audit_tx', 'audit_seq'] as const
+export const AUDIT_TIME_COLUMN = 'audit_event_time'
+/** Transaction-local settings a writer may set to name its event and give a reason. */
+export const EVENT_SETTING = 'fix_streamers.event'
+export const REASON_SETTING = 'fix_streamers.reason'
+
+export interface AuditTableOptions {
+  /** The audited table, `table` or `schema.table`. */
+  source: string
+  defaultSchema?: string
+  /** Add a statement-level NOTIFY on this channel to the audit table; undefined removes it. */
+  notifyChannel?: string
+}
+
+export interface AuditTableResult {
+  source: QualifiedName
+  audit: QualifiedName
+  /** true when this call created the audit table. */
+  created: boolean
+  /** Source columns that were missing in the audit table and have been added now. */
+  addedColumns: string[]
+  /** Things worth telling the user that need no action from the pack (type changes, dropped columns). */
+  warnings: string[]
+}
+
+/** `<table>_audit` next to the source, as the streamer reads it. */
+export function auditTableName (source: string, defaultSchema = 'public'): QualifiedName {
+  const q = parseQualifiedName(source, defaultSchema, 'source table')
+  return { schema: q.schema, name: validateIdentifier(`${q.name}_audit`, 'audit table name') }
+}
+
+/**
+ * Creates (or brings up to date) the managed audit table of `source` and the trigger that fills
+ * it on every INSERT, UPDATE and DELETE, whoever the writer is. Idempotent; never changes or
+ * deletes existing audit rows. A column added to the source later is added to the audit table
+ * here (the trigger itself copies whatever columns both tables share, so writers never break).
+ */
+export async function ensureAuditTable (db: Database, options: AuditTableOptions): Promise<AuditTableResult> {
+  const source = parseQualifiedName(options.source, options.defaultSchema ?? 'public', 'source table')
+  const audit = auditTableName(options.source, options.defaultSchema)
+  const names = {
+    seq: validateIdentifier(`${audit.name}_seq`, 'audit sequence name'),
+    fn: validateIdentifier(`${audit.name}_fn`, 'audit function name'),
+    trigger: validateIdentifier(audit.name, 'audit trigger name'),
+    notifyFn: validateIdentifier(`${audit.name}_notify`, 'audit notify function name'),
+    index: validateIdentifier(`${audit.name}_tx_seq`, 'audit index name')
+  }
+  const channel = options.notifyChannel === undefined || options.notifyChannel === '' ? undefined : validateChannel(options.notifyChannel)
+  const s = quoteIdent(source.schema)
+  const src = quoteQualified(source)
+  const aud = quoteQualified(audit)
+  const seq = `${s}.${quoteIdent(names.seq)}`
+  const label = `${source.schema}.${source.name}`
+
+  return await db.transaction(async tx => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`fix-streamers-audit:${label}`])
+    const kind = await tx.query<{ relkind: string }>(
+      'SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2',
+      [source.schema, source.name])
+    if (kind.rows.length === 0) throw new StreamConfigError(`table "${label}" does not exist`)
+    if (!['r', 'p'].includes(kind.rows[0].relkind)) throw new StreamConfigError(`"${label}" is not a table; an audit table needs triggers on a table`)
+
+    const sourceCols = await columnsOf(tx, source)
+    for (const c of sourceCols) {
+      if ((AUDIT_COLUMNS as readonly string[]).includes(c.name)) throw new StreamConfigError(`"${label}" has a column "${c.name}", a name the audit table uses itself`)
+      validateIdentifier(c.name, `column of ${label}`)
+    }
+    const existing = await columnsOf(tx, audit)
+    const created = existing.length === 0
+    const addedColumns: string[] = []
+    const warnings: string[] = []
+    if (created) {
+      await tx.query(`CREATE SEQUENCE IF NOT EXISTS ${seq} AS bigint`)
+      await tx.query(`CREATE TABLE ${aud} (
+        audit_seq bigint NOT NULL DEFAULT nextval('${seq.replace(/'/g, "''")}'::regclass) PRIMARY KEY,
+        audit_tx xid8 NOT NULL DEFAULT pg_current_xact_id(),
+        audit_event_type text NOT NULL,
+        audit_event_text text,
+        audit_event_time timestamptz NOT NULL DEFAULT clock_timestamp(),
+        audit_event_user text NOT NULL DEFAULT session_user
+        ${sourceCols.map(c => `, ${quoteIdent(c.name)} ${c.type}`).join('')}
+      )`)
+      await tx.query(`ALTER SEQUENCE ${seq} OWNED BY ${aud}.audit_seq`)
+      addedColumns.push(...sourceCols.map(c => c.name))
+    } else {
+      const have = new Map(existing.map(c => [c.name, c.type]))
+      for (const m of AUDIT_COLUMNS) {
+        if (!have.has(m)) throw new StreamConfigError(`"${audit.schema}.${audit.name}" exists but is not a managed audit table (no column ${m})`)
+      }
+      for (const c of sourceCols) {
+        const t = have.get(c.name)
+        if (t === undefined) {
+          // Nullable: audit rows written before the column existed have no value for it.
+          await tx.query(`ALTER TABLE ${aud} ADD COLUMN ${quoteIdent(c.name)} ${c.type}`)
+          addedColumns.push(c.name)
+        } else if (t !== c.type) {
+          warnings.push(`column "${c.name}" is ${c.type} in ${label} but ${t} in the audit table; values are converted on insert`)
+        }
+      }
+      const sourceNames = new Set(sourceCols.map(c => c.name))
+      for (const c of existing) {
+        if (!(AUDIT_COLUMNS as readonly string[]).includes(c.name) && !sourceNames.has(c.name)) {
+          warnings.push(`column "${c.name}" is no longer in ${label}; new audit rows leave it empty`)
+        }
+      }
+    }
+    await tx.query(`CREATE INDEX IF NOT EXISTS ${quoteIdent(names.index)} ON ${aud} (audit_tx, audit_seq)`)
+
+    // The row goes through jsonb so that the trigger needs no column list: columns the two
+    // tables share are copied, whatever was added to either since.
+    await tx.query(`CREATE OR REPLACE FUNCTION ${s}.${quoteIdent(names.fn)}() RETURNS trigger
+      LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $audit$
+      DECLARE
+        r jsonb;
+      BEGIN
+        IF TG_OP = 'DELETE' THEN r := to_jsonb(OLD); ELSE r := to_jsonb(NEW); END IF;
+        INSERT INTO ${aud} SELECT * FROM jsonb_populate_record(NULL::${aud}, r || jsonb_build_object(
+          'audit_seq', nextval('${seq.replace(/'/g, "''")}'::regclass),
+          'audit_tx', pg_current_xact_id()::text,
+          'audit_event_type', coalesce(nullif(current_setting('${EVENT_SETTING}', true), ''), TG_OP),
+          'audit_event_text', nullif(current_setting('${REASON_SETTING}', true), ''),
+          'audit_event_time', clock_timestamp(),
+          'audit_event_user', session_user::text));
+        RETURN NULL;
+      END
+      $audit$`)
+    const hasTrigger = await tx.query(
+      'SELECT 1 FROM pg_trigger WHERE tgrelid = $1::regclass AND tgname = $2', [src, names.trigger])
+    if (hasTrigger.rows.length === 0) {
+      await tx.query(`CREATE TRIGGER ${quoteIdent(names.trigger)} AFTER INSERT OR UPDATE OR DELETE ON ${src}
+        FOR EACH ROW EXECUTE FUNCTION ${s}.${quoteIdent(names.fn)}()`)
+    }
+    await setNotify(tx, aud, s, names.notifyFn, channel)
+    return { source, audit, created, addedColumns, warnings }
+  })
+}
+
+/** One statement-level NOTIFY per inserting statement on the audit table, or none. */
+async function setNotify (tx: Queryable, aud: string, s: string, name: string, channel: string | undefined): Promise<void> {
+  const current = await tx.query<{ def: string }>(
+    'SELECT pg_get_triggerdef(oid) AS def FROM pg_trigger WHERE tgrelid = $1::regclass AND tgname = $2', [aud, name])
+  const wanted = channel === undefined ? undefined : `'${channel}'`
+  if (current.rows.length > 0) {
+    if (wanted !== undefined && current.rows[0].def.includes(`(${wanted})`)) return
+    await tx.query(`DROP TRIGGER ${quoteIdent(name)} ON ${aud}`)
+  }
+  if (wanted === undefined) return
+  await tx.query(`CREATE OR REPLACE FUNCTION ${s}.${quoteIdent(name)}() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $notify$
+    BEGIN
+      PERFORM pg_notify(TG_ARGV[0], '');
+      RETURN NULL;
+    END
+    $notify$`)
+  // The channel is a checked lower-case identifier, so it is safe as a trigger argument literal.
+  await tx.query(`CREATE TRIGGER ${quoteIdent(name)} AFTER INSERT ON ${aud} FOR EACH STATEMENT EXECUTE FUNCTION ${s}.${quoteIdent(name)}(${wanted})`)
+}
+
+async function columnsOf (db: Queryable, t: QualifiedName): Promise<Array<{ name: string, type: string }>> {
+  // format_type gives the type as SQL (quoted where needed), straight from the catalog.
+  return (await db.query<{ name: string, type: string }>(
+    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
+       FROM pg_attribute a
+      WHERE a.attrelid = (SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2)
+        AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`, [t.schema, t.name])).rows
+}

@@ -1,0 +1,28 @@
+import { describeDbError, isTransientDbError } from '../db/errors'
+import { IdentifierError } from '../db/identifiers'
+
+/** A problem in the streamer's configuration or in the source table that a retry cannot fix. */
+export class StreamConfigError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'StreamConfigError'
+  }
+}
+
+/**
+ * True when waiting and trying again may help: the connection was lost, the server is
+ * restarting, too many connections, a deadlock or a cancelled statement. Everything else (a
+ * missing table, a wrong column, a bad filter, no privilege) is a configuration problem.
+ */
+export function isRetryable (err: unknown): boolean {
+  if (err instanceof StreamConfigError || err instanceof IdentifierError) return false
+  if (isTransientDbError(err)) return true
+  const code = String((err as { code?: unknown })?.code ?? '')
+  return /^(53|40|58)/.test(code) || code === '55P03' || code === '57014'
+}
+
+/** One line for a status or a log: says what failed, never includes secrets. */
+export function describeStreamError (err: unknown): string {
+  if (err instanceof StreamConfigError || err instanceof IdentifierError) return err.message
+  return describeDbError(err)
+}

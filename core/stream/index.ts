@@ -1,0 +1,6 @@
+export * from './types'
+export { Streamer, StreamerOptions } from './streamer'
+export { SourceSpec, SourcePlan, HorizonMode } from './source'
+export { comparePositions, validatePosition } from './position'
+export { StreamConfigError, isRetryable, describeStreamError } from './errors'
+export * from './audit-table'

@@ -1,0 +1,506 @@
+import { EventEmitter } from 'events'
+import type { Database, Queryable } from '../db/database'
+import { validateChannel } from '../db/channel'
+import { Backoff, sleep } from '../util/backoff'
+import { describeStreamError, isRetryable, StreamConfigError } from './errors'
+import { comparePositions, validatePosition } from './position'
+import { SettledWatermark } from './settled'
+import { resolveSource, SourcePlan, SourceSpec, takePosition } from './source'
+import { StreamSubscription } from './subscription'
+import type { Position, StartAt, StreamRow, StreamSource, Subscriber, Subscription, SubscriptionState } from './types'
+
+export interface StreamerOptions extends SourceSpec {
+  /** Stream name: msg.topic and StreamRow.stream. */
+  name: string
+  /** The database, or a function that resolves it (waits while the config node connects). */
+  database: Database | (() => Promise<Database>)
+  /** Rows per read, for replay and for the live tail (default 500). */
+  batchSize?: number
+  /** LISTEN on this channel and read at once on each notification (a hint only; polling stays). */
+  listenChannel?: string
+  /** Poll interval when nothing happens (default 1000 ms); after rows arrive it polls faster. */
+  pollMs?: number
+  /** Poll interval right after rows arrived or while rows are held back (default 20 ms). */
+  busyPollMs?: number
+  /** Backoff after a database error (default 1 s doubling to 30 s). */
+  retryInitialMs?: number
+  retryMaxMs?: number
+  /**
+   * Rows a live subscriber may have waiting before it leaves the shared live tail and catches
+   * up on its own (default 4 x batchSize). This bounds memory per subscriber and keeps a slow
+   * subscriber from holding back the others.
+   */
+  liveQueueLimit?: number
+  /** Count the rows a replay will deliver, for progress (default true). */
+  countReplay?: boolean
+}
+
+interface Ready { db: Database, plan: SourcePlan }
+
+const BEFORE_ALL = undefined
+
+/** Compares positions where undefined means "before every row". */
+function cmp (a: Position | undefined, b: Position | undefined): number {
+  if (a === undefined) return b === undefined ? 0 : -1
+  if (b === undefined) return 1
+  return comparePositions(a, b)
+}
+
+/**
+ * Streams one insert-only table or view in the order of its position columns to many
+ * subscribers, each from its own position. A subscriber behind the head reads its own batches
+ * (replay); once it has caught up it joins the one shared live tail, which reads new rows once
+ * for everybody. Rows are read only up to the horizon (xid8 snapshot xmin, or the settled
+ * watermark), so a row that commits late is never skipped.
+ *
+ * Events: 'state' (subscription, SubscriptionState) and 'warning' (message).
+ */
+export class Streamer extends EventEmitter implements StreamSource {
+  readonly name: string
+  private readonly batchSize: number
+  private readonly pollMs: number
+  private readonly busyPollMs: number
+  private readonly retry: { initialMs: number, maxMs: number }
+  private readonly liveQueueLimit: number
+  private readonly subs = new Set<StreamSubscription>()
+  private readonly live = new Set<StreamSubscription>()
+  private readonly stopped = new AbortController()
+  private ready: Promise<Ready> | undefined
+  private readyValue: Ready | undefined
+  private failure: string | undefined
+  private settled: SettledWatermark | undefined
+  private nextId = 1
+  private unlisten: (() => Promise<void>) | undefined
+  // The shared live tail: the position it has read up to, and its last batch, which a
+  // subscriber that has just caught up can take instead of reading again.
+  private tail: { anchored: boolean, pos: Position | undefined, recent: StreamRow[], recentFrom: Position | undefined } =
+    { anchored: false, pos: undefined, recent: [], recentFrom: undefined }
+  private tailRunning: Promise<void> | undefined
+  private tailActive = false
+  private wakeTail: (() => void) | undefined
+  private woken = false
+
+  constructor (private readonly options: StreamerOptions) {
+    super()
+    this.name = options.name
+    this.batchSize = positiveInt(options.batchSize, 500, 'batch size')
+    this.pollMs = positiveInt(options.pollMs, 1000, 'poll interval')
+    this.busyPollMs = positiveInt(options.busyPollMs, 20, 'busy poll interval')
+    this.retry = { initialMs: options.retryInitialMs ?? 1000, maxMs: options.retryMaxMs ?? 30000 }
+    this.liveQueueLimit = options.liveQueueLimit ?? this.batchSize * 4
+    if (options.listenChannel !== undefined && options.listenChannel !== '') validateChannel(options.listenChannel)
+    // 'error' events would throw when nobody listens; warnings are plain events.
+    this.on('warning', () => {})
+  }
+
+  /** The checked source plan once the streamer has started (for tests and tools). */
+  get plan (): SourcePlan | undefined {
+    return this.readyValue?.plan
+  }
+
+  /** Why the streamer cannot run, or undefined. */
+  get failed (): string | undefined {
+    return this.failure
+  }
+
+  /** Subscriptions now open, with their state. */
+  get subscriptions (): ReadonlyArray<{ id: number, state: SubscriptionState, position: Position | undefined }> {
+    return [...this.subs].map(s => ({ id: s.id, state: s.current, position: s.position }))
+  }
+
+  /** Starts the streamer (check the source, LISTEN) without a subscriber; resolves when ready. */
+  async start (): Promise<void> {
+    await this.whenReady()
+  }
+
+  subscribe (start: StartAt, subscriber: Subscriber): Subscription {
+    const sub = new StreamSubscription(this.nextId++, subscriber,
+      (s, state) => this.emit('state', s, state), this.retry, s => this.forget(s))
+    if (this.stopped.signal.aborted) {
+      void sub.close()
+      return sub
+    }
+    this.subs.add(sub)
+    sub.setState({ phase: 'starting' })
+    void this.begin(sub, start).catch(err => sub.fail(describeStreamError(err)))
+    return sub
+  }
+
+  async head (): Promise<Position | undefined> {
+    const { db, plan } = await this.whenReady()
+    return await this.finalHead(db, plan)
+  }
+
+  /** Closes every subscription (each sees 'closed') and stops reading. */
+  async close (): Promise<void> {
+    if (this.stopped.signal.aborted) return
+    this.stopped.abort()
+    this.wake()
+    await Promise.all([...this.subs].map(async s => await s.close()))
+    const unlisten = this.unlisten
+    this.unlisten = undefined
+    if (unlisten !== undefined) await unlisten().catch(() => {})
+    await this.tailRunning
+  }
+
+  // ---------------------------------------------------------------- start-up
+
+  private async whenReady (): Promise<Ready> {
+    if (this.failure !== undefined) throw new StreamConfigError(this.failure)
+    if (this.ready === undefined) this.ready = this.init()
+    return await this.ready
+  }
+
+  private async init (): Promise<Ready> {
+    const backoff = new Backoff(this.retry.initialMs, this.retry.maxMs)
+    for (;;) {
+      if (this.stopped.signal.aborted) throw new Error('the streamer was closed')
+      try {
+        const db = typeof this.options.database === 'function' ? await this.options.database() : this.options.database
+        const plan = await resolveSource(db, this.options)
+        await this.checkTransactionIds(db, plan)
+        if (plan.mode === 'settled') this.settled = new SettledWatermark(plan)
+        this.readyValue = { db, plan }
+        await this.startListening(db)
+        for (const s of this.subs) if (s.current.phase === 'retrying') s.setState({ phase: 'starting' })
+        return this.readyValue
+      } catch (err) {
+        const error = describeStreamError(err)
+        if (!isRetryable(err)) {
+          this.failure = error
+          this.emit('warning', `stream "${this.name}" cannot start: ${error}`)
+          for (const s of [...this.subs]) s.fail(error)
+          throw new StreamConfigError(error)
+        }
+        const retryInMs = backoff.next()
+        for (const s of this.subs) s.setState({ phase: 'retrying', error, retryInMs })
+        await sleep(retryInMs, this.stopped.signal)
+      }
+    }
+  }
+
+  /**
+   * After a logical restore into a new cluster, transaction ids start lower than the stored
+   * ones and new rows would sort before old checkpoints. That is refused here, never skipped.
+   */
+  private async checkTransactionIds (db: Queryable, plan: SourcePlan): Promise<void> {
+    if (plan.mode !== 'xid8') return
+    const r = await db.query<{ max_tx: string | null, next_tx: string }>(plan.xidCheck)
+    const { max_tx: maxTx, next_tx: nextTx } = r.rows[0]
+    if (maxTx !== null && BigInt(maxTx) >= BigInt(nextTx)) {
+      throw new StreamConfigError(`"${plan.relation.schema}.${plan.relation.name}" holds transaction id ${maxTx} but this database is only at ${nextTx}: ` +
+        'it was restored into a new cluster, so new rows would sort before old ones. Re-baseline the stream (see README)')
+    }
+  }
+
+  private async startListening (db: Database): Promise<void> {
+    const channel = this.options.listenChannel
+    if (channel === undefined || channel === '' || this.unlisten !== undefined) return
+    try {
+      this.unlisten = await db.listen(channel, { onNotify: () => this.wake(), onReconnect: () => this.wake() })
+    } catch (err) {
+      this.emit('warning', `stream "${this.name}": LISTEN ${channel} failed, polling only: ${describeStreamError(err)}`)
+    }
+  }
+
+  private async begin (sub: StreamSubscription, start: StartAt): Promise<void> {
+    const ready = await this.retrying(sub, async () => await this.whenReady())
+    if (ready === undefined) return
+    const { db, plan } = ready
+    switch (start?.kind) {
+      case 'live': {
+        if (this.tail.anchored) {
+          sub.startAt(this.tail.pos)
+        } else {
+          const head = await this.retrying(sub, async () => ({ head: await this.finalHead(db, plan) }))
+          if (head === undefined) return
+          sub.startAt(head.head)
+        }
+        if (this.join(sub)) return
+        break
+      }
+      case 'beginning':
+        sub.startAt(BEFORE_ALL)
+        break
+      case 'after': {
+        const p = validatePosition(start.position, plan.width)
+        if (plan.mode === 'xid8') {
+          const next = await this.retrying(sub, async () =>
+            (await db.query<{ next: string }>('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS next')).rows[0].next)
+          if (next === undefined) return
+          if (BigInt(p[0]) >= BigInt(next)) {
+            throw new StreamConfigError(`the checkpoint's transaction id ${p[0]} is ahead of this database (${next}): ` +
+              'the database was restored into a new cluster; reset the checkpoint')
+          }
+        }
+        sub.startAt(p)
+        break
+      }
+      case 'timestamp': {
+        if (plan.firstAtTime === undefined) throw new StreamConfigError('starting from a time needs a time column')
+        if (typeof start.at !== 'string' || Number.isNaN(Date.parse(start.at))) throw new StreamConfigError(`"${String(start.at).slice(0, 40)}" is not a timestamp`)
+        const p = await this.retrying(sub, async () => ({ p: await this.positionAtTime(db, plan, start.at) }))
+        if (p === undefined) return
+        if (p.p === 'head') {
+          sub.startAt(await this.finalHead(db, plan))
+          if (this.join(sub)) return
+        } else {
+          sub.startAt(p.p)
+        }
+        break
+      }
+      default:
+        throw new StreamConfigError(`unknown start ${JSON.stringify(start)?.slice(0, 60)}`)
+    }
+    await this.replay(sub)
+  }
+
+  // ---------------------------------------------------------------- replay
+
+  /** Reads batches for one subscriber until it has caught up, then hands it to the live tail. */
+  private async replay (sub: StreamSubscription): Promise<void> {
+    const ready = this.readyValue
+    if (ready === undefined || sub.ended) return
+    const { db, plan } = ready
+    sub.mode = 'replay'
+    sub.replayed = 0
+    sub.replayTotal = undefined
+    sub.setState({ phase: 'replaying', delivered: 0, remaining: undefined })
+    if (this.options.countReplay !== false) {
+      const n = await this.retrying(sub, async () => ({ n: await this.countAfter(db, plan, sub.queued) }))
+      if (n === undefined) return
+      sub.replayTotal = n.n
+      sub.setState({ phase: 'replaying', delivered: 0, remaining: n.n })
+    }
+    for (;;) {
+      if (sub.ended || this.stopped.signal.aborted) return
+      const got = await this.retrying(sub, async () => await this.read(db, plan, sub.queued, true))
+      if (got === undefined) return
+      sub.enqueue(got)
+      await sub.drained()
+      if (sub.ended) return
+      if (got.length < this.batchSize && this.join(sub)) return
+    }
+  }
+
+  /**
+   * Moves a caught-up subscriber into the live tail, if the tail's position is not past it by
+   * more than the tail's last batch (which the subscriber then gets from memory).
+   */
+  private join (sub: StreamSubscription): boolean {
+    if (sub.ended) return false
+    const t = this.tail
+    if (!t.anchored) {
+      this.tail = { anchored: true, pos: sub.queued, recent: [], recentFrom: sub.queued }
+    } else if (cmp(sub.queued, t.pos) < 0) {
+      if (t.recent.length === 0 || cmp(sub.queued, t.recentFrom) < 0) return false
+      sub.enqueue(t.recent.filter(r => cmp(r.position, sub.queued) > 0))
+    }
+    sub.mode = 'live'
+    this.live.add(sub)
+    sub.setState({ phase: 'live' })
+    this.ensureTail()
+    this.wake()
+    return true
+  }
+
+  // ---------------------------------------------------------------- live tail
+
+  private ensureTail (): void {
+    if (this.tailActive) return
+    this.tailActive = true
+    this.tailRunning = this.runTail()
+  }
+
+  private async runTail (): Promise<void> {
+    try {
+      await this.tailLoop()
+    } finally {
+      // Synchronous with the loop's last check, so a subscriber joining now starts a new tail.
+      this.tailActive = false
+      if (this.live.size === 0) this.tail = { anchored: false, pos: undefined, recent: [], recentFrom: undefined }
+    }
+  }
+
+  private async tailLoop (): Promise<void> {
+    const backoff = new Backoff(this.retry.initialMs, this.retry.maxMs)
+    let idle = this.busyPollMs
+    let retrying = false
+    while (!this.stopped.signal.aborted && this.live.size > 0) {
+      const ready = this.readyValue
+      if (ready === undefined) return
+      let rows: StreamRow[]
+      try {
+        if (this.settled !== undefined) await this.settled.advance(ready.db)
+        rows = await this.read(ready.db, ready.plan, this.tail.pos, false)
+      } catch (err) {
+        if (this.stopped.signal.aborted) break
+        const error = describeStreamError(err)
+        if (!isRetryable(err)) {
+          for (const s of [...this.live]) s.fail(error)
+          this.live.clear()
+          break
+        }
+        const retryInMs = backoff.next()
+        retrying = true
+        for (const s of this.live) s.setState({ phase: 'retrying', error, retryInMs })
+        await sleep(retryInMs, this.stopped.signal)
+        continue
+      }
+      backoff.reset()
+      if (retrying) {
+        retrying = false
+        for (const s of this.live) s.setState({ phase: 'live' })
+      }
+      if (rows.length > 0) {
+        const from = this.tail.pos
+        this.tail = { anchored: true, pos: rows[rows.length - 1].position, recent: rows, recentFrom: from }
+        for (const s of [...this.live]) this.hand(s, rows)
+      }
+      if (rows.length >= this.batchSize) continue
+      idle = rows.length > 0 || this.settled?.waiting === true ? this.busyPollMs : Math.min(this.pollMs, idle * 2)
+      await this.nap(idle)
+    }
+  }
+
+  /** Gives tail rows to a live subscriber, or sends it back to replay when it lags too far. */
+  private hand (sub: StreamSubscription, rows: StreamRow[]): void {
+    if (sub.ended) {
+      this.live.delete(sub)
+      return
+    }
+    const fresh = cmp(rows[0].position, sub.queued) > 0 ? rows : rows.filter(r => cmp(r.position, sub.queued) > 0)
+    if (fresh.length === 0) return
+    if (sub.queuedRows + fresh.length > this.liveQueueLimit) {
+      this.live.delete(sub)
+      sub.mode = 'replay'
+      void sub.drained().then(async () => await this.replay(sub)).catch(err => sub.fail(describeStreamError(err)))
+      return
+    }
+    sub.enqueue(fresh)
+  }
+
+  private wake (): void {
+    this.woken = true
+    this.wakeTail?.()
+  }
+
+  private async nap (ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false
+      return
+    }
+    await new Promise<void>(resolve => {
+      const t = setTimeout(done, ms)
+      this.wakeTail = done
+      function done (): void {
+        clearTimeout(t)
+        resolve()
+      }
+    })
+    this.wakeTail = undefined
+    this.woken = false
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /** One batch after `after`, up to the horizon, in stream order. */
+  private async read (db: Queryable, plan: SourcePlan, after: Position | undefined, replay: boolean): Promise<StreamRow[]> {
+    let raw: Array<Record<string, unknown>>
+    if (plan.mode === 'xid8') {
+      raw = after === undefined
+        ? (await db.query(plan.readFirst, [this.batchSize])).rows
+        : (await db.query(plan.readAfter, [...after, this.batchSize])).rows
+    } else {
+      const settled = this.settled as SettledWatermark
+      if (settled.safe === undefined) await settled.advance(db)
+      if (settled.safe === undefined) return []
+      const upTo = settled.safe.toString()
+      raw = after === undefined
+        ? (await db.query(plan.readFirstUpTo as string, [upTo, this.batchSize])).rows
+        : (await db.query(plan.readAfterUpTo as string, [after[0], upTo, this.batchSize])).rows
+    }
+    const rows: StreamRow[] = new Array(raw.length)
+    for (let i = 0; i < raw.length; i++) {
+      rows[i] = { stream: this.name, position: takePosition(plan, raw[i]), replay, row: raw[i] }
+    }
+    return rows
+  }
+
+  /** The newest position that is final now (every row at or before it is visible). */
+  private async finalHead (db: Queryable, plan: SourcePlan): Promise<Position | undefined> {
+    if (plan.mode === 'xid8') {
+      const r = await db.query<Record<string, string>>(plan.headBelowHorizon)
+      return r.rows.length === 0 ? undefined : Array.from({ length: plan.width }, (_, i) => r.rows[0][`p${i}`])
+    }
+    const settled = this.settled as SettledWatermark
+    for (;;) {
+      await settled.advance(db)
+      if (!settled.waiting || this.stopped.signal.aborted) break
+      await sleep(this.busyPollMs, this.stopped.signal)
+    }
+    return settled.safe === undefined ? undefined : [settled.safe.toString()]
+  }
+
+  private async countAfter (db: Queryable, plan: SourcePlan, after: Position | undefined): Promise<number> {
+    let r
+    if (plan.mode === 'xid8') {
+      r = after === undefined ? await db.query<{ n: string }>(plan.countAll) : await db.query<{ n: string }>(plan.countAfter, [...after])
+    } else {
+      if (this.settled?.safe === undefined) await this.finalHead(db, plan)
+      const safe = this.settled?.safe
+      if (safe === undefined) return 0
+      r = after === undefined ? await db.query<{ n: string }>(plan.countAll, [safe.toString()]) : await db.query<{ n: string }>(plan.countAfter, [after[0], safe.toString()])
+    }
+    return Number(r.rows[0].n)
+  }
+
+  /** 'head' when no row is that recent, else the position just before the first such row. */
+  private async positionAtTime (db: Queryable, plan: SourcePlan, at: string): Promise<Position | undefined | 'head'> {
+    const first = await db.query<Record<string, string>>(plan.firstAtTime as string, [at])
+    if (first.rows.length === 0) return 'head'
+    const p = Array.from({ length: plan.width }, (_, i) => first.rows[0][`p${i}`])
+    const before = await db.query<Record<string, string>>(plan.positionBefore, p)
+    return before.rows.length === 0 ? undefined : Array.from({ length: plan.width }, (_, i) => before.rows[0][`p${i}`])
+  }
+
+  /**
+   * Runs `fn` for a subscriber, retrying with backoff while the database is away (state
+   * 'retrying'). A problem a retry cannot fix fails the subscription. Resolves undefined when
+   * the subscription ended meanwhile.
+   */
+  private async retrying<T> (sub: StreamSubscription, fn: () => Promise<T>): Promise<T | undefined> {
+    const backoff = new Backoff(this.retry.initialMs, this.retry.maxMs)
+    let resume: SubscriptionState | undefined
+    for (;;) {
+      if (sub.ended || this.stopped.signal.aborted) return undefined
+      try {
+        const v = await fn()
+        if (sub.ended) return undefined
+        if (resume !== undefined && sub.current.phase === 'retrying') sub.setState(resume)
+        return v
+      } catch (err) {
+        if (sub.ended || this.stopped.signal.aborted) return undefined
+        if (!isRetryable(err)) {
+          sub.fail(describeStreamError(err))
+          return undefined
+        }
+        if (resume === undefined) resume = sub.current.phase === 'retrying' ? { phase: 'starting' } : sub.current
+        const retryInMs = backoff.next()
+        sub.setState({ phase: 'retrying', error: describeStreamError(err), retryInMs })
+        await sleep(retryInMs, sub.stop.signal)
+      }
+    }
+  }
+
+  private forget (sub: StreamSubscription): void {
+    this.subs.delete(sub)
+    this.live.delete(sub)
+  }
+}
+
+function positiveInt (v: number | undefined, dflt: number, what: string): number {
+  if (v === undefined) return dflt
+  if (!Number.isInteger(v) || v < 1) throw new StreamConfigError(`${what} must be a whole number above 0`)
+  return v
+}

@@ -1,0 +1,175 @@
+import type { Node, NodeAPI } from 'node-red'
+import type { ConnectionState, Database } from '../../core'
+import { ensureAuditTable } from '../../core/stream/audit-table'
+import { describeStreamError, StreamConfigError } from '../../core/stream/errors'
+import { Streamer } from '../../core/stream/streamer'
+import type { StreamMeta, StreamRow, Subscription, SubscriptionState } from '../../core/stream/types'
+import type { StreamerDatabaseNode } from '../streamer-database/types'
+import { status } from '../shared/status'
+import { registerAdmin } from './admin'
+import { outputStart, StreamerSettings, streamerSettings } from './config'
+import { streamerStatus } from './status-text'
+import type { AuditStreamerDef } from './types'
+
+/** Streamer clients subscribe through node.stream; they need no copy of the node's output. */
+const CLIENT_TYPE = 'streamer-client'
+
+export = function (RED: NodeAPI): void {
+  registerAdmin(RED)
+
+  function AuditStreamer (this: Node & { [k: string]: any }, def: AuditStreamerDef): void {
+    RED.nodes.createNode(this, def)
+    const node = this
+    const dbNode = RED.nodes.getNode(def.database) as StreamerDatabaseNode | null
+    const states = new Map<number, SubscriptionState>()
+    let connection: ConnectionState | undefined
+    let settings: StreamerSettings | undefined
+    let configError: string | undefined
+    let output: Subscription | undefined
+
+    try {
+      settings = streamerSettings(def, node.id)
+      if (dbNode === null || dbNode === undefined) throw new StreamConfigError(RED._('audit-streamer.errors.no-database'))
+    } catch (err) {
+      configError = describeStreamError(err)
+    }
+
+    let prepared: Promise<Database> | undefined
+    const database = async (): Promise<Database> => {
+      if (configError !== undefined) throw new StreamConfigError(configError)
+      const db = await (dbNode as StreamerDatabaseNode).acquire()
+      const managed = settings?.managedSource
+      if (managed === undefined) return db
+      // Create or bring the managed audit table up to date once per deploy, before reading it.
+      if (prepared === undefined) {
+        prepared = ensureAuditTable(db, { source: managed, notifyChannel: settings?.listenChannel }).then(r => {
+          const audit = `${r.audit.schema}.${r.audit.name}`
+          if (r.created) node.log(RED._('audit-streamer.log.created', { audit }))
+          if (!r.created && r.addedColumns.length > 0) node.warn(RED._('audit-streamer.log.added-columns', { audit, columns: r.addedColumns.join(', ') }))
+          for (const w of r.warnings) node.warn(w)
+          return db
+        })
+        prepared.catch(() => { prepared = undefined })
+      }
+      return await prepared
+    }
+
+    const streamer = new Streamer({
+      name: settings?.name ?? def.stream ?? node.id,
+      table: settings?.table ?? '',
+      positionColumns: settings?.positionColumns ?? [],
+      timeColumn: settings?.timeColumn,
+      columns: settings?.columns,
+      filter: settings?.filter,
+      batchSize: settings?.batchSize,
+      pollMs: settings?.pollMs,
+      listenChannel: settings?.listenChannel,
+      database
+    })
+    Object.defineProperty(node, 'stream', { value: streamer, enumerable: false })
+
+    // Status: at most a few updates a second, however fast rows go by.
+    let statusTimer: NodeJS.Timeout | undefined
+    let lastStatus = ''
+    function render (): void {
+      statusTimer = undefined
+      let s
+      if (configError !== undefined) s = status.error(configError)
+      else if (connection?.state === 'retrying' && ![...states.values()].some(x => x.phase === 'live')) s = status.error(connection.error)
+      else if (states.size === 0) s = streamer.failed !== undefined ? status.error(streamer.failed) : status.idle(RED._('audit-streamer.status.idle'))
+      else {
+        s = streamerStatus([...states.values()], {
+          live: RED._('audit-streamer.status.live'),
+          idle: RED._('audit-streamer.status.idle'),
+          starting: RED._('audit-streamer.status.starting'),
+          replaying: RED._('audit-streamer.status.replaying'),
+          retrying: RED._('audit-streamer.status.retrying')
+        })
+      }
+      const key = JSON.stringify(s)
+      if (key === lastStatus) return
+      lastStatus = key
+      node.status(s)
+    }
+    function scheduleStatus (now = false): void {
+      if (now) {
+        if (statusTimer !== undefined) clearTimeout(statusTimer)
+        render()
+      } else if (statusTimer === undefined) {
+        statusTimer = setTimeout(render, 250)
+      }
+    }
+
+    let lastError = ''
+    streamer.on('state', (sub: Subscription & { id: number }, state: SubscriptionState) => {
+      if (state.phase === 'closed') states.delete(sub.id)
+      else states.set(sub.id, state)
+      if (state.phase === 'failed' || state.phase === 'retrying') {
+        const line = `${RED._(state.phase === 'failed' ? 'audit-streamer.errors.failed' : 'audit-streamer.errors.retrying', { stream: streamer.name })}: ${state.error}`
+        if (line !== lastError) {
+          lastError = line
+          if (state.phase === 'failed') node.error(line)
+          else node.warn(line)
+        }
+      }
+      scheduleStatus(state.phase !== 'replaying')
+    })
+    streamer.on('warning', (message: string) => node.warn(message))
+
+    if (configError !== undefined) {
+      node.error(`${RED._('audit-streamer.errors.config')}: ${configError}`)
+    } else {
+      dbNode?.register(node, s => {
+        connection = s
+        scheduleStatus(true)
+      })
+    }
+    scheduleStatus(true)
+
+    // The node's own output, for targets that are not streamer clients (a debug node, say).
+    if (configError === undefined && wiredToOthers(def)) {
+      try {
+        const start = outputStart(def)
+        const perBatch = def.output === 'batch'
+        output = streamer.subscribe(start, {
+          deliver: async (rows: StreamRow[]) => {
+            if (perBatch) {
+              const last = rows[rows.length - 1]
+              node.send({ payload: rows.map(r => r.row), topic: streamer.name, stream: { ...meta(last), count: rows.length } })
+            } else {
+              for (const r of rows) node.send({ payload: r.row, topic: streamer.name, stream: meta(r) })
+            }
+            // Node-RED hands messages on asynchronously; let this batch go before reading more.
+            await new Promise(resolve => setImmediate(resolve))
+          }
+        })
+      } catch (err) {
+        configError = describeStreamError(err)
+        node.error(`${RED._('audit-streamer.errors.config')}: ${configError}`)
+        scheduleStatus(true)
+      }
+    }
+
+    function meta (r: StreamRow): StreamMeta {
+      return { name: r.stream, streamer: node.id, position: r.position, replay: r.replay }
+    }
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      if (statusTimer !== undefined) clearTimeout(statusTimer)
+      dbNode?.deregister(node)
+      const closing = output === undefined ? Promise.resolve() : output.close()
+      closing.then(async () => await streamer.close()).catch(err => node.warn(String(err))).finally(() => done())
+    })
+  }
+
+  /** True when some wired target is not a streamer client (those subscribe on their own). */
+  function wiredToOthers (def: AuditStreamerDef): boolean {
+    const targets = new Set((def.wires ?? []).flat())
+    if (targets.size === 0) return false
+    const types = new Map<string, string>()
+    RED.nodes.eachNode((n: any) => { if (targets.has(n.id)) types.set(n.id, n.type) })
+    return [...targets].some(id => types.get(id) !== CLIENT_TYPE)
+  }
+
+  RED.nodes.registerType('audit-streamer', AuditStreamer as any)
+}

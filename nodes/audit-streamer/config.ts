@@ -1,0 +1,83 @@
+import { createHash } from 'crypto'
+import { parseQualifiedName } from '../../core/db/identifiers'
+import { validateChannel } from '../../core/db/channel'
+import { AUDIT_POSITION_COLUMNS, AUDIT_TIME_COLUMN, auditTableName } from '../../core/stream/audit-table'
+import { StreamConfigError } from '../../core/stream/errors'
+import type { StreamerOptions } from '../../core/stream/streamer'
+import type { StartAt } from '../../core/stream/types'
+import type { AuditStreamerDef } from './types'
+
+export type StreamerSettings = Omit<StreamerOptions, 'database'> & {
+  /** The source table to audit, when the node manages its audit table. */
+  managedSource?: string
+}
+
+/** Turns the node's fields into streamer options; throws a StreamConfigError naming the field. */
+export function streamerSettings (def: Partial<AuditStreamerDef>, nodeId: string): StreamerSettings {
+  const table = (def.table ?? '').trim()
+  if (table === '') throw new StreamConfigError('no source table given')
+  const managed = def.managed === true
+  const streamed = managed ? auditTableName(table) : parseQualifiedName(table, 'public', 'source table')
+  const positionColumns = managed ? [...AUDIT_POSITION_COLUMNS] : splitList(def.positionColumns)
+  if (positionColumns.length === 0) throw new StreamConfigError('no position columns given (e.g. "tx, seq" or "seq")')
+  const timeColumn = managed ? AUDIT_TIME_COLUMN : (def.timeColumn ?? '').trim()
+  const listen = def.listen !== false
+  const channel = (def.channel ?? '').trim() === '' ? defaultChannel(`${streamed.schema}.${streamed.name}`) : (def.channel ?? '').trim()
+  if (listen) validateChannel(channel)
+  return {
+    name: (def.stream ?? '').trim() === '' ? streamed.name : (def.stream ?? '').trim(),
+    table: `${streamed.schema}.${streamed.name}`,
+    positionColumns,
+    timeColumn: timeColumn === '' ? undefined : timeColumn,
+    columns: (def.columns ?? []).filter(c => (c?.column ?? '').trim() !== '').map(c => ({ column: c.column.trim(), as: (c.as ?? '').trim() || undefined })),
+    filter: (def.filter ?? '').trim() || undefined,
+    batchSize: wholeNumber(def.batchSize, 500, 'batch size', 1, 100000),
+    pollMs: wholeNumber(def.pollInterval, 1000, 'poll interval', 10, 3600000),
+    listenChannel: listen ? channel : undefined,
+    managedSource: managed ? table : undefined
+  }
+}
+
+/** Where the node's own output starts (streamer clients choose their own start). */
+export function outputStart (def: Partial<AuditStreamerDef>): StartAt {
+  const value = (def.startValue ?? '').trim()
+  switch (def.start ?? 'live') {
+    case 'live': return { kind: 'live' }
+    case 'beginning': return { kind: 'beginning' }
+    case 'timestamp':
+      if (value === '' || Number.isNaN(Date.parse(value))) throw new StreamConfigError(`start time "${value.slice(0, 40)}" is not a timestamp (ISO 8601)`)
+      return { kind: 'timestamp', at: value }
+    case 'position': {
+      const parts = value.startsWith('[') ? parseJsonList(value) : splitList(value)
+      if (parts.length === 0) throw new StreamConfigError('start position is empty (e.g. "7421, 1093")')
+      return { kind: 'after', position: parts }
+    }
+    default: throw new StreamConfigError(`unknown start "${String(def.start)}"`)
+  }
+}
+
+/** A LISTEN channel derived from the table name: lower case, at most 63 bytes, stable. */
+export function defaultChannel (qualified: string): string {
+  const base = 'fs_' + qualified.toLowerCase().replace(/[^a-z0-9_]/g, '_')
+  if (base.length <= 63) return base
+  return base.slice(0, 50) + '_' + createHash('sha1').update(qualified).digest('hex').slice(0, 12)
+}
+
+function splitList (s: string | undefined): string[] {
+  return (s ?? '').split(',').map(x => x.trim()).filter(x => x !== '')
+}
+
+function parseJsonList (s: string): string[] {
+  try {
+    const v = JSON.parse(s)
+    if (Array.isArray(v)) return v.map(x => String(x))
+  } catch { /* reported below */ }
+  throw new StreamConfigError(`start position ${s.slice(0, 40)} is not a JSON list`)
+}
+
+function wholeNumber (v: string | number | undefined, dflt: number, what: string, min: number, max: number): number {
+  if (v === undefined || v === '') return dflt
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < min || n > max) throw new StreamConfigError(`${what} must be a whole number from ${min} to ${max}`)
+  return n
+}

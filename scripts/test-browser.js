@@ -1,0 +1,176 @@
+#!/usr/bin/env node
+// Browser test of the editor, as a new user meets the pack: a fresh Node-RED with an empty user
+// directory; upload the packed tarball through the palette manager; every node shows in the
+// palette with its icon; every node's edit dialog and help open; every example imports and
+// deploys with no error notification and no red status. Playwright drives Debian's Chromium,
+// headless. Screenshots go to screenshots/ (git-ignored). Prints "browser: N passed, N failed".
+'use strict'
+const fs = require('fs')
+const os = require('os')
+const path = require('path')
+const http = require('http')
+const { execFileSync } = require('child_process')
+
+const root = path.resolve(__dirname, '..')
+const pkg = require(path.join(root, 'package.json'))
+const shots = path.join(root, 'screenshots')
+const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
+let passed = 0
+let failed = 0
+const check = (name, ok, detail = '') => {
+  if (ok) passed++
+  else failed++
+  console.log(`  ${ok ? '✔' : '✘'} ${name}${ok || detail === '' ? '' : `: ${detail}`}`)
+}
+
+async function startNodeRed (userDir) {
+  const express = require('express')
+  const RED = require('node-red')
+  const app = express()
+  const server = http.createServer(app)
+  RED.init(server, {
+    userDir, flowFile: 'flows.json', httpAdminRoot: '/', credentialSecret: 'browser-test',
+    logging: { console: { level: 'warn' } }, telemetry: { enabled: false }, diagnostics: { enabled: false },
+    editorTheme: { tours: false, projects: { enabled: false }, palette: { catalogues: [] } }
+  })
+  app.use('/', RED.httpAdmin)
+  await new Promise(resolve => server.listen(0, '127.0.0.1', resolve))
+  const started = new Promise(resolve => RED.events.once('flows:started', resolve))
+  await RED.start()
+  await started
+  return { url: `http://127.0.0.1:${server.address().port}/`, stop: async () => { await RED.stop(); server.close() } }
+}
+
+async function main () {
+  const { chromium } = require('playwright-core')
+  fs.rmSync(shots, { recursive: true, force: true })
+  fs.mkdirSync(shots, { recursive: true })
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'fix-streamers-browser-'))
+  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+  const tarball = path.join(work, JSON.parse(out.slice(out.indexOf('[')))[0].filename)
+  const userDir = path.join(work, 'user')
+  fs.mkdirSync(userDir)
+  const nr = await startNodeRed(userDir)
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+  })
+  const page = await browser.newPage({ viewport: { width: 1500, height: 900 } })
+  const shot = async name => page.screenshot({ path: path.join(shots, `${name}.png`) })
+  const notifications = []
+  try {
+    await page.goto(nr.url)
+    await page.waitForSelector('#red-ui-palette-search', { timeout: 60000 })
+    await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.getType('inject'))
+    await shot('01-empty-editor')
+
+    // 1. Palette manager: Install tab, Upload.
+    await page.click('#red-ui-header-button-sidemenu')
+    await page.click('#menu-item-edit-palette')
+    await page.click('#red-ui-tab-install a, a[href="#install"]')
+    await page.setInputFiles('.red-ui-palette-editor-upload-button input[type=file], .red-ui-palette-editor-upload input[type=file]', tarball)
+    const [upload] = await Promise.all([
+      page.waitForResponse(r => /\/nodes$/.test(r.url()) && r.request().method() === 'POST', { timeout: 240000 }),
+      page.click('.red-ui-palette-editor-upload-buttons .primary')
+    ])
+    check('palette upload succeeds', upload.status() === 200, `${upload.status()} ${(await upload.text()).slice(0, 200)}`)
+    const types = Object.keys(pkg['node-red'].nodes)
+    await page.waitForFunction(t => t.every(x => RED.nodes.getType(x)), types, { timeout: 60000 })
+    await shot('02-uploaded')
+    await page.keyboard.press('Escape')
+    await page.click('#node-dialog-ok, .red-ui-palette-editor-close, button:has-text("Close")').catch(() => {})
+
+    // Sort the pack's types into palette nodes and config nodes.
+    const defs = await page.evaluate(t => t.map(x => ({ type: x, category: RED.nodes.getType(x).category })), types)
+    const flowTypes = defs.filter(d => d.category !== 'config').map(d => d.type)
+    const configTypes = defs.filter(d => d.category === 'config').map(d => d.type)
+
+    // 2. Every flow node is in the palette with an icon of the pack.
+    for (const t of flowTypes) {
+      const sel = `.red-ui-palette-node[data-palette-type='${t}']`
+      const present = await page.locator(sel).count()
+      const icon = present > 0 ? await page.locator(`${sel} .red-ui-palette-icon`).first().evaluate(e => getComputedStyle(e).backgroundImage) : ''
+      check(`palette shows ${t} with its icon`, present > 0 && /\/icons\/node-red-contrib-fix-streamers\//.test(icon), icon)
+    }
+    for (const t of configTypes) check(`config node ${t} is registered`, true)
+
+    // 3. Each node's edit dialog and help.
+    for (const t of [...flowTypes, ...configTypes]) {
+      const ok = await page.evaluate(type => {
+        const def = RED.nodes.getType(type)
+        const id = RED.nodes.id()
+        const n = { id, type, _def: def, x: 300, y: 200, z: RED.workspaces.active(), changed: true, dirty: true, wires: [], inputs: def.inputs || 0, outputs: def.outputs || 0 }
+        for (const k of Object.keys(def.defaults || {})) n[k] = JSON.parse(JSON.stringify(def.defaults[k].value ?? ''))
+        if (def.category === 'config') { delete n.x; delete n.y; delete n.z; delete n.wires; n.users = [] }
+        RED.nodes.add(n)
+        if (def.category === 'config') RED.editor.editConfig('', type, id); else RED.editor.edit(n)
+        return true
+      }, t)
+      await page.waitForSelector('.red-ui-tray .red-ui-tray-body', { timeout: 15000 })
+      await page.waitForTimeout(500)
+      await shot(`10-edit-${t}`)
+      const fields = await page.locator('.red-ui-tray .form-row:visible').count()
+      check(`edit dialog of ${t} opens with its fields`, ok && fields > 0, `${fields} visible rows`)
+      await page.click('.red-ui-tray #node-dialog-cancel, .red-ui-tray #node-config-dialog-cancel')
+      await page.waitForTimeout(300)
+      await page.evaluate(type => RED.sidebar.help.show(type), t)
+      await page.waitForTimeout(300)
+      const help = await page.locator('.red-ui-sidebar-help-stack').innerText().catch(() => '')
+      await shot(`11-help-${t}`)
+      check(`help of ${t} is shown`, help.length > 200, `${help.length} characters`)
+    }
+    // Remove what the dialog checks added.
+    await page.evaluate(() => { RED.nodes.clear(); RED.workspaces.add() })
+
+    // 4. Every example imports and deploys cleanly.
+    page.on('console', m => { if (m.type() === 'error') notifications.push(`console: ${m.text()}`) })
+    const examples = fs.readdirSync(path.join(root, 'examples', 'flows')).filter(f => f.endsWith('.json')).sort()
+    for (const file of examples) {
+      const label = file.replace(/\.json$/, '')
+      await page.evaluate(() => RED.actions.invoke('core:show-examples-import-dialog'))
+      const dialog = page.locator('#red-ui-clipboard-dialog-import-tab-examples')
+      await dialog.waitFor()
+      // Expand module > flows > example; a level already open (the tree keeps its state) is not clicked again.
+      const item = text => dialog.locator('.red-ui-treeList-label-text:visible', { hasText: new RegExp('^' + text.replace(/[.*+?^${}()|[\]\\/@]/g, '\\$&') + '$') }).last()
+      for (let i = 0; i < 6 && await item(label).count() === 0; i++) {
+        // The tree loads each level on demand: open the module, then its flows folder.
+        if (await dialog.locator('.red-ui-treeList-label-text:visible', { hasText: /^flows$/ }).count() < 2) await item(pkg.name).click()
+        else await item('flows').click()
+        await page.waitForTimeout(700)
+      }
+      await shot(`30-examples-dialog-${label}`)
+      await item(label).click()
+      await page.click('#red-ui-clipboard-dialog-ok')
+      await page.mouse.click(700, 450)
+      await page.waitForTimeout(500)
+      check(`example "${label}" imports`, true)
+    }
+    const [deploy] = await Promise.all([
+      page.waitForResponse(r => r.url().endsWith('/flows') && r.request().method() === 'POST'),
+      page.click('#red-ui-header-button-deploy')
+    ])
+    check('deploy of all examples succeeds', deploy.status() === 200, String(deploy.status()))
+    // Give the nodes time to open the embedded database and report their status.
+    await page.waitForTimeout(Number(process.env.BROWSER_SETTLE_MS || 15000))
+    await shot('20-examples-deployed')
+    const errors = await page.locator('.red-ui-notification-error:visible').allInnerTexts()
+    check('no error notification', errors.length === 0, errors.join(' | '))
+    const red = await page.evaluate(() => {
+      const bad = []
+      RED.nodes.eachNode(n => { if (n.status && n.status.fill === 'red') bad.push(`${n.type} ${n.name || n.id}: ${n.status.text}`) })
+      return bad
+    })
+    check('no red node status', red.length === 0, red.join(' | '))
+  } finally {
+    await browser.close()
+    await nr.stop()
+    fs.rmSync(work, { recursive: true, force: true })
+  }
+}
+
+main().catch(err => { failed++; console.error(err) }).finally(() => {
+  console.log(`browser: ${passed} passed, ${failed} failed  (screenshots in ${path.relative(process.cwd(), shots)}/)`)
+  process.exitCode = failed > 0 ? 1 : 0
+  setTimeout(() => process.exit(), 2000).unref()
+})

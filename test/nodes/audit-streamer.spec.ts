@@ -1,0 +1,190 @@
+import * as assert from 'assert'
+import { PgDatabase, PgliteDatabase, Database } from '../../core'
+import type { StreamRow } from '../../core/stream'
+import { eventually, serverOptions, tempDir, uniqueSchema } from '../support/databases'
+import { helper, runtimeName } from '../support/node-red'
+
+/* eslint-disable @typescript-eslint/no-var-requires */
+const databaseNode = require('../../nodes/streamer-database/streamer-database')
+const streamerNode = require('../../nodes/audit-streamer/audit-streamer')
+/* eslint-enable @typescript-eslint/no-var-requires */
+
+// Stands in for the streamer client of issue 4: a node type that subscribes on its own.
+function fakeClientNode (RED: any): void {
+  RED.nodes.registerType('streamer-client', function (this: any, def: any) { RED.nodes.createNode(this, def) })
+}
+
+interface Target { name: string, dbNode: () => Record<string, unknown>, setup: (sql: string[]) => Promise<void>, query: (sql: string) => Promise<void>, count: (sql: string) => Promise<number>, cleanup: () => Promise<void> }
+
+function targets (): Target[] {
+  const out: Target[] = []
+  const dir = tempDir('fix-streamers-node-')
+  out.push({
+    name: 'pglite',
+    dbNode: () => ({ id: 'db', type: 'streamer-database', mode: 'embedded', dataDir: `${dir}/db`, schema: 'fix_streamers' }),
+    // The embedded folder may be open in one place only: prepare it before the flow opens it.
+    setup: async sql => {
+      const db = await PgliteDatabase.open({ dataDir: `${dir}/db` })
+      for (const s of sql) await db.query(s)
+      await db.close()
+    },
+    query: async sql => {
+      const db = await (helper.getNode('db') as any).acquire() as Database
+      await db.query(sql)
+    },
+    count: async () => 300, // one session: nothing can hold rows back
+    cleanup: async () => {}
+  })
+  const pg = serverOptions()
+  if (pg !== undefined && process.env.DATABASE_URL !== undefined) {
+    const packSchema = uniqueSchema('fsn')
+    let admin: PgDatabase | undefined
+    out.push({
+      name: 'postgres',
+      dbNode: () => ({ id: 'db', type: 'streamer-database', mode: 'server', urlEnv: 'DATABASE_URL', schema: packSchema, poolSize: 5 }),
+      setup: async sql => {
+        admin = admin ?? await PgDatabase.open(pg)
+        for (const s of sql) await admin.query(s)
+      },
+      query: async sql => { await admin?.query(sql) },
+      count: async sql => (await (admin as PgDatabase).query<{ n: number }>(sql)).rows[0].n,
+      cleanup: async () => {
+        await admin?.query(`DROP SCHEMA IF EXISTS "${packSchema}" CASCADE`)
+        await admin?.close()
+      }
+    })
+  }
+  return out
+}
+
+/** Every status the node has set so far (the helper spies on the Node prototype). */
+function statusesOf (id: string): any[] {
+  const n = helper.getNode(id) as any
+  return n.status.getCalls().filter((c: any) => c.thisValue === n).map((c: any) => c.args[0])
+}
+
+for (const target of targets()) {
+  describe(`audit-streamer node [${target.name}] on ${runtimeName}`, function () {
+    this.timeout(30000)
+    const src = uniqueSchema('ns')
+
+    before(async () => {
+      await target.setup([
+        `CREATE SCHEMA "${src}"`,
+        `CREATE TABLE "${src}".fix_in (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT pg_current_xact_id(), msg_type text, amount numeric, received timestamptz DEFAULT clock_timestamp())`,
+        `CREATE INDEX ON "${src}".fix_in (tx, seq)`,
+        `INSERT INTO "${src}".fix_in (msg_type, amount) SELECT 'D', (g * 1.01)::numeric(20,2) + 100000000000000000 FROM generate_series(1, 300) g`,
+        `CREATE TABLE "${src}".orders (id int PRIMARY KEY, qty int)`
+      ])
+      await new Promise<void>(resolve => helper.startServer(resolve))
+    })
+    afterEach(async () => { await helper.unload() })
+    after(async () => {
+      await new Promise<void>(resolve => helper.stopServer(resolve))
+      await target.query(`DROP SCHEMA IF EXISTS "${src}" CASCADE`).catch(() => {})
+      await target.cleanup()
+    })
+
+    function flow (streamer: Record<string, unknown>, out: Array<{ id: string, type: string }> = [{ id: 'out', type: 'helper' }]): any[] {
+      return [
+        target.dbNode(),
+        { id: 's', type: 'audit-streamer', database: 'db', stream: 'fix-in', table: `${src}.fix_in`, positionColumns: 'tx, seq',
+          timeColumn: 'received', batchSize: 50, listen: true, pollInterval: 100, start: 'beginning', output: 'row', wires: [out.map(o => o.id)], ...streamer },
+        ...out.map(o => ({ ...o, wires: [] }))
+      ]
+    }
+
+    it('replays rows to a wired node, then goes live; status shows progress then live', async () => {
+      const got: any[] = []
+      // On a shared server another session's open transaction can hold rows back (the horizon
+      // is cluster-wide): wait until all 300 rows are readable, so they count as replayed.
+      await eventually(async () => await target.count(`SELECT count(*)::int AS n FROM "${src}".fix_in WHERE tx < pg_snapshot_xmin(pg_current_snapshot())`) === 300, 20000, 'rows readable')
+      await helper.load([databaseNode, streamerNode], flow({}))
+      helper.getNode('out').on('input', (msg: any) => got.push(msg))
+      await eventually(() => got.length === 300, 20000, '300 replayed rows')
+      await target.query(`INSERT INTO "${src}".fix_in (msg_type, amount) VALUES ('8', 1.5)`)
+      await eventually(() => got.length === 301, 10000, 'a live row')
+      await target.query(`DELETE FROM "${src}".fix_in WHERE seq > 300`)
+      const m = got[0]
+      assert.strictEqual(m.topic, 'fix-in')
+      assert.strictEqual(m.payload.msg_type, 'D')
+      assert.strictEqual(m.payload.amount, '100000000000000001.01')
+      assert.deepStrictEqual(Object.keys(m.stream).sort(), ['name', 'position', 'replay', 'streamer'])
+      assert.strictEqual(m.stream.name, 'fix-in')
+      assert.strictEqual(m.stream.streamer, 's')
+      assert.strictEqual(m.stream.replay, true)
+      assert.strictEqual(m.stream.position[1], '1')
+      assert.strictEqual(got[300].stream.replay, false)
+      assert.deepStrictEqual(got.map(x => Number(x.payload.seq)), Array.from({ length: 301 }, (_, i) => i + 1))
+      await eventually(() => /live$/.test(statusesOf('s').pop()?.text ?? ''), 5000, 'live status')
+      assert.strictEqual(statusesOf('s').pop()?.fill, 'green')
+    })
+
+    it('sends one message per batch with the projection and filter applied', async () => {
+      const got: any[] = []
+      await helper.load([databaseNode, streamerNode], flow({ output: 'batch', columns: [{ column: 'seq', as: 'id' }, { column: 'msg_type' }], filter: 'seq <= 120' }))
+      helper.getNode('out').on('input', (msg: any) => got.push(msg))
+      await eventually(() => got.reduce((n, m) => n + m.payload.length, 0) === 120, 20000, '120 rows')
+      assert.deepStrictEqual(got.map(m => m.payload.length), [50, 50, 20])
+      assert.deepStrictEqual(got[0].payload[0], { id: '1', msg_type: 'D' })
+      assert.strictEqual(got[0].stream.count, 50)
+      assert.strictEqual(got[0].stream.position[1], '50')
+    })
+
+    it('exposes node.stream to streamer clients and runs no output subscription when only clients are wired', async () => {
+      await helper.load([databaseNode, streamerNode, fakeClientNode], flow({}, [{ id: 'c', type: 'streamer-client' }]))
+      const s = helper.getNode('s') as any
+      await new Promise(resolve => setTimeout(resolve, 500))
+      assert.strictEqual(s.stream.subscriptions.length, 0, 'no subscription for the output')
+      const rows: StreamRow[] = []
+      const sub = s.stream.subscribe({ kind: 'after', position: ['0', '250'] }, { deliver: async (r: StreamRow[]) => { rows.push(...r) } })
+      // ['0', '250'] is before every real transaction id, so every row comes; the position is the client's to choose.
+      await eventually(() => rows.length >= 300, 20000, 'rows through node.stream')
+      assert.strictEqual(typeof s.stream.head, 'function')
+      assert.strictEqual(s.stream.name, 'fix-in')
+      await sub.close()
+    })
+
+    it('shows a red status naming a missing table', async () => {
+      await helper.load([databaseNode, streamerNode], flow({ table: `${src}.nowhere` }))
+      await eventually(() => statusesOf('s').some(s => s?.fill === 'red' && /nowhere/.test(s.text)), 20000, 'red status').catch(err => {
+        throw new Error(`${(err as Error).message}: ${JSON.stringify(statusesOf('s'))}`)
+      })
+      const n = helper.getNode('s') as any
+      const logged = n.error.getCalls().filter((c: any) => c.thisValue === n).map((c: any) => String(c.args[0]))
+      assert.ok(logged.some((l: string) => l.includes(`"${src}.nowhere" does not exist`)), `log line names the table: ${logged.join(' | ')}`)
+    })
+
+    it('refuses a hostile table name without touching the database', async () => {
+      await helper.load([databaseNode, streamerNode], flow({ table: `${src}.fix_in; DROP TABLE x` }))
+      await eventually(() => statusesOf('s').some(x => x?.fill === 'red' && /not allowed/.test(x.text)), 5000, 'red status')
+    })
+
+    it('creates and streams a managed audit table of a source table', async () => {
+      const got: any[] = []
+      await helper.load([databaseNode, streamerNode], flow({ table: `${src}.orders`, managed: true, start: 'live', stream: '' }))
+      helper.getNode('out').on('input', (msg: any) => got.push(msg))
+      await eventually(() => /live$/.test(statusesOf('s').pop()?.text ?? ''), 20000, 'live')
+      await target.query(`INSERT INTO "${src}".orders VALUES (1, 10)`)
+      await target.query(`UPDATE "${src}".orders SET qty = 20 WHERE id = 1`)
+      await target.query(`DELETE FROM "${src}".orders WHERE id = 1`)
+      await eventually(() => got.length === 3, 10000, 'three audit rows')
+      assert.deepStrictEqual(got.map(m => [m.payload.audit_event_type, m.payload.qty]), [['INSERT', 10], ['UPDATE', 20], ['DELETE', 20]])
+      assert.strictEqual(got[0].topic, 'orders_audit')
+    })
+
+    it('lists tables for the editor and creates an audit table from the panel button', async () => {
+      await helper.load([databaseNode, streamerNode], [target.dbNode()])
+      const list = await helper.request().get('/fix-streamers/tables').query({ db: 'db' }).expect(200)
+      const names = list.body.tables.map((t: any) => t.name)
+      assert.ok(names.includes(`${src}.fix_in`), names.join(','))
+      await helper.request().get('/fix-streamers/tables').query({ db: 'nope' }).expect(404)
+      await target.query(`CREATE TABLE "${src}".quotes (id int)`)
+      const made = await helper.request().post('/fix-streamers/audit-tables').send({ db: 'db', table: `${src}.quotes` }).expect(200)
+      assert.strictEqual(made.body.audit, `${src}.quotes_audit`)
+      assert.strictEqual(made.body.created, true)
+      const bad = await helper.request().post('/fix-streamers/audit-tables').send({ db: 'db', table: 'x"; drop' }).expect(400)
+      assert.match(bad.body.error, /not allowed/)
+    })
+  })
+}

@@ -1,0 +1,71 @@
+/**
+ * A PostgreSQL server of the test's own, on its own port and data directory, for tests that stop
+ * and start the server. The shared development server is never touched. Stopped by its data
+ * directory (pg_ctl), which only ever reaches the server this file started.
+ */
+import { execFileSync } from 'child_process'
+import * as fs from 'fs'
+import * as net from 'net'
+import * as os from 'os'
+import * as path from 'path'
+
+export function serverBinaries (): string | undefined {
+  const root = '/usr/lib/postgresql'
+  if (!fs.existsSync(root)) return undefined
+  const versions = fs.readdirSync(root).filter(v => fs.existsSync(path.join(root, v, 'bin', 'pg_ctl'))).sort((a, b) => Number(b) - Number(a))
+  return versions.length === 0 ? undefined : path.join(root, versions[0], 'bin')
+}
+
+async function freePort (from: number): Promise<number> {
+  for (let port = from; port < from + 50; port++) {
+    const free = await new Promise<boolean>(resolve => {
+      const srv = net.createServer()
+      srv.once('error', () => resolve(false))
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)))
+    })
+    if (free) return port
+  }
+  throw new Error(`no free port from ${from}`)
+}
+
+export class ThrowawayPostgres {
+  private constructor (readonly bin: string, readonly dataDir: string, readonly port: number) {}
+
+  get url (): string {
+    return `postgres://postgres@127.0.0.1:${this.port}/postgres`
+  }
+
+  static async start (bin: string): Promise<ThrowawayPostgres> {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fix-streamers-restart-'))
+    if (process.getuid?.() === 0) execFileSync('chown', ['postgres:postgres', dataDir])
+    const port = await freePort(Number(process.env.TEST_PG_PORT ?? 54340) + Math.floor(Math.random() * 20))
+    const pg = new ThrowawayPostgres(bin, dataDir, port)
+    pg.run('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '--no-sync'])
+    pg.up()
+    return pg
+  }
+
+  /** Starts the server on the existing data directory. */
+  up (): void {
+    this.run('pg_ctl', ['-D', this.dataDir, '-l', path.join(this.dataDir, 'server.log'), '-w', '-t', '60',
+      '-o', `-c listen_addresses=127.0.0.1 -p ${this.port} -k ${this.dataDir} -c fsync=off`, 'start'])
+  }
+
+  /** Stops the server; 'immediate' is a crash (no shutdown checkpoint). */
+  down (mode: 'fast' | 'immediate' = 'immediate'): void {
+    this.run('pg_ctl', ['-D', this.dataDir, '-m', mode, '-w', 'stop'])
+  }
+
+  destroy (): void {
+    try {
+      this.down('fast')
+    } catch { /* already stopped */ }
+    fs.rmSync(this.dataDir, { recursive: true, force: true })
+  }
+
+  private run (tool: string, args: string[]): void {
+    const cmd = path.join(this.bin, tool)
+    if (process.getuid?.() === 0) execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { stdio: 'pipe' })
+    else execFileSync(cmd, args, { stdio: 'pipe' })
+  }
+}

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'events'
+import { validateMessage } from '../fix/validation'
 import type { Database } from '../db/database'
 import { DatabaseMessageStore } from './database-message-store'
 import { MakeFrameReader, OutboundValidator, SessionCodec } from './codec-port'
@@ -21,6 +22,7 @@ export interface SessionRuntimeOptions {
   schema: string
   codec: SessionCodec
   makeFrameReader: MakeFrameReader
+  /** Default: core/fix/validation validateMessage (the translator's validator). */
   validator?: OutboundValidator
   log?: SessionLog
 }
@@ -52,7 +54,9 @@ export class SessionRuntime extends EventEmitter {
       codec: o.codec,
       makeFrameReader: o.makeFrameReader,
       store: this.store,
-      validator: o.validator,
+      // The translator's dictionary validation by default: every outbound object is checked and
+      // normalised (exact decimals, timestamps) before it is encoded.
+      validator: o.validator ?? validateMessage,
       log: o.log,
       application: {
         fromApp: (m: InboundMessage) => this.emit('message', m),

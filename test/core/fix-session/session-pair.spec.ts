@@ -141,14 +141,24 @@ describeEachDatabase('FIX session: two sessions of this pack', target => {
     await ini.waitEvent('logon')
     await assert.rejects(ini.runtime.send({ msgType: 'ZZ', body: { Foo: 1 } }), /cannot encode|not in the dictionary/)
     await assert.rejects(ini.runtime.send({ msgType: 'D', body: { Parties: { NoPartyIDs: 'not an array' } } }), /cannot encode|invalid D/)
-    // jspurefix writes a number in a string field without its delimiter (11=55=IBM): caught before the wire.
-    await assert.rejects(ini.runtime.send({ msgType: 'D', body: { ...nos('x'), ClOrdID: 123 } }), /invalid D/)
     await assert.rejects(ini.runtime.send({ msgType: 'D', body: { ...nos('x'), Side: 'Z' } }), /invalid D.*54/)
     await assert.rejects(ini.runtime.send({ msgType: 'D', body: { ...nos('x'), Text: 'a\x0158=evil' } }), /invalid D|repeated|more than once/)
     await assert.rejects(ini.runtime.send({ msgType: 'D', rawBody: '11=R|49=EVIL|\x01' }), /header|tag/)
     await ini.runtime.send({ msgType: 'D', body: nos('OK1') })
     await eventually(() => acc.messages.length === 1)
     assert.strictEqual(ini.runtime.session.phase, 'logged-on')
+  })
+
+  it('without the translator\'s validator, still refuses what jspurefix would encode wrongly', async function () {
+    this.timeout(20000)
+    const noValidator = { validator: () => ({ ok: true, problems: [] }) }
+    const { acc, ini } = await pair({ initiatorRuntime: noValidator })
+    await ini.waitEvent('logon')
+    // jspurefix writes a number given for a string field without the delimiter after it (11=21=1).
+    await assert.rejects(ini.runtime.send({ msgType: 'D', body: { ...nos('x'), ClOrdID: 123 } }), /contains a field/)
+    await assert.rejects(ini.runtime.send({ msgType: 'D', body: { ...nos('x'), Side: 'Z' } }), /invalid D.*54/)
+    await ini.runtime.send({ msgType: 'D', body: nos('FINE') })
+    await eventually(() => acc.messages.length === 1)
   })
 
   it('group-commits concurrent sends: each resolves or fails on its own, repeats inside a batch are sent once', async function () {

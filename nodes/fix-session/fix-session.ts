@@ -143,7 +143,8 @@ export = function (RED: NodeAPI): void {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true
-      stopRuntime().finally(() => done())
+      // A gateway's close may already be logging out: wait for that too.
+      stopRuntime().then(async () => await stopping).finally(() => done())
     })
 
     function tlsFrom (d: FixSessionDef): TlsSettings | undefined {

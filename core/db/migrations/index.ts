@@ -1,6 +1,9 @@
 import { Migration } from '../migrate'
 import { checkpoints } from './001-checkpoints'
 import { checkpointStart } from './020-checkpoint-start'
+import { fixSessionState } from './030-fix-session-state'
+import { fixIn } from './031-fix-in'
+import { fixOut } from './032-fix-out'
 
 /**
  * Every migration of the pack's own tables, in version order. Versions are never reused or
@@ -9,5 +12,8 @@ import { checkpointStart } from './020-checkpoint-start'
  */
 export const migrations: readonly Migration[] = [
   checkpoints,
-  checkpointStart
+  checkpointStart,
+  fixSessionState,
+  fixIn,
+  fixOut
 ]

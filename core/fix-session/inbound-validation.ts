@@ -1,0 +1,130 @@
+import type { FixDefinitions } from 'jspurefix'
+import { Tag } from './fields'
+
+/** SessionRejectReason (373) values used by the session. */
+export const RejectReason = {
+  InvalidTagNumber: 0,
+  RequiredTagMissing: 1,
+  TagNotDefinedForMessageType: 2,
+  TagSpecifiedWithoutValue: 4,
+  ValueIncorrect: 5,
+  IncorrectDataFormat: 6,
+  CompIDProblem: 9,
+  SendingTimeAccuracyProblem: 10,
+  InvalidMsgType: 11,
+  TagAppearsMoreThanOnce: 13,
+  TagOutOfOrder: 14
+} as const
+
+/** Why an inbound message is refused: what goes into the Reject. */
+export interface InboundProblem {
+  reason: number
+  refTag?: number
+  text: string
+}
+
+interface MessageShape {
+  contained: Set<number>
+  inGroups: Set<number>
+  required: number[]
+}
+
+const shapes = new WeakMap<FixDefinitions, Map<string, MessageShape | null>>()
+
+/**
+ * Dictionary checks of one inbound message (the header was checked by the session): known
+ * MsgType, known tags defined for that type, values present and well formed, enum values,
+ * required body fields, no repeated tag outside repeating groups. Returns the first problem.
+ */
+export function validateInbound (defs: FixDefinitions, msgType: string, fields: ReadonlyArray<[number, string]>): InboundProblem | undefined {
+  const shape = shapeOf(defs, msgType)
+  if (shape === undefined) return { reason: RejectReason.InvalidMsgType, refTag: Tag.MsgType, text: `Invalid MsgType ${msgType}` }
+  const seen = new Set<number>()
+  for (const [tag, value] of fields) {
+    if (value === '') return { reason: RejectReason.TagSpecifiedWithoutValue, refTag: tag, text: `Tag specified without a value (${tag})` }
+    const def = defs.tagToSimple[tag]
+    if (def === undefined) return { reason: RejectReason.InvalidTagNumber, refTag: tag, text: `Invalid tag number (${tag})` }
+    if (!shape.contained.has(tag)) return { reason: RejectReason.TagNotDefinedForMessageType, refTag: tag, text: `Tag not defined for this message type (${tag} ${def.name})` }
+    if (seen.has(tag) && !shape.inGroups.has(tag)) return { reason: RejectReason.TagAppearsMoreThanOnce, refTag: tag, text: `Tag appears more than once (${tag} ${def.name})` }
+    seen.add(tag)
+    if (!wellFormed(def.type, value)) return { reason: RejectReason.IncorrectDataFormat, refTag: tag, text: `Incorrect data format for value (${tag} ${def.name})` }
+    if (!enumOk(def, value)) return { reason: RejectReason.ValueIncorrect, refTag: tag, text: `Value is incorrect (out of range) for this tag (${tag} ${def.name}=${value.slice(0, 20)})` }
+  }
+  for (const tag of shape.required) {
+    if (!seen.has(tag)) return { reason: RejectReason.RequiredTagMissing, refTag: tag, text: `Required tag missing (${tag} ${defs.tagToSimple[tag]?.name ?? ''})` }
+  }
+  return undefined
+}
+
+function shapeOf (defs: FixDefinitions, msgType: string): MessageShape | undefined {
+  let cache = shapes.get(defs)
+  if (cache === undefined) {
+    cache = new Map()
+    shapes.set(defs, cache)
+  }
+  let s = cache.get(msgType)
+  if (s === undefined) {
+    const m = defs.message.get(msgType)
+    // By name lookups would also match 'NewOrderSingle'; only a real MsgType code counts.
+    if (m === undefined || m.msgType !== msgType) {
+      s = null
+    } else {
+      const contained = new Set(Object.keys(m.containedTag).map(Number))
+      const inGroups = new Set<number>()
+      for (const g of m.groups.values()) for (const t of Object.keys(g.containedTag)) inGroups.add(Number(t))
+      s = { contained, inGroups, required: requiredTags(m) }
+    }
+    cache.set(msgType, s)
+  }
+  return s ?? undefined
+}
+
+/** Required simple fields at the top level and inside required components (not groups: they may be absent). */
+function requiredTags (set: any, depth = 0): number[] {
+  const out: number[] = []
+  for (const f of set.fields ?? []) {
+    if (f.required !== true) continue
+    if (f.type === 2) {
+      out.push(f.definition.tag)
+    } else if (f.type === 0 && depth < 8 && f.name !== 'StandardHeader' && f.name !== 'StandardTrailer') {
+      out.push(...requiredTags(f.definition, depth + 1))
+    }
+  }
+  return out
+}
+
+const INT = /^-?\d+$/
+const FLOAT = /^-?(\d+\.?\d*|\.\d+)$/
+const TIMESTAMP = /^\d{8}-\d{2}:\d{2}:\d{2}(\.\d{1,9})?$/
+const DATE = /^\d{8}$/
+const TIME = /^\d{2}:\d{2}:\d{2}(\.\d{1,9})?$/
+
+function wellFormed (type: string, v: string): boolean {
+  switch (type.toUpperCase()) {
+    case 'INT': case 'SEQNUM': case 'NUMINGROUP': case 'LENGTH': case 'TAGNUM': case 'DAYOFMONTH':
+      return INT.test(v)
+    case 'FLOAT': case 'QTY': case 'PRICE': case 'PRICEOFFSET': case 'AMT': case 'PERCENTAGE':
+      return FLOAT.test(v)
+    case 'BOOLEAN':
+      return v === 'Y' || v === 'N'
+    case 'CHAR':
+      return v.length === 1
+    case 'UTCTIMESTAMP': case 'TZTIMESTAMP':
+      return TIMESTAMP.test(v)
+    case 'UTCDATEONLY': case 'UTCDATE': case 'LOCALMKTDATE':
+      return DATE.test(v)
+    case 'UTCTIMEONLY':
+      return TIME.test(v)
+    default:
+      return true
+  }
+}
+
+function enumOk (def: { type: string, enums: Map<string, unknown> }, v: string): boolean {
+  if (def.enums === undefined || def.enums.size === 0) return true
+  const t = def.type.toUpperCase()
+  if (t.startsWith('MULTIPLE')) return v.split(' ').every(x => def.enums.has(x))
+  // Boolean enums (Y/N) are covered by the format check; free-form types with sample enums are not closed sets.
+  if (t === 'BOOLEAN' || t === 'STRING' || t === 'EXCHANGE' || t === 'CURRENCY' || t === 'COUNTRY') return t !== 'STRING' || def.enums.has(v)
+  return def.enums.has(v)
+}

@@ -1,0 +1,1019 @@
+import { timingSafeEqual } from 'crypto'
+import type { Duplex } from 'stream'
+import { AdminType, body, firstOf, isAdmin, parseUtc, printable, ROUTING_FIELDS, scanFields, SESSION_TAGS, SOH, Tag } from './fields'
+import { FixHeader, FrameReader, MakeFrameReader, OutboundValidator, ParsedMessage, SessionCodec } from './codec-port'
+import { InboundProblem, RejectReason, validateInbound } from './inbound-validation'
+import { MessageStore, originKey, OutboundRecord, StreamOrigin } from './message-store'
+import { HeldMessage, SessionPhase, SessionState } from './session-state'
+import { normalizeSettings, SessionSettings } from './settings'
+import { SessionApplication, SessionEvent } from './application'
+import { nullLog, SessionLog } from './session-log'
+import { SerialQueue } from './serial-queue'
+import { isInSession, lastDailyReset } from './schedule'
+
+export class NotLoggedOnError extends Error {
+  constructor (phase: SessionPhase) {
+    super(`the FIX session is not logged on (${phase}): message not sent, not confirmed`)
+    this.name = 'NotLoggedOnError'
+  }
+}
+
+export class OutboundMessageError extends Error {
+  constructor (message: string, readonly problems: string[] = []) {
+    super(message)
+    this.name = 'OutboundMessageError'
+  }
+}
+
+export interface SendRequest {
+  msgType: string
+  /** An object keyed by field names (translator output)... */
+  body?: Record<string, unknown>
+  /** ...or a body already in tag=value form (SOH-delimited), e.g. from a raw FIX string. */
+  rawBody?: string
+  /** The stream row that caused this message: makes the send exactly-once. */
+  origin?: StreamOrigin
+}
+
+export interface SendResult {
+  /** 'sent': journaled and written; 'duplicate': this origin was journaled before, nothing sent. */
+  status: 'sent' | 'duplicate'
+  seq: number
+}
+
+export interface SessionOptions {
+  settings: SessionSettings
+  codec: SessionCodec
+  makeFrameReader: MakeFrameReader
+  store: MessageStore
+  application: SessionApplication
+  log?: SessionLog
+  validator?: OutboundValidator
+  now?: () => Date
+}
+
+interface Header {
+  beginString?: string
+  msgType?: string
+  seqText?: string
+  seq?: number
+  sender?: string
+  target?: string
+  sendingTimeText?: string
+  possDup: boolean
+  origSendingTime?: string
+}
+
+const MAX_HELD = 10000
+const PAUSE_AT = 2000
+/** Most inbound messages committed in one statement. */
+const MAX_BATCH = 200
+
+/**
+ * One FIX session (QuickFIX's Session): the protocol state machine over one transport at a
+ * time. Transports (initiator, acceptor) attach sockets; everything the session does runs
+ * through one serial queue; every sequence number it uses is committed to the store before the
+ * bytes go out, and every inbound message is committed before its sequence number is accepted.
+ */
+export class Session {
+  readonly settings: ReturnType<typeof normalizeSettings>
+  readonly state = new SessionState()
+  private readonly queue = new SerialQueue()
+  private readonly log: SessionLog
+  private readonly now: () => Date
+  private socket: Duplex | undefined
+  private reader: FrameReader | undefined
+  private timer: NodeJS.Timeout | undefined
+  private loaded = false
+  private stopped = false
+  private disconnectWaiters: Array<() => void> = []
+  private testRequestCounter = 0
+  private loggedOnThisConnection = false
+  private inbox: Buffer[] = []
+  private readonly outbox: Array<{ req: SendRequest, resolve: (r: SendResult) => void, reject: (e: Error) => void }> = []
+  private sendQueued = false
+  private pumpQueued = false
+
+  constructor (private readonly o: SessionOptions) {
+    this.settings = normalizeSettings(o.settings)
+    this.log = o.log ?? nullLog
+    this.now = o.now ?? (() => new Date())
+  }
+
+  get name (): string {
+    return this.settings.name
+  }
+
+  get phase (): SessionPhase {
+    return this.state.phase
+  }
+
+  get connected (): boolean {
+    return this.socket !== undefined
+  }
+
+  /** Loads the sequence numbers (creating the session's row the first time). */
+  async start (): Promise<void> {
+    await this.queue.run(async () => {
+      const s = await this.o.store.load()
+      this.state.nextSenderSeq = s.nextSenderSeq
+      this.state.nextTargetSeq = s.nextTargetSeq
+      this.lastCreatedAt = s.createdAt.getTime()
+      this.loaded = true
+      this.emitState()
+    })
+  }
+
+  inSchedule (at = this.now()): boolean {
+    return isInSession(this.settings.schedule, at)
+  }
+
+  /**
+   * Gives the session a connected transport. Returns false (and leaves the socket alone) when
+   * one is already attached or the session is stopped. An initiator then sends its Logon.
+   */
+  attach (socket: Duplex, remote = ''): boolean {
+    if (this.socket !== undefined || this.stopped || !this.loaded) return false
+    this.socket = socket
+    this.loggedOnThisConnection = false
+    this.reader = this.o.makeFrameReader((bytes, reason) => this.event({ type: 'garbled', text: `${reason}: ${printable(bytes.toString('latin1'), 80)}` }))
+    const now = Date.now()
+    this.state.lastReceivedAt = now
+    this.state.lastSentAt = now
+    this.state.setPhase(this.settings.role === 'acceptor' ? 'awaiting-logon' : 'disconnected', now)
+    socket.on('data', (chunk: Buffer) => this.onData(socket, chunk))
+    socket.on('error', (err: Error) => this.event({ type: 'error', text: `transport: ${err.message}` }))
+    socket.on('close', () => this.onClose(socket))
+    this.timer = setInterval(() => this.tick(), 250)
+    this.timer.unref?.()
+    this.event({ type: 'connected', remote })
+    if (this.settings.role === 'initiator') {
+      this.queue.run(async () => await this.sendLogon()).catch(err => this.fail(`logon: ${(err as Error).message}`))
+    } else {
+      this.emitState()
+    }
+    return true
+  }
+
+  /**
+   * Sends one application message: exactly once per origin, journaled before it is written.
+   * Sends waiting together are journaled in one statement and written together (group commit);
+   * each resolves or rejects on its own.
+   */
+  async send (req: SendRequest): Promise<SendResult> {
+    return await new Promise<SendResult>((resolve, reject) => {
+      this.outbox.push({ req, resolve, reject })
+      if (this.sendQueued) return
+      this.sendQueued = true
+      this.queue.run(async () => {
+        this.sendQueued = false
+        await this.sendPump()
+      }).catch(err => this.event({ type: 'error', text: `send: ${(err as Error).message}` }))
+    })
+  }
+
+  private async sendPump (): Promise<void> {
+    const items = this.outbox.splice(0, MAX_BATCH)
+    if (this.outbox.length > 0 && !this.sendQueued) {
+      this.sendQueued = true
+      this.queue.run(async () => {
+        this.sendQueued = false
+        await this.sendPump()
+      }).catch(err => this.event({ type: 'error', text: `send: ${(err as Error).message}` }))
+    }
+    // Repeats of journaled stream rows are confirmed, logged on or not.
+    const origins = items.map(i => i.req.origin).filter((o): o is StreamOrigin => o !== undefined)
+    let known: Map<string, number>
+    try {
+      known = await this.o.store.findSentMany(origins)
+    } catch (err) {
+      for (const i of items) i.reject(err as Error)
+      return
+    }
+    const up = this.state.loggedOn && this.socket !== undefined
+    const records: OutboundRecord[] = []
+    const accepted: Array<{ item: typeof items[number], frame: Buffer, seq: number }> = []
+    const inBatch = new Map<string, number>()
+    let seq = this.state.nextSenderSeq
+    const sentAt = this.now()
+    const repeats: Array<{ item: typeof items[number], key: string }> = []
+    for (const item of items) {
+      const req = item.req
+      const key = req.origin !== undefined ? originKey(req.origin) : undefined
+      if (key !== undefined && known.has(key)) {
+        item.resolve({ status: 'duplicate', seq: known.get(key)! })
+        continue
+      }
+      if (key !== undefined && inBatch.has(key)) {
+        repeats.push({ item, key })
+        continue
+      }
+      if (!up) {
+        item.reject(new NotLoggedOnError(this.state.phase))
+        continue
+      }
+      try {
+        if (typeof req.msgType !== 'string' || !/^[0-9A-Za-z]{1,4}$/.test(req.msgType)) throw new OutboundMessageError(`invalid MsgType "${String(req.msgType)}"`)
+        if (isAdmin(req.msgType)) throw new OutboundMessageError(`MsgType ${req.msgType} is a session message: the session sends those itself`)
+        const text = req.rawBody ?? this.encodeApp(req.msgType, req.body ?? {})
+        const fields = this.checkOutbound(req.msgType, text)
+        const frame = this.o.codec.frame(req.msgType, this.header(seq, sentAt), text)
+        records.push({ seq, msgType: req.msgType, clOrdID: firstOf(fields, Tag.ClOrdID), sentAt, body: text, raw: frame.toString('latin1'), origin: req.origin })
+        accepted.push({ item, frame, seq })
+        if (key !== undefined) inBatch.set(key, seq)
+        seq++
+      } catch (err) {
+        item.reject(err as Error)
+      }
+    }
+    if (records.length > 0) {
+      try {
+        await this.o.store.recordSentBatch(records)
+      } catch (err) {
+        for (const a of accepted) a.item.reject(err as Error)
+        for (const r of repeats) r.item.reject(err as Error)
+        return
+      }
+      this.state.nextSenderSeq = seq
+      if (this.socket !== undefined && !this.socket.destroyed) {
+        this.socket.write(accepted.length === 1 ? accepted[0].frame : Buffer.concat(accepted.map(a => a.frame)))
+        this.state.lastSentAt = Date.now()
+        for (const r of records) this.log.outgoing(r.raw)
+      }
+      // Journaled: from here the message is the session's to deliver (resend covers a lost write).
+      for (const a of accepted) a.item.resolve({ status: 'sent', seq: a.seq })
+      this.emitState()
+    }
+    for (const r of repeats) r.item.resolve({ status: 'duplicate', seq: inBatch.get(r.key)! })
+  }
+
+  /** Sends a Logout and waits for the answer (or the timeout), then closes the transport. */
+  async logout (text = 'logout'): Promise<void> {
+    const wait = this.socket === undefined ? Promise.resolve() : new Promise<void>(resolve => this.disconnectWaiters.push(resolve))
+    await this.queue.run(async () => {
+      if (this.socket === undefined) return
+      if (this.state.loggedOn) {
+        await this.sendAdmin(AdminType.Logout, body([[Tag.Text, printable(text)]]))
+        this.setPhase('logout-sent')
+      } else if (this.state.phase !== 'logout-sent') {
+        this.disconnect(`closed before logon completed: ${text}`)
+      }
+    })
+    await wait
+  }
+
+  /** Sets both sequence numbers back to 1. Only while not logged on (log out first). */
+  async resetSequence (): Promise<void> {
+    await this.queue.run(async () => {
+      if (this.socket !== undefined) throw new Error('log out before resetting the sequence numbers')
+      const s = await this.o.store.reset()
+      this.applyStore(s.nextSenderSeq, s.nextTargetSeq, 'reset by operator', s.createdAt)
+    })
+  }
+
+  /** Sets the next sender and/or target sequence numbers. Only while not logged on. */
+  async setNextSequence (sender?: number, target?: number): Promise<void> {
+    await this.queue.run(async () => {
+      if (this.socket !== undefined) throw new Error('log out before setting the sequence numbers')
+      const s = await this.o.store.setNext(sender, target)
+      this.applyStore(s.nextSenderSeq, s.nextTargetSeq, 'set by operator')
+    })
+  }
+
+  /** Logs out if logged on, closes the transport, stops the timers. The session cannot be reused. */
+  async stop (text = 'session stopped'): Promise<void> {
+    if (this.socket !== undefined) await this.logout(text).catch(() => {})
+    this.stopped = true
+    this.disconnect('stopped')
+    await this.queue.idle().catch(() => {})
+  }
+
+  /** Whether the current (or last) connection reached logged-on. */
+  get hadLogon (): boolean {
+    return this.loggedOnThisConnection
+  }
+
+  /** Resolves when the current transport is gone (at once when there is none). */
+  async whenDisconnected (): Promise<void> {
+    if (this.socket === undefined) return
+    await new Promise<void>(resolve => this.disconnectWaiters.push(resolve))
+  }
+
+  /** Waits for everything queued so far (tests and shutdown). */
+  async idle (): Promise<void> {
+    await this.queue.idle().catch(() => {})
+  }
+
+  // ---- outbound ------------------------------------------------------------------------
+
+  private encodeApp (msgType: string, obj: Record<string, unknown>): string {
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new OutboundMessageError('the message body must be an object')
+    const { StandardHeader, StandardTrailer, ...rest } = obj as Record<string, unknown>
+    void StandardTrailer
+    let toEncode: Record<string, unknown> = rest
+    if (this.o.validator !== undefined) {
+      const check = this.o.validator(this.o.codec.definitions, msgType, rest)
+      if (!check.ok) {
+        const problems = check.problems.map(p => typeof p === 'string' ? p : `${p.path ?? p.field ?? ''}${p.tag !== undefined ? ` (${p.tag})` : ''}: ${p.problem}`)
+        throw new OutboundMessageError(`invalid ${msgType}: ${problems.join('; ')}`, problems)
+      }
+      if (check.body !== undefined) toEncode = check.body
+    }
+    let text: string
+    try {
+      text = this.o.codec.encodeBody(msgType, toEncode)
+    } catch (err) {
+      throw new OutboundMessageError(`cannot encode ${msgType}: ${(err as Error).message}`)
+    }
+    if (text === '' || !text.endsWith(SOH)) throw new OutboundMessageError(`cannot encode ${msgType}: empty body`)
+    // Routing header fields a user may set (the rest of a supplied header is the session's own).
+    const routing: Array<[number, string]> = []
+    if (StandardHeader !== null && typeof StandardHeader === 'object') {
+      for (const [name, tag] of Object.entries(ROUTING_FIELDS)) {
+        const v = (StandardHeader as Record<string, unknown>)[name]
+        if (typeof v === 'string' && /^[\x20-\x7e]+$/.test(v)) routing.push([tag, v])
+      }
+    }
+    return body(routing) + text
+  }
+
+  /**
+   * The encoded body checked with the inbound rules (dictionary tags, formats, enums, required
+   * fields, no repeats, no header fields): catches what jspurefix's encoder gets wrong silently
+   * (a number in a string field swallowing a delimiter, SOH inside a value) and bad raw input.
+   */
+  private checkOutbound (msgType: string, text: string): Array<[number, string]> {
+    const fields = scanFields(text)
+    if (fields === undefined) throw new OutboundMessageError(`${msgType}: the encoded body is not tag=value text`)
+    // jspurefix writes a number given for a string field without the delimiter after it, so the
+    // next field ends up inside the value ("11=21=1"): a value that starts like a field is refused.
+    const swallowed = fields.find(([, v]) => /^\d{1,6}=/.test(v))
+    if (swallowed !== undefined) throw new OutboundMessageError(`invalid ${msgType}: the value of tag ${swallowed[0]} contains a field ("${printable(swallowed[1], 30)}"): a number given for a text field?`)
+    const header = fields.find(([t]) => SESSION_TAGS.has(t))
+    if (header !== undefined) throw new OutboundMessageError(`${msgType}: tag ${header[0]} belongs to the session header and cannot be in the body`)
+    const problem = validateInbound(this.o.codec.definitions, msgType, fields)
+    if (problem !== undefined) throw new OutboundMessageError(`invalid ${msgType}: ${problem.text}`, [problem.text])
+    return fields
+  }
+
+  private header (seq: number, sendingTime: Date, possDup?: { orig: Date }): FixHeader {
+    const s = this.settings
+    const h: FixHeader = { BeginString: s.beginString, SenderCompID: s.senderCompID, TargetCompID: s.targetCompID, MsgSeqNum: seq, SendingTime: sendingTime }
+    if (s.senderSubID !== undefined && s.senderSubID !== '') h.SenderSubID = s.senderSubID
+    if (s.targetSubID !== undefined && s.targetSubID !== '') h.TargetSubID = s.targetSubID
+    if (s.senderLocationID !== undefined && s.senderLocationID !== '') h.SenderLocationID = s.senderLocationID
+    if (s.targetLocationID !== undefined && s.targetLocationID !== '') h.TargetLocationID = s.targetLocationID
+    if (possDup !== undefined) {
+      h.PossDupFlag = true
+      h.OrigSendingTime = possDup.orig
+    }
+    return h
+  }
+
+  /** Frames an admin message under the next sender seq, commits the seq, then writes it. */
+  private async sendAdmin (msgType: string, text: string): Promise<number | undefined> {
+    // No transport (e.g. it closed while a commit was running): use no sequence number.
+    if (this.socket === undefined || !this.socket.writable) return undefined
+    const seq = this.state.nextSenderSeq
+    const frame = this.o.codec.frame(msgType, this.header(seq, this.now()), text)
+    await this.o.store.advanceSender(seq + 1)
+    this.state.nextSenderSeq = seq + 1
+    this.write(frame)
+    return seq
+  }
+
+  /** Frames a message under an old seq (resend, gap fill): no sequence number is used up. */
+  private resendFrame (msgType: string, seq: number, text: string, orig: Date): void {
+    this.write(this.o.codec.frame(msgType, this.header(seq, this.now(), { orig }), text))
+  }
+
+  private write (frame: Buffer, raw?: string): void {
+    const socket = this.socket
+    if (socket === undefined || socket.destroyed) return
+    socket.write(frame)
+    this.state.lastSentAt = Date.now()
+    this.log.outgoing(raw ?? frame.toString('latin1'))
+  }
+
+  private async sendLogon (): Promise<void> {
+    if (this.socket === undefined) return
+    let reset = false
+    if (this.settings.resetPolicy === 'logon' || this.dailyResetDue()) {
+      const s = await this.o.store.reset()
+      this.applyStore(s.nextSenderSeq, s.nextTargetSeq, `reset at logon (${this.settings.resetPolicy})`, s.createdAt)
+      reset = true
+    }
+    this.state.resetRequested = reset
+    await this.sendAdmin(AdminType.Logon, this.logonBody(reset, this.settings.heartBtInt))
+    this.state.heartBtInt = this.settings.heartBtInt
+    this.setPhase('logon-sent')
+  }
+
+  private logonBody (reset: boolean, heartBtInt: number): string {
+    const s = this.settings
+    return body([
+      [Tag.EncryptMethod, 0],
+      [Tag.HeartBtInt, heartBtInt],
+      [Tag.ResetSeqNumFlag, reset ? 'Y' : undefined],
+      [Tag.Username, nonEmpty(s.username)],
+      [Tag.Password, nonEmpty(s.password)],
+      [Tag.DefaultApplVerID, s.beginString === 'FIXT.1.1' ? s.defaultApplVerID : undefined]
+    ])
+  }
+
+  private dailyResetDue (): boolean {
+    if (this.settings.resetPolicy !== 'daily' || this.settings.resetTime === undefined) return false
+    // Reset when the current sequence period began before the latest scheduled reset.
+    return this.lastCreatedAt < lastDailyReset(this.settings.resetTime, this.settings.resetTimeZone ?? this.settings.schedule?.timeZone, this.now()).getTime()
+  }
+
+  private lastCreatedAt = Date.now()
+
+  private async sendReject (refSeq: number, msgType: string | undefined, p: InboundProblem): Promise<void> {
+    await this.sendAdmin(AdminType.Reject, body([
+      [Tag.RefSeqNum, refSeq],
+      [Tag.RefTagID, p.refTag],
+      [Tag.RefMsgType, msgType !== undefined && /^[0-9A-Za-z]{1,4}$/.test(msgType) ? msgType : undefined],
+      [Tag.SessionRejectReason, p.reason >= 0 ? p.reason : undefined],
+      [Tag.Text, printable(p.text)]
+    ]))
+    this.event({ type: 'reject-sent', refSeqNum: refSeq, reason: p.reason >= 0 ? p.reason : undefined, refTag: p.refTag, refMsgType: msgType, text: p.text })
+  }
+
+  /**
+   * Logout with a reason for problems the protocol says end the connection. A logged-on session
+   * then waits (up to logoutTimeoutMs) for the peer's Logout; a refused logon closes at once.
+   */
+  private async logoutAndClose (text: string): Promise<void> {
+    if (this.state.phase === 'logout-sent') return this.disconnect(text)
+    this.event({ type: 'logout', text, initiatedBy: 'us' })
+    const graceful = this.state.loggedOn
+    try {
+      await this.sendAdmin(AdminType.Logout, body([[Tag.Text, printable(text)]]))
+    } finally {
+      if (graceful && this.socket !== undefined) this.setPhase('logout-sent')
+      else this.disconnect(text)
+    }
+  }
+
+  private async requestResend (begin: number, upTo: number): Promise<void> {
+    const r = this.state.resend
+    if (r !== undefined && r.begin <= begin) {
+      r.end = Math.max(r.end, upTo)
+      return
+    }
+    // EndSeqNo 0 means "everything after BeginSeqNo" (FIX 4.2 and later).
+    await this.sendAdmin(AdminType.ResendRequest, body([[Tag.BeginSeqNo, begin], [Tag.EndSeqNo, 0]]))
+    this.state.resend = { begin, end: upTo }
+    this.event({ type: 'resend-request-sent', begin, end: upTo })
+  }
+
+  /** Answers a ResendRequest: journaled application messages again, gap fills for the rest. */
+  private async answerResend (fields: Array<[number, string]>): Promise<void> {
+    const begin = Number(firstOf(fields, Tag.BeginSeqNo))
+    const endAsked = Number(firstOf(fields, Tag.EndSeqNo))
+    const last = this.state.nextSenderSeq - 1
+    if (!Number.isSafeInteger(begin) || begin < 1 || !Number.isSafeInteger(endAsked) || endAsked < 0) return
+    const end = endAsked === 0 || endAsked > last ? last : endAsked
+    if (begin > end) {
+      this.event({ type: 'resend', begin, end, resent: 0, gapFills: 0 })
+      return
+    }
+    const entries = await this.o.store.sentRange(begin, end)
+    let cursor = begin
+    let resent = 0
+    let gapFills = 0
+    const now = this.now()
+    const gapFill = (from: number, to: number): void => {
+      this.resendFrame(AdminType.SequenceReset, from, body([[Tag.GapFillFlag, 'Y'], [Tag.NewSeqNo, to]]), now)
+      gapFills++
+    }
+    for (const e of entries) {
+      if (e.seq < cursor) continue
+      if (e.seq > cursor) gapFill(cursor, e.seq)
+      this.resendFrame(e.msgType, e.seq, e.body, e.sentAt)
+      resent++
+      cursor = e.seq + 1
+    }
+    if (cursor <= end) gapFill(cursor, end + 1)
+    this.event({ type: 'resend', begin, end, resent, gapFills })
+  }
+
+  // ---- inbound -------------------------------------------------------------------------
+
+  private onData (socket: Duplex, chunk: Buffer): void {
+    if (socket !== this.socket || this.reader === undefined) return
+    let frames: Buffer[]
+    try {
+      frames = this.reader.push(chunk)
+    } catch (err) {
+      this.event({ type: 'garbled', text: (err as Error).message })
+      this.reader.reset()
+      return
+    }
+    this.inbox.push(...frames)
+    if (this.inbox.length > 0) this.schedulePump(socket)
+    // Back-pressure: stop reading while commits lag far behind the socket.
+    if (this.inbox.length > PAUSE_AT && !socket.isPaused()) socket.pause()
+  }
+
+  /**
+   * Works through received frames in order (up to MAX_BATCH per turn). Plain in-sequence application messages are
+   * committed together (one statement for a run of them: group commit); everything else goes
+   * through the full protocol path one by one.
+   */
+  private async pump (socket: Duplex): Promise<void> {
+    const frames = this.inbox.splice(0, MAX_BATCH)
+    let batch: HeldMessage[] = []
+    for (const frame of frames) {
+      if (socket !== this.socket) return
+      const fast = this.plainNext(frame, batch.length)
+      if (fast !== undefined) {
+        batch.push(fast)
+        continue
+      }
+      await this.deliver(batch)
+      batch = []
+      await this.onFrame(frame)
+    }
+    await this.deliver(batch)
+    if (socket !== this.socket) return
+    // More waiting: queue another round behind whatever else is queued (sends, timers).
+    if (this.inbox.length > 0) this.schedulePump(socket)
+    if (socket.isPaused() && this.inbox.length < PAUSE_AT / 2) socket.resume()
+  }
+
+  private schedulePump (socket: Duplex): void {
+    if (this.pumpQueued) return
+    this.pumpQueued = true
+    this.queue.run(async () => {
+      this.pumpQueued = false
+      await this.pump(socket)
+    }).catch(err => this.fail(`inbound: ${(err as Error).message}`))
+  }
+
+  /**
+   * The frame as a message ready to commit when it is the simple case: logged on, nothing held
+   * or being resent, an application message with exactly the next seq, no PossDup, and every
+   * check passed. Undefined sends it down the full path.
+   */
+  private plainNext (frame: Buffer, pending: number): HeldMessage | undefined {
+    const st = this.state
+    if (st.phase !== 'logged-on' || st.held.size > 0 || st.resend !== undefined) return undefined
+    let parsed: ParsedMessage
+    try {
+      parsed = this.o.codec.parse(frame)
+    } catch {
+      return undefined
+    }
+    const fields = parsed.fields
+    const h = headerOf(fields)
+    if (h.beginString !== this.settings.beginString || h.msgType === undefined || isAdmin(h.msgType) || h.possDup) return undefined
+    if (h.seq !== st.nextTargetSeq + pending) return undefined
+    if (h.sender !== this.settings.targetCompID || h.target !== this.settings.senderCompID) return undefined
+    if (this.checkHeader(h) !== undefined) return undefined
+    if (this.settings.validateInbound && validateInbound(this.o.codec.definitions, h.msgType, fields) !== undefined) return undefined
+    st.lastReceivedAt = Date.now()
+    st.testRequest = undefined
+    this.log.incoming(parsed.raw)
+    return { seq: h.seq, msgType: h.msgType, raw: parsed.raw, fields, parsed, handled: false }
+  }
+
+  private async onFrame (frame: Buffer): Promise<void> {
+    this.state.lastReceivedAt = Date.now()
+    this.state.testRequest = undefined
+    const raw = frame.toString('latin1')
+    this.log.incoming(raw)
+    let parsed: ParsedMessage | undefined
+    let parseError: (Error & { reason?: string, tag?: number }) | undefined
+    try {
+      parsed = this.o.codec.parse(frame)
+    } catch (err) {
+      parseError = err as Error & { reason?: string, tag?: number }
+    }
+    const fields = parsed?.fields ?? scanFields(raw)
+    if (fields === undefined) return this.event({ type: 'garbled', text: `not tag=value: ${printable(raw, 80)}` })
+    const h = headerOf(fields)
+    if (h.msgType === undefined || h.msgType === '' || fields[0]?.[0] !== Tag.BeginString) {
+      return this.event({ type: 'garbled', text: `no MsgType or BeginString first: ${printable(raw, 80)}` })
+    }
+    if (h.beginString !== this.settings.beginString) {
+      return await this.logoutAndClose(`Incorrect BeginString ${printable(h.beginString ?? '', 20)}, expected ${this.settings.beginString}`)
+    }
+    let problem = parseError !== undefined ? problemOfParseError(parseError) : undefined
+    if (parseError !== undefined && problem === undefined) {
+      return this.event({ type: 'garbled', text: `${parseError.message}: ${printable(raw, 80)}` })
+    }
+
+    if (this.state.phase === 'awaiting-logon' || this.state.phase === 'logon-sent') {
+      if (h.msgType === AdminType.Logout) {
+        const text = firstOf(fields, Tag.Text) ?? ''
+        this.event({ type: 'logout', text: `logon refused by the peer: ${printable(text)}`, initiatedBy: 'peer' })
+        return this.disconnect(`logon refused by the peer: ${printable(text)}`)
+      }
+      if (h.msgType !== AdminType.Logon || problem !== undefined) {
+        this.event({ type: 'logon-refused', text: `first message was ${h.msgType !== AdminType.Logon ? `MsgType ${h.msgType}, not a Logon` : `a bad Logon: ${problem!.text}`}` })
+        return this.disconnect('no valid Logon')
+      }
+      return await this.onLogon(h, fields)
+    }
+    if (this.state.phase !== 'logged-on' && this.state.phase !== 'logout-sent') return
+
+    problem ??= this.checkHeader(h)
+    if (h.seq === undefined) {
+      // Without a sequence number the message cannot be placed: reject it without using a number.
+      return await this.sendReject(0, h.msgType, problem ?? { reason: RejectReason.RequiredTagMissing, refTag: Tag.MsgSeqNum, text: 'MsgSeqNum missing' })
+    }
+    if (problem === undefined && (h.sender !== this.settings.targetCompID || h.target !== this.settings.senderCompID)) {
+      if (h.seq === this.state.nextTargetSeq) await this.advanceTarget(h.seq + 1)
+      await this.sendReject(h.seq, h.msgType, { reason: RejectReason.CompIDProblem, text: 'CompID problem' })
+      return await this.logoutAndClose(`Incorrect CompIDs: ${printable(h.sender ?? '', 40)}->${printable(h.target ?? '', 40)}`)
+    }
+    if (problem === undefined && this.settings.validateInbound) problem = validateInbound(this.o.codec.definitions, h.msgType, fields)
+    if (problem === undefined && h.possDup && h.origSendingTime === undefined && h.msgType !== AdminType.SequenceReset && h.seq >= this.state.nextTargetSeq) {
+      problem = { reason: RejectReason.RequiredTagMissing, refTag: Tag.OrigSendingTime, text: 'Required tag missing (122 OrigSendingTime)' }
+    }
+
+    // SequenceReset-Reset ignores sequence numbers altogether.
+    if (h.msgType === AdminType.SequenceReset && problem === undefined && firstOf(fields, Tag.GapFillFlag) !== 'Y') {
+      return await this.onSequenceReset(h.seq, fields, false)
+    }
+    const expected = this.state.nextTargetSeq
+    if (h.seq < expected) {
+      if (!h.possDup) return await this.logoutAndClose(`MsgSeqNum too low, expecting ${expected} but received ${h.seq}`)
+      if (h.origSendingTime === undefined && h.msgType !== AdminType.SequenceReset) {
+        return await this.sendReject(h.seq, h.msgType, { reason: RejectReason.RequiredTagMissing, refTag: Tag.OrigSendingTime, text: 'Required tag missing (122 OrigSendingTime)' })
+      }
+      return this.event({ type: 'duplicate-dropped', seq: h.seq, msgType: h.msgType })
+    }
+    const item: HeldMessage = { seq: h.seq, msgType: h.msgType, raw, fields, parsed, problem, handled: false }
+    if (h.seq > expected) {
+      if (problem === undefined && h.msgType === AdminType.ResendRequest) {
+        await this.answerResend(fields)
+        item.handled = true
+      }
+      if (problem === undefined && h.msgType === AdminType.Logout) return await this.onLogout(h)
+      if (this.state.held.size < MAX_HELD) this.state.held.set(h.seq, item)
+      await this.requestResend(expected, h.seq - 1)
+      return
+    }
+    await this.process(item)
+    await this.drainHeld()
+  }
+
+  private checkHeader (h: Header): InboundProblem | undefined {
+    if (h.seqText === undefined) return { reason: RejectReason.RequiredTagMissing, refTag: Tag.MsgSeqNum, text: 'Required tag missing (34 MsgSeqNum)' }
+    if (h.seq === undefined) return { reason: RejectReason.IncorrectDataFormat, refTag: Tag.MsgSeqNum, text: 'Incorrect data format for value (34 MsgSeqNum)' }
+    if (h.sender === undefined) return { reason: RejectReason.RequiredTagMissing, refTag: Tag.SenderCompID, text: 'Required tag missing (49 SenderCompID)' }
+    if (h.target === undefined) return { reason: RejectReason.RequiredTagMissing, refTag: Tag.TargetCompID, text: 'Required tag missing (56 TargetCompID)' }
+    if (h.sendingTimeText === undefined) return { reason: RejectReason.RequiredTagMissing, refTag: Tag.SendingTime, text: 'Required tag missing (52 SendingTime)' }
+    const sent = parseUtc(h.sendingTimeText)
+    if (sent === undefined) return { reason: RejectReason.IncorrectDataFormat, refTag: Tag.SendingTime, text: 'Incorrect data format for value (52 SendingTime)' }
+    if (Math.abs(sent.getTime() - this.now().getTime()) > this.settings.maxClockSkewMs) {
+      return { reason: RejectReason.SendingTimeAccuracyProblem, refTag: Tag.SendingTime, text: 'SendingTime accuracy problem' }
+    }
+    if (h.origSendingTime !== undefined && parseUtc(h.origSendingTime) === undefined) {
+      return { reason: RejectReason.IncorrectDataFormat, refTag: Tag.OrigSendingTime, text: 'Incorrect data format for value (122 OrigSendingTime)' }
+    }
+    return undefined
+  }
+
+  /** Handles a message whose seq is the expected one; moves the target seq past it (committed). */
+  private async process (m: HeldMessage): Promise<void> {
+    if (m.problem !== undefined) {
+      await this.advanceTarget(m.seq + 1)
+      await this.sendReject(m.seq, m.msgType, m.problem)
+      return
+    }
+    const f = m.fields
+    switch (m.msgType) {
+      case AdminType.Heartbeat:
+        await this.advanceTarget(m.seq + 1)
+        return
+      case AdminType.TestRequest:
+        await this.advanceTarget(m.seq + 1)
+        await this.sendAdmin(AdminType.Heartbeat, body([[Tag.TestReqID, firstOf(f, Tag.TestReqID)]]))
+        return
+      case AdminType.ResendRequest:
+        await this.advanceTarget(m.seq + 1)
+        if (!m.handled) await this.answerResend(f)
+        return
+      case AdminType.Reject:
+        await this.advanceTarget(m.seq + 1)
+        this.event({ type: 'reject-received', msgType: m.msgType, refSeqNum: numberOrUndefined(firstOf(f, Tag.RefSeqNum)), reason: firstOf(f, Tag.SessionRejectReason), text: firstOf(f, Tag.Text) })
+        return
+      case AdminType.SequenceReset:
+        await this.onSequenceReset(m.seq, f, true)
+        return
+      case AdminType.Logout:
+        await this.advanceTarget(m.seq + 1)
+        await this.onLogout(headerOf(f))
+        return
+      case AdminType.Logon:
+        await this.advanceTarget(m.seq + 1)
+        if (!m.handled) await this.sendReject(m.seq, m.msgType, { reason: -1, text: 'Logon received while already logged on' })
+        return
+    }
+    await this.deliver([m])
+  }
+
+  /** Commits application messages (consecutive, from the expected seq) to fix_in with the new target seq, then hands them on. */
+  private async deliver (batch: HeldMessage[]): Promise<void> {
+    if (batch.length === 0) return
+    const prepared = batch.map(m => {
+      let obj: Record<string, unknown> = {}
+      try {
+        obj = m.parsed?.toObject() ?? {}
+      } catch (err) {
+        obj = { parseError: (err as Error).message }
+      }
+      const { StandardHeader, StandardTrailer, ...bodyObj } = obj
+      void StandardTrailer
+      return { m, h: headerOf(m.fields), bodyObj, header: (StandardHeader ?? {}) as Record<string, unknown> }
+    })
+    const last = batch[batch.length - 1].seq
+    const receiveSeqs = await this.o.store.recordReceived(prepared.map(({ m, h, bodyObj }) => ({
+      seq: m.seq,
+      msgType: m.msgType,
+      senderCompID: h.sender ?? '',
+      targetCompID: h.target ?? '',
+      clOrdID: firstOf(m.fields, Tag.ClOrdID),
+      origClOrdID: firstOf(m.fields, Tag.OrigClOrdID),
+      possDup: h.possDup,
+      sendingTime: parseUtc(h.sendingTimeText),
+      raw: m.raw,
+      message: jsonSafe(bodyObj)
+    })), last + 1)
+    this.state.nextTargetSeq = last + 1
+    this.resendProgress()
+    this.emitState()
+    for (const [i, { m, h, bodyObj, header }] of prepared.entries()) {
+      try {
+        this.o.application.fromApp({ msgType: m.msgType, seq: m.seq, possDup: h.possDup, receiveSeq: receiveSeqs[i], raw: m.raw, body: bodyObj, header })
+      } catch (err) {
+        this.event({ type: 'error', text: `application callback: ${(err as Error).message}` })
+      }
+    }
+  }
+
+  private async drainHeld (): Promise<void> {
+    const held = this.state.held
+    while (held.size > 0 && this.socket !== undefined && this.state.phase !== 'disconnected') {
+      for (const seq of held.keys()) if (seq < this.state.nextTargetSeq) held.delete(seq)
+      const next = held.get(this.state.nextTargetSeq)
+      if (next === undefined) break
+      held.delete(next.seq)
+      await this.process(next)
+    }
+  }
+
+  private async onSequenceReset (seq: number, fields: Array<[number, string]>, gapFill: boolean): Promise<void> {
+    const newSeqText = firstOf(fields, Tag.NewSeqNo)
+    const newSeq = numberOrUndefined(newSeqText)
+    const expected = this.state.nextTargetSeq
+    if (newSeq === undefined) {
+      if (gapFill) await this.advanceTarget(seq + 1)
+      return await this.sendReject(seq, AdminType.SequenceReset, { reason: newSeqText === undefined ? RejectReason.RequiredTagMissing : RejectReason.IncorrectDataFormat, refTag: Tag.NewSeqNo, text: 'NewSeqNo missing or invalid' })
+    }
+    if (newSeq < expected || (gapFill && newSeq <= seq)) {
+      if (gapFill) await this.advanceTarget(seq + 1)
+      return await this.sendReject(seq, AdminType.SequenceReset, { reason: RejectReason.ValueIncorrect, refTag: Tag.NewSeqNo, text: `Attempt to lower sequence number, invalid value NewSeqNo=${newSeq}` })
+    }
+    await this.advanceTarget(newSeq)
+    this.event({ type: 'sequence-reset', newSeqNo: newSeq, gapFill })
+    if (gapFill) this.event({ type: 'gap-filled', begin: seq, end: newSeq - 1 })
+    await this.drainHeld()
+  }
+
+  private async onLogout (h: Header): Promise<void> {
+    if (this.socket === undefined) return
+    if (this.state.phase === 'logout-sent') {
+      this.event({ type: 'logout', text: 'logout confirmed', initiatedBy: 'us' })
+      return this.disconnect('logout confirmed')
+    }
+    const text = 'logout confirmed'
+    this.event({ type: 'logout', text: `peer logged out${h.seq !== undefined ? '' : ''}`, initiatedBy: 'peer' })
+    try {
+      await this.sendAdmin(AdminType.Logout, body([[Tag.Text, text]]))
+    } finally {
+      this.disconnect('peer logged out')
+    }
+  }
+
+  private async onLogon (h: Header, fields: Array<[number, string]>): Promise<void> {
+    const s = this.settings
+    const refuse = async (text: string): Promise<void> => {
+      this.event({ type: 'logon-refused', text })
+      await this.logoutAndClose(text)
+    }
+    if (h.seq === undefined) return await refuse('Logon without a valid MsgSeqNum')
+    if (h.sender !== s.targetCompID || h.target !== s.senderCompID) {
+      return await refuse(`Incorrect CompIDs: expected 49=${s.targetCompID} 56=${s.senderCompID}, received 49=${printable(h.sender ?? '', 40)} 56=${printable(h.target ?? '', 40)}`)
+    }
+    if (s.expectUsername !== undefined || s.expectPassword !== undefined) {
+      if (!same(firstOf(fields, Tag.Username), s.expectUsername) || !same(firstOf(fields, Tag.Password), s.expectPassword)) return await refuse('Invalid username or password')
+    }
+    const hb = numberOrUndefined(firstOf(fields, Tag.HeartBtInt))
+    if (hb === undefined || hb < 0) return await refuse('HeartBtInt (108) missing or invalid')
+    if (s.beginString === 'FIXT.1.1' && firstOf(fields, Tag.DefaultApplVerID) === undefined) return await refuse('DefaultApplVerID (1137) missing')
+    if (!this.inSchedule()) return await refuse('Logon outside the session time')
+    const headerProblem = this.checkHeader(h)
+    if (headerProblem !== undefined) return await refuse(`Logon refused: ${headerProblem.text}`)
+
+    const peerReset = firstOf(fields, Tag.ResetSeqNumFlag) === 'Y'
+    let reset = false
+    if (s.role === 'acceptor') {
+      if (peerReset || s.resetPolicy === 'logon' || this.dailyResetDue()) {
+        const st = await this.o.store.reset()
+        this.applyStore(st.nextSenderSeq, st.nextTargetSeq, peerReset ? 'peer asked for a reset (141=Y)' : `reset at logon (${s.resetPolicy})`, st.createdAt)
+        reset = true
+      }
+    } else if (peerReset && !this.state.resetRequested && this.state.nextTargetSeq !== 1) {
+      // The peer reset on its own: its numbers start at 1 again.
+      const st = await this.o.store.setNext(undefined, 1)
+      this.applyStore(st.nextSenderSeq, st.nextTargetSeq, 'peer reset its sequence numbers (141=Y)')
+    }
+    const expected = this.state.nextTargetSeq
+    if (h.seq < expected) return await refuse(`MsgSeqNum too low, expecting ${expected} but received ${h.seq}`)
+
+    if (s.role === 'acceptor') await this.sendAdmin(AdminType.Logon, this.logonBody(reset || peerReset, hb === 0 ? s.heartBtInt : hb))
+    this.state.heartBtInt = hb > 0 ? hb : s.heartBtInt
+    this.setPhase('logged-on')
+    this.loggedOnThisConnection = true
+    this.event({ type: 'logon', resetSeqNum: reset || peerReset || this.state.resetRequested, heartBtInt: this.state.heartBtInt })
+    if (h.seq === expected) {
+      await this.advanceTarget(h.seq + 1)
+    } else {
+      this.state.held.set(h.seq, { seq: h.seq, msgType: AdminType.Logon, raw: '', fields, handled: true })
+      await this.requestResend(expected, h.seq - 1)
+    }
+  }
+
+  // ---- sequence numbers, timers, transport ---------------------------------------------
+
+  private async advanceTarget (next: number): Promise<void> {
+    if (next === this.state.nextTargetSeq) return
+    await this.o.store.advanceTarget(next)
+    this.state.nextTargetSeq = next
+    this.resendProgress()
+    this.emitState()
+  }
+
+  private resendProgress (): void {
+    const r = this.state.resend
+    if (r !== undefined && this.state.nextTargetSeq > r.end && this.state.held.size === 0) {
+      this.state.resend = undefined
+      this.event({ type: 'gap-filled', begin: r.begin, end: r.end })
+    }
+  }
+
+  private applyStore (sender: number, target: number, reason: string, createdAt?: Date): void {
+    this.state.nextSenderSeq = sender
+    this.state.nextTargetSeq = target
+    if (createdAt !== undefined) this.lastCreatedAt = createdAt.getTime()
+    this.event({ type: 'sequence-numbers', nextSenderSeq: sender, nextTargetSeq: target, reason })
+    this.emitState()
+  }
+
+  private tick (): void {
+    if (this.socket === undefined || this.queue.length > 0) return
+    const now = Date.now()
+    const st = this.state
+    const s = this.settings
+    const job = async (): Promise<void> => {
+      if (this.socket === undefined) return
+      switch (st.phase) {
+        case 'awaiting-logon':
+        case 'logon-sent':
+          if (now - st.phaseSince > s.logonTimeoutMs) {
+            this.event({ type: 'logon-refused', text: 'no Logon answer in time' })
+            this.disconnect('logon timeout')
+          }
+          return
+        case 'logout-sent':
+          if (now - st.phaseSince > s.logoutTimeoutMs) this.disconnect('no answer to our Logout')
+          return
+        case 'logged-on': {
+          const hbMs = st.heartBtInt * 1000
+          if (st.testRequest !== undefined && now - st.testRequest.at > hbMs) {
+            return await this.logoutAndClose('no answer to TestRequest (heartbeat timeout)')
+          }
+          if (st.testRequest === undefined && now - st.lastReceivedAt > hbMs * 1.2 + 200) {
+            const id = `TEST-${++this.testRequestCounter}-${now}`
+            await this.sendAdmin(AdminType.TestRequest, body([[Tag.TestReqID, id]]))
+            st.testRequest = { id, at: now }
+            this.event({ type: 'test-request-sent', id })
+            return
+          }
+          if (now - st.lastSentAt >= hbMs) await this.sendAdmin(AdminType.Heartbeat, '')
+          if (!this.inSchedule()) await this.logoutAndClose('end of session time')
+          else if (this.dailyResetDue()) await this.logoutAndClose('daily sequence reset')
+        }
+      }
+    }
+    this.queue.run(job).catch(err => this.fail(`timer: ${(err as Error).message}`))
+  }
+
+  private setPhase (p: SessionPhase): void {
+    this.state.setPhase(p, Date.now())
+    this.emitState()
+  }
+
+  /** Closes the transport (no Logout: callers send one first when the protocol wants it). */
+  private disconnect (reason: string): void {
+    const socket = this.socket
+    if (socket === undefined) return
+    this.socket = undefined
+    this.reader = undefined
+    this.inbox = []
+    if (this.timer !== undefined) clearInterval(this.timer)
+    this.timer = undefined
+    this.state.clearConnection()
+    this.state.setPhase('disconnected', Date.now())
+    socket.end()
+    // A peer that never reads must not keep the socket open.
+    setTimeout(() => socket.destroy(), 1000).unref?.()
+    this.event({ type: 'disconnected', reason })
+    this.emitState()
+    const waiters = this.disconnectWaiters
+    this.disconnectWaiters = []
+    for (const w of waiters) w()
+  }
+
+  private onClose (socket: Duplex): void {
+    // Behind the frames already queued: they were received and are processed first.
+    this.queue.run(async () => { if (socket === this.socket) this.disconnect('connection closed') }).catch(() => {})
+  }
+
+  /** An internal failure (e.g. the database): the connection cannot go on safely; the state is intact. */
+  private fail (text: string): void {
+    this.event({ type: 'error', text })
+    this.disconnect(text)
+  }
+
+  private emitState (): void {
+    this.event({ type: 'state', phase: this.state.phase, nextSenderSeq: this.state.nextSenderSeq, nextTargetSeq: this.state.nextTargetSeq })
+  }
+
+  private event (e: SessionEvent): void {
+    if (e.type !== 'state') this.log.event(`${e.type} ${JSON.stringify(e)}`)
+    try {
+      this.o.application.onEvent?.(e)
+    } catch {
+      // An observer's bug must not break the session.
+    }
+  }
+}
+
+function headerOf (fields: ReadonlyArray<[number, string]>): Header {
+  const h: Header = { possDup: false }
+  const seen = new Set<number>()
+  for (const [t, v] of fields) {
+    if (seen.has(t)) continue
+    seen.add(t)
+    switch (t) {
+      case Tag.BeginString: h.beginString = v; break
+      case Tag.MsgType: h.msgType = v; break
+      case Tag.MsgSeqNum: h.seqText = v; h.seq = /^[1-9]\d{0,15}$/.test(v) ? Number(v) : undefined; break
+      case Tag.SenderCompID: h.sender = v; break
+      case Tag.TargetCompID: h.target = v; break
+      case Tag.SendingTime: h.sendingTimeText = v; break
+      case Tag.PossDupFlag: h.possDup = v === 'Y'; break
+      case Tag.OrigSendingTime: h.origSendingTime = v; break
+    }
+  }
+  return h
+}
+
+function problemOfParseError (e: { reason?: string, tag?: number, message: string }): InboundProblem | undefined {
+  switch (e.reason) {
+    case 'checksum': return { reason: RejectReason.ValueIncorrect, refTag: Tag.CheckSum, text: `Invalid CheckSum: ${e.message}` }
+    case 'bodylength': return { reason: RejectReason.ValueIncorrect, refTag: Tag.BodyLength, text: `Invalid BodyLength: ${e.message}` }
+    default: return undefined
+  }
+}
+
+function numberOrUndefined (v: string | undefined): number | undefined {
+  return v !== undefined && /^\d{1,15}$/.test(v) ? Number(v) : undefined
+}
+
+function nonEmpty (v: string | undefined): string | undefined {
+  return v === undefined || v === '' ? undefined : v
+}
+
+/** Constant-time comparison of a received credential with the expected one (undefined expects nothing). */
+function same (got: string | undefined, want: string | undefined): boolean {
+  if (want === undefined || want === '') return true
+  const a = Buffer.from(got ?? '')
+  const b = Buffer.from(want)
+  return a.length === b.length && timingSafeEqual(a, b)
+}
+
+/** Dates to ISO text, Buffers to base64: what survives JSON in fix_in.message. */
+function jsonSafe (v: unknown): unknown {
+  return JSON.parse(JSON.stringify(v, (_k, x) => {
+    if (x !== null && typeof x === 'object' && x.type === 'Buffer' && Array.isArray(x.data)) return Buffer.from(x.data).toString('base64')
+    if (typeof x === 'bigint') return x.toString()
+    return x
+  }))
+}

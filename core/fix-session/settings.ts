@@ -1,0 +1,82 @@
+import { SessionSchedule, validateSchedule, parseTimeOfDay, validateTimeZone } from './schedule'
+
+export type ResetPolicy = 'never' | 'logon' | 'daily'
+
+export interface SessionSettings {
+  /** Key of the session's state in the store; default `BeginString:Sender->Target`. */
+  name?: string
+  role: 'initiator' | 'acceptor'
+  beginString: 'FIX.4.2' | 'FIX.4.4' | 'FIXT.1.1' | string
+  /** FIXT.1.1 only: sent in the Logon (1137), e.g. '9' for FIX 5.0SP2. */
+  defaultApplVerID?: string
+  senderCompID: string
+  targetCompID: string
+  senderSubID?: string
+  targetSubID?: string
+  senderLocationID?: string
+  targetLocationID?: string
+  /** Seconds (108). */
+  heartBtInt: number
+  resetPolicy?: ResetPolicy
+  /** 'HH:MM' in the schedule's time zone (or UTC) for resetPolicy 'daily'. */
+  resetTime?: string
+  resetTimeZone?: string
+  schedule?: SessionSchedule
+  /** Sent in our Logon (553/554). */
+  username?: string
+  password?: string
+  /** When set, the peer's Logon must carry exactly these (553/554). */
+  expectUsername?: string
+  expectPassword?: string
+  /** Largest accepted difference between SendingTime and our clock (default 120000 ms). */
+  maxClockSkewMs?: number
+  /** How long to wait for the answer to our Logon or Logout (default 10000 / 2000 ms). */
+  logonTimeoutMs?: number
+  logoutTimeoutMs?: number
+  /** Check inbound messages against the dictionary (default true). */
+  validateInbound?: boolean
+}
+
+export class SettingsError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'SettingsError'
+  }
+}
+
+const BEGIN_STRINGS = ['FIX.4.0', 'FIX.4.1', 'FIX.4.2', 'FIX.4.3', 'FIX.4.4', 'FIXT.1.1']
+const COMP_ID = /^[\x21-\x7e]{1,64}$/
+
+/** Checks settings and fills defaults; throws SettingsError naming the first problem. */
+export function normalizeSettings (s: SessionSettings): Required<Pick<SessionSettings, 'name' | 'resetPolicy' | 'maxClockSkewMs' | 'logonTimeoutMs' | 'logoutTimeoutMs' | 'validateInbound'>> & SessionSettings {
+  if (s.role !== 'initiator' && s.role !== 'acceptor') throw new SettingsError(`role must be initiator or acceptor, not "${String(s.role)}"`)
+  if (!BEGIN_STRINGS.includes(s.beginString)) throw new SettingsError(`BeginString "${String(s.beginString)}" is not one of ${BEGIN_STRINGS.join(', ')}`)
+  if (s.beginString === 'FIXT.1.1' && (s.defaultApplVerID === undefined || s.defaultApplVerID === '')) throw new SettingsError('FIXT.1.1 needs a DefaultApplVerID (e.g. 9 for FIX 5.0SP2)')
+  for (const [what, v] of [['SenderCompID', s.senderCompID], ['TargetCompID', s.targetCompID]] as const) {
+    if (typeof v !== 'string' || !COMP_ID.test(v)) throw new SettingsError(`${what} must be 1-64 printable characters without spaces`)
+  }
+  for (const [what, v] of [['SenderSubID', s.senderSubID], ['TargetSubID', s.targetSubID], ['SenderLocationID', s.senderLocationID], ['TargetLocationID', s.targetLocationID]] as const) {
+    if (v !== undefined && v !== '' && !COMP_ID.test(v)) throw new SettingsError(`${what} must be printable characters without spaces`)
+  }
+  if (!Number.isInteger(s.heartBtInt) || s.heartBtInt < 1 || s.heartBtInt > 3600) throw new SettingsError('HeartBtInt must be a whole number of seconds from 1 to 3600')
+  const resetPolicy = s.resetPolicy ?? 'never'
+  if (!['never', 'logon', 'daily'].includes(resetPolicy)) throw new SettingsError(`reset policy "${resetPolicy}" is not never, logon or daily`)
+  if (resetPolicy === 'daily') {
+    if (s.resetTime === undefined) throw new SettingsError('the daily reset policy needs a reset time (HH:MM)')
+    parseTimeOfDay(s.resetTime, 'reset time')
+  }
+  validateTimeZone(s.resetTimeZone ?? s.schedule?.timeZone)
+  if (s.schedule !== undefined) validateSchedule(s.schedule)
+  for (const v of [s.username, s.password, s.expectUsername, s.expectPassword]) {
+    if (v !== undefined && /[\x00-\x1f\x7f]/.test(v)) throw new SettingsError('credentials must not contain control characters')
+  }
+  return {
+    ...s,
+    name: s.name !== undefined && s.name !== '' ? s.name : `${s.beginString}:${s.senderCompID}->${s.targetCompID}`,
+    resetPolicy,
+    maxClockSkewMs: s.maxClockSkewMs ?? 120_000,
+    logonTimeoutMs: s.logonTimeoutMs ?? 10_000,
+    logoutTimeoutMs: s.logoutTimeoutMs ?? 2_000,
+    validateInbound: s.validateInbound ?? true
+  }
+}

@@ -1,0 +1,235 @@
+import { EventEmitter } from 'events'
+import * as net from 'net'
+import * as tls from 'tls'
+import { Backoff, sleep } from '../util/backoff'
+import { msUntilChange } from './schedule'
+import type { Session } from './session'
+
+/** TLS material as PEM contents (what Node-RED's tls-config node hands over), never file paths. */
+export interface TlsSettings {
+  key?: string | Buffer
+  cert?: string | Buffer
+  ca?: string | Buffer | Array<string | Buffer>
+  passphrase?: string
+  servername?: string
+  /** Initiator: check the acceptor's certificate. Acceptor: refuse clients without a valid one. Default true. */
+  rejectUnauthorized?: boolean
+  /** Acceptor: ask for a client certificate (mutual TLS). */
+  requestCert?: boolean
+}
+
+export interface InitiatorOptions {
+  host: string
+  port: number
+  tls?: TlsSettings
+  /** First and longest wait between connection attempts (defaults 1 s and 60 s). */
+  backoffInitialMs?: number
+  backoffMaxMs?: number
+  connectTimeoutMs?: number
+}
+
+/**
+ * Connects a session to its acceptor and keeps it connected while wanted and inside the
+ * session schedule: a lost connection, a refused logon or a peer's Logout is followed by a
+ * new attempt after an exponentially growing wait. Emits 'status' with a short text.
+ */
+export class Initiator extends EventEmitter {
+  private want = true
+  private running: Promise<void> | undefined
+  private wake = new AbortController()
+  private socket: net.Socket | undefined
+  private readonly backoff: Backoff
+
+  constructor (readonly session: Session, private readonly o: InitiatorOptions) {
+    super()
+    this.backoff = new Backoff(o.backoffInitialMs ?? 1000, o.backoffMaxMs ?? 60000)
+  }
+
+  /** Whether it is meant to be connected (false after pause()). */
+  get wanted (): boolean {
+    return this.want
+  }
+
+  start (): void {
+    this.want = true
+    this.running ??= this.loop().finally(() => { this.running = undefined })
+  }
+
+  /** Connect now (e.g. the 'logon' control), skipping any wait. */
+  connectNow (): void {
+    this.backoff.reset()
+    this.start()
+    this.wake.abort()
+  }
+
+  /** Log out and stay down until start() or connectNow(). */
+  async pause (text = 'logout requested'): Promise<void> {
+    this.want = false
+    this.wake.abort()
+    await this.session.logout(text).catch(() => {})
+    this.socket?.destroy()
+    await this.running
+  }
+
+  async stop (text = 'session stopped'): Promise<void> {
+    await this.pause(text)
+    await this.session.stop(text)
+  }
+
+  private async loop (): Promise<void> {
+    while (this.want) {
+      this.wake = new AbortController()
+      if (!this.session.inSchedule()) {
+        this.emit('status', 'outside session time')
+        await sleep(Math.min(60000, msUntilChange(this.session.settings.schedule, new Date())), this.wake.signal)
+        continue
+      }
+      try {
+        this.emit('status', `connecting to ${this.o.host}:${this.o.port}`)
+        const socket = await this.connect()
+        if (!this.want || !this.session.attach(socket, `${this.o.host}:${this.o.port}`)) {
+          socket.destroy()
+          continue
+        }
+        this.socket = socket
+        await this.session.whenDisconnected()
+        this.socket = undefined
+        if (this.session.hadLogon) this.backoff.reset()
+      } catch (err) {
+        this.emit('status', `connect failed: ${(err as Error).message}`)
+      }
+      if (!this.want) break
+      const wait = this.backoff.next()
+      this.emit('status', `reconnecting in ${Math.round(wait / 100) / 10} s`)
+      await sleep(wait, this.wake.signal)
+    }
+  }
+
+  private async connect (): Promise<net.Socket> {
+    return await new Promise<net.Socket>((resolve, reject) => {
+      const t = this.o.tls
+      const socket: net.Socket = t === undefined
+        ? net.connect({ host: this.o.host, port: this.o.port })
+        : tls.connect({
+          host: this.o.host,
+          port: this.o.port,
+          key: t.key,
+          cert: t.cert,
+          ca: t.ca,
+          passphrase: t.passphrase,
+          servername: t.servername ?? (net.isIP(this.o.host) === 0 ? this.o.host : undefined),
+          rejectUnauthorized: t.rejectUnauthorized ?? true
+        })
+      const timeout = setTimeout(() => fail(new Error('connect timeout')), this.o.connectTimeoutMs ?? 10000)
+      const fail = (err: Error): void => {
+        clearTimeout(timeout)
+        socket.destroy()
+        reject(err)
+      }
+      socket.once('error', fail)
+      socket.once(t === undefined ? 'connect' : 'secureConnect', () => {
+        clearTimeout(timeout)
+        socket.removeListener('error', fail)
+        socket.on('error', () => { /* the session reports transport errors */ })
+        socket.setNoDelay(true)
+        socket.setKeepAlive(true, 30000)
+        resolve(socket)
+      })
+    })
+  }
+}
+
+export interface AcceptorOptions {
+  /** Address to listen on (e.g. 127.0.0.1 or 0.0.0.0). Required: no silent "all interfaces". */
+  bindAddress: string
+  port: number
+  tls?: TlsSettings
+}
+
+/**
+ * Listens for the counterparty and hands each connection to the session; a second connection
+ * while one is attached is closed. A port in use is reported (rejected promise and 'status'),
+ * never thrown.
+ */
+export class Acceptor extends EventEmitter {
+  private server: net.Server | undefined
+  private accept = true
+  private readonly sockets = new Set<net.Socket>()
+
+  constructor (readonly session: Session, private readonly o: AcceptorOptions) {
+    super()
+  }
+
+  /** Starts listening; resolves with the port (useful with port 0). */
+  async start (): Promise<number> {
+    if (this.server !== undefined) return (this.server.address() as net.AddressInfo).port
+    const t = this.o.tls
+    const server: net.Server = t === undefined
+      ? net.createServer()
+      : tls.createServer({
+        key: t.key,
+        cert: t.cert,
+        ca: t.ca,
+        passphrase: t.passphrase,
+        requestCert: t.requestCert ?? false,
+        rejectUnauthorized: t.requestCert === true ? (t.rejectUnauthorized ?? true) : false
+      })
+    server.on(t === undefined ? 'connection' : 'secureConnection', (socket: net.Socket) => this.onConnection(socket))
+    server.on('tlsClientError', (err: Error) => this.emit('status', `TLS handshake failed: ${err.message}`))
+    this.server = server
+    return await new Promise<number>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => {
+        this.server = undefined
+        const text = err.code === 'EADDRINUSE' ? `port ${this.o.port} on ${this.o.bindAddress} is in use` : `cannot listen on ${this.o.bindAddress}:${this.o.port}: ${err.message}`
+        this.emit('status', text)
+        reject(Object.assign(new Error(text), { code: err.code }))
+      }
+      server.once('error', onError)
+      server.listen(this.o.port, this.o.bindAddress, () => {
+        server.removeListener('error', onError)
+        server.on('error', (err: Error) => this.emit('status', `listener error: ${err.message}`))
+        const port = (server.address() as net.AddressInfo).port
+        this.emit('status', `listening on ${this.o.bindAddress}:${port}`)
+        resolve(port)
+      })
+    })
+  }
+
+  get port (): number | undefined {
+    const a = this.server?.address()
+    return a !== null && typeof a === 'object' ? a.port : undefined
+  }
+
+  /** Accept (true) or refuse (false) new connections, e.g. for the logout control. */
+  setAccepting (on: boolean): void {
+    this.accept = on
+  }
+
+  get accepting (): boolean {
+    return this.accept
+  }
+
+  /** Logs out, stops listening and closes every socket. */
+  async stop (text = 'session stopped'): Promise<void> {
+    this.accept = false
+    await this.session.stop(text)
+    const server = this.server
+    this.server = undefined
+    for (const s of this.sockets) s.destroy()
+    if (server !== undefined) await new Promise<void>(resolve => server.close(() => resolve()))
+  }
+
+  private onConnection (socket: net.Socket): void {
+    socket.on('error', () => { /* reported by the session, or irrelevant for refused sockets */ })
+    this.sockets.add(socket)
+    socket.on('close', () => this.sockets.delete(socket))
+    const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
+    if (!this.accept || !this.session.attach(socket, remote)) {
+      this.emit('status', `connection from ${remote} refused (session busy or stopped)`)
+      socket.destroy()
+      return
+    }
+    socket.setNoDelay(true)
+    socket.setKeepAlive(true, 30000)
+  }
+}

@@ -1,0 +1,119 @@
+import 'reflect-metadata'
+import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red'
+import { ControlCommand, InboundMessage, NotLoggedOnError, rawToBody, SendRequest, SessionEvent } from '../../core/fix-session'
+import type { Confirmable, StreamMeta } from '../../core/stream/types'
+import type { FixSessionNode, FixSessionStatus } from '../fix-session/types'
+import { status } from '../shared/status'
+import { CONTROL_TOPICS, FixGatewayDef } from './types'
+import { translator } from '../shared/i18n'
+import catalog = require('./locales/en-US/fix-gateway.json')
+import sessionCatalog = require('../fix-session/locales/en-US/fix-session.json')
+
+
+export = function (RED: NodeAPI): void {
+  const t = translator(RED, catalog)
+  const ts = translator(RED, sessionCatalog)
+  function FixGateway (this: Node, def: FixGatewayDef): void {
+    RED.nodes.createNode(this, def)
+    const node = this
+    const session = RED.nodes.getNode(def.session) as FixSessionNode | null
+    if (session === null) {
+      node.status(status.error(t('fix-gateway.status.no-session')))
+      node.on('input', (_msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => done(new Error(t('fix-gateway.errors.no-session'))))
+      return
+    }
+
+    session.register(node, {
+      onMessage: (m: InboundMessage) => {
+        node.send([{
+          topic: m.msgType,
+          payload: m.body,
+          fix: { msgType: m.msgType, seq: m.seq, possDup: m.possDup, receiveSeq: m.receiveSeq, header: m.header, raw: m.raw.replace(/\x01/g, '|'), session: session.sessionKey }
+        } as any, null])
+      },
+      onEvent: (e: SessionEvent) => {
+        if (e.type === 'state' && def.stateEvents !== true) return
+        node.send([null, { topic: e.type, payload: e } as any])
+      },
+      onStatus: (s: FixSessionStatus) => node.status(statusOf(s))
+    })
+
+    function statusOf (s: FixSessionStatus): ReturnType<typeof status.ok> {
+      const state = ts(`fix-session.status.${s.phase}`)
+      const text = s.phase === 'error' || (s.phase === 'disconnected' && s.text !== undefined)
+        ? `${s.text ?? state} (${s.nextSenderSeq}/${s.nextTargetSeq})`
+        : `${state} out ${s.nextSenderSeq} in ${s.nextTargetSeq}`
+      switch (s.phase) {
+        case 'logged-on': return status.ok(text)
+        case 'error': return status.error(text)
+        case 'disconnected': return /in use|failed|error/i.test(s.text ?? '') ? status.error(text) : status.waiting(text)
+        default: return status.busy(text)
+      }
+    }
+
+    node.on('input', (msg: NodeMessageInFlow & Record<string, any>, send: (m: any) => void, done: (err?: Error) => void) => {
+      handle(msg).then(() => done(), (err: Error) => {
+        if (err instanceof NotLoggedOnError) node.status(status.warn(t('fix-gateway.status.held')))
+        done(err)
+      })
+      void send
+    })
+
+    async function handle (msg: Record<string, any>): Promise<void> {
+      const topic = typeof msg.topic === 'string' ? msg.topic : ''
+      if ((CONTROL_TOPICS as readonly string[]).includes(topic) && msg.stream === undefined) return await control(topic, msg.payload)
+      const req = await requestOf(msg)
+      const result = await session!.sendFix(req)
+      const meta = msg.stream as StreamMeta | undefined
+      if (meta?.clientId !== undefined && Array.isArray(meta.position)) {
+        const client = RED.nodes.getNode(meta.clientId) as (Node & Partial<Confirmable>) | null
+        client?.confirm?.(meta.position)
+      }
+      msg.fix = { ...(msg.fix ?? {}), seq: result.seq, sent: result.status === 'sent', duplicate: result.status === 'duplicate' }
+    }
+
+    async function requestOf (msg: Record<string, any>): Promise<SendRequest> {
+      const meta = msg.stream as StreamMeta | undefined
+      const origin = meta !== undefined && Array.isArray(meta.position)
+        ? { client: String(meta.client ?? meta.clientId ?? meta.name ?? ''), position: JSON.stringify(meta.position) }
+        : undefined
+      const p = msg.payload
+      if (typeof p === 'string' || Buffer.isBuffer(p)) {
+        const { msgType, body } = rawToBody(Buffer.isBuffer(p) ? p.toString('latin1') : p)
+        return { msgType, rawBody: body, origin }
+      }
+      if (p === null || typeof p !== 'object' || Array.isArray(p)) throw new Error(t('fix-gateway.errors.payload'))
+      const given = msg.fix?.msgType ?? msg.msgType
+      if (typeof given !== 'string' || given === '') throw new Error(t('fix-gateway.errors.msgtype'))
+      const msgType = await session!.msgTypeOf(given)
+      if (msgType === undefined) throw new Error(t('fix-gateway.errors.unknown-msgtype', { msgType: given }))
+      return { msgType, body: p, origin }
+    }
+
+    async function control (topic: string, payload: any): Promise<void> {
+      let c: ControlCommand
+      switch (topic) {
+        case 'fix:logon': c = { command: 'logon' }; break
+        case 'fix:logout': c = { command: 'logout', text: typeof payload === 'string' && payload !== '' ? payload : undefined }; break
+        case 'fix:reset-sequence': c = { command: 'reset-sequence' }; break
+        default: {
+          const sender = payload?.nextSenderSeq
+          const target = payload?.nextTargetSeq
+          if (sender === undefined && target === undefined) throw new Error(t('fix-gateway.errors.set-sequence'))
+          c = { command: 'set-sequence', nextSenderSeq: sender === undefined ? undefined : Number(sender), nextTargetSeq: target === undefined ? undefined : Number(target) }
+        }
+      }
+      await session!.control(c)
+    }
+
+    node.on('close', (removed: boolean, done: () => void) => {
+      session.deregister(node)
+      // Flow nodes close before config nodes: logging out here happens while the database is
+      // still open, so the Logout's sequence number is committed.
+      session.releaseIfUnused().catch(() => {}).finally(() => done())
+      void removed
+    })
+  }
+
+  RED.nodes.registerType('fix-gateway', FixGateway as any)
+}

@@ -1,0 +1,176 @@
+import 'reflect-metadata'
+import type { Node, NodeAPI } from 'node-red'
+import { FixCodec, FrameSplitter } from '../../core/fix/codec'
+import { ControlCommand, InboundMessage, SendRequest, SendResult, SessionEvent, SessionLog, SessionRuntime, TlsSettings } from '../../core/fix-session'
+import type { StreamerDatabaseNode } from '../streamer-database/types'
+import type { FixSessionCredentials, FixSessionDef, FixSessionNode, FixSessionStatus, FixSessionUser } from './types'
+import { portFrom, settingsFrom } from './options'
+import { translator } from '../shared/i18n'
+import catalog = require('./locales/en-US/fix-session.json')
+
+export = function (RED: NodeAPI): void {
+  const t = translator(RED, catalog)
+  function FixSession (this: FixSessionNode & { [k: string]: any }, def: FixSessionDef): void {
+    RED.nodes.createNode(this, def)
+    const node = this
+    const users = new Map<string, { user: Node, h: FixSessionUser }>()
+    let runtime: SessionRuntime | undefined
+    let starting: Promise<SessionRuntime> | undefined
+    let codec: Promise<FixCodec> | undefined
+    let startError: string | undefined
+    let closed = false
+    let stopping: Promise<void> = Promise.resolve()
+    let current: FixSessionStatus = { phase: 'starting', nextSenderSeq: 0, nextTargetSeq: 0 }
+    let lastStatusLog = ''
+
+    function setStatus (s: Partial<FixSessionStatus>): void {
+      current = { ...current, ...s }
+      for (const u of users.values()) u.h.onStatus?.(current)
+    }
+
+    const log: SessionLog = {
+      incoming: raw => node.trace(`<< ${raw.replace(/\x01/g, '|')}`),
+      outgoing: raw => node.trace(`>> ${raw.replace(/\x01/g, '|')}`),
+      event: text => node.debug(text)
+    }
+
+    function getCodec (): Promise<FixCodec> {
+      codec ??= FixCodec.create(String(def.dictionary || def.beginString))
+      return codec
+    }
+
+    async function start (): Promise<SessionRuntime> {
+      const settings = settingsFrom(def, node.credentials ?? {})
+      const dbNode = RED.nodes.getNode(def.database) as StreamerDatabaseNode | null
+      if (dbNode === null) throw new Error('no database configured')
+      const tls = tlsFrom(def)
+      await stopping
+      const [db, c] = await Promise.all([dbNode.acquire(), getCodec()])
+      if (closed) throw new Error('closed while starting')
+      const rt = new SessionRuntime({
+        settings,
+        host: def.host,
+        port: portFrom(def.port),
+        bindAddress: def.bindAddress,
+        tls,
+        backoffInitialMs: Number(def.backoffInitial ?? 1) * 1000,
+        backoffMaxMs: Number(def.backoffMax ?? 60) * 1000,
+        db,
+        schema: dbNode.schema,
+        codec: c,
+        makeFrameReader: onGarbled => new FrameSplitter({ onGarbled }),
+        log
+      })
+      rt.on('message', (m: InboundMessage) => { for (const u of users.values()) u.h.onMessage?.(m) })
+      rt.on('event', (e: SessionEvent) => onEvent(e))
+      rt.on('status', (text: string) => {
+        setStatus({ text })
+        if (text !== lastStatusLog) node.log(text)
+        lastStatusLog = text
+      })
+      runtime = rt
+      await rt.start()
+      return rt
+    }
+
+    function onEvent (e: SessionEvent): void {
+      if (e.type === 'state') {
+        setStatus({ phase: e.phase as FixSessionStatus['phase'], nextSenderSeq: e.nextSenderSeq, nextTargetSeq: e.nextTargetSeq, text: undefined })
+      } else if (e.type === 'logon' || e.type === 'logout' || e.type === 'logon-refused' || e.type === 'sequence-numbers') {
+        node.log(`${e.type}: ${JSON.stringify(e)}`)
+      } else if (e.type === 'error') {
+        node.warn(e.text)
+      }
+      for (const u of users.values()) u.h.onEvent?.(e)
+    }
+
+    function ensureStarted (): void {
+      if (starting !== undefined || closed) return
+      startError = undefined
+      starting = start()
+      starting.catch(err => {
+        startError = (err as Error).message
+        setStatus({ phase: 'error', text: startError })
+        node.error(t('fix-session.errors.start', { error: startError }))
+      })
+    }
+
+    node.register = (user: Node, h: FixSessionUser): void => {
+      users.set(user.id, { user, h })
+      h.onStatus?.(current)
+      ensureStarted()
+    }
+
+    node.deregister = (user: Node): void => {
+      users.delete(user.id)
+    }
+
+    /** Stops the session once nobody uses it: a clean Logout, so the next logon continues the numbers. */
+    node.releaseIfUnused = async (): Promise<void> => {
+      if (users.size > 0) return
+      await stopRuntime()
+    }
+
+    async function stopRuntime (): Promise<void> {
+      const pending = starting
+      starting = undefined
+      const rt = runtime ?? await pending?.catch(() => undefined)
+      runtime = undefined
+      if (rt === undefined) return
+      stopping = rt.stop('session stopped (redeploy or shutdown)').catch(err => node.warn(String(err)))
+      await stopping
+      setStatus({ phase: 'disconnected' })
+    }
+
+    node.sendFix = async (req: SendRequest): Promise<SendResult> => {
+      if (runtime === undefined) throw new Error(t('fix-session.errors.not-started', { error: startError ?? current.phase }))
+      return await runtime.send(req)
+    }
+
+    node.control = async (c: ControlCommand): Promise<void> => {
+      if (runtime === undefined) throw new Error(t('fix-session.errors.not-started', { error: startError ?? current.phase }))
+      await runtime.control(c)
+    }
+
+    node.msgTypeOf = async (nameOrCode: string): Promise<string | undefined> => {
+      const m = (await getCodec()).definitions.message.get(nameOrCode)
+      return m?.msgType
+    }
+
+    Object.defineProperty(node, 'currentStatus', { get: () => current })
+    const sessionKey = def.sessionName !== undefined && def.sessionName.trim() !== '' ? def.sessionName.trim() : `${def.beginString}:${def.senderCompID}->${def.targetCompID}`
+    Object.defineProperty(node, 'sessionKey', { get: () => sessionKey })
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closed = true
+      // A gateway's close may already be logging out: wait for that too.
+      stopRuntime().then(async () => await stopping).finally(() => done())
+    })
+
+    function tlsFrom (d: FixSessionDef): TlsSettings | undefined {
+      if (d.usetls !== true || d.tls === undefined || d.tls === '') return undefined
+      const tlsNode = RED.nodes.getNode(d.tls) as any
+      if (tlsNode === null || typeof tlsNode.addTLSOptions !== 'function') throw new Error('the TLS configuration node is missing')
+      const opts: Record<string, any> = {}
+      tlsNode.addTLSOptions(opts)
+      return {
+        key: opts.key,
+        cert: opts.cert,
+        ca: opts.ca,
+        passphrase: opts.passphrase,
+        servername: opts.servername,
+        rejectUnauthorized: opts.rejectUnauthorized !== false,
+        requestCert: d.role === 'acceptor' && d.requestCert === true
+      }
+    }
+  }
+
+  RED.nodes.registerType('fix-session', FixSession as any, {
+    credentials: {
+      username: { type: 'text' },
+      password: { type: 'password' },
+      expectUsername: { type: 'text' },
+      expectPassword: { type: 'password' }
+    }
+  })
+}

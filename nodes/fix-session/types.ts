@@ -1,0 +1,70 @@
+import type { Node, NodeDef } from 'node-red'
+import type { ControlCommand, InboundMessage, SendRequest, SendResult, SessionEvent, SessionPhase } from '../../core/fix-session'
+
+export interface FixSessionDef extends NodeDef {
+  role: 'initiator' | 'acceptor'
+  host: string
+  port: string | number
+  bindAddress: string
+  beginString: string
+  defaultApplVerID: string
+  dictionary: string
+  senderCompID: string
+  targetCompID: string
+  senderSubID: string
+  targetSubID: string
+  senderLocationID: string
+  targetLocationID: string
+  heartBtInt: string | number
+  resetPolicy: 'never' | 'logon' | 'daily'
+  resetTime: string
+  scheduled: boolean
+  startTime: string
+  endTime: string
+  timeZone: string
+  weekdays: string
+  backoffInitial: string | number
+  backoffMax: string | number
+  usetls: boolean
+  tls: string
+  requestCert: boolean
+  sessionName: string
+  database: string
+}
+
+export interface FixSessionCredentials {
+  username?: string
+  password?: string
+  expectUsername?: string
+  expectPassword?: string
+}
+
+export interface FixSessionStatus {
+  phase: SessionPhase | 'starting' | 'error'
+  nextSenderSeq: number
+  nextTargetSeq: number
+  text?: string
+}
+
+export interface FixSessionUser {
+  onMessage?: (m: InboundMessage) => void
+  onEvent?: (e: SessionEvent) => void
+  onStatus?: (s: FixSessionStatus) => void
+}
+
+/** What the fix-gateway node (or any other node) gets from a `fix-session` config node. */
+export interface FixSessionNode extends Node<FixSessionCredentials> {
+  /** Adds a user; the session starts with its first user. */
+  register: (user: Node, handlers: FixSessionUser) => void
+  deregister: (user: Node) => void
+  /** Logs out and stops the session when no user is left (call after deregister, from close). */
+  releaseIfUnused: () => Promise<void>
+  /** Sends one application message (journaled before it is written; exactly once per origin). */
+  sendFix: (req: SendRequest) => Promise<SendResult>
+  control: (c: ControlCommand) => Promise<void>
+  /** Maps a message name ('NewOrderSingle') or code ('D') to its MsgType code; undefined when unknown. */
+  msgTypeOf: (nameOrCode: string) => Promise<string | undefined>
+  readonly currentStatus: FixSessionStatus
+  /** The session's key in the database (fix_in.session_name, fix_out.session_name). */
+  readonly sessionKey: string
+}

@@ -1,0 +1,112 @@
+import * as assert from 'assert'
+import { Database, migrate } from '../../../core'
+import { DatabaseMessageStore, SessionOwnershipError } from '../../../core/fix-session'
+import { describeEachDatabase, dropSchema, uniqueSchema } from '../../support/databases'
+
+describeEachDatabase('FIX message store', target => {
+  let db: Database
+  let schema: string
+
+  before(async function () {
+    this.timeout(20000)
+    db = await target.open()
+    schema = uniqueSchema('fixstore')
+    await migrate(db, schema)
+  })
+  after(async () => {
+    await dropSchema(db, schema)
+    await db.close()
+  })
+
+  it('creates a session at 1/1 and keeps its numbers across store instances', async () => {
+    const a = new DatabaseMessageStore(db, schema, 'S1')
+    const s = await a.load()
+    assert.strictEqual(s.nextSenderSeq, 1)
+    assert.strictEqual(s.nextTargetSeq, 1)
+    await a.advanceSender(2)
+    await a.advanceTarget(5)
+    const b = new DatabaseMessageStore(db, schema, 'S1')
+    const t = await b.load()
+    assert.deepStrictEqual([t.nextSenderSeq, t.nextTargetSeq, t.epoch], [2, 5, 1])
+  })
+
+  it('journals a sent message and its sender seq in one commit; a journaled origin is refused', async () => {
+    const st = new DatabaseMessageStore(db, schema, 'S2')
+    await st.load()
+    const origin = { client: 'orders', position: '["7","1"]' }
+    const ok = await st.recordSent({ seq: 1, msgType: 'D', clOrdID: 'C1', sentAt: new Date(), body: '11=C1\x01', raw: 'raw', origin })
+    assert.strictEqual(ok, true)
+    assert.strictEqual(await st.findSent(origin), 1)
+    const again = await st.recordSent({ seq: 2, msgType: 'D', sentAt: new Date(), body: '11=C1\x01', raw: 'raw', origin })
+    assert.strictEqual(again, false)
+    const s = await new DatabaseMessageStore(db, schema, 'S2').load()
+    assert.strictEqual(s.nextSenderSeq, 2, 'the refused duplicate used no sequence number')
+    const rows = await db.query(`SELECT msg_seq_num, cl_ord_id, client_name, stream_position FROM "${schema}".fix_out WHERE session_name = 'S2'`)
+    assert.deepStrictEqual(rows.rows, [{ msg_seq_num: '1', cl_ord_id: 'C1', client_name: 'orders', stream_position: '["7","1"]' }])
+  })
+
+  it('writes fix_in and the target seq together, with a transaction id for gap-free streaming', async () => {
+    const st = new DatabaseMessageStore(db, schema, 'S3')
+    await st.load()
+    const [id] = await st.recordReceived([{
+      seq: 1, msgType: '8', senderCompID: 'B', targetCompID: 'A', clOrdID: 'C1', possDup: false,
+      sendingTime: new Date('2024-01-02T03:04:05.678Z'), raw: '8=FIX.4.4\x01', message: { ClOrdID: 'C1' }
+    }], 2)
+    assert.match(id, /^\d+$/)
+    const r = await db.query<Record<string, unknown>>(`SELECT session_name, msg_seq_num, msg_type, cl_ord_id, sending_time, message, tx::text AS tx FROM "${schema}".fix_in WHERE receive_seq = $1`, [id])
+    assert.strictEqual(r.rows[0].msg_seq_num, '1')
+    assert.strictEqual(r.rows[0].sending_time, '2024-01-02T03:04:05.678Z')
+    assert.deepStrictEqual(r.rows[0].message, { ClOrdID: 'C1' })
+    assert.match(String(r.rows[0].tx), /^\d+$/)
+    assert.strictEqual((await new DatabaseMessageStore(db, schema, 'S3').load()).nextTargetSeq, 2)
+  })
+
+  it('writes a batch of inbound messages in order with one commit, and refuses it whole when the state moved', async () => {
+    const st = new DatabaseMessageStore(db, schema, 'S3b')
+    await st.load()
+    const rec = (seq: number): any => ({ seq, msgType: 'D', senderCompID: 'B', targetCompID: 'A', clOrdID: `C${seq}`, possDup: false, raw: `r${seq}`, message: {} })
+    const ids = await st.recordReceived([rec(1), rec(2), rec(3)], 4)
+    assert.strictEqual(ids.length, 3)
+    const rows = await db.query<{ cl_ord_id: string }>(`SELECT cl_ord_id FROM "${schema}".fix_in WHERE session_name = 'S3b' ORDER BY receive_seq`)
+    assert.deepStrictEqual(rows.rows.map(r => r.cl_ord_id), ['C1', 'C2', 'C3'])
+    const other = new DatabaseMessageStore(db, schema, 'S3b')
+    await other.load()
+    await other.advanceTarget(9)
+    await assert.rejects(st.recordReceived([rec(4)], 5), SessionOwnershipError)
+    const after = await db.query(`SELECT 1 FROM "${schema}".fix_in WHERE session_name = 'S3b'`)
+    assert.strictEqual(after.rowCount, 3, 'nothing of the refused batch was written')
+  })
+
+  it('reads the journal of the current epoch only; reset starts a new epoch', async () => {
+    const st = new DatabaseMessageStore(db, schema, 'S4')
+    await st.load()
+    for (const seq of [1, 2, 4]) {
+      if (seq === 4) await st.advanceSender(4)
+      await st.recordSent({ seq, msgType: 'D', sentAt: new Date(), body: `11=${seq}\x01`, raw: 'r' })
+    }
+    assert.deepStrictEqual((await st.sentRange(2, 10)).map(e => e.seq), [2, 4])
+    const before = await st.load()
+    const s = await st.reset()
+    assert.deepStrictEqual([s.nextSenderSeq, s.nextTargetSeq, s.epoch], [1, 1, before.epoch + 1])
+    assert.ok(s.createdAt.getTime() >= before.createdAt.getTime())
+    assert.deepStrictEqual(await st.sentRange(1, 10), [])
+  })
+
+  it('sets next numbers and refuses nonsense', async () => {
+    const st = new DatabaseMessageStore(db, schema, 'S5')
+    await st.load()
+    const s = await st.setNext(10, undefined)
+    assert.deepStrictEqual([s.nextSenderSeq, s.nextTargetSeq], [10, 1])
+    await assert.rejects(st.setNext(0), RangeError)
+    await assert.rejects(st.setNext(1.5), RangeError)
+  })
+
+  it('fails loudly when another process moved the numbers', async () => {
+    const a = new DatabaseMessageStore(db, schema, 'S6')
+    const b = new DatabaseMessageStore(db, schema, 'S6')
+    await a.load()
+    await b.load()
+    await b.advanceSender(2)
+    await assert.rejects(a.advanceSender(2), SessionOwnershipError)
+  })
+})

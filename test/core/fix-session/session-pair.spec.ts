@@ -1,0 +1,191 @@
+import * as assert from 'assert'
+import { Database, migrate } from '../../../core'
+import { FixCodec } from '../../../core/fix/codec'
+import { SessionRuntime } from '../../../core/fix-session'
+import { describeEachDatabase, dropSchema, eventually, uniqueSchema } from '../../support/databases'
+import { acceptorRuntime, er, freePort, initiatorRuntime, nos, PairOptions, record, Recorded, uniqueTag } from './support'
+
+describeEachDatabase('FIX session: two sessions of this pack', target => {
+  let db: Database
+  let schema: string
+  let codec: FixCodec
+  const running: SessionRuntime[] = []
+
+  before(async function () {
+    this.timeout(30000)
+    db = await target.open()
+    schema = uniqueSchema('fixpair')
+    await migrate(db, schema)
+    codec = await FixCodec.create('FIX.4.4')
+  })
+  afterEach(async () => {
+    for (const r of running.splice(0)) await r.stop().catch(() => {})
+  })
+  after(async () => {
+    await dropSchema(db, schema)
+    await db.close()
+  })
+
+  async function pair (over: Partial<PairOptions> = {}): Promise<{ acc: Recorded, ini: Recorded, o: PairOptions, port: number }> {
+    const o: PairOptions = { db, schema, codec, tag: uniqueTag(), ...over }
+    const acc = acceptorRuntime(o, 0)
+    running.push(acc)
+    const a = record(acc)
+    await acc.start()
+    const ini = initiatorRuntime(o, acc.port!)
+    running.push(ini)
+    const i = record(ini)
+    await ini.start()
+    return { acc: a, ini: i, o, port: acc.port! }
+  }
+
+  it('logs on, sends an order and gets an execution report, both in fix_in and the journal, and logs out', async function () {
+    this.timeout(20000)
+    const out: string[] = []
+    const { acc, ini } = await pair({ initiatorRuntime: { log: { outgoing: r => out.push(r.replace(/\x01/g, '|')), incoming: r => out.push('IN ' + r.replace(/\x01/g, '|')), event: t => out.push(t) } } })
+    await ini.waitEvent('logon')
+    await acc.waitEvent('logon')
+    const sent = await ini.runtime.send({ msgType: 'D', body: nos('C1'), origin: { client: 'orders', position: '["1"]' } })
+    assert.deepStrictEqual(sent, { status: 'sent', seq: 2 })
+    await eventually(() => acc.messages.length === 1)
+    assert.strictEqual(acc.messages[0].msgType, 'D')
+    assert.strictEqual(acc.messages[0].body.ClOrdID, 'C1')
+    await acc.runtime.send({ msgType: '8', body: er('C1', 1) })
+    await eventually(() => ini.messages.length === 1)
+    assert.strictEqual(ini.messages[0].body.ExecType, 'F')
+    const fixIn = await db.query<{ session_name: string, msg_type: string, cl_ord_id: string, msg_seq_num: string }>(
+      `SELECT session_name, msg_type, cl_ord_id, msg_seq_num FROM "${schema}".fix_in WHERE receive_seq IN ($1, $2) ORDER BY receive_seq`,
+      [acc.messages[0].receiveSeq, ini.messages[0].receiveSeq])
+    assert.deepStrictEqual(fixIn.rows.map(r => [r.msg_type, r.cl_ord_id, r.msg_seq_num]), [['D', 'C1', '2'], ['8', 'C1', '2']])
+    // The same stream position again: confirmed as a duplicate, nothing sent.
+    const again = await ini.runtime.send({ msgType: 'D', body: nos('C1'), origin: { client: 'orders', position: '["1"]' } })
+    assert.deepStrictEqual(again, { status: 'duplicate', seq: 2 })
+    await ini.runtime.stop()
+    await acc.waitEvent('logout')
+    assert.strictEqual(acc.messages.length, 1, 'no duplicate order reached the acceptor')
+    assert.strictEqual(ini.runtime.session.state.nextSenderSeq, 4, 'Logon 1, order 2, Logout 3: ' + out.join('\n'))
+  })
+
+  it('continues the sequence numbers after logout and a new logon (no reset)', async function () {
+    this.timeout(20000)
+    const { acc, ini, o, port } = await pair()
+    await ini.waitEvent('logon')
+    await ini.runtime.send({ msgType: 'D', body: nos('A1') })
+    await eventually(() => acc.messages.length === 1)
+    await ini.runtime.stop()
+    await acc.waitEvent('disconnected')
+    const ini2 = initiatorRuntime(o, port)
+    running.push(ini2)
+    const i2 = record(ini2)
+    await ini2.start()
+    await i2.waitEvent('logon')
+    assert.strictEqual(ini2.session.state.nextSenderSeq, 5, 'Logon 1, order 2, Logout 3, new Logon 4')
+    await ini2.send({ msgType: 'D', body: nos('A2') })
+    await eventually(() => acc.messages.length === 2)
+    assert.strictEqual(acc.messages[1].seq, 5)
+    assert.ok(!acc.has('resend-request-sent'), 'no gap was seen')
+  })
+
+  it('refuses a logon with the wrong CompID with a Logout that says why', async function () {
+    this.timeout(20000)
+    const { acc, ini } = await pair({ initiator: { targetCompID: 'SOMEONE' } })
+    const refused = await acc.waitEvent('logon-refused')
+    assert.match(refused.text, /Incorrect CompIDs/)
+    await ini.waitEvent('logout', e => e.initiatedBy === 'peer')
+    assert.ok(!ini.has('logon'))
+  })
+
+  it('refuses wrong credentials and accepts right ones', async function () {
+    this.timeout(20000)
+    const bad = await pair({ acceptor: { expectUsername: 'u', expectPassword: 'secret' }, initiator: { username: 'u', password: 'wrong' } })
+    const refused = await bad.acc.waitEvent('logon-refused')
+    assert.match(refused.text, /Invalid username or password/)
+    await bad.ini.runtime.stop()
+    const good = await pair({ acceptor: { expectUsername: 'u', expectPassword: 'secret' }, initiator: { username: 'u', password: 'secret' } })
+    await good.acc.waitEvent('logon')
+  })
+
+  it('resets both sequence numbers on every logon when told to', async function () {
+    this.timeout(20000)
+    const { acc, ini, o, port } = await pair({ initiator: { resetPolicy: 'logon' } })
+    await ini.waitEvent('logon')
+    await ini.runtime.send({ msgType: 'D', body: nos('R1') })
+    await eventually(() => acc.messages.length === 1)
+    await ini.runtime.stop()
+    await acc.waitEvent('disconnected')
+    const ini2 = initiatorRuntime({ ...o, initiator: { resetPolicy: 'logon' } }, port)
+    running.push(ini2)
+    const i2 = record(ini2)
+    await ini2.start()
+    const logon = await i2.waitEvent('logon')
+    assert.strictEqual(logon.resetSeqNum, true)
+    await ini2.send({ msgType: 'D', body: nos('R2') })
+    await eventually(() => acc.messages.length === 2)
+    assert.strictEqual(acc.messages[1].seq, 2, 'numbers started again at 1 (Logon) and 2 (order)')
+  })
+
+  it('does not send (and does not confirm) while not logged on', async function () {
+    this.timeout(20000)
+    const o: PairOptions = { db, schema, codec, tag: uniqueTag() }
+    const ini = initiatorRuntime(o, await freePort())
+    running.push(ini)
+    await ini.start()
+    await assert.rejects(ini.send({ msgType: 'D', body: nos('X1'), origin: { client: 'c', position: '["9"]' } }), /not logged on/)
+    const journaled = await db.query(`SELECT 1 FROM "${schema}".fix_out WHERE stream_position = '["9"]'`)
+    assert.strictEqual(journaled.rowCount, 0)
+  })
+
+  it('refuses an unencodable message without ending the session', async function () {
+    this.timeout(20000)
+    const { acc, ini } = await pair()
+    await ini.waitEvent('logon')
+    await assert.rejects(ini.runtime.send({ msgType: 'ZZ', body: { Foo: 1 } }), /cannot encode|not in the dictionary/)
+    await assert.rejects(ini.runtime.send({ msgType: 'D', body: { Parties: { NoPartyIDs: 'not an array' } } }), /cannot encode|invalid D/)
+    await assert.rejects(ini.runtime.send({ msgType: 'D', body: { ...nos('x'), Side: 'Z' } }), /invalid D.*54/)
+    await assert.rejects(ini.runtime.send({ msgType: 'D', body: { ...nos('x'), Text: 'a\x0158=evil' } }), /invalid D|repeated|more than once/)
+    await assert.rejects(ini.runtime.send({ msgType: 'D', rawBody: '11=R|49=EVIL|\x01' }), /header|tag/)
+    await ini.runtime.send({ msgType: 'D', body: nos('OK1') })
+    await eventually(() => acc.messages.length === 1)
+    assert.strictEqual(ini.runtime.session.phase, 'logged-on')
+  })
+
+  it('without the translator\'s validator, still refuses what jspurefix would encode wrongly', async function () {
+    this.timeout(20000)
+    const noValidator = { validator: () => ({ ok: true, problems: [] }) }
+    const { acc, ini } = await pair({ initiatorRuntime: noValidator })
+    await ini.waitEvent('logon')
+    // jspurefix writes a number given for a string field without the delimiter after it (11=21=1).
+    await assert.rejects(ini.runtime.send({ msgType: 'D', body: { ...nos('x'), ClOrdID: 123 } }), /contains a field/)
+    await assert.rejects(ini.runtime.send({ msgType: 'D', body: { ...nos('x'), Side: 'Z' } }), /invalid D.*54/)
+    await ini.runtime.send({ msgType: 'D', body: nos('FINE') })
+    await eventually(() => acc.messages.length === 1)
+  })
+
+  it('group-commits concurrent sends: each resolves or fails on its own, repeats inside a batch are sent once', async function () {
+    this.timeout(20000)
+    const { acc, ini } = await pair()
+    await ini.waitEvent('logon')
+    const o = (p: string): { client: string, position: string } => ({ client: 'batch', position: `["${p}"]` })
+    const results = await Promise.allSettled([
+      ini.runtime.send({ msgType: 'D', body: nos('B1'), origin: o('1') }),
+      ini.runtime.send({ msgType: 'D', body: { ...nos('B2'), Side: 'Z' }, origin: o('2') }),
+      ini.runtime.send({ msgType: 'D', body: nos('B3'), origin: o('3') }),
+      ini.runtime.send({ msgType: 'D', body: nos('B1'), origin: o('1') }),
+      ini.runtime.send({ msgType: 'D', body: nos('B4') })
+    ])
+    assert.deepStrictEqual(results.map(r => r.status === 'fulfilled' ? `${r.value.status}:${r.value.seq}` : 'rejected'),
+      ['sent:2', 'rejected', 'sent:3', 'duplicate:2', 'sent:4'])
+    await eventually(() => acc.messages.length === 3)
+    assert.deepStrictEqual(acc.messages.map(m => [m.seq, m.body.ClOrdID]), [[2, 'B1'], [3, 'B3'], [4, 'B4']])
+    assert.ok(!acc.has('resend-request-sent'), 'the refused one used no sequence number')
+  })
+
+  it('reports a port in use and throws nothing', async function () {
+    this.timeout(20000)
+    const { port, o } = await pair()
+    const second = acceptorRuntime({ ...o, tag: uniqueTag() }, port)
+    const r = record(second)
+    await assert.rejects(second.start(), (err: NodeJS.ErrnoException) => err.code === 'EADDRINUSE' && /in use/.test(err.message))
+    assert.ok(r.statuses.some(s => /in use/.test(s)))
+  })
+})

@@ -1,0 +1,130 @@
+import * as assert from 'assert'
+import { helper, runtimeName } from '../support/node-red'
+import { eventually, tempDir } from '../support/databases'
+import { freePort, nos } from '../core/fix-session/support'
+import databaseNode = require('../../nodes/streamer-database/streamer-database')
+import sessionNode = require('../../nodes/fix-session/fix-session')
+import gatewayNode = require('../../nodes/fix-gateway/fix-gateway')
+
+/** Stands in for a streamer client: records what the gateway confirms. */
+function clientProbe (RED: any): void {
+  function Probe (this: any, config: any): void {
+    RED.nodes.createNode(this, config)
+    this.confirmed = [] as string[][]
+    this.confirm = (position: string[]) => this.confirmed.push(position)
+  }
+  RED.nodes.registerType('client-probe', Probe)
+}
+
+const nodes = [databaseNode, sessionNode, gatewayNode, clientProbe]
+
+function flow (dir: string, port: number, over: { ini?: Record<string, unknown> } = {}): any[] {
+  const common = { beginString: 'FIX.4.4', dictionary: 'FIX.4.4', heartBtInt: 30, resetPolicy: 'never', database: 'db1', weekdays: '0,1,2,3,4,5,6' }
+  return [
+    { id: 'db1', type: 'streamer-database', mode: 'embedded', dataDir: dir, schema: 'fx' },
+    { id: 'sa', type: 'fix-session', role: 'acceptor', bindAddress: '127.0.0.1', port, senderCompID: 'BRK', targetCompID: 'CLI', ...common },
+    { id: 'si', type: 'fix-session', role: 'initiator', host: '127.0.0.1', port, senderCompID: 'CLI', targetCompID: 'BRK', backoffInitial: 0.2, backoffMax: 1, ...common, ...over.ini },
+    { id: 'ga', type: 'fix-gateway', session: 'sa', wires: [['a1'], ['a2']] },
+    { id: 'gi', type: 'fix-gateway', session: 'si', wires: [['i1'], ['i2']] },
+    { id: 'a1', type: 'helper' },
+    { id: 'a2', type: 'helper' },
+    { id: 'i1', type: 'helper' },
+    { id: 'i2', type: 'helper' },
+    { id: 'client1', type: 'client-probe' },
+    { id: 'c1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper' }
+  ]
+}
+
+function collect (id: string): any[] {
+  const got: any[] = []
+  helper.getNode(id).on('input', (m: any) => got.push(m))
+  return got
+}
+
+describe(`fix-session and fix-gateway nodes (${runtimeName})`, function () {
+  this.timeout(60000)
+  beforeEach(async () => { await helper.startServer() })
+  afterEach(async () => {
+    await helper.unload()
+    await helper.stopServer()
+  })
+
+  it('sends a translator message, journals it, confirms it to the streamer client, and delivers it at the other side', async () => {
+    const port = await freePort()
+    await helper.load(nodes, flow(tempDir(), port))
+    const a1 = collect('a1')
+    const i2 = collect('i2')
+    await eventually(() => i2.some(m => m.topic === 'logon'), 20000, 'logon event')
+    const stream = { name: 'orders', streamer: 's1', client: 'orders-client', clientId: 'client1', position: ['7', '1'], replay: false }
+    helper.getNode('gi').receive({ payload: nos('N1'), fix: { msgType: 'NewOrderSingle' }, stream })
+    await eventually(() => a1.length === 1)
+    assert.strictEqual(a1[0].topic, 'D')
+    assert.strictEqual(a1[0].payload.ClOrdID, 'N1')
+    assert.strictEqual(a1[0].fix.seq, 2)
+    assert.match(a1[0].fix.receiveSeq, /^\d+$/)
+    assert.deepStrictEqual(helper.getNode('client1').confirmed, [['7', '1']])
+    // A replay of the same stream row: confirmed again, not sent again.
+    helper.getNode('gi').receive({ payload: nos('N1'), fix: { msgType: 'D' }, stream: { ...stream, replay: true } })
+    await eventually(() => helper.getNode('client1').confirmed.length === 2)
+    await new Promise(resolve => setTimeout(resolve, 300))
+    assert.strictEqual(a1.length, 1, 'no duplicate order')
+    // A raw FIX string the other way.
+    const i1 = collect('i1')
+    helper.getNode('ga').receive({ payload: '8=FIX.4.4|9=5|35=8|37=O1|11=N1|17=E1|150=0|39=0|55=IBM|54=1|151=100|14=0|6=0|10=000|' })
+    await eventually(() => i1.length === 1)
+    assert.strictEqual(i1[0].payload.OrderID, 'O1')
+    const status = helper.getNode('gi').status
+    await eventually(() => status.getCalls().some((c: any) => /logged on out 3 in 3/.test(c.args[0].text ?? '')), 5000, 'status with sequence numbers')
+  })
+
+  it('does not send or confirm while not logged on: a catchable error keeps the message upstream', async () => {
+    const port = await freePort()
+    const f = flow(tempDir(), port).filter(n => n.id !== 'ga' && n.id !== 'sa')
+    await helper.load(nodes, f)
+    const caught = collect('caught')
+    helper.getNode('gi').receive({ payload: nos('N2'), fix: { msgType: 'D' }, stream: { name: 'o', streamer: 's', clientId: 'client1', position: ['1'], replay: false } })
+    await eventually(() => caught.length === 1)
+    assert.match(caught[0].error.message, /not (logged on|running)/)
+    assert.deepStrictEqual(helper.getNode('client1').confirmed, [])
+  })
+
+  it('logs out and on by control topics, sets sequence numbers, and continues them after a redeploy', async () => {
+    const port = await freePort()
+    const dir = tempDir()
+    await helper.load(nodes, flow(dir, port))
+    const i2 = collect('i2')
+    const a1 = collect('a1')
+    await eventually(() => i2.some(m => m.topic === 'logon'), 20000, 'logon')
+    helper.getNode('gi').receive({ topic: 'fix:logout', payload: 'maintenance' })
+    await eventually(() => i2.some(m => m.topic === 'logout'))
+    helper.getNode('gi').receive({ topic: 'fix:set-sequence', payload: { nextSenderSeq: 50 } })
+    await eventually(() => i2.some(m => m.topic === 'sequence-numbers' && m.payload.nextSenderSeq === 50))
+    helper.getNode('gi').receive({ topic: 'fix:logon' })
+    await eventually(() => i2.filter(m => m.topic === 'logon').length === 2, 20000, 'second logon')
+    helper.getNode('gi').receive({ payload: nos('S1'), fix: { msgType: 'D' } })
+    await eventually(() => a1.length === 1)
+    assert.strictEqual(a1[0].fix.seq, 51, 'Logon 50, order 51')
+    // Redeploy the initiator session (changed config): clean Logout, then the numbers continue.
+    await helper.setFlows(flow(dir, port, { ini: { name: 'renamed' } }), 'nodes')
+    const a1b = collect('a1')
+    const i2b = collect('i2')
+    await eventually(() => i2b.some(m => m.topic === 'logon'), 20000, 'logon after redeploy')
+    helper.getNode('gi').receive({ payload: nos('S2'), fix: { msgType: 'D' } })
+    await eventually(() => a1b.length === 1)
+    assert.strictEqual(a1b[0].fix.seq, 54, 'Logout 52, Logon 53, order 54: no reset, no gap')
+  })
+
+  it('shows a port in use as a red status and keeps running', async () => {
+    const port = await freePort()
+    const f = flow(tempDir(), port)
+    f.push({ id: 'sa2', type: 'fix-session', role: 'acceptor', bindAddress: '127.0.0.1', port, senderCompID: 'BRK2', targetCompID: 'CLI2', beginString: 'FIX.4.4', dictionary: 'FIX.4.4', heartBtInt: 30, database: 'db1' })
+    f.push({ id: 'ga2', type: 'fix-gateway', session: 'sa2', wires: [[], []] })
+    await helper.load(nodes, f)
+    const status = helper.getNode('ga2').status
+    const red = await eventually(() => status.getCalls().map((c: any) => c.args[0]).find((s: any) => s.fill === 'red' && /in use/.test(s.text)), 20000, 'red status')
+    assert.match(red.text, new RegExp(`port ${port}`))
+    const i2 = collect('i2')
+    await eventually(() => i2.some(m => m.topic === 'logon') || helper.getNode('gi').status.getCalls().some((c: any) => /logged on/.test(c.args[0].text ?? '')), 20000, 'the first pair still works')
+  })
+})

@@ -32,7 +32,13 @@ export class DatabaseConnection extends EventEmitter {
    * @param setupSql optional script run after the migrations on every connect, before anyone
    *   gets the database: idempotent DDL such as `CREATE TABLE IF NOT EXISTS orders (...)`.
    */
-  constructor (readonly options: DatabaseOptions, readonly schema: string, readonly setupSql = '') {
+  constructor (
+    readonly options: DatabaseOptions,
+    readonly schema: string,
+    readonly setupSql = '',
+    /** How to open the embedded database (e.g. shared per folder); default: a new PGlite. */
+    private readonly openEmbedded: (dataDir: string | undefined) => Promise<Database> = async dataDir => await PgliteDatabase.open({ dataDir })
+  ) {
     super()
     validateIdentifier(schema, 'schema')
   }
@@ -94,7 +100,7 @@ export class DatabaseConnection extends EventEmitter {
   }
 
   private async open (): Promise<Database> {
-    if (this.options.kind === 'pglite') return await PgliteDatabase.open({ dataDir: this.options.dataDir })
+    if (this.options.kind === 'pglite') return await this.openEmbedded(this.options.dataDir)
     const { kind, ...pg } = this.options
     return await PgDatabase.open(pg)
   }

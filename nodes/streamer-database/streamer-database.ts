@@ -2,6 +2,7 @@ import * as os from 'os'
 import * as path from 'path'
 import type { Node, NodeAPI } from 'node-red'
 import { ConnectionState, Database, DatabaseConnection } from '../../core'
+import { EmbeddedRegistry } from '../../core/db/embedded-registry'
 import { buildDatabaseOptions, ConfigError, TlsOptions } from './options'
 import type { StreamerDatabaseCredentials, StreamerDatabaseDef, StreamerDatabaseNode } from './types'
 import { status } from '../shared/status'
@@ -9,11 +10,11 @@ import { translator } from '../shared/i18n'
 import catalog = require('./locales/en-US/streamer-database.json')
 
 /**
- * Two config nodes must never open the same embedded data folder at once (PGlite would corrupt
- * it). On a redeploy the old node's close may still be running when the new one starts, so an
- * open waits for the close of the same folder first.
+ * Embedded databases by data folder, for this Node-RED process: config nodes naming the same
+ * folder share one instance (two would corrupt it), and an open after a redeploy waits for the
+ * old instance's close.
  */
-const embeddedClosing = new Map<string, Promise<void>>()
+const embedded = new EmbeddedRegistry()
 
 export = function (RED: NodeAPI): void {
   const t = translator(RED, catalog)
@@ -33,7 +34,7 @@ export = function (RED: NodeAPI): void {
         options.applicationName = `node-red-fix-streamers:${node.id}`
         options.onError = err => node.warn(t('streamer-database.errors.idle', { error: err.message }))
       }
-      connection = new DatabaseConnection(options, schema, typeof def.setupSql === 'string' ? def.setupSql : '')
+      connection = new DatabaseConnection(options, schema, typeof def.setupSql === 'string' ? def.setupSql : '', async dir => await embedded.open(dir ?? ''))
       connection.on('state', (s: ConnectionState) => onState(s))
     } catch (err) {
       configError = err instanceof ConfigError ? err.message : String((err as Error).message ?? err)
@@ -45,8 +46,6 @@ export = function (RED: NodeAPI): void {
 
     node.acquire = async (): Promise<Database> => {
       if (connection === undefined) throw new Error(t('streamer-database.errors.config', { error: configError ?? '' }))
-      const dir = connection.options.kind === 'pglite' ? connection.options.dataDir : undefined
-      if (dir !== undefined) await embeddedClosing.get(dir)
       return await connection.ready()
     }
 
@@ -101,15 +100,7 @@ export = function (RED: NodeAPI): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       const c = connection
       if (c === undefined) return done()
-      const dir = c.options.kind === 'pglite' ? c.options.dataDir : undefined
-      const closing = c.close().catch(err => node.warn(String(err)))
-      if (dir !== undefined) {
-        const entry = closing.finally(() => {
-          if (embeddedClosing.get(dir) === entry) embeddedClosing.delete(dir)
-        })
-        embeddedClosing.set(dir, entry)
-      }
-      closing.finally(() => done())
+      c.close().catch(err => node.warn(String(err))).finally(() => done())
     })
   }
 

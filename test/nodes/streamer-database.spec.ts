@@ -96,6 +96,19 @@ describe(`streamer-database config node (${runtimeName})`, function () {
     assert.strictEqual((await last.query('SELECT 1 AS one')).rows[0].one, 1)
   })
 
+  it('embedded: two config nodes on one data folder share one database instead of corrupting it', async () => {
+    const dir = tempDir()
+    await helper.load(nodes, [
+      ...flow({ mode: 'embedded', dataDir: dir }),
+      { id: 'db2', type: 'streamer-database', mode: 'embedded', dataDir: dir, schema: 'other' }
+    ])
+    const [a, b] = await Promise.all([helper.getNode('db1').acquire(), helper.getNode('db2').acquire()])
+    await a.query('CREATE TABLE seen_by_both (v text)')
+    await b.query("INSERT INTO seen_by_both VALUES ('yes')")
+    assert.deepStrictEqual((await a.query('SELECT v FROM seen_by_both')).rows, [{ v: 'yes' }])
+    assert.strictEqual((await b.query("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema IN ('fix_streamers', 'other') AND table_name = 'checkpoints'")).rows[0].n, 2)
+  })
+
   it('refuses a hostile schema name with a clear error and a red status, without crashing', async () => {
     await helper.load(nodes, flow({ mode: 'embedded', dataDir: tempDir(), schema: 'x"; drop table y; --' }))
     const s = await lastStatus('p1', s => s.fill === 'red', 'red status')

@@ -13,12 +13,13 @@ fs.mkdirSync(userDir, { recursive: true })
 // Seed the flows once from examples/flows/ (all of them, one tab each); later deploys are the user's.
 const flowsFile = path.join(userDir, 'flows.json')
 if (!fs.existsSync(flowsFile)) {
-  const flows = []
+  // The examples share their config nodes (one database, the FIX sessions) by id: keep one of each.
+  const flows = new Map()
   const dir = path.join(root, 'examples', 'flows')
   for (const f of fs.readdirSync(dir).filter(f => f.endsWith('.json')).sort()) {
-    flows.push(...JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')))
+    for (const n of JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))) if (!flows.has(n.id)) flows.set(n.id, n)
   }
-  fs.writeFileSync(flowsFile, JSON.stringify(flows, null, 2))
+  fs.writeFileSync(flowsFile, JSON.stringify([...flows.values()], null, 2))
 }
 
 const port = Number(process.env.PORT || 1880)

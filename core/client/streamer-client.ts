@@ -198,6 +198,20 @@ export class StreamerClient {
     })
   }
 
+  /**
+   * Sends every unconfirmed row again, from just after the confirmed prefix: for a target that
+   * refused rows it could not take yet (a FIX gateway that was not logged on). A row already
+   * done comes again only if it was in flight, which targets recognise by msg.stream.
+   */
+  async redeliver (): Promise<StartAt | undefined> {
+    if (this.source === undefined || this.closed || this.tracker.size === 0) return undefined
+    const from: StartAt | undefined = this.checkpointPosition !== undefined
+      ? { kind: 'after', position: this.checkpointPosition }
+      : this.resumeFrom
+    if (from === undefined) return undefined
+    return await this.rewind(from)
+  }
+
   /** Back to where a client without a checkpoint starts (the streamer's setting, else live). */
   async reset (): Promise<StartAt> {
     const source = this.source

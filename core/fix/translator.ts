@@ -5,6 +5,7 @@ import { CompiledSet, compileDictionary } from './validation/compile'
 import { formatUtcDate } from './validation/format'
 import { describeProblems, FixProblem, validateMessage, ValidateOptions } from './validation/validate'
 import { writeBody } from './validation/serialize'
+import { isDate } from '../util/realm'
 
 /** What msg.fix carries next to msg.payload (the message object). */
 export interface FixInfo {
@@ -158,7 +159,7 @@ function datesAsText (set: CompiledSet, obj: Record<string, unknown>): void {
     if (rule === undefined) continue
     const v = obj[key]
     if (rule.kind === 'simple') {
-      if (v instanceof Date && DATE_ONLY.has(rule.type.toUpperCase())) obj[key] = formatUtcDate(v)
+      if (isDate(v) && DATE_ONLY.has(rule.type.toUpperCase())) obj[key] = formatUtcDate(v)
     } else if (rule.kind === 'component') {
       if (typeof v === 'object' && v !== null) datesAsText(rule.set(), v as Record<string, unknown>)
     } else if (Array.isArray(v)) {

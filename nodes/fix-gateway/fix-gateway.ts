@@ -35,8 +35,22 @@ export = function (RED: NodeAPI): void {
         if (e.type === 'state' && def.stateEvents !== true) return
         node.send([null, { topic: e.type, payload: e } as any])
       },
-      onStatus: (s: FixSessionStatus) => node.status(statusOf(s))
+      onStatus: (s: FixSessionStatus) => {
+        node.status(statusOf(s))
+        if (s.phase === 'logged-on') redeliverHeld()
+      }
     })
+
+    // Streamer clients whose rows were refused while the session was down: at the next logon
+    // they send their unconfirmed rows again (nothing was lost: those rows were never confirmed).
+    const held = new Set<string>()
+    function redeliverHeld (): void {
+      for (const id of held) {
+        const client = RED.nodes.getNode(id) as (Node & { redeliver?: () => Promise<void> }) | null
+        client?.redeliver?.().catch((err: Error) => node.warn(err.message))
+      }
+      held.clear()
+    }
 
     function statusOf (s: FixSessionStatus): ReturnType<typeof status.ok> {
       const state = ts(`fix-session.status.${s.phase}`)
@@ -53,7 +67,12 @@ export = function (RED: NodeAPI): void {
 
     node.on('input', (msg: NodeMessageInFlow & Record<string, any>, send: (m: any) => void, done: (err?: Error) => void) => {
       handle(msg).then(() => done(), (err: Error) => {
-        if (err instanceof NotLoggedOnError) node.status(status.warn(t('fix-gateway.status.held')))
+        if (err instanceof NotLoggedOnError) {
+          node.status(status.warn(t('fix-gateway.status.held')))
+          const clientId = (msg.stream as StreamMeta | undefined)?.clientId
+          if (clientId !== undefined) held.add(clientId)
+          if (session.currentStatus?.phase === 'logged-on') redeliverHeld()
+        }
         done(err)
       })
       void send

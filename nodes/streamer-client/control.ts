@@ -1,4 +1,5 @@
 import { parsePosition, StartAt } from '../../core'
+import { isDate } from '../../core/util/realm'
 
 /**
  * Reads the target of a rewind from a control message's payload or an admin request:
@@ -11,7 +12,7 @@ export function parseRewindTarget (payload: unknown): StartAt | 'reset' {
     const p = payload as Record<string, unknown>
     if (p.position !== undefined) return { kind: 'after', position: parsePosition(p.position) }
     if (p.timestamp !== undefined) {
-      const at = p.timestamp instanceof Date ? p.timestamp : new Date(p.timestamp as string | number)
+      const at = isDate(p.timestamp) ? p.timestamp : new Date(p.timestamp as string | number)
       if (Number.isNaN(at.getTime())) throw new Error(`not a timestamp: ${JSON.stringify(p.timestamp)}`)
       return { kind: 'timestamp', at: at.toISOString() }
     }

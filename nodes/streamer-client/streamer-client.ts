@@ -47,6 +47,10 @@ export = function (RED: NodeAPI): void {
 
     node.confirm = (position: Position): boolean => client?.confirm(position) ?? false
     node.stats = () => client?.stats()
+    node.redeliver = async (): Promise<void> => {
+      const from = await client?.redeliver()
+      if (from !== undefined) node.log(RED._('streamer-client.log.redelivered', { start: describe(from) }))
+    }
     node.rewind = async (target: StartAt | 'reset'): Promise<StartAt> => {
       if (client === undefined) throw new Error(RED._('streamer-client.errors.not-ready'))
       const start = target === 'reset' ? await client.reset() : await client.rewind(target)
@@ -176,6 +180,9 @@ export = function (RED: NodeAPI): void {
         return done(new Error(RED._('streamer-client.errors.foreign', { client: String(meta.client ?? meta.clientId) })))
       }
       switch (msg.topic) {
+        case 'redeliver':
+          node.redeliver().then(() => done(), (err: Error) => done(err))
+          return
         case 'rewind':
         case 'reset': {
           let target: StartAt | 'reset'
@@ -245,14 +252,26 @@ export = function (RED: NodeAPI): void {
     if (!confirmOnSend) setImmediate(() => checkConfirmPath())
     function checkConfirmPath (): void {
       if (closing) return
-      const myTargets = new Set<string>((def as any).wires?.flat?.() ?? [])
+      const wiresOf = new Map<string, string[]>()
+      const types = new Map<string, string>()
       let ok = false
       RED.nodes.eachNode((n: any) => {
+        types.set(n.id, n.type)
+        wiresOf.set(n.id, Array.isArray(n.wires) ? n.wires.flat().filter((w: unknown) => typeof w === 'string') : [])
         if (ok) return
-        if (myTargets.has(n.id) && n.type === GATEWAY_TYPE) ok = true
-        else if (n.type === 'complete' && Array.isArray(n.scope) && n.wires?.some((o: string[]) => o.includes(node.id))) ok = true
+        if (n.type === 'complete' && Array.isArray(n.scope) && n.wires?.some((o: string[]) => o.includes(node.id))) ok = true
         else if (n.type !== STREAMER_TYPE && n.id !== node.id && Array.isArray(n.wires) && n.wires.some((o: unknown) => Array.isArray(o) && o.includes(node.id))) ok = true
       })
+      // A FIX gateway anywhere downstream (e.g. after a translator) confirms by itself.
+      const seen = new Set<string>()
+      const queue: string[] = [...((def as any).wires?.flat?.() ?? [])]
+      while (!ok && queue.length > 0) {
+        const id = queue.shift() as string
+        if (seen.has(id)) continue
+        seen.add(id)
+        if (types.get(id) === GATEWAY_TYPE) ok = true
+        else queue.push(...(wiresOf.get(id) ?? []))
+      }
       if (!ok) node.warn(RED._('streamer-client.errors.no-confirm-path'))
     }
 

@@ -44,6 +44,8 @@ export interface StreamerClientNode extends Node, Confirmable {
   /** Confirms the row at `position` (from msg.stream.position). Returns false if it was not in flight. */
   confirm: (position: Position) => boolean
   rewind: (target: StartAt | 'reset') => Promise<StartAt>
+  /** Sends every unconfirmed row again (after a target refused rows, e.g. a FIX session that was down). */
+  redeliver: () => Promise<void>
   /** In flight, rate, health, positions; undefined until the database is open. */
   stats: () => ClientStats | undefined
 }

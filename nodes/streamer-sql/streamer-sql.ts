@@ -7,6 +7,7 @@ import { status } from '../shared/status'
 import { translator } from '../shared/i18n'
 import type { StreamerSqlDef } from './types'
 import catalog = require('./locales/en-US/streamer-sql.json')
+import { isDate } from '../../core/util/realm'
 
 /**
  * Runs one parameterised SQL statement per message on a `streamer-database` — the way to write
@@ -82,7 +83,7 @@ export = function (RED: NodeAPI): void {
 /** Objects and arrays go to PostgreSQL as JSON text (for json/jsonb parameters); Dates as ISO. */
 function toParam (v: unknown): unknown {
   if (v === undefined) return null
-  if (v instanceof Date) return v.toISOString()
+  if (isDate(v)) return v.toISOString()
   if (Buffer.isBuffer(v)) return v
   if (typeof v === 'object' && v !== null) return JSON.stringify(v)
   return v

@@ -1,6 +1,7 @@
 import type { FixDefinitions } from '../jspurefix'
 import { CompiledDictionary, CompiledSet, compileDictionary, GroupRule, SimpleRule } from './compile'
 import { Invalid } from './values'
+import { isDate, isPlainObject } from '../../util/realm'
 
 /** One thing wrong with a message, by field name and tag, at a path such as "Parties.NoPartyIDs[1].PartyRole". */
 export interface FixProblem {
@@ -223,12 +224,6 @@ function hasPath (o: Record<string, unknown>, path: string[]): boolean {
   return cur !== undefined && cur !== null && cur !== '' && !(Array.isArray(cur) && cur.length === 0)
 }
 
-function isPlainObject (v: unknown): v is Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false
-  const proto = Object.getPrototypeOf(v)
-  return proto === Object.prototype || proto === null
-}
-
 function isEmpty (o: Record<string, unknown>): boolean {
   for (const _ in o) return false
   return true
@@ -237,7 +232,7 @@ function isEmpty (o: Record<string, unknown>): boolean {
 function kindOf (v: unknown): string {
   if (v === null) return 'null'
   if (Array.isArray(v)) return 'an array'
-  if (v instanceof Date) return 'a Date'
+  if (isDate(v)) return 'a Date'
   if (Buffer.isBuffer(v)) return 'a Buffer'
   return typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`
 }

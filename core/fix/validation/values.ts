@@ -1,4 +1,5 @@
 import { formatDecimal, formatUtcDate, formatUtcTime, formatUtcTimestamp, isCalendarDate, isFixDate, isFixTime, parseIsoWithZone } from './format'
+import { isDate } from '../../util/realm'
 
 /** Why a value cannot be written as its FIX type (a value, not an exception: every problem is collected). */
 export class Invalid {
@@ -24,7 +25,7 @@ export function checkText (s: string): string | Invalid {
 
 function describe (v: unknown): string {
   if (v === null) return 'null'
-  if (v instanceof Date) return 'a Date'
+  if (isDate(v)) return 'a Date'
   if (Array.isArray(v)) return 'an array'
   if (typeof v === 'string') return `"${v.length > 40 ? v.slice(0, 40) + '…' : v}"`
   if (typeof v === 'object') return 'an object'
@@ -79,7 +80,7 @@ const boolean: Coerce = v => {
 const FIX_TIMESTAMP = /^(\d{8})-(\d{2}:\d{2}:\d{2}(\.\d+)?)$/
 
 function validDate (v: unknown): Date | undefined {
-  if (v instanceof Date) return Number.isNaN(v.getTime()) ? undefined : v
+  if (isDate(v)) return Number.isNaN(v.getTime()) ? undefined : v
   if (typeof v === 'number' && Number.isSafeInteger(v)) return new Date(v)
   if (typeof v === 'string') return parseIsoWithZone(v)
   return undefined
@@ -109,7 +110,7 @@ const tzTimestamp: Coerce = v => {
 
 const utcTimeOnly: Coerce = v => {
   if (typeof v === 'string' && isFixTime(v)) return v
-  if (v instanceof Date && !Number.isNaN(v.getTime())) return formatUtcTime(v)
+  if (isDate(v) && !Number.isNaN(v.getTime())) return formatUtcTime(v)
   return expected('a UTC time (Date or HH:MM:SS[.sss])', v)
 }
 
@@ -120,7 +121,7 @@ const tzTimeOnly: Coerce = v => {
     const m = TZ_TIME.exec(v)
     if (m !== null && Number(m[1]) < 24 && Number(m[2]) < 60) return v
   }
-  if (v instanceof Date && !Number.isNaN(v.getTime())) return formatUtcTime(v) + 'Z'
+  if (isDate(v) && !Number.isNaN(v.getTime())) return formatUtcTime(v) + 'Z'
   return expected('a time with zone (HH:MM[:SS][.sss]Z|±hh[:mm])', v)
 }
 
@@ -140,7 +141,7 @@ const date: Coerce = v => {
     if (iso !== null && isCalendarDate(Number(iso[1]), Number(iso[2]), Number(iso[3]))) return iso[1] + iso[2] + iso[3]
   }
   if (typeof v === 'number' && Number.isSafeInteger(v) && isFixDate(String(v))) return String(v)
-  if (v instanceof Date && !Number.isNaN(v.getTime())) return formatUtcDate(v)
+  if (isDate(v) && !Number.isNaN(v.getTime())) return formatUtcDate(v)
   return expected('a date "YYYYMMDD" (or a Date, taken as its UTC day)', v)
 }
 

@@ -1,4 +1,5 @@
 import * as assert from 'assert'
+import * as vm from 'vm'
 import type { FixDefinitions } from 'jspurefix'
 import { loadDictionary } from '../../../core/fix/dictionaries'
 import { FixCodec, SOH_CHAR } from '../../../core/fix/codec'
@@ -41,6 +42,15 @@ describe('FIX validation', () => {
       Instrument: { Symbol: 'IBM' }, OrderQtyData: { OrderQty: '100' },
       Parties: { NoPartyIDs: [{ PartyID: 'P1', PartyIDSource: 'D', PartyRole: '1' }] }
     })
+  })
+
+  it('accepts objects and Dates made in another realm (a Node-RED function node sandbox)', () => {
+    const sandbox = vm.runInNewContext('({ body: { ...base, TransactTime: new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6)), Instrument: { Symbol: "IBM" } } })',
+      { base: { ...nos(), TransactTime: undefined } }) as { body: Record<string, unknown> }
+    assert.ok(!(sandbox.body.TransactTime instanceof Date), 'the Date really is from another realm')
+    const r = check(sandbox.body)
+    assert.deepStrictEqual(r.problems, [])
+    assert.strictEqual(r.body.TransactTime, '20240102-03:04:05.006')
   })
 
   it('takes the message type by name as well as by code', () => {

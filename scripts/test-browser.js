@@ -24,16 +24,18 @@ const check = (name, ok, detail = '') => {
 }
 
 async function startNodeRed (userDir) {
-  const express = require('express')
+  // Node-RED's own express (its http-in node reaches into express 4's router).
+  const express = require(require.resolve('express', { paths: [path.dirname(require.resolve('node-red/package.json'))] }))
   const RED = require('node-red')
   const app = express()
   const server = http.createServer(app)
   RED.init(server, {
-    userDir, flowFile: 'flows.json', httpAdminRoot: '/', credentialSecret: 'browser-test',
+    userDir, flowFile: 'flows.json', httpAdminRoot: '/', httpNodeRoot: '/api', credentialSecret: 'browser-test',
     logging: { console: { level: 'warn' } }, telemetry: { enabled: false }, diagnostics: { enabled: false },
     editorTheme: { tours: false, projects: { enabled: false }, palette: { catalogues: [] } }
   })
   app.use('/', RED.httpAdmin)
+  app.use('/api', RED.httpNode)
   await new Promise(resolve => server.listen(0, '127.0.0.1', resolve))
   const started = new Promise(resolve => RED.events.once('flows:started', resolve))
   await RED.start()
@@ -133,11 +135,18 @@ async function main () {
       await dialog.waitFor()
       // Expand module > flows > example; a level already open (the tree keeps its state) is not clicked again.
       const item = text => dialog.locator('.red-ui-treeList-label-text:visible', { hasText: new RegExp('^' + text.replace(/[.*+?^${}()|[\]\\/@]/g, '\\$&') + '$') }).last()
-      for (let i = 0; i < 6 && await item(label).count() === 0; i++) {
-        // The tree loads each level on demand: open the module, then its flows folder.
-        if (await dialog.locator('.red-ui-treeList-label-text:visible', { hasText: /^flows$/ }).count() < 2) await item(pkg.name).click()
-        else await item('flows').click()
-        await page.waitForTimeout(700)
+      // The tree loads each level on demand and remembers what was open: open the module, then
+      // its flows folder, only where the next level is not shown yet.
+      await page.waitForTimeout(800)
+      if (await item(label).count() === 0) {
+        if (await dialog.locator('.red-ui-treeList-label-text:visible', { hasText: /^flows$/ }).count() < 2) {
+          await item(pkg.name).click()
+          await page.waitForTimeout(800)
+        }
+        if (await item(label).count() === 0) {
+          await item('flows').click()
+          await page.waitForTimeout(800)
+        }
       }
       await shot(`30-examples-dialog-${label}`)
       await item(label).click()
@@ -162,6 +171,19 @@ async function main () {
       return bad
     })
     check('no red node status', red.length === 0, red.join(' | '))
+
+    // 5. The demo round trip: orders are created, go out as FIX, get filled, and their status changes.
+    let orders = []
+    for (let i = 0; i < 60 && !orders.some(o => o.status === 'FILLED'); i++) {
+      await page.waitForTimeout(1000)
+      orders = await page.evaluate(async url => (await fetch(url)).json(), nr.url + 'api/fix-demo/orders').catch(() => [])
+    }
+    const filled = orders.filter(o => o.status === 'FILLED')
+    check('orders are filled by the demo exchange', filled.length > 0, JSON.stringify(orders.slice(0, 3)))
+    console.log(`    ${orders.length} orders, ${filled.length} filled`)
+    await page.goto(nr.url + 'api/fix-demo/orders')
+    await shot('21-filled-orders')
+    await page.goBack()
   } finally {
     await browser.close()
     await nr.stop()

@@ -26,7 +26,8 @@ function check (name, ok, detail = '') {
 async function startNodeRed (userDir) {
   // A fresh require of the runtime per start: Node-RED keeps module-level state.
   for (const k of Object.keys(require.cache)) if (k.includes(`${path.sep}node_modules${path.sep}node-red`) || k.includes('@node-red')) delete require.cache[k]
-  const express = require('express')
+  // Node-RED's own express (its http-in node reaches into express 4's router).
+  const express = require(require.resolve('express', { paths: [path.dirname(require.resolve('node-red/package.json'))] }))
   const RED = require('node-red')
   const app = express()
   const server = http.createServer(app)

@@ -157,9 +157,11 @@ export = function (RED: NodeAPI): void {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       if (statusTimer !== undefined) clearTimeout(statusTimer)
-      dbNode?.deregister(node)
       const closing = output === undefined ? Promise.resolve() : output.close()
-      closing.then(async () => await streamer.close()).catch(err => node.warn(String(err))).finally(() => done())
+      closing.then(async () => await streamer.close()).catch(err => node.warn(String(err))).finally(() => {
+        dbNode?.deregister(node)
+        done()
+      })
     })
   }
 

@@ -39,10 +39,13 @@ export = function (RED: NodeAPI): void {
       return codec
     }
 
+    const dbNode = RED.nodes.getNode(def.database) as StreamerDatabaseNode | null
+
     async function start (): Promise<SessionRuntime> {
       const settings = settingsFrom(def, node.credentials ?? {})
-      const dbNode = RED.nodes.getNode(def.database) as StreamerDatabaseNode | null
       if (dbNode === null) throw new Error('no database configured')
+      // A registered user: the database waits for this session's Logout before it closes.
+      dbNode.register(node, () => {})
       const tls = tlsFrom(def)
       await stopping
       const [db, c] = await Promise.all([dbNode.acquire(), getCodec()])
@@ -143,8 +146,12 @@ export = function (RED: NodeAPI): void {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true
-      // A gateway's close may already be logging out: wait for that too.
-      stopRuntime().then(async () => await stopping).finally(() => done())
+      // A gateway's close may already be logging out: wait for that too. The database is
+      // released only after the Logout and the last sequence numbers are stored.
+      stopRuntime().then(async () => await stopping).finally(() => {
+        if (dbNode !== null && dbNode !== undefined) dbNode.deregister(node)
+        done()
+      })
     })
 
     function tlsFrom (d: FixSessionDef): TlsSettings | undefined {

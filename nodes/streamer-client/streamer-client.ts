@@ -242,10 +242,16 @@ export = function (RED: NodeAPI): void {
       clearInterval(ticker)
       RED.events.removeListener('flows:started', onFlowsStarted)
       if (nameKey !== undefined && namesInUse.get(nameKey) === node.id) namesInUse.delete(nameKey)
-      dbNode?.deregister(node)
       const c = client
-      if (c === undefined) return done()
-      c.close().catch(err => node.warn(RED._('streamer-client.errors.checkpoint', { error: String((err as Error).message ?? err) }))).finally(() => done())
+      if (c === undefined) {
+        dbNode?.deregister(node)
+        return done()
+      }
+      // Flush the checkpoint first, then let the database go.
+      c.close().catch(err => node.warn(RED._('streamer-client.errors.checkpoint', { error: String((err as Error).message ?? err) }))).finally(() => {
+        dbNode?.deregister(node)
+        done()
+      })
     })
 
     // Warn when nothing can confirm: no wire back, no Complete node, no FIX gateway target.

@@ -16,6 +16,9 @@ import catalog = require('./locales/en-US/streamer-database.json')
  */
 const embedded = new EmbeddedRegistry()
 
+/** How long a closing database waits for its users' own close (Node-RED allows 15 s in all). */
+const USERS_CLOSE_MS = 10000
+
 export = function (RED: NodeAPI): void {
   const t = translator(RED, catalog)
   function StreamerDatabase (this: StreamerDatabaseNode & { [k: string]: any }, def: StreamerDatabaseDef): void {
@@ -60,8 +63,19 @@ export = function (RED: NodeAPI): void {
       node.acquire().catch(() => { /* state events report it */ })
     }
 
+    let allGone: (() => void) | undefined
     node.deregister = (user: Node): void => {
       users.delete(user.id)
+      if (users.size === 0) allGone?.()
+    }
+
+    /** Users flush state on close (checkpoints, a FIX logout): let them finish before the pool goes. */
+    async function usersClosed (ms: number): Promise<void> {
+      if (users.size === 0) return
+      await new Promise<void>(resolve => {
+        const timer = setTimeout(resolve, ms)
+        allGone = () => { clearTimeout(timer); resolve() }
+      })
     }
 
     function onState (s: ConnectionState): void {
@@ -100,7 +114,10 @@ export = function (RED: NodeAPI): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       const c = connection
       if (c === undefined) return done()
-      c.close().catch(err => node.warn(String(err))).finally(() => done())
+      usersClosed(USERS_CLOSE_MS)
+        .then(async () => await c.close())
+        .catch(err => node.warn(String(err)))
+        .finally(() => done())
     })
   }
 

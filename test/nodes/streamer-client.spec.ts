@@ -315,7 +315,10 @@ for (const target of databaseTargets()) {
       await db.query(`INSERT INTO "${schema}".orders VALUES (1, 'VOD', 10), (2, 'BARC', 5)`)
       await db.query(`UPDATE "${schema}".orders SET qty = 20 WHERE id = 1`)
       await db.query(`DELETE FROM "${schema}".orders WHERE id = 2`)
-      await eventually(() => dbg.length === 4 && got.length === 3, 20000, '4 audit rows on the output, 3 through the client')
+      await eventually(() => {
+        if (dbg.length === 4 && got.length === 3) return true
+        throw new Error(`${dbg.length} rows on the output, ${got.length} through the client so far`)
+      }, 45000, '4 audit rows on the output, 3 through the client')
       await new Promise(resolve => setTimeout(resolve, 300))
       assert.strictEqual(got.length, 3, 'each row once: the wired copies were not taken as rows')
       assert.deepStrictEqual(got.map(m => [m.payload.audit_event_type, m.payload.id, m.payload.qty]), [['INSERT', 1, 10], ['INSERT', 2, 5], ['UPDATE', 1, 20]])

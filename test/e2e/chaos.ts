@@ -8,7 +8,7 @@
  * Closing line: "chaos: N passed, N failed".
  *
  * Real PostgreSQL when DATABASE_URL is set (unique schemas, dropped afterwards), else embedded
- * PGlite. Knobs: CHAOS_ORDERS (10000), CHAOS_KILLS (5), CHAOS_RATE (orders/s offered, 300),
+ * PGlite. Knobs: CHAOS_ORDERS (10000), CHAOS_KILLS (5), CHAOS_RATE (orders/s offered, 250),
  * CHAOS_SEED, CHAOS_KEEP=1 keeps the folder with the logs.
  */
 import { FrameRecord, sleep, waitFor } from './harness'
@@ -16,7 +16,7 @@ import { Counts, E2eSystem, order } from './system'
 
 const N = Number(process.env.CHAOS_ORDERS ?? 10000)
 const KILLS = Number(process.env.CHAOS_KILLS ?? 5)
-const RATE = Number(process.env.CHAOS_RATE ?? 300)
+const RATE = Number(process.env.CHAOS_RATE ?? 250)
 const SEED = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 1e9))
 
 /** A small seeded generator, so a failing run can be repeated with CHAOS_SEED. */
@@ -55,15 +55,23 @@ async function main (): Promise<void> {
     })()
 
     const kills: string[] = []
+    let logonsBefore = 0 // the counterparty's logon count before the current Node-RED started
     const killing = (async () => {
       for (let k = 1; k <= KILLS; k++) {
-        // A random moment: from right after the restart (replay, logon) to well into live streaming.
-        await sleep(500 + rnd() * 6000)
+        // A random moment: mostly while orders stream (after the session logged on again), one
+        // time in five while Node-RED is still starting (database open, replay, logon).
+        if (rnd() >= 0.2) {
+          await waitFor(async () => (await sys.counterparty!.stats()).logons > logonsBefore, 60000, 'the session to log on again', 50).catch(() => {})
+          await sleep(200 + rnd() * 4000)
+        } else {
+          await sleep(rnd() * 3000)
+        }
         const stats = await sys.counterparty!.stats()
         const pid = sys.nodeRed!.pid
         await sys.killNodeRed()
         kills.push(`kill ${k}: pid ${pid} at ${((Date.now() - t0) / 1000).toFixed(1)} s, ${inserted} inserted, ${stats.orders} orders at the counterparty`)
         console.log(`  ${kills[kills.length - 1]}`)
+        logonsBefore = (await sys.counterparty!.stats()).logons
         await sys.startNodeRed()
         console.log(`  restarted: pid ${sys.nodeRed!.pid}`)
       }

@@ -23,6 +23,27 @@ export = function (RED: NodeAPI): void {
       return
     }
 
+    // Stream messages that came while the session was not logged on, in arrival order. A streamer
+    // client never sends a row twice by itself, so erroring them would leave them unconfirmed
+    // until the next restart (and stop the client at its in-flight limit): they wait here instead,
+    // unconfirmed, and go out in order at the next logon. The client's in-flight window bounds them.
+    let held: Array<{ resume: () => void, cancel: (err: Error) => void }> = []
+    let closing = false
+    const loggedOn = (): boolean => session.currentStatus.phase === 'logged-on'
+    function release (): void {
+      const waiting = held
+      held = []
+      for (const h of waiting) h.resume()
+    }
+    async function untilLoggedOn (): Promise<void> {
+      if (closing) throw new Error(t('fix-gateway.errors.closing'))
+      node.status(status.warn(t('fix-gateway.status.held', { count: held.length + 1 })))
+      await new Promise<void>((resolve, reject) => {
+        held.push({ resume: resolve, cancel: reject })
+        if (loggedOn()) setImmediate(release) // never wait for a status change that already happened
+      })
+    }
+
     session.register(node, {
       onMessage: (m: InboundMessage) => {
         node.send([{
@@ -37,20 +58,9 @@ export = function (RED: NodeAPI): void {
       },
       onStatus: (s: FixSessionStatus) => {
         node.status(statusOf(s))
-        if (s.phase === 'logged-on') redeliverHeld()
+        if (s.phase === 'logged-on' && held.length > 0) release()
       }
     })
-
-    // Streamer clients whose rows were refused while the session was down: at the next logon
-    // they send their unconfirmed rows again (nothing was lost: those rows were never confirmed).
-    const held = new Set<string>()
-    function redeliverHeld (): void {
-      for (const id of held) {
-        const client = RED.nodes.getNode(id) as (Node & { redeliver?: () => Promise<void> }) | null
-        client?.redeliver?.().catch((err: Error) => node.warn(err.message))
-      }
-      held.clear()
-    }
 
     function statusOf (s: FixSessionStatus): ReturnType<typeof status.ok> {
       const state = ts(`fix-session.status.${s.phase}`)
@@ -67,12 +77,7 @@ export = function (RED: NodeAPI): void {
 
     node.on('input', (msg: NodeMessageInFlow & Record<string, any>, send: (m: any) => void, done: (err?: Error) => void) => {
       handle(msg).then(() => done(), (err: Error) => {
-        if (err instanceof NotLoggedOnError) {
-          node.status(status.warn(t('fix-gateway.status.held')))
-          const clientId = (msg.stream as StreamMeta | undefined)?.clientId
-          if (clientId !== undefined) held.add(clientId)
-          if (session.currentStatus?.phase === 'logged-on') redeliverHeld()
-        }
+        if (err instanceof NotLoggedOnError) node.status(status.warn(t('fix-gateway.status.not-logged-on')))
         done(err)
       })
       void send
@@ -82,9 +87,21 @@ export = function (RED: NodeAPI): void {
       const topic = typeof msg.topic === 'string' ? msg.topic : ''
       if ((CONTROL_TOPICS as readonly string[]).includes(topic) && msg.stream === undefined) return await control(topic, msg.payload)
       const req = await requestOf(msg)
-      const result = await session!.sendFix(req)
       const meta = msg.stream as StreamMeta | undefined
-      if (meta?.clientId !== undefined && Array.isArray(meta.position)) {
+      const fromClient = meta?.clientId !== undefined && Array.isArray(meta.position)
+      let result
+      for (;;) {
+        // Behind held messages, or not logged on: wait in line (stream messages only).
+        if (fromClient && (held.length > 0 || !loggedOn())) await untilLoggedOn()
+        try {
+          result = await session!.sendFix(req)
+          break
+        } catch (err) {
+          // The session went down between the check and the send: back in line, in order.
+          if (!(fromClient && err instanceof NotLoggedOnError) || closing) throw err
+        }
+      }
+      if (fromClient && meta?.clientId !== undefined) {
         const client = RED.nodes.getNode(meta.clientId) as (Node & Partial<Confirmable>) | null
         client?.confirm?.(meta.position)
       }
@@ -126,6 +143,11 @@ export = function (RED: NodeAPI): void {
     }
 
     node.on('close', (removed: boolean, done: () => void) => {
+      closing = true
+      // Unconfirmed: the streamer client replays them from its checkpoint after the redeploy.
+      const waiting = held
+      held = []
+      for (const h of waiting) h.cancel(new Error(t('fix-gateway.errors.closing')))
       session.deregister(node)
       // Flow nodes close before config nodes: logging out here happens while the database is
       // still open, so the Logout's sequence number is committed.

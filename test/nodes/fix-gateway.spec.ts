@@ -78,15 +78,32 @@ describe(`fix-session and fix-gateway nodes (${runtimeName})`, function () {
     await eventually(() => status.getCalls().some((c: any) => /logged on out 3 in 3/.test(c.args[0].text ?? '')), 5000, 'status with sequence numbers')
   })
 
-  it('does not send or confirm while not logged on: a catchable error keeps the message upstream', async () => {
+  it('does not send or confirm while not logged on: a plain message gets a catchable error, a stream message waits in order for the logon', async () => {
     const port = await freePort()
-    const f = flow(tempDir(), port).filter(n => n.id !== 'ga' && n.id !== 'sa')
-    await helper.load(nodes, f)
+    await helper.load(nodes, flow(tempDir(), port))
     const caught = collect('caught')
-    helper.getNode('gi').receive({ payload: nos('N2'), fix: { msgType: 'D' }, stream: { name: 'o', streamer: 's', clientId: 'client1', position: ['1'], replay: false } })
+    const a1 = collect('a1')
+    const i2 = collect('i2')
+    await eventually(() => i2.some(m => m.topic === 'logon'), 20000, 'logon')
+    helper.getNode('gi').receive({ topic: 'fix:logout', payload: 'down for the test' })
+    await eventually(() => i2.some(m => m.topic === 'logout'))
+    helper.getNode('gi').receive({ payload: nos('N0'), fix: { msgType: 'D' } })
     await eventually(() => caught.length === 1)
     assert.match(caught[0].error.message, /not (logged on|running)/)
-    assert.deepStrictEqual(helper.getNode('client1').confirmed, [])
+    const meta = (p: string): object => ({ name: 'o', streamer: 's', client: 'c', clientId: 'client1', position: [p], replay: false })
+    helper.getNode('gi').receive({ payload: nos('N2'), fix: { msgType: 'D' }, stream: meta('2') })
+    helper.getNode('gi').receive({ payload: nos('N3'), fix: { msgType: 'D' }, stream: meta('3') })
+    const status = helper.getNode('gi').status
+    await eventually(() => status.getCalls().some((c: any) => /2 waiting/.test(c.args[0].text ?? '')), 5000, 'status: 2 waiting')
+    await new Promise(resolve => setTimeout(resolve, 500))
+    assert.deepStrictEqual(helper.getNode('client1').confirmed, [], 'nothing confirmed while not logged on')
+    assert.strictEqual(caught.length, 1, 'stream messages are not errored')
+    assert.strictEqual(a1.length, 0)
+    // Logged on again: the held messages go out in order and are confirmed.
+    helper.getNode('gi').receive({ topic: 'fix:logon' })
+    await eventually(() => a1.length === 2, 20000, 'both held orders at the acceptor')
+    assert.deepStrictEqual(a1.map(m => m.payload.ClOrdID), ['N2', 'N3'])
+    assert.deepStrictEqual(helper.getNode('client1').confirmed, [['2'], ['3']])
   })
 
   it('logs out and on by control topics, sets sequence numbers, and continues them after a redeploy', async () => {

@@ -1,0 +1,114 @@
+/**
+ * End-to-end benchmark (`npm run bench -- e2e`): Node-RED 4.1 as a child process with the e2e
+ * flows (test/e2e/flows.ts) against the counterparty process. Measures orders per second from the
+ * insert into the audited `orders` table to receipt at the counterparty, sustained for 60 s
+ * (the producer keeps at most BACKLOG orders ahead); latency p50/p99 (insert start -> frame read
+ * by the counterparty, same machine clock) at fixed insert rates of 100, 1,000 and 5,000 orders/s;
+ * peak RSS of the Node-RED process. PostgreSQL when DATABASE_URL is set, else embedded PGlite
+ * (orders then go in through an HTTP endpoint of the flow). Knobs: BENCH_E2E_SECONDS (60),
+ * BENCH_E2E_RATE_SECONDS (15), BENCH_E2E_RATES (100,1000,5000), BENCH_E2E_PROF=1 (--cpu-prof).
+ */
+import * as path from 'path'
+import { peakRssMb, sleep, waitFor, wallMs } from '../test/e2e/harness'
+import { E2eSystem, order } from '../test/e2e/system'
+
+const SUSTAIN_S = Number(process.env.BENCH_E2E_SECONDS ?? 60)
+const RATE_S = Number(process.env.BENCH_E2E_RATE_SECONDS ?? 15)
+const RATES = (process.env.BENCH_E2E_RATES ?? '100,1000,5000').split(',').map(Number)
+const BACKLOG = 10000
+const TARGET = { sustained: 5000, p99At1000: 50 }
+
+interface Row { phase: string, offered: string, achieved: number, p50?: number, p99?: number, max?: number }
+
+function percentile (sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]
+}
+
+export async function run (): Promise<void> {
+  const prof = process.env.BENCH_E2E_PROF === '1'
+  const sys = new E2eSystem({ label: 'bench', nodeArgs: prof ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.cwd(), 'profiles')}`] : undefined })
+  console.log(`e2e: Node-RED child process + counterparty process, ${sys.describe()}`)
+  const rows: Row[] = []
+  let nextId = 1
+  const insertedAt = new Map<number, number>()
+  try {
+    await sys.start()
+    const received = async (): Promise<number> => (await sys.counterparty!.stats()).orders
+    const drain = async (): Promise<void> => {
+      await waitFor(async () => (await received()) >= nextId - 1, 300000, 'the counterparty to receive every order', 200)
+      await waitFor(async () => (await sys.counts()).filled >= nextId - 1, 300000, 'every fill applied', 500)
+    }
+    const insert = async (n: number, record: boolean): Promise<void> => {
+      const ids: number[] = []
+      for (let i = 0; i < n; i++) ids.push(nextId++)
+      const at = wallMs()
+      if (record) for (const id of ids) insertedAt.set(id, at)
+      await sys.insert(ids.map(order))
+    }
+
+    // Warm-up: JIT, dictionaries, connections.
+    for (let i = 0; i < 10; i++) await insert(100, false)
+    await drain()
+
+    // Sustained: as fast as the pipeline takes them, with a bounded backlog.
+    {
+      const first = nextId
+      const r0 = await received()
+      const t0 = Date.now()
+      let r = r0
+      let lastPoll = 0
+      while (Date.now() - t0 < SUSTAIN_S * 1000) {
+        if (Date.now() - lastPoll > 200) { r = await received(); lastPoll = Date.now() }
+        if (nextId - 1 - r < BACKLOG) await insert(500, false)
+        else await sleep(20)
+      }
+      const r1 = await received()
+      const secs = (Date.now() - t0) / 1000
+      rows.push({ phase: `sustained ${SUSTAIN_S} s`, offered: `max (${Math.round((nextId - first) / secs).toLocaleString('en-US')}/s inserted)`, achieved: (r1 - r0) / secs })
+      await drain()
+    }
+
+    // Fixed rates: a batch every 10 ms, on an absolute schedule.
+    for (const rate of RATES) {
+      const first = nextId
+      const t0 = Date.now()
+      let sent = 0
+      while (Date.now() - t0 < RATE_S * 1000) {
+        const due = Math.floor((Date.now() - t0) / 1000 * rate) - sent
+        if (due > 0) {
+          await insert(due, true)
+          sent += due
+        }
+        await sleep(Math.max(0, 10 - ((Date.now() - t0) % 10)))
+      }
+      const last = nextId - 1
+      await drain()
+      const records = await sys.counterparty!.records()
+      const firstSeen = new Map<number, number>()
+      for (const rec of records) {
+        if (rec.t !== 'D' || rec.c === undefined) continue
+        const id = Number(rec.c.slice(1))
+        if (id >= first && id <= last && !firstSeen.has(id)) firstSeen.set(id, rec.at)
+      }
+      const lat = [...firstSeen].map(([id, at]) => at - insertedAt.get(id)!).sort((a, b) => a - b)
+      const recvTimes = [...firstSeen.values()].sort((a, b) => a - b)
+      const span = (recvTimes[recvTimes.length - 1] - insertedAt.get(first)!) / 1000
+      rows.push({ phase: `fixed rate ${RATE_S} s`, offered: `${rate.toLocaleString('en-US')}/s`, achieved: lat.length / span, p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), max: lat[lat.length - 1] })
+      insertedAt.clear()
+    }
+    const rss = peakRssMb(sys.nodeRed!.pid)
+
+    console.log('\n| phase | offered | orders/s at the counterparty | p50 ms | p99 ms | max ms |')
+    console.log('|---|---|---|---|---|---|')
+    const f = (n: number | undefined): string => n === undefined || Number.isNaN(n) ? '-' : n.toFixed(1)
+    for (const r of rows) console.log(`| ${r.phase} | ${r.offered} | ${Math.round(r.achieved).toLocaleString('en-US')} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.max)} |`)
+    console.log(`\npeak RSS of the Node-RED process: ${rss === undefined ? '?' : `${Math.round(rss)} MB`}`)
+    const sustained = rows[0].achieved
+    const at1000 = rows.find(r => r.offered === '1,000/s')
+    console.log(`against the targets: sustained ${Math.round(sustained).toLocaleString('en-US')}/s = ${(sustained / TARGET.sustained).toFixed(2)}x of ${TARGET.sustained.toLocaleString('en-US')}/s; p99 at 1,000/s ${f(at1000?.p99)} ms (target < ${TARGET.p99At1000} ms)`)
+  } finally {
+    await sys.stop(prof)
+    if (prof) console.log(`profiles in ${path.join(process.cwd(), 'profiles')}, logs in ${sys.dir}`)
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * `npm run test:chaos`: the crash test of the whole product. Node-RED (child process) runs the
+ * outbound and inbound flows against the counterparty process while 10,000 orders are inserted
+ * into the audited `orders` table, and is SIGKILLed at 5 random moments and restarted. At the end
+ * it checks and prints: every order reached the counterparty exactly once (repeats only as
+ * PossDup resends of the same MsgSeqNum), in order, with sequence numbers continuous across the
+ * restarts; every fill is in fix_in once and applied once to `orders`.
+ * Closing line: "chaos: N passed, N failed".
+ *
+ * Real PostgreSQL when DATABASE_URL is set (unique schemas, dropped afterwards), else embedded
+ * PGlite. Knobs: CHAOS_ORDERS (10000), CHAOS_KILLS (5), CHAOS_RATE (orders/s offered, 250),
+ * CHAOS_SEED, CHAOS_KEEP=1 keeps the folder with the logs.
+ */
+import { FrameRecord, sleep, waitFor } from './harness'
+import { Counts, E2eSystem, order } from './system'
+
+const N = Number(process.env.CHAOS_ORDERS ?? 10000)
+const KILLS = Number(process.env.CHAOS_KILLS ?? 5)
+const RATE = Number(process.env.CHAOS_RATE ?? 250)
+const SEED = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 1e9))
+
+/** A small seeded generator, so a failing run can be repeated with CHAOS_SEED. */
+function random (seed: number): () => number {
+  let s = seed >>> 0
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
+    return s / 2 ** 32
+  }
+}
+
+interface Check { name: string, ok: boolean, detail: string }
+
+async function main (): Promise<void> {
+  const t0 = Date.now()
+  const rnd = random(SEED)
+  const sys = new E2eSystem({ label: 'chaos' })
+  console.log(`chaos: ${N} orders at ${RATE}/s, ${KILLS} SIGKILLs of Node-RED, seed ${SEED}, ${sys.describe()}; logs in ${sys.dir}`)
+  let failed = true
+  try {
+    await sys.start()
+    console.log(`  Node-RED pid ${sys.nodeRed!.pid} on port ${sys.port}, counterparty pid ${sys.counterparty!.child.pid} on FIX port ${sys.counterparty!.fixPort}`)
+    const deadline = Date.now() + 8 * 60_000
+
+    let inserted = 0
+    const batch = Math.max(1, Math.round(RATE / 10))
+    const producing = (async () => {
+      for (let from = 1; from <= N; from += batch) {
+        const started = Date.now()
+        const ids: number[] = []
+        for (let id = from; id < from + batch && id <= N; id++) ids.push(id)
+        await sys.insertSurely(ids.map(order), deadline)
+        inserted = ids[ids.length - 1]
+        await sleep(Math.max(0, 100 - (Date.now() - started)))
+      }
+    })()
+
+    const kills: string[] = []
+    let logonsBefore = 0 // the counterparty's logon count before the current Node-RED started
+    const killing = (async () => {
+      for (let k = 1; k <= KILLS; k++) {
+        // A random moment: mostly while orders stream (after the session logged on again), one
+        // time in five while Node-RED is still starting (database open, replay, logon).
+        if (rnd() >= 0.2) {
+          await waitFor(async () => (await sys.counterparty!.stats()).logons > logonsBefore, 60000, 'the session to log on again', 50).catch(() => {})
+          await sleep(200 + rnd() * 4000)
+        } else {
+          await sleep(rnd() * 3000)
+        }
+        const stats = await sys.counterparty!.stats()
+        const pid = sys.nodeRed!.pid
+        await sys.killNodeRed()
+        kills.push(`kill ${k}: pid ${pid} at ${((Date.now() - t0) / 1000).toFixed(1)} s, ${inserted} inserted, ${stats.orders} orders at the counterparty`)
+        console.log(`  ${kills[kills.length - 1]}`)
+        logonsBefore = (await sys.counterparty!.stats()).logons
+        await sys.startNodeRed()
+        console.log(`  restarted: pid ${sys.nodeRed!.pid}`)
+      }
+    })()
+    await Promise.all([producing, killing])
+    console.log(`  all ${N} orders inserted at ${((Date.now() - t0) / 1000).toFixed(1)} s; waiting for the counterparty and the fills`)
+
+    let last: Counts | undefined
+    let lastLog = 0
+    await waitFor(async () => {
+      const st = await sys.counterparty!.stats()
+      last = await sys.counts()
+      if (Date.now() - lastLog > 5000) {
+        lastLog = Date.now()
+        console.log(`  counterparty ${st.orders}/${N} orders, ${st.ersSent} reports sent; Node-RED ${last.fix_in_reports} reports in fix_in, ${last.filled} orders filled`)
+      }
+      return st.orders >= N && st.ersPending === 0 && last.execs >= 2 * N && last.filled >= N
+    }, Math.max(10_000, Math.min(deadline, Date.now() + Number(process.env.CHAOS_WAIT_S ?? 300) * 1000) - Date.now()), 'every order at the counterparty and every fill applied', 500)
+      .catch(err => console.log(`  ${(err as Error).message}: checking what arrived`))
+    await sleep(1500) // anything late (a duplicate) would show now
+    const counts = await sys.counts()
+    const stats = await sys.counterparty!.stats()
+    const records = await sys.counterparty!.records()
+
+    const checks = evaluate(records, counts, stats)
+    console.log('\nchaos results')
+    console.log(`  Node-RED starts ${sys.starts} (${KILLS} SIGKILLs), elapsed ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+    console.log(`  counterparty: ${records.length} frames received, ${records.filter(r => r.t === 'D').length} NewOrderSingle frames, ${stats.possDup} PossDup frames, ${stats.logons} logons, ${stats.resendRequestsSent} ResendRequests sent, ${stats.resendsAnswered} resends answered, next seq in ${stats.nextTargetSeq} out ${stats.nextSenderSeq}`)
+    console.log(`  Node-RED database: ${counts.orders} orders, ${counts.audit_rows} audit rows, ${counts.fix_out_orders} orders journaled in fix_out, ${counts.fix_in_reports} ExecutionReports in fix_in, ${counts.exec_deliveries} report deliveries to the handler for ${counts.execs} distinct exec ids (${counts.exec_deliveries - counts.execs} repeats ignored), ${counts.execs_applied} applied, ${counts.filled} orders filled`)
+    for (const c of checks) console.log(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`)
+    const passed = checks.filter(c => c.ok).length
+    failed = passed !== checks.length
+    console.log(`\nchaos: ${passed} passed, ${checks.length - passed} failed`)
+  } catch (err) {
+    console.log(`\nerror: ${(err as Error).stack ?? String(err)}`)
+    console.log(`Node-RED log tail:\n${sys.nodeRed?.lines.slice(-30).join('\n') ?? ''}`)
+    console.log('\nchaos: 0 passed, 1 failed')
+  } finally {
+    await sys.stop(failed || process.env.CHAOS_KEEP === '1')
+    if (failed) console.log(`logs kept in ${sys.dir}`)
+  }
+  process.exitCode = failed ? 1 : 0
+}
+
+function evaluate (records: FrameRecord[], counts: Counts, stats: { problems: string[], nextTargetSeq: number }): Check[] {
+  const checks: Check[] = []
+  const check = (name: string, ok: boolean, detail: string): void => { checks.push({ name, ok, detail }) }
+
+  // Orders at the counterparty, by ClOrdID.
+  const byOrder = new Map<string, FrameRecord[]>()
+  for (const r of records) {
+    if (r.t !== 'D' || r.c === undefined) continue
+    const list = byOrder.get(r.c) ?? []
+    list.push(r)
+    byOrder.set(r.c, list)
+  }
+  const missing: number[] = []
+  for (let id = 1; id <= N; id++) if (!byOrder.has(`C${id}`)) missing.push(id)
+  check('every order reached the counterparty', missing.length === 0 && byOrder.size === N,
+    `${byOrder.size} distinct orders of ${N}${missing.length > 0 ? `, missing ${missing.slice(0, 10).join(', ')}` : ''}`)
+
+  const underTwoSeqs = [...byOrder].filter(([, l]) => new Set(l.map(r => r.s)).size > 1)
+  check('each order sent under one MsgSeqNum only (no duplicate order)', underTwoSeqs.length === 0,
+    `${underTwoSeqs.length} orders under more than one MsgSeqNum${underTwoSeqs.length > 0 ? ` e.g. ${underTwoSeqs[0][0]} at ${underTwoSeqs[0][1].map(r => r.s).join(', ')}` : ''}`)
+
+  let asNew = 0
+  let onlyResent = 0
+  let repeats = 0
+  let badRepeats = 0
+  for (const l of byOrder.values()) {
+    const news = l.filter(r => !r.p).length
+    if (news === 1) asNew++
+    if (news === 0) onlyResent++
+    if (news > 1) badRepeats++
+    repeats += l.length - 1
+    if (l.slice(1).some(r => !r.p)) badRepeats++
+  }
+  check('repeats only as PossDup resends', badRepeats === 0,
+    `${asNew} orders arrived once as a new message, ${onlyResent} only as a PossDup resend of their MsgSeqNum (journaled before the kill, not yet written); ${repeats} PossDup repeats; ${badRepeats} bad`)
+
+  const firstSeq = [...byOrder].map(([c, l]) => ({ id: Number(c.slice(1)), s: Math.min(...l.map(r => r.s)) })).sort((a, b) => a.s - b.s)
+  let outOfOrder = 0
+  for (let i = 1; i < firstSeq.length; i++) if (firstSeq[i].id <= firstSeq[i - 1].id) outOfOrder++
+  check('orders in order', outOfOrder === 0, `${outOfOrder} orders out of insert order by MsgSeqNum`)
+
+  // Sequence numbers from Node-RED: every number from 1 to the last one arrived (as itself or
+  // inside a GapFill), none was used for a second new message, none reset.
+  const covered = new Set<number>()
+  for (const r of records) {
+    covered.add(r.s)
+    if (r.t === '4' && r.gf === true && r.n !== undefined) for (let s = r.s; s < r.n; s++) covered.add(s)
+  }
+  const maxSeq = Math.max(...records.map(r => r.s))
+  const gaps: number[] = []
+  for (let s = 1; s <= maxSeq; s++) if (!covered.has(s)) gaps.push(s)
+  let backwards = 0
+  let prev = 0
+  for (const r of records) {
+    if (r.p) continue
+    if (r.s <= prev) backwards++
+    prev = r.s
+  }
+  const resets = records.filter(r => (r.t === 'A' && r.r === true) || (r.t === '4' && r.gf !== true)).length
+  check('sequence numbers continuous across restarts (no gap, no reset)', gaps.length === 0 && backwards === 0 && resets === 0 && stats.nextTargetSeq === maxSeq + 1 && stats.problems.length === 0,
+    `1..${maxSeq} all received; ${gaps.length} gaps${gaps.length > 0 ? ` (${gaps.slice(0, 5).join(', ')})` : ''}, ${backwards} new messages at or below an earlier number, ${resets} resets, counterparty expects ${stats.nextTargetSeq} next${stats.problems.length > 0 ? `; problems: ${stats.problems.slice(0, 3).join('; ')}` : ''}`)
+
+  check('every order journaled once in fix_out', counts.fix_out_orders === N && counts.fix_out_distinct_orders === N,
+    `${counts.fix_out_orders} NewOrderSingle rows, ${counts.fix_out_distinct_orders} distinct ClOrdIDs`)
+  check('every fill in fix_in once', counts.fix_in_reports === 2 * N && counts.fix_in_distinct_reports === 2 * N && counts.fix_in_distinct_seqs === 2 * N,
+    `${counts.fix_in_reports} ExecutionReports (new + fill) for ${N} orders, ${counts.fix_in_distinct_reports} distinct, ${counts.fix_in_distinct_seqs} distinct MsgSeqNums`)
+  check('every report applied once to orders', counts.execs === 2 * N && counts.execs_applied === 2 * N && counts.applied_twice_exactly === N && counts.filled === N && counts.orders === N,
+    `${counts.execs} exec ids, ${counts.execs_applied} applications, ${counts.applied_twice_exactly} orders with exactly 2, ${counts.filled} filled of ${counts.orders}`)
+  return checks
+}
+
+main().catch(err => {
+  console.error(err)
+  console.log('\nchaos: 0 passed, 1 failed')
+  process.exitCode = 1
+})

@@ -1,0 +1,250 @@
+/**
+ * End-to-end harness: Node-RED 4.1 as a child process with this pack loaded from the working
+ * tree, the counterparty FIX acceptor (counterparty.ts) as another child process, and small
+ * helpers to wait, count and kill. Processes are only ever stopped by their own PID.
+ */
+import { ChildProcess, spawn } from 'child_process'
+import * as fs from 'fs'
+import * as http from 'http'
+import * as net from 'net'
+import * as os from 'os'
+import * as path from 'path'
+
+export const ROOT = path.resolve(__dirname, '..', '..', '..')
+
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const s = net.createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+export const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
+
+/** Waits until `check` gives a truthy value; throws naming `what` after `ms`. */
+export async function waitFor<T> (check: () => T | Promise<T>, ms: number, what: string, everyMs = 100): Promise<T> {
+  const until = Date.now() + ms
+  let last: unknown
+  for (;;) {
+    try {
+      const v = await check()
+      if (v !== undefined && v !== null && v !== false) return v
+    } catch (err) {
+      last = err
+    }
+    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}${last !== undefined ? ` (last error: ${(last as Error).message})` : ''}`)
+    await sleep(everyMs)
+  }
+}
+
+export function tempDir (prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+}
+
+/** Wall-clock milliseconds with sub-millisecond resolution, comparable across processes. */
+export function wallMs (): number {
+  return performance.timeOrigin + performance.now()
+}
+
+/** Peak resident set size (VmHWM) of a process of ours, in MB; undefined when it is gone. */
+export function peakRssMb (pid: number): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m === null ? undefined : Number(m[1]) / 1024
+  } catch {
+    return undefined
+  }
+}
+
+export function request (method: string, url: string, body?: unknown, timeoutMs = 10000): Promise<{ status: number, body: any }> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body))
+    const req = http.request(url, {
+      method,
+      agent: keepAlive,
+      headers: data === undefined ? {} : { 'content-type': 'application/json', 'content-length': data.length },
+      timeout: timeoutMs
+    }, res => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8')
+        let parsed: unknown = text
+        try { parsed = JSON.parse(text) } catch { /* not JSON */ }
+        resolve({ status: res.statusCode ?? 0, body: parsed })
+      })
+      res.on('error', reject)
+    })
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out`)))
+    req.on('error', reject)
+    req.end(data)
+  })
+}
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 4 })
+
+/** A child process of ours, with its output kept in a log file and its exit awaited. */
+export interface Child {
+  readonly name: string
+  readonly proc: ChildProcess
+  readonly pid: number
+  readonly exited: Promise<number | null>
+  readonly lines: string[]
+  alive: () => boolean
+  /** Sends a signal to this PID only. */
+  kill: (signal: NodeJS.Signals) => void
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  stop: (graceMs?: number) => Promise<void>
+}
+
+export function startChild (name: string, args: string[], opts: { env?: NodeJS.ProcessEnv, logFile: string, cwd?: string }): Child {
+  const proc = spawn(process.execPath, args, { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const log = fs.createWriteStream(opts.logFile, { flags: 'a' })
+  const lines: string[] = []
+  let buf = ''
+  const onData = (d: Buffer): void => {
+    log.write(d)
+    buf += d.toString()
+    const parts = buf.split('\n')
+    buf = parts.pop() ?? ''
+    for (const l of parts) {
+      lines.push(l)
+      if (lines.length > 2000) lines.splice(0, 1000)
+    }
+  }
+  proc.stdout!.on('data', onData)
+  proc.stderr!.on('data', onData)
+  let running = true
+  const exited = new Promise<number | null>(resolve => proc.on('exit', (code, signal) => {
+    running = false
+    log.write(`\n[harness] ${name} exited: code ${String(code)} signal ${String(signal)}\n`)
+    resolve(code)
+  }))
+  if (proc.pid === undefined) throw new Error(`${name} did not start`)
+  const pid = proc.pid
+  const child: Child = {
+    name,
+    proc,
+    pid,
+    exited,
+    lines,
+    alive: () => running,
+    kill: signal => { if (running) process.kill(pid, signal) },
+    stop: async (graceMs = 10000) => {
+      if (!running) return
+      child.kill('SIGTERM')
+      const t = setTimeout(() => child.kill('SIGKILL'), graceMs)
+      await exited
+      clearTimeout(t)
+    }
+  }
+  return child
+}
+
+export interface NodeRedOptions {
+  userDir: string
+  flows: unknown[]
+  port: number
+  env?: NodeJS.ProcessEnv
+  logFile: string
+  /** Extra node arguments before red.js (e.g. --cpu-prof). */
+  nodeArgs?: string[]
+}
+
+/** Writes settings and flows into the user directory (once) and starts Node-RED 4.1 on 127.0.0.1. */
+export function startNodeRed (o: NodeRedOptions): Child {
+  fs.mkdirSync(o.userDir, { recursive: true })
+  const settings = path.join(o.userDir, 'e2e-settings.js')
+  fs.writeFileSync(settings, `module.exports = ${JSON.stringify({
+    uiHost: '127.0.0.1',
+    uiPort: o.port,
+    flowFile: 'flows.json',
+    nodesDir: [ROOT],
+    credentialSecret: false,
+    diagnostics: { enabled: false },
+    telemetry: { enabled: false },
+    editorTheme: { tours: false, projects: { enabled: false }, palette: { catalogues: [] } },
+    logging: { console: { level: process.env.E2E_LOG_LEVEL ?? 'info' } }
+  }, null, 2)}\n`)
+  const flowsFile = path.join(o.userDir, 'flows.json')
+  if (!fs.existsSync(flowsFile)) fs.writeFileSync(flowsFile, JSON.stringify(o.flows, null, 2))
+  const red = path.join(ROOT, 'node_modules', 'node-red', 'red.js')
+  return startChild('node-red', [...(o.nodeArgs ?? []), red, '-u', o.userDir, '-s', settings], { env: o.env, logFile: o.logFile })
+}
+
+/** Resolves once Node-RED has started its flows (its log says so) and answers HTTP. */
+export async function nodeRedReady (child: Child, port: number, ms = 60000): Promise<void> {
+  const from = child.lines.length
+  await waitFor(() => {
+    if (!child.alive()) throw new Error(`Node-RED exited: ${child.lines.slice(-20).join('\n')}`)
+    return child.lines.slice(Math.max(0, from - 50)).some(l => /Started flows/.test(l))
+  }, ms, 'Node-RED to start its flows')
+  await waitFor(async () => (await request('GET', `http://127.0.0.1:${port}/settings`)).status === 200, ms, 'Node-RED HTTP')
+}
+
+export interface CounterpartyConfig {
+  /** PostgreSQL URL, or a PGlite folder. */
+  url?: string
+  dataDir?: string
+  schema: string
+  senderCompID: string
+  targetCompID: string
+}
+
+export interface Counterparty {
+  child: Child
+  fixPort: number
+  httpPort: number
+  stats: () => Promise<CounterpartyStats>
+  records: () => Promise<FrameRecord[]>
+}
+
+/** One frame the counterparty received (every frame, PossDup resends and admin messages included). */
+export interface FrameRecord {
+  /** MsgType, MsgSeqNum, PossDupFlag, ClOrdID, receive time (wall ms), GapFill NewSeqNo, ResetSeqNumFlag. */
+  t: string
+  s: number
+  p: boolean
+  c?: string
+  at: number
+  n?: number
+  gf?: boolean
+  r?: boolean
+}
+
+export interface CounterpartyStats {
+  frames: number
+  orders: number
+  possDup: number
+  ersQueued: number
+  ersSent: number
+  ersPending: number
+  logons: number
+  resendRequestsSent: number
+  resendsAnswered: number
+  phase: string
+  nextSenderSeq: number
+  nextTargetSeq: number
+  events: Record<string, number>
+  problems: string[]
+}
+
+export async function startCounterparty (cfg: CounterpartyConfig, logFile: string): Promise<Counterparty> {
+  const child = startChild('counterparty', [path.join(__dirname, 'counterparty.js'), JSON.stringify(cfg)], { logFile })
+  const ready = await waitFor(() => {
+    if (!child.alive()) throw new Error(`the counterparty exited: ${child.lines.join('\n')}`)
+    return child.lines.find(l => l.startsWith('READY '))
+  }, 60000, 'the counterparty to listen')
+  const [, fix, web] = String(ready).split(' ')
+  const httpPort = Number(web)
+  return {
+    child,
+    fixPort: Number(fix),
+    httpPort,
+    stats: async () => (await request('GET', `http://127.0.0.1:${httpPort}/stats`)).body as CounterpartyStats,
+    records: async () => (await request('GET', `http://127.0.0.1:${httpPort}/records`, undefined, 60000)).body as FrameRecord[]
+  }
+}

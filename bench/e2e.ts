@@ -27,7 +27,7 @@ function percentile (sorted: number[], p: number): number {
 
 export async function run (): Promise<void> {
   const prof = process.env.BENCH_E2E_PROF === '1'
-  const sys = new E2eSystem({ label: 'bench', nodeArgs: prof ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.cwd(), 'profiles')}`] : undefined })
+  const sys = new E2eSystem({ label: 'bench', inFlight: process.env.BENCH_E2E_INFLIGHT !== undefined ? Number(process.env.BENCH_E2E_INFLIGHT) : undefined, nodeArgs: [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.cwd(), 'profiles')}`] : []), ...(process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter(a => a !== '')] })
   console.log(`e2e: Node-RED child process + counterparty process, ${sys.describe()}`)
   const rows: Row[] = []
   let nextId = 1

@@ -8,6 +8,18 @@ import { portFrom, settingsFrom } from './options'
 import { translator } from '../shared/i18n'
 import catalog = require('./locales/en-US/fix-session.json')
 
+const STATUS_MS = 250
+
+/** Whether any configured logger prints trace lines. */
+function traceEnabled (RED: NodeAPI): boolean {
+  try {
+    const logging = (RED.settings as unknown as { logging?: Record<string, { level?: string } | undefined> }).logging ?? {}
+    return Object.values(logging).some(l => l?.level === 'trace')
+  } catch {
+    return true // unknown: keep the trace lines
+  }
+}
+
 export = function (RED: NodeAPI): void {
   const t = translator(RED, catalog)
   function FixSession (this: FixSessionNode & { [k: string]: any }, def: FixSessionDef): void {
@@ -23,14 +35,27 @@ export = function (RED: NodeAPI): void {
     let current: FixSessionStatus = { phase: 'starting', nextSenderSeq: 0, nextTargetSeq: 0 }
     let lastStatusLog = ''
 
-    function setStatus (s: Partial<FixSessionStatus>): void {
-      current = { ...current, ...s }
+    // Every message moves a sequence number: users hear of a change in phase or text at once,
+    // of numbers alone at most every STATUS_MS (a status per message cost more than the send).
+    let statusTimer: NodeJS.Timeout | undefined
+    let told: FixSessionStatus | undefined
+    function tellUsers (): void {
+      if (statusTimer !== undefined) clearTimeout(statusTimer)
+      statusTimer = undefined
+      told = current
       for (const u of users.values()) u.h.onStatus?.(current)
     }
+    function setStatus (s: Partial<FixSessionStatus>): void {
+      current = { ...current, ...s }
+      if (told === undefined || told.phase !== current.phase || told.text !== current.text) return tellUsers()
+      statusTimer ??= setTimeout(tellUsers, STATUS_MS)
+    }
 
+    // Frames are logged at trace level only: skip the work when nothing would print it.
+    const tracing = traceEnabled(RED)
     const log: SessionLog = {
-      incoming: raw => node.trace(`<< ${raw.replace(/\x01/g, '|')}`),
-      outgoing: raw => node.trace(`>> ${raw.replace(/\x01/g, '|')}`),
+      incoming: tracing ? raw => node.trace(`<< ${raw.replace(/\x01/g, '|')}`) : () => {},
+      outgoing: tracing ? raw => node.trace(`>> ${raw.replace(/\x01/g, '|')}`) : () => {},
       event: text => node.debug(text)
     }
 
@@ -146,6 +171,7 @@ export = function (RED: NodeAPI): void {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closed = true
+      if (statusTimer !== undefined) clearTimeout(statusTimer)
       // A gateway's close may already be logging out: wait for that too. The database is
       // released only after the Logout and the last sequence numbers are stored.
       stopRuntime().then(async () => await stopping).finally(() => {

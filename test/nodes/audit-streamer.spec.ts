@@ -98,6 +98,8 @@ for (const target of targets()) {
       await helper.load([databaseNode, streamerNode], flow({}))
       helper.getNode('out').on('input', (msg: any) => got.push(msg))
       await eventually(() => got.length === 300, 20000, '300 replayed rows')
+      // A row inserted before the switch to live is still read by the catch-up, as a replayed row.
+      await eventually(() => /live$/.test(statusesOf('s').pop()?.text ?? ''), 10000, 'live status')
       await target.query(`INSERT INTO "${src}".fix_in (msg_type, amount) VALUES ('8', 1.5)`)
       await eventually(() => got.length === 301, 10000, 'a live row')
       await target.query(`DELETE FROM "${src}".fix_in WHERE seq > 300`)

@@ -6,16 +6,9 @@ import type { FixDefinitions } from 'jspurefix'
  * satisfy these interfaces as they are.
  */
 export type { FixHeader } from '../fix/codec'
-import type { FixHeader } from '../fix/codec'
+import type { FixHeader, ParsedFixMessage } from '../fix/codec'
 
-export interface ParsedMessage {
-  msgType: string
-  beginString: string
-  raw: string
-  fields: Array<[number, string]>
-  get: (tag: number) => string | undefined
-  toObject: () => Record<string, unknown>
-}
+export type ParsedMessage = ParsedFixMessage
 
 export interface SessionCodec {
   readonly definitions: FixDefinitions

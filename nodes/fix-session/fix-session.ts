@@ -1,7 +1,9 @@
 import 'reflect-metadata'
+import * as path from 'path'
 import type { Node, NodeAPI } from 'node-red'
 import { FixCodec, FrameSplitter } from '../../core/fix/codec'
-import { ControlCommand, InboundMessage, SendRequest, SendResult, SessionEvent, SessionLog, SessionRuntime, TlsSettings } from '../../core/fix-session'
+import { builtinDictionary } from '../../core/fix/dictionaries'
+import { ControlCommand, FileSessionLog, InboundMessage, printableFix, SendRequest, SendResult, SessionEvent, SessionLog, SessionRuntime, teeLog, TlsSettings } from '../../core/fix-session'
 import type { StreamerDatabaseNode } from '../streamer-database/types'
 import type { FixSessionCredentials, FixSessionDef, FixSessionNode, FixSessionStatus, FixSessionUser } from './types'
 import { portFrom, settingsFrom } from './options'
@@ -53,14 +55,42 @@ export = function (RED: NodeAPI): void {
 
     // Frames are logged at trace level only: skip the work when nothing would print it.
     const tracing = traceEnabled(RED)
-    const log: SessionLog = {
-      incoming: tracing ? raw => node.trace(`<< ${raw.replace(/\x01/g, '|')}`) : () => {},
-      outgoing: tracing ? raw => node.trace(`>> ${raw.replace(/\x01/g, '|')}`) : () => {},
+    const traceLog: SessionLog = {
+      incoming: tracing ? raw => node.trace(`<< ${printableFix(raw)}`) : () => {},
+      outgoing: tracing ? raw => node.trace(`>> ${printableFix(raw)}`) : () => {},
       event: text => node.debug(text)
+    }
+    let fileLog: FileSessionLog | undefined
+
+    /** The optional message log files (QuickFIX's FileLog), in a folder relative to the user directory. */
+    function openFileLog (): FileSessionLog | undefined {
+      const dir = String(def.logDirectory ?? '').trim()
+      if (dir === '') return undefined
+      const userDir = (RED.settings as unknown as { userDir?: string }).userDir ?? process.cwd()
+      let told = false
+      return new FileSessionLog({
+        directory: path.resolve(userDir, dir),
+        sessionName: sessionKey,
+        onError: err => {
+          if (!told) node.warn(t('fix-session.errors.log-file', { error: err.message }))
+          told = true
+        }
+      })
+    }
+
+    /** A builtin dictionary must match the BeginString; a custom XML file is the user's call. */
+    function dictionaryRef (): string {
+      const fallback: Record<string, string> = { 'FIX.4.2': 'FIX.4.2', 'FIX.4.4': 'FIX.4.4', 'FIXT.1.1': 'FIX.5.0SP2' }
+      const ref = String(def.dictionary ?? '').trim() || fallback[def.beginString] || def.beginString
+      const builtin = builtinDictionary(ref)
+      if (builtin !== undefined && builtin.beginString !== def.beginString) {
+        throw new Error(t('fix-session.errors.dictionary-mismatch', { dictionary: ref, expected: builtin.beginString, beginString: def.beginString }))
+      }
+      return ref
     }
 
     function getCodec (): Promise<FixCodec> {
-      codec ??= FixCodec.create(String(def.dictionary || def.beginString))
+      codec ??= FixCodec.create(dictionaryRef())
       return codec
     }
 
@@ -72,7 +102,9 @@ export = function (RED: NodeAPI): void {
       // A registered user: the database waits for this session's Logout before it closes.
       dbNode.register(node, () => {})
       const tls = tlsFrom(def)
+      dictionaryRef()
       await stopping
+      fileLog = openFileLog()
       const [db, c] = await Promise.all([dbNode.acquire(), getCodec()])
       if (closed) throw new Error('closed while starting')
       const rt = new SessionRuntime({
@@ -87,7 +119,7 @@ export = function (RED: NodeAPI): void {
         schema: dbNode.schema,
         codec: c,
         makeFrameReader: onGarbled => new FrameSplitter({ onGarbled }),
-        log
+        log: fileLog === undefined ? traceLog : teeLog(traceLog, fileLog)
       })
       rt.on('message', (m: InboundMessage) => { for (const u of users.values()) u.h.onMessage?.(m) })
       rt.on('event', (e: SessionEvent) => onEvent(e))
@@ -144,8 +176,11 @@ export = function (RED: NodeAPI): void {
       starting = undefined
       const rt = runtime ?? await pending?.catch(() => undefined)
       runtime = undefined
-      if (rt === undefined) return
+      const logToClose = fileLog
+      fileLog = undefined
+      if (rt === undefined) return await logToClose?.close()
       stopping = rt.stop('session stopped (redeploy or shutdown)').catch(err => node.warn(String(err)))
+        .then(async () => await logToClose?.close())
       await stopping
       setStatus({ phase: 'disconnected' })
     }

@@ -29,6 +29,8 @@ export interface FixSessionDef extends NodeDef {
   tls: string
   requestCert: boolean
   sessionName: string
+  /** Optional folder for the message and event log files; relative to the user directory. */
+  logDirectory?: string
   database: string
 }
 

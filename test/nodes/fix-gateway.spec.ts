@@ -1,4 +1,6 @@
 import * as assert from 'assert'
+import * as fs from 'fs'
+import * as path from 'path'
 import { helper, runtimeName } from '../support/node-red'
 import { eventually, tempDir } from '../support/databases'
 import { freePort, nos } from '../core/fix-session/support'
@@ -143,5 +145,38 @@ describe(`fix-session and fix-gateway nodes (${runtimeName})`, function () {
     assert.match(red.text, new RegExp(`port ${port}`))
     const i2 = collect('i2')
     await eventually(() => i2.some(m => m.topic === 'logon') || helper.getNode('gi').status.getCalls().some((c: any) => /logged on/.test(c.args[0].text ?? '')), 20000, 'the first pair still works')
+  })
+
+  it('writes daily message and event log files when a log folder is set, with the logon password masked', async () => {
+    const port = await freePort()
+    const dir = tempDir()
+    const logs = path.join(dir, 'fix-logs')
+    await helper.load(nodes, flow(dir, port, { ini: { logDirectory: logs } }), {
+      si: { username: 'trader1', password: 'Pa55-word' },
+      sa: { expectUsername: 'trader1', expectPassword: 'Pa55-word' }
+    })
+    const i2 = collect('i2')
+    await eventually(() => i2.some(m => m.topic === 'logon'), 20000, 'logon with credentials')
+    const day = new Date().toISOString().slice(0, 10)
+    const file = path.join(logs, `FIX.4.4_CLI-_BRK.messages.${day}.log`)
+    const text = await eventually(() => {
+      const t = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : ''
+      return /<< 8=FIX\.4\.4\|.*\|35=A\|/.test(t) ? t : undefined
+    }, 10000, 'the logon both ways in the message log')
+    assert.match(text, />> 8=FIX\.4\.4\|.*\|35=A\|.*\|553=trader1\|554=\*\*\*\|/)
+    assert.ok(!text.includes('Pa55-word'), 'no password in the log file')
+    assert.ok(fs.existsSync(path.join(logs, `FIX.4.4_CLI-_BRK.events.${day}.log`)), 'an events file')
+    // The acceptor has no log folder: nothing else is written there.
+    assert.deepStrictEqual(fs.readdirSync(logs).filter(f => !f.startsWith('FIX.4.4_CLI-_BRK.')), [])
+  })
+
+  it('refuses a builtin dictionary made for another BeginString, with a red status and a log line', async () => {
+    const port = await freePort()
+    await helper.load(nodes, flow(tempDir(), port, { ini: { dictionary: 'FIX.4.2' } }))
+    const status = helper.getNode('gi').status
+    const red = await eventually(() => status.getCalls().map((c: any) => c.args[0]).find((s: any) => s.fill === 'red'), 20000, 'red status')
+    assert.match(red.text, /FIX\.4\.2 dictionary is for BeginString FIX\.4\.2/)
+    const logged = helper.log().args.map((a: any) => String(a[0].msg)).filter((m: string) => /could not start/.test(m))
+    assert.ok(logged.some(m => /FIX\.4\.2 dictionary is for BeginString FIX\.4\.2, but the session uses FIX\.4\.4/.test(m)), `an error in the Node-RED log: ${logged.join('; ')}`)
   })
 })

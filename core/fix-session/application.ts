@@ -20,6 +20,7 @@ export type SessionEvent =
   | { type: 'logout', text: string, initiatedBy: 'us' | 'peer' }
   | { type: 'logon-refused', text: string }
   | { type: 'reject-sent', refSeqNum: number, reason?: number, refTag?: number, refMsgType?: string, text: string }
+  | { type: 'business-reject-sent', refSeqNum: number, refMsgType: string, reason: number, text: string }
   | { type: 'reject-received', refSeqNum?: number, reason?: string, text?: string, msgType: string }
   | { type: 'resend-request-sent', begin: number, end: number }
   | { type: 'resend', begin: number, end: number, resent: number, gapFills: number }

@@ -55,6 +55,17 @@ export const AdminType = {
   Logon: 'A'
 } as const
 
+/**
+ * BusinessMessageReject (35=j) is an application message by the book, but the session sends it
+ * itself when it refuses a message type the application does not take; it is not in ADMIN.
+ */
+export const BusinessMessageReject = 'j'
+
+/** BusinessRejectReason (380) values the session uses. */
+export const BusinessRejectReason = {
+  UnsupportedMessageType: 3
+} as const
+
 const ADMIN = new Set<string>(Object.values(AdminType))
 export function isAdmin (msgType: string): boolean {
   return ADMIN.has(msgType)

@@ -21,6 +21,8 @@ export interface InboundProblem {
   reason: number
   refTag?: number
   text: string
+  /** Answered with a BusinessMessageReject (reason 380) rather than a session Reject (373). */
+  business?: boolean
 }
 
 interface MessageShape {

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'crypto'
 import type { Duplex } from 'stream'
-import { AdminType, body, firstOf, isAdmin, parseUtc, printable, ROUTING_FIELDS, scanFields, SESSION_TAGS, SOH, Tag } from './fields'
+import { AdminType, body, BusinessMessageReject, BusinessRejectReason, firstOf, isAdmin, parseUtc, printable, ROUTING_FIELDS, scanFields, SESSION_TAGS, SOH, Tag } from './fields'
 import { FixHeader, FrameReader, MakeFrameReader, OutboundValidator, ParsedMessage, SessionCodec } from './codec-port'
 import { InboundProblem, RejectReason, validateInbound } from './inbound-validation'
 import { MessageStore, originKey, OutboundRecord, StreamOrigin } from './message-store'
@@ -440,6 +440,23 @@ export class Session {
     this.event({ type: 'reject-sent', refSeqNum: refSeq, reason: p.reason >= 0 ? p.reason : undefined, refTag: p.refTag, refMsgType: msgType, text: p.text })
   }
 
+  /** An application-level refusal (35=j): the message was well formed but is not taken here. */
+  private async sendBusinessReject (refSeq: number, msgType: string, p: InboundProblem): Promise<void> {
+    await this.sendAdmin(BusinessMessageReject, body([
+      [Tag.RefSeqNum, refSeq],
+      [Tag.RefMsgType, msgType],
+      [Tag.BusinessRejectReason, p.reason],
+      [Tag.Text, printable(p.text)]
+    ]))
+    this.event({ type: 'business-reject-sent', refSeqNum: refSeq, refMsgType: msgType, reason: p.reason, text: p.text })
+  }
+
+  /** Whether the application takes this MsgType (see SessionSettings.receiveMsgTypes). */
+  private receives (msgType: string): boolean {
+    const only = this.settings.receiveMsgTypes
+    return only === undefined || only.length === 0 || only.includes(msgType)
+  }
+
   /**
    * Logout with a reason for problems the protocol says end the connection. A logged-on session
    * then waits (up to logoutTimeoutMs) for the peer's Logout; a refused logon closes at once.
@@ -573,6 +590,7 @@ export class Session {
     if (h.sender !== this.settings.targetCompID || h.target !== this.settings.senderCompID) return undefined
     if (this.checkHeader(h) !== undefined) return undefined
     if (this.settings.validateInbound && validateInbound(this.o.codec.definitions, h.msgType, fields) !== undefined) return undefined
+    if (!this.receives(h.msgType)) return undefined
     st.lastReceivedAt = Date.now()
     st.testRequest = undefined
     this.log.incoming(parsed.raw)
@@ -630,6 +648,9 @@ export class Session {
       return await this.logoutAndClose(`Incorrect CompIDs: ${printable(h.sender ?? '', 40)}->${printable(h.target ?? '', 40)}`)
     }
     if (problem === undefined && this.settings.validateInbound) problem = validateInbound(this.o.codec.definitions, h.msgType, fields)
+    if (problem === undefined && !isAdmin(h.msgType) && !this.receives(h.msgType)) {
+      problem = { business: true, reason: BusinessRejectReason.UnsupportedMessageType, text: `Unsupported Message Type ${h.msgType}` }
+    }
     if (problem === undefined && h.possDup && h.origSendingTime === undefined && h.msgType !== AdminType.SequenceReset && h.seq >= this.state.nextTargetSeq) {
       problem = { reason: RejectReason.RequiredTagMissing, refTag: Tag.OrigSendingTime, text: 'Required tag missing (122 OrigSendingTime)' }
     }
@@ -682,7 +703,8 @@ export class Session {
   private async process (m: HeldMessage): Promise<void> {
     if (m.problem !== undefined) {
       await this.advanceTarget(m.seq + 1)
-      await this.sendReject(m.seq, m.msgType, m.problem)
+      if (m.problem.business === true) await this.sendBusinessReject(m.seq, m.msgType, m.problem)
+      else await this.sendReject(m.seq, m.msgType, m.problem)
       return
     }
     const f = m.fields

@@ -1,3 +1,4 @@
+import { isAdmin } from './fields'
 import { SessionSchedule, validateSchedule, parseTimeOfDay, validateTimeZone } from './schedule'
 
 export type ResetPolicy = 'never' | 'logon' | 'daily'
@@ -35,6 +36,12 @@ export interface SessionSettings {
   logoutTimeoutMs?: number
   /** Check inbound messages against the dictionary (default true). */
   validateInbound?: boolean
+  /**
+   * The application MsgTypes this session takes in (codes such as 'D', '8'); any other valid
+   * application message is answered with a BusinessMessageReject (380=3, Unsupported Message Type)
+   * and not written to fix_in. Undefined or empty: every application message is taken.
+   */
+  receiveMsgTypes?: string[]
 }
 
 export class SettingsError extends Error {
@@ -69,6 +76,10 @@ export function normalizeSettings (s: SessionSettings): Required<Pick<SessionSet
   if (s.schedule !== undefined) validateSchedule(s.schedule)
   for (const v of [s.username, s.password, s.expectUsername, s.expectPassword]) {
     if (v !== undefined && /[\x00-\x1f\x7f]/.test(v)) throw new SettingsError('credentials must not contain control characters')
+  }
+  for (const t of s.receiveMsgTypes ?? []) {
+    if (!/^[0-9A-Za-z]{1,4}$/.test(t)) throw new SettingsError(`"${t}" is not a MsgType (1-4 letters or digits)`)
+    if (isAdmin(t)) throw new SettingsError(`MsgType ${t} is a session message: the session always takes those`)
   }
   return {
     ...s,

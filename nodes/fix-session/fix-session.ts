@@ -89,6 +89,17 @@ export = function (RED: NodeAPI): void {
       return ref
     }
 
+    /** "Receive only": message names or codes, resolved against the dictionary. */
+    function receiveTypes (c: FixCodec): string[] | undefined {
+      const wanted = String(def.receiveMsgTypes ?? '').split(/[\s,]+/).filter(x => x !== '')
+      if (wanted.length === 0) return undefined
+      return wanted.map(w => {
+        const m = c.definitions.message.get(w)
+        if (m === undefined) throw new Error(t('fix-session.errors.unknown-msg-type', { type: w }))
+        return m.msgType
+      })
+    }
+
     function getCodec (): Promise<FixCodec> {
       codec ??= FixCodec.create(dictionaryRef())
       return codec
@@ -107,6 +118,7 @@ export = function (RED: NodeAPI): void {
       fileLog = openFileLog()
       const [db, c] = await Promise.all([dbNode.acquire(), getCodec()])
       if (closed) throw new Error('closed while starting')
+      settings.receiveMsgTypes = receiveTypes(c)
       const rt = new SessionRuntime({
         settings,
         host: def.host,

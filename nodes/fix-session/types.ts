@@ -29,6 +29,8 @@ export interface FixSessionDef extends NodeDef {
   tls: string
   requestCert: boolean
   sessionName: string
+  /** Application message types taken in (names or codes, comma-separated); empty: all. */
+  receiveMsgTypes?: string
   /** Optional folder for the message and event log files; relative to the user directory. */
   logDirectory?: string
   database: string

@@ -2,6 +2,8 @@ import type { NodeAPI } from 'node-red'
 import type { StreamerDatabaseNode } from '../streamer-database/types'
 import { ensureAuditTable } from '../../core/stream/audit-table'
 import { describeStreamError } from '../../core/stream/errors'
+import { translator } from '../shared/i18n'
+import catalog = require('./locales/en-US/audit-streamer.json')
 
 // Once per admin app (Node-RED has one per process; the test helper makes one per flow load).
 const registered = new WeakSet<object>()
@@ -11,6 +13,7 @@ const registered = new WeakSet<object>()
  * and still accepts a typed name), and "create the managed audit table now".
  */
 export function registerAdmin (RED: NodeAPI): void {
+  const t = translator(RED, catalog)
   const admin = RED.httpAdmin as any
   if (admin === undefined || registered.has(admin)) return
   registered.add(admin)
@@ -23,7 +26,7 @@ export function registerAdmin (RED: NodeAPI): void {
 
   admin.get('/fix-streamers/tables', auth.needsPermission('audit-streamer.read'), (req: any, res: any) => {
     const dbNode = database(req.query.db)
-    if (dbNode === undefined) return res.status(404).json({ error: RED._('audit-streamer.errors.deploy-database') })
+    if (dbNode === undefined) return res.status(404).json({ error: t('audit-streamer.errors.deploy-database') })
     dbNode.acquire()
       .then(async db => await db.query<{ name: string, kind: string }>(
         `SELECT n.nspname || '.' || c.relname AS name,
@@ -40,7 +43,7 @@ export function registerAdmin (RED: NodeAPI): void {
   admin.post('/fix-streamers/audit-tables', auth.needsPermission('audit-streamer.write'), (req: any, res: any) => {
     const body = req.body ?? {}
     const dbNode = database(body.db)
-    if (dbNode === undefined) return res.status(404).json({ error: RED._('audit-streamer.errors.deploy-database') })
+    if (dbNode === undefined) return res.status(404).json({ error: t('audit-streamer.errors.deploy-database') })
     dbNode.acquire()
       .then(async db => await ensureAuditTable(db, { source: String(body.table ?? ''), notifyChannel: typeof body.channel === 'string' && body.channel !== '' ? body.channel : undefined }))
       .then(r => res.json({ audit: `${r.audit.schema}.${r.audit.name}`, created: r.created, addedColumns: r.addedColumns, warnings: r.warnings }))

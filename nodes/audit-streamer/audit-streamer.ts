@@ -6,6 +6,8 @@ import { Streamer } from '../../core/stream/streamer'
 import type { StreamMeta, StreamRow, Subscription, SubscriptionState } from '../../core/stream/types'
 import type { StreamerDatabaseNode } from '../streamer-database/types'
 import { status } from '../shared/status'
+import { translator } from '../shared/i18n'
+import catalog = require('./locales/en-US/audit-streamer.json')
 import { registerAdmin } from './admin'
 import { StreamerSettings, streamerSettings } from './config'
 import { streamerStatus } from './status-text'
@@ -15,6 +17,7 @@ import type { AuditStreamerDef } from './types'
 const CLIENT_TYPE = 'streamer-client'
 
 export = function (RED: NodeAPI): void {
+  const t = translator(RED, catalog)
   registerAdmin(RED)
 
   function AuditStreamer (this: Node & { [k: string]: any }, def: AuditStreamerDef): void {
@@ -29,7 +32,7 @@ export = function (RED: NodeAPI): void {
 
     try {
       settings = streamerSettings(def, node.id)
-      if (dbNode === null || dbNode === undefined) throw new StreamConfigError(RED._('audit-streamer.errors.no-database'))
+      if (dbNode === null || dbNode === undefined) throw new StreamConfigError(t('audit-streamer.errors.no-database'))
     } catch (err) {
       configError = describeStreamError(err)
     }
@@ -44,8 +47,8 @@ export = function (RED: NodeAPI): void {
       if (prepared === undefined) {
         prepared = ensureAuditTable(db, { source: managed, notifyChannel: settings?.listenChannel }).then(r => {
           const audit = `${r.audit.schema}.${r.audit.name}`
-          if (r.created) node.log(RED._('audit-streamer.log.created', { audit }))
-          if (!r.created && r.addedColumns.length > 0) node.warn(RED._('audit-streamer.log.added-columns', { audit, columns: r.addedColumns.join(', ') }))
+          if (r.created) node.log(t('audit-streamer.log.created', { audit }))
+          if (!r.created && r.addedColumns.length > 0) node.warn(t('audit-streamer.log.added-columns', { audit, columns: r.addedColumns.join(', ') }))
           for (const w of r.warnings) node.warn(w)
           return db
         })
@@ -77,14 +80,14 @@ export = function (RED: NodeAPI): void {
       let s
       if (configError !== undefined) s = status.error(configError)
       else if (connection?.state === 'retrying' && ![...states.values()].some(x => x.phase === 'live')) s = status.error(connection.error)
-      else if (states.size === 0) s = streamer.failed !== undefined ? status.error(streamer.failed) : status.idle(RED._('audit-streamer.status.idle'))
+      else if (states.size === 0) s = streamer.failed !== undefined ? status.error(streamer.failed) : status.idle(t('audit-streamer.status.idle'))
       else {
         s = streamerStatus([...states.values()], {
-          live: RED._('audit-streamer.status.live'),
-          idle: RED._('audit-streamer.status.idle'),
-          starting: RED._('audit-streamer.status.starting'),
-          replaying: RED._('audit-streamer.status.replaying'),
-          retrying: RED._('audit-streamer.status.retrying')
+          live: t('audit-streamer.status.live'),
+          idle: t('audit-streamer.status.idle'),
+          starting: t('audit-streamer.status.starting'),
+          replaying: t('audit-streamer.status.replaying'),
+          retrying: t('audit-streamer.status.retrying')
         })
       }
       const key = JSON.stringify(s)
@@ -106,7 +109,7 @@ export = function (RED: NodeAPI): void {
       if (state.phase === 'closed') states.delete(sub.id)
       else states.set(sub.id, state)
       if (state.phase === 'failed' || state.phase === 'retrying') {
-        const line = `${RED._(state.phase === 'failed' ? 'audit-streamer.errors.failed' : 'audit-streamer.errors.retrying', { stream: streamer.name })}: ${state.error}`
+        const line = `${t(state.phase === 'failed' ? 'audit-streamer.errors.failed' : 'audit-streamer.errors.retrying', { stream: streamer.name })}: ${state.error}`
         if (line !== lastError) {
           lastError = line
           if (state.phase === 'failed') node.error(line)
@@ -118,7 +121,7 @@ export = function (RED: NodeAPI): void {
     streamer.on('warning', (message: string) => node.warn(message))
 
     if (configError !== undefined) {
-      node.error(`${RED._('audit-streamer.errors.config')}: ${configError}`)
+      node.error(`${t('audit-streamer.errors.config')}: ${configError}`)
     } else {
       dbNode?.register(node, s => {
         connection = s
@@ -146,7 +149,7 @@ export = function (RED: NodeAPI): void {
         })
       } catch (err) {
         configError = describeStreamError(err)
-        node.error(`${RED._('audit-streamer.errors.config')}: ${configError}`)
+        node.error(`${t('audit-streamer.errors.config')}: ${configError}`)
         scheduleStatus(true)
       }
     }

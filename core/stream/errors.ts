@@ -10,6 +10,18 @@ export class StreamConfigError extends Error {
 }
 
 /**
+ * The table or view is not there (or not readable) yet: someone must create it or grant SELECT,
+ * and that can happen while the flow runs (a migration, a setup flow). The streamer looks again
+ * with backoff instead of failing for good, so no redeploy is needed once it exists.
+ */
+export class SourceMissingError extends StreamConfigError {
+  constructor (message: string) {
+    super(message)
+    this.name = 'SourceMissingError'
+  }
+}
+
+/**
  * True when waiting and trying again may help: the connection was lost, the server is
  * restarting, too many connections, a deadlock or a cancelled statement. Everything else (a
  * missing table, a wrong column, a bad filter, no privilege) is a configuration problem.

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/database'
 import { parseQualifiedName, quoteIdent, quoteQualified, QualifiedName, validateIdentifier } from '../db/identifiers'
-import { StreamConfigError } from './errors'
+import { SourceMissingError, StreamConfigError } from './errors'
 import type { Position } from './types'
 
 /** What the streamer reads: one table or view, in the order of its position columns. */
@@ -86,9 +86,9 @@ export async function resolveSource (db: Queryable, spec: SourceSpec): Promise<S
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = $1 AND c.relname = $2`, [relation.schema, relation.name])
   const label = `${relation.schema}.${relation.name}`
-  if (found.rows.length === 0) throw new StreamConfigError(`table or view "${label}" does not exist`)
+  if (found.rows.length === 0) throw new SourceMissingError(`table or view "${label}" does not exist`)
   if (!['r', 'v', 'm', 'p', 'f'].includes(found.rows[0].relkind)) throw new StreamConfigError(`"${label}" is not a table or view`)
-  if (found.rows[0].readable !== true) throw new StreamConfigError(`permission denied: this database user may not SELECT from "${label}"`)
+  if (found.rows[0].readable !== true) throw new SourceMissingError(`permission denied: this database user may not SELECT from "${label}"`)
 
   const cols = (await db.query<ColumnInfo>(
     `SELECT a.attname AS name, t.typname AS type

@@ -2,7 +2,7 @@ import { EventEmitter } from 'events'
 import type { Database, Queryable } from '../db/database'
 import { validateChannel } from '../db/channel'
 import { Backoff, sleep } from '../util/backoff'
-import { describeStreamError, isRetryable, StreamConfigError } from './errors'
+import { describeStreamError, isRetryable, SourceMissingError, StreamConfigError } from './errors'
 import { comparePositions, validatePosition } from './position'
 import { SettledWatermark } from './settled'
 import { resolveSource, SourcePlan, SourceSpec, takePosition } from './source'
@@ -197,14 +197,15 @@ export class Streamer extends EventEmitter implements StreamSource {
         return this.readyValue
       } catch (err) {
         const error = describeStreamError(err)
-        if (!isRetryable(err)) {
+        const missing = err instanceof SourceMissingError
+        if (!isRetryable(err) && !missing) {
           this.failure = error
           this.emit('warning', `stream "${this.name}" cannot start: ${error}`)
           for (const s of [...this.subs]) s.fail(error)
           throw new StreamConfigError(error)
         }
         const retryInMs = backoff.next()
-        for (const s of this.subs) s.setState({ phase: 'retrying', error, retryInMs })
+        for (const s of this.subs) s.setState({ phase: 'retrying', error, retryInMs, ...(missing ? { needsAction: true } : {}) })
         await sleep(retryInMs, this.stopped.signal)
       }
     }

@@ -32,7 +32,8 @@ export type SubscriptionState =
   | { phase: 'starting' }
   | { phase: 'replaying', delivered: number, remaining: number | undefined }
   | { phase: 'live' }
-  | { phase: 'retrying', error: string, retryInMs: number }
+  // needsAction: nobody but a person can fix it (a missing table or privilege); still retried.
+  | { phase: 'retrying', error: string, retryInMs: number, needsAction?: boolean }
   | { phase: 'failed', error: string } // a problem a retry cannot fix (missing table, bad column)
   | { phase: 'closed' }
 

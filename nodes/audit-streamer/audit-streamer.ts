@@ -112,7 +112,7 @@ export = function (RED: NodeAPI): void {
         const line = `${t(state.phase === 'failed' ? 'audit-streamer.errors.failed' : 'audit-streamer.errors.retrying', { stream: streamer.name })}: ${state.error}`
         if (line !== lastError) {
           lastError = line
-          if (state.phase === 'failed') node.error(line)
+          if (state.phase === 'failed' || (state.phase === 'retrying' && state.needsAction === true)) node.error(line)
           else node.warn(line)
         }
       }

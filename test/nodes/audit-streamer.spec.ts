@@ -148,7 +148,8 @@ for (const target of targets()) {
       await sub.close()
     })
 
-    it('shows a red status naming a missing table', async () => {
+    it('shows a red status naming a missing table, and starts streaming once the table is created', async function () {
+      this.timeout(60000)
       await helper.load([databaseNode, streamerNode], flow({ table: `${src}.nowhere` }))
       await eventually(() => statusesOf('s').some(s => s?.fill === 'red' && /nowhere/.test(s.text)), 20000, 'red status').catch(err => {
         throw new Error(`${(err as Error).message}: ${JSON.stringify(statusesOf('s'))}`)
@@ -156,6 +157,9 @@ for (const target of targets()) {
       const n = helper.getNode('s') as any
       const logged = n.error.getCalls().filter((c: any) => c.thisValue === n).map((c: any) => String(c.args[0]))
       assert.ok(logged.some((l: string) => l.includes(`"${src}.nowhere" does not exist`)), `log line names the table: ${logged.join(' | ')}`)
+      // Created while the flow runs: no redeploy needed.
+      await target.query(`CREATE TABLE "${src}".nowhere (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT pg_current_xact_id(), received timestamptz DEFAULT now(), note text)`)
+      await eventually(() => { const last = statusesOf('s').at(-1); return last !== undefined && last.fill !== 'red' }, 40000, 'status no longer red')
     })
 
     it('refuses a hostile table name without touching the database', async () => {

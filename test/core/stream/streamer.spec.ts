@@ -253,8 +253,20 @@ describeEachDatabase('streamer', target => {
       await db.query(`CREATE TABLE "${schema}".cfg (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT pg_current_xact_id(), at timestamptz DEFAULT now(), note text)`)
     })
 
-    it('names a missing table', async () => {
-      assert.match(await failure({ table: `${schema}.nope` }), /table or view ".*\.nope" does not exist/)
+    it('names a missing table, keeps looking for it, and streams once it is created (no restart)', async () => {
+      const c = new Collector()
+      const s = new Streamer({ name: 'late', database: db, table: `${schema}.late`, positionColumns: ['tx', 'seq'], retryInitialMs: 20, retryMaxMs: 200 })
+      streamers.push(s)
+      s.subscribe({ kind: 'beginning' }, c)
+      const waiting = await eventually(() => c.states.find(x => x.phase === 'retrying'), 10000, 'retrying') as any
+      assert.match(waiting.error, /table or view ".*\.late" does not exist/)
+      assert.strictEqual(waiting.needsAction, true, 'flagged as needing a person')
+      assert.ok(!c.states.some(x => x.phase === 'failed'), 'not failed for good')
+      await db.query(`CREATE TABLE "${schema}".late (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT pg_current_xact_id(), note text)`)
+      await db.query(`INSERT INTO "${schema}".late (note) VALUES ('a'), ('b')`)
+      await eventually(() => c.rows.length === 2, 10000, 'rows of the new table')
+      assert.deepStrictEqual(c.rows.map(r => r.row.note), ['a', 'b'])
+      assert.strictEqual(s.failed, undefined)
     })
     it('names a wrong column and lists the right ones', async () => {
       assert.match(await failure({ positionColumns: ['tx', 'sequence'] }), /position column "sequence" does not exist .*has: seq, tx, at, note/)

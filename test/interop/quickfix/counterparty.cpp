@@ -1,6 +1,9 @@
 // A QuickFIX/C++ counterparty for the interop specs (test/interop/quickfix.spec.ts): one session,
 // acceptor or initiator as its settings file says (FileStore, FileLog, dictionary validation).
-// It answers each NewOrderSingle with two ExecutionReports (new, then filled), and prints one JSON
+// It answers each NewOrderSingle with two ExecutionReports (new, then filled), takes
+// ExecutionReports and BusinessMessageRejects, refuses other application messages (Unsupported
+// Message Type, a BusinessMessageReject) and orders other than market or limit (a session Reject
+// for OrdType), and prints one JSON
 // line per event on stdout:
 //   {"ev":"in"|"out","raw":"8=FIX.4.4|9=..."}   every message on the wire (QuickFIX's log)
 //   {"ev":"event","text":"..."}                 QuickFIX's session events (rejects, resends, ...)
@@ -115,6 +118,7 @@ class Counterparty : public FIX::Application {
     m.toString(raw);
     emit("app", "raw", raw);
     const std::string type = m.getHeader().getField(FIX::FIELD::MsgType);
+    if (type == "8" || type == "j") return; // execution reports and business rejects (as an initiator)
     if (type != "D") throw FIX::UnsupportedMessageType("only NewOrderSingle is handled here");
     const std::string clOrdID = m.getField(FIX::FIELD::ClOrdID);
     const std::string ordType = m.getField(FIX::FIELD::OrdType);
@@ -146,6 +150,17 @@ class Counterparty : public FIX::Application {
     er.setField(FIX::FIELD::LeavesQty, filled ? "0" : qty);
     er.setField(FIX::FIELD::CumQty, filled ? qty : "0");
     er.setField(FIX::FIELD::AvgPx, filled ? px : "0");
+    if (filled) {
+      // A repeating group (Parties) on fills: the other side must parse it as one.
+      const int order[] = {FIX::FIELD::PartyID, FIX::FIELD::PartyIDSource, FIX::FIELD::PartyRole, 0};
+      for (const char* party : {"QF-BROKER", "QF-DESK"}) {
+        FIX::Group g(FIX::FIELD::NoPartyIDs, FIX::FIELD::PartyID, order);
+        g.setField(FIX::FIELD::PartyID, party);
+        g.setField(FIX::FIELD::PartyIDSource, "D");
+        g.setField(FIX::FIELD::PartyRole, "1");
+        er.addGroup(g);
+      }
+    }
     FIX::Session::sendToTarget(er, id);
   }
 

@@ -274,4 +274,81 @@ describeWithQuickfix('FIX session interop with QuickFIX/C++', () => {
       assert.strictEqual(us.messages.filter(m => m.body.ClOrdID === 'J1').length, 0, 'the refused order got no execution report')
     })
   })
+
+  describeEachDatabase('FIXT.1.1 with FIX.5.0SP2', target => {
+    let db: Database
+    let schema: string
+    let codec: FixCodec
+    const running: SessionRuntime[] = []
+    const counterparties: QuickfixCounterparty[] = []
+    const fixt = { beginString: 'FIXT.1.1', defaultApplVerID: '9' }
+
+    before(async function () {
+      this.timeout(120000)
+      counterpartyBinary()
+      db = await target.open()
+      schema = uniqueSchema('fixqft')
+      await migrate(db, schema)
+      codec = await FixCodec.create('FIX.5.0SP2')
+    })
+    afterEach(async function () {
+      if (this.currentTest?.state === 'failed' || process.env.QF_TRACE === '1') {
+        for (const q of counterparties) console.log(`--- QuickFIX transcript ---\n${q.transcript()}\n${q.stderr}`)
+      }
+      for (const r of running.splice(0)) await r.stop().catch(() => {})
+      for (const q of counterparties.splice(0)) {
+        await q.stop()
+        q.kill()
+        fs.rmSync(q.o.dir, { recursive: true, force: true })
+      }
+    })
+    after(async () => {
+      await dropSchema(db, schema)
+      await db.close()
+    })
+
+    it('our initiator and a QuickFIX acceptor: logon with DefaultApplVerID, orders out, execution reports back, validated both ways', async function () {
+      this.timeout(30000)
+      const tag = uniqueTag()
+      const port = await freePort()
+      const qf = new QuickfixCounterparty({ role: 'acceptor', port, senderCompID: `BRK${tag}`, targetCompID: `CLI${tag}`, beginString: 'FIXT.1.1', dir: tempDir('fix-qf-') })
+      counterparties.push(qf)
+      await qf.start()
+      const rt = initiatorRuntime({ db, schema, codec, tag, initiator: fixt }, port)
+      running.push(rt)
+      const us = record(rt)
+      await rt.start()
+      await us.waitEvent('logon')
+      assert.strictEqual(qf.receivedOfType('A')[0].get(1137), '9')
+      for (const id of ['T1', 'T2']) await rt.send({ msgType: 'D', body: nos(id) })
+      await eventually(() => us.messages.length === 4, 10000, 'four execution reports')
+      assert.deepStrictEqual(us.messages.map(m => `${m.body.ClOrdID as string}:${m.body.ExecType as string}`), ['T1:0', 'T1:F', 'T2:0', 'T2:F'])
+      assert.deepStrictEqual(qf.app.map(m => m.get(11)), ['T1', 'T2'])
+      assert.ok(qf.received.every(m => m.get(8) === 'FIXT.1.1'))
+      assert.deepStrictEqual(qf.rejectsSent.map(m => m.raw), [])
+      assert.deepStrictEqual(us.events.filter(e => e.type === 'reject-sent'), [])
+      await rt.stop()
+      await qf.waitFor('logout', () => qf.lines.some(l => l.ev === 'logout'))
+    })
+
+    it('a QuickFIX initiator and our acceptor: orders in, execution reports out', async function () {
+      this.timeout(30000)
+      const tag = uniqueTag()
+      const rt = acceptorRuntime({ db, schema, codec, tag, acceptor: fixt }, 0)
+      running.push(rt)
+      const us = record(rt)
+      await rt.start()
+      const qf = new QuickfixCounterparty({ role: 'initiator', port: rt.port!, senderCompID: `CLI${tag}`, targetCompID: `BRK${tag}`, beginString: 'FIXT.1.1', dir: tempDir('fix-qf-') })
+      counterparties.push(qf)
+      await qf.start()
+      await us.waitEvent('logon', undefined, 15000)
+      await qf.command('order U1')
+      await eventually(() => us.messages.length === 1, 10000, 'the order')
+      await rt.send({ msgType: '8', body: er('U1', 1) })
+      await qf.waitFor('the execution report', () => qf.app.length === 1)
+      assert.strictEqual(qf.app[0].get(11), 'U1')
+      assert.deepStrictEqual(qf.rejectsSent.map(m => m.raw), [])
+      assert.deepStrictEqual(us.events.filter(e => e.type === 'reject-sent'), [])
+    })
+  })
 })

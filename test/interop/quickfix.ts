@@ -44,7 +44,7 @@ export const quickfixRequired = process.env.CI === 'true' || process.env.CI === 
  * `describe` that runs when QuickFIX/C++ is available (or CI requires it: then a missing one
  * fails in the build step), and otherwise shows one skipped test naming the reason.
  */
-export function describeWithQuickfix (title: string, suite: () => void): void {
+export function describeWithQuickfix (title: string, suite: (this: Mocha.Suite) => void): void {
   const missing = quickfixMissing()
   if (missing !== undefined && !quickfixRequired) {
     describe(title, () => { it.skip(`needs QuickFIX/C++: ${missing}`, () => {}) })

@@ -294,6 +294,30 @@ describeWithQuickfix('FIX session interop with QuickFIX/C++', () => {
       assertNoRejects(qf, first.us)
     })
 
+    it('QuickFIX refuses our Logon as MsgSeqNum too low: we show its text, never reset on our own, and log on once the operator sets the number', async function () {
+      this.timeout(40000)
+      const first = await toQuickfixAcceptor()
+      await first.rt.stop()
+      const qf = first.qf
+      await qf.waitFor('logout', () => qf.lines.some(l => l.ev === 'logout'))
+      await qf.command('seq - 100')
+      const rt = initiatorRuntime({ db, schema, codec, tag: first.tag }, first.port)
+      running.push(rt)
+      const us = record(rt)
+      await rt.start()
+      const refused = await us.waitEvent('logout', e => /MsgSeqNum too low/.test(e.text), 15000)
+      assert.strictEqual(refused.initiatedBy, 'peer')
+      assert.ok(rt.session.state.nextSenderSeq < 100, 'our numbers are not reset or raised on our own')
+      assert.ok(!qf.received.some(m => m.get(141) === 'Y'))
+      await rt.control({ command: 'set-sequence', nextSenderSeq: 100 })
+      await us.waitEvent('logon', undefined, 15000)
+      const logon = qf.receivedOfType('A').slice(-1)[0]
+      assert.strictEqual(logon.get(34), '100')
+      await rt.send({ msgType: 'D', body: nos('M1') })
+      await eventually(() => us.messages.length === 2, 10000, 'M1 answered')
+      assertNoRejects(qf, us)
+    })
+
     it('QuickFIX rejects an order its application refuses and a message type it does not handle: the session carries on', async function () {
       this.timeout(30000)
       const { qf, rt, us } = await toQuickfixAcceptor()

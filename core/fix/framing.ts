@@ -117,24 +117,36 @@ export function splitFields (text: string): Array<[number, string]> {
 }
 
 export interface FrameSplitterOptions {
-  /** Frames claiming a larger body are treated as garbage (protects memory). Default 1 MiB. */
+  /** Frames claiming a larger body are not waited for (protects memory). Default 1 MiB. */
   maxBodyLength?: number
+  /**
+   * A frame whose BodyLength is wrong is still cut out when its `10=nnn<SOH>` trailer comes
+   * within this many bytes of its body start (and before any next "8=FIX"). Default 64 KiB.
+   */
+  maxRecoverLength?: number
   /** Told about bytes that were skipped because they could not start or finish a frame. */
   onGarbled?: (bytes: Buffer, reason: string) => void
 }
 
 /**
  * Cuts a TCP byte stream into whole frames by 8=...|9=n|...|10=xxx|. Bytes that cannot begin
- * a frame are skipped up to the next "8=FIX"; a frame whose BodyLength does not land on 10= is
- * reported as garbled and skipped. Checksum is not checked here (the session does it, so it can
- * answer with a Reject).
+ * a frame are skipped up to the next "8=FIX". A frame whose BodyLength (9) is wrong (does not
+ * land on 10=, or is not a number) is still delimited by its own trailer when that is found
+ * before the next frame start and within maxRecoverLength: it is handed on as it is, so the
+ * session can parse its MsgSeqNum and answer with a Reject; one that cannot be delimited is
+ * reported as garbled and skipped. Neither BodyLength nor CheckSum is checked here (the session
+ * does it, so it can answer with a Reject).
  */
 export class FrameSplitter {
   private pending: Buffer = Buffer.alloc(0)
   private readonly maxBody: number
+  private readonly maxRecover: number
+  /** Where the trailer search of the frame at the head of `pending` may resume (bytes already searched). */
+  private searched = 0
 
   constructor (private readonly options: FrameSplitterOptions = {}) {
     this.maxBody = options.maxBodyLength ?? 1024 * 1024
+    this.maxRecover = options.maxRecoverLength ?? 64 * 1024
   }
 
   push (chunk: Buffer): Buffer[] {
@@ -172,32 +184,83 @@ export class FrameSplitter {
         else return frames
         continue
       }
-      const lenText = buf.toString('latin1', soh1 + 3, soh2)
-      if (!/^\d{1,9}$/.test(lenText) || Number(lenText) > this.maxBody) {
-        this.skip(`BodyLength (9) "${lenText.slice(0, 12)}" is not acceptable`)
+      if (soh2 - soh1 - 3 > 9) {
+        // Same limit as while waiting for the SOH above, so chunk boundaries do not matter.
+        this.skip('BodyLength (9) is not a number')
         continue
       }
-      const trailerStart = soh2 + 1 + Number(lenText)
-      if (buf.length < trailerStart + 7) {
-        // Not all here yet: unless another frame already starts inside, which means this one lied.
-        const next = buf.indexOf('\x018=FIX', soh2)
-        if (next >= 0 && buf.indexOf('\x0110=', soh2) >= 0 && buf.indexOf('\x0110=', soh2) < next) {
-          this.skip('BodyLength (9) does not match the message')
+      const bodyStart = soh2 + 1
+      const lenText = buf.toString('latin1', soh1 + 3, soh2)
+      const declared = /^\d{1,9}$/.test(lenText) && Number(lenText) <= this.maxBody ? Number(lenText) : undefined
+      if (declared !== undefined) {
+        const trailerStart = bodyStart + declared
+        if (buf.length >= trailerStart + 7 && isTrailer(buf, trailerStart)) {
+          this.take(frames, trailerStart + 7)
           continue
         }
-        return frames
+        if (buf.length < trailerStart + 7) {
+          // Not all here yet, or BodyLength overstates the frame: cut it early only on evidence
+          // (its trailer is followed by the next frame, or ends the data with a right CheckSum).
+          const end = this.findEnd(buf, bodyStart)
+          if (typeof end === 'number' && (startsFrame(buf, end) || (end === buf.length && checksumMatches(buf, end)))) {
+            this.take(frames, end)
+            continue
+          }
+          // Otherwise wait for the declared length (at most maxBodyLength): a data field may hold
+          // what looks like a trailer or a frame start.
+          return frames
+        }
       }
-      if (buf.toString('latin1', trailerStart, trailerStart + 3) !== '10=' || buf[trailerStart + 6] !== SOH) {
-        this.skip('BodyLength (9) does not match the message')
+      // BodyLength is wrong (or not a usable number): delimit the frame by its own trailer.
+      const end = this.findEnd(buf, bodyStart)
+      if (typeof end === 'number') {
+        this.take(frames, end)
         continue
       }
-      frames.push(Buffer.from(buf.subarray(0, trailerStart + 7)))
-      this.pending = buf.subarray(trailerStart + 7)
+      if (end === 'garbled' || buf.length - bodyStart > this.maxRecover) {
+        this.skip(`BodyLength (9) "${lenText.slice(0, 12)}" does not match the message, which has no trailer in reach`)
+        continue
+      }
+      return frames
     }
   }
 
   reset (): void {
     this.pending = Buffer.alloc(0)
+    this.searched = 0
+  }
+
+  /**
+   * The end (after its SOH) of the first `<SOH>10=nnn<SOH>` after `bodyStart`; 'garbled' when a
+   * next "8=FIX" comes first, the first 10= is not three digits, or nothing is found within
+   * maxRecoverLength; 'wait' when more bytes are needed. Resumes where the last call stopped.
+   */
+  private findEnd (buf: Buffer, bodyStart: number): number | 'garbled' | 'wait' {
+    const limit = Math.min(buf.length, bodyStart + this.maxRecover + 7)
+    let from = Math.max(bodyStart - 1, this.searched)
+    for (;;) {
+      const at = buf.indexOf(SOH, from)
+      if (at < 0 || at >= limit) {
+        // Everything before the last few bytes is searched (a trailer or frame start may straddle them).
+        this.searched = Math.max(bodyStart - 1, buf.length - 8)
+        return buf.length - bodyStart > this.maxRecover ? 'garbled' : 'wait'
+      }
+      if (at + 7 >= buf.length) {
+        this.searched = at
+        return 'wait'
+      }
+      if (buf[at + 1] === 0x31 && buf[at + 2] === 0x30 && buf[at + 3] === EQ) {
+        return isTrailer(buf, at + 1) ? at + 8 : 'garbled'
+      }
+      if (startsFrame(buf, at + 1)) return 'garbled'
+      from = at + 1
+    }
+  }
+
+  private take (frames: Buffer[], end: number): void {
+    frames.push(Buffer.from(this.pending.subarray(0, end)))
+    this.pending = this.pending.subarray(end)
+    this.searched = 0
   }
 
   /** Drops the broken frame start and resynchronises on the next "8=FIX". */
@@ -207,9 +270,30 @@ export class FrameSplitter {
     const cut = next < 0 ? buf.length : next
     this.garbled(buf.subarray(0, cut), reason)
     this.pending = buf.subarray(cut)
+    this.searched = 0
   }
 
   private garbled (bytes: Buffer, reason: string): void {
     if (bytes.length > 0) this.options.onGarbled?.(Buffer.from(bytes), reason)
   }
+}
+
+/** `10=nnn<SOH>` at `at`, after an SOH. */
+function isTrailer (buf: Buffer, at: number): boolean {
+  return buf[at - 1] === SOH && buf[at] === 0x31 && buf[at + 1] === 0x30 && buf[at + 2] === EQ &&
+    isDigit(buf[at + 3]) && isDigit(buf[at + 4]) && isDigit(buf[at + 5]) && buf[at + 6] === SOH
+}
+
+function isDigit (b: number | undefined): boolean {
+  return b !== undefined && b >= 0x30 && b <= 0x39
+}
+
+/** "8=FIX" at `at`. */
+function startsFrame (buf: Buffer, at: number): boolean {
+  return buf.length >= at + 5 && buf[at] === ASCII_8 && buf[at + 1] === EQ && buf.toString('latin1', at + 2, at + 5) === 'FIX'
+}
+
+/** The CheckSum of the frame ending at `end` (after its SOH) is right. */
+function checksumMatches (buf: Buffer, end: number): boolean {
+  return Number(buf.toString('latin1', end - 4, end - 1)) === checksumOf(buf, end - 7)
 }

@@ -227,15 +227,25 @@ describeEachDatabase('FIX session protocol against a raw FIX peer', target => {
       `35=${type}|` + (o.sender === '' ? '' : `49=${o.sender ?? `CLI${tag}`}|`) + (o.target === '' ? '' : `56=${o.target ?? `BRK${tag}`}|`) +
       (seq === undefined ? '' : `34=${seq}|`) + (o.time === '' ? '' : `52=${o.time ?? now()}|`)
     const nosBody = (): string => codec.encodeBody('D', nos('M1')).replace(/\x01/g, '|')
+    /** The frame with BodyLength changed and the CheckSum recomputed over the bytes as sent. */
+    const refit = (f: string, len: (n: number) => number): string => {
+      const head = f.slice(0, -7).replace(/\x019=(\d+)\x01/, (_m, n) => `\x019=${len(Number(n))}\x01`)
+      let sum = 0
+      for (const b of Buffer.from(head, 'latin1')) sum += b
+      return `${head}10=${String(sum % 256).padStart(3, '0')}\x01`
+    }
     const spoilChecksum = (f: string): string => f.replace(/10=(\d{3})\x01$/, (_m, d) => `10=${String((Number(d) + 1) % 256).padStart(3, '0')}\x01`)
 
     interface Case { name: string, frame: (tag: string, seq: number) => string, reject?: { reason?: string, refTag?: string, refSeq?: 'seq' | '0', text?: RegExp }, consumes: boolean }
     const cases: Case[] = [
       { name: 'wrong CheckSum', frame: (t, s) => spoilChecksum(frameText(H(t, s) + '112=x|')), reject: { reason: '5', refTag: '10', refSeq: 'seq' }, consumes: true },
       { name: 'CheckSum not three digits', frame: (t, s) => frameText(H(t, s) + '112=x|').replace(/10=\d{3}\x01$/, '10=7\x01'), consumes: false },
-      { name: 'BodyLength too short', frame: (t, s) => frameText(H(t, s) + '112=x|').replace(/\x019=(\d+)\x01/, (_m, n) => `\x019=${Number(n) - 3}\x01`), consumes: false },
-      { name: 'BodyLength too long', frame: (t, s) => frameText(H(t, s) + '112=x|').replace(/\x019=(\d+)\x01/, (_m, n) => `\x019=${Number(n) + 5}\x01`), consumes: false },
-      { name: 'BodyLength not a number', frame: (t, s) => frameText(H(t, s) + '112=x|').replace(/\x019=(\d+)\x01/, '\x019=abc\x01'), consumes: false },
+      // A sender whose BodyLength is wrong still sums the bytes it sends: the CheckSum fits them.
+      { name: 'BodyLength too short', frame: (t, s) => refit(frameText(H(t, s) + '112=x|'), n => n - 3), reject: { reason: '5', refTag: '9', refSeq: 'seq', text: /BodyLength \(9\) is \d+ but the body has \d+ bytes/ }, consumes: true },
+      { name: 'BodyLength too long', frame: (t, s) => refit(frameText(H(t, s) + '112=x|'), n => n + 5), reject: { reason: '5', refTag: '9', refSeq: 'seq', text: /BodyLength \(9\) is \d+ but the body has \d+ bytes/ }, consumes: true },
+      { name: 'BodyLength not a number', frame: (t, s) => frameText(H(t, s) + '112=x|').replace(/\x019=(\d+)\x01/, '\x019=abc\x01'), reject: { reason: '5', refTag: '9', refSeq: 'seq', text: /not a number/ }, consumes: true },
+      { name: 'BodyLength and CheckSum both wrong', frame: (t, s) => spoilChecksum(refit(frameText(H(t, s) + '112=x|'), n => n - 2)), reject: { reason: '5', refTag: '9', refSeq: 'seq' }, consumes: true },
+      { name: 'BodyLength wrong and no trailer before the next frame', frame: (t, s) => frameText(H(t, s) + '112=x|').replace(/\x019=(\d+)\x01/, (_m, n) => `\x019=${Number(n) - 3}\x01`).replace(/10=\d{3}\x01$/, ''), consumes: false },
       { name: 'garbage between frames', frame: () => 'hello, this is not FIX\r\n', consumes: false },
       { name: 'MsgType not the third field', frame: (t, s) => frameText(`49=CLI${t}|35=1|56=BRK${t}|34=${s}|52=${now()}|112=x|`), consumes: false },
       { name: 'not SOH-delimited at all', frame: (t, s) => frameText(H(t, s) + '112=x|').replace(/\x01/g, ';'), consumes: false },

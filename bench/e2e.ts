@@ -6,7 +6,10 @@
  * by the counterparty, same machine clock) at fixed insert rates of 100, 1,000 and 5,000 orders/s;
  * peak RSS of the Node-RED process. PostgreSQL when DATABASE_URL is set, else embedded PGlite
  * (orders then go in through an HTTP endpoint of the flow). Knobs: BENCH_E2E_SECONDS (60),
- * BENCH_E2E_RATE_SECONDS (15), BENCH_E2E_RATES (100,1000,5000), BENCH_E2E_PROF=1 (--cpu-prof).
+ * BENCH_E2E_RATE_SECONDS (15), BENCH_E2E_RATES (100,1000,5000), BENCH_E2E_PROF=1 (--cpu-prof),
+ * BENCH_E2E_INFLIGHT (clients' in-flight window), BENCH_E2E_APPLY_BATCH (streamer-sql batch of the
+ * inbound apply; 1 = one commit per report), BENCH_E2E_BATCH / BENCH_E2E_POLL_MS (streamers),
+ * BENCH_E2E_NODE_ARGS (extra node arguments for Node-RED).
  */
 import * as path from 'path'
 import { peakRssMb, sleep, waitFor, wallMs } from '../test/e2e/harness'
@@ -27,7 +30,8 @@ function percentile (sorted: number[], p: number): number {
 
 export async function run (): Promise<void> {
   const prof = process.env.BENCH_E2E_PROF === '1'
-  const sys = new E2eSystem({ label: 'bench', inFlight: process.env.BENCH_E2E_INFLIGHT !== undefined ? Number(process.env.BENCH_E2E_INFLIGHT) : undefined, nodeArgs: [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.cwd(), 'profiles')}`] : []), ...(process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter(a => a !== '')] })
+  const envNumber = (name: string): number | undefined => process.env[name] !== undefined && process.env[name] !== '' ? Number(process.env[name]) : undefined
+  const sys = new E2eSystem({ label: 'bench', inFlight: envNumber('BENCH_E2E_INFLIGHT'), applyBatch: envNumber('BENCH_E2E_APPLY_BATCH'), batchSize: envNumber('BENCH_E2E_BATCH'), pollMs: envNumber('BENCH_E2E_POLL_MS'), nodeArgs: [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.cwd(), 'profiles')}`] : []), ...(process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter(a => a !== '')] })
   console.log(`e2e: Node-RED child process + counterparty process, ${sys.describe()}`)
   const rows: Row[] = []
   let nextId = 1
@@ -106,6 +110,7 @@ export async function run (): Promise<void> {
     console.log(`\npeak RSS of the Node-RED process: ${rss === undefined ? '?' : `${Math.round(rss)} MB`}`)
     const sustained = rows[0].achieved
     const at1000 = rows.find(r => r.offered === '1,000/s')
+    console.log(`load average (1 min) at the end: ${require('os').loadavg()[0].toFixed(1)} on ${require('os').cpus().length} CPUs (other processes included)`)
     console.log(`against the targets: sustained ${Math.round(sustained).toLocaleString('en-US')}/s = ${(sustained / TARGET.sustained).toFixed(2)}x of ${TARGET.sustained.toLocaleString('en-US')}/s; p99 at 1,000/s ${f(at1000?.p99)} ms (target < ${TARGET.p99At1000} ms)`)
   } finally {
     await sys.stop(prof)

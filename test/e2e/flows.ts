@@ -23,6 +23,8 @@ export interface E2eFlowOptions {
   batchSize?: number
   pollMs?: number
   inFlight?: number
+  /** streamer-sql batch of the inbound apply (default 500; 1 = one commit per report). */
+  applyBatch?: number
 }
 
 export function setupSql (schema: string): string {
@@ -145,6 +147,8 @@ export function e2eFlows (o: E2eFlowOptions): any[] {
       id: 'apply', type: 'streamer-sql', z: tab, name: 'apply report', database: 'e2e-db', sql: applyReportSql(schema),
       params: [{ v: 'payload.ExecID', vt: 'msg' }, { v: 'payload.ClOrdID', vt: 'msg' }, { v: 'payload.ExecType', vt: 'msg' }, { v: 'payload.OrdStatus', vt: 'msg' }, { v: 'payload.CumQty', vt: 'msg' }],
       event: '', eventType: 'str', reason: '', reasonType: 'str',
+      // Reports that arrive while a transaction runs are applied together (one commit each batch).
+      batch: o.applyBatch ?? 500,
       // The output carries msg.stream: back into the client, it confirms the report.
       wires: [['in-client']]
     }

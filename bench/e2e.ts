@@ -6,9 +6,14 @@
  * by the counterparty, same machine clock) at fixed insert rates of 100, 1,000 and 5,000 orders/s;
  * peak RSS of the Node-RED process. PostgreSQL when DATABASE_URL is set, else embedded PGlite
  * (orders then go in through an HTTP endpoint of the flow). Knobs: BENCH_E2E_SECONDS (60),
- * BENCH_E2E_RATE_SECONDS (15), BENCH_E2E_RATES (100,1000,5000), BENCH_E2E_PROF=1 (--cpu-prof).
+ * BENCH_E2E_RATE_SECONDS (15), BENCH_E2E_RATES (100,1000,5000), BENCH_E2E_PROF=1 (--cpu-prof),
+ * BENCH_E2E_INFLIGHT (clients' in-flight window), BENCH_E2E_APPLY_BATCH (streamer-sql batch of the
+ * inbound apply; 1 = one commit per report), BENCH_E2E_BATCH / BENCH_E2E_POLL_MS (streamers),
+ * BENCH_E2E_NODE_ARGS (extra node arguments for Node-RED).
  */
+import * as fs from 'fs'
 import * as path from 'path'
+import { Client } from 'pg'
 import { peakRssMb, sleep, waitFor, wallMs } from '../test/e2e/harness'
 import { E2eSystem, order } from '../test/e2e/system'
 
@@ -20,6 +25,38 @@ const TARGET = { sustained: 5000, p99At1000: 50 }
 
 interface Row { phase: string, offered: string, achieved: number, p50?: number, p99?: number, max?: number }
 
+/** CPU time (user + system) a process has used so far, in ms (Linux /proc, 100 ticks/s); undefined elsewhere. */
+function cpuMs (pid: number): number | undefined {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ')
+    return (Number(f[11]) + Number(f[12])) * 10
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * CPU used by each part of the system, so runs on a machine shared with other work can be
+ * compared per order: the Node-RED and counterparty processes, and the PostgreSQL backends
+ * serving them (by application name, opened since the bench started; same machine only).
+ */
+async function cpuByPart (db: Client | undefined, since: Date, nodeRedPid: number, counterpartyPid: number): Promise<Map<string, number>> {
+  const parts = new Map<string, number>()
+  const add = (k: string, v: number | undefined): void => { if (v !== undefined) parts.set(k, (parts.get(k) ?? 0) + v) }
+  add('Node-RED', cpuMs(nodeRedPid))
+  add('counterparty', cpuMs(counterpartyPid))
+  if (db !== undefined) {
+    const r = await db.query<{ pid: number, app: string }>(
+      'SELECT pid, application_name AS app FROM pg_stat_activity WHERE datname = current_database() AND backend_start >= $1 AND pid <> pg_backend_pid()', [since])
+    for (const x of r.rows) {
+      const part = x.app === 'node-red-fix-streamers:e2e-db' ? 'PostgreSQL for Node-RED' : x.app === 'node-red-fix-streamers' ? 'PostgreSQL for the counterparty' : x.app === '' ? 'PostgreSQL for the inserts' : undefined
+      if (part !== undefined) add(part, cpuMs(x.pid))
+    }
+  }
+  return parts
+}
+
 function percentile (sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]
@@ -27,13 +64,18 @@ function percentile (sorted: number[], p: number): number {
 
 export async function run (): Promise<void> {
   const prof = process.env.BENCH_E2E_PROF === '1'
-  const sys = new E2eSystem({ label: 'bench', inFlight: process.env.BENCH_E2E_INFLIGHT !== undefined ? Number(process.env.BENCH_E2E_INFLIGHT) : undefined, nodeArgs: [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.cwd(), 'profiles')}`] : []), ...(process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter(a => a !== '')] })
+  const envNumber = (name: string): number | undefined => process.env[name] !== undefined && process.env[name] !== '' ? Number(process.env[name]) : undefined
+  const sys = new E2eSystem({ label: 'bench', inFlight: envNumber('BENCH_E2E_INFLIGHT'), applyBatch: envNumber('BENCH_E2E_APPLY_BATCH'), batchSize: envNumber('BENCH_E2E_BATCH'), pollMs: envNumber('BENCH_E2E_POLL_MS'), nodeArgs: [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.cwd(), 'profiles')}`] : []), ...(process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter(a => a !== '')] })
   console.log(`e2e: Node-RED child process + counterparty process, ${sys.describe()}`)
   const rows: Row[] = []
+  const since = new Date()
+  const stats = sys.url !== undefined ? new Client({ connectionString: sys.url }) : undefined
+  let cpuLine = ''
   let nextId = 1
   const insertedAt = new Map<number, number>()
   try {
     await sys.start()
+    await stats?.connect()
     const received = async (): Promise<number> => (await sys.counterparty!.stats()).orders
     const drain = async (): Promise<void> => {
       await waitFor(async () => (await received()) >= nextId - 1, 300000, 'the counterparty to receive every order', 200)
@@ -58,6 +100,7 @@ export async function run (): Promise<void> {
       const t0 = Date.now()
       let r = r0
       let lastPoll = 0
+      const cpu0 = await cpuByPart(stats, since, sys.nodeRed!.pid, sys.counterparty!.child.pid)
       while (Date.now() - t0 < SUSTAIN_S * 1000) {
         if (Date.now() - lastPoll > 200) { r = await received(); lastPoll = Date.now() }
         if (nextId - 1 - r < BACKLOG) await insert(500, false)
@@ -65,6 +108,9 @@ export async function run (): Promise<void> {
       }
       const r1 = await received()
       const secs = (Date.now() - t0) / 1000
+      const cpu1 = await cpuByPart(stats, since, sys.nodeRed!.pid, sys.counterparty!.child.pid)
+      const per = [...cpu1].map(([k, v]) => `${k} ${((v - (cpu0.get(k) ?? 0)) / Math.max(1, r1 - r0)).toFixed(2)}`)
+      cpuLine = `CPU ms per order in the sustained phase: ${per.join(', ')} (backends that closed during the phase are not counted)`
       rows.push({ phase: `sustained ${SUSTAIN_S} s`, offered: `max (${Math.round((nextId - first) / secs).toLocaleString('en-US')}/s inserted)`, achieved: (r1 - r0) / secs })
       await drain()
     }
@@ -106,8 +152,11 @@ export async function run (): Promise<void> {
     console.log(`\npeak RSS of the Node-RED process: ${rss === undefined ? '?' : `${Math.round(rss)} MB`}`)
     const sustained = rows[0].achieved
     const at1000 = rows.find(r => r.offered === '1,000/s')
+    if (cpuLine !== '') console.log(cpuLine)
+    console.log(`load average (1 min) at the end: ${require('os').loadavg()[0].toFixed(1)} on ${require('os').cpus().length} CPUs (other processes included)`)
     console.log(`against the targets: sustained ${Math.round(sustained).toLocaleString('en-US')}/s = ${(sustained / TARGET.sustained).toFixed(2)}x of ${TARGET.sustained.toLocaleString('en-US')}/s; p99 at 1,000/s ${f(at1000?.p99)} ms (target < ${TARGET.p99At1000} ms)`)
   } finally {
+    await stats?.end().catch(() => {})
     await sys.stop(prof)
     if (prof) console.log(`profiles in ${path.join(process.cwd(), 'profiles')}, logs in ${sys.dir}`)
   }

@@ -31,6 +31,23 @@ export interface ListenHandlers {
   onReconnect?: () => void
 }
 
+/** One statement of a batch: SQL text and its bound parameters. */
+export interface Statement {
+  text: string
+  params?: readonly unknown[]
+}
+
+/** A batch failed: `index` is the statement that failed (-1: the transaction itself); nothing was committed. */
+export class BatchError extends Error {
+  constructor (readonly index: number, cause: unknown) {
+    super((cause as Error)?.message ?? String(cause), { cause })
+    this.name = 'BatchError'
+    // Callers describe it like the database error it wraps (code, detail).
+    const c = cause as { code?: unknown }
+    if (c?.code !== undefined) (this as { code?: unknown }).code = c.code
+  }
+}
+
 export interface Database extends Queryable {
   readonly kind: DatabaseKind
   /**
@@ -40,11 +57,29 @@ export interface Database extends Queryable {
   exec(script: string): Promise<void>
   /** Runs `fn` in one transaction: COMMIT when it resolves, ROLLBACK when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>
+  /**
+   * Runs the statements in order in one transaction: all commit or none (then it rejects with a
+   * BatchError). On a server they go out together, in one write and one round trip.
+   */
+  batch(statements: readonly Statement[]): Promise<QueryResult[]>
   /** LISTENs on `channel` (a plain identifier) until the returned function is called. */
   listen(channel: string, handlers: ListenHandlers): Promise<() => Promise<void>>
   /** Ends every connection. Idempotent. */
   close(): Promise<void>
   readonly closed: boolean
+}
+
+/** Runs a batch's statements one after another on `tx` (inside a transaction the caller owns). */
+export async function runInOrder (tx: Queryable, statements: readonly Statement[]): Promise<QueryResult[]> {
+  const results: QueryResult[] = []
+  for (let i = 0; i < statements.length; i++) {
+    try {
+      results.push(await tx.query(statements[i].text, statements[i].params ?? []))
+    } catch (err) {
+      throw new BatchError(i, err)
+    }
+  }
+  return results
 }
 
 /** PostgreSQL type OIDs that are returned as text to keep their precision. */

@@ -1,4 +1,4 @@
-import { Database, ListenHandlers, QueryResult, Queryable } from './database'
+import { Database, ListenHandlers, QueryResult, Queryable, Statement } from './database'
 import { PgliteDatabase } from './pglite-database'
 
 interface Entry {
@@ -74,6 +74,11 @@ class EmbeddedHandle implements Database {
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     this.assertOpen()
     return await this.db.transaction(fn)
+  }
+
+  async batch (statements: readonly Statement[]): Promise<QueryResult[]> {
+    this.assertOpen()
+    return await this.db.batch(statements)
   }
 
   async listen (channel: string, handlers: ListenHandlers): Promise<() => Promise<void>> {

@@ -1,5 +1,5 @@
 import { Client, Pool, PoolClient, PoolConfig, ClientConfig } from 'pg'
-import { Database, ListenHandlers, QueryResult, Queryable, textTypeParser } from './database'
+import { BatchError, Database, ListenHandlers, QueryResult, Queryable, runInOrder, Statement, textTypeParser } from './database'
 import { validateChannel } from './channel'
 import { Backoff, sleep } from '../util/backoff'
 
@@ -53,7 +53,9 @@ export class PgDatabase implements Database {
       options: '-c TimeZone=UTC',
       types
     }
-    const poolConfig: PoolConfig = { ...this.clientConfig, max: options.max ?? 10, idleTimeoutMillis: 30000 }
+    // Pipelined clients: batch() writes all of its statements before reading any answer. Every
+    // other use awaits each query before the next, exactly as without pipelining.
+    const poolConfig: PoolConfig = { ...this.clientConfig, max: options.max ?? 10, idleTimeoutMillis: 30000, pipeline: true }
     this.pool = new Pool(poolConfig)
     this.pool.on('error', err => this.options.onError?.(err))
   }
@@ -111,6 +113,60 @@ export class PgDatabase implements Database {
       throw err
     } finally {
       client.release(broken)
+    }
+  }
+
+  async batch (statements: readonly Statement[]): Promise<QueryResult[]> {
+    this.assertOpen()
+    if (statements.length === 0) return []
+    const client: PoolClient = await this.pool.connect()
+    let broken: Error | undefined
+    try {
+      if ((client as { pipeline?: boolean }).pipeline !== true) return await this.batchInOrder(client, statements)
+      // BEGIN, the statements and COMMIT in one write and one round trip. A failing statement
+      // aborts the transaction: the ones after it fail too and COMMIT answers ROLLBACK.
+      const stream = (client as unknown as { connection?: { stream?: { cork?: () => void, uncork?: () => void } } }).connection?.stream
+      let sent: Array<Promise<{ command?: string, rows: unknown[], rowCount: number | null }>>
+      stream?.cork?.()
+      try {
+        sent = [client.query('BEGIN'), ...statements.map(async s => await client.query(s.text, (s.params ?? []) as unknown[])), client.query('COMMIT')]
+      } finally {
+        stream?.uncork?.()
+      }
+      const settled = await Promise.allSettled(sent)
+      const commit = settled[settled.length - 1]
+      if (commit.status === 'rejected') broken = commit.reason as Error // the connection's state is unknown
+      const failed = settled.findIndex(r => r.status === 'rejected')
+      if (failed >= 0) {
+        const index = failed === 0 || failed === settled.length - 1 ? -1 : failed - 1
+        throw new BatchError(index, (settled[failed] as PromiseRejectedResult).reason)
+      }
+      if ((commit as PromiseFulfilledResult<{ command?: string }>).value.command !== 'COMMIT') throw new BatchError(-1, new Error('the transaction was rolled back'))
+      return settled.slice(1, -1).map(r => {
+        const v = (r as PromiseFulfilledResult<{ rows: unknown[], rowCount: number | null }>).value
+        return { rows: v.rows as Array<Record<string, unknown>>, rowCount: v.rowCount ?? v.rows.length }
+      })
+    } finally {
+      client.release(broken)
+    }
+  }
+
+  /** A batch on a client without pipelining: one statement per round trip. */
+  private async batchInOrder (client: PoolClient, statements: readonly Statement[]): Promise<QueryResult[]> {
+    const tx: Queryable = {
+      query: async <R>(text: string, params: readonly unknown[] = []) => {
+        const r = await client.query(text, params as unknown[])
+        return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length }
+      }
+    }
+    await client.query('BEGIN')
+    try {
+      const results = await runInOrder(tx, statements)
+      await client.query('COMMIT')
+      return results
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {})
+      throw err instanceof BatchError ? err : new BatchError(-1, err)
     }
   }
 

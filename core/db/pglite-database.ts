@@ -1,5 +1,5 @@
 import type { PGlite as PGliteType } from '@electric-sql/pglite'
-import { Database, ListenHandlers, QueryResult, Queryable, TEXT_TYPES, textTypeParser } from './database'
+import { BatchError, Database, ListenHandlers, QueryResult, Queryable, runInOrder, Statement, TEXT_TYPES, textTypeParser } from './database'
 import { validateChannel } from './channel'
 
 export interface PgliteOptions {
@@ -52,6 +52,16 @@ export class PgliteDatabase implements Database {
       query: async <R>(text: string, params: readonly unknown[] = []) =>
         toResult<R>(await tx.query<R>(text, params as unknown[]))
     }))
+  }
+
+  async batch (statements: readonly Statement[]): Promise<QueryResult[]> {
+    if (statements.length === 0) return []
+    // In-process: no round trips to save, one transaction is all a batch needs.
+    try {
+      return await this.transaction(async tx => await runInOrder(tx, statements))
+    } catch (err) {
+      throw err instanceof BatchError ? err : new BatchError(-1, err)
+    }
   }
 
   async listen (channel: string, handlers: ListenHandlers): Promise<() => Promise<void>> {

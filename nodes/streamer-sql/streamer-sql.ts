@@ -1,5 +1,5 @@
 import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red'
-import type { Database } from '../../core'
+import type { Database, QueryResult, Statement } from '../../core'
 import { describeDbError } from '../../core'
 import { EVENT_SETTING, REASON_SETTING } from '../../core/stream/audit-table'
 import type { StreamerDatabaseNode } from '../streamer-database/types'
@@ -9,10 +9,29 @@ import type { StreamerSqlDef } from './types'
 import catalog = require('./locales/en-US/streamer-sql.json')
 import { isDate } from '../../core/util/realm'
 
+type SqlMsg = NodeMessageInFlow & { payload?: unknown, rowCount?: number }
+type Send = (msg: SqlMsg) => void
+type Done = (err?: Error) => void
+
+/** The values of one message, evaluated from the node's parameter list. */
+interface Values { params: unknown[], event: unknown, reason: unknown }
+
+interface Job { msg: SqlMsg, send: Send, done: Done, values: Promise<Values> }
+
+/** Status updates for the statement count at most this often (a busy flow runs thousands per second). */
+const STATUS_EVERY_MS = 250
+
+/** Most messages one transaction takes in batch mode (the node's setting is capped here). */
+const MAX_BATCH = 1000
+
 /**
  * Runs one parameterised SQL statement per message on a `streamer-database` — the way to write
  * to the embedded database from a flow (Node-RED's PostgreSQL nodes cannot reach PGlite). The
  * statement is the flow author's; every value is a bound parameter ($1, $2 ...).
+ *
+ * Batch mode (batch > 1): the messages that arrive while a transaction runs go together into the
+ * next one (group commit); each is sent on and done only after that commit. If the transaction
+ * fails, its messages run again one by one, so only the failing message gets the error.
  */
 export = function (RED: NodeAPI): void {
   const t = translator(RED, catalog)
@@ -21,8 +40,11 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, def)
     const node = this
     const dbNode = RED.nodes.getNode(def.database) as StreamerDatabaseNode | null
-    const params = Array.isArray(def.params) ? def.params : []
+    const batchMax = batchSizeOf(def.batch)
+    const hasEvent = def.event !== undefined && def.event !== ''
+    const hasReason = def.reason !== undefined && def.reason !== ''
     let statements = 0
+    let closing = false
 
     if (dbNode === null) {
       node.status(status.error(t('streamer-sql.errors.no-database')))
@@ -34,50 +56,176 @@ export = function (RED: NodeAPI): void {
       })
     }
 
-    const evaluate = async (value: string, type: string, msg: NodeMessageInFlow): Promise<unknown> => {
+    // Compiled once: a JSONata expression is prepared at deploy, not per message.
+    const getters = (Array.isArray(def.params) ? def.params : []).map(p => compile(p.v, p.vt))
+    const eventGetter = hasEvent ? compile(def.event, def.eventType ?? 'str') : undefined
+    const reasonGetter = hasReason ? compile(def.reason, def.reasonType ?? 'str') : undefined
+
+    function compile (value: string, type: string): (msg: SqlMsg) => Promise<unknown> {
       if (type === 'jsonata') {
         const expr = RED.util.prepareJSONataExpression(value, node)
-        return await new Promise((resolve, reject) => RED.util.evaluateJSONataExpression(expr, msg, (err: Error | null, v: unknown) => err !== null && err !== undefined ? reject(err) : resolve(v)))
+        return async msg => await new Promise((resolve, reject) => RED.util.evaluateJSONataExpression(expr, msg, (err: Error | null, v: unknown) => err !== null && err !== undefined ? reject(err) : resolve(v)))
       }
-      return await new Promise((resolve, reject) => RED.util.evaluateNodeProperty(value, type, node, msg, (err: Error | null, v: unknown) => err !== null && err !== undefined ? reject(err) : resolve(v)))
+      if (type === 'msg') return async msg => RED.util.getMessageProperty(msg, value)
+      return async msg => await new Promise((resolve, reject) => RED.util.evaluateNodeProperty(value, type, node, msg, (err: Error | null, v: unknown) => err !== null && err !== undefined ? reject(err) : resolve(v)))
     }
 
-    node.on('input', (msg: NodeMessageInFlow & { payload?: unknown, rowCount?: number }, send, done) => {
-      void (async () => {
-        if (dbNode === null) throw new Error(t('streamer-sql.errors.no-database'))
-        if (typeof def.sql !== 'string' || def.sql.trim() === '') throw new Error(t('streamer-sql.errors.no-sql'))
-        const values: unknown[] = []
-        for (const p of params) values.push(toParam(await evaluate(p.v, p.vt, msg)))
-        const event = def.event !== undefined && def.event !== '' ? await evaluate(def.event, def.eventType ?? 'str', msg) : undefined
-        const reason = def.reason !== undefined && def.reason !== '' ? await evaluate(def.reason, def.reasonType ?? 'str', msg) : undefined
-        const db: Database = await dbNode.acquire()
-        const result = event === undefined && reason === undefined
-          ? await db.query(def.sql, values)
-          : await db.transaction(async tx => {
-            // Transaction-local: the audit trigger records them for this statement only.
-            if (event !== undefined) await tx.query('SELECT set_config($1, $2, true)', [EVENT_SETTING, String(event)])
-            if (reason !== undefined) await tx.query('SELECT set_config($1, $2, true)', [REASON_SETTING, String(reason)])
-            return await tx.query(def.sql, values)
-          })
-        statements++
-        msg.payload = result.rows
-        msg.rowCount = result.rowCount
-        node.status(status.ok(t('streamer-sql.status.ran', { n: statements })))
-        send(msg)
-      })().then(() => done(), (err: Error) => {
-        const text = describeDbError(err)
-        node.status(status.error(text))
-        done(new Error(t('streamer-sql.errors.failed', { error: text })))
+    async function valuesOf (msg: SqlMsg): Promise<Values> {
+      if (dbNode === null) throw new Error(t('streamer-sql.errors.no-database'))
+      if (typeof def.sql !== 'string' || def.sql.trim() === '') throw new Error(t('streamer-sql.errors.no-sql'))
+      const params: unknown[] = []
+      for (const g of getters) params.push(toParam(await g(msg)))
+      return { params, event: await eventGetter?.(msg), reason: await reasonGetter?.(msg) }
+    }
+
+    // ---- status: the count at most every STATUS_EVERY_MS, errors at once
+    let statusTimer: NodeJS.Timeout | undefined
+    let statusShownAt = 0
+    function ran (n: number): void {
+      statements += n
+      if (statusTimer !== undefined || closing) return
+      const wait = statusShownAt + STATUS_EVERY_MS - Date.now()
+      if (wait <= 0) return showCount()
+      statusTimer = setTimeout(() => { statusTimer = undefined; showCount() }, wait)
+    }
+    function showCount (): void {
+      statusShownAt = Date.now()
+      node.status(status.ok(t('streamer-sql.status.ran', { n: statements })))
+    }
+    function failed (job: Job, err: unknown): void {
+      const text = describeDbError(err)
+      if (statusTimer !== undefined) clearTimeout(statusTimer)
+      statusTimer = undefined
+      node.status(status.error(text))
+      job.done(new Error(t('streamer-sql.errors.failed', { error: text })))
+    }
+    function succeeded (job: Job, result: QueryResult): void {
+      job.msg.payload = result.rows
+      job.msg.rowCount = result.rowCount
+      job.send(job.msg)
+      job.done()
+    }
+
+    // ---- one message, on its own (batch 1, and the fallback of a failed batch)
+    async function runOne (db: Database, v: Values): Promise<QueryResult> {
+      const event = v.event
+      const reason = v.reason
+      if (event === undefined && reason === undefined) return await db.query(def.sql, v.params)
+      return await db.transaction(async tx => {
+        // Transaction-local: the audit trigger records them for this statement only.
+        if (event !== undefined) await tx.query('SELECT set_config($1, $2, true)', [EVENT_SETTING, String(event)])
+        if (reason !== undefined) await tx.query('SELECT set_config($1, $2, true)', [REASON_SETTING, String(reason)])
+        return await tx.query(def.sql, v.params)
+      })
+    }
+
+    // ---- batch mode: group commit of the messages queued while a transaction runs
+    const queue: Job[] = []
+    let active = 0
+    let idleWaiters: Array<() => void> = []
+
+    function kick (): void {
+      if (active > 0 || queue.length === 0) return
+      active++
+      const jobs = queue.splice(0, batchMax)
+      runBatch(jobs).catch(err => { for (const j of jobs) failed(j, err) }).finally(() => {
+        active--
+        kick()
+        settle()
+      })
+    }
+
+    async function runBatch (jobs: Job[]): Promise<void> {
+      const ready: Array<{ job: Job, v: Values }> = []
+      for (const job of jobs) {
+        try {
+          ready.push({ job, v: await job.values })
+        } catch (err) {
+          failed(job, err)
+        }
+      }
+      if (ready.length === 0) return
+      const db = await dbNode!.acquire()
+      if (ready.length > 1) {
+        let results: QueryResult[] | undefined
+        const stmts: Statement[] = []
+        const at: number[] = []
+        for (const { v } of ready) {
+          // Every message sets both (empty = none), so no value leaks into the next message's rows.
+          if (hasEvent) stmts.push({ text: 'SELECT set_config($1, $2, true)', params: [EVENT_SETTING, v.event === undefined ? '' : String(v.event)] })
+          if (hasReason) stmts.push({ text: 'SELECT set_config($1, $2, true)', params: [REASON_SETTING, v.reason === undefined ? '' : String(v.reason)] })
+          at.push(stmts.length)
+          stmts.push({ text: def.sql, params: v.params })
+        }
+        try {
+          results = await db.batch(stmts)
+        } catch {
+          // Nothing was committed: each message again on its own, so only the failing one errs.
+        }
+        if (results !== undefined) {
+          ran(ready.length)
+          ready.forEach(({ job }, i) => succeeded(job, results![at[i]]))
+          return
+        }
+      }
+      for (const { job, v } of ready) {
+        try {
+          const r = await runOne(db, v)
+          ran(1)
+          succeeded(job, r)
+        } catch (err) {
+          failed(job, err)
+        }
+      }
+    }
+
+    function settle (): void {
+      if (active > 0 || queue.length > 0) return
+      const w = idleWaiters
+      idleWaiters = []
+      for (const resolve of w) resolve()
+    }
+
+    node.on('input', (msg: SqlMsg, send: Send, done: Done) => {
+      const values = valuesOf(msg)
+      if (batchMax > 1) {
+        values.catch(() => {}) // handled by the batch that takes it
+        queue.push({ msg, send, done, values })
+        kick()
+        return
+      }
+      active++
+      const job: Job = { msg, send, done, values }
+      values.then(async v => {
+        const r = await runOne(await dbNode!.acquire(), v)
+        ran(1)
+        succeeded(job, r)
+      }).catch(err => failed(job, err)).finally(() => {
+        active--
+        settle()
       })
     })
 
     node.on('close', (_removed: boolean, done: () => void) => {
-      dbNode?.deregister(node)
-      done()
+      // Statements already taken finish (and commit) before the database may close.
+      const finish = (): void => {
+        closing = true
+        if (statusTimer !== undefined) clearTimeout(statusTimer)
+        dbNode?.deregister(node)
+        done()
+      }
+      if (active === 0 && queue.length === 0) return finish()
+      idleWaiters.push(finish)
     })
   }
 
   RED.nodes.registerType('streamer-sql', StreamerSql)
+}
+
+/** The batch setting: a whole number from 1 (one statement per message, the default) to MAX_BATCH. */
+function batchSizeOf (v: unknown): number {
+  const n = Math.floor(Number(v))
+  return Number.isFinite(n) && n > 1 ? Math.min(n, MAX_BATCH) : 1
 }
 
 /** Objects and arrays go to PostgreSQL as JSON text (for json/jsonb parameters); Dates as ISO. */

@@ -15,4 +15,9 @@ export interface StreamerSqlDef extends NodeDef {
   eventType: string
   reason: string
   reasonType: string
+  /**
+   * Most messages per transaction (default 1: one statement per message, each committed on its
+   * own). Above 1, the messages queued while a transaction runs are committed together.
+   */
+  batch?: number | string
 }

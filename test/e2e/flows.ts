@@ -23,6 +23,8 @@ export interface E2eFlowOptions {
   batchSize?: number
   pollMs?: number
   inFlight?: number
+  /** streamer-sql batch of the inbound apply (default 500; 1 = one commit per report). */
+  applyBatch?: number
 }
 
 export function setupSql (schema: string): string {
@@ -115,11 +117,14 @@ export function e2eFlows (o: E2eFlowOptions): any[] {
     // Outbound
     {
       id: 'out-streamer', type: 'audit-streamer', z: tab, name: 'orders', database: 'e2e-db', stream: 'orders', table: `${schema}.orders`, managed: true,
-      listen: true, pollInterval: o.pollMs ?? 200, batchSize: o.batchSize ?? 500, start: 'beginning', output: 'row', columns: [], wires: [['out-client']]
+      listen: true, pollInterval: o.pollMs ?? 200, batchSize: o.batchSize ?? 500, start: 'beginning', output: 'row', columns: [],
+      // New orders only, chosen in the database: the fills' UPDATE rows never leave it.
+      filter: "audit_event_type = 'INSERT'",
+      wires: [['out-client']]
     },
     {
       id: 'out-client', type: 'streamer-client', z: tab, name: 'new orders', database: 'e2e-db', clientName: 'orders-to-fix', replayable: true,
-      filter: 'audit_event_type = "INSERT"',
+      filter: '',
       mappings: [
         row('ClOrdID', 'cl_ord_id'), str('HandlInst', '1'), row('Instrument.Symbol', 'symbol'), row('Side', 'side'),
         row('TransactTime', 'audit_event_time'), row('OrderQtyData.OrderQty', 'qty'), str('OrdType', '2'), row('Price', 'price')
@@ -133,11 +138,14 @@ export function e2eFlows (o: E2eFlowOptions): any[] {
     {
       id: 'in-streamer', type: 'audit-streamer', z: tab, name: 'fix_in', database: 'e2e-db', stream: 'fix-in', table: `${schema}.fix_in`, managed: false,
       positionColumns: 'tx, receive_seq', timeColumn: 'received_at', listen: false, pollInterval: o.pollMs ?? 200, batchSize: o.batchSize ?? 500,
-      start: 'beginning', output: 'row', columns: [], wires: [['in-client']]
+      // ExecutionReports only, and only the columns the translator reads (not the parsed jsonb copy).
+      filter: "msg_type = '8'",
+      columns: [{ column: 'receive_seq' }, { column: 'msg_seq_num' }, { column: 'msg_type' }, { column: 'raw' }],
+      start: 'beginning', output: 'row', wires: [['in-client']]
     },
     {
       id: 'in-client', type: 'streamer-client', z: tab, name: 'execution reports', database: 'e2e-db', clientName: 'fills', replayable: true,
-      filter: 'msg_type = "8"', mappings: [], payload: '', routeMode: 'single', routes: [], inFlight: o.inFlight ?? 200, confirmMode: 'target',
+      filter: '', mappings: [], payload: '', routeMode: 'single', routes: [], inFlight: o.inFlight ?? 200, confirmMode: 'target',
       terminateOnError: false, wires: [['in-translator'], []]
     },
     { id: 'in-translator', type: 'fix-translator', z: tab, name: 'FIX -> object', dictionary: 'FIX.4.4', direction: 'toObject', msgType: '', mappings: [], routing: 'all', types: [], wires: [['apply']] },
@@ -145,6 +153,8 @@ export function e2eFlows (o: E2eFlowOptions): any[] {
       id: 'apply', type: 'streamer-sql', z: tab, name: 'apply report', database: 'e2e-db', sql: applyReportSql(schema),
       params: [{ v: 'payload.ExecID', vt: 'msg' }, { v: 'payload.ClOrdID', vt: 'msg' }, { v: 'payload.ExecType', vt: 'msg' }, { v: 'payload.OrdStatus', vt: 'msg' }, { v: 'payload.CumQty', vt: 'msg' }],
       event: '', eventType: 'str', reason: '', reasonType: 'str',
+      // Reports that arrive while a transaction runs are applied together (one commit each batch).
+      batch: o.applyBatch ?? 500,
       // The output carries msg.stream: back into the client, it confirms the report.
       wires: [['in-client']]
     }

@@ -18,6 +18,8 @@ export interface SystemOptions {
   batchSize?: number
   pollMs?: number
   inFlight?: number
+  /** streamer-sql batch of the inbound apply (flows.ts default when undefined). */
+  applyBatch?: number
   /** Extra node arguments for Node-RED (e.g. --cpu-prof). */
   nodeArgs?: string[]
 }
@@ -82,7 +84,8 @@ export class E2eSystem {
       targetCompID: 'EXCH',
       batchSize: this.o.batchSize,
       pollMs: this.o.pollMs,
-      inFlight: this.o.inFlight
+      inFlight: this.o.inFlight,
+      applyBatch: this.o.applyBatch
     })
     this.starts++
     this.nodeRed = startNodeRed({ userDir: this.userDir, flows, port: this.port, logFile: this.nodeRedLog, nodeArgs: this.o.nodeArgs })

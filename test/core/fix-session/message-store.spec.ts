@@ -45,6 +45,28 @@ describeEachDatabase('FIX message store', target => {
     assert.deepStrictEqual(rows.rows, [{ msg_seq_num: '1', cl_ord_id: 'C1', client_name: 'orders', stream_position: '["7","1"]' }])
   })
 
+  it('finds which of many origins are journaled, per session and client, whatever the positions hold', async () => {
+    const st = new DatabaseMessageStore(db, schema, 'S7')
+    await st.load()
+    const odd = '["it\'s", "a,b", "{x}", "\\"]'
+    const recs = Array.from({ length: 300 }, (_, i) => ({
+      seq: i + 1, msgType: 'D', sentAt: new Date(), body: `11=C${i}\x01`, raw: 'raw', origin: { client: 'orders', position: i === 7 ? odd : `["${i}","1"]` }
+    }))
+    await st.recordSentBatch(recs)
+    await new DatabaseMessageStore(db, schema, 'S7-other').load()
+    const asked = [
+      ...Array.from({ length: 600 }, (_, i) => ({ client: 'orders', position: i === 7 ? odd : `["${i}","1"]` })),
+      { client: 'someone-else', position: '["1","1"]' }
+    ]
+    const found = await st.findSentMany(asked)
+    assert.strictEqual(found.size, 300, 'the 300 journaled ones, not the 300 unknown ones nor another client\'s')
+    assert.strictEqual(found.get(`orders\u0000${odd}`), 8)
+    assert.strictEqual(found.get('orders\u0000["299","1"]'), 300)
+    assert.strictEqual(found.get('orders\u0000["300","1"]'), undefined)
+    assert.strictEqual((await new DatabaseMessageStore(db, schema, 'S7-other').findSentMany(asked)).size, 0, 'another session journaled none of them')
+    assert.strictEqual((await st.findSentMany([])).size, 0)
+  })
+
   it('writes fix_in and the target seq together, with a transaction id for gap-free streaming', async () => {
     const st = new DatabaseMessageStore(db, schema, 'S3')
     await st.load()

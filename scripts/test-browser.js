@@ -2,8 +2,9 @@
 // Browser test of the editor, as a new user meets the pack: a fresh Node-RED with an empty user
 // directory; upload the packed tarball through the palette manager; every node shows in the
 // palette with its icon; every node's edit dialog and help open; every example imports and
-// deploys with no error notification and no red status. Playwright drives Debian's Chromium,
-// headless. Screenshots go to screenshots/ (git-ignored). Prints "browser: N passed, N failed".
+// deploys with no error notification and no red status; the trading demo's four tabs open with
+// their Comment, lay out without overlaps, fill orders and feed the blotter. Playwright drives
+// Debian's Chromium, headless. Screenshots go to screenshots/ (git-ignored). Prints "browser: N passed, N failed".
 'use strict'
 const fs = require('fs')
 const os = require('os')
@@ -181,9 +182,52 @@ async function main () {
     const filled = orders.filter(o => o.status === 'FILLED')
     check('orders are filled by the demo exchange', filled.length > 0, JSON.stringify(orders.slice(0, 3)))
     console.log(`    ${orders.length} orders, ${filled.length} filled`)
+    // Newest first: all but the last few (still on their way) are filled, the very first one too.
+    await page.waitForTimeout(3000)
+    orders = await page.evaluate(async url => (await fetch(url)).json(), nr.url + 'api/fix-demo/orders').catch(() => [])
+    const stuck = orders.slice(3).filter(o => o.status !== 'FILLED')
+    check('every order but the newest is filled (none stuck PENDING)', orders.length > 3 && stuck.length === 0, JSON.stringify(stuck.slice(0, 3)))
+
+    // 6. The trading demo's four flows, one tab each, each opening with its Comment; tidy layout.
+    const demoTabs = ['Outbound orders', 'Inbound execution reports', 'Demo exchange', 'One streamer, two clients']
+    const tabs = await page.evaluate(() => { const t = []; RED.nodes.eachWorkspace(w => t.push({ id: w.id, label: w.label })); return t })
+    for (const label of demoTabs) check(`trading demo tab "${label}" exists`, tabs.some(t => t.label === label), tabs.map(t => t.label).join(', '))
+    await page.evaluate(() => RED.sidebar.show('info')) // the Info sidebar shows each tab's guide
+    for (const tab of tabs.filter(t => demoTabs.includes(t.label))) {
+      await page.evaluate(id => { RED.workspaces.show(id); RED.view.select('') }, tab.id)
+      await page.waitForTimeout(1000)
+      await shot(`22-tab-${demoTabs.indexOf(tab.label) + 1}-${tab.label.replace(/[^A-Za-z0-9]+/g, '-')}`)
+      const layout = await page.evaluate(id => {
+        const boxes = []
+        RED.nodes.eachNode(n => { if (n.z === id) boxes.push({ name: n.name || n.type, type: n.type, x: n.x - n.w / 2, y: n.y - n.h / 2, w: n.w, h: n.h }) })
+        const overlaps = []
+        for (let i = 0; i < boxes.length; i++) {
+          for (let j = i + 1; j < boxes.length; j++) {
+            const a = boxes[i]; const b = boxes[j]
+            if (a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h) overlaps.push(`${a.name} / ${b.name}`)
+          }
+        }
+        const first = boxes.reduce((m, b) => (m === undefined || b.y < m.y || (b.y === m.y && b.x < m.x)) ? b : m, undefined)
+        return { overlaps, first: first && first.type, left: first && first.x, top: first && first.y }
+      }, tab.id)
+      check(`tab "${tab.label}" opens with its Comment at the top left`, layout.first === 'comment' && layout.left >= 0 && layout.left <= 40 && layout.top >= 0 && layout.top <= 40, JSON.stringify(layout))
+      check(`tab "${tab.label}" has no overlapping nodes`, layout.overlaps.length === 0, layout.overlaps.join(', '))
+    }
+
+    // 7. The second client (behind a link pair, its own checkpoint) sees the same orders filled.
+    let blotter = []
+    for (let i = 0; i < 30 && !blotter.some(o => o.event === 'ORDER_FILL' && o.status === 'FILLED'); i++) {
+      blotter = await page.evaluate(async url => (await fetch(url)).json(), nr.url + 'api/fix-demo/blotter').catch(() => [])
+      if (!blotter.some(o => o.event === 'ORDER_FILL')) await page.waitForTimeout(1000)
+    }
+    check('the blotter (second client via a link) shows filled orders at /fix-demo/blotter', blotter.some(o => o.event === 'ORDER_FILL' && o.status === 'FILLED'), JSON.stringify(blotter.slice(0, 3)))
+    const clients = await page.evaluate(() => { const c = []; RED.nodes.eachNode(n => { if (n.type === 'streamer-client') c.push({ name: n.name, fill: n.status && n.status.fill, text: n.status && n.status.text }) }); return c })
+    check('every streamer client of the demo is green', clients.length >= 3 && clients.every(c => c.fill === 'green'), JSON.stringify(clients))
+    console.log(`    blotter: ${blotter.length} orders; clients: ${clients.map(c => `${c.name} (${c.text})`).join('; ')}`)
     await page.goto(nr.url + 'api/fix-demo/orders')
     await shot('21-filled-orders')
-    await page.goBack()
+    await page.goto(nr.url + 'api/fix-demo/blotter')
+    await shot('23-blotter')
   } finally {
     await browser.close()
     await nr.stop()

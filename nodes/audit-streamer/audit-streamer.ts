@@ -8,6 +8,7 @@ import type { StreamerDatabaseNode } from '../streamer-database/types'
 import { status } from '../shared/status'
 import { translator } from '../shared/i18n'
 import catalog = require('./locales/en-US/audit-streamer.json')
+import { flowGraph, targetsOf } from '../shared/links'
 import { registerAdmin } from './admin'
 import { StreamerSettings, streamerSettings } from './config'
 import { streamerStatus } from './status-text'
@@ -168,13 +169,15 @@ export = function (RED: NodeAPI): void {
     })
   }
 
-  /** True when some wired target is not a streamer client (those subscribe on their own). */
+  /**
+   * True when some target, wired straight or through link nodes, is not a streamer client (those
+   * subscribe on their own): a link pair that leads only to clients needs no copy either.
+   */
   function wiredToOthers (def: AuditStreamerDef): boolean {
-    const targets = new Set((def.wires ?? []).flat())
-    if (targets.size === 0) return false
-    const types = new Map<string, string>()
-    RED.nodes.eachNode((n: any) => { if (targets.has(n.id)) types.set(n.id, n.type) })
-    return [...targets].some(id => types.get(id) !== CLIENT_TYPE)
+    const wired = (def.wires ?? []).flat()
+    if (wired.length === 0) return false
+    const graph = flowGraph(RED)
+    return targetsOf(graph, def.id, wired).some(id => graph.typeOf(id) !== CLIENT_TYPE)
   }
 
   RED.nodes.registerType('audit-streamer', AuditStreamer as any)

@@ -2,6 +2,7 @@ import type { NodeAPI, NodeMessage } from 'node-red'
 import { CheckpointStore, ClientStats, ConnectionState, Disposition, LAG_COUNT_LIMIT, Position, StartAt, StreamerClient, StreamMeta, StreamRow, StreamSource } from '../../core'
 import type { StreamerDatabaseNode } from '../streamer-database/types'
 import { status, shortText } from '../shared/status'
+import { feedersOf, flowGraph, reachesType } from '../shared/links'
 import { parseRewindTarget } from './control'
 import { compileTransform, Transform } from './transform'
 import type { StreamerClientDef, StreamerClientNode } from './types'
@@ -108,13 +109,11 @@ export = function (RED: NodeAPI): void {
       })
     }
 
-    /** Finds the streamer wired into this client and subscribes to it. */
+    /** Finds the streamer wired into this client (straight or through link nodes) and subscribes to it. */
     function attach (): void {
       if (client === undefined || closing || source !== undefined) return
-      const ids: string[] = []
-      RED.nodes.eachNode((n: any) => {
-        if (n.type === STREAMER_TYPE && Array.isArray(n.wires) && n.wires.some((out: unknown) => Array.isArray(out) && out.includes(node.id))) ids.push(n.id)
-      })
+      const graph = flowGraph(RED)
+      const ids = feedersOf(graph, node.id).filter(id => graph.typeOf(id) === STREAMER_TYPE)
       if (ids.length === 0) {
         problem = RED._('streamer-client.status.no-streamer')
         showStatus()
@@ -258,26 +257,10 @@ export = function (RED: NodeAPI): void {
     if (!confirmOnSend) setImmediate(() => checkConfirmPath())
     function checkConfirmPath (): void {
       if (closing) return
-      const wiresOf = new Map<string, string[]>()
-      const types = new Map<string, string>()
-      let ok = false
-      RED.nodes.eachNode((n: any) => {
-        types.set(n.id, n.type)
-        wiresOf.set(n.id, Array.isArray(n.wires) ? n.wires.flat().filter((w: unknown) => typeof w === 'string') : [])
-        if (ok) return
-        if (n.type === 'complete' && Array.isArray(n.scope) && n.wires?.some((o: string[]) => o.includes(node.id))) ok = true
-        else if (n.type !== STREAMER_TYPE && n.id !== node.id && Array.isArray(n.wires) && n.wires.some((o: unknown) => Array.isArray(o) && o.includes(node.id))) ok = true
-      })
-      // A FIX gateway anywhere downstream (e.g. after a translator) confirms by itself.
-      const seen = new Set<string>()
-      const queue: string[] = [...((def as any).wires?.flat?.() ?? [])]
-      while (!ok && queue.length > 0) {
-        const id = queue.shift() as string
-        if (seen.has(id)) continue
-        seen.add(id)
-        if (types.get(id) === GATEWAY_TYPE) ok = true
-        else queue.push(...(wiresOf.get(id) ?? []))
-      }
+      const graph = flowGraph(RED)
+      // A wire back (from the target, a Complete node...), straight or through link nodes; the
+      // streamer's own wire is not one. Or a FIX gateway anywhere downstream, which confirms by itself.
+      const ok = feedersOf(graph, node.id).some(id => graph.typeOf(id) !== STREAMER_TYPE) || reachesType(graph, node.id, GATEWAY_TYPE)
       if (!ok) node.warn(RED._('streamer-client.errors.no-confirm-path'))
     }
 

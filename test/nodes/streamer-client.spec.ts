@@ -13,7 +13,9 @@ import streamerNode = require('../../nodes/audit-streamer/audit-streamer')
 const runtimeDir = path.dirname(require.resolve(`${process.env.NODE_RED_RUNTIME ?? 'node-red'}/package.json`))
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const changeNode = require(require.resolve('@node-red/nodes/core/function/15-change.js', { paths: [runtimeDir] }))
-const nodes = [databaseNode, streamerNode, clientNode, changeNode]
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const linkNode = require(require.resolve('@node-red/nodes/core/common/60-link.js', { paths: [runtimeDir] }))
+const nodes = [databaseNode, streamerNode, clientNode, changeNode, linkNode]
 
 for (const target of databaseTargets()) {
   describe(`streamer-client node [${target.name}] on ${runtimeName}`, function () {
@@ -109,6 +111,8 @@ for (const target of databaseTargets()) {
       helper.getNode(id).on('input', (msg: any) => got.push(msg))
       return got
     }
+    /** Puts every node but the database on a tab (link nodes without one would be config nodes). */
+    const onTab = (f: FlowNode[], z = 'tab1'): FlowNode[] => [{ id: z, type: 'tab', label: z }, ...f.map(n => n.id === 'db' ? n : { x: 100, y: 100, ...n, z })]
     const rows = (n: number, sym = 'VOD'): Array<{ sym: string, qty: number }> => Array.from({ length: n }, (_, i) => ({ sym, qty: i + 1 }))
 
     it('filters and maps rows, carries msg.stream and msg.topic, and moves the checkpoint on confirmations wired back', async () => {
@@ -331,6 +335,94 @@ for (const target of databaseTargets()) {
       assert.strictEqual(c1.stats().inFlight, 0)
       await c1.close()
       assert.deepStrictEqual(await checkpoint('client-a'), dbg[3].stream.position, 'the filtered DELETE row counts as confirmed')
+    })
+
+    it('follows its streamer through link nodes (two hops, three tabs): receives, is confirmed through a link back, checkpoints', async () => {
+      // s1 -> link out lo1 => link in li1 -> link out lo2 => link in li2 -> c1 -> t1 -> h1, and
+      // Complete(t1) -> lo3 => li3 -> c1. lo2 lists no link: li2 names it (either side wires the pair).
+      const tabs = ['ta', 'tb', 'tc'].map(id => ({ id, type: 'tab', label: id }))
+      const at = (z: string, n: FlowNode): FlowNode => ({ ...n, z, x: 100, y: 100 })
+      const base = flow()
+      const f: FlowNode[] = [
+        ...tabs,
+        base[0],
+        at('ta', { ...base[1], wires: [['lo1']] }),
+        at('ta', { id: 'lo1', type: 'link out', mode: 'link', links: ['li1'], wires: [] }),
+        at('tb', { id: 'li1', type: 'link in', links: ['lo1'], wires: [['lo2']] }),
+        at('tb', { id: 'lo2', type: 'link out', mode: 'link', links: [], wires: [] }),
+        at('tc', { id: 'li2', type: 'link in', links: ['lo2'], wires: [['c1']] }),
+        ...base.slice(2).map(n => at('tc', n.id === 'k1' ? { ...n, wires: [['lo3']] } : n)),
+        at('tc', { id: 'lo3', type: 'link out', mode: 'link', links: ['li3'], wires: [] }),
+        at('tc', { id: 'li3', type: 'link in', links: ['lo3'], wires: [['c1']] })
+      ]
+      await load(f)
+      const db = await sourceReady()
+      const got = collect('h1')
+      await insertRows(db, `"${schema}".src`, rows(4))
+      await eventually(() => got.length === 4, 15000, '4 rows through the link pairs')
+      assert.deepStrictEqual(got.map(m => [m.stream.position[0], m.stream.streamer, m.stream.clientId]), ['1', '2', '3', '4'].map(p => [p, 's1', 'c1']))
+      await eventually(() => (helper.getNode('c1') as any).stats().inFlight === 0, 5000, 'confirmations through Complete -> lo3 -> li3')
+      assert.strictEqual((helper.getNode('s1') as any).stream.subscriptions.length, 1, 'only the client: the links lead to no other node, so no output copy')
+      const warnings = helper.log().args.filter((a: any[]) => a[0].id === 'c1' && /no-confirm-path|no-streamer|many-streamers/.test(String(a[0].msg)))
+      assert.deepStrictEqual(warnings, [], 'no warning about the streamer or the confirmation path')
+      await helper.getNode('c1').close()
+      assert.deepStrictEqual(await checkpoint('client-a'), ['4'])
+    })
+
+    it('serves a direct client and a client behind a link pair, each with its own checkpoint', async () => {
+      // c1 (direct, confirmed by the test) and c2 (through lo1 => li1, confirmed on send).
+      await load(onTab(flow({ wires: [['h1'], []] }, [
+        { id: 'lo1', type: 'link out', mode: 'link', links: ['li1'], wires: [] },
+        { id: 'li1', type: 'link in', links: ['lo1'], wires: [['c2']] },
+        { id: 'c2', type: 'streamer-client', database: 'db', clientName: 'client-b', replayable: true, filter: '', mappings: [], payload: '', routeMode: 'single', routes: [], confirmMode: 'send', wires: [['h2'], []] },
+        { id: 'h2', type: 'helper' }
+      ]).filter(n => n.id !== 'k1').map(n => n.id === 's1' ? { ...n, wires: [['c1', 'lo1']] } : n)))
+      const db = await sourceReady()
+      const s1 = helper.getNode('s1') as any
+      await eventually(() => s1.stream.subscriptions.length === 2, 15000, 'both clients subscribed')
+      const [a, b] = ['h1', 'h2'].map(collect)
+      await insertRows(db, `"${schema}".src`, rows(6))
+      await eventually(() => a.length === 6 && b.length === 6, 15000, 'every row to both clients')
+      assert.deepStrictEqual(b.map(m => m.stream.clientId), new Array(6).fill('c2'))
+      assert.deepStrictEqual(b.map(m => m.stream.position[0]), ['1', '2', '3', '4', '5', '6'])
+      const c1 = helper.getNode('c1') as any
+      for (const m of a.slice(0, 3)) assert.strictEqual(c1.confirm(m.stream.position), true)
+      assert.strictEqual(s1.stream.subscriptions.length, 2, 'no output copy for the link pair')
+      await helper.getNode('c2').close()
+      await c1.close()
+      assert.deepStrictEqual(await checkpoint('client-b'), ['6'], 'client b: every row, confirmed on send')
+      assert.deepStrictEqual(await checkpoint('client-a'), ['3'], 'client a: only what its target confirmed')
+    })
+
+    it('warns about streamers and confirmation paths through link nodes too', async () => {
+      // c1: s1 directly and s2 through lo2 => li2 (two streamers). c2: a link in whose link out has
+      // no streamer (none). c3: s1 through lo1 => li1, confirm by the target, nothing confirms.
+      const client = (id: string, name: string, extra: Partial<FlowNode> = {}): FlowNode =>
+        ({ id, type: 'streamer-client', database: 'db', clientName: name, replayable: true, mappings: [], routes: [], confirmMode: 'send', wires: [[], []], ...extra })
+      const s1 = flow()[1]
+      await load(onTab([
+        dbDef(),
+        { ...s1, wires: [['c1', 'lo1']] },
+        { ...s1, id: 's2', stream: 'orders-b', wires: [['lo2']] },
+        { id: 'lo1', type: 'link out', mode: 'link', links: ['li1'], wires: [] },
+        { id: 'li1', type: 'link in', links: ['lo1'], wires: [['c3']] },
+        { id: 'lo2', type: 'link out', mode: 'link', links: ['li2'], wires: [] },
+        { id: 'li2', type: 'link in', links: ['lo2'], wires: [['c1']] },
+        { id: 'lo3', type: 'link out', mode: 'link', links: ['li3'], wires: [] },
+        { id: 'li3', type: 'link in', links: ['lo3'], wires: [['c2']] },
+        client('c1', 'two-streamers'),
+        client('c2', 'no-streamer'),
+        client('c3', 'no-confirmation', { confirmMode: 'target' })
+      ]))
+      const statuses: any[] = []
+      helper.getNode('c2').on('call:status', (c: any) => statuses.push(c.args[0]))
+      const logged = (id: string, key: string): boolean => helper.log().args.some((a: any[]) => a[0].id === id && String(a[0].msg).includes(key))
+      await eventually(() => logged('c1', 'streamer-client.errors.many-streamers'), 15000, 'c1 warns about two streamers')
+      await eventually(() => statuses.some(s => /streamer-client.status.no-streamer/.test(s.text)), 15000, 'c2 shows no streamer')
+      await eventually(() => logged('c3', 'streamer-client.errors.no-confirm-path'), 5000, 'c3 warns that nothing confirms')
+      await eventually(() => (helper.getNode('s1') as any).stream.subscriptions.length === 2, 15000, 'c1 and c3 follow s1')
+      assert.ok(!logged('c1', 'no-confirm-path') && !logged('c2', 'no-confirm-path'), 'clients confirming on send need no path')
+      assert.ok(!logged('c3', 'many-streamers') && !logged('c3', 'no-streamer'), 'c3 has exactly one streamer')
     })
 
     it('refuses a second client with the same name on the same database', async () => {

@@ -1,0 +1,103 @@
+import type { NodeAPI } from 'node-red'
+
+/**
+ * The deployed flows as a graph whose edges are wires plus the hops of Link out (mode "link") ->
+ * Link in pairs, so nodes that find each other by their wiring (a streamer client and its
+ * streamer) also find each other through link nodes, across tabs and over several hops.
+ */
+export interface FlowGraph {
+  typeOf: (id: string) => string | undefined
+  /** Ids a node's messages go to next: its wires, and a link out's linked Link in nodes. */
+  next: (id: string) => string[]
+  /** The inverse of next. */
+  previous: (id: string) => string[]
+}
+
+const LINK_IN = 'link in'
+const LINK_OUT = 'link out'
+
+const ids = (v: unknown): string[] => Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []
+
+/** A snapshot of the flows now deployed (RED.nodes.eachNode walks their configuration). */
+export function flowGraph (RED: NodeAPI): FlowGraph {
+  const types = new Map<string, string>()
+  const next = new Map<string, Set<string>>()
+  const returns = new Set<string>()
+  const linkIns: Array<{ id: string, from: string[] }> = []
+  const edge = (from: string, to: string): void => {
+    const set = next.get(from)
+    if (set === undefined) next.set(from, new Set([to]))
+    else set.add(to)
+  }
+  RED.nodes.eachNode((n: any) => {
+    types.set(n.id, n.type)
+    if (!next.has(n.id)) next.set(n.id, new Set())
+    for (const to of (Array.isArray(n.wires) ? n.wires : []).flatMap(ids)) edge(n.id, to)
+    // Like the runtime, a link pair is wired when either side lists the other; a Return sends to
+    // the caller, not to its links.
+    if (n.type === LINK_OUT && n.mode !== undefined && n.mode !== 'link') returns.add(n.id)
+    else if (n.type === LINK_OUT) for (const to of ids(n.links)) edge(n.id, to)
+    else if (n.type === LINK_IN) linkIns.push({ id: n.id, from: ids(n.links) })
+  })
+  for (const { id, from } of linkIns) for (const out of from) if (types.get(out) === LINK_OUT && !returns.has(out)) edge(out, id)
+  for (const out of returns) next.get(out)?.clear()
+  const previous = new Map<string, string[]>()
+  for (const [from, targets] of next) {
+    for (const to of targets) {
+      const list = previous.get(to)
+      if (list === undefined) previous.set(to, [from])
+      else list.push(from)
+    }
+  }
+  return {
+    typeOf: id => types.get(id),
+    next: id => [...(next.get(id) ?? [])],
+    previous: id => previous.get(id) ?? []
+  }
+}
+
+function isLink (type: string | undefined): boolean {
+  return type === LINK_IN || type === LINK_OUT
+}
+
+/** The nodes whose output reaches `id` straight or only through link nodes (each once, in graph order). */
+export function feedersOf (graph: FlowGraph, id: string): string[] {
+  return walk(id, graph.previous, graph)
+}
+
+/**
+ * The nodes `id`'s output reaches straight or only through link nodes (each once, in graph order).
+ * `wired` overrides the node's own wires (a node inside a subflow instance knows its wires, the
+ * graph does not); ids the graph does not know count as targets.
+ */
+export function targetsOf (graph: FlowGraph, id: string, wired: string[] = graph.next(id)): string[] {
+  return walk(id, graph.next, graph, wired)
+}
+
+function walk (start: string, step: (id: string) => string[], graph: FlowGraph, first = step(start)): string[] {
+  const found: string[] = []
+  const seen = new Set<string>([start])
+  const queue = [...first]
+  while (queue.length > 0) {
+    const id = queue.shift() as string
+    if (seen.has(id)) continue
+    seen.add(id)
+    if (isLink(graph.typeOf(id))) queue.push(...step(id))
+    else found.push(id)
+  }
+  return found
+}
+
+/** True when a node of `type` is anywhere downstream of `id` (any nodes and link hops between). */
+export function reachesType (graph: FlowGraph, id: string, type: string): boolean {
+  const seen = new Set<string>([id])
+  const queue = [...graph.next(id)]
+  while (queue.length > 0) {
+    const at = queue.shift() as string
+    if (seen.has(at)) continue
+    seen.add(at)
+    if (graph.typeOf(at) === type) return true
+    queue.push(...graph.next(at))
+  }
+  return false
+}

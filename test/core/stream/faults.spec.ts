@@ -81,16 +81,21 @@ describe('streamer faults [postgres]', () => {
       await admin.close()
     })
 
-    it('fails with a message naming the table and the missing right', async () => {
+    it('names the table and the missing right, keeps looking, and streams once the right is granted', async () => {
       const url = new URL(options?.connectionString ?? 'postgres://127.0.0.1')
       url.username = role
       const db = await PgDatabase.open({ connectionString: url.toString() })
       try {
         const c = new Collector()
-        const s = new Streamer({ name: 'secret', database: db, table: `${schema}.secret`, positionColumns: ['tx', 'seq'] })
+        const s = new Streamer({ name: 'secret', database: db, table: `${schema}.secret`, positionColumns: ['tx', 'seq'], retryInitialMs: 20, retryMaxMs: 200 })
         s.subscribe({ kind: 'beginning' }, c)
-        await eventually(() => c.phase === 'failed')
-        assert.match(c.lastError as string, new RegExp(`permission denied: .* may not SELECT from "${schema}.secret"`))
+        const waiting = await eventually(() => c.states.find(x => x.phase === 'retrying'), 10000, 'retrying') as any
+        assert.match(waiting.error as string, new RegExp(`permission denied: .* may not SELECT from "${schema}.secret"`))
+        assert.strictEqual(waiting.needsAction, true, 'flagged as needing a person')
+        assert.ok(!c.states.some(x => x.phase === 'failed'), 'not failed for good')
+        await admin?.query(`INSERT INTO "${schema}".secret DEFAULT VALUES`)
+        await admin?.query(`GRANT SELECT ON "${schema}".secret TO "${role}"`)
+        await eventually(() => c.rows.length === 1, 10000, 'the row, once SELECT is granted')
         await s.close()
       } finally {
         await db.close()

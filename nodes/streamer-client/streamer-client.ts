@@ -3,6 +3,8 @@ import { CheckpointStore, ClientStats, ConnectionState, Disposition, LAG_COUNT_L
 import type { StreamerDatabaseNode } from '../streamer-database/types'
 import { status, shortText } from '../shared/status'
 import { feedersOf, flowGraph, reachesType } from '../shared/links'
+import { translator } from '../shared/i18n'
+import catalog = require('./locales/en-US/streamer-client.json')
 import { parseRewindTarget } from './control'
 import { compileTransform, Transform } from './transform'
 import type { StreamerClientDef, StreamerClientNode } from './types'
@@ -20,6 +22,7 @@ function num (v: unknown, fallback: number): number {
 }
 
 export = function (RED: NodeAPI): void {
+  const tr = translator(RED, catalog)
   function StreamerClientNodeCtor (this: StreamerClientNode & { [k: string]: any }, def: StreamerClientDef): void {
     RED.nodes.createNode(this, def)
     const node = this
@@ -50,12 +53,12 @@ export = function (RED: NodeAPI): void {
     node.stats = () => client?.stats()
     node.redeliver = async (): Promise<void> => {
       const from = await client?.redeliver()
-      if (from !== undefined) node.log(RED._('streamer-client.log.redelivered', { start: describe(from) }))
+      if (from !== undefined) node.log(tr('streamer-client.log.redelivered', { start: describe(from) }))
     }
     node.rewind = async (target: StartAt | 'reset'): Promise<StartAt> => {
-      if (client === undefined) throw new Error(RED._('streamer-client.errors.not-ready'))
+      if (client === undefined) throw new Error(tr('streamer-client.errors.not-ready'))
       const start = target === 'reset' ? await client.reset() : await client.rewind(target)
-      node.log(RED._('streamer-client.log.rewound', { start: describe(start) }))
+      node.log(tr('streamer-client.log.rewound', { start: describe(start) }))
       return start
     }
 
@@ -63,17 +66,17 @@ export = function (RED: NodeAPI): void {
       transform = compileTransform(RED, node, def)
     } catch (err) {
       fail((err as Error).message)
-      node.error(RED._('streamer-client.errors.config', { error: (err as Error).message }))
+      node.error(tr('streamer-client.errors.config', { error: (err as Error).message }))
     }
     if (dbNode === null) {
-      fail(RED._('streamer-client.errors.no-database'))
+      fail(tr('streamer-client.errors.no-database'))
     } else if (transform !== undefined) {
       nameKey = `${dbNode.id}:${dbNode.schema}:${clientName}`
       const holder = namesInUse.get(nameKey)
       if (holder !== undefined && holder !== node.id) {
         nameKey = undefined
-        fail(RED._('streamer-client.errors.name-taken', { name: clientName }))
-        node.error(RED._('streamer-client.errors.name-taken', { name: clientName }))
+        fail(tr('streamer-client.errors.name-taken', { name: clientName }))
+        node.error(tr('streamer-client.errors.name-taken', { name: clientName }))
       } else {
         namesInUse.set(nameKey, node.id)
         start(dbNode, transform)
@@ -101,7 +104,7 @@ export = function (RED: NodeAPI): void {
             if (s.error !== undefined && s.phase !== 'stopped') warnOnce(`${s.phase}: ${s.error}`)
             showStatus()
           },
-          onProblem: err => warnOnce(RED._('streamer-client.errors.checkpoint', { error: (err as Error).message ?? String(err) }))
+          onProblem: err => warnOnce(tr('streamer-client.errors.checkpoint', { error: (err as Error).message ?? String(err) }))
         })
         attach()
       }).catch(err => {
@@ -115,11 +118,11 @@ export = function (RED: NodeAPI): void {
       const graph = flowGraph(RED)
       const ids = feedersOf(graph, node.id).filter(id => graph.typeOf(id) === STREAMER_TYPE)
       if (ids.length === 0) {
-        problem = RED._('streamer-client.status.no-streamer')
+        problem = tr('streamer-client.status.no-streamer')
         showStatus()
         return
       }
-      if (ids.length > 1) warnOnce(RED._('streamer-client.errors.many-streamers', { count: ids.length }))
+      if (ids.length > 1) warnOnce(tr('streamer-client.errors.many-streamers', { count: ids.length }))
       const stream = (RED.nodes.getNode(ids[0]) as any)?.stream as StreamSource | undefined
       if (stream === undefined || closedSources.has(stream)) return // not started yet: try again on the next tick
       problem = undefined
@@ -131,7 +134,7 @@ export = function (RED: NodeAPI): void {
         closedSources.add(stream)
         const text = (err as Error).message ?? String(err)
         fail(text)
-        node.error(RED._('streamer-client.errors.attach', { error: text }))
+        node.error(tr('streamer-client.errors.attach', { error: text }))
       })
     }
 
@@ -149,7 +152,7 @@ export = function (RED: NodeAPI): void {
         const error = err instanceof Error ? err : new Error(String(err))
         const msg: NodeMessage & { stream: StreamMeta } = { _msgid: RED.util.generateId(), topic: row.stream, payload: row.row, stream: meta }
         const report = (): void => {
-          node.error(RED._('streamer-client.errors.row', { position: row.position.join(','), error: error.message }), msg)
+          node.error(tr('streamer-client.errors.row', { position: row.position.join(','), error: error.message }), msg)
           // The error output's copy says what failed (Catch nodes get their own copy from node.error).
           ;(msg as any).error = { message: error.message, source: { id: node.id, type: node.type, name: node.name } }
         }
@@ -176,7 +179,7 @@ export = function (RED: NodeAPI): void {
         }
         // A row straight from a streamer's output: this client takes its rows by subscription.
         if (meta.clientId === undefined) return done()
-        return done(new Error(RED._('streamer-client.errors.foreign', { client: String(meta.client ?? meta.clientId) })))
+        return done(new Error(tr('streamer-client.errors.foreign', { client: String(meta.client ?? meta.clientId) })))
       }
       switch (msg.topic) {
         case 'redeliver':
@@ -194,7 +197,7 @@ export = function (RED: NodeAPI): void {
           return
         }
         default:
-          done(new Error(RED._('streamer-client.errors.unknown-input', { topic: String(msg.topic) })))
+          done(new Error(tr('streamer-client.errors.unknown-input', { topic: String(msg.topic) })))
       }
     })
 
@@ -216,12 +219,12 @@ export = function (RED: NodeAPI): void {
     function showStatus (): void {
       if (closing) return
       if (dbState !== undefined && dbState.state === 'retrying') return node.status(status.error(shortText(dbState.error)))
-      if (dbState !== undefined && dbState.state === 'connecting') return node.status(status.waiting(RED._('streamer-client.status.connecting')))
+      if (dbState !== undefined && dbState.state === 'connecting') return node.status(status.waiting(tr('streamer-client.status.connecting')))
       if (client === undefined) return problem !== undefined ? node.status(status.error(problem)) : undefined
       const s = client.stats()
       const state = client.phase
-      if (state === 'stopped' || state === 'failed') return node.status(status.error(`${RED._('streamer-client.status.' + state)}: ${stateError ?? problem ?? ''}`))
-      if (state === 'detached') return node.status(status.idle(problem ?? RED._('streamer-client.status.detached')))
+      if (state === 'stopped' || state === 'failed') return node.status(status.error(`${tr('streamer-client.status.' + state)}: ${stateError ?? problem ?? ''}`))
+      if (state === 'detached') return node.status(status.idle(problem ?? tr('streamer-client.status.detached')))
       // Numbers and the phase word only: short enough for the status label, the same in any language.
       const lagText = lag === undefined ? '?' : lag >= LAG_COUNT_LIMIT ? `${LAG_COUNT_LIMIT.toLocaleString('en-US')}+` : lag.toLocaleString('en-US')
       const text = `${state} · lag ${lagText} · ${Math.round(s.rate).toLocaleString('en-US')}/s · ${s.inFlight} in flight`
@@ -247,7 +250,7 @@ export = function (RED: NodeAPI): void {
         return done()
       }
       // Flush the checkpoint first, then let the database go.
-      c.close().catch(err => node.warn(RED._('streamer-client.errors.checkpoint', { error: String((err as Error).message ?? err) }))).finally(() => {
+      c.close().catch(err => node.warn(tr('streamer-client.errors.checkpoint', { error: String((err as Error).message ?? err) }))).finally(() => {
         dbNode?.deregister(node)
         done()
       })
@@ -261,7 +264,7 @@ export = function (RED: NodeAPI): void {
       // A wire back (from the target, a Complete node...), straight or through link nodes; the
       // streamer's own wire is not one. Or a FIX gateway anywhere downstream, which confirms by itself.
       const ok = feedersOf(graph, node.id).some(id => graph.typeOf(id) !== STREAMER_TYPE) || reachesType(graph, node.id, GATEWAY_TYPE)
-      if (!ok) node.warn(RED._('streamer-client.errors.no-confirm-path'))
+      if (!ok) node.warn(tr('streamer-client.errors.no-confirm-path'))
     }
 
     function describe (start: StartAt): string {

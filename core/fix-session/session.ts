@@ -382,6 +382,23 @@ export class Session {
     return seq
   }
 
+  /**
+   * Frames an application-level message the session writes itself (BusinessMessageReject) under
+   * the next sender seq and journals it with that seq in one commit, so a ResendRequest resends it
+   * (PossDup) instead of gap-filling over it, as FIX asks for application messages.
+   */
+  private async sendJournaled (msgType: string, text: string): Promise<number | undefined> {
+    if (this.socket === undefined || !this.socket.writable) return undefined
+    const seq = this.state.nextSenderSeq
+    const sentAt = this.now()
+    const frame = this.o.codec.frame(msgType, this.header(seq, sentAt), text)
+    const raw = frame.toString('latin1')
+    await this.o.store.recordSentBatch([{ seq, msgType, clOrdID: undefined, sentAt, body: text, raw }])
+    this.state.nextSenderSeq = seq + 1
+    this.write(frame, raw)
+    return seq
+  }
+
   /** Frames a message under an old seq (resend, gap fill): no sequence number is used up. */
   private resendFrame (msgType: string, seq: number, text: string, orig: Date): void {
     this.write(this.o.codec.frame(msgType, this.header(seq, this.now(), { orig }), text))
@@ -442,7 +459,7 @@ export class Session {
 
   /** An application-level refusal (35=j): the message was well formed but is not taken here. */
   private async sendBusinessReject (refSeq: number, msgType: string, p: InboundProblem): Promise<void> {
-    await this.sendAdmin(BusinessMessageReject, body([
+    await this.sendJournaled(BusinessMessageReject, body([
       [Tag.RefSeqNum, refSeq],
       [Tag.RefMsgType, msgType],
       [Tag.BusinessRejectReason, p.reason],

@@ -60,12 +60,21 @@ describeEachDatabase('FIX session: BusinessMessageReject for message types not t
     assert.deepStrictEqual(rows.rows.map(r => r.msg_type), ['8'], 'only the taken message is in fix_in')
     const state = await db.query<{ next_target_seq: string }>(`SELECT next_target_seq FROM ${quoteIdent(schema)}.fix_session_state WHERE session_name = $1`, [rt.session.name])
     assert.strictEqual(Number(state.rows[0].next_target_seq), refused + 2, 'the refused order used up its number (committed)')
+
+    // 35=j is an application message: journaled, so a ResendRequest gets it again (PossDup), not a gap fill.
+    const bmrSeq = Number(bmr.get(34))
+    peer.send('2', `7=${bmrSeq}${SOH}16=${bmrSeq}${SOH}`)
+    const again = await peer.waitFor('j', m => m.get(43) === 'Y')
+    assert.strictEqual(Number(again.get(34)), bmrSeq, 'resent under its own MsgSeqNum')
+    assert.strictEqual(again.get(45), String(refused))
+    assert.strictEqual(again.get(380), '3')
+    assert.ok(again.get(122) !== undefined, 'OrigSendingTime set')
+    assert.ok(!peer.ofType('4').some(m => Number(m.get(34)) === bmrSeq), 'no gap fill over the reject')
   })
 
   it('takes every application message when no list is set, and checks the list it is given', () => {
     assert.throws(() => normalizeSettings(settings('acceptor', 'x', { receiveMsgTypes: ['0'] })), /session message/)
     assert.throws(() => normalizeSettings(settings('acceptor', 'x', { receiveMsgTypes: ['D;'] })), /not a MsgType/)
     assert.deepStrictEqual(normalizeSettings(settings('acceptor', 'x', { receiveMsgTypes: ['8', 'AE'] })).receiveMsgTypes, ['8', 'AE'])
-    void SOH
   })
 })

@@ -418,6 +418,8 @@ describeWithQuickfix('FIX session interop with QuickFIX/C++', () => {
       counterparties.push(qf)
       await qf.start()
       await us.waitEvent('logon', undefined, 15000)
+      // QuickFIX only journals (does not send) an order it is given before it has read our Logon.
+      await qf.waitFor('logon', () => qf.lines.some(l => l.ev === 'logon'))
       await qf.command('order U1')
       await eventually(() => us.messages.length === 1, 10000, 'the order')
       await rt.send({ msgType: '8', body: er('U1', 1) })

@@ -11,6 +11,19 @@ import { counterpartyBinary, describeWithQuickfix, QuickfixCounterparty } from '
  * The pack's session layer against QuickFIX/C++ 1.15 (another engine, with its own session layer,
  * FileStore and dictionary validation on), over real sockets on 127.0.0.1.
  */
+/** Stops our sessions and the QuickFIX processes of a test; prints QuickFIX's transcript when it failed. */
+async function cleanUp (failed: boolean, running: SessionRuntime[], counterparties: QuickfixCounterparty[]): Promise<void> {
+  if (failed || process.env.QF_TRACE === '1') {
+    for (const q of counterparties) console.log(`--- QuickFIX transcript ---\n${q.transcript()}\n${q.stderr}`)
+  }
+  for (const r of running.splice(0)) await r.stop().catch(() => {})
+  for (const q of counterparties.splice(0)) {
+    await q.stop()
+    q.kill()
+    fs.rmSync(q.o.dir, { recursive: true, force: true })
+  }
+}
+
 describeWithQuickfix('FIX session interop with QuickFIX/C++', () => {
   describeEachDatabase('FIX.4.4', target => {
     let db: Database
@@ -28,15 +41,7 @@ describeWithQuickfix('FIX session interop with QuickFIX/C++', () => {
       codec = await FixCodec.create('FIX.4.4')
     })
     afterEach(async function () {
-      if (this.currentTest?.state === 'failed' || process.env.QF_TRACE === '1') {
-        for (const q of counterparties) console.log(`--- QuickFIX transcript ---\n${q.transcript()}\n${q.stderr}`)
-      }
-      for (const r of running.splice(0)) await r.stop().catch(() => {})
-      for (const q of counterparties.splice(0)) {
-        await q.stop()
-        q.kill()
-        fs.rmSync(q.o.dir, { recursive: true, force: true })
-      }
+      await cleanUp(this.currentTest?.state === 'failed', running, counterparties)
     })
     after(async () => {
       await dropSchema(db, schema)
@@ -368,15 +373,7 @@ describeWithQuickfix('FIX session interop with QuickFIX/C++', () => {
       codec = await FixCodec.create('FIX.5.0SP2')
     })
     afterEach(async function () {
-      if (this.currentTest?.state === 'failed' || process.env.QF_TRACE === '1') {
-        for (const q of counterparties) console.log(`--- QuickFIX transcript ---\n${q.transcript()}\n${q.stderr}`)
-      }
-      for (const r of running.splice(0)) await r.stop().catch(() => {})
-      for (const q of counterparties.splice(0)) {
-        await q.stop()
-        q.kill()
-        fs.rmSync(q.o.dir, { recursive: true, force: true })
-      }
+      await cleanUp(this.currentTest?.state === 'failed', running, counterparties)
     })
     after(async () => {
       await dropSchema(db, schema)

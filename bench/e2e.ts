@@ -25,6 +25,9 @@ const TARGET = { sustained: 5000, p99At1000: 50 }
 
 interface Row { phase: string, offered: string, achieved: number, p50?: number, p99?: number, max?: number }
 
+/** Where an order's latency goes, from the times the counterparty reads off each NewOrderSingle. */
+interface Segments { offered: string, insert: number[], pipeline: number[], wire: number[] }
+
 /** CPU time (user + system) a process has used so far, in ms (Linux /proc, 100 ticks/s); undefined elsewhere. */
 function cpuMs (pid: number): number | undefined {
   try {
@@ -65,9 +68,10 @@ function percentile (sorted: number[], p: number): number {
 export async function run (): Promise<void> {
   const prof = process.env.BENCH_E2E_PROF === '1'
   const envNumber = (name: string): number | undefined => process.env[name] !== undefined && process.env[name] !== '' ? Number(process.env[name]) : undefined
-  const sys = new E2eSystem({ label: 'bench', inFlight: envNumber('BENCH_E2E_INFLIGHT'), applyBatch: envNumber('BENCH_E2E_APPLY_BATCH'), batchSize: envNumber('BENCH_E2E_BATCH'), pollMs: envNumber('BENCH_E2E_POLL_MS'), nodeArgs: [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.cwd(), 'profiles')}`] : []), ...(process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter(a => a !== '')] })
+  const sys = new E2eSystem({ label: 'bench', inFlight: envNumber('BENCH_E2E_INFLIGHT'), applyBatch: envNumber('BENCH_E2E_APPLY_BATCH'), reports: process.env.BENCH_E2E_REPORTS !== '0', batchSize: envNumber('BENCH_E2E_BATCH'), pollMs: envNumber('BENCH_E2E_POLL_MS'), nodeArgs: [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.cwd(), 'profiles')}`] : []), ...(process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter(a => a !== '')] })
   console.log(`e2e: Node-RED child process + counterparty process, ${sys.describe()}`)
   const rows: Row[] = []
+  const segments: Segments[] = []
   const since = new Date()
   const stats = sys.url !== undefined ? new Client({ connectionString: sys.url }) : undefined
   let cpuLine = ''
@@ -79,7 +83,7 @@ export async function run (): Promise<void> {
     const received = async (): Promise<number> => (await sys.counterparty!.stats()).orders
     const drain = async (): Promise<void> => {
       await waitFor(async () => (await received()) >= nextId - 1, 300000, 'the counterparty to receive every order', 200)
-      await waitFor(async () => (await sys.counts()).filled >= nextId - 1, 300000, 'every fill applied', 500)
+      if (sys.o.reports !== false) await waitFor(async () => (await sys.counts()).filled >= nextId - 1, 300000, 'every fill applied', 500)
     }
     const insert = async (n: number, record: boolean): Promise<void> => {
       const ids: number[] = []
@@ -132,11 +136,20 @@ export async function run (): Promise<void> {
       await drain()
       const records = await sys.counterparty!.records()
       const firstSeen = new Map<number, number>()
+      const seg: Segments = { offered: `${rate.toLocaleString('en-US')}/s`, insert: [], pipeline: [], wire: [] }
       for (const rec of records) {
         if (rec.t !== 'D' || rec.c === undefined) continue
         const id = Number(rec.c.slice(1))
-        if (id >= first && id <= last && !firstSeen.has(id)) firstSeen.set(id, rec.at)
+        if (id >= first && id <= last && !firstSeen.has(id)) {
+          firstSeen.set(id, rec.at)
+          if (rec.tt !== undefined && rec.st !== undefined) {
+            seg.insert.push(rec.tt - insertedAt.get(id)!)
+            seg.pipeline.push(rec.st - rec.tt)
+            seg.wire.push(rec.at - rec.st)
+          }
+        }
       }
+      segments.push(seg)
       const lat = [...firstSeen].map(([id, at]) => at - insertedAt.get(id)!).sort((a, b) => a - b)
       const recvTimes = [...firstSeen.values()].sort((a, b) => a - b)
       const span = (recvTimes[recvTimes.length - 1] - insertedAt.get(first)!) / 1000
@@ -149,6 +162,11 @@ export async function run (): Promise<void> {
     console.log('|---|---|---|---|---|---|')
     const f = (n: number | undefined): string => n === undefined || Number.isNaN(n) ? '-' : n.toFixed(1)
     for (const r of rows) console.log(`| ${r.phase} | ${r.offered} | ${Math.round(r.achieved).toLocaleString('en-US')} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.max)} |`)
+    console.log('\nwhere the latency goes (p50 / p99 ms): insert = driver\'s INSERT start -> audit trigger (TransactTime); pipeline = audit row -> framed by the gateway (SendingTime: streamer, client, translator); wire = framed -> read by the counterparty (journal commit, TCP)')
+    console.log('| offered | insert | pipeline | wire |')
+    console.log('|---|---|---|---|')
+    const pp = (xs: number[]): string => { const s = [...xs].sort((a, b) => a - b); return `${f(percentile(s, 0.5))} / ${f(percentile(s, 0.99))}` }
+    for (const g of segments) console.log(`| ${g.offered} | ${pp(g.insert)} | ${pp(g.pipeline)} | ${pp(g.wire)} |`)
     console.log(`\npeak RSS of the Node-RED process: ${rss === undefined ? '?' : `${Math.round(rss)} MB`}`)
     const sustained = rows[0].achieved
     const at1000 = rows.find(r => r.offered === '1,000/s')
@@ -157,7 +175,9 @@ export async function run (): Promise<void> {
     console.log(`against the targets: sustained ${Math.round(sustained).toLocaleString('en-US')}/s = ${(sustained / TARGET.sustained).toFixed(2)}x of ${TARGET.sustained.toLocaleString('en-US')}/s; p99 at 1,000/s ${f(at1000?.p99)} ms (target < ${TARGET.p99At1000} ms)`)
   } finally {
     await stats?.end().catch(() => {})
-    await sys.stop(prof)
-    if (prof) console.log(`profiles in ${path.join(process.cwd(), 'profiles')}, logs in ${sys.dir}`)
+    const keep = prof || process.env.BENCH_E2E_KEEP === '1'
+    await sys.stop(keep)
+    if (prof) console.log(`profiles in ${path.join(process.cwd(), 'profiles')}`)
+    if (keep) console.log(`logs in ${sys.dir}`)
   }
 }

@@ -16,6 +16,7 @@ import 'reflect-metadata'
 import * as http from 'http'
 import { Database, migrate, PgDatabase, PgliteDatabase } from '../../core'
 import { FixCodec, FrameSplitter } from '../../core/fix/codec'
+import { parseUtc } from '../../core/fix-session/fields'
 import { InboundMessage, NotLoggedOnError, SessionEvent, SessionRuntime } from '../../core/fix-session'
 import type { CounterpartyConfig, CounterpartyStats, FrameRecord } from './harness'
 
@@ -42,6 +43,7 @@ async function main (): Promise<void> {
   const problems: string[] = []
   let possDup = 0
   const orders = new Set<string>()
+  const arrivals = new Map<string, number>()
   const rt = new SessionRuntime({
     settings: { role: 'acceptor', beginString: 'FIX.4.4', senderCompID: cfg.senderCompID, targetCompID: cfg.targetCompID, heartBtInt: 30 },
     bindAddress: '127.0.0.1',
@@ -49,15 +51,31 @@ async function main (): Promise<void> {
     db,
     schema: cfg.schema,
     codec,
-    makeFrameReader: onGarbled => new FrameSplitter({ onGarbled }),
+    // Frames are stamped as they come off the socket: the session logs a frame only when its
+    // turn comes, behind this side's own journal commits, which are not the sender's latency.
+    makeFrameReader: onGarbled => {
+      const splitter = new FrameSplitter({ onGarbled })
+      return {
+        push: (chunk: Buffer) => {
+          const frames = splitter.push(chunk)
+          const at = performance.timeOrigin + performance.now()
+          for (const f of frames) arrivals.set(f.toString('latin1'), at)
+          return frames
+        },
+        reset: () => splitter.reset()
+      }
+    },
     log: {
       incoming: raw => {
-        const at = performance.timeOrigin + performance.now()
+        const at = arrivals.get(raw) ?? performance.timeOrigin + performance.now()
+        arrivals.delete(raw)
         const t = field(raw, 35) ?? '?'
         const rec: FrameRecord = { t, s: Number(field(raw, 34)), p: field(raw, 43) === 'Y', at }
         if (rec.p) possDup++
         if (t === 'D') {
           rec.c = field(raw, 11)
+          rec.tt = parseUtc(field(raw, 60))?.getTime()
+          rec.st = parseUtc(field(raw, 52))?.getTime()
           if (rec.c !== undefined) orders.add(rec.c)
         } else if (t === '4') {
           rec.n = Number(field(raw, 36))
@@ -88,7 +106,7 @@ async function main (): Promise<void> {
     if (e.type === 'error' && !/^transport:/.test(e.text)) problems.push(`error: ${e.text}`)
   })
   rt.on('message', (m: InboundMessage) => {
-    if (m.msgType !== 'D') return
+    if (m.msgType !== 'D' || cfg.reports === false) return
     const clOrdID = String(m.body.ClOrdID)
     queue.push({ clOrdID, n: 0, order: m.body }, { clOrdID, n: 1, order: m.body })
     ersQueued += 2

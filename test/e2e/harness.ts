@@ -192,6 +192,8 @@ export interface CounterpartyConfig {
   schema: string
   senderCompID: string
   targetCompID: string
+  /** Answer orders with ExecutionReports (default true); off, only the outbound path runs. */
+  reports?: boolean
 }
 
 export interface Counterparty {
@@ -204,12 +206,15 @@ export interface Counterparty {
 
 /** One frame the counterparty received (every frame, PossDup resends and admin messages included). */
 export interface FrameRecord {
-  /** MsgType, MsgSeqNum, PossDupFlag, ClOrdID, receive time (wall ms), GapFill NewSeqNo, ResetSeqNumFlag. */
+  /** MsgType, MsgSeqNum, PossDupFlag, ClOrdID, receive time (wall ms, when read off the socket), GapFill NewSeqNo, ResetSeqNumFlag. */
   t: string
   s: number
   p: boolean
   c?: string
   at: number
+  /** Orders: TransactTime (the audit row's time, set by the audit trigger) and SendingTime, wall ms. */
+  tt?: number
+  st?: number
   n?: number
   gf?: boolean
   r?: boolean

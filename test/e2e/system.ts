@@ -20,6 +20,8 @@ export interface SystemOptions {
   inFlight?: number
   /** streamer-sql batch of the inbound apply (flows.ts default when undefined). */
   applyBatch?: number
+  /** The counterparty answers orders with ExecutionReports (default true). */
+  reports?: boolean
   /** Extra node arguments for Node-RED (e.g. --cpu-prof). */
   nodeArgs?: string[]
 }
@@ -65,7 +67,8 @@ export class E2eSystem {
       dataDir: this.url === undefined ? path.join(this.dir, 'counterparty-db') : undefined,
       schema: this.counterpartySchema,
       senderCompID: 'EXCH',
-      targetCompID: 'NRED'
+      targetCompID: 'NRED',
+      reports: this.o.reports
     }, this.counterpartyLog)
     this.port = await freePort()
     await this.startNodeRed()

@@ -1,6 +1,6 @@
 import { Database, Queryable } from '../db/database'
 import { quoteIdent } from '../db/identifiers'
-import { InboundRecord, JournalEntry, MessageStore, originKey, OutboundRecord, SequenceState, StreamOrigin } from './message-store'
+import { DuplicateOriginError, InboundRecord, JournalEntry, MessageStore, originKey, OutboundRecord, SequenceState, StreamOrigin } from './message-store'
 
 interface StateRow { next_sender_seq: string, next_target_seq: string, epoch: number, created_at: string }
 
@@ -9,6 +9,9 @@ const OWNERSHIP_MARK = 'fix session state changed by another process'
 
 function rethrow (err: unknown, session: string): never {
   if (String((err as Error)?.message ?? '').includes(OWNERSHIP_MARK)) throw new SessionOwnershipError(session)
+  const e = err as { code?: string, constraint?: string, message?: string }
+  // unique_violation on the journal's origin key (PGlite may not name the constraint: its message does).
+  if (e?.code === '23505' && (e.constraint === 'fix_out_stream_position' || String(e.message ?? '').includes('fix_out_stream_position'))) throw new DuplicateOriginError(err)
   throw err
 }
 

@@ -20,6 +20,15 @@ export interface StreamOrigin {
   position: string
 }
 
+/** recordSentBatch was given an origin that is journaled already: nothing was written. */
+export class DuplicateOriginError extends Error {
+  constructor (cause?: unknown) {
+    super('a stream origin in this batch is journaled already')
+    this.name = 'DuplicateOriginError'
+    this.cause = cause
+  }
+}
+
 /** Map key of an origin. */
 export function originKey (o: StreamOrigin): string {
   return `${o.client}\u0000${o.position}`
@@ -68,8 +77,9 @@ export interface MessageStore {
   recordSent: (record: OutboundRecord) => Promise<boolean>
   /**
    * Journals consecutive application messages (seq = next sender seq, +1 ...) and moves the next
-   * sender seq past the last, in one commit. Rejects, writing nothing, if any origin is already
-   * journaled or the sequence numbers moved (callers look duplicates up first with findSentMany).
+   * sender seq past the last, in one commit. Rejects, writing nothing, if the sequence numbers
+   * moved, and with DuplicateOriginError if any origin is already journaled (the caller then
+   * looks the duplicates up with findSentMany and journals the rest).
    */
   recordSentBatch: (records: OutboundRecord[]) => Promise<void>
   /** Which of these origins are journaled already: key `client\u0000position` -> seq. */

@@ -3,7 +3,7 @@ import type { Duplex } from 'stream'
 import { AdminType, body, BusinessMessageReject, BusinessRejectReason, firstOf, isAdmin, parseUtc, printable, ROUTING_FIELDS, scanFields, SESSION_TAGS, SOH, Tag } from './fields'
 import { FixHeader, FrameReader, MakeFrameReader, OutboundValidator, ParsedMessage, SessionCodec } from './codec-port'
 import { InboundProblem, RejectReason, validateInbound } from './inbound-validation'
-import { MessageStore, originKey, OutboundRecord, StreamOrigin } from './message-store'
+import { DuplicateOriginError, MessageStore, originKey, OutboundRecord, StreamOrigin } from './message-store'
 import { HeldMessage, SessionPhase, SessionState } from './session-state'
 import { normalizeSettings, SessionSettings } from './settings'
 import { SessionApplication, SessionEvent } from './application'
@@ -69,6 +69,21 @@ const PAUSE_AT = 2000
 /** Most inbound messages committed in one statement. */
 const MAX_BATCH = 200
 
+/** A send waiting for its turn. */
+interface OutboxItem { req: SendRequest, resolve: (r: SendResult) => void, reject: (e: Error) => void }
+
+/** A batch framed for the journal, and what happens to each item once the journal has answered. */
+interface FramedBatch {
+  records: OutboundRecord[]
+  accepted: Array<{ item: OutboxItem, frame: Buffer, seq: number }>
+  /** Origins repeated within the batch, and origins journaled before. */
+  repeats: Array<{ item: OutboxItem, key: string }>
+  duplicates: Array<{ item: OutboxItem, seq: number }>
+  rejected: Array<{ item: OutboxItem, err: Error }>
+  inBatch: Map<string, number>
+  nextSeq: number
+}
+
 /**
  * One FIX session (QuickFIX's Session): the protocol state machine over one transport at a
  * time. Transports (initiator, acceptor) attach sockets; everything the session does runs
@@ -90,7 +105,7 @@ export class Session {
   private testRequestCounter = 0
   private loggedOnThisConnection = false
   private inbox: Buffer[] = []
-  private readonly outbox: Array<{ req: SendRequest, resolve: (r: SendResult) => void, reject: (e: Error) => void }> = []
+  private readonly outbox: OutboxItem[] = []
   private sendQueued = false
   private pumpQueued = false
 
@@ -181,35 +196,84 @@ export class Session {
         await this.sendPump()
       }).catch(err => this.event({ type: 'error', text: `send: ${(err as Error).message}` }))
     }
-    // Repeats of journaled stream rows are confirmed, logged on or not.
+    // Logged on, the batch is journaled straight away: the journal's unique origin key refuses a
+    // repeat (only rows redelivered after a restart or a rewind), and only then are the repeats
+    // looked up, and the rest journaled again. Not logged on, repeats are still confirmed.
+    const up = this.state.loggedOn && this.socket !== undefined
+    let known: Map<string, number> | undefined
+    if (!up) {
+      known = await this.lookUp(items)
+      if (known === undefined) return
+    }
+    let b = this.frameBatch(items, known ?? new Map(), up)
+    if (b.records.length > 0) {
+      try {
+        await this.o.store.recordSentBatch(b.records)
+      } catch (err) {
+        let failure: unknown = err
+        if (err instanceof DuplicateOriginError && known === undefined) {
+          known = await this.lookUp(items)
+          if (known === undefined) return
+          b = this.frameBatch(items, known, this.state.loggedOn && this.socket !== undefined)
+          failure = undefined
+          if (b.records.length > 0) await this.o.store.recordSentBatch(b.records).catch(e => { failure = e })
+        }
+        if (failure !== undefined) {
+          for (const r of b.rejected) r.item.reject(r.err)
+          for (const a of b.accepted) a.item.reject(failure as Error)
+          for (const r of b.repeats) r.item.reject(failure as Error)
+          return
+        }
+      }
+    }
+    for (const d of b.duplicates) d.item.resolve({ status: 'duplicate', seq: d.seq })
+    for (const r of b.rejected) r.item.reject(r.err)
+    if (b.records.length > 0) {
+      this.state.nextSenderSeq = b.nextSeq
+      if (this.socket !== undefined && !this.socket.destroyed) {
+        this.socket.write(b.accepted.length === 1 ? b.accepted[0].frame : Buffer.concat(b.accepted.map(a => a.frame)))
+        this.state.lastSentAt = Date.now()
+        for (const r of b.records) this.log.outgoing(r.raw)
+      }
+      // Journaled: from here the message is the session's to deliver (resend covers a lost write).
+      for (const a of b.accepted) a.item.resolve({ status: 'sent', seq: a.seq })
+      this.emitState()
+    }
+    for (const r of b.repeats) r.item.resolve({ status: 'duplicate', seq: b.inBatch.get(r.key)! })
+  }
+
+  /** Which of the batch's origins are journaled already; undefined (every item rejected) if the lookup fails. */
+  private async lookUp (items: OutboxItem[]): Promise<Map<string, number> | undefined> {
     const origins = items.map(i => i.req.origin).filter((o): o is StreamOrigin => o !== undefined)
-    let known: Map<string, number>
     try {
-      known = await this.o.store.findSentMany(origins)
+      return await this.o.store.findSentMany(origins)
     } catch (err) {
       for (const i of items) i.reject(err as Error)
-      return
+      return undefined
     }
-    const up = this.state.loggedOn && this.socket !== undefined
-    const records: OutboundRecord[] = []
-    const accepted: Array<{ item: typeof items[number], frame: Buffer, seq: number }> = []
-    const inBatch = new Map<string, number>()
-    let seq = this.state.nextSenderSeq
+  }
+
+  /**
+   * Frames a batch from the next sender seq on: repeats of `known` origins and of origins earlier
+   * in the batch are set aside, bad messages rejected. Nothing is resolved here: that waits for
+   * the journal's commit.
+   */
+  private frameBatch (items: OutboxItem[], known: Map<string, number>, up: boolean): FramedBatch {
+    const b: FramedBatch = { records: [], accepted: [], repeats: [], duplicates: [], rejected: [], inBatch: new Map(), nextSeq: this.state.nextSenderSeq }
     const sentAt = this.now()
-    const repeats: Array<{ item: typeof items[number], key: string }> = []
     for (const item of items) {
       const req = item.req
       const key = req.origin !== undefined ? originKey(req.origin) : undefined
       if (key !== undefined && known.has(key)) {
-        item.resolve({ status: 'duplicate', seq: known.get(key)! })
+        b.duplicates.push({ item, seq: known.get(key)! })
         continue
       }
-      if (key !== undefined && inBatch.has(key)) {
-        repeats.push({ item, key })
+      if (key !== undefined && b.inBatch.has(key)) {
+        b.repeats.push({ item, key })
         continue
       }
       if (!up) {
-        item.reject(new NotLoggedOnError(this.state.phase))
+        b.rejected.push({ item, err: new NotLoggedOnError(this.state.phase) })
         continue
       }
       try {
@@ -217,34 +281,17 @@ export class Session {
         if (isAdmin(req.msgType)) throw new OutboundMessageError(`MsgType ${req.msgType} is a session message: the session sends those itself`)
         const text = req.rawBody ?? this.encodeApp(req.msgType, req.body ?? {})
         const fields = this.checkOutbound(req.msgType, text)
+        const seq = b.nextSeq
         const frame = this.o.codec.frame(req.msgType, this.header(seq, sentAt), text)
-        records.push({ seq, msgType: req.msgType, clOrdID: firstOf(fields, Tag.ClOrdID), sentAt, body: text, raw: frame.toString('latin1'), origin: req.origin })
-        accepted.push({ item, frame, seq })
-        if (key !== undefined) inBatch.set(key, seq)
-        seq++
+        b.records.push({ seq, msgType: req.msgType, clOrdID: firstOf(fields, Tag.ClOrdID), sentAt, body: text, raw: frame.toString('latin1'), origin: req.origin })
+        b.accepted.push({ item, frame, seq })
+        if (key !== undefined) b.inBatch.set(key, seq)
+        b.nextSeq++
       } catch (err) {
-        item.reject(err as Error)
+        b.rejected.push({ item, err: err as Error })
       }
     }
-    if (records.length > 0) {
-      try {
-        await this.o.store.recordSentBatch(records)
-      } catch (err) {
-        for (const a of accepted) a.item.reject(err as Error)
-        for (const r of repeats) r.item.reject(err as Error)
-        return
-      }
-      this.state.nextSenderSeq = seq
-      if (this.socket !== undefined && !this.socket.destroyed) {
-        this.socket.write(accepted.length === 1 ? accepted[0].frame : Buffer.concat(accepted.map(a => a.frame)))
-        this.state.lastSentAt = Date.now()
-        for (const r of records) this.log.outgoing(r.raw)
-      }
-      // Journaled: from here the message is the session's to deliver (resend covers a lost write).
-      for (const a of accepted) a.item.resolve({ status: 'sent', seq: a.seq })
-      this.emitState()
-    }
-    for (const r of repeats) r.item.resolve({ status: 'duplicate', seq: inBatch.get(r.key)! })
+    return b
   }
 
   /** Sends a Logout and waits for the answer (or the timeout), then closes the transport. */

@@ -1,6 +1,7 @@
 import * as assert from 'assert'
 import { Database, migrate } from '../../../core'
 import { DatabaseMessageStore, SessionOwnershipError } from '../../../core/fix-session'
+import { DuplicateOriginError } from '../../../core/fix-session/message-store'
 import { describeEachDatabase, dropSchema, uniqueSchema } from '../../support/databases'
 
 describeEachDatabase('FIX message store', target => {
@@ -43,6 +44,20 @@ describeEachDatabase('FIX message store', target => {
     assert.strictEqual(s.nextSenderSeq, 2, 'the refused duplicate used no sequence number')
     const rows = await db.query(`SELECT msg_seq_num, cl_ord_id, client_name, stream_position FROM "${schema}".fix_out WHERE session_name = 'S2'`)
     assert.deepStrictEqual(rows.rows, [{ msg_seq_num: '1', cl_ord_id: 'C1', client_name: 'orders', stream_position: '["7","1"]' }])
+  })
+
+  it('refuses a batch holding a journaled origin with DuplicateOriginError, writing nothing', async () => {
+    const st = new DatabaseMessageStore(db, schema, 'S2b')
+    await st.load()
+    const rec = (seq: number, p: number): any => ({ seq, msgType: 'D', sentAt: new Date(), body: `11=C${p}\x01`, raw: 'raw', origin: { client: 'orders', position: `["${p}"]` } })
+    await st.recordSentBatch([rec(1, 1), rec(2, 2)])
+    await assert.rejects(st.recordSentBatch([rec(3, 3), rec(4, 2)]), DuplicateOriginError)
+    const s = await new DatabaseMessageStore(db, schema, 'S2b').load()
+    assert.strictEqual(s.nextSenderSeq, 3, 'the refused batch moved no sequence number')
+    const rows = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM "${schema}".fix_out WHERE session_name = 'S2b'`)
+    assert.strictEqual(rows.rows[0].n, '2', 'and journaled none of its rows')
+    await st.recordSentBatch([rec(3, 3)])
+    assert.strictEqual((await new DatabaseMessageStore(db, schema, 'S2b').load()).nextSenderSeq, 4)
   })
 
   it('finds which of many origins are journaled, per session and client, whatever the positions hold', async () => {

@@ -66,6 +66,33 @@ describeEachDatabase('FIX session: two sessions of this pack', target => {
     assert.strictEqual(ini.runtime.session.state.nextSenderSeq, 4, 'Logon 1, order 2, Logout 3: ' + out.join('\n'))
   })
 
+  it('journals a batch with repeats in it: repeats are confirmed with their old seq, the rest sent with no gap', async function () {
+    this.timeout(20000)
+    const { acc, ini } = await pair()
+    await ini.waitEvent('logon')
+    const o = (p: number): { client: string, position: string } => ({ client: 'orders', position: `["${p}"]` })
+    assert.deepStrictEqual(await ini.runtime.send({ msgType: 'D', body: nos('B1'), origin: o(1) }), { status: 'sent', seq: 2 })
+    assert.deepStrictEqual(await ini.runtime.send({ msgType: 'D', body: nos('B2'), origin: o(2) }), { status: 'sent', seq: 3 })
+    // Issued together, so journaled as one batch: the store refuses the batch for its repeats,
+    // and the session sends only the new rows, under the next numbers.
+    const results = await Promise.all([
+      ini.runtime.send({ msgType: 'D', body: nos('B1'), origin: o(1) }),
+      ini.runtime.send({ msgType: 'D', body: nos('B3'), origin: o(3) }),
+      ini.runtime.send({ msgType: 'D', body: nos('B2'), origin: o(2) }),
+      ini.runtime.send({ msgType: 'D', body: nos('B3'), origin: o(3) }),
+      ini.runtime.send({ msgType: 'D', body: nos('B4'), origin: o(4) })
+    ])
+    assert.deepStrictEqual(results, [
+      { status: 'duplicate', seq: 2 }, { status: 'sent', seq: 4 }, { status: 'duplicate', seq: 3 }, { status: 'duplicate', seq: 4 }, { status: 'sent', seq: 5 }
+    ])
+    await eventually(() => acc.messages.length === 4)
+    assert.deepStrictEqual(acc.messages.map(m => [m.seq, m.body.ClOrdID]), [[2, 'B1'], [3, 'B2'], [4, 'B3'], [5, 'B4']])
+    const journal = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM "${schema}".fix_out WHERE client_name = 'orders'`)
+    assert.strictEqual(journal.rows[0].n, '4')
+    assert.ok(!acc.has('resend-request-sent'), 'no gap was seen')
+    assert.strictEqual(ini.runtime.session.state.nextSenderSeq, 6)
+  })
+
   it('continues the sequence numbers after logout and a new logon (no reset)', async function () {
     this.timeout(20000)
     const { acc, ini, o, port } = await pair()

@@ -2,6 +2,7 @@ import { Client, Pool, PoolClient, PoolConfig, ClientConfig } from 'pg'
 import { BatchError, Database, ListenHandlers, QueryResult, Queryable, runInOrder, Statement, textTypeParser } from './database'
 import { validateChannel } from './channel'
 import { Backoff, sleep } from '../util/backoff'
+import { isStalePlan, StatementCache } from './statement-cache'
 
 export interface PgOptions {
   connectionString?: string
@@ -16,6 +17,11 @@ export interface PgOptions {
   max?: number
   applicationName?: string
   connectionTimeoutMillis?: number
+  /**
+   * Runs of the same parameterized statement after which it is sent as a prepared statement
+   * (default 3; 0 = never, for PgBouncer in transaction mode before 1.21).
+   */
+  prepareThreshold?: number
   /** Told about errors on idle connections, which pg would otherwise throw as uncaught. */
   onError?: (err: Error) => void
 }
@@ -37,8 +43,10 @@ export class PgDatabase implements Database {
   private readonly clientConfig: ClientConfig
   private listener: PgListener | undefined
   private closing: Promise<void> | undefined
+  private readonly statements: StatementCache
 
   constructor (private readonly options: PgOptions) {
+    this.statements = new StatementCache(options.prepareThreshold ?? 3)
     this.clientConfig = {
       connectionString: options.connectionString,
       host: options.host,
@@ -78,8 +86,35 @@ export class PgDatabase implements Database {
 
   async query<R = Record<string, unknown>>(text: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
     this.assertOpen()
-    const r = await this.pool.query(text, params as unknown[])
+    const r = await this.run(async q => await this.pool.query(q), text, params)
     return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length }
+  }
+
+  /** Named prepared statements in use (for tests and tools). */
+  get preparedStatements (): number {
+    return this.statements.size
+  }
+
+  /**
+   * Runs one statement, named once it has been run often enough (see StatementCache). A plan
+   * made stale by a change of the table is prepared again under a new name, and the statement
+   * run once more: the server refused it before executing anything. Inside a transaction (which
+   * that error aborts) it is only renamed, for the caller's next try.
+   */
+  private async run (send: (q: { text: string, values: unknown[], name?: string }) => Promise<{ rows: any[], rowCount: number | null, command?: string }>,
+    text: string, params: readonly unknown[], retry = true): Promise<{ rows: any[], rowCount: number | null, command?: string }> {
+    const values = params as unknown[]
+    // Without parameters a text may hold several statements (simple protocol): never named.
+    const name = values.length > 0 ? this.statements.nameFor(text) : undefined
+    try {
+      return await send(name === undefined ? { text, values } : { text, values, name })
+    } catch (err) {
+      if (name === undefined || !isStalePlan(err)) throw err
+      this.statements.invalidate(text)
+      if (!retry) throw err
+      const again = this.statements.nameFor(text)
+      return await send(again === undefined ? { text, values } : { text, values, name: again })
+    }
   }
 
   async exec (script: string): Promise<void> {
@@ -97,7 +132,7 @@ export class PgDatabase implements Database {
       await client.query('BEGIN')
       const result = await fn({
         query: async <R>(text: string, params: readonly unknown[] = []) => {
-          const r = await client.query(text, params as unknown[])
+          const r = await this.run(async q => await client.query(q), text, params, false)
           return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length }
         }
       })
@@ -129,7 +164,7 @@ export class PgDatabase implements Database {
       let sent: Array<Promise<{ command?: string, rows: unknown[], rowCount: number | null }>>
       stream?.cork?.()
       try {
-        sent = [client.query('BEGIN'), ...statements.map(async s => await client.query(s.text, (s.params ?? []) as unknown[])), client.query('COMMIT')]
+        sent = [client.query('BEGIN'), ...statements.map(async s => await client.query(this.named(s))), client.query('COMMIT')]
       } finally {
         stream?.uncork?.()
       }
@@ -139,6 +174,8 @@ export class PgDatabase implements Database {
       const failed = settled.findIndex(r => r.status === 'rejected')
       if (failed >= 0) {
         const index = failed === 0 || failed === settled.length - 1 ? -1 : failed - 1
+        // Inside a transaction it cannot be run again: renamed, it is prepared afresh next time.
+        if (index >= 0 && isStalePlan((settled[failed] as PromiseRejectedResult).reason)) this.statements.invalidate(statements[index].text)
         throw new BatchError(index, (settled[failed] as PromiseRejectedResult).reason)
       }
       if ((commit as PromiseFulfilledResult<{ command?: string }>).value.command !== 'COMMIT') throw new BatchError(-1, new Error('the transaction was rolled back'))
@@ -151,11 +188,18 @@ export class PgDatabase implements Database {
     }
   }
 
+  /** A statement of a batch, with its name once it is run often enough. */
+  private named (s: Statement): { text: string, values: unknown[], name?: string } {
+    const values = (s.params ?? []) as unknown[]
+    const name = values.length > 0 ? this.statements.nameFor(s.text) : undefined
+    return name === undefined ? { text: s.text, values } : { text: s.text, values, name }
+  }
+
   /** A batch on a client without pipelining: one statement per round trip. */
   private async batchInOrder (client: PoolClient, statements: readonly Statement[]): Promise<QueryResult[]> {
     const tx: Queryable = {
       query: async <R>(text: string, params: readonly unknown[] = []) => {
-        const r = await client.query(text, params as unknown[])
+        const r = await client.query(this.named({ text, params }))
         return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length }
       }
     }

@@ -9,7 +9,9 @@
  * BENCH_E2E_RATE_SECONDS (15), BENCH_E2E_RATES (100,1000,5000), BENCH_E2E_PROF=1 (--cpu-prof),
  * BENCH_E2E_INFLIGHT (clients' in-flight window), BENCH_E2E_APPLY_BATCH (streamer-sql batch of the
  * inbound apply; 1 = one commit per report), BENCH_E2E_BATCH / BENCH_E2E_POLL_MS (streamers),
- * BENCH_E2E_NODE_ARGS (extra node arguments for Node-RED).
+ * BENCH_E2E_NODE_ARGS (extra node arguments for Node-RED), BENCH_E2E_MODES (outbound,round-trip: the
+ * counterparty answers no order, or every order with two ExecutionReports that flow back in),
+ * BENCH_E2E_KEEP=1 (keep the logs).
  */
 import * as fs from 'fs'
 import * as path from 'path'
@@ -66,9 +68,20 @@ function percentile (sorted: number[], p: number): number {
 }
 
 export async function run (): Promise<void> {
+  const modes = (process.env.BENCH_E2E_MODES ?? 'outbound,round-trip').split(',').map(m => m.trim())
+  for (const mode of modes) {
+    if (mode !== 'outbound' && mode !== 'round-trip') throw new Error(`BENCH_E2E_MODES: unknown mode "${mode}" (outbound, round-trip)`)
+    console.log(mode === 'outbound'
+      ? '\n### outbound: the counterparty reads the orders and answers none (only the outbound flow runs)'
+      : '\n### round trip: the counterparty answers every order with two ExecutionReports, which the inbound flow writes to fix_in, streams and applies to `orders`')
+    await runMode(mode === 'round-trip')
+  }
+}
+
+async function runMode (reports: boolean): Promise<void> {
   const prof = process.env.BENCH_E2E_PROF === '1'
   const envNumber = (name: string): number | undefined => process.env[name] !== undefined && process.env[name] !== '' ? Number(process.env[name]) : undefined
-  const sys = new E2eSystem({ label: 'bench', inFlight: envNumber('BENCH_E2E_INFLIGHT'), applyBatch: envNumber('BENCH_E2E_APPLY_BATCH'), reports: process.env.BENCH_E2E_REPORTS !== '0', batchSize: envNumber('BENCH_E2E_BATCH'), pollMs: envNumber('BENCH_E2E_POLL_MS'), nodeArgs: [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.cwd(), 'profiles')}`] : []), ...(process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter(a => a !== '')] })
+  const sys = new E2eSystem({ label: 'bench', inFlight: envNumber('BENCH_E2E_INFLIGHT'), applyBatch: envNumber('BENCH_E2E_APPLY_BATCH'), reports, batchSize: envNumber('BENCH_E2E_BATCH'), pollMs: envNumber('BENCH_E2E_POLL_MS'), nodeArgs: [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.cwd(), 'profiles')}`] : []), ...(process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter(a => a !== '')] })
   console.log(`e2e: Node-RED child process + counterparty process, ${sys.describe()}`)
   const rows: Row[] = []
   const segments: Segments[] = []
@@ -83,7 +96,7 @@ export async function run (): Promise<void> {
     const received = async (): Promise<number> => (await sys.counterparty!.stats()).orders
     const drain = async (): Promise<void> => {
       await waitFor(async () => (await received()) >= nextId - 1, 300000, 'the counterparty to receive every order', 200)
-      if (sys.o.reports !== false) await waitFor(async () => (await sys.counts()).filled >= nextId - 1, 300000, 'every fill applied', 500)
+      if (reports) await waitFor(async () => (await sys.counts()).filled >= nextId - 1, 300000, 'every fill applied', 500)
     }
     const insert = async (n: number, record: boolean): Promise<void> => {
       const ids: number[] = []

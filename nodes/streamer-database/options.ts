@@ -45,6 +45,8 @@ export function buildDatabaseOptions (
 
   const max = def.poolSize === undefined || def.poolSize === '' ? 10 : Number(def.poolSize)
   if (!Number.isInteger(max) || max < 1 || max > 1000) throw new ConfigError('pool size must be a whole number from 1 to 1000')
+  // Off only for a pooler in transaction mode that cannot keep prepared statements.
+  const prepareThreshold = def.prepared === false ? 0 : 3
   const ssl = sslOption(def.ssl, tls)
   const user = nonEmpty(creds.user)
   const password = nonEmpty(creds.password)
@@ -56,7 +58,7 @@ export function buildDatabaseOptions (
     if (connectionString === undefined || connectionString.trim() === '') {
       throw new ConfigError(`environment variable ${urlEnv} is not set`)
     }
-    return { options: { kind: 'pg', connectionString, user, password, ssl: ssl === false ? undefined : ssl, max }, schema }
+    return { options: { kind: 'pg', connectionString, user, password, ssl: ssl === false ? undefined : ssl, max, prepareThreshold }, schema }
   }
 
   const host = (def.host ?? '').trim()
@@ -64,7 +66,7 @@ export function buildDatabaseOptions (
   const port = def.port === undefined || def.port === '' ? 5432 : Number(def.port)
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError('port must be a number from 1 to 65535')
   const database = nonEmpty((def.database ?? '').trim())
-  return { options: { kind: 'pg', host, port, database, user, password, ssl, max }, schema }
+  return { options: { kind: 'pg', host, port, database, user, password, ssl, max, prepareThreshold }, schema }
 }
 
 function sslOption (mode: string | undefined, tls?: TlsOptions): false | TlsOptions {

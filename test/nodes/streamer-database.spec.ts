@@ -193,6 +193,31 @@ describe(`streamer-database config node (${runtimeName})`, function () {
     await lastStatus('p1', s => s.fill === 'red', 'red status')
   })
 
+  withServer('server: prepares statements that run often, unless Prepared is off (PgBouncer in transaction mode)', async function () {
+    this.timeout(60000)
+    process.env.FIX_STREAMERS_TEST_URL = process.env.DATABASE_URL
+    const schema = uniqueSchema('prep')
+    try {
+      for (const prepared of [undefined, false]) {
+        await helper.load(nodes, flow({ mode: 'server', urlEnv: 'FIX_STREAMERS_TEST_URL', schema, poolSize: 2, ...(prepared === undefined ? {} : { prepared }) }))
+        for (let i = 0; i < 5; i++) {
+          const got = new Promise<any>(resolve => helper.getNode('out').once('input', resolve))
+          helper.getNode('p1').receive({ payload: `x${i}` })
+          assert.strictEqual((await got).payload.echo, `x${i}`)
+        }
+        const db = await (helper.getNode('db1') as any).acquire()
+        if (prepared === false) assert.strictEqual(db.preparedStatements, 0, 'nothing prepared with Prepared off')
+        else assert.ok(db.preparedStatements >= 1, 'the probe\'s statement is prepared by default (flows saved before the option keep it on)')
+        await helper.unload()
+      }
+    } finally {
+      delete process.env.FIX_STREAMERS_TEST_URL
+      const admin = await PgDatabase.open({ ...server!, max: 1 })
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+      await admin.close()
+    }
+  })
+
   withServer('server: 20 redeploys leave no connection behind', async function () {
     this.timeout(120000)
     process.env.FIX_STREAMERS_TEST_URL = process.env.DATABASE_URL

@@ -70,7 +70,8 @@ describeEachDatabase('FIX session: two sessions of this pack', target => {
     this.timeout(20000)
     const { acc, ini } = await pair()
     await ini.waitEvent('logon')
-    const o = (p: number): { client: string, position: string } => ({ client: 'orders', position: `["${p}"]` })
+    // A client of its own: the suite's sessions share one journal.
+    const o = (p: number): { client: string, position: string } => ({ client: 'batch-orders', position: `["${p}"]` })
     assert.deepStrictEqual(await ini.runtime.send({ msgType: 'D', body: nos('B1'), origin: o(1) }), { status: 'sent', seq: 2 })
     assert.deepStrictEqual(await ini.runtime.send({ msgType: 'D', body: nos('B2'), origin: o(2) }), { status: 'sent', seq: 3 })
     // Issued together, so journaled as one batch: the store refuses the batch for its repeats,
@@ -87,7 +88,7 @@ describeEachDatabase('FIX session: two sessions of this pack', target => {
     ])
     await eventually(() => acc.messages.length === 4)
     assert.deepStrictEqual(acc.messages.map(m => [m.seq, m.body.ClOrdID]), [[2, 'B1'], [3, 'B2'], [4, 'B3'], [5, 'B4']])
-    const journal = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM "${schema}".fix_out WHERE client_name = 'orders'`)
+    const journal = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM "${schema}".fix_out WHERE client_name = 'batch-orders'`)
     assert.strictEqual(journal.rows[0].n, '4')
     assert.ok(!acc.has('resend-request-sent'), 'no gap was seen')
     assert.strictEqual(ini.runtime.session.state.nextSenderSeq, 6)

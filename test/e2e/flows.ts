@@ -19,7 +19,8 @@ export interface E2eFlowOptions {
   fixPort: number
   senderCompID: string
   targetCompID: string
-  /** Streamer batch size and poll interval, client in-flight window. */
+  /** Streamer batch size and poll interval, client in-flight window (default 50, as the node; 200 made
+   *  the inbound client hand 200 reports at a time to the event loop, ahead of the outbound orders). */
   batchSize?: number
   pollMs?: number
   inFlight?: number
@@ -129,7 +130,7 @@ export function e2eFlows (o: E2eFlowOptions): any[] {
         row('ClOrdID', 'cl_ord_id'), str('HandlInst', '1'), row('Instrument.Symbol', 'symbol'), row('Side', 'side'),
         row('TransactTime', 'audit_event_time'), row('OrderQtyData.OrderQty', 'qty'), str('OrdType', '2'), row('Price', 'price')
       ],
-      payload: '', routeMode: 'single', routes: [], inFlight: o.inFlight ?? 200, confirmMode: 'target', terminateOnError: false,
+      payload: '', routeMode: 'single', routes: [], inFlight: o.inFlight ?? 50, confirmMode: 'target', terminateOnError: false,
       wires: [['out-translator'], []]
     },
     { id: 'out-translator', type: 'fix-translator', z: tab, name: 'NewOrderSingle', dictionary: 'FIX.4.4', direction: 'toFix', msgType: 'D', mappings: [], routing: 'all', types: [], wires: [['gateway'], []] },
@@ -145,7 +146,7 @@ export function e2eFlows (o: E2eFlowOptions): any[] {
     },
     {
       id: 'in-client', type: 'streamer-client', z: tab, name: 'execution reports', database: 'e2e-db', clientName: 'fills', replayable: true,
-      filter: '', mappings: [], payload: '', routeMode: 'single', routes: [], inFlight: o.inFlight ?? 200, confirmMode: 'target',
+      filter: '', mappings: [], payload: '', routeMode: 'single', routes: [], inFlight: o.inFlight ?? 50, confirmMode: 'target',
       terminateOnError: false, wires: [['in-translator'], []]
     },
     { id: 'in-translator', type: 'fix-translator', z: tab, name: 'FIX -> object', dictionary: 'FIX.4.4', direction: 'toObject', msgType: '', mappings: [], routing: 'all', types: [], wires: [['apply']] },

@@ -115,6 +115,15 @@ async function main () {
       await shot(`10-edit-${t}`)
       const fields = await page.locator('.red-ui-tray .form-row:visible').count()
       check(`edit dialog of ${t} opens with its fields`, ok && fields > 0, `${fields} visible rows`)
+      if (t === 'streamer-database') {
+        // The server fields, the Prepared checkbox among them, show only in server mode.
+        await page.selectOption('#node-config-input-mode', 'server')
+        await page.waitForTimeout(300)
+        await shot('10-edit-streamer-database-server')
+        const prepared = await page.locator('#node-config-input-prepared').isChecked().catch(() => false) &&
+          await page.locator('#node-config-input-prepared').isVisible()
+        check('streamer-database in server mode shows Prepared, checked by default', prepared)
+      }
       await page.click('.red-ui-tray #node-dialog-cancel, .red-ui-tray #node-config-dialog-cancel')
       await page.waitForTimeout(300)
       await page.evaluate(type => RED.sidebar.help.show(type), t)

@@ -58,11 +58,15 @@ async function main (): Promise<void> {
     let logonsBefore = 0 // the counterparty's logon count before the current Node-RED started
     const killing = (async () => {
       for (let k = 1; k <= KILLS; k++) {
-        // A random moment: mostly while orders stream (after the session logged on again), one
+        // A random moment: mostly while orders stream (after the session logged on again, and once
+        // the counterparty has seen a random share of the orders within the k-th part of the run,
+        // so the kills fall across the whole stream however fast the database takes inserts), one
         // time in five while Node-RED is still starting (database open, replay, logon).
         if (rnd() >= 0.2) {
+          const share = Math.floor(N * 0.9 * ((k - 1) + rnd()) / KILLS)
           await waitFor(async () => (await sys.counterparty!.stats()).logons > logonsBefore, 60000, 'the session to log on again', 50).catch(() => {})
-          await sleep(200 + rnd() * 4000)
+          await waitFor(async () => (await sys.counterparty!.stats()).orders >= share, Math.max(1000, deadline - Date.now() - 60000), `${share} orders at the counterparty`, 100).catch(() => {})
+          await sleep(200 + rnd() * 2000)
         } else {
           await sleep(rnd() * 3000)
         }

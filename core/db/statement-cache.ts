@@ -53,8 +53,13 @@ export class StatementCache {
   }
 }
 
-/** The server's error for a prepared statement whose result columns changed under it. */
+/**
+ * The server's error for a prepared statement whose result columns changed under it, or one the
+ * connection no longer holds (DISCARD ALL or DEALLOCATE run on it, e.g. by a pooler).
+ */
 export function isStalePlan (err: unknown): boolean {
   const e = err as { code?: string, message?: string }
-  return e?.code === '0A000' && /cached plan must not change result type/i.test(String(e.message ?? ''))
+  const message = String(e?.message ?? '')
+  return (e?.code === '0A000' && /cached plan must not change result type/i.test(message)) ||
+    (e?.code === '26000' && /prepared statement "fs_[0-9a-f]+_\d+" does not exist/.test(message))
 }

@@ -219,6 +219,8 @@ export class Session {
           if (b.records.length > 0) await this.o.store.recordSentBatch(b.records).catch(e => { failure = e })
         }
         if (failure !== undefined) {
+          // Repeats found by the lookup were sent before: they stay confirmed whatever this batch does.
+          for (const d of b.duplicates) d.item.resolve({ status: 'duplicate', seq: d.seq })
           for (const r of b.rejected) r.item.reject(r.err)
           for (const a of b.accepted) a.item.reject(failure as Error)
           for (const r of b.repeats) r.item.reject(failure as Error)

@@ -76,6 +76,19 @@ const server = serverOptions()
     assert.deepStrictEqual(batched[0].rows, [{ id: 2, v: 'two', w: 7 }])
   })
 
+  it('prepares a statement again when the connection lost it (DISCARD ALL)', async () => {
+    const one = await PgDatabase.open({ ...server, max: 1, applicationName: 'fix-streamers-test' })
+    try {
+      const sql = 'SELECT $1::int + 1 AS x'
+      for (let i = 0; i < 4; i++) assert.strictEqual((await one.query<{ x: number }>(sql, [i])).rows[0].x, i + 1)
+      await one.query('DISCARD ALL')
+      assert.strictEqual((await one.query<{ x: number }>(sql, [41])).rows[0].x, 42)
+      assert.strictEqual((await one.query<{ x: number }>(sql, [1])).rows[0].x, 2)
+    } finally {
+      await one.close()
+    }
+  })
+
   it('never prepares with prepareThreshold 0', async () => {
     const plain = await PgDatabase.open({ ...server, max: 1, prepareThreshold: 0, applicationName: 'fix-streamers-test' })
     try {

@@ -54,6 +54,12 @@ export interface SourcePlan {
   countAllLimited: string
   /** Newest readable position (xid8 mode). */
   headBelowHorizon: string
+  /**
+   * xid8 mode: whether a committed row after $1..$w (heldFirst: any row) passes the filter but is
+   * still above the horizon, held back by an older transaction that has not ended.
+   */
+  heldAfter: string
+  heldFirst: string
   /** Settled mode: newest sequence value now, and the virtual transactions running now. */
   settledCandidate: string
   /** First position whose time column is >= $1. */
@@ -166,6 +172,8 @@ export async function resolveSource (db: Queryable, spec: SourceSpec): Promise<S
     countAfterLimited: limited(`${rel} ${where([after, horizon])}`, w + 1),
     countAllLimited: limited(`${rel} ${where([horizon])}`, 1),
     headBelowHorizon: `SELECT ${posText} FROM ${rel} WHERE ${horizon} ORDER BY ${orderDesc} LIMIT 1`,
+    heldAfter: `SELECT 1 AS held FROM ${rel} ${where([after, `${q[0]} >= pg_snapshot_xmin(pg_current_snapshot())`])} LIMIT 1`,
+    heldFirst: `SELECT 1 AS held FROM ${rel} ${where([`${q[0]} >= pg_snapshot_xmin(pg_current_snapshot())`])} LIMIT 1`,
     settledCandidate: `SELECT (SELECT ${q[0]} FROM ${rel} ORDER BY ${q[0]} DESC NULLS LAST LIMIT 1)::text AS l,
         ARRAY(SELECT l.virtualxid::text FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
                WHERE l.locktype = 'virtualxid' AND l.pid <> pg_backend_pid() AND l.virtualxid IS NOT NULL

@@ -85,6 +85,8 @@ export class Streamer extends EventEmitter implements StreamSource {
   private tailActive = false
   private wakeTail: (() => void) | undefined
   private woken = false
+  /** A NOTIFY came since the tail last found rows: a row may have committed behind the horizon. */
+  private notified = false
 
   constructor (private readonly options: StreamerOptions) {
     super()
@@ -229,7 +231,7 @@ export class Streamer extends EventEmitter implements StreamSource {
     const channel = this.options.listenChannel
     if (channel === undefined || channel === '' || this.unlisten !== undefined) return
     try {
-      this.unlisten = await db.listen(channel, { onNotify: () => this.wake(), onReconnect: () => this.wake() })
+      this.unlisten = await db.listen(channel, { onNotify: () => { this.notified = true; this.wake() }, onReconnect: () => this.wake() })
     } catch (err) {
       this.emit('warning', `stream "${this.name}": LISTEN ${channel} failed, polling only: ${describeStreamError(err)}`)
     }
@@ -390,7 +392,12 @@ export class Streamer extends EventEmitter implements StreamSource {
         for (const s of [...this.live]) this.hand(s, rows)
       }
       if (rows.length >= this.batchSize) continue
-      idle = rows.length > 0 || this.settled?.waiting === true ? this.busyPollMs : Math.min(this.pollMs, idle * 2)
+      // Notified but nothing readable: the new row may be held back by an older transaction,
+      // which ends without a NOTIFY. Then poll at the busy rate rather than backing off.
+      let held = false
+      if (rows.length === 0 && this.notified) held = await this.heldBack(ready.db, ready.plan)
+      if (rows.length > 0 || !held) this.notified = false
+      idle = rows.length > 0 || held || this.settled?.waiting === true ? this.busyPollMs : Math.min(this.pollMs, idle * 2)
       await this.nap(idle)
     }
   }
@@ -457,6 +464,18 @@ export class Streamer extends EventEmitter implements StreamSource {
       rows[i] = { stream: this.name, position: takePosition(plan, raw[i]), replay, row: raw[i] }
     }
     return rows
+  }
+
+  /** xid8 mode: whether a committed row after the tail passes the filter but is above the horizon. */
+  private async heldBack (db: Queryable, plan: SourcePlan): Promise<boolean> {
+    if (plan.mode !== 'xid8') return false
+    try {
+      const pos = this.tail.pos
+      const r = pos === undefined ? await db.query(plan.heldFirst) : await db.query(plan.heldAfter, [...pos])
+      return r.rows.length > 0
+    } catch {
+      return false // the next read retries and reports
+    }
   }
 
   /** The newest position that is final now (every row at or before it is visible). */

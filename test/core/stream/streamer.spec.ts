@@ -358,6 +358,40 @@ describeEachDatabase('streamer', target => {
     }
   })
 
+  it('after a NOTIFY, follows a row held back by an older transaction at the busy rate, not the idle poll [xid8]', async function () {
+    if (target.pg === undefined) return this.skip() // needs a second session
+    this.timeout(30000)
+    const t = await table('xid8')
+    const channel = `held_${tableNo}`
+    // Idle polling every 60 s: anything that arrives sooner came through the NOTIFY path.
+    const s = streamer(t, 'xid8', { listenChannel: channel, pollMs: 60000, busyPollMs: 20 })
+    const c = new Collector()
+    s.subscribe({ kind: 'live' }, c)
+    await eventually(() => c.phase === 'live', 10000, 'live')
+    await insert(t, 1)
+    await db.query('SELECT pg_notify($1, \'\')', [channel])
+    await eventually(() => c.rows.length === 1, 10000, 'the first row, woken by its NOTIFY')
+    // Quiet for a while: the tail's idle nap grows towards the poll interval (past 5 s).
+    await new Promise(resolve => setTimeout(resolve, 6000))
+    const early = new Client(target.pg)
+    await early.connect()
+    try {
+      await early.query('BEGIN')
+      await early.query(`INSERT INTO "${schema}".${t} (note) VALUES ('early')`)
+      // Committed and announced, but behind the horizon while the early transaction runs.
+      await insert(t, 2)
+      await db.query('SELECT pg_notify($1, \'\')', [channel])
+      await new Promise(resolve => setTimeout(resolve, 300))
+      assert.strictEqual(c.rows.length, 1, 'held back while the older transaction runs')
+      // Its end sends no NOTIFY: the tail must see it by itself, well before its next idle poll.
+      await early.query('COMMIT')
+      await eventually(() => c.rows.length === 4, 4000, 'the held rows, soon after the older transaction ended')
+      assert.deepStrictEqual(c.rows.map(r => r.row.note), ['row 1', 'early', 'row 1', 'row 2'])
+    } finally {
+      await early.end().catch(() => {})
+    }
+  })
+
   it('says where a subscriber with no checkpoint starts (the start setting)', () => {
     const t = 'unused'
     assert.deepStrictEqual(streamer(t, 'settled').initialStart, { kind: 'live' }, 'live by default')

@@ -103,17 +103,14 @@ export class PgDatabase implements Database {
    */
   private async run (send: (q: { text: string, values: unknown[], name?: string }) => Promise<{ rows: any[], rowCount: number | null, command?: string }>,
     text: string, params: readonly unknown[], retry = true): Promise<{ rows: any[], rowCount: number | null, command?: string }> {
-    const values = params as unknown[]
-    // Without parameters a text may hold several statements (simple protocol): never named.
-    const name = values.length > 0 ? this.statements.nameFor(text) : undefined
+    const q = this.named({ text, params })
     try {
-      return await send(name === undefined ? { text, values } : { text, values, name })
+      return await send(q)
     } catch (err) {
-      if (name === undefined || !isStalePlan(err)) throw err
+      if (q.name === undefined || !isStalePlan(err)) throw err
       this.statements.invalidate(text)
       if (!retry) throw err
-      const again = this.statements.nameFor(text)
-      return await send(again === undefined ? { text, values } : { text, values, name: again })
+      return await send(this.named({ text, params }))
     }
   }
 
@@ -188,9 +185,10 @@ export class PgDatabase implements Database {
     }
   }
 
-  /** A statement of a batch, with its name once it is run often enough. */
+  /** A statement with its name once it is run often enough. */
   private named (s: Statement): { text: string, values: unknown[], name?: string } {
     const values = (s.params ?? []) as unknown[]
+    // Without parameters a text may hold several statements (simple protocol): never named.
     const name = values.length > 0 ? this.statements.nameFor(s.text) : undefined
     return name === undefined ? { text: s.text, values } : { text: s.text, values, name }
   }

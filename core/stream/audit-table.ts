@@ -1,15 +1,11 @@
 import type { Database, Queryable } from '../db/database'
 import { validateChannel } from '../db/channel'
 import { parseQualifiedName, quoteIdent, quoteQualified, QualifiedName, validateIdentifier } from '../db/identifiers'
+import { AUDIT_COLUMNS } from './audit-columns'
+import { installAuditTrigger } from './audit-trigger'
 import { StreamConfigError } from './errors'
 
-/** Columns every managed audit table has before the source's own columns. */
-export const AUDIT_COLUMNS = ['audit_seq', 'audit_tx', 'audit_event_type', 'audit_event_text', 'audit_event_time', 'audit_event_user'] as const
-export const AUDIT_POSITION_COLUMNS = ['audit_tx', 'audit_seq'] as const
-export const AUDIT_TIME_COLUMN = 'audit_event_time'
-/** Transaction-local settings a writer may set to name its event and give a reason. */
-export const EVENT_SETTING = 'fix_streamers.event'
-export const REASON_SETTING = 'fix_streamers.reason'
+export { AUDIT_COLUMNS, AUDIT_POSITION_COLUMNS, AUDIT_TIME_COLUMN, EVENT_SETTING, REASON_SETTING } from './audit-columns'
 
 export interface AuditTableOptions {
   /** The audited table, `table` or `schema.table`. */
@@ -40,15 +36,14 @@ export function auditTableName (source: string, defaultSchema = 'public'): Quali
  * Creates (or brings up to date) the managed audit table of `source` and the trigger that fills
  * it on every INSERT, UPDATE and DELETE, whoever the writer is. Idempotent; never changes or
  * deletes existing audit rows. A column added to the source later is added to the audit table
- * here (the trigger itself copies whatever columns both tables share, so writers never break).
+ * here, and the trigger rebuilt for it; until then, and after any other column change, the
+ * trigger copies whatever columns both tables share, so writers never break (audit-trigger.ts).
  */
 export async function ensureAuditTable (db: Database, options: AuditTableOptions): Promise<AuditTableResult> {
   const source = parseQualifiedName(options.source, options.defaultSchema ?? 'public', 'source table')
   const audit = auditTableName(options.source, options.defaultSchema)
   const names = {
     seq: validateIdentifier(`${audit.name}_seq`, 'audit sequence name'),
-    fn: validateIdentifier(`${audit.name}_fn`, 'audit function name'),
-    trigger: validateIdentifier(audit.name, 'audit trigger name'),
     notifyFn: validateIdentifier(`${audit.name}_notify`, 'audit notify function name'),
     index: validateIdentifier(`${audit.name}_tx_seq`, 'audit index name')
   }
@@ -61,8 +56,9 @@ export async function ensureAuditTable (db: Database, options: AuditTableOptions
 
   return await db.transaction(async tx => {
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`fix-streamers-audit:${label}`])
-    const kind = await tx.query<{ relkind: string }>(
-      'SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2',
+    const kind = await tx.query<{ relkind: string, tree: boolean }>(
+      `SELECT c.relkind, c.relispartition OR EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid OR i.inhparent = c.oid) AS tree
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
       [source.schema, source.name])
     if (kind.rows.length === 0) throw new StreamConfigError(`table "${label}" does not exist`)
     if (!['r', 'p'].includes(kind.rows[0].relkind)) throw new StreamConfigError(`"${label}" is not a table; an audit table needs triggers on a table`)
@@ -113,30 +109,15 @@ export async function ensureAuditTable (db: Database, options: AuditTableOptions
     }
     await tx.query(`CREATE INDEX IF NOT EXISTS ${quoteIdent(names.index)} ON ${aud} (audit_tx, audit_seq)`)
 
-    // The row goes through jsonb so that the trigger needs no column list: columns the two
-    // tables share are copied, whatever was added to either since.
-    await tx.query(`CREATE OR REPLACE FUNCTION ${s}.${quoteIdent(names.fn)}() RETURNS trigger
-      LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $audit$
-      DECLARE
-        r jsonb;
-      BEGIN
-        IF TG_OP = 'DELETE' THEN r := to_jsonb(OLD); ELSE r := to_jsonb(NEW); END IF;
-        INSERT INTO ${aud} SELECT * FROM jsonb_populate_record(NULL::${aud}, r || jsonb_build_object(
-          'audit_seq', nextval('${seq.replace(/'/g, "''")}'::regclass),
-          'audit_tx', pg_current_xact_id()::text,
-          'audit_event_type', coalesce(nullif(current_setting('${EVENT_SETTING}', true), ''), TG_OP),
-          'audit_event_text', nullif(current_setting('${REASON_SETTING}', true), ''),
-          'audit_event_time', clock_timestamp(),
-          'audit_event_user', session_user::text));
-        RETURN NULL;
-      END
-      $audit$`)
-    const hasTrigger = await tx.query(
-      'SELECT 1 FROM pg_trigger WHERE tgrelid = $1::regclass AND tgname = $2', [src, names.trigger])
-    if (hasTrigger.rows.length === 0) {
-      await tx.query(`CREATE TRIGGER ${quoteIdent(names.trigger)} AFTER INSERT OR UPDATE OR DELETE ON ${src}
-        FOR EACH ROW EXECUTE FUNCTION ${s}.${quoteIdent(names.fn)}()`)
-    }
+    const auditTypes = new Map((await columnsOf(tx, audit)).map(c => [c.name, c.type]))
+    await installAuditTrigger(tx, {
+      src,
+      aud,
+      seq,
+      schema: s,
+      auditName: audit.name,
+      columns: sourceCols.map(c => ({ ...c, auditType: auditTypes.get(c.name) ?? c.type }))
+    }, kind.rows[0].relkind === 'p' || kind.rows[0].tree)
     await setNotify(tx, aud, s, names.notifyFn, channel)
     return { source, audit, created, addedColumns, warnings }
   })

@@ -74,6 +74,86 @@ describeEachDatabase('managed audit table', target => {
     assert.deepStrictEqual(rows, [{ id: '4', venue: null }, { id: '5', venue: 'XPAR' }])
   })
 
+  it('copies the rows of a multi-row statement in one go, in statement order, with statement-level triggers', async () => {
+    await db.query(`CREATE TABLE "${schema}".fills (id int PRIMARY KEY, px numeric(12, 4), at timestamptz, note text)`)
+    await ensureAuditTable(db, { source: `${schema}.fills` })
+    const kinds = (await db.query<{ tgname: string, statement: boolean }>(
+      `SELECT tgname, (tgtype & 1) = 0 AS statement FROM pg_trigger WHERE tgrelid = '"${schema}".fills'::regclass ORDER BY tgname`)).rows
+    assert.deepStrictEqual(kinds, [
+      { tgname: 'fills_audit_delete', statement: true },
+      { tgname: 'fills_audit_insert', statement: true },
+      { tgname: 'fills_audit_update', statement: true }
+    ])
+    await db.query(`INSERT INTO "${schema}".fills VALUES (3, 1.5, '2026-01-02T03:04:05.123456Z', 'c'), (1, 2.25, NULL, 'a'), (2, 3, NULL, 'b''s')`)
+    await db.query(`UPDATE "${schema}".fills SET px = px * 2 WHERE id <> 2`)
+    await db.query(`DELETE FROM "${schema}".fills WHERE id = 2`)
+    await db.query(`UPDATE "${schema}".fills SET note = 'none' WHERE id = 99`) // no row: no audit row
+    const rows = (await db.query<any>(`SELECT audit_event_type, audit_tx, id, px, at, note FROM "${schema}".fills_audit ORDER BY audit_seq`)).rows
+    assert.deepStrictEqual(rows.map(r => [r.audit_event_type, r.id, r.px, r.note]), [
+      ['INSERT', 3, '1.5000', 'c'], ['INSERT', 1, '2.2500', 'a'], ['INSERT', 2, '3.0000', "b's"],
+      ['UPDATE', rows[3].id, rows[3].px, rows[3].note], ['UPDATE', rows[4].id, rows[4].px, rows[4].note],
+      ['DELETE', 2, '3.0000', "b's"]
+    ])
+    assert.deepStrictEqual(rows.slice(3, 5).map(r => [r.id, r.px]).sort(), [[1, '4.5000'], [3, '3.0000']])
+    assert.strictEqual(new Date(rows[0].at).toISOString(), '2026-01-02T03:04:05.123Z')
+    assert.strictEqual(new Set(rows.slice(0, 3).map(r => r.audit_tx)).size, 1)
+  })
+
+  it('keeps writers working and every change audited when a column is dropped, renamed or retyped, until the next sync', async () => {
+    await db.query(`CREATE TABLE "${schema}".quotes (id int PRIMARY KEY, bid numeric, ask numeric, venue text, size int)`)
+    await ensureAuditTable(db, { source: `${schema}.quotes` })
+    const q = `"${schema}".quotes`
+    await db.query(`INSERT INTO ${q} VALUES (1, 1, 2, 'XLON', 10)`)
+    await db.query(`ALTER TABLE ${q} DROP COLUMN ask`)
+    await db.query(`INSERT INTO ${q} VALUES (2, 3, 'XPAR', 20)`)
+    await db.query(`ALTER TABLE ${q} RENAME COLUMN venue TO mic`)
+    await db.query(`INSERT INTO ${q} VALUES (3, 4, 'XAMS', 30)`)
+    await db.query(`ALTER TABLE ${q} ALTER COLUMN size TYPE text`)
+    await db.query(`INSERT INTO ${q} VALUES (4, 5, 'XETR', '40')`)
+    await db.query(`UPDATE ${q} SET bid = bid + 1 WHERE id IN (1, 4)`)
+    await db.query(`DELETE FROM ${q} WHERE id = 2`)
+    const r = await ensureAuditTable(db, { source: `${schema}.quotes` })
+    assert.deepStrictEqual(r.addedColumns, ['mic'])
+    assert.ok(r.warnings.some(w => /"size" is text in .* but integer in the audit table/.test(w)), r.warnings.join('; '))
+    await db.query(`INSERT INTO ${q} VALUES (5, 6, 'XSWX', '50'), (6, 7, 'XMAD', '60')`)
+    const rows = (await db.query<any>(`SELECT audit_event_type AS e, id, bid, ask, venue, mic, size FROM "${schema}".quotes_audit ORDER BY audit_seq`)).rows
+    assert.deepStrictEqual(rows.map(x => [x.e, x.id, x.bid, x.ask, x.venue, x.mic, x.size]), [
+      ['INSERT', 1, '1', '2', 'XLON', undefined, 10],
+      ['INSERT', 2, '3', null, 'XPAR', undefined, 20],
+      ['INSERT', 3, '4', null, null, undefined, 30],
+      ['INSERT', 4, '5', null, null, undefined, 40],
+      ['UPDATE', rows[4].id, rows[4].bid, null, null, undefined, rows[4].size],
+      ['UPDATE', rows[5].id, rows[5].bid, null, null, undefined, rows[5].size],
+      ['DELETE', 2, '3', null, null, undefined, 20],
+      ['INSERT', 5, '6', null, null, 'XSWX', 50],
+      ['INSERT', 6, '7', null, null, 'XMAD', 60]
+    ].map(x => x.map(v => v === undefined ? null : v)))
+  })
+
+  it('replaces the row trigger of earlier versions, and keeps a row trigger on a partitioned table', async () => {
+    await db.query(`CREATE TABLE "${schema}".legacy (id int PRIMARY KEY)`)
+    await ensureAuditTable(db, { source: `${schema}.legacy` })
+    // As earlier versions left it: one row-level trigger named like the audit table.
+    for (const e of ['insert', 'update', 'delete']) await db.query(`DROP TRIGGER legacy_audit_${e} ON "${schema}".legacy`)
+    await db.query(`CREATE OR REPLACE FUNCTION "${schema}".legacy_row_fn() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+      INSERT INTO "${schema}".legacy_audit (audit_event_type, id) VALUES (TG_OP, NEW.id); RETURN NULL; END $$`)
+    await db.query(`CREATE TRIGGER legacy_audit AFTER INSERT OR UPDATE OR DELETE ON "${schema}".legacy FOR EACH ROW EXECUTE FUNCTION "${schema}".legacy_row_fn()`)
+    await ensureAuditTable(db, { source: `${schema}.legacy` })
+    await db.query(`INSERT INTO "${schema}".legacy VALUES (1), (2)`)
+    const n = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".legacy_audit`)).rows[0].n
+    assert.strictEqual(n, 2, 'one audit row per change, not two')
+
+    await db.query(`CREATE TABLE "${schema}".book (id int, venue text) PARTITION BY LIST (venue)`)
+    await db.query(`CREATE TABLE "${schema}".book_xlon PARTITION OF "${schema}".book FOR VALUES IN ('XLON')`)
+    await ensureAuditTable(db, { source: `${schema}.book` })
+    await db.query(`INSERT INTO "${schema}".book VALUES (1, 'XLON')`)
+    await db.query(`INSERT INTO "${schema}".book_xlon VALUES (2, 'XLON')`) // straight into the partition
+    await db.query(`UPDATE "${schema}".book SET id = id + 10`)
+    const rows = (await db.query<any>(`SELECT audit_event_type AS e, id FROM "${schema}".book_audit ORDER BY audit_seq`)).rows
+    assert.deepStrictEqual(rows.map(x => [x.e, x.id]).slice(0, 2), [['INSERT', 1], ['INSERT', 2]])
+    assert.deepStrictEqual(rows.slice(2).map(x => [x.e, x.id]).sort(), [['UPDATE', 11], ['UPDATE', 12]])
+  })
+
   it('reports what it cannot do, clearly', async () => {
     await assert.rejects(ensureAuditTable(db, { source: `${schema}.missing` }), /table ".*\.missing" does not exist/)
     await assert.rejects(ensureAuditTable(db, { source: `${schema}.orders"; DROP TABLE x; --` }), /not allowed/)

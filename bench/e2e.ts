@@ -6,7 +6,7 @@
  * by the counterparty, same machine clock) at fixed insert rates of 100, 1,000 and 5,000 orders/s;
  * peak RSS of the Node-RED process. PostgreSQL when DATABASE_URL is set, else embedded PGlite
  * (orders then go in through an HTTP endpoint of the flow). Knobs: BENCH_E2E_SECONDS (60),
- * BENCH_E2E_RATE_SECONDS (15), BENCH_E2E_RATES (100,1000,5000), BENCH_E2E_PROF=1 (--cpu-prof),
+ * BENCH_E2E_RATE_SECONDS (15), BENCH_E2E_RATES (100,1000,5000), BENCH_E2E_PROF=1 (--cpu-prof of Node-RED and the counterparty),
  * BENCH_E2E_INFLIGHT (clients' in-flight window), BENCH_E2E_APPLY_BATCH (streamer-sql batch of the
  * inbound apply; 1 = one commit per report), BENCH_E2E_BATCH / BENCH_E2E_POLL_MS (streamers),
  * BENCH_E2E_NODE_ARGS (extra node arguments for Node-RED), BENCH_E2E_MODES (outbound,round-trip: the
@@ -80,8 +80,9 @@ export async function run (): Promise<void> {
 
 async function runMode (reports: boolean): Promise<void> {
   const prof = process.env.BENCH_E2E_PROF === '1'
+  const profArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.cwd(), 'profiles')}`] : []
   const envNumber = (name: string): number | undefined => process.env[name] !== undefined && process.env[name] !== '' ? Number(process.env[name]) : undefined
-  const sys = new E2eSystem({ label: 'bench', inFlight: envNumber('BENCH_E2E_INFLIGHT'), applyBatch: envNumber('BENCH_E2E_APPLY_BATCH'), reports, batchSize: envNumber('BENCH_E2E_BATCH'), pollMs: envNumber('BENCH_E2E_POLL_MS'), nodeArgs: [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.cwd(), 'profiles')}`] : []), ...(process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter(a => a !== '')] })
+  const sys = new E2eSystem({ label: 'bench', inFlight: envNumber('BENCH_E2E_INFLIGHT'), applyBatch: envNumber('BENCH_E2E_APPLY_BATCH'), reports, batchSize: envNumber('BENCH_E2E_BATCH'), pollMs: envNumber('BENCH_E2E_POLL_MS'), nodeArgs: [...profArgs, ...(process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter(a => a !== '')], counterpartyNodeArgs: profArgs })
   console.log(`e2e: Node-RED child process + counterparty process, ${sys.describe()}`)
   const rows: Row[] = []
   const segments: Segments[] = []

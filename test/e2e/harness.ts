@@ -237,8 +237,8 @@ export interface CounterpartyStats {
   problems: string[]
 }
 
-export async function startCounterparty (cfg: CounterpartyConfig, logFile: string): Promise<Counterparty> {
-  const child = startChild('counterparty', [path.join(__dirname, 'counterparty.js'), JSON.stringify(cfg)], { logFile })
+export async function startCounterparty (cfg: CounterpartyConfig, logFile: string, nodeArgs: string[] = []): Promise<Counterparty> {
+  const child = startChild('counterparty', [...nodeArgs, path.join(__dirname, 'counterparty.js'), JSON.stringify(cfg)], { logFile })
   const ready = await waitFor(() => {
     if (!child.alive()) throw new Error(`the counterparty exited: ${child.lines.join('\n')}`)
     return child.lines.find(l => l.startsWith('READY '))

@@ -24,6 +24,8 @@ export interface SystemOptions {
   reports?: boolean
   /** Extra node arguments for Node-RED (e.g. --cpu-prof). */
   nodeArgs?: string[]
+  /** Extra node arguments for the counterparty. */
+  counterpartyNodeArgs?: string[]
 }
 
 export class E2eSystem {
@@ -69,7 +71,7 @@ export class E2eSystem {
       senderCompID: 'EXCH',
       targetCompID: 'NRED',
       reports: this.o.reports
-    }, this.counterpartyLog)
+    }, this.counterpartyLog, this.o.counterpartyNodeArgs)
     this.port = await freePort()
     await this.startNodeRed()
     // Rows written before the audit-streamer has created the managed audit table are not audited

@@ -128,7 +128,7 @@ export class DatabaseMessageStore implements MessageStore {
       const p = params.length
       rows.push(`($1::text, $${p + 1}::bigint, $${p + 2}::text, $${p + 3}::text, $${p + 4}::text, $${p + 5}::text, $${p + 6}::text, $${p + 7}::boolean, $${p + 8}::timestamptz, $${p + 9}::text, $${p + 10}::jsonb, ${rows.length})`)
       params.push(rec.seq, rec.msgType, rec.senderCompID, rec.targetCompID, rec.clOrdID ?? null, rec.origClOrdID ?? null,
-        rec.possDup, rec.sendingTime?.toISOString() ?? null, rec.raw, JSON.stringify(rec.message ?? null))
+        rec.possDup, rec.sendingTime?.toISOString() ?? null, rec.raw, rec.message)
     }
     // One statement: the fix_in rows (receive_seq in message order) and the target seq commit
     // together; if the state row moved under us the failing cast aborts all of it (see recordSent).

@@ -62,7 +62,8 @@ export interface InboundRecord {
   possDup: boolean
   sendingTime?: Date
   raw: string
-  message: unknown
+  /** The decoded body as JSON text (fix_in.message, jsonb). */
+  message: string
 }
 
 export interface MessageStore {

@@ -830,7 +830,7 @@ export class Session {
       possDup: h.possDup,
       sendingTime: parseUtc(h.sendingTimeText),
       raw: m.raw,
-      message: jsonSafe(bodyObj)
+      message: jsonText(bodyObj)
     })), last + 1)
     this.state.nextTargetSeq = last + 1
     this.resendProgress()
@@ -1097,11 +1097,11 @@ function same (got: string | undefined, want: string | undefined): boolean {
   return a.length === b.length && timingSafeEqual(a, b)
 }
 
-/** Dates to ISO text, Buffers to base64: what survives JSON in fix_in.message. */
-function jsonSafe (v: unknown): unknown {
-  return JSON.parse(JSON.stringify(v, (_k, x) => {
+/** The decoded body as JSON text for fix_in.message: Dates as ISO text, Buffers as base64, bigints as text. */
+function jsonText (v: unknown): string {
+  return JSON.stringify(v, (_k, x) => {
     if (x !== null && typeof x === 'object' && x.type === 'Buffer' && Array.isArray(x.data)) return Buffer.from(x.data).toString('base64')
     if (typeof x === 'bigint') return x.toString()
     return x
-  }))
+  })
 }

@@ -87,7 +87,7 @@ describeEachDatabase('FIX message store', target => {
     await st.load()
     const [id] = await st.recordReceived([{
       seq: 1, msgType: '8', senderCompID: 'B', targetCompID: 'A', clOrdID: 'C1', possDup: false,
-      sendingTime: new Date('2024-01-02T03:04:05.678Z'), raw: '8=FIX.4.4\x01', message: { ClOrdID: 'C1' }
+      sendingTime: new Date('2024-01-02T03:04:05.678Z'), raw: '8=FIX.4.4\x01', message: JSON.stringify({ ClOrdID: 'C1' })
     }], 2)
     assert.match(id, /^\d+$/)
     const r = await db.query<Record<string, unknown>>(`SELECT session_name, msg_seq_num, msg_type, cl_ord_id, sending_time, message, tx::text AS tx FROM "${schema}".fix_in WHERE receive_seq = $1`, [id])
@@ -101,7 +101,7 @@ describeEachDatabase('FIX message store', target => {
   it('writes a batch of inbound messages in order with one commit, and refuses it whole when the state moved', async () => {
     const st = new DatabaseMessageStore(db, schema, 'S3b')
     await st.load()
-    const rec = (seq: number): any => ({ seq, msgType: 'D', senderCompID: 'B', targetCompID: 'A', clOrdID: `C${seq}`, possDup: false, raw: `r${seq}`, message: {} })
+    const rec = (seq: number): any => ({ seq, msgType: 'D', senderCompID: 'B', targetCompID: 'A', clOrdID: `C${seq}`, possDup: false, raw: `r${seq}`, message: '{}' })
     const ids = await st.recordReceived([rec(1), rec(2), rec(3)], 4)
     assert.strictEqual(ids.length, 3)
     const rows = await db.query<{ cl_ord_id: string }>(`SELECT cl_ord_id FROM "${schema}".fix_in WHERE session_name = 'S3b' ORDER BY receive_seq`)

@@ -62,8 +62,8 @@ export interface InboundRecord {
   possDup: boolean
   sendingTime?: Date
   raw: string
-  /** The decoded body as JSON text (fix_in.message, jsonb). */
-  message: string
+  /** The decoded body as JSON text (fix_in.message, jsonb); null when the session stores raw only. */
+  message: string | null
 }
 
 export interface MessageStore {

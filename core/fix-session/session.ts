@@ -6,7 +6,7 @@ import { InboundProblem, RejectReason, validateInbound } from './inbound-validat
 import { DuplicateOriginError, MessageStore, originKey, OutboundRecord, StreamOrigin } from './message-store'
 import { HeldMessage, SessionPhase, SessionState } from './session-state'
 import { normalizeSettings, SessionSettings } from './settings'
-import { SessionApplication, SessionEvent } from './application'
+import { InboundMessage, SessionApplication, SessionEvent } from './application'
 import { nullLog, SessionLog } from './session-log'
 import { SerialQueue } from './serial-queue'
 import { isInSession, lastDailyReset } from './schedule'
@@ -808,19 +808,10 @@ export class Session {
   /** Commits application messages (consecutive, from the expected seq) to fix_in with the new target seq, then hands them on. */
   private async deliver (batch: HeldMessage[]): Promise<void> {
     if (batch.length === 0) return
-    const prepared = batch.map(m => {
-      let obj: Record<string, unknown> = {}
-      try {
-        obj = m.parsed?.toObject() ?? {}
-      } catch (err) {
-        obj = { parseError: (err as Error).message }
-      }
-      const { StandardHeader, StandardTrailer, ...bodyObj } = obj
-      void StandardTrailer
-      return { m, h: headerOf(m.fields), bodyObj, header: (StandardHeader ?? {}) as Record<string, unknown> }
-    })
+    const store = this.settings.storeDecoded
+    const prepared = batch.map(m => ({ m, h: headerOf(m.fields), decoded: store ? decode(m.parsed) : undefined }))
     const last = batch[batch.length - 1].seq
-    const receiveSeqs = await this.o.store.recordReceived(prepared.map(({ m, h, bodyObj }) => ({
+    const receiveSeqs = await this.o.store.recordReceived(prepared.map(({ m, h, decoded }) => ({
       seq: m.seq,
       msgType: m.msgType,
       senderCompID: h.sender ?? '',
@@ -830,14 +821,14 @@ export class Session {
       possDup: h.possDup,
       sendingTime: parseUtc(h.sendingTimeText),
       raw: m.raw,
-      message: jsonText(bodyObj)
+      message: decoded === undefined ? null : jsonText(decoded.body)
     })), last + 1)
     this.state.nextTargetSeq = last + 1
     this.resendProgress()
     this.emitState()
-    for (const [i, { m, h, bodyObj, header }] of prepared.entries()) {
+    for (const [i, { m, h, decoded }] of prepared.entries()) {
       try {
-        this.o.application.fromApp({ msgType: m.msgType, seq: m.seq, possDup: h.possDup, receiveSeq: receiveSeqs[i], raw: m.raw, body: bodyObj, header })
+        this.o.application.fromApp(inboundMessage(m, h.possDup, receiveSeqs[i], decoded))
       } catch (err) {
         this.event({ type: 'error', text: `application callback: ${(err as Error).message}` })
       }
@@ -1104,4 +1095,34 @@ function jsonText (v: unknown): string {
     if (typeof x === 'bigint') return x.toString()
     return x
   })
+}
+
+interface Decoded { body: Record<string, unknown>, header: Record<string, unknown> }
+
+/** The message as objects keyed by field names: body (no header or trailer) and header. */
+function decode (parsed: ParsedMessage | undefined): Decoded {
+  let obj: Record<string, unknown>
+  try {
+    obj = parsed?.toObject() ?? {}
+  } catch (err) {
+    obj = { parseError: (err as Error).message }
+  }
+  const { StandardHeader, StandardTrailer, ...body } = obj
+  void StandardTrailer
+  return { body, header: (StandardHeader ?? {}) as Record<string, unknown> }
+}
+
+/** What the application gets; body and header are decoded on first use when fix_in did not need them. */
+function inboundMessage (m: HeldMessage, possDup: boolean, receiveSeq: string, decoded: Decoded | undefined): InboundMessage {
+  let d = decoded
+  const get = (): Decoded => (d ??= decode(m.parsed))
+  return {
+    msgType: m.msgType,
+    seq: m.seq,
+    possDup,
+    receiveSeq,
+    raw: m.raw,
+    get body () { return get().body },
+    get header () { return get().header }
+  }
 }

@@ -42,6 +42,12 @@ export interface SessionSettings {
    * and not written to fix_in. Undefined or empty: every application message is taken.
    */
   receiveMsgTypes?: string[]
+  /**
+   * Also write each inbound message decoded, as jsonb, to fix_in.message (default true), for SQL
+   * such as `message->>'OrdStatus'`. Off, the column stays NULL and a message is decoded only if
+   * the application reads its body: fix_in.raw always has the message.
+   */
+  storeDecoded?: boolean
 }
 
 export class SettingsError extends Error {
@@ -55,7 +61,7 @@ const BEGIN_STRINGS = ['FIX.4.0', 'FIX.4.1', 'FIX.4.2', 'FIX.4.3', 'FIX.4.4', 'F
 const COMP_ID = /^[\x21-\x7e]{1,64}$/
 
 /** Checks settings and fills defaults; throws SettingsError naming the first problem. */
-export function normalizeSettings (s: SessionSettings): Required<Pick<SessionSettings, 'name' | 'resetPolicy' | 'maxClockSkewMs' | 'logonTimeoutMs' | 'logoutTimeoutMs' | 'validateInbound'>> & SessionSettings {
+export function normalizeSettings (s: SessionSettings): Required<Pick<SessionSettings, 'name' | 'resetPolicy' | 'maxClockSkewMs' | 'logonTimeoutMs' | 'logoutTimeoutMs' | 'validateInbound' | 'storeDecoded'>> & SessionSettings {
   if (s.role !== 'initiator' && s.role !== 'acceptor') throw new SettingsError(`role must be initiator or acceptor, not "${String(s.role)}"`)
   if (!BEGIN_STRINGS.includes(s.beginString)) throw new SettingsError(`BeginString "${String(s.beginString)}" is not one of ${BEGIN_STRINGS.join(', ')}`)
   if (s.beginString === 'FIXT.1.1' && (s.defaultApplVerID === undefined || s.defaultApplVerID === '')) throw new SettingsError('FIXT.1.1 needs a DefaultApplVerID (e.g. 9 for FIX 5.0SP2)')
@@ -88,6 +94,7 @@ export function normalizeSettings (s: SessionSettings): Required<Pick<SessionSet
     maxClockSkewMs: s.maxClockSkewMs ?? 120_000,
     logonTimeoutMs: s.logonTimeoutMs ?? 10_000,
     logoutTimeoutMs: s.logoutTimeoutMs ?? 2_000,
-    validateInbound: s.validateInbound ?? true
+    validateInbound: s.validateInbound ?? true,
+    storeDecoded: s.storeDecoded ?? true
   }
 }

@@ -46,6 +46,8 @@ export = function (RED: NodeAPI): void {
 
     session.register(node, {
       onMessage: (m: InboundMessage) => {
+        // Unwired, the message would go nowhere: not building it spares decoding the body (fix_in has it).
+        if (((node as Node & { wires?: unknown[][] }).wires?.[0]?.length ?? 0) === 0) return
         node.send([{
           topic: m.msgType,
           payload: m.body,

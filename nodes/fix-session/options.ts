@@ -30,7 +30,8 @@ export function settingsFrom (def: FixSessionDef, cred: FixSessionCredentials): 
     username: nonEmpty(cred.username),
     password: nonEmpty(cred.password),
     expectUsername: nonEmpty(cred.expectUsername),
-    expectPassword: nonEmpty(cred.expectPassword)
+    expectPassword: nonEmpty(cred.expectPassword),
+    storeDecoded: def.storeDecoded !== false
   }
 }
 

@@ -31,6 +31,8 @@ export interface FixSessionDef extends NodeDef {
   sessionName: string
   /** Application message types taken in (names or codes, comma-separated); empty: all. */
   receiveMsgTypes?: string
+  /** Write the decoded message to fix_in.message (default true: flows saved before it existed). */
+  storeDecoded?: boolean
   /** Optional folder for the message and event log files; relative to the user directory. */
   logDirectory?: string
   database: string

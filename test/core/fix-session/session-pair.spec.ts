@@ -66,6 +66,28 @@ describeEachDatabase('FIX session: two sessions of this pack', target => {
     assert.strictEqual(ini.runtime.session.state.nextSenderSeq, 4, 'Logon 1, order 2, Logout 3: ' + out.join('\n'))
   })
 
+  it('stores the decoded copy in fix_in.message by default, and raw only when told, decoding then only what the application reads', async function () {
+    this.timeout(20000)
+    const { acc, ini } = await pair({ acceptor: { storeDecoded: false } })
+    await ini.waitEvent('logon')
+    await ini.runtime.send({ msgType: 'D', body: nos('R1') })
+    await eventually(() => acc.messages.length === 1)
+    await acc.runtime.send({ msgType: '8', body: er('R1', 1) })
+    await eventually(() => ini.messages.length === 1)
+    const rows = await db.query<{ receive_seq: string, message: Record<string, unknown> | null, raw: string }>(
+      `SELECT receive_seq::text, message, raw FROM "${schema}".fix_in WHERE receive_seq IN ($1, $2) ORDER BY receive_seq`,
+      [acc.messages[0].receiveSeq, ini.messages[0].receiveSeq])
+    const [order, report] = rows.rows
+    assert.strictEqual(order.message, null, 'raw only on the acceptor')
+    assert.match(order.raw, /\x0111=R1\x01/)
+    assert.strictEqual((report.message as any)?.ExecType, 'F', 'decoded copy on the initiator (default)')
+    // The application still gets the body: decoded when read, once.
+    const m = acc.messages[0]
+    assert.strictEqual(m.body.ClOrdID, 'R1')
+    assert.strictEqual(m.body, m.body)
+    assert.strictEqual(m.header.SenderCompID, ini.runtime.session.settings.senderCompID)
+  })
+
   it('journals a batch with repeats in it: repeats are confirmed with their old seq, the rest sent with no gap', async function () {
     this.timeout(20000)
     const { acc, ini } = await pair()

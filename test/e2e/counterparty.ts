@@ -45,7 +45,8 @@ async function main (): Promise<void> {
   const orders = new Set<string>()
   const arrivals = new Map<string, number>()
   const rt = new SessionRuntime({
-    settings: { role: 'acceptor', beginString: 'FIX.4.4', senderCompID: cfg.senderCompID, targetCompID: cfg.targetCompID, heartBtInt: 30 },
+    // Nothing reads this side's fix_in.message: raw only, and orders are decoded only to answer them.
+    settings: { role: 'acceptor', beginString: 'FIX.4.4', senderCompID: cfg.senderCompID, targetCompID: cfg.targetCompID, heartBtInt: 30, storeDecoded: false },
     bindAddress: '127.0.0.1',
     port: 0,
     db,

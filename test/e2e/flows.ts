@@ -119,7 +119,9 @@ export function e2eFlows (o: E2eFlowOptions): any[] {
     {
       id: 'e2e-session', type: 'fix-session', name: 'to exchange', role: 'initiator', host: '127.0.0.1', port: o.fixPort, bindAddress: '',
       beginString: 'FIX.4.4', dictionary: 'FIX.4.4', senderCompID: o.senderCompID, targetCompID: o.targetCompID, heartBtInt: 30,
-      resetPolicy: 'never', scheduled: false, weekdays: '0,1,2,3,4,5,6', backoffInitial: 0.2, backoffMax: 1, database: 'e2e-db'
+      resetPolicy: 'never', scheduled: false, weekdays: '0,1,2,3,4,5,6', backoffInitial: 0.2, backoffMax: 1, database: 'e2e-db',
+      // The inbound stream reads fix_in.raw (the translator decodes it): no decoded copy is needed.
+      storeDecoded: false
     },
     // Outbound
     {

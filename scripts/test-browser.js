@@ -124,6 +124,12 @@ async function main () {
           await page.locator('#node-config-input-prepared').isVisible()
         check('streamer-database in server mode shows Prepared, checked by default', prepared)
       }
+      if (t === 'fix-session') {
+        const decoded = page.locator('#node-config-input-storeDecoded')
+        await decoded.scrollIntoViewIfNeeded().catch(() => {})
+        await shot('10-edit-fix-session-fix-in')
+        check('fix-session shows "also store decoded", checked by default', await decoded.isVisible() && await decoded.isChecked())
+      }
       await page.click('.red-ui-tray #node-dialog-cancel, .red-ui-tray #node-config-dialog-cancel')
       await page.waitForTimeout(300)
       await page.evaluate(type => RED.sidebar.help.show(type), t)

@@ -1,6 +1,7 @@
 import type { Node, NodeAPI } from 'node-red'
 import type { StreamRow } from '../../core'
 import type { Mapping, StreamerClientDef } from './types'
+import { compilePropertyPath, PropertyPath } from '../shared/property-path'
 
 type Expr = ReturnType<NodeAPI['util']['prepareJSONataExpression']>
 
@@ -36,13 +37,16 @@ export function compileTransform (RED: NodeAPI, node: Node, def: StreamerClientD
   const payloadExpr = payloadText === '' ? undefined : jsonata(payloadText, 'payload')
   const mappings = (def.mappings ?? []).filter(m => (m.target ?? '').trim() !== '').map(m => compileMapping(m))
 
-  function compileMapping (m: Mapping): { target: string, get: (row: StreamRow) => Promise<unknown> | unknown } {
-    const target = m.target.trim()
+  function compileMapping (m: Mapping): { target: PropertyPath, get: (row: StreamRow) => Promise<unknown> | unknown } {
+    const target = compilePropertyPath(RED.util, m.target.trim())
     switch (m.valueType) {
-      case 'row': return { target, get: row => RED.util.getObjectProperty(row.row as any, m.value) }
+      case 'row': {
+        const from = compilePropertyPath(RED.util, m.value)
+        return { target, get: row => from.get(row.row) }
+      }
       case 'msg': return { target, get: row => RED.util.getMessageProperty({ payload: row.row, topic: row.stream } as any, m.value) }
       case 'jsonata': {
-        const e = jsonata(m.value, `mapping "${target}"`)
+        const e = jsonata(m.value, `mapping "${m.target.trim()}"`)
         return { target, get: async row => await evaluate(e, row.row) }
       }
       default: {
@@ -57,6 +61,7 @@ export function compileTransform (RED: NodeAPI, node: Node, def: StreamerClientD
   const routes = routeMode === 'single' ? [] : (def.routes ?? [])
   const conditions = routeMode === 'conditions' ? routes.map((r, i) => jsonata(r.value, `output ${i + 1} condition`)) : []
   const fieldValues = routeMode === 'field' ? routes.map(r => String(r.value)) : []
+  const routeField = routeMode === 'field' ? compilePropertyPath(RED.util, def.routeField) : undefined
 
   return {
     outputs: routeMode === 'single' ? 1 : Math.max(1, routes.length),
@@ -65,14 +70,18 @@ export function compileTransform (RED: NodeAPI, node: Node, def: StreamerClientD
       let out: unknown = payloadExpr !== undefined ? await evaluate(payloadExpr, row.row) : (mappings.length > 0 ? {} : row.row)
       if (mappings.length > 0) {
         if (out === null || typeof out !== 'object') out = { value: out }
-        for (const m of mappings) RED.util.setObjectProperty(out as any, m.target, await m.get(row), true)
+        for (const m of mappings) {
+          // Column and fixed values are synchronous: no promise per field.
+          const v = m.get(row)
+          m.target.set(out as object, v instanceof Promise ? await v : v)
+        }
       }
       return out
     },
     route: async row => {
       if (routeMode === 'single') return 0
       if (routeMode === 'field') {
-        const v = RED.util.getObjectProperty(row.row as any, def.routeField)
+        const v = routeField!.get(row.row)
         return v === undefined || v === null ? -1 : fieldValues.indexOf(String(v))
       }
       for (let i = 0; i < conditions.length; i++) if (truthy(await evaluate(conditions[i], row.row))) return i

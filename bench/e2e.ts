@@ -4,14 +4,16 @@
  * insert into the audited `orders` table to receipt at the counterparty, sustained for 60 s
  * (the producer keeps at most BACKLOG orders ahead); latency p50/p99 (insert start -> frame read
  * by the counterparty, same machine clock) at fixed insert rates of 100, 1,000 and 5,000 orders/s;
- * peak RSS of the Node-RED process. PostgreSQL when DATABASE_URL is set, else embedded PGlite
+ * peak RSS of the Node-RED process. Before each fixed-rate phase the pipeline has drained and the
+ * test schemas are vacuumed and analysed. PostgreSQL when DATABASE_URL is set, else embedded PGlite
  * (orders then go in through an HTTP endpoint of the flow). Knobs: BENCH_E2E_SECONDS (60),
  * BENCH_E2E_RATE_SECONDS (15), BENCH_E2E_RATES (100,1000,5000), BENCH_E2E_PROF=1 (--cpu-prof of Node-RED and the counterparty),
  * BENCH_E2E_INFLIGHT (clients' in-flight window), BENCH_E2E_APPLY_BATCH (streamer-sql batch of the
  * inbound apply; 1 = one commit per report), BENCH_E2E_BATCH / BENCH_E2E_POLL_MS (streamers),
  * BENCH_E2E_NODE_ARGS (extra node arguments for Node-RED), BENCH_E2E_MODES (outbound,round-trip: the
  * counterparty answers no order, or every order with two ExecutionReports that flow back in),
- * BENCH_E2E_KEEP=1 (keep the logs).
+ * BENCH_E2E_KEEP=1 (keep the logs), BENCH_E2E_DUMP=<prefix> (each order's insert time and latency
+ * per fixed rate, in <prefix>-<rate>.tsv).
  */
 import * as fs from 'fs'
 import * as path from 'path'
@@ -83,7 +85,7 @@ async function runMode (reports: boolean): Promise<void> {
   const profArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.cwd(), 'profiles')}`] : []
   const envNumber = (name: string): number | undefined => process.env[name] !== undefined && process.env[name] !== '' ? Number(process.env[name]) : undefined
   const sys = new E2eSystem({ label: 'bench', inFlight: envNumber('BENCH_E2E_INFLIGHT'), applyBatch: envNumber('BENCH_E2E_APPLY_BATCH'), reports, batchSize: envNumber('BENCH_E2E_BATCH'), pollMs: envNumber('BENCH_E2E_POLL_MS'), nodeArgs: [...profArgs, ...(process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter(a => a !== '')], counterpartyNodeArgs: profArgs })
-  console.log(`e2e: Node-RED child process + counterparty process, ${sys.describe()}`)
+  console.log(`e2e: Node-RED child process + counterparty process, ${sys.describe()}${sys.url !== undefined ? '; before each fixed rate the pipeline drains and the schemas are vacuumed and analysed' : ''}`)
   const rows: Row[] = []
   const segments: Segments[] = []
   const since = new Date()
@@ -105,6 +107,17 @@ async function runMode (reports: boolean): Promise<void> {
       const at = wallMs()
       if (record) for (const id of ids) insertedAt.set(id, at)
       await sys.insert(ids.map(order))
+    }
+
+    // The previous phase's rows leave autovacuum work (visibility map, statistics) that PostgreSQL
+    // would otherwise do during the next phase, within a minute; done here, each fixed-rate phase
+    // measures its own load.
+    const settle = async (): Promise<void> => {
+      if (stats === undefined) return
+      for (const schema of [sys.schema, sys.counterpartySchema]) {
+        const { rows: tables } = await stats.query('SELECT tablename FROM pg_tables WHERE schemaname = $1', [schema])
+        for (const t of tables) await stats.query(`VACUUM (ANALYZE) "${schema}"."${t.tablename as string}"`)
+      }
     }
 
     // Warm-up: JIT, dictionaries, connections.
@@ -135,6 +148,7 @@ async function runMode (reports: boolean): Promise<void> {
 
     // Fixed rates: a batch every 10 ms, on an absolute schedule.
     for (const rate of RATES) {
+      await settle()
       const first = nextId
       const t0 = Date.now()
       let sent = 0
@@ -164,6 +178,8 @@ async function runMode (reports: boolean): Promise<void> {
         }
       }
       segments.push(seg)
+      // For finding stalls: each order's insert time and latency, to line up with a --trace-gc log.
+      if (process.env.BENCH_E2E_DUMP !== undefined) fs.writeFileSync(`${process.env.BENCH_E2E_DUMP}-${rate}.tsv`, [...firstSeen].map(([id, at]) => `${insertedAt.get(id)!}\t${at - insertedAt.get(id)!}`).join('\n'))
       const lat = [...firstSeen].map(([id, at]) => at - insertedAt.get(id)!).sort((a, b) => a - b)
       const recvTimes = [...firstSeen.values()].sort((a, b) => a - b)
       const span = (recvTimes[recvTimes.length - 1] - insertedAt.get(first)!) / 1000

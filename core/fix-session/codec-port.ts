@@ -30,6 +30,8 @@ export interface OutboundCheck {
   ok: boolean
   /** The normalised body to encode (exact decimals, timestamps); the input is encoded when absent. */
   body?: Record<string, unknown>
+  /** The body already written as SOH-delimited tag=value text: the codec does not encode it again. */
+  encoded?: string
   problems: Array<string | { field?: string, tag?: number, path?: string, problem: string }>
 }
 

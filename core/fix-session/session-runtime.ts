@@ -1,5 +1,5 @@
 import { EventEmitter } from 'events'
-import { validateMessage } from '../fix/validation'
+import { validateMessage, writeBody } from '../fix/validation'
 import type { Database } from '../db/database'
 import { DatabaseMessageStore } from './database-message-store'
 import { MakeFrameReader, OutboundValidator, SessionCodec } from './codec-port'
@@ -22,7 +22,7 @@ export interface SessionRuntimeOptions {
   schema: string
   codec: SessionCodec
   makeFrameReader: MakeFrameReader
-  /** Default: core/fix/validation validateMessage (the translator's validator). */
+  /** Default: validateAndWrite (the translator's validateMessage, then its dictionary-order writer). */
   validator?: OutboundValidator
   log?: SessionLog
 }
@@ -56,7 +56,7 @@ export class SessionRuntime extends EventEmitter {
       store: this.store,
       // The translator's dictionary validation by default: every outbound object is checked and
       // normalised (exact decimals, timestamps) before it is encoded.
-      validator: o.validator ?? validateMessage,
+      validator: o.validator ?? validateAndWrite,
       log: o.log,
       application: {
         fromApp: (m: InboundMessage) => this.emit('message', m),
@@ -131,4 +131,13 @@ export class SessionRuntime extends EventEmitter {
       if (wasUp) await this.control({ command: 'logon' })
     }
   }
+}
+
+/**
+ * validateMessage, and the valid body written in dictionary order by writeBody: the same bytes as
+ * the codec's jspurefix encoder (tested for every dictionary), at a fraction of its cost.
+ */
+export const validateAndWrite: OutboundValidator = (definitions, msgType, body) => {
+  const check = validateMessage(definitions, msgType, body)
+  return check.ok ? { ...check, encoded: writeBody(definitions, check.msgType, check.body) } : check
 }

@@ -360,6 +360,7 @@ export class Session {
     const { StandardHeader, StandardTrailer, ...rest } = obj as Record<string, unknown>
     void StandardTrailer
     let toEncode: Record<string, unknown> = rest
+    let encoded: string | undefined
     if (this.o.validator !== undefined) {
       const check = this.o.validator(this.o.codec.definitions, msgType, rest)
       if (!check.ok) {
@@ -367,10 +368,11 @@ export class Session {
         throw new OutboundMessageError(`invalid ${msgType}: ${problems.join('; ')}`, problems)
       }
       if (check.body !== undefined) toEncode = check.body
+      encoded = check.encoded
     }
     let text: string
     try {
-      text = this.o.codec.encodeBody(msgType, toEncode)
+      text = encoded ?? this.o.codec.encodeBody(msgType, toEncode)
     } catch (err) {
       throw new OutboundMessageError(`cannot encode ${msgType}: ${(err as Error).message}`)
     }

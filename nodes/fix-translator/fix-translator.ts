@@ -28,6 +28,8 @@ export = function (RED: NodeAPI): void {
       lastStatus = key
       node.status(s)
     }
+    // Per message: the status text is built only when the status changes.
+    const showReady = (): void => { if (lastStatus !== 'ready') setStatus('ready', status.ok(readyText())) }
     const readyText = (): string => {
       const t = translator
       if (t === undefined) return ''
@@ -102,7 +104,7 @@ export = function (RED: NodeAPI): void {
       if (r.ok) {
         m.payload = r.payload
         m.fix = r.fix
-        setStatus('ready', status.ok(readyText()))
+        showReady()
         send([m, null])
         done()
         return
@@ -136,7 +138,7 @@ export = function (RED: NodeAPI): void {
       }
       m.payload = result.payload
       m.fix = result.fix
-      setStatus('ready', status.ok(readyText()))
+      showReady()
       send(route(result.fix.msgType, m))
       done()
     }

@@ -1,6 +1,7 @@
 import type { Node, NodeAPI, NodeMessage } from 'node-red'
 import { parseFieldPath, PathSegment, setFieldPath } from '../../core/fix/mapping'
 import type { FieldMapping } from './types'
+import { compilePropertyPath, PropertyPath } from '../shared/property-path'
 
 export const MAPPING_TYPES = ['msg', 'jsonata', 'str', 'num', 'env']
 
@@ -11,6 +12,8 @@ export interface PreparedMapping {
   vt: string
   v: string
   expression?: unknown
+  /** A `msg` value's property, parsed once. */
+  property?: PropertyPath
 }
 
 /** Throws with the row's field named when a row is unusable. */
@@ -19,6 +22,8 @@ export function prepareMappings (RED: NodeAPI, node: Node | undefined, rows: Fie
     const field = String(r.field).trim()
     const vt = MAPPING_TYPES.includes(r.vt) ? r.vt : 'str'
     const prepared: PreparedMapping = { field, path: parseFieldPath(field), vt, v: String(r.v ?? '') }
+    // getMessageProperty's rule: a leading "msg." is optional.
+    if (vt === 'msg') prepared.property = compilePropertyPath(RED.util, prepared.v.startsWith('msg.') ? prepared.v.slice(4) : prepared.v)
     if (vt === 'jsonata') {
       try {
         prepared.expression = RED.util.prepareJSONataExpression(prepared.v, node as Node)
@@ -47,7 +52,7 @@ export async function buildMessage (RED: NodeAPI, node: Node | undefined, mappin
 async function valueOf (RED: NodeAPI, node: Node | undefined, m: PreparedMapping, msg: NodeMessage): Promise<unknown> {
   switch (m.vt) {
     case 'msg':
-      return RED.util.getMessageProperty(msg, m.v)
+      return m.property !== undefined ? m.property.get(msg) : RED.util.getMessageProperty(msg, m.v)
     case 'jsonata':
       return await new Promise((resolve, reject) => {
         RED.util.evaluateJSONataExpression(m.expression as any, msg, (err: Error | null, value: unknown) => {

@@ -73,7 +73,8 @@ describe(`fix-translator node (${runtimeName})`, function () {
       { field: 'TransactTime', vt: 'jsonata', v: '"20240102-03:04:05.000"' },
       { field: 'OrdType', vt: 'str', v: '2' },
       { field: 'Price', vt: 'jsonata', v: 'payload.px * 2' },
-      { field: 'Instrument.Symbol', vt: 'msg', v: 'payload.sym' },
+      { field: 'Instrument.Symbol', vt: 'msg', v: 'msg.payload.sym' },
+      { field: 'Text', vt: 'msg', v: 'payload["note text"]' },
       { field: 'OrderQtyData.OrderQty', vt: 'num', v: '250' },
       { field: 'Account', vt: 'env', v: 'FIX_TEST_ACCOUNT' },
       { field: 'Parties.NoPartyIDs[0].PartyID', vt: 'str', v: 'FIRM' },
@@ -81,11 +82,11 @@ describe(`fix-translator node (${runtimeName})`, function () {
     ]
     await helper.load(translatorNode, flow({ mappings }))
     const got = collect(['out0', 'out1', 'caught'])
-    helper.getNode('t1').receive({ payload: { id: 'ORD-1', px: 50.125, sym: 'VOD.L', dbColumn: 'ignored' } })
+    helper.getNode('t1').receive({ payload: { id: 'ORD-1', px: 50.125, sym: 'VOD.L', 'note text': 'hello', dbColumn: 'ignored' } })
     await eventually(() => got.out0.length + got.caught.length > 0, 10000, 'an output')
     assert.deepStrictEqual(got.caught.map(m => m.error.message), [])
     const p = got.out0[0].payload
-    assert.deepStrictEqual([p.ClOrdID, p.Side, p.Price, p.Instrument.Symbol, p.OrderQtyData.OrderQty, p.Account, p.Parties.NoPartyIDs[0].PartyID], ['ORD-1', '2', '100.25', 'VOD.L', '250', 'ACC-9', 'FIRM'])
+    assert.deepStrictEqual([p.ClOrdID, p.Side, p.Price, p.Instrument.Symbol, p.Text, p.OrderQtyData.OrderQty, p.Account, p.Parties.NoPartyIDs[0].PartyID], ['ORD-1', '2', '100.25', 'VOD.L', 'hello', '250', 'ACC-9', 'FIRM'])
   })
 
   it('object -> FIX: an invalid message goes to output 2 and raises a catchable error listing every problem', async () => {

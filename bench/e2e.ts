@@ -43,6 +43,25 @@ function cpuMs (pid: number): number | undefined {
   }
 }
 
+/** Machine-wide CPU ticks: [steal, all]. Steal is time the hypervisor gave to other guests. */
+function machineTicks (): [number, number] | undefined {
+  try {
+    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number)
+    return [f[7], f.reduce((a, b) => a + b, 0)]
+  } catch {
+    return undefined
+  }
+}
+
+/** Starts measuring steal; the returned function gives the share of CPU time stolen since, as "x.x%". */
+function stealMeter (): () => string {
+  const a = machineTicks()
+  return () => {
+    const b = machineTicks()
+    return a === undefined || b === undefined || b[1] === a[1] ? '?' : `${((b[0] - a[0]) / (b[1] - a[1]) * 100).toFixed(1)}%`
+  }
+}
+
 /**
  * CPU used by each part of the system, so runs on a machine shared with other work can be
  * compared per order: the Node-RED and counterparty processes, and the PostgreSQL backends
@@ -91,6 +110,7 @@ async function runMode (reports: boolean): Promise<void> {
   const since = new Date()
   const stats = sys.url !== undefined ? new Client({ connectionString: sys.url }) : undefined
   let cpuLine = ''
+  const steals: string[] = []
   let nextId = 1
   const insertedAt = new Map<number, number>()
   try {
@@ -132,6 +152,7 @@ async function runMode (reports: boolean): Promise<void> {
       let r = r0
       let lastPoll = 0
       const cpu0 = await cpuByPart(stats, since, sys.nodeRed!.pid, sys.counterparty!.child.pid)
+      const steal = stealMeter()
       while (Date.now() - t0 < SUSTAIN_S * 1000) {
         if (Date.now() - lastPoll > 200) { r = await received(); lastPoll = Date.now() }
         if (nextId - 1 - r < BACKLOG) await insert(500, false)
@@ -142,6 +163,7 @@ async function runMode (reports: boolean): Promise<void> {
       const cpu1 = await cpuByPart(stats, since, sys.nodeRed!.pid, sys.counterparty!.child.pid)
       const per = [...cpu1].map(([k, v]) => `${k} ${((v - (cpu0.get(k) ?? 0)) / Math.max(1, r1 - r0)).toFixed(2)}`)
       cpuLine = `CPU ms per order in the sustained phase: ${per.join(', ')} (backends that closed during the phase are not counted)`
+      steals.push(`sustained ${steal()}`)
       rows.push({ phase: `sustained ${SUSTAIN_S} s`, offered: `max (${Math.round((nextId - first) / secs).toLocaleString('en-US')}/s inserted)`, achieved: (r1 - r0) / secs })
       await drain()
     }
@@ -149,6 +171,7 @@ async function runMode (reports: boolean): Promise<void> {
     // Fixed rates: a batch every 10 ms, on an absolute schedule.
     for (const rate of RATES) {
       await settle()
+      const steal = stealMeter()
       const first = nextId
       const t0 = Date.now()
       let sent = 0
@@ -161,6 +184,7 @@ async function runMode (reports: boolean): Promise<void> {
         await sleep(Math.max(0, 10 - ((Date.now() - t0) % 10)))
       }
       const last = nextId - 1
+      steals.push(`${rate.toLocaleString('en-US')}/s ${steal()}`)
       await drain()
       const records = await sys.counterparty!.records()
       const firstSeen = new Map<number, number>()
@@ -201,6 +225,7 @@ async function runMode (reports: boolean): Promise<void> {
     const sustained = rows[0].achieved
     const at1000 = rows.find(r => r.offered === '1,000/s')
     if (cpuLine !== '') console.log(cpuLine)
+    console.log(`CPU steal by the hypervisor (other guests' time on this machine's CPUs) per phase: ${steals.join(', ')}`)
     console.log(`load average (1 min) at the end: ${require('os').loadavg()[0].toFixed(1)} on ${require('os').cpus().length} CPUs (other processes included)`)
     console.log(`against the targets: sustained ${Math.round(sustained).toLocaleString('en-US')}/s = ${(sustained / TARGET.sustained).toFixed(2)}x of ${TARGET.sustained.toLocaleString('en-US')}/s; p99 at 1,000/s ${f(at1000?.p99)} ms (target < ${TARGET.p99At1000} ms)`)
   } finally {

@@ -56,7 +56,8 @@ export = function (RED: NodeAPI): void {
           configError = _('fix-translator.errors.unknown-type', { msgType: def.msgType })
           return undefined
         }
-        setStatus('ready', status.idle(readyText()))
+        // Grey until the first message is translated, then green.
+        setStatus('loaded', status.idle(readyText()))
         return t
       }, (err: Error) => {
         configError = _('fix-translator.errors.dictionary', { error: err.message })

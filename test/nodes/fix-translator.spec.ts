@@ -183,6 +183,24 @@ describe(`fix-translator node (${runtimeName})`, function () {
     assert.strictEqual(node.status.lastCall.args[0].fill, 'red')
   })
 
+  it('status: grey ring once the dictionary is loaded, green after a translated message, red after a bad one, green again', async () => {
+    await helper.load(translatorNode, flow({}))
+    const node = helper.getNode('t1')
+    const last = (): any => node.status.lastCall.args[0]
+    await eventually(() => last().fill === 'grey', 10000, 'the loaded status')
+    assert.deepStrictEqual(last(), { fill: 'grey', shape: 'ring', text: 'FIX 4.4 → NewOrderSingle (D)' })
+    const got = collect(['out0', 'out1', 'caught'])
+    node.receive({ payload: nos })
+    await eventually(() => got.out0.length === 1, 10000, 'a valid message')
+    assert.deepStrictEqual(last(), { fill: 'green', shape: 'dot', text: 'FIX 4.4 → NewOrderSingle (D)' })
+    node.receive({ payload: { ...nos, Side: 'Z' } })
+    await eventually(() => got.out1.length === 1, 10000, 'an invalid message')
+    assert.strictEqual(last().fill, 'red')
+    node.receive({ payload: nos })
+    await eventually(() => got.out0.length === 2, 10000, 'a second valid message')
+    assert.strictEqual(last().fill, 'green')
+  })
+
   it('the example flow encodes, rejects and decodes as its comment says', async () => {
     const example = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'examples', 'flows', '05 FIX translator.json'), 'utf8')) as any[]
     // The helper has no inject or debug nodes: debug becomes a helper, and each inject's payload is sent by hand.

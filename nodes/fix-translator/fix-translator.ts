@@ -56,8 +56,8 @@ export = function (RED: NodeAPI): void {
           configError = _('fix-translator.errors.unknown-type', { msgType: def.msgType })
           return undefined
         }
-        // Grey until the first message is translated, then green.
-        setStatus('loaded', status.idle(readyText()))
+        // Dictionary loaded and mappings valid: ready, green, like a connected MQTT node.
+        setStatus('ready', status.ok(readyText()))
         return t
       }, (err: Error) => {
         configError = _('fix-translator.errors.dictionary', { error: err.message })

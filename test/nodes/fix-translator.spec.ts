@@ -183,12 +183,12 @@ describe(`fix-translator node (${runtimeName})`, function () {
     assert.strictEqual(node.status.lastCall.args[0].fill, 'red')
   })
 
-  it('status: grey ring once the dictionary is loaded, green after a translated message, red after a bad one, green again', async () => {
+  it('status: green once the dictionary is loaded, red after a refused message, green again after a good one', async () => {
     await helper.load(translatorNode, flow({}))
     const node = helper.getNode('t1')
     const last = (): any => node.status.lastCall.args[0]
-    await eventually(() => last().fill === 'grey', 10000, 'the loaded status')
-    assert.deepStrictEqual(last(), { fill: 'grey', shape: 'ring', text: 'FIX 4.4 → NewOrderSingle (D)' })
+    await eventually(() => last().fill === 'green', 10000, 'the ready status')
+    assert.deepStrictEqual(last(), { fill: 'green', shape: 'dot', text: 'FIX 4.4 → NewOrderSingle (D)' })
     const got = collect(['out0', 'out1', 'caught'])
     node.receive({ payload: nos })
     await eventually(() => got.out0.length === 1, 10000, 'a valid message')

@@ -18,6 +18,7 @@
 import * as fs from 'fs'
 import * as path from 'path'
 import { Client } from 'pg'
+import { quoteQualified } from '../core/db/identifiers'
 import { peakRssMb, sleep, waitFor, wallMs } from '../test/e2e/harness'
 import { E2eSystem, order } from '../test/e2e/system'
 
@@ -136,7 +137,7 @@ async function runMode (reports: boolean): Promise<void> {
       if (stats === undefined) return
       for (const schema of [sys.schema, sys.counterpartySchema]) {
         const { rows: tables } = await stats.query('SELECT tablename FROM pg_tables WHERE schemaname = $1', [schema])
-        for (const t of tables) await stats.query(`VACUUM (ANALYZE) "${schema}"."${t.tablename as string}"`)
+        for (const t of tables) await stats.query(`VACUUM (ANALYZE) ${quoteQualified({ schema, name: t.tablename })}`)
       }
     }
 

@@ -65,7 +65,19 @@ export class PgDatabase implements Database {
     // other use awaits each query before the next, exactly as without pipelining.
     const poolConfig: PoolConfig = { ...this.clientConfig, max: options.max ?? 10, idleTimeoutMillis: 30000, pipeline: true }
     this.pool = new Pool(poolConfig)
+    // pg-pool listens for errors only on idle connections (and reports them here). A connection
+    // lost while checked out (a transaction, a batch) emits 'error' with nobody listening, which
+    // Node throws as an uncaught exception and which would end Node-RED. So every connection gets
+    // a listener for its whole life; the error itself reaches the caller through its query.
+    this.pool.on('connect', client => client.on('error', () => { this.lost.add(client) }))
     this.pool.on('error', err => this.options.onError?.(err))
+  }
+
+  /** Checked-out connections that broke: released with an error, so the pool drops them. */
+  private readonly lost = new WeakSet<PoolClient>()
+
+  private release (client: PoolClient, broken: Error | undefined): void {
+    client.release(broken ?? (this.lost.has(client) ? new Error('the connection was lost') : undefined))
   }
 
   /** Opens the pool and proves the server answers; throws the server's error otherwise. */
@@ -144,7 +156,7 @@ export class PgDatabase implements Database {
       }
       throw err
     } finally {
-      client.release(broken)
+      this.release(client, broken)
     }
   }
 
@@ -181,7 +193,7 @@ export class PgDatabase implements Database {
         return { rows: v.rows as Array<Record<string, unknown>>, rowCount: v.rowCount ?? v.rows.length }
       })
     } finally {
-      client.release(broken)
+      this.release(client, broken)
     }
   }
 
@@ -301,8 +313,13 @@ class PgListener {
     client.on('notification', n => {
       for (const h of this.channels.get(n.channel) ?? []) h.onNotify(n.payload ?? '')
     })
-    await client.connect()
-    for (const channel of this.channels.keys()) await client.query(`LISTEN ${channel}`)
+    try {
+      await client.connect()
+      for (const channel of this.channels.keys()) await client.query(`LISTEN ${channel}`)
+    } catch (err) {
+      await client.end().catch(() => {}) // half-open: never left behind
+      throw err
+    }
     if (this.stop.signal.aborted) {
       await client.end().catch(() => {})
       return

@@ -18,19 +18,41 @@ export function describeDbError (err: unknown): string {
     '42703': 'column does not exist',
     42501: 'permission denied',
     '57P01': 'the server is shutting down',
-    '57P03': 'the server is starting up'
+    '57P02': 'the server crashed and is restarting',
+    '57P03': 'the server is starting up',
+    '57014': 'statement cancelled (statement timeout?)',
+    40001: 'serialization failure',
+    '40P01': 'deadlock detected',
+    53300: 'too many connections'
   }
   const hint = code !== undefined ? known[code] : undefined
   const message = (e?.message ?? String(err)).split('\n')[0]
   return hint !== undefined && !message.includes(hint) ? `${hint} (${message})` : message
 }
 
-/** True for errors after which a retry may succeed (connection lost, server restarting). */
+/**
+ * The one place that says which database errors are transient: after them the same statement
+ * may succeed if tried again later, so every writer and reader of the pack waits and retries
+ * (with backoff, in order) instead of failing the message or the stream:
+ * - the connection was lost, refused, reset or timed out (Node socket codes, pg's own messages);
+ * - class 08 (connection exception) and 57P01..57P03 (administrator shutdown, crash, starting up);
+ * - 40001 serialization failure, 40P01 deadlock, 40003 statement completion unknown;
+ * - 57014 statement cancelled (statement_timeout), 55P03 lock not available;
+ * - class 53 (insufficient resources: too many connections, disk full, out of memory), which
+ *   clear once the cause is removed.
+ * Everything else (a constraint violation, a syntax error, a missing table or right) is permanent:
+ * the same statement would fail the same way.
+ */
 export function isTransientDbError (err: unknown): boolean {
-  const e = err as { code?: string, message?: string }
-  const code = e?.code ?? ''
-  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) return true
-  // Class 08: connection exception; 57P0x: operator intervention (shutdown, restart).
-  if (/^08/.test(code) || /^57P0/.test(code)) return true
-  return /Connection terminated|connection timeout|Client has encountered a connection error|not queryable/i.test(e?.message ?? '')
+  const e = err as { code?: unknown, message?: unknown, errors?: unknown[], cause?: unknown }
+  if (e === null || e === undefined) return false
+  // pg reports "connect ECONNREFUSED" per address in an AggregateError.
+  if (Array.isArray(e.errors) && e.errors.length > 0 && e.errors.every(isTransientDbError)) return true
+  const code = typeof e.code === 'string' ? e.code : ''
+  if (NODE_CODES.has(code)) return true
+  if (/^(08|53)/.test(code) || /^57P0[123]$/.test(code) || ['40001', '40P01', '40003', '57014', '55P03'].includes(code)) return true
+  const message = typeof e.message === 'string' ? e.message : ''
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable|the connection was lost/i.test(message)
 }
+
+const NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])

@@ -29,8 +29,8 @@ export class SourceMissingError extends StreamConfigError {
 export function isRetryable (err: unknown): boolean {
   if (err instanceof StreamConfigError || err instanceof IdentifierError) return false
   if (isTransientDbError(err)) return true
-  const code = String((err as { code?: unknown })?.code ?? '')
-  return /^(53|40|58)/.test(code) || code === '55P03' || code === '57014'
+  // A read may also retry a system error of the server (class 58: I/O error, undefined file).
+  return /^58/.test(String((err as { code?: unknown })?.code ?? ''))
 }
 
 /** One line for a status or a log: says what failed, never includes secrets. */

@@ -1,6 +1,7 @@
 import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red'
 import type { Database, QueryResult, Statement } from '../../core'
 import { describeDbError } from '../../core'
+import { Outage, retryTransient } from '../../core/db/retry'
 import { EVENT_SETTING, REASON_SETTING } from '../../core/stream/audit-table'
 import type { StreamerDatabaseNode } from '../streamer-database/types'
 import { status } from '../shared/status'
@@ -45,13 +46,23 @@ export = function (RED: NodeAPI): void {
     const hasReason = def.reason !== undefined && def.reason !== ''
     let statements = 0
     let closing = false
+    // On error "retry" (default): transient database errors (connection lost, server restarting,
+    // deadlock, serialization failure, statement timeout) wait and run the message again; only
+    // permanent errors fail it. "fail": every error fails the message at once.
+    const retrying = def.onError !== 'fail'
+    const stopRetrying = new AbortController()
+    const outage = new Outage()
+    /** While the database is away, new messages wait behind the first failed one (keeps order). */
+    let blocked: Promise<void> | undefined
+    let unblock: (() => void) | undefined
 
     if (dbNode === null) {
       node.status(status.error(t('streamer-sql.errors.no-database')))
     } else {
       dbNode.register(node, s => {
-        if (s.state === 'connected') node.status(statements > 0 ? status.ok(t('streamer-sql.status.ran', { n: statements })) : status.ok(t('streamer-sql.status.ready')))
-        else if (s.state === 'retrying') node.status(status.error(s.error))
+        if (s.state === 'connected') {
+          if (!outage.active) node.status(statements > 0 ? status.ok(t('streamer-sql.status.ran', { n: statements })) : status.ok(t('streamer-sql.status.ready')))
+        } else if (s.state === 'retrying') node.status(status.error(s.error))
         else if (s.state === 'connecting') node.status(status.waiting(t('streamer-sql.status.connecting')))
       })
     }
@@ -99,6 +110,30 @@ export = function (RED: NodeAPI): void {
       node.status(status.error(text))
       job.done(new Error(t('streamer-sql.errors.failed', { error: text })))
     }
+    /** Runs `fn`, retrying transient errors with backoff unless On error is "fail" or the node closes. */
+    async function attempt<T> (fn: () => Promise<T>): Promise<T> {
+      if (!retrying) return await fn()
+      const r = await retryTransient(fn, { signal: stopRetrying.signal, onWaiting: err => waiting(err) })
+      if (outage.end()) {
+        node.log(t('streamer-sql.log.back'))
+        const open = unblock
+        blocked = undefined
+        unblock = undefined
+        open?.()
+        if (statusTimer === undefined) showCount()
+      }
+      return r
+    }
+    function waiting (err: unknown): void {
+      const text = describeDbError(err)
+      if (outage.begin(text)) {
+        node.warn(t('streamer-sql.log.waiting', { error: text }))
+        blocked = new Promise(resolve => { unblock = resolve })
+      }
+      if (statusTimer !== undefined) clearTimeout(statusTimer)
+      statusTimer = undefined
+      node.status(status.waiting(t('streamer-sql.status.waiting', { error: text })))
+    }
     function succeeded (job: Job, result: QueryResult): void {
       job.msg.payload = result.rows
       job.msg.rowCount = result.rowCount
@@ -110,13 +145,13 @@ export = function (RED: NodeAPI): void {
     async function runOne (db: Database, v: Values): Promise<QueryResult> {
       const event = v.event
       const reason = v.reason
-      if (event === undefined && reason === undefined) return await db.query(def.sql, v.params)
-      return await db.transaction(async tx => {
+      if (event === undefined && reason === undefined) return await attempt(async () => await db.query(def.sql, v.params))
+      return await attempt(async () => await db.transaction(async tx => {
         // Transaction-local: the audit trigger records them for this statement only.
         if (event !== undefined) await tx.query('SELECT set_config($1, $2, true)', [EVENT_SETTING, String(event)])
         if (reason !== undefined) await tx.query('SELECT set_config($1, $2, true)', [REASON_SETTING, String(reason)])
         return await tx.query(def.sql, v.params)
-      })
+      }))
     }
 
     // ---- batch mode: group commit of the messages queued while a transaction runs
@@ -158,9 +193,10 @@ export = function (RED: NodeAPI): void {
           stmts.push({ text: def.sql, params: v.params })
         }
         try {
-          results = await db.batch(stmts)
+          results = await attempt(async () => await db.batch(stmts))
         } catch {
-          // Nothing was committed: each message again on its own, so only the failing one errs.
+          // Nothing was committed (a permanent error, or the node is closing while the database is
+          // away): each message again on its own, so only the failing one errs.
         }
         if (results !== undefined) {
           ran(ready.length)
@@ -197,6 +233,8 @@ export = function (RED: NodeAPI): void {
       active++
       const job: Job = { msg, send, done, values }
       values.then(async v => {
+        // Behind an outage: wait for the message that is retrying, so this one does not overtake it.
+        while (blocked !== undefined && !stopRetrying.signal.aborted) await Promise.race([blocked, closed])
         const r = await runOne(await dbNode!.acquire(), v)
         ran(1)
         succeeded(job, r)
@@ -206,7 +244,13 @@ export = function (RED: NodeAPI): void {
       })
     })
 
+    let markClosed: () => void = () => {}
+    const closed = new Promise<void>(resolve => { markClosed = resolve })
+
     node.on('close', (_removed: boolean, done: () => void) => {
+      // Messages waiting for the database fail now (their error says why); the rest finish.
+      stopRetrying.abort()
+      markClosed()
       // Statements already taken finish (and commit) before the database may close.
       const finish = (): void => {
         closing = true

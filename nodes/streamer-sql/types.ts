@@ -20,4 +20,10 @@ export interface StreamerSqlDef extends NodeDef {
    * own). Above 1, the messages queued while a transaction runs are committed together.
    */
   batch?: number | string
+  /**
+   * On error: 'retry' (default) waits and runs the message again after a transient database
+   * error (connection lost, restart, deadlock, serialization failure, statement timeout);
+   * 'fail' fails it at once. Permanent errors always fail at once.
+   */
+  onError?: 'retry' | 'fail'
 }

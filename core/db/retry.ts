@@ -1,0 +1,74 @@
+import { Backoff, sleep } from '../util/backoff'
+import { isTransientDbError } from './errors'
+
+export interface RetryOptions {
+  /** Stops the retries: the last error is thrown at once (a node closing). */
+  signal?: AbortSignal
+  /** Backoff from this delay, doubling up to maxMs (defaults 500 ms and 15 s). */
+  initialMs?: number
+  maxMs?: number
+  /** Told before each wait, with the transient error and the delay. */
+  onWaiting?: (err: unknown, delayMs: number, attempt: number) => void
+}
+
+/** Retrying was stopped (the owner is closing) while the database was still away. */
+export class RetryAbortedError extends Error {
+  constructor (cause: unknown) {
+    super((cause as Error)?.message ?? String(cause), { cause })
+    this.name = 'RetryAbortedError'
+    const code = (cause as { code?: unknown })?.code
+    if (code !== undefined) (this as { code?: unknown }).code = code
+  }
+}
+
+/**
+ * Runs `fn` until it succeeds, waiting with backoff after each transient database error
+ * (isTransientDbError). A permanent error is thrown at once: trying again would fail the same way.
+ * `fn` must be safe to run again after a transient failure: a statement or transaction that
+ * failed that way did not commit, or (a lost COMMIT) is idempotent for its caller.
+ */
+export async function retryTransient<T> (fn: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
+  const backoff = new Backoff(opts.initialMs ?? 500, opts.maxMs ?? 15000)
+  const aborted = (): boolean => opts.signal?.aborted === true
+  for (;;) {
+    try {
+      return await fn()
+    } catch (err) {
+      if (!isTransientDbError(err)) throw err
+      if (aborted()) throw new RetryAbortedError(err)
+      const delayMs = backoff.next()
+      opts.onWaiting?.(err, delayMs, backoff.attempts)
+      await sleep(delayMs, opts.signal)
+      if (aborted()) throw new RetryAbortedError(err)
+    }
+  }
+}
+
+/**
+ * Says "the database is away" once per outage rather than once per message or per try:
+ * `begin` is true only for the first failure of an outage, `end` only for the first success
+ * after one.
+ */
+export class Outage {
+  private reason: string | undefined
+
+  get active (): boolean {
+    return this.reason !== undefined
+  }
+
+  get why (): string | undefined {
+    return this.reason
+  }
+
+  begin (reason: string): boolean {
+    const first = this.reason === undefined
+    this.reason = reason
+    return first
+  }
+
+  end (): boolean {
+    const was = this.reason !== undefined
+    this.reason = undefined
+    return was
+  }
+}

@@ -25,6 +25,12 @@ export interface InboundProblem {
   business?: boolean
 }
 
+/** Length limits for inbound values (numeric types have fixed limits; data fields are bounded by the frame). */
+export interface InboundLimits {
+  /** Longest value of a string-like field, in characters (default DEFAULT_MAX_FIELD_LENGTH). */
+  maxFieldLength?: number
+}
+
 interface MessageShape {
   contained: Set<number>
   inGroups: Set<number>
@@ -36,9 +42,10 @@ const shapes = new WeakMap<FixDefinitions, Map<string, MessageShape | null>>()
 /**
  * Dictionary checks of one inbound message (the header was checked by the session): known
  * MsgType, known tags defined for that type, values present and well formed, enum values,
- * required body fields, no repeated tag outside repeating groups. Returns the first problem.
+ * required body fields, no repeated tag outside repeating groups, values no longer than their
+ * type allows. Returns the first problem. Runs in time linear in the message.
  */
-export function validateInbound (defs: FixDefinitions, msgType: string, fields: ReadonlyArray<[number, string]>): InboundProblem | undefined {
+export function validateInbound (defs: FixDefinitions, msgType: string, fields: ReadonlyArray<[number, string]>, limits: InboundLimits = {}): InboundProblem | undefined {
   const shape = shapeOf(defs, msgType)
   if (shape === undefined) return { reason: RejectReason.InvalidMsgType, refTag: Tag.MsgType, text: `Invalid MsgType ${msgType}` }
   const seen = new Set<number>()
@@ -49,7 +56,9 @@ export function validateInbound (defs: FixDefinitions, msgType: string, fields: 
     if (!shape.contained.has(tag)) return { reason: RejectReason.TagNotDefinedForMessageType, refTag: tag, text: `Tag not defined for this message type (${tag} ${def.name})` }
     if (seen.has(tag) && !shape.inGroups.has(tag)) return { reason: RejectReason.TagAppearsMoreThanOnce, refTag: tag, text: `Tag appears more than once (${tag} ${def.name})` }
     seen.add(tag)
-    if (!wellFormed(def.type, value)) return { reason: RejectReason.IncorrectDataFormat, refTag: tag, text: `Incorrect data format for value (${tag} ${def.name})` }
+    const type = def.type.toUpperCase()
+    if (tooLong(type, value, limits.maxFieldLength ?? DEFAULT_MAX_FIELD_LENGTH)) return { reason: RejectReason.IncorrectDataFormat, refTag: tag, text: `Value too long for its type (${tag} ${def.name}, ${value.length} characters)` }
+    if (!wellFormed(type, value)) return { reason: RejectReason.IncorrectDataFormat, refTag: tag, text: `Incorrect data format for value (${tag} ${def.name})` }
     if (!enumOk(def, value)) return { reason: RejectReason.ValueIncorrect, refTag: tag, text: `Value is incorrect (out of range) for this tag (${tag} ${def.name}=${value.slice(0, 20)})` }
   }
   for (const tag of shape.required) {
@@ -95,18 +104,72 @@ function requiredTags (set: any, depth = 0): number[] {
   return out
 }
 
-const INT = /^-?\d+$/
-const FLOAT = /^-?(\d+\.?\d*|\.\d+)$/
+// Every check below runs in time linear in the value (no nested or overlapping quantifiers): values
+// come from an unauthenticated wire, and a backtracking pattern on a 1 MB field would stall the event loop.
 const TIMESTAMP = /^\d{8}-\d{2}:\d{2}:\d{2}(\.\d{1,9})?$/
 const DATE = /^\d{8}$/
 const TIME = /^\d{2}:\d{2}:\d{2}(\.\d{1,9})?$/
 
-function wellFormed (type: string, v: string): boolean {
-  switch (type.toUpperCase()) {
+/** Longest value accepted for a type family: integers fit 64 bits, decimals are 64 characters at most. */
+const MAX_INT_LENGTH = 20
+const MAX_DECIMAL_LENGTH = 64
+/** Longest value of any other non-data type, unless the caller sets its own limit. */
+export const DEFAULT_MAX_FIELD_LENGTH = 64 * 1024
+
+const ZERO = 48
+const NINE = 57
+const MINUS = 45
+const DOT = 46
+
+/** -?digits, by character codes. */
+function isInteger (v: string): boolean {
+  const start = v.charCodeAt(0) === MINUS ? 1 : 0
+  if (v.length === start) return false
+  for (let i = start; i < v.length; i++) {
+    const c = v.charCodeAt(i)
+    if (c < ZERO || c > NINE) return false
+  }
+  return true
+}
+
+/** -?(digits[.digits*] | .digits), by character codes: one pass, at most one dot, at least one digit. */
+function isDecimal (v: string): boolean {
+  let i = v.charCodeAt(0) === MINUS ? 1 : 0
+  let digits = 0
+  let dot = false
+  for (; i < v.length; i++) {
+    const c = v.charCodeAt(i)
+    if (c >= ZERO && c <= NINE) {
+      digits++
+    } else if (c === DOT && !dot) {
+      dot = true
+    } else {
+      return false
+    }
+  }
+  return digits > 0
+}
+
+/** Whether a value is longer than its type allows. Data fields are bounded by their length field and the frame. */
+function tooLong (type: string, v: string, maxFieldLength: number): boolean {
+  switch (type) {
     case 'INT': case 'SEQNUM': case 'NUMINGROUP': case 'LENGTH': case 'TAGNUM': case 'DAYOFMONTH':
-      return INT.test(v)
+      return v.length > MAX_INT_LENGTH
     case 'FLOAT': case 'QTY': case 'PRICE': case 'PRICEOFFSET': case 'AMT': case 'PERCENTAGE':
-      return FLOAT.test(v)
+      return v.length > MAX_DECIMAL_LENGTH
+    case 'DATA': case 'XMLDATA':
+      return false
+    default:
+      return v.length > maxFieldLength
+  }
+}
+
+function wellFormed (type: string, v: string): boolean {
+  switch (type) {
+    case 'INT': case 'SEQNUM': case 'NUMINGROUP': case 'LENGTH': case 'TAGNUM': case 'DAYOFMONTH':
+      return isInteger(v)
+    case 'FLOAT': case 'QTY': case 'PRICE': case 'PRICEOFFSET': case 'AMT': case 'PERCENTAGE':
+      return isDecimal(v)
     case 'BOOLEAN':
       return v === 'Y' || v === 'N'
     case 'CHAR':

@@ -77,11 +77,15 @@ export async function installAuditTrigger (tx: Queryable, t: AuditTriggerTables,
     existing.delete(name)
   }
 
+  const qualified = await qualifiedTypes(tx, t.aud)
+  const tables = { ...t, columns: t.columns.map(c => ({ ...c, auditType: qualified.get(c.name) ?? c.auditType })) }
+
   if (rowLevel) {
     for (const n of [names.insert, names.update, names.delete]) await drop(n)
     // A statement-level body cannot serve a row trigger: replace the function with no trigger on it.
     if (existing.get(names.row) === true) await drop(names.row)
-    await tx.query(rowFunction(fn, t))
+    await tx.query(rowFunction(fn, tables))
+    await ownerOnly(tx, fn)
     if (!existing.has(names.row)) {
       await tx.query(`CREATE TRIGGER ${quoteIdent(names.row)} AFTER INSERT OR UPDATE OR DELETE ON ${t.src}
         FOR EACH ROW EXECUTE FUNCTION ${fn}()`)
@@ -92,13 +96,52 @@ export async function installAuditTrigger (tx: Queryable, t: AuditTriggerTables,
   // The row trigger of earlier versions goes first: the function below is for statement triggers.
   await drop(names.row)
   const signature = (await tx.query<{ s: string }>(`SELECT ${signatureSql('$1::regclass')} AS s`, [t.src])).rows[0].s
-  await tx.query(statementFunction(fn, t, signature))
+  await tx.query(statementFunction(fn, tables, signature))
+  await ownerOnly(tx, fn)
   const events: Array<[string, string, string]> = [[names.insert, 'INSERT', 'NEW'], [names.update, 'UPDATE', 'NEW'], [names.delete, 'DELETE', 'OLD']]
   for (const [name, event, which] of events) {
     if (existing.has(name)) continue
     await tx.query(`CREATE TRIGGER ${quoteIdent(name)} AFTER ${event} ON ${t.src}
       REFERENCING ${which} TABLE AS ${ROWS} FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`)
   }
+}
+
+/**
+ * The function runs as its owner (SECURITY DEFINER, so writers need no grant on the audit table):
+ * nobody else may attach it to a table of their own. CREATE OR REPLACE keeps a function's grants,
+ * so this runs on every rebuild, and installations made before it get fixed at their next sync.
+ */
+async function ownerOnly (tx: Queryable, fn: string): Promise<void> {
+  await tx.query(`REVOKE ALL ON FUNCTION ${fn}() FROM PUBLIC`)
+}
+
+/**
+ * The audit table's column types, schema-qualified whatever the search_path: inside the function
+ * an unqualified name would resolve through the writer's pg_temp (a temp type or domain of theirs).
+ */
+async function qualifiedTypes (tx: Queryable, aud: string): Promise<Map<string, string>> {
+  const rows = (await tx.query<{ name: string, type: string }>(
+    `SELECT a.attname AS name,
+            CASE WHEN n.nspname = 'pg_catalog' OR NOT pg_type_is_visible(a.atttypid) THEN format_type(a.atttypid, a.atttypmod)
+                 ELSE quote_ident(n.nspname) || '.' || format_type(a.atttypid, a.atttypmod) END AS type
+       FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid JOIN pg_namespace n ON n.oid = t.typnamespace
+      WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped`, [aud])).rows
+  return new Map(rows.map(r => [r.name, r.type]))
+}
+
+/**
+ * First statement of both functions: they copy rows of their source only. A trigger on any other
+ * table (a writer's temp table, another schema's table) fails its statement. The source is looked
+ * up by name at each firing (a restored database has new oids); a partition of a partitioned
+ * source counts as the source, as its row trigger is cloned onto each partition.
+ */
+function sourceGuard (t: AuditTriggerTables, rowLevel: boolean): string {
+  const src = `to_regclass(${literal(t.src)})`
+  const other = rowLevel ? `TG_RELID IS DISTINCT FROM ${src} AND pg_partition_root(TG_RELID) IS DISTINCT FROM ${src}` : `TG_RELID IS DISTINCT FROM ${src}`
+  return `IF ${other} THEN
+        RAISE EXCEPTION 'audit trigger % copies rows of % only, not of %.%', TG_NAME, ${literal(t.src)}, TG_TABLE_SCHEMA, TG_TABLE_NAME
+          USING ERRCODE = 'insufficient_privilege';
+      END IF;`
 }
 
 /** The jsonb copy: every column the row and the audit table share, whatever they are now. */
@@ -119,6 +162,7 @@ function statementFunction (fn: string, t: AuditTriggerTables, signature: string
   return `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $audit$
     BEGIN
+      ${sourceGuard(t, false)}
       IF ${signatureSql('TG_RELID')} = ${literal(signature)} THEN
         INSERT INTO ${t.aud} (${target.map(c => quoteIdent(c)).join(', ')})
         SELECT ${values.join(', ')} FROM ${ROWS} r;
@@ -134,6 +178,7 @@ function rowFunction (fn: string, t: AuditTriggerTables): string {
   return `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $audit$
     BEGIN
+      ${sourceGuard(t, true)}
       IF TG_OP = 'DELETE' THEN
         INSERT INTO ${t.aud} SELECT * FROM ${jsonbCopy(t, 'OLD')};
       ELSE

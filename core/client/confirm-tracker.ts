@@ -73,6 +73,11 @@ export class ConfirmTracker {
     return { known: true, checkpoint: this.advance() }
   }
 
+  /** True while the row at `position` is tracked and not confirmed yet. */
+  isOpen (position: readonly unknown[]): boolean {
+    return this.byKey.has(positionKey(position))
+  }
+
   /** Forgets everything (a rewind): later confirmations of these rows are ignored. */
   clear (): void {
     this.entries.length = 0

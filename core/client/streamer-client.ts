@@ -4,7 +4,7 @@ import { CheckpointWriter, FLUSH_WINDOW } from './checkpoint-writer'
 import { ConfirmTracker } from './confirm-tracker'
 import { assessHealth, DEFAULT_RANGE, HealthReport, Range } from './health'
 import { estimateLag, RateMeter } from './metrics'
-import { describeStart } from './position'
+import { describeStart, positionKey } from './position'
 
 /** What the adapter decided for one row, after its filter and transform ran. */
 export type Disposition =
@@ -47,7 +47,23 @@ export interface StreamerClientOptions {
   /** Something went wrong that does not stop the client (a checkpoint write failed and will be retried). */
   onProblem?: (error: unknown) => void
   onCheckpoint?: (position: Position) => void
+  /**
+   * Times a row may be reported failed by its target (fail()) before the client gives up on it
+   * (default 5). Until then each failure sends the unconfirmed rows again, in order, from the
+   * checkpoint, after a backoff (0.5 s doubling, at most 10 s).
+   */
+  maxAttempts?: number
+  /**
+   * After maxAttempts: true moves the checkpoint past the row (it counts as failed, the target's
+   * error output has it); false (default) stops the client before it, checkpoint held.
+   */
+  skipAfterFailures?: boolean
+  /** The client is about to send the unconfirmed rows again after a failure. */
+  onRedeliver?: (from: StartAt, failed: Position, error: string) => void
 }
+
+/** What fail() did with a row its target reported failed. */
+export type FailOutcome = 'redeliver' | 'skipped' | 'stopped' | 'unknown'
 
 export interface ClientStats {
   phase: ClientPhase
@@ -56,6 +72,8 @@ export interface ClientStats {
   limit: number
   sent: number
   confirmed: number
+  /** Rows given up after maxAttempts failures (skipped, or the one the client stopped before). */
+  failed: number
   /** Last row handed on (sent, filtered or rejected). */
   position: Position | undefined
   /** Last confirmed position (what the checkpoint holds, or will after the next batch write). */
@@ -107,9 +125,16 @@ export class StreamerClient {
   private state: ClientState = { phase: 'detached' }
   private closed = false
   private passedAtLastMove = 0
+  private readonly maxAttempts: number
+  /** Failures per row (position key) until the row is confirmed. */
+  private readonly attempts = new Map<string, number>()
+  private failedCount = 0
+  private redeliverTimer: NodeJS.Timeout | undefined
+  private lastFailure: { position: Position, error: string } | undefined
 
   constructor (private readonly opts: StreamerClientOptions) {
     this.limit = Math.max(1, Math.floor(opts.inFlightLimit ?? 50))
+    this.maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? 5))
     if (opts.replayable) {
       if (opts.store === undefined) throw new ClientError('a replayable client needs a checkpoint store')
       this.writer = new CheckpointWriter(opts.store, opts.name, {
@@ -169,11 +194,57 @@ export class StreamerClient {
   confirm (position: readonly unknown[]): boolean {
     const r = this.tracker.confirm(position)
     if (!r.known) return false
+    if (this.attempts.size > 0) this.attempts.delete(positionKey(position))
     this.lastConfirmAt = Date.now()
     this.confirmedCount++
     if (r.checkpoint !== undefined) this.moved(r.checkpoint)
     this.wake()
     return true
+  }
+
+  /**
+   * The target failed the row at `position` (e.g. a Catch node wired back). The row and every
+   * unconfirmed row after it are sent again, in order, from the checkpoint, after a backoff,
+   * without a restart: the redelivered messages carry msg.stream.replay. After maxAttempts
+   * failures of one row the client gives up on it: with skipAfterFailures it counts as failed and
+   * the checkpoint moves past it; otherwise the client stops before it (checkpoint held) until a
+   * rewind or reset. 'unknown': the row is not in flight (already confirmed, or from before a rewind).
+   */
+  fail (position: readonly unknown[], error: string): FailOutcome {
+    if (this.closed || !this.tracker.isOpen(position)) return 'unknown'
+    const key = positionKey(position)
+    const n = (this.attempts.get(key) ?? 0) + 1
+    const pos = position.map(String)
+    if (n >= this.maxAttempts) {
+      this.attempts.delete(key)
+      this.failedCount++
+      if (this.opts.skipAfterFailures === true) {
+        this.confirm(position)
+        return 'skipped'
+      }
+      this.stop(new ClientError(`row [${pos.join(', ')}] failed ${n} times, stopped before it: ${error}`), this.generation)
+      return 'stopped'
+    }
+    this.attempts.set(key, n)
+    this.lastFailure = { position: pos, error }
+    // One redelivery for a burst of failures; the delay grows with the row's failures.
+    if (this.redeliverTimer === undefined) this.scheduleRedelivery(Math.min(10000, 500 * 2 ** (n - 1)))
+    return 'redeliver'
+  }
+
+  private scheduleRedelivery (delayMs: number): void {
+    this.redeliverTimer = setTimeout(() => {
+      const failed = this.lastFailure
+      this.redeliver().then(from => {
+        this.redeliverTimer = undefined
+        if (from !== undefined && failed !== undefined) this.opts.onRedeliver?.(from, failed.position, failed.error)
+      }, err => {
+        // The rewind's checkpoint write failed (the database is away): try again later.
+        this.opts.onProblem?.(err)
+        if (!this.closed) this.scheduleRedelivery(Math.min(10000, delayMs * 2))
+      })
+    }, delayMs)
+    this.redeliverTimer.unref?.()
   }
 
   /**
@@ -229,6 +300,7 @@ export class StreamerClient {
     await this.serial(async () => {
       if (this.closed) return
       this.closed = true
+      if (this.redeliverTimer !== undefined) clearTimeout(this.redeliverTimer)
       await this.dropSubscription()
       this.source = undefined
       await this.writer?.close()
@@ -243,6 +315,7 @@ export class StreamerClient {
       limit: this.limit,
       sent: this.sentCount,
       confirmed: this.confirmedCount,
+      failed: this.failedCount,
       position: this.lastPosition,
       checkpoint: this.checkpointPosition,
       rate: this.meter.rate(now),

@@ -95,6 +95,9 @@ export = function (RED: NodeAPI): void {
           sendRange: { warnAfter: num(def.sendWarn, 5) * 1000, errorAfter: num(def.sendError, 60) * 1000 },
           confirmRange: { warnAfter: num(def.confirmWarn, 5) * 1000, errorAfter: num(def.confirmError, 60) * 1000 },
           prepare: async row => await prepare(row, t),
+          maxAttempts: num(def.maxAttempts, 5),
+          skipAfterFailures: def.skipFailed === true,
+          onRedeliver: (from, failed, error) => node.warn(tr('streamer-client.log.redelivering', { position: failed.join(', '), start: describe(from), error })),
           onState: s => {
             stateError = s.error
             if (s.phase === 'detached' && source !== undefined) {
@@ -173,8 +176,14 @@ export = function (RED: NodeAPI): void {
       const meta = msg.stream as StreamMeta | undefined
       if (meta !== undefined && meta !== null && typeof meta === 'object') {
         if (meta.clientId === node.id) {
+          if (!Array.isArray(meta.position)) return done()
+          // A failure wired back (a Catch node scoped to the target): send it again, or give up.
+          if (msg.error !== undefined && msg.error !== null) {
+            failed(msg, meta.position)
+            return done()
+          }
           // A confirmation wired back (target output or Complete node).
-          if (Array.isArray(meta.position)) node.confirm(meta.position)
+          node.confirm(meta.position)
           return done()
         }
         // A row straight from a streamer's output: this client takes its rows by subscription.
@@ -200,6 +209,20 @@ export = function (RED: NodeAPI): void {
           done(new Error(tr('streamer-client.errors.unknown-input', { topic: String(msg.topic) })))
       }
     })
+
+    /** The target failed the row: redeliver it (and the rows after it), or give up on it. */
+    function failed (msg: any, position: Position): void {
+      const error = String(msg.error?.message ?? msg.error)
+      const outcome = client?.fail(position, error)
+      if (outcome !== 'skipped' && outcome !== 'stopped') return
+      // Given up: the row goes to the error output, with why.
+      node.error(tr(outcome === 'skipped' ? 'streamer-client.errors.skipped' : 'streamer-client.errors.gave-up', { position: position.join(', '), attempts: num(def.maxAttempts, 5), error }), msg)
+      const outputs = transform?.outputs ?? 1
+      const out: Array<NodeMessage | null> = new Array(outputs + 1).fill(null)
+      out[outputs] = msg
+      node.send(out)
+      showStatus()
+    }
 
     const ticker = setInterval(() => {
       if (client === undefined) return
@@ -227,7 +250,7 @@ export = function (RED: NodeAPI): void {
       if (state === 'detached') return node.status(status.idle(problem ?? tr('streamer-client.status.detached')))
       // Numbers and the phase word only: short enough for the status label, the same in any language.
       const lagText = lag === undefined ? '?' : lag >= LAG_COUNT_LIMIT ? `${LAG_COUNT_LIMIT.toLocaleString('en-US')}+` : lag.toLocaleString('en-US')
-      const text = `${state} · lag ${lagText} · ${Math.round(s.rate).toLocaleString('en-US')}/s · ${s.inFlight} in flight`
+      const text = `${state} · lag ${lagText} · ${Math.round(s.rate).toLocaleString('en-US')}/s · ${s.inFlight} in flight${s.failed > 0 ? ` · ${s.failed} failed` : ''}`
       if (s.health.health === 'ERROR') return node.status(status.error(text))
       if (s.health.health === 'WARNING') return node.status(status.warn(text))
       node.status(state === 'live' ? status.ok(text) : status.busy(text))

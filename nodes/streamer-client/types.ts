@@ -35,6 +35,10 @@ export interface StreamerClientDef extends NodeDef {
   /** 'target': the target confirms (wire back, Complete node, or a FIX gateway); 'send': confirmed when sent. */
   confirmMode: 'target' | 'send'
   terminateOnError: boolean
+  /** Failures of one row reported by its target (Catch wired back) before the client gives up on it (default 5). */
+  maxAttempts?: string | number
+  /** After maxAttempts: skip the row (checkpoint moves past it) instead of stopping before it. */
+  skipFailed?: boolean
   outputs: number
 }
 

@@ -9,6 +9,7 @@ import type { FixSessionCredentials, FixSessionDef, FixSessionNode, FixSessionSt
 import { portFrom, settingsFrom } from './options'
 import { translator } from '../shared/i18n'
 import catalog = require('./locales/en-US/fix-session.json')
+import { OpsRegistry } from '../../core/ops/session-activity'
 
 const STATUS_MS = 250
 
@@ -131,7 +132,7 @@ export = function (RED: NodeAPI): void {
         schema: dbNode.schema,
         codec: c,
         makeFrameReader: onGarbled => new FrameSplitter({ onGarbled }),
-        log: fileLog === undefined ? traceLog : teeLog(traceLog, fileLog)
+        log: OpsRegistry.get().tapSessionLog(node.id, fileLog === undefined ? traceLog : teeLog(traceLog, fileLog))
       })
       rt.on('message', (m: InboundMessage) => { for (const u of users.values()) u.h.onMessage?.(m) })
       rt.on('event', (e: SessionEvent) => onEvent(e))
@@ -141,6 +142,7 @@ export = function (RED: NodeAPI): void {
         lastStatusLog = text
       })
       runtime = rt
+      OpsRegistry.get().followSession(node.id, rt)
       await rt.start()
       return rt
     }

@@ -1,0 +1,160 @@
+#!/usr/bin/env node
+// Browser check of the operator console (the "FIX" sidebar tab) on the running trading demo:
+// each part shows live data; Logout then Logon of the demo's initiator changes its state; one
+// order's NewOrderSingle and its two ExecutionReports are found by ClOrdID and one is opened
+// decoded. scripts/test-browser.js calls checkSidebar() once the demo runs; run alone
+// (`node scripts/browser-sidebar.js`), it starts Node-RED with the example flows itself
+// (NODE_RED_RUNTIME=node-red-5 for 5.x). Prints "sidebar: N passed, N failed".
+'use strict'
+const fs = require('fs')
+const os = require('os')
+const path = require('path')
+const http = require('http')
+
+const root = path.resolve(__dirname, '..')
+const INITIATOR = 'f1e5da7a00005e01' // the demo's "CLIENT -> EXCHANGE (initiator)"
+
+async function checkSidebar (page, { check, shot }) {
+  const card = `.fix-streamers-card[data-session="${INITIATOR}"]`
+  const stateOf = async () => (await page.locator(`${card} .fix-streamers-state`).innerText().catch(() => '')).trim()
+  const waitState = async (want, ms) => {
+    const until = Date.now() + ms
+    let s = ''
+    while (Date.now() < until) {
+      s = await stateOf()
+      if (want(s)) return s
+      await page.waitForTimeout(300)
+    }
+    return s
+  }
+
+  // Sessions
+  await page.evaluate(() => RED.sidebar.show('fix-streamers'))
+  await page.locator('.fix-streamers-switch button[data-part="sessions"]').click()
+  await page.waitForSelector(card, { timeout: 20000 })
+  const up = await waitState(s => s === 'logged-on', 20000)
+  const seqs = await page.locator(`${card} .fix-streamers-next-seq-out-in`).innerText()
+  const minute = await page.locator(`${card} .fix-streamers-last-minute`).innerText()
+  await shot('40-sidebar-sessions')
+  check('sidebar Sessions shows the demo initiator logged on with sequence numbers', up === 'logged-on' && /^\d+ \/ \d+$/.test(seqs.trim()), `${up} ${seqs}`)
+  check('sidebar Sessions counts messages of the last minute', /in [1-9]\d*, out [1-9]\d*/.test(minute), minute)
+  const sessions = await page.locator('.fix-streamers-card[data-session]').count()
+  check('sidebar Sessions lists both demo sessions', sessions >= 2, String(sessions))
+
+  // Logout, then Logon, each confirmed in a dialog.
+  await page.locator(`${card} .fix-streamers-logout`).click()
+  await page.locator('.fix-streamers-reason').fill('browser test')
+  await shot('41-sidebar-logout-confirm')
+  await page.locator('.fix-streamers-confirm-yes').click()
+  const down = await waitState(s => s !== 'logged-on' && s !== '', 20000)
+  await page.waitForTimeout(500)
+  await shot('42-sidebar-logged-out')
+  const lastLogout = await page.locator(`${card} .fix-streamers-last-logout`).innerText().catch(() => '')
+  check('Logout (confirmed) takes the session down and shows the reason', down !== 'logged-on' && /browser test/.test(lastLogout), `${down} / ${lastLogout}`)
+  await page.locator(`${card} .fix-streamers-logon`).click()
+  await page.locator('.fix-streamers-confirm-yes').click()
+  const back = await waitState(s => s === 'logged-on', 30000)
+  await shot('43-sidebar-logged-on-again')
+  check('Logon (confirmed) brings it back to logged-on', back === 'logged-on', back)
+
+  // Journal: an order that has had time for both ExecutionReports, by its ClOrdID.
+  await page.locator('.fix-streamers-switch button[data-part="journal"]').click()
+  await page.selectOption('.fix-streamers-j-session', INITIATOR)
+  await page.fill('.fix-streamers-j-msgtype', 'NewOrderSingle')
+  await page.locator('.fix-streamers-j-search').click()
+  await page.waitForSelector('.fix-streamers-j-entry', { timeout: 15000 })
+  const orders = await page.locator('.fix-streamers-j-entry').count()
+  await shot('44-sidebar-journal-orders')
+  check('Journal lists the NewOrderSingles newest first', orders > 3, String(orders))
+  const clOrdId = (await page.locator('.fix-streamers-j-entry').nth(3).locator('td').nth(4).innerText()).trim()
+  await page.fill('.fix-streamers-j-msgtype', '')
+  await page.fill('.fix-streamers-j-clordid', clOrdId)
+  await page.locator('.fix-streamers-j-search').click()
+  await page.waitForFunction(() => document.querySelectorAll('.fix-streamers-j-entry').length >= 3, null, { timeout: 15000 }).catch(() => {})
+  const convo = await page.$$eval('.fix-streamers-j-entry', rows => rows.map(r => `${r.dataset.direction} ${r.dataset.msgtype}`))
+  check(`a ClOrdID search (${clOrdId}) shows its NewOrderSingle and two ExecutionReports`, convo.filter(c => c === 'out D').length === 1 && convo.filter(c => c === 'in 8').length === 2, convo.join(', '))
+  await page.locator('.fix-streamers-j-entry[data-msgtype="8"]').first().click()
+  await page.waitForSelector('.fix-streamers-decoded', { timeout: 15000 })
+  await page.locator('.fix-streamers-j-detail').scrollIntoViewIfNeeded()
+  await shot('45-sidebar-journal-decoded')
+  const decoded = await page.locator('.fix-streamers-decoded').innerText()
+  const raw = await page.locator('.fix-streamers-raw').innerText()
+  check('an ExecutionReport opens decoded with field names and enum descriptions, raw beside it',
+    /54=\s*1\s*Side\s*=\s*BUY|54=\s*2\s*Side\s*=\s*SELL/.test(decoded) && /ExecType/.test(decoded) && raw.includes(`|11=${clOrdId}|`), decoded.slice(0, 200))
+
+  // Streams
+  await page.locator('.fix-streamers-switch button[data-part="streams"]').click()
+  await page.waitForSelector('.fix-streamers-card[data-client]', { timeout: 15000 })
+  await page.waitForTimeout(2500)
+  await shot('46-sidebar-streams')
+  const streams = await page.locator('.fix-streamers-streams tr').count()
+  const clients = await page.$$eval('.fix-streamers-card[data-client]', cards => cards.map(c => c.innerText))
+  check('Streams lists the streamers with their head', streams >= 3, String(streams))
+  check('Streams shows each client with position, in flight and a written checkpoint',
+    clients.length >= 3 && clients.every(t => /Position\s+\d/.test(t) && /In flight\s+\d+ \/ \d+/.test(t) && /Written\s+\d/.test(t)), clients.map(t => t.replace(/\s+/g, ' ')).join(' | ').slice(0, 400))
+}
+
+module.exports = { checkSidebar }
+
+async function main () {
+  const runtime = process.env.NODE_RED_RUNTIME || 'node-red'
+  const { chromium } = require('playwright-core')
+  const shots = path.join(root, 'screenshots')
+  fs.mkdirSync(shots, { recursive: true })
+  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fix-streamers-sidebar-'))
+  const flows = new Map()
+  const dir = path.join(root, 'examples', 'flows')
+  for (const f of fs.readdirSync(dir).filter(f => f.endsWith('.json')).sort()) {
+    for (const n of JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))) if (!flows.has(n.id)) flows.set(n.id, n)
+  }
+  fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify([...flows.values()]))
+  const nr = path.dirname(require.resolve(`${runtime}/package.json`))
+  const express = require(require.resolve('express', { paths: [nr] }))
+  const RED = require(nr)
+  const app = express()
+  const server = http.createServer(app)
+  RED.init(server, {
+    userDir, flowFile: 'flows.json', nodesDir: [root], httpAdminRoot: '/', httpNodeRoot: '/api', credentialSecret: 'sidebar-test',
+    logging: { console: { level: 'warn' } }, telemetry: { enabled: false }, diagnostics: { enabled: false },
+    editorTheme: { tours: false, projects: { enabled: false }, palette: { catalogues: [] } }
+  })
+  app.use('/', RED.httpAdmin)
+  app.use('/api', RED.httpNode)
+  await new Promise(resolve => server.listen(0, '127.0.0.1', resolve))
+  const started = new Promise(resolve => RED.events.once('flows:started', resolve))
+  await RED.start()
+  await started
+  let passed = 0
+  let failed = 0
+  const check = (name, ok, detail = '') => {
+    if (ok) passed++
+    else failed++
+    console.log(`  ${ok ? '✔' : '✘'} ${name}${ok || detail === '' ? '' : `: ${detail}`}`)
+  }
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+  })
+  try {
+    const page = await browser.newPage({ viewport: { width: 1500, height: 900 } })
+    page.on('pageerror', err => check('no script error in the editor', false, err.message))
+    await page.goto(`http://127.0.0.1:${server.address().port}/`)
+    await page.waitForSelector('#red-ui-palette-search', { timeout: 60000 })
+    await page.waitForTimeout(Number(process.env.BROWSER_SETTLE_MS || 15000)) // orders flow and get filled
+    await checkSidebar(page, { check, shot: name => page.screenshot({ path: path.join(shots, `${name}.png`) }) })
+  } catch (err) {
+    failed++
+    console.error(err)
+  } finally {
+    await browser.close()
+    await RED.stop()
+    server.close()
+    fs.rmSync(userDir, { recursive: true, force: true })
+  }
+  console.log(`sidebar (${runtime}): ${passed} passed, ${failed} failed  (screenshots in screenshots/)`)
+  process.exitCode = failed > 0 ? 1 : 0
+  setTimeout(() => process.exit(), 2000).unref()
+}
+
+if (require.main === module) main()

@@ -1,0 +1,94 @@
+import * as assert from 'assert'
+import { EventEmitter } from 'events'
+import { controlOf, ControlInputError } from '../../../core/ops/control'
+import { renderMetrics } from '../../../core/ops/metrics'
+import type { Overview } from '../../../core/ops/overview'
+import { scopeHolds } from '../../../core/ops/permissions'
+import { msgTypeOfRaw, SessionActivity } from '../../../core/ops/session-activity'
+import { nullLog } from '../../../core/fix-session/session-log'
+
+const SOH = '\x01'
+
+describe('operator console: session activity, metrics, permissions and control input', () => {
+  it('counts frames by MsgType in and out, and the last minute only', () => {
+    let now = Date.UTC(2026, 0, 1, 10)
+    const a = new SessionActivity(() => now)
+    const log = a.tap(nullLog)
+    log.outgoing(`8=FIX.4.4${SOH}9=5${SOH}35=A${SOH}10=000${SOH}`)
+    log.incoming(`8=FIX.4.4${SOH}9=5${SOH}35=A${SOH}10=000${SOH}`)
+    log.incoming(`8=FIX.4.4${SOH}9=5${SOH}35=8${SOH}10=000${SOH}`)
+    now += 61000
+    log.incoming(`8=FIX.4.4${SOH}9=5${SOH}35=8${SOH}10=000${SOH}`)
+    const s = a.snapshot()
+    assert.deepStrictEqual(s.inByType, { A: 1, 8: 2 })
+    assert.deepStrictEqual(s.outByType, { A: 1 })
+    assert.deepStrictEqual(s.lastMinute, { in: 1, out: 0, rejects: 0 })
+    assert.strictEqual(msgTypeOfRaw('garbage'), '?')
+  })
+
+  it("follows a runtime's events: logons, the operator's logout reason, rejects, the peer address", () => {
+    const a = new SessionActivity()
+    const rt = new EventEmitter()
+    a.follow(rt)
+    rt.emit('event', { type: 'connected', remote: '127.0.0.1:5001' })
+    rt.emit('event', { type: 'logon', resetSeqNum: false, heartBtInt: 30 })
+    a.expectLogout('maintenance (by alice)')
+    rt.emit('event', { type: 'logout', text: 'logout confirmed', initiatedBy: 'us' })
+    rt.emit('event', { type: 'reject-received', msgType: '3', text: 'bad tag' })
+    // A second runtime (redeploy) replaces the first: the old one is no longer heard.
+    const rt2 = new EventEmitter()
+    a.follow(rt2)
+    rt.emit('event', { type: 'logon', resetSeqNum: false, heartBtInt: 30 })
+    rt2.emit('event', { type: 'resend', begin: 1, end: 3, resent: 2, gapFills: 1 })
+    const s = a.snapshot()
+    assert.strictEqual(s.remote, '127.0.0.1:5001')
+    assert.strictEqual(s.logons, 1)
+    assert.strictEqual(s.logouts, 1)
+    assert.strictEqual(s.lastLogout?.text, 'maintenance (by alice) (logout confirmed)')
+    assert.strictEqual(s.rejectsReceived, 1)
+    assert.strictEqual(s.resends, 1)
+    assert.strictEqual(s.lastMinute.rejects, 1)
+  })
+
+  it('renders the overview in the Prometheus text format with one series per session, client and database', async () => {
+    const o: Overview = {
+      at: '',
+      sessions: [{ id: 's', name: 'FIX.4.4:A->B', label: 'a', role: 'initiator', address: 'h:1', state: 'logged-on', nextSenderSeq: 7, nextTargetSeq: 9, activity: { inByType: { 8: 4 }, outByType: { D: 2 }, rejectsSent: 1, rejectsReceived: 0, businessRejectsSent: 0, resendRequestsSent: 0, resends: 3, logons: 1, logouts: 0, lastMinute: { in: 0, out: 0, rejects: 0 } } }],
+      streams: [{ id: 'st', name: 'orders', subscribers: 2, rowsDelivered: 10, headLag: 4 }],
+      clients: [{ id: 'c', name: 'to-fix', stream: 'orders', phase: 'live', health: 'WARNING', inFlight: 3, limit: 100, delivered: 10, confirmed: 7, rate: 1, lag: 4 }],
+      databases: [{ id: 'd', name: 'main "db"', kind: 'pg', schema: 'fx', state: 'connected', poolTotal: 5, poolIdle: 3, poolWaiting: 1, errors: 2 }]
+    }
+    const text = await renderMetrics(o)
+    for (const line of [
+      'fix_streamers_session_state{session="FIX.4.4:A->B",role="initiator"} 4',
+      'fix_streamers_session_next_sender_seq{session="FIX.4.4:A->B"} 7',
+      'fix_streamers_session_messages_in_total{session="FIX.4.4:A->B",msg_type="8"} 4',
+      'fix_streamers_session_rejects_total{session="FIX.4.4:A->B",direction="sent",kind="session"} 1',
+      'fix_streamers_session_resends_total{session="FIX.4.4:A->B"} 3',
+      'fix_streamers_stream_head_lag_rows{stream="orders"} 4',
+      'fix_streamers_client_in_flight{client="to-fix",stream="orders"} 3',
+      'fix_streamers_client_health{client="to-fix",stream="orders"} 1',
+      'fix_streamers_database_pool_in_use{database="main \\"db\\""} 2',
+      'fix_streamers_database_pool_waiting{database="main \\"db\\""} 1',
+      'fix_streamers_database_errors_total{database="main \\"db\\""} 2'
+    ]) assert.ok(text.split('\n').includes(line), `missing: ${line}`)
+    assert.match(text, /^# TYPE fix_streamers_session_messages_out_total counter$/m)
+  })
+
+  it("mirrors Node-RED's scope rule: read holds every .read, write every .write, * everything", () => {
+    assert.strictEqual(scopeHolds('*', 'fix-streamers.write'), true)
+    assert.strictEqual(scopeHolds('read', 'fix-streamers.read'), true)
+    assert.strictEqual(scopeHolds('read', 'fix-streamers.write'), false)
+    assert.strictEqual(scopeHolds(['read', 'fix-streamers.write'], 'fix-streamers.write'), true)
+    assert.strictEqual(scopeHolds('write', 'fix-streamers.write'), true)
+    assert.strictEqual(scopeHolds(undefined, 'fix-streamers.read'), false)
+  })
+
+  it('turns a request body into a session control command, refusing anything else', () => {
+    assert.deepStrictEqual(controlOf({ command: 'logout' }, 'by bob'), { command: 'logout', text: 'by bob' })
+    assert.deepStrictEqual(controlOf({ command: 'set-sequence', nextSenderSeq: '12' }, ''), { command: 'set-sequence', nextSenderSeq: 12, nextTargetSeq: undefined })
+    assert.throws(() => controlOf({ command: 'set-sequence' }, ''), ControlInputError)
+    assert.throws(() => controlOf({ command: 'set-sequence', nextTargetSeq: 0 }, ''), /at least 1/)
+    assert.throws(() => controlOf({ command: 'drop-table' }, ''), ControlInputError)
+  })
+})

@@ -26,9 +26,15 @@ export function builtinDictionary (ref: string): BuiltinDictionary | undefined {
 
 /**
  * Loaded dictionaries, one per resolved source for the whole process: FIX 5.0SP2 takes over a
- * second and ~190 MB of heap to load, so every node and session shares one copy.
+ * second and ~190 MB of heap to load, so every node and session shares one copy. Keys are
+ * jspurefix aliases or real paths (symlinks and /proc/self/root prefixes resolved), so one file
+ * is parsed once however it is named; at most MAX_CUSTOM_DICTIONARIES custom files are kept,
+ * least recently used first out (a node keeps the definitions it holds; only a reload re-parses).
  */
 const loaded = new Map<string, Promise<FixDefinitions>>()
+export const MAX_CUSTOM_DICTIONARIES = 8
+/** A QuickFIX XML of FIX 5.0SP2 is about 1.5 MB; anything much bigger is not a dictionary. */
+export const MAX_DICTIONARY_BYTES = 32 * 1024 * 1024
 
 /**
  * Loads a dictionary once per process: a builtin id ('FIX.4.4'), or an absolute path to a
@@ -37,23 +43,41 @@ const loaded = new Map<string, Promise<FixDefinitions>>()
 export async function loadDictionary (ref: string): Promise<FixDefinitions> {
   const source = dictionarySource(ref)
   let p = loaded.get(source)
-  if (p === undefined) {
+  if (p !== undefined) {
+    loaded.delete(source)
+    loaded.set(source, p)
+  } else {
     // Defer to the next turn so a caller (e.g. a node constructor) is never blocked by the parse.
     p = new Promise<void>(resolve => setImmediate(resolve))
       .then(async () => await new DefinitionFactory().getDefinitions(source))
     loaded.set(source, p)
-    p.catch(() => loaded.delete(source))
+    const mine = p
+    p.catch(() => { if (loaded.get(source) === mine) loaded.delete(source) })
+    evictCustom()
   }
   return await p
 }
 
-/** jspurefix's alias for a builtin, or the checked absolute path of a custom XML file. */
+function evictCustom (): void {
+  const custom = [...loaded.keys()].filter(k => path.isAbsolute(k))
+  for (const k of custom.slice(0, Math.max(0, custom.length - MAX_CUSTOM_DICTIONARIES))) loaded.delete(k)
+}
+
+/** jspurefix's alias for a builtin, or the real path of a checked custom XML file. */
 export function dictionarySource (ref: string): string {
   const builtin = builtinDictionary(ref)
   if (builtin !== undefined) return builtin.alias
   if (typeof ref !== 'string' || ref.trim() === '') throw new Error('no FIX dictionary chosen')
   // jspurefix resolves relative paths inside its own package folder: insist on absolute ones.
   if (!path.isAbsolute(ref)) throw new Error(`custom FIX dictionary "${ref}" must be an absolute path to a QuickFIX XML file`)
-  if (!fs.existsSync(ref) || !fs.statSync(ref).isFile()) throw new Error(`custom FIX dictionary "${ref}" does not exist`)
-  return path.normalize(ref)
+  let real: string
+  try {
+    real = fs.realpathSync(ref)
+  } catch {
+    throw new Error(`custom FIX dictionary "${ref}" does not exist`)
+  }
+  const st = fs.statSync(real)
+  if (!st.isFile()) throw new Error(`custom FIX dictionary "${ref}" is not a file`)
+  if (st.size > MAX_DICTIONARY_BYTES) throw new Error(`custom FIX dictionary "${ref}" is larger than ${MAX_DICTIONARY_BYTES} bytes`)
+  return real
 }

@@ -1,6 +1,6 @@
 import type { NodeAPI, NodeMessage } from 'node-red'
 import type { Request, Response } from 'express'
-import { BUILTIN_DICTIONARIES, loadDictionary } from '../../core/fix/dictionaries'
+import { BUILTIN_DICTIONARIES, builtinDictionary, loadDictionary } from '../../core/fix/dictionaries'
 import { listFields, listMessages } from '../../core/fix/catalog'
 import { FixInputError, FixTranslator } from '../../core/fix/translator'
 import { FixParseError } from '../../core/fix/codec'
@@ -11,9 +11,15 @@ import type { FieldMapping } from './types'
 /** The admin app each route set was added to: a runtime loads the node module once, tests many times. */
 const registered = new WeakSet<object>()
 
+/** What the editor is told when a dictionary does not load: the same for a missing, unreadable or bad file. */
+const LOAD_FAILED = 'the dictionary could not be loaded (see the Node-RED log)'
+
 /**
- * Admin endpoints for the editor: dictionary introspection (read) and the preview (write: it
- * evaluates the user's mappings, including JSONata, in the runtime).
+ * Admin endpoints for the editor: dictionary introspection and the preview (write: it evaluates
+ * the user's mappings, including JSONata, in the runtime). Reading a builtin dictionary, or a
+ * custom file some deployed node already uses, needs fix-translator.read; any other path makes
+ * the runtime open a file of the editor's choosing, so it needs fix-translator.write, and the
+ * editor's own header (Node-RED-API-Version), which a cross-site page cannot send without CORS.
  */
 export function registerAdminRoutes (RED: NodeAPI): void {
   const app = RED.httpAdmin as unknown as { get: Function, post: Function }
@@ -26,16 +32,24 @@ export function registerAdminRoutes (RED: NodeAPI): void {
     res.json(BUILTIN_DICTIONARIES.map(d => ({ id: d.id, label: d.label, beginString: d.beginString })))
   })
 
-  app.get('/fix-streamers/dictionaries/:id/messages', read, (req: Request, res: Response) => {
-    handle(res, async () => {
-      const defs = await loadDictionary(refFrom(req))
-      return listMessages(defs)
-    })
+  const dictionaryAccess = (req: Request, res: Response, next: () => void): void => {
+    const id = String(req.params.id)
+    if (id !== 'custom') return builtinDictionary(id) === undefined ? notFound(res) : read(req, res, next)
+    if (deployedPaths(RED).has(customPath(req))) return read(req, res, next)
+    if (req.get('Node-RED-API-Version') === undefined) {
+      res.status(403).json({ error: 'a custom dictionary path can only be read from the editor' })
+      return
+    }
+    write(req, res, next)
+  }
+
+  app.get('/fix-streamers/dictionaries/:id/messages', dictionaryAccess, (req: Request, res: Response) => {
+    handle(RED, res, async () => listMessages(await loadForEditor(RED, refFrom(req))))
   })
 
-  app.get('/fix-streamers/dictionaries/:id/messages/:msgType/fields', read, (req: Request, res: Response) => {
-    handle(res, async () => {
-      const defs = await loadDictionary(refFrom(req))
+  app.get('/fix-streamers/dictionaries/:id/messages/:msgType/fields', dictionaryAccess, (req: Request, res: Response) => {
+    handle(RED, res, async () => {
+      const defs = await loadForEditor(RED, refFrom(req))
       const msgType = String(req.params.msgType)
       const fields = listFields(defs, msgType)
       if (fields === undefined) throw new HttpError(404, `message type "${msgType}" is not in the dictionary`)
@@ -44,7 +58,7 @@ export function registerAdminRoutes (RED: NodeAPI): void {
   })
 
   app.post('/fix-streamers/translator/preview', write, (req: Request, res: Response) => {
-    handle(res, async () => await preview(RED, (req.body ?? {}) as PreviewRequest))
+    handle(RED, res, async () => await preview(RED, (req.body ?? {}) as PreviewRequest))
   })
 }
 
@@ -65,7 +79,8 @@ export async function preview (RED: NodeAPI, body: PreviewRequest): Promise<Reco
   try {
     t = await FixTranslator.create(ref)
   } catch (err) {
-    throw new HttpError(400, (err as Error).message)
+    RED.log.warn(`fix-translator: preview dictionary: ${(err as Error).message}`)
+    throw new HttpError(400, LOAD_FAILED)
   }
   if (body.direction === 'toObject') {
     try {
@@ -104,18 +119,48 @@ class HttpError extends Error {
   }
 }
 
-/** A builtin id in the path, or 'custom' with ?path=<absolute XML path>. */
-function refFrom (req: Request): string {
-  const id = String(req.params.id)
-  return dictionaryRefOf({ dictionary: id, dictionaryPath: typeof req.query.path === 'string' ? req.query.path : '' })
+function customPath (req: Request): string {
+  return typeof req.query.path === 'string' ? req.query.path.trim() : ''
 }
 
-function handle (res: Response, work: () => Promise<unknown>): void {
+/** A builtin id in the path, or 'custom' with ?path=<absolute XML path> (dictionaryAccess checked both). */
+function refFrom (req: Request): string {
+  return dictionaryRefOf({ dictionary: String(req.params.id), dictionaryPath: customPath(req) })
+}
+
+/** The custom dictionary paths of the deployed translators, as their configs spell them. */
+function deployedPaths (RED: NodeAPI): Set<string> {
+  const paths = new Set<string>()
+  RED.nodes.eachNode((n: any) => {
+    if (n.type === 'fix-translator' && n.dictionary === 'custom') paths.add(String(n.dictionaryPath ?? '').trim())
+  })
+  return paths
+}
+
+/** Loads for the editor: the reason of a failure goes to the log, the editor gets one generic answer. */
+async function loadForEditor (RED: NodeAPI, ref: string): Promise<Awaited<ReturnType<typeof loadDictionary>>> {
+  try {
+    return await loadDictionary(ref)
+  } catch (err) {
+    RED.log.warn(`fix-translator: editor request for a dictionary: ${(err as Error).message}`)
+    throw new HttpError(400, LOAD_FAILED)
+  }
+}
+
+function notFound (res: Response): void {
+  res.status(404).json({ error: 'unknown dictionary' })
+}
+
+function handle (RED: NodeAPI, res: Response, work: () => Promise<unknown>): void {
   work().then(
     result => res.json(result),
     (err: Error) => {
-      const code = err instanceof HttpError ? err.status : /dictionary|absolute path|does not exist/i.test(err.message) ? 400 : 500
-      res.status(code).json({ error: err.message })
+      if (err instanceof HttpError) {
+        res.status(err.status).json({ error: err.message })
+      } else {
+        RED.log.warn(`fix-translator: editor request failed: ${err.message}`)
+        res.status(500).json({ error: 'the request failed (see the Node-RED log)' })
+      }
     }
   )
 }

@@ -231,7 +231,7 @@ describe(`fix-translator node (${runtimeName})`, function () {
       assert.deepStrictEqual(side.enums[1], { value: '2', description: 'SELL' })
       assert.ok(fields.body.some((f: any) => f.path === 'Parties.NoPartyIDs[0].PartyID' && f.tag === 448))
       await helper.request().get('/fix-streamers/dictionaries/FIX.4.4/messages/ZZ/fields').expect(404)
-      await helper.request().get('/fix-streamers/dictionaries/custom/messages?path=relative.xml').expect(400)
+      await helper.request().get('/fix-streamers/dictionaries/custom/messages?path=relative.xml').set('Node-RED-API-Version', 'v2').expect(400)
     })
 
     it('previews an encoding with the mapping table, and every validation error', async () => {

@@ -50,6 +50,11 @@ export class SettledWatermark {
     return this.safe !== before
   }
 
+  /** The candidate waiting for older transactions to end, if any. */
+  get candidate (): bigint | undefined {
+    return this.pending?.l
+  }
+
   /** True while a candidate waits for older transactions (poll again soon). */
   get waiting (): boolean {
     return this.pending !== undefined

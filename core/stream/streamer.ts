@@ -484,11 +484,15 @@ export class Streamer extends EventEmitter implements StreamSource {
       const r = await db.query<Record<string, string>>(plan.headBelowHorizon)
       return r.rows.length === 0 ? undefined : Array.from({ length: plan.width }, (_, i) => r.rows[0][`p${i}`])
     }
+    // Wait until the newest value seen now is final: not until no candidate is pending, since
+    // under continuous writes a new candidate is taken as soon as one settles, and that loop
+    // would never end (issue 17: a live start delivered nothing for 78-100 s under load).
     const settled = this.settled as SettledWatermark
-    for (;;) {
-      await settled.advance(db)
-      if (!settled.waiting || this.stopped.signal.aborted) break
+    await settled.advance(db)
+    const target = settled.candidate
+    while (target !== undefined && (settled.safe === undefined || settled.safe < target) && !this.stopped.signal.aborted) {
       await sleep(this.busyPollMs, this.stopped.signal)
+      await settled.advance(db)
     }
     return settled.safe === undefined ? undefined : [settled.safe.toString()]
   }

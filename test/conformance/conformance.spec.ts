@@ -11,7 +11,7 @@ import { ScenarioFailure, ScriptRunner } from './runner'
 import { SCENARIOS } from './scenarios'
 import type { Ctx, ProfileId, Scenario, Version } from './script'
 import { openStore, startTarget, Store, Target } from './target'
-import { ENGINE_COMP_ID, PROFILES, SCRIPT_COMP_ID, VERSIONS } from './versions'
+import { ENGINE_COMP_ID, PROFILES, SCRIPT_COMP_ID, SECOND_SCRIPT_COMP_ID, VERSIONS } from './versions'
 
 interface Row { version: string, profile: ProfileId, id: string, title: string, status: 'pass' | 'fail' | 'gap' | 'gap-fails' | 'gap-passes', detail?: string }
 
@@ -22,14 +22,15 @@ let counter = 0
 async function runCase (store: Store, sc: Scenario, ctx: Ctx): Promise<void> {
   const v = ctx.v
   let target: Target | undefined
-  const runner = new ScriptRunner({ BS: v.beginString, C: SCRIPT_COMP_ID, G: ENGINE_COMP_ID }, () => target?.port ?? 0)
-  const base = { version: v.id, profile: ctx.profile, name: `conf-${process.pid}-${++counter}-${sc.id}`, heartBtInt: sc.target?.heartBtInt }
+  const runner = new ScriptRunner({ BS: v.beginString, C: SCRIPT_COMP_ID, C2: SECOND_SCRIPT_COMP_ID, G: ENGINE_COMP_ID }, () => target?.port ?? 0)
+  const base = { ...sc.target, version: v.id, profile: ctx.profile, name: `conf-${process.pid}-${++counter}-${sc.id}`, senderCompID: ENGINE_COMP_ID, targetCompID: SCRIPT_COMP_ID }
   try {
-    if (sc.role === 'initiator') {
-      const port = await runner.listen()
-      target = await startTarget(store, { ...base, role: 'initiator', connectTo: port, senderCompID: ENGINE_COMP_ID, targetCompID: SCRIPT_COMP_ID })
-    } else {
-      target = await startTarget(store, { ...base, role: 'acceptor', senderCompID: ENGINE_COMP_ID, targetCompID: SCRIPT_COMP_ID })
+    try {
+      target = sc.role === 'initiator'
+        ? await startTarget(store, { ...base, role: 'initiator', connectTo: await runner.listen() })
+        : await startTarget(store, { ...base, role: 'acceptor' })
+    } catch (err) {
+      throw new ScenarioFailure(0, `the engine starts with ${JSON.stringify(sc.target ?? {})}`, `${(err as Error).name}: ${(err as Error).message}`)
     }
     await runner.run(sc, ctx, target)
   } catch (err) {
@@ -77,6 +78,7 @@ describe('FIX session conformance: the session-layer test cases against a fix-se
 
   function defineCase (sc: Scenario, v: Version, profile: ProfileId): void {
     if (sc.notApplicable?.[v.id] !== undefined) return
+    if (sc.profiles !== undefined && !sc.profiles.includes(profile)) return
     if (only.length > 0 && !only.includes(sc.id)) return
     const title = `${sc.id}: ${sc.title}`
     const row: Row = { version: v.id, profile, id: sc.id, title: sc.title, status: 'pass' }

@@ -4,7 +4,7 @@
  * Frames are '|'-separated tag=value text with placeholders (see wire.ts); `send` frames the
  * text with a computed BodyLength and CheckSum, `sendRaw` sends it exactly as written.
  */
-import type { Target } from './target'
+import type { Target, TargetNeeds } from './target'
 
 export type VersionId = 'FIX.4.2' | 'FIX.4.4' | 'FIX.5.0SP2'
 
@@ -57,8 +57,10 @@ export interface Scenario {
   role?: 'acceptor' | 'initiator'
   /** Versions the case does not apply to, with the reason. */
   notApplicable?: Partial<Record<VersionId, string>>
-  /** Target settings this case needs (e.g. a HeartBtInt for the initiator). */
-  target?: { heartBtInt?: number }
+  /** Profiles the case runs under (default all): a case that sets its own reset policy runs once. */
+  profiles?: ProfileId[]
+  /** Target settings this case needs (see TargetNeeds in target.ts). */
+  target?: TargetNeeds
   steps: (c: Ctx) => Step[]
 }
 

@@ -25,7 +25,16 @@ export async function openStore (): Promise<Store> {
   return { db, schema, close: async () => await db.close() }
 }
 
-export interface TargetOptions {
+/** What a scenario may ask of the target beyond the profile. */
+export interface TargetNeeds {
+  heartBtInt?: number
+  /** A reset policy by QuickFIX's name; one the engine lacks makes the target fail to start. */
+  resetPolicy?: 'never' | 'logon' | 'logout' | 'disconnect'
+  /** More counterparties (their CompIDs) served by sessions on the same acceptor port. */
+  alsoServe?: string[]
+}
+
+export interface TargetOptions extends TargetNeeds {
   version: VersionId
   profile: ProfileId
   role: 'acceptor' | 'initiator'
@@ -35,7 +44,6 @@ export interface TargetOptions {
   targetCompID: string
   /** Initiator: the script's port. */
   connectTo?: number
-  heartBtInt?: number
 }
 
 export interface Target {
@@ -45,6 +53,8 @@ export interface Target {
   readonly log: string[]
   /** The application sends a message (body: '|'-separated tag=value text). */
   sendApp: (msgType: string, body: string) => Promise<void>
+  /** The operator logs the session out (resolves once the Logout is answered or timed out). */
+  logout: (text: string) => Promise<void>
   stop: () => Promise<void>
 }
 
@@ -67,6 +77,31 @@ function codecFor (v: VersionId): Promise<FixCodec> {
 }
 
 export async function startTarget (store: Store, o: TargetOptions): Promise<Target> {
+  const log: string[] = []
+  const main = await startRuntime(store, o, log)
+  const more: SessionRuntime[] = []
+  const stop = async (): Promise<void> => {
+    for (const rt of [main, ...more]) await rt.stop().catch(() => {})
+  }
+  try {
+    // One acceptor port, several sessions told apart at Logon (QuickFIX's SocketAcceptor).
+    for (const [i, them] of (o.alsoServe ?? []).entries()) {
+      more.push(await startRuntime(store, { ...o, name: `${o.name}-${i + 2}`, targetCompID: them, port: main.port }, log))
+    }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+  return {
+    port: main.port ?? 0,
+    log,
+    sendApp: async (msgType, body) => { await main.send({ msgType, rawBody: body.replace(/\|/g, '\x01') }) },
+    logout: async text => await main.control({ command: 'logout', text }),
+    stop
+  }
+}
+
+async function startRuntime (store: Store, o: TargetOptions & { port?: number }, log: string[]): Promise<SessionRuntime> {
   const codec = await codecFor(o.version)
   const settings: SessionSettings = {
     name: o.name,
@@ -76,14 +111,15 @@ export async function startTarget (store: Store, o: TargetOptions): Promise<Targ
     senderCompID: o.senderCompID,
     targetCompID: o.targetCompID,
     heartBtInt: o.heartBtInt ?? 30,
-    resetPolicy: o.profile === 'reset-on-logon' ? 'logon' : 'never',
+    // QuickFIX's policies by name; the engine's settings check refuses the ones it does not have.
+    resetPolicy: (o.resetPolicy ?? (o.profile === 'reset-on-logon' ? 'logon' : 'never')) as SessionSettings['resetPolicy'],
     receiveMsgTypes: ECHOED
   }
   const rt = new SessionRuntime({
     settings,
     host: o.role === 'initiator' ? '127.0.0.1' : undefined,
     bindAddress: o.role === 'acceptor' ? '127.0.0.1' : undefined,
-    port: o.role === 'initiator' ? o.connectTo ?? 0 : 0,
+    port: o.role === 'initiator' ? o.connectTo ?? 0 : o.port ?? 0,
     backoffInitialMs: 200,
     backoffMaxMs: 1000,
     db: store.db,
@@ -91,7 +127,6 @@ export async function startTarget (store: Store, o: TargetOptions): Promise<Targ
     codec,
     makeFrameReader: onGarbled => new FrameSplitter({ onGarbled })
   })
-  const log: string[] = []
   const seen = new Set<string>()
   rt.on('event', (e: SessionEvent) => { if (e.type !== 'state') log.push(JSON.stringify(e)) })
   rt.on('status', (t: string) => log.push(`status: ${t}`))
@@ -112,13 +147,13 @@ export async function startTarget (store: Store, o: TargetOptions): Promise<Targ
     await rt.session.start()
     await rt.session.setNextSequence(STALE_SEQUENCE.nextSenderSeq, STALE_SEQUENCE.nextTargetSeq)
   }
-  await rt.start()
-  return {
-    port: rt.port ?? 0,
-    log,
-    sendApp: async (msgType, body) => { await rt.send({ msgType, rawBody: body.replace(/\|/g, '\x01') }) },
-    stop: async () => await rt.stop()
+  try {
+    await rt.start()
+  } catch (err) {
+    await rt.stop().catch(() => {})
+    throw err
   }
+  return rt
 }
 
 function splitRaw (raw: string): Array<[number, string]> {

@@ -15,3 +15,5 @@ export const PROFILES: readonly ProfileId[] = ['fresh', 'reset-on-logon']
 /** The script's CompID and the engine's. */
 export const SCRIPT_COMP_ID = 'TESTER'
 export const ENGINE_COMP_ID = 'ENGINE'
+/** A second counterparty, for one acceptor port serving several sessions. */
+export const SECOND_SCRIPT_COMP_ID = 'TESTER2'

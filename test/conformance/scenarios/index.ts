@@ -1,5 +1,6 @@
 /** Every scenario, in test-case order. */
 import type { Scenario } from '../script'
+import { connectionScenarios } from './connections'
 import { garbledScenarios } from './garbled'
 import { heartbeatScenarios } from './heartbeat'
 import { initiatorScenarios } from './initiator'
@@ -21,5 +22,6 @@ export const SCENARIOS: Scenario[] = [
   ...resetScenarios,
   ...rejectScenarios,
   ...miscScenarios,
+  ...connectionScenarios,
   ...initiatorScenarios
 ]

@@ -3,7 +3,8 @@
 // directory; upload the packed tarball through the palette manager; every node shows in the
 // palette with its icon; every node's edit dialog and help open; every example imports and
 // deploys with no error notification and no red status; the trading demo's four tabs open with
-// their Comment, lay out without overlaps, fill orders and feed the blotter. Playwright drives
+// their Comment, lay out without overlaps, fill orders and feed the blotter; the FIX sidebar shows
+// live sessions, journal and streams, and logs a session out and on. Playwright drives
 // Debian's Chromium, headless. Screenshots go to screenshots/ (git-ignored). Prints "browser: N passed, N failed".
 'use strict'
 const fs = require('fs')
@@ -11,6 +12,7 @@ const os = require('os')
 const path = require('path')
 const http = require('http')
 const { execFileSync } = require('child_process')
+const { checkSidebar } = require('./browser-sidebar')
 
 const root = path.resolve(__dirname, '..')
 const pkg = require(path.join(root, 'package.json'))
@@ -246,6 +248,8 @@ async function main () {
     const clients = packNodes.filter(n => n.type === 'streamer-client')
     check(`every node of the pack in the examples is green (${packNodes.length} nodes, all five types, ${clients.length} clients)`, new Set(packNodes.map(n => n.type)).size === 5 && clients.length >= 3 && notGreen.length === 0, JSON.stringify(notGreen))
     console.log(`    blotter: ${blotter.length} orders; clients: ${clients.map(c => `${c.name} (${c.text})`).join('; ')}`)
+    // 8. The operator console (FIX sidebar tab) on the running demo.
+    await checkSidebar(page, { check, shot })
     await page.goto(nr.url + 'api/fix-demo/orders')
     await shot('21-filled-orders')
     await page.goto(nr.url + 'api/fix-demo/blotter')

@@ -13,7 +13,7 @@ import { messageOf, within } from '../../core/ops/probe'
 import type { FixSessionDef, FixSessionNode } from '../fix-session/types'
 import type { StreamerClientNode } from '../streamer-client/types'
 import { parseRewindTarget } from '../streamer-client/control'
-import { buildOverview, databaseOf, watchDatabases } from './overview'
+import { buildOverview, databaseOf, sessionKeyOf, watchDatabases } from './overview'
 
 /** A journal query may take this long before the sidebar is told the database is too slow. */
 const QUERY_MS = 5000
@@ -74,8 +74,7 @@ export = function (RED: NodeAPI): void {
     (async () => {
       const def = sessionDef(req.query.session)
       if (def === undefined) return res.status(404).json({ error: 'no fix-session with this id in the running flows' })
-      const live = RED.nodes.getNode(def.id) as FixSessionNode | null
-      const filter = parseJournalFilter({ ...req.query, session: live?.sessionKey ?? def.sessionName })
+      const filter = parseJournalFilter({ ...req.query, session: sessionKeyOf(RED, def) })
       const { db, schema, problem } = databaseOf(RED, def.database)
       if (db === undefined || schema === undefined) return res.status(503).json({ error: problem })
       const { definitions } = await dictionaryOf(def)
@@ -92,10 +91,9 @@ export = function (RED: NodeAPI): void {
       if (def === undefined) return res.status(404).json({ error: 'no fix-session with this id in the running flows' })
       const direction = req.params.direction as Direction
       if (direction !== 'in' && direction !== 'out') return res.status(400).json({ error: "direction must be 'in' or 'out'" })
-      const live = RED.nodes.getNode(def.id) as FixSessionNode | null
       const { db, schema, problem } = databaseOf(RED, def.database)
       if (db === undefined || schema === undefined) return res.status(503).json({ error: problem })
-      const m = await within(readJournalMessage(db, schema, live?.sessionKey ?? def.sessionName, direction, String(req.params.id)), QUERY_MS, 'journal query')
+      const m = await within(readJournalMessage(db, schema, sessionKeyOf(RED, def), direction, String(req.params.id)), QUERY_MS, 'journal query')
       if (m === undefined) return res.status(404).json({ error: 'no such message in this session' })
       const dict = await dictionaryOf(def)
       let decoded: DecodedMessage | undefined

@@ -34,9 +34,15 @@ export function databaseOf (RED: NodeAPI, id: string | undefined): { db?: Databa
   return { db: s.database, schema: node.schema }
 }
 
+/** The session's name in fix_in/fix_out: the live node's, or worked out from its settings as the node does. */
+export function sessionKeyOf (RED: NodeAPI, def: FixSessionDef & { id: string }): string {
+  const live = RED.nodes.getNode(def.id) as FixSessionNode | null
+  return live?.sessionKey ?? (String(def.sessionName ?? '').trim() || `${String(def.beginString)}:${String(def.senderCompID)}->${String(def.targetCompID)}`)
+}
+
 function sessionView (RED: NodeAPI, def: FixSessionDef & Def): SessionView {
   const live = RED.nodes.getNode(def.id) as FixSessionNode | null
-  const key = live?.sessionKey ?? (String(def.sessionName ?? '').trim() || `${String(def.beginString)}:${String(def.senderCompID)}->${String(def.targetCompID)}`)
+  const key = sessionKeyOf(RED, def)
   const activity = OpsRegistry.get().findSession(def.id)
   const status = live?.currentStatus
   const started = activity !== undefined && status !== undefined && !(status.phase === 'starting' && status.nextSenderSeq === 0)

@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/database'
 import { parseQualifiedName, quoteIdent, quoteQualified, QualifiedName, validateIdentifier } from '../db/identifiers'
 import { SourceMissingError, StreamConfigError } from './errors'
+import { checkFilter } from './filter'
 import type { Position } from './types'
 
 /** What the streamer reads: one table or view, in the order of its position columns. */
@@ -197,27 +198,16 @@ export async function resolveSource (db: Queryable, spec: SourceSpec): Promise<S
   if (timeColumn !== undefined) {
     plan.firstAtTime = `SELECT ${posText} FROM ${rel} WHERE src.${quoteIdent(timeColumn)} >= $1 ORDER BY ${order} LIMIT 1`
   }
-  // Prove the whole read (filter included) plans and runs with these rights before anyone waits on it.
-  await db.query(plan.readFirst.replace(/LIMIT \$1$/, 'LIMIT 0'))
+  // Prove the whole read (filter included) plans and runs with these rights before anyone waits on
+  // it. With a parameter it goes through the extended protocol, which takes one statement only:
+  // whatever checkFilter missed, a filter that ends the statement fails here, before any read.
+  await db.query(plan.readFirst, [0])
   return plan
 }
 
 /** A count that stops at the limit bound to parameter $n. */
 function limited (fromWhere: string, n: number): string {
   return `SELECT count(*)::text AS n FROM (SELECT 1 FROM ${fromWhere} LIMIT $${n}::bigint) AS limited`
-}
-
-/**
- * The filter is SQL by design (like a function node's code, it is the flow owner's), but it must
- * stay one boolean expression: no statement separator, no comment that could swallow the rest.
- */
-function checkFilter (filter: string | undefined): string | undefined {
-  const f = (filter ?? '').trim()
-  if (f === '') return undefined
-  const outsideQuotes = f.replace(/'(?:[^']|'')*'/g, "''").replace(/"(?:[^"]|"")*"/g, '""')
-  if (/;|--|\/\*/.test(outsideQuotes)) throw new StreamConfigError('the filter must be one SQL expression: no ";" and no comments')
-  if (/\$[0-9]/.test(outsideQuotes)) throw new StreamConfigError('the filter cannot use $n parameters')
-  return f
 }
 
 /** Reads the position of a row returned by a read query, and drops helper columns. */

@@ -3,8 +3,10 @@
 // each part shows live data; Logout then Logon of the demo's initiator changes its state; one
 // order's NewOrderSingle and its two ExecutionReports are found by ClOrdID and one is opened
 // decoded. scripts/test-browser.js calls checkSidebar() once the demo runs; run alone
-// (`node scripts/browser-sidebar.js`), it starts Node-RED with the example flows itself
-// (NODE_RED_RUNTIME=node-red-5 for 5.x). Prints "sidebar: N passed, N failed".
+// (`node scripts/browser-sidebar.js`), it starts Node-RED with the example flows and adminAuth
+// itself (NODE_RED_RUNTIME=node-red-5 for 5.x), runs the same checks as an operator, then as a
+// read-only user (no buttons; a session name written as HTML shows as text).
+// Prints "sidebar: N passed, N failed".
 'use strict'
 const fs = require('fs')
 const os = require('os')
@@ -13,6 +15,7 @@ const http = require('http')
 
 const root = path.resolve(__dirname, '..')
 const INITIATOR = 'f1e5da7a00005e01' // the demo's "CLIENT -> EXCHANGE (initiator)"
+const ACCEPTOR = 'f1e5da7a00005e02'
 
 async function checkSidebar (page, { check, shot }) {
   const card = `.fix-streamers-card[data-session="${INITIATOR}"]`
@@ -94,6 +97,28 @@ async function checkSidebar (page, { check, shot }) {
     clients.length >= 3 && clients.every(t => /Position\s+\d/.test(t) && /In flight\s+\d+ \/ \d+/.test(t) && /Written\s+\d/.test(t)), clients.map(t => t.replace(/\s+/g, ' ')).join(' | ').slice(0, 400))
 }
 
+/**
+ * As a signed-in read-only user: the data shows, no button does; and a session name written as
+ * HTML shows as text (nothing from the server is ever parsed as HTML).
+ */
+async function checkReadOnly (page, { check, shot }) {
+  await page.evaluate(() => RED.sidebar.show('fix-streamers'))
+  await page.locator('.fix-streamers-switch button[data-part="sessions"]').click()
+  await page.waitForSelector(`.fix-streamers-card[data-session="${INITIATOR}"]`, { timeout: 20000 })
+  await page.waitForTimeout(2500)
+  await shot('47-sidebar-read-only')
+  const cards = await page.locator('.fix-streamers-card').count()
+  const buttons = await page.locator('.fix-streamers-actions button').count()
+  const note = await page.locator('.fix-streamers-note').innerText().catch(() => '')
+  check('a read-only user sees the sessions but no action button', cards >= 2 && buttons === 0 && /Read-only/.test(note), `${cards} cards, ${buttons} buttons`)
+  const label = await page.locator(`.fix-streamers-card[data-session="${ACCEPTOR}"] .fix-streamers-card-head b`).innerText()
+  const injected = await page.evaluate(() => window.__fixStreamersXss === true || document.querySelector('.fix-streamers img') !== null)
+  check('a session name written as HTML shows as text, never as markup', label.includes('<img') && !injected, label)
+  await page.locator('.fix-streamers-switch button[data-part="streams"]').click()
+  await page.waitForSelector('.fix-streamers-card[data-client]', { timeout: 15000 })
+  check('a read-only user has no Rewind button', await page.locator('.fix-streamers-actions button').count() === 0)
+}
+
 module.exports = { checkSidebar }
 
 async function main () {
@@ -107,16 +132,21 @@ async function main () {
   for (const f of fs.readdirSync(dir).filter(f => f.endsWith('.json')).sort()) {
     for (const n of JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))) if (!flows.has(n.id)) flows.set(n.id, n)
   }
+  // Run alone, the acceptor's name is markup: the sidebar must show it as text.
+  flows.get(ACCEPTOR).name = 'EXCHANGE <img src=x onerror="window.__fixStreamersXss=true">'
   fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify([...flows.values()]))
   const nr = path.dirname(require.resolve(`${runtime}/package.json`))
   const express = require(require.resolve('express', { paths: [nr] }))
   const RED = require(nr)
+  const bcrypt = require(require.resolve('bcryptjs', { paths: [nr, path.join(nr, 'node_modules', '@node-red', 'editor-api')] }))
+  const hash = bcrypt.hashSync('sidebar-pw', 8)
   const app = express()
   const server = http.createServer(app)
   RED.init(server, {
     userDir, flowFile: 'flows.json', nodesDir: [root], httpAdminRoot: '/', httpNodeRoot: '/api', credentialSecret: 'sidebar-test',
     logging: { console: { level: 'warn' } }, telemetry: { enabled: false }, diagnostics: { enabled: false },
-    editorTheme: { tours: false, projects: { enabled: false }, palette: { catalogues: [] } }
+    editorTheme: { tours: false, projects: { enabled: false }, palette: { catalogues: [] } },
+    adminAuth: { type: 'credentials', users: [{ username: 'operator', password: hash, permissions: '*' }, { username: 'viewer', password: hash, permissions: 'read' }] }
   })
   app.use('/', RED.httpAdmin)
   app.use('/api', RED.httpNode)
@@ -137,12 +167,24 @@ async function main () {
     args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
   })
   try {
-    const page = await browser.newPage({ viewport: { width: 1500, height: 900 } })
-    page.on('pageerror', err => check('no script error in the editor', false, err.message))
-    await page.goto(`http://127.0.0.1:${server.address().port}/`)
-    await page.waitForSelector('#red-ui-palette-search', { timeout: 60000 })
-    await page.waitForTimeout(Number(process.env.BROWSER_SETTLE_MS || 15000)) // orders flow and get filled
-    await checkSidebar(page, { check, shot: name => page.screenshot({ path: path.join(shots, `${name}.png`) }) })
+    const base = `http://127.0.0.1:${server.address().port}/`
+    // Signs in through the editor's own token store (what its login dialog writes).
+    const openAs = async (username, scope) => {
+      const r = await fetch(`${base}auth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ client_id: 'node-red-editor', grant_type: 'password', scope, username, password: 'sidebar-pw' }).toString() })
+      const tokens = await r.json()
+      const page = await browser.newPage({ viewport: { width: 1500, height: 900 } })
+      page.on('pageerror', err => check('no script error in the editor', false, err.message))
+      await page.goto(base)
+      await page.evaluate(t => localStorage.setItem('auth-tokens', JSON.stringify(t)), tokens)
+      await page.goto(base)
+      await page.waitForSelector('#red-ui-palette-search', { timeout: 60000 })
+      return page
+    }
+    const operator = await openAs('operator', '*')
+    await operator.waitForTimeout(Number(process.env.BROWSER_SETTLE_MS || 15000)) // orders flow and get filled
+    await checkSidebar(operator, { check, shot: name => operator.screenshot({ path: path.join(shots, `${name}.png`) }) })
+    const viewer = await openAs('viewer', 'read')
+    await checkReadOnly(viewer, { check, shot: name => viewer.screenshot({ path: path.join(shots, `${name}.png`) }) })
   } catch (err) {
     failed++
     console.error(err)

@@ -41,6 +41,10 @@ async function checkSidebar (page, { check, shot }) {
   await shot('40-sidebar-sessions')
   check('sidebar Sessions shows the demo initiator logged on with sequence numbers', up === 'logged-on' && /^\d+ \/ \d+$/.test(seqs.trim()), `${up} ${seqs}`)
   check('sidebar Sessions counts messages of the last minute', /in [1-9]\d*, out [1-9]\d*/.test(minute), minute)
+  // Live: the tab refreshes itself (every 2 s) while it is shown.
+  const stamp = await page.locator('.fix-streamers-at').innerText()
+  await page.waitForFunction(t => document.querySelector('.fix-streamers-at').textContent !== t, stamp, { timeout: 10000 }).catch(() => {})
+  check('the sidebar refreshes by itself while shown', (await page.locator('.fix-streamers-at').innerText()) !== stamp, stamp)
   const sessions = await page.locator('.fix-streamers-card[data-session]').count()
   check('sidebar Sessions lists both demo sessions', sessions >= 2, String(sessions))
 

@@ -1,6 +1,14 @@
 import type { NodeAPI } from 'node-red'
 
-type Util = Pick<NodeAPI['util'], 'getObjectProperty' | 'setObjectProperty'>
+type Util = Pick<NodeAPI['util'], 'getObjectProperty' | 'setObjectProperty' | 'normalisePropertyExpression'>
+
+/** A path through __proto__, constructor or prototype: it could reach and change Object.prototype. */
+export class UnsafePropertyPathError extends Error {
+  constructor (expr: string) {
+    super(`"${expr.slice(0, 80)}" is not allowed as a property path: __proto__, constructor and prototype are refused`)
+    this.name = 'UnsafePropertyPathError'
+  }
+}
 
 /** A property expression parsed once, read and written per message with Node-RED's semantics. */
 export interface PropertyPath {
@@ -12,20 +20,43 @@ export interface PropertyPath {
 // Dotted plain names (`ClOrdID`, `Instrument.Symbol`) are nearly every mapping; Node-RED parses
 // the expression again on every call, which was a tenth of a client's allocations per row.
 const DOTTED = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$/
-const UNSAFE = new Set(['__proto__', 'constructor', 'prototype'])
+export const UNSAFE_PROPERTY_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype'])
+const UNSAFE = UNSAFE_PROPERTY_NAMES
+
+/** The parts of `expr` as Node-RED reads them (nested msg references resolved against `obj`), or undefined if it cannot. */
+function partsOf (util: Util, expr: string, obj?: object): unknown[] | undefined {
+  try {
+    return util.normalisePropertyExpression(expr, obj as any) as unknown[]
+  } catch {
+    return undefined // Node-RED's own get/set report the bad expression when they run
+  }
+}
+
+function refuseUnsafe (parts: unknown[] | undefined, expr: string): void {
+  if (parts?.some(p => typeof p === 'string' && UNSAFE.has(p)) === true) throw new UnsafePropertyPathError(expr)
+}
 
 /**
- * Compiles `expr` once. Anything other than dotted plain names (brackets, quotes, nested `msg.`
- * references) goes to Node-RED's own getObjectProperty / setObjectProperty on every call.
+ * Compiles `expr` once; throws UnsafePropertyPathError for a path through __proto__, constructor
+ * or prototype. Anything other than dotted plain names (brackets, quotes, nested `msg.`
+ * references) goes to Node-RED's own getObjectProperty / setObjectProperty on every call; a
+ * write whose nested references resolve to such a name at run time is refused then.
  */
 export function compilePropertyPath (util: Util, expr: string): PropertyPath {
   const parts = DOTTED.test(expr) ? expr.split('.') : undefined
-  if (parts === undefined || parts.some(p => UNSAFE.has(p))) {
+  if (parts === undefined) {
+    const staticParts = partsOf(util, expr)
+    refuseUnsafe(staticParts, expr)
+    const nested = staticParts?.some(p => Array.isArray(p)) === true
     return {
       get: obj => util.getObjectProperty(obj as any, expr),
-      set: (obj, value) => util.setObjectProperty(obj as any, expr, value, true) !== false
+      set: (obj, value) => {
+        if (nested) refuseUnsafe(partsOf(util, expr, obj), expr)
+        return util.setObjectProperty(obj as any, expr, value, true) !== false
+      }
     }
   }
+  refuseUnsafe(parts, expr)
   const last = parts.length - 1
   return {
     // Like Node-RED: a missing parent is a TypeError, not undefined.

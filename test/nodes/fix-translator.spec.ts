@@ -249,6 +249,29 @@ describe(`fix-translator node (${runtimeName})`, function () {
       assert.match(notJson.body.error, /not JSON/)
     })
 
+    it('refuses mapping paths through __proto__, constructor or prototype, in the preview and in a deployed node', async () => {
+      await helper.load(translatorNode, flow({}))
+      try {
+        for (const field of ['__proto__.polluted', 'constructor.prototype.polluted', 'Instrument.__proto__.polluted']) {
+          const r = await helper.request().post('/fix-streamers/translator/preview')
+            .send({ dictionary: 'FIX.4.4', direction: 'toFix', msgType: 'D', mappings: [{ field, vt: 'str', v: 'yes' }], sample: '{}' }).expect(200)
+          assert.strictEqual(r.body.ok, false, field)
+          assert.match(r.body.error, /not allowed/, field)
+        }
+        const fromProto = await helper.request().post('/fix-streamers/translator/preview')
+          .send({ dictionary: 'FIX.4.4', direction: 'toFix', msgType: 'D', mappings: [{ field: 'Text', vt: 'msg', v: 'payload.__proto__' }], sample: '{}' }).expect(200)
+        assert.match(fromProto.body.error, /not allowed/)
+        assert.strictEqual(({} as any).polluted, undefined, 'Object.prototype untouched')
+      } finally {
+        delete (Object.prototype as any).polluted
+      }
+      await helper.unload()
+      await helper.load(translatorNode, flow({ mappings: [{ field: '__proto__.polluted', vt: 'str', v: 'yes' }] }))
+      const node = helper.getNode('t1')
+      await eventually(() => node.status.lastCall?.args[0]?.fill === 'red', 5000, 'a red status')
+      assert.match(node.status.lastCall.args[0].text, /is not a FIX field path/)
+    })
+
     it('previews a decoding, and reports a bad checksum', async () => {
       await helper.load(translatorNode, flow({}))
       const raw = (await wire(fix44, 'D', nos)).split('\x01').join('|')

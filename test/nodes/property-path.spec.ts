@@ -1,6 +1,6 @@
 import * as assert from 'assert'
 import * as path from 'path'
-import { compilePropertyPath } from '../../nodes/shared/property-path'
+import { compilePropertyPath, UnsafePropertyPathError } from '../../nodes/shared/property-path'
 import { runtimeName } from '../support/node-red'
 
 // The compiled path must behave exactly like Node-RED's own util of the runtime under test.
@@ -15,7 +15,7 @@ const sample = (): Record<string, any> => ({
 
 describe(`compiled property paths match Node-RED's util on ${runtimeName}`, () => {
   const paths = ['ClOrdID', 'qty', 'side', 'missing', 'Instrument.Symbol', 'Instrument.Nested.Deep', 'Instrument.Missing',
-    'fn.tag', 'text.length', 'list.length', 'list[1]', '["odd key"]', 'Instrument["Symbol"]', 'missing.child', 'side.child', '__proto__']
+    'fn.tag', 'text.length', 'list.length', 'list[1]', '["odd key"]', 'Instrument["Symbol"]', 'missing.child', 'side.child']
 
   for (const expr of paths) {
     it(`get ${expr}`, () => {
@@ -45,11 +45,25 @@ describe(`compiled property paths match Node-RED's util on ${runtimeName}`, () =
     }
   }
 
-  it('does not write through __proto__ or constructor', () => {
-    for (const expr of ['__proto__.polluted', 'constructor.prototype.polluted', 'x.__proto__.polluted']) {
-      const obj: Record<string, any> = {}
-      try { compilePropertyPath(util, expr).set(obj, 'yes') } catch { /* Node-RED may refuse the expression */ }
-      assert.strictEqual(({} as any).polluted, undefined, expr)
+  it('refuses paths through __proto__, constructor or prototype when compiled, in any spelling', () => {
+    for (const expr of ['__proto__.polluted', 'constructor.prototype.polluted', 'x.__proto__.polluted', '__proto__',
+      'x["constructor"]["prototype"].polluted', "a['prototype']"]) {
+      assert.throws(() => compilePropertyPath(util, expr), UnsafePropertyPathError, expr)
     }
+    assert.strictEqual(({} as any).polluted, undefined)
+  })
+
+  it('refuses a write whose nested msg reference names __proto__ at run time', () => {
+    const path = compilePropertyPath(util, 'x[msg.key].polluted')
+    const obj: Record<string, any> = { key: '__proto__', x: {} }
+    try {
+      assert.throws(() => path.set(obj, 'yes'), UnsafePropertyPathError)
+      assert.strictEqual(({} as any).polluted, undefined, 'Object.prototype untouched')
+    } finally {
+      delete (Object.prototype as any).polluted
+    }
+    const fine = { key: 'k', x: {} as Record<string, unknown> }
+    assert.strictEqual(path.set(fine, 'yes'), true)
+    assert.deepStrictEqual(fine.x, { k: { polluted: 'yes' } })
   })
 })

@@ -5,7 +5,9 @@
  * it checks and prints: every order reached the counterparty exactly once (repeats only as
  * PossDup resends of the same MsgSeqNum), in order, with sequence numbers continuous across the
  * restarts; every fill is in fix_in once and applied once to `orders`.
- * Closing line: "chaos: N passed, N failed".
+ * Closing line: "chaos: N passed, N failed". Then it runs the crash test of the *02 Trading demo*
+ * flows themselves (demo-chaos.ts, closing line "demo: N passed, N failed"; CHAOS_DEMO=0 skips it,
+ * `node dist/test/e2e/demo-chaos.js` runs it alone).
  *
  * Real PostgreSQL when DATABASE_URL is set (unique schemas, dropped afterwards), else embedded
  * PGlite. Knobs: CHAOS_ORDERS (10000), CHAOS_KILLS (5), CHAOS_RATE (orders/s offered, 250),
@@ -13,6 +15,7 @@
  */
 import { FrameRecord, sleep, waitFor } from './harness'
 import { Counts, E2eSystem, order } from './system'
+import { runDemoChaos } from './demo-chaos'
 
 const N = Number(process.env.CHAOS_ORDERS ?? 10000)
 const KILLS = Number(process.env.CHAOS_KILLS ?? 5)
@@ -194,5 +197,12 @@ function evaluate (records: FrameRecord[], counts: Counts, stats: { problems: st
 main().catch(err => {
   console.error(err)
   console.log('\nchaos: 0 passed, 1 failed')
+  process.exitCode = 1
+}).then(async () => {
+  if (process.env.CHAOS_DEMO === '0') return
+  if (!await runDemoChaos()) process.exitCode = 1
+}).catch(err => {
+  console.error(err)
+  console.log('\ndemo: 0 passed, 1 failed')
   process.exitCode = 1
 })

@@ -13,7 +13,7 @@
  * PGlite. Knobs: CHAOS_ORDERS (10000), CHAOS_KILLS (5), CHAOS_RATE (orders/s offered, 250),
  * CHAOS_SEED, CHAOS_KEEP=1 keeps the folder with the logs.
  */
-import { FrameRecord, sleep, waitFor } from './harness'
+import { Check, FrameRecord, reportChecks, seededRandom, sleep, waitFor } from './harness'
 import { Counts, E2eSystem, order } from './system'
 import { runDemoChaos } from './demo-chaos'
 
@@ -22,20 +22,9 @@ const KILLS = Number(process.env.CHAOS_KILLS ?? 5)
 const RATE = Number(process.env.CHAOS_RATE ?? 250)
 const SEED = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 1e9))
 
-/** A small seeded generator, so a failing run can be repeated with CHAOS_SEED. */
-function random (seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
-    return s / 2 ** 32
-  }
-}
-
-interface Check { name: string, ok: boolean, detail: string }
-
 async function main (): Promise<void> {
   const t0 = Date.now()
-  const rnd = random(SEED)
+  const rnd = seededRandom(SEED)
   const sys = new E2eSystem({ label: 'chaos' })
   console.log(`chaos: ${N} orders at ${RATE}/s, ${KILLS} SIGKILLs of Node-RED, seed ${SEED}, ${sys.describe()}; logs in ${sys.dir}`)
   let failed = true
@@ -108,10 +97,7 @@ async function main (): Promise<void> {
     console.log(`  Node-RED starts ${sys.starts} (${KILLS} SIGKILLs), elapsed ${((Date.now() - t0) / 1000).toFixed(1)} s`)
     console.log(`  counterparty: ${records.length} frames received, ${records.filter(r => r.t === 'D').length} NewOrderSingle frames, ${stats.possDup} PossDup frames, ${stats.logons} logons, ${stats.resendRequestsSent} ResendRequests sent, ${stats.resendsAnswered} resends answered, next seq in ${stats.nextTargetSeq} out ${stats.nextSenderSeq}`)
     console.log(`  Node-RED database: ${counts.orders} orders, ${counts.audit_rows} audit rows, ${counts.fix_out_orders} orders journaled in fix_out, ${counts.fix_in_reports} ExecutionReports in fix_in, ${counts.exec_deliveries} report deliveries to the handler for ${counts.execs} distinct exec ids (${counts.exec_deliveries - counts.execs} repeats ignored), ${counts.execs_applied} applied, ${counts.filled} orders filled`)
-    for (const c of checks) console.log(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`)
-    const passed = checks.filter(c => c.ok).length
-    failed = passed !== checks.length
-    console.log(`\nchaos: ${passed} passed, ${checks.length - passed} failed`)
+    failed = !reportChecks('chaos', checks)
   } catch (err) {
     console.log(`\nerror: ${(err as Error).stack ?? String(err)}`)
     console.log(`Node-RED log tail:\n${sys.nodeRed?.lines.slice(-30).join('\n') ?? ''}`)

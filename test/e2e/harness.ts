@@ -41,6 +41,29 @@ export async function waitFor<T> (check: () => T | Promise<T>, ms: number, what:
   }
 }
 
+/** A small seeded generator, so a failing run can be repeated with its seed. */
+export function seededRandom (seed: number): () => number {
+  let s = seed >>> 0
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
+    return s / 2 ** 32
+  }
+}
+
+/** One check of a crash test, printed with its figures. */
+export interface Check { name: string, ok: boolean, detail: string }
+
+/**
+ * Prints each check and then the closing line "<label>: N passed, N failed" (CI sums the lines of
+ * that form across its steps). True when every check passed.
+ */
+export function reportChecks (label: string, checks: Check[]): boolean {
+  for (const c of checks) console.log(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`)
+  const passed = checks.filter(c => c.ok).length
+  console.log(`\n${label}: ${passed} passed, ${checks.length - passed} failed`)
+  return passed === checks.length
+}
+
 export function tempDir (prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
 }

@@ -172,7 +172,9 @@ export class Acceptor extends EventEmitter {
         ca: t.ca,
         passphrase: t.passphrase,
         requestCert: t.requestCert ?? false,
-        rejectUnauthorized: t.requestCert === true ? (t.rejectUnauthorized ?? true) : false
+        // A required client certificate is always verified: the tls-config node's "verify server
+        // certificate" (rejectUnauthorized) is about servers, and must not turn mutual TLS off.
+        rejectUnauthorized: t.requestCert === true
       })
     server.on(t === undefined ? 'connection' : 'secureConnection', (socket: net.Socket) => this.onConnection(socket))
     server.on('tlsClientError', (err: Error) => this.emit('status', `TLS handshake failed: ${err.message}`))

@@ -158,6 +158,32 @@ describe(`operator console endpoints on a real Node-RED (${runtime})`, function 
     await waitFor(async () => session((await call(base, viewer, 'GET', 'fix-streamers/overview')).body, 'si').state === 'logged-on', 20000, 'logged on again')
   })
 
+  it('sets, then resets, the sequence numbers for the operator; the pair logs on again after each', async () => {
+    const set = await call(base, operator, 'POST', 'fix-streamers/sessions/si/control', { command: 'set-sequence', nextSenderSeq: 100 })
+    assert.strictEqual(set.status, 200, JSON.stringify(set.body))
+    await waitFor(async () => {
+      const o = (await call(base, viewer, 'GET', 'fix-streamers/overview')).body
+      return session(o, 'si').state === 'logged-on' && session(o, 'si').nextSenderSeq > 100 && session(o, 'sa').nextTargetSeq > 100
+    }, 20000, 'logged on again at 100 and above, on both sides')
+    // A reset is agreed with the counterparty: here the operator resets both sides while the link is down.
+    const control = async (id: string, command: string): Promise<void> => {
+      const r = await call(base, operator, 'POST', `fix-streamers/sessions/${id}/control`, { command })
+      assert.strictEqual(r.status, 200, `${command} ${id}: ${JSON.stringify(r.body)}`)
+    }
+    await control('si', 'logout')
+    await control('sa', 'reset-sequence')
+    await control('si', 'reset-sequence')
+    const zero = session((await call(base, viewer, 'GET', 'fix-streamers/overview')).body, 'si')
+    assert.deepStrictEqual([zero.nextSenderSeq, zero.nextTargetSeq], [1, 1])
+    await control('si', 'logon')
+    const after = await waitFor(async () => {
+      const s = session((await call(base, viewer, 'GET', 'fix-streamers/overview')).body, 'si')
+      return s.state === 'logged-on' && s.nextSenderSeq < 10 ? s : undefined
+    }, 20000, 'logged on again from 1')
+    assert.deepStrictEqual([after.nextSenderSeq, after.nextTargetSeq], [2, 2])
+    assert.ok(child.lines.some(l => /\[fix-streamers\] operator: set-sequence on session FIX\.4\.4:CLI->BRK \(next out 100/.test(l)))
+  })
+
   it('refuses a bad control command with 400 and a reason', async () => {
     const r = await call(base, operator, 'POST', 'fix-streamers/sessions/si/control', { command: 'set-sequence', nextSenderSeq: -4 })
     assert.strictEqual(r.status, 400)
@@ -201,7 +227,7 @@ describe(`operator console endpoints on a real Node-RED (${runtime})`, function 
     const text = String(r.body)
     assert.match(text, /^fix_streamers_session_logged_on\{session="FIX\.4\.4:CLI->BRK"\} 1$/m)
     assert.match(text, /^fix_streamers_session_messages_out_total\{session="FIX\.4\.4:CLI->BRK",msg_type="D"\} 1$/m)
-    assert.match(text, /^fix_streamers_session_logons_total\{session="FIX\.4\.4:CLI->BRK"\} 2$/m)
+    assert.match(text, /^fix_streamers_session_logons_total\{session="FIX\.4\.4:CLI->BRK"\} 4$/m)
     assert.match(text, /^fix_streamers_database_connected\{database="down",kind="pg"\} 0$/m)
     assert.match(text, /^fix_streamers_database_errors_total\{database="down"\} [1-9]/m)
     assert.match(text, /^fix_streamers_session_problem\{session="FIX\.4\.4:X->Y"\} 1$/m)

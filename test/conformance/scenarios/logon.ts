@@ -23,6 +23,13 @@ export const logonScenarios: Scenario[] = [
     ]
   },
   {
+    id: '1a-low',
+    title: 'a Logon with a MsgSeqNum lower than expected is answered with a Logout, then a disconnect',
+    // Reset on logon would make any Logon number acceptable: this is the never-reset behaviour.
+    profiles: ['fresh'],
+    steps: c => [...loggedOn(c), ...loggedOut(2, 2), connect(), send(logon(c, 2)), expect(reply('5', 3)), expectDisconnect()]
+  },
+  {
     id: '1b',
     title: 'a second Logon for a session already logged on is refused on its own connection; the first is not disturbed',
     steps: c => [

@@ -32,6 +32,8 @@ export interface StreamView {
   subscribers: number
   /** Rows the stream handed to its clients (the sum of their sent rows). */
   rowsDelivered: number
+  /** Rows per second handed to its clients, over the last seconds (the sum of their rates). */
+  rate: number
   /** Rows between the slowest client's position and the head (capped, see lagCapped). */
   headLag?: number
   problem?: string

@@ -117,7 +117,7 @@ async function streamViews (RED: NodeAPI, sources: Map<string, StreamSource>, cl
   for (const [id, source] of sources) {
     const mine = clients.filter(c => c.stream === source.name)
     const subs = (source as { subscriptions?: unknown[] }).subscriptions
-    const v: StreamView = { id, name: source.name, subscribers: Array.isArray(subs) ? subs.length : mine.length, rowsDelivered: mine.reduce((a, c) => a + c.delivered, 0) }
+    const v: StreamView = { id, name: source.name, subscribers: Array.isArray(subs) ? subs.length : mine.length, rowsDelivered: mine.reduce((a, c) => a + c.delivered, 0), rate: mine.reduce((a, c) => a + c.rate, 0) }
     const failed = (source as { failed?: string }).failed
     if (failed !== undefined) v.problem = failed
     try {

@@ -3,7 +3,7 @@ import { validateChannel } from '../db/channel'
 import { parseQualifiedName, quoteIdent, quoteQualified, QualifiedName, validateIdentifier } from '../db/identifiers'
 import { AUDIT_COLUMNS } from './audit-columns'
 import { installAuditTrigger } from './audit-trigger'
-import { StreamConfigError } from './errors'
+import { SourceMissingError, StreamConfigError } from './errors'
 
 export { AUDIT_COLUMNS, AUDIT_POSITION_COLUMNS, AUDIT_TIME_COLUMN, EVENT_SETTING, REASON_SETTING } from './audit-columns'
 
@@ -60,7 +60,8 @@ export async function ensureAuditTable (db: Database, options: AuditTableOptions
       `SELECT c.relkind, c.relispartition OR EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid OR i.inhparent = c.oid) AS tree
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
       [source.schema, source.name])
-    if (kind.rows.length === 0) throw new StreamConfigError(`table "${label}" does not exist`)
+    // Created later (a migration, a setup flow): the streamer looks again with backoff.
+    if (kind.rows.length === 0) throw new SourceMissingError(`table "${label}" does not exist`)
     if (!['r', 'p'].includes(kind.rows[0].relkind)) throw new StreamConfigError(`"${label}" is not a table; an audit table needs triggers on a table`)
 
     const sourceCols = await columnsOf(tx, source)

@@ -33,6 +33,17 @@ export function isRetryable (err: unknown): boolean {
   return /^58/.test(String((err as { code?: unknown })?.code ?? ''))
 }
 
+/**
+ * The source is not there or not readable, whoever noticed: the catalog check (SourceMissingError)
+ * or a read that found the table dropped (42P01) or the right revoked (42501). Someone must act;
+ * the streamer keeps looking with backoff and resumes once it is fixed.
+ */
+export function isSourceMissing (err: unknown): boolean {
+  if (err instanceof SourceMissingError) return true
+  const code = (err as { code?: unknown })?.code
+  return code === '42P01' || code === '42501'
+}
+
 /** One line for a status or a log: says what failed, never includes secrets. */
 export function describeStreamError (err: unknown): string {
   if (err instanceof StreamConfigError || err instanceof IdentifierError) return err.message

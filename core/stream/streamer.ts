@@ -2,7 +2,7 @@ import { EventEmitter } from 'events'
 import type { Database, Queryable } from '../db/database'
 import { validateChannel } from '../db/channel'
 import { Backoff, sleep } from '../util/backoff'
-import { describeStreamError, isRetryable, SourceMissingError, StreamConfigError } from './errors'
+import { describeStreamError, isRetryable, isSourceMissing, StreamConfigError } from './errors'
 import { comparePositions, validatePosition } from './position'
 import { SettledWatermark } from './settled'
 import { resolveSource, SourcePlan, SourceSpec, takePosition } from './source'
@@ -199,7 +199,7 @@ export class Streamer extends EventEmitter implements StreamSource {
         return this.readyValue
       } catch (err) {
         const error = describeStreamError(err)
-        const missing = err instanceof SourceMissingError
+        const missing = isSourceMissing(err)
         if (!isRetryable(err) && !missing) {
           this.failure = error
           this.emit('warning', `stream "${this.name}" cannot start: ${error}`)
@@ -370,14 +370,15 @@ export class Streamer extends EventEmitter implements StreamSource {
       } catch (err) {
         if (this.stopped.signal.aborted) break
         const error = describeStreamError(err)
-        if (!isRetryable(err)) {
+        const missing = isSourceMissing(err)
+        if (!isRetryable(err) && !missing) {
           for (const s of [...this.live]) s.fail(error)
           this.live.clear()
           break
         }
         const retryInMs = backoff.next()
         retrying = true
-        for (const s of this.live) s.setState({ phase: 'retrying', error, retryInMs })
+        for (const s of this.live) s.setState({ phase: 'retrying', error, retryInMs, ...(missing ? { needsAction: true } : {}) })
         await sleep(retryInMs, this.stopped.signal)
         continue
       }
@@ -536,13 +537,14 @@ export class Streamer extends EventEmitter implements StreamSource {
         return v
       } catch (err) {
         if (sub.ended || this.stopped.signal.aborted) return undefined
-        if (!isRetryable(err)) {
+        const missing = isSourceMissing(err)
+        if (!isRetryable(err) && !missing) {
           sub.fail(describeStreamError(err))
           return undefined
         }
         if (resume === undefined) resume = sub.current.phase === 'retrying' ? { phase: 'starting' } : sub.current
         const retryInMs = backoff.next()
-        sub.setState({ phase: 'retrying', error: describeStreamError(err), retryInMs })
+        sub.setState({ phase: 'retrying', error: describeStreamError(err), retryInMs, ...(missing ? { needsAction: true } : {}) })
         await sleep(retryInMs, sub.stop.signal)
       }
     }

@@ -1,0 +1,77 @@
+import * as assert from 'assert'
+import * as fs from 'fs'
+import * as path from 'path'
+import { helper, runtimeName, FlowNode } from '../support/node-red'
+import { eventually, tempDir, uniqueSchema } from '../support/databases'
+import databaseNode = require('../../nodes/streamer-database/streamer-database')
+import streamerNode = require('../../nodes/audit-streamer/audit-streamer')
+
+const nodes = [databaseNode, streamerNode]
+
+/**
+ * Point 4 of issue 17: a missing table is looked for with backoff and the stream starts when it
+ * appears, without a redeploy; the same when a table the stream reads is dropped and created again.
+ */
+describe(`audit-streamer recovers from configuration faults [pglite] (${runtimeName})`, function () {
+  this.timeout(60000)
+  const schema = uniqueSchema('cf')
+  let dataDir: string
+
+  beforeEach(async () => {
+    dataDir = tempDir()
+    await helper.startServer()
+  })
+  afterEach(async () => {
+    await helper.unload()
+    await helper.stopServer()
+    fs.rmSync(dataDir, { recursive: true, force: true })
+  })
+
+  /** Status texts and log lines of a node (a status may be cut short). */
+  const said = (n: any): string[] => [...n.status.getCalls().map((c: any) => String(c.args[0].text)), ...n.warn.getCalls().map((c: any) => String(c.args[0])), ...n.error.getCalls().map((c: any) => String(c.args[0]))]
+
+  const flow = (streamer: Partial<FlowNode>): FlowNode[] => [
+    { id: 'db', type: 'streamer-database', mode: 'embedded', dataDir: path.join(dataDir, 'pg'), schema },
+    { id: 's1', type: 'audit-streamer', database: 'db', stream: 'orders', batchSize: 100, listen: false, pollInterval: 50, output: 'row', start: 'beginning', columns: [], wires: [['h1']], ...streamer },
+    { id: 'h1', type: 'helper' }
+  ]
+
+  it('a managed audit table whose source table does not exist yet starts streaming once it is created', async () => {
+    await helper.load(nodes, flow({ table: `${schema}.orders`, managed: true }))
+    const got: any[] = []
+    helper.getNode('h1').on('input', (m: any) => got.push(m))
+    const s1 = helper.getNode('s1') as any
+    await eventually(() => said(s1).some(t => /does not exist/.test(t)), 15000, 'a status naming the missing table')
+    const db = await (helper.getNode('db') as any).acquire()
+    await db.query(`CREATE TABLE "${schema}".orders (id int PRIMARY KEY, sym text)`)
+    // Rows inserted before the audit table and its trigger exist are not audited: insert until one is.
+    let id = 0
+    await eventually(async () => {
+      await db.query(`INSERT INTO "${schema}".orders VALUES ($1, 'VOD')`, [++id])
+      await new Promise(resolve => setTimeout(resolve, 200))
+      return got.length > 0
+    }, 40000, 'an insert streamed once the table exists')
+    assert.strictEqual(got[0].payload.sym, 'VOD')
+    assert.strictEqual(got[0].payload.audit_event_type, 'INSERT')
+    const last = s1.status.getCalls().slice(-1)[0].args[0]
+    assert.strictEqual(last.fill, 'green')
+  })
+
+  it('a streamed table that is dropped and created again: the stream waits, then goes on', async () => {
+    await helper.load(nodes, flow({ table: `${schema}.src`, positionColumns: 'id' }))
+    const db = await (helper.getNode('db') as any).acquire()
+    await db.query(`CREATE TABLE "${schema}".src (id bigserial PRIMARY KEY, sym text)`)
+    const got: any[] = []
+    helper.getNode('h1').on('input', (m: any) => got.push(m))
+    await db.query(`INSERT INTO "${schema}".src (sym) VALUES ('A')`)
+    await eventually(() => got.length === 1, 30000, 'the first row')
+    await db.query(`DROP TABLE "${schema}".src`)
+    const s1 = helper.getNode('s1') as any
+    await eventually(() => said(s1).some(t => /does not exist/.test(t)), 15000, 'a status naming the dropped table')
+    assert.notStrictEqual(s1.status.getCalls().slice(-1)[0].args[0].text.startsWith('failed'), true)
+    await db.query(`CREATE TABLE "${schema}".src (id bigserial PRIMARY KEY, sym text)`)
+    await db.query("INSERT INTO \"" + schema + "\".src (id, sym) VALUES (2, 'B')")
+    await eventually(() => got.length === 2, 40000, 'the row after the table came back')
+    assert.strictEqual(got[1].payload.sym, 'B')
+  })
+})

@@ -1,4 +1,5 @@
 /** Small tag=value helpers for the session layer (admin messages are built by hand: they are tiny). */
+import { maskSecretFields } from './session-log'
 
 export const SOH = '\x01'
 
@@ -148,7 +149,8 @@ function digits (text: string, from: number, to: number): number {
 
 /** Everything that may go into a log line or a Text field: printable ASCII only. */
 export function printable (s: string, max = 200): string {
-  const clean = s.replace(/\x01/g, '|').replace(/[^\x20-\x7e]/g, '?')
+  // Masked before anything else: this text goes into events, statuses and logs.
+  const clean = maskSecretFields(s).replace(/\x01/g, '|').replace(/[^\x20-\x7e]/g, '?')
   return clean.length > max ? clean.slice(0, max - 3) + '...' : clean
 }
 

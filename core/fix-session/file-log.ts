@@ -1,6 +1,6 @@
 import * as fs from 'fs'
 import * as path from 'path'
-import { printableFix, SessionLog } from './session-log'
+import { maskSecretFields, printableFix, SessionLog } from './session-log'
 
 export interface FileLogOptions {
   /** An existing or creatable directory; one pair of files per session and UTC day goes in it. */
@@ -16,6 +16,7 @@ export interface FileLogOptions {
  * QuickFIX's FileLog, in the pack's terms: every frame in and out (secrets masked, SOH as '|') in
  * `<session>.messages.<YYYY-MM-DD>.log`, session events in `<session>.events.<YYYY-MM-DD>.log`.
  * A new pair starts each UTC day, so old days can be archived or deleted while the session runs.
+ * Files are the owner's only (0600, directories made 0700): they name counterparties and orders.
  * The database (fix_in and the outbound journal) stays the record that counts; this file is for
  * people reading a session, as they would a QuickFIX log.
  */
@@ -30,12 +31,12 @@ export class FileSessionLog implements SessionLog {
   constructor (private readonly o: FileLogOptions) {
     this.base = path.join(o.directory, o.sessionName.replace(/[^A-Za-z0-9._-]/g, '_'))
     this.now = o.now ?? (() => new Date())
-    fs.mkdirSync(o.directory, { recursive: true })
+    fs.mkdirSync(o.directory, { recursive: true, mode: 0o700 })
   }
 
   incoming (raw: string): void { this.write('messages', `<< ${printableFix(raw)}`) }
   outgoing (raw: string): void { this.write('messages', `>> ${printableFix(raw)}`) }
-  event (text: string): void { this.write('events', text) }
+  event (text: string): void { this.write('events', maskSecretFields(text)) }
 
   /** The file a kind of line goes to today. */
   pathOf (kind: 'messages' | 'events', at: Date = this.now()): string {
@@ -57,13 +58,17 @@ export class FileSessionLog implements SessionLog {
     let f = this.files.get(kind)
     if (f === undefined || f.day !== day) {
       f?.stream.end()
-      const stream = fs.createWriteStream(this.pathOf(kind, at), { flags: 'a' })
+      const stream = fs.createWriteStream(this.pathOf(kind, at), { flags: 'a', mode: 0o600 })
       // A full disk or a removed directory must not take the session down: say so once.
       stream.on('error', err => {
         if (!this.failing) this.o.onError?.(err)
         this.failing = true
       })
-      stream.on('open', () => { this.failing = false })
+      stream.on('open', (fd: number) => {
+        this.failing = false
+        // The mode above applies to a new file only: a file an older version made readable is narrowed too.
+        fs.fchmod(fd, 0o600, () => {})
+      })
       f = { day, stream }
       this.files.set(kind, f)
     }

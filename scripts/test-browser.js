@@ -200,8 +200,12 @@ async function main () {
     check('orders are filled by the demo exchange', filled.length > 0, JSON.stringify(orders.slice(0, 3)))
     console.log(`    ${orders.length} orders, ${filled.length} filled`)
     // Newest first: all but the last few (still on their way) are filled, the very first one too.
-    await page.waitForTimeout(3000)
-    orders = await page.evaluate(async url => (await fetch(url)).json(), nr.url + 'api/fix-demo/orders').catch(() => [])
+    // At least 3 s, and until there are more orders (one every 2 s) than those few, however early
+    // the first fill came.
+    for (let i = 0; i < 30 && (i < 3 || orders.length <= 5); i++) {
+      await page.waitForTimeout(1000)
+      orders = await page.evaluate(async url => (await fetch(url)).json(), nr.url + 'api/fix-demo/orders').catch(() => [])
+    }
     const stuck = orders.slice(3).filter(o => o.status !== 'FILLED')
     check('every order but the newest is filled (none stuck PENDING)', orders.length > 3 && stuck.length === 0, JSON.stringify(stuck.slice(0, 3)))
 

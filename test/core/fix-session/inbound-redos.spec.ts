@@ -1,11 +1,11 @@
 import * as assert from 'assert'
 import { monitorEventLoopDelay } from 'perf_hooks'
-import { Database, migrate } from '../../../core'
 import { FixCodec } from '../../../core/fix/codec'
 import { FixTranslator } from '../../../core/fix/translator'
-import { SessionRuntime, SOH } from '../../../core/fix-session'
+import { SOH } from '../../../core/fix-session'
 import { RejectReason, validateInbound } from '../../../core/fix-session/inbound-validation'
-import { describeEachDatabase, dropSchema, eventually, uniqueSchema } from '../../support/databases'
+import { describeEachDatabase, eventually } from '../../support/databases'
+import { fixFixture } from '../../support/fix-fixture'
 import { acceptorRuntime, RawPeer, record, Recorded, uniqueTag } from './support'
 
 /** The longest stall of the event loop (ms) while `work` runs: what every other session and flow waits. */
@@ -82,36 +82,16 @@ describe('Inbound field checks run in linear time', () => {
 })
 
 describeEachDatabase('A logged-on FIX peer sending huge fields', target => {
-  let db: Database
-  let schema: string
-  let codec: FixCodec
-  const running: SessionRuntime[] = []
-  const peers: RawPeer[] = []
-
-  before(async function () {
-    this.timeout(30000)
-    db = await target.open()
-    schema = uniqueSchema('fixredos')
-    await migrate(db, schema)
-    codec = await FixCodec.create('FIX.4.4')
-  })
-  afterEach(async () => {
-    for (const p of peers.splice(0)) p.close()
-    for (const r of running.splice(0)) await r.stop().catch(() => {})
-  })
-  after(async () => {
-    await dropSchema(db, schema)
-    await db.close()
-  })
+  const f = fixFixture(target, 'fixredos')
 
   async function loggedOn (): Promise<{ acc: Recorded, peer: RawPeer }> {
     const tag = uniqueTag()
-    const rt = acceptorRuntime({ db, schema, codec, tag }, 0)
-    running.push(rt)
+    const rt = acceptorRuntime({ db: f.db, schema: f.schema, codec: f.codec, tag }, 0)
+    f.running.push(rt)
     const acc = record(rt)
     await rt.start()
-    const peer = await RawPeer.connect(rt.port!, codec, `CLI${tag}`, `BRK${tag}`)
-    peers.push(peer)
+    const peer = await RawPeer.connect(rt.port!, f.codec, `CLI${tag}`, `BRK${tag}`)
+    f.peers.push(peer)
     peer.logon()
     await peer.waitFor('A')
     return { acc, peer }

@@ -1,9 +1,8 @@
 import * as assert from 'assert'
 import * as tls from 'tls'
-import { Database, migrate } from '../../../core'
-import { FixCodec } from '../../../core/fix/codec'
 import { SessionRuntime } from '../../../core/fix-session'
-import { describeEachDatabase, dropSchema, eventually, uniqueSchema } from '../../support/databases'
+import { describeEachDatabase } from '../../support/databases'
+import { fixFixture } from '../../support/fix-fixture'
 import { hasOpenssl, makeCerts, TestCerts } from '../../support/certs'
 import { acceptorRuntime, initiatorRuntime, PairOptions, record, uniqueTag } from './support'
 
@@ -13,32 +12,14 @@ import { acceptorRuntime, initiatorRuntime, PairOptions, record, uniqueTag } fro
  * belongs to the initiator side.
  */
 describeEachDatabase('FIX acceptor with mutual TLS', target => {
-  let db: Database
-  let schema: string
-  let codec: FixCodec
+  const f = fixFixture(target, 'fixmtls')
   let certs: TestCerts | undefined
-  const running: SessionRuntime[] = []
-
-  before(async function () {
-    this.timeout(30000)
-    db = await target.open()
-    schema = uniqueSchema('fixmtls')
-    await migrate(db, schema)
-    codec = await FixCodec.create('FIX.4.4')
-    if (hasOpenssl()) certs = makeCerts()
-  })
-  afterEach(async () => {
-    for (const r of running.splice(0)) await r.stop().catch(() => {})
-  })
-  after(async () => {
-    await dropSchema(db, schema)
-    await db.close()
-  })
+  before(() => { if (hasOpenssl()) certs = makeCerts() })
 
   async function acceptor (o: Partial<PairOptions>): Promise<{ rt: SessionRuntime, opts: PairOptions }> {
-    const opts: PairOptions = { db, schema, codec, tag: uniqueTag(), ...o }
+    const opts: PairOptions = { db: f.db, schema: f.schema, codec: f.codec, tag: uniqueTag(), ...o }
     const rt = acceptorRuntime(opts, 0)
-    running.push(rt)
+    f.running.push(rt)
     await rt.start()
     return { rt, opts }
   }
@@ -69,7 +50,7 @@ describeEachDatabase('FIX acceptor with mutual TLS', target => {
 
     // A client the CA signed still logs on.
     const good = initiatorRuntime({ ...opts, initiatorRuntime: { tls: { ca: certs.ca, key: certs.clientKey, cert: certs.clientCert } } }, rt.port!)
-    running.push(good)
+    f.running.push(good)
     const g = record(good)
     await good.start()
     await g.waitEvent('logon')

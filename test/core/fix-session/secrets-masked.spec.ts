@@ -1,11 +1,10 @@
 import * as assert from 'assert'
 import * as fs from 'fs'
 import * as path from 'path'
-import { Database, migrate } from '../../../core'
-import { FixCodec } from '../../../core/fix/codec'
-import { FileSessionLog, SessionRuntime, SOH } from '../../../core/fix-session'
+import { FileSessionLog, SOH } from '../../../core/fix-session'
 import { maskSecretFields } from '../../../core/fix-session/session-log'
-import { describeEachDatabase, dropSchema, eventually, tempDir, uniqueSchema } from '../../support/databases'
+import { describeEachDatabase, eventually, tempDir } from '../../support/databases'
+import { fixFixture } from '../../support/fix-fixture'
 import { acceptorRuntime, frameText, RawPeer, record, uniqueTag } from './support'
 
 const SECRET = 'hunter2-s3cret'
@@ -41,51 +40,31 @@ describe('FIX session log files', () => {
 })
 
 describeEachDatabase('Secrets from a FIX peer', target => {
-  let db: Database
-  let schema: string
-  let codec: FixCodec
-  const running: SessionRuntime[] = []
-  const peers: RawPeer[] = []
-
-  before(async function () {
-    this.timeout(30000)
-    db = await target.open()
-    schema = uniqueSchema('fixsecret')
-    await migrate(db, schema)
-    codec = await FixCodec.create('FIX.4.4')
-  })
-  afterEach(async () => {
-    for (const p of peers.splice(0)) p.close()
-    for (const r of running.splice(0)) await r.stop().catch(() => {})
-  })
-  after(async () => {
-    await dropSchema(db, schema)
-    await db.close()
-  })
+  const f = fixFixture(target, 'fixsecret')
 
   it('never reach events, statuses or log files in clear, garbled frames included', async function () {
     this.timeout(30000)
     const tag = uniqueTag()
     const dir = tempDir()
     const log = new FileSessionLog({ directory: dir, sessionName: `S${tag}` })
-    const rt = acceptorRuntime({ db, schema, codec, tag, acceptorRuntime: { log } }, 0)
-    running.push(rt)
+    const rt = acceptorRuntime({ db: f.db, schema: f.schema, codec: f.codec, tag, acceptorRuntime: { log } }, 0)
+    f.running.push(rt)
     const acc = record(rt)
     await rt.start()
     // A frame with a wrong CheckSum, then bytes that are no frame at all, both carrying a password.
-    const first = await RawPeer.connect(rt.port!, codec, `CLI${tag}`, `BRK${tag}`)
-    peers.push(first)
+    const first = await RawPeer.connect(rt.port!, f.codec, `CLI${tag}`, `BRK${tag}`)
+    f.peers.push(first)
     first.sendRaw(`junk 554=${SECRET}|925=${SECRET}|`)
     first.sendRaw(frameText(`35=A|49=CLI${tag}|56=BRK${tag}|34=1|52=20240102-03:04:05.000|98=0|108=30|554=${SECRET}|`).replace(/10=\d{3}/, '10=000'))
     await eventually(() => acc.has('garbled') || first.closed, 5000, 'the bad bytes to be noticed')
     first.close()
     // Then a good Logon with a password.
-    const peer = await RawPeer.connect(rt.port!, codec, `CLI${tag}`, `BRK${tag}`)
-    peers.push(peer)
+    const peer = await RawPeer.connect(rt.port!, f.codec, `CLI${tag}`, `BRK${tag}`)
+    f.peers.push(peer)
     peer.logon({ extra: `554=${SECRET}${SOH}` })
     await peer.waitFor('A')
     await rt.stop()
-    running.pop()
+    f.running.pop()
     await log.close()
     const shown = JSON.stringify([acc.events, acc.statuses])
     assert.ok(!shown.includes(SECRET), `events and statuses hold the password: ${shown.slice(0, 400)}`)

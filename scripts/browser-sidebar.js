@@ -16,6 +16,7 @@ const http = require('http')
 const root = path.resolve(__dirname, '..')
 const INITIATOR = 'f1e5da7a00005e01' // the demo's "CLIENT -> EXCHANGE (initiator)"
 const ACCEPTOR = 'f1e5da7a00005e02'
+const BLOTTER = 'f1e5da7a05000003'
 
 async function checkSidebar (page, { check, shot }) {
   const card = `.fix-streamers-card[data-session="${INITIATOR}"]`
@@ -99,6 +100,19 @@ async function checkSidebar (page, { check, shot }) {
   check('Streams lists the streamers with their head', streams >= 3, String(streams))
   check('Streams shows each client with position, in flight and a written checkpoint',
     clients.length >= 3 && clients.every(t => /Position\s+\d/.test(t) && /In flight\s+\d+ \/ \d+/.test(t) && /Written\s+\d/.test(t)), clients.map(t => t.replace(/\s+/g, ' ')).join(' | ').slice(0, 400))
+
+  // The blotter's rewind (the client panel's action), confirmed: to 'live' leaves the demo as it is.
+  const blotter = `.fix-streamers-card[data-client="${BLOTTER}"]`
+  await page.locator(blotter).scrollIntoViewIfNeeded()
+  await page.selectOption(`${blotter} .fix-streamers-rewind-to`, 'live')
+  await page.locator(`${blotter} .fix-streamers-actions button`).click()
+  const [rewind] = await Promise.all([
+    page.waitForResponse(r => /\/fix-streamers\/clients\/.+\/rewind$/.test(r.url()), { timeout: 15000 }),
+    page.locator('.fix-streamers-confirm-yes').click()
+  ])
+  await page.waitForTimeout(500)
+  await shot('48-sidebar-rewound')
+  check('Rewind (confirmed) moves the blotter client to live', rewind.status() === 200, `${rewind.status()} ${await rewind.text()}`)
 }
 
 /**

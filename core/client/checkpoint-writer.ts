@@ -9,6 +9,9 @@ import { CheckpointStore } from './checkpoint-store'
  */
 export const FLUSH_WINDOW = { rows: 500, ms: 200 } as const
 
+/** Longest wait between tries of a failing checkpoint write. */
+const RETRY_MAX_MS = 10000
+
 export interface CheckpointWriterOptions {
   /** Write once this many rows have moved into the confirmed prefix since the last write ... */
   every: number
@@ -31,6 +34,8 @@ export class CheckpointWriter {
   private closed = false
   private writes = 0
   private queued: Promise<void> | undefined
+  /** Failed writes in a row: the next try waits longer (backoff), so a down database is not hammered. */
+  private failures = 0
 
   constructor (private readonly store: CheckpointStore, private readonly client: string, private readonly opts: CheckpointWriterOptions) {}
 
@@ -64,12 +69,14 @@ export class CheckpointWriter {
       this.pending = undefined
       try {
         await this.store.savePosition(this.client, p.stream, p.position)
+        this.failures = 0
         this.writes++
         this.opts.onWritten?.(p.position)
       } catch (err) {
         // Keep it for the next try unless something newer came meanwhile.
         if (this.pending === undefined) this.pending = p
-        this.schedule() // retry later: the database may be back by then
+        this.failures++
+        this.schedule() // retry later, with backoff: the database may be back by then
         this.opts.onError(err)
         throw err
       }
@@ -108,7 +115,7 @@ export class CheckpointWriter {
     this.timer = setTimeout(() => {
       this.timer = undefined
       this.flush().catch(() => { /* reported through onError */ })
-    }, this.opts.intervalMs)
+    }, this.failures === 0 ? this.opts.intervalMs : Math.min(RETRY_MAX_MS, this.opts.intervalMs * 2 ** this.failures))
     this.timer.unref?.()
   }
 

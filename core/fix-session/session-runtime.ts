@@ -2,6 +2,8 @@ import { EventEmitter } from 'events'
 import { validateMessage, writeBody } from '../fix/validation'
 import type { Database } from '../db/database'
 import { DatabaseMessageStore } from './database-message-store'
+import { retryingStore } from './retrying-store'
+import { describeDbError } from '../db/errors'
 import { MakeFrameReader, OutboundValidator, SessionCodec } from './codec-port'
 import { InboundMessage, SessionEvent } from './application'
 import { SendRequest, SendResult, Session } from './session'
@@ -44,6 +46,7 @@ export class SessionRuntime extends EventEmitter {
   readonly store: DatabaseMessageStore
   private readonly initiator: Initiator | undefined
   private readonly acceptor: Acceptor | undefined
+  private readonly stopped = new AbortController()
 
   constructor (readonly o: SessionRuntimeOptions) {
     super()
@@ -53,7 +56,8 @@ export class SessionRuntime extends EventEmitter {
       settings: { ...o.settings, name },
       codec: o.codec,
       makeFrameReader: o.makeFrameReader,
-      store: this.store,
+      // Transient database errors wait for the database instead of failing sends or inbound messages.
+      store: retryingStore(this.store, { signal: this.stopped.signal, onOutage: err => this.emit('status', err === undefined ? 'database back' : `waiting for database: ${describeDbError(err)}`) }),
       // The translator's dictionary validation by default: every outbound object is checked and
       // normalised (exact decimals, timestamps) before it is encoded.
       validator: o.validator ?? validateAndWrite,
@@ -109,6 +113,7 @@ export class SessionRuntime extends EventEmitter {
 
   /** Logs out cleanly and stops listening or reconnecting. */
   async stop (text = 'session stopped'): Promise<void> {
+    this.stopped.abort()
     if (this.initiator !== undefined) await this.initiator.stop(text)
     if (this.acceptor !== undefined) await this.acceptor.stop(text)
   }

@@ -16,6 +16,9 @@ import catalog = require('./locales/en-US/streamer-database.json')
  */
 const embedded = new EmbeddedRegistry()
 
+/** Errors of idle pooled connections are logged at most this often (one outage breaks them all). */
+const IDLE_WARN_EVERY_MS = 30000
+
 /** How long a closing database waits for its users' own close (Node-RED allows 15 s in all). */
 const USERS_CLOSE_MS = 10000
 
@@ -35,7 +38,16 @@ export = function (RED: NodeAPI): void {
       ;(node as { schema: string }).schema = schema
       if (options.kind === 'pg') {
         options.applicationName = `node-red-fix-streamers:${node.id}`
-        options.onError = err => node.warn(t('streamer-database.errors.idle', { error: err.message }))
+        // Every pooled connection reports the same outage: warn once per IDLE_WARN_EVERY_MS, with a count.
+        let warnedAt = 0
+        let more = 0
+        options.onError = err => {
+          const now = Date.now()
+          if (now - warnedAt < IDLE_WARN_EVERY_MS) { more++; return }
+          node.warn(t('streamer-database.errors.idle', { error: err.message }) + (more > 0 ? ` (+${more})` : ''))
+          warnedAt = now
+          more = 0
+        }
       }
       connection = new DatabaseConnection(options, schema, typeof def.setupSql === 'string' ? def.setupSql : '', async dir => await embedded.open(dir ?? ''))
       connection.on('state', (s: ConnectionState) => onState(s))

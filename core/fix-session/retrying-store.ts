@@ -1,0 +1,73 @@
+import { retryTransient } from '../db/retry'
+import type { MessageStore, OutboundRecord } from './message-store'
+
+export interface RetryingStoreOptions {
+  /** Aborted when the session stops: a waiting call then fails with the database's error. */
+  signal: AbortSignal
+  /** Told once when the database goes away and once when it is back (not per call). */
+  onOutage?: (err: unknown | undefined) => void
+}
+
+/**
+ * The session's store with transient database errors (connection lost, server restarting,
+ * deadlock ...) retried with backoff until the database is back, instead of failing the send or
+ * the inbound message. The session runs its store calls one at a time, in order, so a call that
+ * waits here holds every later one behind it: outbound messages are journaled (and written) in
+ * stream order, once the database is back; inbound messages are neither acknowledged nor handed
+ * on before they are stored, and the session reads nothing further meanwhile.
+ *
+ * A write whose COMMIT was lost with the connection may have committed. Before trying it again the
+ * state is loaded afresh (the store's copy of the sequence numbers follows the database); if the
+ * write is found done (the numbers moved, and for the journal its rows are there) it counts as
+ * done, so a message is never journaled twice and the numbers never disagree with the database.
+ */
+export function retryingStore (store: MessageStore, o: RetryingStoreOptions): MessageStore {
+  let away = false
+  const run = async <T>(fn: () => Promise<T>, again?: () => Promise<{ value: T } | undefined>): Promise<T> => {
+    let tries = 0
+    const r = await retryTransient(async () => {
+      if (tries++ > 0 && again !== undefined) {
+        const done = await again()
+        if (done !== undefined) return done.value
+      }
+      return await fn()
+    }, {
+      signal: o.signal,
+      onWaiting: err => {
+        if (!away) o.onOutage?.(err)
+        away = true
+      }
+    })
+    if (away) {
+      away = false
+      o.onOutage?.(undefined)
+    }
+    return r
+  }
+  /** The batch is in the journal already (its COMMIT was lost, not the commit itself). */
+  const journaled = async (recs: OutboundRecord[]): Promise<boolean> => {
+    const found = await store.sentRange(recs[0].seq, recs[recs.length - 1].seq)
+    return found.length === recs.length && found.every((f, i) => f.seq === recs[i].seq && f.body === recs[i].body)
+  }
+  return {
+    load: async () => await run(async () => await store.load()),
+    findSent: async origin => await run(async () => await store.findSent(origin)),
+    recordSent: async record => await run(async () => await store.recordSent(record), async () =>
+      (await store.load()).nextSenderSeq === record.seq + 1 && await journaled([record]) ? { value: true } : undefined),
+    recordSentBatch: async records => await run(async () => await store.recordSentBatch(records), async () =>
+      records.length > 0 && (await store.load()).nextSenderSeq === records[records.length - 1].seq + 1 && await journaled(records) ? { value: undefined } : undefined),
+    findSentMany: async origins => await run(async () => await store.findSentMany(origins)),
+    advanceSender: async next => await run(async () => await store.advanceSender(next), async () =>
+      (await store.load()).nextSenderSeq === next ? { value: undefined } : undefined),
+    // A lost COMMIT that did commit: the rows are in fix_in, but their receive sequences are not
+    // known here (''); the session hands the messages on as usual.
+    recordReceived: async (records, nextTarget) => await run(async () => await store.recordReceived(records, nextTarget), async () =>
+      (await store.load()).nextTargetSeq === nextTarget ? { value: records.map(() => '') } : undefined),
+    advanceTarget: async next => await run(async () => await store.advanceTarget(next), async () =>
+      (await store.load()).nextTargetSeq === next ? { value: undefined } : undefined),
+    // Operator actions: they fail at once, with the reason, rather than wait.
+    setNext: async (sender, target) => await store.setNext(sender, target),
+    reset: async () => await store.reset(),
+    sentRange: async (begin, end) => await run(async () => await store.sentRange(begin, end))
+  }
+}

@@ -61,6 +61,7 @@ export async function renderMetrics (o: Overview): Promise<string> {
   const cLag = gauge('fix_streamers_client_lag_rows', 'Rows behind the head of the stream (counted up to 10000)', ['client', 'stream'])
   const cHealth = gauge('fix_streamers_client_health', 'Client health: 0 healthy, 1 warning, 2 error', ['client', 'stream'])
   const cFailed = gauge('fix_streamers_client_failed', '1 when the client stopped or failed and needs a person', ['client', 'stream'])
+  const cFailures = counter('fix_streamers_client_failures_total', 'Rows given up after repeated failures (skipped, or the one the client stopped before)', ['client', 'stream'])
   for (const c of o.clients) {
     const l = { client: c.name, stream: c.stream ?? '' }
     cDelivered.inc(l, c.delivered)
@@ -70,6 +71,7 @@ export async function renderMetrics (o: Overview): Promise<string> {
     if (c.lag !== undefined) cLag.set(l, c.lag)
     cHealth.set(l, HEALTH_CODES[c.health ?? ''] ?? 0)
     cFailed.set(l, c.phase === 'failed' || c.phase === 'stopped' ? 1 : 0)
+    cFailures.inc(l, c.failed)
   }
 
   const dUp = gauge('fix_streamers_database_connected', '1 when the database is open and migrated', ['database', 'kind'])

@@ -52,6 +52,8 @@ export interface ClientView {
   limit: number
   delivered: number
   confirmed: number
+  /** Rows given up after repeated failures (skipped, or the one the client stopped before). */
+  failed: number
   rate: number
   lag?: number
   /** true when the lag is at least the count limit ("10,000+"). */

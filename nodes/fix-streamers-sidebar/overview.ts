@@ -1,6 +1,5 @@
 import type { Node, NodeAPI } from 'node-red'
 import type { Database } from '../../core/db/database'
-import { estimateLag } from '../../core/client/metrics'
 import { LAG_COUNT_LIMIT } from '../../core/client/streamer-client'
 import { quoteIdent } from '../../core/db/identifiers'
 import type { StreamSource } from '../../core/stream/types'
@@ -76,27 +75,25 @@ async function checkpointsOf (RED: NodeAPI, dbId: string): Promise<Map<string, s
   return new Map(r.rows.map(x => [x.client_name, String(x.updated_at)]))
 }
 
-async function clientViews (RED: NodeAPI, sources: Map<string, StreamSource>): Promise<ClientView[]> {
+async function clientViews (RED: NodeAPI): Promise<ClientView[]> {
   const out: ClientView[] = []
   const written = new Map<string, Map<string, string> | string>()
   for (const def of defsOf(RED, 'streamer-client')) {
     const live = RED.nodes.getNode(def.id) as StreamerClientNode | null
     const name = live?.clientName ?? (String(def.clientName ?? '').trim() || def.name || def.id)
     const stats = live?.stats()
-    const v: ClientView = { id: def.id, name, phase: stats?.phase ?? (live === null ? 'not deployed' : 'starting'), inFlight: stats?.inFlight ?? 0, limit: stats?.limit ?? 0, delivered: stats?.sent ?? 0, confirmed: stats?.confirmed ?? 0, rate: stats?.rate ?? 0 }
+    const v: ClientView = { id: def.id, name, phase: stats?.phase ?? (live === null ? 'not deployed' : 'starting'), inFlight: stats?.inFlight ?? 0, limit: stats?.limit ?? 0, delivered: stats?.sent ?? 0, confirmed: stats?.confirmed ?? 0, failed: 0, rate: stats?.rate ?? 0 }
     if (stats !== undefined) {
       v.stream = stats.stream
       v.health = stats.health.health
       v.position = stats.position as string[] | undefined
       v.checkpoint = stats.checkpoint as string[] | undefined
-      const source = [...sources.values()].find(x => x.name === stats.stream)
+      v.failed = stats.failed ?? 0
       try {
-        if (source?.rowsAfter !== undefined) {
-          v.lag = await within(source.rowsAfter(stats.position, LAG_COUNT_LIMIT), PROBE_MS, 'lag count')
-          v.lagCapped = v.lag >= LAG_COUNT_LIMIT
-        } else if (source !== undefined) {
-          v.lag = estimateLag(await within(source.head(), PROBE_MS, 'head position'), stats.position)
-        }
+        // The client's own count (what its status shows): exact up to LAG_COUNT_LIMIT, undefined while it does not know where it stands.
+        const lag = (live as { lag?: () => Promise<number | undefined> } | null)?.lag
+        v.lag = lag !== undefined ? await within(lag(), PROBE_MS, 'lag count') : undefined
+        if (v.lag !== undefined) v.lagCapped = v.lag >= LAG_COUNT_LIMIT
       } catch (err) {
         v.problem = `lag: ${messageOf(err)}`
       }
@@ -168,7 +165,7 @@ export async function buildOverview (RED: NodeAPI): Promise<Overview> {
     const s = (RED.nodes.getNode(def.id) as (Node & { stream?: StreamSource }) | null)?.stream
     if (s !== undefined) sources.set(def.id, s)
   }
-  const clients = await clientViews(RED, sources)
+  const clients = await clientViews(RED)
   return {
     at: new Date().toISOString(),
     sessions: defsOf(RED, 'fix-session').map(d => sessionView(RED, d as FixSessionDef & Def)),

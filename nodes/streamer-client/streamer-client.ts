@@ -51,6 +51,7 @@ export = function (RED: NodeAPI): void {
 
     node.confirm = (position: Position): boolean => client?.confirm(position) ?? false
     node.stats = () => client?.stats()
+    ;(node as { lag?: () => Promise<number | undefined> }).lag = async () => await client?.lag() // for the FIX sidebar and metrics
     node.redeliver = async (): Promise<void> => {
       const from = await client?.redeliver()
       if (from !== undefined) node.log(tr('streamer-client.log.redelivered', { start: describe(from) }))

@@ -55,7 +55,7 @@ describe('operator console: session activity, metrics, permissions and control i
       at: '',
       sessions: [{ id: 's', name: 'FIX.4.4:A->B', label: 'a', role: 'initiator', address: 'h:1', state: 'logged-on', nextSenderSeq: 7, nextTargetSeq: 9, activity: { inByType: { 8: 4 }, outByType: { D: 2 }, rejectsSent: 1, rejectsReceived: 0, businessRejectsSent: 0, resendRequestsSent: 0, resends: 3, logons: 1, logouts: 0, lastMinute: { in: 0, out: 0, rejects: 0 } } }],
       streams: [{ id: 'st', name: 'orders', subscribers: 2, rowsDelivered: 10, rate: 1, headLag: 4 }],
-      clients: [{ id: 'c', name: 'to-fix', stream: 'orders', phase: 'live', health: 'WARNING', inFlight: 3, limit: 100, delivered: 10, confirmed: 7, rate: 1, lag: 4 }],
+      clients: [{ id: 'c', name: 'to-fix', stream: 'orders', phase: 'live', health: 'WARNING', inFlight: 3, limit: 100, delivered: 10, confirmed: 7, failed: 2, rate: 1, lag: 4 }],
       databases: [{ id: 'd', name: 'main "db"', kind: 'pg', schema: 'fx', state: 'connected', poolTotal: 5, poolIdle: 3, poolWaiting: 1, errors: 2 }]
     }
     const text = await renderMetrics(o)
@@ -68,6 +68,7 @@ describe('operator console: session activity, metrics, permissions and control i
       'fix_streamers_stream_head_lag_rows{stream="orders"} 4',
       'fix_streamers_client_in_flight{client="to-fix",stream="orders"} 3',
       'fix_streamers_client_health{client="to-fix",stream="orders"} 1',
+      'fix_streamers_client_failures_total{client="to-fix",stream="orders"} 2',
       'fix_streamers_database_pool_in_use{database="main \\"db\\""} 2',
       'fix_streamers_database_pool_waiting{database="main \\"db\\""} 1',
       'fix_streamers_database_errors_total{database="main \\"db\\""} 2'

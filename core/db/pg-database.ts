@@ -3,6 +3,7 @@ import { BatchError, Database, ListenHandlers, QueryResult, Queryable, runInOrde
 import { validateChannel } from './channel'
 import { Backoff, sleep } from '../util/backoff'
 import { isStalePlan, StatementCache } from './statement-cache'
+import { isTransientDbError } from './errors'
 
 export interface PgOptions {
   connectionString?: string
@@ -273,8 +274,20 @@ class PgListener {
       this.channels.set(channel, set)
     }
     set.add(handlers)
-    await this.ensureConnected()
-    if (isNew && this.client !== undefined) await this.client.query(`LISTEN ${channel}`)
+    try {
+      await this.ensureConnected()
+      if (isNew && this.client !== undefined) await this.client.query(`LISTEN ${channel}`)
+    } catch (err) {
+      if (!isTransientDbError(err)) {
+        set.delete(handlers)
+        if (set.size === 0) this.channels.delete(channel)
+        throw err
+      }
+      // The server is away: the reconnect loop LISTENs on every channel (this one included) and
+      // tells each listener once it is back, as after any lost connection.
+      this.onError?.(err as Error)
+      void this.reconnectLoop()
+    }
     return async () => {
       const s = this.channels.get(channel)
       if (s === undefined) return
@@ -336,7 +349,19 @@ class PgListener {
     void this.reconnectLoop()
   }
 
+  private reconnecting = false
+
   private async reconnectLoop (): Promise<void> {
+    if (this.reconnecting) return
+    this.reconnecting = true
+    try {
+      await this.reconnectUntilConnected()
+    } finally {
+      this.reconnecting = false
+    }
+  }
+
+  private async reconnectUntilConnected (): Promise<void> {
     const backoff = new Backoff(500, 15000)
     while (!this.stop.signal.aborted && !this.connected) {
       await sleep(backoff.next(), this.stop.signal)

@@ -83,4 +83,33 @@ describe('database faults never end the process [postgres]', () => {
     }
     assert.deepStrictEqual(recorded.errors, [])
   })
+
+  it('a LISTEN asked for while the server is down starts once it is back, and the listener is told', async function () {
+    if (pg === undefined) return this.skip()
+    this.timeout(60000)
+    const server = pg
+    const recorded = new ProcessErrors()
+    const db = await PgDatabase.open({ connectionString: server.url, onError: () => {} })
+    try {
+      server.server.down('fast')
+      let notified = 0
+      let reconnected = 0
+      try {
+        await db.listen('late_channel', { onNotify: () => { notified++ }, onReconnect: () => { reconnected++ } })
+      } finally {
+        server.server.up()
+      }
+      const until = Date.now() + 30000
+      while (notified === 0) {
+        assert.ok(Date.now() < until, `no notification after the server came back (reconnects told: ${reconnected})`)
+        await server.admin(async c => { await c.query("SELECT pg_notify('late_channel', 'x')") })
+        await sleep(200)
+      }
+      assert.ok(reconnected >= 1, 'the listener was told to read again')
+      assert.deepStrictEqual(recorded.errors, [])
+    } finally {
+      await db.close()
+      recorded.stop()
+    }
+  })
 })

@@ -33,6 +33,17 @@ const SEED = Number(process.env.FAULTS_SEED ?? Math.floor(Math.random() * 1e9))
 const IN_FLIGHT = { out: 200, in: 50 }
 const FLUSH_ROWS = 500
 
+async function again<T> (fn: () => Promise<T>, tries = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn()
+    } catch (err) {
+      if (i >= tries) throw err
+      await sleep(200)
+    }
+  }
+}
+
 function random (seed: number): () => number {
   let s = seed >>> 0
   return () => {
@@ -73,7 +84,13 @@ async function main (): Promise<void> {
     const query = async (sql: string, params: unknown[] = []): Promise<any[]> => (await pool.query(sql, params)).rows
     await waitFor(async () => await query(countsSql(schema)).then(() => true), 120000, 'the managed audit table orders_audit', 250)
     console.log(`  Node-RED pid ${red.pid} on port ${port} through proxy ${proxy.port} to PostgreSQL ${server.port}; counterparty pid ${counterparty.child.pid}`)
-    const cp = counterparty
+    // The counterparty's HTTP answers over a keep-alive socket that its server may close just as a
+    // request goes out (ECONNRESET): ask again rather than end the run.
+    const cpRaw = counterparty
+    const cp = {
+      stats: async () => await again(async () => await cpRaw.stats()),
+      records: async () => await again(async () => await cpRaw.records())
+    }
 
     // Orders: batches every 100 ms, retried while the server is down (the driver's own connection).
     let inserted = 0
@@ -240,8 +257,9 @@ function orderChecks (records: FrameRecord[], stats: { problems: string[], nextT
     `1..${maxSeq}: ${gaps} gaps, ${resets} resets, counterparty expects ${stats.nextTargetSeq}${stats.problems.length > 0 ? `; problems: ${stats.problems.slice(0, 3).join('; ')}` : ''}`)
 }
 
+// Exit once the result is printed: after an error the order and fault loops may still be waiting.
 main().catch(err => {
   console.error(err)
   console.log('\nfaults: 0 passed, 1 failed')
   process.exitCode = 1
-})
+}).finally(() => process.exit())

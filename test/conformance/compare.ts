@@ -10,6 +10,7 @@
  * A field the engine sends that the expectation does not list (other than 9, 10, 52, 58) is a
  * failure: an unasked-for 141=Y or PossDupFlag is a real difference.
  * Values: literal text, or `{time}` (any valid UTCTimestamp), or `{any}` (present, any value), or
+ * `{oneOf:a,b}` (either value, where the test cases and QuickFIX read a case differently), or
  * `{=name}` (present, any value, kept as `{name}` for later steps, e.g. a TestReqID to echo).
  * `tag?=value`: the field may be absent; if present it must match (e.g. 371 where the test
  * cases leave RefTagID open).
@@ -53,6 +54,10 @@ export function difference (got: Field[], expectedText: string, vars: Vars, now 
       const e = values[i]
       const a = actual[i]
       if (e === '{any}') continue
+      if (e.startsWith('{oneOf:') && e.endsWith('}')) {
+        if (!e.slice(7, -1).split(',').includes(a)) return `expected ${tag} to be one of ${e.slice(7, -1)}, got ${tag}=${a}`
+        continue
+      }
       if (e.startsWith('{=') && e.endsWith('}')) {
         vars[e.slice(2, -1)] = a
         continue

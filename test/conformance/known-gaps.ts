@@ -78,7 +78,7 @@ export const KNOWN_GAPS: KnownGap[] = [
   },
   {
     cases: ['14j'],
-    reason: 'a repeating group entry that does not start with the group\'s first field (78=1|80=..|79=..) is accepted; it must be rejected with 373=15 (no 373 in FIX.4.2)'
+    reason: 'a repeating group entry that does not start with the group\'s first field (78=1|80=..|79=..) is accepted; it must be rejected with 373=15 (QuickFIX says 16; no 373 in FIX.4.2)'
   },
   {
     cases: ['19b'],

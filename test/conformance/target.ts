@@ -9,6 +9,7 @@
 import { Database, migrate, PgliteDatabase } from '../../core'
 import { FixCodec, FrameSplitter } from '../../core/fix/codec'
 import { InboundMessage, SessionEvent, SessionRuntime, SessionSettings } from '../../core/fix-session'
+import { startQuickfix } from './reference/quickfix-target'
 import type { ProfileId, VersionId } from './script'
 
 export interface Store {
@@ -76,7 +77,11 @@ function codecFor (v: VersionId): Promise<FixCodec> {
   return c
 }
 
+/** CONFORMANCE_TARGET=quickfix: check the scripts against QuickFIX/C++ instead of the engine. */
+export const REFERENCE = process.env.CONFORMANCE_TARGET === 'quickfix'
+
 export async function startTarget (store: Store, o: TargetOptions): Promise<Target> {
+  if (REFERENCE) return await startQuickfix(o)
   const log: string[] = []
   const main = await startRuntime(store, o, log)
   const more: SessionRuntime[] = []

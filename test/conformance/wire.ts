@@ -39,7 +39,7 @@ export function parseUtcText (text: string): Date | undefined {
  * the moment of sending) and any variable in `vars`. An unknown name is an error in the script.
  */
 export function fill (text: string, vars: Vars, now = new Date()): string {
-  return text.replace(/\{([A-Za-z]+)([+-]\d+(?:ms|s|min))?\}/g, (whole, name: string, offset: string | undefined) => {
+  return text.replace(/\{([A-Za-z][A-Za-z0-9]*)([+-]\d+(?:ms|s|min))?\}/g, (whole, name: string, offset: string | undefined) => {
     if (name === 'now') return utc(new Date(now.getTime() + offsetMs(offset)))
     // Computed when framing, or matched when comparing.
     if (['len', 'sum', 'badsum', 'time', 'any'].includes(name)) return whole

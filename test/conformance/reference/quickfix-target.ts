@@ -7,9 +7,9 @@
 import { spawn, spawnSync } from 'child_process'
 import { createHash } from 'crypto'
 import * as fs from 'fs'
-import * as net from 'net'
 import * as os from 'os'
 import * as path from 'path'
+import { freePort } from '../../core/fix-session/support'
 import type { Target, TargetOptions } from '../target'
 
 const root = path.resolve(__dirname, '..', '..', '..', '..')
@@ -48,17 +48,6 @@ function build (): string {
   }
   binary = out
   return out
-}
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port
-      s.close(() => resolve(port))
-    })
-  })
 }
 
 export async function startQuickfix (o: TargetOptions): Promise<Target> {

@@ -227,6 +227,12 @@ export = function (RED: NodeAPI): void {
 
     const ticker = setInterval(() => {
       if (client === undefined) return
+      // The streamer node was replaced (a deploy of modified nodes) while this client's
+      // subscription had failed, so no 'closed' came: follow the new one.
+      if (source !== undefined && streamerId !== undefined && (RED.nodes.getNode(streamerId) as any)?.stream !== source) {
+        closedSources.add(source)
+        source = undefined
+      }
       if (source === undefined) attach()
       refreshLag()
       showStatus()

@@ -5,8 +5,9 @@ import { helper, runtimeName, FlowNode } from '../support/node-red'
 import { eventually, tempDir, uniqueSchema } from '../support/databases'
 import databaseNode = require('../../nodes/streamer-database/streamer-database')
 import streamerNode = require('../../nodes/audit-streamer/audit-streamer')
+import clientNode = require('../../nodes/streamer-client/streamer-client')
 
-const nodes = [databaseNode, streamerNode]
+const nodes = [databaseNode, streamerNode, clientNode]
 
 /**
  * Point 4 of issue 17: a missing table is looked for with backoff and the stream starts when it
@@ -73,5 +74,24 @@ describe(`audit-streamer recovers from configuration faults [pglite] (${runtimeN
     await db.query("INSERT INTO \"" + schema + "\".src (id, sym) VALUES (2, 'B')")
     await eventually(() => got.length === 2, 40000, 'the row after the table came back')
     assert.strictEqual(got[1].payload.sym, 'B')
+  })
+
+  it('deploying only the fixed streamer gets its failed client streaming again', async () => {
+    const client = { id: 'c1', type: 'streamer-client', database: 'db', clientName: 'fixed-later', replayable: true, filter: '', mappings: [], payload: '', routeMode: 'single', routes: [], inFlight: 10, confirmMode: 'send', terminateOnError: false, wires: [['h2'], []] }
+    const broken = [...flow({ table: `${schema}.src2`, positionColumns: 'id', filter: 'no_such_column = 1', wires: [['c1']] }), client, { id: 'h2', type: 'helper' }]
+    await helper.load(nodes, broken)
+    const db = await (helper.getNode('db') as any).acquire()
+    await db.query(`CREATE TABLE "${schema}".src2 (id bigserial PRIMARY KEY, sym text)`)
+    const c1 = helper.getNode('c1') as any
+    await eventually(() => said(c1).some(t => /^failed: .*no_such_column/.test(t)), 30000, 'the client failed with the streamer')
+    // Fix the filter and deploy only that node ("modified nodes"): the client is not redeployed.
+    const fixed = broken.map(n => n.id === 's1' ? { ...n, filter: '' } : n)
+    await helper.setFlows(fixed, 'nodes')
+    assert.strictEqual(helper.getNode('c1'), c1, 'the client node was not restarted')
+    const got: any[] = []
+    helper.getNode('h2').on('input', (m: any) => got.push(m))
+    await db.query(`INSERT INTO "${schema}".src2 (sym) VALUES ('A')`)
+    await eventually(() => got.length === 1, 30000, 'the row through the client after the streamer was redeployed')
+    assert.strictEqual(got[0].payload.sym, 'A')
   })
 })

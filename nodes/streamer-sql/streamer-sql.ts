@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'events'
 import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red'
 import type { Database, QueryResult, Statement } from '../../core'
 import { describeDbError } from '../../core'
@@ -51,6 +52,8 @@ export = function (RED: NodeAPI): void {
     // permanent errors fail it. "fail": every error fails the message at once.
     const retrying = def.onError !== 'fail'
     const stopRetrying = new AbortController()
+    // Every waiting message listens on it (one abort listener each): no leak warning at 11.
+    setMaxListeners(0, stopRetrying.signal)
     const outage = new Outage()
     /** While the database is away, new messages wait behind the first failed one (keeps order). */
     let blocked: Promise<void> | undefined

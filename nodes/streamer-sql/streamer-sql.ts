@@ -37,6 +37,8 @@ const MAX_BATCH = 1000
  */
 export = function (RED: NodeAPI): void {
   const t = translator(RED, catalog)
+  /** "1 statement", "2 statements": the count decides the word. */
+  const ranText = (n: number): string => n === 1 ? t('streamer-sql.status.ran-one') : t('streamer-sql.status.ran', { n })
 
   function StreamerSql (this: Node, def: StreamerSqlDef): void {
     RED.nodes.createNode(this, def)
@@ -64,7 +66,7 @@ export = function (RED: NodeAPI): void {
     } else {
       dbNode.register(node, s => {
         if (s.state === 'connected') {
-          if (!outage.active) node.status(statements > 0 ? status.ok(t('streamer-sql.status.ran', { n: statements })) : status.ok(t('streamer-sql.status.ready')))
+          if (!outage.active) node.status(statements > 0 ? status.ok(ranText(statements)) : status.ok(t('streamer-sql.status.ready')))
         } else if (s.state === 'retrying') node.status(status.error(s.error))
         else if (s.state === 'connecting') node.status(status.waiting(t('streamer-sql.status.connecting')))
       })
@@ -104,7 +106,7 @@ export = function (RED: NodeAPI): void {
     }
     function showCount (): void {
       statusShownAt = Date.now()
-      node.status(status.ok(t('streamer-sql.status.ran', { n: statements })))
+      node.status(status.ok(ranText(statements)))
     }
     function failed (job: Job, err: unknown): void {
       const text = describeDbError(err)

@@ -4,6 +4,7 @@ import { ControlCommand, InboundMessage, NotLoggedOnError, rawToBody, SendReques
 import type { Confirmable, StreamMeta } from '../../core/stream/types'
 import type { FixSessionNode, FixSessionStatus } from '../fix-session/types'
 import { status } from '../shared/status'
+import { gatewayStatus } from './status-text'
 import { CONTROL_TOPICS, FixGatewayDef } from './types'
 import { translator } from '../shared/i18n'
 import catalog = require('./locales/en-US/fix-gateway.json')
@@ -65,16 +66,7 @@ export = function (RED: NodeAPI): void {
     })
 
     function statusOf (s: FixSessionStatus): ReturnType<typeof status.ok> {
-      const state = ts(`fix-session.status.${s.phase}`)
-      const text = s.phase === 'error' || (s.phase === 'disconnected' && s.text !== undefined)
-        ? `${s.text ?? state} (${s.nextSenderSeq}/${s.nextTargetSeq})`
-        : `${state} out ${s.nextSenderSeq} in ${s.nextTargetSeq}`
-      switch (s.phase) {
-        case 'logged-on': return status.ok(text)
-        case 'error': return status.error(text)
-        case 'disconnected': return /in use|failed|error/i.test(s.text ?? '') ? status.error(text) : status.waiting(text)
-        default: return status.busy(text)
-      }
+      return gatewayStatus(s, phase => ts(`fix-session.status.${phase}`))
     }
 
     node.on('input', (msg: NodeMessageInFlow & Record<string, any>, send: (m: any) => void, done: (err?: Error) => void) => {

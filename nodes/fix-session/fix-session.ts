@@ -10,6 +10,7 @@ import { portFrom, settingsFrom } from './options'
 import { translator } from '../shared/i18n'
 import catalog = require('./locales/en-US/fix-session.json')
 import { OpsRegistry } from '../../core/ops/session-activity'
+import { quietAtStart, shortReason, withReason } from './status-text'
 
 const STATUS_MS = 250
 
@@ -37,6 +38,7 @@ export = function (RED: NodeAPI): void {
     let stopping: Promise<void> = Promise.resolve()
     let current: FixSessionStatus = { phase: 'starting', nextSenderSeq: 0, nextTargetSeq: 0 }
     let lastStatusLog = ''
+    let loggedOnOnce = false
 
     // Every message moves a sequence number: users hear of a change in phase or text at once,
     // of numbers alone at most every STATUS_MS (a status per message cost more than the send).
@@ -112,7 +114,12 @@ export = function (RED: NodeAPI): void {
       const settings = settingsFrom(def, node.credentials ?? {})
       if (dbNode === null) throw new Error('no database configured')
       // A registered user: the database waits for this session's Logout before it closes.
-      dbNode.register(node, () => {})
+      dbNode.register(node, s => {
+        // Until the session has read its state, the database is all it waits for: say so.
+        if (runtime !== undefined) return
+        if (s.state === 'retrying') setStatus({ text: t('fix-session.status.waiting-db', { error: shortReason(s.error) }) })
+        else if (s.state === 'connected') setStatus({ text: undefined })
+      })
       const tls = tlsFrom(def)
       dictionaryRef()
       await stopping
@@ -136,9 +143,14 @@ export = function (RED: NodeAPI): void {
       })
       rt.on('message', (m: InboundMessage) => { for (const u of users.values()) u.h.onMessage?.(m) })
       rt.on('event', (e: SessionEvent) => onEvent(e))
-      rt.on('status', (text: string) => {
+      const startedAt = Date.now()
+      rt.on('status', (raw: string) => {
+        const text = withReason(current.text, raw)
         setStatus({ text })
-        if (text !== lastStatusLog) node.log(text)
+        if (text !== lastStatusLog) {
+          if (quietAtStart(text, Date.now() - startedAt, loggedOnOnce)) node.debug(text)
+          else node.log(text)
+        }
         lastStatusLog = text
       })
       runtime = rt
@@ -149,6 +161,7 @@ export = function (RED: NodeAPI): void {
 
     function onEvent (e: SessionEvent): void {
       if (e.type === 'state') {
+        if (e.phase === 'logged-on') loggedOnOnce = true
         setStatus({ phase: e.phase as FixSessionStatus['phase'], nextSenderSeq: e.nextSenderSeq, nextTargetSeq: e.nextTargetSeq, text: undefined })
       } else if (e.type === 'logon' || e.type === 'logout' || e.type === 'logon-refused' || e.type === 'sequence-numbers') {
         node.log(`${e.type}: ${JSON.stringify(e)}`)

@@ -77,7 +77,7 @@ export const SESSION_TAGS = new Set<number>([8, 9, 10, 34, 35, 43, 49, 50, 52, 5
 
 /** Routing header fields a user may set (they pass through, placed first in the body). */
 export const ROUTING_FIELDS: Record<string, number> = {
-  OnBehalfOfCompID: 115, OnBehalfOfSubID: 116, DeliverToCompID: 128, DeliverToSubID: 129
+  OnBehalfOfCompID: 115, OnBehalfOfSubID: 116, DeliverToCompID: 128, DeliverToSubID: 129, OnBehalfOfLocationID: 144, DeliverToLocationID: 145
 }
 
 /**

@@ -3,11 +3,12 @@ import type { Duplex } from 'stream'
 import { AdminType, body, BusinessMessageReject, BusinessRejectReason, firstOf, isAdmin, parseUtc, printable, ROUTING_FIELDS, scanFields, SESSION_TAGS, SOH, Tag } from './fields'
 import { FixHeader, FrameReader, MakeFrameReader, OutboundValidator, ParsedMessage, SessionCodec } from './codec-port'
 import { InboundProblem, RejectReason, validateInbound } from './inbound-validation'
+import { groupCountProblem, looseFields, maxRejectReason, structureProblem } from './message-rules'
 import { DuplicateOriginError, MessageStore, originKey, OutboundRecord, StreamOrigin } from './message-store'
 import { HeldMessage, SessionPhase, SessionState } from './session-state'
 import { normalizeSettings, SessionSettings } from './settings'
 import { InboundMessage, SessionApplication, SessionEvent } from './application'
-import { nullLog, SessionLog } from './session-log'
+import { nullLog, printableFix, SessionLog } from './session-log'
 import { SerialQueue } from './serial-queue'
 import { isInSession, lastDailyReset } from './schedule'
 
@@ -33,6 +34,8 @@ export interface SendRequest {
   rawBody?: string
   /** The stream row that caused this message: makes the send exactly-once. */
   origin?: StreamOrigin
+  /** Send with PossResend(97)=Y: the application may have sent this message before (under another number). */
+  possResend?: boolean
 }
 
 export interface SendResult {
@@ -104,6 +107,8 @@ export class Session {
   private disconnectWaiters: Array<() => void> = []
   private testRequestCounter = 0
   private loggedOnThisConnection = false
+  /** A Logout exchange completed on the current connection (for the 'logout' reset policy). */
+  private loggedOut = false
   private inbox: Buffer[] = []
   private readonly outbox: OutboxItem[] = []
   private sendQueued = false
@@ -127,6 +132,12 @@ export class Session {
     return this.socket !== undefined
   }
 
+  /** The transport is still attached but the peer has closed it (what it sent is still being worked through). */
+  get closing (): boolean {
+    const s = this.socket as (Duplex & { readableEnded?: boolean }) | undefined
+    return s !== undefined && (s.destroyed || s.readableEnded === true)
+  }
+
   /** Loads the sequence numbers (creating the session's row the first time). */
   async start (): Promise<void> {
     await this.queue.run(async () => {
@@ -146,12 +157,14 @@ export class Session {
   /**
    * Gives the session a connected transport. Returns false (and leaves the socket alone) when
    * one is already attached or the session is stopped. An initiator then sends its Logon.
+   * `initial`: bytes already read from the socket (an acceptor's listener read the Logon to find
+   * this session); they are processed first.
    */
-  attach (socket: Duplex, remote = ''): boolean {
+  attach (socket: Duplex, remote = '', initial?: Buffer): boolean {
     if (this.socket !== undefined || this.stopped || !this.loaded) return false
     this.socket = socket
     this.loggedOnThisConnection = false
-    this.reader = this.o.makeFrameReader((bytes, reason) => this.event({ type: 'garbled', text: `${reason}: ${printable(bytes.toString('latin1'), 80)}` }))
+    this.reader = this.o.makeFrameReader((bytes, reason) => this.event({ type: 'garbled', text: `${reason}: ${printable(printableFix(bytes.toString('latin1')), 80)}` }))
     const now = Date.now()
     this.state.lastReceivedAt = now
     this.state.lastSentAt = now
@@ -167,6 +180,7 @@ export class Session {
     } else {
       this.emitState()
     }
+    if (initial !== undefined && initial.length > 0) this.onData(socket, initial)
     return true
   }
 
@@ -284,7 +298,7 @@ export class Session {
         const text = req.rawBody ?? this.encodeApp(req.msgType, req.body ?? {})
         const fields = this.checkOutbound(req.msgType, text)
         const seq = b.nextSeq
-        const frame = this.o.codec.frame(req.msgType, this.header(seq, sentAt), text)
+        const frame = this.o.codec.frame(req.msgType, { ...this.header(seq, sentAt), PossResend: req.possResend === true }, text)
         b.records.push({ seq, msgType: req.msgType, clOrdID: firstOf(fields, Tag.ClOrdID), sentAt, body: text, raw: frame.toString('latin1'), origin: req.origin })
         b.accepted.push({ item, frame, seq })
         if (key !== undefined) b.inBatch.set(key, seq)
@@ -402,7 +416,8 @@ export class Session {
     if (swallowed !== undefined) throw new OutboundMessageError(`invalid ${msgType}: the value of tag ${swallowed[0]} contains a field ("${printable(swallowed[1], 30)}"): a number given for a text field?`)
     const header = fields.find(([t]) => SESSION_TAGS.has(t))
     if (header !== undefined) throw new OutboundMessageError(`${msgType}: tag ${header[0]} belongs to the session header and cannot be in the body`)
-    const problem = validateInbound(this.o.codec.definitions, msgType, fields)
+    // The rules inbound messages are held to: what we would reject is never sent.
+    const problem = validateInbound(this.o.codec.definitions, msgType, fields) ?? structureProblem(fields) ?? groupCountProblem(this.o.codec.definitions, msgType, fields)
     if (problem !== undefined) throw new OutboundMessageError(`invalid ${msgType}: ${problem.text}`, [problem.text])
     return fields
   }
@@ -483,8 +498,10 @@ export class Session {
       [Tag.EncryptMethod, 0],
       [Tag.HeartBtInt, heartBtInt],
       [Tag.ResetSeqNumFlag, reset ? 'Y' : undefined],
-      [Tag.Username, nonEmpty(s.username)],
-      [Tag.Password, nonEmpty(s.password)],
+      // An acceptor's answer carries its own credentials only when told to (they would go to
+      // whoever logged on with the right CompIDs).
+      [Tag.Username, s.role === 'initiator' || s.replyWithCredentials === true ? nonEmpty(s.username) : undefined],
+      [Tag.Password, s.role === 'initiator' || s.replyWithCredentials === true ? nonEmpty(s.password) : undefined],
       [Tag.DefaultApplVerID, s.beginString === 'FIXT.1.1' ? s.defaultApplVerID : undefined]
     ])
   }
@@ -497,20 +514,24 @@ export class Session {
 
   private lastCreatedAt = Date.now()
 
-  private async sendReject (refSeq: number, msgType: string | undefined, p: InboundProblem): Promise<void> {
-    await this.sendAdmin(AdminType.Reject, body([
+  private async sendReject (refSeq: number, msgType: string | undefined, p: InboundProblem, replyTo?: ReadonlyArray<[number, string]>): Promise<void> {
+    // Only reasons the BeginString defines (FIX.4.2: 0-11); a later one goes as Text alone.
+    const max = maxRejectReason(this.settings.beginString)
+    const reason = p.reason >= 0 && p.reason <= max ? p.reason : undefined
+    const fix42 = max >= 0
+    await this.sendAdmin(AdminType.Reject, reverseRoute(replyTo) + body([
       [Tag.RefSeqNum, refSeq],
-      [Tag.RefTagID, p.refTag],
-      [Tag.RefMsgType, msgType !== undefined && /^[0-9A-Za-z]{1,4}$/.test(msgType) ? msgType : undefined],
-      [Tag.SessionRejectReason, p.reason >= 0 ? p.reason : undefined],
+      [Tag.RefTagID, fix42 ? p.refTag : undefined],
+      [Tag.RefMsgType, fix42 && msgType !== undefined && /^[0-9A-Za-z]{1,4}$/.test(msgType) ? msgType : undefined],
+      [Tag.SessionRejectReason, reason],
       [Tag.Text, printable(p.text)]
     ]))
-    this.event({ type: 'reject-sent', refSeqNum: refSeq, reason: p.reason >= 0 ? p.reason : undefined, refTag: p.refTag, refMsgType: msgType, text: p.text })
+    this.event({ type: 'reject-sent', refSeqNum: refSeq, reason, refTag: p.refTag, refMsgType: msgType, text: p.text })
   }
 
   /** An application-level refusal (35=j): the message was well formed but is not taken here. */
-  private async sendBusinessReject (refSeq: number, msgType: string, p: InboundProblem): Promise<void> {
-    await this.sendJournaled(BusinessMessageReject, body([
+  private async sendBusinessReject (refSeq: number, msgType: string, p: InboundProblem, replyTo?: ReadonlyArray<[number, string]>): Promise<void> {
+    await this.sendJournaled(BusinessMessageReject, reverseRoute(replyTo) + body([
       [Tag.RefSeqNum, refSeq],
       [Tag.RefMsgType, msgType],
       [Tag.BusinessRejectReason, p.reason],
@@ -657,7 +678,8 @@ export class Session {
     if (h.seq !== st.nextTargetSeq + pending) return undefined
     if (h.sender !== this.settings.targetCompID || h.target !== this.settings.senderCompID) return undefined
     if (this.checkHeader(h) !== undefined) return undefined
-    if (this.settings.validateInbound && validateInbound(this.o.codec.definitions, h.msgType, fields) !== undefined) return undefined
+    if (structureProblem(fields) !== undefined) return undefined
+    if (this.settings.validateInbound && (validateInbound(this.o.codec.definitions, h.msgType, fields) !== undefined || groupCountProblem(this.o.codec.definitions, h.msgType, fields) !== undefined)) return undefined
     if (!this.receives(h.msgType)) return undefined
     st.lastReceivedAt = Date.now()
     st.testRequest = undefined
@@ -669,7 +691,9 @@ export class Session {
     this.state.lastReceivedAt = Date.now()
     this.state.testRequest = undefined
     const raw = frame.toString('latin1')
-    this.log.incoming(raw)
+    // Before a valid Logon nothing of the peer is logged in full: the Logon is logged once accepted.
+    const preLogon = this.state.phase === 'awaiting-logon'
+    if (!preLogon) this.log.incoming(raw)
     let parsed: ParsedMessage | undefined
     let parseError: (Error & { reason?: string, tag?: number }) | undefined
     try {
@@ -677,18 +701,28 @@ export class Session {
     } catch (err) {
       parseError = err as Error & { reason?: string, tag?: number }
     }
-    const fields = parsed?.fields ?? scanFields(raw)
-    if (fields === undefined) return this.event({ type: 'garbled', text: `not tag=value: ${printable(raw, 80)}` })
+    // A frame that is not sound (BodyLength, CheckSum, 8/9/35 not first, no trailer) is ignored, as
+    // FIX says: no Reject, no sequence number consumed; the gap it leaves is filled by a resend.
+    // A sound frame with a bad tag (0, -1, abc) is answered with a Reject (373=0).
+    let problem: InboundProblem | undefined
+    let fields = parsed?.fields
+    if (parseError !== undefined) {
+      const loose = parseError.reason === 'garbled' ? looseFields(frame) : undefined
+      if (loose === undefined) return this.event({ type: 'garbled', text: `${parseError.message}: ${printable(printableFix(raw), 80)}` })
+      fields = loose.fields
+      problem = loose.problem
+    }
+    if (fields === undefined) return
     const h = headerOf(fields)
     if (h.msgType === undefined || h.msgType === '' || fields[0]?.[0] !== Tag.BeginString) {
-      return this.event({ type: 'garbled', text: `no MsgType or BeginString first: ${printable(raw, 80)}` })
+      return this.event({ type: 'garbled', text: `no MsgType or BeginString first: ${printable(printableFix(raw), 80)}` })
+    }
+    if (preLogon && (h.beginString !== this.settings.beginString || h.msgType !== AdminType.Logon)) {
+      this.event({ type: 'logon-refused', text: `first message was not a valid Logon (MsgType ${printable(h.msgType, 4)})` })
+      return this.disconnect('no valid Logon')
     }
     if (h.beginString !== this.settings.beginString) {
       return await this.logoutAndClose(`Incorrect BeginString ${printable(h.beginString ?? '', 20)}, expected ${this.settings.beginString}`)
-    }
-    let problem = parseError !== undefined ? problemOfParseError(parseError) : undefined
-    if (parseError !== undefined && problem === undefined) {
-      return this.event({ type: 'garbled', text: `${parseError.message}: ${printable(raw, 80)}` })
     }
 
     if (this.state.phase === 'awaiting-logon' || this.state.phase === 'logon-sent') {
@@ -701,21 +735,21 @@ export class Session {
         this.event({ type: 'logon-refused', text: `first message was ${h.msgType !== AdminType.Logon ? `MsgType ${h.msgType}, not a Logon` : `a bad Logon: ${problem!.text}`}` })
         return this.disconnect('no valid Logon')
       }
-      return await this.onLogon(h, fields)
+      return await this.onLogon(h, fields, raw)
     }
     if (this.state.phase !== 'logged-on' && this.state.phase !== 'logout-sent') return
 
-    problem ??= this.checkHeader(h)
+    problem ??= structureProblem(fields) ?? this.checkHeader(h)
     if (h.seq === undefined) {
       // Without a sequence number the message cannot be placed: reject it without using a number.
-      return await this.sendReject(0, h.msgType, problem ?? { reason: RejectReason.RequiredTagMissing, refTag: Tag.MsgSeqNum, text: 'MsgSeqNum missing' })
+      return await this.sendReject(0, h.msgType, problem ?? { reason: RejectReason.RequiredTagMissing, refTag: Tag.MsgSeqNum, text: 'MsgSeqNum missing' }, fields)
     }
     if (problem === undefined && (h.sender !== this.settings.targetCompID || h.target !== this.settings.senderCompID)) {
       if (h.seq === this.state.nextTargetSeq) await this.advanceTarget(h.seq + 1)
       await this.sendReject(h.seq, h.msgType, { reason: RejectReason.CompIDProblem, text: 'CompID problem' })
       return await this.logoutAndClose(`Incorrect CompIDs: ${printable(h.sender ?? '', 40)}->${printable(h.target ?? '', 40)}`)
     }
-    if (problem === undefined && this.settings.validateInbound) problem = validateInbound(this.o.codec.definitions, h.msgType, fields)
+    if (problem === undefined && this.settings.validateInbound) problem = validateInbound(this.o.codec.definitions, h.msgType, fields) ?? groupCountProblem(this.o.codec.definitions, h.msgType, fields)
     if (problem === undefined && !isAdmin(h.msgType) && !this.receives(h.msgType)) {
       problem = { business: true, reason: BusinessRejectReason.UnsupportedMessageType, text: `Unsupported Message Type ${h.msgType}` }
     }
@@ -723,6 +757,10 @@ export class Session {
       problem = { reason: RejectReason.RequiredTagMissing, refTag: Tag.OrigSendingTime, text: 'Required tag missing (122 OrigSendingTime)' }
     }
 
+    // A Logon with 141=Y while logged on: the peer starts both sequences over (QuickFIX does the same).
+    if (h.msgType === AdminType.Logon && problem === undefined && this.state.loggedOn && firstOf(fields, Tag.ResetSeqNumFlag) === 'Y') {
+      return await this.resetMidSession(h.seq, fields)
+    }
     // SequenceReset-Reset ignores sequence numbers altogether.
     if (h.msgType === AdminType.SequenceReset && problem === undefined && firstOf(fields, Tag.GapFillFlag) !== 'Y') {
       return await this.onSequenceReset(h.seq, fields, false)
@@ -730,8 +768,12 @@ export class Session {
     const expected = this.state.nextTargetSeq
     if (h.seq < expected) {
       if (!h.possDup) return await this.logoutAndClose(`MsgSeqNum too low, expecting ${expected} but received ${h.seq}`)
+      if (problem?.reason === RejectReason.SendingTimeAccuracyProblem) {
+        await this.sendReject(h.seq, h.msgType, problem, fields)
+        return await this.logoutAndClose(problem.text)
+      }
       if (h.origSendingTime === undefined && h.msgType !== AdminType.SequenceReset) {
-        return await this.sendReject(h.seq, h.msgType, { reason: RejectReason.RequiredTagMissing, refTag: Tag.OrigSendingTime, text: 'Required tag missing (122 OrigSendingTime)' })
+        return await this.sendReject(h.seq, h.msgType, { reason: RejectReason.RequiredTagMissing, refTag: Tag.OrigSendingTime, text: 'Required tag missing (122 OrigSendingTime)' }, fields)
       }
       return this.event({ type: 'duplicate-dropped', seq: h.seq, msgType: h.msgType })
     }
@@ -758,11 +800,14 @@ export class Session {
     if (h.sendingTimeText === undefined) return { reason: RejectReason.RequiredTagMissing, refTag: Tag.SendingTime, text: 'Required tag missing (52 SendingTime)' }
     const sent = parseUtc(h.sendingTimeText)
     if (sent === undefined) return { reason: RejectReason.IncorrectDataFormat, refTag: Tag.SendingTime, text: 'Incorrect data format for value (52 SendingTime)' }
+    // Both SendingTime problems end the session (Reject, then Logout), as QuickFIX does.
     if (Math.abs(sent.getTime() - this.now().getTime()) > this.settings.maxClockSkewMs) {
-      return { reason: RejectReason.SendingTimeAccuracyProblem, refTag: Tag.SendingTime, text: 'SendingTime accuracy problem' }
+      return { reason: RejectReason.SendingTimeAccuracyProblem, text: 'SendingTime accuracy problem' }
     }
-    if (h.origSendingTime !== undefined && parseUtc(h.origSendingTime) === undefined) {
-      return { reason: RejectReason.IncorrectDataFormat, refTag: Tag.OrigSendingTime, text: 'Incorrect data format for value (122 OrigSendingTime)' }
+    if (h.origSendingTime !== undefined) {
+      const orig = parseUtc(h.origSendingTime)
+      if (orig === undefined) return { reason: RejectReason.IncorrectDataFormat, refTag: Tag.OrigSendingTime, text: 'Incorrect data format for value (122 OrigSendingTime)' }
+      if (h.possDup && orig.getTime() > sent.getTime()) return { reason: RejectReason.SendingTimeAccuracyProblem, text: 'SendingTime accuracy problem (OrigSendingTime later than SendingTime)' }
     }
     return undefined
   }
@@ -771,8 +816,9 @@ export class Session {
   private async process (m: HeldMessage): Promise<void> {
     if (m.problem !== undefined) {
       await this.advanceTarget(m.seq + 1)
-      if (m.problem.business === true) await this.sendBusinessReject(m.seq, m.msgType, m.problem)
-      else await this.sendReject(m.seq, m.msgType, m.problem)
+      if (m.problem.business === true) await this.sendBusinessReject(m.seq, m.msgType, m.problem, m.fields)
+      else await this.sendReject(m.seq, m.msgType, m.problem, m.fields)
+      if (m.problem.reason === RejectReason.SendingTimeAccuracyProblem && m.problem.business !== true) await this.logoutAndClose(m.problem.text)
       return
     }
     const f = m.fields
@@ -801,7 +847,7 @@ export class Session {
         return
       case AdminType.Logon:
         await this.advanceTarget(m.seq + 1)
-        if (!m.handled) await this.sendReject(m.seq, m.msgType, { reason: -1, text: 'Logon received while already logged on' })
+        if (!m.handled) await this.sendReject(m.seq, m.msgType, { reason: -1, text: 'Logon received while already logged on' }, m.fields)
         return
     }
     await this.deliver([m])
@@ -870,30 +916,70 @@ export class Session {
     if (this.socket === undefined) return
     if (this.state.phase === 'logout-sent') {
       this.event({ type: 'logout', text: 'logout confirmed', initiatedBy: 'us' })
+      this.loggedOut = true
       return this.disconnect('logout confirmed')
     }
     const text = 'logout confirmed'
     this.event({ type: 'logout', text: `peer logged out${h.seq !== undefined ? '' : ''}`, initiatedBy: 'peer' })
     try {
       await this.sendAdmin(AdminType.Logout, body([[Tag.Text, text]]))
+      this.loggedOut = true
     } finally {
       this.disconnect('peer logged out')
     }
   }
 
-  private async onLogon (h: Header, fields: Array<[number, string]>): Promise<void> {
+  /** The peer's Logon with 141=Y while logged on: both sequences start over, answered with 141=Y. */
+  private async resetMidSession (seq: number, fields: Array<[number, string]>): Promise<void> {
+    const st = await this.o.store.reset()
+    this.state.held.clear()
+    this.state.resend = undefined
+    this.applyStore(st.nextSenderSeq, st.nextTargetSeq, 'peer reset both sequences while logged on (Logon with 141=Y)', st.createdAt)
+    const hb = numberOrUndefined(firstOf(fields, Tag.HeartBtInt))
+    await this.sendAdmin(AdminType.Logon, this.logonBody(true, hb !== undefined && hb > 0 ? hb : this.state.heartBtInt))
+    if (hb !== undefined && hb > 0) this.state.heartBtInt = hb
+    await this.advanceTarget(seq + 1)
+    this.event({ type: 'logon', resetSeqNum: true, heartBtInt: this.state.heartBtInt })
+  }
+
+  /**
+   * After a connection ends: the 'logout' policy starts both sequences over after a completed
+   * Logout exchange, 'disconnect' after any end of a connection that was logged on (QuickFIX's
+   * ResetOnLogout and ResetOnDisconnect). Queued, so a next Logon is handled after it.
+   */
+  private resetAfterConnection (): void {
+    const policy = this.settings.resetPolicy
+    const due = (policy === 'logout' && this.loggedOut) || (policy === 'disconnect' && this.loggedOnThisConnection)
+    this.loggedOut = false
+    if (!due) return
+    this.queue.run(async () => {
+      if (this.socket !== undefined) return
+      const st = await this.o.store.reset()
+      this.applyStore(st.nextSenderSeq, st.nextTargetSeq, `reset on ${policy}`, st.createdAt)
+    }).catch(err => this.event({ type: 'error', text: `reset on ${policy}: ${(err as Error).message}` }))
+  }
+
+  private async onLogon (h: Header, fields: Array<[number, string]>, raw: string): Promise<void> {
     const s = this.settings
+    const preLogon = this.state.phase === 'awaiting-logon'
+    // A peer not yet known to be the counterparty (CompIDs, credentials) is told nothing: a
+    // plain disconnect, no Logout, no sequence number used, as QuickFIX does.
+    const drop = (text: string): void => {
+      this.event({ type: 'logon-refused', text })
+      this.disconnect(text)
+    }
+    if (h.sender !== s.targetCompID || h.target !== s.senderCompID) {
+      return drop(`Logon for other CompIDs (received 49=${printable(h.sender ?? '', 24)} 56=${printable(h.target ?? '', 24)})`)
+    }
+    if (s.expectUsername !== undefined || s.expectPassword !== undefined) {
+      if (!same(firstOf(fields, Tag.Username), s.expectUsername) || !same(firstOf(fields, Tag.Password), s.expectPassword)) return drop('Invalid username or password')
+    }
+    if (preLogon) this.log.incoming(raw)
     const refuse = async (text: string): Promise<void> => {
       this.event({ type: 'logon-refused', text })
       await this.logoutAndClose(text)
     }
     if (h.seq === undefined) return await refuse('Logon without a valid MsgSeqNum')
-    if (h.sender !== s.targetCompID || h.target !== s.senderCompID) {
-      return await refuse(`Incorrect CompIDs: expected 49=${s.targetCompID} 56=${s.senderCompID}, received 49=${printable(h.sender ?? '', 40)} 56=${printable(h.target ?? '', 40)}`)
-    }
-    if (s.expectUsername !== undefined || s.expectPassword !== undefined) {
-      if (!same(firstOf(fields, Tag.Username), s.expectUsername) || !same(firstOf(fields, Tag.Password), s.expectPassword)) return await refuse('Invalid username or password')
-    }
     const hb = numberOrUndefined(firstOf(fields, Tag.HeartBtInt))
     if (hb === undefined || hb < 0) return await refuse('HeartBtInt (108) missing or invalid')
     if (s.beginString === 'FIXT.1.1' && firstOf(fields, Tag.DefaultApplVerID) === undefined) return await refuse('DefaultApplVerID (1137) missing')
@@ -902,12 +988,15 @@ export class Session {
     if (headerProblem !== undefined) return await refuse(`Logon refused: ${headerProblem.text}`)
 
     const peerReset = firstOf(fields, Tag.ResetSeqNumFlag) === 'Y'
-    let reset = false
+    // The acceptor answers 141=Y only when the peer asked for it (or its own daily reset is due,
+    // which the peer must follow); reset on logon means: a Logon with MsgSeqNum 1 starts both over.
+    let answerReset = false
     if (s.role === 'acceptor') {
-      if (peerReset || s.resetPolicy === 'logon' || this.dailyResetDue()) {
+      const daily = this.dailyResetDue()
+      if (peerReset || daily || (s.resetPolicy === 'logon' && h.seq === 1)) {
         const st = await this.o.store.reset()
         this.applyStore(st.nextSenderSeq, st.nextTargetSeq, peerReset ? 'peer asked for a reset (141=Y)' : `reset at logon (${s.resetPolicy})`, st.createdAt)
-        reset = true
+        answerReset = peerReset || daily
       }
     } else if (peerReset && !this.state.resetRequested && this.state.nextTargetSeq !== 1) {
       // The peer reset on its own: its numbers start at 1 again.
@@ -917,11 +1006,11 @@ export class Session {
     const expected = this.state.nextTargetSeq
     if (h.seq < expected) return await refuse(`MsgSeqNum too low, expecting ${expected} but received ${h.seq}`)
 
-    if (s.role === 'acceptor') await this.sendAdmin(AdminType.Logon, this.logonBody(reset || peerReset, hb === 0 ? s.heartBtInt : hb))
+    if (s.role === 'acceptor') await this.sendAdmin(AdminType.Logon, this.logonBody(answerReset, hb === 0 ? s.heartBtInt : hb))
     this.state.heartBtInt = hb > 0 ? hb : s.heartBtInt
     this.setPhase('logged-on')
     this.loggedOnThisConnection = true
-    this.event({ type: 'logon', resetSeqNum: reset || peerReset || this.state.resetRequested, heartBtInt: this.state.heartBtInt })
+    this.event({ type: 'logon', resetSeqNum: answerReset || peerReset || this.state.resetRequested, heartBtInt: this.state.heartBtInt })
     if (h.seq === expected) {
       await this.advanceTarget(h.seq + 1)
     } else {
@@ -1016,6 +1105,7 @@ export class Session {
     setTimeout(() => socket.destroy(), 1000).unref?.()
     this.event({ type: 'disconnected', reason })
     this.emitState()
+    this.resetAfterConnection()
     const waiters = this.disconnectWaiters
     this.disconnectWaiters = []
     for (const w of waiters) w()
@@ -1066,12 +1156,18 @@ function headerOf (fields: ReadonlyArray<[number, string]>): Header {
   return h
 }
 
-function problemOfParseError (e: { reason?: string, tag?: number, message: string }): InboundProblem | undefined {
-  switch (e.reason) {
-    case 'checksum': return { reason: RejectReason.ValueIncorrect, refTag: Tag.CheckSum, text: `Invalid CheckSum: ${e.message}` }
-    case 'bodylength': return { reason: RejectReason.ValueIncorrect, refTag: Tag.BodyLength, text: `Invalid BodyLength: ${e.message}` }
-    default: return undefined
+/** Routing fields and the ones a reply carries in their place (OnBehalfOf <-> DeliverTo). */
+const REVERSED: ReadonlyArray<[number, number]> = [[115, 128], [128, 115], [116, 129], [129, 116], [144, 145], [145, 144]]
+
+/** The routing fields of a reply to `fields`, reversed, as tag=value text (empty when there are none). */
+function reverseRoute (fields: ReadonlyArray<[number, string]> | undefined): string {
+  if (fields === undefined) return ''
+  const out: Array<[number, string]> = []
+  for (const [from, to] of REVERSED) {
+    const v = firstOf(fields, from)
+    if (v !== undefined && v !== '' && /^[\x20-\x7e]+$/.test(v)) out.push([to, v])
   }
+  return body(out)
 }
 
 function numberOrUndefined (v: string | undefined): number | undefined {

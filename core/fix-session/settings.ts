@@ -1,7 +1,16 @@
 import { isAdmin } from './fields'
 import { SessionSchedule, validateSchedule, parseTimeOfDay, validateTimeZone } from './schedule'
 
-export type ResetPolicy = 'never' | 'logon' | 'daily'
+/**
+ * When both sequence numbers start over at 1 (QuickFIX's ResetOnLogon, ResetOnLogout,
+ * ResetOnDisconnect, and a daily session's start):
+ * - never: only when the peer asks (Logon with 141=Y) or an operator resets;
+ * - logon: an initiator sends 141=Y with every Logon; an acceptor resets when a Logon with
+ *   MsgSeqNum 1 arrives (it answers 141=Y only when the peer sent 141=Y);
+ * - logout: after a completed Logout exchange; disconnect: after any end of a logged-on connection;
+ * - daily: at resetTime (default: the schedule's start) in the session's time zone.
+ */
+export type ResetPolicy = 'never' | 'logon' | 'logout' | 'disconnect' | 'daily'
 
 export interface SessionSettings {
   /** Key of the session's state in the store; default `BeginString:Sender->Target`. */
@@ -26,6 +35,11 @@ export interface SessionSettings {
   /** Sent in our Logon (553/554). */
   username?: string
   password?: string
+  /**
+   * Acceptor: also send our Username/Password (553/554) in the Logon answer (default false: an
+   * acceptor's own password never goes on the wire unless this is set).
+   */
+  replyWithCredentials?: boolean
   /** When set, the peer's Logon must carry exactly these (553/554). */
   expectUsername?: string
   expectPassword?: string
@@ -73,10 +87,12 @@ export function normalizeSettings (s: SessionSettings): Required<Pick<SessionSet
   }
   if (!Number.isInteger(s.heartBtInt) || s.heartBtInt < 1 || s.heartBtInt > 3600) throw new SettingsError('HeartBtInt must be a whole number of seconds from 1 to 3600')
   const resetPolicy = s.resetPolicy ?? 'never'
-  if (!['never', 'logon', 'daily'].includes(resetPolicy)) throw new SettingsError(`reset policy "${resetPolicy}" is not never, logon or daily`)
+  if (!['never', 'logon', 'logout', 'disconnect', 'daily'].includes(resetPolicy)) throw new SettingsError(`reset policy "${resetPolicy}" is not never, logon, logout, disconnect or daily`)
+  // A daily session starts its new sequence at the schedule's start unless a reset time is given.
+  const resetTime = resetPolicy === 'daily' ? (s.resetTime !== undefined && s.resetTime !== '' ? s.resetTime : s.schedule?.start) : s.resetTime
   if (resetPolicy === 'daily') {
-    if (s.resetTime === undefined) throw new SettingsError('the daily reset policy needs a reset time (HH:MM)')
-    parseTimeOfDay(s.resetTime, 'reset time')
+    if (resetTime === undefined) throw new SettingsError('the daily reset policy needs a reset time (HH:MM) or a session schedule')
+    parseTimeOfDay(resetTime, 'reset time')
   }
   validateTimeZone(s.resetTimeZone ?? s.schedule?.timeZone)
   if (s.schedule !== undefined) validateSchedule(s.schedule)
@@ -91,6 +107,7 @@ export function normalizeSettings (s: SessionSettings): Required<Pick<SessionSet
     ...s,
     name: s.name !== undefined && s.name !== '' ? s.name : `${s.beginString}:${s.senderCompID}->${s.targetCompID}`,
     resetPolicy,
+    resetTime,
     maxClockSkewMs: s.maxClockSkewMs ?? 120_000,
     logonTimeoutMs: s.logonTimeoutMs ?? 10_000,
     logoutTimeoutMs: s.logoutTimeoutMs ?? 2_000,

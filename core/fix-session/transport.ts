@@ -1,8 +1,10 @@
+import { createHash } from 'crypto'
 import { EventEmitter } from 'events'
 import * as net from 'net'
 import * as tls from 'tls'
 import { Backoff, sleep } from '../util/backoff'
 import { msUntilChange } from './schedule'
+import { ListenerMember, listenerFor, SharedListener } from './listener'
 import type { Session } from './session'
 
 /** TLS material as PEM contents (what Node-RED's tls-config node hands over), never file paths. */
@@ -146,60 +148,69 @@ export interface AcceptorOptions {
   tls?: TlsSettings
 }
 
+/** The listening server for these TLS settings (plain TCP without them). */
+function makeServer (t: TlsSettings | undefined): net.Server {
+  return t === undefined
+    ? net.createServer()
+    : tls.createServer({
+      key: t.key,
+      cert: t.cert,
+      ca: t.ca,
+      passphrase: t.passphrase,
+      requestCert: t.requestCert ?? false,
+      // A required client certificate is always verified: the tls-config node's "verify server
+      // certificate" (rejectUnauthorized) is about servers, and must not turn mutual TLS off.
+      rejectUnauthorized: t.requestCert === true
+    })
+}
+
+/** Two acceptors may share a port only with the same TLS settings: this text tells them apart. */
+function tlsKeyOf (t: TlsSettings | undefined): string | undefined {
+  if (t === undefined) return undefined
+  const text = (v: unknown): string => Array.isArray(v) ? v.map(text).join(',') : Buffer.isBuffer(v) ? v.toString('base64') : String(v ?? '')
+  return createHash('sha256').update([t.key, t.cert, t.ca, t.passphrase, t.requestCert, t.rejectUnauthorized].map(text).join('\u0000')).digest('hex')
+}
+
 /**
- * Listens for the counterparty and hands each connection to the session; a second connection
- * while one is attached is closed. A port in use is reported (rejected promise and 'status'),
- * never thrown.
+ * An acceptor session's place on a shared listener (see listener.ts): several sessions may
+ * listen on the same address and port, told apart by the BeginString and CompIDs of each Logon.
+ * A connection is bound to this session only when its valid Logon names it. A port in use is
+ * reported (rejected promise and 'status'), never thrown.
  */
-export class Acceptor extends EventEmitter {
-  private server: net.Server | undefined
+export class Acceptor extends EventEmitter implements ListenerMember {
+  private listener: SharedListener | undefined
   private accept = true
-  private readonly sockets = new Set<net.Socket>()
+  private listeningPort: number | undefined
 
   constructor (readonly session: Session, private readonly o: AcceptorOptions) {
     super()
   }
 
-  /** Starts listening; resolves with the port (useful with port 0). */
+  /** Starts listening (or joins the listener already on that port); resolves with the port. */
   async start (): Promise<number> {
-    if (this.server !== undefined) return (this.server.address() as net.AddressInfo).port
-    const t = this.o.tls
-    const server: net.Server = t === undefined
-      ? net.createServer()
-      : tls.createServer({
-        key: t.key,
-        cert: t.cert,
-        ca: t.ca,
-        passphrase: t.passphrase,
-        requestCert: t.requestCert ?? false,
-        // A required client certificate is always verified: the tls-config node's "verify server
-        // certificate" (rejectUnauthorized) is about servers, and must not turn mutual TLS off.
-        rejectUnauthorized: t.requestCert === true
-      })
-    server.on(t === undefined ? 'connection' : 'secureConnection', (socket: net.Socket) => this.onConnection(socket))
-    server.on('tlsClientError', (err: Error) => this.emit('status', `TLS handshake failed: ${err.message}`))
-    this.server = server
-    return await new Promise<number>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException): void => {
-        this.server = undefined
-        const text = err.code === 'EADDRINUSE' ? `port ${this.o.port} on ${this.o.bindAddress} is in use` : `cannot listen on ${this.o.bindAddress}:${this.o.port}: ${err.message}`
-        this.emit('status', text)
-        reject(Object.assign(new Error(text), { code: err.code }))
-      }
-      server.once('error', onError)
-      server.listen(this.o.port, this.o.bindAddress, () => {
-        server.removeListener('error', onError)
-        server.on('error', (err: Error) => this.emit('status', `listener error: ${err.message}`))
-        const port = (server.address() as net.AddressInfo).port
-        this.emit('status', `listening on ${this.o.bindAddress}:${port}`)
-        resolve(port)
-      })
+    if (this.listener !== undefined && this.listeningPort !== undefined) return this.listeningPort
+    const tlsKey = tlsKeyOf(this.o.tls)
+    const listener = listenerFor({
+      bindAddress: this.o.bindAddress,
+      port: this.o.port,
+      tlsKey,
+      makeServer: () => makeServer(this.o.tls),
+      connectionEvent: this.o.tls === undefined ? 'connection' : 'secureConnection'
     })
+    try {
+      this.listener = listener
+      this.listeningPort = await listener.join(this, tlsKey)
+    } catch (err) {
+      this.listener = undefined
+      this.emit('status', (err as Error).message)
+      throw err
+    }
+    this.emit('status', `listening on ${this.o.bindAddress}:${this.listeningPort}`)
+    return this.listeningPort
   }
 
   get port (): number | undefined {
-    const a = this.server?.address()
-    return a !== null && typeof a === 'object' ? a.port : undefined
+    return this.listeningPort
   }
 
   /** Accept (true) or refuse (false) new connections, e.g. for the logout control. */
@@ -211,27 +222,17 @@ export class Acceptor extends EventEmitter {
     return this.accept
   }
 
-  /** Logs out, stops listening and closes every socket. */
+  report (text: string): void {
+    this.emit('status', text)
+  }
+
+  /** Logs out, and leaves the listener (the last session to leave closes it). */
   async stop (text = 'session stopped'): Promise<void> {
     this.accept = false
     await this.session.stop(text)
-    const server = this.server
-    this.server = undefined
-    for (const s of this.sockets) s.destroy()
-    if (server !== undefined) await new Promise<void>(resolve => server.close(() => resolve()))
-  }
-
-  private onConnection (socket: net.Socket): void {
-    socket.on('error', () => { /* reported by the session, or irrelevant for refused sockets */ })
-    this.sockets.add(socket)
-    socket.on('close', () => this.sockets.delete(socket))
-    const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`
-    if (!this.accept || !this.session.attach(socket, remote)) {
-      this.emit('status', `connection from ${remote} refused (session busy or stopped)`)
-      socket.destroy()
-      return
-    }
-    socket.setNoDelay(true)
-    socket.setKeepAlive(true, 30000)
+    const listener = this.listener
+    this.listener = undefined
+    this.listeningPort = undefined
+    if (listener !== undefined) await listener.leave(this)
   }
 }

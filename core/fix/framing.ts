@@ -230,6 +230,11 @@ export class FrameSplitter {
     this.searched = 0
   }
 
+  /** The bytes received but not yet part of a whole frame (for handing a stream over to another reader). */
+  rest (): Buffer {
+    return Buffer.from(this.pending)
+  }
+
   /**
    * The end (after its SOH) of the first `<SOH>10=nnn<SOH>` after `bodyStart`; 'garbled' when a
    * next "8=FIX" comes first, the first 10= is not three digits, or nothing is found within

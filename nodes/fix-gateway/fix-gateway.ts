@@ -108,16 +108,22 @@ export = function (RED: NodeAPI): void {
         ? { client: String(meta.client ?? meta.clientId ?? meta.name ?? ''), position: JSON.stringify(meta.position) }
         : undefined
       const p = msg.payload
+      // PossResend(97)=Y: msg.fix.possResend, the object's StandardHeader, or 97=Y in a raw message.
+      let possResend = msg.fix?.possResend === true
       if (typeof p === 'string' || Buffer.isBuffer(p)) {
-        const { msgType, body } = rawToBody(Buffer.isBuffer(p) ? p.toString('latin1') : p)
-        return { msgType, rawBody: body, origin }
+        const text = Buffer.isBuffer(p) ? p.toString('latin1') : p
+        const { msgType, body } = rawToBody(text)
+        possResend ||= /(^|[\x01|])97=Y([\x01|]|$)/.test(text)
+        return { msgType, rawBody: body, origin, possResend }
       }
+      const header = p?.StandardHeader
+      if (header !== null && typeof header === 'object' && (header.PossResend === true || header.PossResend === 'Y')) possResend = true
       if (p === null || typeof p !== 'object' || Array.isArray(p)) throw new Error(t('fix-gateway.errors.payload'))
       const given = msg.fix?.msgType ?? msg.msgType
       if (typeof given !== 'string' || given === '') throw new Error(t('fix-gateway.errors.msgtype'))
       const msgType = await session!.msgTypeOf(given)
       if (msgType === undefined) throw new Error(t('fix-gateway.errors.unknown-msgtype', { msgType: given }))
-      return { msgType, body: p, origin }
+      return { msgType, body: p, origin, possResend }
     }
 
     async function control (topic: string, payload: any): Promise<void> {

@@ -24,13 +24,14 @@ export function settingsFrom (def: FixSessionDef, cred: FixSessionCredentials): 
     targetLocationID: nonEmpty(def.targetLocationID),
     heartBtInt: Number(def.heartBtInt),
     resetPolicy: def.resetPolicy ?? 'never',
-    resetTime: def.resetPolicy === 'daily' ? def.resetTime : undefined,
+    resetTime: def.resetPolicy === 'daily' ? nonEmpty(def.resetTime) : undefined,
     resetTimeZone: nonEmpty(def.timeZone),
     schedule,
     username: nonEmpty(cred.username),
     password: nonEmpty(cred.password),
     expectUsername: nonEmpty(cred.expectUsername),
     expectPassword: nonEmpty(cred.expectPassword),
+    replyWithCredentials: def.replyWithCredentials === true,
     storeDecoded: def.storeDecoded !== false
   }
 }

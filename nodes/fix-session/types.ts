@@ -16,7 +16,7 @@ export interface FixSessionDef extends NodeDef {
   senderLocationID: string
   targetLocationID: string
   heartBtInt: string | number
-  resetPolicy: 'never' | 'logon' | 'daily'
+  resetPolicy: 'never' | 'logon' | 'logout' | 'disconnect' | 'daily'
   resetTime: string
   scheduled: boolean
   startTime: string
@@ -28,6 +28,8 @@ export interface FixSessionDef extends NodeDef {
   usetls: boolean
   tls: string
   requestCert: boolean
+  /** Acceptor: also send our 553/554 in the Logon answer (absent in flows saved before: false). */
+  replyWithCredentials?: boolean
   sessionName: string
   /** Application message types taken in (names or codes, comma-separated); empty: all. */
   receiveMsgTypes?: string

@@ -1,5 +1,6 @@
 import * as assert from 'assert'
 import * as fs from 'fs'
+import * as net from 'net'
 import * as path from 'path'
 import { helper, runtimeName } from '../support/node-red'
 import { eventually, tempDir } from '../support/databases'
@@ -136,15 +137,21 @@ describe(`fix-session and fix-gateway nodes (${runtimeName})`, function () {
 
   it('shows a port in use as a red status and keeps running', async () => {
     const port = await freePort()
+    // Something else (not a fix-session: those would share the port) holds this one.
+    const busy = await freePort()
+    const other = net.createServer()
+    await new Promise<void>(resolve => other.listen(busy, '127.0.0.1', resolve))
+    other.unref()
     const f = flow(tempDir(), port)
-    f.push({ id: 'sa2', type: 'fix-session', role: 'acceptor', bindAddress: '127.0.0.1', port, senderCompID: 'BRK2', targetCompID: 'CLI2', beginString: 'FIX.4.4', dictionary: 'FIX.4.4', heartBtInt: 30, database: 'db1' })
+    f.push({ id: 'sa2', type: 'fix-session', role: 'acceptor', bindAddress: '127.0.0.1', port: busy, senderCompID: 'BRK2', targetCompID: 'CLI2', beginString: 'FIX.4.4', dictionary: 'FIX.4.4', heartBtInt: 30, database: 'db1' })
     f.push({ id: 'ga2', type: 'fix-gateway', session: 'sa2', wires: [[], []] })
     await helper.load(nodes, f)
     const status = helper.getNode('ga2').status
     const red = await eventually(() => status.getCalls().map((c: any) => c.args[0]).find((s: any) => s.fill === 'red' && /in use/.test(s.text)), 20000, 'red status')
-    assert.match(red.text, new RegExp(`port ${port}`))
+    assert.match(red.text, new RegExp(`port ${busy}`))
     const i2 = collect('i2')
     await eventually(() => i2.some(m => m.topic === 'logon') || helper.getNode('gi').status.getCalls().some((c: any) => /logged on/.test(c.args[0].text ?? '')), 20000, 'the first pair still works')
+    other.close()
   })
 
   it('writes daily message and event log files when a log folder is set, with the logon password masked', async () => {

@@ -136,13 +136,14 @@ describeEachDatabase('FIX session: two sessions of this pack', target => {
     assert.ok(!acc.has('resend-request-sent'), 'no gap was seen')
   })
 
-  it('refuses a logon with the wrong CompID with a Logout that says why', async function () {
+  it('closes a logon with the wrong CompID without a word: no Logout, nothing learnt', async function () {
     this.timeout(20000)
     const { acc, ini } = await pair({ initiator: { targetCompID: 'SOMEONE' } })
-    const refused = await acc.waitEvent('logon-refused')
-    assert.match(refused.text, /Incorrect CompIDs/)
-    await ini.waitEvent('logout', e => e.initiatedBy === 'peer')
+    await ini.waitEvent('disconnected')
     assert.ok(!ini.has('logon'))
+    assert.ok(!ini.has('logout', e => e.initiatedBy === 'peer'), 'no Logout came back')
+    assert.ok(!acc.has('connected'), 'the connection was never bound to the session')
+    assert.ok(acc.statuses.some(s => /unknown session/.test(s)), acc.statuses.join('; '))
   })
 
   it('refuses wrong credentials and accepts right ones', async function () {
@@ -150,6 +151,8 @@ describeEachDatabase('FIX session: two sessions of this pack', target => {
     const bad = await pair({ acceptor: { expectUsername: 'u', expectPassword: 'secret' }, initiator: { username: 'u', password: 'wrong' } })
     const refused = await bad.acc.waitEvent('logon-refused')
     assert.match(refused.text, /Invalid username or password/)
+    await bad.ini.waitEvent('disconnected')
+    assert.ok(!bad.ini.has('logout', e => e.initiatedBy === 'peer'), 'a plain disconnect: no Logout to a peer with wrong credentials')
     await bad.ini.runtime.stop()
     const good = await pair({ acceptor: { expectUsername: 'u', expectPassword: 'secret' }, initiator: { username: 'u', password: 'secret' } })
     await good.acc.waitEvent('logon')

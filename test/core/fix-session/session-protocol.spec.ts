@@ -238,13 +238,14 @@ describeEachDatabase('FIX session protocol against a raw FIX peer', target => {
 
     interface Case { name: string, frame: (tag: string, seq: number) => string, reject?: { reason?: string, refTag?: string, refSeq?: 'seq' | '0', text?: RegExp }, consumes: boolean }
     const cases: Case[] = [
-      { name: 'wrong CheckSum', frame: (t, s) => spoilChecksum(frameText(H(t, s) + '112=x|')), reject: { reason: '5', refTag: '10', refSeq: 'seq' }, consumes: true },
+      // Garbled frames are ignored, as FIX says (the gap they leave is recovered by a resend: see session-rejects.spec).
+      { name: 'wrong CheckSum', frame: (t, s) => spoilChecksum(frameText(H(t, s) + '112=x|')), consumes: false },
       { name: 'CheckSum not three digits', frame: (t, s) => frameText(H(t, s) + '112=x|').replace(/10=\d{3}\x01$/, '10=7\x01'), consumes: false },
       // A sender whose BodyLength is wrong still sums the bytes it sends: the CheckSum fits them.
-      { name: 'BodyLength too short', frame: (t, s) => refit(frameText(H(t, s) + '112=x|'), n => n - 3), reject: { reason: '5', refTag: '9', refSeq: 'seq', text: /BodyLength \(9\) is \d+ but the body has \d+ bytes/ }, consumes: true },
-      { name: 'BodyLength too long', frame: (t, s) => refit(frameText(H(t, s) + '112=x|'), n => n + 5), reject: { reason: '5', refTag: '9', refSeq: 'seq', text: /BodyLength \(9\) is \d+ but the body has \d+ bytes/ }, consumes: true },
-      { name: 'BodyLength not a number', frame: (t, s) => frameText(H(t, s) + '112=x|').replace(/\x019=(\d+)\x01/, '\x019=abc\x01'), reject: { reason: '5', refTag: '9', refSeq: 'seq', text: /not a number/ }, consumes: true },
-      { name: 'BodyLength and CheckSum both wrong', frame: (t, s) => spoilChecksum(refit(frameText(H(t, s) + '112=x|'), n => n - 2)), reject: { reason: '5', refTag: '9', refSeq: 'seq' }, consumes: true },
+      { name: 'BodyLength too short', frame: (t, s) => refit(frameText(H(t, s) + '112=x|'), n => n - 3), consumes: false },
+      { name: 'BodyLength too long', frame: (t, s) => refit(frameText(H(t, s) + '112=x|'), n => n + 5), consumes: false },
+      { name: 'BodyLength not a number', frame: (t, s) => frameText(H(t, s) + '112=x|').replace(/\x019=(\d+)\x01/, '\x019=abc\x01'), consumes: false },
+      { name: 'BodyLength and CheckSum both wrong', frame: (t, s) => spoilChecksum(refit(frameText(H(t, s) + '112=x|'), n => n - 2)), consumes: false },
       { name: 'BodyLength wrong and no trailer before the next frame', frame: (t, s) => frameText(H(t, s) + '112=x|').replace(/\x019=(\d+)\x01/, (_m, n) => `\x019=${Number(n) - 3}\x01`).replace(/10=\d{3}\x01$/, ''), consumes: false },
       { name: 'garbage between frames', frame: () => 'hello, this is not FIX\r\n', consumes: false },
       { name: 'MsgType not the third field', frame: (t, s) => frameText(`49=CLI${t}|35=1|56=BRK${t}|34=${s}|52=${now()}|112=x|`), consumes: false },
@@ -255,7 +256,6 @@ describeEachDatabase('FIX session protocol against a raw FIX peer', target => {
       { name: 'TargetCompID missing', frame: (t, s) => frameText(H(t, s, '1', { target: '' }) + '112=x|'), reject: { reason: '1', refTag: '56', refSeq: 'seq' }, consumes: true },
       { name: 'SendingTime missing', frame: (t, s) => frameText(H(t, s, '1', { time: '' }) + '112=x|'), reject: { reason: '1', refTag: '52', refSeq: 'seq' }, consumes: true },
       { name: 'SendingTime malformed', frame: (t, s) => frameText(H(t, s, '1', { time: '2024-01-01T00:00:00Z' }) + '112=x|'), reject: { reason: '6', refTag: '52', refSeq: 'seq' }, consumes: true },
-      { name: 'SendingTime 5 minutes off', frame: (t, s) => frameText(H(t, s, '1', { time: new Date(Date.now() - 300000).toISOString().replace(/-/g, '').replace('T', '-').slice(0, 21) }) + '112=x|'), reject: { reason: '10', refTag: '52', refSeq: 'seq' }, consumes: true },
       { name: 'unknown MsgType', frame: (t, s) => frameText(H(t, s, 'ZZ') + '58=x|'), reject: { reason: '11', refTag: '35', refSeq: 'seq' }, consumes: true },
       { name: 'tag unknown to the dictionary', frame: (t, s) => frameText(H(t, s) + `112=x|${unknownTag}=1|`), reject: { reason: '0', refSeq: 'seq' }, consumes: true },
       { name: 'tag not defined for the message type', frame: (t, s) => frameText(H(t, s) + '112=x|44=1|'), reject: { reason: '2', refTag: '44', refSeq: 'seq' }, consumes: true },
@@ -308,7 +308,7 @@ describeEachDatabase('FIX session protocol against a raw FIX peer', target => {
     it('logs out on a wrong BeginString', async function () {
       this.timeout(20000)
       const { peer, tag } = await session()
-      peer.sendRaw(frameText(H(tag, peer.nextSeq) + '112=x|').replace('8=FIX.4.4', '8=FIX.4.2'))
+      peer.sendRaw(refit(frameText(H(tag, peer.nextSeq) + '112=x|').replace('8=FIX.4.4', '8=FIX.4.2'), n => n))
       const logout = await peer.waitFor('5')
       assert.match(logout.get(58)!, /Incorrect BeginString/)
     })
@@ -334,7 +334,8 @@ describeEachDatabase('FIX session protocol against a raw FIX peer', target => {
       peers.push(peer)
       peer.sendBody('D', nos('NOLOGON'))
       await eventually(() => peer.closed)
-      assert.ok(acc.has('logon-refused', e => /not a Logon/.test(e.text)))
+      assert.strictEqual(peer.received.length, 0, 'closed without a word')
+      assert.ok(acc.statuses.some(s => /not a valid Logon/.test(s)), acc.statuses.join('; '))
       assert.strictEqual(acc.messages.length, 0)
     })
   })

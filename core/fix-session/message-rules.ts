@@ -1,0 +1,173 @@
+import type { FixDefinitions } from 'jspurefix'
+import { checkFrame } from '../fix/framing'
+import { printable, SOH } from './fields'
+import { InboundProblem, RejectReason } from './inbound-validation'
+
+/** SessionRejectReason values beyond those inbound-validation names (FIX.4.3 and later). */
+export const MoreRejectReasons = {
+  IncorrectNumInGroup: 16
+} as const
+
+/**
+ * Standard header tags of every FIX version from 4.2 on: a message that carries one of them after
+ * its first body field has its header and body out of order (SessionRejectReason 14).
+ */
+const HEADER_TAGS = new Set<number>([
+  8, 9, 35, 49, 56, 115, 128, 90, 91, 34, 50, 142, 57, 143, 116, 144, 129, 145, 43, 97, 52, 122,
+  212, 213, 347, 369, 370, 627, 628, 629, 630, 1128, 1129, 1156
+])
+const TRAILER_TAGS = new Set<number>([93, 89, 10])
+
+/**
+ * The fields of a frame whose length and checksum are right but where a field's tag is not a
+ * positive number (0, -5, abc): those fields are left out and reported as SessionRejectReason 0,
+ * so the message can still be answered with a Reject. Undefined when the frame is not sound or a
+ * field has no '=' at all (garbled: ignored, as FIX says).
+ */
+export function looseFields (frame: Buffer): { fields: Array<[number, string]>, problem?: InboundProblem } | undefined {
+  try {
+    checkFrame(frame)
+  } catch {
+    return undefined
+  }
+  const text = frame.toString('latin1')
+  const parts = text.split(SOH)
+  if (parts[parts.length - 1] === '') parts.pop()
+  const fields: Array<[number, string]> = []
+  let problem: InboundProblem | undefined
+  for (const p of parts) {
+    const eq = p.indexOf('=')
+    if (eq < 0) return undefined
+    const tagText = p.slice(0, eq)
+    if (/^[1-9]\d{0,8}$/.test(tagText)) {
+      fields.push([Number(tagText), p.slice(eq + 1)])
+      continue
+    }
+    problem ??= {
+      reason: RejectReason.InvalidTagNumber,
+      refTag: /^-?\d{1,9}$/.test(tagText) ? Number(tagText) : undefined,
+      text: `Invalid tag number (${printable(tagText, 12)})`
+    }
+  }
+  return { fields, problem }
+}
+
+/**
+ * Structural rules every message must meet before its content is looked at: no field without a
+ * value (373=4), no header field after the first body field (373=14).
+ */
+export function structureProblem (fields: ReadonlyArray<[number, string]>): InboundProblem | undefined {
+  let inBody = false
+  for (const [tag, value] of fields) {
+    if (tag === 10) break
+    if (value === '') return { reason: RejectReason.TagSpecifiedWithoutValue, refTag: tag, text: `Tag specified without a value (${tag})` }
+    if (HEADER_TAGS.has(tag)) {
+      if (inBody) return { reason: RejectReason.TagOutOfOrder, refTag: tag, text: `Tag specified out of required order (${tag}: header field after the body)` }
+    } else if (!TRAILER_TAGS.has(tag)) {
+      inBody = true
+    }
+  }
+  return undefined
+}
+
+interface GroupShape {
+  /** Tag that starts each entry. */
+  delimiter: number
+  contained: Set<number>
+  /** NumInGroup tag -> nested group. */
+  nested: Map<number, GroupShape>
+}
+
+const groupCache = new WeakMap<FixDefinitions, Map<string, Map<number, GroupShape> | null>>()
+
+/**
+ * A NumInGroup (NoXxx) whose count is not the number of entries that follow it (373=16). Groups
+ * are read as the dictionary defines them: an entry starts with the group's first field and the
+ * group ends at the first field that does not belong to it.
+ */
+export function groupCountProblem (defs: FixDefinitions, msgType: string, fields: ReadonlyArray<[number, string]>): InboundProblem | undefined {
+  const groups = topGroups(defs, msgType)
+  if (groups === undefined || groups.size === 0) return undefined
+  for (let i = 0; i < fields.length; i++) {
+    const g = groups.get(fields[i][0])
+    if (g === undefined) continue
+    const r = readGroup(g, fields, i)
+    if (r.problem !== undefined) return r.problem
+    i = r.next - 1
+  }
+  return undefined
+}
+
+function readGroup (g: GroupShape, fields: ReadonlyArray<[number, string]>, at: number): { next: number, problem?: InboundProblem } {
+  const [countTag, countText] = fields[at]
+  const declared = Number(countText)
+  let entries = 0
+  let i = at + 1
+  while (i < fields.length && g.contained.has(fields[i][0])) {
+    const tag = fields[i][0]
+    if (tag === g.delimiter) entries++
+    else if (entries === 0) break // a group field before any entry starts: not this group's
+    const nested = g.nested.get(tag)
+    if (nested !== undefined) {
+      const r = readGroup(nested, fields, i)
+      if (r.problem !== undefined) return r
+      i = r.next
+      continue
+    }
+    i++
+  }
+  if (!Number.isInteger(declared) || declared !== entries) {
+    return { next: i, problem: { reason: MoreRejectReasons.IncorrectNumInGroup, refTag: countTag, text: `Incorrect NumInGroup count for repeating group (${countTag}=${printable(countText, 10)}, ${entries} entries)` } }
+  }
+  return { next: i }
+}
+
+function topGroups (defs: FixDefinitions, msgType: string): Map<number, GroupShape> | undefined {
+  let cache = groupCache.get(defs)
+  if (cache === undefined) {
+    cache = new Map()
+    groupCache.set(defs, cache)
+  }
+  let g = cache.get(msgType)
+  if (g === undefined) {
+    const m = defs.message.get(msgType)
+    g = m === undefined || m.msgType !== msgType ? null : groupsOf(m, 0)
+    cache.set(msgType, g)
+  }
+  return g ?? undefined
+}
+
+/** NumInGroup tag -> group, for the groups of a field set (through its components). */
+function groupsOf (set: any, depth: number): Map<number, GroupShape> {
+  const out = new Map<number, GroupShape>()
+  if (depth > 10) return out
+  for (const f of set.fields ?? []) {
+    if (f.type === 1) {
+      const def = f.definition
+      const tag = def.noOfField?.tag
+      const delimiter = firstTag(def, 0)
+      if (tag === undefined || delimiter === undefined) continue
+      out.set(tag, { delimiter, contained: new Set(Object.keys(def.containedTag).map(Number)), nested: groupsOf(def, depth + 1) })
+    } else if (f.type === 0 && f.name !== 'StandardHeader' && f.name !== 'StandardTrailer') {
+      for (const [k, v] of groupsOf(f.definition, depth + 1)) out.set(k, v)
+    }
+  }
+  return out
+}
+
+function firstTag (set: any, depth: number): number | undefined {
+  const f = set.fields?.[0]
+  if (f === undefined || depth > 10) return undefined
+  if (f.type === 2) return f.definition.tag
+  if (f.type === 1) return f.definition.noOfField?.tag
+  return firstTag(f.definition, depth + 1)
+}
+
+/** The highest SessionRejectReason a BeginString defines (FIX.4.2: 0-11); higher ones go as text only. */
+export function maxRejectReason (beginString: string): number {
+  switch (beginString) {
+    case 'FIX.4.0': case 'FIX.4.1': return -1
+    case 'FIX.4.2': return 11
+    default: return 99
+  }
+}

@@ -47,7 +47,7 @@ const shapes = new WeakMap<FixDefinitions, Map<string, MessageShape | null>>()
  */
 export function validateInbound (defs: FixDefinitions, msgType: string, fields: ReadonlyArray<[number, string]>, limits: InboundLimits = {}): InboundProblem | undefined {
   const shape = shapeOf(defs, msgType)
-  if (shape === undefined) return { reason: RejectReason.InvalidMsgType, refTag: Tag.MsgType, text: `Invalid MsgType ${msgType}` }
+  if (shape === undefined) return { reason: RejectReason.InvalidMsgType, text: `Invalid MsgType ${msgType}` }
   const seen = new Set<number>()
   for (const [tag, value] of fields) {
     if (value === '') return { reason: RejectReason.TagSpecifiedWithoutValue, refTag: tag, text: `Tag specified without a value (${tag})` }

@@ -76,7 +76,7 @@ export class SharedListener {
   private lastReport = 0
   private unreported = 0
 
-  constructor (readonly key: string, readonly address: ListenerAddress, private readonly onEmpty: () => void) {}
+  constructor (readonly key: string, readonly address: ListenerAddress, private readonly onEmpty: () => void, private readonly onListening: (port: number) => void) {}
 
   get port (): number | undefined {
     const a = this.server?.address()
@@ -131,7 +131,9 @@ export class SharedListener {
       server.listen(a.port, a.bindAddress, () => {
         server.removeListener('error', onError)
         server.on('error', (err: Error) => this.report(`listener error: ${err.message}`))
-        resolve((server.address() as net.AddressInfo).port)
+        const port = (server.address() as net.AddressInfo).port
+        this.onListening(port)
+        resolve(port)
       })
     })
   }
@@ -250,14 +252,23 @@ const listeners = new Map<string, SharedListener>()
 let unshared = 0
 
 /**
- * The listener for an address and port, created on first use. Port 0 (any free port) is never
- * shared: each such acceptor gets its own.
+ * The listener for an address and port, created on first use. An acceptor on port 0 (any free
+ * port) gets a listener of its own, which others then find under the port it was given.
  */
 export function listenerFor (address: ListenerAddress): SharedListener {
   const key = address.port === 0 ? `unshared:${++unshared}` : `${address.bindAddress}|${address.port}`
   let l = listeners.get(key)
   if (l === undefined) {
-    l = new SharedListener(key, address, () => { if (listeners.get(key) === l) listeners.delete(key) })
+    const keys = [key]
+    const created: SharedListener = new SharedListener(key, address, () => {
+      for (const k of keys) if (listeners.get(k) === created) listeners.delete(k)
+    }, port => {
+      // The system gave this port to this listener: any entry left under it is gone.
+      const real = `${address.bindAddress}|${port}`
+      if (!keys.includes(real)) keys.push(real)
+      listeners.set(real, created)
+    })
+    l = created
     listeners.set(key, l)
   }
   return l

@@ -5,6 +5,7 @@ import { InboundProblem, RejectReason } from './inbound-validation'
 
 /** SessionRejectReason values beyond those inbound-validation names (FIX.4.3 and later). */
 export const MoreRejectReasons = {
+  RepeatingGroupFieldsOutOfOrder: 15,
   IncorrectNumInGroup: 16
 } as const
 
@@ -81,7 +82,8 @@ interface GroupShape {
 const groupCache = new WeakMap<FixDefinitions, Map<string, Map<number, GroupShape> | null>>()
 
 /**
- * A NumInGroup (NoXxx) whose count is not the number of entries that follow it (373=16). Groups
+ * A NumInGroup (NoXxx) whose count is not the number of entries that follow it (373=16), or whose
+ * first entry does not start with the group's first field (373=15). Groups
  * are read as the dictionary defines them: an entry starts with the group's first field and the
  * group ends at the first field that does not belong to it.
  */
@@ -106,7 +108,10 @@ function readGroup (g: GroupShape, fields: ReadonlyArray<[number, string]>, at: 
   while (i < fields.length && g.contained.has(fields[i][0])) {
     const tag = fields[i][0]
     if (tag === g.delimiter) entries++
-    else if (entries === 0) break // a group field before any entry starts: not this group's
+    else if (entries === 0) {
+      // A group field where an entry must start with the group's first field.
+      return { next: i, problem: { reason: MoreRejectReasons.RepeatingGroupFieldsOutOfOrder, refTag: tag, text: `Repeating group fields out of order (${tag} before ${g.delimiter})` } }
+    }
     const nested = g.nested.get(tag)
     if (nested !== undefined) {
       const r = readGroup(nested, fields, i)

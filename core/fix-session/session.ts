@@ -522,7 +522,8 @@ export class Session {
     await this.sendAdmin(AdminType.Reject, reverseRoute(replyTo) + body([
       [Tag.RefSeqNum, refSeq],
       [Tag.RefTagID, fix42 ? p.refTag : undefined],
-      [Tag.RefMsgType, fix42 && msgType !== undefined && /^[0-9A-Za-z]{1,4}$/.test(msgType) ? msgType : undefined],
+      // Whatever MsgType came in (an invalid one included), as long as it is printable text.
+      [Tag.RefMsgType, fix42 && msgType !== undefined && /^[\x21-\x7e]{1,16}$/.test(msgType) ? msgType : undefined],
       [Tag.SessionRejectReason, reason],
       [Tag.Text, printable(p.text)]
     ]))
@@ -989,11 +990,12 @@ export class Session {
 
     const peerReset = firstOf(fields, Tag.ResetSeqNumFlag) === 'Y'
     // The acceptor answers 141=Y only when the peer asked for it (or its own daily reset is due,
-    // which the peer must follow); reset on logon means: a Logon with MsgSeqNum 1 starts both over.
+    // which the peer must follow); reset on logon (QuickFIX's ResetOnLogon) starts both over at
+    // every Logon: a Logon with a higher MsgSeqNum is then followed by a ResendRequest.
     let answerReset = false
     if (s.role === 'acceptor') {
       const daily = this.dailyResetDue()
-      if (peerReset || daily || (s.resetPolicy === 'logon' && h.seq === 1)) {
+      if (peerReset || daily || s.resetPolicy === 'logon') {
         const st = await this.o.store.reset()
         this.applyStore(st.nextSenderSeq, st.nextTargetSeq, peerReset ? 'peer asked for a reset (141=Y)' : `reset at logon (${s.resetPolicy})`, st.createdAt)
         answerReset = peerReset || daily

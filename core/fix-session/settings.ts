@@ -5,8 +5,8 @@ import { SessionSchedule, validateSchedule, parseTimeOfDay, validateTimeZone } f
  * When both sequence numbers start over at 1 (QuickFIX's ResetOnLogon, ResetOnLogout,
  * ResetOnDisconnect, and a daily session's start):
  * - never: only when the peer asks (Logon with 141=Y) or an operator resets;
- * - logon: an initiator sends 141=Y with every Logon; an acceptor resets when a Logon with
- *   MsgSeqNum 1 arrives (it answers 141=Y only when the peer sent 141=Y);
+ * - logon: an initiator sends 141=Y with every Logon; an acceptor resets at every Logon
+ *   (it answers 141=Y only when the peer sent 141=Y);
  * - logout: after a completed Logout exchange; disconnect: after any end of a logged-on connection;
  * - daily: at resetTime (default: the schedule's start) in the session's time zone.
  */

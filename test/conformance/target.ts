@@ -145,7 +145,8 @@ async function startRuntime (store: Store, o: TargetOptions & { port?: number },
       seen.add(clOrdID)
     }
     const body = fields.filter(([t]) => !NOT_BODY.has(t)).map(([t, v]) => `${t}=${v}\x01`).join('')
-    rt.send({ msgType: m.msgType, rawBody: body }).catch(err => log.push(`echo failed: ${(err as Error).message}`))
+    // The echo keeps PossResend(97)=Y: the application sends it back the same way.
+    rt.send({ msgType: m.msgType, rawBody: body, possResend }).catch(err => log.push(`echo failed: ${(err as Error).message}`))
   })
   if (o.profile === 'reset-on-logon') {
     // Start from stale numbers: the session must reset them when the Logon says 34=1.

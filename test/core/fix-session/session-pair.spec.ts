@@ -1,3 +1,4 @@
+import * as net from 'net'
 import * as assert from 'assert'
 import { Database, migrate } from '../../../core'
 import { FixCodec } from '../../../core/fix/codec'
@@ -235,10 +236,18 @@ describeEachDatabase('FIX session: two sessions of this pack', target => {
 
   it('reports a port in use and throws nothing', async function () {
     this.timeout(20000)
-    const { port, o } = await pair()
-    const second = acceptorRuntime({ ...o, tag: uniqueTag() }, port)
-    const r = record(second)
-    await assert.rejects(second.start(), (err: NodeJS.ErrnoException) => err.code === 'EADDRINUSE' && /in use/.test(err.message))
-    assert.ok(r.statuses.some(s => /in use/.test(s)))
+    // Held by something that is not a fix-session (another fix-session acceptor would share it).
+    const other = net.createServer()
+    await new Promise<void>(resolve => other.listen(0, '127.0.0.1', resolve))
+    const port = (other.address() as net.AddressInfo).port
+    try {
+      const second = acceptorRuntime({ db, schema, codec, tag: uniqueTag() }, port)
+      running.push(second)
+      const r = record(second)
+      await assert.rejects(second.start(), (err: NodeJS.ErrnoException) => err.code === 'EADDRINUSE' && /in use/.test(err.message))
+      assert.ok(r.statuses.some(s => /in use/.test(s)))
+    } finally {
+      other.close()
+    }
   })
 })

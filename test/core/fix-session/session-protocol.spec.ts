@@ -256,7 +256,7 @@ describeEachDatabase('FIX session protocol against a raw FIX peer', target => {
       { name: 'TargetCompID missing', frame: (t, s) => frameText(H(t, s, '1', { target: '' }) + '112=x|'), reject: { reason: '1', refTag: '56', refSeq: 'seq' }, consumes: true },
       { name: 'SendingTime missing', frame: (t, s) => frameText(H(t, s, '1', { time: '' }) + '112=x|'), reject: { reason: '1', refTag: '52', refSeq: 'seq' }, consumes: true },
       { name: 'SendingTime malformed', frame: (t, s) => frameText(H(t, s, '1', { time: '2024-01-01T00:00:00Z' }) + '112=x|'), reject: { reason: '6', refTag: '52', refSeq: 'seq' }, consumes: true },
-      { name: 'unknown MsgType', frame: (t, s) => frameText(H(t, s, 'ZZ') + '58=x|'), reject: { reason: '11', refTag: '35', refSeq: 'seq' }, consumes: true },
+      { name: 'unknown MsgType', frame: (t, s) => frameText(H(t, s, 'ZZ') + '58=x|'), reject: { reason: '11', refSeq: 'seq' }, consumes: true },
       { name: 'tag unknown to the dictionary', frame: (t, s) => frameText(H(t, s) + `112=x|${unknownTag}=1|`), reject: { reason: '0', refSeq: 'seq' }, consumes: true },
       { name: 'tag not defined for the message type', frame: (t, s) => frameText(H(t, s) + '112=x|44=1|'), reject: { reason: '2', refTag: '44', refSeq: 'seq' }, consumes: true },
       { name: 'tag without a value', frame: (t, s) => frameText(H(t, s) + '112=|'), reject: { reason: '4', refTag: '112', refSeq: 'seq' }, consumes: true },

@@ -173,11 +173,12 @@ export class DatabaseMessageStore implements MessageStore {
     return this.remember(await this.read(this.db))
   }
 
-  async sentRange (begin: number, end: number): Promise<JournalEntry[]> {
+  async sentRange (begin: number, end: number, limit?: number): Promise<JournalEntry[]> {
+    const page = limit !== undefined && Number.isSafeInteger(limit) && limit > 0 ? limit : null
     const r = await this.db.query<{ msg_seq_num: string, msg_type: string, sent_at: string, body: string }>(
       `SELECT msg_seq_num, msg_type, sent_at, body FROM ${this.t.out}
-       WHERE session_name = $1 AND epoch = $2 AND msg_seq_num BETWEEN $3 AND $4 ORDER BY msg_seq_num, id`,
-      [this.sessionName, this.state().epoch, begin, end])
+       WHERE session_name = $1 AND epoch = $2 AND msg_seq_num BETWEEN $3 AND $4 ORDER BY msg_seq_num, id LIMIT $5`,
+      [this.sessionName, this.state().epoch, begin, end, page])
     return r.rows.map(x => ({ seq: Number(x.msg_seq_num), msgType: x.msg_type, sentAt: new Date(x.sent_at), body: x.body }))
   }
 

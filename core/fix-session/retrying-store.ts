@@ -68,6 +68,6 @@ export function retryingStore (store: MessageStore, o: RetryingStoreOptions): Me
     // Operator actions: they fail at once, with the reason, rather than wait.
     setNext: async (sender, target) => await store.setNext(sender, target),
     reset: async () => await store.reset(),
-    sentRange: async (begin, end) => await run(async () => await store.sentRange(begin, end))
+    sentRange: async (begin, end, limit) => await run(async () => await store.sentRange(begin, end, limit))
   }
 }

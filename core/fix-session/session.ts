@@ -68,6 +68,8 @@ interface Header {
 }
 
 const MAX_HELD = 10000
+/** Journal entries read per query when answering a ResendRequest. */
+const RESEND_PAGE = 500
 const PAUSE_AT = 2000
 /** Most inbound messages committed in one statement. */
 const MAX_BATCH = 200
@@ -586,7 +588,9 @@ export class Session {
       this.event({ type: 'resend', begin, end, resent: 0, gapFills: 0 })
       return
     }
-    const entries = await this.o.store.sentRange(begin, end)
+    // Page by page from the journal (a long range is never held in memory at once), and only as
+    // fast as the peer reads: each page waits for the socket to drain.
+    const socket = this.socket
     let cursor = begin
     let resent = 0
     let gapFills = 0
@@ -595,15 +599,45 @@ export class Session {
       this.resendFrame(AdminType.SequenceReset, from, body([[Tag.GapFillFlag, 'Y'], [Tag.NewSeqNo, to]]), now)
       gapFills++
     }
-    for (const e of entries) {
-      if (e.seq < cursor) continue
-      if (e.seq > cursor) gapFill(cursor, e.seq)
-      this.resendFrame(e.msgType, e.seq, e.body, e.sentAt)
-      resent++
-      cursor = e.seq + 1
+    for (let from = begin; from <= end;) {
+      const page = await this.o.store.sentRange(from, end, RESEND_PAGE)
+      if (this.socket !== socket) return
+      for (const e of page) {
+        if (e.seq < cursor) continue
+        if (e.seq > cursor) gapFill(cursor, e.seq)
+        this.resendFrame(e.msgType, e.seq, e.body, e.sentAt)
+        resent++
+        cursor = e.seq + 1
+      }
+      if (page.length < RESEND_PAGE) break
+      from = page[page.length - 1].seq + 1
+      if (!await this.drained()) return this.fail('the peer does not read: resend stopped')
     }
     if (cursor <= end) gapFill(cursor, end + 1)
     this.event({ type: 'resend', begin, end, resent, gapFills })
+  }
+
+  /**
+   * Resolves true once the socket has taken what was written (at once when its buffer is below its
+   * high-water mark), false when the peer has read nothing for twice the heartbeat interval.
+   */
+  private async drained (): Promise<boolean> {
+    const socket = this.socket as (Duplex & { writableNeedDrain?: boolean }) | undefined
+    if (socket === undefined || socket.writableNeedDrain !== true) return true
+    const ms = Math.max(10_000, this.state.heartBtInt * 2000)
+    return await new Promise<boolean>(resolve => {
+      const done = (ok: boolean): void => {
+        clearTimeout(timer)
+        socket.removeListener('drain', onDrain)
+        socket.removeListener('close', onClose)
+        resolve(ok)
+      }
+      const onDrain = (): void => done(true)
+      const onClose = (): void => done(true)
+      const timer = setTimeout(() => done(false), ms)
+      socket.once('drain', onDrain)
+      socket.once('close', onClose)
+    })
   }
 
   // ---- inbound -------------------------------------------------------------------------

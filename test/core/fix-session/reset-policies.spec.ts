@@ -1,46 +1,26 @@
 import * as assert from 'assert'
-import { Database, migrate, PgliteDatabase } from '../../../core'
-import { FixCodec } from '../../../core/fix/codec'
 import { normalizeSettings, SessionRuntime, SessionSettings, SOH } from '../../../core/fix-session'
-import { dropSchema, eventually, uniqueSchema } from '../../support/databases'
+import { databaseTargets, eventually } from '../../support/databases'
+import { fixFixture } from '../../support/fix-fixture'
 import { acceptorRuntime, RawPeer, record, Recorded, settings, uniqueTag } from './support'
 
 /** The reset policies as QuickFIX users know them, against a raw peer over TCP. */
 describe('FIX session: sequence reset policies', () => {
-  let db: Database
-  let schema: string
-  let codec: FixCodec
-  const running: SessionRuntime[] = []
-  const peers: RawPeer[] = []
+  const f = fixFixture(databaseTargets()[0], 'fixreset')
 
-  before(async function () {
-    this.timeout(30000)
-    db = await PgliteDatabase.open()
-    schema = uniqueSchema('fixreset')
-    await migrate(db, schema)
-    codec = await FixCodec.create('FIX.4.4')
-  })
-  afterEach(async () => {
-    for (const p of peers.splice(0)) p.close()
-    for (const r of running.splice(0)) await r.stop().catch(() => {})
-  })
-  after(async () => {
-    await dropSchema(db, schema)
-    await db.close()
-  })
 
   async function acceptor (over: Partial<SessionSettings>): Promise<{ acc: Recorded, tag: string }> {
     const tag = uniqueTag()
-    const rt = acceptorRuntime({ db, schema, codec, tag, acceptor: over }, 0)
-    running.push(rt)
+    const rt = acceptorRuntime({ db: f.db, schema: f.schema, codec: f.codec, tag, acceptor: over }, 0)
+    f.running.push(rt)
     const acc = record(rt)
     await rt.start()
     return { acc, tag }
   }
 
   async function peer (acc: Recorded, tag: string): Promise<RawPeer> {
-    const p = await RawPeer.connect(acc.runtime.port!, codec, `CLI${tag}`, `BRK${tag}`)
-    peers.push(p)
+    const p = await RawPeer.connect(acc.runtime.port!, f.codec, `CLI${tag}`, `BRK${tag}`)
+    f.peers.push(p)
     return p
   }
 

@@ -1,48 +1,28 @@
 import * as assert from 'assert'
-import { Database, migrate, PgliteDatabase } from '../../../core'
-import { FixCodec } from '../../../core/fix/codec'
 import { OutboundMessageError, SessionRuntime, SOH } from '../../../core/fix-session'
-import { dropSchema, uniqueSchema } from '../../support/databases'
+import { databaseTargets } from '../../support/databases'
+import { fixFixture } from '../../support/fix-fixture'
 import { acceptorRuntime, er, frameText, nos, now, RawPeer, record, Recorded, uniqueTag } from './support'
 
 /** Replies reverse the routing fields; the application can send PossResend; nothing invalid goes out. */
 describe('FIX session: reverse routing, PossResend, outbound checks', () => {
-  let db: Database
-  let schema: string
-  let codec: FixCodec
-  const running: SessionRuntime[] = []
-  const peers: RawPeer[] = []
+  const f = fixFixture(databaseTargets()[0], 'fixroute')
 
-  before(async function () {
-    this.timeout(30000)
-    db = await PgliteDatabase.open()
-    schema = uniqueSchema('fixroute')
-    await migrate(db, schema)
-    codec = await FixCodec.create('FIX.4.4')
-  })
-  afterEach(async () => {
-    for (const p of peers.splice(0)) p.close()
-    for (const r of running.splice(0)) await r.stop().catch(() => {})
-  })
-  after(async () => {
-    await dropSchema(db, schema)
-    await db.close()
-  })
 
   async function session (): Promise<{ acc: Recorded, peer: RawPeer, tag: string }> {
     const tag = uniqueTag()
-    const rt = acceptorRuntime({ db, schema, codec, tag }, 0)
-    running.push(rt)
+    const rt = acceptorRuntime({ db: f.db, schema: f.schema, codec: f.codec, tag }, 0)
+    f.running.push(rt)
     const acc = record(rt)
     await rt.start()
-    const peer = await RawPeer.connect(rt.port!, codec, `CLI${tag}`, `BRK${tag}`)
-    peers.push(peer)
+    const peer = await RawPeer.connect(rt.port!, f.codec, `CLI${tag}`, `BRK${tag}`)
+    f.peers.push(peer)
     peer.logon()
     await peer.waitFor('A')
     return { acc, peer, tag }
   }
 
-  const badOrder = (): string => codec.encodeBody('D', nos('RR')).replace(/\x0140=2\x01/, '\x0140=w\x01').replace(/\x01/g, '|')
+  const badOrder = (): string => f.codec.encodeBody('D', nos('RR')).replace(/\x0140=2\x01/, '\x0140=w\x01').replace(/\x01/g, '|')
 
   const routes: Array<[string, string, Array<[number, string]>]> = [
     ['OnBehalfOfCompID', '115=JCD|', [[128, 'JCD']]],
@@ -70,15 +50,15 @@ describe('FIX session: reverse routing, PossResend, outbound checks', () => {
   it('reverses the routing of a BusinessMessageReject too', async function () {
     this.timeout(20000)
     const tag = uniqueTag()
-    const rt = acceptorRuntime({ db, schema, codec, tag, acceptor: { receiveMsgTypes: ['8'] } }, 0)
-    running.push(rt)
+    const rt = acceptorRuntime({ db: f.db, schema: f.schema, codec: f.codec, tag, acceptor: { receiveMsgTypes: ['8'] } }, 0)
+    f.running.push(rt)
     await rt.start()
-    const peer = await RawPeer.connect(rt.port!, codec, `CLI${tag}`, `BRK${tag}`)
-    peers.push(peer)
+    const peer = await RawPeer.connect(rt.port!, f.codec, `CLI${tag}`, `BRK${tag}`)
+    f.peers.push(peer)
     peer.logon()
     await peer.waitFor('A')
     const seq = peer.nextSeq++
-    peer.sendRaw(frameText(`35=D|49=CLI${tag}|56=BRK${tag}|34=${seq}|52=${now()}|115=DESK|116=T1|` + codec.encodeBody('D', nos('BR')).replace(/\x01/g, '|')))
+    peer.sendRaw(frameText(`35=D|49=CLI${tag}|56=BRK${tag}|34=${seq}|52=${now()}|115=DESK|116=T1|` + f.codec.encodeBody('D', nos('BR')).replace(/\x01/g, '|')))
     const j = await peer.waitFor('j')
     assert.strictEqual(j.get(128), 'DESK')
     assert.strictEqual(j.get(129), 'T1')
@@ -98,7 +78,7 @@ describe('FIX session: reverse routing, PossResend, outbound checks', () => {
   it('refuses, with a catchable error, an outbound message with a NumInGroup that does not match its entries', async function () {
     this.timeout(20000)
     const { acc, peer } = await session()
-    const body = codec.encodeBody('D', nos('NG')).replace(/\x0155=IBM\x01/, `\x0155=IBM\x01386=3\x01336=PRE\x01336=POST\x01`)
+    const body = f.codec.encodeBody('D', nos('NG')).replace(/\x0155=IBM\x01/, `\x0155=IBM\x01386=3\x01336=PRE\x01336=POST\x01`)
     const seq = acc.runtime.session.state.nextSenderSeq
     await assert.rejects(acc.runtime.send({ msgType: 'D', rawBody: body }), (err: Error) => err instanceof OutboundMessageError && /NumInGroup/.test(err.message))
     // The right count goes out.
@@ -111,7 +91,7 @@ describe('FIX session: reverse routing, PossResend, outbound checks', () => {
   it('refuses an outbound message with a header field after its body fields', async function () {
     this.timeout(20000)
     const { acc } = await session()
-    const body = codec.encodeBody('D', nos('HB')) + `115=LATE${SOH}`
+    const body = f.codec.encodeBody('D', nos('HB')) + `115=LATE${SOH}`
     await assert.rejects(acc.runtime.send({ msgType: 'D', rawBody: body }), (err: Error) => err instanceof OutboundMessageError && /out of required order/.test(err.message))
     assert.strictEqual(acc.runtime.session.phase, 'logged-on')
   })

@@ -1,5 +1,5 @@
 import * as assert from 'assert'
-import { JournalEntry, SessionRuntime, SOH } from '../../../core/fix-session'
+import { JournalEntry, SOH } from '../../../core/fix-session'
 import { databaseTargets, eventually } from '../../support/databases'
 import { fixFixture } from '../../support/fix-fixture'
 import { acceptorRuntime, er, RawPeer, record, uniqueTag } from './support'

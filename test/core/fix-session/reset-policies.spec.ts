@@ -1,5 +1,5 @@
 import * as assert from 'assert'
-import { normalizeSettings, SessionRuntime, SessionSettings, SOH } from '../../../core/fix-session'
+import { normalizeSettings, SessionSettings, SOH } from '../../../core/fix-session'
 import { databaseTargets, eventually } from '../../support/databases'
 import { fixFixture } from '../../support/fix-fixture'
 import { acceptorRuntime, RawPeer, record, Recorded, settings, uniqueTag } from './support'

@@ -1,5 +1,5 @@
 import * as assert from 'assert'
-import { OutboundMessageError, SessionRuntime, SOH } from '../../../core/fix-session'
+import { OutboundMessageError, SOH } from '../../../core/fix-session'
 import { databaseTargets } from '../../support/databases'
 import { fixFixture } from '../../support/fix-fixture'
 import { acceptorRuntime, er, frameText, nos, now, RawPeer, record, Recorded, uniqueTag } from './support'

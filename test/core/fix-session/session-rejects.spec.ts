@@ -1,8 +1,8 @@
 import * as assert from 'assert'
-import { Database, migrate, PgliteDatabase } from '../../../core'
 import { FixCodec } from '../../../core/fix/codec'
-import { formatUtc, SessionRuntime, SOH } from '../../../core/fix-session'
-import { dropSchema, uniqueSchema } from '../../support/databases'
+import { formatUtc, SOH } from '../../../core/fix-session'
+import { databaseTargets } from '../../support/databases'
+import { fixFixture } from '../../support/fix-fixture'
 import { acceptorRuntime, nos, now, RawPeer, record, Recorded, uniqueTag } from './support'
 
 /** A frame from '|'-text with a right BodyLength and CheckSum, for any BeginString. */
@@ -28,38 +28,25 @@ function refit (f: string, len: (n: number) => number): string {
  * RefTagID and RefSeqNum the test cases expect; SendingTime problems end the session.
  */
 describe('FIX session: garbled messages ignored, session Rejects with the right reason', () => {
-  let db: Database
-  let schema: string
+  const f = fixFixture(databaseTargets()[0], 'fixrej')
   const codecs = new Map<string, FixCodec>()
-  const running: SessionRuntime[] = []
-  const peers: RawPeer[] = []
 
   before(async function () {
     this.timeout(30000)
-    db = await PgliteDatabase.open()
-    schema = uniqueSchema('fixrej')
-    await migrate(db, schema)
     codecs.set('FIX.4.4', await FixCodec.create('FIX.4.4'))
     codecs.set('FIX.4.2', await FixCodec.create('FIX.4.2'))
   })
-  afterEach(async () => {
-    for (const p of peers.splice(0)) p.close()
-    for (const r of running.splice(0)) await r.stop().catch(() => {})
-  })
-  after(async () => {
-    await dropSchema(db, schema)
-    await db.close()
-  })
+
 
   async function session (beginString = 'FIX.4.4'): Promise<{ acc: Recorded, peer: RawPeer, tag: string, H: (type: string, seq: number | string, extra?: string) => string }> {
     const tag = uniqueTag()
     const codec = codecs.get(beginString)!
-    const rt = acceptorRuntime({ db, schema, codec, tag, acceptor: { beginString } }, 0)
-    running.push(rt)
+    const rt = acceptorRuntime({ db: f.db, schema: f.schema, codec, tag, acceptor: { beginString } }, 0)
+    f.running.push(rt)
     const acc = record(rt)
     await rt.start()
     const peer = await RawPeer.connect(rt.port!, codec, `CLI${tag}`, `BRK${tag}`, beginString)
-    peers.push(peer)
+    f.peers.push(peer)
     peer.logon()
     await peer.waitFor('A')
     const H = (type: string, seq: number | string, extra = ''): string => `35=${type}|49=CLI${tag}|56=BRK${tag}|34=${seq}|52=${now()}|${extra}`

@@ -1,7 +1,10 @@
 /** Small tag=value helpers for the session layer (admin messages are built by hand: they are tiny). */
+import { SOH_CHAR as SOH } from '../fix/framing'
+import { formatUtcTimestamp } from '../fix/validation/format'
 import { maskSecretFields } from './session-log'
 
-export const SOH = '\x01'
+// The FIX basics are defined once, in core/fix: the delimiter and the UTCTimestamp format.
+export { SOH }
 
 export const Tag = {
   BeginSeqNo: 7,
@@ -111,10 +114,7 @@ export function body (pairs: ReadonlyArray<[number, string | number | undefined]
 }
 
 /** A UTCTimestamp with milliseconds: YYYYMMDD-HH:MM:SS.sss */
-export function formatUtc (d: Date): string {
-  const iso = d.toISOString() // 2024-01-02T03:04:05.678Z
-  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 23)}`
-}
+export const formatUtc = formatUtcTimestamp
 
 /** Parses a UTCTimestamp (seconds, or ms/us/ns fractions); undefined if malformed. */
 export function parseUtc (text: string | undefined): Date | undefined {

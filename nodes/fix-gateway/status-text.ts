@@ -1,6 +1,7 @@
 import type { NodeStatus } from 'node-red'
 import type { FixSessionStatus } from '../fix-session/types'
 import { status } from '../shared/status'
+import { plainErrors } from '../fix-session/status-text'
 
 /**
  * The gateway's status, in the one format every node of the pack uses: what is wrong, when
@@ -16,10 +17,11 @@ export function gatewayStatus (s: FixSessionStatus, stateLabel: (phase: string) 
     const text = known ? `${state} out ${s.nextSenderSeq} in ${s.nextTargetSeq}` : state
     return s.phase === 'logged-on' ? status.ok(text) : status.busy(text)
   }
-  if (s.phase === 'error') return status.error(s.text ?? state)
+  if (s.phase === 'error') return status.error(plainErrors(s.text ?? state))
   if (s.text === undefined) return s.phase === 'disconnected' ? status.waiting(state) : status.busy(state)
-  if (isProblem(s.text)) return status.error(s.text)
-  return s.phase === 'disconnected' || s.phase === 'starting' ? status.waiting(s.text) : status.busy(s.text)
+  const text = plainErrors(s.text)
+  if (isProblem(text)) return status.error(text)
+  return s.phase === 'disconnected' || s.phase === 'starting' ? status.waiting(text) : status.busy(text)
 }
 
 const PROBLEM = /in use|failed|error|refused|waiting for database|unreachable|timed out|not found/i

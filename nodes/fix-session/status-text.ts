@@ -10,7 +10,8 @@ const NODE_ERRORS: Record<string, string> = {
   EHOSTUNREACH: 'host unreachable',
   ENETUNREACH: 'network unreachable',
   ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'host name lookup failed'
+  EAI_AGAIN: 'host name lookup failed',
+  EADDRINUSE: 'port in use'
 }
 
 /**
@@ -32,6 +33,15 @@ export function shortReason (message: string): string {
   // "connection refused: is the server running ...?": the part before the advice.
   const colon = message.indexOf(': ')
   return message.length > 40 && colon > 0 ? message.slice(0, colon) : message
+}
+
+/**
+ * A status is a short label under the node: a Node.js socket error inside a text reads in plain words
+ * ("listener error: listen EADDRINUSE: address already in use 127.0.0.1:9876" reads as
+ * "listener error: port in use"); the full message is in the log.
+ */
+export function plainErrors (text: string): string {
+  return text.replace(/(?:(?:connect|listen) )?\b(E[A-Z_]{3,})\b[^;]*/, (whole: string, code: string) => NODE_ERRORS[code] ?? whole)
 }
 
 /** A flow's own acceptor may start after its initiator: a failed connect this soon is not news. */

@@ -21,6 +21,9 @@ describe('fix-gateway status texts', () => {
     const down = gatewayStatus({ phase: 'disconnected', nextSenderSeq: 548, nextTargetSeq: 1079, text: 'connection refused; retry in 9 s' }, label)
     assert.deepStrictEqual(down, { fill: 'red', shape: 'ring', text: 'connection refused; retry in 9 s' })
     assert.strictEqual(gatewayStatus({ phase: 'disconnected', nextSenderSeq: 3, nextTargetSeq: 3, text: 'listening on 127.0.0.1:9876' }, label).fill, 'yellow')
+    // Short enough for the label under the node (it ran under the neighbouring node at 60 characters).
+    const inUse = gatewayStatus({ phase: 'disconnected', nextSenderSeq: 0, nextTargetSeq: 0, text: 'listener error: listen EADDRINUSE: address already in use 127.0.0.1:9876' }, label)
+    assert.deepStrictEqual(inUse, { fill: 'red', shape: 'ring', text: 'listener error: port in use' })
   })
   it('keeps the reason of a failed connect in the reconnect text, in plain words', () => {
     assert.strictEqual(withReason('connect failed: connect ECONNREFUSED 127.0.0.1:9876', 'reconnecting in 9 s'), 'connection refused; retry in 9 s')

@@ -97,8 +97,19 @@ async function main () {
       const present = await page.locator(sel).count()
       const icon = present > 0 ? await page.locator(`${sel} .red-ui-palette-icon`).first().evaluate(e => getComputedStyle(e).backgroundImage) : ''
       check(`palette shows ${t} with its icon`, present > 0 && /\/icons\/node-red-contrib-fix-streamers\//.test(icon), icon)
+      // Issue 20: the label is the translated one (locales), on one line, not cut.
+      const want = require(path.join(root, 'nodes', t, 'locales', 'en-US', `${t}.json`))[t].paletteLabel
+      const label = present > 0 ? await page.locator(`${sel} .red-ui-palette-label`).first().evaluate(e => ({ text: e.innerText.trim(), height: e.getBoundingClientRect().height, cut: e.scrollWidth > e.clientWidth })) : {}
+      check(`palette label of ${t} is "${want}" from its locale, on one line`, label.text === want && label.height < 30 && !label.cut, JSON.stringify(label))
     }
     for (const t of configTypes) check(`config node ${t} is registered`, true)
+
+    // An input's red border (class input-error) once a value is typed in, after `ms` (a check may ask the runtime).
+    const redBorder = async (sel, value, ms = 200) => {
+      await page.evaluate(([s, v]) => $(s).val(v).trigger('keyup').trigger('change'), [sel, value])
+      await page.waitForTimeout(ms)
+      return page.evaluate(s => $(s).hasClass('input-error'), sel)
+    }
 
     // 3. Each node's edit dialog and help.
     for (const t of [...flowTypes, ...configTypes]) {
@@ -107,6 +118,7 @@ async function main () {
         const id = RED.nodes.id()
         const n = { id, type, _def: def, x: 300, y: 200, z: RED.workspaces.active(), changed: true, dirty: true, wires: [], inputs: def.inputs || 0, outputs: def.outputs || 0 }
         for (const k of Object.keys(def.defaults || {})) n[k] = JSON.parse(JSON.stringify(def.defaults[k].value ?? ''))
+        if (type === 'streamer-database') delete n.prepared // a flow from before the setting: absent means on
         if (def.category === 'config') { delete n.x; delete n.y; delete n.z; delete n.wires; n.users = [] }
         RED.nodes.add(n)
         if (def.category === 'config') RED.editor.editConfig('', type, id); else RED.editor.edit(n)
@@ -124,9 +136,37 @@ async function main () {
         await shot('10-edit-streamer-database-server')
         const prepared = await page.locator('#node-config-input-prepared').isChecked().catch(() => false) &&
           await page.locator('#node-config-input-prepared').isVisible()
-        check('streamer-database in server mode shows Prepared, checked by default', prepared)
+        check('streamer-database in server mode shows Prepared, checked when the setting is absent', prepared)
+        check('streamer-database: a port of "x" in server mode has a red border', await redBorder('#node-config-input-port', 'x'))
+        check('streamer-database: port 5432 has none', !await redBorder('#node-config-input-port', '5432'))
+      }
+      if (t === 'streamer-client') {
+        // Empty Filter and Payload are valid (every row; the mapped fields): no red border.
+        const typed = id => page.evaluate(i => $(i).next('.red-ui-typedInput-container').hasClass('input-error'), id)
+        check('streamer-client: an empty JSONata Filter and Payload have no red border', !await typed('#node-input-filter') && !await typed('#node-input-payload'))
+        await page.evaluate(() => { $('#node-input-filter').typedInput('value', 'payload.(('); $('#node-input-filter').typedInput('validate') })
+        check('streamer-client: a broken JSONata Filter has a red border', await typed('#node-input-filter'))
       }
       if (t === 'fix-session') {
+        check('fix-session: HeartBtInt -5 has a red border', await redBorder('#node-config-input-heartBtInt', '-5'))
+        check('fix-session: HeartBtInt 30 has none', !await redBorder('#node-config-input-heartBtInt', '30'))
+        await page.evaluate(() => $('#node-config-input-role').val('initiator').trigger('change'))
+        await page.evaluate(() => $('#node-config-input-usetls').prop('checked', true).trigger('change'))
+        await page.waitForTimeout(300)
+        check('fix-session: TLS ticked with no tls-config has a red border', await page.evaluate(() => $('#node-config-input-tls').hasClass('input-error')))
+        check('fix-session: an initiator is not offered "require a client certificate"', !await page.locator('#node-config-input-requestCert').isVisible())
+        await page.evaluate(() => $('#node-config-input-role').val('acceptor').trigger('change'))
+        check('fix-session: an acceptor with TLS is offered "require a client certificate"', await page.locator('#node-config-input-requestCert').isVisible())
+        await page.evaluate(() => { $('#node-config-input-usetls').prop('checked', false).trigger('change'); $('#fix-session-dictionary-choice').val('custom').trigger('change') })
+        check('fix-session: a custom dictionary path that does not exist has a red border', await redBorder('#fix-session-dictionary-path', '/no/such/FIX44.xml', 1500))
+        await page.evaluate(() => $('#fix-session-dictionary-choice').val('FIX.4.4').trigger('change'))
+      }
+      if (t === 'fix-translator') {
+        await page.evaluate(() => $('#node-input-dictionary').val('custom').trigger('change'))
+        check('fix-translator: a custom dictionary path that does not exist has a red border', await redBorder('#node-input-dictionaryPath', '/no/such/FIX44.xml', 1500))
+      }
+      if (t === 'fix-session') {
+        await page.evaluate(() => $('#node-config-input-role').val('initiator').trigger('change'))
         const decoded = page.locator('#node-config-input-storeDecoded')
         await decoded.scrollIntoViewIfNeeded().catch(() => {})
         await shot('10-edit-fix-session-fix-in')
@@ -228,11 +268,31 @@ async function main () {
             if (a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h) overlaps.push(`${a.name} / ${b.name}`)
           }
         }
+        // Issue 20: a node's status label runs under no other node and no other status label.
+        const statusOverlaps = []
+        const rects = []
+        RED.nodes.eachNode(n => {
+          if (n.z !== id) return
+          const g = document.getElementById(n.id)
+          const body = g && g.querySelector('.red-ui-flow-node')
+          const st = g && g.querySelector('.red-ui-flow-node-status-group')
+          const sr = st && st.style.display !== 'none' ? st.getBoundingClientRect() : undefined
+          rects.push({ name: n.name || n.type, body: body && body.getBoundingClientRect(), status: sr && sr.width > 0 ? sr : undefined, text: n.status && n.status.text })
+        })
+        const hit = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom
+        for (const a of rects) {
+          if (a.status === undefined) continue
+          for (const b of rects) {
+            if (a === b) continue
+            if ((b.body && hit(a.status, b.body)) || (b.status && hit(a.status, b.status))) statusOverlaps.push(`${a.name} (${a.text}) / ${b.name}`)
+          }
+        }
         const first = boxes.reduce((m, b) => (m === undefined || b.y < m.y || (b.y === m.y && b.x < m.x)) ? b : m, undefined)
-        return { overlaps, first: first && first.type, left: first && first.x, top: first && first.y }
+        return { overlaps, statusOverlaps, first: first && first.type, left: first && first.x, top: first && first.y }
       }, tab.id)
       check(`tab "${tab.label}" opens with its Comment at the top left`, layout.first === 'comment' && layout.left >= 0 && layout.left <= 40 && layout.top >= 0 && layout.top <= 40, JSON.stringify(layout))
       check(`tab "${tab.label}" has no overlapping nodes`, layout.overlaps.length === 0, layout.overlaps.join(', '))
+      check(`tab "${tab.label}": no status text runs under another node`, layout.statusOverlaps.length === 0, layout.statusOverlaps.join(', '))
     }
 
     // 7. The second client (behind a link pair, its own checkpoint) sees the same orders filled.

@@ -202,7 +202,7 @@ describe(`fix-translator node (${runtimeName})`, function () {
   })
 
   it('the example flow encodes, rejects and decodes as its comment says', async () => {
-    const example = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'examples', 'flows', '05 FIX translator.json'), 'utf8')) as any[]
+    const example = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'examples', 'flows', '03 FIX translator.json'), 'utf8')) as any[]
     // The helper has no inject or debug nodes: debug becomes a helper, and each inject's payload is sent by hand.
     const nodes = example.filter(n => !['tab', 'comment', 'inject'].includes(n.type)).map(n => (n.type === 'debug' ? { id: n.id, z: n.z, type: 'helper' } : n))
     await helper.load(translatorNode, [example[0], ...nodes])

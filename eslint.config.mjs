@@ -30,6 +30,6 @@ export default [
   {
     // Functions in these files run inside the editor page (page.evaluate), where RED is a global.
     files: ['scripts/test-browser.js', 'scripts/browser-*.js'],
-    languageOptions: { globals: { RED: 'readonly', getComputedStyle: 'readonly' } }
+    languageOptions: { globals: { RED: 'readonly', $: 'readonly', getComputedStyle: 'readonly' } }
   }
 ]

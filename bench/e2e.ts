@@ -7,7 +7,8 @@
  * peak RSS of the Node-RED process. Before each fixed-rate phase the pipeline has drained and the
  * test schemas are vacuumed and analysed. PostgreSQL when DATABASE_URL is set, else embedded PGlite
  * (orders then go in through an HTTP endpoint of the flow). Knobs: BENCH_E2E_SECONDS (60),
- * BENCH_E2E_RATE_SECONDS (15), BENCH_E2E_RATES (100,1000,5000), BENCH_E2E_PROF=1 (--cpu-prof of Node-RED and the counterparty),
+ * BENCH_E2E_RATE_SECONDS (15), BENCH_E2E_RATES (100,1000,5000),
+ * BENCH_E2E_PROF=1 (--cpu-prof of Node-RED and the counterparty),
  * BENCH_E2E_INFLIGHT (clients' in-flight window), BENCH_E2E_APPLY_BATCH (streamer-sql batch of the
  * inbound apply; 1 = one commit per report), BENCH_E2E_BATCH / BENCH_E2E_POLL_MS (streamers),
  * BENCH_E2E_NODE_ARGS (extra node arguments for Node-RED), BENCH_E2E_MODES (outbound,round-trip: the
@@ -59,7 +60,9 @@ function stealMeter (): () => string {
   const a = machineTicks()
   return () => {
     const b = machineTicks()
-    return a === undefined || b === undefined || b[1] === a[1] ? '?' : `${((b[0] - a[0]) / (b[1] - a[1]) * 100).toFixed(1)}%`
+    return a === undefined || b === undefined || b[1] === a[1]
+      ? '?'
+      : `${(((b[0] - a[0]) / (b[1] - a[1])) * 100).toFixed(1)}%`
   }
 }
 
@@ -68,16 +71,29 @@ function stealMeter (): () => string {
  * compared per order: the Node-RED and counterparty processes, and the PostgreSQL backends
  * serving them (by application name, opened since the bench started; same machine only).
  */
-async function cpuByPart (db: Client | undefined, since: Date, nodeRedPid: number, counterpartyPid: number): Promise<Map<string, number>> {
+async function cpuByPart (
+  db: Client | undefined,
+  since: Date,
+  nodeRedPid: number,
+  counterpartyPid: number
+): Promise<Map<string, number>> {
   const parts = new Map<string, number>()
   const add = (k: string, v: number | undefined): void => { if (v !== undefined) parts.set(k, (parts.get(k) ?? 0) + v) }
   add('Node-RED', cpuMs(nodeRedPid))
   add('counterparty', cpuMs(counterpartyPid))
   if (db !== undefined) {
     const r = await db.query<{ pid: number, app: string }>(
-      'SELECT pid, application_name AS app FROM pg_stat_activity WHERE datname = current_database() AND backend_start >= $1 AND pid <> pg_backend_pid()', [since])
+      'SELECT pid, application_name AS app FROM pg_stat_activity WHERE datname = current_database() AND ' +
+        'backend_start >= $1 AND pid <> pg_backend_pid()', [since])
     for (const x of r.rows) {
-      const part = x.app === 'node-red-fix-streamers:e2e-db' ? 'PostgreSQL for Node-RED' : x.app === 'node-red-fix-streamers' ? 'PostgreSQL for the counterparty' : x.app === '' ? 'PostgreSQL for the inserts' : undefined
+      const part =
+        x.app === 'node-red-fix-streamers:e2e-db'
+          ? 'PostgreSQL for Node-RED'
+          : x.app === 'node-red-fix-streamers'
+            ? 'PostgreSQL for the counterparty'
+            : x.app === ''
+              ? 'PostgreSQL for the inserts'
+              : undefined
       if (part !== undefined) add(part, cpuMs(x.pid))
     }
   }
@@ -92,10 +108,13 @@ function percentile (sorted: number[], p: number): number {
 export async function run (): Promise<void> {
   const modes = (process.env.BENCH_E2E_MODES ?? 'outbound,round-trip').split(',').map(m => m.trim())
   for (const mode of modes) {
-    if (mode !== 'outbound' && mode !== 'round-trip') throw new Error(`BENCH_E2E_MODES: unknown mode "${mode}" (outbound, round-trip)`)
+    if (mode !== 'outbound' && mode !== 'round-trip') {
+      throw new Error(`BENCH_E2E_MODES: unknown mode "${mode}" (outbound, round-trip)`)
+    }
     console.log(mode === 'outbound'
       ? '\n### outbound: the counterparty reads the orders and answers none (only the outbound flow runs)'
-      : '\n### round trip: the counterparty answers every order with two ExecutionReports, which the inbound flow writes to fix_in, streams and applies to `orders`')
+      : '\n### round trip: the counterparty answers every order with two ExecutionReports, which the inbound flow ' +
+        'writes to fix_in, streams and applies to `orders`')
     await runMode(mode === 'round-trip')
   }
 }
@@ -103,9 +122,22 @@ export async function run (): Promise<void> {
 async function runMode (reports: boolean): Promise<void> {
   const prof = process.env.BENCH_E2E_PROF === '1'
   const profArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.cwd(), 'profiles')}`] : []
-  const envNumber = (name: string): number | undefined => process.env[name] !== undefined && process.env[name] !== '' ? Number(process.env[name]) : undefined
-  const sys = new E2eSystem({ label: 'bench', inFlight: envNumber('BENCH_E2E_INFLIGHT'), applyBatch: envNumber('BENCH_E2E_APPLY_BATCH'), reports, batchSize: envNumber('BENCH_E2E_BATCH'), pollMs: envNumber('BENCH_E2E_POLL_MS'), nodeArgs: [...profArgs, ...(process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter(a => a !== '')], counterpartyNodeArgs: profArgs })
-  console.log(`e2e: Node-RED child process + counterparty process, ${sys.describe()}${sys.url !== undefined ? '; before each fixed rate the pipeline drains and the schemas are vacuumed and analysed' : ''}`)
+  const envNumber = (name: string): number | undefined =>
+    process.env[name] !== undefined && process.env[name] !== '' ? Number(process.env[name]) : undefined
+  const sys = new E2eSystem({
+    label: 'bench',
+    inFlight: envNumber('BENCH_E2E_INFLIGHT'),
+    applyBatch: envNumber('BENCH_E2E_APPLY_BATCH'),
+    reports,
+    batchSize: envNumber('BENCH_E2E_BATCH'),
+    pollMs: envNumber('BENCH_E2E_POLL_MS'),
+    nodeArgs: [...profArgs, ...(process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter(a => a !== '')],
+    counterpartyNodeArgs: profArgs
+  })
+  const vacuumed = sys.url !== undefined
+    ? '; before each fixed rate the pipeline drains and the schemas are vacuumed and analysed'
+    : ''
+  console.log(`e2e: Node-RED child process + counterparty process, ${sys.describe()}${vacuumed}`)
   const rows: Row[] = []
   const segments: Segments[] = []
   const since = new Date()
@@ -119,8 +151,15 @@ async function runMode (reports: boolean): Promise<void> {
     await stats?.connect()
     const received = async (): Promise<number> => (await sys.counterparty!.stats()).orders
     const drain = async (): Promise<void> => {
-      await waitFor(async () => (await received()) >= nextId - 1, 300000, 'the counterparty to receive every order', 200)
-      if (reports) await waitFor(async () => (await sys.counts()).filled >= nextId - 1, 300000, 'every fill applied', 500)
+      await waitFor(
+        async () => (await received()) >= nextId - 1,
+        300000,
+        'the counterparty to receive every order',
+        200
+      )
+      if (reports) {
+        await waitFor(async () => (await sys.counts()).filled >= nextId - 1, 300000, 'every fill applied', 500)
+      }
     }
     const insert = async (n: number, record: boolean): Promise<void> => {
       const ids: number[] = []
@@ -163,9 +202,14 @@ async function runMode (reports: boolean): Promise<void> {
       const secs = (Date.now() - t0) / 1000
       const cpu1 = await cpuByPart(stats, since, sys.nodeRed!.pid, sys.counterparty!.child.pid)
       const per = [...cpu1].map(([k, v]) => `${k} ${((v - (cpu0.get(k) ?? 0)) / Math.max(1, r1 - r0)).toFixed(2)}`)
-      cpuLine = `CPU ms per order in the sustained phase: ${per.join(', ')} (backends that closed during the phase are not counted)`
+      cpuLine = `CPU ms per order in the sustained phase: ${per.join(', ')} (backends that closed during the phase ` +
+        'are not counted)'
       steals.push(`sustained ${steal()}`)
-      rows.push({ phase: `sustained ${SUSTAIN_S} s`, offered: `max (${Math.round((nextId - first) / secs).toLocaleString('en-US')}/s inserted)`, achieved: (r1 - r0) / secs })
+      rows.push({
+        phase: `sustained ${SUSTAIN_S} s`,
+        offered: `max (${Math.round((nextId - first) / secs).toLocaleString('en-US')}/s inserted)`,
+        achieved: (r1 - r0) / secs
+      })
       await drain()
     }
 
@@ -204,11 +248,23 @@ async function runMode (reports: boolean): Promise<void> {
       }
       segments.push(seg)
       // For finding stalls: each order's insert time and latency, to line up with a --trace-gc log.
-      if (process.env.BENCH_E2E_DUMP !== undefined) fs.writeFileSync(`${process.env.BENCH_E2E_DUMP}-${rate}.tsv`, [...firstSeen].map(([id, at]) => `${insertedAt.get(id)!}\t${at - insertedAt.get(id)!}`).join('\n'))
+      if (process.env.BENCH_E2E_DUMP !== undefined) {
+        fs.writeFileSync(
+          `${process.env.BENCH_E2E_DUMP}-${rate}.tsv`,
+          [...firstSeen].map(([id, at]) => `${insertedAt.get(id)!}\t${at - insertedAt.get(id)!}`).join('\n')
+        )
+      }
       const lat = [...firstSeen].map(([id, at]) => at - insertedAt.get(id)!).sort((a, b) => a - b)
       const recvTimes = [...firstSeen.values()].sort((a, b) => a - b)
       const span = (recvTimes[recvTimes.length - 1] - insertedAt.get(first)!) / 1000
-      rows.push({ phase: `fixed rate ${RATE_S} s`, offered: `${rate.toLocaleString('en-US')}/s`, achieved: lat.length / span, p50: percentile(lat, 0.5), p99: percentile(lat, 0.99), max: lat[lat.length - 1] })
+      rows.push({
+        phase: `fixed rate ${RATE_S} s`,
+        offered: `${rate.toLocaleString('en-US')}/s`,
+        achieved: lat.length / span,
+        p50: percentile(lat, 0.5),
+        p99: percentile(lat, 0.99),
+        max: lat[lat.length - 1]
+      })
       insertedAt.clear()
     }
     const rss = peakRssMb(sys.nodeRed!.pid)
@@ -216,19 +272,32 @@ async function runMode (reports: boolean): Promise<void> {
     console.log('\n| phase | offered | orders/s at the counterparty | p50 ms | p99 ms | max ms |')
     console.log('|---|---|---|---|---|---|')
     const f = (n: number | undefined): string => n === undefined || Number.isNaN(n) ? '-' : n.toFixed(1)
-    for (const r of rows) console.log(`| ${r.phase} | ${r.offered} | ${Math.round(r.achieved).toLocaleString('en-US')} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.max)} |`)
-    console.log('\nwhere the latency goes (p50 / p99 ms): insert = driver\'s INSERT start -> audit trigger (TransactTime); pipeline = audit row -> framed by the gateway (SendingTime: streamer, client, translator); wire = framed -> read by the counterparty (journal commit, TCP)')
+    for (const r of rows) {
+      console.log(`| ${r.phase} | ${r.offered} ` +
+      `| ${Math.round(r.achieved).toLocaleString('en-US')} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.max)} |`)
+    }
+    console.log('\nwhere the latency goes (p50 / p99 ms): insert = driver\'s INSERT start -> audit trigger ' +
+      '(TransactTime); pipeline = audit row -> framed by the gateway (SendingTime: streamer, client, translator); ' +
+        'wire = framed -> read by the counterparty (journal commit, TCP)')
     console.log('| offered | insert | pipeline | wire |')
     console.log('|---|---|---|---|')
-    const pp = (xs: number[]): string => { const s = [...xs].sort((a, b) => a - b); return `${f(percentile(s, 0.5))} / ${f(percentile(s, 0.99))}` }
+    const pp = (xs: number[]): string => {
+      const s = [...xs].sort((a, b) => a - b)
+      return `${f(percentile(s, 0.5))} / ${f(percentile(s, 0.99))}`
+    }
     for (const g of segments) console.log(`| ${g.offered} | ${pp(g.insert)} | ${pp(g.pipeline)} | ${pp(g.wire)} |`)
     console.log(`\npeak RSS of the Node-RED process: ${rss === undefined ? '?' : `${Math.round(rss)} MB`}`)
     const sustained = rows[0].achieved
     const at1000 = rows.find(r => r.offered === '1,000/s')
     if (cpuLine !== '') console.log(cpuLine)
-    console.log(`CPU steal by the hypervisor (other guests' time on this machine's CPUs) per phase: ${steals.join(', ')}`)
-    console.log(`load average (1 min) at the end: ${require('os').loadavg()[0].toFixed(1)} on ${require('os').cpus().length} CPUs (other processes included)`)
-    console.log(`against the targets: sustained ${Math.round(sustained).toLocaleString('en-US')}/s = ${(sustained / TARGET.sustained).toFixed(2)}x of ${TARGET.sustained.toLocaleString('en-US')}/s; p99 at 1,000/s ${f(at1000?.p99)} ms (target < ${TARGET.p99At1000} ms)`)
+    console.log(
+      `CPU steal by the hypervisor (other guests' time on this machine's CPUs) per phase: ${steals.join(', ')}`
+    )
+    console.log(`load average (1 min) at the end: ${require('os').loadavg()[0].toFixed(1)} ` +
+      `on ${require('os').cpus().length} CPUs (other processes included)`)
+    console.log(`against the targets: sustained ${Math.round(sustained).toLocaleString('en-US')}/s ` +
+      `= ${(sustained / TARGET.sustained).toFixed(2)}x of ${TARGET.sustained.toLocaleString('en-US')}/s; p99 at ` +
+        `1,000/s ${f(at1000?.p99)} ms (target < ${TARGET.p99At1000} ms)`)
   } finally {
     await stats?.end().catch(() => {})
     const keep = prof || process.env.BENCH_E2E_KEEP === '1'

@@ -17,14 +17,31 @@ async function packRoundTrip (db: Database, schema: string, orders: number): Pro
   const codec = await FixCodec.create('FIX.4.4')
   const tag = `B${Date.now().toString(36)}`
   const base = { beginString: 'FIX.4.4', heartBtInt: 30 } as const
-  const common = { db, schema, codec, makeFrameReader: (onGarbled: (b: Buffer, r: string) => void) => new FrameSplitter({ onGarbled }) }
-  const acc = new SessionRuntime({ ...common, settings: { ...base, role: 'acceptor', senderCompID: `BRK${tag}`, targetCompID: `CLI${tag}` } as SessionSettings, bindAddress: '127.0.0.1', port: 0 })
+  const common = {
+    db,
+    schema,
+    codec,
+    makeFrameReader: (onGarbled: (b: Buffer, r: string) => void) => new FrameSplitter({ onGarbled })
+  }
+  const acc = new SessionRuntime({
+    ...common,
+    settings: { ...base, role: 'acceptor', senderCompID: `BRK${tag}`, targetCompID: `CLI${tag}` } as SessionSettings,
+    bindAddress: '127.0.0.1',
+    port: 0
+  })
   let n = 0
   acc.on('message', (m: InboundMessage) => {
-    if (m.msgType === 'D') acc.send({ msgType: '8', body: er(String(m.body.ClOrdID), ++n) }).catch(err => console.error(err))
+    if (m.msgType === 'D') {
+      acc.send({ msgType: '8', body: er(String(m.body.ClOrdID), ++n) }).catch(err => console.error(err))
+    }
   })
   await acc.start()
-  const ini = new SessionRuntime({ ...common, settings: { ...base, role: 'initiator', senderCompID: `CLI${tag}`, targetCompID: `BRK${tag}` } as SessionSettings, host: '127.0.0.1', port: acc.port! })
+  const ini = new SessionRuntime({
+    ...common,
+    settings: { ...base, role: 'initiator', senderCompID: `CLI${tag}`, targetCompID: `BRK${tag}` } as SessionSettings,
+    host: '127.0.0.1',
+    port: acc.port!
+  })
   let received = 0
   let done: () => void = () => {}
   const all = new Promise<void>(resolve => { done = resolve })
@@ -34,7 +51,9 @@ async function packRoundTrip (db: Database, schema: string, orders: number): Pro
   await loggedOn
   const t0 = process.hrtime.bigint()
   const sends: Array<Promise<unknown>> = []
-  for (let i = 0; i < orders; i++) sends.push(ini.send({ msgType: 'D', body: nos(`B${i}`), origin: { client: 'bench', position: `["${tag}",${i}]` } }))
+  for (let i = 0; i < orders; i++) {
+    sends.push(ini.send({ msgType: 'D', body: nos(`B${i}`), origin: { client: 'bench', position: `["${tag}",${i}]` } }))
+  }
   await Promise.all(sends)
   await all
   const secs = Number(process.hrtime.bigint() - t0) / 1e9
@@ -64,13 +83,19 @@ async function jspurefixRoundTrip (orders: number): Promise<number> {
 }
 
 export async function run (): Promise<void> {
-  const targets: Array<{ name: string, open: () => Promise<Database> }> = [{ name: 'PGlite (embedded)', open: async () => await PgliteDatabase.open() }]
+  const targets: Array<{ name: string; open: () => Promise<Database> }> = [
+    { name: 'PGlite (embedded)', open: async () => await PgliteDatabase.open() }
+  ]
   if (process.env.DATABASE_URL !== undefined && process.env.DATABASE_URL !== '') {
-    targets.push({ name: 'PostgreSQL', open: async () => await PgDatabase.open({ connectionString: process.env.DATABASE_URL }) })
+    targets.push({
+      name: 'PostgreSQL',
+      open: async () => await PgDatabase.open({ connectionString: process.env.DATABASE_URL })
+    })
   }
   await jspurefixRoundTrip(Math.min(500, ORDERS)) // warm-up (JIT), not counted
   const baseline = await jspurefixRoundTrip(ORDERS)
-  console.log(`gateway: jspurefix plain round trip (memory store, not durable): ${baseline.toFixed(0)} orders/s (${ORDERS} orders)`)
+  console.log(`gateway: jspurefix plain round trip (memory store, not durable): ${baseline.toFixed(0)} orders/s ` +
+    `(${ORDERS} orders)`)
   for (const t of targets) {
     const db = await t.open()
     const schema = `bench_gateway_${process.pid}`
@@ -78,7 +103,8 @@ export async function run (): Promise<void> {
       await migrate(db, schema)
       await packRoundTrip(db, schema, Math.min(500, ORDERS)) // warm-up, not counted
       const rate = await packRoundTrip(db, schema, ORDERS)
-      console.log(`gateway: fix-gateway pair on ${t.name}, every message journaled/committed: ${rate.toFixed(0)} orders/s, ${(rate / baseline).toFixed(2)}x jspurefix`)
+      console.log(`gateway: fix-gateway pair on ${t.name}, every message journaled/committed: ${rate.toFixed(0)} ` +
+        `orders/s, ${(rate / baseline).toFixed(2)}x jspurefix`)
     } finally {
       await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {})
       await db.close()

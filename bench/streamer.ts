@@ -40,8 +40,10 @@ async function rawKeyset (url: string, table: string, batch: number): Promise<nu
   let last: [string, string] | undefined
   for (;;) {
     const r = last === undefined
-      ? await c.query(`SELECT *, tx::text AS tx_text FROM ${table} WHERE tx < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY ${table}.tx, ${table}.seq LIMIT $1`, [batch])
-      : await c.query(`SELECT *, tx::text AS tx_text FROM ${table} WHERE (tx, seq) > ($1::xid8, $2::bigint) AND tx < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY ${table}.tx, ${table}.seq LIMIT $3`, [...last, batch])
+      ? await c.query(`SELECT *, tx::text AS tx_text FROM ${table} WHERE tx < ` +
+        `pg_snapshot_xmin(pg_current_snapshot()) ORDER BY ${table}.tx, ${table}.seq LIMIT $1`, [batch])
+      : await c.query(`SELECT *, tx::text AS tx_text FROM ${table} WHERE (tx, seq) > ($1::xid8, $2::bigint) AND tx < ` +
+        `pg_snapshot_xmin(pg_current_snapshot()) ORDER BY ${table}.tx, ${table}.seq LIMIT $3`, [...last, batch])
     n += r.rows.length
     if (r.rows.length < batch) break
     const row = r.rows[r.rows.length - 1]
@@ -52,7 +54,14 @@ async function rawKeyset (url: string, table: string, batch: number): Promise<nu
 }
 
 async function throughStreamer (db: PgDatabase, table: string, batch: number): Promise<number> {
-  const s = new Streamer({ name: 'bench', database: db, table, positionColumns: ['tx', 'seq'], batchSize: batch, pollMs: 1000 })
+  const s = new Streamer({
+    name: 'bench',
+    database: db,
+    table,
+    positionColumns: ['tx', 'seq'],
+    batchSize: batch,
+    pollMs: 1000
+  })
   let n = 0
   await new Promise<void>((resolve, reject) => {
     s.subscribe({ kind: 'beginning' }, {
@@ -69,13 +78,33 @@ async function throughStreamer (db: PgDatabase, table: string, batch: number): P
 
 /** p50/p99/max of a live subscriber's delay (commit -> deliver) while another replays everything. */
 async function liveWhileReplaying (db: PgDatabase, url: string, table: string): Promise<string> {
-  const s = new Streamer({ name: 'bench', database: db, table, positionColumns: ['tx', 'seq'], batchSize: 500, pollMs: 50, listenChannel: 'fs_bench_live' })
+  const s = new Streamer({
+    name: 'bench',
+    database: db,
+    table,
+    positionColumns: ['tx', 'seq'],
+    batchSize: 500,
+    pollMs: 50,
+    listenChannel: 'fs_bench_live'
+  })
   const delays: number[] = []
   const sent = new Map<string, number>()
-  await new Promise<void>(resolve => s.subscribe({ kind: 'live' }, {
-    deliver: async rows => { for (const r of rows) { const t = sent.get(String(r.row.symbol)); if (t !== undefined) delays.push(Date.now() - t) } },
-    onState: st => { if (st.phase === 'live') resolve() }
-  }))
+  await new Promise<void>(resolve =>
+    s.subscribe(
+      { kind: 'live' },
+      {
+        deliver: async rows => {
+          for (const r of rows) {
+            const t = sent.get(String(r.row.symbol))
+            if (t !== undefined) delays.push(Date.now() - t)
+          }
+        },
+        onState: st => {
+          if (st.phase === 'live') resolve()
+        }
+      }
+    )
+  )
   let replayed = 0
   let replayDone = false
   s.subscribe({ kind: 'beginning' }, {
@@ -89,7 +118,9 @@ async function liveWhileReplaying (db: PgDatabase, url: string, table: string): 
   while (!replayDone && Date.now() - started < 120000) {
     const key = `live-${i++}`
     const t = Date.now()
-    await w.query(`INSERT INTO ${table} (ts, symbol, qty, price) VALUES (clock_timestamp(), $1, 1, 1); NOTIFY fs_bench_live`.replace('$1', `'${key}'`))
+    await w.query(
+      `INSERT INTO ${table} (ts, symbol, qty, price) VALUES (clock_timestamp(), $1, 1, 1); NOTIFY fs_bench_live`
+        .replace('$1', `'${key}'`))
     sent.set(key, t)
     await new Promise(resolve => setTimeout(resolve, 20))
   }
@@ -98,7 +129,8 @@ async function liveWhileReplaying (db: PgDatabase, url: string, table: string): 
   await s.close()
   delays.sort((a, b) => a - b)
   const q = (p: number): number => delays[Math.min(delays.length - 1, Math.floor(p * delays.length))] ?? NaN
-  return `${delays.length} live rows during a replay of ${replayed.toLocaleString('en-US')} rows: delay p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${delays[delays.length - 1]} ms`
+  return `${delays.length} live rows during a replay of ${replayed.toLocaleString('en-US')} rows: delay ` +
+    `p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${delays[delays.length - 1]} ms`
 }
 
 export async function run (): Promise<void> {
@@ -112,11 +144,13 @@ export async function run (): Promise<void> {
   const table = `${schema}.ticks`
   try {
     await db.query(`CREATE SCHEMA ${schema}`)
-    await db.query(`CREATE TABLE ${table} (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT pg_current_xact_id(), ts timestamptz, symbol text, qty int, price numeric)`)
+    await db.query(`CREATE TABLE ${table} (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT pg_current_xact_id(), ` +
+      'ts timestamptz, symbol text, qty int, price numeric)')
     const t0 = Date.now()
     for (let done = 0; done < ROWS; done += 100000) {
       // Several transactions, so the rows span several transaction ids as in real life.
-      await db.query(`INSERT INTO ${table} (ts, symbol, qty, price) SELECT clock_timestamp(), 'SYM' || (g % 500), g % 1000, (g % 100000) / 100.0
+      await db.query(`INSERT INTO ${table} (ts, symbol, qty, price) SELECT clock_timestamp(), 'SYM' || (g % 500),
+        g % 1000, (g % 100000) / 100.0
         FROM generate_series(1, $1::int) g`, [Math.min(100000, ROWS - done)])
     }
     await db.query(`CREATE INDEX ON ${table} (tx, seq)`)
@@ -139,7 +173,8 @@ export async function run (): Promise<void> {
     const base = results[0]
     for (const r of results) {
       const ratio = (base.ms / r.ms).toFixed(2)
-      console.log(`streamer: ${r.label.padEnd(30)} ${String(r.n).padStart(8)} rows in ${String(r.ms).padStart(5)} ms = ${rate(r.n, r.ms).padStart(16)}  (${ratio}x raw)  peak RSS ${r.rss} MB`)
+      console.log(`streamer: ${r.label.padEnd(30)} ${String(r.n).padStart(8)} rows in ${String(r.ms).padStart(5)} ms ` +
+        `= ${rate(r.n, r.ms).padStart(16)}  (${ratio}x raw)  peak RSS ${r.rss} MB`)
       if (r.n !== ROWS) console.log(`streamer: WARNING ${r.label} read ${r.n} rows, expected ${ROWS}`)
     }
     console.log(`streamer: ${await liveWhileReplaying(db, url, table)}`)

@@ -12,7 +12,12 @@ function order (i: number): Record<string, unknown> {
   return {
     ClOrdID: `ORD-${i}`,
     Account: 'ACC-1',
-    Parties: { NoPartyIDs: [{ PartyID: 'FIRM1', PartyIDSource: 'D', PartyRole: 1 }, { PartyID: 'TRADER7', PartyIDSource: 'D', PartyRole: 12 }] },
+    Parties: {
+      NoPartyIDs: [
+        { PartyID: 'FIRM1', PartyIDSource: 'D', PartyRole: 1 },
+        { PartyID: 'TRADER7', PartyIDSource: 'D', PartyRole: 12 }
+      ]
+    },
     HandlInst: '1',
     ExDestination: 'XLON',
     Instrument: { Symbol: 'VOD.L', SecurityID: 'GB00BH4HKS39', SecurityIDSource: '4', SecurityExchange: 'XLON' },
@@ -67,7 +72,13 @@ export async function run (): Promise<void> {
   const [validateOnly] = compare(n, 3, i => { validateMessage(t.definitions, 'D', objects[i % 1000]) }, () => {})
 
   // Decode: jspurefix's parser + toObject straight on the bytes, vs the node's checked decode.
-  const header = { BeginString: 'FIX.4.4', SenderCompID: 'CLIENT', TargetCompID: 'BROKER', MsgSeqNum: 1, SendingTime: new Date() }
+  const header = {
+    BeginString: 'FIX.4.4',
+    SenderCompID: 'CLIENT',
+    TargetCompID: 'BROKER',
+    MsgSeqNum: 1,
+    SendingTime: new Date()
+  }
   const wires = objects.map(o => {
     const r = t.toFix('D', o)
     if (!r.ok) throw new Error(r.message)
@@ -77,18 +88,31 @@ export async function run (): Promise<void> {
   let sink: unknown
   const onMsg = (_t: string, v: MsgView): void => { sink = v.toObject() }
   // The codec shares this parser: attach the raw listener only around the raw case.
-  const [rawDecode, nodeDecode] = compare(n, 5,
-    i => { parser.reset(); parser.on('msg', onMsg); parser.parseBuffer(wires[i % 1000]); parser.removeListener('msg', onMsg) },
-    i => { sink = t.fromFix(wires[i % 1000]) })
-  void sink
+  const [rawDecode, nodeDecode] = compare(
+    n,
+    5,
+    i => {
+      parser.reset()
+      parser.on('msg', onMsg)
+      parser.parseBuffer(wires[i % 1000])
+      parser.removeListener('msg', onMsg)
+    },
+    i => {
+      sink = t.fromFix(wires[i % 1000])
+    }
+  )
+  if (sink === undefined) throw new Error('the decoders produced nothing')
 
   const bytes = wires[0].length
   console.log(`translator (FIX 4.4 NewOrderSingle, ${bytes} bytes, ${n} messages x 5 rounds, median):`)
   console.log(`  encode  jspurefix raw encodeBody       ${raw.toLocaleString('en-US')} msg/s`)
-  console.log(`  encode  translator validate+encode     ${node.toLocaleString('en-US')} msg/s  ratio ${(node / raw).toFixed(2)}x`)
+  console.log(
+    `  encode  translator validate+encode     ${node.toLocaleString('en-US')} msg/s  ratio ${(node / raw).toFixed(2)}x`
+  )
   console.log(`          (validation alone              ${validateOnly.toLocaleString('en-US')} msg/s)`)
   console.log(`  decode  jspurefix raw parse+toObject   ${rawDecode.toLocaleString('en-US')} msg/s`)
-  console.log(`  decode  translator checked decode      ${nodeDecode.toLocaleString('en-US')} msg/s  ratio ${(nodeDecode / rawDecode).toFixed(2)}x`)
+  console.log(`  decode  translator checked decode      ${nodeDecode.toLocaleString('en-US')} msg/s  ` +
+    `ratio ${(nodeDecode / rawDecode).toFixed(2)}x`)
 }
 
 if (require.main === module) {

@@ -40,12 +40,22 @@ async function checkSidebar (page, { check, shot }) {
   const seqs = await page.locator(`${card} .fix-streamers-next-seq-out-in`).innerText()
   const minute = await page.locator(`${card} .fix-streamers-last-minute`).innerText()
   await shot('40-sidebar-sessions')
-  check('sidebar Sessions shows the demo initiator logged on with sequence numbers', up === 'logged-on' && /^\d+ \/ \d+$/.test(seqs.trim()), `${up} ${seqs}`)
+  check(
+    'sidebar Sessions shows the demo initiator logged on with sequence numbers',
+    up === 'logged-on' && /^\d+ \/ \d+$/.test(seqs.trim()),
+    `${up} ${seqs}`
+  )
   check('sidebar Sessions counts messages of the last minute', /in [1-9]\d*, out [1-9]\d*/.test(minute), minute)
   // Live: the tab refreshes itself (every 2 s) while it is shown.
   const stamp = await page.locator('.fix-streamers-at').innerText()
-  await page.waitForFunction(t => document.querySelector('.fix-streamers-at').textContent !== t, stamp, { timeout: 10000 }).catch(() => {})
-  check('the sidebar refreshes by itself while shown', (await page.locator('.fix-streamers-at').innerText()) !== stamp, stamp)
+  await page
+    .waitForFunction(t => document.querySelector('.fix-streamers-at').textContent !== t, stamp, { timeout: 10000 })
+    .catch(() => {})
+  check(
+    'the sidebar refreshes by itself while shown',
+    (await page.locator('.fix-streamers-at').innerText()) !== stamp,
+    stamp
+  )
   const sessions = await page.locator('.fix-streamers-card[data-session]').count()
   check('sidebar Sessions lists both demo sessions', sessions >= 2, String(sessions))
 
@@ -58,7 +68,11 @@ async function checkSidebar (page, { check, shot }) {
   await page.waitForTimeout(500)
   await shot('42-sidebar-logged-out')
   const lastLogout = await page.locator(`${card} .fix-streamers-last-logout`).innerText().catch(() => '')
-  check('Logout (confirmed) takes the session down and shows the reason', down !== 'logged-on' && /browser test/.test(lastLogout), `${down} / ${lastLogout}`)
+  check(
+    'Logout (confirmed) takes the session down and shows the reason',
+    down !== 'logged-on' && /browser test/.test(lastLogout),
+    `${down} / ${lastLogout}`
+  )
   await page.locator(`${card} .fix-streamers-logon`).click()
   await page.locator('.fix-streamers-confirm-yes').click()
   const back = await waitState(s => s === 'logged-on', 30000)
@@ -78,17 +92,30 @@ async function checkSidebar (page, { check, shot }) {
   await page.fill('.fix-streamers-j-msgtype', '')
   await page.fill('.fix-streamers-j-clordid', clOrdId)
   await page.locator('.fix-streamers-j-search').click()
-  await page.waitForFunction(() => document.querySelectorAll('.fix-streamers-j-entry').length >= 3, null, { timeout: 15000 }).catch(() => {})
-  const convo = await page.$$eval('.fix-streamers-j-entry', rows => rows.map(r => `${r.dataset.direction} ${r.dataset.msgtype}`))
-  check(`a ClOrdID search (${clOrdId}) shows its NewOrderSingle and two ExecutionReports`, convo.filter(c => c === 'out D').length === 1 && convo.filter(c => c === 'in 8').length === 2, convo.join(', '))
+  await page
+    .waitForFunction(() => document.querySelectorAll('.fix-streamers-j-entry').length >= 3, null, { timeout: 15000 })
+    .catch(() => {})
+  const convo = await page.$$eval('.fix-streamers-j-entry', rows =>
+    rows.map(r => `${r.dataset.direction} ${r.dataset.msgtype}`)
+  )
+  check(
+    `a ClOrdID search (${clOrdId}) shows its NewOrderSingle and two ExecutionReports`,
+    convo.filter(c => c === 'out D').length === 1 && convo.filter(c => c === 'in 8').length === 2,
+    convo.join(', ')
+  )
   await page.locator('.fix-streamers-j-entry[data-msgtype="8"]').first().click()
   await page.waitForSelector('.fix-streamers-decoded', { timeout: 15000 })
   await page.locator('.fix-streamers-j-detail').scrollIntoViewIfNeeded()
   await shot('45-sidebar-journal-decoded')
   const decoded = await page.locator('.fix-streamers-decoded').innerText()
   const raw = await page.locator('.fix-streamers-raw').innerText()
-  check('an ExecutionReport opens decoded with field names and enum descriptions, raw beside it',
-    /54=\s*1\s*Side\s*=\s*BUY|54=\s*2\s*Side\s*=\s*SELL/.test(decoded) && /ExecType/.test(decoded) && raw.includes(`|11=${clOrdId}|`), decoded.slice(0, 200))
+  check(
+    'an ExecutionReport opens decoded with field names and enum descriptions, raw beside it',
+    /54=\s*1\s*Side\s*=\s*BUY|54=\s*2\s*Side\s*=\s*SELL/.test(decoded) &&
+      /ExecType/.test(decoded) &&
+      raw.includes(`|11=${clOrdId}|`),
+    decoded.slice(0, 200)
+  )
 
   // Streams
   await page.locator('.fix-streamers-switch button[data-part="streams"]').click()
@@ -98,8 +125,15 @@ async function checkSidebar (page, { check, shot }) {
   const streams = await page.locator('.fix-streamers-streams tr').count()
   const clients = await page.$$eval('.fix-streamers-card[data-client]', cards => cards.map(c => c.innerText))
   check('Streams lists the streamers with their head', streams >= 3, String(streams))
-  check('Streams shows each client with position, in flight and a written checkpoint',
-    clients.length >= 3 && clients.every(t => /Position\s+\d/.test(t) && /In flight\s+\d+ \/ \d+/.test(t) && /Written\s+\d/.test(t)), clients.map(t => t.replace(/\s+/g, ' ')).join(' | ').slice(0, 400))
+  check(
+    'Streams shows each client with position, in flight and a written checkpoint',
+    clients.length >= 3 &&
+      clients.every(t => /Position\s+\d/.test(t) && /In flight\s+\d+ \/ \d+/.test(t) && /Written\s+\d/.test(t)),
+    clients
+      .map(t => t.replace(/\s+/g, ' '))
+      .join(' | ')
+      .slice(0, 400)
+  )
 
   // The blotter's rewind (the client panel's action), confirmed: to 'live' leaves the demo as it is.
   const blotter = `.fix-streamers-card[data-client="${BLOTTER}"]`
@@ -112,7 +146,11 @@ async function checkSidebar (page, { check, shot }) {
   ])
   await page.waitForTimeout(500)
   await shot('48-sidebar-rewound')
-  check('Rewind (confirmed) moves the blotter client to live', rewind.status() === 200, `${rewind.status()} ${await rewind.text()}`)
+  check(
+    'Rewind (confirmed) moves the blotter client to live',
+    rewind.status() === 200,
+    `${rewind.status()} ${await rewind.text()}`
+  )
 }
 
 /**
@@ -128,9 +166,17 @@ async function checkReadOnly (page, { check, shot }) {
   const cards = await page.locator('.fix-streamers-card').count()
   const buttons = await page.locator('.fix-streamers-actions button').count()
   const note = await page.locator('.fix-streamers-note').innerText().catch(() => '')
-  check('a read-only user sees the sessions but no action button', cards >= 2 && buttons === 0 && /Read-only/.test(note), `${cards} cards, ${buttons} buttons`)
-  const label = await page.locator(`.fix-streamers-card[data-session="${ACCEPTOR}"] .fix-streamers-card-head b`).innerText()
-  const injected = await page.evaluate(() => window.__fixStreamersXss === true || document.querySelector('.fix-streamers img') !== null)
+  check(
+    'a read-only user sees the sessions but no action button',
+    cards >= 2 && buttons === 0 && /Read-only/.test(note),
+    `${cards} cards, ${buttons} buttons`
+  )
+  const label = await page
+    .locator(`.fix-streamers-card[data-session="${ACCEPTOR}"] .fix-streamers-card-head b`)
+    .innerText()
+  const injected = await page.evaluate(
+    () => window.__fixStreamersXss === true || document.querySelector('.fix-streamers img') !== null
+  )
   check('a session name written as HTML shows as text, never as markup', label.includes('<img') && !injected, label)
   await page.locator('.fix-streamers-switch button[data-part="streams"]').click()
   await page.waitForSelector('.fix-streamers-card[data-client]', { timeout: 15000 })
@@ -156,15 +202,30 @@ async function main () {
   const nr = path.dirname(require.resolve(`${runtime}/package.json`))
   const express = require(require.resolve('express', { paths: [nr] }))
   const RED = require(nr)
-  const bcrypt = require(require.resolve('bcryptjs', { paths: [nr, path.join(nr, 'node_modules', '@node-red', 'editor-api')] }))
+  const bcrypt = require(
+    require.resolve('bcryptjs', { paths: [nr, path.join(nr, 'node_modules', '@node-red', 'editor-api')] })
+  )
   const hash = bcrypt.hashSync('sidebar-pw', 8)
   const app = express()
   const server = http.createServer(app)
   RED.init(server, {
-    userDir, flowFile: 'flows.json', nodesDir: [root], httpAdminRoot: '/', httpNodeRoot: '/api', credentialSecret: 'sidebar-test',
-    logging: { console: { level: 'warn' } }, telemetry: { enabled: false }, diagnostics: { enabled: false },
+    userDir,
+    flowFile: 'flows.json',
+    nodesDir: [root],
+    httpAdminRoot: '/',
+    httpNodeRoot: '/api',
+    credentialSecret: 'sidebar-test',
+    logging: { console: { level: 'warn' } },
+    telemetry: { enabled: false },
+    diagnostics: { enabled: false },
     editorTheme: { tours: false, projects: { enabled: false }, palette: { catalogues: [] } },
-    adminAuth: { type: 'credentials', users: [{ username: 'operator', password: hash, permissions: '*' }, { username: 'viewer', password: hash, permissions: 'read' }] }
+    adminAuth: {
+      type: 'credentials',
+      users: [
+        { username: 'operator', password: hash, permissions: '*' },
+        { username: 'viewer', password: hash, permissions: 'read' }
+      ]
+    }
   })
   app.use('/', RED.httpAdmin)
   app.use('/api', RED.httpNode)
@@ -182,13 +243,30 @@ async function main () {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync'
+    ]
   })
   try {
     const base = `http://127.0.0.1:${server.address().port}/`
     // Signs in through the editor's own token store (what its login dialog writes).
     const openAs = async (username, scope) => {
-      const r = await fetch(`${base}auth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ client_id: 'node-red-editor', grant_type: 'password', scope, username, password: 'sidebar-pw' }).toString() })
+      const r = await fetch(`${base}auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          client_id: 'node-red-editor',
+          grant_type: 'password',
+          scope,
+          username,
+          password: 'sidebar-pw'
+        }).toString()
+      })
       const tokens = await r.json()
       const page = await browser.newPage({ viewport: { width: 1500, height: 900 } })
       page.on('pageerror', err => check('no script error in the editor', false, err.message))
@@ -200,7 +278,10 @@ async function main () {
     }
     const operator = await openAs('operator', '*')
     await operator.waitForTimeout(Number(process.env.BROWSER_SETTLE_MS || 15000)) // orders flow and get filled
-    await checkSidebar(operator, { check, shot: name => operator.screenshot({ path: path.join(shots, `${name}.png`) }) })
+    await checkSidebar(operator, {
+      check,
+      shot: name => operator.screenshot({ path: path.join(shots, `${name}.png`) })
+    })
     const viewer = await openAs('viewer', 'read')
     await checkReadOnly(viewer, { check, shot: name => viewer.screenshot({ path: path.join(shots, `${name}.png`) }) })
   } catch (err) {

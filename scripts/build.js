@@ -10,7 +10,10 @@ const root = path.resolve(__dirname, '..')
 const dist = path.join(root, 'dist')
 
 fs.rmSync(dist, { recursive: true, force: true })
-execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit', cwd: root })
+execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json')], {
+  stdio: 'inherit',
+  cwd: root
+})
 
 const nodesDir = path.join(root, 'nodes')
 const icons = fs.readdirSync(path.join(root, 'icons')).filter(f => f.endsWith('.svg'))
@@ -20,7 +23,9 @@ for (const name of fs.readdirSync(nodesDir)) {
   const out = path.join(dist, 'nodes', name)
   fs.mkdirSync(out, { recursive: true })
   fs.copyFileSync(path.join(src, `${name}.html`), path.join(out, `${name}.html`))
-  if (fs.existsSync(path.join(src, 'locales'))) fs.cpSync(path.join(src, 'locales'), path.join(out, 'locales'), { recursive: true })
+  if (fs.existsSync(path.join(src, 'locales'))) {
+    fs.cpSync(path.join(src, 'locales'), path.join(out, 'locales'), { recursive: true })
+  }
   // Node-RED only looks for icons in an icons/ folder next to the node's .js file.
   fs.mkdirSync(path.join(out, 'icons'), { recursive: true })
   for (const icon of icons) fs.copyFileSync(path.join(root, 'icons', icon), path.join(out, 'icons', icon))

@@ -25,8 +25,13 @@ if (!fs.existsSync(flowsFile)) {
 const port = Number(process.env.PORT || 1880)
 const host = process.env.NR_HOST || '127.0.0.1'
 console.log(`Node-RED editor: http://${host}:${port}/  (user directory ${path.relative(root, userDir)}/)`)
-const child = spawn(process.execPath, [require.resolve('node-red/red.js'), '-u', userDir, '-s', path.join(__dirname, 'dev-settings.js')], {
-  stdio: 'inherit', env: { ...process.env, PORT: String(port), NR_HOST: host }
-})
+const child = spawn(
+  process.execPath,
+  [require.resolve('node-red/red.js'), '-u', userDir, '-s', path.join(__dirname, 'dev-settings.js')],
+  {
+    stdio: 'inherit',
+    env: { ...process.env, PORT: String(port), NR_HOST: host }
+  }
+)
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig))
 child.on('exit', code => { process.exitCode = code ?? 0 })

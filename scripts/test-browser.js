@@ -28,13 +28,21 @@ const check = (name, ok, detail = '') => {
 
 async function startNodeRed (userDir) {
   // Node-RED's own express (its http-in node reaches into express 4's router).
-  const express = require(require.resolve('express', { paths: [path.dirname(require.resolve('node-red/package.json'))] }))
+  const express = require(
+    require.resolve('express', { paths: [path.dirname(require.resolve('node-red/package.json'))] })
+  )
   const RED = require('node-red')
   const app = express()
   const server = http.createServer(app)
   RED.init(server, {
-    userDir, flowFile: 'flows.json', httpAdminRoot: '/', httpNodeRoot: '/api', credentialSecret: 'browser-test',
-    logging: { console: { level: 'warn' } }, telemetry: { enabled: false }, diagnostics: { enabled: false },
+    userDir,
+    flowFile: 'flows.json',
+    httpAdminRoot: '/',
+    httpNodeRoot: '/api',
+    credentialSecret: 'browser-test',
+    logging: { console: { level: 'warn' } },
+    telemetry: { enabled: false },
+    diagnostics: { enabled: false },
     editorTheme: { tours: false, projects: { enabled: false }, palette: { catalogues: [] } }
   })
   app.use('/', RED.httpAdmin)
@@ -51,7 +59,11 @@ async function main () {
   fs.rmSync(shots, { recursive: true, force: true })
   fs.mkdirSync(shots, { recursive: true })
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'fix-streamers-browser-'))
-  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', work], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
   const tarball = path.join(work, JSON.parse(out.slice(out.indexOf('[')))[0].filename)
   const userDir = path.join(work, 'user')
   fs.mkdirSync(userDir)
@@ -59,7 +71,15 @@ async function main () {
   const browser = await chromium.launch({
     executablePath: chromiumPath,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync'
+    ]
   })
   const page = await browser.newPage({ viewport: { width: 1500, height: 900 } })
   const shot = async name => page.screenshot({ path: path.join(shots, `${name}.png`) })
@@ -74,12 +94,19 @@ async function main () {
     await page.click('#red-ui-header-button-sidemenu')
     await page.click('#menu-item-edit-palette')
     await page.click('#red-ui-tab-install a, a[href="#install"]')
-    await page.setInputFiles('.red-ui-palette-editor-upload-button input[type=file], .red-ui-palette-editor-upload input[type=file]', tarball)
+    await page.setInputFiles(
+      '.red-ui-palette-editor-upload-button input[type=file], .red-ui-palette-editor-upload input[type=file]',
+      tarball
+    )
     const [upload] = await Promise.all([
       page.waitForResponse(r => /\/nodes$/.test(r.url()) && r.request().method() === 'POST', { timeout: 240000 }),
       page.click('.red-ui-palette-editor-upload-buttons .primary')
     ])
-    check('palette upload succeeds', upload.status() === 200, `${upload.status()} ${(await upload.text()).slice(0, 200)}`)
+    check(
+      'palette upload succeeds',
+      upload.status() === 200,
+      `${upload.status()} ${(await upload.text()).slice(0, 200)}`
+    )
     const types = Object.keys(pkg['node-red'].nodes)
     await page.waitForFunction(t => t.every(x => RED.nodes.getType(x)), types, { timeout: 60000 })
     await shot('02-uploaded')
@@ -95,12 +122,36 @@ async function main () {
     for (const t of flowTypes) {
       const sel = `.red-ui-palette-node[data-palette-type='${t}']`
       const present = await page.locator(sel).count()
-      const icon = present > 0 ? await page.locator(`${sel} .red-ui-palette-icon`).first().evaluate(e => getComputedStyle(e).backgroundImage) : ''
-      check(`palette shows ${t} with its icon`, present > 0 && /\/icons\/node-red-contrib-fix-streamers\//.test(icon), icon)
+      const icon =
+        present > 0
+          ? await page
+            .locator(`${sel} .red-ui-palette-icon`)
+            .first()
+            .evaluate(e => getComputedStyle(e).backgroundImage)
+          : ''
+      check(
+        `palette shows ${t} with its icon`,
+        present > 0 && /\/icons\/node-red-contrib-fix-streamers\//.test(icon),
+        icon
+      )
       // Issue 20: the label is the translated one (locales), on one line, not cut.
       const want = require(path.join(root, 'nodes', t, 'locales', 'en-US', `${t}.json`))[t].paletteLabel
-      const label = present > 0 ? await page.locator(`${sel} .red-ui-palette-label`).first().evaluate(e => ({ text: e.innerText.trim(), height: e.getBoundingClientRect().height, cut: e.scrollWidth > e.clientWidth })) : {}
-      check(`palette label of ${t} is "${want}" from its locale, on one line`, label.text === want && label.height < 30 && !label.cut, JSON.stringify(label))
+      const label =
+        present > 0
+          ? await page
+            .locator(`${sel} .red-ui-palette-label`)
+            .first()
+            .evaluate(e => ({
+              text: e.innerText.trim(),
+              height: e.getBoundingClientRect().height,
+              cut: e.scrollWidth > e.clientWidth
+            }))
+          : {}
+      check(
+        `palette label of ${t} is "${want}" from its locale, on one line`,
+        label.text === want && label.height < 30 && !label.cut,
+        JSON.stringify(label)
+      )
     }
     for (const t of configTypes) check(`config node ${t} is registered`, true)
 
@@ -116,7 +167,19 @@ async function main () {
       const ok = await page.evaluate(type => {
         const def = RED.nodes.getType(type)
         const id = RED.nodes.id()
-        const n = { id, type, _def: def, x: 300, y: 200, z: RED.workspaces.active(), changed: true, dirty: true, wires: [], inputs: def.inputs || 0, outputs: def.outputs || 0 }
+        const n = {
+          id,
+          type,
+          _def: def,
+          x: 300,
+          y: 200,
+          z: RED.workspaces.active(),
+          changed: true,
+          dirty: true,
+          wires: [],
+          inputs: def.inputs || 0,
+          outputs: def.outputs || 0
+        }
         for (const k of Object.keys(def.defaults || {})) n[k] = JSON.parse(JSON.stringify(def.defaults[k].value ?? ''))
         if (type === 'streamer-database') delete n.prepared // a flow from before the setting: absent means on
         if (def.category === 'config') { delete n.x; delete n.y; delete n.z; delete n.wires; n.users = [] }
@@ -137,14 +200,23 @@ async function main () {
         const prepared = await page.locator('#node-config-input-prepared').isChecked().catch(() => false) &&
           await page.locator('#node-config-input-prepared').isVisible()
         check('streamer-database in server mode shows Prepared, checked when the setting is absent', prepared)
-        check('streamer-database: a port of "x" in server mode has a red border', await redBorder('#node-config-input-port', 'x'))
+        check(
+          'streamer-database: a port of "x" in server mode has a red border',
+          await redBorder('#node-config-input-port', 'x')
+        )
         check('streamer-database: port 5432 has none', !await redBorder('#node-config-input-port', '5432'))
       }
       if (t === 'streamer-client') {
         // Empty Filter and Payload are valid (every row; the mapped fields): no red border.
         const typed = id => page.evaluate(i => $(i).next('.red-ui-typedInput-container').hasClass('input-error'), id)
-        check('streamer-client: an empty JSONata Filter and Payload have no red border', !await typed('#node-input-filter') && !await typed('#node-input-payload'))
-        await page.evaluate(() => { $('#node-input-filter').typedInput('value', 'payload.(('); $('#node-input-filter').typedInput('validate') })
+        check(
+          'streamer-client: an empty JSONata Filter and Payload have no red border',
+          !(await typed('#node-input-filter')) && !(await typed('#node-input-payload'))
+        )
+        await page.evaluate(() => {
+          $('#node-input-filter').typedInput('value', 'payload.((')
+          $('#node-input-filter').typedInput('validate')
+        })
         check('streamer-client: a broken JSONata Filter has a red border', await typed('#node-input-filter'))
       }
       if (t === 'fix-session') {
@@ -153,24 +225,45 @@ async function main () {
         await page.evaluate(() => $('#node-config-input-role').val('initiator').trigger('change'))
         await page.evaluate(() => $('#node-config-input-usetls').prop('checked', true).trigger('change'))
         await page.waitForTimeout(300)
-        check('fix-session: TLS ticked with no tls-config has a red border', await page.evaluate(() => $('#node-config-input-tls').hasClass('input-error')))
-        check('fix-session: an initiator is not offered "require a client certificate"', !await page.locator('#node-config-input-requestCert').isVisible())
+        check(
+          'fix-session: TLS ticked with no tls-config has a red border',
+          await page.evaluate(() => $('#node-config-input-tls').hasClass('input-error'))
+        )
+        check(
+          'fix-session: an initiator is not offered "require a client certificate"',
+          !(await page.locator('#node-config-input-requestCert').isVisible())
+        )
         await page.evaluate(() => $('#node-config-input-role').val('acceptor').trigger('change'))
-        check('fix-session: an acceptor with TLS is offered "require a client certificate"', await page.locator('#node-config-input-requestCert').isVisible())
-        await page.evaluate(() => { $('#node-config-input-usetls').prop('checked', false).trigger('change'); $('#fix-session-dictionary-choice').val('custom').trigger('change') })
-        check('fix-session: a custom dictionary path that does not exist has a red border', await redBorder('#fix-session-dictionary-path', '/no/such/FIX44.xml', 1500))
+        check(
+          'fix-session: an acceptor with TLS is offered "require a client certificate"',
+          await page.locator('#node-config-input-requestCert').isVisible()
+        )
+        await page.evaluate(() => {
+          $('#node-config-input-usetls').prop('checked', false).trigger('change')
+          $('#fix-session-dictionary-choice').val('custom').trigger('change')
+        })
+        check(
+          'fix-session: a custom dictionary path that does not exist has a red border',
+          await redBorder('#fix-session-dictionary-path', '/no/such/FIX44.xml', 1500)
+        )
         await page.evaluate(() => $('#fix-session-dictionary-choice').val('FIX.4.4').trigger('change'))
       }
       if (t === 'fix-translator') {
         await page.evaluate(() => $('#node-input-dictionary').val('custom').trigger('change'))
-        check('fix-translator: a custom dictionary path that does not exist has a red border', await redBorder('#node-input-dictionaryPath', '/no/such/FIX44.xml', 1500))
+        check(
+          'fix-translator: a custom dictionary path that does not exist has a red border',
+          await redBorder('#node-input-dictionaryPath', '/no/such/FIX44.xml', 1500)
+        )
       }
       if (t === 'fix-session') {
         await page.evaluate(() => $('#node-config-input-role').val('initiator').trigger('change'))
         const decoded = page.locator('#node-config-input-storeDecoded')
         await decoded.scrollIntoViewIfNeeded().catch(() => {})
         await shot('10-edit-fix-session-fix-in')
-        check('fix-session shows "also store decoded", checked by default', await decoded.isVisible() && await decoded.isChecked())
+        check(
+          'fix-session shows "also store decoded", checked by default',
+          (await decoded.isVisible()) && (await decoded.isChecked())
+        )
       }
       await page.click('.red-ui-tray #node-dialog-cancel, .red-ui-tray #node-config-dialog-cancel')
       await page.waitForTimeout(300)
@@ -192,7 +285,12 @@ async function main () {
       const dialog = page.locator('#red-ui-clipboard-dialog-import-tab-examples')
       await dialog.waitFor()
       // Expand module > flows > example; a level already open (the tree keeps its state) is not clicked again.
-      const item = text => dialog.locator('.red-ui-treeList-label-text:visible', { hasText: new RegExp('^' + text.replace(/[.*+?^${}()|[\]\\/@]/g, '\\$&') + '$') }).last()
+      const item = text =>
+        dialog
+          .locator('.red-ui-treeList-label-text:visible', {
+            hasText: new RegExp('^' + text.replace(/[.*+?^${}()|[\]\\/@]/g, '\\$&') + '$')
+          })
+          .last()
       // The tree loads each level on demand and remembers what was open: open the module, then
       // its flows folder, only where the next level is not shown yet.
       await page.waitForTimeout(800)
@@ -225,7 +323,9 @@ async function main () {
     check('no error notification', errors.length === 0, errors.join(' | '))
     const red = await page.evaluate(() => {
       const bad = []
-      RED.nodes.eachNode(n => { if (n.status && n.status.fill === 'red') bad.push(`${n.type} ${n.name || n.id}: ${n.status.text}`) })
+      RED.nodes.eachNode(n => {
+        if (n.status && n.status.fill === 'red') bad.push(`${n.type} ${n.name || n.id}: ${n.status.text}`)
+      })
       return bad
     })
     check('no red node status', red.length === 0, red.join(' | '))
@@ -234,7 +334,9 @@ async function main () {
     let orders = []
     for (let i = 0; i < 60 && !orders.some(o => o.status === 'FILLED'); i++) {
       await page.waitForTimeout(1000)
-      orders = await page.evaluate(async url => (await fetch(url)).json(), nr.url + 'api/fix-demo/orders').catch(() => [])
+      orders = await page
+        .evaluate(async url => (await fetch(url)).json(), nr.url + 'api/fix-demo/orders')
+        .catch(() => [])
     }
     const filled = orders.filter(o => o.status === 'FILLED')
     check('orders are filled by the demo exchange', filled.length > 0, JSON.stringify(orders.slice(0, 3)))
@@ -244,15 +346,31 @@ async function main () {
     // the first fill came.
     for (let i = 0; i < 30 && (i < 3 || orders.length <= 5); i++) {
       await page.waitForTimeout(1000)
-      orders = await page.evaluate(async url => (await fetch(url)).json(), nr.url + 'api/fix-demo/orders').catch(() => [])
+      orders = await page
+        .evaluate(async url => (await fetch(url)).json(), nr.url + 'api/fix-demo/orders')
+        .catch(() => [])
     }
     const stuck = orders.slice(3).filter(o => o.status !== 'FILLED')
-    check('every order but the newest is filled (none stuck PENDING)', orders.length > 3 && stuck.length === 0, JSON.stringify(stuck.slice(0, 3)))
+    check(
+      'every order but the newest is filled (none stuck PENDING)',
+      orders.length > 3 && stuck.length === 0,
+      JSON.stringify(stuck.slice(0, 3))
+    )
 
     // 6. The trading demo's four flows, one tab each, each opening with its Comment; tidy layout.
     const demoTabs = ['Outbound orders', 'Inbound execution reports', 'Demo exchange', 'One streamer, two clients']
-    const tabs = await page.evaluate(() => { const t = []; RED.nodes.eachWorkspace(w => t.push({ id: w.id, label: w.label })); return t })
-    for (const label of demoTabs) check(`trading demo tab "${label}" exists`, tabs.some(t => t.label === label), tabs.map(t => t.label).join(', '))
+    const tabs = await page.evaluate(() => {
+      const t = []
+      RED.nodes.eachWorkspace(w => t.push({ id: w.id, label: w.label }))
+      return t
+    })
+    for (const label of demoTabs) {
+      check(
+        `trading demo tab "${label}" exists`,
+        tabs.some(t => t.label === label),
+        tabs.map(t => t.label).join(', ')
+      )
+    }
     await page.evaluate(() => RED.sidebar.show('info')) // the Info sidebar shows each tab's guide
     for (const tab of tabs.filter(t => demoTabs.includes(t.label))) {
       await page.evaluate(id => { RED.workspaces.show(id); RED.view.select('') }, tab.id)
@@ -260,12 +378,18 @@ async function main () {
       await shot(`22-tab-${demoTabs.indexOf(tab.label) + 1}-${tab.label.replace(/[^A-Za-z0-9]+/g, '-')}`)
       const layout = await page.evaluate(id => {
         const boxes = []
-        RED.nodes.eachNode(n => { if (n.z === id) boxes.push({ name: n.name || n.type, type: n.type, x: n.x - n.w / 2, y: n.y - n.h / 2, w: n.w, h: n.h }) })
+        RED.nodes.eachNode(n => {
+          if (n.z === id) {
+            boxes.push({ name: n.name || n.type, type: n.type, x: n.x - n.w / 2, y: n.y - n.h / 2, w: n.w, h: n.h })
+          }
+        })
         const overlaps = []
         for (let i = 0; i < boxes.length; i++) {
           for (let j = i + 1; j < boxes.length; j++) {
             const a = boxes[i]; const b = boxes[j]
-            if (a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h) overlaps.push(`${a.name} / ${b.name}`)
+            if (a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h) {
+              overlaps.push(`${a.name} / ${b.name}`)
+            }
           }
         }
         // Issue 20: a node's status label runs under no other node and no other status label.
@@ -277,41 +401,74 @@ async function main () {
           const body = g && g.querySelector('.red-ui-flow-node')
           const st = g && g.querySelector('.red-ui-flow-node-status-group')
           const sr = st && st.style.display !== 'none' ? st.getBoundingClientRect() : undefined
-          rects.push({ name: n.name || n.type, body: body && body.getBoundingClientRect(), status: sr && sr.width > 0 ? sr : undefined, text: n.status && n.status.text })
+          rects.push({
+            name: n.name || n.type,
+            body: body && body.getBoundingClientRect(),
+            status: sr && sr.width > 0 ? sr : undefined,
+            text: n.status && n.status.text
+          })
         })
         const hit = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom
         for (const a of rects) {
           if (a.status === undefined) continue
           for (const b of rects) {
             if (a === b) continue
-            if ((b.body && hit(a.status, b.body)) || (b.status && hit(a.status, b.status))) statusOverlaps.push(`${a.name} (${a.text}) / ${b.name}`)
+            if ((b.body && hit(a.status, b.body)) || (b.status && hit(a.status, b.status))) {
+              statusOverlaps.push(`${a.name} (${a.text}) / ${b.name}`)
+            }
           }
         }
-        const first = boxes.reduce((m, b) => (m === undefined || b.y < m.y || (b.y === m.y && b.x < m.x)) ? b : m, undefined)
+        const first = boxes.reduce(
+          (m, b) => (m === undefined || b.y < m.y || (b.y === m.y && b.x < m.x) ? b : m),
+          undefined
+        )
         return { overlaps, statusOverlaps, first: first && first.type, left: first && first.x, top: first && first.y }
       }, tab.id)
-      check(`tab "${tab.label}" opens with its Comment at the top left`, layout.first === 'comment' && layout.left >= 0 && layout.left <= 40 && layout.top >= 0 && layout.top <= 40, JSON.stringify(layout))
+      check(
+        `tab "${tab.label}" opens with its Comment at the top left`,
+        layout.first === 'comment' && layout.left >= 0 && layout.left <= 40 && layout.top >= 0 && layout.top <= 40,
+        JSON.stringify(layout)
+      )
       check(`tab "${tab.label}" has no overlapping nodes`, layout.overlaps.length === 0, layout.overlaps.join(', '))
-      check(`tab "${tab.label}": no status text runs under another node`, layout.statusOverlaps.length === 0, layout.statusOverlaps.join(', '))
+      check(
+        `tab "${tab.label}": no status text runs under another node`,
+        layout.statusOverlaps.length === 0,
+        layout.statusOverlaps.join(', ')
+      )
     }
 
     // 7. The second client (behind a link pair, its own checkpoint) sees the same orders filled.
     let blotter = []
     for (let i = 0; i < 30 && !blotter.some(o => o.event === 'ORDER_FILL' && o.status === 'FILLED'); i++) {
-      blotter = await page.evaluate(async url => (await fetch(url)).json(), nr.url + 'api/fix-demo/blotter').catch(() => [])
+      blotter = await page
+        .evaluate(async url => (await fetch(url)).json(), nr.url + 'api/fix-demo/blotter')
+        .catch(() => [])
       if (!blotter.some(o => o.event === 'ORDER_FILL')) await page.waitForTimeout(1000)
     }
-    check('the blotter (second client via a link) shows filled orders at /fix-demo/blotter', blotter.some(o => o.event === 'ORDER_FILL' && o.status === 'FILLED'), JSON.stringify(blotter.slice(0, 3)))
+    check(
+      'the blotter (second client via a link) shows filled orders at /fix-demo/blotter',
+      blotter.some(o => o.event === 'ORDER_FILL' && o.status === 'FILLED'),
+      JSON.stringify(blotter.slice(0, 3))
+    )
     // Issue 7: every node of the pack in the imported examples shows a green status once orders flow.
     const packNodes = await page.evaluate(types => {
       const c = []
-      RED.nodes.eachNode(n => { if (types.includes(n.type)) c.push({ type: n.type, name: n.name, fill: n.status && n.status.fill, text: n.status && n.status.text }) })
+      RED.nodes.eachNode(n => {
+        if (types.includes(n.type)) {
+          c.push({ type: n.type, name: n.name, fill: n.status && n.status.fill, text: n.status && n.status.text })
+        }
+      })
       return c
     }, ['audit-streamer', 'streamer-client', 'fix-translator', 'fix-gateway', 'streamer-sql'])
     const notGreen = packNodes.filter(n => n.fill !== 'green')
     const clients = packNodes.filter(n => n.type === 'streamer-client')
-    check(`every node of the pack in the examples is green (${packNodes.length} nodes, all five types, ${clients.length} clients)`, new Set(packNodes.map(n => n.type)).size === 5 && clients.length >= 3 && notGreen.length === 0, JSON.stringify(notGreen))
-    console.log(`    blotter: ${blotter.length} orders; clients: ${clients.map(c => `${c.name} (${c.text})`).join('; ')}`)
+    check(`every node of the pack in the examples is green (${packNodes.length} nodes, all five types, ` +
+      `${clients.length} clients)`,
+    new Set(packNodes.map(n => n.type)).size === 5 && clients.length >= 3 && notGreen.length === 0,
+    JSON.stringify(notGreen))
+    console.log(
+      `    blotter: ${blotter.length} orders; clients: ${clients.map(c => `${c.name} (${c.text})`).join('; ')}`
+    )
     // 8. The operator console (FIX sidebar tab) on the running demo.
     await checkSidebar(page, { check, shot })
     await page.goto(nr.url + 'api/fix-demo/orders')

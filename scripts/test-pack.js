@@ -25,15 +25,25 @@ function check (name, ok, detail = '') {
 
 async function startNodeRed (userDir) {
   // A fresh require of the runtime per start: Node-RED keeps module-level state.
-  for (const k of Object.keys(require.cache)) if (k.includes(`${path.sep}node_modules${path.sep}node-red`) || k.includes('@node-red')) delete require.cache[k]
+  for (const k of Object.keys(require.cache)) {
+    if (k.includes(`${path.sep}node_modules${path.sep}node-red`) || k.includes('@node-red')) delete require.cache[k]
+  }
   // Node-RED's own express (its http-in node reaches into express 4's router).
-  const express = require(require.resolve('express', { paths: [path.dirname(require.resolve('node-red/package.json'))] }))
+  const express = require(
+    require.resolve('express', { paths: [path.dirname(require.resolve('node-red/package.json'))] })
+  )
   const RED = require('node-red')
   const app = express()
   const server = http.createServer(app)
   RED.init(server, {
-    userDir, flowFile: 'flows.json', httpAdminRoot: '/', httpNodeRoot: '/api', credentialSecret: 'pack-test',
-    logging: { console: { level: 'warn' } }, editorTheme: { tours: false, palette: { catalogues: [] } }, telemetry: { enabled: false }
+    userDir,
+    flowFile: 'flows.json',
+    httpAdminRoot: '/',
+    httpNodeRoot: '/api',
+    credentialSecret: 'pack-test',
+    logging: { console: { level: 'warn' } },
+    editorTheme: { tours: false, palette: { catalogues: [] } },
+    telemetry: { enabled: false }
   })
   app.use('/', RED.httpAdmin)
   await new Promise(resolve => server.listen(0, '127.0.0.1', resolve))
@@ -49,10 +59,18 @@ async function checkLoaded (label, base) {
   const ours = nodes.filter(n => n.module === pkg.name)
   for (const t of types) {
     const set = ours.find(n => n.types.includes(t))
-    check(`${label}: node ${t} is loaded`, set !== undefined && set.enabled && set.err === undefined, JSON.stringify(set?.err ?? 'missing'))
+    check(
+      `${label}: node ${t} is loaded`,
+      set !== undefined && set.enabled && set.err === undefined,
+      JSON.stringify(set?.err ?? 'missing')
+    )
   }
   const icons = await (await fetch(`${base}/icons`)).json()
-  check(`${label}: palette icons are found`, Array.isArray(icons[pkg.name]) && icons[pkg.name].length > 0, JSON.stringify(icons[pkg.name]))
+  check(
+    `${label}: palette icons are found`,
+    Array.isArray(icons[pkg.name]) && icons[pkg.name].length > 0,
+    JSON.stringify(icons[pkg.name])
+  )
   const html = await (await fetch(`${base}/nodes`, { headers: { Accept: 'text/html' } })).text()
   for (const t of types) check(`${label}: help text for ${t}`, html.includes(`data-help-name="${t}"`))
   const examples = await (await fetch(`${base}/library/examples/flows/${pkg.name}`)).json()
@@ -63,7 +81,11 @@ async function main () {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'fix-streamers-pack-'))
   try {
     console.log('npm pack ...')
-    const out = execFileSync(npm, ['pack', '--json', '--pack-destination', work], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+    const out = execFileSync(npm, ['pack', '--json', '--pack-destination', work], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit']
+    })
     const info = JSON.parse(out.slice(out.indexOf('[')))[0]
     const tarball = path.join(work, info.filename)
     const files = info.files.map(f => f.path)
@@ -73,14 +95,21 @@ async function main () {
       files.some(f => f.startsWith(path.dirname(pkg['node-red'].nodes[t]) + '/locales/en-US/')) &&
       files.some(f => f.startsWith(path.dirname(pkg['node-red'].nodes[t]) + '/icons/'))) &&
       files.some(f => f.startsWith('examples/flows/')))
-    check('tarball has no tests', !files.some(f => f.startsWith('dist/test') || f.startsWith('test/')), files.filter(f => /test/.test(f)).join(', '))
+    check(
+      'tarball has no tests',
+      !files.some(f => f.startsWith('dist/test') || f.startsWith('test/')),
+      files.filter(f => /test/.test(f)).join(', ')
+    )
 
     // 1. npm install <tarball> in a user directory.
     const dirA = path.join(work, 'user-npm')
     fs.mkdirSync(dirA)
     fs.writeFileSync(path.join(dirA, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true }))
     console.log('npm install <tarball> ...')
-    execFileSync(npm, ['install', '--no-audit', '--no-fund', tarball], { cwd: dirA, stdio: ['ignore', 'ignore', 'inherit'] })
+    execFileSync(npm, ['install', '--no-audit', '--no-fund', tarball], {
+      cwd: dirA,
+      stdio: ['ignore', 'ignore', 'inherit']
+    })
     let nr = await startNodeRed(dirA)
     try { await checkLoaded('npm install', nr.base) } finally { await nr.stop() }
 

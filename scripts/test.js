@@ -13,7 +13,11 @@ const root = path.resolve(__dirname, '..')
 const only = process.argv.slice(2)
 const passes = [
   { label: 'Node-RED 4.1', runtime: 'node-red', specs: only.length > 0 ? only : ['dist/test'] },
-  { label: 'Node-RED 5.x', runtime: 'node-red-5', specs: only.length > 0 ? only.filter(s => s.includes('nodes')) : ['dist/test/nodes'] }
+  {
+    label: 'Node-RED 5.x',
+    runtime: 'node-red-5',
+    specs: only.length > 0 ? only.filter(s => s.includes('nodes')) : ['dist/test/nodes']
+  }
 ]
 if (process.env.NODE_RED_RUNTIMES) {
   const wanted = process.env.NODE_RED_RUNTIMES.split(',')
@@ -30,7 +34,11 @@ for (const pass of passes) {
     cwd: root, stdio: 'inherit', env: { ...process.env, NODE_RED_RUNTIME: pass.runtime }
   })
   let stats = { passes: 0, failures: 1, pending: 0 }
-  try { stats = JSON.parse(fs.readFileSync(statsFile, 'utf8')) } catch { console.error(`no results from the ${pass.label} pass (exit ${r.status})`) }
+  try {
+    stats = JSON.parse(fs.readFileSync(statsFile, 'utf8'))
+  } catch {
+    console.error(`no results from the ${pass.label} pass (exit ${r.status})`)
+  }
   fs.rmSync(statsFile, { force: true })
   if (r.status !== 0 && stats.failures === 0) stats.failures = 1
   for (const k of Object.keys(totals)) totals[k] += stats[k]

@@ -30,7 +30,9 @@ export class CheckpointStore {
     const row = r.rows[0]
     let start: StartAt
     if (row.start_at !== null && row.start_at !== undefined) {
-      if (!isStartAt(row.start_at)) throw new Error(`checkpoint of client "${client}" has an unreadable start_at: ${JSON.stringify(row.start_at)}`)
+      if (!isStartAt(row.start_at)) {
+        throw new Error(`checkpoint of client "${client}" has an unreadable start_at: ${JSON.stringify(row.start_at)}`)
+      }
       start = row.start_at
     } else {
       const p = row.position

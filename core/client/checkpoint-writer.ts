@@ -37,7 +37,11 @@ export class CheckpointWriter {
   /** Failed writes in a row: the next try waits longer (backoff), so a down database is not hammered. */
   private failures = 0
 
-  constructor (private readonly store: CheckpointStore, private readonly client: string, private readonly opts: CheckpointWriterOptions) {}
+  constructor (
+    private readonly store: CheckpointStore,
+    private readonly client: string,
+    private readonly opts: CheckpointWriterOptions
+  ) {}
 
   /** Number of statements written so far (for tests and metrics). */
   get written (): number {

@@ -40,7 +40,11 @@ function grade (ms: number, range: Range): Health {
 
 const rank: Record<Health, number> = { HEALTHY: 0, WARNING: 1, ERROR: 2 }
 
-export function assessHealth (input: HealthInput, sendRange: Range = DEFAULT_RANGE, confirmRange: Range = DEFAULT_RANGE): HealthReport {
+export function assessHealth (
+  input: HealthInput,
+  sendRange: Range = DEFAULT_RANGE,
+  confirmRange: Range = DEFAULT_RANGE
+): HealthReport {
   if (input.inFlight === 0) return { health: 'HEALTHY' }
   let report: HealthReport = { health: 'HEALTHY' }
   // Send stall: the window is full, so nothing can be sent until a confirmation frees a slot.

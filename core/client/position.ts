@@ -8,7 +8,11 @@ export function positionKey (position: readonly unknown[]): string {
 /** A position from untrusted input (msg.payload, an HTTP body): an array of strings or numbers. */
 export function parsePosition (value: unknown): Position {
   if (typeof value === 'string' || typeof value === 'number') return [String(value)]
-  if (!Array.isArray(value) || value.length === 0 || !value.every(v => typeof v === 'string' || typeof v === 'number')) {
+  if (
+    !Array.isArray(value) ||
+    value.length === 0 ||
+    !value.every(v => typeof v === 'string' || typeof v === 'number')
+  ) {
     throw new Error('a position is an array of strings or numbers, e.g. ["1093"] or ["7421","1093"]')
   }
   return value.map(v => String(v))

@@ -12,7 +12,10 @@ export type Disposition =
   | { action: 'send', send: () => void, confirmed?: boolean }
   /** Filtered out: counts as confirmed. */
   | { action: 'skip' }
-  /** The filter or transform failed: `report` raises the error and sends the row to the error output; counts as confirmed. */
+  /**
+   * The filter or transform failed: `report` raises the error and sends the row to the error output;
+   * counts as confirmed.
+   */
   | { action: 'reject', report: () => void }
   /** The filter or transform failed and the client must stop before this row (terminate on error). */
   | { action: 'stop', error: Error, report: () => void }
@@ -222,7 +225,10 @@ export class StreamerClient {
         this.confirm(position)
         return 'skipped'
       }
-      this.stop(new ClientError(`row [${pos.join(', ')}] failed ${n} times, stopped before it: ${error}`), this.generation)
+      this.stop(
+        new ClientError(`row [${pos.join(', ')}] failed ${n} times, stopped before it: ${error}`),
+        this.generation
+      )
       return 'stopped'
     }
     this.attempts.set(key, n)
@@ -367,7 +373,8 @@ export class StreamerClient {
     const stored = await this.opts.store!.load(this.opts.name)
     if (stored !== undefined) {
       if (stored.stream !== source.name) {
-        throw new ClientError(`client name "${this.opts.name}" holds a checkpoint of stream "${stored.stream}", not "${source.name}": pick another client name, or reset the client`)
+        throw new ClientError(`client name "${this.opts.name}" holds a checkpoint of stream "${stored.stream}", not ` +
+          `"${source.name}": pick another client name, or reset the client`)
       }
       this.resumeFrom = stored.start
       if (stored.start.kind === 'after') this.checkpointPosition = stored.start.position
@@ -468,7 +475,9 @@ export class StreamerClient {
     this.checkpointPosition = position
     const rows = this.tracker.passed - this.passedAtLastMove
     this.passedAtLastMove = this.tracker.passed
-    if (this.writer !== undefined && this.streamName !== undefined) this.writer.advanced(this.streamName, position, Math.max(1, rows))
+    if (this.writer !== undefined && this.streamName !== undefined) {
+      this.writer.advanced(this.streamName, position, Math.max(1, rows))
+    }
     this.opts.onCheckpoint?.(position)
   }
 

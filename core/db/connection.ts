@@ -37,7 +37,8 @@ export class DatabaseConnection extends EventEmitter {
     readonly schema: string,
     readonly setupSql = '',
     /** How to open the embedded database (e.g. shared per folder); default: a new PGlite. */
-    private readonly openEmbedded: (dataDir: string | undefined) => Promise<Database> = async dataDir => await PgliteDatabase.open({ dataDir })
+    private readonly openEmbedded: (dataDir: string | undefined) => Promise<Database> = async dataDir =>
+      await PgliteDatabase.open({ dataDir })
   ) {
     super()
     validateIdentifier(schema, 'schema')
@@ -79,7 +80,9 @@ export class DatabaseConnection extends EventEmitter {
           try {
             await db.exec(this.setupSql)
           } catch (err) {
-            throw Object.assign(new Error(`setup SQL failed: ${describeDbError(err)}`), { code: (err as { code?: string }).code })
+            throw Object.assign(new Error(`setup SQL failed: ${describeDbError(err)}`), {
+              code: (err as { code?: string }).code
+            })
           }
         }
         if (this.stopped.signal.aborted) {

@@ -15,12 +15,12 @@ export function describeDbError (err: unknown): string {
     28000: 'the server refused this user or host (check pg_hba.conf)',
     '3D000': 'database does not exist',
     '42P01': 'table or view does not exist',
-    '42703': 'column does not exist',
+    42703: 'column does not exist',
     42501: 'permission denied',
     '57P01': 'the server is shutting down',
     '57P02': 'the server crashed and is restarting',
     '57P03': 'the server is starting up',
-    '57014': 'statement cancelled (statement timeout?)',
+    57014: 'statement cancelled (statement timeout?)',
     40001: 'serialization failure',
     '40P01': 'deadlock detected',
     53300: 'too many connections'
@@ -50,9 +50,21 @@ export function isTransientDbError (err: unknown): boolean {
   if (Array.isArray(e.errors) && e.errors.length > 0 && e.errors.every(isTransientDbError)) return true
   const code = typeof e.code === 'string' ? e.code : ''
   if (NODE_CODES.has(code)) return true
-  if (/^(08|53)/.test(code) || /^57P0[123]$/.test(code) || ['40001', '40P01', '40003', '57014', '55P03'].includes(code)) return true
+  if (/^(08|53)/.test(code) || /^57P0[123]$/.test(code)) return true
+  if (['40001', '40P01', '40003', '57014', '55P03'].includes(code)) return true
   const message = typeof e.message === 'string' ? e.message : ''
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable|the connection was lost/i.test(message)
+  return new RegExp('Connection terminated|connection timeout|timeout exceeded when trying to connect|' +
+    'Client has encountered a connection error|not queryable|the connection was lost', 'i').test(message)
 }
 
-const NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
+const NODE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH'
+])

@@ -21,7 +21,11 @@ export interface MigrationResult {
  * on the schema makes concurrent starts (several Node-RED instances, or a redeploy racing a
  * start) take turns; a second run finds everything applied and changes nothing.
  */
-export async function migrate (db: Database, schema: string, migrations: readonly Migration[] = allMigrations): Promise<MigrationResult> {
+export async function migrate (
+  db: Database,
+  schema: string,
+  migrations: readonly Migration[] = allMigrations
+): Promise<MigrationResult> {
   const s = quoteIdent(schema, 'schema')
   const ordered = [...migrations].sort((a, b) => a.version - b.version)
   return await db.transaction(async tx => {
@@ -32,7 +36,9 @@ export async function migrate (db: Database, schema: string, migrations: readonl
       name text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT clock_timestamp()
     )`)
-    const done = new Set((await tx.query<{ version: number }>(`SELECT version FROM ${s}.schema_migrations`)).rows.map(r => r.version))
+    const done = new Set(
+      (await tx.query<{ version: number }>(`SELECT version FROM ${s}.schema_migrations`)).rows.map(r => r.version)
+    )
     const applied: number[] = []
     for (const m of ordered) {
       if (done.has(m.version)) continue

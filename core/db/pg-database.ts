@@ -1,5 +1,14 @@
 import { Client, Pool, PoolClient, PoolConfig, ClientConfig } from 'pg'
-import { BatchError, Database, ListenHandlers, QueryResult, Queryable, runInOrder, Statement, textTypeParser } from './database'
+import {
+  BatchError,
+  Database,
+  ListenHandlers,
+  QueryResult,
+  Queryable,
+  runInOrder,
+  Statement,
+  textTypeParser
+} from './database'
 import { validateChannel } from './channel'
 import { Backoff, sleep } from '../util/backoff'
 import { isStalePlan, StatementCache } from './statement-cache'
@@ -32,12 +41,15 @@ const types = {
   getTypeParser (oid: number, format?: string): any {
     const parse = textTypeParser(oid)
     if (parse !== undefined && format !== 'binary') return parse
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+
     return require('pg').types.getTypeParser(oid, format)
   }
 }
 
 /** A PostgreSQL server through a `pg` pool, with one dedicated connection for LISTEN. */
+/** What node-postgres answers to a query (the parts read here). */
+type RawResult = { rows: any[], rowCount: number | null, command?: string }
+
 export class PgDatabase implements Database {
   readonly kind = 'pg' as const
   private readonly pool: Pool
@@ -64,7 +76,12 @@ export class PgDatabase implements Database {
     }
     // Pipelined clients: batch() writes all of its statements before reading any answer. Every
     // other use awaits each query before the next, exactly as without pipelining.
-    const poolConfig: PoolConfig = { ...this.clientConfig, max: options.max ?? 10, idleTimeoutMillis: 30000, pipeline: true }
+    const poolConfig: PoolConfig = {
+      ...this.clientConfig,
+      max: options.max ?? 10,
+      idleTimeoutMillis: 30000,
+      pipeline: true
+    }
     this.pool = new Pool(poolConfig)
     // pg-pool listens for errors only on idle connections (and reports them here). A connection
     // lost while checked out (a transaction, a batch) emits 'error' with nobody listening, which
@@ -114,8 +131,10 @@ export class PgDatabase implements Database {
    * run once more: the server refused it before executing anything. Inside a transaction (which
    * that error aborts) it is only renamed, for the caller's next try.
    */
-  private async run (send: (q: { text: string, values: unknown[], name?: string }) => Promise<{ rows: any[], rowCount: number | null, command?: string }>,
-    text: string, params: readonly unknown[], retry = true): Promise<{ rows: any[], rowCount: number | null, command?: string }> {
+  private async run (
+    send: (q: { text: string, values: unknown[], name?: string }) => Promise<RawResult>,
+    text: string, params: readonly unknown[], retry = true
+  ): Promise<RawResult> {
     const q = this.named({ text, params })
     try {
       return await send(q)
@@ -170,11 +189,16 @@ export class PgDatabase implements Database {
       if ((client as { pipeline?: boolean }).pipeline !== true) return await this.batchInOrder(client, statements)
       // BEGIN, the statements and COMMIT in one write and one round trip. A failing statement
       // aborts the transaction: the ones after it fail too and COMMIT answers ROLLBACK.
-      const stream = (client as unknown as { connection?: { stream?: { cork?: () => void, uncork?: () => void } } }).connection?.stream
+      const stream = (client as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } })
+        .connection?.stream
       let sent: Array<Promise<{ command?: string, rows: unknown[], rowCount: number | null }>>
       stream?.cork?.()
       try {
-        sent = [client.query('BEGIN'), ...statements.map(async s => await client.query(this.named(s))), client.query('COMMIT')]
+        sent = [
+          client.query('BEGIN'),
+          ...statements.map(async s => await client.query(this.named(s))),
+          client.query('COMMIT')
+        ]
       } finally {
         stream?.uncork?.()
       }
@@ -185,10 +209,14 @@ export class PgDatabase implements Database {
       if (failed >= 0) {
         const index = failed === 0 || failed === settled.length - 1 ? -1 : failed - 1
         // Inside a transaction it cannot be run again: renamed, it is prepared afresh next time.
-        if (index >= 0 && isStalePlan((settled[failed] as PromiseRejectedResult).reason)) this.statements.invalidate(statements[index].text)
+        if (index >= 0 && isStalePlan((settled[failed] as PromiseRejectedResult).reason)) {
+          this.statements.invalidate(statements[index].text)
+        }
         throw new BatchError(index, (settled[failed] as PromiseRejectedResult).reason)
       }
-      if ((commit as PromiseFulfilledResult<{ command?: string }>).value.command !== 'COMMIT') throw new BatchError(-1, new Error('the transaction was rolled back'))
+      if ((commit as PromiseFulfilledResult<{ command?: string }>).value.command !== 'COMMIT') {
+        throw new BatchError(-1, new Error('the transaction was rolled back'))
+      }
       return settled.slice(1, -1).map(r => {
         const v = (r as PromiseFulfilledResult<{ rows: unknown[], rowCount: number | null }>).value
         return { rows: v.rows as Array<Record<string, unknown>>, rowCount: v.rowCount ?? v.rows.length }

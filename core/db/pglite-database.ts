@@ -1,5 +1,15 @@
 import type { PGlite as PGliteType } from '@electric-sql/pglite'
-import { BatchError, Database, ListenHandlers, QueryResult, Queryable, runInOrder, Statement, TEXT_TYPES, textTypeParser } from './database'
+import {
+  BatchError,
+  Database,
+  ListenHandlers,
+  QueryResult,
+  Queryable,
+  runInOrder,
+  Statement,
+  TEXT_TYPES,
+  textTypeParser
+} from './database'
 import { validateChannel } from './channel'
 
 export interface PgliteOptions {

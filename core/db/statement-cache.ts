@@ -15,7 +15,11 @@ export class StatementCache {
   private readonly names = new Map<string, string>()
   private generation = 0
 
-  constructor (private readonly threshold: number, private readonly maxNames = 500, private readonly maxCounted = 2000) {}
+  constructor (
+    private readonly threshold: number,
+    private readonly maxNames = 500,
+    private readonly maxCounted = 2000
+  ) {}
 
   /** The name to run `text` under, or undefined to run it unnamed. */
   nameFor (text: string): string | undefined {

@@ -7,7 +7,10 @@ export interface InboundMessage {
   /** Receive sequence of the fix_in row (committed before this callback). */
   receiveSeq: string
   raw: string
-  /** Body as an object keyed by field names (no StandardHeader/StandardTrailer); decoded on first read when fix_in stores raw only. */
+  /**
+   * Body as an object keyed by field names (no StandardHeader/StandardTrailer); decoded on first read
+   * when fix_in stores raw only.
+   */
   readonly body: Record<string, unknown>
   readonly header: Record<string, unknown>
 }

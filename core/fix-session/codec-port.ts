@@ -39,4 +39,8 @@ export interface OutboundCheck {
  * Checks an outbound application object against the dictionary before it is encoded, so nothing
  * unencodable or invalid reaches the wire (the translator's validateMessage fits as it is).
  */
-export type OutboundValidator = (definitions: FixDefinitions, msgType: string, body: Record<string, unknown>) => OutboundCheck
+export type OutboundValidator = (
+  definitions: FixDefinitions,
+  msgType: string,
+  body: Record<string, unknown>
+) => OutboundCheck

@@ -1,6 +1,15 @@
 import { Database, Queryable } from '../db/database'
 import { quoteIdent } from '../db/identifiers'
-import { DuplicateOriginError, InboundRecord, JournalEntry, MessageStore, originKey, OutboundRecord, SequenceState, StreamOrigin } from './message-store'
+import {
+  DuplicateOriginError,
+  InboundRecord,
+  JournalEntry,
+  MessageStore,
+  originKey,
+  OutboundRecord,
+  SequenceState,
+  StreamOrigin
+} from './message-store'
 
 interface StateRow { next_sender_seq: string, next_target_seq: string, epoch: number, created_at: string }
 
@@ -11,7 +20,10 @@ function rethrow (err: unknown, session: string): never {
   if (String((err as Error)?.message ?? '').includes(OWNERSHIP_MARK)) throw new SessionOwnershipError(session)
   const e = err as { code?: string, constraint?: string, message?: string }
   // unique_violation on the journal's origin key (PGlite may not name the constraint: its message does).
-  if (e?.code === '23505' && (e.constraint === 'fix_out_stream_position' || String(e.message ?? '').includes('fix_out_stream_position'))) throw new DuplicateOriginError(err)
+  if (
+    e?.code === '23505' &&
+    (e.constraint === 'fix_out_stream_position' || String(e.message ?? '').includes('fix_out_stream_position'))
+  ) { throw new DuplicateOriginError(err) }
   throw err
 }
 
@@ -38,7 +50,10 @@ export class DatabaseMessageStore implements MessageStore {
   }
 
   async load (): Promise<SequenceState> {
-    await this.db.query(`INSERT INTO ${this.t.state} (session_name) VALUES ($1) ON CONFLICT (session_name) DO NOTHING`, [this.sessionName])
+    await this.db.query(
+      `INSERT INTO ${this.t.state} (session_name) VALUES ($1) ON CONFLICT (session_name) DO NOTHING`,
+      [this.sessionName]
+    )
     return this.remember(await this.read(this.db))
   }
 
@@ -56,15 +71,18 @@ export class DatabaseMessageStore implements MessageStore {
     // the whole statement (journal row included); concat() keeps the planner from folding it early.
     const r = await this.db.query<{ inserted: boolean }>(
       `WITH ins AS (
-         INSERT INTO ${this.t.out} (session_name, epoch, msg_seq_num, msg_type, cl_ord_id, sent_at, body, raw, client_name, stream_position)
+         INSERT INTO ${this.t.out} (session_name, epoch, msg_seq_num, msg_type, cl_ord_id, sent_at, body, raw,
+           client_name, stream_position)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT (session_name, client_name, stream_position) DO NOTHING RETURNING 1),
        upd AS (
          UPDATE ${this.t.state} SET next_sender_seq = $3 + 1, updated_at = clock_timestamp()
          WHERE session_name = $1 AND next_sender_seq = $3 AND epoch = $2 AND EXISTS (SELECT 1 FROM ins) RETURNING 1)
        SELECT CASE WHEN EXISTS (SELECT 1 FROM ins) AND NOT EXISTS (SELECT 1 FROM upd)
-         THEN CAST(concat('${OWNERSHIP_MARK} ', (SELECT count(*) FROM upd)) AS integer) = 0 ELSE EXISTS (SELECT 1 FROM ins) END AS inserted`,
-      [this.sessionName, state.epoch, rec.seq, rec.msgType, rec.clOrdID ?? null, rec.sentAt.toISOString(), rec.body, rec.raw,
+         THEN CAST(concat('${OWNERSHIP_MARK} ', (SELECT count(*) FROM upd)) AS integer) = 0 ELSE EXISTS (SELECT 1
+           FROM ins) END AS inserted`,
+      [this.sessionName, state.epoch, rec.seq, rec.msgType, rec.clOrdID ?? null, rec.sentAt.toISOString(), rec.body,
+        rec.raw,
         rec.origin?.client ?? null, rec.origin?.position ?? null]).catch(err => rethrow(err, this.sessionName))
     const inserted = r.rows[0]?.inserted === true
     if (inserted) state.nextSenderSeq = rec.seq + 1
@@ -76,13 +94,25 @@ export class DatabaseMessageStore implements MessageStore {
     const state = this.state()
     const first = recs[0].seq
     const last = recs[recs.length - 1].seq
-    if (first !== state.nextSenderSeq || recs.some((r, i) => r.seq !== first + i)) throw new Error('journal batch is not consecutive from the next sender seq')
+    if (first !== state.nextSenderSeq || recs.some((r, i) => r.seq !== first + i)) {
+      throw new Error('journal batch is not consecutive from the next sender seq')
+    }
     const params: unknown[] = [this.sessionName, state.epoch, first, last + 1]
     const rows: string[] = []
     for (const rec of recs) {
       const p = params.length
-      rows.push(`($1, $2, $${p + 1}::bigint, $${p + 2}::text, $${p + 3}::text, $${p + 4}::timestamptz, $${p + 5}::text, $${p + 6}::text, $${p + 7}::text, $${p + 8}::text)`)
-      params.push(rec.seq, rec.msgType, rec.clOrdID ?? null, rec.sentAt.toISOString(), rec.body, rec.raw, rec.origin?.client ?? null, rec.origin?.position ?? null)
+      rows.push(`($1, $2, $${p + 1}::bigint, $${p + 2}::text, $${p + 3}::text, $${p + 4}::timestamptz, ` +
+        `$${p + 5}::text, $${p + 6}::text, $${p + 7}::text, $${p + 8}::text)`)
+      params.push(
+        rec.seq,
+        rec.msgType,
+        rec.clOrdID ?? null,
+        rec.sentAt.toISOString(),
+        rec.body,
+        rec.raw,
+        rec.origin?.client ?? null,
+        rec.origin?.position ?? null
+      )
     }
     // One statement (atomic): the journal rows and the sender seq; a repeated origin is a unique
     // violation and a moved state row the failing cast, either way nothing is written.
@@ -91,7 +121,8 @@ export class DatabaseMessageStore implements MessageStore {
          UPDATE ${this.t.state} SET next_sender_seq = $4, updated_at = clock_timestamp()
          WHERE session_name = $1 AND next_sender_seq = $3 AND epoch = $2 RETURNING 1),
        ins AS (
-         INSERT INTO ${this.t.out} (session_name, epoch, msg_seq_num, msg_type, cl_ord_id, sent_at, body, raw, client_name, stream_position)
+         INSERT INTO ${this.t.out} (session_name, epoch, msg_seq_num, msg_type, cl_ord_id, sent_at, body, raw,
+           client_name, stream_position)
          VALUES ${rows.join(', ')} RETURNING 1)
        SELECT CASE WHEN EXISTS (SELECT 1 FROM upd) THEN (SELECT count(*) FROM ins)
          ELSE CAST(concat('${OWNERSHIP_MARK} ', (SELECT count(*) FROM upd)) AS bigint) END AS n`,
@@ -108,9 +139,12 @@ export class DatabaseMessageStore implements MessageStore {
     const r = await this.db.query<{ client_name: string, stream_position: string, msg_seq_num: string }>(
       `SELECT f.client_name, f.stream_position, f.msg_seq_num
          FROM unnest($2::text[], $3::text[]) AS o (client_name, stream_position)
-         JOIN ${this.t.out} f ON f.session_name = $1 AND f.client_name = o.client_name AND f.stream_position = o.stream_position`,
+         JOIN ${this.t.out} f ON f.session_name = $1 AND f.client_name = o.client_name
+           AND f.stream_position = o.stream_position`,
       [this.sessionName, origins.map(o => o.client), origins.map(o => o.position)])
-    for (const x of r.rows) found.set(originKey({ client: x.client_name, position: x.stream_position }), Number(x.msg_seq_num))
+    for (const x of r.rows) {
+      found.set(originKey({ client: x.client_name, position: x.stream_position }), Number(x.msg_seq_num))
+    }
     return found
   }
 
@@ -126,22 +160,37 @@ export class DatabaseMessageStore implements MessageStore {
     const rows: string[] = []
     for (const rec of recs) {
       const p = params.length
-      rows.push(`($1::text, $${p + 1}::bigint, $${p + 2}::text, $${p + 3}::text, $${p + 4}::text, $${p + 5}::text, $${p + 6}::text, $${p + 7}::boolean, $${p + 8}::timestamptz, $${p + 9}::text, $${p + 10}::jsonb, ${rows.length})`)
-      params.push(rec.seq, rec.msgType, rec.senderCompID, rec.targetCompID, rec.clOrdID ?? null, rec.origClOrdID ?? null,
-        rec.possDup, rec.sendingTime?.toISOString() ?? null, rec.raw, rec.message)
+      rows.push(`($1::text, $${p + 1}::bigint, $${p + 2}::text, $${p + 3}::text, $${p + 4}::text, $${p + 5}::text, ` +
+        `$${p + 6}::text, $${p + 7}::boolean, $${p + 8}::timestamptz, $${p + 9}::text, $${p + 10}::jsonb, ` +
+        `${rows.length})`)
+      params.push(
+        rec.seq,
+        rec.msgType,
+        rec.senderCompID,
+        rec.targetCompID,
+        rec.clOrdID ?? null,
+        rec.origClOrdID ?? null,
+        rec.possDup,
+        rec.sendingTime?.toISOString() ?? null,
+        rec.raw,
+        rec.message
+      )
     }
     // One statement: the fix_in rows (receive_seq in message order) and the target seq commit
     // together; if the state row moved under us the failing cast aborts all of it (see recordSent).
     const r = await this.db.query<{ receive_seq: string | number }>(
-      `WITH v (session_name, msg_seq_num, msg_type, sender_comp_id, target_comp_id, cl_ord_id, orig_cl_ord_id, poss_dup, sending_time, raw, message, ord)
+      `WITH v (session_name, msg_seq_num, msg_type, sender_comp_id, target_comp_id, cl_ord_id, orig_cl_ord_id,
+        poss_dup, sending_time, raw, message, ord)
          AS (VALUES ${rows.join(', ')}),
        upd AS (
          UPDATE ${this.t.state} SET next_target_seq = $2, updated_at = clock_timestamp()
          WHERE session_name = $1 AND next_target_seq = $3 AND epoch = $4 RETURNING 1),
        ins AS (
-         INSERT INTO ${this.t.in} (session_name, msg_seq_num, msg_type, sender_comp_id, target_comp_id, cl_ord_id, orig_cl_ord_id,
+         INSERT INTO ${this.t.in} (session_name, msg_seq_num, msg_type, sender_comp_id, target_comp_id, cl_ord_id,
+           orig_cl_ord_id,
            poss_dup, sending_time, raw, message)
-         SELECT session_name, msg_seq_num, msg_type, sender_comp_id, target_comp_id, cl_ord_id, orig_cl_ord_id, poss_dup, sending_time, raw, message
+         SELECT session_name, msg_seq_num, msg_type, sender_comp_id, target_comp_id, cl_ord_id, orig_cl_ord_id,
+           poss_dup, sending_time, raw, message
          FROM v ORDER BY ord RETURNING receive_seq)
        SELECT CASE WHEN EXISTS (SELECT 1 FROM upd) THEN receive_seq
          ELSE CAST(concat('${OWNERSHIP_MARK} ', (SELECT count(*) FROM upd)) AS bigint) END AS receive_seq
@@ -158,18 +207,26 @@ export class DatabaseMessageStore implements MessageStore {
 
   async setNext (sender?: number, target?: number): Promise<SequenceState> {
     for (const v of [sender, target]) {
-      if (v !== undefined && (!Number.isSafeInteger(v) || v < 1)) throw new RangeError(`a sequence number must be a whole number >= 1, not ${String(v)}`)
+      if (v !== undefined && (!Number.isSafeInteger(v) || v < 1)) {
+        throw new RangeError(`a sequence number must be a whole number >= 1, not ${String(v)}`)
+      }
     }
     await this.db.query(
-      `UPDATE ${this.t.state} SET next_sender_seq = COALESCE($2, next_sender_seq), next_target_seq = COALESCE($3, next_target_seq),
-         updated_at = clock_timestamp() WHERE session_name = $1`, [this.sessionName, sender ?? null, target ?? null])
+      `UPDATE ${this.t.state} SET next_sender_seq = COALESCE($2, next_sender_seq), next_target_seq = COALESCE($3,
+        next_target_seq),
+         updated_at = clock_timestamp() WHERE session_name = $1`,
+      [this.sessionName, sender ?? null, target ?? null]
+    )
     return this.remember(await this.read(this.db))
   }
 
   async reset (): Promise<SequenceState> {
     await this.db.query(
-      `UPDATE ${this.t.state} SET next_sender_seq = 1, next_target_seq = 1, epoch = epoch + 1, created_at = clock_timestamp(),
-         updated_at = clock_timestamp() WHERE session_name = $1`, [this.sessionName])
+      `UPDATE ${this.t.state} SET next_sender_seq = 1, next_target_seq = 1, epoch = epoch + 1,
+        created_at = clock_timestamp(),
+         updated_at = clock_timestamp() WHERE session_name = $1`,
+      [this.sessionName]
+    )
     return this.remember(await this.read(this.db))
   }
 
@@ -179,7 +236,12 @@ export class DatabaseMessageStore implements MessageStore {
       `SELECT msg_seq_num, msg_type, sent_at, body FROM ${this.t.out}
        WHERE session_name = $1 AND epoch = $2 AND msg_seq_num BETWEEN $3 AND $4 ORDER BY msg_seq_num, id LIMIT $5`,
       [this.sessionName, this.state().epoch, begin, end, page])
-    return r.rows.map(x => ({ seq: Number(x.msg_seq_num), msgType: x.msg_type, sentAt: new Date(x.sent_at), body: x.body }))
+    return r.rows.map(x => ({
+      seq: Number(x.msg_seq_num),
+      msgType: x.msg_type,
+      sentAt: new Date(x.sent_at),
+      body: x.body
+    }))
   }
 
   private state (): SequenceState {
@@ -194,21 +256,34 @@ export class DatabaseMessageStore implements MessageStore {
 
   private async read (q: Queryable): Promise<SequenceState> {
     const r = await q.query<StateRow>(
-      `SELECT next_sender_seq, next_target_seq, epoch, created_at FROM ${this.t.state} WHERE session_name = $1`, [this.sessionName])
+      `SELECT next_sender_seq, next_target_seq, epoch, created_at FROM ${this.t.state} WHERE session_name = $1`,
+      [this.sessionName]
+    )
     if (r.rows.length === 0) throw new Error(`session "${this.sessionName}" has no state row`)
     const x = r.rows[0]
-    return { nextSenderSeq: Number(x.next_sender_seq), nextTargetSeq: Number(x.next_target_seq), epoch: Number(x.epoch), createdAt: new Date(x.created_at) }
+    return {
+      nextSenderSeq: Number(x.next_sender_seq),
+      nextTargetSeq: Number(x.next_target_seq),
+      epoch: Number(x.epoch),
+      createdAt: new Date(x.created_at)
+    }
   }
 
   private async moveSender (q: Queryable, next: number): Promise<void> {
-    const r = await q.query(`UPDATE ${this.t.state} SET next_sender_seq = $2, updated_at = clock_timestamp()
-      WHERE session_name = $1 AND next_sender_seq = $3 AND epoch = $4`, [this.sessionName, next, this.state().nextSenderSeq, this.state().epoch])
+    const r = await q.query(
+      `UPDATE ${this.t.state} SET next_sender_seq = $2, updated_at = clock_timestamp()
+      WHERE session_name = $1 AND next_sender_seq = $3 AND epoch = $4`,
+      [this.sessionName, next, this.state().nextSenderSeq, this.state().epoch]
+    )
     if (r.rowCount !== 1) throw new SessionOwnershipError(this.sessionName)
   }
 
   private async moveTarget (q: Queryable, next: number): Promise<void> {
-    const r = await q.query(`UPDATE ${this.t.state} SET next_target_seq = $2, updated_at = clock_timestamp()
-      WHERE session_name = $1 AND next_target_seq = $3 AND epoch = $4`, [this.sessionName, next, this.state().nextTargetSeq, this.state().epoch])
+    const r = await q.query(
+      `UPDATE ${this.t.state} SET next_target_seq = $2, updated_at = clock_timestamp()
+      WHERE session_name = $1 AND next_target_seq = $3 AND epoch = $4`,
+      [this.sessionName, next, this.state().nextTargetSeq, this.state().epoch]
+    )
     if (r.rowCount !== 1) throw new SessionOwnershipError(this.sessionName)
   }
 }

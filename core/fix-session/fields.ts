@@ -80,7 +80,12 @@ export const SESSION_TAGS = new Set<number>([8, 9, 10, 34, 35, 43, 49, 50, 52, 5
 
 /** Routing header fields a user may set (they pass through, placed first in the body). */
 export const ROUTING_FIELDS: Record<string, number> = {
-  OnBehalfOfCompID: 115, OnBehalfOfSubID: 116, DeliverToCompID: 128, DeliverToSubID: 129, OnBehalfOfLocationID: 144, DeliverToLocationID: 145
+  OnBehalfOfCompID: 115,
+  OnBehalfOfSubID: 116,
+  DeliverToCompID: 128,
+  DeliverToSubID: 129,
+  OnBehalfOfLocationID: 144,
+  DeliverToLocationID: 145
 }
 
 /**
@@ -121,7 +126,14 @@ export function parseUtc (text: string | undefined): Date | undefined {
   // By character codes: this runs for every message received, twice (checks and fix_in).
   if (text === undefined) return undefined
   const n = text.length
-  if (n < 17 || n === 18 || n > 27 || text.charCodeAt(8) !== 45 || text.charCodeAt(11) !== 58 || text.charCodeAt(14) !== 58) return undefined
+  if (
+    n < 17 ||
+    n === 18 ||
+    n > 27 ||
+    text.charCodeAt(8) !== 45 ||
+    text.charCodeAt(11) !== 58 ||
+    text.charCodeAt(14) !== 58
+  ) { return undefined }
   if (n > 17 && text.charCodeAt(17) !== 46) return undefined
   const y = digits(text, 0, 4)
   const mo = digits(text, 4, 6)
@@ -130,7 +142,20 @@ export function parseUtc (text: string | undefined): Date | undefined {
   const mi = digits(text, 12, 14)
   const s = digits(text, 15, 17)
   const fraction = n > 17 ? digits(text, 18, n) : 0
-  if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60 || fraction < 0) return undefined
+  if (
+    y < 0 ||
+    mo < 1 ||
+    mo > 12 ||
+    d < 1 ||
+    d > 31 ||
+    h < 0 ||
+    h > 23 ||
+    mi < 0 ||
+    mi > 59 ||
+    s < 0 ||
+    s > 60 ||
+    fraction < 0
+  ) { return undefined }
   // Milliseconds: the first three fraction digits (ms/us/ns precision is not rounded).
   const ms = n > 17 ? Math.floor(fraction / 10 ** Math.max(0, n - 21)) * 10 ** Math.max(0, 21 - n) : 0
   return new Date(Date.UTC(y, mo - 1, d, h, mi, s, ms))

@@ -1,5 +1,4 @@
 import type { FixDefinitions } from 'jspurefix'
-import { Tag } from './fields'
 
 /** SessionRejectReason (373) values used by the session. */
 export const RejectReason = {
@@ -45,24 +44,73 @@ const shapes = new WeakMap<FixDefinitions, Map<string, MessageShape | null>>()
  * required body fields, no repeated tag outside repeating groups, values no longer than their
  * type allows. Returns the first problem. Runs in time linear in the message.
  */
-export function validateInbound (defs: FixDefinitions, msgType: string, fields: ReadonlyArray<[number, string]>, limits: InboundLimits = {}): InboundProblem | undefined {
+export function validateInbound (
+  defs: FixDefinitions,
+  msgType: string,
+  fields: ReadonlyArray<[number, string]>,
+  limits: InboundLimits = {}
+): InboundProblem | undefined {
   const shape = shapeOf(defs, msgType)
   if (shape === undefined) return { reason: RejectReason.InvalidMsgType, text: `Invalid MsgType ${msgType}` }
   const seen = new Set<number>()
   for (const [tag, value] of fields) {
-    if (value === '') return { reason: RejectReason.TagSpecifiedWithoutValue, refTag: tag, text: `Tag specified without a value (${tag})` }
+    if (value === '') {
+      return {
+        reason: RejectReason.TagSpecifiedWithoutValue,
+        refTag: tag,
+        text: `Tag specified without a value (${tag})`
+      }
+    }
     const def = defs.tagToSimple[tag]
-    if (def === undefined) return { reason: RejectReason.InvalidTagNumber, refTag: tag, text: `Invalid tag number (${tag})` }
-    if (!shape.contained.has(tag)) return { reason: RejectReason.TagNotDefinedForMessageType, refTag: tag, text: `Tag not defined for this message type (${tag} ${def.name})` }
-    if (seen.has(tag) && !shape.inGroups.has(tag)) return { reason: RejectReason.TagAppearsMoreThanOnce, refTag: tag, text: `Tag appears more than once (${tag} ${def.name})` }
+    if (def === undefined) {
+      return { reason: RejectReason.InvalidTagNumber, refTag: tag, text: `Invalid tag number (${tag})` }
+    }
+    if (!shape.contained.has(tag)) {
+      return {
+        reason: RejectReason.TagNotDefinedForMessageType,
+        refTag: tag,
+        text: `Tag not defined for this message type (${tag} ${def.name})`
+      }
+    }
+    if (seen.has(tag) && !shape.inGroups.has(tag)) {
+      return {
+        reason: RejectReason.TagAppearsMoreThanOnce,
+        refTag: tag,
+        text: `Tag appears more than once (${tag} ${def.name})`
+      }
+    }
     seen.add(tag)
     const type = def.type.toUpperCase()
-    if (tooLong(type, value, limits.maxFieldLength ?? DEFAULT_MAX_FIELD_LENGTH)) return { reason: RejectReason.IncorrectDataFormat, refTag: tag, text: `Value too long for its type (${tag} ${def.name}, ${value.length} characters)` }
-    if (!wellFormed(type, value)) return { reason: RejectReason.IncorrectDataFormat, refTag: tag, text: `Incorrect data format for value (${tag} ${def.name})` }
-    if (!enumOk(def, value)) return { reason: RejectReason.ValueIncorrect, refTag: tag, text: `Value is incorrect (out of range) for this tag (${tag} ${def.name}=${value.slice(0, 20)})` }
+    if (tooLong(type, value, limits.maxFieldLength ?? DEFAULT_MAX_FIELD_LENGTH)) {
+      return {
+        reason: RejectReason.IncorrectDataFormat,
+        refTag: tag,
+        text: `Value too long for its type (${tag} ${def.name}, ${value.length} characters)`
+      }
+    }
+    if (!wellFormed(type, value)) {
+      return {
+        reason: RejectReason.IncorrectDataFormat,
+        refTag: tag,
+        text: `Incorrect data format for value (${tag} ${def.name})`
+      }
+    }
+    if (!enumOk(def, value)) {
+      return {
+        reason: RejectReason.ValueIncorrect,
+        refTag: tag,
+        text: `Value is incorrect (out of range) for this tag (${tag} ${def.name}=${value.slice(0, 20)})`
+      }
+    }
   }
   for (const tag of shape.required) {
-    if (!seen.has(tag)) return { reason: RejectReason.RequiredTagMissing, refTag: tag, text: `Required tag missing (${tag} ${defs.tagToSimple[tag]?.name ?? ''})` }
+    if (!seen.has(tag)) {
+      return {
+        reason: RejectReason.RequiredTagMissing,
+        refTag: tag,
+        text: `Required tag missing (${tag} ${defs.tagToSimple[tag]?.name ?? ''})`
+      }
+    }
   }
   return undefined
 }
@@ -190,6 +238,8 @@ function enumOk (def: { type: string, enums: Map<string, unknown> }, v: string):
   const t = def.type.toUpperCase()
   if (t.startsWith('MULTIPLE')) return v.split(' ').every(x => def.enums.has(x))
   // Boolean enums (Y/N) are covered by the format check; free-form types with sample enums are not closed sets.
-  if (t === 'BOOLEAN' || t === 'STRING' || t === 'EXCHANGE' || t === 'CURRENCY' || t === 'COUNTRY') return t !== 'STRING' || def.enums.has(v)
+  if (t === 'BOOLEAN' || t === 'STRING' || t === 'EXCHANGE' || t === 'CURRENCY' || t === 'COUNTRY') {
+    return t !== 'STRING' || def.enums.has(v)
+  }
   return def.enums.has(v)
 }

@@ -76,7 +76,12 @@ export class SharedListener {
   private lastReport = 0
   private unreported = 0
 
-  constructor (readonly key: string, readonly address: ListenerAddress, private readonly onEmpty: () => void, private readonly onListening: (port: number) => void) {}
+  constructor (
+    readonly key: string,
+    readonly address: ListenerAddress,
+    private readonly onEmpty: () => void,
+    private readonly onListening: (port: number) => void
+  ) {}
 
   get port (): number | undefined {
     const a = this.server?.address()
@@ -85,12 +90,17 @@ export class SharedListener {
 
   /** Adds a session; resolves with the port once listening. Rejects on a conflict or a port in use. */
   async join (m: ListenerMember, tlsKey: string | undefined): Promise<number> {
-    if (tlsKey !== this.address.tlsKey) throw new ListenerConflictError(`port ${this.address.port} on ${this.address.bindAddress} is served by another fix-session with different TLS settings`)
+    if (tlsKey !== this.address.tlsKey) {
+      throw new ListenerConflictError(`port ${this.address.port} ` +
+      `on ${this.address.bindAddress} is served by another fix-session with different TLS settings`)
+    }
     const s = m.session.settings
     for (const o of this.members) {
       const t = o.session.settings
       if (t.beginString === s.beginString && t.senderCompID === s.senderCompID && t.targetCompID === s.targetCompID) {
-        throw new ListenerConflictError(`session ${s.beginString} ${s.senderCompID}->${s.targetCompID} is already served on port ${this.address.port}`)
+        throw new ListenerConflictError(
+          `session ${s.beginString} ${s.senderCompID}->${s.targetCompID} is already served on port ${this.address.port}`
+        )
       }
     }
     this.members.add(m)
@@ -124,7 +134,10 @@ export class SharedListener {
       const onError = (err: NodeJS.ErrnoException): void => {
         this.server = undefined
         this.onEmpty()
-        const text = err.code === 'EADDRINUSE' ? `port ${a.port} on ${a.bindAddress} is in use` : `cannot listen on ${a.bindAddress}:${a.port}: ${err.message}`
+        const text =
+          err.code === 'EADDRINUSE'
+            ? `port ${a.port} on ${a.bindAddress} is in use`
+            : `cannot listen on ${a.bindAddress}:${a.port}: ${err.message}`
         reject(Object.assign(new Error(text), { code: err.code }))
       }
       server.once('error', onError)
@@ -168,7 +181,10 @@ export class SharedListener {
       const id = logonIdentity(first)
       if (id === undefined) return drop('the first message is not a valid Logon')
       const member = this.find(id)
-      if (member === undefined) return drop(`Logon for an unknown session (${printable(id.beginString, 12)} ${printable(id.sender, 24)}->${printable(id.target, 24)})`)
+      if (member === undefined) {
+        return drop('Logon for an unknown session ' +
+        `(${printable(id.beginString, 12)} ${printable(id.sender, 24)}->${printable(id.target, 24)})`)
+      }
       if (!member.accepting) return drop(`session ${member.session.name} is not taking connections`)
       cleanup()
       socket.pause()
@@ -194,7 +210,8 @@ export class SharedListener {
   private bind (member: ListenerMember, socket: net.Socket, remote: string, initial: Buffer): void {
     if (member.session.connected) {
       socket.destroy()
-      this.report(`connection from ${remote} closed before logon: session ${member.session.name} is already connected; this connection is refused, the other is not touched`)
+      this.report(`connection from ${remote} closed before logon: session ${member.session.name} is already ` +
+        'connected; this connection is refused, the other is not touched')
       return
     }
     socket.setNoDelay(true)

@@ -61,9 +61,21 @@ export function structureProblem (fields: ReadonlyArray<[number, string]>): Inbo
   let inBody = false
   for (const [tag, value] of fields) {
     if (tag === 10) break
-    if (value === '') return { reason: RejectReason.TagSpecifiedWithoutValue, refTag: tag, text: `Tag specified without a value (${tag})` }
+    if (value === '') {
+      return {
+        reason: RejectReason.TagSpecifiedWithoutValue,
+        refTag: tag,
+        text: `Tag specified without a value (${tag})`
+      }
+    }
     if (HEADER_TAGS.has(tag)) {
-      if (inBody) return { reason: RejectReason.TagOutOfOrder, refTag: tag, text: `Tag specified out of required order (${tag}: header field after the body)` }
+      if (inBody) {
+        return {
+          reason: RejectReason.TagOutOfOrder,
+          refTag: tag,
+          text: `Tag specified out of required order (${tag}: header field after the body)`
+        }
+      }
     } else if (!TRAILER_TAGS.has(tag)) {
       inBody = true
     }
@@ -87,7 +99,11 @@ const groupCache = new WeakMap<FixDefinitions, Map<string, Map<number, GroupShap
  * are read as the dictionary defines them: an entry starts with the group's first field and the
  * group ends at the first field that does not belong to it.
  */
-export function groupCountProblem (defs: FixDefinitions, msgType: string, fields: ReadonlyArray<[number, string]>): InboundProblem | undefined {
+export function groupCountProblem (
+  defs: FixDefinitions,
+  msgType: string,
+  fields: ReadonlyArray<[number, string]>
+): InboundProblem | undefined {
   const groups = topGroups(defs, msgType)
   if (groups === undefined || groups.size === 0) return undefined
   for (let i = 0; i < fields.length; i++) {
@@ -100,7 +116,9 @@ export function groupCountProblem (defs: FixDefinitions, msgType: string, fields
   return undefined
 }
 
-function readGroup (g: GroupShape, fields: ReadonlyArray<[number, string]>, at: number): { next: number, problem?: InboundProblem } {
+function readGroup (
+  g: GroupShape, fields: ReadonlyArray<[number, string]>, at: number
+): { next: number, problem?: InboundProblem } {
   const [countTag, countText] = fields[at]
   const declared = Number(countText)
   let entries = 0
@@ -110,7 +128,14 @@ function readGroup (g: GroupShape, fields: ReadonlyArray<[number, string]>, at: 
     if (tag === g.delimiter) entries++
     else if (entries === 0) {
       // A group field where an entry must start with the group's first field.
-      return { next: i, problem: { reason: MoreRejectReasons.RepeatingGroupFieldsOutOfOrder, refTag: tag, text: `Repeating group fields out of order (${tag} before ${g.delimiter})` } }
+      return {
+        next: i,
+        problem: {
+          reason: MoreRejectReasons.RepeatingGroupFieldsOutOfOrder,
+          refTag: tag,
+          text: `Repeating group fields out of order (${tag} before ${g.delimiter})`
+        }
+      }
     }
     const nested = g.nested.get(tag)
     if (nested !== undefined) {
@@ -122,7 +147,15 @@ function readGroup (g: GroupShape, fields: ReadonlyArray<[number, string]>, at: 
     i++
   }
   if (!Number.isInteger(declared) || declared !== entries) {
-    return { next: i, problem: { reason: MoreRejectReasons.IncorrectNumInGroup, refTag: countTag, text: `Incorrect NumInGroup count for repeating group (${countTag}=${printable(countText, 10)}, ${entries} entries)` } }
+    return {
+      next: i,
+      problem: {
+        reason: MoreRejectReasons.IncorrectNumInGroup,
+        refTag: countTag,
+        text: 'Incorrect ' +
+      `NumInGroup count for repeating group (${countTag}=${printable(countText, 10)}, ${entries} entries)`
+      }
+    }
   }
   return { next: i }
 }
@@ -152,7 +185,11 @@ function groupsOf (set: any, depth: number): Map<number, GroupShape> {
       const tag = def.noOfField?.tag
       const delimiter = firstTag(def, 0)
       if (tag === undefined || delimiter === undefined) continue
-      out.set(tag, { delimiter, contained: new Set(Object.keys(def.containedTag).map(Number)), nested: groupsOf(def, depth + 1) })
+      out.set(tag, {
+        delimiter,
+        contained: new Set(Object.keys(def.containedTag).map(Number)),
+        nested: groupsOf(def, depth + 1)
+      })
     } else if (f.type === 0 && f.name !== 'StandardHeader' && f.name !== 'StandardTrailer') {
       for (const [k, v] of groupsOf(f.definition, depth + 1)) out.set(k, v)
     }

@@ -98,6 +98,9 @@ export interface MessageStore {
   setNext: (sender?: number, target?: number) => Promise<SequenceState>
   /** Both sequence numbers back to 1, a new epoch and creation time. */
   reset: () => Promise<SequenceState>
-  /** Journaled application messages of the current epoch with begin <= seq <= end, in seq order; at most `limit` when given. */
+  /**
+   * Journaled application messages of the current epoch with begin <= seq <= end, in seq order; at most
+   * `limit` when given.
+   */
   sentRange: (begin: number, end: number, limit?: number) => Promise<JournalEntry[]>
 }

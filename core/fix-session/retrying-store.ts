@@ -55,14 +55,18 @@ export function retryingStore (store: MessageStore, o: RetryingStoreOptions): Me
     recordSent: async record => await run(async () => await store.recordSent(record), async () =>
       (await store.load()).nextSenderSeq === record.seq + 1 && await journaled([record]) ? { value: true } : undefined),
     recordSentBatch: async records => await run(async () => await store.recordSentBatch(records), async () =>
-      records.length > 0 && (await store.load()).nextSenderSeq === records[records.length - 1].seq + 1 && await journaled(records) ? { value: undefined } : undefined),
+      records.length > 0 && (await store.load()).nextSenderSeq === records[records.length - 1].seq + 1 &&
+        await journaled(records)
+        ? { value: undefined }
+        : undefined),
     findSentMany: async origins => await run(async () => await store.findSentMany(origins)),
     advanceSender: async next => await run(async () => await store.advanceSender(next), async () =>
       (await store.load()).nextSenderSeq === next ? { value: undefined } : undefined),
     // A lost COMMIT that did commit: the rows are in fix_in, but their receive sequences are not
     // known here (''); the session hands the messages on as usual.
-    recordReceived: async (records, nextTarget) => await run(async () => await store.recordReceived(records, nextTarget), async () =>
-      (await store.load()).nextTargetSeq === nextTarget ? { value: records.map(() => '') } : undefined),
+    recordReceived: async (records, nextTarget) => await run(
+      async () => await store.recordReceived(records, nextTarget), async () =>
+        (await store.load()).nextTargetSeq === nextTarget ? { value: records.map(() => '') } : undefined),
     advanceTarget: async next => await run(async () => await store.advanceTarget(next), async () =>
       (await store.load()).nextTargetSeq === next ? { value: undefined } : undefined),
     // Operator actions: they fail at once, with the reason, rather than wait.

@@ -51,7 +51,9 @@ export function validateSchedule (s: SessionSchedule): void {
   parseTimeOfDay(s.end, 'end time')
   validateTimeZone(s.timeZone)
   for (const d of s.weekdays ?? []) {
-    if (!Number.isInteger(d) || d < 0 || d > 6) throw new ScheduleError(`weekday ${String(d)} is not 0 (Sunday) to 6 (Saturday)`)
+    if (!Number.isInteger(d) || d < 0 || d > 6) {
+      throw new ScheduleError(`weekday ${String(d)} is not 0 (Sunday) to 6 (Saturday)`)
+    }
   }
   if (s.weekdays !== undefined && s.weekdays.length === 0) throw new ScheduleError('no weekday is selected')
 }
@@ -106,14 +108,28 @@ export function nextDailyReset (time: string, zone: string | undefined, at: Date
   const last = lastDailyReset(time, zone, at)
   const p = localParts(last, validateTimeZone(zone))
   const n = new Date(Date.UTC(p.year, p.month - 1, p.day + 1))
-  return zonedToUtc(n.getUTCFullYear(), n.getUTCMonth() + 1, n.getUTCDate(), parseTimeOfDay(time), validateTimeZone(zone))
+  return zonedToUtc(
+    n.getUTCFullYear(),
+    n.getUTCMonth() + 1,
+    n.getUTCDate(),
+    parseTimeOfDay(time),
+    validateTimeZone(zone)
+  )
 }
 
 function formatter (zone: string): Intl.DateTimeFormat {
   let f = formatters.get(zone)
   if (f === undefined) {
     f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone, hourCycle: 'h23', weekday: 'short', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric'
+      timeZone: zone,
+      hourCycle: 'h23',
+      weekday: 'short',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric'
     })
     formatters.set(zone, f)
   }

@@ -39,7 +39,10 @@ export function maskSecretFields (text: string): string {
     // The tag is the digits just before '=' (a field may follow other text in a message).
     let t = eq
     while (t > 0 && field.charCodeAt(t - 1) >= 48 && field.charCodeAt(t - 1) <= 57) t--
-    out += eq > 0 && SECRET_TAGS.has(field.slice(t, eq)) && (t === 0 || !isTagChar(field.charCodeAt(t - 1))) ? `${field.slice(0, eq)}=***` : field
+    out +=
+      eq > 0 && SECRET_TAGS.has(field.slice(t, eq)) && (t === 0 || !isTagChar(field.charCodeAt(t - 1)))
+        ? `${field.slice(0, eq)}=***`
+        : field
     if (end < text.length) out += text[end]
     start = end + 1
   }

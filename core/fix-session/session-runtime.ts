@@ -50,14 +50,21 @@ export class SessionRuntime extends EventEmitter {
 
   constructor (readonly o: SessionRuntimeOptions) {
     super()
-    const name = o.settings.name !== undefined && o.settings.name !== '' ? o.settings.name : `${o.settings.beginString}:${o.settings.senderCompID}->${o.settings.targetCompID}`
+    const name =
+      o.settings.name !== undefined && o.settings.name !== ''
+        ? o.settings.name
+        : `${o.settings.beginString}:${o.settings.senderCompID}->${o.settings.targetCompID}`
     this.store = new DatabaseMessageStore(o.db, o.schema, name)
     this.session = new Session({
       settings: { ...o.settings, name },
       codec: o.codec,
       makeFrameReader: o.makeFrameReader,
       // Transient database errors wait for the database instead of failing sends or inbound messages.
-      store: retryingStore(this.store, { signal: this.stopped.signal, onOutage: err => this.emit('status', err === undefined ? 'database back' : `waiting for database: ${describeDbError(err)}`) }),
+      store: retryingStore(this.store, {
+        signal: this.stopped.signal,
+        onOutage: err =>
+          this.emit('status', err === undefined ? 'database back' : `waiting for database: ${describeDbError(err)}`)
+      }),
       // The translator's dictionary validation by default: every outbound object is checked and
       // normalised (exact decimals, timestamps) before it is encoded.
       validator: o.validator ?? validateAndWrite,
@@ -69,7 +76,13 @@ export class SessionRuntime extends EventEmitter {
     })
     if (o.settings.role === 'initiator') {
       if (o.host === undefined || o.host === '') throw new Error('an initiator needs a host')
-      this.initiator = new Initiator(this.session, { host: o.host, port: o.port, tls: o.tls, backoffInitialMs: o.backoffInitialMs, backoffMaxMs: o.backoffMaxMs })
+      this.initiator = new Initiator(this.session, {
+        host: o.host,
+        port: o.port,
+        tls: o.tls,
+        backoffInitialMs: o.backoffInitialMs,
+        backoffMaxMs: o.backoffMaxMs
+      })
       this.initiator.on('status', (t: string) => this.emit('status', t))
     } else {
       if (o.bindAddress === undefined || o.bindAddress === '') throw new Error('an acceptor needs a bind address')
@@ -107,7 +120,10 @@ export class SessionRuntime extends EventEmitter {
         await this.whileDown('sequence reset by operator', async () => await this.session.resetSequence())
         return
       case 'set-sequence':
-        await this.whileDown('sequence numbers set by operator', async () => await this.session.setNextSequence(c.nextSenderSeq, c.nextTargetSeq))
+        await this.whileDown(
+          'sequence numbers set by operator',
+          async () => await this.session.setNextSequence(c.nextSenderSeq, c.nextTargetSeq)
+        )
     }
   }
 

@@ -1,6 +1,20 @@
 import { timingSafeEqual } from 'crypto'
 import type { Duplex } from 'stream'
-import { AdminType, body, BusinessMessageReject, BusinessRejectReason, firstOf, isAdmin, parseUtc, printable, ROUTING_FIELDS, scanFields, SESSION_TAGS, SOH, Tag } from './fields'
+import {
+  AdminType,
+  body,
+  BusinessMessageReject,
+  BusinessRejectReason,
+  firstOf,
+  isAdmin,
+  parseUtc,
+  printable,
+  ROUTING_FIELDS,
+  scanFields,
+  SESSION_TAGS,
+  SOH,
+  Tag
+} from './fields'
 import { FixHeader, FrameReader, MakeFrameReader, OutboundValidator, ParsedMessage, SessionCodec } from './codec-port'
 import { InboundProblem, RejectReason, validateInbound } from './inbound-validation'
 import { groupCountProblem, looseFields, maxRejectReason, structureProblem } from './message-rules'
@@ -166,7 +180,9 @@ export class Session {
     if (this.socket !== undefined || this.stopped || !this.loaded) return false
     this.socket = socket
     this.loggedOnThisConnection = false
-    this.reader = this.o.makeFrameReader((bytes, reason) => this.event({ type: 'garbled', text: `${reason}: ${printable(printableFix(bytes.toString('latin1')), 80)}` }))
+    this.reader = this.o.makeFrameReader((bytes, reason) =>
+      this.event({ type: 'garbled', text: `${reason}: ${printable(printableFix(bytes.toString('latin1')), 80)}` })
+    )
     const now = Date.now()
     this.state.lastReceivedAt = now
     this.state.lastSentAt = now
@@ -277,7 +293,15 @@ export class Session {
    * the journal's commit.
    */
   private frameBatch (items: OutboxItem[], known: Map<string, number>, up: boolean): FramedBatch {
-    const b: FramedBatch = { records: [], accepted: [], repeats: [], duplicates: [], rejected: [], inBatch: new Map(), nextSeq: this.state.nextSenderSeq }
+    const b: FramedBatch = {
+      records: [],
+      accepted: [],
+      repeats: [],
+      duplicates: [],
+      rejected: [],
+      inBatch: new Map(),
+      nextSeq: this.state.nextSenderSeq
+    }
     const sentAt = this.now()
     for (const item of items) {
       const req = item.req
@@ -295,13 +319,29 @@ export class Session {
         continue
       }
       try {
-        if (typeof req.msgType !== 'string' || !/^[0-9A-Za-z]{1,4}$/.test(req.msgType)) throw new OutboundMessageError(`invalid MsgType "${String(req.msgType)}"`)
-        if (isAdmin(req.msgType)) throw new OutboundMessageError(`MsgType ${req.msgType} is a session message: the session sends those itself`)
+        if (typeof req.msgType !== 'string' || !/^[0-9A-Za-z]{1,4}$/.test(req.msgType)) {
+          throw new OutboundMessageError(`invalid MsgType "${String(req.msgType)}"`)
+        }
+        if (isAdmin(req.msgType)) {
+          throw new OutboundMessageError(`MsgType ${req.msgType} is a session message: the session sends those itself`)
+        }
         const text = req.rawBody ?? this.encodeApp(req.msgType, req.body ?? {})
         const fields = this.checkOutbound(req.msgType, text)
         const seq = b.nextSeq
-        const frame = this.o.codec.frame(req.msgType, { ...this.header(seq, sentAt), PossResend: req.possResend === true }, text)
-        b.records.push({ seq, msgType: req.msgType, clOrdID: firstOf(fields, Tag.ClOrdID), sentAt, body: text, raw: frame.toString('latin1'), origin: req.origin })
+        const frame = this.o.codec.frame(
+          req.msgType,
+          { ...this.header(seq, sentAt), PossResend: req.possResend === true },
+          text
+        )
+        b.records.push({
+          seq,
+          msgType: req.msgType,
+          clOrdID: firstOf(fields, Tag.ClOrdID),
+          sentAt,
+          body: text,
+          raw: frame.toString('latin1'),
+          origin: req.origin
+        })
         b.accepted.push({ item, frame, seq })
         if (key !== undefined) b.inBatch.set(key, seq)
         b.nextSeq++
@@ -314,7 +354,8 @@ export class Session {
 
   /** Sends a Logout and waits for the answer (or the timeout), then closes the transport. */
   async logout (text = 'logout'): Promise<void> {
-    const wait = this.socket === undefined ? Promise.resolve() : new Promise<void>(resolve => this.disconnectWaiters.push(resolve))
+    const wait =
+      this.socket === undefined ? Promise.resolve() : new Promise<void>(resolve => this.disconnectWaiters.push(resolve))
     await this.queue.run(async () => {
       if (this.socket === undefined) return
       if (this.state.loggedOn) {
@@ -372,15 +413,20 @@ export class Session {
   // ---- outbound ------------------------------------------------------------------------
 
   private encodeApp (msgType: string, obj: Record<string, unknown>): string {
-    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new OutboundMessageError('the message body must be an object')
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
+      throw new OutboundMessageError('the message body must be an object')
+    }
     const { StandardHeader, StandardTrailer, ...rest } = obj as Record<string, unknown>
-    void StandardTrailer
     let toEncode: Record<string, unknown> = rest
     let encoded: string | undefined
     if (this.o.validator !== undefined) {
       const check = this.o.validator(this.o.codec.definitions, msgType, rest)
       if (!check.ok) {
-        const problems = check.problems.map(p => typeof p === 'string' ? p : `${p.path ?? p.field ?? ''}${p.tag !== undefined ? ` (${p.tag})` : ''}: ${p.problem}`)
+        const problems = check.problems.map(p =>
+          typeof p === 'string'
+            ? p
+            : `${p.path ?? p.field ?? ''}${p.tag !== undefined ? ` (${p.tag})` : ''}: ${p.problem}`
+        )
         throw new OutboundMessageError(`invalid ${msgType}: ${problems.join('; ')}`, problems)
       }
       if (check.body !== undefined) toEncode = check.body
@@ -415,18 +461,34 @@ export class Session {
     // jspurefix writes a number given for a string field without the delimiter after it, so the
     // next field ends up inside the value ("11=21=1"): a value that starts like a field is refused.
     const swallowed = fields.find(([, v]) => /^\d{1,6}=/.test(v))
-    if (swallowed !== undefined) throw new OutboundMessageError(`invalid ${msgType}: the value of tag ${swallowed[0]} contains a field ("${printable(swallowed[1], 30)}"): a number given for a text field?`)
+    if (swallowed !== undefined) {
+      throw new OutboundMessageError(`invalid ${msgType}: the value of ` +
+      `tag ${swallowed[0]} contains a field ("${printable(swallowed[1], 30)}"): a number given for a text field?`)
+    }
     const header = fields.find(([t]) => SESSION_TAGS.has(t))
-    if (header !== undefined) throw new OutboundMessageError(`${msgType}: tag ${header[0]} belongs to the session header and cannot be in the body`)
+    if (header !== undefined) {
+      throw new OutboundMessageError(
+        `${msgType}: tag ${header[0]} belongs to the session header and cannot be in the body`
+      )
+    }
     // The rules inbound messages are held to: what we would reject is never sent.
-    const problem = validateInbound(this.o.codec.definitions, msgType, fields) ?? structureProblem(fields) ?? groupCountProblem(this.o.codec.definitions, msgType, fields)
+    const problem =
+      validateInbound(this.o.codec.definitions, msgType, fields) ??
+      structureProblem(fields) ??
+      groupCountProblem(this.o.codec.definitions, msgType, fields)
     if (problem !== undefined) throw new OutboundMessageError(`invalid ${msgType}: ${problem.text}`, [problem.text])
     return fields
   }
 
   private header (seq: number, sendingTime: Date, possDup?: { orig: Date }): FixHeader {
     const s = this.settings
-    const h: FixHeader = { BeginString: s.beginString, SenderCompID: s.senderCompID, TargetCompID: s.targetCompID, MsgSeqNum: seq, SendingTime: sendingTime }
+    const h: FixHeader = {
+      BeginString: s.beginString,
+      SenderCompID: s.senderCompID,
+      TargetCompID: s.targetCompID,
+      MsgSeqNum: seq,
+      SendingTime: sendingTime
+    }
     if (s.senderSubID !== undefined && s.senderSubID !== '') h.SenderSubID = s.senderSubID
     if (s.targetSubID !== undefined && s.targetSubID !== '') h.TargetSubID = s.targetSubID
     if (s.senderLocationID !== undefined && s.senderLocationID !== '') h.SenderLocationID = s.senderLocationID
@@ -511,12 +573,24 @@ export class Session {
   private dailyResetDue (): boolean {
     if (this.settings.resetPolicy !== 'daily' || this.settings.resetTime === undefined) return false
     // Reset when the current sequence period began before the latest scheduled reset.
-    return this.lastCreatedAt < lastDailyReset(this.settings.resetTime, this.settings.resetTimeZone ?? this.settings.schedule?.timeZone, this.now()).getTime()
+    return (
+      this.lastCreatedAt <
+      lastDailyReset(
+        this.settings.resetTime,
+        this.settings.resetTimeZone ?? this.settings.schedule?.timeZone,
+        this.now()
+      ).getTime()
+    )
   }
 
   private lastCreatedAt = Date.now()
 
-  private async sendReject (refSeq: number, msgType: string | undefined, p: InboundProblem, replyTo?: ReadonlyArray<[number, string]>): Promise<void> {
+  private async sendReject (
+    refSeq: number,
+    msgType: string | undefined,
+    p: InboundProblem,
+    replyTo?: ReadonlyArray<[number, string]>
+  ): Promise<void> {
     // Only reasons the BeginString defines (FIX.4.2: 0-11); a later one goes as Text alone.
     const max = maxRejectReason(this.settings.beginString)
     const reason = p.reason >= 0 && p.reason <= max ? p.reason : undefined
@@ -533,7 +607,12 @@ export class Session {
   }
 
   /** An application-level refusal (35=j): the message was well formed but is not taken here. */
-  private async sendBusinessReject (refSeq: number, msgType: string, p: InboundProblem, replyTo?: ReadonlyArray<[number, string]>): Promise<void> {
+  private async sendBusinessReject (
+    refSeq: number,
+    msgType: string,
+    p: InboundProblem,
+    replyTo?: ReadonlyArray<[number, string]>
+  ): Promise<void> {
     await this.sendJournaled(BusinessMessageReject, reverseRoute(replyTo) + body([
       [Tag.RefSeqNum, refSeq],
       [Tag.RefMsgType, msgType],
@@ -709,12 +788,18 @@ export class Session {
     }
     const fields = parsed.fields
     const h = headerOf(fields)
-    if (h.beginString !== this.settings.beginString || h.msgType === undefined || isAdmin(h.msgType) || h.possDup) return undefined
+    if (h.beginString !== this.settings.beginString || h.msgType === undefined || isAdmin(h.msgType) || h.possDup) {
+      return undefined
+    }
     if (h.seq !== st.nextTargetSeq + pending) return undefined
     if (h.sender !== this.settings.targetCompID || h.target !== this.settings.senderCompID) return undefined
     if (this.checkHeader(h) !== undefined) return undefined
     if (structureProblem(fields) !== undefined) return undefined
-    if (this.settings.validateInbound && (validateInbound(this.o.codec.definitions, h.msgType, fields) !== undefined || groupCountProblem(this.o.codec.definitions, h.msgType, fields) !== undefined)) return undefined
+    if (
+      this.settings.validateInbound &&
+      (validateInbound(this.o.codec.definitions, h.msgType, fields) !== undefined ||
+        groupCountProblem(this.o.codec.definitions, h.msgType, fields) !== undefined)
+    ) { return undefined }
     if (!this.receives(h.msgType)) return undefined
     st.lastReceivedAt = Date.now()
     st.testRequest = undefined
@@ -743,21 +828,31 @@ export class Session {
     let fields = parsed?.fields
     if (parseError !== undefined) {
       const loose = parseError.reason === 'garbled' ? looseFields(frame) : undefined
-      if (loose === undefined) return this.event({ type: 'garbled', text: `${parseError.message}: ${printable(printableFix(raw), 80)}` })
+      if (loose === undefined) {
+        return this.event({ type: 'garbled', text: `${parseError.message}: ${printable(printableFix(raw), 80)}` })
+      }
       fields = loose.fields
       problem = loose.problem
     }
     if (fields === undefined) return
     const h = headerOf(fields)
     if (h.msgType === undefined || h.msgType === '' || fields[0]?.[0] !== Tag.BeginString) {
-      return this.event({ type: 'garbled', text: `no MsgType or BeginString first: ${printable(printableFix(raw), 80)}` })
+      return this.event({
+        type: 'garbled',
+        text: `no MsgType or BeginString first: ${printable(printableFix(raw), 80)}`
+      })
     }
     if (preLogon && (h.beginString !== this.settings.beginString || h.msgType !== AdminType.Logon)) {
-      this.event({ type: 'logon-refused', text: `first message was not a valid Logon (MsgType ${printable(h.msgType, 4)})` })
+      this.event({
+        type: 'logon-refused',
+        text: `first message was not a valid Logon (MsgType ${printable(h.msgType, 4)})`
+      })
       return this.disconnect('no valid Logon')
     }
     if (h.beginString !== this.settings.beginString) {
-      return await this.logoutAndClose(`Incorrect BeginString ${printable(h.beginString ?? '', 20)}, expected ${this.settings.beginString}`)
+      return await this.logoutAndClose(
+        `Incorrect BeginString ${printable(h.beginString ?? '', 20)}, expected ${this.settings.beginString}`
+      )
     }
 
     if (this.state.phase === 'awaiting-logon' || this.state.phase === 'logon-sent') {
@@ -767,7 +862,11 @@ export class Session {
         return this.disconnect(`logon refused by the peer: ${printable(text)}`)
       }
       if (h.msgType !== AdminType.Logon || problem !== undefined) {
-        this.event({ type: 'logon-refused', text: `first message was ${h.msgType !== AdminType.Logon ? `MsgType ${h.msgType}, not a Logon` : `a bad Logon: ${problem!.text}`}` })
+        this.event({
+          type: 'logon-refused',
+          text: 'first message ' +
+          `was ${h.msgType !== AdminType.Logon ? `MsgType ${h.msgType}, not a Logon` : `a bad Logon: ${problem!.text}`}`
+        })
         return this.disconnect('no valid Logon')
       }
       return await this.onLogon(h, fields, raw)
@@ -777,23 +876,53 @@ export class Session {
     problem ??= structureProblem(fields) ?? this.checkHeader(h)
     if (h.seq === undefined) {
       // Without a sequence number the message cannot be placed: reject it without using a number.
-      return await this.sendReject(0, h.msgType, problem ?? { reason: RejectReason.RequiredTagMissing, refTag: Tag.MsgSeqNum, text: 'MsgSeqNum missing' }, fields)
+      return await this.sendReject(
+        0,
+        h.msgType,
+        problem ?? { reason: RejectReason.RequiredTagMissing, refTag: Tag.MsgSeqNum, text: 'MsgSeqNum missing' },
+        fields
+      )
     }
     if (problem === undefined && (h.sender !== this.settings.targetCompID || h.target !== this.settings.senderCompID)) {
       if (h.seq === this.state.nextTargetSeq) await this.advanceTarget(h.seq + 1)
       await this.sendReject(h.seq, h.msgType, { reason: RejectReason.CompIDProblem, text: 'CompID problem' })
-      return await this.logoutAndClose(`Incorrect CompIDs: ${printable(h.sender ?? '', 40)}->${printable(h.target ?? '', 40)}`)
+      return await this.logoutAndClose(
+        `Incorrect CompIDs: ${printable(h.sender ?? '', 40)}->${printable(h.target ?? '', 40)}`
+      )
     }
-    if (problem === undefined && this.settings.validateInbound) problem = validateInbound(this.o.codec.definitions, h.msgType, fields) ?? groupCountProblem(this.o.codec.definitions, h.msgType, fields)
+    if (problem === undefined && this.settings.validateInbound) {
+      problem =
+        validateInbound(this.o.codec.definitions, h.msgType, fields) ??
+        groupCountProblem(this.o.codec.definitions, h.msgType, fields)
+    }
     if (problem === undefined && !isAdmin(h.msgType) && !this.receives(h.msgType)) {
-      problem = { business: true, reason: BusinessRejectReason.UnsupportedMessageType, text: `Unsupported Message Type ${h.msgType}` }
+      problem = {
+        business: true,
+        reason: BusinessRejectReason.UnsupportedMessageType,
+        text: `Unsupported Message Type ${h.msgType}`
+      }
     }
-    if (problem === undefined && h.possDup && h.origSendingTime === undefined && h.msgType !== AdminType.SequenceReset && h.seq >= this.state.nextTargetSeq) {
-      problem = { reason: RejectReason.RequiredTagMissing, refTag: Tag.OrigSendingTime, text: 'Required tag missing (122 OrigSendingTime)' }
+    if (
+      problem === undefined &&
+      h.possDup &&
+      h.origSendingTime === undefined &&
+      h.msgType !== AdminType.SequenceReset &&
+      h.seq >= this.state.nextTargetSeq
+    ) {
+      problem = {
+        reason: RejectReason.RequiredTagMissing,
+        refTag: Tag.OrigSendingTime,
+        text: 'Required tag missing (122 OrigSendingTime)'
+      }
     }
 
     // A Logon with 141=Y while logged on: the peer starts both sequences over (QuickFIX does the same).
-    if (h.msgType === AdminType.Logon && problem === undefined && this.state.loggedOn && firstOf(fields, Tag.ResetSeqNumFlag) === 'Y') {
+    if (
+      h.msgType === AdminType.Logon &&
+      problem === undefined &&
+      this.state.loggedOn &&
+      firstOf(fields, Tag.ResetSeqNumFlag) === 'Y'
+    ) {
       return await this.resetMidSession(h.seq, fields)
     }
     // SequenceReset-Reset ignores sequence numbers altogether.
@@ -808,7 +937,16 @@ export class Session {
         return await this.logoutAndClose(problem.text)
       }
       if (h.origSendingTime === undefined && h.msgType !== AdminType.SequenceReset) {
-        return await this.sendReject(h.seq, h.msgType, { reason: RejectReason.RequiredTagMissing, refTag: Tag.OrigSendingTime, text: 'Required tag missing (122 OrigSendingTime)' }, fields)
+        return await this.sendReject(
+          h.seq,
+          h.msgType,
+          {
+            reason: RejectReason.RequiredTagMissing,
+            refTag: Tag.OrigSendingTime,
+            text: 'Required tag missing (122 OrigSendingTime)'
+          },
+          fields
+        )
       }
       return this.event({ type: 'duplicate-dropped', seq: h.seq, msgType: h.msgType })
     }
@@ -828,21 +966,68 @@ export class Session {
   }
 
   private checkHeader (h: Header): InboundProblem | undefined {
-    if (h.seqText === undefined) return { reason: RejectReason.RequiredTagMissing, refTag: Tag.MsgSeqNum, text: 'Required tag missing (34 MsgSeqNum)' }
-    if (h.seq === undefined) return { reason: RejectReason.IncorrectDataFormat, refTag: Tag.MsgSeqNum, text: 'Incorrect data format for value (34 MsgSeqNum)' }
-    if (h.sender === undefined) return { reason: RejectReason.RequiredTagMissing, refTag: Tag.SenderCompID, text: 'Required tag missing (49 SenderCompID)' }
-    if (h.target === undefined) return { reason: RejectReason.RequiredTagMissing, refTag: Tag.TargetCompID, text: 'Required tag missing (56 TargetCompID)' }
-    if (h.sendingTimeText === undefined) return { reason: RejectReason.RequiredTagMissing, refTag: Tag.SendingTime, text: 'Required tag missing (52 SendingTime)' }
+    if (h.seqText === undefined) {
+      return {
+        reason: RejectReason.RequiredTagMissing,
+        refTag: Tag.MsgSeqNum,
+        text: 'Required tag missing (34 MsgSeqNum)'
+      }
+    }
+    if (h.seq === undefined) {
+      return {
+        reason: RejectReason.IncorrectDataFormat,
+        refTag: Tag.MsgSeqNum,
+        text: 'Incorrect data format for value (34 MsgSeqNum)'
+      }
+    }
+    if (h.sender === undefined) {
+      return {
+        reason: RejectReason.RequiredTagMissing,
+        refTag: Tag.SenderCompID,
+        text: 'Required tag missing (49 SenderCompID)'
+      }
+    }
+    if (h.target === undefined) {
+      return {
+        reason: RejectReason.RequiredTagMissing,
+        refTag: Tag.TargetCompID,
+        text: 'Required tag missing (56 TargetCompID)'
+      }
+    }
+    if (h.sendingTimeText === undefined) {
+      return {
+        reason: RejectReason.RequiredTagMissing,
+        refTag: Tag.SendingTime,
+        text: 'Required tag missing (52 SendingTime)'
+      }
+    }
     const sent = parseUtc(h.sendingTimeText)
-    if (sent === undefined) return { reason: RejectReason.IncorrectDataFormat, refTag: Tag.SendingTime, text: 'Incorrect data format for value (52 SendingTime)' }
+    if (sent === undefined) {
+      return {
+        reason: RejectReason.IncorrectDataFormat,
+        refTag: Tag.SendingTime,
+        text: 'Incorrect data format for value (52 SendingTime)'
+      }
+    }
     // Both SendingTime problems end the session (Reject, then Logout), as QuickFIX does.
     if (Math.abs(sent.getTime() - this.now().getTime()) > this.settings.maxClockSkewMs) {
       return { reason: RejectReason.SendingTimeAccuracyProblem, text: 'SendingTime accuracy problem' }
     }
     if (h.origSendingTime !== undefined) {
       const orig = parseUtc(h.origSendingTime)
-      if (orig === undefined) return { reason: RejectReason.IncorrectDataFormat, refTag: Tag.OrigSendingTime, text: 'Incorrect data format for value (122 OrigSendingTime)' }
-      if (h.possDup && orig.getTime() > sent.getTime()) return { reason: RejectReason.SendingTimeAccuracyProblem, text: 'SendingTime accuracy problem (OrigSendingTime later than SendingTime)' }
+      if (orig === undefined) {
+        return {
+          reason: RejectReason.IncorrectDataFormat,
+          refTag: Tag.OrigSendingTime,
+          text: 'Incorrect data format for value (122 OrigSendingTime)'
+        }
+      }
+      if (h.possDup && orig.getTime() > sent.getTime()) {
+        return {
+          reason: RejectReason.SendingTimeAccuracyProblem,
+          text: 'SendingTime accuracy problem (OrigSendingTime later than SendingTime)'
+        }
+      }
     }
     return undefined
   }
@@ -853,7 +1038,9 @@ export class Session {
       await this.advanceTarget(m.seq + 1)
       if (m.problem.business === true) await this.sendBusinessReject(m.seq, m.msgType, m.problem, m.fields)
       else await this.sendReject(m.seq, m.msgType, m.problem, m.fields)
-      if (m.problem.reason === RejectReason.SendingTimeAccuracyProblem && m.problem.business !== true) await this.logoutAndClose(m.problem.text)
+      if (m.problem.reason === RejectReason.SendingTimeAccuracyProblem && m.problem.business !== true) {
+        await this.logoutAndClose(m.problem.text)
+      }
       return
     }
     const f = m.fields
@@ -871,7 +1058,13 @@ export class Session {
         return
       case AdminType.Reject:
         await this.advanceTarget(m.seq + 1)
-        this.event({ type: 'reject-received', msgType: m.msgType, refSeqNum: numberOrUndefined(firstOf(f, Tag.RefSeqNum)), reason: firstOf(f, Tag.SessionRejectReason), text: firstOf(f, Tag.Text) })
+        this.event({
+          type: 'reject-received',
+          msgType: m.msgType,
+          refSeqNum: numberOrUndefined(firstOf(f, Tag.RefSeqNum)),
+          reason: firstOf(f, Tag.SessionRejectReason),
+          text: firstOf(f, Tag.Text)
+        })
         return
       case AdminType.SequenceReset:
         await this.onSequenceReset(m.seq, f, true)
@@ -882,13 +1075,23 @@ export class Session {
         return
       case AdminType.Logon:
         await this.advanceTarget(m.seq + 1)
-        if (!m.handled) await this.sendReject(m.seq, m.msgType, { reason: -1, text: 'Logon received while already logged on' }, m.fields)
+        if (!m.handled) {
+          await this.sendReject(
+            m.seq,
+            m.msgType,
+            { reason: -1, text: 'Logon received while already logged on' },
+            m.fields
+          )
+        }
         return
     }
     await this.deliver([m])
   }
 
-  /** Commits application messages (consecutive, from the expected seq) to fix_in with the new target seq, then hands them on. */
+  /**
+   * Commits application messages (consecutive, from the expected seq) to fix_in with the new target seq,
+   * then hands them on.
+   */
   private async deliver (batch: HeldMessage[]): Promise<void> {
     if (batch.length === 0) return
     const store = this.settings.storeDecoded
@@ -935,11 +1138,19 @@ export class Session {
     const expected = this.state.nextTargetSeq
     if (newSeq === undefined) {
       if (gapFill) await this.advanceTarget(seq + 1)
-      return await this.sendReject(seq, AdminType.SequenceReset, { reason: newSeqText === undefined ? RejectReason.RequiredTagMissing : RejectReason.IncorrectDataFormat, refTag: Tag.NewSeqNo, text: 'NewSeqNo missing or invalid' })
+      return await this.sendReject(seq, AdminType.SequenceReset, {
+        reason: newSeqText === undefined ? RejectReason.RequiredTagMissing : RejectReason.IncorrectDataFormat,
+        refTag: Tag.NewSeqNo,
+        text: 'NewSeqNo missing or invalid'
+      })
     }
     if (newSeq < expected || (gapFill && newSeq <= seq)) {
       if (gapFill) await this.advanceTarget(seq + 1)
-      return await this.sendReject(seq, AdminType.SequenceReset, { reason: RejectReason.ValueIncorrect, refTag: Tag.NewSeqNo, text: `Attempt to lower sequence number, invalid value NewSeqNo=${newSeq}` })
+      return await this.sendReject(seq, AdminType.SequenceReset, {
+        reason: RejectReason.ValueIncorrect,
+        refTag: Tag.NewSeqNo,
+        text: `Attempt to lower sequence number, invalid value NewSeqNo=${newSeq}`
+      })
     }
     await this.advanceTarget(newSeq)
     this.event({ type: 'sequence-reset', newSeqNo: newSeq, gapFill })
@@ -969,7 +1180,12 @@ export class Session {
     const st = await this.o.store.reset()
     this.state.held.clear()
     this.state.resend = undefined
-    this.applyStore(st.nextSenderSeq, st.nextTargetSeq, 'peer reset both sequences while logged on (Logon with 141=Y)', st.createdAt)
+    this.applyStore(
+      st.nextSenderSeq,
+      st.nextTargetSeq,
+      'peer reset both sequences while logged on (Logon with 141=Y)',
+      st.createdAt
+    )
     const hb = numberOrUndefined(firstOf(fields, Tag.HeartBtInt))
     await this.sendAdmin(AdminType.Logon, this.logonBody(true, hb !== undefined && hb > 0 ? hb : this.state.heartBtInt))
     if (hb !== undefined && hb > 0) this.state.heartBtInt = hb
@@ -1004,10 +1220,15 @@ export class Session {
       this.disconnect(text)
     }
     if (h.sender !== s.targetCompID || h.target !== s.senderCompID) {
-      return drop(`Logon for other CompIDs (received 49=${printable(h.sender ?? '', 24)} 56=${printable(h.target ?? '', 24)})`)
+      return drop(
+        `Logon for other CompIDs (received 49=${printable(h.sender ?? '', 24)} 56=${printable(h.target ?? '', 24)})`
+      )
     }
     if (s.expectUsername !== undefined || s.expectPassword !== undefined) {
-      if (!same(firstOf(fields, Tag.Username), s.expectUsername) || !same(firstOf(fields, Tag.Password), s.expectPassword)) return drop('Invalid username or password')
+      if (
+        !same(firstOf(fields, Tag.Username), s.expectUsername) ||
+        !same(firstOf(fields, Tag.Password), s.expectPassword)
+      ) { return drop('Invalid username or password') }
     }
     if (preLogon) this.log.incoming(raw)
     const refuse = async (text: string): Promise<void> => {
@@ -1017,7 +1238,9 @@ export class Session {
     if (h.seq === undefined) return await refuse('Logon without a valid MsgSeqNum')
     const hb = numberOrUndefined(firstOf(fields, Tag.HeartBtInt))
     if (hb === undefined || hb < 0) return await refuse('HeartBtInt (108) missing or invalid')
-    if (s.beginString === 'FIXT.1.1' && firstOf(fields, Tag.DefaultApplVerID) === undefined) return await refuse('DefaultApplVerID (1137) missing')
+    if (s.beginString === 'FIXT.1.1' && firstOf(fields, Tag.DefaultApplVerID) === undefined) {
+      return await refuse('DefaultApplVerID (1137) missing')
+    }
     if (!this.inSchedule()) return await refuse('Logon outside the session time')
     const headerProblem = this.checkHeader(h)
     if (headerProblem !== undefined) return await refuse(`Logon refused: ${headerProblem.text}`)
@@ -1031,7 +1254,12 @@ export class Session {
       const daily = this.dailyResetDue()
       if (peerReset || daily || s.resetPolicy === 'logon') {
         const st = await this.o.store.reset()
-        this.applyStore(st.nextSenderSeq, st.nextTargetSeq, peerReset ? 'peer asked for a reset (141=Y)' : `reset at logon (${s.resetPolicy})`, st.createdAt)
+        this.applyStore(
+          st.nextSenderSeq,
+          st.nextTargetSeq,
+          peerReset ? 'peer asked for a reset (141=Y)' : `reset at logon (${s.resetPolicy})`,
+          st.createdAt
+        )
         answerReset = peerReset || daily
       }
     } else if (peerReset && !this.state.resetRequested && this.state.nextTargetSeq !== 1) {
@@ -1042,11 +1270,17 @@ export class Session {
     const expected = this.state.nextTargetSeq
     if (h.seq < expected) return await refuse(`MsgSeqNum too low, expecting ${expected} but received ${h.seq}`)
 
-    if (s.role === 'acceptor') await this.sendAdmin(AdminType.Logon, this.logonBody(answerReset, hb === 0 ? s.heartBtInt : hb))
+    if (s.role === 'acceptor') {
+      await this.sendAdmin(AdminType.Logon, this.logonBody(answerReset, hb === 0 ? s.heartBtInt : hb))
+    }
     this.state.heartBtInt = hb > 0 ? hb : s.heartBtInt
     this.setPhase('logged-on')
     this.loggedOnThisConnection = true
-    this.event({ type: 'logon', resetSeqNum: answerReset || peerReset || this.state.resetRequested, heartBtInt: this.state.heartBtInt })
+    this.event({
+      type: 'logon',
+      resetSeqNum: answerReset || peerReset || this.state.resetRequested,
+      heartBtInt: this.state.heartBtInt
+    })
     if (h.seq === expected) {
       await this.advanceTarget(h.seq + 1)
     } else {
@@ -1159,7 +1393,12 @@ export class Session {
   }
 
   private emitState (): void {
-    this.event({ type: 'state', phase: this.state.phase, nextSenderSeq: this.state.nextSenderSeq, nextTargetSeq: this.state.nextTargetSeq })
+    this.event({
+      type: 'state',
+      phase: this.state.phase,
+      nextSenderSeq: this.state.nextSenderSeq,
+      nextTargetSeq: this.state.nextTargetSeq
+    })
   }
 
   private event (e: SessionEvent): void {
@@ -1193,7 +1432,14 @@ function headerOf (fields: ReadonlyArray<[number, string]>): Header {
 }
 
 /** Routing fields and the ones a reply carries in their place (OnBehalfOf <-> DeliverTo). */
-const REVERSED: ReadonlyArray<[number, number]> = [[115, 128], [128, 115], [116, 129], [129, 116], [144, 145], [145, 144]]
+const REVERSED: ReadonlyArray<[number, number]> = [
+  [115, 128],
+  [128, 115],
+  [116, 129],
+  [129, 116],
+  [144, 145],
+  [145, 144]
+]
 
 /** The routing fields of a reply to `fields`, reversed, as tag=value text (empty when there are none). */
 function reverseRoute (fields: ReadonlyArray<[number, string]> | undefined): string {
@@ -1225,7 +1471,9 @@ function same (got: string | undefined, want: string | undefined): boolean {
 /** The decoded body as JSON text for fix_in.message: Dates as ISO text, Buffers as base64, bigints as text. */
 function jsonText (v: unknown): string {
   return JSON.stringify(v, (_k, x) => {
-    if (x !== null && typeof x === 'object' && x.type === 'Buffer' && Array.isArray(x.data)) return Buffer.from(x.data).toString('base64')
+    if (x !== null && typeof x === 'object' && x.type === 'Buffer' && Array.isArray(x.data)) {
+      return Buffer.from(x.data).toString('base64')
+    }
     if (typeof x === 'bigint') return x.toString()
     return x
   })
@@ -1242,12 +1490,16 @@ function decode (parsed: ParsedMessage | undefined): Decoded {
     obj = { parseError: (err as Error).message }
   }
   const { StandardHeader, StandardTrailer, ...body } = obj
-  void StandardTrailer
   return { body, header: (StandardHeader ?? {}) as Record<string, unknown> }
 }
 
 /** What the application gets; body and header are decoded on first use when fix_in did not need them. */
-function inboundMessage (m: HeldMessage, possDup: boolean, receiveSeq: string, decoded: Decoded | undefined): InboundMessage {
+function inboundMessage (
+  m: HeldMessage,
+  possDup: boolean,
+  receiveSeq: string,
+  decoded: Decoded | undefined
+): InboundMessage {
   let d = decoded
   const get = (): Decoded => (d ??= decode(m.parsed))
   return {

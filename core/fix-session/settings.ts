@@ -75,29 +75,58 @@ const BEGIN_STRINGS = ['FIX.4.0', 'FIX.4.1', 'FIX.4.2', 'FIX.4.3', 'FIX.4.4', 'F
 const COMP_ID = /^[\x21-\x7e]{1,64}$/
 
 /** Checks settings and fills defaults; throws SettingsError naming the first problem. */
-export function normalizeSettings (s: SessionSettings): Required<Pick<SessionSettings, 'name' | 'resetPolicy' | 'maxClockSkewMs' | 'logonTimeoutMs' | 'logoutTimeoutMs' | 'validateInbound' | 'storeDecoded'>> & SessionSettings {
-  if (s.role !== 'initiator' && s.role !== 'acceptor') throw new SettingsError(`role must be initiator or acceptor, not "${String(s.role)}"`)
-  if (!BEGIN_STRINGS.includes(s.beginString)) throw new SettingsError(`BeginString "${String(s.beginString)}" is not one of ${BEGIN_STRINGS.join(', ')}`)
-  if (s.beginString === 'FIXT.1.1' && (s.defaultApplVerID === undefined || s.defaultApplVerID === '')) throw new SettingsError('FIXT.1.1 needs a DefaultApplVerID (e.g. 9 for FIX 5.0SP2)')
+export function normalizeSettings (s: SessionSettings): Required<Pick<SessionSettings, 'name' | 'resetPolicy' |
+  'maxClockSkewMs' | 'logonTimeoutMs' | 'logoutTimeoutMs' | 'validateInbound' | 'storeDecoded'>> & SessionSettings {
+  if (s.role !== 'initiator' && s.role !== 'acceptor') {
+    throw new SettingsError(`role must be initiator or acceptor, not "${String(s.role)}"`)
+  }
+  if (!BEGIN_STRINGS.includes(s.beginString)) {
+    throw new SettingsError(`BeginString "${String(s.beginString)}" is not one of ${BEGIN_STRINGS.join(', ')}`)
+  }
+  if (s.beginString === 'FIXT.1.1' && (s.defaultApplVerID === undefined || s.defaultApplVerID === '')) {
+    throw new SettingsError('FIXT.1.1 needs a DefaultApplVerID (e.g. 9 for FIX 5.0SP2)')
+  }
   for (const [what, v] of [['SenderCompID', s.senderCompID], ['TargetCompID', s.targetCompID]] as const) {
-    if (typeof v !== 'string' || !COMP_ID.test(v)) throw new SettingsError(`${what} must be 1-64 printable characters without spaces`)
+    if (typeof v !== 'string' || !COMP_ID.test(v)) {
+      throw new SettingsError(`${what} must be 1-64 printable characters without spaces`)
+    }
   }
-  for (const [what, v] of [['SenderSubID', s.senderSubID], ['TargetSubID', s.targetSubID], ['SenderLocationID', s.senderLocationID], ['TargetLocationID', s.targetLocationID]] as const) {
-    if (v !== undefined && v !== '' && !COMP_ID.test(v)) throw new SettingsError(`${what} must be printable characters without spaces`)
+  for (const [what, v] of [
+    ['SenderSubID', s.senderSubID],
+    ['TargetSubID', s.targetSubID],
+    ['SenderLocationID', s.senderLocationID],
+    ['TargetLocationID', s.targetLocationID]
+  ] as const) {
+    if (v !== undefined && v !== '' && !COMP_ID.test(v)) {
+      throw new SettingsError(`${what} must be printable characters without spaces`)
+    }
   }
-  if (!Number.isInteger(s.heartBtInt) || s.heartBtInt < 1 || s.heartBtInt > 3600) throw new SettingsError('HeartBtInt must be a whole number of seconds from 1 to 3600')
+  if (!Number.isInteger(s.heartBtInt) || s.heartBtInt < 1 || s.heartBtInt > 3600) {
+    throw new SettingsError('HeartBtInt must be a whole number of seconds from 1 to 3600')
+  }
   const resetPolicy = s.resetPolicy ?? 'never'
-  if (!['never', 'logon', 'logout', 'disconnect', 'daily'].includes(resetPolicy)) throw new SettingsError(`reset policy "${resetPolicy}" is not never, logon, logout, disconnect or daily`)
+  if (!['never', 'logon', 'logout', 'disconnect', 'daily'].includes(resetPolicy)) {
+    throw new SettingsError(`reset policy "${resetPolicy}" is not never, logon, logout, disconnect or daily`)
+  }
   // A daily session starts its new sequence at the schedule's start unless a reset time is given.
-  const resetTime = resetPolicy === 'daily' ? (s.resetTime !== undefined && s.resetTime !== '' ? s.resetTime : s.schedule?.start) : s.resetTime
+  const resetTime =
+    resetPolicy === 'daily'
+      ? s.resetTime !== undefined && s.resetTime !== ''
+        ? s.resetTime
+        : s.schedule?.start
+      : s.resetTime
   if (resetPolicy === 'daily') {
-    if (resetTime === undefined) throw new SettingsError('the daily reset policy needs a reset time (HH:MM) or a session schedule')
+    if (resetTime === undefined) {
+      throw new SettingsError('the daily reset policy needs a reset time (HH:MM) or a session schedule')
+    }
     parseTimeOfDay(resetTime, 'reset time')
   }
   validateTimeZone(s.resetTimeZone ?? s.schedule?.timeZone)
   if (s.schedule !== undefined) validateSchedule(s.schedule)
   for (const v of [s.username, s.password, s.expectUsername, s.expectPassword]) {
-    if (v !== undefined && /[\x00-\x1f\x7f]/.test(v)) throw new SettingsError('credentials must not contain control characters')
+    if (v !== undefined && /[\x00-\x1f\x7f]/.test(v)) {
+      throw new SettingsError('credentials must not contain control characters')
+    }
   }
   for (const t of s.receiveMsgTypes ?? []) {
     if (!/^[0-9A-Za-z]{1,4}$/.test(t)) throw new SettingsError(`"${t}" is not a MsgType (1-4 letters or digits)`)

@@ -167,8 +167,11 @@ function makeServer (t: TlsSettings | undefined): net.Server {
 /** Two acceptors may share a port only with the same TLS settings: this text tells them apart. */
 function tlsKeyOf (t: TlsSettings | undefined): string | undefined {
   if (t === undefined) return undefined
-  const text = (v: unknown): string => Array.isArray(v) ? v.map(text).join(',') : Buffer.isBuffer(v) ? v.toString('base64') : String(v ?? '')
-  return createHash('sha256').update([t.key, t.cert, t.ca, t.passphrase, t.requestCert, t.rejectUnauthorized].map(text).join('\u0000')).digest('hex')
+  const text = (v: unknown): string =>
+    Array.isArray(v) ? v.map(text).join(',') : Buffer.isBuffer(v) ? v.toString('base64') : String(v ?? '')
+  return createHash('sha256')
+    .update([t.key, t.cert, t.ca, t.passphrase, t.requestCert, t.rejectUnauthorized].map(text).join('\u0000'))
+    .digest('hex')
 }
 
 /**

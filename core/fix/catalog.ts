@@ -1,4 +1,10 @@
-import type { ContainedComponentField, ContainedGroupField, ContainedSimpleField, FixDefinitions, IContainedSet } from './jspurefix'
+import type {
+  ContainedComponentField,
+  ContainedGroupField,
+  ContainedSimpleField,
+  FixDefinitions,
+  IContainedSet
+} from './jspurefix'
 
 /** What the editor needs to pick a message type and its fields (dictionary introspection). */
 
@@ -31,7 +37,12 @@ export function listMessages (definitions: FixDefinitions): MessageEntry[] {
  * The fields of a message, components and groups flattened to mapping paths (group instance 0),
  * depth-first in dictionary order. Deep 5.0SP2 trees are cut at `maxDepth` and `limit` entries.
  */
-export function listFields (definitions: FixDefinitions, msgType: string, maxDepth = 5, limit = 4000): FieldEntry[] | undefined {
+export function listFields (
+  definitions: FixDefinitions,
+  msgType: string,
+  maxDepth = 5,
+  limit = 4000
+): FieldEntry[] | undefined {
   const message = definitions.message.get(msgType)
   if (message === undefined) return undefined
   const out: FieldEntry[] = []
@@ -43,12 +54,23 @@ export function listFields (definitions: FixDefinitions, msgType: string, maxDep
       const required = f.required
       if (f.type === 2) {
         const d = (f as ContainedSimpleField).definition
-        const entry: FieldEntry = { path: prefix + f.name, name: f.name, tag: d.tag, kind: 'field', type: d.type, required }
-        if (d.enums != null && d.enums.size > 0) entry.enums = [...d.enums.values()].map(e => ({ value: e.key, description: e.description ?? e.val }))
+        const entry: FieldEntry = {
+          path: prefix + f.name,
+          name: f.name,
+          tag: d.tag,
+          kind: 'field',
+          type: d.type,
+          required
+        }
+        if (d.enums != null && d.enums.size > 0) {
+          entry.enums = [...d.enums.values()].map(e => ({ value: e.key, description: e.description ?? e.val }))
+        }
         out.push(entry)
       } else if (f.type === 0) {
         out.push({ path: prefix + f.name, name: f.name, kind: 'component', required })
-        if (depth < maxDepth) walk((f as ContainedComponentField).definition as unknown as IContainedSet, `${prefix}${f.name}.`, depth + 1)
+        if (depth < maxDepth) {
+          walk((f as ContainedComponentField).definition as unknown as IContainedSet, `${prefix}${f.name}.`, depth + 1)
+        }
       } else {
         const g = (f as ContainedGroupField).definition
         out.push({ path: prefix + f.name, name: f.name, tag: g.noOfField?.tag, kind: 'group', required })

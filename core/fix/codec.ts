@@ -1,6 +1,26 @@
-import { AsciiEncoder, AsciiParser, DITokens, ElasticBuffer, EmptyLogFactory, FixDefinitions, ISessionDescription, JsFixConfig, MsgView, SessionContainer } from './jspurefix'
+import {
+  AsciiEncoder,
+  AsciiParser,
+  DITokens,
+  ElasticBuffer,
+  EmptyLogFactory,
+  FixDefinitions,
+  ISessionDescription,
+  JsFixConfig,
+  MsgView,
+  SessionContainer
+} from './jspurefix'
 import { dictionarySource, loadDictionary } from './dictionaries'
-import { checkFieldStructure, checkFrame, checksumOf, FixParseError, formatChecksum, SOH, SOH_CHAR, splitFields } from './framing'
+import {
+  checkFieldStructure,
+  checkFrame,
+  checksumOf,
+  FixParseError,
+  formatChecksum,
+  SOH,
+  SOH_CHAR,
+  splitFields
+} from './framing'
 
 export { FixParseError, FrameSplitter, SOH, SOH_CHAR } from './framing'
 
@@ -45,7 +65,8 @@ export interface ParsedFixMessage {
 /** UTCTimestamp with milliseconds: YYYYMMDD-HH:MM:SS.sss */
 export function formatUtcTimestamp (d: Date): string {
   const p = (n: number, w = 2): string => String(n).padStart(w, '0')
-  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${p(d.getUTCMilliseconds(), 3)}`
+  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-` +
+    `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${p(d.getUTCMilliseconds(), 3)}`
 }
 
 /**
@@ -95,9 +116,13 @@ export class FixCodec {
       `34=${header.MsgSeqNum}`
     ]
     if (header.SenderSubID !== undefined && header.SenderSubID !== '') h.push(`50=${header.SenderSubID}`)
-    if (header.SenderLocationID !== undefined && header.SenderLocationID !== '') h.push(`142=${header.SenderLocationID}`)
+    if (header.SenderLocationID !== undefined && header.SenderLocationID !== '') {
+      h.push(`142=${header.SenderLocationID}`)
+    }
     if (header.TargetSubID !== undefined && header.TargetSubID !== '') h.push(`57=${header.TargetSubID}`)
-    if (header.TargetLocationID !== undefined && header.TargetLocationID !== '') h.push(`143=${header.TargetLocationID}`)
+    if (header.TargetLocationID !== undefined && header.TargetLocationID !== '') {
+      h.push(`143=${header.TargetLocationID}`)
+    }
     if (header.PossDupFlag === true) h.push('43=Y')
     if (header.PossResend === true) h.push('97=Y')
     h.push(`52=${formatUtcTimestamp(header.SendingTime)}`)
@@ -121,7 +146,9 @@ export class FixCodec {
   parse (input: Buffer | string): ParsedFixMessage {
     let buf = typeof input === 'string' ? Buffer.from(input, 'latin1') : input
     // Log-style input: '|' for SOH (only when the text has no SOH at all).
-    if (!buf.includes(SOH) && buf.includes(0x7c)) buf = Buffer.from(buf.toString('latin1').replace(/\|/g, SOH_CHAR), 'latin1')
+    if (!buf.includes(SOH) && buf.includes(0x7c)) {
+      buf = Buffer.from(buf.toString('latin1').replace(/\|/g, SOH_CHAR), 'latin1')
+    }
     const layout = checkFrame(buf)
     if (layout.length !== buf.length && buf.subarray(layout.length).some(b => b !== 0x0a && b !== 0x0d && b !== 0x20)) {
       throw new FixParseError('garbled', 'extra bytes after CheckSum (10)', 10)
@@ -165,7 +192,13 @@ function viewOf (parser: AsciiParser, frame: Buffer, msgType: string): Record<st
  */
 function makeParser (definitions: FixDefinitions, source: string): AsciiParser {
   const description = {
-    application: { type: 'initiator', name: 'codec', protocol: 'ascii', dictionary: source, tcp: { host: '127.0.0.1', port: 0 } },
+    application: {
+      type: 'initiator',
+      name: 'codec',
+      protocol: 'ascii',
+      dictionary: source,
+      tcp: { host: '127.0.0.1', port: 0 }
+    },
     BeginString: 'FIX.4.4',
     SenderCompId: 'codec',
     TargetCompID: 'codec',
@@ -173,7 +206,13 @@ function makeParser (definitions: FixDefinitions, source: string): AsciiParser {
   } as unknown as ISessionDescription
   const sc = new SessionContainer()
   const child = sc.newChild(description)
-  const config = new JsFixConfig(child.resolve(DITokens.ISessionMsgFactory), definitions, description, SOH, new EmptyLogFactory())
+  const config = new JsFixConfig(
+    child.resolve(DITokens.ISessionMsgFactory),
+    definitions,
+    description,
+    SOH,
+    new EmptyLogFactory()
+  )
   sc.registerSession(config, child)
   // Must be the container's parse buffer: the parser state resolves the same instance.
   return new AsciiParser(config, null, child.resolve<ElasticBuffer>(DITokens.ParseBuffer))

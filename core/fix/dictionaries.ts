@@ -17,7 +17,13 @@ export interface BuiltinDictionary {
 export const BUILTIN_DICTIONARIES: readonly BuiltinDictionary[] = [
   { id: 'FIX.4.2', label: 'FIX 4.2', beginString: 'FIX.4.2', alias: 'qf42' },
   { id: 'FIX.4.4', label: 'FIX 4.4', beginString: 'FIX.4.4', alias: 'qf44' },
-  { id: 'FIX.5.0SP2', label: 'FIX 5.0 SP2 (FIXT.1.1)', beginString: 'FIXT.1.1', defaultApplVerID: '9', alias: 'qf50sp2' }
+  {
+    id: 'FIX.5.0SP2',
+    label: 'FIX 5.0 SP2 (FIXT.1.1)',
+    beginString: 'FIXT.1.1',
+    defaultApplVerID: '9',
+    alias: 'qf50sp2'
+  }
 ]
 
 export function builtinDictionary (ref: string): BuiltinDictionary | undefined {
@@ -69,7 +75,9 @@ export function dictionarySource (ref: string): string {
   if (builtin !== undefined) return builtin.alias
   if (typeof ref !== 'string' || ref.trim() === '') throw new Error('no FIX dictionary chosen')
   // jspurefix resolves relative paths inside its own package folder: insist on absolute ones.
-  if (!path.isAbsolute(ref)) throw new Error(`custom FIX dictionary "${ref}" must be an absolute path to a QuickFIX XML file`)
+  if (!path.isAbsolute(ref)) {
+    throw new Error(`custom FIX dictionary "${ref}" must be an absolute path to a QuickFIX XML file`)
+  }
   let real: string
   try {
     real = fs.realpathSync(ref)
@@ -78,6 +86,8 @@ export function dictionarySource (ref: string): string {
   }
   const st = fs.statSync(real)
   if (!st.isFile()) throw new Error(`custom FIX dictionary "${ref}" is not a file`)
-  if (st.size > MAX_DICTIONARY_BYTES) throw new Error(`custom FIX dictionary "${ref}" is larger than ${MAX_DICTIONARY_BYTES} bytes`)
+  if (st.size > MAX_DICTIONARY_BYTES) {
+    throw new Error(`custom FIX dictionary "${ref}" is larger than ${MAX_DICTIONARY_BYTES} bytes`)
+  }
   return real
 }

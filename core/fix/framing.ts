@@ -47,23 +47,39 @@ const EQ = 0x3d
  * matching, 10= with three digits and the right checksum. Throws FixParseError with the reason.
  */
 export function checkFrame (buf: Buffer): FrameLayout {
-  if (buf.length < 20 || buf[0] !== ASCII_8 || buf[1] !== EQ) throw new FixParseError('garbled', 'message does not start with 8=', 8)
+  if (buf.length < 20 || buf[0] !== ASCII_8 || buf[1] !== EQ) {
+    throw new FixParseError('garbled', 'message does not start with 8=', 8)
+  }
   const soh1 = buf.indexOf(SOH, 2)
   if (soh1 < 0) throw new FixParseError('truncated', 'message ends inside BeginString (8)', 8)
   const beginString = buf.toString('latin1', 2, soh1)
-  if (!/^FIXT?\.\d\.\d$/.test(beginString)) throw new FixParseError('beginstring', `BeginString (8) "${beginString.slice(0, 20)}" is not a FIX version`, 8)
-  if (buf[soh1 + 1] !== ASCII_9 || buf[soh1 + 2] !== EQ) throw new FixParseError('garbled', 'second field is not BodyLength (9)', 9)
+  if (!/^FIXT?\.\d\.\d$/.test(beginString)) {
+    throw new FixParseError('beginstring', `BeginString (8) "${beginString.slice(0, 20)}" is not a FIX version`, 8)
+  }
+  if (buf[soh1 + 1] !== ASCII_9 || buf[soh1 + 2] !== EQ) {
+    throw new FixParseError('garbled', 'second field is not BodyLength (9)', 9)
+  }
   const soh2 = buf.indexOf(SOH, soh1 + 3)
   if (soh2 < 0) throw new FixParseError('truncated', 'message ends inside BodyLength (9)', 9)
   const lenText = buf.toString('latin1', soh1 + 3, soh2)
-  if (!/^\d{1,7}$/.test(lenText)) throw new FixParseError('bodylength', `BodyLength (9) "${lenText.slice(0, 10)}" is not a number`, 9)
+  if (!/^\d{1,7}$/.test(lenText)) {
+    throw new FixParseError('bodylength', `BodyLength (9) "${lenText.slice(0, 10)}" is not a number`, 9)
+  }
   const bodyStart = soh2 + 1
-  if (buf.toString('latin1', bodyStart, bodyStart + 3) !== '35=') throw new FixParseError('msgtype', 'third field is not MsgType (35)', 35)
+  if (buf.toString('latin1', bodyStart, bodyStart + 3) !== '35=') {
+    throw new FixParseError('msgtype', 'third field is not MsgType (35)', 35)
+  }
   const trailerStart = bodyStart + Number(lenText)
   if (trailerStart + 7 > buf.length) {
     // Either the message was cut short, or BodyLength overstates it.
     const real = buf.lastIndexOf('\x0110=')
-    if (real > bodyStart) throw new FixParseError('bodylength', `BodyLength (9) is ${lenText} but the body has ${real + 1 - bodyStart} bytes`, 9)
+    if (real > bodyStart) {
+      throw new FixParseError(
+        'bodylength',
+        `BodyLength (9) is ${lenText} but the body has ${real + 1 - bodyStart} bytes`,
+        9
+      )
+    }
     throw new FixParseError('truncated', 'message is shorter than its BodyLength (9)', 9)
   }
   if (buf.toString('latin1', trailerStart, trailerStart + 3) !== '10=' || buf[trailerStart - 1] !== SOH) {
@@ -72,9 +88,13 @@ export function checkFrame (buf: Buffer): FrameLayout {
     throw new FixParseError('bodylength', `BodyLength (9) is ${lenText}${actual}`, 9)
   }
   const sumText = buf.toString('latin1', trailerStart + 3, trailerStart + 6)
-  if (!/^\d{3}$/.test(sumText) || buf[trailerStart + 6] !== SOH) throw new FixParseError('checksum', 'CheckSum (10) must be three digits followed by SOH', 10)
+  if (!/^\d{3}$/.test(sumText) || buf[trailerStart + 6] !== SOH) {
+    throw new FixParseError('checksum', 'CheckSum (10) must be three digits followed by SOH', 10)
+  }
   const expected = checksumOf(buf, trailerStart)
-  if (Number(sumText) !== expected) throw new FixParseError('checksum', `CheckSum (10) is ${sumText}, expected ${formatChecksum(expected)}`, 10)
+  if (Number(sumText) !== expected) {
+    throw new FixParseError('checksum', `CheckSum (10) is ${sumText}, expected ${formatChecksum(expected)}`, 10)
+  }
   return { bodyStart, trailerStart, length: trailerStart + 7, beginString }
 }
 
@@ -96,7 +116,10 @@ export function checkFieldStructure (buf: Buffer, end = buf.length): void {
 
 function badField (buf: Buffer, pos: number, end: number): FixParseError {
   const stop = buf.indexOf(SOH, pos)
-  return new FixParseError('garbled', `field "${buf.toString('latin1', pos, Math.min(stop < 0 ? end : stop, pos + 20))}" is not tag=value`)
+  return new FixParseError(
+    'garbled',
+    `field "${buf.toString('latin1', pos, Math.min(stop < 0 ? end : stop, pos + 20))}" is not tag=value`
+  )
 }
 
 /** Every tag=value pair of a frame, in order. Throws on a field that is not tag=value. */
@@ -107,9 +130,13 @@ export function splitFields (text: string): Array<[number, string]> {
     let end = text.indexOf(SOH_CHAR, pos)
     if (end < 0) end = text.length
     const eq = text.indexOf('=', pos)
-    if (eq < 0 || eq > end) throw new FixParseError('garbled', `field "${text.slice(pos, Math.min(end, pos + 20))}" has no =`)
+    if (eq < 0 || eq > end) {
+      throw new FixParseError('garbled', `field "${text.slice(pos, Math.min(end, pos + 20))}" has no =`)
+    }
     const tagText = text.slice(pos, eq)
-    if (!/^[1-9]\d{0,6}$/.test(tagText)) throw new FixParseError('garbled', `"${tagText.slice(0, 12)}" is not a tag number`)
+    if (!/^[1-9]\d{0,6}$/.test(tagText)) {
+      throw new FixParseError('garbled', `"${tagText.slice(0, 12)}" is not a tag number`)
+    }
     out.push([Number(tagText), text.slice(eq + 1, end)])
     pos = end + 1
   }
@@ -295,7 +322,12 @@ function isDigit (b: number | undefined): boolean {
 
 /** "8=FIX" at `at`. */
 function startsFrame (buf: Buffer, at: number): boolean {
-  return buf.length >= at + 5 && buf[at] === ASCII_8 && buf[at + 1] === EQ && buf.toString('latin1', at + 2, at + 5) === 'FIX'
+  return (
+    buf.length >= at + 5 &&
+    buf[at] === ASCII_8 &&
+    buf[at + 1] === EQ &&
+    buf.toString('latin1', at + 2, at + 5) === 'FIX'
+  )
 }
 
 /** The CheckSum of the frame ending at `end` (after its SOH) is right. */

@@ -72,13 +72,27 @@ export class FixTranslator {
   toFix (msgType: string, object: unknown, options?: ValidateOptions): ToFixResult {
     const v = validateMessage(this.definitions, msgType, object, options)
     const label = v.msgTypeName !== '' ? `${v.msgTypeName} (${v.msgType})` : `message type "${msgType}"`
-    if (!v.ok) return { ok: false, msgType: v.msgType, msgTypeName: v.msgTypeName, problems: v.problems, message: describeProblems(label, v.problems) }
+    if (!v.ok) {
+      return {
+        ok: false,
+        msgType: v.msgType,
+        msgTypeName: v.msgTypeName,
+        problems: v.problems,
+        message: describeProblems(label, v.problems)
+      }
+    }
     // The dictionary-ordered writer gives jspurefix's bytes for a validated body, faster (see serialize.ts).
     const encoded = writeBody(this.definitions, v.msgType, v.body, '|')
     return {
       ok: true,
       payload: v.body,
-      fix: { msgType: v.msgType, msgTypeName: v.msgTypeName, beginString: this.beginString, dictionary: this.dictionary, encoded }
+      fix: {
+        msgType: v.msgType,
+        msgTypeName: v.msgTypeName,
+        beginString: this.beginString,
+        dictionary: this.dictionary,
+        encoded
+      }
     }
   }
 
@@ -91,7 +105,9 @@ export class FixTranslator {
     const raw = rawOf(input)
     const parsed = this.codec.parse(raw)
     const def = this.definitions.message.get(parsed.msgType)
-    if (def === undefined) throw new FixParseError('msgtype', `message type "${parsed.msgType}" is not in the dictionary`, 35)
+    if (def === undefined) {
+      throw new FixParseError('msgtype', `message type "${parsed.msgType}" is not in the dictionary`, 35)
+    }
     const obj = parsed.toObject()
     const header = obj.StandardHeader as Record<string, unknown> | undefined
     delete obj.StandardHeader
@@ -134,19 +150,26 @@ function rawOf (input: unknown): Buffer | string {
     const row = input as Record<string, unknown>
     for (const key of ['raw_text', 'raw', 'fix_data', 'FIX_DATA']) {
       const v = row[key]
-      if (typeof v === 'string') return /^\\x[0-9a-f]*$/i.test(v) ? Buffer.from(v.slice(2), 'hex') : v // bytea as hex text
+      // bytea as hex text
+      if (typeof v === 'string') return /^\\x[0-9a-f]*$/i.test(v) ? Buffer.from(v.slice(2), 'hex') : v
       if (Buffer.isBuffer(v)) return v
       if (v instanceof Uint8Array) return Buffer.from(v)
       if (isSerialisedBuffer(v)) return Buffer.from(v.data)
     }
     throw new FixInputError('a fix_in row must have raw_text or raw holding the FIX message')
   }
-  throw new FixInputError(`expected FIX text, a Buffer or a fix_in row, got ${input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input}`)
+  throw new FixInputError('expected FIX text, a Buffer or a fix_in row, ' +
+    `got ${input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input}`)
 }
 
 /** A Buffer that went through JSON: { type: 'Buffer', data: [...] }. */
 function isSerialisedBuffer (v: unknown): v is { type: 'Buffer', data: number[] } {
-  return typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'Buffer' && Array.isArray((v as { data?: unknown }).data)
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    (v as { type?: unknown }).type === 'Buffer' &&
+    Array.isArray((v as { data?: unknown }).data)
+  )
 }
 
 /**
@@ -164,7 +187,9 @@ function datesAsText (set: CompiledSet, obj: Record<string, unknown>): void {
       if (typeof v === 'object' && v !== null) datesAsText(rule.set(), v as Record<string, unknown>)
     } else if (Array.isArray(v)) {
       const inner = rule.set()
-      for (const item of v) if (typeof item === 'object' && item !== null) datesAsText(inner, item as Record<string, unknown>)
+      for (const item of v) {
+        if (typeof item === 'object' && item !== null) datesAsText(inner, item as Record<string, unknown>)
+      }
     }
   }
 }

@@ -20,12 +20,18 @@ export function controlOf (body: Record<string, unknown>, defaultLogoutText: str
   }
   switch (body.command) {
     case 'logon': return { command: 'logon' }
-    case 'logout': return { command: 'logout', text: typeof body.text === 'string' && body.text.trim() !== '' ? body.text.trim().slice(0, 200) : defaultLogoutText }
+    case 'logout': {
+      const given = typeof body.text === 'string' ? body.text.trim() : ''
+      const text = given !== '' ? given.slice(0, 200) : defaultLogoutText
+      return { command: 'logout', text }
+    }
     case 'reset-sequence': return { command: 'reset-sequence' }
     case 'set-sequence': {
       const nextSenderSeq = seq(body.nextSenderSeq, 'the next outgoing MsgSeqNum')
       const nextTargetSeq = seq(body.nextTargetSeq, 'the next incoming MsgSeqNum')
-      if (nextSenderSeq === undefined && nextTargetSeq === undefined) throw new ControlInputError('set-sequence needs nextSenderSeq, nextTargetSeq or both')
+      if (nextSenderSeq === undefined && nextTargetSeq === undefined) {
+        throw new ControlInputError('set-sequence needs nextSenderSeq, nextTargetSeq or both')
+      }
       return { command: 'set-sequence', nextSenderSeq, nextTargetSeq }
     }
     default: throw new ControlInputError("command must be 'logon', 'logout', 'reset-sequence' or 'set-sequence'")

@@ -42,7 +42,9 @@ export function rawFields (raw: string): Array<[number, string]> {
     if (part === '') continue
     const eq = part.indexOf('=')
     const tag = eq > 0 ? Number(part.slice(0, eq)) : NaN
-    if (!Number.isInteger(tag) || tag <= 0) throw new DisplayDecodeError(`not tag=value: ${JSON.stringify(part.slice(0, 40))}`)
+    if (!Number.isInteger(tag) || tag <= 0) {
+      throw new DisplayDecodeError(`not tag=value: ${JSON.stringify(part.slice(0, 40))}`)
+    }
     out.push([tag, part.slice(eq + 1)])
   }
   if (out.length === 0) throw new DisplayDecodeError('empty message')
@@ -79,7 +81,11 @@ export function decodeForDisplay (raw: string, definitions: FixDefinitions | und
   const msgType = fields.find(f => f[0] === 35)?.[1] ?? ''
   const problems: string[] = []
   if (definitions === undefined) {
-    return { msgType, fields: fields.map(([tag, value]) => ({ tag, value })), problems: ['no dictionary: fields shown by tag only'] }
+    return {
+      msgType,
+      fields: fields.map(([tag, value]) => ({ tag, value })),
+      problems: ['no dictionary: fields shown by tag only']
+    }
   }
   const dict = compileDictionary(definitions)
   const message = dict.message(msgType)
@@ -90,7 +96,9 @@ export function decodeForDisplay (raw: string, definitions: FixDefinitions | und
     const def = definitions.tagToSimple[tag]
     if (def === undefined) return { tag, value }
     const e = def.enums?.get(value)
-    return e !== undefined ? { tag, name: def.name, value, description: e.description ?? e.val } : { tag, name: def.name, value }
+    return e !== undefined
+      ? { tag, name: def.name, value, description: e.description ?? e.val }
+      : { tag, name: def.name, value }
   }
 
   let i = 0

@@ -70,7 +70,9 @@ const TABLE = {
 
 function text (v: unknown, what: string, max = 200): string | undefined {
   if (v === undefined || v === null || v === '') return undefined
-  if (typeof v !== 'string' || v.length > max) throw new JournalQueryError(`${what} must be text of at most ${max} characters`)
+  if (typeof v !== 'string' || v.length > max) {
+    throw new JournalQueryError(`${what} must be text of at most ${max} characters`)
+  }
   return v
 }
 
@@ -94,9 +96,13 @@ export function parseJournalFilter (q: Record<string, unknown>): JournalFilter {
   const session = text(q.session, 'session')
   if (session === undefined) throw new JournalQueryError('session is required')
   const direction = q.direction === undefined || q.direction === '' ? 'both' : q.direction
-  if (direction !== 'in' && direction !== 'out' && direction !== 'both') throw new JournalQueryError("direction must be 'in', 'out' or 'both'")
+  if (direction !== 'in' && direction !== 'out' && direction !== 'both') {
+    throw new JournalQueryError("direction must be 'in', 'out' or 'both'")
+  }
   const limit = q.limit === undefined || q.limit === '' ? 50 : Number(q.limit)
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new JournalQueryError(`limit must be 1 to ${MAX_PAGE}`)
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+    throw new JournalQueryError(`limit must be 1 to ${MAX_PAGE}`)
+  }
   const f: JournalFilter = {
     session,
     direction,
@@ -117,7 +123,8 @@ function decodeCursor (c: string | undefined): Cursor {
   if (c === undefined) return { in: null, out: null }
   try {
     const v = JSON.parse(Buffer.from(c, 'base64url').toString('utf8')) as Cursor
-    const side = (s: unknown): boolean => s === null || s === false || (Array.isArray(s) && s.length === 2 && s.every(x => typeof x === 'string'))
+    const side = (s: unknown): boolean =>
+      s === null || s === false || (Array.isArray(s) && s.length === 2 && s.every(x => typeof x === 'string'))
     if (side(v.in) && side(v.out)) return v
   } catch {}
   throw new JournalQueryError('the page cursor is not valid')
@@ -128,11 +135,19 @@ function encodeCursor (c: Cursor): string {
 }
 
 /** The page query of one direction: bound values only; the schema is quoted. */
-export function journalStatement (schema: string, direction: Direction, f: JournalFilter, after: [string, string] | null): Statement {
+export function journalStatement (
+  schema: string,
+  direction: Direction,
+  f: JournalFilter,
+  after: [string, string] | null
+): Statement {
   const t = TABLE[direction]
   const params: unknown[] = [f.session]
   const where = ['session_name = $1']
-  const bind = (v: unknown): string => { params.push(v); return `$${params.length}` }
+  const bind = (v: unknown): string => {
+    params.push(v)
+    return `$${params.length}`
+  }
   if (f.msgType !== undefined) where.push(`msg_type = ${bind(f.msgType)}`)
   if (f.clOrdId !== undefined) {
     const p = bind(f.clOrdId)
@@ -144,7 +159,8 @@ export function journalStatement (schema: string, direction: Direction, f: Journ
   if (f.to !== undefined) where.push(`${t.at} < ${bind(f.to)}::timestamptz`)
   if (after !== null) where.push(`(${t.at}, ${t.id}) < (${bind(after[0])}::timestamptz, ${bind(after[1])}::bigint)`)
   return {
-    text: `SELECT ${t.id} AS id, msg_seq_num AS seq, msg_type, cl_ord_id, ${t.orig} AS orig_cl_ord_id, ${t.possDup} AS poss_dup, ${t.at} AS at
+    text: `SELECT ${t.id} AS id, msg_seq_num AS seq, msg_type, cl_ord_id, ${t.orig} AS orig_cl_ord_id, ${t.possDup}
+      AS poss_dup, ${t.at} AS at
       FROM ${quoteIdent(schema, 'schema')}.${t.table}
       WHERE ${where.join(' AND ')}
       ORDER BY ${t.at} DESC, ${t.id} DESC
@@ -153,7 +169,15 @@ export function journalStatement (schema: string, direction: Direction, f: Journ
   }
 }
 
-interface Row { id: string, seq: string, msg_type: string, cl_ord_id: string | null, orig_cl_ord_id: string | null, poss_dup: boolean, at: string }
+interface Row {
+  id: string
+  seq: string
+  msg_type: string
+  cl_ord_id: string | null
+  orig_cl_ord_id: string | null
+  poss_dup: boolean
+  at: string
+}
 
 /** Newer first: by time, then id; between directions an inbound row sorts after an outbound one at the same time. */
 function newerFirst (a: JournalEntry, b: JournalEntry): number {
@@ -173,14 +197,26 @@ function newerFirst (a: JournalEntry, b: JournalEntry): number {
 export async function readJournal (db: Queryable, schema: string, f: JournalFilter): Promise<JournalPage> {
   const cursor = decodeCursor(f.cursor)
   const sides: Direction[] = f.direction === 'both' ? ['in', 'out'] : [f.direction]
-  const fetched: Record<Direction, { rows: JournalEntry[], full: boolean }> = { in: { rows: [], full: false }, out: { rows: [], full: false } }
+  const fetched: Record<Direction, { rows: JournalEntry[]; full: boolean }> = {
+    in: { rows: [], full: false },
+    out: { rows: [], full: false }
+  }
   for (const d of sides) {
     const c = cursor[d]
     if (c === false) continue
     const st = journalStatement(schema, d, f, c)
     const r = await db.query<Row>(st.text, st.params)
     fetched[d] = {
-      rows: r.rows.map(x => ({ direction: d, id: String(x.id), seq: String(x.seq), msgType: x.msg_type, clOrdId: x.cl_ord_id, origClOrdId: x.orig_cl_ord_id, possDup: x.poss_dup === true, at: String(x.at) })),
+      rows: r.rows.map(x => ({
+        direction: d,
+        id: String(x.id),
+        seq: String(x.seq),
+        msgType: x.msg_type,
+        clOrdId: x.cl_ord_id,
+        origClOrdId: x.orig_cl_ord_id,
+        possDup: x.poss_dup === true,
+        at: String(x.at)
+      })),
       full: r.rows.length === f.limit
     }
   }
@@ -199,13 +235,32 @@ export async function readJournal (db: Queryable, schema: string, f: JournalFilt
 }
 
 /** One message with its raw text, or undefined. */
-export async function readJournalMessage (db: Queryable, schema: string, session: string, direction: Direction, id: string): Promise<JournalMessage | undefined> {
+export async function readJournalMessage (
+  db: Queryable,
+  schema: string,
+  session: string,
+  direction: Direction,
+  id: string
+): Promise<JournalMessage | undefined> {
   if (!/^\d{1,19}$/.test(id)) throw new JournalQueryError('the message id must be a number')
   const t = TABLE[direction]
   const r = await db.query<Row & { raw: string }>(
-    `SELECT ${t.id} AS id, msg_seq_num AS seq, msg_type, cl_ord_id, ${t.orig} AS orig_cl_ord_id, ${t.possDup} AS poss_dup, ${t.at} AS at, raw
-      FROM ${quoteIdent(schema, 'schema')}.${t.table} WHERE session_name = $1 AND ${t.id} = $2`, [session, id])
+    `SELECT ${t.id} AS id, msg_seq_num AS seq, msg_type, cl_ord_id, ${t.orig} AS orig_cl_ord_id, ${t.possDup} AS
+      poss_dup, ${t.at} AS at, raw
+      FROM ${quoteIdent(schema, 'schema')}.${t.table} WHERE session_name = $1 AND ${t.id} = $2`,
+    [session, id]
+  )
   const x = r.rows[0]
   if (x === undefined) return undefined
-  return { direction, id: String(x.id), seq: String(x.seq), msgType: x.msg_type, clOrdId: x.cl_ord_id, origClOrdId: x.orig_cl_ord_id, possDup: x.poss_dup === true, at: String(x.at), raw: x.raw }
+  return {
+    direction,
+    id: String(x.id),
+    seq: String(x.seq),
+    msgType: x.msg_type,
+    clOrdId: x.cl_ord_id,
+    origClOrdId: x.orig_cl_ord_id,
+    possDup: x.poss_dup === true,
+    at: String(x.at),
+    raw: x.raw
+  }
 }

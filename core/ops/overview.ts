@@ -84,7 +84,15 @@ export interface Overview {
 
 /** Numeric code of a session state for a gauge: what a dashboard can colour. */
 export const SESSION_STATE_CODES: Readonly<Record<string, number>> = {
-  'not started': 0, starting: 0, disconnected: 1, connecting: 2, 'logon-sent': 3, 'awaiting-logon': 3, 'logged-on': 4, 'logout-sent': 5, error: -1
+  'not started': 0,
+  starting: 0,
+  disconnected: 1,
+  connecting: 2,
+  'logon-sent': 3,
+  'awaiting-logon': 3,
+  'logged-on': 4,
+  'logout-sent': 5,
+  error: -1
 }
 
 /** Numeric code of a client's health: 0 healthy, 1 warning, 2 error. */

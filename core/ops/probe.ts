@@ -15,7 +15,12 @@ export class ProbeTimeoutError extends Error {
 export async function within<T> (p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   try {
-    return await Promise.race([p, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new ProbeTimeoutError(what, ms)), ms) })])
+    return await Promise.race([
+      p,
+      new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new ProbeTimeoutError(what, ms)), ms)
+      })
+    ])
   } finally {
     clearTimeout(timer)
   }
@@ -29,7 +34,8 @@ export interface PoolStats { total: number, idle: number, waiting: number }
 
 /** A pg Pool's counters, read from an open database that has one (PGlite has none). */
 export function poolStats (db: unknown): PoolStats | undefined {
-  const pool = (db as { pool?: { totalCount?: unknown, idleCount?: unknown, waitingCount?: unknown } } | undefined)?.pool
+  const pool = (db as { pool?: { totalCount?: unknown; idleCount?: unknown; waitingCount?: unknown } } | undefined)
+    ?.pool
   if (pool === undefined || typeof pool.totalCount !== 'number') return undefined
   return { total: pool.totalCount, idle: Number(pool.idleCount ?? 0), waiting: Number(pool.waitingCount ?? 0) }
 }

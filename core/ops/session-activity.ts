@@ -44,8 +44,19 @@ export class SessionActivity {
   private readonly minuteIn: RateMeter
   private readonly minuteOut: RateMeter
   private readonly minuteRejects: RateMeter
-  private c = { rejectsSent: 0, rejectsReceived: 0, businessRejectsSent: 0, resendRequestsSent: 0, resends: 0, logons: 0, logouts: 0 }
-  private last: Pick<SessionActivitySnapshot, 'lastLogon' | 'lastLogout' | 'lastDisconnect' | 'lastError' | 'remote'> = {}
+  private c = {
+    rejectsSent: 0,
+    rejectsReceived: 0,
+    businessRejectsSent: 0,
+    resendRequestsSent: 0,
+    resends: 0,
+    logons: 0,
+    logouts: 0
+  }
+
+  private last: Pick<SessionActivitySnapshot, 'lastLogon' | 'lastLogout' | 'lastDisconnect' | 'lastError' | 'remote'> =
+    {}
+
   private loggedOut = false
   private reason: string | undefined
   private listening: { source: EventEmitter, listener: (e: SessionEvent) => void } | undefined
@@ -94,14 +105,27 @@ export class SessionActivity {
     switch (e.type) {
       case 'connected': this.last.remote = e.remote; break
       case 'disconnected': this.last.lastDisconnect = { at, reason: e.reason }; break
-      case 'logon': this.loggedOut = false; this.c.logons++; this.last.lastLogon = { at, resetSeqNum: e.resetSeqNum }; break
+      case 'logon':
+        this.loggedOut = false
+        this.c.logons++
+        this.last.lastLogon = { at, resetSeqNum: e.resetSeqNum }
+        break
       case 'logout':
         // Our Logout is told twice: when sent (with the reason) and when the peer confirms it.
-        if (e.initiatedBy === 'us' && e.text === 'logout confirmed' && this.last.lastLogout?.initiatedBy === 'us' && this.loggedOut) break
+        if (
+          e.initiatedBy === 'us' &&
+          e.text === 'logout confirmed' &&
+          this.last.lastLogout?.initiatedBy === 'us' &&
+          this.loggedOut
+        ) { break }
         this.loggedOut = true
         this.c.logouts++
         // The engine reports our own Logout as 'logout confirmed': the operator's reason says more.
-        this.last.lastLogout = { at, text: e.initiatedBy === 'us' && this.reason !== undefined ? `${this.reason} (${e.text})` : e.text, initiatedBy: e.initiatedBy }
+        this.last.lastLogout = {
+          at,
+          text: e.initiatedBy === 'us' && this.reason !== undefined ? `${this.reason} (${e.text})` : e.text,
+          initiatedBy: e.initiatedBy
+        }
         this.reason = undefined
         break
       case 'logon-refused': this.last.lastLogout = { at, text: e.text, initiatedBy: 'peer' }; break

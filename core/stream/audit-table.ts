@@ -5,7 +5,13 @@ import { AUDIT_COLUMNS } from './audit-columns'
 import { installAuditTrigger } from './audit-trigger'
 import { SourceMissingError, StreamConfigError } from './errors'
 
-export { AUDIT_COLUMNS, AUDIT_POSITION_COLUMNS, AUDIT_TIME_COLUMN, EVENT_SETTING, REASON_SETTING } from './audit-columns'
+export {
+  AUDIT_COLUMNS,
+  AUDIT_POSITION_COLUMNS,
+  AUDIT_TIME_COLUMN,
+  EVENT_SETTING,
+  REASON_SETTING
+} from './audit-columns'
 
 export interface AuditTableOptions {
   /** The audited table, `table` or `schema.table`. */
@@ -47,7 +53,10 @@ export async function ensureAuditTable (db: Database, options: AuditTableOptions
     notifyFn: validateIdentifier(`${audit.name}_notify`, 'audit notify function name'),
     index: validateIdentifier(`${audit.name}_tx_seq`, 'audit index name')
   }
-  const channel = options.notifyChannel === undefined || options.notifyChannel === '' ? undefined : validateChannel(options.notifyChannel)
+  const channel =
+    options.notifyChannel === undefined || options.notifyChannel === ''
+      ? undefined
+      : validateChannel(options.notifyChannel)
   const s = quoteIdent(source.schema)
   const src = quoteQualified(source)
   const aud = quoteQualified(audit)
@@ -57,16 +66,21 @@ export async function ensureAuditTable (db: Database, options: AuditTableOptions
   return await db.transaction(async tx => {
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`fix-streamers-audit:${label}`])
     const kind = await tx.query<{ relkind: string, tree: boolean }>(
-      `SELECT c.relkind, c.relispartition OR EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid OR i.inhparent = c.oid) AS tree
+      `SELECT c.relkind, c.relispartition OR EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid
+        OR i.inhparent = c.oid) AS tree
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
       [source.schema, source.name])
     // Created later (a migration, a setup flow): the streamer looks again with backoff.
     if (kind.rows.length === 0) throw new SourceMissingError(`table "${label}" does not exist`)
-    if (!['r', 'p'].includes(kind.rows[0].relkind)) throw new StreamConfigError(`"${label}" is not a table; an audit table needs triggers on a table`)
+    if (!['r', 'p'].includes(kind.rows[0].relkind)) {
+      throw new StreamConfigError(`"${label}" is not a table; an audit table needs triggers on a table`)
+    }
 
     const sourceCols = await columnsOf(tx, source)
     for (const c of sourceCols) {
-      if ((AUDIT_COLUMNS as readonly string[]).includes(c.name)) throw new StreamConfigError(`"${label}" has a column "${c.name}", a name the audit table uses itself`)
+      if ((AUDIT_COLUMNS as readonly string[]).includes(c.name)) {
+        throw new StreamConfigError(`"${label}" has a column "${c.name}", a name the audit table uses itself`)
+      }
       validateIdentifier(c.name, `column of ${label}`)
     }
     const existing = await columnsOf(tx, audit)
@@ -89,7 +103,11 @@ export async function ensureAuditTable (db: Database, options: AuditTableOptions
     } else {
       const have = new Map(existing.map(c => [c.name, c.type]))
       for (const m of AUDIT_COLUMNS) {
-        if (!have.has(m)) throw new StreamConfigError(`"${audit.schema}.${audit.name}" exists but is not a managed audit table (no column ${m})`)
+        if (!have.has(m)) {
+          throw new StreamConfigError(
+            `"${audit.schema}.${audit.name}" exists but is not a managed audit table (no column ${m})`
+          )
+        }
       }
       for (const c of sourceCols) {
         const t = have.get(c.name)
@@ -98,7 +116,9 @@ export async function ensureAuditTable (db: Database, options: AuditTableOptions
           await tx.query(`ALTER TABLE ${aud} ADD COLUMN ${quoteIdent(c.name)} ${c.type}`)
           addedColumns.push(c.name)
         } else if (t !== c.type) {
-          warnings.push(`column "${c.name}" is ${c.type} in ${label} but ${t} in the audit table; values are converted on insert`)
+          warnings.push(
+            `column "${c.name}" is ${c.type} in ${label} but ${t} in the audit table; values are converted on insert`
+          )
         }
       }
       const sourceNames = new Set(sourceCols.map(c => c.name))
@@ -125,7 +145,13 @@ export async function ensureAuditTable (db: Database, options: AuditTableOptions
 }
 
 /** One statement-level NOTIFY per inserting statement on the audit table, or none. */
-async function setNotify (tx: Queryable, aud: string, s: string, name: string, channel: string | undefined): Promise<void> {
+async function setNotify (
+  tx: Queryable,
+  aud: string,
+  s: string,
+  name: string,
+  channel: string | undefined
+): Promise<void> {
   const current = await tx.query<{ def: string }>(
     'SELECT pg_get_triggerdef(oid) AS def FROM pg_trigger WHERE tgrelid = $1::regclass AND tgname = $2', [aud, name])
   const wanted = channel === undefined ? undefined : `'${channel}'`
@@ -142,7 +168,8 @@ async function setNotify (tx: Queryable, aud: string, s: string, name: string, c
     END
     $notify$`)
   // The channel is a checked lower-case identifier, so it is safe as a trigger argument literal.
-  await tx.query(`CREATE TRIGGER ${quoteIdent(name)} AFTER INSERT ON ${aud} FOR EACH STATEMENT EXECUTE FUNCTION ${s}.${quoteIdent(name)}(${wanted})`)
+  await tx.query(`CREATE TRIGGER ${quoteIdent(name)} AFTER INSERT ON ${aud} FOR EACH STATEMENT EXECUTE ` +
+    `FUNCTION ${s}.${quoteIdent(name)}(${wanted})`)
 }
 
 async function columnsOf (db: Queryable, t: QualifiedName): Promise<Array<{ name: string, type: string }>> {
@@ -150,6 +177,7 @@ async function columnsOf (db: Queryable, t: QualifiedName): Promise<Array<{ name
   return (await db.query<{ name: string, type: string }>(
     `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
        FROM pg_attribute a
-      WHERE a.attrelid = (SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2)
+      WHERE a.attrelid = (SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = $2)
         AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`, [t.schema, t.name])).rows
 }

@@ -70,7 +70,8 @@ export async function installAuditTrigger (tx: Queryable, t: AuditTriggerTables,
     delete: validateIdentifier(`${t.auditName}_delete`, 'audit trigger name')
   }
   const existing = new Map((await tx.query<{ name: string, statement: boolean }>(
-    'SELECT tgname AS name, (tgtype & 1) = 0 AS statement FROM pg_trigger WHERE tgrelid = $1::regclass AND tgname = ANY($2::text[])',
+    'SELECT tgname AS name, (tgtype & 1) = 0 AS statement FROM pg_trigger WHERE tgrelid = $1::regclass AND tgname = ' +
+      'ANY($2::text[])',
     [t.src, Object.values(names)])).rows.map(r => [r.name, r.statement]))
   const drop = async (name: string): Promise<void> => {
     if (existing.has(name)) await tx.query(`DROP TRIGGER ${quoteIdent(name)} ON ${t.src}`)
@@ -98,7 +99,11 @@ export async function installAuditTrigger (tx: Queryable, t: AuditTriggerTables,
   const signature = (await tx.query<{ s: string }>(`SELECT ${signatureSql('$1::regclass')} AS s`, [t.src])).rows[0].s
   await tx.query(statementFunction(fn, tables, signature))
   await ownerOnly(tx, fn)
-  const events: Array<[string, string, string]> = [[names.insert, 'INSERT', 'NEW'], [names.update, 'UPDATE', 'NEW'], [names.delete, 'DELETE', 'OLD']]
+  const events: Array<[string, string, string]> = [
+    [names.insert, 'INSERT', 'NEW'],
+    [names.update, 'UPDATE', 'NEW'],
+    [names.delete, 'DELETE', 'OLD']
+  ]
   for (const [name, event, which] of events) {
     if (existing.has(name)) continue
     await tx.query(`CREATE TRIGGER ${quoteIdent(name)} AFTER ${event} ON ${t.src}
@@ -122,7 +127,8 @@ async function ownerOnly (tx: Queryable, fn: string): Promise<void> {
 async function qualifiedTypes (tx: Queryable, aud: string): Promise<Map<string, string>> {
   const rows = (await tx.query<{ name: string, type: string }>(
     `SELECT a.attname AS name,
-            CASE WHEN n.nspname = 'pg_catalog' OR NOT pg_type_is_visible(a.atttypid) THEN format_type(a.atttypid, a.atttypmod)
+            CASE WHEN n.nspname = 'pg_catalog' OR NOT pg_type_is_visible(a.atttypid) THEN format_type(a.atttypid,
+              a.atttypmod)
                  ELSE quote_ident(n.nspname) || '.' || format_type(a.atttypid, a.atttypmod) END AS type
        FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid JOIN pg_namespace n ON n.oid = t.typnamespace
       WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped`, [aud])).rows
@@ -137,9 +143,12 @@ async function qualifiedTypes (tx: Queryable, aud: string): Promise<Map<string, 
  */
 function sourceGuard (t: AuditTriggerTables, rowLevel: boolean): string {
   const src = `to_regclass(${literal(t.src)})`
-  const other = rowLevel ? `TG_RELID IS DISTINCT FROM ${src} AND pg_partition_root(TG_RELID) IS DISTINCT FROM ${src}` : `TG_RELID IS DISTINCT FROM ${src}`
+  const other = rowLevel
+    ? `TG_RELID IS DISTINCT FROM ${src} AND pg_partition_root(TG_RELID) IS DISTINCT FROM ${src}`
+    : `TG_RELID IS DISTINCT FROM ${src}`
   return `IF ${other} THEN
-        RAISE EXCEPTION 'audit trigger % copies rows of % only, not of %.%', TG_NAME, ${literal(t.src)}, TG_TABLE_SCHEMA, TG_TABLE_NAME
+        RAISE EXCEPTION 'audit trigger % copies rows of % only, not of %.%', TG_NAME, ${literal(t.src)}, ` +
+          `TG_TABLE_SCHEMA, TG_TABLE_NAME
           USING ERRCODE = 'insufficient_privilege';
       END IF;`
 }
@@ -153,7 +162,15 @@ function jsonbCopy (t: AuditTriggerTables, rowExpr: string): string {
 }
 
 function statementFunction (fn: string, t: AuditTriggerTables, signature: string): string {
-  const target = ['audit_seq', 'audit_tx', 'audit_event_type', 'audit_event_text', 'audit_event_time', 'audit_event_user', ...t.columns.map(c => c.name)]
+  const target = [
+    'audit_seq',
+    'audit_tx',
+    'audit_event_type',
+    'audit_event_text',
+    'audit_event_time',
+    'audit_event_user',
+    ...t.columns.map(c => c.name)
+  ]
   const values = [...auditValues(t.seq), ...t.columns.map(c => {
     const v = `r.${quoteIdent(c.name)}`
     // A column whose type differs in the audit table goes through text, as the jsonb copy would.

@@ -16,7 +16,9 @@ import { StreamConfigError } from './errors'
 export function checkFilter (filter: string | undefined): string | undefined {
   const f = (filter ?? '').trim()
   if (f === '') return undefined
-  const refuse = (why: string): never => { throw new StreamConfigError(`the filter must be one SQL expression: ${why}`) }
+  const refuse = (why: string): never => {
+    throw new StreamConfigError(`the filter must be one SQL expression: ${why}`)
+  }
   let depth = 0
   let i = 0
   while (i < f.length) {

@@ -19,11 +19,14 @@ const INTEGER = /^-?[0-9]{1,20}$/
 /** Throws unless `p` is a position of `width` integer values (a checkpoint read back from JSON, say). */
 export function validatePosition (p: unknown, width: number): Position {
   if (!Array.isArray(p) || p.length !== width) {
-    throw new Error(`position ${describe(p)} must be a list of ${width} whole number${width === 1 ? '' : 's'}, one per position column`)
+    throw new Error(`position ${describe(p)} must be a list of ${width} whole number${width === 1 ? '' : 's'}, one ` +
+      'per position column')
   }
   const out = p.map(v => typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : v)
   for (const v of out) {
-    if (typeof v !== 'string' || !INTEGER.test(v)) throw new Error(`position ${describe(p)} holds "${String(v).slice(0, 30)}", which is not a whole number`)
+    if (typeof v !== 'string' || !INTEGER.test(v)) {
+      throw new Error(`position ${describe(p)} holds "${String(v).slice(0, 30)}", which is not a whole number`)
+    }
   }
   return out as Position
 }

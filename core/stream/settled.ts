@@ -31,7 +31,9 @@ export class SettledWatermark {
     const before = this.safe
     if (this.pending !== undefined) {
       const r = await db.query<{ n: number }>(
-        "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'virtualxid' AND virtualxid = ANY($1::text[])", [this.pending.vxids])
+        "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'virtualxid' AND virtualxid = ANY($1::text[])",
+        [this.pending.vxids]
+      )
       if (r.rows[0].n === 0) {
         this.settle(this.pending.l)
         this.pending = undefined
@@ -39,7 +41,11 @@ export class SettledWatermark {
     }
     if (this.pending === undefined) {
       const r = await db.query<{ l: string | null, v: string[] }>(this.plan.settledCandidate)
-      if (r.rows.length !== 1) throw new Error(`settled watermark: expected one row, got ${r.rows.length}: ${JSON.stringify(r.rows).slice(0, 200)}`)
+      if (r.rows.length !== 1) {
+        throw new Error(
+          `settled watermark: expected one row, got ${r.rows.length}: ${JSON.stringify(r.rows).slice(0, 200)}`
+        )
+      }
       const l = r.rows[0].l === null ? undefined : BigInt(r.rows[0].l)
       const vxids = r.rows[0].v ?? []
       if (l !== undefined && (this.safe === undefined || l > this.safe)) {

@@ -81,7 +81,10 @@ export async function resolveSource (db: Queryable, spec: SourceSpec): Promise<S
   const relation = parseQualifiedName(spec.table, spec.defaultSchema ?? 'public', 'source table')
   const positionColumns = (spec.positionColumns ?? []).map(c => validateIdentifier(c, 'position column'))
   if (positionColumns.length === 0) throw new StreamConfigError('no position columns given')
-  const timeColumn = spec.timeColumn === undefined || spec.timeColumn === '' ? undefined : validateIdentifier(spec.timeColumn, 'time column')
+  const timeColumn =
+    spec.timeColumn === undefined || spec.timeColumn === ''
+      ? undefined
+      : validateIdentifier(spec.timeColumn, 'time column')
   const projection = (spec.columns ?? []).filter(c => c.column !== undefined && c.column !== '').map(c => ({
     column: validateIdentifier(c.column, 'projected column'),
     as: c.as === undefined || c.as === '' ? c.column : validateIdentifier(c.as, 'output name')
@@ -94,18 +97,26 @@ export async function resolveSource (db: Queryable, spec: SourceSpec): Promise<S
       WHERE n.nspname = $1 AND c.relname = $2`, [relation.schema, relation.name])
   const label = `${relation.schema}.${relation.name}`
   if (found.rows.length === 0) throw new SourceMissingError(`table or view "${label}" does not exist`)
-  if (!['r', 'v', 'm', 'p', 'f'].includes(found.rows[0].relkind)) throw new StreamConfigError(`"${label}" is not a table or view`)
-  if (found.rows[0].readable !== true) throw new SourceMissingError(`permission denied: this database user may not SELECT from "${label}"`)
+  if (!['r', 'v', 'm', 'p', 'f'].includes(found.rows[0].relkind)) {
+    throw new StreamConfigError(`"${label}" is not a table or view`)
+  }
+  if (found.rows[0].readable !== true) {
+    throw new SourceMissingError(`permission denied: this database user may not SELECT from "${label}"`)
+  }
 
   const cols = (await db.query<ColumnInfo>(
     `SELECT a.attname AS name, t.typname AS type
        FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-      WHERE a.attrelid = (SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2)
+      WHERE a.attrelid = (SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = $2)
         AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`, [relation.schema, relation.name])).rows
   const typeOf = new Map(cols.map(c => [c.name, c.type]))
   const need = (name: string, what: string): string => {
     const t = typeOf.get(name)
-    if (t === undefined) throw new StreamConfigError(`${what} "${name}" does not exist in "${label}" (it has: ${cols.map(c => c.name).join(', ').slice(0, 200)})`)
+    if (t === undefined) {
+      throw new StreamConfigError(`${what} "${name}" does not exist in "${label}" (it ` +
+      `has: ${cols.map(c => c.name).join(', ').slice(0, 200)})`)
+    }
     return t
   }
   const posTypes = positionColumns.map(c => need(c, 'position column'))
@@ -116,25 +127,36 @@ export async function resolveSource (db: Queryable, spec: SourceSpec): Promise<S
 
   let mode: HorizonMode
   if (posTypes[0] === 'xid8') {
-    if (positionColumns.length < 2) throw new StreamConfigError(`an xid8 position column ("${positionColumns[0]}") needs a sequence column after it, e.g. "${positionColumns[0]}, seq"`)
+    if (positionColumns.length < 2) {
+      throw new StreamConfigError(`an xid8 position column ("${positionColumns[0]}") ` +
+      `needs a sequence column after it, e.g. "${positionColumns[0]}, seq"`)
+    }
     mode = 'xid8'
   } else {
-    if (positionColumns.length !== 1) throw new StreamConfigError('without an xid8 column first, give exactly one integer sequence column as the position')
+    if (positionColumns.length !== 1) {
+      throw new StreamConfigError(
+        'without an xid8 column first, give exactly one integer sequence column as the position'
+      )
+    }
     mode = 'settled'
   }
   posTypes.forEach((t, i) => {
     if (CASTS[t] === undefined || (i > 0 && t === 'xid8')) {
-      throw new StreamConfigError(`position column "${positionColumns[i]}" has type ${t}; use ${i === 0 ? 'xid8 or ' : ''}bigint, integer or smallint`)
+      throw new StreamConfigError(`position column "${positionColumns[i]}" has type ${t}; ` +
+        `use ${i === 0 ? 'xid8 or ' : ''}bigint, integer or smallint`)
     }
   })
 
   // The select list: the projection (or every column), plus helper aliases for position values
   // the projection drops or renames. Aliases never shadow the ORDER BY, which is always qualified.
   const outputs = new Set(projection.length > 0 ? projection.map(p => p.as) : cols.map(c => c.name))
-  if (projection.length > 0 && outputs.size !== projection.length) throw new StreamConfigError('two projected columns have the same output name')
+  if (projection.length > 0 && outputs.size !== projection.length) {
+    throw new StreamConfigError('two projected columns have the same output name')
+  }
   const positionKeys: string[] = []
   const helperKeys: string[] = []
-  const select: string[] = projection.length > 0 ? projection.map(p => `src.${quoteIdent(p.column)} AS ${quoteIdent(p.as)}`) : ['src.*']
+  const select: string[] =
+    projection.length > 0 ? projection.map(p => `src.${quoteIdent(p.column)} AS ${quoteIdent(p.as)}`) : ['src.*']
   positionColumns.forEach((c, i) => {
     const direct = projection.length === 0 ? c : projection.find(p => p.column === c)?.as
     if (direct !== undefined) {
@@ -156,7 +178,8 @@ export async function resolveSource (db: Queryable, spec: SourceSpec): Promise<S
   const after = w === 1 ? `${q[0]} > $1::${casts[0]}` : `(${q.join(', ')}) > (${params(1)})`
   const before = w === 1 ? `${q[0]} < $1::${casts[0]}` : `(${q.join(', ')}) < (${params(1)})`
   const horizon = mode === 'xid8' ? `${q[0]} < pg_snapshot_xmin(pg_current_snapshot())` : 'true'
-  const where = (cond: string[]): string => `WHERE ${[...cond, ...(filter === undefined ? [] : [`(${filter})`])].join(' AND ')}`
+  const where = (cond: string[]): string =>
+    `WHERE ${[...cond, ...(filter === undefined ? [] : [`(${filter})`])].join(' AND ')}`
   const order = q.join(', ')
   const orderDesc = q.map(c => `${c} DESC`).join(', ')
   const posText = q.map((c, i) => `${c}::text AS p${i}`).join(', ')
@@ -173,7 +196,8 @@ export async function resolveSource (db: Queryable, spec: SourceSpec): Promise<S
     countAfterLimited: limited(`${rel} ${where([after, horizon])}`, w + 1),
     countAllLimited: limited(`${rel} ${where([horizon])}`, 1),
     headBelowHorizon: `SELECT ${posText} FROM ${rel} WHERE ${horizon} ORDER BY ${orderDesc} LIMIT 1`,
-    heldAfter: `SELECT 1 AS held FROM ${rel} ${where([after, `${q[0]} >= pg_snapshot_xmin(pg_current_snapshot())`])} LIMIT 1`,
+    heldAfter: `SELECT 1 AS held FROM ${rel} ${where([after, `${q[0]} >= pg_snapshot_xmin(pg_current_snapshot())`])} ` +
+      'LIMIT 1',
     heldFirst: `SELECT 1 AS held FROM ${rel} ${where([`${q[0]} >= pg_snapshot_xmin(pg_current_snapshot())`])} LIMIT 1`,
     settledCandidate: `SELECT (SELECT ${q[0]} FROM ${rel} ORDER BY ${q[0]} DESC NULLS LAST LIMIT 1)::text AS l,
         ARRAY(SELECT l.virtualxid::text FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
@@ -182,21 +206,26 @@ export async function resolveSource (db: Queryable, spec: SourceSpec): Promise<S
                  AND a.backend_type NOT IN ('autovacuum worker', 'autovacuum launcher')) AS v`,
     positionBefore: `SELECT ${posText} FROM ${rel} WHERE ${before} ORDER BY ${orderDesc} LIMIT 1`,
     xidCheck: mode === 'xid8'
-      ? `SELECT (SELECT ${q[0]} FROM ${rel} ORDER BY ${q[0]} DESC LIMIT 1)::text AS max_tx, pg_snapshot_xmax(pg_current_snapshot())::text AS next_tx`
+      ? `SELECT (SELECT ${q[0]} FROM ${rel} ORDER BY ${q[0]} DESC LIMIT 1)::text AS max_tx, ` +
+        'pg_snapshot_xmax(pg_current_snapshot())::text AS next_tx'
       : 'SELECT NULL::text AS max_tx, NULL::text AS next_tx',
     positionKeys,
     helperKeys
   }
   if (mode === 'settled') {
-    plan.readAfterUpTo = `SELECT ${list} FROM ${rel} ${where([`${q[0]} > $1::${casts[0]}`, `${q[0]} <= $2::${casts[0]}`])} ORDER BY ${order} LIMIT $3`
-    plan.readFirstUpTo = `SELECT ${list} FROM ${rel} ${where([`${q[0]} <= $1::${casts[0]}`])} ORDER BY ${order} LIMIT $2`
-    plan.countAfter = `SELECT count(*)::text AS n FROM ${rel} ${where([`${q[0]} > $1::${casts[0]}`, `${q[0]} <= $2::${casts[0]}`])}`
+    plan.readAfterUpTo = `SELECT ${list} ` +
+      `FROM ${rel} ${where([`${q[0]} > $1::${casts[0]}`, `${q[0]} <= $2::${casts[0]}`])} ORDER BY ${order} LIMIT $3`
+    plan.readFirstUpTo = `SELECT ${list} FROM ${rel} ${where([`${q[0]} <= $1::${casts[0]}`])} ORDER BY ${order} ` +
+      'LIMIT $2'
+    plan.countAfter = 'SELECT count(*)::text AS n ' +
+      `FROM ${rel} ${where([`${q[0]} > $1::${casts[0]}`, `${q[0]} <= $2::${casts[0]}`])}`
     plan.countAll = `SELECT count(*)::text AS n FROM ${rel} ${where([`${q[0]} <= $1::${casts[0]}`])}`
     plan.countAfterLimited = limited(`${rel} ${where([`${q[0]} > $1::${casts[0]}`, `${q[0]} <= $2::${casts[0]}`])}`, 3)
     plan.countAllLimited = limited(`${rel} ${where([`${q[0]} <= $1::${casts[0]}`])}`, 2)
   }
   if (timeColumn !== undefined) {
-    plan.firstAtTime = `SELECT ${posText} FROM ${rel} WHERE src.${quoteIdent(timeColumn)} >= $1 ORDER BY ${order} LIMIT 1`
+    plan.firstAtTime = `SELECT ${posText} FROM ${rel} WHERE src.${quoteIdent(timeColumn)} >= $1 ORDER BY ${order} ` +
+      'LIMIT 1'
   }
   // Prove the whole read (filter included) plans and runs with these rights before anyone waits on
   // it. With a parameter it goes through the extended protocol, which takes one statement only:

@@ -79,8 +79,10 @@ export class Streamer extends EventEmitter implements StreamSource {
   private unlisten: (() => Promise<void>) | undefined
   // The shared live tail: the position it has read up to, and its last batch, which a
   // subscriber that has just caught up can take instead of reading again.
-  private tail: { anchored: boolean, pos: Position | undefined, recent: StreamRow[], recentFrom: Position | undefined } =
-    { anchored: false, pos: undefined, recent: [], recentFrom: undefined }
+  private tail: {
+    anchored: boolean, pos: Position | undefined, recent: StreamRow[], recentFrom: Position | undefined
+  } = { anchored: false, pos: undefined, recent: [], recentFrom: undefined }
+
   private tailRunning: Promise<void> | undefined
   private tailActive = false
   private wakeTail: (() => void) | undefined
@@ -207,7 +209,9 @@ export class Streamer extends EventEmitter implements StreamSource {
           throw new StreamConfigError(error)
         }
         const retryInMs = backoff.next()
-        for (const s of this.subs) s.setState({ phase: 'retrying', error, retryInMs, ...(missing ? { needsAction: true } : {}) })
+        for (const s of this.subs) {
+          s.setState({ phase: 'retrying', error, retryInMs, ...(missing ? { needsAction: true } : {}) })
+        }
         await sleep(retryInMs, this.stopped.signal)
       }
     }
@@ -222,8 +226,10 @@ export class Streamer extends EventEmitter implements StreamSource {
     const r = await db.query<{ max_tx: string | null, next_tx: string }>(plan.xidCheck)
     const { max_tx: maxTx, next_tx: nextTx } = r.rows[0]
     if (maxTx !== null && BigInt(maxTx) >= BigInt(nextTx)) {
-      throw new StreamConfigError(`"${plan.relation.schema}.${plan.relation.name}" holds transaction id ${maxTx} but this database is only at ${nextTx}: ` +
-        'it was restored into a new cluster, so new rows would sort before old ones. Re-baseline the stream (see README)')
+      throw new StreamConfigError(`"${plan.relation.schema}.${plan.relation.name}" holds transaction id ${maxTx} but ` +
+        `this database is only at ${nextTx}: ` +
+        'it was restored into a new cluster, so new rows would sort before old ones. Re-baseline the stream (see ' +
+          'README)')
     }
   }
 
@@ -231,7 +237,13 @@ export class Streamer extends EventEmitter implements StreamSource {
     const channel = this.options.listenChannel
     if (channel === undefined || channel === '' || this.unlisten !== undefined) return
     try {
-      this.unlisten = await db.listen(channel, { onNotify: () => { this.notified = true; this.wake() }, onReconnect: () => this.wake() })
+      this.unlisten = await db.listen(channel, {
+        onNotify: () => {
+          this.notified = true
+          this.wake()
+        },
+        onReconnect: () => this.wake()
+      })
     } catch (err) {
       this.emit('warning', `stream "${this.name}": LISTEN ${channel} failed, polling only: ${describeStreamError(err)}`)
     }
@@ -259,12 +271,18 @@ export class Streamer extends EventEmitter implements StreamSource {
       case 'after': {
         const p = validatePosition(start.position, plan.width)
         if (plan.mode === 'xid8') {
-          const next = await this.retrying(sub, async () =>
-            (await db.query<{ next: string }>('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS next')).rows[0].next)
+          const next = await this.retrying(
+            sub,
+            async () =>
+              (await db.query<{ next: string }>('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS next')).rows[0]
+                .next
+          )
           if (next === undefined) return
           if (BigInt(p[0]) >= BigInt(next)) {
-            throw new StreamConfigError(`the checkpoint's transaction id ${p[0]} is ahead of this database (${next}): ` +
-              'the database was restored into a new cluster; reset the checkpoint')
+            throw new StreamConfigError(
+              `the checkpoint's transaction id ${p[0]} is ahead of this database (${next}): ` +
+                'the database was restored into a new cluster; reset the checkpoint'
+            )
           }
         }
         sub.startAt(p)
@@ -272,7 +290,9 @@ export class Streamer extends EventEmitter implements StreamSource {
       }
       case 'timestamp': {
         if (plan.firstAtTime === undefined) throw new StreamConfigError('starting from a time needs a time column')
-        if (typeof start.at !== 'string' || Number.isNaN(Date.parse(start.at))) throw new StreamConfigError(`"${String(start.at).slice(0, 40)}" is not a timestamp`)
+        if (typeof start.at !== 'string' || Number.isNaN(Date.parse(start.at))) {
+          throw new StreamConfigError(`"${String(start.at).slice(0, 40)}" is not a timestamp`)
+        }
         const p = await this.retrying(sub, async () => ({ p: await this.positionAtTime(db, plan, start.at) }))
         if (p === undefined) return
         if (p.p === 'head') {
@@ -378,7 +398,9 @@ export class Streamer extends EventEmitter implements StreamSource {
         }
         const retryInMs = backoff.next()
         retrying = true
-        for (const s of this.live) s.setState({ phase: 'retrying', error, retryInMs, ...(missing ? { needsAction: true } : {}) })
+        for (const s of this.live) {
+          s.setState({ phase: 'retrying', error, retryInMs, ...(missing ? { needsAction: true } : {}) })
+        }
         await sleep(retryInMs, this.stopped.signal)
         continue
       }
@@ -398,7 +420,8 @@ export class Streamer extends EventEmitter implements StreamSource {
       let held = false
       if (rows.length === 0 && this.notified) held = await this.heldBack(ready.db, ready.plan)
       if (rows.length > 0 || !held) this.notified = false
-      idle = rows.length > 0 || held || this.settled?.waiting === true ? this.busyPollMs : Math.min(this.pollMs, idle * 2)
+      idle =
+        rows.length > 0 || held || this.settled?.waiting === true ? this.busyPollMs : Math.min(this.pollMs, idle * 2)
       await this.nap(idle)
     }
   }
@@ -445,7 +468,12 @@ export class Streamer extends EventEmitter implements StreamSource {
   // ---------------------------------------------------------------- reads
 
   /** One batch after `after`, up to the horizon, in stream order. */
-  private async read (db: Queryable, plan: SourcePlan, after: Position | undefined, replay: boolean): Promise<StreamRow[]> {
+  private async read (
+    db: Queryable,
+    plan: SourcePlan,
+    after: Position | undefined,
+    replay: boolean
+  ): Promise<StreamRow[]> {
     let raw: Array<Record<string, unknown>>
     if (plan.mode === 'xid8') {
       raw = after === undefined
@@ -491,7 +519,11 @@ export class Streamer extends EventEmitter implements StreamSource {
     const settled = this.settled as SettledWatermark
     await settled.advance(db)
     const target = settled.candidate
-    while (target !== undefined && (settled.safe === undefined || settled.safe < target) && !this.stopped.signal.aborted) {
+    while (
+      target !== undefined &&
+      (settled.safe === undefined || settled.safe < target) &&
+      !this.stopped.signal.aborted
+    ) {
       await sleep(this.busyPollMs, this.stopped.signal)
       await settled.advance(db)
     }
@@ -501,12 +533,18 @@ export class Streamer extends EventEmitter implements StreamSource {
   private async countAfter (db: Queryable, plan: SourcePlan, after: Position | undefined): Promise<number> {
     let r
     if (plan.mode === 'xid8') {
-      r = after === undefined ? await db.query<{ n: string }>(plan.countAll) : await db.query<{ n: string }>(plan.countAfter, [...after])
+      r =
+        after === undefined
+          ? await db.query<{ n: string }>(plan.countAll)
+          : await db.query<{ n: string }>(plan.countAfter, [...after])
     } else {
       if (this.settled?.safe === undefined) await this.finalHead(db, plan)
       const safe = this.settled?.safe
       if (safe === undefined) return 0
-      r = after === undefined ? await db.query<{ n: string }>(plan.countAll, [safe.toString()]) : await db.query<{ n: string }>(plan.countAfter, [after[0], safe.toString()])
+      r =
+        after === undefined
+          ? await db.query<{ n: string }>(plan.countAll, [safe.toString()])
+          : await db.query<{ n: string }>(plan.countAfter, [after[0], safe.toString()])
     }
     return Number(r.rows[0].n)
   }
@@ -544,7 +582,12 @@ export class Streamer extends EventEmitter implements StreamSource {
         }
         if (resume === undefined) resume = sub.current.phase === 'retrying' ? { phase: 'starting' } : sub.current
         const retryInMs = backoff.next()
-        sub.setState({ phase: 'retrying', error: describeStreamError(err), retryInMs, ...(missing ? { needsAction: true } : {}) })
+        sub.setState({
+          phase: 'retrying',
+          error: describeStreamError(err),
+          retryInMs,
+          ...(missing ? { needsAction: true } : {})
+        })
         await sleep(retryInMs, sub.stop.signal)
       }
     }

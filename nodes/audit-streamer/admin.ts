@@ -44,9 +44,23 @@ export function registerAdmin (RED: NodeAPI): void {
     const body = req.body ?? {}
     const dbNode = database(body.db)
     if (dbNode === undefined) return res.status(404).json({ error: t('audit-streamer.errors.deploy-database') })
-    dbNode.acquire()
-      .then(async db => await ensureAuditTable(db, { source: String(body.table ?? ''), notifyChannel: typeof body.channel === 'string' && body.channel !== '' ? body.channel : undefined }))
-      .then(r => res.json({ audit: `${r.audit.schema}.${r.audit.name}`, created: r.created, addedColumns: r.addedColumns, warnings: r.warnings }))
+    dbNode
+      .acquire()
+      .then(
+        async db =>
+          await ensureAuditTable(db, {
+            source: String(body.table ?? ''),
+            notifyChannel: typeof body.channel === 'string' && body.channel !== '' ? body.channel : undefined
+          })
+      )
+      .then(r =>
+        res.json({
+          audit: `${r.audit.schema}.${r.audit.name}`,
+          created: r.created,
+          addedColumns: r.addedColumns,
+          warnings: r.warnings
+        })
+      )
       .catch(err => res.status(400).json({ error: describeStreamError(err) }))
   })
 }

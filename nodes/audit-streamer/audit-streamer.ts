@@ -32,7 +32,7 @@ export = function (RED: NodeAPI): void {
     let output: Subscription | undefined
 
     try {
-      settings = streamerSettings(def, node.id)
+      settings = streamerSettings(def)
       if (dbNode === null || dbNode === undefined) throw new StreamConfigError(t('audit-streamer.errors.no-database'))
     } catch (err) {
       configError = describeStreamError(err)
@@ -49,7 +49,9 @@ export = function (RED: NodeAPI): void {
         prepared = ensureAuditTable(db, { source: managed, notifyChannel: settings?.listenChannel }).then(r => {
           const audit = `${r.audit.schema}.${r.audit.name}`
           if (r.created) node.log(t('audit-streamer.log.created', { audit }))
-          if (!r.created && r.addedColumns.length > 0) node.warn(t('audit-streamer.log.added-columns', { audit, columns: r.addedColumns.join(', ') }))
+          if (!r.created && r.addedColumns.length > 0) {
+            node.warn(t('audit-streamer.log.added-columns', { audit, columns: r.addedColumns.join(', ') }))
+          }
           for (const w of r.warnings) node.warn(w)
           return db
         })
@@ -80,9 +82,11 @@ export = function (RED: NodeAPI): void {
       statusTimer = undefined
       let s
       if (configError !== undefined) s = status.error(configError)
-      else if (connection?.state === 'retrying' && ![...states.values()].some(x => x.phase === 'live')) s = status.error(connection.error)
-      else if (states.size === 0) s = streamer.failed !== undefined ? status.error(streamer.failed) : status.idle(t('audit-streamer.status.idle'))
-      else {
+      else if (connection?.state === 'retrying' && ![...states.values()].some(x => x.phase === 'live')) {
+        s = status.error(connection.error)
+      } else if (states.size === 0) {
+        s = streamer.failed !== undefined ? status.error(streamer.failed) : status.idle(t('audit-streamer.status.idle'))
+      } else {
         s = streamerStatus([...states.values()], {
           live: t('audit-streamer.status.live'),
           idle: t('audit-streamer.status.idle'),
@@ -110,7 +114,8 @@ export = function (RED: NodeAPI): void {
       if (state.phase === 'closed') states.delete(sub.id)
       else states.set(sub.id, state)
       if (state.phase === 'failed' || state.phase === 'retrying') {
-        const line = `${t(state.phase === 'failed' ? 'audit-streamer.errors.failed' : 'audit-streamer.errors.retrying', { stream: streamer.name })}: ${state.error}`
+        const key = state.phase === 'failed' ? 'audit-streamer.errors.failed' : 'audit-streamer.errors.retrying'
+        const line = `${t(key, { stream: streamer.name })}: ${state.error}`
         if (line !== lastError) {
           lastError = line
           if (state.phase === 'failed' || (state.phase === 'retrying' && state.needsAction === true)) node.error(line)
@@ -140,7 +145,11 @@ export = function (RED: NodeAPI): void {
           deliver: async (rows: StreamRow[]) => {
             if (perBatch) {
               const last = rows[rows.length - 1]
-              node.send({ payload: rows.map(r => r.row), topic: streamer.name, stream: { ...meta(last), count: rows.length } })
+              node.send({
+                payload: rows.map(r => r.row),
+                topic: streamer.name,
+                stream: { ...meta(last), count: rows.length }
+              })
             } else {
               for (const r of rows) node.send({ payload: r.row, topic: streamer.name, stream: meta(r) })
             }

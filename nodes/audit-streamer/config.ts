@@ -14,7 +14,7 @@ export type StreamerSettings = Omit<StreamerOptions, 'database'> & {
 }
 
 /** Turns the node's fields into streamer options; throws a StreamConfigError naming the field. */
-export function streamerSettings (def: Partial<AuditStreamerDef>, nodeId: string): StreamerSettings {
+export function streamerSettings (def: Partial<AuditStreamerDef>): StreamerSettings {
   const table = (def.table ?? '').trim()
   if (table === '') throw new StreamConfigError('no source table given')
   const managed = def.managed === true
@@ -23,17 +23,24 @@ export function streamerSettings (def: Partial<AuditStreamerDef>, nodeId: string
   if (positionColumns.length === 0) throw new StreamConfigError('no position columns given (e.g. "tx, seq" or "seq")')
   const timeColumn = managed ? AUDIT_TIME_COLUMN : (def.timeColumn ?? '').trim()
   const listen = def.listen !== false
-  const channel = (def.channel ?? '').trim() === '' ? defaultChannel(`${streamed.schema}.${streamed.name}`) : (def.channel ?? '').trim()
+  const channel =
+    (def.channel ?? '').trim() === ''
+      ? defaultChannel(`${streamed.schema}.${streamed.name}`)
+      : (def.channel ?? '').trim()
   if (listen) validateChannel(channel)
   const initialStart = startSetting(def)
   if (initialStart.kind === 'after') validateStartPosition(initialStart.position, positionColumns.length)
-  if (initialStart.kind === 'timestamp' && timeColumn === '') throw new StreamConfigError('starting from a time needs a time column')
+  if (initialStart.kind === 'timestamp' && timeColumn === '') {
+    throw new StreamConfigError('starting from a time needs a time column')
+  }
   return {
     name: (def.stream ?? '').trim() === '' ? streamed.name : (def.stream ?? '').trim(),
     table: `${streamed.schema}.${streamed.name}`,
     positionColumns,
     timeColumn: timeColumn === '' ? undefined : timeColumn,
-    columns: (def.columns ?? []).filter(c => (c?.column ?? '').trim() !== '').map(c => ({ column: c.column.trim(), as: (c.as ?? '').trim() || undefined })),
+    columns: (def.columns ?? [])
+      .filter(c => (c?.column ?? '').trim() !== '')
+      .map(c => ({ column: c.column.trim(), as: (c.as ?? '').trim() || undefined })),
     filter: (def.filter ?? '').trim() || undefined,
     batchSize: wholeNumber(def.batchSize, 500, 'batch size', 1, 100000),
     pollMs: wholeNumber(def.pollInterval, 1000, 'poll interval', 10, 3600000),
@@ -53,7 +60,9 @@ export function startSetting (def: Partial<AuditStreamerDef>): StartAt {
     case 'live': return { kind: 'live' }
     case 'beginning': return { kind: 'beginning' }
     case 'timestamp':
-      if (value === '' || Number.isNaN(Date.parse(value))) throw new StreamConfigError(`start time "${value.slice(0, 40)}" is not a timestamp (ISO 8601)`)
+      if (value === '' || Number.isNaN(Date.parse(value))) {
+        throw new StreamConfigError(`start time "${value.slice(0, 40)}" is not a timestamp (ISO 8601)`)
+      }
       return { kind: 'timestamp', at: value }
     case 'position': {
       const parts = value.startsWith('[') ? parseJsonList(value) : splitList(value)
@@ -94,6 +103,8 @@ function parseJsonList (s: string): string[] {
 function wholeNumber (v: string | number | undefined, dflt: number, what: string, min: number, max: number): number {
   if (v === undefined || v === '') return dflt
   const n = Number(v)
-  if (!Number.isInteger(n) || n < min || n > max) throw new StreamConfigError(`${what} must be a whole number from ${min} to ${max}`)
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new StreamConfigError(`${what} must be a whole number from ${min} to ${max}`)
+  }
   return n
 }

@@ -1,6 +1,13 @@
 import 'reflect-metadata'
 import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red'
-import { ControlCommand, InboundMessage, NotLoggedOnError, rawToBody, SendRequest, SessionEvent } from '../../core/fix-session'
+import {
+  ControlCommand,
+  InboundMessage,
+  NotLoggedOnError,
+  rawToBody,
+  SendRequest,
+  SessionEvent
+} from '../../core/fix-session'
 import type { Confirmable, StreamMeta } from '../../core/stream/types'
 import type { FixSessionNode, FixSessionStatus } from '../fix-session/types'
 import { status } from '../shared/status'
@@ -9,7 +16,6 @@ import { CONTROL_TOPICS, FixGatewayDef } from './types'
 import { translator } from '../shared/i18n'
 import catalog = require('./locales/en-US/fix-gateway.json')
 import sessionCatalog = require('../fix-session/locales/en-US/fix-session.json')
-
 
 export = function (RED: NodeAPI): void {
   const t = translator(RED, catalog)
@@ -20,7 +26,9 @@ export = function (RED: NodeAPI): void {
     const session = RED.nodes.getNode(def.session) as FixSessionNode | null
     if (session === null) {
       node.status(status.error(t('fix-gateway.status.no-session')))
-      node.on('input', (_msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => done(new Error(t('fix-gateway.errors.no-session'))))
+      node.on('input', (_msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) =>
+        done(new Error(t('fix-gateway.errors.no-session')))
+      )
       return
     }
 
@@ -49,11 +57,22 @@ export = function (RED: NodeAPI): void {
       onMessage: (m: InboundMessage) => {
         // Unwired, the message would go nowhere: not building it spares decoding the body (fix_in has it).
         if (((node as Node & { wires?: unknown[][] }).wires?.[0]?.length ?? 0) === 0) return
-        node.send([{
-          topic: m.msgType,
-          payload: m.body,
-          fix: { msgType: m.msgType, seq: m.seq, possDup: m.possDup, receiveSeq: m.receiveSeq, header: m.header, raw: m.raw.replace(/\x01/g, '|'), session: session.sessionKey }
-        } as any, null])
+        node.send([
+          {
+            topic: m.msgType,
+            payload: m.body,
+            fix: {
+              msgType: m.msgType,
+              seq: m.seq,
+              possDup: m.possDup,
+              receiveSeq: m.receiveSeq,
+              header: m.header,
+              raw: m.raw.replace(/\x01/g, '|'),
+              session: session.sessionKey
+            }
+          } as any,
+          null
+        ])
       },
       onEvent: (e: SessionEvent) => {
         if (e.type === 'state' && def.stateEvents !== true) return
@@ -69,17 +88,20 @@ export = function (RED: NodeAPI): void {
       return gatewayStatus(s, phase => ts(`fix-session.status.${phase}`))
     }
 
-    node.on('input', (msg: NodeMessageInFlow & Record<string, any>, send: (m: any) => void, done: (err?: Error) => void) => {
+    node.on('input', (
+      msg: NodeMessageInFlow & Record<string, any>, _send: (m: any) => void, done: (err?: Error) => void
+    ) => {
       handle(msg).then(() => done(), (err: Error) => {
         if (err instanceof NotLoggedOnError) node.status(status.warn(t('fix-gateway.status.not-logged-on')))
         done(err)
       })
-      void send
     })
 
     async function handle (msg: Record<string, any>): Promise<void> {
       const topic = typeof msg.topic === 'string' ? msg.topic : ''
-      if ((CONTROL_TOPICS as readonly string[]).includes(topic) && msg.stream === undefined) return await control(topic, msg.payload)
+      if ((CONTROL_TOPICS as readonly string[]).includes(topic) && msg.stream === undefined) {
+        return await control(topic, msg.payload)
+      }
       const req = await requestOf(msg)
       const meta = msg.stream as StreamMeta | undefined
       const fromClient = meta?.clientId !== undefined && Array.isArray(meta.position)
@@ -99,7 +121,12 @@ export = function (RED: NodeAPI): void {
         const client = RED.nodes.getNode(meta.clientId) as (Node & Partial<Confirmable>) | null
         client?.confirm?.(meta.position)
       }
-      msg.fix = { ...(msg.fix ?? {}), seq: result.seq, sent: result.status === 'sent', duplicate: result.status === 'duplicate' }
+      msg.fix = {
+        ...(msg.fix ?? {}),
+        seq: result.seq,
+        sent: result.status === 'sent',
+        duplicate: result.status === 'duplicate'
+      }
     }
 
     async function requestOf (msg: Record<string, any>): Promise<SendRequest> {
@@ -117,7 +144,9 @@ export = function (RED: NodeAPI): void {
         return { msgType, rawBody: body, origin, possResend }
       }
       const header = p?.StandardHeader
-      if (header !== null && typeof header === 'object' && (header.PossResend === true || header.PossResend === 'Y')) possResend = true
+      if (header !== null && typeof header === 'object' && (header.PossResend === true || header.PossResend === 'Y')) {
+        possResend = true
+      }
       if (p === null || typeof p !== 'object' || Array.isArray(p)) throw new Error(t('fix-gateway.errors.payload'))
       const given = msg.fix?.msgType ?? msg.msgType
       if (typeof given !== 'string' || given === '') throw new Error(t('fix-gateway.errors.msgtype'))
@@ -129,20 +158,30 @@ export = function (RED: NodeAPI): void {
     async function control (topic: string, payload: any): Promise<void> {
       let c: ControlCommand
       switch (topic) {
-        case 'fix:logon': c = { command: 'logon' }; break
-        case 'fix:logout': c = { command: 'logout', text: typeof payload === 'string' && payload !== '' ? payload : undefined }; break
-        case 'fix:reset-sequence': c = { command: 'reset-sequence' }; break
+        case 'fix:logon':
+          c = { command: 'logon' }
+          break
+        case 'fix:logout':
+          c = { command: 'logout', text: typeof payload === 'string' && payload !== '' ? payload : undefined }
+          break
+        case 'fix:reset-sequence':
+          c = { command: 'reset-sequence' }
+          break
         default: {
           const sender = payload?.nextSenderSeq
           const target = payload?.nextTargetSeq
           if (sender === undefined && target === undefined) throw new Error(t('fix-gateway.errors.set-sequence'))
-          c = { command: 'set-sequence', nextSenderSeq: sender === undefined ? undefined : Number(sender), nextTargetSeq: target === undefined ? undefined : Number(target) }
+          c = {
+            command: 'set-sequence',
+            nextSenderSeq: sender === undefined ? undefined : Number(sender),
+            nextTargetSeq: target === undefined ? undefined : Number(target)
+          }
         }
       }
       await session!.control(c)
     }
 
-    node.on('close', (removed: boolean, done: () => void) => {
+    node.on('close', (_removed: boolean, done: () => void) => {
       closing = true
       // Unconfirmed: the streamer client replays them from its checkpoint after the redeploy.
       const waiting = held
@@ -152,7 +191,6 @@ export = function (RED: NodeAPI): void {
       // Flow nodes close before config nodes: logging out here happens while the database is
       // still open, so the Logout's sequence number is committed.
       session.releaseIfUnused().catch(() => {}).finally(() => done())
-      void removed
     })
   }
 

@@ -3,9 +3,21 @@ import * as path from 'path'
 import type { Node, NodeAPI } from 'node-red'
 import { FixCodec, FrameSplitter } from '../../core/fix/codec'
 import { builtinDictionary } from '../../core/fix/dictionaries'
-import { ControlCommand, FileSessionLog, InboundMessage, printableFix, SendRequest, SendResult, SessionEvent, SessionLog, SessionRuntime, teeLog, TlsSettings } from '../../core/fix-session'
+import {
+  ControlCommand,
+  FileSessionLog,
+  InboundMessage,
+  printableFix,
+  SendRequest,
+  SendResult,
+  SessionEvent,
+  SessionLog,
+  SessionRuntime,
+  teeLog,
+  TlsSettings
+} from '../../core/fix-session'
 import type { StreamerDatabaseNode } from '../streamer-database/types'
-import type { FixSessionCredentials, FixSessionDef, FixSessionNode, FixSessionStatus, FixSessionUser } from './types'
+import type { FixSessionDef, FixSessionNode, FixSessionStatus, FixSessionUser } from './types'
 import { portFrom, settingsFrom } from './options'
 import { translator } from '../shared/i18n'
 import catalog = require('./locales/en-US/fix-session.json')
@@ -17,7 +29,8 @@ const STATUS_MS = 250
 /** Whether any configured logger prints trace lines. */
 function traceEnabled (RED: NodeAPI): boolean {
   try {
-    const logging = (RED.settings as unknown as { logging?: Record<string, { level?: string } | undefined> }).logging ?? {}
+    const logging =
+      (RED.settings as unknown as { logging?: Record<string, { level?: string } | undefined> }).logging ?? {}
     return Object.values(logging).some(l => l?.level === 'trace')
   } catch {
     return true // unknown: keep the trace lines
@@ -87,7 +100,13 @@ export = function (RED: NodeAPI): void {
       const ref = String(def.dictionary ?? '').trim() || fallback[def.beginString] || def.beginString
       const builtin = builtinDictionary(ref)
       if (builtin !== undefined && builtin.beginString !== def.beginString) {
-        throw new Error(t('fix-session.errors.dictionary-mismatch', { dictionary: ref, expected: builtin.beginString, beginString: def.beginString }))
+        throw new Error(
+          t('fix-session.errors.dictionary-mismatch', {
+            dictionary: ref,
+            expected: builtin.beginString,
+            beginString: def.beginString
+          })
+        )
       }
       return ref
     }
@@ -117,8 +136,9 @@ export = function (RED: NodeAPI): void {
       dbNode.register(node, s => {
         // Until the session has read its state, the database is all it waits for: say so.
         if (runtime !== undefined) return
-        if (s.state === 'retrying') setStatus({ text: t('fix-session.status.waiting-db', { error: shortReason(s.error) }) })
-        else if (s.state === 'connected') setStatus({ text: undefined })
+        if (s.state === 'retrying') {
+          setStatus({ text: t('fix-session.status.waiting-db', { error: shortReason(s.error) }) })
+        } else if (s.state === 'connected') setStatus({ text: undefined })
       })
       const tls = tlsFrom(def)
       dictionaryRef()
@@ -162,8 +182,18 @@ export = function (RED: NodeAPI): void {
     function onEvent (e: SessionEvent): void {
       if (e.type === 'state') {
         if (e.phase === 'logged-on') loggedOnOnce = true
-        setStatus({ phase: e.phase as FixSessionStatus['phase'], nextSenderSeq: e.nextSenderSeq, nextTargetSeq: e.nextTargetSeq, text: undefined })
-      } else if (e.type === 'logon' || e.type === 'logout' || e.type === 'logon-refused' || e.type === 'sequence-numbers') {
+        setStatus({
+          phase: e.phase as FixSessionStatus['phase'],
+          nextSenderSeq: e.nextSenderSeq,
+          nextTargetSeq: e.nextTargetSeq,
+          text: undefined
+        })
+      } else if (
+        e.type === 'logon' ||
+        e.type === 'logout' ||
+        e.type === 'logon-refused' ||
+        e.type === 'sequence-numbers'
+      ) {
         node.log(`${e.type}: ${JSON.stringify(e)}`)
       } else if (e.type === 'error') {
         node.warn(e.text)
@@ -213,12 +243,16 @@ export = function (RED: NodeAPI): void {
     }
 
     node.sendFix = async (req: SendRequest): Promise<SendResult> => {
-      if (runtime === undefined) throw new Error(t('fix-session.errors.not-started', { error: startError ?? current.phase }))
+      if (runtime === undefined) {
+        throw new Error(t('fix-session.errors.not-started', { error: startError ?? current.phase }))
+      }
       return await runtime.send(req)
     }
 
     node.control = async (c: ControlCommand): Promise<void> => {
-      if (runtime === undefined) throw new Error(t('fix-session.errors.not-started', { error: startError ?? current.phase }))
+      if (runtime === undefined) {
+        throw new Error(t('fix-session.errors.not-started', { error: startError ?? current.phase }))
+      }
       await runtime.control(c)
     }
 
@@ -228,7 +262,10 @@ export = function (RED: NodeAPI): void {
     }
 
     Object.defineProperty(node, 'currentStatus', { get: () => current })
-    const sessionKey = def.sessionName !== undefined && def.sessionName.trim() !== '' ? def.sessionName.trim() : `${def.beginString}:${def.senderCompID}->${def.targetCompID}`
+    const sessionKey =
+      def.sessionName !== undefined && def.sessionName.trim() !== ''
+        ? def.sessionName.trim()
+        : `${def.beginString}:${def.senderCompID}->${def.targetCompID}`
     Object.defineProperty(node, 'sessionKey', { get: () => sessionKey })
 
     node.on('close', (_removed: boolean, done: () => void) => {
@@ -245,7 +282,9 @@ export = function (RED: NodeAPI): void {
     function tlsFrom (d: FixSessionDef): TlsSettings | undefined {
       if (d.usetls !== true || d.tls === undefined || d.tls === '') return undefined
       const tlsNode = RED.nodes.getNode(d.tls) as any
-      if (tlsNode === null || typeof tlsNode.addTLSOptions !== 'function') throw new Error('the TLS configuration node is missing')
+      if (tlsNode === null || typeof tlsNode.addTLSOptions !== 'function') {
+        throw new Error('the TLS configuration node is missing')
+      }
       const opts: Record<string, any> = {}
       tlsNode.addTLSOptions(opts)
       return {

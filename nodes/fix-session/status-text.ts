@@ -41,7 +41,10 @@ export function shortReason (message: string): string {
  * "listener error: port in use"); the full message is in the log.
  */
 export function plainErrors (text: string): string {
-  return text.replace(/(?:(?:connect|listen) )?\b(E[A-Z_]{3,})\b[^;]*/, (whole: string, code: string) => NODE_ERRORS[code] ?? whole)
+  return text.replace(
+    /(?:(?:connect|listen) )?\b(E[A-Z_]{3,})\b[^;]*/,
+    (whole: string, code: string) => NODE_ERRORS[code] ?? whole
+  )
 }
 
 /** A flow's own acceptor may start after its initiator: a failed connect this soon is not news. */

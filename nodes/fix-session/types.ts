@@ -1,5 +1,12 @@
 import type { Node, NodeDef } from 'node-red'
-import type { ControlCommand, InboundMessage, SendRequest, SendResult, SessionEvent, SessionPhase } from '../../core/fix-session'
+import type {
+  ControlCommand,
+  InboundMessage,
+  SendRequest,
+  SendResult,
+  SessionEvent,
+  SessionPhase
+} from '../../core/fix-session'
 
 export interface FixSessionDef extends NodeDef {
   role: 'initiator' | 'acceptor'

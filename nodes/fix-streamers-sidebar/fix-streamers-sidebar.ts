@@ -4,7 +4,13 @@ import type { ControlCommand } from '../../core/fix-session'
 import { builtinDictionary, loadDictionary } from '../../core/fix/dictionaries'
 import type { FixDefinitions } from '../../core/fix/jspurefix'
 import { decodeForDisplay, DecodedMessage } from '../../core/ops/decode'
-import { Direction, JournalQueryError, parseJournalFilter, readJournal, readJournalMessage } from '../../core/ops/journal'
+import {
+  Direction,
+  JournalQueryError,
+  parseJournalFilter,
+  readJournal,
+  readJournalMessage
+} from '../../core/ops/journal'
 import { METRICS_CONTENT_TYPE, renderMetrics } from '../../core/ops/metrics'
 import { controlOf } from '../../core/ops/control'
 import { OpsRegistry } from '../../core/ops/session-activity'
@@ -28,8 +34,13 @@ export = function (RED: NodeAPI): void {
   const read = RED.auth.needsPermission('fix-streamers.read')
   // Signed in but read-only: 403 (Node-RED's own check would answer 401, which reads as "log in").
   const forbidden = (req: any, res: any, next: () => void): void => {
-    if (req.user !== undefined && req.authInfo !== undefined && !scopeHolds(req.authInfo.scope, 'fix-streamers.write')) {
-      RED.log.warn(`[fix-streamers] ${String(req.user.username ?? 'anonymous')}: refused ${String(req.method)} ${String(req.path)} (no fix-streamers.write permission)`)
+    if (
+      req.user !== undefined &&
+      req.authInfo !== undefined &&
+      !scopeHolds(req.authInfo.scope, 'fix-streamers.write')
+    ) {
+      RED.log.warn(`[fix-streamers] ${String(req.user.username ?? 'anonymous')}: ` +
+        `refused ${String(req.method)} ${String(req.path)} (no fix-streamers.write permission)`)
       return res.status(403).json({ error: 'your user has no fix-streamers.write permission' })
     }
     next()
@@ -78,7 +89,9 @@ export = function (RED: NodeAPI): void {
       const { db, schema, problem } = databaseOf(RED, def.database)
       if (db === undefined || schema === undefined) return res.status(503).json({ error: problem })
       const { definitions } = await dictionaryOf(def)
-      if (filter.msgType !== undefined && definitions !== undefined) filter.msgType = definitions.message.get(filter.msgType)?.msgType ?? filter.msgType
+      if (filter.msgType !== undefined && definitions !== undefined) {
+        filter.msgType = definitions.message.get(filter.msgType)?.msgType ?? filter.msgType
+      }
       const page = await within(readJournal(db, schema, filter), QUERY_MS, 'journal query')
       const names = page.entries.map(e => definitions?.message.get(e.msgType)?.name)
       res.json({ ...page, entries: page.entries.map((e, i) => ({ ...e, msgName: names[i] })) })
@@ -90,10 +103,16 @@ export = function (RED: NodeAPI): void {
       const def = sessionDef(req.params.session)
       if (def === undefined) return res.status(404).json({ error: 'no fix-session with this id in the running flows' })
       const direction = req.params.direction as Direction
-      if (direction !== 'in' && direction !== 'out') return res.status(400).json({ error: "direction must be 'in' or 'out'" })
+      if (direction !== 'in' && direction !== 'out') {
+        return res.status(400).json({ error: "direction must be 'in' or 'out'" })
+      }
       const { db, schema, problem } = databaseOf(RED, def.database)
       if (db === undefined || schema === undefined) return res.status(503).json({ error: problem })
-      const m = await within(readJournalMessage(db, schema, sessionKeyOf(RED, def), direction, String(req.params.id)), QUERY_MS, 'journal query')
+      const m = await within(
+        readJournalMessage(db, schema, sessionKeyOf(RED, def), direction, String(req.params.id)),
+        QUERY_MS,
+        'journal query'
+      )
       if (m === undefined) return res.status(404).json({ error: 'no such message in this session' })
       const dict = await dictionaryOf(def)
       let decoded: DecodedMessage | undefined
@@ -110,29 +129,42 @@ export = function (RED: NodeAPI): void {
   admin.post('/fix-streamers/sessions/:id/control', ...write, (req: any, res: any) => {
     const def = sessionDef(req.params.id)
     const live = def !== undefined ? RED.nodes.getNode(def.id) as FixSessionNode | null : null
-    if (def === undefined || live === null) return res.status(404).json({ error: 'no deployed fix-session with this id' })
+    if (def === undefined || live === null) {
+      return res.status(404).json({ error: 'no deployed fix-session with this id' })
+    }
     let c: ControlCommand
     try {
       c = controlOf(req.body ?? {}, `logout by ${userOf(req)} from the editor`)
     } catch (err) {
       return fail(res, 400, err)
     }
-    RED.log.info(`[fix-streamers] ${userOf(req)}: ${c.command} on session ${live.sessionKey}${c.command === 'set-sequence' ? ` (next out ${String(c.nextSenderSeq ?? '-')}, next in ${String(c.nextTargetSeq ?? '-')})` : ''}`)
-    if (c.command === 'logout') OpsRegistry.get().session(def.id).expectLogout(`${c.text ?? 'logout'} (by ${userOf(req)})`)
+    const seqs = c.command === 'set-sequence'
+      ? ` (next out ${String(c.nextSenderSeq ?? '-')}, next in ${String(c.nextTargetSeq ?? '-')})`
+      : ''
+    RED.log.info(`[fix-streamers] ${userOf(req)}: ${c.command} on session ${live.sessionKey}${seqs}`)
+    if (c.command === 'logout') {
+      OpsRegistry.get()
+        .session(def.id)
+        .expectLogout(`${c.text ?? 'logout'} (by ${userOf(req)})`)
+    }
     // The same path as a fix:* control message to a fix-gateway: the session node's control().
     live.control(c).then(() => res.json({ ok: true, status: live.currentStatus }), err => fail(res, 409, err))
   })
 
   admin.post('/fix-streamers/clients/:id/rewind', ...write, (req: any, res: any) => {
     const target = RED.nodes.getNode(req.params.id) as (StreamerClientNode & { type: string }) | null
-    if (target === null || target.type !== 'streamer-client') return res.status(404).json({ error: 'no deployed streamer client with this id' })
+    if (target === null || target.type !== 'streamer-client') {
+      return res.status(404).json({ error: 'no deployed streamer client with this id' })
+    }
     let parsed
     try {
       parsed = parseRewindTarget(req.body?.target)
     } catch (err) {
       return fail(res, 400, err)
     }
-    RED.log.info(`[fix-streamers] ${userOf(req)}: rewind of client ${target.clientName} to ${JSON.stringify(req.body?.target)}`)
+    RED.log.info(
+      `[fix-streamers] ${userOf(req)}: rewind of client ${target.clientName} to ${JSON.stringify(req.body?.target)}`
+    )
     target.rewind(parsed).then(start => res.json({ start }), err => fail(res, 409, err))
   })
 }

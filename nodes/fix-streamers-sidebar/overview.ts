@@ -22,13 +22,17 @@ export function defsOf (RED: NodeAPI, type: string): Def[] {
 }
 
 /** The open database of a streamer-database node, or a reason why there is none. */
-export function databaseOf (RED: NodeAPI, id: string | undefined): { db?: Database, schema?: string, problem?: string } {
-  const node = (id === undefined || id === '') ? null : RED.nodes.getNode(id) as StreamerDatabaseNode | null
+export function databaseOf (
+  RED: NodeAPI, id: string | undefined
+): { db?: Database, schema?: string, problem?: string } {
+  const node = id === undefined || id === '' ? null : (RED.nodes.getNode(id) as StreamerDatabaseNode | null)
   if (node === null) return { problem: 'no database configured' }
   if (node.configError !== undefined) return { problem: `database configuration: ${node.configError}` }
   const s = node.connection?.state
   if (s === undefined || s.state === 'connecting') return { problem: 'database: connecting', schema: node.schema }
-  if (s.state === 'retrying') return { problem: `database down: ${s.error} (attempt ${s.attempt})`, schema: node.schema }
+  if (s.state === 'retrying') {
+    return { problem: `database down: ${s.error} (attempt ${s.attempt})`, schema: node.schema }
+  }
   if (s.state === 'closed') return { problem: 'database closed', schema: node.schema }
   return { db: s.database, schema: node.schema }
 }
@@ -36,7 +40,11 @@ export function databaseOf (RED: NodeAPI, id: string | undefined): { db?: Databa
 /** The session's name in fix_in/fix_out: the live node's, or worked out from its settings as the node does. */
 export function sessionKeyOf (RED: NodeAPI, def: FixSessionDef & { id: string }): string {
   const live = RED.nodes.getNode(def.id) as FixSessionNode | null
-  return live?.sessionKey ?? (String(def.sessionName ?? '').trim() || `${String(def.beginString)}:${String(def.senderCompID)}->${String(def.targetCompID)}`)
+  return (
+    live?.sessionKey ??
+    (String(def.sessionName ?? '').trim() ||
+      `${String(def.beginString)}:${String(def.senderCompID)}->${String(def.targetCompID)}`)
+  )
 }
 
 function sessionView (RED: NodeAPI, def: FixSessionDef & Def): SessionView {
@@ -44,14 +52,19 @@ function sessionView (RED: NodeAPI, def: FixSessionDef & Def): SessionView {
   const key = sessionKeyOf(RED, def)
   const activity = OpsRegistry.get().findSession(def.id)
   const status = live?.currentStatus
-  const started = activity !== undefined && status !== undefined && !(status.phase === 'starting' && status.nextSenderSeq === 0)
+  const started =
+    activity !== undefined && status !== undefined && !(status.phase === 'starting' && status.nextSenderSeq === 0)
   const v: SessionView = {
     id: def.id,
     name: key,
     label: def.name !== undefined && def.name !== '' ? def.name : key,
     role: def.role === 'acceptor' ? 'acceptor' : 'initiator',
-    address: def.role === 'acceptor' ? `listens on ${String(def.bindAddress ?? '')}:${String(def.port ?? '')}` : `${String(def.host ?? '')}:${String(def.port ?? '')}`,
-    state: live === null ? 'not deployed' : status?.phase === 'error' ? 'error' : started ? status!.phase : 'not started',
+    address:
+      def.role === 'acceptor'
+        ? `listens on ${String(def.bindAddress ?? '')}:${String(def.port ?? '')}`
+        : `${String(def.host ?? '')}:${String(def.port ?? '')}`,
+    state:
+      live === null ? 'not deployed' : status?.phase === 'error' ? 'error' : started ? status!.phase : 'not started',
     text: status?.text,
     databaseId: def.database,
     activity: activity?.snapshot()
@@ -71,7 +84,13 @@ function sessionView (RED: NodeAPI, def: FixSessionDef & Def): SessionView {
 async function checkpointsOf (RED: NodeAPI, dbId: string): Promise<Map<string, string>> {
   const { db, schema } = databaseOf(RED, dbId)
   if (db === undefined || schema === undefined) return new Map()
-  const r = await within(db.query<{ client_name: string, updated_at: string }>(`SELECT client_name, updated_at FROM ${quoteIdent(schema, 'schema')}.checkpoints`), PROBE_MS, 'checkpoints')
+  const r = await within(
+    db.query<{ client_name: string; updated_at: string }>(
+      `SELECT client_name, updated_at FROM ${quoteIdent(schema, 'schema')}.checkpoints`
+    ),
+    PROBE_MS,
+    'checkpoints'
+  )
   return new Map(r.rows.map(x => [x.client_name, String(x.updated_at)]))
 }
 
@@ -82,7 +101,17 @@ async function clientViews (RED: NodeAPI): Promise<ClientView[]> {
     const live = RED.nodes.getNode(def.id) as StreamerClientNode | null
     const name = live?.clientName ?? (String(def.clientName ?? '').trim() || def.name || def.id)
     const stats = live?.stats()
-    const v: ClientView = { id: def.id, name, phase: stats?.phase ?? (live === null ? 'not deployed' : 'starting'), inFlight: stats?.inFlight ?? 0, limit: stats?.limit ?? 0, delivered: stats?.sent ?? 0, confirmed: stats?.confirmed ?? 0, failed: 0, rate: stats?.rate ?? 0 }
+    const v: ClientView = {
+      id: def.id,
+      name,
+      phase: stats?.phase ?? (live === null ? 'not deployed' : 'starting'),
+      inFlight: stats?.inFlight ?? 0,
+      limit: stats?.limit ?? 0,
+      delivered: stats?.sent ?? 0,
+      confirmed: stats?.confirmed ?? 0,
+      failed: 0,
+      rate: stats?.rate ?? 0
+    }
     if (stats !== undefined) {
       v.stream = stats.stream
       v.health = stats.health.health
@@ -90,7 +119,8 @@ async function clientViews (RED: NodeAPI): Promise<ClientView[]> {
       v.checkpoint = stats.checkpoint as string[] | undefined
       v.failed = stats.failed ?? 0
       try {
-        // The client's own count (what its status shows): exact up to LAG_COUNT_LIMIT, undefined while it does not know where it stands.
+        // The client's own count (what its status shows): exact up to LAG_COUNT_LIMIT, undefined while it
+        // does not know where it stands.
         const lag = (live as { lag?: () => Promise<number | undefined> } | null)?.lag
         v.lag = lag !== undefined ? await within(lag(), PROBE_MS, 'lag count') : undefined
         if (v.lag !== undefined) v.lagCapped = v.lag >= LAG_COUNT_LIMIT
@@ -99,7 +129,9 @@ async function clientViews (RED: NodeAPI): Promise<ClientView[]> {
       }
     }
     const dbId = String(def.database ?? '')
-    if (!written.has(dbId)) written.set(dbId, await checkpointsOf(RED, dbId).catch(err => `checkpoint: ${messageOf(err)}`))
+    if (!written.has(dbId)) {
+      written.set(dbId, await checkpointsOf(RED, dbId).catch(err => `checkpoint: ${messageOf(err)}`))
+    }
     const w = written.get(dbId)!
     if (typeof w === 'string') v.problem ??= w
     else v.checkpointWrittenAt = w.get(name)
@@ -109,12 +141,18 @@ async function clientViews (RED: NodeAPI): Promise<ClientView[]> {
   return out
 }
 
-async function streamViews (RED: NodeAPI, sources: Map<string, StreamSource>, clients: ClientView[]): Promise<StreamView[]> {
+async function streamViews (sources: Map<string, StreamSource>, clients: ClientView[]): Promise<StreamView[]> {
   const out: StreamView[] = []
   for (const [id, source] of sources) {
     const mine = clients.filter(c => c.stream === source.name)
     const subs = (source as { subscriptions?: unknown[] }).subscriptions
-    const v: StreamView = { id, name: source.name, subscribers: Array.isArray(subs) ? subs.length : mine.length, rowsDelivered: mine.reduce((a, c) => a + c.delivered, 0), rate: mine.reduce((a, c) => a + c.rate, 0) }
+    const v: StreamView = {
+      id,
+      name: source.name,
+      subscribers: Array.isArray(subs) ? subs.length : mine.length,
+      rowsDelivered: mine.reduce((a, c) => a + c.delivered, 0),
+      rate: mine.reduce((a, c) => a + c.rate, 0)
+    }
     const failed = (source as { failed?: string }).failed
     if (failed !== undefined) v.problem = failed
     try {
@@ -137,10 +175,15 @@ function databaseViews (RED: NodeAPI): DatabaseView[] {
     const state = node?.connection?.state
     const v: DatabaseView = {
       id: def.id,
-      name: def.name !== undefined && def.name !== '' ? def.name : (d.mode === 'server' ? `${String(d.host)}:${String(d.port)}/${String(d.database)}` : `embedded ${String(d.dataDir ?? '')}`),
+      name:
+        def.name !== undefined && def.name !== ''
+          ? def.name
+          : d.mode === 'server'
+            ? `${String(d.host)}:${String(d.port)}/${String(d.database)}`
+            : `embedded ${String(d.dataDir ?? '')}`,
       kind: d.mode === 'server' ? 'pg' : d.mode === 'embedded' ? 'pglite' : 'unknown',
       schema: node?.schema ?? String(d.schema ?? ''),
-      state: node === null ? 'not deployed' : state?.state ?? 'not started',
+      state: node === null ? 'not deployed' : (state?.state ?? 'not started'),
       errors: watchConnectionErrors(node?.connection)
     }
     if (state?.state === 'connected') {
@@ -148,14 +191,19 @@ function databaseViews (RED: NodeAPI): DatabaseView[] {
       if (p !== undefined) Object.assign(v, { poolTotal: p.total, poolIdle: p.idle, poolWaiting: p.waiting })
     }
     if (node?.configError !== undefined) v.problem = node.configError
-    else if (state?.state === 'retrying') v.problem = `down: ${state.error} (attempt ${state.attempt}, next in ${Math.round(state.delayMs / 1000)} s)`
+    else if (state?.state === 'retrying') {
+      v.problem = `down: ${state.error} (attempt ${state.attempt}, next ` +
+      `in ${Math.round(state.delayMs / 1000)} s)`
+    }
     return v
   })
 }
 
 /** Watches every database connection from the moment the flows start, so no failure goes uncounted. */
 export function watchDatabases (RED: NodeAPI): void {
-  for (const def of defsOf(RED, 'streamer-database')) watchConnectionErrors((RED.nodes.getNode(def.id) as StreamerDatabaseNode | null)?.connection)
+  for (const def of defsOf(RED, 'streamer-database')) {
+    watchConnectionErrors((RED.nodes.getNode(def.id) as StreamerDatabaseNode | null)?.connection)
+  }
 }
 
 /** The whole picture, each part read independently. */
@@ -169,7 +217,7 @@ export async function buildOverview (RED: NodeAPI): Promise<Overview> {
   return {
     at: new Date().toISOString(),
     sessions: defsOf(RED, 'fix-session').map(d => sessionView(RED, d as FixSessionDef & Def)),
-    streams: await streamViews(RED, sources, clients),
+    streams: await streamViews(sources, clients),
     clients,
     databases: databaseViews(RED)
   }

@@ -47,7 +47,8 @@ export function registerAdminRoutes (RED: NodeAPI): void {
     handle(RED, res, async () => listMessages(await loadForEditor(RED, refFrom(req))))
   })
 
-  app.get('/fix-streamers/dictionaries/:id/messages/:msgType/fields', dictionaryAccess, (req: Request, res: Response) => {
+  const fieldsPath = '/fix-streamers/dictionaries/:id/messages/:msgType/fields'
+  app.get(fieldsPath, dictionaryAccess, (req: Request, res: Response) => {
     handle(RED, res, async () => {
       const defs = await loadForEditor(RED, refFrom(req))
       const msgType = String(req.params.msgType)
@@ -85,9 +86,18 @@ export async function preview (RED: NodeAPI, body: PreviewRequest): Promise<Reco
   if (body.direction === 'toObject') {
     try {
       const r = t.fromFix(body.sample)
-      return { ok: true, msgType: r.fix.msgType, msgTypeName: r.fix.msgTypeName, encoded: r.fix.encoded, header: r.fix.header, payload: r.payload }
+      return {
+        ok: true,
+        msgType: r.fix.msgType,
+        msgTypeName: r.fix.msgTypeName,
+        encoded: r.fix.encoded,
+        header: r.fix.header,
+        payload: r.payload
+      }
     } catch (err) {
-      if (err instanceof FixParseError || err instanceof FixInputError) return { ok: false, error: err.message, reason: err.reason }
+      if (err instanceof FixParseError || err instanceof FixInputError) {
+        return { ok: false, error: err.message, reason: err.reason }
+      }
       throw err
     }
   }
@@ -109,8 +119,17 @@ export async function preview (RED: NodeAPI, body: PreviewRequest): Promise<Reco
   const msgType = String(body.msgType ?? '')
   if (msgType === '') return { ok: false, error: 'choose a message type' }
   const r = t.toFix(msgType, object)
-  if (!r.ok) return { ok: false, msgType: r.msgType, msgTypeName: r.msgTypeName, problems: r.problems, error: r.message }
-  return { ok: true, msgType: r.fix.msgType, msgTypeName: r.fix.msgTypeName, beginString: r.fix.beginString, encoded: r.fix.encoded, payload: r.payload }
+  if (!r.ok) {
+    return { ok: false, msgType: r.msgType, msgTypeName: r.msgTypeName, problems: r.problems, error: r.message }
+  }
+  return {
+    ok: true,
+    msgType: r.fix.msgType,
+    msgTypeName: r.fix.msgTypeName,
+    beginString: r.fix.beginString,
+    encoded: r.fix.encoded,
+    payload: r.payload
+  }
 }
 
 class HttpError extends Error {

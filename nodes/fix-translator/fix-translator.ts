@@ -52,7 +52,12 @@ export = function (RED: NodeAPI): void {
       ? Promise.resolve(undefined)
       : FixTranslator.create(ref).then(t => {
         translator = t
-        if (toFix && def.msgType !== '' && def.msgType !== undefined && t.definitions.message.get(def.msgType) === undefined) {
+        if (
+          toFix &&
+          def.msgType !== '' &&
+          def.msgType !== undefined &&
+          t.definitions.message.get(def.msgType) === undefined
+        ) {
           configError = _('fix-translator.errors.unknown-type', { msgType: def.msgType })
           return undefined
         }
@@ -73,7 +78,9 @@ export = function (RED: NodeAPI): void {
     // One message at a time, in arrival order (JSONata is asynchronous).
     let queue: Promise<void> = Promise.resolve()
 
-    node.on('input', (msg: NodeMessageInFlow, send: (m: Array<NodeMessage | null>) => void, done: (err?: Error) => void) => {
+    node.on('input', (
+      msg: NodeMessageInFlow, send: (m: Array<NodeMessage | null>) => void, done: (err?: Error) => void
+    ) => {
       queue = queue.then(async () => {
         const t = await ready
         if (t === undefined) {
@@ -85,7 +92,12 @@ export = function (RED: NodeAPI): void {
       }).catch(err => done(err as Error))
     })
 
-    async function encode (t: FixTranslator, msg: NodeMessageInFlow, send: (m: Array<NodeMessage | null>) => void, done: (err?: Error) => void): Promise<void> {
+    async function encode (
+      t: FixTranslator,
+      msg: NodeMessageInFlow,
+      send: (m: Array<NodeMessage | null>) => void,
+      done: (err?: Error) => void
+    ): Promise<void> {
       const m = msg as NodeMessage & { fix?: { msgType?: string } }
       const msgType = def.msgType !== '' && def.msgType !== undefined ? def.msgType : String(m.fix?.msgType ?? '')
       if (msgType === '') {
@@ -110,13 +122,32 @@ export = function (RED: NodeAPI): void {
         done()
         return
       }
-      m.fix = { msgType: r.msgType, msgTypeName: r.msgTypeName, beginString: t.beginString, dictionary: t.dictionary, problems: r.problems } as unknown as { msgType: string }
-      setStatus(`invalid:${r.problems[0]?.field ?? ''}`, status.error(_('fix-translator.status.invalid', { count: r.problems.length, first: `${r.problems[0]?.field ?? ''}${r.problems[0]?.tag !== undefined ? ` (${r.problems[0].tag})` : ''}` })))
+      m.fix = {
+        msgType: r.msgType,
+        msgTypeName: r.msgTypeName,
+        beginString: t.beginString,
+        dictionary: t.dictionary,
+        problems: r.problems
+      } as unknown as { msgType: string }
+      setStatus(
+        `invalid:${r.problems[0]?.field ?? ''}`,
+        status.error(
+          _('fix-translator.status.invalid', {
+            count: r.problems.length,
+            first: `${r.problems[0]?.field ?? ''}${r.problems[0]?.tag !== undefined ? ` (${r.problems[0].tag})` : ''}`
+          })
+        )
+      )
       send([null, m])
       done(new Error(r.message))
     }
 
-    function decode (t: FixTranslator, msg: NodeMessageInFlow, send: (m: Array<NodeMessage | null>) => void, done: (err?: Error) => void): void {
+    function decode (
+      t: FixTranslator,
+      msg: NodeMessageInFlow,
+      send: (m: Array<NodeMessage | null>) => void,
+      done: (err?: Error) => void
+    ): void {
       const m = msg as NodeMessage & { fix?: unknown }
       let result
       try {
@@ -133,8 +164,6 @@ export = function (RED: NodeAPI): void {
       if (typeof input === 'object' && input !== null && !Buffer.isBuffer(input) && !(input instanceof Uint8Array)) {
         // A fix_in row: keep its other columns (connection, sequence, ...) with the message.
         const { raw, raw_text: rawText, ...row } = input as Record<string, unknown>
-        void raw
-        void rawText
         ;(result.fix as unknown as Record<string, unknown>).row = row
       }
       m.payload = result.payload

@@ -17,13 +17,22 @@ export interface PreparedMapping {
 }
 
 /** Throws with the row's field named when a row is unusable. */
-export function prepareMappings (RED: NodeAPI, node: Node | undefined, rows: FieldMapping[] | undefined): PreparedMapping[] {
+export function prepareMappings (
+  RED: NodeAPI,
+  node: Node | undefined,
+  rows: FieldMapping[] | undefined
+): PreparedMapping[] {
   return (rows ?? []).filter(r => r != null && String(r.field ?? '').trim() !== '').map(r => {
     const field = String(r.field).trim()
     const vt = MAPPING_TYPES.includes(r.vt) ? r.vt : 'str'
     const prepared: PreparedMapping = { field, path: parseFieldPath(field), vt, v: String(r.v ?? '') }
     // getMessageProperty's rule: a leading "msg." is optional.
-    if (vt === 'msg') prepared.property = compilePropertyPath(RED.util, prepared.v.startsWith('msg.') ? prepared.v.slice(4) : prepared.v)
+    if (vt === 'msg') {
+      prepared.property = compilePropertyPath(
+        RED.util,
+        prepared.v.startsWith('msg.') ? prepared.v.slice(4) : prepared.v
+      )
+    }
     if (vt === 'jsonata') {
       try {
         prepared.expression = RED.util.prepareJSONataExpression(prepared.v, node as Node)
@@ -39,7 +48,12 @@ export function prepareMappings (RED: NodeAPI, node: Node | undefined, rows: Fie
  * The message object from the mapping table, evaluated against msg. With no rows, msg.payload
  * is the message object. A value that evaluates to undefined leaves the field out.
  */
-export async function buildMessage (RED: NodeAPI, node: Node | undefined, mappings: PreparedMapping[], msg: NodeMessage): Promise<unknown> {
+export async function buildMessage (
+  RED: NodeAPI,
+  node: Node | undefined,
+  mappings: PreparedMapping[],
+  msg: NodeMessage
+): Promise<unknown> {
   if (mappings.length === 0) return msg.payload
   const out: Record<string, unknown> = {}
   for (const m of mappings) {

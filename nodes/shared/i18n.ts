@@ -5,7 +5,10 @@
  */
 export type Translate = (key: string, args?: Record<string, unknown>) => string
 
-export function translator (RED: { _: (key: string, args?: any) => string }, catalog: Record<string, unknown>): Translate {
+export function translator (
+  RED: { _: (key: string, args?: any) => string },
+  catalog: Record<string, unknown>
+): Translate {
   return (key, args) => {
     const out = RED._(key, args)
     if (typeof out === 'string' && out !== key) return out

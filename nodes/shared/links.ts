@@ -39,7 +39,9 @@ export function flowGraph (RED: NodeAPI): FlowGraph {
     else if (n.type === LINK_OUT) for (const to of ids(n.links)) edge(n.id, to)
     else if (n.type === LINK_IN) linkIns.push({ id: n.id, from: ids(n.links) })
   })
-  for (const { id, from } of linkIns) for (const out of from) if (types.get(out) === LINK_OUT && !returns.has(out)) edge(out, id)
+  for (const { id, from } of linkIns) {
+    for (const out of from) if (types.get(out) === LINK_OUT && !returns.has(out)) edge(out, id)
+  }
   for (const out of returns) next.get(out)?.clear()
   const previous = new Map<string, string[]>()
   for (const [from, targets] of next) {

@@ -23,7 +23,10 @@ const DOTTED = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$/
 export const UNSAFE_PROPERTY_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype'])
 const UNSAFE = UNSAFE_PROPERTY_NAMES
 
-/** The parts of `expr` as Node-RED reads them (nested msg references resolved against `obj`), or undefined if it cannot. */
+/**
+ * The parts of `expr` as Node-RED reads them (nested msg references resolved against `obj`),
+ * or undefined if it cannot.
+ */
 function partsOf (util: Util, expr: string, obj?: object): unknown[] | undefined {
   try {
     return util.normalisePropertyExpression(expr, obj as any) as unknown[]

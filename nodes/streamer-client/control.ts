@@ -17,5 +17,6 @@ export function parseRewindTarget (payload: unknown): StartAt | 'reset' {
       return { kind: 'timestamp', at: at.toISOString() }
     }
   }
-  throw new Error(`a rewind takes 'live', 'beginning', 'reset', {position: [...]} or {timestamp: '...'}, not ${JSON.stringify(payload)}`)
+  throw new Error('a rewind takes \'live\', \'beginning\', \'reset\', {position: [...]} or {timestamp: \'...\'}, ' +
+    `not ${JSON.stringify(payload)}`)
 }

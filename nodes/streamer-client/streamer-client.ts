@@ -1,5 +1,16 @@
 import type { NodeAPI, NodeMessage } from 'node-red'
-import { CheckpointStore, ClientStats, ConnectionState, Disposition, LAG_COUNT_LIMIT, Position, StartAt, StreamerClient, StreamMeta, StreamRow, StreamSource } from '../../core'
+import {
+  CheckpointStore,
+  ConnectionState,
+  Disposition,
+  LAG_COUNT_LIMIT,
+  Position,
+  StartAt,
+  StreamerClient,
+  StreamMeta,
+  StreamRow,
+  StreamSource
+} from '../../core'
 import type { StreamerDatabaseNode } from '../streamer-database/types'
 import { status, shortText } from '../shared/status'
 import { feedersOf, flowGraph, reachesType } from '../shared/links'
@@ -51,7 +62,8 @@ export = function (RED: NodeAPI): void {
 
     node.confirm = (position: Position): boolean => client?.confirm(position) ?? false
     node.stats = () => client?.stats()
-    ;(node as { lag?: () => Promise<number | undefined> }).lag = async () => await client?.lag() // for the FIX sidebar and metrics
+    // for the FIX sidebar and metrics
+    ;(node as { lag?: () => Promise<number | undefined> }).lag = async () => await client?.lag()
     node.redeliver = async (): Promise<void> => {
       const from = await client?.redeliver()
       if (from !== undefined) node.log(tr('streamer-client.log.redelivered', { start: describe(from) }))
@@ -98,7 +110,10 @@ export = function (RED: NodeAPI): void {
           prepare: async row => await prepare(row, t),
           maxAttempts: num(def.maxAttempts, 5),
           skipAfterFailures: def.skipFailed === true,
-          onRedeliver: (from, failed, error) => node.warn(tr('streamer-client.log.redelivering', { position: failed.join(', '), start: describe(from), error })),
+          onRedeliver: (from, failed, error) =>
+            node.warn(
+              tr('streamer-client.log.redelivering', { position: failed.join(', '), start: describe(from), error })
+            ),
           onState: s => {
             stateError = s.error
             if (s.phase === 'detached' && source !== undefined) {
@@ -108,7 +123,8 @@ export = function (RED: NodeAPI): void {
             if (s.error !== undefined && s.phase !== 'stopped') warnOnce(`${s.phase}: ${s.error}`)
             showStatus()
           },
-          onProblem: err => warnOnce(tr('streamer-client.errors.checkpoint', { error: (err as Error).message ?? String(err) }))
+          onProblem: err =>
+            warnOnce(tr('streamer-client.errors.checkpoint', { error: (err as Error).message ?? String(err) }))
         })
         attach()
       }).catch(err => {
@@ -143,18 +159,35 @@ export = function (RED: NodeAPI): void {
     }
 
     async function prepare (row: StreamRow, t: Transform): Promise<Disposition> {
-      const meta: StreamMeta = { name: row.stream, streamer: streamerId ?? '', client: clientName, clientId: node.id, position: row.position, replay: row.replay }
+      const meta: StreamMeta = {
+        name: row.stream,
+        streamer: streamerId ?? '',
+        client: clientName,
+        clientId: node.id,
+        position: row.position,
+        replay: row.replay
+      }
       try {
         if (!(await t.keep(row))) return { action: 'skip' }
         const output = await t.route(row)
         if (output < 0) return { action: 'skip' }
-        const msg: NodeMessage & { stream: StreamMeta } = { _msgid: RED.util.generateId(), topic: row.stream, payload: await t.payload(row), stream: meta }
+        const msg: NodeMessage & { stream: StreamMeta } = {
+          _msgid: RED.util.generateId(),
+          topic: row.stream,
+          payload: await t.payload(row),
+          stream: meta
+        }
         const out: Array<NodeMessage | null> = new Array(t.outputs + 1).fill(null)
         out[output] = msg
         return { action: 'send', send: () => node.send(out), confirmed: confirmOnSend }
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err))
-        const msg: NodeMessage & { stream: StreamMeta } = { _msgid: RED.util.generateId(), topic: row.stream, payload: row.row, stream: meta }
+        const msg: NodeMessage & { stream: StreamMeta } = {
+          _msgid: RED.util.generateId(),
+          topic: row.stream,
+          payload: row.row,
+          stream: meta
+        }
         const report = (): void => {
           node.error(tr('streamer-client.errors.row', { position: row.position.join(','), error: error.message }), msg)
           // The error output's copy says what failed (Catch nodes get their own copy from node.error).
@@ -173,7 +206,7 @@ export = function (RED: NodeAPI): void {
       }
     }
 
-    node.on('input', (msg: any, send, done) => {
+    node.on('input', (msg: any, _send, done) => {
       const meta = msg.stream as StreamMeta | undefined
       if (meta !== undefined && meta !== null && typeof meta === 'object') {
         if (meta.clientId === node.id) {
@@ -217,7 +250,14 @@ export = function (RED: NodeAPI): void {
       const outcome = client?.fail(position, error)
       if (outcome !== 'skipped' && outcome !== 'stopped') return
       // Given up: the row goes to the error output, with why.
-      node.error(tr(outcome === 'skipped' ? 'streamer-client.errors.skipped' : 'streamer-client.errors.gave-up', { position: position.join(', '), attempts: num(def.maxAttempts, 5), error }), msg)
+      node.error(
+        tr(outcome === 'skipped' ? 'streamer-client.errors.skipped' : 'streamer-client.errors.gave-up', {
+          position: position.join(', '),
+          attempts: num(def.maxAttempts, 5),
+          error
+        }),
+        msg
+      )
       const outputs = transform?.outputs ?? 1
       const out: Array<NodeMessage | null> = new Array(outputs + 1).fill(null)
       out[outputs] = msg
@@ -229,7 +269,11 @@ export = function (RED: NodeAPI): void {
       if (client === undefined) return
       // The streamer node was replaced (a deploy of modified nodes) while this client's
       // subscription had failed, so no 'closed' came: follow the new one.
-      if (source !== undefined && streamerId !== undefined && (RED.nodes.getNode(streamerId) as any)?.stream !== source) {
+      if (
+        source !== undefined &&
+        streamerId !== undefined &&
+        (RED.nodes.getNode(streamerId) as any)?.stream !== source
+      ) {
         closedSources.add(source)
         source = undefined
       }
@@ -248,16 +292,28 @@ export = function (RED: NodeAPI): void {
 
     function showStatus (): void {
       if (closing) return
-      if (dbState !== undefined && dbState.state === 'retrying') return node.status(status.error(shortText(dbState.error)))
-      if (dbState !== undefined && dbState.state === 'connecting') return node.status(status.waiting(tr('streamer-client.status.connecting')))
+      if (dbState !== undefined && dbState.state === 'retrying') {
+        return node.status(status.error(shortText(dbState.error)))
+      }
+      if (dbState !== undefined && dbState.state === 'connecting') {
+        return node.status(status.waiting(tr('streamer-client.status.connecting')))
+      }
       if (client === undefined) return problem !== undefined ? node.status(status.error(problem)) : undefined
       const s = client.stats()
       const state = client.phase
-      if (state === 'stopped' || state === 'failed') return node.status(status.error(`${tr('streamer-client.status.' + state)}: ${stateError ?? problem ?? ''}`))
+      if (state === 'stopped' || state === 'failed') {
+        return node.status(status.error(`${tr('streamer-client.status.' + state)}: ${stateError ?? problem ?? ''}`))
+      }
       if (state === 'detached') return node.status(status.idle(problem ?? tr('streamer-client.status.detached')))
       // Numbers and the phase word only: short enough for the status label, the same in any language.
-      const lagText = lag === undefined ? '?' : lag >= LAG_COUNT_LIMIT ? `${LAG_COUNT_LIMIT.toLocaleString('en-US')}+` : lag.toLocaleString('en-US')
-      const text = `${state} · lag ${lagText} · ${Math.round(s.rate).toLocaleString('en-US')}/s · ${s.inFlight} in flight${s.failed > 0 ? ` · ${s.failed} failed` : ''}`
+      const lagText =
+        lag === undefined
+          ? '?'
+          : lag >= LAG_COUNT_LIMIT
+            ? `${LAG_COUNT_LIMIT.toLocaleString('en-US')}+`
+            : lag.toLocaleString('en-US')
+      const text = `${state} · lag ${lagText} · ${Math.round(s.rate).toLocaleString('en-US')}/s · ${s.inFlight} in ` +
+        `flight${s.failed > 0 ? ` · ${s.failed} failed` : ''}`
       if (s.health.health === 'ERROR') return node.status(status.error(text))
       if (s.health.health === 'WARNING') return node.status(status.warn(text))
       node.status(state === 'live' ? status.ok(text) : status.busy(text))
@@ -280,10 +336,14 @@ export = function (RED: NodeAPI): void {
         return done()
       }
       // Flush the checkpoint first, then let the database go.
-      c.close().catch(err => node.warn(tr('streamer-client.errors.checkpoint', { error: String((err as Error).message ?? err) }))).finally(() => {
-        dbNode?.deregister(node)
-        done()
-      })
+      c.close()
+        .catch(err =>
+          node.warn(tr('streamer-client.errors.checkpoint', { error: String((err as Error).message ?? err) }))
+        )
+        .finally(() => {
+          dbNode?.deregister(node)
+          done()
+        })
     })
 
     // Warn when nothing can confirm: no wire back, no Complete node, no FIX gateway target.
@@ -293,7 +353,9 @@ export = function (RED: NodeAPI): void {
       const graph = flowGraph(RED)
       // A wire back (from the target, a Complete node...), straight or through link nodes; the
       // streamer's own wire is not one. Or a FIX gateway anywhere downstream, which confirms by itself.
-      const ok = feedersOf(graph, node.id).some(id => graph.typeOf(id) !== STREAMER_TYPE) || reachesType(graph, node.id, GATEWAY_TYPE)
+      const ok =
+        feedersOf(graph, node.id).some(id => graph.typeOf(id) !== STREAMER_TYPE) ||
+        reachesType(graph, node.id, GATEWAY_TYPE)
       if (!ok) node.warn(tr('streamer-client.errors.no-confirm-path'))
     }
 
@@ -309,15 +371,21 @@ export = function (RED: NodeAPI): void {
   RED.nodes.registerType('streamer-client', StreamerClientNodeCtor as any)
 
   // The panel's rewind button. Write permission: it moves a durable checkpoint.
-  RED.httpAdmin.post('/fix-streamers/streamer-client/:id/rewind', RED.auth.needsPermission('streamer-client.write'), (req: any, res: any) => {
+  const canWrite = RED.auth.needsPermission('streamer-client.write')
+  RED.httpAdmin.post('/fix-streamers/streamer-client/:id/rewind', canWrite, (req: any, res: any) => {
     const target = RED.nodes.getNode(req.params.id) as StreamerClientNode | null
-    if (target === null || target.type !== 'streamer-client') return res.status(404).json({ error: 'no deployed streamer client with this id' })
+    if (target === null || target.type !== 'streamer-client') {
+      return res.status(404).json({ error: 'no deployed streamer client with this id' })
+    }
     let parsed: StartAt | 'reset'
     try {
       parsed = parseRewindTarget(req.body?.target)
     } catch (err) {
       return res.status(400).json({ error: (err as Error).message })
     }
-    target.rewind(parsed).then(start => res.json({ start }), err => res.status(409).json({ error: (err as Error).message }))
+    target.rewind(parsed).then(
+      start => res.json({ start }),
+      err => res.status(409).json({ error: (err as Error).message })
+    )
   })
 }

@@ -28,7 +28,9 @@ export function compileTransform (RED: NodeAPI, node: Node, def: StreamerClientD
     }
   }
   const evaluate = async (expr: Expr, input: unknown): Promise<unknown> => await new Promise((resolve, reject) => {
-    RED.util.evaluateJSONataExpression(expr, input as any, (err: any, value: any) => err ? reject(err instanceof Error ? err : new Error(String(err?.message ?? err))) : resolve(value))
+    RED.util.evaluateJSONataExpression(expr, input as any, (err: any, value: any) =>
+      err ? reject(err instanceof Error ? err : new Error(String(err?.message ?? err))) : resolve(value)
+    )
   })
 
   const filterText = (def.filter ?? '').trim()
@@ -44,7 +46,11 @@ export function compileTransform (RED: NodeAPI, node: Node, def: StreamerClientD
         const from = compilePropertyPath(RED.util, m.value)
         return { target, get: row => from.get(row.row) }
       }
-      case 'msg': return { target, get: row => RED.util.getMessageProperty({ payload: row.row, topic: row.stream } as any, m.value) }
+      case 'msg':
+        return {
+          target,
+          get: row => RED.util.getMessageProperty({ payload: row.row, topic: row.stream } as any, m.value)
+        }
       case 'jsonata': {
         const e = jsonata(m.value, `mapping "${m.target.trim()}"`)
         return { target, get: async row => await evaluate(e, row.row) }
@@ -59,7 +65,8 @@ export function compileTransform (RED: NodeAPI, node: Node, def: StreamerClientD
 
   const routeMode = def.routeMode ?? 'single'
   const routes = routeMode === 'single' ? [] : (def.routes ?? [])
-  const conditions = routeMode === 'conditions' ? routes.map((r, i) => jsonata(r.value, `output ${i + 1} condition`)) : []
+  const conditions =
+    routeMode === 'conditions' ? routes.map((r, i) => jsonata(r.value, `output ${i + 1} condition`)) : []
   const fieldValues = routeMode === 'field' ? routes.map(r => String(r.value)) : []
   const routeField = routeMode === 'field' ? compilePropertyPath(RED.util, def.routeField) : undefined
 
@@ -67,7 +74,8 @@ export function compileTransform (RED: NodeAPI, node: Node, def: StreamerClientD
     outputs: routeMode === 'single' ? 1 : Math.max(1, routes.length),
     keep: async row => filter === undefined ? true : truthy(await evaluate(filter, row.row)),
     payload: async row => {
-      let out: unknown = payloadExpr !== undefined ? await evaluate(payloadExpr, row.row) : (mappings.length > 0 ? {} : row.row)
+      let out: unknown =
+        payloadExpr !== undefined ? await evaluate(payloadExpr, row.row) : mappings.length > 0 ? {} : row.row
       if (mappings.length > 0) {
         if (out === null || typeof out !== 'object') out = { value: out }
         for (const m of mappings) {

@@ -13,7 +13,12 @@ export class ConfigError extends Error {
   }
 }
 
-export interface TlsOptions { ca?: string | Buffer, cert?: string | Buffer, key?: string | Buffer, rejectUnauthorized?: boolean }
+export interface TlsOptions {
+  ca?: string | Buffer
+  cert?: string | Buffer
+  key?: string | Buffer
+  rejectUnauthorized?: boolean
+}
 
 /**
  * Turns the config node's fields into core database options. Throws a ConfigError that says
@@ -37,14 +42,18 @@ export function buildDatabaseOptions (
     const sub = (def.dataDir ?? '').trim() === '' ? DEFAULT_DATA_DIR : (def.dataDir ?? '').trim()
     const dataDir = path.resolve(userDir, sub)
     if (!path.isAbsolute(sub) && !dataDir.startsWith(path.resolve(userDir) + path.sep)) {
-      throw new ConfigError(`data folder "${sub}" must stay inside the Node-RED user directory (or be an absolute path)`)
+      throw new ConfigError(
+        `data folder "${sub}" must stay inside the Node-RED user directory (or be an absolute path)`
+      )
     }
     return { options: { kind: 'pglite', dataDir }, schema }
   }
   if (def.mode !== 'server') throw new ConfigError(`unknown mode "${String(def.mode)}"`)
 
   const max = def.poolSize === undefined || def.poolSize === '' ? 10 : Number(def.poolSize)
-  if (!Number.isInteger(max) || max < 1 || max > 1000) throw new ConfigError('pool size must be a whole number from 1 to 1000')
+  if (!Number.isInteger(max) || max < 1 || max > 1000) {
+    throw new ConfigError('pool size must be a whole number from 1 to 1000')
+  }
   // Off only for a pooler in transaction mode that cannot keep prepared statements.
   const prepareThreshold = def.prepared === false ? 0 : 3
   const ssl = sslOption(def.ssl, tls)
@@ -53,18 +62,33 @@ export function buildDatabaseOptions (
 
   const urlEnv = (def.urlEnv ?? '').trim()
   if (urlEnv !== '') {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(urlEnv)) throw new ConfigError(`"${urlEnv.slice(0, 40)}" is not an environment variable name`)
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(urlEnv)) {
+      throw new ConfigError(`"${urlEnv.slice(0, 40)}" is not an environment variable name`)
+    }
     const connectionString = env[urlEnv]
     if (connectionString === undefined || connectionString.trim() === '') {
       throw new ConfigError(`environment variable ${urlEnv} is not set`)
     }
-    return { options: { kind: 'pg', connectionString, user, password, ssl: ssl === false ? undefined : ssl, max, prepareThreshold }, schema }
+    return {
+      options: {
+        kind: 'pg',
+        connectionString,
+        user,
+        password,
+        ssl: ssl === false ? undefined : ssl,
+        max,
+        prepareThreshold
+      },
+      schema
+    }
   }
 
   const host = (def.host ?? '').trim()
   if (host === '') throw new ConfigError('host is empty')
   const port = def.port === undefined || def.port === '' ? 5432 : Number(def.port)
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError('port must be a number from 1 to 65535')
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new ConfigError('port must be a number from 1 to 65535')
+  }
   const database = nonEmpty((def.database ?? '').trim())
   return { options: { kind: 'pg', host, port, database, user, password, ssl, max, prepareThreshold }, schema }
 }

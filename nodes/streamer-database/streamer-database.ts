@@ -4,7 +4,7 @@ import type { Node, NodeAPI } from 'node-red'
 import { ConnectionState, Database, DatabaseConnection } from '../../core'
 import { EmbeddedRegistry } from '../../core/db/embedded-registry'
 import { buildDatabaseOptions, ConfigError, TlsOptions } from './options'
-import type { StreamerDatabaseCredentials, StreamerDatabaseDef, StreamerDatabaseNode } from './types'
+import type { StreamerDatabaseDef, StreamerDatabaseNode } from './types'
 import { status } from '../shared/status'
 import { translator } from '../shared/i18n'
 import catalog = require('./locales/en-US/streamer-database.json')
@@ -34,7 +34,13 @@ export = function (RED: NodeAPI): void {
 
     try {
       const userDir = (RED.settings as any).userDir ?? path.join(os.homedir(), '.node-red')
-      const { options, schema } = buildDatabaseOptions(def, node.credentials ?? {}, userDir, process.env, tlsFrom(def.tls))
+      const { options, schema } = buildDatabaseOptions(
+        def,
+        node.credentials ?? {},
+        userDir,
+        process.env,
+        tlsFrom(def.tls)
+      )
       ;(node as { schema: string }).schema = schema
       if (options.kind === 'pg') {
         options.applicationName = `node-red-fix-streamers:${node.id}`
@@ -49,7 +55,12 @@ export = function (RED: NodeAPI): void {
           more = 0
         }
       }
-      connection = new DatabaseConnection(options, schema, typeof def.setupSql === 'string' ? def.setupSql : '', async dir => await embedded.open(dir ?? ''))
+      connection = new DatabaseConnection(
+        options,
+        schema,
+        typeof def.setupSql === 'string' ? def.setupSql : '',
+        async dir => await embedded.open(dir ?? '')
+      )
       connection.on('state', (s: ConnectionState) => onState(s))
     } catch (err) {
       configError = err instanceof ConfigError ? err.message : String((err as Error).message ?? err)

@@ -38,7 +38,8 @@ const MAX_BATCH = 1000
 export = function (RED: NodeAPI): void {
   const t = translator(RED, catalog)
   /** "1 statement", "2 statements": the count decides the word. */
-  const ranText = (n: number): string => n === 1 ? t('streamer-sql.status.ran-one') : t('streamer-sql.status.ran', { n })
+  const ranText = (n: number): string =>
+    n === 1 ? t('streamer-sql.status.ran-one') : t('streamer-sql.status.ran', { n })
 
   function StreamerSql (this: Node, def: StreamerSqlDef): void {
     RED.nodes.createNode(this, def)
@@ -66,7 +67,9 @@ export = function (RED: NodeAPI): void {
     } else {
       dbNode.register(node, s => {
         if (s.state === 'connected') {
-          if (!outage.active) node.status(statements > 0 ? status.ok(ranText(statements)) : status.ok(t('streamer-sql.status.ready')))
+          if (!outage.active) {
+            node.status(statements > 0 ? status.ok(ranText(statements)) : status.ok(t('streamer-sql.status.ready')))
+          }
         } else if (s.state === 'retrying') node.status(status.error(s.error))
         else if (s.state === 'connecting') node.status(status.waiting(t('streamer-sql.status.connecting')))
       })
@@ -80,10 +83,20 @@ export = function (RED: NodeAPI): void {
     function compile (value: string, type: string): (msg: SqlMsg) => Promise<unknown> {
       if (type === 'jsonata') {
         const expr = RED.util.prepareJSONataExpression(value, node)
-        return async msg => await new Promise((resolve, reject) => RED.util.evaluateJSONataExpression(expr, msg, (err: Error | null, v: unknown) => err !== null && err !== undefined ? reject(err) : resolve(v)))
+        return async msg =>
+          await new Promise((resolve, reject) =>
+            RED.util.evaluateJSONataExpression(expr, msg, (err: Error | null, v: unknown) =>
+              err !== null && err !== undefined ? reject(err) : resolve(v)
+            )
+          )
       }
       if (type === 'msg') return async msg => RED.util.getMessageProperty(msg, value)
-      return async msg => await new Promise((resolve, reject) => RED.util.evaluateNodeProperty(value, type, node, msg, (err: Error | null, v: unknown) => err !== null && err !== undefined ? reject(err) : resolve(v)))
+      return async msg =>
+        await new Promise((resolve, reject) =>
+          RED.util.evaluateNodeProperty(value, type, node, msg, (err: Error | null, v: unknown) =>
+            err !== null && err !== undefined ? reject(err) : resolve(v)
+          )
+        )
     }
 
     async function valuesOf (msg: SqlMsg): Promise<Values> {
@@ -150,7 +163,9 @@ export = function (RED: NodeAPI): void {
     async function runOne (db: Database, v: Values): Promise<QueryResult> {
       const event = v.event
       const reason = v.reason
-      if (event === undefined && reason === undefined) return await attempt(async () => await db.query(def.sql, v.params))
+      if (event === undefined && reason === undefined) {
+        return await attempt(async () => await db.query(def.sql, v.params))
+      }
       return await attempt(async () => await db.transaction(async tx => {
         // Transaction-local: the audit trigger records them for this statement only.
         if (event !== undefined) await tx.query('SELECT set_config($1, $2, true)', [EVENT_SETTING, String(event)])
@@ -192,8 +207,18 @@ export = function (RED: NodeAPI): void {
         const at: number[] = []
         for (const { v } of ready) {
           // Every message sets both (empty = none), so no value leaks into the next message's rows.
-          if (hasEvent) stmts.push({ text: 'SELECT set_config($1, $2, true)', params: [EVENT_SETTING, v.event === undefined ? '' : String(v.event)] })
-          if (hasReason) stmts.push({ text: 'SELECT set_config($1, $2, true)', params: [REASON_SETTING, v.reason === undefined ? '' : String(v.reason)] })
+          if (hasEvent) {
+            stmts.push({
+              text: 'SELECT set_config($1, $2, true)',
+              params: [EVENT_SETTING, v.event === undefined ? '' : String(v.event)]
+            })
+          }
+          if (hasReason) {
+            stmts.push({
+              text: 'SELECT set_config($1, $2, true)',
+              params: [REASON_SETTING, v.reason === undefined ? '' : String(v.reason)]
+            })
+          }
           at.push(stmts.length)
           stmts.push({ text: def.sql, params: v.params })
         }

@@ -43,19 +43,25 @@ export function difference (got: Field[], expectedText: string, vars: Vars, now 
   if (sending === undefined) return 'SendingTime (52) missing'
   const at = parseUtcText(sending[0])
   if (at === undefined) return `SendingTime (52) "${sending[0]}" is not a UTCTimestamp`
-  if (Math.abs(at.getTime() - now) > CLOCK_MS) return `SendingTime (52) ${sending[0]} is more than ${CLOCK_MS / 1000} s from the runner's clock`
+  if (Math.abs(at.getTime() - now) > CLOCK_MS) {
+    return `SendingTime (52) ${sending[0]} is more than ${CLOCK_MS / 1000} s from the runner's clock`
+  }
   for (const [tag, values] of w) {
     if (NOT_COMPARED.has(tag)) continue
     const actual = g.get(tag)
     if (actual === undefined && optional.has(tag)) continue
     if (actual === undefined) return `expected ${tag}=${values.join(',')}, field ${tag} missing`
-    if (actual.length !== values.length) return `expected field ${tag} ${values.length} time(s), got ${actual.length} (${actual.join(',')})`
+    if (actual.length !== values.length) {
+      return `expected field ${tag} ${values.length} time(s), got ${actual.length} (${actual.join(',')})`
+    }
     for (let i = 0; i < values.length; i++) {
       const e = values[i]
       const a = actual[i]
       if (e === '{any}') continue
       if (e.startsWith('{oneOf:') && e.endsWith('}')) {
-        if (!e.slice(7, -1).split(',').includes(a)) return `expected ${tag} to be one of ${e.slice(7, -1)}, got ${tag}=${a}`
+        if (!e.slice(7, -1).split(',').includes(a)) {
+          return `expected ${tag} to be one of ${e.slice(7, -1)}, got ${tag}=${a}`
+        }
         continue
       }
       if (e.startsWith('{=') && e.endsWith('}')) {

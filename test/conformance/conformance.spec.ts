@@ -14,7 +14,14 @@ import { REFERENCE_DIFFERENCES, referenceUnsupported } from './reference/quickfi
 import { openStore, REFERENCE, startTarget, Store, Target } from './target'
 import { ENGINE_COMP_ID, PROFILES, SCRIPT_COMP_ID, SECOND_SCRIPT_COMP_ID, VERSIONS } from './versions'
 
-interface Row { version: string, profile: ProfileId, id: string, title: string, status: 'pass' | 'fail' | 'gap' | 'gap-fails' | 'gap-passes', detail?: string }
+interface Row {
+  version: string
+  profile: ProfileId
+  id: string
+  title: string
+  status: 'pass' | 'fail' | 'gap' | 'gap-fails' | 'gap-passes'
+  detail?: string
+}
 
 const checkGaps = process.env.CONFORMANCE_GAPS === 'check'
 const only = (process.env.CONFORMANCE_ONLY ?? '').split(',').filter(x => x !== '')
@@ -23,21 +30,36 @@ let counter = 0
 async function runCase (store: Store, sc: Scenario, ctx: Ctx): Promise<void> {
   const v = ctx.v
   let target: Target | undefined
-  const runner = new ScriptRunner({ BS: v.beginString, C: SCRIPT_COMP_ID, C2: SECOND_SCRIPT_COMP_ID, G: ENGINE_COMP_ID }, () => target?.port ?? 0)
-  const base = { ...sc.target, version: v.id, profile: ctx.profile, name: `conf-${process.pid}-${++counter}-${sc.id}`, senderCompID: ENGINE_COMP_ID, targetCompID: SCRIPT_COMP_ID }
+  const runner = new ScriptRunner(
+    { BS: v.beginString, C: SCRIPT_COMP_ID, C2: SECOND_SCRIPT_COMP_ID, G: ENGINE_COMP_ID },
+    () => target?.port ?? 0
+  )
+  const base = {
+    ...sc.target,
+    version: v.id,
+    profile: ctx.profile,
+    name: `conf-${process.pid}-${++counter}-${sc.id}`,
+    senderCompID: ENGINE_COMP_ID,
+    targetCompID: SCRIPT_COMP_ID
+  }
   try {
     try {
       target = sc.role === 'initiator'
         ? await startTarget(store, { ...base, role: 'initiator', connectTo: await runner.listen() })
         : await startTarget(store, { ...base, role: 'acceptor' })
     } catch (err) {
-      throw new ScenarioFailure(0, `the engine starts with ${JSON.stringify(sc.target ?? {})}`, `${(err as Error).name}: ${(err as Error).message}`)
+      throw new ScenarioFailure(
+        0,
+        `the engine starts with ${JSON.stringify(sc.target ?? {})}`,
+        `${(err as Error).name}: ${(err as Error).message}`
+      )
     }
     await runner.run(sc, ctx, target)
   } catch (err) {
     if (!(err instanceof ScenarioFailure)) throw err
     const tail = (xs: string[], n: number): string => xs.slice(-n).map(x => `    ${x}`).join('\n')
-    err.message = `${err.message}\n  wire (>> script, << engine):\n${tail(runner.transcript, 12)}\n  engine events:\n${tail(target?.log ?? [], 8)}`
+    err.message = `${err.message}\n  wire (>> script, << engine):\n${tail(runner.transcript, 12)}\n  engine ` +
+      `events:\n${tail(target?.log ?? [], 8)}`
     throw err
   } finally {
     await runner.close()
@@ -62,7 +84,9 @@ describe('FIX session conformance: the session-layer test cases against a fix-se
     const gaps = n('gap') + n('gap-fails')
     console.log(`\nconformance: ${n('pass')} passed, ${n('fail') + n('gap-passes')} failed, ${gaps} known gaps pending`)
     for (const line of notApplicable) console.log(`  not applicable: ${line}`)
-    if (process.env.CONFORMANCE_REPORT !== undefined) fs.writeFileSync(process.env.CONFORMANCE_REPORT, JSON.stringify(rows, null, 1))
+    if (process.env.CONFORMANCE_REPORT !== undefined) {
+      fs.writeFileSync(process.env.CONFORMANCE_REPORT, JSON.stringify(rows, null, 1))
+    }
   })
 
   for (const v of VERSIONS) {
@@ -71,7 +95,10 @@ describe('FIX session conformance: the session-layer test cases against a fix-se
       if (why !== undefined) notApplicable.push(`${sc.id} on ${v.id}: ${why}`)
     }
     for (const profile of PROFILES) {
-      describe(`${v.id}, ${profile === 'fresh' ? 'default settings (never reset), a new session' : 'reset on logon (QuickFIX ResetOnLogon=Y), stale sequence numbers'}`, () => {
+      const setting = profile === 'fresh'
+        ? 'default settings (never reset), a new session'
+        : 'reset on logon (QuickFIX ResetOnLogon=Y), stale sequence numbers'
+      describe(`${v.id}, ${setting}`, () => {
         for (const sc of SCENARIOS) defineCase(sc, v, profile)
       })
     }
@@ -85,7 +112,16 @@ describe('FIX session conformance: the session-layer test cases against a fix-se
     const row: Row = { version: v.id, profile, id: sc.id, title: sc.title, status: 'pass' }
     // Against the QuickFIX reference every case must pass: the engine's gaps do not apply.
     const gap = REFERENCE ? undefined : knownGap(sc.id, v.id, profile)
-    const unsupported = REFERENCE ? referenceUnsupported({ role: sc.role ?? 'acceptor', version: v.id, profile, name: '', senderCompID: '', targetCompID: '' }) : undefined
+    const unsupported = REFERENCE
+      ? referenceUnsupported({
+        role: sc.role ?? 'acceptor',
+        version: v.id,
+        profile,
+        name: '',
+        senderCompID: '',
+        targetCompID: ''
+      })
+      : undefined
     if (unsupported !== undefined) return
     if (REFERENCE && REFERENCE_DIFFERENCES[sc.id] !== undefined) {
       it.skip(`${sc.id}: ${sc.title} [QuickFIX differs: ${REFERENCE_DIFFERENCES[sc.id]}]`)

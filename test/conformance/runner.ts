@@ -75,7 +75,9 @@ export class ScriptRunner {
       }
       case 'accept': {
         const socket = await this.until(() => this.pendingAccepts.shift(), s.within)
-        if (socket === undefined) throw new ScenarioFailure(n, 'the engine connects', `no connection within ${s.within} ms`)
+        if (socket === undefined) {
+          throw new ScenarioFailure(n, 'the engine connects', `no connection within ${s.within} ms`)
+        }
         this.adopt(s.conn, socket)
         return
       }
@@ -92,7 +94,13 @@ export class ScriptRunner {
         const want = fill(s.text, this.vars)
         const got = await this.until(() => c.frames.shift(), s.within, c)
         this.framingProblems(n, c)
-        if (got === undefined) throw new ScenarioFailure(n, `expect ${want}`, c.closed ? 'the engine disconnected instead' : `nothing received within ${s.within} ms`)
+        if (got === undefined) {
+          throw new ScenarioFailure(
+            n,
+            `expect ${want}`,
+            c.closed ? 'the engine disconnected instead' : `nothing received within ${s.within} ms`
+          )
+        }
         const diff = difference(fieldsOf(got.toString('latin1')), want, this.vars)
         if (diff !== undefined) throw new ScenarioFailure(n, `expect ${want}`, `${diff}; received ${show(got)}`)
         return
@@ -102,7 +110,8 @@ export class ScriptRunner {
         const end = Date.now() + s.within
         for (;;) {
           await this.until(() => c.closed || c.frames.length > 0 ? true : undefined, Math.max(0, end - Date.now()), c)
-          const type = c.frames.length > 0 ? /\x0135=([^\x01]*)\x01/.exec(c.frames[0].toString('latin1'))?.[1] : undefined
+          const type =
+            c.frames.length > 0 ? /\x0135=([^\x01]*)\x01/.exec(c.frames[0].toString('latin1'))?.[1] : undefined
           if (type === undefined || !s.allow.includes(type)) break
           c.frames.shift()
         }
@@ -168,7 +177,9 @@ export class ScriptRunner {
 
   private noLeftovers (n: number, what: string, id: number, c: Connection): void {
     this.framingProblems(n, c)
-    if (c.frames.length > 0) throw new ScenarioFailure(n, what, `unexpected frame on connection ${id}: ${show(c.frames[0])}`)
+    if (c.frames.length > 0) {
+      throw new ScenarioFailure(n, what, `unexpected frame on connection ${id}: ${show(c.frames[0])}`)
+    }
   }
 
   /** Polls `check` until it returns something or `ms` pass (also wakes on socket activity). */

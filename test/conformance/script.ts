@@ -72,18 +72,32 @@ export const accept = (conn = 1, within = 5000): Step => ({ kind: 'accept', conn
 export const send = (text: string, conn = 1): Step => ({ kind: 'send', conn, text, raw: false })
 /** Sends the whole frame exactly as written (`{len}`, `{sum}` computed where written). */
 export const sendRaw = (text: string, conn = 1): Step => ({ kind: 'send', conn, text, raw: true })
-export const expect = (text: string, o: { conn?: number, within?: number } = {}): Step => ({ kind: 'expect', conn: o.conn ?? 1, text, within: o.within ?? DEFAULT_WITHIN })
+export const expect = (text: string, o: { conn?: number; within?: number } = {}): Step => ({
+  kind: 'expect',
+  conn: o.conn ?? 1,
+  text,
+  within: o.within ?? DEFAULT_WITHIN
+})
 /**
  * The engine closes the connection within `within` ms. `allow`: MsgTypes that may come first
  * (e.g. '5' where the test cases leave a Logout optional, '0' where a Heartbeat may race the
  * close); any other frame is a failure.
  */
-export const expectDisconnect = (o: { conn?: number, within?: number, allow?: string[] } = {}): Step => ({ kind: 'expectDisconnect', conn: o.conn ?? 1, within: o.within ?? DEFAULT_WITHIN, allow: o.allow ?? [] })
+export const expectDisconnect = (o: { conn?: number; within?: number; allow?: string[] } = {}): Step => ({
+  kind: 'expectDisconnect',
+  conn: o.conn ?? 1,
+  within: o.within ?? DEFAULT_WITHIN,
+  allow: o.allow ?? []
+})
 export const expectNothing = (ms: number, conn = 1): Step => ({ kind: 'expectNothing', conn, ms })
 export const wait = (ms: number): Step => ({ kind: 'wait', ms })
 export const close = (conn = 1): Step => ({ kind: 'close', conn })
 /** The engine's application does something (e.g. sends an order); `fill` resolves placeholders such as {now}. */
-export const app = (what: string, run: (t: Target, fill: (text: string) => string) => Promise<void>): Step => ({ kind: 'app', what, run })
+export const app = (what: string, run: (t: Target, fill: (text: string) => string) => Promise<void>): Step => ({
+  kind: 'app',
+  what,
+  run
+})
 
 /** The counterparty's standard header in the usual order, then `rest` (body, or more header). */
 export function msg (msgType: string, seq: number | string, rest = ''): string {

@@ -65,7 +65,10 @@ export const STALE_SEQUENCE = { nextSenderSeq: 7, nextTargetSeq: 12 }
 const BEGIN_STRING: Record<VersionId, string> = { 'FIX.4.2': 'FIX.4.2', 'FIX.4.4': 'FIX.4.4', 'FIX.5.0SP2': 'FIXT.1.1' }
 const ECHOED = ['D', 'd', 'B']
 /** Header and trailer tags: everything else of an inbound message is its body. */
-const NOT_BODY = new Set([8, 9, 10, 34, 35, 43, 49, 50, 52, 56, 57, 89, 90, 91, 93, 97, 115, 116, 122, 128, 129, 142, 143, 144, 145, 212, 213, 347, 369, 627, 628, 629, 630, 1128, 1129, 1156])
+const NOT_BODY = new Set([
+  8, 9, 10, 34, 35, 43, 49, 50, 52, 56, 57, 89, 90, 91, 93, 97, 115, 116, 122, 128, 129, 142, 143, 144, 145, 212, 213,
+  347, 369, 627, 628, 629, 630, 1128, 1129, 1156
+])
 
 const codecs = new Map<VersionId, Promise<FixCodec>>()
 function codecFor (v: VersionId): Promise<FixCodec> {
@@ -91,7 +94,9 @@ export async function startTarget (store: Store, o: TargetOptions): Promise<Targ
   try {
     // One acceptor port, several sessions told apart at Logon (QuickFIX's SocketAcceptor).
     for (const [i, them] of (o.alsoServe ?? []).entries()) {
-      more.push(await startRuntime(store, { ...o, name: `${o.name}-${i + 2}`, targetCompID: them, port: main.port }, log))
+      more.push(
+        await startRuntime(store, { ...o, name: `${o.name}-${i + 2}`, targetCompID: them, port: main.port }, log)
+      )
     }
   } catch (err) {
     await stop()
@@ -106,7 +111,11 @@ export async function startTarget (store: Store, o: TargetOptions): Promise<Targ
   }
 }
 
-async function startRuntime (store: Store, o: TargetOptions & { port?: number }, log: string[]): Promise<SessionRuntime> {
+async function startRuntime (
+  store: Store,
+  o: TargetOptions & { port?: number },
+  log: string[]
+): Promise<SessionRuntime> {
   const codec = await codecFor(o.version)
   const settings: SessionSettings = {
     name: o.name,
@@ -117,7 +126,8 @@ async function startRuntime (store: Store, o: TargetOptions & { port?: number },
     targetCompID: o.targetCompID,
     heartBtInt: o.heartBtInt ?? 30,
     // QuickFIX's policies by name; the engine's settings check refuses the ones it does not have.
-    resetPolicy: (o.resetPolicy ?? (o.profile === 'reset-on-logon' ? 'logon' : 'never')) as SessionSettings['resetPolicy'],
+    resetPolicy: (o.resetPolicy ??
+      (o.profile === 'reset-on-logon' ? 'logon' : 'never')) as SessionSettings['resetPolicy'],
     receiveMsgTypes: ECHOED
   }
   const rt = new SessionRuntime({
@@ -146,7 +156,9 @@ async function startRuntime (store: Store, o: TargetOptions & { port?: number },
     }
     const body = fields.filter(([t]) => !NOT_BODY.has(t)).map(([t, v]) => `${t}=${v}\x01`).join('')
     // The echo keeps PossResend(97)=Y: the application sends it back the same way.
-    rt.send({ msgType: m.msgType, rawBody: body, possResend }).catch(err => log.push(`echo failed: ${(err as Error).message}`))
+    rt.send({ msgType: m.msgType, rawBody: body, possResend }).catch(err =>
+      log.push(`echo failed: ${(err as Error).message}`)
+    )
   })
   if (o.profile === 'reset-on-logon') {
     // Start from stale numbers: the session must reset them when the Logon says 34=1.

@@ -20,7 +20,8 @@ export interface Vars {
 /** A UTC timestamp with milliseconds, as FIX writes it: YYYYMMDD-HH:MM:SS.sss. */
 export function utc (d: Date): string {
   const p = (n: number, w = 2): string => String(n).padStart(w, '0')
-  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${p(d.getUTCMilliseconds(), 3)}`
+  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-` +
+    `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${p(d.getUTCMilliseconds(), 3)}`
 }
 
 const UTC = /^(\d{4})(\d{2})(\d{2})-(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?$/
@@ -39,7 +40,8 @@ export function parseUtcText (text: string): Date | undefined {
  * the moment of sending) and any variable in `vars`. An unknown name is an error in the script.
  */
 export function fill (text: string, vars: Vars, now = new Date()): string {
-  return text.replace(/\{([A-Za-z][A-Za-z0-9]*)([+-]\d+(?:ms|s|min))?\}/g, (whole, name: string, offset: string | undefined) => {
+  const variable = /\{([A-Za-z][A-Za-z0-9]*)([+-]\d+(?:ms|s|min))?\}/g
+  return text.replace(variable, (whole, name: string, offset: string | undefined) => {
     if (name === 'now') return utc(new Date(now.getTime() + offsetMs(offset)))
     // Computed when framing, or matched when comparing.
     if (['len', 'sum', 'badsum', 'time', 'any'].includes(name)) return whole
@@ -108,7 +110,11 @@ export function fieldsOf (text: string): Field[] {
   for (const part of text.replace(/\|/g, SOH).split(SOH)) {
     if (part === '') continue
     const eq = part.indexOf('=')
-    out.push(eq < 0 ? [Number.NaN, part] : [/^-?\d+$/.test(part.slice(0, eq)) ? Number(part.slice(0, eq)) : Number.NaN, part.slice(eq + 1)])
+    out.push(
+      eq < 0
+        ? [Number.NaN, part]
+        : [/^-?\d+$/.test(part.slice(0, eq)) ? Number(part.slice(0, eq)) : Number.NaN, part.slice(eq + 1)]
+    )
   }
   return out
 }
@@ -144,8 +150,13 @@ export class FrameReader {
       if (this.buf.length < end) return out
       const f = this.buf.subarray(0, end)
       const trailer = f.toString('latin1', end - 7)
-      if (!/^10=\d{3}\x01$/.test(trailer)) this.problems.push(`BodyLength ${m[2]} does not end at the trailer: ${show(f)}`)
-      else if (trailer.slice(3, 6) !== checksum(f.subarray(0, end - 7))) this.problems.push(`wrong CheckSum ${trailer.slice(3, 6)}: ${show(f)}`)
+      if (!/^10=\d{3}\x01$/.test(trailer)) {
+        this.problems.push(`BodyLength ${m[2]} does not end at the ` +
+        `trailer: ${show(f)}`)
+      } else if (trailer.slice(3, 6) !== checksum(f.subarray(0, end - 7))) {
+        this.problems.push('wrong ' +
+        `CheckSum ${trailer.slice(3, 6)}: ${show(f)}`)
+      }
       out.push(Buffer.from(f))
       this.buf = this.buf.subarray(end)
     }

@@ -21,7 +21,10 @@ describeEachDatabase('database batch', target => {
 
   it('runs the statements in order in one transaction and returns each result', async () => {
     const results = await db.batch([
-      { text: `INSERT INTO ${t} (id, price, note) VALUES ($1, $2, $3) RETURNING id, price`, params: ['9007199254740993', '1.10', "x'); DROP TABLE t; --"] },
+      {
+        text: `INSERT INTO ${t} (id, price, note) VALUES ($1, $2, $3) RETURNING id, price`,
+        params: ['9007199254740993', '1.10', "x'); DROP TABLE t; --"]
+      },
       { text: `UPDATE ${t} SET note = $2 WHERE id = $1`, params: ['9007199254740993', 'second'] },
       { text: `SELECT note, txid_current() AS tx FROM ${t} WHERE id = $1`, params: ['9007199254740993'] },
       { text: 'SELECT txid_current() AS tx' }
@@ -46,24 +49,37 @@ describeEachDatabase('database batch', target => {
     assert.match(err.message, /duplicate key/)
     assert.strictEqual((err as unknown as { code?: string }).code, '23505')
     const left = await db.query<{ id: string }>(`SELECT id FROM ${t} WHERE id BETWEEN 100 AND 102 ORDER BY id`)
-    assert.deepStrictEqual(left.rows.map(r => r.id), ['100'], 'neither the statement before nor the one after the failure was committed')
+    assert.deepStrictEqual(
+      left.rows.map(r => r.id),
+      ['100'],
+      'neither the statement before nor the one after the failure was committed'
+    )
     // The connection went back clean: the next batch and query work.
     await db.batch([{ text: `INSERT INTO ${t} (id) VALUES ($1)`, params: [101] }])
-    assert.strictEqual((await db.query(`SELECT count(*)::int AS n FROM ${t} WHERE id BETWEEN 100 AND 102`)).rows[0].n, 2)
+    assert.strictEqual(
+      (await db.query(`SELECT count(*)::int AS n FROM ${t} WHERE id BETWEEN 100 AND 102`)).rows[0].n,
+      2
+    )
   })
 
   it('keeps concurrent batches and queries apart (each its own transaction and results)', async () => {
     const runs = Array.from({ length: 6 }, async (_, b) => await db.batch(Array.from({ length: 50 }, (_, i) => ({
       text: `INSERT INTO ${t} (id, note) VALUES ($1, $2) RETURNING id, note`, params: [1000 + b * 100 + i, `b${b}`]
     }))))
-    const singles = Array.from({ length: 20 }, async (_, i) => await db.query<{ v: number }>('SELECT $1::int AS v', [i]))
+    const singles = Array.from(
+      { length: 20 },
+      async (_, i) => await db.query<{ v: number }>('SELECT $1::int AS v', [i])
+    )
     const [batches, queries] = await Promise.all([Promise.all(runs), Promise.all(singles)])
     batches.forEach((results, b) => {
       assert.strictEqual(results.length, 50)
       results.forEach((r, i) => assert.deepStrictEqual(r.rows, [{ id: String(1000 + b * 100 + i), note: `b${b}` }]))
     })
     queries.forEach((r, i) => assert.strictEqual(r.rows[0].v, i))
-    assert.strictEqual((await db.query(`SELECT count(*)::int AS n FROM ${t} WHERE id BETWEEN 1000 AND 1999`)).rows[0].n, 300)
+    assert.strictEqual(
+      (await db.query(`SELECT count(*)::int AS n FROM ${t} WHERE id BETWEEN 1000 AND 1999`)).rows[0].n,
+      300
+    )
   })
 
   it('notifies a listener once per batch and only after its commit', async () => {

@@ -11,7 +11,9 @@ describeEachDatabase('database interface', target => {
     db = await target.open()
     schema = uniqueSchema()
     await db.query(`CREATE SCHEMA "${schema}"`)
-    await db.query(`CREATE TABLE "${schema}".t (id bigint PRIMARY KEY, price numeric, at timestamptz, note text, doc jsonb)`)
+    await db.query(
+      `CREATE TABLE "${schema}".t (id bigint PRIMARY KEY, price numeric, at timestamptz, note text, doc jsonb)`
+    )
   })
   after(async () => {
     await dropSchema(db, schema)
@@ -27,9 +29,16 @@ describeEachDatabase('database interface', target => {
   })
 
   it('keeps bigint, numeric and timestamp precision, the same on both engines', async () => {
-    await db.query(`INSERT INTO "${schema}".t (id, price, at, doc) VALUES ($1, $2, $3, $4)`,
-      ['9007199254740993', '12345678901234567890.123456789', '2024-03-01T12:34:56.123456Z', JSON.stringify({ a: [1, 'b'] })])
-    const r = await db.query(`SELECT id, price, at, doc, $1::int AS small FROM "${schema}".t WHERE id = $2`, [7, '9007199254740993'])
+    await db.query(`INSERT INTO "${schema}".t (id, price, at, doc) VALUES ($1, $2, $3, $4)`, [
+      '9007199254740993',
+      '12345678901234567890.123456789',
+      '2024-03-01T12:34:56.123456Z',
+      JSON.stringify({ a: [1, 'b'] })
+    ])
+    const r = await db.query(`SELECT id, price, at, doc, $1::int AS small FROM "${schema}".t WHERE id = $2`, [
+      7,
+      '9007199254740993'
+    ])
     assert.deepStrictEqual(r.rows[0], {
       id: '9007199254740993',
       price: '12345678901234567890.123456789',
@@ -40,10 +49,18 @@ describeEachDatabase('database interface', target => {
   })
 
   it('runs a multi-statement script with exec, all or nothing', async () => {
-    await db.exec(`CREATE TABLE "${schema}".s1 (v int); INSERT INTO "${schema}".s1 VALUES (1); INSERT INTO "${schema}".s1 VALUES (2);`)
+    await db.exec(`CREATE TABLE "${schema}".s1 (v int); INSERT INTO "${schema}".s1 VALUES (1); INSERT INTO ` +
+      `"${schema}".s1 VALUES (2);`)
     assert.strictEqual((await db.query(`SELECT count(*)::int AS n FROM "${schema}".s1`)).rows[0].n, 2)
-    await assert.rejects(db.exec(`INSERT INTO "${schema}".s1 VALUES (3); SELECT * FROM "${schema}".nothing_here;`), /nothing_here/)
-    assert.strictEqual((await db.query(`SELECT count(*)::int AS n FROM "${schema}".s1`)).rows[0].n, 2, 'the failed script left nothing')
+    await assert.rejects(
+      db.exec(`INSERT INTO "${schema}".s1 VALUES (3); SELECT * FROM "${schema}".nothing_here;`),
+      /nothing_here/
+    )
+    assert.strictEqual(
+      (await db.query(`SELECT count(*)::int AS n FROM "${schema}".s1`)).rows[0].n,
+      2,
+      'the failed script left nothing'
+    )
   })
 
   it('commits a transaction that resolves', async () => {
@@ -103,7 +120,11 @@ describeEachDatabase('database interface', target => {
     try {
       const first = await migrate(db, s)
       assert.deepStrictEqual(first.applied, migrations.map(m => m.version))
-      await db.query(`INSERT INTO "${s}".checkpoints (client_name, stream_name, position) VALUES ($1, $2, $3)`, ['c1', 's1', JSON.stringify(['1', '2'])])
+      await db.query(`INSERT INTO "${s}".checkpoints (client_name, stream_name, position) VALUES ($1, $2, $3)`, [
+        'c1',
+        's1',
+        JSON.stringify(['1', '2'])
+      ])
       const second = await migrate(db, s)
       assert.deepStrictEqual(second.applied, [])
       assert.strictEqual(second.version, first.version)
@@ -133,9 +154,18 @@ describeEachDatabase('database interface', target => {
     const s = uniqueSchema('m')
     try {
       await migrate(db, s)
-      const bad = [{ version: 9002, name: 'bad', up: (q: string) => [`CREATE TABLE ${q}.half (x int)`, 'SELECT * FROM no_such_table_here'] }]
+      const bad = [
+        {
+          version: 9002,
+          name: 'bad',
+          up: (q: string) => [`CREATE TABLE ${q}.half (x int)`, 'SELECT * FROM no_such_table_here']
+        }
+      ]
       await assert.rejects(migrate(db, s, [...migrations, ...bad]), /no_such_table_here/)
-      const half = await db.query('SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2', [s, 'half'])
+      const half = await db.query(
+        'SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2',
+        [s, 'half']
+      )
       assert.strictEqual(half.rowCount, 0)
     } finally {
       await dropSchema(db, s)
@@ -143,7 +173,10 @@ describeEachDatabase('database interface', target => {
   })
 
   it('refuses a hostile schema name before any SQL runs', async () => {
-    await assert.rejects(migrate(db, 'x"; drop table y; --'), (err: Error) => err instanceof IdentifierError && /schema/.test(err.message))
+    await assert.rejects(
+      migrate(db, 'x"; drop table y; --'),
+      (err: Error) => err instanceof IdentifierError && /schema/.test(err.message)
+    )
   })
 })
 
@@ -173,7 +206,9 @@ describe('PGlite specifics', () => {
       order.push('tx commits')
     })
     await new Promise(resolve => setTimeout(resolve, 50))
-    const outside = db.query<{ n: number }>('SELECT count(*)::int AS n FROM s').then(r => { order.push(`outside saw ${r.rows[0].n}`) })
+    const outside = db.query<{ n: number }>('SELECT count(*)::int AS n FROM s').then(r => {
+      order.push(`outside saw ${r.rows[0].n}`)
+    })
     await new Promise(resolve => setTimeout(resolve, 100))
     release()
     await Promise.all([tx, outside])

@@ -14,7 +14,11 @@ describe('embedded databases shared per data folder', () => {
     await a.close()
     assert.ok(a.closed)
     await assert.rejects(a.query('SELECT 1'), /closed/)
-    assert.deepStrictEqual((await b.query('SELECT count(*)::int AS n FROM shared')).rows, [{ n: 1 }], 'the other handle still works')
+    assert.deepStrictEqual(
+      (await b.query('SELECT count(*)::int AS n FROM shared')).rows,
+      [{ n: 1 }],
+      'the other handle still works'
+    )
     await b.close()
     assert.strictEqual(registry.openFolders.has(dir), false)
     // Reopening after the last close gets a fresh instance on the same files.

@@ -8,7 +8,17 @@ describe('identifiers', () => {
     assert.strictEqual(validateIdentifier('_x'), '_x')
   })
 
-  for (const hostile of ['x"; drop table y; --', 'a b', '1abc', '', 'a.b', 'tab\u0000le', 'näme', 'x'.repeat(64), "o'hara"]) {
+  for (const hostile of [
+    'x"; drop table y; --',
+    'a b',
+    '1abc',
+    '',
+    'a.b',
+    'tab\u0000le',
+    'näme',
+    'x'.repeat(64),
+    "o'hara"
+  ]) {
     it(`refuses ${JSON.stringify(hostile).slice(0, 30)} with a clear error`, () => {
       assert.throws(() => quoteIdent(hostile, 'table'), (err: Error) => {
         assert.ok(err instanceof IdentifierError)

@@ -60,7 +60,11 @@ const server = serverOptions()
     // The server holds it as a prepared statement on this connection.
     const held = await db.transaction(async tx => {
       await tx.query(sql, [1])
-      return (await tx.query<{ n: string }>('SELECT count(*)::text AS n FROM pg_prepared_statements WHERE statement = $1', [sql])).rows[0].n
+      return (
+        await tx.query<{ n: string }>('SELECT count(*)::text AS n FROM pg_prepared_statements WHERE statement = $1', [
+          sql
+        ])
+      ).rows[0].n
     })
     assert.strictEqual(held, '1')
   })
@@ -90,11 +94,19 @@ const server = serverOptions()
   })
 
   it('never prepares with prepareThreshold 0', async () => {
-    const plain = await PgDatabase.open({ ...server, max: 1, prepareThreshold: 0, applicationName: 'fix-streamers-test' })
+    const plain = await PgDatabase.open({
+      ...server,
+      max: 1,
+      prepareThreshold: 0,
+      applicationName: 'fix-streamers-test'
+    })
     try {
       for (let i = 0; i < 5; i++) await plain.query('SELECT $1::int AS x', [i])
       assert.strictEqual(plain.preparedStatements, 0)
-      const held = await plain.query<{ n: string }>('SELECT count(*)::text AS n FROM pg_prepared_statements WHERE statement = $1', ['SELECT $1::int AS x'])
+      const held = await plain.query<{ n: string }>(
+        'SELECT count(*)::text AS n FROM pg_prepared_statements WHERE statement = $1',
+        ['SELECT $1::int AS x']
+      )
       assert.strictEqual(held.rows[0].n, '0')
     } finally {
       await plain.close()

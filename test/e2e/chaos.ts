@@ -26,11 +26,13 @@ async function main (): Promise<void> {
   const t0 = Date.now()
   const rnd = seededRandom(SEED)
   const sys = new E2eSystem({ label: 'chaos' })
-  console.log(`chaos: ${N} orders at ${RATE}/s, ${KILLS} SIGKILLs of Node-RED, seed ${SEED}, ${sys.describe()}; logs in ${sys.dir}`)
+  console.log(`chaos: ${N} orders at ${RATE}/s, ${KILLS} SIGKILLs of Node-RED, seed ${SEED}, ${sys.describe()}; logs ` +
+    `in ${sys.dir}`)
   let failed = true
   try {
     await sys.start()
-    console.log(`  Node-RED pid ${sys.nodeRed!.pid} on port ${sys.port}, counterparty pid ${sys.counterparty!.child.pid} on FIX port ${sys.counterparty!.fixPort}`)
+    console.log(`  Node-RED pid ${sys.nodeRed!.pid} on port ${sys.port}, counterparty ` +
+      `pid ${sys.counterparty!.child.pid} on FIX port ${sys.counterparty!.fixPort}`)
     const deadline = Date.now() + 8 * 60_000
 
     let inserted = 0
@@ -56,8 +58,18 @@ async function main (): Promise<void> {
         // time in five while Node-RED is still starting (database open, replay, logon).
         if (rnd() >= 0.2) {
           const share = Math.floor(N * 0.9 * ((k - 1) + rnd()) / KILLS)
-          await waitFor(async () => (await sys.counterparty!.stats()).logons > logonsBefore, 60000, 'the session to log on again', 50).catch(() => {})
-          await waitFor(async () => (await sys.counterparty!.stats()).orders >= share, Math.max(1000, deadline - Date.now() - 60000), `${share} orders at the counterparty`, 100).catch(() => {})
+          await waitFor(
+            async () => (await sys.counterparty!.stats()).logons > logonsBefore,
+            60000,
+            'the session to log on again',
+            50
+          ).catch(() => {})
+          await waitFor(
+            async () => (await sys.counterparty!.stats()).orders >= share,
+            Math.max(1000, deadline - Date.now() - 60000),
+            `${share} orders at the counterparty`,
+            100
+          ).catch(() => {})
           await sleep(200 + rnd() * 2000)
         } else {
           await sleep(rnd() * 3000)
@@ -65,7 +77,8 @@ async function main (): Promise<void> {
         const stats = await sys.counterparty!.stats()
         const pid = sys.nodeRed!.pid
         await sys.killNodeRed()
-        kills.push(`kill ${k}: pid ${pid} at ${((Date.now() - t0) / 1000).toFixed(1)} s, ${inserted} inserted, ${stats.orders} orders at the counterparty`)
+        kills.push(`kill ${k}: pid ${pid} at ${((Date.now() - t0) / 1000).toFixed(1)} s, ${inserted} ` +
+          `inserted, ${stats.orders} orders at the counterparty`)
         console.log(`  ${kills[kills.length - 1]}`)
         logonsBefore = (await sys.counterparty!.stats()).logons
         await sys.startNodeRed()
@@ -73,7 +86,8 @@ async function main (): Promise<void> {
       }
     })()
     await Promise.all([producing, killing])
-    console.log(`  all ${N} orders inserted at ${((Date.now() - t0) / 1000).toFixed(1)} s; waiting for the counterparty and the fills`)
+    console.log(`  all ${N} orders inserted at ${((Date.now() - t0) / 1000).toFixed(1)} s; waiting for the ` +
+      'counterparty and the fills')
 
     let last: Counts | undefined
     let lastLog = 0
@@ -82,10 +96,12 @@ async function main (): Promise<void> {
       last = await sys.counts()
       if (Date.now() - lastLog > 5000) {
         lastLog = Date.now()
-        console.log(`  counterparty ${st.orders}/${N} orders, ${st.ersSent} reports sent; Node-RED ${last.fix_in_reports} reports in fix_in, ${last.filled} orders filled`)
+        console.log(`  counterparty ${st.orders}/${N} orders, ${st.ersSent} reports sent; ` +
+          `Node-RED ${last.fix_in_reports} reports in fix_in, ${last.filled} orders filled`)
       }
       return st.orders >= N && st.ersPending === 0 && last.execs >= 2 * N && last.filled >= N
-    }, Math.max(10_000, Math.min(deadline, Date.now() + Number(process.env.CHAOS_WAIT_S ?? 300) * 1000) - Date.now()), 'every order at the counterparty and every fill applied', 500)
+    }, Math.max(10_000, Math.min(deadline, Date.now() + Number(process.env.CHAOS_WAIT_S ?? 300) * 1000) - Date.now()),
+    'every order at the counterparty and every fill applied', 500)
       .catch(err => console.log(`  ${(err as Error).message}: checking what arrived`))
     await sleep(1500) // anything late (a duplicate) would show now
     const counts = await sys.counts()
@@ -94,9 +110,18 @@ async function main (): Promise<void> {
 
     const checks = evaluate(records, counts, stats)
     console.log('\nchaos results')
-    console.log(`  Node-RED starts ${sys.starts} (${KILLS} SIGKILLs), elapsed ${((Date.now() - t0) / 1000).toFixed(1)} s`)
-    console.log(`  counterparty: ${records.length} frames received, ${records.filter(r => r.t === 'D').length} NewOrderSingle frames, ${stats.possDup} PossDup frames, ${stats.logons} logons, ${stats.resendRequestsSent} ResendRequests sent, ${stats.resendsAnswered} resends answered, next seq in ${stats.nextTargetSeq} out ${stats.nextSenderSeq}`)
-    console.log(`  Node-RED database: ${counts.orders} orders, ${counts.audit_rows} audit rows, ${counts.fix_out_orders} orders journaled in fix_out, ${counts.fix_in_reports} ExecutionReports in fix_in, ${counts.exec_deliveries} report deliveries to the handler for ${counts.execs} distinct exec ids (${counts.exec_deliveries - counts.execs} repeats ignored), ${counts.execs_applied} applied, ${counts.filled} orders filled`)
+    console.log(
+      `  Node-RED starts ${sys.starts} (${KILLS} SIGKILLs), elapsed ${((Date.now() - t0) / 1000).toFixed(1)} s`
+    )
+    console.log(`  counterparty: ${records.length} frames received, ${records.filter(r => r.t === 'D').length} ` +
+      `NewOrderSingle frames, ${stats.possDup} PossDup frames, ${stats.logons} logons, ${stats.resendRequestsSent} ` +
+        `ResendRequests sent, ${stats.resendsAnswered} resends answered, next seq in ${stats.nextTargetSeq} ` +
+          `out ${stats.nextSenderSeq}`)
+    console.log(`  Node-RED database: ${counts.orders} orders, ${counts.audit_rows} audit ` +
+      `rows, ${counts.fix_out_orders} orders journaled in fix_out, ${counts.fix_in_reports} ExecutionReports in ` +
+        `fix_in, ${counts.exec_deliveries} report deliveries to the handler for ${counts.execs} distinct exec ids ` +
+          `(${counts.exec_deliveries - counts.execs} repeats ignored), ${counts.execs_applied} ` +
+            `applied, ${counts.filled} orders filled`)
     failed = !reportChecks('chaos', checks)
   } catch (err) {
     console.log(`\nerror: ${(err as Error).stack ?? String(err)}`)
@@ -109,7 +134,9 @@ async function main (): Promise<void> {
   process.exitCode = failed ? 1 : 0
 }
 
-function evaluate (records: FrameRecord[], counts: Counts, stats: { problems: string[], nextTargetSeq: number }): Check[] {
+function evaluate (
+  records: FrameRecord[], counts: Counts, stats: { problems: string[], nextTargetSeq: number }
+): Check[] {
   const checks: Check[] = []
   const check = (name: string, ok: boolean, detail: string): void => { checks.push({ name, ok, detail }) }
 
@@ -123,12 +150,16 @@ function evaluate (records: FrameRecord[], counts: Counts, stats: { problems: st
   }
   const missing: number[] = []
   for (let id = 1; id <= N; id++) if (!byOrder.has(`C${id}`)) missing.push(id)
-  check('every order reached the counterparty', missing.length === 0 && byOrder.size === N,
-    `${byOrder.size} distinct orders of ${N}${missing.length > 0 ? `, missing ${missing.slice(0, 10).join(', ')}` : ''}`)
+  check(
+    'every order reached the counterparty',
+    missing.length === 0 && byOrder.size === N,
+    `${byOrder.size} distinct orders of ${N}${missing.length > 0 ? `, missing ${missing.slice(0, 10).join(', ')}` : ''}`
+  )
 
   const underTwoSeqs = [...byOrder].filter(([, l]) => new Set(l.map(r => r.s)).size > 1)
   check('each order sent under one MsgSeqNum only (no duplicate order)', underTwoSeqs.length === 0,
-    `${underTwoSeqs.length} orders under more than one MsgSeqNum${underTwoSeqs.length > 0 ? ` e.g. ${underTwoSeqs[0][0]} at ${underTwoSeqs[0][1].map(r => r.s).join(', ')}` : ''}`)
+    `${underTwoSeqs.length} orders under more than one MsgSeqNum` +
+      (underTwoSeqs.length > 0 ? ` e.g. ${underTwoSeqs[0][0]} at ${underTwoSeqs[0][1].map(r => r.s).join(', ')}` : ''))
 
   let asNew = 0
   let onlyResent = 0
@@ -143,9 +174,12 @@ function evaluate (records: FrameRecord[], counts: Counts, stats: { problems: st
     if (l.slice(1).some(r => !r.p)) badRepeats++
   }
   check('repeats only as PossDup resends', badRepeats === 0,
-    `${asNew} orders arrived once as a new message, ${onlyResent} only as a PossDup resend of their MsgSeqNum (journaled before the kill, not yet written); ${repeats} PossDup repeats; ${badRepeats} bad`)
+    `${asNew} orders arrived once as a new message, ${onlyResent} only as a PossDup resend of their MsgSeqNum ` +
+      `(journaled before the kill, not yet written); ${repeats} PossDup repeats; ${badRepeats} bad`)
 
-  const firstSeq = [...byOrder].map(([c, l]) => ({ id: Number(c.slice(1)), s: Math.min(...l.map(r => r.s)) })).sort((a, b) => a.s - b.s)
+  const firstSeq = [...byOrder]
+    .map(([c, l]) => ({ id: Number(c.slice(1)), s: Math.min(...l.map(r => r.s)) }))
+    .sort((a, b) => a.s - b.s)
   let outOfOrder = 0
   for (let i = 1; i < firstSeq.length; i++) if (firstSeq[i].id <= firstSeq[i - 1].id) outOfOrder++
   check('orders in order', outOfOrder === 0, `${outOfOrder} orders out of insert order by MsgSeqNum`)
@@ -168,15 +202,26 @@ function evaluate (records: FrameRecord[], counts: Counts, stats: { problems: st
     prev = r.s
   }
   const resets = records.filter(r => (r.t === 'A' && r.r === true) || (r.t === '4' && r.gf !== true)).length
-  check('sequence numbers continuous across restarts (no gap, no reset)', gaps.length === 0 && backwards === 0 && resets === 0 && stats.nextTargetSeq === maxSeq + 1 && stats.problems.length === 0,
-    `1..${maxSeq} all received; ${gaps.length} gaps${gaps.length > 0 ? ` (${gaps.slice(0, 5).join(', ')})` : ''}, ${backwards} new messages at or below an earlier number, ${resets} resets, counterparty expects ${stats.nextTargetSeq} next${stats.problems.length > 0 ? `; problems: ${stats.problems.slice(0, 3).join('; ')}` : ''}`)
+  check('sequence numbers continuous across restarts (no gap, no reset)',
+    gaps.length === 0 && backwards === 0 && resets === 0 && stats.nextTargetSeq === maxSeq + 1 &&
+      stats.problems.length === 0,
+    `1..${maxSeq} all received; ${gaps.length} ` +
+      `gaps${gaps.length > 0 ? ` (${gaps.slice(0, 5).join(', ')})` : ''}, ${backwards} new messages at or below an ` +
+        `earlier number, ${resets} resets, counterparty expects ${stats.nextTargetSeq} ` +
+          `next${stats.problems.length > 0 ? `; problems: ${stats.problems.slice(0, 3).join('; ')}` : ''}`)
 
   check('every order journaled once in fix_out', counts.fix_out_orders === N && counts.fix_out_distinct_orders === N,
     `${counts.fix_out_orders} NewOrderSingle rows, ${counts.fix_out_distinct_orders} distinct ClOrdIDs`)
-  check('every fill in fix_in once', counts.fix_in_reports === 2 * N && counts.fix_in_distinct_reports === 2 * N && counts.fix_in_distinct_seqs === 2 * N,
-    `${counts.fix_in_reports} ExecutionReports (new + fill) for ${N} orders, ${counts.fix_in_distinct_reports} distinct, ${counts.fix_in_distinct_seqs} distinct MsgSeqNums`)
-  check('every report applied once to orders', counts.execs === 2 * N && counts.execs_applied === 2 * N && counts.applied_twice_exactly === N && counts.filled === N && counts.orders === N,
-    `${counts.execs} exec ids, ${counts.execs_applied} applications, ${counts.applied_twice_exactly} orders with exactly 2, ${counts.filled} filled of ${counts.orders}`)
+  check('every fill in fix_in once',
+    counts.fix_in_reports === 2 * N && counts.fix_in_distinct_reports === 2 * N &&
+      counts.fix_in_distinct_seqs === 2 * N,
+    `${counts.fix_in_reports} ExecutionReports (new + fill) for ${N} orders, ${counts.fix_in_distinct_reports} ` +
+      `distinct, ${counts.fix_in_distinct_seqs} distinct MsgSeqNums`)
+  check('every report applied once to orders',
+    counts.execs === 2 * N && counts.execs_applied === 2 * N && counts.applied_twice_exactly === N &&
+      counts.filled === N && counts.orders === N,
+    `${counts.execs} exec ids, ${counts.execs_applied} applications, ${counts.applied_twice_exactly} orders with ` +
+      `exactly 2, ${counts.filled} filled of ${counts.orders}`)
   return checks
 }
 

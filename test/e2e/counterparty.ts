@@ -35,7 +35,10 @@ interface Report { clOrdID: string, n: 0 | 1, order: Record<string, any> }
 
 async function main (): Promise<void> {
   const cfg = JSON.parse(process.argv[2]) as CounterpartyConfig
-  const db: Database = cfg.url !== undefined ? await PgDatabase.open({ connectionString: cfg.url, max: 4 }) : await PgliteDatabase.open({ dataDir: cfg.dataDir })
+  const db: Database =
+    cfg.url !== undefined
+      ? await PgDatabase.open({ connectionString: cfg.url, max: 4 })
+      : await PgliteDatabase.open({ dataDir: cfg.dataDir })
   await migrate(db, cfg.schema)
   const codec = await FixCodec.create('FIX.4.4')
   const records: FrameRecord[] = []
@@ -46,7 +49,14 @@ async function main (): Promise<void> {
   const arrivals = new Map<string, number>()
   const rt = new SessionRuntime({
     // Nothing reads this side's fix_in.message: raw only, and orders are decoded only to answer them.
-    settings: { role: 'acceptor', beginString: 'FIX.4.4', senderCompID: cfg.senderCompID, targetCompID: cfg.targetCompID, heartBtInt: 30, storeDecoded: false },
+    settings: {
+      role: 'acceptor',
+      beginString: 'FIX.4.4',
+      senderCompID: cfg.senderCompID,
+      targetCompID: cfg.targetCompID,
+      heartBtInt: 30,
+      storeDecoded: false
+    },
     bindAddress: '127.0.0.1',
     port: 0,
     db,
@@ -145,11 +155,22 @@ async function main (): Promise<void> {
       }
       // Sends issued together are journaled together (the session's group commit).
       const batch = queue.slice(0, 500)
-      const results = await Promise.allSettled(batch.map(async r => await rt.send({ msgType: '8', body: report(r), origin: { client: 'exchange', position: JSON.stringify([r.clOrdID, r.n]) } })))
+      const results = await Promise.allSettled(
+        batch.map(
+          async r =>
+            await rt.send({
+              msgType: '8',
+              body: report(r),
+              origin: { client: 'exchange', position: JSON.stringify([r.clOrdID, r.n]) }
+            })
+        )
+      )
       let done = 0
       for (const res of results) {
         if (res.status === 'fulfilled') { done++; continue }
-        if (!(res.reason instanceof NotLoggedOnError)) problems.push(`send: ${String((res.reason as Error)?.message ?? res.reason)}`)
+        if (!(res.reason instanceof NotLoggedOnError)) {
+          problems.push(`send: ${String((res.reason as Error)?.message ?? res.reason)}`)
+        }
         break
       }
       // Keep order: everything from the first failure on is tried again (duplicates are recognised by origin).

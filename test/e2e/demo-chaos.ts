@@ -20,7 +20,19 @@
 import * as fs from 'fs'
 import * as path from 'path'
 import { PgliteDatabase } from '../../core'
-import { Check, Child, freePort, reportChecks, request, ROOT, seededRandom, sleep, startNodeRed, tempDir, waitFor } from './harness'
+import {
+  Check,
+  Child,
+  freePort,
+  reportChecks,
+  request,
+  ROOT,
+  seededRandom,
+  sleep,
+  startNodeRed,
+  tempDir,
+  waitFor
+} from './harness'
 
 const DEMO_FILE = path.join(ROOT, 'examples', 'flows', '02 Trading demo.json')
 const EXCHANGE_SESSION = 'FIX.4.4:EXCHANGE->CLIENT'
@@ -37,14 +49,24 @@ export function demoFlows (file: string, o: { fixPort: number, trickleS: number 
   const trickle = flows.find(n => n.type === 'inject' && /trickle/.test(n.name ?? ''))
   const db = flows.find(n => n.type === 'streamer-database')
   const sessions = flows.filter(n => n.type === 'fix-session')
-  if (trickle === undefined || db === undefined || sessions.length !== 2) throw new Error(`${file}: no trickle inject, database node or two FIX sessions`)
+  if (trickle === undefined || db === undefined || sessions.length !== 2) {
+    throw new Error(`${file}: no trickle inject, database node or two FIX sessions`)
+  }
   if (o.trickleS === undefined) Object.assign(trickle, { repeat: '', once: false })
   else Object.assign(trickle, { repeat: String(o.trickleS), once: true, onceDelay: 0.1 })
   for (const s of sessions) Object.assign(s, { port: o.fixPort, backoffInitial: 0.2, backoffMax: 1 })
   const tab = 'demo-chaos-probe'
   flows.push(
     { id: tab, type: 'tab', label: 'chaos probe' },
-    { id: 'probe-in', type: 'http in', z: tab, url: '/demo-chaos/counts', method: 'get', upload: false, wires: [['probe-sql']] },
+    {
+      id: 'probe-in',
+      type: 'http in',
+      z: tab,
+      url: '/demo-chaos/counts',
+      method: 'get',
+      upload: false,
+      wires: [['probe-sql']]
+    },
     {
       id: 'probe-sql',
       type: 'streamer-sql',
@@ -52,7 +74,8 @@ export function demoFlows (file: string, o: { fixPort: number, trickleS: number 
       name: 'counts',
       database: db.id,
       sql: `SELECT count(*)::int AS orders, (count(*) FILTER (WHERE status = 'PENDING'))::int AS pending,
-  (count(*) FILTER (WHERE status = 'NEW'))::int AS acked, (count(*) FILTER (WHERE status = 'FILLED'))::int AS filled FROM orders`,
+  (count(*) FILTER (WHERE status = 'NEW'))::int AS acked, (count(*) FILTER (WHERE status = 'FILLED'))::int AS filled
+    FROM orders`,
       params: [],
       event: '',
       eventType: 'str',
@@ -62,7 +85,16 @@ export function demoFlows (file: string, o: { fixPort: number, trickleS: number 
     },
     { id: 'probe-out', type: 'http response', z: tab, statusCode: '', headers: {}, wires: [] },
     { id: 'probe-catch', type: 'catch', z: tab, scope: ['probe-sql'], uncaught: false, wires: [['probe-error']] },
-    { id: 'probe-error', type: 'change', z: tab, rules: [{ t: 'set', p: 'statusCode', pt: 'msg', to: '500', tot: 'num' }, { t: 'set', p: 'payload', pt: 'msg', to: 'error.message', tot: 'msg' }], wires: [['probe-out']] }
+    {
+      id: 'probe-error',
+      type: 'change',
+      z: tab,
+      rules: [
+        { t: 'set', p: 'statusCode', pt: 'msg', to: '500', tot: 'num' },
+        { t: 'set', p: 'payload', pt: 'msg', to: 'error.message', tot: 'msg' }
+      ],
+      wires: [['probe-out']]
+    }
   )
   return flows
 }
@@ -90,7 +122,9 @@ class DemoRun {
   }
 
   async probe (): Promise<Probe | undefined> {
-    const r = await request('GET', `http://127.0.0.1:${this.port}/demo-chaos/counts`, undefined, 5000).catch(() => undefined)
+    const r = await request('GET', `http://127.0.0.1:${this.port}/demo-chaos/counts`, undefined, 5000).catch(
+      () => undefined
+    )
     return r !== undefined && r.status === 200 && Array.isArray(r.body) ? r.body[0] as Probe : undefined
   }
 
@@ -107,12 +141,16 @@ export async function runDemoChaos (): Promise<boolean> {
   const KILLS = Number(process.env.DEMO_KILLS ?? 20)
   const TRICKLE_S = Number(process.env.DEMO_TRICKLE_S ?? 0.05)
   const SEED = Number(process.env.DEMO_SEED ?? Math.floor(Math.random() * 1e9))
-  const file = process.env.DEMO_FLOWS !== undefined && process.env.DEMO_FLOWS !== '' ? path.resolve(process.env.DEMO_FLOWS) : DEMO_FILE
+  const file =
+    process.env.DEMO_FLOWS !== undefined && process.env.DEMO_FLOWS !== ''
+      ? path.resolve(process.env.DEMO_FLOWS)
+      : DEMO_FILE
   const rnd = seededRandom(SEED)
   const run = new DemoRun(file, TRICKLE_S)
   const t0 = Date.now()
   const elapsed = (): string => `${((Date.now() - t0) / 1000).toFixed(1)} s`
-  console.log(`\ndemo: the flows of ${path.basename(file)} on embedded PGlite, one order every ${TRICKLE_S * 1000} ms, ${KILLS} SIGKILLs of Node-RED, seed ${SEED}; log in ${run.log}`)
+  console.log(`\ndemo: the flows of ${path.basename(file)} on embedded PGlite, one order every ${TRICKLE_S * 1000} ` +
+    `ms, ${KILLS} SIGKILLs of Node-RED, seed ${SEED}; log in ${run.log}`)
   let ok = false
   try {
     run.port = await freePort()
@@ -145,23 +183,34 @@ export async function runDemoChaos (): Promise<boolean> {
         if (!child.alive()) throw new Error(`Node-RED exited: ${child.lines.slice(-20).join('\n')}`)
         const before = await run.probe()
         // Orders flowing again (a fill applied since this start), then a random moment after it.
-        firstFill = await waitFor(async () => ((seen = await run.probe())?.filled ?? 0) > (before?.filled ?? 0), 60000, 'an order to be filled after the restart', 250)
-          .catch(() => { console.log('    (no fill within 60 s of this start)'); return false })
+        firstFill = await waitFor(
+          async () => ((seen = await run.probe())?.filled ?? 0) > (before?.filled ?? 0),
+          60000,
+          'an order to be filled after the restart',
+          250
+        ).catch(() => {
+          console.log('    (no fill within 60 s of this start)')
+          return false
+        })
         await sleep(rnd() * 3000)
       }
       // What the kill interrupted, from this start's log.
       const logged = (re: RegExp): boolean => child.lines.some(l => re.test(l))
       const phase = k === 1
         ? `first start of a fresh data folder, ${logged(/connected \(pglite\)/) ? 'after' : 'during'} PGlite's initdb`
-        : !logged(/Started flows/) ? 'start-up, loading the nodes'
-            : !logged(/connected \(pglite\)/) ? 'start-up, PGlite opening'
-              : !logged(/CLIENT -> EXCHANGE.*\] logon:/) ? 'start-up, sessions logging on'
-                : !firstFill ? 'start-up, first orders and replays' : 'mid-stream'
+        : !logged(/Started flows/)
+            ? 'start-up, loading the nodes'
+            : !logged(/connected \(pglite\)/)
+                ? 'start-up, PGlite opening'
+                : !logged(/CLIENT -> EXCHANGE.*\] logon:/)
+                    ? 'start-up, sessions logging on'
+                    : !firstFill ? 'start-up, first orders and replays' : 'mid-stream'
       await run.kill()
       await watching
       if (answered !== undefined && flowsAt !== undefined) openMs = answered - flowsAt
       phases[phase] = (phases[phase] ?? 0) + 1
-      console.log(`  kill ${k} at ${elapsed()}, ${((Date.now() - spawned) / 1000).toFixed(1)} s after its start (${phase})${seen !== undefined ? `, ${seen.orders} orders and ${seen.filled} filled shortly before` : ''}`)
+      console.log(`  kill ${k} at ${elapsed()}, ${((Date.now() - spawned) / 1000).toFixed(1)} s after its start ` +
+        `(${phase})${seen !== undefined ? `, ${seen.orders} orders and ${seen.filled} filled shortly before` : ''}`)
     }
 
     // The drain: the trickle off, one more start, until every order has settled.
@@ -176,7 +225,8 @@ export async function runDemoChaos (): Promise<boolean> {
         console.log(`  ${last.orders} orders: ${last.filled} filled, ${last.acked} NEW, ${last.pending} PENDING`)
       }
       return last !== undefined && last.orders > 0 && last.filled === last.orders
-    }, Number(process.env.DEMO_WAIT_S ?? 120) * 1000, 'every order to be filled', 500).catch(err => console.log(`  ${(err as Error).message}: checking what there is`))
+    }, Number(process.env.DEMO_WAIT_S ?? 120) * 1000, 'every order to be filled', 500).catch(err => console.log(' ' +
+      ` ${(err as Error).message}: checking what there is`))
     await sleep(2000) // anything late (a replayed report, a repeated fill) would land now
     await run.nodeRed?.stop(15000)
 
@@ -188,7 +238,8 @@ export async function runDemoChaos (): Promise<boolean> {
       await db.close()
     }
     console.log('\ndemo results')
-    console.log(`  Node-RED starts ${run.starts} (${KILLS} SIGKILLs: ${Object.entries(phases).map(([p, n]) => `${n} ${p}`).join(', ')}), elapsed ${elapsed()}`)
+    console.log(`  Node-RED starts ${run.starts} (${KILLS} ` +
+      `SIGKILLs: ${Object.entries(phases).map(([p, n]) => `${n} ${p}`).join(', ')}), elapsed ${elapsed()}`)
     ok = reportChecks('demo', checks)
   } catch (err) {
     console.log(`\nerror: ${(err as Error).stack ?? String(err)}`)
@@ -206,8 +257,10 @@ export async function runDemoChaos (): Promise<boolean> {
 async function evaluate (db: PgliteDatabase): Promise<Check[]> {
   const checks: Check[] = []
   const check = (name: string, ok: boolean, detail: string): void => { checks.push({ name, ok, detail }) }
-  const one = async (sql: string, params: unknown[] = []): Promise<Record<string, number>> => (await db.query<Record<string, number>>(sql, params)).rows[0]
-  const rank = (col: string): string => `CASE ${col} WHEN 'PENDING' THEN 0 WHEN 'NEW' THEN 1 WHEN 'PARTIALLY_FILLED' THEN 2 WHEN 'FILLED' THEN 3 ELSE 4 END`
+  const one = async (sql: string, params: unknown[] = []): Promise<Record<string, number>> =>
+    (await db.query<Record<string, number>>(sql, params)).rows[0]
+  const rank = (col: string): string =>
+    `CASE ${col} WHEN 'PENDING' THEN 0 WHEN 'NEW' THEN 1 WHEN 'PARTIALLY_FILLED' THEN 2 WHEN 'FILLED' THEN 3 ELSE 4 END`
 
   const o = await one(`SELECT count(*)::int AS orders,
   (count(*) FILTER (WHERE status = 'FILLED' AND filled_qty = qty))::int AS filled,
@@ -224,7 +277,8 @@ FROM public.orders`)
   SELECT cl_ord_id,
     count(*) FILTER (WHERE status = 'FILLED') AS filled_rows,
     count(*) FILTER (WHERE prev_status IS NOT NULL AND ${rank('prev_status')} > ${rank('status')}) AS backwards,
-    count(*) FILTER (WHERE prev_status IS NOT DISTINCT FROM status AND prev_qty IS NOT DISTINCT FROM filled_qty) AS no_change
+    count(*) FILTER (WHERE prev_status IS NOT DISTINCT FROM status AND prev_qty IS NOT DISTINCT
+      FROM filled_qty) AS no_change
   FROM h GROUP BY cl_ord_id
 )
 SELECT (SELECT count(*) FROM public.orders_audit)::int AS rows,
@@ -236,11 +290,14 @@ SELECT (SELECT count(*) FROM public.orders_audit)::int AS rows,
   (count(*) FILTER (WHERE no_change > 0))::int AS no_change_orders,
   coalesce(sum(no_change), 0)::int AS no_change_rows
 FROM per`)
-  // What each FIX session journaled (fix_out): the orders once each; per order one acknowledgement and one fill from the exchange.
+  // What each FIX session journaled (fix_out): the orders once each; per order one acknowledgement
+  // and one fill from the exchange.
   const x = await one(`WITH er AS (
-  SELECT cl_ord_id, substring(raw from '\\u0001150=([^\\u0001]*)') AS exec_type FROM fix_streamers.fix_out WHERE session_name = $1 AND msg_type = '8'
+  SELECT cl_ord_id, substring(raw from '\\u0001150=([^\\u0001]*)') AS exec_type FROM fix_streamers.fix_out
+    WHERE session_name = $1 AND msg_type = '8'
 ), per AS (
-  SELECT o.cl_ord_id, count(*) FILTER (WHERE er.exec_type = '0') AS acks, count(*) FILTER (WHERE er.exec_type = 'F') AS fills
+  SELECT o.cl_ord_id, count(*) FILTER (WHERE er.exec_type = '0') AS acks,
+    count(*) FILTER (WHERE er.exec_type = 'F') AS fills
   FROM public.orders o LEFT JOIN er USING (cl_ord_id) GROUP BY o.cl_ord_id
 )
 SELECT (SELECT count(*) FROM er)::int AS reports,
@@ -248,18 +305,32 @@ SELECT (SELECT count(*) FROM er)::int AS reports,
   (count(*) FILTER (WHERE acks = 0 OR fills = 0))::int AS unanswered,
   (count(*) FILTER (WHERE acks > 1 OR fills > 1))::int AS answered_twice,
   (SELECT count(*) FROM fix_streamers.fix_out WHERE session_name = $2 AND msg_type = 'D')::int AS sent,
-  (SELECT count(DISTINCT cl_ord_id) FROM fix_streamers.fix_out WHERE session_name = $2 AND msg_type = 'D')::int AS sent_distinct
+  (SELECT count(DISTINCT cl_ord_id) FROM fix_streamers.fix_out WHERE session_name = $2
+    AND msg_type = 'D')::int AS sent_distinct
 FROM per`, [EXCHANGE_SESSION, CLIENT_SESSION])
 
-  check('every order FILLED exactly once', o.orders > 0 && o.filled === o.orders && a.filled_once === o.orders && a.filled_more === 0 && o.overfilled === 0,
-    `${o.orders} orders, ${o.filled} FILLED with filled_qty = qty, ${o.overfilled} over-filled; in orders_audit ${a.filled_once} reached FILLED in one row, ${a.filled_more} in more than one`)
+  check('every order FILLED exactly once',
+    o.orders > 0 && o.filled === o.orders && a.filled_once === o.orders && a.filled_more === 0 && o.overfilled === 0,
+    `${o.orders} orders, ${o.filled} FILLED with filled_qty = qty, ${o.overfilled} over-filled; in ` +
+      `orders_audit ${a.filled_once} reached FILLED in one row, ${a.filled_more} in more than one`)
   check("no order's status ever moved backwards in orders_audit", a.backwards_orders === 0,
-    `${a.rows} audit rows (${a.fill_events} ORDER_FILL); ${a.backwards_moves} backward moves (e.g. FILLED -> NEW) in ${a.backwards_orders} orders`)
-  check('no report applied twice (no audit row that changes nothing)', a.no_change_rows === 0,
-    `${a.no_change_rows} audit rows repeating the order's previous status and quantity, in ${a.no_change_orders} orders`)
-  check('nothing left PENDING (or NEW) after the drain', o.pending === 0 && o.acked === 0, `${o.pending} PENDING, ${o.acked} NEW`)
-  check('each order sent once, and answered with one acknowledgement and one fill', x.sent === o.orders && x.sent_distinct === o.orders && x.answered_once === o.orders && x.answered_twice === 0,
-    `${x.sent} NewOrderSingle journaled (${x.sent_distinct} distinct); the exchange journaled ${x.reports} ExecutionReports: ${x.answered_once} orders answered once, ${x.unanswered} not answered, ${x.answered_twice} answered twice`)
+    `${a.rows} audit rows (${a.fill_events} ORDER_FILL); ${a.backwards_moves} backward moves (e.g. FILLED -> NEW) ` +
+      `in ${a.backwards_orders} orders`)
+  check(
+    'no report applied twice (no audit row that changes nothing)',
+    a.no_change_rows === 0,
+    `${a.no_change_rows} audit rows repeating the order's previous status and quantity, in ${a.no_change_orders} orders`
+  )
+  check(
+    'nothing left PENDING (or NEW) after the drain',
+    o.pending === 0 && o.acked === 0,
+    `${o.pending} PENDING, ${o.acked} NEW`
+  )
+  check('each order sent once, and answered with one acknowledgement and one fill',
+    x.sent === o.orders && x.sent_distinct === o.orders && x.answered_once === o.orders && x.answered_twice === 0,
+    `${x.sent} NewOrderSingle journaled (${x.sent_distinct} distinct); the exchange journaled ${x.reports} ` +
+      `ExecutionReports: ${x.answered_once} orders answered once, ${x.unanswered} not answered, ${x.answered_twice} ` +
+        'answered twice')
   return checks
 }
 

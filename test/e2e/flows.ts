@@ -98,7 +98,8 @@ export function countsSql (schema: string): string {
   (SELECT count(*) FROM ${s}.order_execs)::int AS execs,
   (SELECT coalesce(sum(deliveries), 0) FROM ${s}.order_execs)::int AS exec_deliveries,
   (SELECT count(*) FROM ${s}.fix_in WHERE msg_type = '8')::int AS fix_in_reports,
-  (SELECT count(DISTINCT substring(raw from '\\u000117=([^\\u0001]*)')) FROM ${s}.fix_in WHERE msg_type = '8')::int AS fix_in_distinct_reports,
+  (SELECT count(DISTINCT substring(raw from '\\u000117=([^\\u0001]*)')) FROM ${s}.fix_in WHERE msg_type = '8')::int
+    AS fix_in_distinct_reports,
   (SELECT count(DISTINCT msg_seq_num) FROM ${s}.fix_in WHERE msg_type = '8')::int AS fix_in_distinct_seqs,
   (SELECT count(*) FROM ${s}.fix_out WHERE msg_type = 'D')::int AS fix_out_orders,
   (SELECT count(DISTINCT cl_ord_id) FROM ${s}.fix_out WHERE msg_type = 'D')::int AS fix_out_distinct_orders,
@@ -108,60 +109,184 @@ export function countsSql (schema: string): string {
 export function e2eFlows (o: E2eFlowOptions): any[] {
   const tab = 'e2e-tab'
   const schema = o.schema
-  const db = o.database === 'embedded'
-    ? { id: 'e2e-db', type: 'streamer-database', name: 'e2e database', mode: 'embedded', dataDir: 'fix-db', schema, setupSql: setupSql(schema) }
-    : { id: 'e2e-db', type: 'streamer-database', name: 'e2e database', mode: 'server', urlEnv: 'DATABASE_URL', poolSize: 8, ssl: 'disable', schema, setupSql: setupSql(schema) }
+  const db =
+    o.database === 'embedded'
+      ? {
+          id: 'e2e-db',
+          type: 'streamer-database',
+          name: 'e2e database',
+          mode: 'embedded',
+          dataDir: 'fix-db',
+          schema,
+          setupSql: setupSql(schema)
+        }
+      : {
+          id: 'e2e-db',
+          type: 'streamer-database',
+          name: 'e2e database',
+          mode: 'server',
+          urlEnv: 'DATABASE_URL',
+          poolSize: 8,
+          ssl: 'disable',
+          schema,
+          setupSql: setupSql(schema)
+        }
   const row = (target: string, value: string): object => ({ target, value, valueType: 'row' })
   const str = (target: string, value: string): object => ({ target, value, valueType: 'str' })
   const flows: any[] = [
     { id: tab, type: 'tab', label: 'e2e' },
     db,
     {
-      id: 'e2e-session', type: 'fix-session', name: 'to exchange', role: 'initiator', host: '127.0.0.1', port: o.fixPort, bindAddress: '',
-      beginString: 'FIX.4.4', dictionary: 'FIX.4.4', senderCompID: o.senderCompID, targetCompID: o.targetCompID, heartBtInt: 30,
-      resetPolicy: 'never', scheduled: false, weekdays: '0,1,2,3,4,5,6', backoffInitial: 0.2, backoffMax: 1, database: 'e2e-db',
+      id: 'e2e-session',
+      type: 'fix-session',
+      name: 'to exchange',
+      role: 'initiator',
+      host: '127.0.0.1',
+      port: o.fixPort,
+      bindAddress: '',
+      beginString: 'FIX.4.4',
+      dictionary: 'FIX.4.4',
+      senderCompID: o.senderCompID,
+      targetCompID: o.targetCompID,
+      heartBtInt: 30,
+      resetPolicy: 'never',
+      scheduled: false,
+      weekdays: '0,1,2,3,4,5,6',
+      backoffInitial: 0.2,
+      backoffMax: 1,
+      database: 'e2e-db',
       // The inbound stream reads fix_in.raw (the translator decodes it): no decoded copy is needed.
       storeDecoded: false
     },
     // Outbound
     {
-      id: 'out-streamer', type: 'audit-streamer', z: tab, name: 'orders', database: 'e2e-db', stream: 'orders', table: `${schema}.orders`, managed: true,
-      listen: true, pollInterval: o.pollMs ?? 200, batchSize: o.batchSize ?? 500, start: 'beginning', output: 'row', columns: [],
+      id: 'out-streamer',
+      type: 'audit-streamer',
+      z: tab,
+      name: 'orders',
+      database: 'e2e-db',
+      stream: 'orders',
+      table: `${schema}.orders`,
+      managed: true,
+      listen: true,
+      pollInterval: o.pollMs ?? 200,
+      batchSize: o.batchSize ?? 500,
+      start: 'beginning',
+      output: 'row',
+      columns: [],
       // New orders only, chosen in the database: the fills' UPDATE rows never leave it.
       filter: "audit_event_type = 'INSERT'",
       wires: [['out-client']]
     },
     {
-      id: 'out-client', type: 'streamer-client', z: tab, name: 'new orders', database: 'e2e-db', clientName: 'orders-to-fix', replayable: true,
+      id: 'out-client',
+      type: 'streamer-client',
+      z: tab,
+      name: 'new orders',
+      database: 'e2e-db',
+      clientName: 'orders-to-fix',
+      replayable: true,
       filter: '',
       mappings: [
         row('ClOrdID', 'cl_ord_id'), str('HandlInst', '1'), row('Instrument.Symbol', 'symbol'), row('Side', 'side'),
-        row('TransactTime', 'audit_event_time'), row('OrderQtyData.OrderQty', 'qty'), str('OrdType', '2'), row('Price', 'price')
+        row('TransactTime', 'audit_event_time'),
+        row('OrderQtyData.OrderQty', 'qty'),
+        str('OrdType', '2'),
+        row('Price', 'price')
       ],
-      payload: '', routeMode: 'single', routes: [], inFlight: o.inFlight ?? 200, confirmMode: 'target', terminateOnError: false,
+      payload: '',
+      routeMode: 'single',
+      routes: [],
+      inFlight: o.inFlight ?? 200,
+      confirmMode: 'target',
+      terminateOnError: false,
       wires: [['out-translator'], []]
     },
-    { id: 'out-translator', type: 'fix-translator', z: tab, name: 'NewOrderSingle', dictionary: 'FIX.4.4', direction: 'toFix', msgType: 'D', mappings: [], routing: 'all', types: [], wires: [['gateway'], []] },
+    {
+      id: 'out-translator',
+      type: 'fix-translator',
+      z: tab,
+      name: 'NewOrderSingle',
+      dictionary: 'FIX.4.4',
+      direction: 'toFix',
+      msgType: 'D',
+      mappings: [],
+      routing: 'all',
+      types: [],
+      wires: [['gateway'], []]
+    },
     { id: 'gateway', type: 'fix-gateway', z: tab, name: 'exchange', session: 'e2e-session', wires: [[], []] },
     // Inbound
     {
-      id: 'in-streamer', type: 'audit-streamer', z: tab, name: 'fix_in', database: 'e2e-db', stream: 'fix-in', table: `${schema}.fix_in`, managed: false,
-      positionColumns: 'tx, receive_seq', timeColumn: 'received_at', listen: false, pollInterval: o.pollMs ?? 200, batchSize: o.batchSize ?? 500,
+      id: 'in-streamer',
+      type: 'audit-streamer',
+      z: tab,
+      name: 'fix_in',
+      database: 'e2e-db',
+      stream: 'fix-in',
+      table: `${schema}.fix_in`,
+      managed: false,
+      positionColumns: 'tx, receive_seq',
+      timeColumn: 'received_at',
+      listen: false,
+      pollInterval: o.pollMs ?? 200,
+      batchSize: o.batchSize ?? 500,
       // ExecutionReports only, and only the columns the translator reads (not the parsed jsonb copy).
       filter: "msg_type = '8'",
       columns: [{ column: 'receive_seq' }, { column: 'msg_seq_num' }, { column: 'msg_type' }, { column: 'raw' }],
-      start: 'beginning', output: 'row', wires: [['in-client']]
+      start: 'beginning',
+      output: 'row',
+      wires: [['in-client']]
     },
     {
-      id: 'in-client', type: 'streamer-client', z: tab, name: 'execution reports', database: 'e2e-db', clientName: 'fills', replayable: true,
-      filter: '', mappings: [], payload: '', routeMode: 'single', routes: [], inFlight: o.inFlight ?? 50, confirmMode: 'target',
-      terminateOnError: false, wires: [['in-translator'], []]
+      id: 'in-client',
+      type: 'streamer-client',
+      z: tab,
+      name: 'execution reports',
+      database: 'e2e-db',
+      clientName: 'fills',
+      replayable: true,
+      filter: '',
+      mappings: [],
+      payload: '',
+      routeMode: 'single',
+      routes: [],
+      inFlight: o.inFlight ?? 50,
+      confirmMode: 'target',
+      terminateOnError: false,
+      wires: [['in-translator'], []]
     },
-    { id: 'in-translator', type: 'fix-translator', z: tab, name: 'FIX -> object', dictionary: 'FIX.4.4', direction: 'toObject', msgType: '', mappings: [], routing: 'all', types: [], wires: [['apply']] },
     {
-      id: 'apply', type: 'streamer-sql', z: tab, name: 'apply report', database: 'e2e-db', sql: applyReportSql(schema),
-      params: [{ v: 'payload.ExecID', vt: 'msg' }, { v: 'payload.ClOrdID', vt: 'msg' }, { v: 'payload.ExecType', vt: 'msg' }, { v: 'payload.OrdStatus', vt: 'msg' }, { v: 'payload.CumQty', vt: 'msg' }],
-      event: '', eventType: 'str', reason: '', reasonType: 'str',
+      id: 'in-translator',
+      type: 'fix-translator',
+      z: tab,
+      name: 'FIX -> object',
+      dictionary: 'FIX.4.4',
+      direction: 'toObject',
+      msgType: '',
+      mappings: [],
+      routing: 'all',
+      types: [],
+      wires: [['apply']]
+    },
+    {
+      id: 'apply',
+      type: 'streamer-sql',
+      z: tab,
+      name: 'apply report',
+      database: 'e2e-db',
+      sql: applyReportSql(schema),
+      params: [
+        { v: 'payload.ExecID', vt: 'msg' },
+        { v: 'payload.ClOrdID', vt: 'msg' },
+        { v: 'payload.ExecType', vt: 'msg' },
+        { v: 'payload.OrdStatus', vt: 'msg' },
+        { v: 'payload.CumQty', vt: 'msg' }
+      ],
+      event: '',
+      eventType: 'str',
+      reason: '',
+      reasonType: 'str',
       // Reports that arrive while a transaction runs are applied together (one commit each batch).
       batch: o.applyBatch ?? 500,
       // The output carries msg.stream: back into the client, it confirms the report.
@@ -170,13 +295,71 @@ export function e2eFlows (o: E2eFlowOptions): any[] {
   ]
   if (o.database === 'embedded') {
     flows.push(
-      { id: 'http-orders', type: 'http in', z: tab, url: '/e2e/orders', method: 'post', upload: false, wires: [['insert-orders']] },
-      { id: 'insert-orders', type: 'streamer-sql', z: tab, name: 'insert orders', database: 'e2e-db', sql: insertOrdersSql(schema), params: [{ v: 'payload', vt: 'msg' }], event: '', eventType: 'str', reason: '', reasonType: 'str', wires: [['http-reply']] },
-      { id: 'http-counts', type: 'http in', z: tab, url: '/e2e/counts', method: 'get', upload: false, wires: [['read-counts']] },
-      { id: 'read-counts', type: 'streamer-sql', z: tab, name: 'counts', database: 'e2e-db', sql: countsSql(schema), params: [], event: '', eventType: 'str', reason: '', reasonType: 'str', wires: [['http-reply']] },
+      {
+        id: 'http-orders',
+        type: 'http in',
+        z: tab,
+        url: '/e2e/orders',
+        method: 'post',
+        upload: false,
+        wires: [['insert-orders']]
+      },
+      {
+        id: 'insert-orders',
+        type: 'streamer-sql',
+        z: tab,
+        name: 'insert orders',
+        database: 'e2e-db',
+        sql: insertOrdersSql(schema),
+        params: [{ v: 'payload', vt: 'msg' }],
+        event: '',
+        eventType: 'str',
+        reason: '',
+        reasonType: 'str',
+        wires: [['http-reply']]
+      },
+      {
+        id: 'http-counts',
+        type: 'http in',
+        z: tab,
+        url: '/e2e/counts',
+        method: 'get',
+        upload: false,
+        wires: [['read-counts']]
+      },
+      {
+        id: 'read-counts',
+        type: 'streamer-sql',
+        z: tab,
+        name: 'counts',
+        database: 'e2e-db',
+        sql: countsSql(schema),
+        params: [],
+        event: '',
+        eventType: 'str',
+        reason: '',
+        reasonType: 'str',
+        wires: [['http-reply']]
+      },
       { id: 'http-reply', type: 'http response', z: tab, statusCode: '', headers: {}, wires: [] },
-      { id: 'http-catch', type: 'catch', z: tab, scope: ['insert-orders', 'read-counts'], uncaught: false, wires: [['http-error']] },
-      { id: 'http-error', type: 'change', z: tab, rules: [{ t: 'set', p: 'statusCode', pt: 'msg', to: '500', tot: 'num' }, { t: 'set', p: 'payload', pt: 'msg', to: 'error.message', tot: 'msg' }], wires: [['http-reply']] }
+      {
+        id: 'http-catch',
+        type: 'catch',
+        z: tab,
+        scope: ['insert-orders', 'read-counts'],
+        uncaught: false,
+        wires: [['http-error']]
+      },
+      {
+        id: 'http-error',
+        type: 'change',
+        z: tab,
+        rules: [
+          { t: 'set', p: 'statusCode', pt: 'msg', to: '500', tot: 'num' },
+          { t: 'set', p: 'payload', pt: 'msg', to: 'error.message', tot: 'msg' }
+        ],
+        wires: [['http-reply']]
+      }
     )
   }
   return flows

@@ -36,7 +36,10 @@ export async function waitFor<T> (check: () => T | Promise<T>, ms: number, what:
     } catch (err) {
       last = err
     }
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}${last !== undefined ? ` (last error: ${(last as Error).message})` : ''}`)
+    if (Date.now() > until) {
+      throw new Error(`timed out after ${ms} ms waiting ` +
+      `for ${what}${last !== undefined ? ` (last error: ${(last as Error).message})` : ''}`)
+    }
     await sleep(everyMs)
   }
 }
@@ -83,7 +86,9 @@ export function peakRssMb (pid: number): number | undefined {
   }
 }
 
-export function request (method: string, url: string, body?: unknown, timeoutMs = 10000): Promise<{ status: number, body: any }> {
+export function request (
+  method: string, url: string, body?: unknown, timeoutMs = 10000
+): Promise<{ status: number, body: any }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body))
     const req = http.request(url, {
@@ -123,8 +128,14 @@ export interface Child {
   stop: (graceMs?: number) => Promise<void>
 }
 
-export function startChild (name: string, args: string[], opts: { env?: NodeJS.ProcessEnv, logFile: string, cwd?: string }): Child {
-  const proc = spawn(process.execPath, args, { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+export function startChild (
+  name: string, args: string[], opts: { env?: NodeJS.ProcessEnv, logFile: string, cwd?: string }
+): Child {
+  const proc = spawn(process.execPath, args, {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
   const log = fs.createWriteStream(opts.logFile, { flags: 'a' })
   const lines: string[] = []
   let buf = ''
@@ -195,7 +206,10 @@ export function startNodeRed (o: NodeRedOptions): Child {
   const flowsFile = path.join(o.userDir, 'flows.json')
   if (!fs.existsSync(flowsFile)) fs.writeFileSync(flowsFile, JSON.stringify(o.flows, null, 2))
   const red = path.join(ROOT, 'node_modules', 'node-red', 'red.js')
-  return startChild('node-red', [...(o.nodeArgs ?? []), red, '-u', o.userDir, '-s', settings], { env: o.env, logFile: o.logFile })
+  return startChild('node-red', [...(o.nodeArgs ?? []), red, '-u', o.userDir, '-s', settings], {
+    env: o.env,
+    logFile: o.logFile
+  })
 }
 
 /** Resolves once Node-RED has started its flows (its log says so) and answers HTTP. */
@@ -205,7 +219,11 @@ export async function nodeRedReady (child: Child, port: number, ms = 60000): Pro
     if (!child.alive()) throw new Error(`Node-RED exited: ${child.lines.slice(-20).join('\n')}`)
     return child.lines.slice(Math.max(0, from - 50)).some(l => /Started flows/.test(l))
   }, ms, 'Node-RED to start its flows')
-  await waitFor(async () => (await request('GET', `http://127.0.0.1:${port}/settings`)).status === 200, ms, 'Node-RED HTTP')
+  await waitFor(
+    async () => (await request('GET', `http://127.0.0.1:${port}/settings`)).status === 200,
+    ms,
+    'Node-RED HTTP'
+  )
 }
 
 export interface CounterpartyConfig {
@@ -229,7 +247,10 @@ export interface Counterparty {
 
 /** One frame the counterparty received (every frame, PossDup resends and admin messages included). */
 export interface FrameRecord {
-  /** MsgType, MsgSeqNum, PossDupFlag, ClOrdID, receive time (wall ms, when read off the socket), GapFill NewSeqNo, ResetSeqNumFlag. */
+  /**
+   * MsgType, MsgSeqNum, PossDupFlag, ClOrdID, receive time (wall ms, when read off the socket),
+   * GapFill NewSeqNo, ResetSeqNumFlag.
+   */
   t: string
   s: number
   p: boolean
@@ -260,8 +281,16 @@ export interface CounterpartyStats {
   problems: string[]
 }
 
-export async function startCounterparty (cfg: CounterpartyConfig, logFile: string, nodeArgs: string[] = []): Promise<Counterparty> {
-  const child = startChild('counterparty', [...nodeArgs, path.join(__dirname, 'counterparty.js'), JSON.stringify(cfg)], { logFile })
+export async function startCounterparty (
+  cfg: CounterpartyConfig,
+  logFile: string,
+  nodeArgs: string[] = []
+): Promise<Counterparty> {
+  const child = startChild(
+    'counterparty',
+    [...nodeArgs, path.join(__dirname, 'counterparty.js'), JSON.stringify(cfg)],
+    { logFile }
+  )
   const ready = await waitFor(() => {
     if (!child.alive()) throw new Error(`the counterparty exited: ${child.lines.join('\n')}`)
     return child.lines.find(l => l.startsWith('READY '))
@@ -273,6 +302,7 @@ export async function startCounterparty (cfg: CounterpartyConfig, logFile: strin
     fixPort: Number(fix),
     httpPort,
     stats: async () => (await request('GET', `http://127.0.0.1:${httpPort}/stats`)).body as CounterpartyStats,
-    records: async () => (await request('GET', `http://127.0.0.1:${httpPort}/records`, undefined, 60000)).body as FrameRecord[]
+    records: async () =>
+      (await request('GET', `http://127.0.0.1:${httpPort}/records`, undefined, 60000)).body as FrameRecord[]
   }
 }

@@ -6,12 +6,37 @@
 import * as fs from 'fs'
 import * as path from 'path'
 import { Pool } from 'pg'
-import { Child, Counterparty, freePort, nodeRedReady, request, sleep, startCounterparty, startNodeRed, tempDir, waitFor } from './harness'
+import {
+  Child,
+  Counterparty,
+  freePort,
+  nodeRedReady,
+  request,
+  sleep,
+  startCounterparty,
+  startNodeRed,
+  tempDir,
+  waitFor
+} from './harness'
 import { countsSql, e2eFlows, insertOrdersSql, setupSql } from './flows'
 
 export interface Order { id: number, symbol: string, side: string, qty: number, price: number }
 
-export type Counts = Record<'orders' | 'filled' | 'applied_twice_exactly' | 'execs_applied' | 'execs' | 'exec_deliveries' | 'fix_in_reports' | 'fix_in_distinct_reports' | 'fix_in_distinct_seqs' | 'fix_out_orders' | 'fix_out_distinct_orders' | 'audit_rows', number>
+export type Counts = Record<
+  | 'orders'
+  | 'filled'
+  | 'applied_twice_exactly'
+  | 'execs_applied'
+  | 'execs'
+  | 'exec_deliveries'
+  | 'fix_in_reports'
+  | 'fix_in_distinct_reports'
+  | 'fix_in_distinct_seqs'
+  | 'fix_out_orders'
+  | 'fix_out_distinct_orders'
+  | 'audit_rows',
+  number
+>
 
 export interface SystemOptions {
   label: string
@@ -29,7 +54,9 @@ export interface SystemOptions {
 }
 
 export class E2eSystem {
-  readonly url = process.env.DATABASE_URL !== undefined && process.env.DATABASE_URL !== '' ? process.env.DATABASE_URL : undefined
+  readonly url =
+    process.env.DATABASE_URL !== undefined && process.env.DATABASE_URL !== '' ? process.env.DATABASE_URL : undefined
+
   readonly database: 'embedded' | 'server' = this.url !== undefined ? 'server' : 'embedded'
   readonly dir: string
   readonly schema: string
@@ -45,7 +72,8 @@ export class E2eSystem {
 
   constructor (readonly o: SystemOptions) {
     this.dir = tempDir(`fix-e2e-${o.label}-`)
-    this.schema = this.database === 'server' ? `e2e_${o.label}_${process.pid}_${Date.now().toString(36)}` : 'fix_streamers'
+    this.schema =
+      this.database === 'server' ? `e2e_${o.label}_${process.pid}_${Date.now().toString(36)}` : 'fix_streamers'
     this.counterpartySchema = this.database === 'server' ? `${this.schema}_cp` : 'exchange'
     this.userDir = path.join(this.dir, 'node-red')
     this.nodeRedLog = path.join(this.dir, 'node-red.log')
@@ -93,7 +121,13 @@ export class E2eSystem {
       applyBatch: this.o.applyBatch
     })
     this.starts++
-    this.nodeRed = startNodeRed({ userDir: this.userDir, flows, port: this.port, logFile: this.nodeRedLog, nodeArgs: this.o.nodeArgs })
+    this.nodeRed = startNodeRed({
+      userDir: this.userDir,
+      flows,
+      port: this.port,
+      logFile: this.nodeRedLog,
+      nodeArgs: this.o.nodeArgs
+    })
     await nodeRedReady(this.nodeRed, this.port)
   }
 
@@ -130,7 +164,9 @@ export class E2eSystem {
   async counts (): Promise<Counts> {
     if (this.pool !== undefined) return (await this.pool.query(countsSql(this.schema))).rows[0] as Counts
     const r = await request('GET', `http://127.0.0.1:${this.port}/e2e/counts`)
-    if (r.status !== 200 || !Array.isArray(r.body)) throw new Error(`counts: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`)
+    if (r.status !== 200 || !Array.isArray(r.body)) {
+      throw new Error(`counts: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`)
+    }
     return r.body[0] as Counts
   }
 
@@ -139,7 +175,10 @@ export class E2eSystem {
     await this.nodeRed?.stop(15000)
     await this.counterparty?.child.stop(10000)
     if (this.pool !== undefined) {
-      for (const s of [this.schema, this.counterpartySchema]) await this.pool.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`).catch(() => {})
+      for (const s of [this.schema, this.counterpartySchema]) {
+        await this.pool.query(`DROP SCHEMA IF EXISTS "${s}" ` +
+        'CASCADE').catch(() => {})
+      }
       await this.pool.end()
     }
     if (!keep) fs.rmSync(this.dir, { recursive: true, force: true })
@@ -148,5 +187,11 @@ export class E2eSystem {
 
 /** Order `id` of a run: deterministic fields. */
 export function order (id: number): Order {
-  return { id, symbol: ['IBM', 'VOD.L', 'BARC.L', 'AAPL'][id % 4], side: id % 2 === 0 ? '1' : '2', qty: 100 + (id % 10) * 10, price: 50 + (id % 100) / 4 }
+  return {
+    id,
+    symbol: ['IBM', 'VOD.L', 'BARC.L', 'AAPL'][id % 4],
+    side: id % 2 === 0 ? '1' : '2',
+    qty: 100 + (id % 10) * 10,
+    price: 50 + (id % 100) / 4
+  }
 }

@@ -29,11 +29,28 @@ describe(`audit-streamer recovers from configuration faults [pglite] (${runtimeN
   })
 
   /** Status texts and log lines of a node (a status may be cut short). */
-  const said = (n: any): string[] => [...n.status.getCalls().map((c: any) => String(c.args[0].text)), ...n.warn.getCalls().map((c: any) => String(c.args[0])), ...n.error.getCalls().map((c: any) => String(c.args[0]))]
+  const said = (n: any): string[] => [
+    ...n.status.getCalls().map((c: any) => String(c.args[0].text)),
+    ...n.warn.getCalls().map((c: any) => String(c.args[0])),
+    ...n.error.getCalls().map((c: any) => String(c.args[0]))
+  ]
 
   const flow = (streamer: Partial<FlowNode>): FlowNode[] => [
     { id: 'db', type: 'streamer-database', mode: 'embedded', dataDir: path.join(dataDir, 'pg'), schema },
-    { id: 's1', type: 'audit-streamer', database: 'db', stream: 'orders', batchSize: 100, listen: false, pollInterval: 50, output: 'row', start: 'beginning', columns: [], wires: [['h1']], ...streamer },
+    {
+      id: 's1',
+      type: 'audit-streamer',
+      database: 'db',
+      stream: 'orders',
+      batchSize: 100,
+      listen: false,
+      pollInterval: 50,
+      output: 'row',
+      start: 'beginning',
+      columns: [],
+      wires: [['h1']],
+      ...streamer
+    },
     { id: 'h1', type: 'helper' }
   ]
 
@@ -71,19 +88,42 @@ describe(`audit-streamer recovers from configuration faults [pglite] (${runtimeN
     await eventually(() => said(s1).some(t => /does not exist/.test(t)), 15000, 'a status naming the dropped table')
     assert.notStrictEqual(s1.status.getCalls().slice(-1)[0].args[0].text.startsWith('failed'), true)
     await db.query(`CREATE TABLE "${schema}".src (id bigserial PRIMARY KEY, sym text)`)
-    await db.query("INSERT INTO \"" + schema + "\".src (id, sym) VALUES (2, 'B')")
+    await db.query('INSERT INTO "' + schema + "\".src (id, sym) VALUES (2, 'B')")
     await eventually(() => got.length === 2, 40000, 'the row after the table came back')
     assert.strictEqual(got[1].payload.sym, 'B')
   })
 
   it('deploying only the fixed streamer gets its failed client streaming again', async () => {
-    const client = { id: 'c1', type: 'streamer-client', database: 'db', clientName: 'fixed-later', replayable: true, filter: '', mappings: [], payload: '', routeMode: 'single', routes: [], inFlight: 10, confirmMode: 'send', terminateOnError: false, wires: [['h2'], []] }
-    const broken = [...flow({ table: `${schema}.src2`, positionColumns: 'id', filter: 'no_such_column = 1', wires: [['c1']] }), client, { id: 'h2', type: 'helper' }]
+    const client = {
+      id: 'c1',
+      type: 'streamer-client',
+      database: 'db',
+      clientName: 'fixed-later',
+      replayable: true,
+      filter: '',
+      mappings: [],
+      payload: '',
+      routeMode: 'single',
+      routes: [],
+      inFlight: 10,
+      confirmMode: 'send',
+      terminateOnError: false,
+      wires: [['h2'], []]
+    }
+    const broken = [
+      ...flow({ table: `${schema}.src2`, positionColumns: 'id', filter: 'no_such_column = 1', wires: [['c1']] }),
+      client,
+      { id: 'h2', type: 'helper' }
+    ]
     await helper.load(nodes, broken)
     const db = await (helper.getNode('db') as any).acquire()
     await db.query(`CREATE TABLE "${schema}".src2 (id bigserial PRIMARY KEY, sym text)`)
     const c1 = helper.getNode('c1') as any
-    await eventually(() => said(c1).some(t => /^failed: .*no_such_column/.test(t)), 30000, 'the client failed with the streamer')
+    await eventually(
+      () => said(c1).some(t => /^failed: .*no_such_column/.test(t)),
+      30000,
+      'the client failed with the streamer'
+    )
     // Fix the filter and deploy only that node ("modified nodes"): the client is not redeployed.
     const fixed = broken.map(n => n.id === 's1' ? { ...n, filter: '' } : n)
     await helper.setFlows(fixed, 'nodes')

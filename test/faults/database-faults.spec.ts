@@ -24,13 +24,19 @@ describe('database faults never end the process [postgres]', () => {
     await pg?.destroy()
   })
 
-  it('survives cuts, terminated backends and fast and immediate restarts during queries, transactions, batches and LISTEN', async function () {
+  it('survives cuts, terminated backends and fast and immediate restarts during queries, ' +
+    'transactions, batches and LISTEN', async function () {
     if (pg === undefined) return this.skip()
     this.timeout(120000)
     const server = pg
     const recorded = new ProcessErrors()
     const idleErrors: string[] = []
-    const db = await PgDatabase.open({ connectionString: server.url, max: 6, connectionTimeoutMillis: 2000, onError: err => idleErrors.push(err.message) })
+    const db = await PgDatabase.open({
+      connectionString: server.url,
+      max: 6,
+      connectionTimeoutMillis: 2000,
+      onError: err => idleErrors.push(err.message)
+    })
     const ok = { query: 0, transaction: 0, batch: 0, notify: 0 }
     let running = true
     const loops: Array<Promise<void>> = []
@@ -59,7 +65,10 @@ describe('database faults never end the process [postgres]', () => {
         ok.transaction++
       })
       loop(async () => {
-        await db.batch([{ text: 'INSERT INTO ev (n) VALUES ($1)', params: [2] }, { text: 'SELECT pg_sleep($1::float8)', params: [0.01] }])
+        await db.batch([
+          { text: 'INSERT INTO ev (n) VALUES ($1)', params: [2] },
+          { text: 'SELECT pg_sleep($1::float8)', params: [0.01] }
+        ])
         ok.batch++
       })
 
@@ -68,8 +77,16 @@ describe('database faults never end the process [postgres]', () => {
         await server.inject(fault)
         const until = Date.now() + 30000
         // Each kind of use works again after the fault (the LISTEN connection included).
-        while (!(ok.query > before.query && ok.transaction > before.transaction && ok.batch > before.batch && ok.notify > before.notify)) {
-          assert.ok(Date.now() < until, `after ${fault}: not every kind of use recovered: ${JSON.stringify({ before, now: ok })}`)
+        while (!(
+          ok.query > before.query &&
+          ok.transaction > before.transaction &&
+          ok.batch > before.batch &&
+          ok.notify > before.notify
+        )) {
+          assert.ok(
+            Date.now() < until,
+            `after ${fault}: not every kind of use recovered: ${JSON.stringify({ before, now: ok })}`
+          )
           await sleep(50)
         }
         assert.deepStrictEqual(recorded.errors, [], `after ${fault}`)

@@ -18,7 +18,18 @@
 import * as fs from 'fs'
 import * as path from 'path'
 import { Pool } from 'pg'
-import { Child, freePort, nodeRedReady, sleep, startCounterparty, startNodeRed, tempDir, waitFor, Counterparty, FrameRecord } from '../e2e/harness'
+import {
+  Child,
+  freePort,
+  nodeRedReady,
+  sleep,
+  startCounterparty,
+  startNodeRed,
+  tempDir,
+  waitFor,
+  Counterparty,
+  FrameRecord
+} from '../e2e/harness'
 import { countsSql, e2eFlows, insertOrdersSql, setupSql } from '../e2e/flows'
 import { Counts, order } from '../e2e/system'
 import { serverBinaries, ThrowawayPostgres } from '../support/throwaway-postgres'
@@ -58,7 +69,9 @@ async function main (): Promise<void> {
   const t0 = Date.now()
   const rnd = random(SEED)
   const bin = serverBinaries()
-  if (bin === undefined) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql (scripts/test-postgres.sh installs them)')
+  if (bin === undefined) {
+    throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql (scripts/test-postgres.sh installs them)')
+  }
   const dir = tempDir('fix-faults-')
   const schema = 'faults'
   const server = await ThrowawayPostgres.start(bin)
@@ -69,21 +82,43 @@ async function main (): Promise<void> {
   let nodeRed: Child | undefined
   let counterparty: Counterparty | undefined
   let failed = true
-  console.log(`faults: ${N} orders at ${RATE}/s, ${RESTARTS} PostgreSQL restarts (fast and immediate) and ${CUTS} proxy cuts, seed ${SEED}; logs in ${dir}`)
+  console.log(`faults: ${N} orders at ${RATE}/s, ${RESTARTS} PostgreSQL restarts (fast and immediate) and ${CUTS} ` +
+    `proxy cuts, seed ${SEED}; logs in ${dir}`)
   try {
     await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)
     await pool.query(setupSql(schema))
-    counterparty = await startCounterparty({ dataDir: path.join(dir, 'counterparty-db'), schema: 'exchange', senderCompID: 'EXCH', targetCompID: 'NRED' }, path.join(dir, 'counterparty.log'))
+    counterparty = await startCounterparty(
+      { dataDir: path.join(dir, 'counterparty-db'), schema: 'exchange', senderCompID: 'EXCH', targetCompID: 'NRED' },
+      path.join(dir, 'counterparty.log')
+    )
     const port = await freePort()
-    const flows = e2eFlows({ database: 'server', schema, fixPort: counterparty.fixPort, senderCompID: 'NRED', targetCompID: 'EXCH' })
-    nodeRed = startNodeRed({ userDir: path.join(dir, 'node-red'), flows, port, logFile: path.join(dir, 'node-red.log'), env: { DATABASE_URL: proxyUrl } })
+    const flows = e2eFlows({
+      database: 'server',
+      schema,
+      fixPort: counterparty.fixPort,
+      senderCompID: 'NRED',
+      targetCompID: 'EXCH'
+    })
+    nodeRed = startNodeRed({
+      userDir: path.join(dir, 'node-red'),
+      flows,
+      port,
+      logFile: path.join(dir, 'node-red.log'),
+      env: { DATABASE_URL: proxyUrl }
+    })
     const red = nodeRed
     let exitedAt: number | undefined
     void red.exited.then(() => { exitedAt = Date.now() })
     await nodeRedReady(red, port)
     const query = async (sql: string, params: unknown[] = []): Promise<any[]> => (await pool.query(sql, params)).rows
-    await waitFor(async () => await query(countsSql(schema)).then(() => true), 120000, 'the managed audit table orders_audit', 250)
-    console.log(`  Node-RED pid ${red.pid} on port ${port} through proxy ${proxy.port} to PostgreSQL ${server.port}; counterparty pid ${counterparty.child.pid}`)
+    await waitFor(
+      async () => await query(countsSql(schema)).then(() => true),
+      120000,
+      'the managed audit table orders_audit',
+      250
+    )
+    console.log(`  Node-RED pid ${red.pid} on port ${port} through proxy ${proxy.port} to PostgreSQL ${server.port}; ` +
+      `counterparty pid ${counterparty.child.pid}`)
     // The counterparty's HTTP answers over a keep-alive socket that its server may close just as a
     // request goes out (ECONNRESET): ask again rather than end the run.
     const cpRaw = counterparty
@@ -147,11 +182,16 @@ async function main (): Promise<void> {
         } else {
           f.recoveryMs = -1
         }
-        console.log(`  ${kind} at ${f.at.toFixed(1)} s, ${inserted} inserted, ${before} orders at the counterparty; orders flowing again after ${f.recoveryMs === undefined ? 'NEVER (60 s)' : f.recoveryMs < 0 ? '(none left to send)' : `${f.recoveryMs} ms`}`)
+        const recovery = f.recoveryMs === undefined
+          ? 'NEVER (60 s)'
+          : f.recoveryMs < 0 ? '(none left to send)' : `${f.recoveryMs} ms`
+        console.log(`  ${kind} at ${f.at.toFixed(1)} s, ${inserted} inserted, ${before} orders at the counterparty; ` +
+          `orders flowing again after ${recovery}`)
       }
     })()
     await Promise.all([producing, faulting])
-    console.log(`  all ${N} orders inserted at ${((Date.now() - t0) / 1000).toFixed(1)} s; waiting for the counterparty and the fills`)
+    console.log(`  all ${N} orders inserted at ${((Date.now() - t0) / 1000).toFixed(1)} s; waiting for the ` +
+      'counterparty and the fills')
 
     let last: Counts | undefined
     let lastLog = 0
@@ -160,7 +200,8 @@ async function main (): Promise<void> {
       last = (await query(countsSql(schema)))[0] as Counts
       if (Date.now() - lastLog > 5000) {
         lastLog = Date.now()
-        console.log(`  counterparty ${st.orders}/${N} orders, ${st.ersSent} reports sent; Node-RED ${last.fix_in_reports} reports in fix_in, ${last.filled} orders filled`)
+        console.log(`  counterparty ${st.orders}/${N} orders, ${st.ersSent} reports sent; ` +
+          `Node-RED ${last.fix_in_reports} reports in fix_in, ${last.filled} orders filled`)
       }
       return st.orders >= N && st.ersPending === 0 && last.execs >= 2 * N && last.filled >= N
     }, Number(process.env.FAULTS_WAIT_S ?? 90) * 1000, 'every order at the counterparty and every fill applied', 500)
@@ -173,41 +214,92 @@ async function main (): Promise<void> {
     const unconfirmed = async (): Promise<{ out: boolean, in: boolean, detail: string }> => {
       const r = (await query(`SELECT
         (SELECT position FROM "${schema}".checkpoints WHERE client_name = 'orders-to-fix') AS out_cp,
-        (SELECT jsonb_build_array(audit_tx::text, audit_seq::text) FROM "${schema}".orders_audit WHERE audit_event_type = 'INSERT' ORDER BY audit_tx DESC, audit_seq DESC LIMIT 1) AS out_head,
+        (SELECT jsonb_build_array(audit_tx::text, audit_seq::text) FROM "${schema}".orders_audit WHERE
+          audit_event_type = 'INSERT' ORDER BY audit_tx DESC, audit_seq DESC LIMIT 1) AS out_head,
         (SELECT position FROM "${schema}".checkpoints WHERE client_name = 'fills') AS in_cp,
-        (SELECT jsonb_build_array(tx::text, receive_seq::text) FROM "${schema}".fix_in WHERE msg_type = '8' ORDER BY tx DESC, receive_seq DESC LIMIT 1) AS in_head`))[0]
+        (SELECT jsonb_build_array(tx::text, receive_seq::text) FROM "${schema}".fix_in WHERE msg_type = '8'
+          ORDER BY tx DESC, receive_seq DESC LIMIT 1) AS in_head`))[0]
       const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b)
-      return { out: same(r.out_cp, r.out_head), in: same(r.in_cp, r.in_head), detail: `orders-to-fix checkpoint ${JSON.stringify(r.out_cp)} head ${JSON.stringify(r.out_head)}; fills checkpoint ${JSON.stringify(r.in_cp)} head ${JSON.stringify(r.in_head)}` }
+      return {
+        out: same(r.out_cp, r.out_head),
+        in: same(r.in_cp, r.in_head),
+        detail: 'orders-to-fix ' +
+        `checkpoint ${JSON.stringify(r.out_cp)} head ${JSON.stringify(r.out_head)}; fills ` +
+          `checkpoint ${JSON.stringify(r.in_cp)} head ${JSON.stringify(r.in_head)}`
+      }
     }
-    const cps = (await waitFor(async () => { const u = await unconfirmed(); return u.out && u.in ? u : undefined }, 5000, 'checkpoints at the heads', 250).catch(async () => await unconfirmed())) as { out: boolean, in: boolean, detail: string }
+    const cps = (await waitFor(
+      async () => {
+        const u = await unconfirmed()
+        return u.out && u.in ? u : undefined
+      },
+      5000,
+      'checkpoints at the heads',
+      250
+    ).catch(async () => await unconfirmed())) as { out: boolean; in: boolean; detail: string }
     const log = fs.readFileSync(path.join(dir, 'node-red.log'), 'utf8')
-    const crashes = log.split('\n').filter(l => /Uncaught Exception|Unhandled rejection|UnhandledPromiseRejection/i.test(l))
+    const crashes = log
+      .split('\n')
+      .filter(l => /Uncaught Exception|Unhandled rejection|UnhandledPromiseRejection/i.test(l))
 
     const checks: Check[] = []
     const check = (name: string, ok: boolean, detail: string): void => { checks.push({ name, ok, detail }) }
     check('Node-RED never exited', exitedAt === undefined && red.alive() && crashes.length === 0,
-      `pid ${red.pid} ${red.alive() ? 'running' : 'gone'}; ${crashes.length} uncaught errors in its log${crashes.length > 0 ? `: ${crashes[0].slice(0, 160)}` : ''}`)
+      `pid ${red.pid} ${red.alive() ? 'running' : 'gone'}; ${crashes.length} uncaught errors in its ` +
+        `log${crashes.length > 0 ? `: ${crashes[0].slice(0, 160)}` : ''}`)
     orderChecks(records, stats, check)
-    check('every ExecutionReport in fix_in once', counts.fix_in_reports === 2 * N && counts.fix_in_distinct_reports === 2 * N && counts.fix_in_distinct_seqs === 2 * N,
-      `${counts.fix_in_reports} reports for ${N} orders, ${counts.fix_in_distinct_reports} distinct, ${counts.fix_in_distinct_seqs} distinct MsgSeqNums`)
-    check('every report applied once', counts.execs === 2 * N && counts.execs_applied === 2 * N && counts.applied_twice_exactly === N && counts.filled === N,
-      `${counts.execs} exec ids, ${counts.execs_applied} applications, ${counts.filled} orders filled of ${counts.orders}`)
-    check('every order journaled once in fix_out', counts.fix_out_orders === N && counts.fix_out_distinct_orders === N, `${counts.fix_out_orders} rows, ${counts.fix_out_distinct_orders} distinct ClOrdIDs`)
+    check(
+      'every ExecutionReport in fix_in once',
+      counts.fix_in_reports === 2 * N &&
+        counts.fix_in_distinct_reports === 2 * N &&
+        counts.fix_in_distinct_seqs === 2 * N,
+      `${counts.fix_in_reports} reports for ${N} orders, ${counts.fix_in_distinct_reports} ` +
+        `distinct, ${counts.fix_in_distinct_seqs} distinct MsgSeqNums`
+    )
+    check(
+      'every report applied once',
+      counts.execs === 2 * N &&
+        counts.execs_applied === 2 * N &&
+        counts.applied_twice_exactly === N &&
+        counts.filled === N,
+      `${counts.execs} exec ids, ${counts.execs_applied} applications, ${counts.filled} orders filled ` +
+        `of ${counts.orders}`
+    )
+    check(
+      'every order journaled once in fix_out',
+      counts.fix_out_orders === N && counts.fix_out_distinct_orders === N,
+      `${counts.fix_out_orders} rows, ${counts.fix_out_distinct_orders} distinct ClOrdIDs`
+    )
     check('no row left unconfirmed (checkpoints at the heads)', cps.out && cps.in, cps.detail)
     // Repeats of the inbound client (a report handed to the apply node again) per fault: at most
     // the rows in flight plus one flush window.
     const bound = faults.length * (IN_FLIGHT.in + FLUSH_ROWS)
     const repeats = counts.exec_deliveries - counts.execs
-    check('repeats per client within in flight + one flush window per fault', repeats <= bound, `fills client: ${repeats} reports handed on again (bound ${bound} for ${faults.length} faults); orders client: repeats are absorbed by the gateway's journal (${stats.possDup} PossDup frames at the counterparty)`)
-    const rec = faults.map(f => f.recoveryMs).filter((x): x is number => x !== undefined && x >= 0).sort((a, b) => a - b)
+    check('repeats per client within in flight + one flush window per fault', repeats <= bound, 'fills ' +
+      `client: ${repeats} reports handed on again (bound ${bound} for ${faults.length} faults); orders client: ` +
+        `repeats are absorbed by the gateway's journal (${stats.possDup} PossDup frames at the counterparty)`)
+    const rec = faults
+      .map(f => f.recoveryMs)
+      .filter((x): x is number => x !== undefined && x >= 0)
+      .sort((a, b) => a - b)
     const unmeasured = faults.filter(f => f.recoveryMs === -1).length
     const p50 = rec.length === 0 ? NaN : rec[Math.floor(rec.length / 2)]
-    check('orders flow again after every fault', rec.length + unmeasured === faults.length && faults.filter(f => f.kind !== 'cut').length >= RESTARTS,
-      `${faults.length} faults (${faults.filter(f => f.kind !== 'cut').length} restarts, ${faults.filter(f => f.kind === 'cut').length} cuts), recovered ${rec.length}${unmeasured > 0 ? ` (${unmeasured} after the last order, not measured)` : ''}; recovery p50 ${p50} ms, max ${rec.length === 0 ? NaN : rec[rec.length - 1]} ms`)
+    check(
+      'orders flow again after every fault',
+      rec.length + unmeasured === faults.length && faults.filter(f => f.kind !== 'cut').length >= RESTARTS,
+      `${faults.length} faults (${faults.filter(f => f.kind !== 'cut').length} ` +
+        `restarts, ${faults.filter(f => f.kind === 'cut').length} cuts), ` +
+        `recovered ${rec.length}${unmeasured > 0 ? ` (${unmeasured} after the last order, not measured)` : ''}; ` +
+        `recovery p50 ${p50} ms, max ${rec.length === 0 ? NaN : rec[rec.length - 1]} ms`
+    )
 
     console.log('\nfaults results')
-    console.log(`  elapsed ${((Date.now() - t0) / 1000).toFixed(1)} s; proxy: ${proxy.connections} connections, ${proxy.cuts} cut`)
-    console.log(`  Node-RED database: ${counts.orders} orders, ${counts.audit_rows} audit rows, ${counts.fix_out_orders} in fix_out, ${counts.fix_in_reports} reports in fix_in, ${counts.exec_deliveries} deliveries for ${counts.execs} exec ids, ${counts.filled} filled`)
+    console.log(
+      `  elapsed ${((Date.now() - t0) / 1000).toFixed(1)} s; proxy: ${proxy.connections} connections, ${proxy.cuts} cut`
+    )
+    console.log(`  Node-RED database: ${counts.orders} orders, ${counts.audit_rows} audit ` +
+      `rows, ${counts.fix_out_orders} in fix_out, ${counts.fix_in_reports} reports in ` +
+        `fix_in, ${counts.exec_deliveries} deliveries for ${counts.execs} exec ids, ${counts.filled} filled`)
     for (const c of checks) console.log(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`)
     const passed = checks.filter(c => c.ok).length
     failed = passed !== checks.length
@@ -229,7 +321,10 @@ async function main (): Promise<void> {
 }
 
 /** Orders at the counterparty: each once (repeats only as PossDup resends), in order, sequence continuous. */
-function orderChecks (records: FrameRecord[], stats: { problems: string[], nextTargetSeq: number }, check: (name: string, ok: boolean, detail: string) => void): void {
+function orderChecks (
+  records: FrameRecord[], stats: { problems: string[], nextTargetSeq: number },
+  check: (name: string, ok: boolean, detail: string) => void
+): void {
   const byOrder = new Map<string, FrameRecord[]>()
   for (const r of records) {
     if (r.t !== 'D' || r.c === undefined) continue
@@ -237,10 +332,16 @@ function orderChecks (records: FrameRecord[], stats: { problems: string[], nextT
   }
   const missing: number[] = []
   for (let id = 1; id <= N; id++) if (!byOrder.has(`C${id}`)) missing.push(id)
-  const badRepeats = [...byOrder.values()].filter(l => l.filter(r => !r.p).length > 1 || new Set(l.map(r => r.s)).size > 1).length
-  check('every order at the counterparty exactly once (repeats only as PossDup resends)', missing.length === 0 && badRepeats === 0,
-    `${byOrder.size} distinct orders of ${N}${missing.length > 0 ? `, missing ${missing.length}: ${missing.slice(0, 8).join(', ')}` : ''}; ${badRepeats} sent twice as new or under two MsgSeqNums`)
-  const first = [...byOrder].map(([c, l]) => ({ id: Number(c.slice(1)), s: Math.min(...l.map(r => r.s)) })).sort((a, b) => a.s - b.s)
+  const badRepeats = [...byOrder.values()].filter(
+    l => l.filter(r => !r.p).length > 1 || new Set(l.map(r => r.s)).size > 1
+  ).length
+  const missed = missing.length > 0 ? `, missing ${missing.length}: ${missing.slice(0, 8).join(', ')}` : ''
+  check('every order at the counterparty exactly once (repeats only as PossDup resends)',
+    missing.length === 0 && badRepeats === 0,
+    `${byOrder.size} distinct orders of ${N}${missed}; ${badRepeats} sent twice as new or under two MsgSeqNums`)
+  const first = [...byOrder]
+    .map(([c, l]) => ({ id: Number(c.slice(1)), s: Math.min(...l.map(r => r.s)) }))
+    .sort((a, b) => a.s - b.s)
   let outOfOrder = 0
   for (let i = 1; i < first.length; i++) if (first[i].id <= first[i - 1].id) outOfOrder++
   check('orders in stream order', outOfOrder === 0, `${outOfOrder} orders out of insert order by MsgSeqNum`)
@@ -253,8 +354,10 @@ function orderChecks (records: FrameRecord[], stats: { problems: string[], nextT
   let gaps = 0
   for (let s = 1; s <= maxSeq; s++) if (!covered.has(s)) gaps++
   const resets = records.filter(r => (r.t === 'A' && r.r === true) || (r.t === '4' && r.gf !== true)).length
-  check('sequence numbers continuous (no gap, no reset)', gaps === 0 && resets === 0 && stats.nextTargetSeq === maxSeq + 1 && stats.problems.length === 0,
-    `1..${maxSeq}: ${gaps} gaps, ${resets} resets, counterparty expects ${stats.nextTargetSeq}${stats.problems.length > 0 ? `; problems: ${stats.problems.slice(0, 3).join('; ')}` : ''}`)
+  const problems = stats.problems.length > 0 ? `; problems: ${stats.problems.slice(0, 3).join('; ')}` : ''
+  check('sequence numbers continuous (no gap, no reset)',
+    gaps === 0 && resets === 0 && stats.nextTargetSeq === maxSeq + 1 && stats.problems.length === 0,
+    `1..${maxSeq}: ${gaps} gaps, ${resets} resets, counterparty expects ${stats.nextTargetSeq}${problems}`)
 }
 
 // Exit once the result is printed: after an error the order and fault loops may still be waiting.

@@ -15,6 +15,7 @@ export class CuttingProxy {
   private constructor (private readonly server: net.Server, readonly port: number) {}
 
   static async start (targetPort: number, targetHost = '127.0.0.1'): Promise<CuttingProxy> {
+    // eslint-disable-next-line prefer-const -- the connection handler below reads it before it is set
     let proxy: CuttingProxy | undefined
     const server = net.createServer(a => {
       if (proxy === undefined || proxy.refusing) {

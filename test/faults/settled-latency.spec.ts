@@ -65,7 +65,9 @@ describe('the seq-only source keeps up with the xid8 source under continuous wri
     const writers: Array<Promise<void>> = []
     const streamers: Streamer[] = []
     try {
-      await db.query('CREATE TABLE ev_x (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT pg_current_xact_id(), n int NOT NULL)')
+      await db.query(
+        'CREATE TABLE ev_x (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT pg_current_xact_id(), n int NOT NULL)'
+      )
       await db.query('CREATE INDEX ON ev_x (tx, seq)')
       await db.query('CREATE TABLE ev_s (seq bigserial PRIMARY KEY, n int NOT NULL)')
       for (let w = 0; w < WRITERS; w++) {
@@ -95,17 +97,30 @@ describe('the seq-only source keeps up with the xid8 source under continuous wri
       const subscribedAt = performance.now()
       sx.subscribe({ kind: 'live' }, x)
       ss.subscribe({ kind: 'live' }, s)
-      await eventually(() => s.firstAt !== undefined && x.firstAt !== undefined, 20000, `rows from both sources (seq-only ${s.phase ?? '?'}, xid8 ${x.phase ?? '?'})`)
+      await eventually(
+        () => s.firstAt !== undefined && x.firstAt !== undefined,
+        20000,
+        `rows from both sources (seq-only ${s.phase ?? '?'}, xid8 ${x.phase ?? '?'})`
+      )
       await sleep(8000)
       writing = false
       await Promise.all(writers)
-      const figures = (t: Timed): string => `first row ${((t.firstAt as number) - subscribedAt).toFixed(0)} ms after subscribing, ${t.delays.length} rows, delay p50 ${quantile(t.delays, 0.5).toFixed(0)} ms, p95 ${quantile(t.delays, 0.95).toFixed(0)} ms, max ${Math.max(...t.delays).toFixed(0)} ms`
-      console.log(`      ${WRITERS} writers, ${n} transactions in ${((performance.now() - subscribedAt) / 1000).toFixed(1)} s, poll ${pollMs} ms`)
+      const figures = (t: Timed): string => `first row ${((t.firstAt as number) - subscribedAt).toFixed(0)} ms after ` +
+        `subscribing, ${t.delays.length} rows, delay p50 ${quantile(t.delays, 0.5).toFixed(0)} ms, ` +
+          `p95 ${quantile(t.delays, 0.95).toFixed(0)} ms, max ${Math.max(...t.delays).toFixed(0)} ms`
+      console.log(`      ${WRITERS} writers, ${n} transactions ` +
+        `in ${((performance.now() - subscribedAt) / 1000).toFixed(1)} s, poll ${pollMs} ms`)
       console.log(`      xid8 source:     ${figures(x)}`)
       console.log(`      seq-only source: ${figures(s)}`)
       assert.ok((s.firstAt as number) - subscribedAt < 5000, 'the seq-only source started live within 5 s')
-      assert.ok(quantile(s.delays, 0.5) <= quantile(x.delays, 0.5) + 3 * pollMs, 'seq-only p50 within 3 poll intervals of xid8')
-      assert.ok(quantile(s.delays, 0.95) <= quantile(x.delays, 0.95) + 5 * pollMs, 'seq-only p95 within 5 poll intervals of xid8')
+      assert.ok(
+        quantile(s.delays, 0.5) <= quantile(x.delays, 0.5) + 3 * pollMs,
+        'seq-only p50 within 3 poll intervals of xid8'
+      )
+      assert.ok(
+        quantile(s.delays, 0.95) <= quantile(x.delays, 0.95) + 5 * pollMs,
+        'seq-only p95 within 5 poll intervals of xid8'
+      )
     } finally {
       writing = false
       await Promise.all(writers).catch(() => {})

@@ -22,7 +22,9 @@ describe(`streamer-sql during database faults [postgres] (${runtimeName})`, func
     this.timeout(60000)
     pg = await FaultyPostgres.start(bin)
     process.env.FIX_STREAMERS_FAULT_URL = pg.url
-    await pg.admin(async c => { await c.query('CREATE TABLE sink (id bigserial PRIMARY KEY, n int UNIQUE, node text)') })
+    await pg.admin(async c => {
+      await c.query('CREATE TABLE sink (id bigserial PRIMARY KEY, n int UNIQUE, node text)')
+    })
   })
   after(async function () {
     this.timeout(30000)
@@ -34,16 +36,44 @@ describe(`streamer-sql during database faults [postgres] (${runtimeName})`, func
     await helper.stopServer()
   })
 
-  const flow = (extra: Record<string, unknown>, sql = 'INSERT INTO sink (n, node) VALUES ($1, $2) ON CONFLICT (n) DO NOTHING'): any[] => [
-    { id: 'db1', type: 'streamer-database', mode: 'server', urlEnv: 'FIX_STREAMERS_FAULT_URL', ssl: 'disable', poolSize: 4, schema: 'pack' },
-    { id: 'q1', type: 'streamer-sql', database: 'db1', sql, params: [{ v: 'payload', vt: 'msg' }, { v: 'topic', vt: 'msg' }], ...extra, wires: [['out']] },
+  const flow = (
+    extra: Record<string, unknown>,
+    sql = 'INSERT INTO sink (n, node) VALUES ($1, $2) ON CONFLICT (n) DO NOTHING'
+  ): any[] => [
+    {
+      id: 'db1',
+      type: 'streamer-database',
+      mode: 'server',
+      urlEnv: 'FIX_STREAMERS_FAULT_URL',
+      ssl: 'disable',
+      poolSize: 4,
+      schema: 'pack'
+    },
+    {
+      id: 'q1',
+      type: 'streamer-sql',
+      database: 'db1',
+      sql,
+      params: [
+        { v: 'payload', vt: 'msg' },
+        { v: 'topic', vt: 'msg' }
+      ],
+      ...extra,
+      wires: [['out']]
+    },
     { id: 'out', type: 'helper' },
     { id: 'c1', type: 'catch', scope: ['q1'], uncaught: false, wires: [['caught']] },
     { id: 'caught', type: 'helper' }
   ]
 
   /** Sends n messages, one every `everyMs`, while `fault` runs once a third of them are out. */
-  async function drive (label: string, from: number, n: number, fault: () => Promise<void>, everyMs = 5): Promise<{ out: number[], caught: any[] }> {
+  async function drive (
+    label: string,
+    from: number,
+    n: number,
+    fault: () => Promise<void>,
+    everyMs = 5
+  ): Promise<{ out: number[]; caught: any[] }> {
     const out: number[] = []
     const caught: any[] = []
     helper.getNode('out').on('input', (m: any) => out.push(m.payload))
@@ -60,7 +90,8 @@ describe(`streamer-sql during database faults [postgres] (${runtimeName})`, func
   }
 
   for (const batch of [1, 25]) {
-    it(`batch ${batch}: messages wait through a fast restart, an immediate restart and a cut, then all run once, in order, none failed`, async function () {
+    it(`batch ${batch}: messages wait through a fast restart, an immediate restart and a cut, then all ` +
+      'run once, in order, none failed', async function () {
       this.timeout(120000)
       const server = pg as FaultyPostgres
       const recorded = new ProcessErrors()
@@ -76,15 +107,44 @@ describe(`streamer-sql during database faults [postgres] (${runtimeName})`, func
           await sleep(200)
           server.proxy.cut()
         })
-        await eventually(() => out.length + caught.length >= 300, 60000, `300 messages done (${out.length} out, ${caught.length} caught)`)
+        await eventually(
+          () => out.length + caught.length >= 300,
+          60000,
+          `300 messages done (${out.length} out, ${caught.length} caught)`
+        )
         assert.deepStrictEqual(caught.map(m => m.error.message).slice(0, 3), [], 'no message failed')
-        const rows = await server.admin(async c => (await c.query('SELECT n FROM sink WHERE node = $1 ORDER BY id', [label])).rows.map(r => r.n as number))
-        assert.deepStrictEqual([...rows].sort((a, b) => a - b), Array.from({ length: 300 }, (_, i) => from + i), 'every message stored once')
-        if (batch > 1) assert.deepStrictEqual(rows, Array.from({ length: 300 }, (_, i) => from + i), 'in arrival order')
-        const texts = helper.getNode('q1').status.getCalls().map((c: any) => c.args[0].text as string)
-        assert.ok(texts.some((t: string) => /^waiting for database: /.test(t)), `status said it was waiting: ${texts.slice(-5).join(' | ')}`)
-        const warnings = helper.getNode('q1').warn.getCalls().map((c: any) => String(c.args[0])).filter((w: string) => /waiting for database/.test(w))
-        assert.ok(warnings.length >= 1 && warnings.length <= 3, `one warning per outage (3 outages), not one per message: ${warnings.length}`)
+        const rows = await server.admin(async c =>
+          (await c.query('SELECT n FROM sink WHERE node = $1 ORDER BY id', [label])).rows.map(r => r.n as number)
+        )
+        assert.deepStrictEqual(
+          [...rows].sort((a, b) => a - b),
+          Array.from({ length: 300 }, (_, i) => from + i),
+          'every message stored once'
+        )
+        if (batch > 1) {
+          assert.deepStrictEqual(
+            rows,
+            Array.from({ length: 300 }, (_, i) => from + i),
+            'in arrival order'
+          )
+        }
+        const texts = helper
+          .getNode('q1')
+          .status.getCalls()
+          .map((c: any) => c.args[0].text as string)
+        assert.ok(
+          texts.some((t: string) => /^waiting for database: /.test(t)),
+          `status said it was waiting: ${texts.slice(-5).join(' | ')}`
+        )
+        const warnings = helper
+          .getNode('q1')
+          .warn.getCalls()
+          .map((c: any) => String(c.args[0]))
+          .filter((w: string) => /waiting for database/.test(w))
+        assert.ok(
+          warnings.length >= 1 && warnings.length <= 3,
+          `one warning per outage (3 outages), not one per message: ${warnings.length}`
+        )
         assert.deepStrictEqual(recorded.errors, [])
       } finally {
         recorded.stop()

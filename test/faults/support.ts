@@ -38,7 +38,8 @@ export class FaultyPostgres {
         return
       case 'terminate':
         await this.admin(async c => {
-          await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = \'client backend\'')
+          await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND ' +
+            'backend_type = \'client backend\'')
         })
         return
       case 'restart-fast':

@@ -4,7 +4,16 @@ import { Database, migrate } from '../../core'
 import { FixCodec } from '../../core/fix/codec'
 import { SessionRuntime } from '../../core/fix-session'
 import { describeEachDatabase, dropSchema, eventually, tempDir, uniqueSchema } from '../support/databases'
-import { acceptorRuntime, er, freePort, initiatorRuntime, nos, record, Recorded, uniqueTag } from '../core/fix-session/support'
+import {
+  acceptorRuntime,
+  er,
+  freePort,
+  initiatorRuntime,
+  nos,
+  record,
+  Recorded,
+  uniqueTag
+} from '../core/fix-session/support'
 import { counterpartyBinary, describeWithQuickfix, QuickfixCounterparty } from './quickfix'
 
 /**
@@ -12,7 +21,11 @@ import { counterpartyBinary, describeWithQuickfix, QuickfixCounterparty } from '
  * FileStore and dictionary validation on), over real sockets on 127.0.0.1.
  */
 /** Stops our sessions and the QuickFIX processes of a test; prints QuickFIX's transcript when it failed. */
-async function cleanUp (failed: boolean, running: SessionRuntime[], counterparties: QuickfixCounterparty[]): Promise<void> {
+async function cleanUp (
+  failed: boolean,
+  running: SessionRuntime[],
+  counterparties: QuickfixCounterparty[]
+): Promise<void> {
   if (failed || process.env.QF_TRACE === '1') {
     for (const q of counterparties) console.log(`--- QuickFIX transcript ---\n${q.transcript()}\n${q.stderr}`)
   }
@@ -49,10 +62,19 @@ describeWithQuickfix('FIX session interop with QuickFIX/C++', () => {
     })
 
     /** Our initiator (CLI<tag>) against a QuickFIX acceptor (BRK<tag>). */
-    async function toQuickfixAcceptor (heartBtInt = 30, dir = tempDir('fix-qf-')): Promise<{ qf: QuickfixCounterparty, rt: SessionRuntime, us: Recorded, tag: string, port: number }> {
+    async function toQuickfixAcceptor (
+      heartBtInt = 30,
+      dir = tempDir('fix-qf-')
+    ): Promise<{ qf: QuickfixCounterparty; rt: SessionRuntime; us: Recorded; tag: string; port: number }> {
       const tag = uniqueTag()
       const port = await freePort()
-      const qf = new QuickfixCounterparty({ role: 'acceptor', port, senderCompID: `BRK${tag}`, targetCompID: `CLI${tag}`, dir })
+      const qf = new QuickfixCounterparty({
+        role: 'acceptor',
+        port,
+        senderCompID: `BRK${tag}`,
+        targetCompID: `CLI${tag}`,
+        dir
+      })
       counterparties.push(qf)
       await qf.start()
       const rt = initiatorRuntime({ db, schema, codec, tag, initiator: { heartBtInt } }, port)
@@ -65,13 +87,22 @@ describeWithQuickfix('FIX session interop with QuickFIX/C++', () => {
     }
 
     /** A QuickFIX initiator (CLI<tag>) against our acceptor (BRK<tag>). */
-    async function fromQuickfixInitiator (heartBtInt = 30): Promise<{ qf: QuickfixCounterparty, rt: SessionRuntime, us: Recorded, tag: string }> {
+    async function fromQuickfixInitiator (
+      heartBtInt = 30
+    ): Promise<{ qf: QuickfixCounterparty; rt: SessionRuntime; us: Recorded; tag: string }> {
       const tag = uniqueTag()
       const rt = acceptorRuntime({ db, schema, codec, tag }, 0)
       running.push(rt)
       const us = record(rt)
       await rt.start()
-      const qf = new QuickfixCounterparty({ role: 'initiator', port: rt.port!, senderCompID: `CLI${tag}`, targetCompID: `BRK${tag}`, heartBtInt, dir: tempDir('fix-qf-') })
+      const qf = new QuickfixCounterparty({
+        role: 'initiator',
+        port: rt.port!,
+        senderCompID: `CLI${tag}`,
+        targetCompID: `BRK${tag}`,
+        heartBtInt,
+        dir: tempDir('fix-qf-')
+      })
       counterparties.push(qf)
       await qf.start()
       await us.waitEvent('logon', undefined, 15000)
@@ -82,23 +113,50 @@ describeWithQuickfix('FIX session interop with QuickFIX/C++', () => {
     function assertNoRejects (qf: QuickfixCounterparty, us: Recorded): void {
       assert.deepStrictEqual(qf.rejectsSent.map(m => m.raw), [], 'QuickFIX rejected nothing we sent')
       assert.deepStrictEqual(us.events.filter(e => e.type === 'reject-sent'), [], 'we rejected nothing QuickFIX sent')
-      assert.ok(!qf.received.some(m => m.get(141) === 'Y') && !qf.sent.some(m => m.get(141) === 'Y'), 'no sequence reset')
+      assert.ok(
+        !qf.received.some(m => m.get(141) === 'Y') && !qf.sent.some(m => m.get(141) === 'Y'),
+        'no sequence reset'
+      )
     }
 
-    it('our initiator logs on to a QuickFIX acceptor (bound to 127.0.0.1), orders out, execution reports back, logout', async function () {
+    it('our initiator logs on to a QuickFIX acceptor (bound to 127.0.0.1), orders out, ' +
+      'execution reports back, logout', async function () {
       this.timeout(30000)
       const { qf, rt, us } = await toQuickfixAcceptor()
-      const listening = fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').filter(l => / 0A /.test(l) && l.includes(`:${qf.o.port.toString(16).toUpperCase().padStart(4, '0')} `))
-      assert.ok(listening.length > 0 && listening.every(l => l.trim().split(/\s+/)[1].startsWith('0100007F:')), `QuickFIX listens on 127.0.0.1 only: ${listening.join('; ')}`)
+      const listening = fs
+        .readFileSync('/proc/net/tcp', 'utf8')
+        .split('\n')
+        .filter(l => / 0A /.test(l) && l.includes(`:${qf.o.port.toString(16).toUpperCase().padStart(4, '0')} `))
+      assert.ok(
+        listening.length > 0 && listening.every(l => l.trim().split(/\s+/)[1].startsWith('0100007F:')),
+        `QuickFIX listens on 127.0.0.1 only: ${listening.join('; ')}`
+      )
       // With a repeating group (Parties) on one order: QuickFIX checks its structure.
-      const parties = { NoPartyIDs: [{ PartyID: 'US-1', PartyIDSource: 'D', PartyRole: '3' }, { PartyID: 'US-2', PartyIDSource: 'D', PartyRole: '11' }] }
-      for (const id of ['Q1', 'Q2', 'Q3']) await rt.send({ msgType: 'D', body: id === 'Q2' ? { ...nos(id), Parties: parties } : nos(id) })
+      const parties = {
+        NoPartyIDs: [
+          { PartyID: 'US-1', PartyIDSource: 'D', PartyRole: '3' },
+          { PartyID: 'US-2', PartyIDSource: 'D', PartyRole: '11' }
+        ]
+      }
+      for (const id of ['Q1', 'Q2', 'Q3']) {
+        await rt.send({ msgType: 'D', body: id === 'Q2' ? { ...nos(id), Parties: parties } : nos(id) })
+      }
       await eventually(() => us.messages.length === 6, 10000, 'six execution reports')
-      assert.deepStrictEqual(us.messages.map(m => `${m.body.ClOrdID as string}:${m.body.ExecType as string}`), ['Q1:0', 'Q1:F', 'Q2:0', 'Q2:F', 'Q3:0', 'Q3:F'])
-      assert.deepStrictEqual(qf.app.map(m => m.get(11)), ['Q1', 'Q2', 'Q3'], 'the orders passed QuickFIX validation')
+      assert.deepStrictEqual(
+        us.messages.map(m => `${m.body.ClOrdID as string}:${m.body.ExecType as string}`),
+        ['Q1:0', 'Q1:F', 'Q2:0', 'Q2:F', 'Q3:0', 'Q3:F']
+      )
+      assert.deepStrictEqual(
+        qf.app.map(m => m.get(11)),
+        ['Q1', 'Q2', 'Q3'],
+        'the orders passed QuickFIX validation'
+      )
       assert.match(qf.app[1].raw, /\|453=2\|448=US-1\|447=D\|452=3\|448=US-2\|447=D\|452=11\|/)
       // QuickFIX's fills carry two Parties entries: parsed as a group.
-      assert.deepStrictEqual((us.messages[1].body.Parties as any).NoPartyIDs.map((p: any) => p.PartyID), ['QF-BROKER', 'QF-DESK'])
+      assert.deepStrictEqual(
+        (us.messages[1].body.Parties as any).NoPartyIDs.map((p: any) => p.PartyID),
+        ['QF-BROKER', 'QF-DESK']
+      )
       assertNoRejects(qf, us)
       await rt.stop()
       await us.waitEvent('logout', e => e.initiatedBy === 'us')
@@ -107,14 +165,27 @@ describeWithQuickfix('FIX session interop with QuickFIX/C++', () => {
       assert.strictEqual(qf.sentOfType('5').length, 1, 'QuickFIX confirmed our Logout')
     })
 
-    it('a QuickFIX initiator logs on to our acceptor, orders in, execution reports out, QuickFIX logs out', async function () {
+    it('a QuickFIX initiator logs on to our acceptor, orders in, execution ' +
+      'reports out, QuickFIX logs out', async function () {
       this.timeout(30000)
       const { qf, rt, us } = await fromQuickfixInitiator()
       for (const id of ['R1', 'R2']) await qf.command(`order ${id}`)
       await eventually(() => us.messages.length === 2, 10000, 'two orders')
       assert.deepStrictEqual(us.messages.map(m => m.body.ClOrdID), ['R1', 'R2'])
       for (const m of us.messages) {
-        await rt.send({ msgType: '8', body: { ...er(m.body.ClOrdID as string, 1), ExecType: '0', OrdStatus: '0', LeavesQty: 100, CumQty: 0, AvgPx: 0, LastQty: 0, LastPx: 0 } })
+        await rt.send({
+          msgType: '8',
+          body: {
+            ...er(m.body.ClOrdID as string, 1),
+            ExecType: '0',
+            OrdStatus: '0',
+            LeavesQty: 100,
+            CumQty: 0,
+            AvgPx: 0,
+            LastQty: 0,
+            LastPx: 0
+          }
+        })
         await rt.send({ msgType: '8', body: er(m.body.ClOrdID as string, 2) })
       }
       await qf.waitFor('four execution reports', () => qf.app.length === 4)
@@ -129,12 +200,19 @@ describeWithQuickfix('FIX session interop with QuickFIX/C++', () => {
       assert.strictEqual(st.nextSender, rt.session.state.nextTargetSeq, 'we expect the number QuickFIX sends next')
     })
 
-    it('heartbeats both ways, answers QuickFIX\'s TestRequest, and QuickFIX answers ours when it fell silent', async function () {
+    it('heartbeats both ways, answers QuickFIX\'s TestRequest, and QuickFIX ' +
+      'answers ours when it fell silent', async function () {
       this.timeout(40000)
       const { qf, rt, us } = await fromQuickfixInitiator(2)
-      await qf.waitFor('heartbeats both ways', () => qf.receivedOfType('0').length >= 2 && qf.sentOfType('0').length >= 2, 15000)
+      await qf.waitFor(
+        'heartbeats both ways',
+        () => qf.receivedOfType('0').length >= 2 && qf.sentOfType('0').length >= 2,
+        15000
+      )
       await qf.command('testrequest QF-TR-1')
-      await qf.waitFor('our Heartbeat answering the TestRequest', () => qf.receivedOfType('0').some(m => m.get(112) === 'QF-TR-1'))
+      await qf.waitFor('our Heartbeat answering the TestRequest', () =>
+        qf.receivedOfType('0').some(m => m.get(112) === 'QF-TR-1')
+      )
       // QuickFIX frozen: we hear nothing for 1.2 x HeartBtInt and send a TestRequest; thawed, it answers.
       qf.pause()
       let thawed = false
@@ -142,7 +220,9 @@ describeWithQuickfix('FIX session interop with QuickFIX/C++', () => {
         const sent = await us.waitEvent('test-request-sent', undefined, 10000)
         qf.resume()
         thawed = true
-        await qf.waitFor('QuickFIX\'s Heartbeat answering our TestRequest', () => qf.sentOfType('0').some(m => m.get(112) === sent.id))
+        await qf.waitFor("QuickFIX's Heartbeat answering our TestRequest", () =>
+          qf.sentOfType('0').some(m => m.get(112) === sent.id)
+        )
       } finally {
         if (!thawed) qf.resume()
       }
@@ -153,7 +233,8 @@ describeWithQuickfix('FIX session interop with QuickFIX/C++', () => {
       assert.strictEqual(qf.sentOfType('5').length + qf.receivedOfType('5').length, 0, 'no Logout')
     })
 
-    it('answers QuickFIX\'s ResendRequest with the original orders (PossDupFlag=Y, OrigSendingTime) and gap fills, no reset', async function () {
+    it('answers QuickFIX\'s ResendRequest with the original orders (PossDupFlag=Y, ' +
+      'OrigSendingTime) and gap fills, no reset', async function () {
       this.timeout(40000)
       const dir = tempDir('fix-qf-')
       const first = await toQuickfixAcceptor(30, dir)
@@ -174,10 +255,20 @@ describeWithQuickfix('FIX session interop with QuickFIX/C++', () => {
       const qf = first.qf
       await qf.waitFor('the resent orders', () => qf.receivedOfType('D').length === 6)
       const resent = qf.receivedOfType('D').slice(3)
-      assert.deepStrictEqual(resent.map(m => [m.get(34), m.get(11), m.get(43)]), seqs.map((s, i) => [String(s), `G${i + 1}`, 'Y']))
-      assert.deepStrictEqual(resent.map(m => m.get(122)), original.map(o => o.time), 'OrigSendingTime is the first SendingTime')
+      assert.deepStrictEqual(
+        resent.map(m => [m.get(34), m.get(11), m.get(43)]),
+        seqs.map((s, i) => [String(s), `G${i + 1}`, 'Y'])
+      )
+      assert.deepStrictEqual(
+        resent.map(m => m.get(122)),
+        original.map(o => o.time),
+        'OrigSendingTime is the first SendingTime'
+      )
       const gapFills = qf.receivedOfType('4')
-      assert.ok(gapFills.length >= 1 && gapFills.every(m => m.get(123) === 'Y' && m.get(43) === 'Y'), 'admin messages are gap-filled')
+      assert.ok(
+        gapFills.length >= 1 && gapFills.every(m => m.get(123) === 'Y' && m.get(43) === 'Y'),
+        'admin messages are gap-filled'
+      )
       // Our Logout (lastSent) and the new Logon after it are session messages: one gap fill past both.
       assert.deepStrictEqual(gapFills.map(m => [Number(m.get(34)), Number(m.get(36))]), [[lastSent, lastSent + 2]])
       assert.strictEqual(qf.sentOfType('2').length, 1, 'one ResendRequest')
@@ -190,7 +281,8 @@ describeWithQuickfix('FIX session interop with QuickFIX/C++', () => {
       await eventually(() => us.messages.filter(m => m.body.ClOrdID === 'G4').length === 2, 10000, 'G4 answered')
     })
 
-    it('asks QuickFIX to resend what it sent while we were down, and gets the real messages in order, no reset', async function () {
+    it('asks QuickFIX to resend what it sent while we were down, and gets the ' +
+      'real messages in order, no reset', async function () {
       this.timeout(40000)
       const first = await toQuickfixAcceptor()
       await first.rt.send({ msgType: 'D', body: nos('H1') })
@@ -207,13 +299,29 @@ describeWithQuickfix('FIX session interop with QuickFIX/C++', () => {
       await rt.start()
       await us.waitEvent('gap-filled', undefined, 15000)
       await eventually(() => us.messages.length === 2, 10000, 'the two resent execution reports')
-      assert.deepStrictEqual(us.messages.map(m => [m.body.ClOrdID, m.possDup]), [['H2', true], ['H3', true]])
+      assert.deepStrictEqual(
+        us.messages.map(m => [m.body.ClOrdID, m.possDup]),
+        [
+          ['H2', true],
+          ['H3', true]
+        ]
+      )
       assert.ok(us.has('resend-request-sent'))
       assert.strictEqual(qf.receivedOfType('2').length, 1, 'one ResendRequest')
       const resent = qf.sentOfType('8').filter(m => m.get(43) === 'Y')
-      assert.deepStrictEqual(resent.map(m => m.get(11)), ['H2', 'H3'])
-      const rows = await db.query(`SELECT cl_ord_id, poss_dup FROM "${schema}".fix_in WHERE session_name = $1 ORDER BY msg_seq_num`, [rt.session.name])
-      assert.deepStrictEqual(rows.rows.map((r: any) => r.cl_ord_id), ['H1', 'H1', 'H2', 'H3'], 'fix_in holds each execution report once, in order')
+      assert.deepStrictEqual(
+        resent.map(m => m.get(11)),
+        ['H2', 'H3']
+      )
+      const rows = await db.query(
+        `SELECT cl_ord_id, poss_dup FROM "${schema}".fix_in WHERE session_name = $1 ORDER BY msg_seq_num`,
+        [rt.session.name]
+      )
+      assert.deepStrictEqual(
+        rows.rows.map((r: any) => r.cl_ord_id),
+        ['H1', 'H1', 'H2', 'H3'],
+        'fix_in holds each execution report once, in order'
+      )
       const st = await qf.status()
       assert.strictEqual(st.nextSender, rt.session.state.nextTargetSeq)
       assert.strictEqual(st.nextTarget, rt.session.state.nextSenderSeq)
@@ -247,7 +355,8 @@ describeWithQuickfix('FIX session interop with QuickFIX/C++', () => {
       assertNoRejects(qf, us)
     })
 
-    it('both sides missed messages: the two ResendRequests cross, both are answered, and both sides end in step', async function () {
+    it('both sides missed messages: the two ResendRequests cross, both are ' +
+      'answered, and both sides end in step', async function () {
       this.timeout(40000)
       const first = await toQuickfixAcceptor()
       const k1 = await first.rt.send({ msgType: 'D', body: nos('K1') })
@@ -263,7 +372,9 @@ describeWithQuickfix('FIX session interop with QuickFIX/C++', () => {
       await rt.start()
       await eventually(() => us.messages.length === 1, 15000, 'K2 resent to us')
       assert.deepStrictEqual([us.messages[0].body.ClOrdID, us.messages[0].possDup], ['K2', true])
-      await qf.waitFor('K1 resent to QuickFIX', () => qf.receivedOfType('D').some(m => m.get(11) === 'K1' && m.get(43) === 'Y'))
+      await qf.waitFor('K1 resent to QuickFIX', () =>
+        qf.receivedOfType('D').some(m => m.get(11) === 'K1' && m.get(43) === 'Y')
+      )
       assert.strictEqual(qf.sentOfType('2').length, 1, 'QuickFIX asked once')
       assert.strictEqual(qf.receivedOfType('2').length, 1, 'we asked once')
       await rt.send({ msgType: 'D', body: nos('K3') })
@@ -271,11 +382,15 @@ describeWithQuickfix('FIX session interop with QuickFIX/C++', () => {
       const st = await qf.status()
       assert.strictEqual(st.nextTarget, rt.session.state.nextSenderSeq)
       assert.strictEqual(st.nextSender, rt.session.state.nextTargetSeq)
-      assert.ok(rt.session.state.held.size === 0 && rt.session.state.resend === undefined, 'nothing held, no resend pending')
+      assert.ok(
+        rt.session.state.held.size === 0 && rt.session.state.resend === undefined,
+        'nothing held, no resend pending'
+      )
       assertNoRejects(qf, us)
     })
 
-    it('QuickFIX killed (SIGKILL) and restarted on its FileStore: our initiator reconnects and both numbers continue', async function () {
+    it('QuickFIX killed (SIGKILL) and restarted on its FileStore: our initiator ' +
+      'reconnects and both numbers continue', async function () {
       this.timeout(40000)
       const dir = tempDir('fix-qf-')
       const first = await toQuickfixAcceptor(30, dir)
@@ -292,14 +407,23 @@ describeWithQuickfix('FIX session interop with QuickFIX/C++', () => {
       const logon = qf.receivedOfType('A')[0]
       assert.strictEqual(Number(logon.get(34)), before.sender, 'our Logon takes the next number')
       assert.strictEqual(logon.get(141), undefined)
-      assert.strictEqual(Number(qf.sentOfType('A')[0].get(34)), before.target, 'QuickFIX continues its numbers from its FileStore')
+      assert.strictEqual(
+        Number(qf.sentOfType('A')[0].get(34)),
+        before.target,
+        'QuickFIX continues its numbers from its FileStore'
+      )
       await first.rt.send({ msgType: 'D', body: nos('L2') })
       await eventually(() => first.us.messages.length === 4, 10000, 'L2 answered')
-      assert.strictEqual(qf.sentOfType('2').length + qf.receivedOfType('2').length, 0, 'nothing was lost: no ResendRequest')
+      assert.strictEqual(
+        qf.sentOfType('2').length + qf.receivedOfType('2').length,
+        0,
+        'nothing was lost: no ResendRequest'
+      )
       assertNoRejects(qf, first.us)
     })
 
-    it('QuickFIX refuses our Logon as MsgSeqNum too low: we show its text, never reset on our own, and log on once the operator sets the number', async function () {
+    it('QuickFIX refuses our Logon as MsgSeqNum too low: we show its text, never reset on our own, and log on ' +
+      'once the operator sets the number', async function () {
       this.timeout(40000)
       const first = await toQuickfixAcceptor()
       await first.rt.stop()
@@ -323,7 +447,8 @@ describeWithQuickfix('FIX session interop with QuickFIX/C++', () => {
       assertNoRejects(qf, us)
     })
 
-    it('QuickFIX rejects an order its application refuses and a message type it does not handle: the session carries on', async function () {
+    it('QuickFIX rejects an order its application refuses and a message type it does not ' +
+      'handle: the session carries on', async function () {
       this.timeout(30000)
       const { qf, rt, us } = await toQuickfixAcceptor()
       // OrdType 3 (stop) is valid FIX; this counterparty's application refuses it (IncorrectTagValue).
@@ -331,9 +456,22 @@ describeWithQuickfix('FIX session interop with QuickFIX/C++', () => {
       const rej = await us.waitEvent('reject-received', e => e.refSeqNum === stop.seq)
       assert.strictEqual(rej.reason, '5')
       const reject = qf.sentOfType('3')[0]
-      assert.deepStrictEqual([reject.get(45), reject.get(371), reject.get(372), reject.get(373)], [String(stop.seq), '40', 'D', '5'])
+      assert.deepStrictEqual(
+        [reject.get(45), reject.get(371), reject.get(372), reject.get(373)],
+        [String(stop.seq), '40', 'D', '5']
+      )
       // OrderCancelRequest: the application does not handle it: a BusinessMessageReject, an application message.
-      const cancel = await rt.send({ msgType: 'F', body: { OrigClOrdID: 'J1', ClOrdID: 'J2', Instrument: { Symbol: 'IBM' }, Side: '1', TransactTime: new Date(), OrderQtyData: { OrderQty: 100 } } })
+      const cancel = await rt.send({
+        msgType: 'F',
+        body: {
+          OrigClOrdID: 'J1',
+          ClOrdID: 'J2',
+          Instrument: { Symbol: 'IBM' },
+          Side: '1',
+          TransactTime: new Date(),
+          OrderQtyData: { OrderQty: 100 }
+        }
+      })
       await eventually(() => us.messages.some(m => m.msgType === 'j'), 10000, 'a BusinessMessageReject')
       const bmr = us.messages.find(m => m.msgType === 'j')!
       assert.strictEqual(String(bmr.body.RefSeqNum), String(cancel.seq))
@@ -352,7 +490,11 @@ describeWithQuickfix('FIX session interop with QuickFIX/C++', () => {
       assert.strictEqual(rt.session.phase, 'logged-on')
       assert.strictEqual(qf.sentOfType('3').length, 1, 'QuickFIX rejected only the stop order')
       assert.strictEqual(qf.sentOfType('j').length, 1)
-      assert.strictEqual(us.messages.filter(m => m.body.ClOrdID === 'J1').length, 0, 'the refused order got no execution report')
+      assert.strictEqual(
+        us.messages.filter(m => m.body.ClOrdID === 'J1').length,
+        0,
+        'the refused order got no execution report'
+      )
     })
   })
 
@@ -380,11 +522,19 @@ describeWithQuickfix('FIX session interop with QuickFIX/C++', () => {
       await db.close()
     })
 
-    it('our initiator and a QuickFIX acceptor: logon with DefaultApplVerID, orders out, execution reports back, validated both ways', async function () {
+    it('our initiator and a QuickFIX acceptor: logon with DefaultApplVerID, orders out, execution ' +
+      'reports back, validated both ways', async function () {
       this.timeout(30000)
       const tag = uniqueTag()
       const port = await freePort()
-      const qf = new QuickfixCounterparty({ role: 'acceptor', port, senderCompID: `BRK${tag}`, targetCompID: `CLI${tag}`, beginString: 'FIXT.1.1', dir: tempDir('fix-qf-') })
+      const qf = new QuickfixCounterparty({
+        role: 'acceptor',
+        port,
+        senderCompID: `BRK${tag}`,
+        targetCompID: `CLI${tag}`,
+        beginString: 'FIXT.1.1',
+        dir: tempDir('fix-qf-')
+      })
       counterparties.push(qf)
       await qf.start()
       const rt = initiatorRuntime({ db, schema, codec, tag, initiator: fixt }, port)
@@ -395,11 +545,23 @@ describeWithQuickfix('FIX session interop with QuickFIX/C++', () => {
       assert.strictEqual(qf.receivedOfType('A')[0].get(1137), '9')
       for (const id of ['T1', 'T2']) await rt.send({ msgType: 'D', body: nos(id) })
       await eventually(() => us.messages.length === 4, 10000, 'four execution reports')
-      assert.deepStrictEqual(us.messages.map(m => `${m.body.ClOrdID as string}:${m.body.ExecType as string}`), ['T1:0', 'T1:F', 'T2:0', 'T2:F'])
-      assert.deepStrictEqual(qf.app.map(m => m.get(11)), ['T1', 'T2'])
+      assert.deepStrictEqual(
+        us.messages.map(m => `${m.body.ClOrdID as string}:${m.body.ExecType as string}`),
+        ['T1:0', 'T1:F', 'T2:0', 'T2:F']
+      )
+      assert.deepStrictEqual(
+        qf.app.map(m => m.get(11)),
+        ['T1', 'T2']
+      )
       assert.ok(qf.received.every(m => m.get(8) === 'FIXT.1.1'))
-      assert.deepStrictEqual(qf.rejectsSent.map(m => m.raw), [])
-      assert.deepStrictEqual(us.events.filter(e => e.type === 'reject-sent'), [])
+      assert.deepStrictEqual(
+        qf.rejectsSent.map(m => m.raw),
+        []
+      )
+      assert.deepStrictEqual(
+        us.events.filter(e => e.type === 'reject-sent'),
+        []
+      )
       await rt.stop()
       await qf.waitFor('logout', () => qf.lines.some(l => l.ev === 'logout'))
     })
@@ -411,7 +573,14 @@ describeWithQuickfix('FIX session interop with QuickFIX/C++', () => {
       running.push(rt)
       const us = record(rt)
       await rt.start()
-      const qf = new QuickfixCounterparty({ role: 'initiator', port: rt.port!, senderCompID: `CLI${tag}`, targetCompID: `BRK${tag}`, beginString: 'FIXT.1.1', dir: tempDir('fix-qf-') })
+      const qf = new QuickfixCounterparty({
+        role: 'initiator',
+        port: rt.port!,
+        senderCompID: `CLI${tag}`,
+        targetCompID: `BRK${tag}`,
+        beginString: 'FIXT.1.1',
+        dir: tempDir('fix-qf-')
+      })
       counterparties.push(qf)
       await qf.start()
       await us.waitEvent('logon', undefined, 15000)

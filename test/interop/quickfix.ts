@@ -20,12 +20,27 @@ interface Toolchain { ok: boolean, reason?: string, flags: string[], version: st
 function toolchain (): Toolchain {
   const pc = spawnSync('pkg-config', ['--cflags', '--libs', 'quickfix'], { encoding: 'utf8' })
   if (pc.error !== undefined || pc.status !== 0) {
-    return { ok: false, reason: `QuickFIX/C++ not found (pkg-config quickfix: ${pc.error?.message ?? pc.stderr.trim()}); install Debian's libquickfix-dev`, flags: [], version: '' }
+    return {
+      ok: false,
+      reason: 'QuickFIX/C++ not found (pkg-config ' +
+      `quickfix: ${pc.error?.message ?? pc.stderr.trim()}); install Debian's libquickfix-dev`,
+      flags: [],
+      version: ''
+    }
   }
   const version = spawnSync('pkg-config', ['--modversion', 'quickfix'], { encoding: 'utf8' }).stdout.trim()
   const gpp = spawnSync('g++', ['--version'], { encoding: 'utf8' })
-  if (gpp.error !== undefined || gpp.status !== 0) return { ok: false, reason: 'g++ not found (needed to build the QuickFIX counterparty)', flags: [], version }
-  return { ok: true, flags: pc.stdout.trim().split(/\s+/).filter(f => f !== ''), version: `${version} ${gpp.stdout.split('\n')[0]}` }
+  if (gpp.error !== undefined || gpp.status !== 0) {
+    return { ok: false, reason: 'g++ not found (needed to build the QuickFIX counterparty)', flags: [], version }
+  }
+  return {
+    ok: true,
+    flags: pc.stdout
+      .trim()
+      .split(/\s+/)
+      .filter(f => f !== ''),
+    version: `${version} ${gpp.stdout.split('\n')[0]}`
+  }
 }
 
 let tools: Toolchain | undefined
@@ -59,7 +74,11 @@ export function counterpartyBinary (): string {
   const missing = quickfixMissing()
   if (missing !== undefined) throw new Error(`QuickFIX interop specs cannot run: ${missing}`)
   const flags = ['-std=c++11', '-O1', '-Wno-deprecated', '-pthread']
-  const hash = createHash('sha256').update(fs.readFileSync(source)).update(JSON.stringify([tools!.flags, tools!.version, flags])).digest('hex').slice(0, 16)
+  const hash = createHash('sha256')
+    .update(fs.readFileSync(source))
+    .update(JSON.stringify([tools!.flags, tools!.version, flags]))
+    .digest('hex')
+    .slice(0, 16)
   const dir = path.join(os.tmpdir(), 'fix-streamers-quickfix')
   const binary = path.join(dir, `counterparty-${hash}`)
   if (!fs.existsSync(binary)) {
@@ -84,7 +103,13 @@ export function fixtDictionaries (dir: string): { transport: string, app: string
   const xml = fs.readFileSync(path.join(jspurefixData, 'FIX50SP2.xml'), 'utf8')
   const transport = path.join(dir, 'FIXT11.xml')
   const app = path.join(dir, 'FIX50SP2-app.xml')
-  fs.writeFileSync(transport, onlyMessages(xml, ['0', '1', '2', '3', '4', '5', 'A']).replace(/<fix [^>]*>/, "<fix type='FIXT' major='1' minor='1' servicepack='0'>"))
+  fs.writeFileSync(
+    transport,
+    onlyMessages(xml, ['0', '1', '2', '3', '4', '5', 'A']).replace(
+      /<fix [^>]*>/,
+      "<fix type='FIXT' major='1' minor='1' servicepack='0'>"
+    )
+  )
   fs.writeFileSync(app, onlyMessages(xml, ['D', '8', '9', 'F', 'G', 'j']))
   return { transport, app }
 }
@@ -96,7 +121,9 @@ function onlyMessages (xml: string, msgTypes: string[]): string {
   if (ms < 0 || me < ms || cs < me || ce < cs) throw new Error('unexpected dictionary layout')
   const messages = [...xml.slice(ms, me).matchAll(/<message [^>]*>[\s\S]*?<\/message>/g)].map(m => m[0])
     .filter(m => msgTypes.includes(/msgtype='([^']*)'/.exec(m)?.[1] ?? ''))
-  const components = new Map([...xml.slice(cs, ce).matchAll(/<component name='([^']*)'>[\s\S]*?<\/component>/g)].map(m => [m[1], m[0]]))
+  const components = new Map(
+    [...xml.slice(cs, ce).matchAll(/<component name='([^']*)'>[\s\S]*?<\/component>/g)].map(m => [m[1], m[0]])
+  )
   const needed = new Set<string>()
   const todo = [...messages, xml.slice(0, ms), xml.slice(me, cs)]
   while (todo.length > 0) {
@@ -106,7 +133,10 @@ function onlyMessages (xml: string, msgTypes: string[]): string {
       todo.push(components.get(ref[1])!)
     }
   }
-  return `${xml.slice(0, ms)}<messages>\n${messages.join('\n')}\n${xml.slice(me, cs)}<components>\n${[...components].filter(([n]) => needed.has(n)).map(([, c]) => c).join('\n')}\n${xml.slice(ce)}`
+  return `${xml.slice(0, ms)}<messages>\n${messages.join('\n')}\n${xml.slice(me, cs)}<components>\n${[...components]
+    .filter(([n]) => needed.has(n))
+    .map(([, c]) => c)
+    .join('\n')}\n${xml.slice(ce)}`
 }
 
 export interface CounterpartyOptions {
@@ -178,7 +208,9 @@ export class QuickfixCounterparty {
       'EndTime=00:00:00',
       'UseDataDictionary=Y',
       ...(fixt
-        ? (d => [`TransportDataDictionary=${d.transport}`, `AppDataDictionary=${d.app}`, 'DefaultApplVerID=FIX.5.0SP2'])(fixtDictionaries(o.dir))
+        ? (d => [
+            `TransportDataDictionary=${d.transport}`, `AppDataDictionary=${d.app}`, 'DefaultApplVerID=FIX.5.0SP2'
+          ])(fixtDictionaries(o.dir))
         : [`DataDictionary=${path.join(jspurefixData, 'FIX44.xml')}`]),
       'ValidateUserDefinedFields=Y',
       'ValidateFieldsOutOfOrder=Y',
@@ -189,7 +221,8 @@ export class QuickfixCounterparty {
       'SocketNodelay=Y',
       ...(o.role === 'acceptor'
         ? [`SocketAcceptPort=${o.port}`, 'SocketReuseAddress=Y']
-        : ['SocketConnectHost=127.0.0.1', `SocketConnectPort=${o.port}`, 'ReconnectInterval=1', `HeartBtInt=${o.heartBtInt ?? 30}`]),
+        : ['SocketConnectHost=127.0.0.1', `SocketConnectPort=${o.port}`, 'ReconnectInterval=1',
+            `HeartBtInt=${o.heartBtInt ?? 30}`]),
       '',
       '[SESSION]',
       `BeginString=${o.beginString ?? 'FIX.4.4'}`,
@@ -219,7 +252,9 @@ export class QuickfixCounterparty {
     proc.on('exit', () => { this.exited = true })
     const from = this.lines.length
     await eventually(() => {
-      if (this.exited) throw new Error(`the QuickFIX counterparty exited: ${this.stderr}${JSON.stringify(this.lines.slice(from))}`)
+      if (this.exited) {
+        throw new Error(`the QuickFIX counterparty exited: ${this.stderr}${JSON.stringify(this.lines.slice(from))}`)
+      }
       return this.lines.slice(from).some(l => l.ev === 'ready')
     }, 10000, 'the QuickFIX counterparty to start')
     const error = this.lines.slice(from).find(l => l.ev === 'error')
@@ -231,7 +266,11 @@ export class QuickfixCounterparty {
     const from = this.lines.length
     this.proc!.stdin.write(`${line}\n`)
     const name = line.split(' ')[0]
-    const done = (await eventually(() => this.lines.slice(from).find(l => (l.ev === 'done' && l.command === name) || l.ev === 'error'), 10000, `QuickFIX command ${name}`))!
+    const done = (await eventually(
+      () => this.lines.slice(from).find(l => (l.ev === 'done' && l.command === name) || l.ev === 'error'),
+      10000,
+      `QuickFIX command ${name}`
+    ))!
     if (done.ev === 'error') throw new Error(`QuickFIX counterparty: ${done.text ?? ''}`)
   }
 

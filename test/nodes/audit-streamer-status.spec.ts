@@ -6,44 +6,97 @@ const labels = { live: 'live', idle: 'idle', starting: 'starting', replaying: 'r
 
 describe('audit-streamer status and settings', () => {
   it('shows replay progress of the subscriber furthest behind, with thousands separators', () => {
-    const s = streamerStatus([{ phase: 'live' }, { phase: 'replaying', delivered: 120000, remaining: 880000 }, { phase: 'replaying', delivered: 5, remaining: 5 }], labels)
+    const s = streamerStatus(
+      [
+        { phase: 'live' },
+        { phase: 'replaying', delivered: 120000, remaining: 880000 },
+        { phase: 'replaying', delivered: 5, remaining: 5 }
+      ],
+      labels
+    )
     assert.deepStrictEqual(s, { fill: 'blue', shape: 'dot', text: 'replaying 120,000 / 1,000,000' })
   })
   it('shows live in green, and faults in red with the reason', () => {
     assert.deepStrictEqual(streamerStatus([{ phase: 'live' }], labels), { fill: 'green', shape: 'dot', text: 'live' })
-    const r = streamerStatus([{ phase: 'live' }, { phase: 'retrying', error: 'connection refused', retryInMs: 1000 }], labels)
+    const r = streamerStatus(
+      [{ phase: 'live' }, { phase: 'retrying', error: 'connection refused', retryInMs: 1000 }],
+      labels
+    )
     assert.strictEqual(r.fill, 'red')
     assert.match(String(r.text), /retrying: connection refused/)
-    assert.strictEqual(streamerStatus([{ phase: 'failed', error: 'table "a.b" does not exist' }], labels).text, 'table "a.b" does not exist')
+    assert.strictEqual(
+      streamerStatus([{ phase: 'failed', error: 'table "a.b" does not exist' }], labels).text,
+      'table "a.b" does not exist'
+    )
   })
   it('maps the panel to streamer options, managed audit tables included', () => {
-    const plain = streamerSettings({ table: 'app.fix_in', positionColumns: 'tx, seq', batchSize: '', listen: true, columns: [{ column: 'a', as: '' }] }, 'n1')
-    assert.deepStrictEqual([plain.name, plain.table, plain.positionColumns, plain.batchSize, plain.listenChannel, plain.columns],
-      ['fix_in', 'app.fix_in', ['tx', 'seq'], 500, 'fs_app_fix_in', [{ column: 'a', as: undefined }]])
-    const managed = streamerSettings({ table: 'orders', managed: true, stream: 'orders', listen: false }, 'n1')
-    assert.deepStrictEqual([managed.table, managed.positionColumns, managed.timeColumn, managed.listenChannel, managed.managedSource],
-      ['public.orders_audit', ['audit_tx', 'audit_seq'], 'audit_event_time', undefined, 'orders'])
-    assert.throws(() => streamerSettings({ table: '' }, 'n1'), /no source table/)
-    assert.throws(() => streamerSettings({ table: 't', positionColumns: 'seq', batchSize: 0 }, 'n1'), /batch size/)
-    assert.throws(() => streamerSettings({ table: 't', positionColumns: 'seq', listen: true, channel: 'Bad-Channel' }, 'n1'), /lower-case identifier/)
+    const plain = streamerSettings(
+      {
+        table: 'app.fix_in',
+        positionColumns: 'tx, seq',
+        batchSize: '',
+        listen: true,
+        columns: [{ column: 'a', as: '' }]
+      }
+    )
+    assert.deepStrictEqual(
+      [plain.name, plain.table, plain.positionColumns, plain.batchSize, plain.listenChannel, plain.columns],
+      ['fix_in', 'app.fix_in', ['tx', 'seq'], 500, 'fs_app_fix_in', [{ column: 'a', as: undefined }]]
+    )
+    const managed = streamerSettings({ table: 'orders', managed: true, stream: 'orders', listen: false })
+    assert.deepStrictEqual(
+      [managed.table, managed.positionColumns, managed.timeColumn, managed.listenChannel, managed.managedSource],
+      ['public.orders_audit', ['audit_tx', 'audit_seq'], 'audit_event_time', undefined, 'orders']
+    )
+    assert.throws(() => streamerSettings({ table: '' }), /no source table/)
+    assert.throws(() => streamerSettings({ table: 't', positionColumns: 'seq', batchSize: 0 }), /batch size/)
+    assert.throws(
+      () => streamerSettings({ table: 't', positionColumns: 'seq', listen: true, channel: 'Bad-Channel' }),
+      /lower-case identifier/
+    )
     assert.ok(defaultChannel('s.' + 'x'.repeat(100)).length <= 63)
   })
   it('reads the output start setting', () => {
-    assert.deepStrictEqual(startSetting({ start: 'position', startValue: '7421, 1093' }), { kind: 'after', position: ['7421', '1093'] })
-    assert.deepStrictEqual(startSetting({ start: 'position', startValue: '["7", "9"]' }), { kind: 'after', position: ['7', '9'] })
-    assert.deepStrictEqual(startSetting({ start: 'timestamp', startValue: '2024-01-31T09:00:00Z' }), { kind: 'timestamp', at: '2024-01-31T09:00:00Z' })
+    assert.deepStrictEqual(startSetting({ start: 'position', startValue: '7421, 1093' }), {
+      kind: 'after',
+      position: ['7421', '1093']
+    })
+    assert.deepStrictEqual(startSetting({ start: 'position', startValue: '["7", "9"]' }), {
+      kind: 'after',
+      position: ['7', '9']
+    })
+    assert.deepStrictEqual(startSetting({ start: 'timestamp', startValue: '2024-01-31T09:00:00Z' }), {
+      kind: 'timestamp',
+      at: '2024-01-31T09:00:00Z'
+    })
     assert.throws(() => startSetting({ start: 'timestamp', startValue: 'soon' }), /not a timestamp/)
   })
   it('hands the start setting to the streamer as where clients with no checkpoint start', () => {
     const base = { table: 'app.fix_in', positionColumns: 'tx, seq', listen: false }
-    assert.deepStrictEqual(streamerSettings({ ...base }, 'n1').initialStart, { kind: 'live' })
-    assert.deepStrictEqual(streamerSettings({ ...base, start: 'beginning' }, 'n1').initialStart, { kind: 'beginning' })
-    assert.deepStrictEqual(streamerSettings({ ...base, start: 'position', startValue: '7421, 1093' }, 'n1').initialStart, { kind: 'after', position: ['7421', '1093'] })
-    assert.throws(() => streamerSettings({ ...base, start: 'position', startValue: '1093' }, 'n1'), /start position \["1093"\] must be a list of 2 whole numbers/)
-    assert.throws(() => streamerSettings({ ...base, start: 'position', startValue: '7421, x' }, 'n1'), /start position .* holds "x"/)
-    assert.throws(() => streamerSettings({ ...base, start: 'timestamp', startValue: 'soon' }, 'n1'), /not a timestamp/)
-    assert.throws(() => streamerSettings({ ...base, start: 'timestamp', startValue: '2024-01-31T09:00:00Z' }, 'n1'), /needs a time column/)
-    assert.deepStrictEqual(streamerSettings({ ...base, timeColumn: 'received', start: 'timestamp', startValue: '2024-01-31T09:00:00Z' }, 'n1').initialStart,
-      { kind: 'timestamp', at: '2024-01-31T09:00:00Z' })
+    assert.deepStrictEqual(streamerSettings({ ...base }).initialStart, { kind: 'live' })
+    assert.deepStrictEqual(streamerSettings({ ...base, start: 'beginning' }).initialStart, { kind: 'beginning' })
+    assert.deepStrictEqual(
+      streamerSettings({ ...base, start: 'position', startValue: '7421, 1093' }).initialStart,
+      { kind: 'after', position: ['7421', '1093'] }
+    )
+    assert.throws(
+      () => streamerSettings({ ...base, start: 'position', startValue: '1093' }),
+      /start position \["1093"\] must be a list of 2 whole numbers/
+    )
+    assert.throws(
+      () => streamerSettings({ ...base, start: 'position', startValue: '7421, x' }),
+      /start position .* holds "x"/
+    )
+    assert.throws(() => streamerSettings({ ...base, start: 'timestamp', startValue: 'soon' }), /not a timestamp/)
+    assert.throws(
+      () => streamerSettings({ ...base, start: 'timestamp', startValue: '2024-01-31T09:00:00Z' }),
+      /needs a time column/
+    )
+    assert.deepStrictEqual(
+      streamerSettings(
+        { ...base, timeColumn: 'received', start: 'timestamp', startValue: '2024-01-31T09:00:00Z' }
+      ).initialStart,
+      { kind: 'timestamp', at: '2024-01-31T09:00:00Z' }
+    )
   })
 })

@@ -4,20 +4,31 @@ import type { StreamRow } from '../../core/stream'
 import { eventually, serverOptions, tempDir, uniqueSchema } from '../support/databases'
 import { helper, runtimeName } from '../support/node-red'
 
-/* eslint-disable @typescript-eslint/no-var-requires */
 const databaseNode = require('../../nodes/streamer-database/streamer-database')
 const streamerNode = require('../../nodes/audit-streamer/audit-streamer')
 const clientNode = require('../../nodes/streamer-client/streamer-client')
-/* eslint-enable @typescript-eslint/no-var-requires */
 
-interface Target { name: string, dbNode: () => Record<string, unknown>, setup: (sql: string[]) => Promise<void>, query: (sql: string) => Promise<void>, count: (sql: string) => Promise<number>, cleanup: () => Promise<void> }
+interface Target {
+  name: string
+  dbNode: () => Record<string, unknown>
+  setup: (sql: string[]) => Promise<void>
+  query: (sql: string) => Promise<void>
+  count: (sql: string) => Promise<number>
+  cleanup: () => Promise<void>
+}
 
 function targets (): Target[] {
   const out: Target[] = []
   const dir = tempDir('fix-streamers-node-')
   out.push({
     name: 'pglite',
-    dbNode: () => ({ id: 'db', type: 'streamer-database', mode: 'embedded', dataDir: `${dir}/db`, schema: 'fix_streamers' }),
+    dbNode: () => ({
+      id: 'db',
+      type: 'streamer-database',
+      mode: 'embedded',
+      dataDir: `${dir}/db`,
+      schema: 'fix_streamers'
+    }),
     // The embedded folder may be open in one place only: prepare it before the flow opens it.
     setup: async sql => {
       const db = await PgliteDatabase.open({ dataDir: `${dir}/db` })
@@ -37,12 +48,21 @@ function targets (): Target[] {
     let admin: PgDatabase | undefined
     out.push({
       name: 'postgres',
-      dbNode: () => ({ id: 'db', type: 'streamer-database', mode: 'server', urlEnv: 'DATABASE_URL', schema: packSchema, poolSize: 5 }),
+      dbNode: () => ({
+        id: 'db',
+        type: 'streamer-database',
+        mode: 'server',
+        urlEnv: 'DATABASE_URL',
+        schema: packSchema,
+        poolSize: 5
+      }),
       setup: async sql => {
-        admin = admin ?? await PgDatabase.open(pg)
+        admin = admin ?? (await PgDatabase.open(pg))
         for (const s of sql) await admin.query(s)
       },
-      query: async sql => { await admin?.query(sql) },
+      query: async sql => {
+        await admin?.query(sql)
+      },
       count: async sql => (await (admin as PgDatabase).query<{ n: number }>(sql)).rows[0].n,
       cleanup: async () => {
         await admin?.query(`DROP SCHEMA IF EXISTS "${packSchema}" CASCADE`)
@@ -67,9 +87,11 @@ for (const target of targets()) {
     before(async () => {
       await target.setup([
         `CREATE SCHEMA "${src}"`,
-        `CREATE TABLE "${src}".fix_in (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT pg_current_xact_id(), msg_type text, amount numeric, received timestamptz DEFAULT clock_timestamp())`,
+        `CREATE TABLE "${src}".fix_in (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT pg_current_xact_id(), ` +
+          'msg_type text, amount numeric, received timestamptz DEFAULT clock_timestamp())',
         `CREATE INDEX ON "${src}".fix_in (tx, seq)`,
-        `INSERT INTO "${src}".fix_in (msg_type, amount) SELECT 'D', (g * 1.01)::numeric(20,2) + 100000000000000000 FROM generate_series(1, 300) g`,
+        `INSERT INTO "${src}".fix_in (msg_type, amount) SELECT 'D', (g * 1.01)::numeric(20,2) + 100000000000000000 ` +
+          'FROM generate_series(1, 300) g',
         `CREATE TABLE "${src}".orders (id int PRIMARY KEY, qty int)`
       ])
       await new Promise<void>(resolve => helper.startServer(resolve))
@@ -81,11 +103,28 @@ for (const target of targets()) {
       await target.cleanup()
     })
 
-    function flow (streamer: Record<string, unknown>, out: Array<{ id: string, type: string }> = [{ id: 'out', type: 'helper' }]): any[] {
+    function flow (
+      streamer: Record<string, unknown>,
+      out: Array<{ id: string; type: string }> = [{ id: 'out', type: 'helper' }]
+    ): any[] {
       return [
         target.dbNode(),
-        { id: 's', type: 'audit-streamer', database: 'db', stream: 'fix-in', table: `${src}.fix_in`, positionColumns: 'tx, seq',
-          timeColumn: 'received', batchSize: 50, listen: true, pollInterval: 100, start: 'beginning', output: 'row', wires: [out.map(o => o.id)], ...streamer },
+        {
+          id: 's',
+          type: 'audit-streamer',
+          database: 'db',
+          stream: 'fix-in',
+          table: `${src}.fix_in`,
+          positionColumns: 'tx, seq',
+          timeColumn: 'received',
+          batchSize: 50,
+          listen: true,
+          pollInterval: 100,
+          start: 'beginning',
+          output: 'row',
+          wires: [out.map(o => o.id)],
+          ...streamer
+        },
         ...out.map(o => ({ ...o, wires: [] }))
       ]
     }
@@ -94,7 +133,14 @@ for (const target of targets()) {
       const got: any[] = []
       // On a shared server another session's open transaction can hold rows back (the horizon
       // is cluster-wide): wait until all 300 rows are readable, so they count as replayed.
-      await eventually(async () => await target.count(`SELECT count(*)::int AS n FROM "${src}".fix_in WHERE tx < pg_snapshot_xmin(pg_current_snapshot())`) === 300, 20000, 'rows readable')
+      await eventually(
+        async () =>
+          (await target.count(
+            `SELECT count(*)::int AS n FROM "${src}".fix_in WHERE tx < pg_snapshot_xmin(pg_current_snapshot())`
+          )) === 300,
+        20000,
+        'rows readable'
+      )
       await helper.load([databaseNode, streamerNode], flow({}))
       helper.getNode('out').on('input', (msg: any) => got.push(msg))
       await eventually(() => got.length === 300, 20000, '300 replayed rows')
@@ -120,7 +166,10 @@ for (const target of targets()) {
 
     it('sends one message per batch with the projection and filter applied', async () => {
       const got: any[] = []
-      await helper.load([databaseNode, streamerNode], flow({ output: 'batch', columns: [{ column: 'seq', as: 'id' }, { column: 'msg_type' }], filter: 'seq <= 120' }))
+      await helper.load(
+        [databaseNode, streamerNode],
+        flow({ output: 'batch', columns: [{ column: 'seq', as: 'id' }, { column: 'msg_type' }], filter: 'seq <= 120' })
+      )
       helper.getNode('out').on('input', (msg: any) => got.push(msg))
       await eventually(() => got.reduce((n, m) => n + m.payload.length, 0) === 120, 20000, '120 rows')
       assert.deepStrictEqual(got.map(m => m.payload.length), [50, 50, 20])
@@ -129,17 +178,43 @@ for (const target of targets()) {
       assert.strictEqual(got[0].stream.position[1], '50')
     })
 
-    it('exposes node.stream to streamer clients and runs no output subscription when only clients are wired', async () => {
-      await helper.load([databaseNode, streamerNode, clientNode], flow({}, [{ id: 'c', type: 'streamer-client' }]).map(n => n.id === 'c'
-        ? { ...n, database: 'db', clientName: 'only-client', replayable: false, confirmMode: 'send', mappings: [], routes: [], wires: [[], []] }
-        : n))
+    it('exposes node.stream to streamer clients and runs no output ' +
+      'subscription when only clients are wired', async () => {
+      await helper.load(
+        [databaseNode, streamerNode, clientNode],
+        flow({}, [{ id: 'c', type: 'streamer-client' }]).map(n =>
+          n.id === 'c'
+            ? {
+                ...n,
+                database: 'db',
+                clientName: 'only-client',
+                replayable: false,
+                confirmMode: 'send',
+                mappings: [],
+                routes: [],
+                wires: [[], []]
+              }
+            : n
+        )
+      )
       const s = helper.getNode('s') as any
       await eventually(() => s.stream.subscriptions.length === 1, 10000, "the client's subscription")
       await new Promise(resolve => setTimeout(resolve, 300))
       assert.strictEqual(s.stream.subscriptions.length, 1, "the client's subscription only: none for the output")
-      assert.deepStrictEqual(s.stream.initialStart, { kind: 'beginning' }, 'the start setting, for clients with no checkpoint')
+      assert.deepStrictEqual(
+        s.stream.initialStart,
+        { kind: 'beginning' },
+        'the start setting, for clients with no checkpoint'
+      )
       const rows: StreamRow[] = []
-      const sub = s.stream.subscribe({ kind: 'after', position: ['0', '250'] }, { deliver: async (r: StreamRow[]) => { rows.push(...r) } })
+      const sub = s.stream.subscribe(
+        { kind: 'after', position: ['0', '250'] },
+        {
+          deliver: async (r: StreamRow[]) => {
+            rows.push(...r)
+          }
+        }
+      )
       // ['0', '250'] is before every real transaction id, so every row comes; the position is the client's to choose.
       await eventually(() => rows.length >= 300, 20000, 'rows through node.stream')
       assert.strictEqual(typeof s.stream.head, 'function')
@@ -151,32 +226,61 @@ for (const target of targets()) {
     it('shows a red status naming a missing table, and starts streaming once the table is created', async function () {
       this.timeout(60000)
       await helper.load([databaseNode, streamerNode], flow({ table: `${src}.nowhere` }))
-      await eventually(() => statusesOf('s').some(s => s?.fill === 'red' && /nowhere/.test(s.text)), 20000, 'red status').catch(err => {
+      await eventually(
+        () => statusesOf('s').some(s => s?.fill === 'red' && /nowhere/.test(s.text)),
+        20000,
+        'red status'
+      ).catch(err => {
         throw new Error(`${(err as Error).message}: ${JSON.stringify(statusesOf('s'))}`)
       })
       const n = helper.getNode('s') as any
       const logged = n.error.getCalls().filter((c: any) => c.thisValue === n).map((c: any) => String(c.args[0]))
-      assert.ok(logged.some((l: string) => l.includes(`"${src}.nowhere" does not exist`)), `log line names the table: ${logged.join(' | ')}`)
+      assert.ok(
+        logged.some((l: string) => l.includes(`"${src}.nowhere" does not exist`)),
+        `log line names the table: ${logged.join(' | ')}`
+      )
       // Created while the flow runs: no redeploy needed.
-      await target.query(`CREATE TABLE "${src}".nowhere (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT pg_current_xact_id(), received timestamptz DEFAULT now(), note text)`)
-      await eventually(() => { const last = statusesOf('s').at(-1); return last !== undefined && last.fill !== 'red' }, 40000, 'status no longer red')
+      await target.query(`CREATE TABLE "${src}".nowhere (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT ` +
+        'pg_current_xact_id(), received timestamptz DEFAULT now(), note text)')
+      await eventually(
+        () => {
+          const last = statusesOf('s').at(-1)
+          return last !== undefined && last.fill !== 'red'
+        },
+        40000,
+        'status no longer red'
+      )
     })
 
     it('refuses a hostile table name without touching the database', async () => {
       await helper.load([databaseNode, streamerNode], flow({ table: `${src}.fix_in; DROP TABLE x` }))
-      await eventually(() => statusesOf('s').some(x => x?.fill === 'red' && /not allowed/.test(x.text)), 5000, 'red status')
+      await eventually(
+        () => statusesOf('s').some(x => x?.fill === 'red' && /not allowed/.test(x.text)),
+        5000,
+        'red status'
+      )
     })
 
     it('creates and streams a managed audit table of a source table', async () => {
       const got: any[] = []
-      await helper.load([databaseNode, streamerNode], flow({ table: `${src}.orders`, managed: true, start: 'live', stream: '' }))
+      await helper.load(
+        [databaseNode, streamerNode],
+        flow({ table: `${src}.orders`, managed: true, start: 'live', stream: '' })
+      )
       helper.getNode('out').on('input', (msg: any) => got.push(msg))
       await eventually(() => /live$/.test(statusesOf('s').pop()?.text ?? ''), 20000, 'live')
       await target.query(`INSERT INTO "${src}".orders VALUES (1, 10)`)
       await target.query(`UPDATE "${src}".orders SET qty = 20 WHERE id = 1`)
       await target.query(`DELETE FROM "${src}".orders WHERE id = 1`)
       await eventually(() => got.length === 3, 10000, 'three audit rows')
-      assert.deepStrictEqual(got.map(m => [m.payload.audit_event_type, m.payload.qty]), [['INSERT', 10], ['UPDATE', 20], ['DELETE', 20]])
+      assert.deepStrictEqual(
+        got.map(m => [m.payload.audit_event_type, m.payload.qty]),
+        [
+          ['INSERT', 10],
+          ['UPDATE', 20],
+          ['DELETE', 20]
+        ]
+      )
       assert.strictEqual(got[0].topic, 'orders_audit')
     })
 
@@ -187,10 +291,18 @@ for (const target of targets()) {
       assert.ok(names.includes(`${src}.fix_in`), names.join(','))
       await helper.request().get('/fix-streamers/tables').query({ db: 'nope' }).expect(404)
       await target.query(`CREATE TABLE "${src}".quotes (id int)`)
-      const made = await helper.request().post('/fix-streamers/audit-tables').send({ db: 'db', table: `${src}.quotes` }).expect(200)
+      const made = await helper
+        .request()
+        .post('/fix-streamers/audit-tables')
+        .send({ db: 'db', table: `${src}.quotes` })
+        .expect(200)
       assert.strictEqual(made.body.audit, `${src}.quotes_audit`)
       assert.strictEqual(made.body.created, true)
-      const bad = await helper.request().post('/fix-streamers/audit-tables').send({ db: 'db', table: 'x"; drop' }).expect(400)
+      const bad = await helper
+        .request()
+        .post('/fix-streamers/audit-tables')
+        .send({ db: 'db', table: 'x"; drop' })
+        .expect(400)
       assert.match(bad.body.error, /not allowed/)
     })
   })

@@ -29,7 +29,10 @@ describe('editor notifications escape server text', () => {
       assert.ok(def !== null, 'esc is defined in the editor script')
       const context: Record<string, any> = {}
       vm.runInNewContext(`${def[0]}; this.esc = esc`, context)
-      assert.strictEqual(context.esc('<img src=x onerror="alert(1)">&\''), '&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;&#39;')
+      assert.strictEqual(
+        context.esc('<img src=x onerror="alert(1)">&\''),
+        '&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;&#39;'
+      )
     })
   }
 })

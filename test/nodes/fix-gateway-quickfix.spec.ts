@@ -24,8 +24,22 @@ function flow (dir: string, port: number, name = ''): any[] {
   return [
     { id: 'db1', type: 'streamer-database', mode: 'embedded', dataDir: dir, schema: 'fx' },
     {
-      id: 'si', type: 'fix-session', name, role: 'initiator', host: '127.0.0.1', port, senderCompID: 'CLIQ', targetCompID: 'BRKQ', backoffInitial: 0.2, backoffMax: 1,
-      beginString: 'FIX.4.4', dictionary: 'FIX.4.4', heartBtInt: 30, resetPolicy: 'never', database: 'db1', weekdays: '0,1,2,3,4,5,6'
+      id: 'si',
+      type: 'fix-session',
+      name,
+      role: 'initiator',
+      host: '127.0.0.1',
+      port,
+      senderCompID: 'CLIQ',
+      targetCompID: 'BRKQ',
+      backoffInitial: 0.2,
+      backoffMax: 1,
+      beginString: 'FIX.4.4',
+      dictionary: 'FIX.4.4',
+      heartBtInt: 30,
+      resetPolicy: 'never',
+      database: 'db1',
+      weekdays: '0,1,2,3,4,5,6'
     },
     { id: 'gi', type: 'fix-gateway', session: 'si', wires: [['i1'], ['i2']] },
     { id: 'i1', type: 'helper' },
@@ -54,7 +68,9 @@ describeWithQuickfix(`fix-gateway node against QuickFIX/C++ (${runtimeName})`, f
     await helper.unload()
     await helper.stopServer()
     if (qf !== undefined) {
-      if (this.currentTest?.state === 'failed') console.log(`--- QuickFIX transcript ---\n${qf.transcript()}\n${qf.stderr}`)
+      if (this.currentTest?.state === 'failed') {
+        console.log(`--- QuickFIX transcript ---\n${qf.transcript()}\n${qf.stderr}`)
+      }
       await qf.stop()
       qf.kill()
       fs.rmSync(qf.o.dir, { recursive: true, force: true })
@@ -62,9 +78,16 @@ describeWithQuickfix(`fix-gateway node against QuickFIX/C++ (${runtimeName})`, f
     }
   })
 
-  it('sends a streamed order through the gateway to a validating QuickFIX acceptor, gets its execution reports, and continues the numbers after a redeploy', async () => {
+  it('sends a streamed order through the gateway to a validating QuickFIX acceptor, gets its execution reports, and ' +
+    'continues the numbers after a redeploy', async () => {
     const port = await freePort()
-    qf = new QuickfixCounterparty({ role: 'acceptor', port, senderCompID: 'BRKQ', targetCompID: 'CLIQ', dir: tempDir('fix-qf-') })
+    qf = new QuickfixCounterparty({
+      role: 'acceptor',
+      port,
+      senderCompID: 'BRKQ',
+      targetCompID: 'CLIQ',
+      dir: tempDir('fix-qf-')
+    })
     await qf.start()
     const dir = tempDir()
     await helper.load(nodes, flow(dir, port))
@@ -72,14 +95,30 @@ describeWithQuickfix(`fix-gateway node against QuickFIX/C++ (${runtimeName})`, f
     const i2 = collect('i2')
     const caught = collect('caught')
     await eventually(() => i2.some(m => m.topic === 'logon'), 20000, 'logon event')
-    const stream = { name: 'orders', streamer: 's1', client: 'orders-client', clientId: 'client1', position: ['1'], replay: false }
+    const stream = {
+      name: 'orders',
+      streamer: 's1',
+      client: 'orders-client',
+      clientId: 'client1',
+      position: ['1'],
+      replay: false
+    }
     helper.getNode('gi').receive({ payload: nos('NQ1'), fix: { msgType: 'NewOrderSingle' }, stream })
     await eventually(() => i1.length === 2, 10000, 'two execution reports on output 1')
-    assert.deepStrictEqual(i1.map(m => [m.topic, m.payload.ClOrdID, m.payload.ExecType]), [['8', 'NQ1', '0'], ['8', 'NQ1', 'F']])
+    assert.deepStrictEqual(
+      i1.map(m => [m.topic, m.payload.ClOrdID, m.payload.ExecType]),
+      [
+        ['8', 'NQ1', '0'],
+        ['8', 'NQ1', 'F']
+      ]
+    )
     assert.deepStrictEqual(helper.getNode('client1').confirmed, [['1']])
     assert.deepStrictEqual(qf.app.map(m => m.get(11)), ['NQ1'], 'the order passed QuickFIX validation')
     // A raw FIX string goes through too.
-    helper.getNode('gi').receive({ payload: `8=FIX.4.4|9=5|35=D|11=NQ2|21=1|55=IBM|54=1|60=${new Date().toISOString().replace(/-/g, '').replace('T', '-').slice(0, 21)}|38=100|40=1|10=000|` })
+    const now = new Date().toISOString().replace(/-/g, '').replace('T', '-').slice(0, 21)
+    helper.getNode('gi').receive({
+      payload: `8=FIX.4.4|9=5|35=D|11=NQ2|21=1|55=IBM|54=1|60=${now}|38=100|40=1|10=000|`
+    })
     await eventually(() => i1.length === 4, 10000, 'NQ2 answered')
     assert.deepStrictEqual(qf.rejectsSent.map(m => m.raw), [])
     assert.ok(!i2.some(m => m.topic === 'reject-sent'))
@@ -89,9 +128,16 @@ describeWithQuickfix(`fix-gateway node against QuickFIX/C++ (${runtimeName})`, f
     await helper.setFlows(flow(dir, port, 'renamed'), 'nodes')
     const i2b = collect('i2')
     await eventually(() => i2b.some(m => m.topic === 'logon'), 20000, 'logon after redeploy')
-    await qf.waitFor('our Logout and second Logon', () => qf!.receivedOfType('5').length === 1 && qf!.receivedOfType('A').length === 2)
+    await qf.waitFor(
+      'our Logout and second Logon',
+      () => qf!.receivedOfType('5').length === 1 && qf!.receivedOfType('A').length === 2
+    )
     const second = qf.receivedOfType('A')[1]
-    assert.strictEqual(Number(second.get(34)), logonSeq + 4, 'Logon 1, orders 2 and 3, Logout 4, Logon 5: no reset, no gap')
+    assert.strictEqual(
+      Number(second.get(34)),
+      logonSeq + 4,
+      'Logon 1, orders 2 and 3, Logout 4, Logon 5: no reset, no gap'
+    )
     assert.strictEqual(second.get(141), undefined)
     assert.strictEqual(qf.sentOfType('2').length + qf.receivedOfType('2').length, 0, 'no ResendRequest')
     // The logout control: QuickFIX gets our Logout with its text.

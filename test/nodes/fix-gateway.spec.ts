@@ -22,11 +22,39 @@ function clientProbe (RED: any): void {
 const nodes = [databaseNode, sessionNode, gatewayNode, clientProbe]
 
 function flow (dir: string, port: number, over: { ini?: Record<string, unknown> } = {}): any[] {
-  const common = { beginString: 'FIX.4.4', dictionary: 'FIX.4.4', heartBtInt: 30, resetPolicy: 'never', database: 'db1', weekdays: '0,1,2,3,4,5,6' }
+  const common = {
+    beginString: 'FIX.4.4',
+    dictionary: 'FIX.4.4',
+    heartBtInt: 30,
+    resetPolicy: 'never',
+    database: 'db1',
+    weekdays: '0,1,2,3,4,5,6'
+  }
   return [
     { id: 'db1', type: 'streamer-database', mode: 'embedded', dataDir: dir, schema: 'fx' },
-    { id: 'sa', type: 'fix-session', role: 'acceptor', bindAddress: '127.0.0.1', port, senderCompID: 'BRK', targetCompID: 'CLI', ...common },
-    { id: 'si', type: 'fix-session', role: 'initiator', host: '127.0.0.1', port, senderCompID: 'CLI', targetCompID: 'BRK', backoffInitial: 0.2, backoffMax: 1, ...common, ...over.ini },
+    {
+      id: 'sa',
+      type: 'fix-session',
+      role: 'acceptor',
+      bindAddress: '127.0.0.1',
+      port,
+      senderCompID: 'BRK',
+      targetCompID: 'CLI',
+      ...common
+    },
+    {
+      id: 'si',
+      type: 'fix-session',
+      role: 'initiator',
+      host: '127.0.0.1',
+      port,
+      senderCompID: 'CLI',
+      targetCompID: 'BRK',
+      backoffInitial: 0.2,
+      backoffMax: 1,
+      ...common,
+      ...over.ini
+    },
     { id: 'ga', type: 'fix-gateway', session: 'sa', wires: [['a1'], ['a2']] },
     { id: 'gi', type: 'fix-gateway', session: 'si', wires: [['i1'], ['i2']] },
     { id: 'a1', type: 'helper' },
@@ -53,13 +81,22 @@ describe(`fix-session and fix-gateway nodes (${runtimeName})`, function () {
     await helper.stopServer()
   })
 
-  it('sends a translator message, journals it, confirms it to the streamer client, and delivers it at the other side', async () => {
+  it('sends a translator message, journals it, confirms it to the streamer client, and ' +
+    'delivers it at the other side', async () => {
     const port = await freePort()
     await helper.load(nodes, flow(tempDir(), port))
     const a1 = collect('a1')
     const i2 = collect('i2')
-    await eventually(() => i2.some(m => m.topic === 'logon'), 45000, 'logon event') // the first PGlite open of a busy run is slow
-    const stream = { name: 'orders', streamer: 's1', client: 'orders-client', clientId: 'client1', position: ['7', '1'], replay: false }
+    // the first PGlite open of a busy run is slow
+    await eventually(() => i2.some(m => m.topic === 'logon'), 45000, 'logon event')
+    const stream = {
+      name: 'orders',
+      streamer: 's1',
+      client: 'orders-client',
+      clientId: 'client1',
+      position: ['7', '1'],
+      replay: false
+    }
     helper.getNode('gi').receive({ payload: nos('N1'), fix: { msgType: 'NewOrderSingle' }, stream })
     await eventually(() => a1.length === 1)
     assert.strictEqual(a1[0].topic, 'D')
@@ -74,14 +111,21 @@ describe(`fix-session and fix-gateway nodes (${runtimeName})`, function () {
     assert.strictEqual(a1.length, 1, 'no duplicate order')
     // A raw FIX string the other way.
     const i1 = collect('i1')
-    helper.getNode('ga').receive({ payload: '8=FIX.4.4|9=5|35=8|37=O1|11=N1|17=E1|150=0|39=0|55=IBM|54=1|151=100|14=0|6=0|10=000|' })
+    helper
+      .getNode('ga')
+      .receive({ payload: '8=FIX.4.4|9=5|35=8|37=O1|11=N1|17=E1|150=0|39=0|55=IBM|54=1|151=100|14=0|6=0|10=000|' })
     await eventually(() => i1.length === 1)
     assert.strictEqual(i1[0].payload.OrderID, 'O1')
     const status = helper.getNode('gi').status
-    await eventually(() => status.getCalls().some((c: any) => /logged on out 3 in 3/.test(c.args[0].text ?? '')), 5000, 'status with sequence numbers')
+    await eventually(
+      () => status.getCalls().some((c: any) => /logged on out 3 in 3/.test(c.args[0].text ?? '')),
+      5000,
+      'status with sequence numbers'
+    )
   })
 
-  it('does not send or confirm while not logged on: a plain message gets a catchable error, a stream message waits in order for the logon', async () => {
+  it('does not send or confirm while not logged on: a plain message gets a catchable error, a stream ' +
+    'message waits in order for the logon', async () => {
     const port = await freePort()
     await helper.load(nodes, flow(tempDir(), port))
     const caught = collect('caught')
@@ -93,11 +137,22 @@ describe(`fix-session and fix-gateway nodes (${runtimeName})`, function () {
     helper.getNode('gi').receive({ payload: nos('N0'), fix: { msgType: 'D' } })
     await eventually(() => caught.length === 1)
     assert.match(caught[0].error.message, /not (logged on|running)/)
-    const meta = (p: string): object => ({ name: 'o', streamer: 's', client: 'c', clientId: 'client1', position: [p], replay: false })
+    const meta = (p: string): object => ({
+      name: 'o',
+      streamer: 's',
+      client: 'c',
+      clientId: 'client1',
+      position: [p],
+      replay: false
+    })
     helper.getNode('gi').receive({ payload: nos('N2'), fix: { msgType: 'D' }, stream: meta('2') })
     helper.getNode('gi').receive({ payload: nos('N3'), fix: { msgType: 'D' }, stream: meta('3') })
     const status = helper.getNode('gi').status
-    await eventually(() => status.getCalls().some((c: any) => /2 waiting/.test(c.args[0].text ?? '')), 5000, 'status: 2 waiting')
+    await eventually(
+      () => status.getCalls().some((c: any) => /2 waiting/.test(c.args[0].text ?? '')),
+      5000,
+      'status: 2 waiting'
+    )
     await new Promise(resolve => setTimeout(resolve, 500))
     assert.deepStrictEqual(helper.getNode('client1').confirmed, [], 'nothing confirmed while not logged on')
     assert.strictEqual(caught.length, 1, 'stream messages are not errored')
@@ -105,7 +160,10 @@ describe(`fix-session and fix-gateway nodes (${runtimeName})`, function () {
     // Logged on again: the held messages go out in order and are confirmed.
     helper.getNode('gi').receive({ topic: 'fix:logon' })
     await eventually(() => a1.length === 2, 20000, 'both held orders at the acceptor')
-    assert.deepStrictEqual(a1.map(m => m.payload.ClOrdID), ['N2', 'N3'])
+    assert.deepStrictEqual(
+      a1.map(m => m.payload.ClOrdID),
+      ['N2', 'N3']
+    )
     assert.deepStrictEqual(helper.getNode('client1').confirmed, [['2'], ['3']])
   })
 
@@ -143,14 +201,43 @@ describe(`fix-session and fix-gateway nodes (${runtimeName})`, function () {
     await new Promise<void>(resolve => other.listen(busy, '127.0.0.1', resolve))
     other.unref()
     const f = flow(tempDir(), port)
-    f.push({ id: 'sa2', type: 'fix-session', role: 'acceptor', bindAddress: '127.0.0.1', port: busy, senderCompID: 'BRK2', targetCompID: 'CLI2', beginString: 'FIX.4.4', dictionary: 'FIX.4.4', heartBtInt: 30, database: 'db1' })
+    f.push({
+      id: 'sa2',
+      type: 'fix-session',
+      role: 'acceptor',
+      bindAddress: '127.0.0.1',
+      port: busy,
+      senderCompID: 'BRK2',
+      targetCompID: 'CLI2',
+      beginString: 'FIX.4.4',
+      dictionary: 'FIX.4.4',
+      heartBtInt: 30,
+      database: 'db1'
+    })
     f.push({ id: 'ga2', type: 'fix-gateway', session: 'sa2', wires: [[], []] })
     await helper.load(nodes, f)
     const status = helper.getNode('ga2').status
-    const red = await eventually(() => status.getCalls().map((c: any) => c.args[0]).find((s: any) => s.fill === 'red' && /in use/.test(s.text)), 20000, 'red status')
+    const red = await eventually(
+      () =>
+        status
+          .getCalls()
+          .map((c: any) => c.args[0])
+          .find((s: any) => s.fill === 'red' && /in use/.test(s.text)),
+      20000,
+      'red status'
+    )
     assert.match(red.text, new RegExp(`port ${busy}`))
     const i2 = collect('i2')
-    await eventually(() => i2.some(m => m.topic === 'logon') || helper.getNode('gi').status.getCalls().some((c: any) => /logged on/.test(c.args[0].text ?? '')), 20000, 'the first pair still works')
+    await eventually(
+      () =>
+        i2.some(m => m.topic === 'logon') ||
+        helper
+          .getNode('gi')
+          .status.getCalls()
+          .some((c: any) => /logged on/.test(c.args[0].text ?? '')),
+      20000,
+      'the first pair still works'
+    )
     other.close()
   })
 
@@ -181,13 +268,27 @@ describe(`fix-session and fix-gateway nodes (${runtimeName})`, function () {
     const port = await freePort()
     await helper.load(nodes, flow(tempDir(), port, { ini: { dictionary: 'FIX.4.2' } }))
     const status = helper.getNode('gi').status
-    const red = await eventually(() => status.getCalls().map((c: any) => c.args[0]).find((s: any) => s.fill === 'red'), 20000, 'red status')
+    const red = await eventually(
+      () =>
+        status
+          .getCalls()
+          .map((c: any) => c.args[0])
+          .find((s: any) => s.fill === 'red'),
+      20000,
+      'red status'
+    )
     assert.match(red.text, /FIX\.4\.2 dictionary is for BeginString FIX\.4\.2/)
     const logged = helper.log().args.map((a: any) => String(a[0].msg)).filter((m: string) => /could not start/.test(m))
-    assert.ok(logged.some((m: string) => /FIX\.4\.2 dictionary is for BeginString FIX\.4\.2, but the session uses FIX\.4\.4/.test(m)), `an error in the Node-RED log: ${logged.join('; ')}`)
+    assert.ok(
+      logged.some((m: string) =>
+        /FIX\.4\.2 dictionary is for BeginString FIX\.4\.2, but the session uses FIX\.4\.4/.test(m)
+      ),
+      `an error in the Node-RED log: ${logged.join('; ')}`
+    )
   })
 
-  it('takes only the message types listed by name under "Receive only" and answers others with a BusinessMessageReject', async () => {
+  it('takes only the message types listed by name under "Receive only" and answers ' +
+    'others with a BusinessMessageReject', async () => {
     const port = await freePort()
     const f = flow(tempDir(), port)
     Object.assign(f.find(n => n.id === 'sa'), { receiveMsgTypes: 'ExecutionReport, OrderCancelReject' })
@@ -198,17 +299,28 @@ describe(`fix-session and fix-gateway nodes (${runtimeName})`, function () {
     const i2 = collect('i2')
     await eventually(() => i2.some(m => m.topic === 'logon'), 45000, 'logon')
     helper.getNode('gi').receive({ payload: nos('REFUSED'), fix: { msgType: 'NewOrderSingle' } })
-    const bmr = await eventually(() => i1.find(m => m.topic === 'j'), 10000, 'the BusinessMessageReject at the initiator')
+    const bmr = await eventually(
+      () => i1.find(m => m.topic === 'j'),
+      10000,
+      'the BusinessMessageReject at the initiator'
+    )
     assert.strictEqual(bmr.payload.RefMsgType, 'D')
     assert.strictEqual(String(bmr.payload.BusinessRejectReason), '3')
-    assert.ok(a2.some(m => m.topic === 'business-reject-sent' && m.payload.refMsgType === 'D'), 'the acceptor reports it on output 2')
+    assert.ok(
+      a2.some(m => m.topic === 'business-reject-sent' && m.payload.refMsgType === 'D'),
+      'the acceptor reports it on output 2'
+    )
     assert.strictEqual(a1.length, 0, 'the order did not reach the acceptor\'s flow')
   })
 
-  it('with "also store decoded" off, writes fix_in raw only and still gives a wired output the decoded message', async () => {
+  it('with "also store decoded" off, writes fix_in raw only and still gives a ' +
+    'wired output the decoded message', async () => {
     const port = await freePort()
     const f = flow(tempDir(), port)
-    Object.assign(f.find(n => n.id === 'sa'), { storeDecoded: false })
+    Object.assign(
+      f.find(n => n.id === 'sa'),
+      { storeDecoded: false }
+    )
     await helper.load(nodes, f)
     const a1 = collect('a1')
     const i2 = collect('i2')

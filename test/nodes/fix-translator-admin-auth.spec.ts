@@ -5,7 +5,6 @@ import * as path from 'path'
 import { eventually, tempDir } from '../support/databases'
 import { freePort } from '../core/fix-session/support'
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const bcrypt = require('bcryptjs')
 
 const ROOT = path.resolve(__dirname, '..', '..', '..')
@@ -63,18 +62,44 @@ describe(`fix-translator editor endpoints under adminAuth (${runtime})`, functio
         ]
       }
     })}\n`)
-    fs.writeFileSync(path.join(dir, 'flows.json'), JSON.stringify([
-      { id: 'tab1', type: 'tab', label: 'venue' },
-      { id: 't1', z: 'tab1', type: 'fix-translator', name: 'venue', dictionary: 'custom', dictionaryPath: deployed, direction: 'toFix', msgType: 'D', mappings: [], routing: 'all', types: [], wires: [[], []] }
-    ]))
-    red = spawn(process.execPath, [path.join(ROOT, 'node_modules', runtime, 'red.js'), '-u', dir, '-s', path.join(dir, 'settings.js')], { stdio: ['ignore', 'pipe', 'pipe'] })
+    fs.writeFileSync(
+      path.join(dir, 'flows.json'),
+      JSON.stringify([
+        { id: 'tab1', type: 'tab', label: 'venue' },
+        {
+          id: 't1',
+          z: 'tab1',
+          type: 'fix-translator',
+          name: 'venue',
+          dictionary: 'custom',
+          dictionaryPath: deployed,
+          direction: 'toFix',
+          msgType: 'D',
+          mappings: [],
+          routing: 'all',
+          types: [],
+          wires: [[], []]
+        }
+      ])
+    )
+    red = spawn(
+      process.execPath,
+      [path.join(ROOT, 'node_modules', runtime, 'red.js'), '-u', dir, '-s', path.join(dir, 'settings.js')],
+      { stdio: ['ignore', 'pipe', 'pipe'] }
+    )
     for (const s of [red.stdout!, red.stderr!]) s.on('data', (d: Buffer) => output.push(d.toString()))
     await eventually(() => /Started flows/.test(output.join('')), 60000, 'Node-RED to start its flows')
     for (const [user, pw, scope] of [['admin', 'admin-pw', '*'], ['reader', 'reader-pw', 'read']]) {
       const r = await fetch(`${base}/auth/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ client_id: 'node-red-editor', grant_type: 'password', scope, username: user, password: pw })
+        body: JSON.stringify({
+          client_id: 'node-red-editor',
+          grant_type: 'password',
+          scope,
+          username: user,
+          password: pw
+        })
       })
       assert.strictEqual(r.status, 200, `token for ${user}`)
       tokens[user] = ((await r.json()) as { access_token: string }).access_token
@@ -99,7 +124,13 @@ describe(`fix-translator editor endpoints under adminAuth (${runtime})`, functio
   })
 
   it('refuses a read-only user any other path, however it is spelled', async () => {
-    for (const p of ['/etc/passwd', path.join(dir, 'secret.txt'), path.join(dir, 'missing.xml'), `/proc/self/root${deployed}`, `${dir}/./venue-FIX44.xml`]) {
+    for (const p of [
+      '/etc/passwd',
+      path.join(dir, 'secret.txt'),
+      path.join(dir, 'missing.xml'),
+      `/proc/self/root${deployed}`,
+      `${dir}/./venue-FIX44.xml`
+    ]) {
       const r = await call('reader', messagesOf(p))
       assert.ok(r.status === 401 || r.status === 403, `${p}: ${r.status} ${JSON.stringify(r.body)}`)
       assert.doesNotMatch(JSON.stringify(r.body), /exist|passwd|secret|missing|character|xml/i)
@@ -107,26 +138,47 @@ describe(`fix-translator editor endpoints under adminAuth (${runtime})`, functio
     // A path given as the dictionary id is not a way around the check.
     const asId = await call('reader', `/fix-streamers/dictionaries/${encodeURIComponent('/etc/passwd')}/messages`)
     assert.strictEqual(asId.status, 404)
-    const asIdFields = await call('admin', `/fix-streamers/dictionaries/${encodeURIComponent(deployed)}/messages/D/fields`)
+    const asIdFields = await call(
+      'admin',
+      `/fix-streamers/dictionaries/${encodeURIComponent(deployed)}/messages/D/fields`
+    )
     assert.strictEqual(asIdFields.status, 404)
   })
 
-  it('lets an admin try another path, with one answer whether the file is missing, unreadable or not a dictionary', async () => {
+  it('lets an admin try another path, with one answer whether the file is missing, ' +
+    'unreadable or not a dictionary', async () => {
     const answers = []
-    for (const p of ['/etc/passwd', path.join(dir, 'secret.txt'), path.join(dir, 'missing.xml'), path.join(dir, 'flows.json')]) {
+    for (const p of [
+      '/etc/passwd',
+      path.join(dir, 'secret.txt'),
+      path.join(dir, 'missing.xml'),
+      path.join(dir, 'flows.json')
+    ]) {
       const r = await call('admin', messagesOf(p))
       answers.push([r.status, r.body])
     }
-    assert.deepStrictEqual(answers.map(a => a[0]), [400, 400, 400, 400])
-    assert.strictEqual(new Set(answers.map(a => JSON.stringify(a[1]))).size, 1, `one answer for all: ${JSON.stringify(answers)}`)
+    assert.deepStrictEqual(
+      answers.map(a => a[0]),
+      [400, 400, 400, 400]
+    )
+    assert.strictEqual(
+      new Set(answers.map(a => JSON.stringify(a[1]))).size,
+      1,
+      `one answer for all: ${JSON.stringify(answers)}`
+    )
     const other = path.join(dir, 'copy-FIX44.xml')
     fs.copyFileSync(deployed, other)
     assert.strictEqual((await call('admin', messagesOf(other))).status, 200)
   })
 
-  it('refuses a custom path that is not deployed to a request without the editor\'s header (a cross-site GET)', async () => {
+  it('refuses a custom path that is not deployed to a request without the ' +
+    'editor\'s header (a cross-site GET)', async () => {
     const r = await call('admin', messagesOf(path.join(dir, 'copy-FIX44.xml')), false)
     assert.strictEqual(r.status, 403)
-    assert.strictEqual((await call('reader', messagesOf(deployed), false)).status, 200, 'the deployed file is readable as before')
+    assert.strictEqual(
+      (await call('reader', messagesOf(deployed), false)).status,
+      200,
+      'the deployed file is readable as before'
+    )
   })
 })

@@ -1,7 +1,7 @@
 import * as assert from 'assert'
 import * as fs from 'fs'
 import * as path from 'path'
-import { Child, request, ROOT, startChild, waitFor } from '../e2e/harness'
+import { Child, ROOT, startChild, waitFor } from '../e2e/harness'
 import { tempDir } from '../support/databases'
 import { freePort } from '../core/fix-session/support'
 
@@ -17,16 +17,21 @@ function launcher (userDir: string, port: number): string {
   const file = path.join(userDir, 'launch.js')
   fs.writeFileSync(file, `
 const http = require('http'), path = require('path')
-const nr = path.dirname(require.resolve(${JSON.stringify(runtime)} + '/package.json', { paths: [${JSON.stringify(ROOT)}] }))
+const nr = path.dirname(require.resolve(${JSON.stringify(runtime)} + '/package.json', { paths: ` +
+  `[${JSON.stringify(ROOT)}] }))
 const express = require(require.resolve('express', { paths: [nr] }))
-const bcrypt = require(require.resolve('bcryptjs', { paths: [nr, path.join(nr, 'node_modules', '@node-red', 'editor-api')] }))
+const bcrypt = require(require.resolve('bcryptjs', { paths: [nr, path.join(nr, 'node_modules', '@node-red', ` +
+  `'editor-api')] }))
 const RED = require(nr)
 const app = express(); const server = http.createServer(app)
 const hash = bcrypt.hashSync('secret-pw', 8)
 RED.init(server, {
-  userDir: ${JSON.stringify(userDir)}, flowFile: 'flows.json', nodesDir: [${JSON.stringify(ROOT)}], httpAdminRoot: '/', credentialSecret: false,
-  adminAuth: { type: 'credentials', users: [{ username: 'operator', password: hash, permissions: '*' }, { username: 'viewer', password: hash, permissions: 'read' }] },
-  logging: { console: { level: 'info' } }, telemetry: { enabled: false }, diagnostics: { enabled: false }, editorTheme: { tours: false }
+  userDir: ${JSON.stringify(userDir)}, flowFile: 'flows.json', nodesDir: [${JSON.stringify(ROOT)}], httpAdminRoot: ` +
+    `'/', credentialSecret: false,
+  adminAuth: { type: 'credentials', users: [{ username: 'operator', password: hash, permissions: '*' }, { username: ` +
+    `'viewer', password: hash, permissions: 'read' }] },
+  logging: { console: { level: 'info' } }, telemetry: { enabled: false }, diagnostics: { enabled: false }, ` +
+    `editorTheme: { tours: false }
 })
 app.use('/', RED.httpAdmin)
 server.listen(${port}, '127.0.0.1', () => RED.start())
@@ -39,16 +44,27 @@ async function token (base: string, username: string, scope: string): Promise<st
   const r = await fetch(`${base}auth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ client_id: 'node-red-editor', grant_type: 'password', scope, username, password: 'secret-pw' }).toString()
+    body: new URLSearchParams({
+      client_id: 'node-red-editor',
+      grant_type: 'password',
+      scope,
+      username,
+      password: 'secret-pw'
+    }).toString()
   })
   assert.strictEqual(r.status, 200, `token for ${username}`)
   return (await r.json() as { access_token: string }).access_token
 }
 
-async function call (base: string, tok: string | undefined, method: string, p: string, body?: unknown): Promise<{ status: number, body: any, type: string }> {
+async function call (
+  base: string, tok: string | undefined, method: string, p: string, body?: unknown
+): Promise<{ status: number, body: any, type: string }> {
   const r = await fetch(base + p, {
     method,
-    headers: { ...(tok !== undefined ? { authorization: `Bearer ${tok}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      ...(tok !== undefined ? { authorization: `Bearer ${tok}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {})
+    },
     body: body !== undefined ? JSON.stringify(body) : undefined
   })
   const text = await r.text()
@@ -68,23 +84,109 @@ describe(`operator console endpoints on a real Node-RED (${runtime})`, function 
   before(async () => {
     dir = tempDir('ops-sidebar-')
     const [port, fixPort, deadPort] = [await freePort(), await freePort(), await freePort()]
-    const common = { beginString: 'FIX.4.4', dictionary: 'FIX.4.4', heartBtInt: 30, resetPolicy: 'never', weekdays: '0,1,2,3,4,5,6' }
+    const common = {
+      beginString: 'FIX.4.4',
+      dictionary: 'FIX.4.4',
+      heartBtInt: 30,
+      resetPolicy: 'never',
+      weekdays: '0,1,2,3,4,5,6'
+    }
     const flows = [
       { id: 'tab1', type: 'tab', label: 'ops' },
-      { id: 'db1', type: 'streamer-database', name: 'embedded', mode: 'embedded', dataDir: path.join(dir, 'pg'), schema: 'fx' },
-      { id: 'dbdown', type: 'streamer-database', name: 'down', mode: 'server', host: '127.0.0.1', port: deadPort, database: 'nope', schema: 'fx' },
-      { id: 'sa', type: 'fix-session', name: 'broker side', role: 'acceptor', bindAddress: '127.0.0.1', port: fixPort, senderCompID: 'BRK', targetCompID: 'CLI', database: 'db1', ...common },
-      { id: 'si', type: 'fix-session', name: 'client side', role: 'initiator', host: '127.0.0.1', port: fixPort, senderCompID: 'CLI', targetCompID: 'BRK', backoffInitial: 0.2, backoffMax: 1, database: 'db1', ...common },
-      { id: 'sdown', type: 'fix-session', name: 'no database', role: 'initiator', host: '127.0.0.1', port: deadPort, senderCompID: 'X', targetCompID: 'Y', database: 'dbdown', ...common },
-      { id: 'sbad', type: 'fix-session', name: 'bad dictionary', role: 'initiator', host: '127.0.0.1', port: deadPort, senderCompID: 'P', targetCompID: 'Q', database: 'db1', ...common, dictionary: '/nonexistent/FIX44.xml' },
+      {
+        id: 'db1',
+        type: 'streamer-database',
+        name: 'embedded',
+        mode: 'embedded',
+        dataDir: path.join(dir, 'pg'),
+        schema: 'fx'
+      },
+      {
+        id: 'dbdown',
+        type: 'streamer-database',
+        name: 'down',
+        mode: 'server',
+        host: '127.0.0.1',
+        port: deadPort,
+        database: 'nope',
+        schema: 'fx'
+      },
+      {
+        id: 'sa',
+        type: 'fix-session',
+        name: 'broker side',
+        role: 'acceptor',
+        bindAddress: '127.0.0.1',
+        port: fixPort,
+        senderCompID: 'BRK',
+        targetCompID: 'CLI',
+        database: 'db1',
+        ...common
+      },
+      {
+        id: 'si',
+        type: 'fix-session',
+        name: 'client side',
+        role: 'initiator',
+        host: '127.0.0.1',
+        port: fixPort,
+        senderCompID: 'CLI',
+        targetCompID: 'BRK',
+        backoffInitial: 0.2,
+        backoffMax: 1,
+        database: 'db1',
+        ...common
+      },
+      {
+        id: 'sdown',
+        type: 'fix-session',
+        name: 'no database',
+        role: 'initiator',
+        host: '127.0.0.1',
+        port: deadPort,
+        senderCompID: 'X',
+        targetCompID: 'Y',
+        database: 'dbdown',
+        ...common
+      },
+      {
+        id: 'sbad',
+        type: 'fix-session',
+        name: 'bad dictionary',
+        role: 'initiator',
+        host: '127.0.0.1',
+        port: deadPort,
+        senderCompID: 'P',
+        targetCompID: 'Q',
+        database: 'db1',
+        ...common,
+        dictionary: '/nonexistent/FIX44.xml'
+      },
       { id: 'ga', z: 'tab1', type: 'fix-gateway', session: 'sa', wires: [[], []] },
       { id: 'gi', z: 'tab1', type: 'fix-gateway', session: 'si', wires: [[], []] },
       { id: 'gdown', z: 'tab1', type: 'fix-gateway', session: 'sdown', wires: [[], []] },
       { id: 'gbad', z: 'tab1', type: 'fix-gateway', session: 'sbad', wires: [[], []] },
       {
-        id: 'inj', z: 'tab1', type: 'inject', once: false, wires: [['gi']],
+        id: 'inj',
+        z: 'tab1',
+        type: 'inject',
+        once: false,
+        wires: [['gi']],
         props: [
-          { p: 'payload', v: JSON.stringify({ ClOrdID: 'OPS-1', HandlInst: '1', Instrument: { Symbol: 'IBM' }, Side: '1', TransactTime: '2026-01-01T10:00:00.000Z', OrderQtyData: { OrderQty: 100 }, OrdType: '2', Price: 99.5 }), vt: 'json' },
+          {
+            p: 'payload',
+            v: JSON.stringify({
+              ClOrdID: 'OPS-1',
+              HandlInst: '1',
+              Instrument: { Symbol: 'IBM' },
+              Side: '1',
+              TransactTime: '2026-01-01T10:00:00.000Z',
+              OrderQtyData: { OrderQty: 100 },
+              OrdType: '2',
+              Price: 99.5
+            }),
+            vt: 'json'
+          },
           { p: 'msgType', v: 'NewOrderSingle', vt: 'str' }
         ]
       }
@@ -123,7 +225,11 @@ describe(`operator console endpoints on a real Node-RED (${runtime})`, function 
   it('shows a read-only user every session with state, role, address and sequence numbers', async () => {
     const o = await waitFor(async () => {
       const r = await call(base, viewer, 'GET', 'fix-streamers/overview')
-      return r.status === 200 && session(r.body, 'si')?.state === 'logged-on' && session(r.body, 'sa')?.state === 'logged-on' ? r.body : undefined
+      return r.status === 200 &&
+        session(r.body, 'si')?.state === 'logged-on' &&
+        session(r.body, 'sa')?.state === 'logged-on'
+        ? r.body
+        : undefined
     }, 30000, 'both sessions logged on')
     const si = session(o, 'si')
     assert.strictEqual(si.role, 'initiator')
@@ -135,7 +241,10 @@ describe(`operator console endpoints on a real Node-RED (${runtime})`, function 
   })
 
   it('answers 403 to a read-only user for every action, and changes nothing', async () => {
-    for (const [p, body] of [['fix-streamers/sessions/si/control', { command: 'logout' }], ['fix-streamers/clients/x/rewind', { target: 'live' }]] as const) {
+    for (const [p, body] of [
+      ['fix-streamers/sessions/si/control', { command: 'logout' }],
+      ['fix-streamers/clients/x/rewind', { target: 'live' }]
+    ] as const) {
       const r = await call(base, viewer, 'POST', p, body)
       assert.strictEqual(r.status, 403, p)
       assert.match(r.body.error, /fix-streamers\.write/)
@@ -144,26 +253,48 @@ describe(`operator console endpoints on a real Node-RED (${runtime})`, function 
     assert.strictEqual(session(o, 'si').state, 'logged-on')
   })
 
-  it("logs the session out and on again for the operator, through the session's control path, and logs the user's name", async () => {
-    const out = await call(base, operator, 'POST', 'fix-streamers/sessions/si/control', { command: 'logout', text: 'maintenance' })
+  it("logs the session out and on again for the operator, through the session's control " +
+    "path, and logs the user's name", async () => {
+    const out = await call(base, operator, 'POST', 'fix-streamers/sessions/si/control', {
+      command: 'logout',
+      text: 'maintenance'
+    })
     assert.strictEqual(out.status, 200, JSON.stringify(out.body))
-    const down = await waitFor(async () => {
-      const s = session((await call(base, viewer, 'GET', 'fix-streamers/overview')).body, 'si')
-      return s.state !== 'logged-on' && s.activity.lastLogout !== undefined ? s : undefined
-    }, 20000, 'logged out')
+    const down = await waitFor(
+      async () => {
+        const s = session((await call(base, viewer, 'GET', 'fix-streamers/overview')).body, 'si')
+        return s.state !== 'logged-on' && s.activity.lastLogout !== undefined ? s : undefined
+      },
+      20000,
+      'logged out'
+    )
     assert.match(down.activity.lastLogout.text, /maintenance/)
-    assert.ok(child.lines.some(l => /\[fix-streamers\] operator: logout on session FIX\.4\.4:CLI->BRK/.test(l)), 'log line with the user')
+    assert.ok(
+      child.lines.some(l => /\[fix-streamers\] operator: logout on session FIX\.4\.4:CLI->BRK/.test(l)),
+      'log line with the user'
+    )
     const on = await call(base, operator, 'POST', 'fix-streamers/sessions/si/control', { command: 'logon' })
     assert.strictEqual(on.status, 200)
-    await waitFor(async () => session((await call(base, viewer, 'GET', 'fix-streamers/overview')).body, 'si').state === 'logged-on', 20000, 'logged on again')
+    await waitFor(
+      async () => session((await call(base, viewer, 'GET', 'fix-streamers/overview')).body, 'si').state === 'logged-on',
+      20000,
+      'logged on again'
+    )
   })
 
   it('sets, then resets, the sequence numbers for the operator; the pair logs on again after each', async () => {
-    const set = await call(base, operator, 'POST', 'fix-streamers/sessions/si/control', { command: 'set-sequence', nextSenderSeq: 100 })
+    const set = await call(base, operator, 'POST', 'fix-streamers/sessions/si/control', {
+      command: 'set-sequence',
+      nextSenderSeq: 100
+    })
     assert.strictEqual(set.status, 200, JSON.stringify(set.body))
     await waitFor(async () => {
       const o = (await call(base, viewer, 'GET', 'fix-streamers/overview')).body
-      return session(o, 'si').state === 'logged-on' && session(o, 'si').nextSenderSeq > 100 && session(o, 'sa').nextTargetSeq > 100
+      return (
+        session(o, 'si').state === 'logged-on' &&
+        session(o, 'si').nextSenderSeq > 100 &&
+        session(o, 'sa').nextTargetSeq > 100
+      )
     }, 20000, 'logged on again at 100 and above, on both sides')
     // A reset is agreed with the counterparty: here the operator resets both sides while the link is down.
     const control = async (id: string, command: string): Promise<void> => {
@@ -181,14 +312,24 @@ describe(`operator console endpoints on a real Node-RED (${runtime})`, function 
       return s.state === 'logged-on' && s.nextSenderSeq < 10 ? s : undefined
     }, 20000, 'logged on again from 1')
     assert.deepStrictEqual([after.nextSenderSeq, after.nextTargetSeq], [2, 2])
-    assert.ok(child.lines.some(l => /\[fix-streamers\] operator: set-sequence on session FIX\.4\.4:CLI->BRK \(next out 100/.test(l)))
+    assert.ok(
+      child.lines.some(l =>
+        /\[fix-streamers\] operator: set-sequence on session FIX\.4\.4:CLI->BRK \(next out 100/.test(l)
+      )
+    )
   })
 
   it('refuses a bad control command with 400 and a reason', async () => {
-    const r = await call(base, operator, 'POST', 'fix-streamers/sessions/si/control', { command: 'set-sequence', nextSenderSeq: -4 })
+    const r = await call(base, operator, 'POST', 'fix-streamers/sessions/si/control', {
+      command: 'set-sequence',
+      nextSenderSeq: -4
+    })
     assert.strictEqual(r.status, 400)
     assert.match(r.body.error, /whole number/)
-    assert.strictEqual((await call(base, operator, 'POST', 'fix-streamers/sessions/nope/control', { command: 'logon' })).status, 404)
+    assert.strictEqual(
+      (await call(base, operator, 'POST', 'fix-streamers/sessions/nope/control', { command: 'logon' })).status,
+      404
+    )
   })
 
   it('finds a sent order by ClOrdID in the journal and opens it decoded with names and enum descriptions', async () => {
@@ -197,8 +338,12 @@ describe(`operator console endpoints on a real Node-RED (${runtime})`, function 
       const r = await call(base, viewer, 'GET', 'fix-streamers/journal?session=si&clOrdId=OPS-1')
       return r.status === 200 && r.body.entries.length > 0 ? r.body : undefined
     }, 20000, 'the order in the journal')
-    assert.deepStrictEqual(page.entries.map((e: any) => [e.direction, e.msgType, e.msgName]), [['out', 'D', 'NewOrderSingle']])
-    const inbound = (await call(base, viewer, 'GET', 'fix-streamers/journal?session=sa&clOrdId=OPS-1&direction=in')).body
+    assert.deepStrictEqual(
+      page.entries.map((e: any) => [e.direction, e.msgType, e.msgName]),
+      [['out', 'D', 'NewOrderSingle']]
+    )
+    const inbound = (await call(base, viewer, 'GET', 'fix-streamers/journal?session=sa&clOrdId=OPS-1&direction=in'))
+      .body
     assert.strictEqual(inbound.entries.length, 1)
     const m = (await call(base, viewer, 'GET', `fix-streamers/journal/si/out/${page.entries[0].id as string}`)).body
     assert.ok(m.message.raw.includes('|11=OPS-1|'), m.message.raw)
@@ -206,11 +351,18 @@ describe(`operator console endpoints on a real Node-RED (${runtime})`, function 
     assert.deepStrictEqual([side.name, side.value, side.description], ['Side', '1', 'BUY'])
   })
 
-  it('explains a session whose database is down and one whose dictionary did not load, without failing the rest', async () => {
-    const o = await waitFor(async () => {
-      const r = (await call(base, viewer, 'GET', 'fix-streamers/overview')).body
-      return /database down/.test(session(r, 'sdown')?.problem ?? '') && session(r, 'sbad')?.state === 'error' ? r : undefined
-    }, 30000, 'both problems reported')
+  it('explains a session whose database is down and one whose dictionary did not ' +
+    'load, without failing the rest', async () => {
+    const o = await waitFor(
+      async () => {
+        const r = (await call(base, viewer, 'GET', 'fix-streamers/overview')).body
+        return /database down/.test(session(r, 'sdown')?.problem ?? '') && session(r, 'sbad')?.state === 'error'
+          ? r
+          : undefined
+      },
+      30000,
+      'both problems reported'
+    )
     assert.match(session(o, 'sbad').problem, /nonexistent/)
     assert.strictEqual(session(o, 'si').state, 'logged-on')
     const j = await call(base, viewer, 'GET', 'fix-streamers/journal?session=sdown')

@@ -5,30 +5,74 @@ import { runtimeName } from '../support/node-red'
 
 // The compiled path must behave exactly like Node-RED's own util of the runtime under test.
 const runtimeDir = path.dirname(require.resolve(`${process.env.NODE_RED_RUNTIME ?? 'node-red'}/package.json`))
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+
 const util = require(require.resolve('@node-red/util', { paths: [runtimeDir] })).util
 
 const sample = (): Record<string, any> => ({
-  ClOrdID: 'A1', qty: 0, side: null, fn: Object.assign(() => 1, { tag: 't' }),
-  Instrument: { Symbol: 'ABC', Nested: { Deep: 1 } }, text: 'plain', list: [1, 2], 'odd key': 5
+  ClOrdID: 'A1',
+  qty: 0,
+  side: null,
+  fn: Object.assign(() => 1, { tag: 't' }),
+  Instrument: { Symbol: 'ABC', Nested: { Deep: 1 } },
+  text: 'plain',
+  list: [1, 2],
+  'odd key': 5
 })
 
 describe(`compiled property paths match Node-RED's util on ${runtimeName}`, () => {
-  const paths = ['ClOrdID', 'qty', 'side', 'missing', 'Instrument.Symbol', 'Instrument.Nested.Deep', 'Instrument.Missing',
-    'fn.tag', 'text.length', 'list.length', 'list[1]', '["odd key"]', 'Instrument["Symbol"]', 'missing.child', 'side.child']
+  const paths = [
+    'ClOrdID',
+    'qty',
+    'side',
+    'missing',
+    'Instrument.Symbol',
+    'Instrument.Nested.Deep',
+    'Instrument.Missing',
+    'fn.tag',
+    'text.length',
+    'list.length',
+    'list[1]',
+    '["odd key"]',
+    'Instrument["Symbol"]',
+    'missing.child',
+    'side.child'
+  ]
 
   for (const expr of paths) {
     it(`get ${expr}`, () => {
       const ours = compilePropertyPath(util, expr)
       let expected: unknown, expectedError: string | undefined
-      try { expected = util.getObjectProperty(sample(), expr) } catch (err) { expectedError = (err as Error).constructor.name }
-      if (expectedError !== undefined) assert.throws(() => ours.get(sample()), (err: Error) => err.constructor.name === expectedError)
-      else assert.deepStrictEqual(ours.get(sample()), expected)
+      try {
+        expected = util.getObjectProperty(sample(), expr)
+      } catch (err) {
+        expectedError = (err as Error).constructor.name
+      }
+      if (expectedError !== undefined) {
+        assert.throws(
+          () => ours.get(sample()),
+          (err: Error) => err.constructor.name === expectedError
+        )
+      } else assert.deepStrictEqual(ours.get(sample()), expected)
     })
   }
 
-  const targets = ['ClOrdID', 'New', 'Instrument.Symbol', 'Instrument.New.Deeper', 'a.b.c', 'text.sub', 'side.sub', 'qty.sub',
-    'fn.sub', 'fn.tag', 'list.extra', 'list[3]', 'Parties[0].PartyID', 'Instrument["Symbol"]', '["odd key"]']
+  const targets = [
+    'ClOrdID',
+    'New',
+    'Instrument.Symbol',
+    'Instrument.New.Deeper',
+    'a.b.c',
+    'text.sub',
+    'side.sub',
+    'qty.sub',
+    'fn.sub',
+    'fn.tag',
+    'list.extra',
+    'list[3]',
+    'Parties[0].PartyID',
+    'Instrument["Symbol"]',
+    '["odd key"]'
+  ]
   for (const expr of targets) {
     for (const value of ['v', 0, null, undefined]) {
       it(`set ${expr} = ${String(value)}`, () => {

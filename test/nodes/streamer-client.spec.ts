@@ -11,9 +11,9 @@ import streamerNode = require('../../nodes/audit-streamer/audit-streamer')
 
 // The Change node stands in for a target; it comes with the runtime under test.
 const runtimeDir = path.dirname(require.resolve(`${process.env.NODE_RED_RUNTIME ?? 'node-red'}/package.json`))
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+
 const changeNode = require(require.resolve('@node-red/nodes/core/function/15-change.js', { paths: [runtimeDir] }))
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+
 const linkNode = require(require.resolve('@node-red/nodes/core/common/60-link.js', { paths: [runtimeDir] }))
 const nodes = [databaseNode, streamerNode, clientNode, changeNode, linkNode]
 
@@ -81,8 +81,32 @@ for (const target of databaseTargets()) {
     function flow (client: Partial<FlowNode> = {}, extra: FlowNode[] = []): FlowNode[] {
       return [
         dbDef(),
-        { id: 's1', type: 'audit-streamer', database: 'db', stream: 'orders', ...streamerNodeFields(schema), start: 'beginning', wires: [['c1']] },
-        { id: 'c1', type: 'streamer-client', database: 'db', clientName: 'client-a', replayable: true, filter: '', mappings: [], payload: '', routeMode: 'single', routes: [], inFlight: 50, confirmMode: 'target', terminateOnError: false, wires: [['t1'], ['herr']], ...client },
+        {
+          id: 's1',
+          type: 'audit-streamer',
+          database: 'db',
+          stream: 'orders',
+          ...streamerNodeFields(schema),
+          start: 'beginning',
+          wires: [['c1']]
+        },
+        {
+          id: 'c1',
+          type: 'streamer-client',
+          database: 'db',
+          clientName: 'client-a',
+          replayable: true,
+          filter: '',
+          mappings: [],
+          payload: '',
+          routeMode: 'single',
+          routes: [],
+          inFlight: 50,
+          confirmMode: 'target',
+          terminateOnError: false,
+          wires: [['t1'], ['herr']],
+          ...client
+        },
         { id: 't1', type: 'change', rules: [], wires: [['h1']] },
         { id: 'k1', type: 'complete', scope: ['t1'], uncaught: false, wires: [['c1']] },
         { id: 'h1', type: 'helper' },
@@ -99,11 +123,20 @@ for (const target of databaseTargets()) {
     }
     async function sourceReady (): Promise<Database> {
       const db = await database()
-      await eventually(() => (helper.getNode('s1') as any)?.stream?.subscriptions?.length > 0, 15000, 'streamer with a subscriber')
+      await eventually(
+        () => (helper.getNode('s1') as any)?.stream?.subscriptions?.length > 0,
+        15000,
+        'streamer with a subscriber'
+      )
       return db
     }
     async function checkpoint (name: string): Promise<unknown> {
-      const r = await (await database()).query<{ position: unknown, start_at: unknown }>(`SELECT position, start_at FROM "${schema}".checkpoints WHERE client_name = $1`, [name])
+      const r = await (
+        await database()
+      ).query<{ position: unknown; start_at: unknown }>(
+        `SELECT position, start_at FROM "${schema}".checkpoints WHERE client_name = $1`,
+        [name]
+      )
       return r.rows[0]?.start_at ?? r.rows[0]?.position
     }
     function collect (id: string): any[] {
@@ -112,10 +145,15 @@ for (const target of databaseTargets()) {
       return got
     }
     /** Puts every node but the database on a tab (link nodes without one would be config nodes). */
-    const onTab = (f: FlowNode[], z = 'tab1'): FlowNode[] => [{ id: z, type: 'tab', label: z }, ...f.map(n => n.id === 'db' ? n : { x: 100, y: 100, ...n, z })]
-    const rows = (n: number, sym = 'VOD'): Array<{ sym: string, qty: number }> => Array.from({ length: n }, (_, i) => ({ sym, qty: i + 1 }))
+    const onTab = (f: FlowNode[], z = 'tab1'): FlowNode[] => [
+      { id: z, type: 'tab', label: z },
+      ...f.map(n => (n.id === 'db' ? n : { x: 100, y: 100, ...n, z }))
+    ]
+    const rows = (n: number, sym = 'VOD'): Array<{ sym: string; qty: number }> =>
+      Array.from({ length: n }, (_, i) => ({ sym, qty: i + 1 }))
 
-    it('filters and maps rows, carries msg.stream and msg.topic, and moves the checkpoint on confirmations wired back', async () => {
+    it('filters and maps rows, carries msg.stream and msg.topic, and moves the ' +
+      'checkpoint on confirmations wired back', async () => {
       await load(flow({
         filter: 'qty % 2 = 1',
         payload: '{ "symbol": sym }',
@@ -130,13 +168,31 @@ for (const target of databaseTargets()) {
       const got = collect('h1')
       await insertRows(db, `"${schema}".src`, rows(6))
       await eventually(() => got.length === 3, 15000, '3 rows')
-      assert.deepStrictEqual(got.map(m => m.payload), [1, 3, 5].map(q => ({ symbol: 'VOD', quantity: q, notional: q * 10, venue: 'LSE', lot: 100 })))
-      assert.deepStrictEqual(got[0].stream, { name: 'orders', streamer: 's1', client: 'client-a', clientId: 'c1', position: ['1'], replay: got[0].stream.replay })
+      assert.deepStrictEqual(
+        got.map(m => m.payload),
+        [1, 3, 5].map(q => ({ symbol: 'VOD', quantity: q, notional: q * 10, venue: 'LSE', lot: 100 }))
+      )
+      assert.deepStrictEqual(got[0].stream, {
+        name: 'orders',
+        streamer: 's1',
+        client: 'client-a',
+        clientId: 'c1',
+        position: ['1'],
+        replay: got[0].stream.replay
+      })
       assert.strictEqual(typeof got[0].stream.replay, 'boolean')
       assert.strictEqual(got[0].topic, 'orders')
-      await eventually(() => (helper.getNode('c1') as any).stats().inFlight === 0, 5000, 'confirmations through the Complete node')
+      await eventually(
+        () => (helper.getNode('c1') as any).stats().inFlight === 0,
+        5000,
+        'confirmations through the Complete node'
+      )
       // Row 6 is filtered out after row 5 went out: it counts as confirmed once the client has handled it.
-      await eventually(() => (helper.getNode('c1') as any).stats().checkpoint?.[0] === '6', 5000, 'the filtered row 6 handled')
+      await eventually(
+        () => (helper.getNode('c1') as any).stats().checkpoint?.[0] === '6',
+        5000,
+        'the filtered row 6 handled'
+      )
       await helper.getNode('c1').close() // flushes the batched checkpoint
       assert.deepStrictEqual(await checkpoint('client-a'), ['6'], 'filtered rows 2, 4 and 6 count as confirmed')
     })
@@ -151,7 +207,8 @@ for (const target of databaseTargets()) {
       await eventually(() => got.length === 5, 15000, '5 rows')
       const c1 = helper.getNode('c1') as any
       for (const m of got.slice(0, 3)) assert.strictEqual(c1.confirm(m.stream.position), true)
-      await helper.setFlows(f.map(n => n.id === 'c1' ? { ...n, name: 'redeployed' } : n), 'nodes') // redeploy the client
+      // redeploy the client
+      await helper.setFlows(f.map(n => n.id === 'c1' ? { ...n, name: 'redeployed' } : n), 'nodes')
       got = collect('h1')
       await insertRows(db, `"${schema}".src`, rows(2))
       await eventually(() => got.length === 4, 15000, 'rows 4-7')
@@ -165,7 +222,11 @@ for (const target of databaseTargets()) {
       got = collect('h1')
       await insertRows(db, `"${schema}".src`, rows(1))
       await eventually(() => got.length === 4, 15000, 'rows 5-8')
-      assert.deepStrictEqual(got.map(m => m.stream.position[0]), ['5', '6', '7', '8'], 'only the unconfirmed rows again, then the new one')
+      assert.deepStrictEqual(
+        got.map(m => m.stream.position[0]),
+        ['5', '6', '7', '8'],
+        'only the unconfirmed rows again, then the new one'
+      )
     })
 
     it('pauses at the in-flight limit and goes on when confirmations come back', async () => {
@@ -178,16 +239,35 @@ for (const target of databaseTargets()) {
       assert.strictEqual(got.length, 3, 'no more than 3 unconfirmed')
       const statuses: any[] = []
       helper.getNode('c1').on('call:status', (c: any) => statuses.push(c.args[0]))
-      await eventually(() => statuses.some(s => /lag 7 · .* · 3 in flight/.test(s.text)), 5000, 'status shows the exact lag (7 of 10 rows behind) and 3 in flight')
+      await eventually(
+        () => statuses.some(s => /lag 7 · .* · 3 in flight/.test(s.text)),
+        5000,
+        'status shows the exact lag (7 of 10 rows behind) and 3 in flight'
+      )
       helper.getNode('c1').receive(got[0]) // a wire back
       await eventually(() => got.length === 4, 5000, 'a 4th row')
     })
 
     it('serves two clients on one streamer with their own filters and checkpoints', async () => {
-      await load(flow({ filter: 'sym = "VOD"', confirmMode: 'send', wires: [['h1'], []] }, [
-        { id: 'c2', type: 'streamer-client', database: 'db', clientName: 'client-b', replayable: true, filter: 'sym = "BARC"', mappings: [], payload: '', routeMode: 'single', routes: [], confirmMode: 'send', wires: [['h2'], []] },
-        { id: 'h2', type: 'helper' }
-      ]).map(n => n.id === 's1' ? { ...n, wires: [['c1', 'c2']] } : n))
+      await load(
+        flow({ filter: 'sym = "VOD"', confirmMode: 'send', wires: [['h1'], []] }, [
+          {
+            id: 'c2',
+            type: 'streamer-client',
+            database: 'db',
+            clientName: 'client-b',
+            replayable: true,
+            filter: 'sym = "BARC"',
+            mappings: [],
+            payload: '',
+            routeMode: 'single',
+            routes: [],
+            confirmMode: 'send',
+            wires: [['h2'], []]
+          },
+          { id: 'h2', type: 'helper' }
+        ]).map(n => (n.id === 's1' ? { ...n, wires: [['c1', 'c2']] } : n))
+      )
       const db = await sourceReady()
       const a = collect('h1')
       const b = collect('h2')
@@ -203,16 +283,36 @@ for (const target of databaseTargets()) {
 
     it('routes selectively by conditions (first match) and by the value of a field', async () => {
       await load(flow({
-        routeMode: 'conditions', routes: [{ value: 'qty > 2' }, { value: 'sym = "VOD"' }], confirmMode: 'send', wires: [['h1'], ['h2'], ['herr']]
+        routeMode: 'conditions',
+        routes: [{ value: 'qty > 2' }, { value: 'sym = "VOD"' }],
+        confirmMode: 'send',
+        wires: [['h1'], ['h2'], ['herr']]
       }, [
         { id: 'h2', type: 'helper' },
-        { id: 'c2', type: 'streamer-client', database: 'db', clientName: 'by-field', replayable: true, routeMode: 'field', routeField: 'sym', routes: [{ value: 'BARC' }, { value: 'VOD' }], confirmMode: 'send', mappings: [], wires: [['h3'], ['h4'], []] },
+        {
+          id: 'c2',
+          type: 'streamer-client',
+          database: 'db',
+          clientName: 'by-field',
+          replayable: true,
+          routeMode: 'field',
+          routeField: 'sym',
+          routes: [{ value: 'BARC' }, { value: 'VOD' }],
+          confirmMode: 'send',
+          mappings: [],
+          wires: [['h3'], ['h4'], []]
+        },
         { id: 'h3', type: 'helper' },
         { id: 'h4', type: 'helper' }
       ]).map(n => n.id === 's1' ? { ...n, wires: [['c1', 'c2']] } : n))
       const db = await sourceReady()
       const [o1, o2, e, f1, f2] = ['h1', 'h2', 'herr', 'h3', 'h4'].map(collect)
-      await insertRows(db, `"${schema}".src`, [{ sym: 'VOD', qty: 1 }, { sym: 'VOD', qty: 3 }, { sym: 'BARC', qty: 1 }, { sym: 'MSFT', qty: 5 }])
+      await insertRows(db, `"${schema}".src`, [
+        { sym: 'VOD', qty: 1 },
+        { sym: 'VOD', qty: 3 },
+        { sym: 'BARC', qty: 1 },
+        { sym: 'MSFT', qty: 5 }
+      ])
       await eventually(() => o1.length + o2.length === 3 && f1.length + f2.length === 3, 15000, 'routed rows')
       assert.deepStrictEqual(o1.map(m => m.stream.position[0]), ['2', '4'])
       assert.deepStrictEqual(o2.map(m => m.stream.position[0]), ['1'])
@@ -223,7 +323,8 @@ for (const target of databaseTargets()) {
       assert.deepStrictEqual(await checkpoint('by-field'), ['4'], 'unrouted MSFT counts as confirmed')
     })
 
-    it('a transform error raises a catchable error, sends the row to the error output, and the stream goes on', async () => {
+    it('a transform error raises a catchable error, sends the row to the error ' +
+      'output, and the stream goes on', async () => {
       await load(flow({ payload: 'qty = 2 ? $error("bad qty") : qty', confirmMode: 'send' }, [
         { id: 'catch1', type: 'catch', scope: ['c1'], uncaught: false, wires: [['hc']] },
         { id: 'hc', type: 'helper' }
@@ -246,7 +347,11 @@ for (const target of databaseTargets()) {
       const statuses: any[] = []
       helper.getNode('c1').on('call:status', (c: any) => statuses.push(c.args[0]))
       await insertRows(db, `"${schema}".src`, rows(3))
-      await eventually(() => statuses.some(s => s.fill === 'red' && /stopped: .*bad qty/.test(s.text)), 15000, 'red stopped status')
+      await eventually(
+        () => statuses.some(s => s.fill === 'red' && /stopped: .*bad qty/.test(s.text)),
+        15000,
+        'red stopped status'
+      )
       await eventually(() => ok.length === 1, 5000, 'row 1')
       assert.deepStrictEqual(ok.map(m => m.payload), [1])
       assert.strictEqual(errOut.length, 0)
@@ -267,16 +372,28 @@ for (const target of databaseTargets()) {
       assert.deepStrictEqual(got.map(m => m.stream.position[0]), ['3', '4'])
 
       got.length = 0
-      const res = await helper.request().post('/fix-streamers/streamer-client/c1/rewind').send({ target: 'beginning' }).expect(200)
+      const res = await helper
+        .request()
+        .post('/fix-streamers/streamer-client/c1/rewind')
+        .send({ target: 'beginning' })
+        .expect(200)
       assert.deepStrictEqual(res.body, { start: { kind: 'beginning' } })
       await eventually(() => got.length === 4, 15000, 'all rows again')
 
-      await helper.request().post('/fix-streamers/streamer-client/c1/rewind').send({ target: { position: [] } }).expect(400)
+      await helper
+        .request()
+        .post('/fix-streamers/streamer-client/c1/rewind')
+        .send({ target: { position: [] } })
+        .expect(400)
       await helper.request().post('/fix-streamers/streamer-client/nope/rewind').send({ target: 'live' }).expect(404)
 
       got.length = 0
       c1.receive({ topic: 'rewind', payload: 'live' } as any)
-      await eventually(async () => JSON.stringify(await checkpoint('client-a')) === '["4"]', 10000, 'live stored as after the head')
+      await eventually(
+        async () => JSON.stringify(await checkpoint('client-a')) === '["4"]',
+        10000,
+        'live stored as after the head'
+      )
       await insertRows(db, `"${schema}".src`, rows(1))
       await eventually(() => got.length === 1, 15000, 'the new row only')
       assert.deepStrictEqual(got[0].stream.position, ['5'])
@@ -287,11 +404,14 @@ for (const target of databaseTargets()) {
       assert.deepStrictEqual(got.map(m => m.stream.position[0]), ['1', '2', '3', '4', '5'])
     })
 
-    it('reports bad input and control messages as catchable errors; ignores rows wired straight from a streamer', async () => {
-      await load(flow({}, [
-        { id: 'catch1', type: 'catch', scope: ['c1'], uncaught: false, wires: [['hc']] },
-        { id: 'hc', type: 'helper' }
-      ]))
+    it('reports bad input and control messages as catchable errors; ignores rows ' +
+      'wired straight from a streamer', async () => {
+      await load(
+        flow({}, [
+          { id: 'catch1', type: 'catch', scope: ['c1'], uncaught: false, wires: [['hc']] },
+          { id: 'hc', type: 'helper' }
+        ])
+      )
       await sourceReady()
       const caught = collect('hc')
       const c1 = helper.getNode('c1')
@@ -303,7 +423,8 @@ for (const target of databaseTargets()) {
       assert.match(caught[1].error.message, /unrecognised input \(msg.topic "hello"\)/)
     })
 
-    it("ignores the rows its streamer sends on its own output, which another node wired to it receives", async function () {
+    it('ignores the rows its streamer sends on its own output, which ' +
+      'another node wired to it receives', async function () {
       this.timeout(60000)
       // A managed audit table (xid8 positions): the streamer feeds the client by subscription and
       // a debug-like helper through its output; the client is wired to that output too.
@@ -311,15 +432,34 @@ for (const target of databaseTargets()) {
         { id: 'dbg', type: 'helper' },
         { id: 'catch1', type: 'catch', scope: ['c1'], uncaught: false, wires: [['hc']] },
         { id: 'hc', type: 'helper' }
-      ]).map(n => n.id === 's1'
-        ? { id: 's1', type: 'audit-streamer', database: 'db', stream: 'orders', table: `${schema}.orders`, managed: true, listen: true, pollInterval: 50, start: 'beginning', output: 'row', wires: [['c1', 'dbg']] }
-        : n)
+      ]).map(n =>
+        n.id === 's1'
+          ? {
+              id: 's1',
+              type: 'audit-streamer',
+              database: 'db',
+              stream: 'orders',
+              table: `${schema}.orders`,
+              managed: true,
+              listen: true,
+              pollInterval: 50,
+              start: 'beginning',
+              output: 'row',
+              wires: [['c1', 'dbg']]
+            }
+          : n
+      )
       await load(f)
       const db = await sourceReady()
       const s1 = helper.getNode('s1') as any
       // Live, not only subscribed: the streamer creates the audit trigger when it starts, and a row
       // written before that is never audited (the rows below went missing on a busy CI run).
-      await eventually(() => s1.stream.subscriptions.length === 2 && s1.stream.subscriptions.every((x: any) => x.state.phase === 'live'), 15000, 'two live subscriptions: the client and the output')
+      await eventually(
+        () =>
+          s1.stream.subscriptions.length === 2 && s1.stream.subscriptions.every((x: any) => x.state.phase === 'live'),
+        15000,
+        'two live subscriptions: the client and the output'
+      )
       const [got, dbg, caught] = ['h1', 'dbg', 'hc'].map(collect)
       await db.query(`INSERT INTO "${schema}".orders VALUES (1, 'VOD', 10), (2, 'BARC', 5)`)
       await db.query(`UPDATE "${schema}".orders SET qty = 20 WHERE id = 1`)
@@ -330,20 +470,43 @@ for (const target of databaseTargets()) {
       }, 45000, '4 audit rows on the output, 3 through the client')
       await new Promise(resolve => setTimeout(resolve, 300))
       assert.strictEqual(got.length, 3, 'each row once: the wired copies were not taken as rows')
-      assert.deepStrictEqual(got.map(m => [m.payload.audit_event_type, m.payload.id, m.payload.qty]), [['INSERT', 1, 10], ['INSERT', 2, 5], ['UPDATE', 1, 20]])
-      assert.deepStrictEqual(got.map(m => m.stream.position), dbg.slice(0, 3).map(m => m.stream.position), 'the same rows, the same positions')
-      assert.ok(dbg.every(m => m.stream.clientId === undefined && m.stream.streamer === 's1'), 'output rows carry no clientId')
+      assert.deepStrictEqual(
+        got.map(m => [m.payload.audit_event_type, m.payload.id, m.payload.qty]),
+        [
+          ['INSERT', 1, 10],
+          ['INSERT', 2, 5],
+          ['UPDATE', 1, 20]
+        ]
+      )
+      assert.deepStrictEqual(
+        got.map(m => m.stream.position),
+        dbg.slice(0, 3).map(m => m.stream.position),
+        'the same rows, the same positions'
+      )
+      assert.ok(
+        dbg.every(m => m.stream.clientId === undefined && m.stream.streamer === 's1'),
+        'output rows carry no clientId'
+      )
       assert.strictEqual(got[0].stream.position.length, 2, '[audit_tx, audit_seq]')
       assert.strictEqual(caught.length, 0, 'no error for the wired rows')
       const c1 = helper.getNode('c1') as any
       assert.strictEqual(c1.stats().sent, 3)
       assert.strictEqual(c1.stats().inFlight, 0)
-      await eventually(() => String(c1.stats().checkpoint) === String(dbg[3].stream.position), 5000, 'the filtered DELETE row handled')
+      await eventually(
+        () => String(c1.stats().checkpoint) === String(dbg[3].stream.position),
+        5000,
+        'the filtered DELETE row handled'
+      )
       await c1.close()
-      assert.deepStrictEqual(await checkpoint('client-a'), dbg[3].stream.position, 'the filtered DELETE row counts as confirmed')
+      assert.deepStrictEqual(
+        await checkpoint('client-a'),
+        dbg[3].stream.position,
+        'the filtered DELETE row counts as confirmed'
+      )
     })
 
-    it('follows its streamer through link nodes (two hops, three tabs): receives, is confirmed through a link back, checkpoints', async () => {
+    it('follows its streamer through link nodes (two hops, three tabs): receives, is confirmed ' +
+      'through a link back, checkpoints', async () => {
       // s1 -> link out lo1 => link in li1 -> link out lo2 => link in li2 -> c1 -> t1 -> h1, and
       // Complete(t1) -> lo3 => li3 -> c1. lo2 lists no link: li2 names it (either side wires the pair).
       const tabs = ['ta', 'tb', 'tc'].map(id => ({ id, type: 'tab', label: id }))
@@ -366,10 +529,25 @@ for (const target of databaseTargets()) {
       const got = collect('h1')
       await insertRows(db, `"${schema}".src`, rows(4))
       await eventually(() => got.length === 4, 15000, '4 rows through the link pairs')
-      assert.deepStrictEqual(got.map(m => [m.stream.position[0], m.stream.streamer, m.stream.clientId]), ['1', '2', '3', '4'].map(p => [p, 's1', 'c1']))
-      await eventually(() => (helper.getNode('c1') as any).stats().inFlight === 0, 5000, 'confirmations through Complete -> lo3 -> li3')
-      assert.strictEqual((helper.getNode('s1') as any).stream.subscriptions.length, 1, 'only the client: the links lead to no other node, so no output copy')
-      const warnings = helper.log().args.filter((a: any[]) => a[0].id === 'c1' && /no-confirm-path|no-streamer|many-streamers/.test(String(a[0].msg)))
+      assert.deepStrictEqual(
+        got.map(m => [m.stream.position[0], m.stream.streamer, m.stream.clientId]),
+        ['1', '2', '3', '4'].map(p => [p, 's1', 'c1'])
+      )
+      await eventually(
+        () => (helper.getNode('c1') as any).stats().inFlight === 0,
+        5000,
+        'confirmations through Complete -> lo3 -> li3'
+      )
+      assert.strictEqual(
+        (helper.getNode('s1') as any).stream.subscriptions.length,
+        1,
+        'only the client: the links lead to no other node, so no output copy'
+      )
+      const warnings = helper
+        .log()
+        .args.filter(
+          (a: any[]) => a[0].id === 'c1' && /no-confirm-path|no-streamer|many-streamers/.test(String(a[0].msg))
+        )
       assert.deepStrictEqual(warnings, [], 'no warning about the streamer or the confirmation path')
       await helper.getNode('c1').close()
       assert.deepStrictEqual(await checkpoint('client-a'), ['4'])
@@ -377,12 +555,31 @@ for (const target of databaseTargets()) {
 
     it('serves a direct client and a client behind a link pair, each with its own checkpoint', async () => {
       // c1 (direct, confirmed by the test) and c2 (through lo1 => li1, confirmed on send).
-      await load(onTab(flow({ wires: [['h1'], []] }, [
-        { id: 'lo1', type: 'link out', mode: 'link', links: ['li1'], wires: [] },
-        { id: 'li1', type: 'link in', links: ['lo1'], wires: [['c2']] },
-        { id: 'c2', type: 'streamer-client', database: 'db', clientName: 'client-b', replayable: true, filter: '', mappings: [], payload: '', routeMode: 'single', routes: [], confirmMode: 'send', wires: [['h2'], []] },
-        { id: 'h2', type: 'helper' }
-      ]).filter(n => n.id !== 'k1').map(n => n.id === 's1' ? { ...n, wires: [['c1', 'lo1']] } : n)))
+      await load(
+        onTab(
+          flow({ wires: [['h1'], []] }, [
+            { id: 'lo1', type: 'link out', mode: 'link', links: ['li1'], wires: [] },
+            { id: 'li1', type: 'link in', links: ['lo1'], wires: [['c2']] },
+            {
+              id: 'c2',
+              type: 'streamer-client',
+              database: 'db',
+              clientName: 'client-b',
+              replayable: true,
+              filter: '',
+              mappings: [],
+              payload: '',
+              routeMode: 'single',
+              routes: [],
+              confirmMode: 'send',
+              wires: [['h2'], []]
+            },
+            { id: 'h2', type: 'helper' }
+          ])
+            .filter(n => n.id !== 'k1')
+            .map(n => (n.id === 's1' ? { ...n, wires: [['c1', 'lo1']] } : n))
+        )
+      )
       const db = await sourceReady()
       const s1 = helper.getNode('s1') as any
       await eventually(() => s1.stream.subscriptions.length === 2, 15000, 'both clients subscribed')
@@ -403,8 +600,18 @@ for (const target of databaseTargets()) {
     it('warns about streamers and confirmation paths through link nodes too', async () => {
       // c1: s1 directly and s2 through lo2 => li2 (two streamers). c2: a link in whose link out has
       // no streamer (none). c3: s1 through lo1 => li1, confirm by the target, nothing confirms.
-      const client = (id: string, name: string, extra: Partial<FlowNode> = {}): FlowNode =>
-        ({ id, type: 'streamer-client', database: 'db', clientName: name, replayable: true, mappings: [], routes: [], confirmMode: 'send', wires: [[], []], ...extra })
+      const client = (id: string, name: string, extra: Partial<FlowNode> = {}): FlowNode => ({
+        id,
+        type: 'streamer-client',
+        database: 'db',
+        clientName: name,
+        replayable: true,
+        mappings: [],
+        routes: [],
+        confirmMode: 'send',
+        wires: [[], []],
+        ...extra
+      })
       const s1 = flow()[1]
       await load(onTab([
         dbDef(),
@@ -422,30 +629,63 @@ for (const target of databaseTargets()) {
       ]))
       const statuses: any[] = []
       helper.getNode('c2').on('call:status', (c: any) => statuses.push(c.args[0]))
-      const logged = (id: string, key: string): boolean => helper.log().args.some((a: any[]) => a[0].id === id && String(a[0].msg).includes(key))
-      await eventually(() => logged('c1', '2 streamers are wired into this client'), 15000, 'c1 warns about two streamers')
-      await eventually(() => statuses.some(s => /no audit-streamer wired in/.test(s.text)), 15000, 'c2 shows no streamer')
+      const logged = (id: string, key: string): boolean =>
+        helper.log().args.some((a: any[]) => a[0].id === id && String(a[0].msg).includes(key))
+      await eventually(
+        () => logged('c1', '2 streamers are wired into this client'),
+        15000,
+        'c1 warns about two streamers'
+      )
+      await eventually(
+        () => statuses.some(s => /no audit-streamer wired in/.test(s.text)),
+        15000,
+        'c2 shows no streamer'
+      )
       await eventually(() => logged('c3', 'nothing confirms this client'), 5000, 'c3 warns that nothing confirms')
-      await eventually(() => (helper.getNode('s1') as any).stream.subscriptions.length === 2, 15000, 'c1 and c3 follow s1')
-      assert.ok(!logged('c1', 'no-confirm-path') && !logged('c2', 'no-confirm-path'), 'clients confirming on send need no path')
-      assert.ok(!logged('c3', 'streamers are wired into this client') && !logged('c3', 'no audit-streamer wired in'), 'c3 has exactly one streamer')
+      await eventually(
+        () => (helper.getNode('s1') as any).stream.subscriptions.length === 2,
+        15000,
+        'c1 and c3 follow s1'
+      )
+      assert.ok(
+        !logged('c1', 'no-confirm-path') && !logged('c2', 'no-confirm-path'),
+        'clients confirming on send need no path'
+      )
+      assert.ok(
+        !logged('c3', 'streamers are wired into this client') && !logged('c3', 'no audit-streamer wired in'),
+        'c3 has exactly one streamer'
+      )
     })
 
     it('refuses a second client with the same name on the same database', async () => {
-      await load(flow({}, [
-        { id: 'c2', type: 'streamer-client', database: 'db', clientName: 'client-a', mappings: [], routes: [], wires: [[], []] }
-      ]))
+      await load(
+        flow({}, [
+          {
+            id: 'c2',
+            type: 'streamer-client',
+            database: 'db',
+            clientName: 'client-a',
+            mappings: [],
+            routes: [],
+            wires: [[], []]
+          }
+        ])
+      )
       const statuses: any[] = []
       helper.getNode('c2').on('call:status', (c: any) => statuses.push(c.args[0]))
       await eventually(() => statuses.length > 0 || (helper.getNode('c2') as any).confirm(['1']) === false, 5000)
       assert.strictEqual((helper.getNode('c2') as any).confirm(['1']), false)
       // Its status was set in the constructor, before the spy: read the log instead.
-      const logs = helper.log().args.filter((a: any[]) => a[0].level === 20 && /client name "client-a" is already used/.test(String(a[0].msg)))
+      const logs = helper
+        .log()
+        .args.filter((a: any[]) => a[0].level === 20 && /client name "client-a" is already used/.test(String(a[0].msg)))
       assert.strictEqual(logs.length, 1)
     })
   })
 }
 
 if (serverOptions() === undefined) {
-  describe('streamer-client node [postgres]', () => { it.skip('needs a PostgreSQL server: set DATABASE_URL', () => {}) })
+  describe('streamer-client node [postgres]', () => {
+    it.skip('needs a PostgreSQL server: set DATABASE_URL', () => {})
+  })
 }

@@ -106,15 +106,22 @@ describe(`streamer-database config node (${runtimeName})`, function () {
     await a.query('CREATE TABLE seen_by_both (v text)')
     await b.query("INSERT INTO seen_by_both VALUES ('yes')")
     assert.deepStrictEqual((await a.query('SELECT v FROM seen_by_both')).rows, [{ v: 'yes' }])
-    assert.strictEqual((await b.query("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema IN ('fix_streamers', 'other') AND table_name = 'checkpoints'")).rows[0].n, 2)
+    assert.strictEqual((await b.query('SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema ' +
+      "IN ('fix_streamers', 'other') AND table_name = 'checkpoints'")).rows[0].n, 2)
   })
 
   it('refuses a hostile schema name with a clear error and a red status, without crashing', async () => {
     await helper.load(nodes, flow({ mode: 'embedded', dataDir: tempDir(), schema: 'x"; drop table y; --' }))
     const s = await lastStatus('p1', s => s.fill === 'red', 'red status')
     assert.match(s.text, /config/)
-    const errors = helper.log().args.filter((a: any[]) => a[0]?.level === helper.log().ERROR).map((a: any[]) => String(a[0].msg))
-    assert.ok(errors.some((m: string) => /schema "x\?; drop table y; --" is not allowed|schema .* is not allowed/.test(m)), errors.join('\n'))
+    const errors = helper
+      .log()
+      .args.filter((a: any[]) => a[0]?.level === helper.log().ERROR)
+      .map((a: any[]) => String(a[0].msg))
+    assert.ok(
+      errors.some((m: string) => /schema "x\?; drop table y; --" is not allowed|schema .* is not allowed/.test(m)),
+      errors.join('\n')
+    )
     // A message to the user node fails through done(err), which Catch nodes receive.
     const caught = new Promise<any>(resolve => helper.getNode('caught').on('input', resolve))
     helper.getNode('p1').receive({ payload: 'x' })
@@ -123,7 +130,8 @@ describe(`streamer-database config node (${runtimeName})`, function () {
   })
 
   it('runs the setup SQL after the migrations, before any node gets the database', async () => {
-    const setupSql = 'CREATE TABLE IF NOT EXISTS orders (id serial PRIMARY KEY, sym text);\nINSERT INTO orders (sym) SELECT $$IBM$$ WHERE NOT EXISTS (SELECT 1 FROM orders);'
+    const setupSql = 'CREATE TABLE IF NOT EXISTS orders (id serial PRIMARY KEY, sym text);\nINSERT INTO orders (sym) ' +
+      'SELECT $$IBM$$ WHERE NOT EXISTS (SELECT 1 FROM orders);'
     const dir = tempDir()
     await helper.load(nodes, flow({ mode: 'embedded', dataDir: dir, setupSql }))
     const db = await helper.getNode('db1').acquire()
@@ -145,21 +153,34 @@ describe(`streamer-database config node (${runtimeName})`, function () {
     assert.match(helper.getNode('db1').configError, /must stay inside the Node-RED user directory/)
   })
 
-  it('server: an unreachable server gives a red status and a log line, and is retried; Node-RED keeps running', async () => {
+  it('server: an unreachable server gives a red status and a log line, and is ' +
+    'retried; Node-RED keeps running', async () => {
     // Port 9 on loopback: nothing listens there.
-    await helper.load(nodes, flow({ mode: 'server', host: '127.0.0.1', port: 9, database: 'x' }), { db1: { user: 'u', password: 'secret-pw' } })
+    await helper.load(nodes, flow({ mode: 'server', host: '127.0.0.1', port: 9, database: 'x' }), {
+      db1: { user: 'u', password: 'secret-pw' }
+    })
     const s = await lastStatus('p1', s => s.fill === 'red', 'red status')
     assert.match(s.text, /connection refused/)
     await eventually(() => helper.getNode('db1').connection.state.attempt >= 2, 15000, 'a second attempt')
-    const warnings = helper.log().args.filter((a: any[]) => a[0]?.level === helper.log().WARN).map((a: any[]) => String(a[0].msg))
-    assert.ok(warnings.some((m: string) => /Database unavailable: connection refused.*Retrying in \d+ s/.test(m)), warnings.join('\n'))
-    assert.ok(warnings.every((m: string) => !m.includes('secret-pw')), 'no password in the log')
+    const warnings = helper
+      .log()
+      .args.filter((a: any[]) => a[0]?.level === helper.log().WARN)
+      .map((a: any[]) => String(a[0].msg))
+    assert.ok(
+      warnings.some((m: string) => /Database unavailable: connection refused.*Retrying in \d+ s/.test(m)),
+      warnings.join('\n')
+    )
+    assert.ok(
+      warnings.every((m: string) => !m.includes('secret-pw')),
+      'no password in the log'
+    )
   })
 
   const server = serverOptions()
   const withServer = server === undefined ? it.skip : it
 
-  withServer('server: connects with credentials from Node-RED credentials and a connection string from an env var', async () => {
+  withServer('server: connects with credentials from Node-RED credentials and a ' +
+    'connection string from an env var', async () => {
     process.env.FIX_STREAMERS_TEST_URL = process.env.DATABASE_URL
     try {
       await helper.load(nodes, flow({ mode: 'server', urlEnv: 'FIX_STREAMERS_TEST_URL', schema: uniqueSchema('nd') }))
@@ -193,13 +214,23 @@ describe(`streamer-database config node (${runtimeName})`, function () {
     await lastStatus('p1', s => s.fill === 'red', 'red status')
   })
 
-  withServer('server: prepares statements that run often, unless Prepared is off (PgBouncer in transaction mode)', async function () {
+  withServer('server: prepares statements that run often, unless Prepared is off ' +
+    '(PgBouncer in transaction mode)', async function () {
     this.timeout(60000)
     process.env.FIX_STREAMERS_TEST_URL = process.env.DATABASE_URL
     const schema = uniqueSchema('prep')
     try {
       for (const prepared of [undefined, false]) {
-        await helper.load(nodes, flow({ mode: 'server', urlEnv: 'FIX_STREAMERS_TEST_URL', schema, poolSize: 2, ...(prepared === undefined ? {} : { prepared }) }))
+        await helper.load(
+          nodes,
+          flow({
+            mode: 'server',
+            urlEnv: 'FIX_STREAMERS_TEST_URL',
+            schema,
+            poolSize: 2,
+            ...(prepared === undefined ? {} : { prepared })
+          })
+        )
         for (let i = 0; i < 5; i++) {
           const got = new Promise<any>(resolve => helper.getNode('out').once('input', resolve))
           helper.getNode('p1').receive({ payload: `x${i}` })
@@ -207,7 +238,12 @@ describe(`streamer-database config node (${runtimeName})`, function () {
         }
         const db = await (helper.getNode('db1') as any).acquire()
         if (prepared === false) assert.strictEqual(db.preparedStatements, 0, 'nothing prepared with Prepared off')
-        else assert.ok(db.preparedStatements >= 1, 'the probe\'s statement is prepared by default (flows saved before the option keep it on)')
+        else {
+          assert.ok(
+            db.preparedStatements >= 1,
+            "the probe's statement is prepared by default (flows saved before the option keep it on)"
+          )
+        }
         await helper.unload()
       }
     } finally {
@@ -232,13 +268,23 @@ describe(`streamer-database config node (${runtimeName})`, function () {
         const got = new Promise<any>(resolve => helper.getNode('out').once('input', resolve))
         probe.receive({ payload: i })
         await got
-        await helper.setFlows(flow({ mode: 'server', urlEnv: 'FIX_STREAMERS_TEST_URL', schema, poolSize: 3, name: `deploy ${i}` }), 'nodes')
+        await helper.setFlows(
+          flow({ mode: 'server', urlEnv: 'FIX_STREAMERS_TEST_URL', schema, poolSize: 3, name: `deploy ${i}` }),
+          'nodes'
+        )
       }
       const got = new Promise<any>(resolve => helper.getNode('out').once('input', resolve))
       helper.getNode('p1').receive({ payload: 'last' })
       await got
       // Only the current pool may hold connections (at most its size of 3).
-      const n = await eventually(async () => { const c = await countOurs(); return c <= 3 ? c : undefined }, 10000, 'old pools to close')
+      const n = await eventually(
+        async () => {
+          const c = await countOurs()
+          return c <= 3 ? c : undefined
+        },
+        10000,
+        'old pools to close'
+      )
       assert.ok(n !== undefined && n >= 1 && n <= 3, `connections open: ${n}`)
       await helper.unload()
       await eventually(async () => (await countOurs()) === 0, 10000, 'all connections closed after unload')

@@ -74,7 +74,8 @@ for (const target of ['pglite', 'postgres'] as const) {
       await helper.stopServer()
     })
 
-    it('commits the messages queued behind a running transaction together, in order, each sent on after the commit', async () => {
+    it('commits the messages queued behind a running transaction together, in order, ' +
+      'each sent on after the commit', async () => {
       await helper.load(nodes, flow(insert, insertParams))
       const db: Database = await helper.getNode('db1').acquire()
       await db.query(`CREATE TABLE IF NOT EXISTS ${table} (id bigint PRIMARY KEY, note text)`)
@@ -83,10 +84,14 @@ for (const target of ['pglite', 'postgres'] as const) {
       for (let i = 1; i <= 50; i++) helper.getNode('q1').receive({ payload: { id: i, note: `n${i}` }, topic: `m${i}` })
       await release()
       const got = await out
-      assert.deepStrictEqual(got.map(m => m.topic), Array.from({ length: 50 }, (_, i) => `m${i + 1}`), 'sent on in arrival order')
+      assert.deepStrictEqual(
+        got.map(m => m.topic),
+        Array.from({ length: 50 }, (_, i) => `m${i + 1}`),
+        'sent on in arrival order'
+      )
       got.forEach((m, i) => {
         assert.strictEqual(m.rowCount, 1)
-        assert.strictEqual(m.payload[0].id, String(i + 1), 'each message gets its own statement\'s rows')
+        assert.strictEqual(m.payload[0].id, String(i + 1), "each message gets its own statement's rows")
       })
       const txs = new Map<string, number>()
       for (const m of got) txs.set(m.payload[0].tx, (txs.get(m.payload[0].tx) ?? 0) + 1)
@@ -96,7 +101,8 @@ for (const target of ['pglite', 'postgres'] as const) {
       assert.strictEqual(rows.rows[0].n, 50)
     })
 
-    it('a failing message gets its own catchable error; the others of its transaction are committed and sent on', async () => {
+    it('a failing message gets its own catchable error; the others of its ' +
+      'transaction are committed and sent on', async () => {
       await helper.load(nodes, flow(insert, insertParams))
       const db: Database = await helper.getNode('db1').acquire()
       await db.query(`CREATE TABLE IF NOT EXISTS ${table} (id bigint PRIMARY KEY, note text)`)
@@ -104,18 +110,35 @@ for (const target of ['pglite', 'postgres'] as const) {
       const release = await holdLock(db, table)
       const out = collect('out', 9)
       const caught = collect('caught', 1)
-      for (let i = 101; i <= 110; i++) helper.getNode('q1').receive({ payload: { id: i, note: `n${i}` }, topic: `m${i}` })
+      for (let i = 101; i <= 110; i++) {
+        helper.getNode('q1').receive({ payload: { id: i, note: `n${i}` }, topic: `m${i}` })
+      }
       await release()
       const [ok, errs] = await Promise.all([out, caught])
-      assert.deepStrictEqual(ok.map(m => m.topic), ['m101', 'm102', 'm103', 'm104', 'm106', 'm107', 'm108', 'm109', 'm110'])
+      assert.deepStrictEqual(
+        ok.map(m => m.topic),
+        ['m101', 'm102', 'm103', 'm104', 'm106', 'm107', 'm108', 'm109', 'm110']
+      )
       assert.strictEqual(errs.length, 1)
       assert.strictEqual(errs[0].topic, 'm105')
       assert.match(errs[0].error.message, /SQL failed: .*duplicate key/)
-      const rows = await db.query<{ id: string, note: string }>(`SELECT id, note FROM ${table} WHERE id BETWEEN 101 AND 110 ORDER BY id`)
-      assert.deepStrictEqual(rows.rows.map(r => r.id), ['101', '102', '103', '104', '105', '106', '107', '108', '109', '110'])
-      assert.strictEqual(rows.rows.find(r => r.id === '105')?.note, 'already there', 'the failing message changed nothing')
+      const rows = await db.query<{ id: string; note: string }>(
+        `SELECT id, note FROM ${table} WHERE id BETWEEN 101 AND 110 ORDER BY id`
+      )
+      assert.deepStrictEqual(
+        rows.rows.map(r => r.id),
+        ['101', '102', '103', '104', '105', '106', '107', '108', '109', '110']
+      )
+      assert.strictEqual(
+        rows.rows.find(r => r.id === '105')?.note,
+        'already there',
+        'the failing message changed nothing'
+      )
       const calls = helper.getNode('q1').status.getCalls()
-      assert.ok(calls.some((c: any) => c.args[0].fill === 'red'), 'the status turned red')
+      assert.ok(
+        calls.some((c: any) => c.args[0].fill === 'red'),
+        'the status turned red'
+      )
     })
 
     it('records each message\'s own audit event and reason, with none leaking into the next message', async () => {
@@ -132,7 +155,9 @@ for (const target of ['pglite', 'postgres'] as const) {
       helper.getNode('q1').receive({ payload: 'D', topic: 'fourth' })
       await release()
       await out
-      const audit = await db.query(`SELECT audit_event_type, audit_event_text, sym FROM ${schema}_orders_audit ORDER BY audit_seq`)
+      const audit = await db.query(
+        `SELECT audit_event_type, audit_event_text, sym FROM ${schema}_orders_audit ORDER BY audit_seq`
+      )
       assert.deepStrictEqual(audit.rows, [
         { audit_event_type: 'EVENT_ORDER_NEW', audit_event_text: 'first', sym: 'A' },
         { audit_event_type: 'EVENT_ORDER_NEW', audit_event_text: 'second', sym: 'B' },

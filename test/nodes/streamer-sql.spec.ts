@@ -37,16 +37,27 @@ for (const target of ['pglite', 'postgres'] as const) {
     })
 
     it('runs a statement with values from the message as bound parameters, and returns rows exactly', async () => {
-      await helper.load(nodes, flow(`CREATE TABLE IF NOT EXISTS ${schema}_t (id bigserial PRIMARY KEY, note text, qty numeric, doc jsonb)`, []))
+      await helper.load(
+        nodes,
+        flow(`CREATE TABLE IF NOT EXISTS ${schema}_t (id bigserial PRIMARY KEY, note text, qty numeric, doc jsonb)`, [])
+      )
       await run({ payload: null })
       await helper.unload()
-      await helper.load(nodes, flow(`INSERT INTO ${schema}_t (note, qty, doc) VALUES ($1, $2, $3) RETURNING id, note, qty, doc`,
-        [{ v: 'payload.note', vt: 'msg' }, { v: '123456789012345678.25', vt: 'str' }, { v: 'payload.doc', vt: 'msg' }]))
+      await helper.load(
+        nodes,
+        flow(`INSERT INTO ${schema}_t (note, qty, doc) VALUES ($1, $2, $3) RETURNING id, note, qty, doc`, [
+          { v: 'payload.note', vt: 'msg' },
+          { v: '123456789012345678.25', vt: 'str' },
+          { v: 'payload.doc', vt: 'msg' }
+        ])
+      )
       const hostile = "x'); DROP TABLE nothing; --"
       const msg = await run({ payload: { note: hostile, doc: { a: [1, 2] } }, topic: 'kept' })
       assert.strictEqual(msg.rowCount, 1)
       assert.strictEqual(msg.topic, 'kept')
-      assert.deepStrictEqual(msg.payload, [{ id: '1', note: hostile, qty: '123456789012345678.25', doc: { a: [1, 2] } }])
+      assert.deepStrictEqual(msg.payload, [
+        { id: '1', note: hostile, qty: '123456789012345678.25', doc: { a: [1, 2] } }
+      ])
       const db = await helper.getNode('db1').acquire()
       await db.query(`DROP TABLE ${schema}_t`)
     })
@@ -59,7 +70,9 @@ for (const target of ['pglite', 'postgres'] as const) {
       await ensureAuditTable(db, { source: `${schema}_orders` })
       await run({ payload: 'IBM', topic: 'from the test' })
       await db.query(`UPDATE ${schema}_orders SET sym = 'MSFT'`) // a writer without an event: plain UPDATE
-      const audit = await db.query(`SELECT audit_event_type, audit_event_text, sym FROM ${schema}_orders_audit ORDER BY audit_seq`)
+      const audit = await db.query(
+        `SELECT audit_event_type, audit_event_text, sym FROM ${schema}_orders_audit ORDER BY audit_seq`
+      )
       assert.deepStrictEqual(audit.rows, [
         { audit_event_type: 'EVENT_ORDER_NEW', audit_event_text: 'from the test', sym: 'IBM' },
         { audit_event_type: 'UPDATE', audit_event_text: null, sym: 'MSFT' }

@@ -26,7 +26,13 @@ export function serverOptions (): PgOptions | undefined {
 export function databaseTargets (): DatabaseTarget[] {
   const targets: DatabaseTarget[] = [{ name: 'pglite', open: async () => await PgliteDatabase.open() }]
   const pg = serverOptions()
-  if (pg !== undefined) targets.push({ name: 'postgres', pg, open: async () => await PgDatabase.open({ ...pg, applicationName: 'fix-streamers-test' }) })
+  if (pg !== undefined) {
+    targets.push({
+      name: 'postgres',
+      pg,
+      open: async () => await PgDatabase.open({ ...pg, applicationName: 'fix-streamers-test' })
+    })
+  }
   return targets
 }
 
@@ -64,7 +70,9 @@ export async function eventually<T> (check: () => T | Promise<T>, ms = 10000, wh
     } catch (err) {
       last = err
     }
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last !== undefined ? `: ${String(last)}` : ''}`)
+    if (Date.now() > until) {
+      throw new Error(`timed out waiting for ${what}${last !== undefined ? `: ${String(last)}` : ''}`)
+    }
     await new Promise(resolve => setTimeout(resolve, 25))
   }
 }

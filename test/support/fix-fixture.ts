@@ -1,4 +1,7 @@
-/** The database, schema and codec of a FIX session spec, with the sessions and peers it started stopped after each test. */
+/**
+ * The database, schema and codec of a FIX session spec, with the sessions and peers it started stopped
+ * after each test.
+ */
 import { Database, migrate } from '../../core'
 import { FixCodec } from '../../core/fix/codec'
 import type { SessionRuntime } from '../../core/fix-session'

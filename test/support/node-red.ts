@@ -2,7 +2,7 @@
  * node-red-node-test-helper, started on the Node-RED runtime named by NODE_RED_RUNTIME
  * ('node-red' is 4.1, 'node-red-5' is 5.x; scripts/test.js runs the node specs on both).
  */
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+
 const helper = require('node-red-node-test-helper')
 
 const runtime = process.env.NODE_RED_RUNTIME ?? 'node-red'

@@ -8,13 +8,21 @@ import { Database, Streamer, StreamerOptions } from '../../core'
 /** Creates `<schema>.src` and returns its quoted name. */
 export async function createSourceTable (db: Database, schema: string, table = 'src'): Promise<string> {
   await db.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)
-  await db.query(`CREATE TABLE "${schema}"."${table}" (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp(), sym text, qty int)`)
+  await db.query(`CREATE TABLE "${schema}"."${table}" (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT ` +
+    'clock_timestamp(), sym text, qty int)')
   return `"${schema}"."${table}"`
 }
 
-export async function insertRows (db: Database, table: string, rows: Array<{ sym: string, qty: number, at?: string }>): Promise<void> {
+export async function insertRows (
+  db: Database,
+  table: string,
+  rows: Array<{ sym: string; qty: number; at?: string }>
+): Promise<void> {
   for (const r of rows) {
-    await db.query(`INSERT INTO ${table} (sym, qty, at) VALUES ($1, $2, COALESCE($3::timestamptz, clock_timestamp()))`, [r.sym, r.qty, r.at ?? null])
+    await db.query(
+      `INSERT INTO ${table} (sym, qty, at) VALUES ($1, $2, COALESCE($3::timestamptz, clock_timestamp()))`,
+      [r.sym, r.qty, r.at ?? null]
+    )
   }
 }
 
@@ -36,5 +44,13 @@ export function sourceStreamer (db: Database, schema: string, options: Partial<S
 
 /** The fields of an `audit-streamer` node over `<schema>.src`, for node tests. */
 export function streamerNodeFields (schema: string): Record<string, unknown> {
-  return { table: `${schema}.src`, positionColumns: 'id', timeColumn: 'at', batchSize: 100, listen: false, pollInterval: 50, output: 'row' }
+  return {
+    table: `${schema}.src`,
+    positionColumns: 'id',
+    timeColumn: 'at',
+    batchSize: 100,
+    listen: false,
+    pollInterval: 50,
+    output: 'row'
+  }
 }

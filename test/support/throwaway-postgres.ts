@@ -12,7 +12,10 @@ import * as path from 'path'
 export function serverBinaries (): string | undefined {
   const root = '/usr/lib/postgresql'
   if (!fs.existsSync(root)) return undefined
-  const versions = fs.readdirSync(root).filter(v => fs.existsSync(path.join(root, v, 'bin', 'pg_ctl'))).sort((a, b) => Number(b) - Number(a))
+  const versions = fs
+    .readdirSync(root)
+    .filter(v => fs.existsSync(path.join(root, v, 'bin', 'pg_ctl')))
+    .sort((a, b) => Number(b) - Number(a))
   return versions.length === 0 ? undefined : path.join(root, versions[0], 'bin')
 }
 

@@ -23,7 +23,8 @@ export const fixOut: Migration = {
       stream_position text,
       tx xid8 NOT NULL DEFAULT pg_current_xact_id()
     )`,
-    `CREATE UNIQUE INDEX IF NOT EXISTS fix_out_stream_position ON ${s}.fix_out (session_name, client_name, stream_position)`,
+    `CREATE UNIQUE INDEX IF NOT EXISTS fix_out_stream_position ON ${s}.fix_out (session_name, client_name, ` +
+      'stream_position)',
     `CREATE INDEX IF NOT EXISTS fix_out_session_seq ON ${s}.fix_out (session_name, epoch, msg_seq_num)`
   ]
 }

@@ -17,12 +17,14 @@ export const journalIndexes: Migration = {
   name: 'journal-indexes',
   up: s => [
     `CREATE INDEX IF NOT EXISTS fix_in_session_time ON ${s}.fix_in (session_name, received_at, receive_seq)`,
-    `CREATE INDEX IF NOT EXISTS fix_in_session_type_time ON ${s}.fix_in (session_name, msg_type, received_at, receive_seq)`,
+    `CREATE INDEX IF NOT EXISTS fix_in_session_type_time ON ${s}.fix_in (session_name, msg_type, received_at, ` +
+      'receive_seq)',
     `CREATE INDEX IF NOT EXISTS fix_in_session_cl_ord_id ON ${s}.fix_in (session_name, cl_ord_id)`,
     `CREATE INDEX IF NOT EXISTS fix_in_session_orig_cl_ord_id ON ${s}.fix_in (session_name, orig_cl_ord_id)`,
     `CREATE INDEX IF NOT EXISTS fix_out_session_time ON ${s}.fix_out (session_name, sent_at, id)`,
     `CREATE INDEX IF NOT EXISTS fix_out_session_type_time ON ${s}.fix_out (session_name, msg_type, sent_at, id)`,
     `CREATE INDEX IF NOT EXISTS fix_out_session_cl_ord_id ON ${s}.fix_out (session_name, cl_ord_id)`,
-    `CREATE INDEX IF NOT EXISTS fix_out_session_orig_cl_ord_id ON ${s}.fix_out (session_name, (${FIX_OUT_ORIG_CL_ORD_ID}))`
+    `CREATE INDEX IF NOT EXISTS fix_out_session_orig_cl_ord_id ON ${s}.fix_out (session_name, ` +
+      `(${FIX_OUT_ORIG_CL_ORD_ID}))`
   ]
 }

@@ -1,4 +1,13 @@
-import type { ContainedComponentField, ContainedField, ContainedGroupField, ContainedSimpleField, FixDefinitions, IContainedSet, MessageDefinition, SimpleFieldDefinition } from '../jspurefix'
+import type {
+  ContainedComponentField,
+  ContainedField,
+  ContainedGroupField,
+  ContainedSimpleField,
+  FixDefinitions,
+  IContainedSet,
+  MessageDefinition,
+  SimpleFieldDefinition
+} from '../jspurefix'
 import { Coerce, coercerFor, isDataType, isMultipleValueType } from './values'
 
 /**
@@ -81,10 +90,18 @@ const cache = new WeakMap<FixDefinitions, CompiledDictionary>()
 
 /** Fields the session always owns, whatever a custom dictionary's header says. */
 const SESSION_TAGS: Array<[number, string, 'header' | 'trailer']> = [
-  [8, 'BeginString', 'header'], [9, 'BodyLength', 'header'], [35, 'MsgType', 'header'], [49, 'SenderCompID', 'header'],
-  [56, 'TargetCompID', 'header'], [34, 'MsgSeqNum', 'header'], [52, 'SendingTime', 'header'], [10, 'CheckSum', 'trailer'],
+  [8, 'BeginString', 'header'],
+  [9, 'BodyLength', 'header'],
+  [35, 'MsgType', 'header'],
+  [49, 'SenderCompID', 'header'],
+  [56, 'TargetCompID', 'header'],
+  [34, 'MsgSeqNum', 'header'],
+  [52, 'SendingTime', 'header'],
+  [10, 'CheckSum', 'trailer'],
   // FIXT.1.1 header fields (jspurefix's merged 5.0SP2 XML leaves them out of StandardHeader).
-  [1128, 'ApplVerID', 'header'], [1129, 'CstmApplVerID', 'header'], [1156, 'ApplExtID', 'header']
+  [1128, 'ApplVerID', 'header'],
+  [1129, 'CstmApplVerID', 'header'],
+  [1156, 'ApplExtID', 'header']
 ]
 
 export function compileDictionary (definitions: FixDefinitions): CompiledDictionary {
@@ -142,7 +159,10 @@ export function compileDictionary (definitions: FixDefinitions): CompiledDiction
       if (m === undefined) {
         const definition = definitions.message.get(msgType)
         if (definition === undefined) return undefined
-        m = { definition, set: setOf(definition as unknown as IContainedSet, `${definition.name} (${definition.msgType})`) }
+        m = {
+          definition,
+          set: setOf(definition as unknown as IContainedSet, `${definition.name} (${definition.msgType})`)
+        }
         messages.set(msgType, m)
       }
       return m
@@ -181,7 +201,14 @@ function compileSet (def: IContainedSet, label: string, setOf: SetOf): CompiledS
       if (f.name === 'StandardHeader' || f.name === 'StandardTrailer') continue
       const c = (f as ContainedComponentField).definition as unknown as IContainedSet
       const only = c.fields.length === 1 && c.fields[0].type === GROUP ? c.fields[0].name : undefined
-      rule = { kind: 'component', index: i, name: f.name, required: f.required, set: lazy(() => setOf(c, `component ${f.name}`)), soleGroup: only }
+      rule = {
+        kind: 'component',
+        index: i,
+        name: f.name,
+        required: f.required,
+        set: lazy(() => setOf(c, `component ${f.name}`)),
+        soleGroup: only
+      }
     } else if (f.type === GROUP) {
       const g = (f as ContainedGroupField).definition
       const gset = g as unknown as IContainedSet
@@ -201,8 +228,12 @@ function compileSet (def: IContainedSet, label: string, setOf: SetOf): CompiledS
       rule = simpleRule(sf.definition, sf.required, i)
       const prev = list[i - 1] as ContainedSimpleField | undefined
       const next = list[i + 1] as ContainedSimpleField | undefined
-      if (isDataType(rule.type) && prev?.type === 2 && prev.definition.type.toUpperCase() === 'LENGTH') rule.lengthName = prev.name
-      if (rule.type.toUpperCase() === 'LENGTH' && next?.type === 2 && isDataType(next.definition.type)) rule.lengthOf = next.name
+      if (isDataType(rule.type) && prev?.type === 2 && prev.definition.type.toUpperCase() === 'LENGTH') {
+        rule.lengthName = prev.name
+      }
+      if (rule.type.toUpperCase() === 'LENGTH' && next?.type === 2 && isDataType(next.definition.type)) {
+        rule.lengthOf = next.name
+      }
     }
     fields.set(f.name, rule)
     if (rule.required) required.push(rule)
@@ -211,7 +242,16 @@ function compileSet (def: IContainedSet, label: string, setOf: SetOf): CompiledS
 }
 
 function simpleRule (d: SimpleFieldDefinition, required: boolean, index: number): SimpleRule {
-  const rule: SimpleRule = { kind: 'simple', index, name: d.name, tag: d.tag, type: d.type, required, coerce: coercerFor(d.type), multi: isMultipleValueType(d.type) }
+  const rule: SimpleRule = {
+    kind: 'simple',
+    index,
+    name: d.name,
+    tag: d.tag,
+    type: d.type,
+    required,
+    coerce: coercerFor(d.type),
+    multi: isMultipleValueType(d.type)
+  }
   if (d.enums != null && d.enums.size > 0) {
     rule.enums = new Map()
     rule.aliases = new Map()

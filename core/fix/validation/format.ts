@@ -46,7 +46,9 @@ export function formatUtcDate (d: Date): string {
 
 /** HH:MM:SS.sss in UTC. */
 export function formatUtcTime (d: Date): string {
-  return p2(d.getUTCHours()) + ':' + p2(d.getUTCMinutes()) + ':' + p2(d.getUTCSeconds()) + '.' + p3(d.getUTCMilliseconds())
+  return (
+    p2(d.getUTCHours()) + ':' + p2(d.getUTCMinutes()) + ':' + p2(d.getUTCSeconds()) + '.' + p3(d.getUTCMilliseconds())
+  )
 }
 
 /** UTCTimestamp with milliseconds: YYYYMMDD-HH:MM:SS.sss */
@@ -57,7 +59,8 @@ export function formatUtcTimestamp (d: Date): string {
 /** True for a real calendar date (no 20240230). */
 export function isCalendarDate (y: number, m: number, d: number): boolean {
   if (m < 1 || m > 12 || d < 1) return false
-  const days = m === 2 ? ((y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28) : [4, 6, 9, 11].includes(m) ? 30 : 31
+  const days =
+    m === 2 ? ((y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28) : [4, 6, 9, 11].includes(m) ? 30 : 31
   return d <= days
 }
 

@@ -7,7 +7,12 @@ import { CompiledSet, compileDictionary, Rule } from './compile'
  * (tested), without its per-message sorting and number formatting, so validation plus this is
  * faster than jspurefix encoding alone. Only for bodies that validated: it trusts every value.
  */
-export function writeBody (definitions: FixDefinitions, msgType: string, body: Record<string, unknown>, delimiter = '\x01'): string {
+export function writeBody (
+  definitions: FixDefinitions,
+  msgType: string,
+  body: Record<string, unknown>,
+  delimiter = '\x01'
+): string {
   const m = compileDictionary(definitions).message(msgType)
   if (m === undefined) throw new Error(`message type "${msgType}" is not in the dictionary`)
   return writeSet(m.set, body, delimiter)

@@ -46,24 +46,49 @@ interface Context {
  * Pure: the result depends only on the definitions, the message type (code 'D' or name
  * 'NewOrderSingle') and the object; the object is not modified.
  */
-export function validateMessage (definitions: FixDefinitions, msgType: string, object: unknown, options: ValidateOptions = {}): ValidationResult {
+export function validateMessage (
+  definitions: FixDefinitions,
+  msgType: string,
+  object: unknown,
+  options: ValidateOptions = {}
+): ValidationResult {
   const dict = compileDictionary(definitions)
   const message = dict.message(msgType)
   if (message === undefined) {
-    return { ok: false, msgType, msgTypeName: '', body: {}, problems: [{ field: 'MsgType', tag: 35, path: 'MsgType', problem: `message type "${msgType}" is not in the dictionary` }] }
+    return {
+      ok: false,
+      msgType,
+      msgTypeName: '',
+      body: {},
+      problems: [
+        { field: 'MsgType', tag: 35, path: 'MsgType', problem: `message type "${msgType}" is not in the dictionary` }
+      ]
+    }
   }
   const { definition, set } = message
   const ctx: Context = { dict, problems: [], decimals: options.decimals }
   let body: Record<string, unknown> = {}
   if (!isPlainObject(object)) {
-    ctx.problems.push({ field: definition.name, path: '', problem: `the message must be an object keyed by field names, got ${kindOf(object)}` })
+    ctx.problems.push({
+      field: definition.name,
+      path: '',
+      problem: `the message must be an object keyed by field names, got ${kindOf(object)}`
+    })
   } else {
     body = walk(ctx, set, object, '')
   }
-  return { ok: ctx.problems.length === 0, msgType: definition.msgType, msgTypeName: definition.name, body, problems: ctx.problems }
+  return {
+    ok: ctx.problems.length === 0,
+    msgType: definition.msgType,
+    msgTypeName: definition.name,
+    body,
+    problems: ctx.problems
+  }
 }
 
-function walk (ctx: Context, set: CompiledSet, input: Record<string, unknown>, prefix: string): Record<string, unknown> {
+function walk (
+  ctx: Context, set: CompiledSet, input: Record<string, unknown>, prefix: string
+): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   const keys = Object.keys(input)
   for (let k = 0; k < keys.length; k++) {
@@ -82,7 +107,11 @@ function walk (ctx: Context, set: CompiledSet, input: Record<string, unknown>, p
       let value = v
       if (Array.isArray(value) && rule.soleGroup !== undefined) value = { [rule.soleGroup]: value }
       if (!isPlainObject(value)) {
-        ctx.problems.push({ field: key, path: prefix + key, problem: `component ${key} must be an object, got ${kindOf(v)}` })
+        ctx.problems.push({
+          field: key,
+          path: prefix + key,
+          problem: `component ${key} must be an object, got ${kindOf(v)}`
+        })
         continue
       }
       const inner = walk(ctx, rule.set(), value, prefix + key + '.')
@@ -97,25 +126,51 @@ function walk (ctx: Context, set: CompiledSet, input: Record<string, unknown>, p
     const rule = required[r]
     if (out[rule.name] !== undefined) continue
     // A present but invalid field was already reported.
-    if (input[rule.name] !== undefined && input[rule.name] !== null && input[rule.name] !== '' && rule.kind !== 'component') continue
+    if (
+      input[rule.name] !== undefined &&
+      input[rule.name] !== null &&
+      input[rule.name] !== '' &&
+      rule.kind !== 'component'
+    ) { continue }
     if (rule.kind === 'component') {
       const given = input[rule.name]
-      if (given !== undefined && given !== null && given !== '' && !isPlainObject(given) && !Array.isArray(given)) continue
+      if (given !== undefined && given !== null && given !== '' && !isPlainObject(given) && !Array.isArray(given)) {
+        continue
+      }
       for (const leaf of ctx.dict.requiredLeaves(rule.set())) {
-        ctx.problems.push({ field: leaf.name, tag: leaf.tag, path: `${prefix}${rule.name}.${leaf.path}`, problem: `required field is missing (in component ${rule.name})` })
+        ctx.problems.push({
+          field: leaf.name,
+          tag: leaf.tag,
+          path: `${prefix}${rule.name}.${leaf.path}`,
+          problem: `required field is missing (in component ${rule.name})`
+        })
       }
     } else {
-      ctx.problems.push({ field: rule.name, tag: rule.tag, path: prefix + rule.name, problem: rule.kind === 'group' ? 'required repeating group is missing' : 'required field is missing' })
+      ctx.problems.push({
+        field: rule.name,
+        tag: rule.tag,
+        path: prefix + rule.name,
+        problem: rule.kind === 'group' ? 'required repeating group is missing' : 'required field is missing'
+      })
     }
   }
   return out
 }
 
-function simple (ctx: Context, rule: SimpleRule, v: unknown, input: Record<string, unknown>, out: Record<string, unknown>, prefix: string): void {
+function simple (
+  ctx: Context,
+  rule: SimpleRule,
+  v: unknown,
+  input: Record<string, unknown>,
+  out: Record<string, unknown>,
+  prefix: string
+): void {
   // The length of raw data is derived from the data itself (see below).
   if (rule.lengthOf !== undefined) {
     const data = input[rule.lengthOf]
-    if (data === undefined || data === null || data === '') problem(ctx, rule, prefix, `is given without ${rule.lengthOf}`)
+    if (data === undefined || data === null || data === '') {
+      problem(ctx, rule, prefix, `is given without ${rule.lengthOf}`)
+    }
     return
   }
   let value = v
@@ -135,7 +190,12 @@ function simple (ctx: Context, rule: SimpleRule, v: unknown, input: Record<strin
       } else {
         const bad = c.split(' ').filter(t => !rule.enums!.has(t))
         if (bad.length > 0) {
-          problem(ctx, rule, prefix, `${bad.map(b => `"${b}"`).join(', ')} not valid for ${rule.name} (${enumList(rule)})`)
+          problem(
+            ctx,
+            rule,
+            prefix,
+            `${bad.map(b => `"${b}"`).join(', ')} not valid for ${rule.name} (${enumList(rule)})`
+          )
           return
         }
       }
@@ -148,7 +208,12 @@ function simple (ctx: Context, rule: SimpleRule, v: unknown, input: Record<strin
     const given = input[rule.lengthName]
     const length = String(c.length)
     if (given !== undefined && given !== null && given !== '' && String(given) !== length) {
-      ctx.problems.push({ field: rule.lengthName, tag: lengthTag(ctx, rule.lengthName), path: prefix + rule.lengthName, problem: `is ${String(given)} but ${rule.name} has ${length} bytes` })
+      ctx.problems.push({
+        field: rule.lengthName,
+        tag: lengthTag(ctx, rule.lengthName),
+        path: prefix + rule.lengthName,
+        problem: `is ${String(given)} but ${rule.name} has ${length} bytes`
+      })
     }
     out[rule.lengthName] = length
   }
@@ -157,7 +222,13 @@ function simple (ctx: Context, rule: SimpleRule, v: unknown, input: Record<strin
 function group (ctx: Context, rule: GroupRule, v: unknown, prefix: string): Array<Record<string, unknown>> | undefined {
   const path = prefix + rule.name
   if (!Array.isArray(v)) {
-    ctx.problems.push({ field: rule.name, tag: rule.tag, path, problem: `a repeating group must be an array of instances (its count ${rule.name} is derived from the length), got ${kindOf(v)}` })
+    ctx.problems.push({
+      field: rule.name,
+      tag: rule.tag,
+      path,
+      problem: 'a repeating group must be an array of ' +
+      `instances (its count ${rule.name} is derived from the length), got ${kindOf(v)}`
+    })
     return undefined
   }
   if (v.length === 0) return undefined
@@ -167,7 +238,12 @@ function group (ctx: Context, rule: GroupRule, v: unknown, prefix: string): Arra
     const item: unknown = v[i]
     const at = `${path}[${i}]`
     if (!isPlainObject(item)) {
-      ctx.problems.push({ field: rule.name, tag: rule.tag, path: at, problem: `group instance must be an object, got ${kindOf(item)}` })
+      ctx.problems.push({
+        field: rule.name,
+        tag: rule.tag,
+        path: at,
+        problem: `group instance must be an object, got ${kindOf(item)}`
+      })
       instances[i] = {}
       continue
     }
@@ -175,7 +251,12 @@ function group (ctx: Context, rule: GroupRule, v: unknown, prefix: string): Arra
     instances[i] = inst
     if (!hasPath(inst, rule.delimiter) && !hasPath(item, rule.delimiter)) {
       const first = rule.delimiter[rule.delimiter.length - 1]
-      ctx.problems.push({ field: first, tag: rule.delimiterTag, path: `${at}.${rule.delimiter.join('.')}`, problem: `every instance of ${rule.name} must carry its first field ${first} (${rule.delimiterTag})` })
+      ctx.problems.push({
+        field: first,
+        tag: rule.delimiterTag,
+        path: `${at}.${rule.delimiter.join('.')}`,
+        problem: `every instance of ${rule.name} must carry its first field ${first} (${rule.delimiterTag})`
+      })
     }
   }
   return instances
@@ -184,18 +265,34 @@ function group (ctx: Context, rule: GroupRule, v: unknown, prefix: string): Arra
 function unknown (ctx: Context, set: CompiledSet, key: string, prefix: string): void {
   const env = ctx.dict.envelope.get(key)
   if (env !== undefined) {
-    ctx.problems.push({ field: key, tag: env.tag, path: prefix + key, problem: `is a ${env.part} field: the session sets the ${env.part}, it must not be in the body` })
+    ctx.problems.push({
+      field: key,
+      tag: env.tag,
+      path: prefix + key,
+      problem: `is a ${env.part} field: the session sets the ${env.part}, it must not be in the body`
+    })
     return
   }
   if (/^\d+$/.test(key)) {
     const tag = Number(key)
     const byTag = ctx.dict.envelopeTags.get(tag)
     if (byTag !== undefined) {
-      ctx.problems.push({ field: byTag.name, tag, path: prefix + key, problem: `is a ${byTag.part} field: the session sets the ${byTag.part}, it must not be in the body` })
+      ctx.problems.push({
+        field: byTag.name,
+        tag,
+        path: prefix + key,
+        problem: `is a ${byTag.part} field: the session sets the ${byTag.part}, it must not be in the body`
+      })
       return
     }
     const simple = ctx.dict.definitions.tagToSimple[tag]
-    ctx.problems.push({ field: simple?.name ?? key, tag, path: prefix + key, problem: simple !== undefined ? `fields are keyed by name: use "${simple.name}"` : `tag ${tag} is not in the dictionary` })
+    ctx.problems.push({
+      field: simple?.name ?? key,
+      tag,
+      path: prefix + key,
+      problem:
+        simple !== undefined ? `fields are keyed by name: use "${simple.name}"` : `tag ${tag} is not in the dictionary`
+    })
     return
   }
   const known = ctx.dict.definitions.simple.get(key)
@@ -225,6 +322,7 @@ function hasPath (o: Record<string, unknown>, path: string[]): boolean {
 }
 
 function isEmpty (o: Record<string, unknown>): boolean {
+  // eslint-disable-next-line no-unreachable-loop -- returns at the first key: an emptiness test with no allocation
   for (const _ in o) return false
   return true
 }
@@ -239,6 +337,10 @@ function kindOf (v: unknown): string {
 
 /** One line listing every problem, for node.error and logs. */
 export function describeProblems (msgTypeLabel: string, problems: FixProblem[]): string {
-  const list = problems.map(p => `${p.field}${p.tag !== undefined ? ` (${p.tag})` : ''}${p.path !== '' && p.path !== p.field ? ` at ${p.path}` : ''}: ${p.problem}`)
+  const list = problems.map(p => {
+    const tag = p.tag !== undefined ? ` (${p.tag})` : ''
+    const at = p.path !== '' && p.path !== p.field ? ` at ${p.path}` : ''
+    return `${p.field}${tag}${at}: ${p.problem}`
+  })
   return `${msgTypeLabel}: ${problems.length} problem${problems.length === 1 ? '' : 's'}: ${list.join('; ')}`
 }

@@ -1,4 +1,13 @@
-import { formatDecimal, formatUtcDate, formatUtcTime, formatUtcTimestamp, isCalendarDate, isFixDate, isFixTime, parseIsoWithZone } from './format'
+import {
+  formatDecimal,
+  formatUtcDate,
+  formatUtcTime,
+  formatUtcTimestamp,
+  isCalendarDate,
+  isFixDate,
+  isFixTime,
+  parseIsoWithZone
+} from './format'
 import { isDate } from '../../util/realm'
 
 /** Why a value cannot be written as its FIX type (a value, not an exception: every problem is collected). */
@@ -17,8 +26,14 @@ export function checkText (s: string): string | Invalid {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
     if (c === 1) return new Invalid(`contains SOH (\\x01) at position ${i}: it would end the field`)
-    if (c < 0x20 || c === 0x7f) return new Invalid(`contains control character \\x${c.toString(16).padStart(2, '0')} at position ${i}`)
-    if (c > 0x7e) return new Invalid(`contains non-ASCII character U+${c.toString(16).toUpperCase().padStart(4, '0')} at position ${i}: plain FIX strings are ASCII; send Unicode text in EncodedText (with EncodedTextLen)`)
+    if (c < 0x20 || c === 0x7f) {
+      return new Invalid(`contains control character \\x${c.toString(16).padStart(2, '0')} at position ${i}`)
+    }
+    if (c > 0x7e) {
+      return new Invalid('contains non-ASCII character ' +
+      `U+${c.toString(16).toUpperCase().padStart(4, '0')} at position ${i}: plain FIX strings are ASCII; send ` +
+        'Unicode text in EncodedText (with EncodedTextLen)')
+    }
   }
   return s
 }
@@ -149,7 +164,12 @@ const monthYear: Coerce = v => {
   const s = typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : v
   if (typeof s === 'string') {
     const m = /^(\d{4})(\d{2})(\d{2}|w[1-5])?$/.exec(s)
-    if (m !== null && Number(m[2]) >= 1 && Number(m[2]) <= 12 && (m[3] === undefined || m[3].startsWith('w') || isFixDate(s))) return s
+    if (
+      m !== null &&
+      Number(m[2]) >= 1 &&
+      Number(m[2]) <= 12 &&
+      (m[3] === undefined || m[3].startsWith('w') || isFixDate(s))
+    ) { return s }
   }
   return expected('a MonthYear "YYYYMM", "YYYYMMDD" or "YYYYMMwN"', v)
 }

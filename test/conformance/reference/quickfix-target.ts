@@ -54,22 +54,45 @@ export async function startQuickfix (o: TargetOptions): Promise<Target> {
   const bin = build()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conformance-qf-'))
   const port = await freePort()
-  const dictionary = path.join(root, 'node_modules', 'jspurefix', 'data', o.version === 'FIX.4.2' ? 'FIX42.xml' : 'FIX44.xml')
+  const dictionary = path.join(
+    root,
+    'node_modules',
+    'jspurefix',
+    'data',
+    o.version === 'FIX.4.2' ? 'FIX42.xml' : 'FIX44.xml'
+  )
   const policy = o.resetPolicy ?? (o.profile === 'reset-on-logon' ? 'logon' : 'never')
-  const session = (them: string): string => `[SESSION]\nBeginString=${o.version}\nTargetCompID=${them}\nDataDictionary=${dictionary}\n`
-  fs.writeFileSync(path.join(dir, 'settings.cfg'), [
-    '[DEFAULT]', 'ConnectionType=acceptor', `SocketAcceptPort=${port}`, 'SocketReuseAddress=Y', 'StartTime=00:00:00', 'EndTime=00:00:00',
-    `SenderCompID=${o.senderCompID}`, `FileStorePath=${path.join(dir, 'store')}`, 'UseDataDictionary=Y',
-    `ResetOnLogon=${policy === 'logon' ? 'Y' : 'N'}`, `ResetOnLogout=${policy === 'logout' ? 'Y' : 'N'}`, `ResetOnDisconnect=${policy === 'disconnect' ? 'Y' : 'N'}`,
-    session(o.targetCompID), ...(o.alsoServe ?? []).map(session)
-  ].join('\n'))
+  const session = (them: string): string =>
+    `[SESSION]\nBeginString=${o.version}\nTargetCompID=${them}\nDataDictionary=${dictionary}\n`
+  fs.writeFileSync(
+    path.join(dir, 'settings.cfg'),
+    [
+      '[DEFAULT]',
+      'ConnectionType=acceptor',
+      `SocketAcceptPort=${port}`,
+      'SocketReuseAddress=Y',
+      'StartTime=00:00:00',
+      'EndTime=00:00:00',
+      `SenderCompID=${o.senderCompID}`,
+      `FileStorePath=${path.join(dir, 'store')}`,
+      'UseDataDictionary=Y',
+      `ResetOnLogon=${policy === 'logon' ? 'Y' : 'N'}`,
+      `ResetOnLogout=${policy === 'logout' ? 'Y' : 'N'}`,
+      `ResetOnDisconnect=${policy === 'disconnect' ? 'Y' : 'N'}`,
+      session(o.targetCompID),
+      ...(o.alsoServe ?? []).map(session)
+    ].join('\n')
+  )
   const child = spawn(bin, [path.join(dir, 'settings.cfg')], { stdio: ['pipe', 'pipe', 'pipe'] })
   const log: string[] = []
   child.stderr.on('data', (b: Buffer) => log.push(b.toString()))
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`QuickFIX did not start: ${log.join('')}`)), 15000)
     child.stdout.on('data', (b: Buffer) => { if (b.toString().includes('ready')) { clearTimeout(timer); resolve() } })
-    child.once('exit', code => { clearTimeout(timer); reject(new Error(`QuickFIX exited (${String(code)}): ${log.join('')}`)) })
+    child.once('exit', code => {
+      clearTimeout(timer)
+      reject(new Error(`QuickFIX exited (${String(code)}): ${log.join('')}`))
+    })
   })
   return {
     port,

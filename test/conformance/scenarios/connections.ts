@@ -3,7 +3,22 @@
  * reconnects at once, the operator's Logout, and the reset policies QuickFIX users know
  * (on logout, on disconnect). These cases set their own policy and run once.
  */
-import { app, close, connect, expect, expectDisconnect, expectNothing, logon, loggedOn, loggedOut, logonReply, msg, reply, Scenario, send } from '../script'
+import {
+  app,
+  close,
+  connect,
+  expect,
+  expectDisconnect,
+  expectNothing,
+  logon,
+  loggedOn,
+  loggedOut,
+  logonReply,
+  msg,
+  reply,
+  Scenario,
+  send
+} from '../script'
 import { alive } from './messages'
 import { SECOND_SCRIPT_COMP_ID } from '../versions'
 
@@ -16,9 +31,12 @@ export const connectionScenarios: Scenario[] = [
     steps: c => [
       ...loggedOn(c),
       connect(2), send(logon(c, 1).replace('49={C}', '49={C2}'), 2), expect(`${logonReply(c, 1)}56={C2}|`, { conn: 2 }),
-      send(msg('1', 2, '112=SECOND|').replace('49={C}', '49={C2}'), 2), expect(reply('0', 2, '112=SECOND|56={C2}|'), { conn: 2 }),
+      send(msg('1', 2, '112=SECOND|').replace('49={C}', '49={C2}'), 2),
+      expect(reply('0', 2, '112=SECOND|56={C2}|'), { conn: 2 }),
       ...alive(2, 2),
-      send(msg('5', 3).replace('49={C}', '49={C2}'), 2), expect(reply('5', 3, '56={C2}|'), { conn: 2 }), expectDisconnect({ conn: 2 }),
+      send(msg('5', 3).replace('49={C}', '49={C2}'), 2),
+      expect(reply('5', 3, '56={C2}|'), { conn: 2 }),
+      expectDisconnect({ conn: 2 }),
       ...loggedOut(3, 3)
     ]
   },
@@ -46,18 +64,37 @@ export const connectionScenarios: Scenario[] = [
     title: 'reset policy "on logout": after a Logout both sides start again at 1',
     profiles: ['fresh'],
     target: { resetPolicy: 'logout' },
-    steps: c => [...loggedOn(c), ...alive(2, 2), ...loggedOut(3, 3), connect(), send(logon(c, 1)), expect(logonReply(c, 1)), ...alive(2, 2), ...loggedOut(3, 3)]
+    steps: c => [
+      ...loggedOn(c),
+      ...alive(2, 2),
+      ...loggedOut(3, 3),
+      connect(),
+      send(logon(c, 1)),
+      expect(logonReply(c, 1)),
+      ...alive(2, 2),
+      ...loggedOut(3, 3)
+    ]
   },
   {
     id: 'reset-on-disconnect',
     title: 'reset policy "on disconnect": after a lost connection both sides start again at 1',
     profiles: ['fresh'],
     target: { resetPolicy: 'disconnect' },
-    steps: c => [...loggedOn(c), ...alive(2, 2), close(), connect(), send(logon(c, 1)), expect(logonReply(c, 1)), ...alive(2, 2), ...loggedOut(3, 3)]
+    steps: c => [
+      ...loggedOn(c),
+      ...alive(2, 2),
+      close(),
+      connect(),
+      send(logon(c, 1)),
+      expect(logonReply(c, 1)),
+      ...alive(2, 2),
+      ...loggedOut(3, 3)
+    ]
   },
   {
     id: 'outbound-invalid',
-    title: 'an application message with a NumInGroup that does not match its entries is refused with an error, nothing is sent',
+    title: 'an application message with a NumInGroup that does not match its entries is refused with an error, ' +
+      'nothing is sent',
     steps: c => [
       ...loggedOn(c),
       app('sends an order with 386=3 and two entries, and must get an error', async (t, fill) => {

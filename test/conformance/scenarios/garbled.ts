@@ -11,7 +11,7 @@ export const garbledScenarios: Scenario[] = [
     title: 'a garbled message (a field without "=") is ignored; the same MsgSeqNum sent correctly is accepted',
     steps: c => [
       ...loggedOn(c),
-      sendRaw(`8={BS}|9={len}|35=0|34=2|49{C}|52={now}|56={G}|10={badsum}|`),
+      sendRaw('8={BS}|9={len}|35=0|34=2|49{C}|52={now}|56={G}|10={badsum}|'),
       send(msg('0', 2)),
       ...alive(3, 2), ...loggedOut(4, 3)
     ]
@@ -47,7 +47,7 @@ export const garbledScenarios: Scenario[] = [
     title: 'a message whose first field is not BeginString is garbled and ignored',
     steps: c => [
       ...loggedOn(c),
-      sendRaw(`35=0|8={BS}|9=30|34=2|49={C}|52={now}|56={G}|10={sum}|`),
+      sendRaw('35=0|8={BS}|9=30|34=2|49={C}|52={now}|56={G}|10={sum}|'),
       ...alive(2, 2), ...loggedOut(3, 3)
     ]
   },
@@ -56,7 +56,7 @@ export const garbledScenarios: Scenario[] = [
     title: 'a message whose third field is not MsgType is garbled and ignored',
     steps: c => [
       ...loggedOn(c),
-      sendRaw(`8={BS}|9={len}|34=2|35=0|49={C}|52={now}|56={G}|10={sum}|`),
+      sendRaw('8={BS}|9={len}|34=2|35=0|49={C}|52={now}|56={G}|10={sum}|'),
       ...alive(2, 2), ...loggedOut(3, 3)
     ]
   },
@@ -65,7 +65,7 @@ export const garbledScenarios: Scenario[] = [
     title: 'a message without BodyLength is garbled and ignored',
     steps: c => [
       ...loggedOn(c),
-      sendRaw(`8={BS}|35=0|34=2|49={C}|52={now}|56={G}|10=000|`),
+      sendRaw('8={BS}|35=0|34=2|49={C}|52={now}|56={G}|10=000|'),
       ...alive(2, 2), ...loggedOut(3, 3)
     ]
   },

@@ -1,5 +1,17 @@
 /** 4a, 4b, 6: heartbeats, TestRequest answers, and the TestRequest the engine sends when the line is silent. */
-import { connect, expect, expectDisconnect, logon, loggedOn, loggedOut, logonReply, msg, reply, Scenario, send } from '../script'
+import {
+  connect,
+  expect,
+  expectDisconnect,
+  logon,
+  loggedOn,
+  loggedOut,
+  logonReply,
+  msg,
+  reply,
+  Scenario,
+  send
+} from '../script'
 
 export const heartbeatScenarios: Scenario[] = [
   {
@@ -17,7 +29,12 @@ export const heartbeatScenarios: Scenario[] = [
   {
     id: '4b',
     title: 'a TestRequest is answered with a Heartbeat carrying its TestReqID',
-    steps: c => [...loggedOn(c), send(msg('1', 2, '112=HELLO|')), expect(reply('0', 2, '112=HELLO|')), ...loggedOut(3, 3)]
+    steps: c => [
+      ...loggedOn(c),
+      send(msg('1', 2, '112=HELLO|')),
+      expect(reply('0', 2, '112=HELLO|')),
+      ...loggedOut(3, 3)
+    ]
   },
   {
     id: '6',

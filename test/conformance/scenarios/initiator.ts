@@ -17,7 +17,8 @@ function engineLogsOn (c: Ctx, answerSeq = 1): Step[] {
   ]
 }
 
-const resent = (msgType: string, seq: number, body: string): string => reply(msgType, seq, `43=Y|122={time}|${echoed(body)}`)
+const resent = (msgType: string, seq: number, body: string): string =>
+  reply(msgType, seq, `43=Y|122={time}|${echoed(body)}`)
 
 export const initiatorScenarios: Scenario[] = [
   {

@@ -1,5 +1,18 @@
 /** 1a-1e: establishing the session (the script is the initiator). */
-import { connect, expect, expectDisconnect, logon, loggedOn, loggedOut, logonReply, msg, reply, Scenario, send, sendRaw } from '../script'
+import {
+  connect,
+  expect,
+  expectDisconnect,
+  logon,
+  loggedOn,
+  loggedOut,
+  logonReply,
+  msg,
+  reply,
+  Scenario,
+  send,
+  sendRaw
+} from '../script'
 
 export const logonScenarios: Scenario[] = [
   {
@@ -27,11 +40,19 @@ export const logonScenarios: Scenario[] = [
     title: 'a Logon with a MsgSeqNum lower than expected is answered with a Logout, then a disconnect',
     // Reset on logon would make any Logon number acceptable: this is the never-reset behaviour.
     profiles: ['fresh'],
-    steps: c => [...loggedOn(c), ...loggedOut(2, 2), connect(), send(logon(c, 2)), expect(reply('5', 3)), expectDisconnect()]
+    steps: c => [
+      ...loggedOn(c),
+      ...loggedOut(2, 2),
+      connect(),
+      send(logon(c, 2)),
+      expect(reply('5', 3)),
+      expectDisconnect()
+    ]
   },
   {
     id: '1b',
-    title: 'a second Logon for a session already logged on is refused on its own connection; the first is not disturbed',
+    title: 'a second Logon for a session already logged on is refused on its own connection; ' +
+      'the first is not disturbed',
     steps: c => [
       ...loggedOn(c),
       connect(2),
@@ -45,12 +66,20 @@ export const logonScenarios: Scenario[] = [
   {
     id: '1c-sender',
     title: 'a Logon from an unknown SenderCompID is disconnected without an answer',
-    steps: c => [connect(), send(`35=A|34=1|49=NOBODY|52={now}|56={G}|98=0|108=30|${c.v.logonExtra}`), expectDisconnect()]
+    steps: c => [
+      connect(),
+      send(`35=A|34=1|49=NOBODY|52={now}|56={G}|98=0|108=30|${c.v.logonExtra}`),
+      expectDisconnect()
+    ]
   },
   {
     id: '1c-target',
     title: 'a Logon to an unknown TargetCompID is disconnected without an answer',
-    steps: c => [connect(), send(`35=A|34=1|49={C}|52={now}|56=NOBODY|98=0|108=30|${c.v.logonExtra}`), expectDisconnect()]
+    steps: c => [
+      connect(),
+      send(`35=A|34=1|49={C}|52={now}|56=NOBODY|98=0|108=30|${c.v.logonExtra}`),
+      expectDisconnect()
+    ]
   },
   {
     id: '1c-next',
@@ -63,7 +92,11 @@ export const logonScenarios: Scenario[] = [
   {
     id: '1d-time',
     title: 'a Logon with a SendingTime far from now is disconnected',
-    steps: c => [connect(), send(msg('A', 1, `98=0|108=30|${c.v.logonExtra}`).replace('{now}', '20010101-00:00:00')), expectDisconnect({ allow: ['5'] })]
+    steps: c => [
+      connect(),
+      send(msg('A', 1, `98=0|108=30|${c.v.logonExtra}`).replace('{now}', '20010101-00:00:00')),
+      expectDisconnect({ allow: ['5'] })
+    ]
   },
   {
     id: '1d-length',
@@ -78,7 +111,11 @@ export const logonScenarios: Scenario[] = [
   {
     id: '1d-applver',
     title: 'a FIXT Logon without DefaultApplVerID (1137) is disconnected',
-    notApplicable: { 'FIX.4.2': 'DefaultApplVerID exists only in FIXT.1.1', 'FIX.4.4': 'DefaultApplVerID exists only in FIXT.1.1' },
+    notApplicable: {
+      'FIX.4.2': 'DefaultApplVerID exists only in FIXT.1.1',
+      'FIX.4.4': 'DefaultApplVerID exists only ' +
+      'in FIXT.1.1'
+    },
     steps: () => [connect(), send(msg('A', 1, '98=0|108=30|')), expectDisconnect({ allow: ['5'] })]
   },
   {

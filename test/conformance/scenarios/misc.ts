@@ -9,7 +9,8 @@ function securityDefinition (c: Ctx): string {
     : '320=REQ1|322=RESP1|323=1|55=TBS|454=0|167=CS|'
 }
 
-const routed = (c: Ctx, seq: number, routing: string): string => msg('D', seq, `${routing}${c.v.order(`RR${seq}`).replace('40=1|', '40=w|')}`)
+const routed = (c: Ctx, seq: number, routing: string): string =>
+  msg('D', seq, `${routing}${c.v.order(`RR${seq}`).replace('40=1|', '40=w|')}`)
 
 export const miscScenarios: Scenario[] = [
   {
@@ -18,7 +19,7 @@ export const miscScenarios: Scenario[] = [
     steps: c => [
       ...loggedOn(c),
       send(msg('D', 2, c.v.order('F2'))), expect(reply('D', 2, echoed(c.v.order('F2')))),
-      send(`35=D|49={C}|34=3|56={G}|52={now}|40=1|55=INTC|60={now}|54=1|38=100|21=1|11=F3|`),
+      send('35=D|49={C}|34=3|56={G}|52={now}|40=1|55=INTC|60={now}|54=1|38=100|21=1|11=F3|'),
       expect(reply('D', 3, echoed(c.v.order('F3')))),
       ...loggedOut(4, 4)
     ]
@@ -27,7 +28,8 @@ export const miscScenarios: Scenario[] = [
     id: '16',
     title: 'messages queued while disconnected are sent after the next logon',
     notApplicable: Object.fromEntries((['FIX.4.2', 'FIX.4.4', 'FIX.5.0SP2'] as const).map(v => [v,
-      'the pack queues at the stream: a send while logged out is refused with NotLoggedOnError and the stream position is not confirmed, so the streamer resends it after logon'])),
+      'the pack queues at the stream: a send while logged out is refused with NotLoggedOnError and the stream ' +
+        'position is not confirmed, so the streamer resends it after logon'])),
     steps: () => []
   },
   {
@@ -59,12 +61,22 @@ export const miscScenarios: Scenario[] = [
   {
     id: '21',
     title: 'a repeating group with NumInGroup 0 is accepted (SecurityDefinition echoed)',
-    steps: c => [...loggedOn(c), send(msg('d', 2, securityDefinition(c))), expect(reply('d', 2, securityDefinition(c))), ...loggedOut(3, 3)]
+    steps: c => [
+      ...loggedOn(c),
+      send(msg('d', 2, securityDefinition(c))),
+      expect(reply('d', 2, securityDefinition(c))),
+      ...loggedOut(3, 3)
+    ]
   },
   {
     id: 'news',
     title: 'a News message is taken by the application (echoed back)',
-    steps: c => [...loggedOn(c), send(msg('B', 2, '148=HEADLINE|33=1|58=line one|')), expect(reply('B', 2, '148=HEADLINE|33=1|58=line one|')), ...loggedOut(3, 3)]
+    steps: c => [
+      ...loggedOn(c),
+      send(msg('B', 2, '148=HEADLINE|33=1|58=line one|')),
+      expect(reply('B', 2, '148=HEADLINE|33=1|58=line one|')),
+      ...loggedOut(3, 3)
+    ]
   },
   {
     id: 'reverse-route',
@@ -79,8 +91,12 @@ export const miscScenarios: Scenario[] = [
       ]
       return [
         ...loggedOn(c),
-        ...cases.flatMap(([sent, back], i) => [send(routed(c, i + 2, sent)), expect(reply('3', i + 2, `${back}45=${i + 2}|371=40|372=D|${reason(c, 5)}`))]),
-        ...alive(6, 6), ...loggedOut(7, 7)
+        ...cases.flatMap(([sent, back], i) => [
+          send(routed(c, i + 2, sent)),
+          expect(reply('3', i + 2, `${back}45=${i + 2}|371=40|372=D|${reason(c, 5)}`))
+        ]),
+        ...alive(6, 6),
+        ...loggedOut(7, 7)
       ]
     }
   },
@@ -90,7 +106,8 @@ export const miscScenarios: Scenario[] = [
     steps: c => [
       ...loggedOn(c),
       send(msg('D', 2, `115=|${c.v.order('E2')}`)), expect(reply('3', 2, `45=2|371=115|372=D|${reason(c, 4)}`)),
-      send(msg('D', 3, `115=JCD|116=|${c.v.order('E3')}`)), expect(reply('3', 3, `128=JCD|45=3|371=116|372=D|${reason(c, 4)}`)),
+      send(msg('D', 3, `115=JCD|116=|${c.v.order('E3')}`)),
+      expect(reply('3', 3, `128=JCD|45=3|371=116|372=D|${reason(c, 4)}`)),
       ...alive(4, 4), ...loggedOut(5, 5)
     ]
   }

@@ -3,7 +3,8 @@ import { echoed, expect, loggedOn, loggedOut, msg, reply, Scenario, send, Step }
 import { alive } from './messages'
 
 /** The engine's resent application message: PossDupFlag=Y and an OrigSendingTime. */
-const resent = (msgType: string, seq: number, body: string): string => reply(msgType, seq, `43=Y|122={time}|${echoed(body)}`)
+const resent = (msgType: string, seq: number, body: string): string =>
+  reply(msgType, seq, `43=Y|122={time}|${echoed(body)}`)
 /** The engine's gap fill from `seq` up to (not including) `next`. */
 const gapFill = (seq: number, next: number): string => reply('4', seq, `43=Y|122={time}|123=Y|36=${next}|`)
 
@@ -15,18 +16,42 @@ export const resendScenarios: Scenario[] = [
   },
   {
     id: '8-admin-app',
-    title: 'a ResendRequest over admin and application messages: gap fills for the admin ones, the application ones again',
+    title: 'a ResendRequest over admin and application messages: gap fills for the admin ones, the application ones ' +
+      'again',
     steps: c => {
       const o = (id: string): string => c.v.order(id)
-      const admin = (seq: number): Step[] => [send(msg('1', seq, `112=HELLO${seq}|`)), expect(reply('0', seq, `112=HELLO${seq}|`))]
-      const order = (seq: number): Step[] => [send(msg('D', seq, o(`A${seq}`))), expect(reply('D', seq, echoed(o(`A${seq}`))))]
+      const admin = (seq: number): Step[] => [
+        send(msg('1', seq, `112=HELLO${seq}|`)),
+        expect(reply('0', seq, `112=HELLO${seq}|`))
+      ]
+      const order = (seq: number): Step[] => [
+        send(msg('D', seq, o(`A${seq}`))),
+        expect(reply('D', seq, echoed(o(`A${seq}`))))
+      ]
       return [
-        ...loggedOn(c), ...admin(2), ...admin(3), ...admin(4), ...order(5), ...order(6), ...admin(7), ...admin(8), ...order(9),
-        send(msg('2', 10, '7=2|16=4|')), expect(gapFill(2, 5)),
-        send(msg('2', 11, '7=2|16=6|')), expect(gapFill(2, 5)), expect(resent('D', 5, o('A5'))), expect(resent('D', 6, o('A6'))),
-        send(msg('2', 12, '7=2|16=0|')), expect(gapFill(2, 5)), expect(resent('D', 5, o('A5'))), expect(resent('D', 6, o('A6'))),
-        expect(gapFill(7, 9)), expect(resent('D', 9, o('A9'))),
-        ...alive(13, 10), ...loggedOut(14, 11)
+        ...loggedOn(c),
+        ...admin(2),
+        ...admin(3),
+        ...admin(4),
+        ...order(5),
+        ...order(6),
+        ...admin(7),
+        ...admin(8),
+        ...order(9),
+        send(msg('2', 10, '7=2|16=4|')),
+        expect(gapFill(2, 5)),
+        send(msg('2', 11, '7=2|16=6|')),
+        expect(gapFill(2, 5)),
+        expect(resent('D', 5, o('A5'))),
+        expect(resent('D', 6, o('A6'))),
+        send(msg('2', 12, '7=2|16=0|')),
+        expect(gapFill(2, 5)),
+        expect(resent('D', 5, o('A5'))),
+        expect(resent('D', 6, o('A6'))),
+        expect(gapFill(7, 9)),
+        expect(resent('D', 9, o('A9'))),
+        ...alive(13, 10),
+        ...loggedOut(14, 11)
       ]
     }
   },
@@ -49,9 +74,12 @@ export const resendScenarios: Scenario[] = [
       return [
         ...loggedOn(c),
         ...[2, 3, 4].flatMap(n => [send(msg('D', n, o(`P${n}`))), expect(reply('D', n, echoed(o(`P${n}`))))]),
-        send(msg('2', 5, '7=2|16=4|')), ...[2, 3, 4].map(n => expect(resent('D', n, o(`P${n}`)))),
+        send(msg('2', 5, '7=2|16=4|')),
+        ...[2, 3, 4].map(n => expect(resent('D', n, o(`P${n}`)))),
         ...alive(6, 5),
-        send(msg('2', 7, '7=2|16=0|')), ...[2, 3, 4].map(n => expect(resent('D', n, o(`P${n}`)))), expect(gapFill(5, 6)),
+        send(msg('2', 7, '7=2|16=0|')),
+        ...[2, 3, 4].map(n => expect(resent('D', n, o(`P${n}`)))),
+        expect(gapFill(5, 6)),
         ...loggedOut(8, 6)
       ]
     }
@@ -69,7 +97,9 @@ export const resendScenarios: Scenario[] = [
         expect(reply('2', 4, '7=4|16=0|')),
         send(msg('2', 8, '7=2|16=3|')),
         expect(resent('D', 2, o('S2'))), expect(resent('D', 3, o('S3'))),
-        send(msg('0', 4, '43=Y|122={now-1s}|')), send(msg('0', 5, '43=Y|122={now-1s}|')), send(msg('0', 6, '43=Y|122={now-1s}|')),
+        send(msg('0', 4, '43=Y|122={now-1s}|')),
+        send(msg('0', 5, '43=Y|122={now-1s}|')),
+        send(msg('0', 6, '43=Y|122={now-1s}|')),
         // Whether the ResendRequest (8) counted as received differs (QuickFIX: not); a gap fill
         // over 8 settles it either way (a duplicate to an engine that counted it).
         send(msg('4', 8, '43=Y|122={now-1s}|123=Y|36=9|')),
@@ -79,7 +109,8 @@ export const resendScenarios: Scenario[] = [
   },
   {
     id: 'reject-resent',
-    title: 'a resent message with a bad field is rejected (373=6) and the messages held behind it are processed in order',
+    title: 'a resent message with a bad field is rejected (373=6) and the messages held behind it are processed in ' +
+      'order',
     steps: c => [
       ...loggedOn(c),
       send(msg('1', 3, '112=HELLO1|')),

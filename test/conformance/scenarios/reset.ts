@@ -1,12 +1,30 @@
 /** Sequence resets by Logon (ResetSeqNumFlag) at logon and mid-session; 13: Logout. */
-import { connect, expect, expectDisconnect, logon, loggedOn, loggedOut, logonReply, msg, reply, Scenario, send } from '../script'
+import {
+  connect,
+  expect,
+  expectDisconnect,
+  logon,
+  loggedOn,
+  loggedOut,
+  logonReply,
+  msg,
+  reply,
+  Scenario,
+  send
+} from '../script'
 import { alive } from './messages'
 
 export const resetScenarios: Scenario[] = [
   {
     id: 'reset-at-logon',
     title: 'a Logon with 141=Y and MsgSeqNum 1 is answered with a Logon with 141=Y and MsgSeqNum 1',
-    steps: c => [connect(), send(logon(c, 1, { extra: '141=Y|' })), expect(logonReply(c, 1, { extra: '141=Y|' })), ...alive(2, 2), ...loggedOut(3, 3)]
+    steps: c => [
+      connect(),
+      send(logon(c, 1, { extra: '141=Y|' })),
+      expect(logonReply(c, 1, { extra: '141=Y|' })),
+      ...alive(2, 2),
+      ...loggedOut(3, 3)
+    ]
   },
   {
     id: 'reset-mid-session',

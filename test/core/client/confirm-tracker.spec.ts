@@ -62,23 +62,47 @@ describe('confirm tracker', () => {
 })
 
 describe('client health (Genesis warning ranges)', () => {
-  const base = { now: 100000, limit: 3, lastSendAt: undefined, lastConfirmAt: undefined, oldestUnconfirmedAt: undefined }
+  const base = {
+    now: 100000,
+    limit: 3,
+    lastSendAt: undefined,
+    lastConfirmAt: undefined,
+    oldestUnconfirmedAt: undefined
+  }
   it('is HEALTHY with nothing in flight, however long ago anything happened', () => {
     assert.strictEqual(assessHealth({ ...base, inFlight: 0, lastSendAt: 0 }).health, 'HEALTHY')
   })
   it('grades a full window by the time since the last send', () => {
-    assert.strictEqual(assessHealth({ ...base, inFlight: 3, lastSendAt: 98000, oldestUnconfirmedAt: 99000 }).health, 'HEALTHY')
+    assert.strictEqual(
+      assessHealth({ ...base, inFlight: 3, lastSendAt: 98000, oldestUnconfirmedAt: 99000 }).health,
+      'HEALTHY'
+    )
     const w = assessHealth({ ...base, inFlight: 3, lastSendAt: 90000, oldestUnconfirmedAt: 99000 })
     assert.deepStrictEqual([w.health, w.reason], ['WARNING', 'send-stalled'])
-    assert.strictEqual(assessHealth({ ...base, inFlight: 3, lastSendAt: 30000, oldestUnconfirmedAt: 99000 }).health, 'ERROR')
+    assert.strictEqual(
+      assessHealth({ ...base, inFlight: 3, lastSendAt: 30000, oldestUnconfirmedAt: 99000 }).health,
+      'ERROR'
+    )
   })
   it('grades unconfirmed rows by the time since the last confirmation, even with room left', () => {
-    const r = assessHealth({ ...base, inFlight: 1, lastSendAt: 99000, lastConfirmAt: 10000, oldestUnconfirmedAt: 80000 })
+    const r = assessHealth({
+      ...base,
+      inFlight: 1,
+      lastSendAt: 99000,
+      lastConfirmAt: 10000,
+      oldestUnconfirmedAt: 80000
+    })
     assert.deepStrictEqual([r.health, r.reason, r.stalledMs], ['WARNING', 'confirm-stalled', 20000])
-    assert.strictEqual(assessHealth({ ...base, inFlight: 1, lastConfirmAt: 10000, oldestUnconfirmedAt: 20000 }).health, 'ERROR')
+    assert.strictEqual(
+      assessHealth({ ...base, inFlight: 1, lastConfirmAt: 10000, oldestUnconfirmedAt: 20000 }).health,
+      'ERROR'
+    )
   })
   it('uses the configured ranges', () => {
-    const r = assessHealth({ ...base, inFlight: 1, oldestUnconfirmedAt: 99000 }, undefined, { warnAfter: 500, errorAfter: 900 })
+    const r = assessHealth({ ...base, inFlight: 1, oldestUnconfirmedAt: 99000 }, undefined, {
+      warnAfter: 500,
+      errorAfter: 900
+    })
     assert.strictEqual(r.health, 'ERROR')
   })
 })

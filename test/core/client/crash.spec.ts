@@ -20,7 +20,8 @@ function start (schema: string): { lines: string[], proc: ReturnType<typeof spaw
   return { lines, proc }
 }
 
-const ids = (lines: string[], kind: string): number[] => lines.filter(l => l.startsWith(kind + ' ')).map(l => Number(l.split(' ')[1]))
+const ids = (lines: string[], kind: string): number[] =>
+  lines.filter(l => l.startsWith(kind + ' ')).map(l => Number(l.split(' ')[1]))
 
 ;(serverOptions() === undefined ? describe.skip : describe)('streamer client: kill -9 [postgres]', function () {
   this.timeout(60000)
@@ -38,17 +39,23 @@ const ids = (lines: string[], kind: string): number[] => lines.filter(l => l.sta
     await db.close()
   })
 
-  it('resumes after SIGKILL from its oldest unconfirmed row: nothing lost, order kept, repeats only rows in flight or confirmed within the flush window', async () => {
+  it('resumes after SIGKILL from its oldest unconfirmed row: nothing lost, order kept, repeats only rows in flight ' +
+    'or confirmed within the flush window', async () => {
     const first = start(schema)
     await eventually(() => ids(first.lines, 'confirmed').length >= 800, 30000, '800 confirmations')
     first.proc.kill('SIGKILL') // our own child, by its handle
     await new Promise(resolve => first.proc.once('exit', resolve))
     const sent1 = ids(first.lines, 'sent')
     const confirmed1 = new Set(ids(first.lines, 'confirmed'))
-    const cp = (await db.query<{ position: string[] }>(`SELECT position FROM "${schema}".checkpoints WHERE client_name = 'k9'`)).rows[0].position
+    const cp = (
+      await db.query<{ position: string[] }>(`SELECT position FROM "${schema}".checkpoints WHERE client_name = 'k9'`)
+    ).rows[0].position
     const written = Number(cp[0])
     // The stored checkpoint never claims a row that was not confirmed, nor any before an open one.
-    for (let id = 1; id <= written; id++) assert.ok(confirmed1.has(id), `checkpoint ${written} claims unconfirmed row ${id}`)
+    for (let id = 1; id <= written; id++) {
+      assert.ok(confirmed1.has(id), `checkpoint ${written} claims unconfirmed ` +
+      `row ${id}`)
+    }
 
     const second = start(schema)
     await eventually(() => ids(second.lines, 'sent').includes(3000), 30000, 'the rest of the stream')
@@ -59,10 +66,14 @@ const ids = (lines: string[], kind: string): number[] => lines.filter(l => l.sta
     assert.deepStrictEqual(sent2, Array.from({ length: 3000 - written }, (_, i) => written + 1 + i), 'in order, no gap')
     const repeated = sent2.filter(id => sent1.includes(id))
     const lastSent1 = Math.max(...sent1)
-    assert.ok(repeated.every(id => id > written && id <= lastSent1), 'repeats only rows after the checkpoint that run 1 had sent')
+    assert.ok(
+      repeated.every(id => id > written && id <= lastSent1),
+      'repeats only rows after the checkpoint that run 1 had sent'
+    )
     // In flight (20) plus confirmed since the last completed write: one window of 500 rows, and
     // at most one more that was being written when the process died.
     assert.ok(repeated.length <= 20 + 2 * FLUSH_WINDOW.rows, `${repeated.length} rows repeated`)
-    console.log(`      run 1 sent ${sent1.length}, checkpoint ${written}, repeated ${repeated.length} (in flight or confirmed within the last flush window)`)
+    console.log(`      run 1 sent ${sent1.length}, checkpoint ${written}, repeated ${repeated.length} (in flight or ` +
+      'confirmed within the last flush window)')
   })
 })

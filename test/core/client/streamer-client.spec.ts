@@ -1,5 +1,17 @@
 import * as assert from 'assert'
-import { CheckpointStore, Database, Disposition, FLUSH_WINDOW, migrate, StartAt, Streamer, StreamerClient, StreamerClientOptions, StreamerOptions, StreamRow } from '../../../core'
+import {
+  CheckpointStore,
+  Database,
+  Disposition,
+  FLUSH_WINDOW,
+  migrate,
+  StartAt,
+  Streamer,
+  StreamerClient,
+  StreamerClientOptions,
+  StreamerOptions,
+  StreamRow
+} from '../../../core'
 import { describeEachDatabase, dropSchema, eventually, uniqueSchema } from '../../support/databases'
 import { createSourceTable, insertRows, sourceStreamer } from '../../support/source-table'
 
@@ -41,7 +53,10 @@ describeEachDatabase('streamer client core', target => {
   }
 
   /** A client whose target records what it got; confirmations are left to the test. */
-  function client (name: string, opts: Partial<StreamerClientOptions> & { filter?: (r: StreamRow) => boolean } = {}): { c: StreamerClient, got: StreamRow[] } {
+  function client (
+    name: string,
+    opts: Partial<StreamerClientOptions> & { filter?: (r: StreamRow) => boolean } = {}
+  ): { c: StreamerClient; got: StreamRow[] } {
     const got: StreamRow[] = []
     const c = new StreamerClient({
       name,
@@ -49,7 +64,10 @@ describeEachDatabase('streamer client core', target => {
       store,
       checkpointEvery: 1000,
       checkpointIntervalMs: 60000,
-      prepare: (row): Disposition => (opts.filter !== undefined && !opts.filter(row)) ? { action: 'skip' } : { action: 'send', send: () => got.push(row) },
+      prepare: (row): Disposition =>
+        opts.filter !== undefined && !opts.filter(row)
+          ? { action: 'skip' }
+          : { action: 'send', send: () => got.push(row) },
       ...opts
     })
     clients.push(c)
@@ -87,7 +105,11 @@ describeEachDatabase('streamer client core', target => {
     const second = client('c1', { inFlightLimit: 100 })
     await second.c.attach(source)
     await eventually(() => second.got.length === 15, 10000, '15 rows')
-    assert.deepStrictEqual(ids(second.got), Array.from({ length: 15 }, (_, i) => i + 21), 'the 10 unconfirmed rows come again, then the new ones')
+    assert.deepStrictEqual(
+      ids(second.got),
+      Array.from({ length: 15 }, (_, i) => i + 21),
+      'the 10 unconfirmed rows come again, then the new ones'
+    )
   })
 
   it('after a crash (no close, no flush) resumes from the last written checkpoint: nothing lost', async () => {
@@ -98,7 +120,11 @@ describeEachDatabase('streamer client core', target => {
     await eventually(() => first.got.length === 10)
     for (const r of first.got.slice(0, 6)) first.c.confirm(r.position)
     // 6 advances, batches of 3: the newest confirmed position, 6, is written.
-    await eventually(async () => JSON.stringify(await stored('crash')) === JSON.stringify({ kind: 'after', position: ['6'] }), 5000, 'checkpoint 6')
+    await eventually(
+      async () => JSON.stringify(await stored('crash')) === JSON.stringify({ kind: 'after', position: ['6'] }),
+      5000,
+      'checkpoint 6'
+    )
     first.c.confirm(first.got[6].position) // confirmed, but its batch is not due yet
     await source.close() // the process "dies": the client never flushes (its window is 60 s here)
     clients.splice(clients.indexOf(first.c), 1)
@@ -118,7 +144,11 @@ describeEachDatabase('streamer client core', target => {
     await timed.c.attach(stream({ initialStart: { kind: 'beginning' } }))
     await eventually(() => timed.got.length === 10)
     for (const r of timed.got.slice(0, 3)) timed.c.confirm(r.position)
-    await eventually(async () => JSON.stringify(await stored('timed')) === '{"kind":"after","position":["3"]}', 5000, 'checkpoint 3 written by the timer')
+    await eventually(
+      async () => JSON.stringify(await stored('timed')) === '{"kind":"after","position":["3"]}',
+      5000,
+      'checkpoint 3 written by the timer'
+    )
 
     // Rows: with the timer out of the way, the 500th confirmed row triggers the write.
     const counted = client('counted', { checkpointEvery: undefined, checkpointIntervalMs: 60000, inFlightLimit: 1000 })
@@ -130,11 +160,16 @@ describeEachDatabase('streamer client core', target => {
     assert.strictEqual(counted.c.checkpointWrites, writes, '499 rows: not yet')
     assert.deepStrictEqual(await stored('counted'), { kind: 'beginning' })
     counted.c.confirm(counted.got[499].position)
-    await eventually(async () => JSON.stringify(await stored('counted')) === '{"kind":"after","position":["500"]}', 5000, 'checkpoint 500')
+    await eventually(
+      async () => JSON.stringify(await stored('counted')) === '{"kind":"after","position":["500"]}',
+      5000,
+      'checkpoint 500'
+    )
     assert.strictEqual(counted.c.checkpointWrites, writes + 1)
   })
 
-  it('reports its lag exactly: rows after the last one handed on, through the streamer filter, up to a limit', async () => {
+  it('reports its lag exactly: rows after the last one handed on, through the ' +
+    'streamer filter, up to a limit', async () => {
     await insertRows(db, table, rows(20))
     const source = stream({ initialStart: { kind: 'beginning' }, filter: 'qty <> 3', batchSize: 5 })
     const { c, got } = client('lag', { inFlightLimit: 5 })
@@ -144,11 +179,27 @@ describeEachDatabase('streamer client core', target => {
     assert.deepStrictEqual(ids(got), [1, 2, 4, 5, 6])
     assert.strictEqual(await c.lag(), 14, 'rows 7-20 are behind')
     assert.strictEqual(await c.lag(10), 10, 'counting stops at the limit')
-    const confirmAll = (): void => { for (const r of got) c.confirm(r.position) }
-    await eventually(() => { confirmAll(); return got.length === 19 }, 10000, 'all rows')
+    const confirmAll = (): void => {
+      for (const r of got) c.confirm(r.position)
+    }
+    await eventually(
+      () => {
+        confirmAll()
+        return got.length === 19
+      },
+      10000,
+      'all rows'
+    )
     assert.strictEqual(await c.lag(), 0)
     await insertRows(db, table, rows(2))
-    await eventually(() => { confirmAll(); return got.length === 21 }, 10000, 'the new rows')
+    await eventually(
+      () => {
+        confirmAll()
+        return got.length === 21
+      },
+      10000,
+      'the new rows'
+    )
     assert.strictEqual(await c.lag(), 0)
   })
 
@@ -192,10 +243,18 @@ describeEachDatabase('streamer client core', target => {
     assert.strictEqual(c.stats().inFlight, 4)
     // The streamer's subscription has not been able to hand over its first batch of 5 rows, so
     // it reads nothing more for this client: its accepted position is still the start.
-    assert.deepStrictEqual(source.subscriptions.map(x => x.position), [undefined], 'the streamer is held at the first batch')
+    assert.deepStrictEqual(
+      source.subscriptions.map(x => x.position),
+      [undefined],
+      'the streamer is held at the first batch'
+    )
     c.confirm(got[1].position)
     await eventually(() => got.length === 5)
-    await eventually(() => JSON.stringify(source.subscriptions.map(x => x.position)) === '[["5"]]', 5000, 'first batch taken, second held')
+    await eventually(
+      () => JSON.stringify(source.subscriptions.map(x => x.position)) === '[["5"]]',
+      5000,
+      'first batch taken, second held'
+    )
     await new Promise(resolve => setTimeout(resolve, 100))
     assert.strictEqual(got.length, 5)
     assert.deepStrictEqual(source.subscriptions.map(x => x.position), [['5']], 'the second batch is held at row 6')
@@ -217,11 +276,16 @@ describeEachDatabase('streamer client core', target => {
     barc.c.confirm(barc.got[0].position)
     await vod.c.flush()
     await barc.c.flush()
-    assert.deepStrictEqual(await stored('vod'), { kind: 'after', position: ['10'] }, 'the filtered BARC rows count as confirmed')
+    assert.deepStrictEqual(
+      await stored('vod'),
+      { kind: 'after', position: ['10'] },
+      'the filtered BARC rows count as confirmed'
+    )
     assert.deepStrictEqual(await stored('barc'), { kind: 'after', position: ['6'] })
   })
 
-  it('a filtered-out row counts as confirmed; a rejected row goes on; a stop holds the checkpoint before the row', async () => {
+  it('a filtered-out row counts as confirmed; a rejected row goes on; a stop holds ' +
+    'the checkpoint before the row', async () => {
     await insertRows(db, table, rows(5))
     const reported: string[] = []
     const got: StreamRow[] = []
@@ -273,7 +337,11 @@ describeEachDatabase('streamer client core', target => {
 
     got.length = 0
     await c.rewind({ kind: 'live' })
-    assert.deepStrictEqual(await stored('rw'), { kind: 'after', position: ['4'] }, 'live is stored as "after the head now"')
+    assert.deepStrictEqual(
+      await stored('rw'),
+      { kind: 'after', position: ['4'] },
+      'live is stored as "after the head now"'
+    )
     await insertRows(db, table, rows(1))
     await eventually(() => got.length === 1)
     assert.deepStrictEqual(ids(got), [5])
@@ -301,7 +369,10 @@ describeEachDatabase('streamer client core', target => {
   it('refuses a checkpoint that belongs to another stream, naming both', async () => {
     await store.savePosition('taken', 'other-stream', ['1'])
     const { c } = client('taken')
-    await assert.rejects(c.attach(stream({ name: 'mine' })), /"taken" holds a checkpoint of stream "other-stream", not "mine"/)
+    await assert.rejects(
+      c.attach(stream({ name: 'mine' })),
+      /"taken" holds a checkpoint of stream "other-stream", not "mine"/
+    )
     assert.strictEqual(c.phase, 'failed')
   })
 
@@ -330,6 +401,9 @@ describeEachDatabase('streamer client core', target => {
     await c.attach(stream())
     await eventually(() => got.length === 5)
     assert.deepStrictEqual(ids(got), [1, 2, 3, 4, 5])
-    for (const r of got) assert.strictEqual(c.confirm(r.position), true, 'rows sent before the redeploy are still tracked')
+    for (const r of got) {
+      assert.strictEqual(c.confirm(r.position), true, 'rows sent before the redeploy are still ' +
+      'tracked')
+    }
   })
 })

@@ -3,7 +3,7 @@ import * as net from 'net'
 import { Database, migrate, PgliteDatabase } from '../../../core'
 import { FixCodec } from '../../../core/fix/codec'
 import { SessionLog, SessionRuntime, SOH } from '../../../core/fix-session'
-import { dropSchema, eventually, uniqueSchema } from '../../support/databases'
+import { dropSchema, uniqueSchema } from '../../support/databases'
 import { acceptorRuntime, frameText, freePort, now, PairOptions, RawPeer, record, Recorded, uniqueTag } from './support'
 
 /** Bytes a socket receives until it closes (or `ms` pass). */
@@ -53,11 +53,21 @@ describe('FIX acceptor: connections bound at Logon, one port for several session
     await db.close()
   })
 
-  async function acceptor (over: Partial<PairOptions> = {}, port = 0): Promise<{ acc: Recorded, tag: string, lines: string[] }> {
+  async function acceptor (
+    over: Partial<PairOptions> = {},
+    port = 0
+  ): Promise<{ acc: Recorded; tag: string; lines: string[] }> {
     const tag = over.tag ?? uniqueTag()
     const lines: string[] = []
-    const log: SessionLog = { incoming: raw => lines.push(`<< ${raw}`), outgoing: raw => lines.push(`>> ${raw}`), event: t => lines.push(t) }
-    const rt = acceptorRuntime({ db, schema, codec, tag, ...over, acceptorRuntime: { log, ...over.acceptorRuntime } }, port)
+    const log: SessionLog = {
+      incoming: raw => lines.push(`<< ${raw}`),
+      outgoing: raw => lines.push(`>> ${raw}`),
+      event: t => lines.push(t)
+    }
+    const rt = acceptorRuntime(
+      { db, schema, codec, tag, ...over, acceptorRuntime: { log, ...over.acceptorRuntime } },
+      port
+    )
     running.push(rt)
     const acc = record(rt)
     await rt.start()
@@ -93,7 +103,8 @@ describe('FIX acceptor: connections bound at Logon, one port for several session
     await alive(p2, 'quick-reconnect')
   })
 
-  it('lets no idle connection hold the session: the counterparty logs on while another socket waits silently', async function () {
+  it('lets no idle connection hold the session: the counterparty logs on while ' +
+    'another socket waits silently', async function () {
     this.timeout(20000)
     const { acc, tag } = await acceptor()
     const idle = await connect(acc.runtime.port!)
@@ -108,7 +119,8 @@ describe('FIX acceptor: connections bound at Logon, one port for several session
     await alive(p, 'beside-idle')
   })
 
-  it('refuses a second Logon for a logged-on session on that connection only, the first is not disturbed', async function () {
+  it('refuses a second Logon for a logged-on session on that connection ' +
+    'only, the first is not disturbed', async function () {
     this.timeout(20000)
     const { acc, tag } = await acceptor()
     const p = await peer(acc.runtime.port!, tag)
@@ -124,7 +136,8 @@ describe('FIX acceptor: connections bound at Logon, one port for several session
     assert.strictEqual(acc.runtime.session.state.nextSenderSeq, seqBefore + 1, 'only the Heartbeat used a number')
   })
 
-  it('closes a Logon for unknown CompIDs or BeginString plainly: no Logout naming the session, no sequence number used, nothing logged in full', async function () {
+  it('closes a Logon for unknown CompIDs or BeginString plainly: no Logout naming the session, no sequence ' +
+    'number used, nothing logged in full', async function () {
     this.timeout(20000)
     const { acc, tag, lines } = await acceptor()
     const seq = acc.runtime.session.state.nextSenderSeq
@@ -143,7 +156,10 @@ describe('FIX acceptor: connections bound at Logon, one port for several session
     assert.strictEqual(acc.runtime.session.state.nextSenderSeq, seq, 'no sequence number used')
     assert.strictEqual(acc.runtime.session.state.nextTargetSeq, 1)
     assert.ok(!lines.some(l => l.startsWith('<<') || l.startsWith('>>')), `no frame logged: ${lines.join('\n')}`)
-    assert.ok(!acc.statuses.some(s => s.includes(`BRK${tag}`) && s.includes('expected')), 'no status names the expected CompIDs')
+    assert.ok(
+      !acc.statuses.some(s => s.includes(`BRK${tag}`) && s.includes('expected')),
+      'no status names the expected CompIDs'
+    )
     assert.ok(!JSON.stringify(acc.events).includes('guess-'), 'no password text in any event')
   })
 
@@ -170,7 +186,9 @@ describe('FIX acceptor: connections bound at Logon, one port for several session
     const answer = await p.waitFor('A')
     assert.strictEqual(answer.get(554), undefined)
     assert.strictEqual(answer.get(553), undefined)
-    const told = await acceptor({ acceptor: { username: 'broker', password: 'broker-secret', replyWithCredentials: true } })
+    const told = await acceptor({
+      acceptor: { username: 'broker', password: 'broker-secret', replyWithCredentials: true }
+    })
     const q = await peer(told.acc.runtime.port!, told.tag)
     q.logon()
     assert.strictEqual((await q.waitFor('A')).get(554), 'broker-secret')

@@ -29,7 +29,8 @@ describeEachDatabase('FIX session: BusinessMessageReject for message types not t
     await db.close()
   })
 
-  it('answers an order on an execution-report-only session with 35=j (380=3), uses up its number, keeps it out of fix_in, and takes the next message', async function () {
+  it('answers an order on an execution-report-only session with 35=j (380=3), uses up its number, keeps it out of ' +
+    'fix_in, and takes the next message', async function () {
     this.timeout(30000)
     const tag = uniqueTag()
     const rt = acceptorRuntime({ db, schema, codec, tag, acceptor: { receiveMsgTypes: ['8', '9'] } }, 0)
@@ -56,10 +57,20 @@ describeEachDatabase('FIX session: BusinessMessageReject for message types not t
     assert.strictEqual(peer.ofType('2').length, 0, 'no ResendRequest')
     assert.strictEqual(peer.ofType('3').length, 0, 'no session Reject')
     assert.strictEqual(peer.ofType('5').length, 0, 'no Logout')
-    const rows = await db.query<{ msg_type: string }>(`SELECT msg_type FROM ${quoteIdent(schema)}.fix_in WHERE session_name = $1 ORDER BY receive_seq`, [rt.session.name])
+    const rows = await db.query<{ msg_type: string }>(
+      `SELECT msg_type FROM ${quoteIdent(schema)}.fix_in WHERE session_name = $1 ORDER BY receive_seq`,
+      [rt.session.name]
+    )
     assert.deepStrictEqual(rows.rows.map(r => r.msg_type), ['8'], 'only the taken message is in fix_in')
-    const state = await db.query<{ next_target_seq: string }>(`SELECT next_target_seq FROM ${quoteIdent(schema)}.fix_session_state WHERE session_name = $1`, [rt.session.name])
-    assert.strictEqual(Number(state.rows[0].next_target_seq), refused + 2, 'the refused order used up its number (committed)')
+    const state = await db.query<{ next_target_seq: string }>(
+      `SELECT next_target_seq FROM ${quoteIdent(schema)}.fix_session_state WHERE session_name = $1`,
+      [rt.session.name]
+    )
+    assert.strictEqual(
+      Number(state.rows[0].next_target_seq),
+      refused + 2,
+      'the refused order used up its number (committed)'
+    )
 
     // 35=j is an application message: journaled, so a ResendRequest gets it again (PossDup), not a gap fill.
     const bmrSeq = Number(bmr.get(34))
@@ -75,6 +86,9 @@ describeEachDatabase('FIX session: BusinessMessageReject for message types not t
   it('takes every application message when no list is set, and checks the list it is given', () => {
     assert.throws(() => normalizeSettings(settings('acceptor', 'x', { receiveMsgTypes: ['0'] })), /session message/)
     assert.throws(() => normalizeSettings(settings('acceptor', 'x', { receiveMsgTypes: ['D;'] })), /not a MsgType/)
-    assert.deepStrictEqual(normalizeSettings(settings('acceptor', 'x', { receiveMsgTypes: ['8', 'AE'] })).receiveMsgTypes, ['8', 'AE'])
+    assert.deepStrictEqual(
+      normalizeSettings(settings('acceptor', 'x', { receiveMsgTypes: ['8', 'AE'] })).receiveMsgTypes,
+      ['8', 'AE']
+    )
   })
 })

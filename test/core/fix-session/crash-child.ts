@@ -10,13 +10,32 @@ import { SessionRuntime } from '../../../core/fix-session'
 import { nos } from './support'
 
 async function main (): Promise<void> {
-  const cfg = JSON.parse(process.argv[2]) as { dataDir?: string, url?: string, schema: string, port: number, tag: string, orders: number, holdAfter?: number }
-  const db: Database = cfg.url !== undefined ? await PgDatabase.open({ connectionString: cfg.url, max: 3 }) : await PgliteDatabase.open({ dataDir: cfg.dataDir })
+  const cfg = JSON.parse(process.argv[2]) as {
+    dataDir?: string
+    url?: string
+    schema: string
+    port: number
+    tag: string
+    orders: number
+    holdAfter?: number
+  }
+  const db: Database =
+    cfg.url !== undefined
+      ? await PgDatabase.open({ connectionString: cfg.url, max: 3 })
+      : await PgliteDatabase.open({ dataDir: cfg.dataDir })
   await migrate(db, cfg.schema)
-  await db.query(`CREATE TABLE IF NOT EXISTS "${cfg.schema}".crash_checkpoint (client text PRIMARY KEY, position bigint NOT NULL)`)
+  await db.query(
+    `CREATE TABLE IF NOT EXISTS "${cfg.schema}".crash_checkpoint (client text PRIMARY KEY, position bigint NOT NULL)`
+  )
   const codec = await FixCodec.create('FIX.4.4')
   const rt = new SessionRuntime({
-    settings: { role: 'initiator', beginString: 'FIX.4.4', senderCompID: `CLI${cfg.tag}`, targetCompID: `BRK${cfg.tag}`, heartBtInt: 30 },
+    settings: {
+      role: 'initiator',
+      beginString: 'FIX.4.4',
+      senderCompID: `CLI${cfg.tag}`,
+      targetCompID: `BRK${cfg.tag}`,
+      heartBtInt: 30
+    },
     host: '127.0.0.1',
     port: cfg.port,
     backoffInitialMs: 100,
@@ -32,10 +51,16 @@ async function main (): Promise<void> {
   await rt.start()
   await logon
   console.log('LOGON')
-  const r = await db.query<{ position: string }>(`SELECT position FROM "${cfg.schema}".crash_checkpoint WHERE client = 'crash'`)
+  const r = await db.query<{ position: string }>(
+    `SELECT position FROM "${cfg.schema}".crash_checkpoint WHERE client = 'crash'`
+  )
   const from = r.rows.length > 0 ? Number(r.rows[0].position) + 1 : 1
   for (let i = from; i <= cfg.orders; i++) {
-    const res = await rt.send({ msgType: 'D', body: nos(`K${i}`), origin: { client: 'crash', position: JSON.stringify([String(i)]) } })
+    const res = await rt.send({
+      msgType: 'D',
+      body: nos(`K${i}`),
+      origin: { client: 'crash', position: JSON.stringify([String(i)]) }
+    })
     console.log(`SENT ${i} ${res.status} ${res.seq}`)
     if (cfg.holdAfter === i) {
       console.log('HOLDING')

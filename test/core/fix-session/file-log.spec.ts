@@ -4,7 +4,21 @@ import * as path from 'path'
 import { FileSessionLog, printableFix, teeLog } from '../../../core/fix-session'
 import { eventually, tempDir } from '../../support/databases'
 
-const logon = ['8=FIX.4.4', '9=90', '35=A', '34=1', '49=CLI', '56=BRK', '98=0', '108=30', '553=trader', '554=s3cret!', '925=n3w', '10=123', ''].join('\x01')
+const logon = [
+  '8=FIX.4.4',
+  '9=90',
+  '35=A',
+  '34=1',
+  '49=CLI',
+  '56=BRK',
+  '98=0',
+  '108=30',
+  '553=trader',
+  '554=s3cret!',
+  '925=n3w',
+  '10=123',
+  ''
+].join('\x01')
 
 describe('FIX message log', function () {
   it('prints a frame with | for SOH and masks every password field', () => {
@@ -15,7 +29,8 @@ describe('FIX message log', function () {
     assert.strictEqual(printableFix('1554=x\x0158=554=y\x01'), '1554=x|58=554=y|')
   })
 
-  it('writes messages and events to daily files named after the session, masked, and starts new files each UTC day', async () => {
+  it('writes messages and events to daily files named after the session, masked, and ' +
+    'starts new files each UTC day', async () => {
     const dir = path.join(tempDir(), 'logs', 'nested')
     let at = new Date('2026-11-22T23:59:59.500Z')
     const log = new FileSessionLog({ directory: dir, sessionName: 'FIX.4.4:CLI->BRK', now: () => at })
@@ -34,7 +49,10 @@ describe('FIX message log', function () {
     const day1 = fs.readFileSync(path.join(dir, files[1]), 'utf8')
     assert.strictEqual(day1, `2026-11-22T23:59:59.500Z >> ${printableFix(logon)}\n`)
     assert.ok(!day1.includes('s3cret'))
-    assert.match(fs.readFileSync(path.join(dir, files[2]), 'utf8'), /^2026-11-23T00:00:00\.100Z << 8=FIX\.4\.4\|9=90\|35=0\|/)
+    assert.match(
+      fs.readFileSync(path.join(dir, files[2]), 'utf8'),
+      /^2026-11-23T00:00:00\.100Z << 8=FIX\.4\.4\|9=90\|35=0\|/
+    )
     assert.strictEqual(fs.readFileSync(path.join(dir, files[0]), 'utf8'), '2026-11-22T23:59:59.500Z logon sent\n')
   })
 
@@ -46,14 +64,22 @@ describe('FIX message log', function () {
       log.event(text)
       await log.close()
     }
-    assert.strictEqual(fs.readFileSync(path.join(dir, 's.events.2026-01-02.log'), 'utf8').split('\n').filter(Boolean).length, 2)
+    assert.strictEqual(
+      fs.readFileSync(path.join(dir, 's.events.2026-01-02.log'), 'utf8').split('\n').filter(Boolean).length,
+      2
+    )
   })
 
   it('reports a file it cannot write once, without throwing, and a directory it cannot create at once', async () => {
     const dir = tempDir()
     const errors: Error[] = []
     let at = new Date('2026-01-02T10:00:00.000Z')
-    const log = new FileSessionLog({ directory: dir, sessionName: 's', now: () => at, onError: err => errors.push(err) })
+    const log = new FileSessionLog({
+      directory: dir,
+      sessionName: 's',
+      now: () => at,
+      onError: err => errors.push(err)
+    })
     log.event('day one')
     // The next day's file goes where a directory used to be: the write fails, the caller hears once.
     fs.rmSync(dir, { recursive: true, force: true })
@@ -71,8 +97,16 @@ describe('FIX message log', function () {
 
   it('tees every line to each log', () => {
     const seen: string[] = []
-    const a = { incoming: (r: string) => seen.push(`a<${r}`), outgoing: (r: string) => seen.push(`a>${r}`), event: (t: string) => seen.push(`a:${t}`) }
-    const b = { incoming: (r: string) => seen.push(`b<${r}`), outgoing: (r: string) => seen.push(`b>${r}`), event: (t: string) => seen.push(`b:${t}`) }
+    const a = {
+      incoming: (r: string) => seen.push(`a<${r}`),
+      outgoing: (r: string) => seen.push(`a>${r}`),
+      event: (t: string) => seen.push(`a:${t}`)
+    }
+    const b = {
+      incoming: (r: string) => seen.push(`b<${r}`),
+      outgoing: (r: string) => seen.push(`b>${r}`),
+      event: (t: string) => seen.push(`b:${t}`)
+    }
     const both = teeLog(a, b)
     both.incoming('x')
     both.outgoing('y')

@@ -20,7 +20,10 @@ async function worstStall (work: () => Promise<void>): Promise<number> {
   return h.max / 1e6
 }
 
-/** Values that make a backtracking pattern work hardest: long runs of what it accepts, then one character it does not. */
+/**
+ * Values that make a backtracking pattern work hardest: long runs of what it accepts, then one
+ * character it does not.
+ */
 const hostile = (n: number, unit = '1'): string => unit.repeat(Math.ceil(n / unit.length)).slice(0, n) + 'x'
 
 describe('Inbound field checks run in linear time', () => {
@@ -53,11 +56,17 @@ describe('Inbound field checks run in linear time', () => {
     })
   }
 
-  it('decodes a frame with a 1 MB field in the translator (fix-translator, FIX -> object) in linear time', async function () {
+  it('decodes a frame with a 1 MB field in the translator (fix-translator, ' +
+    'FIX -> object) in linear time', async function () {
     this.timeout(60000)
     const t = await FixTranslator.create('FIX.4.4')
-    for (const [tag, value] of [[44, hostile(1_000_000)], [58, hostile(1_000_000, 'ab')], [18, hostile(1_000_000, 'A ')]] as Array<[number, string]>) {
-      const body = `35=D|49=A|56=B|34=1|52=20240102-03:04:05.000|11=X|21=1|55=IBM|54=1|60=20240102-03:04:05.000|38=100|40=2|${tag}=${value}|`.replace(/\|/g, SOH)
+    for (const [tag, value] of [
+      [44, hostile(1_000_000)],
+      [58, hostile(1_000_000, 'ab')],
+      [18, hostile(1_000_000, 'A ')]
+    ] as Array<[number, string]>) {
+      const body = ('35=D|49=A|56=B|34=1|52=20240102-03:04:05.000|11=X|21=1|55=IBM|54=1|60=20240102-03:04:05.000|' +
+        `38=100|40=2|${tag}=${value}|`).replace(/\|/g, SOH)
       let raw = `8=FIX.4.4${SOH}9=${Buffer.byteLength(body, 'latin1')}${SOH}${body}`
       let sum = 0
       for (const b of Buffer.from(raw, 'latin1')) sum += b
@@ -75,9 +84,19 @@ describe('Inbound field checks run in linear time', () => {
     assert.match(validateInbound(defs, 'D', [[44, '1'.repeat(65)]])!.text, /too long/)
     assert.doesNotMatch(validateInbound(defs, 'D', [[44, '1'.repeat(64)]])?.text ?? '', /too long/)
     assert.match(validateInbound(defs, 'D', [[226, '1'.repeat(21)]])!.text, /too long/)
-    assert.match(validateInbound(defs, 'D', [[58, 'a'.repeat(101)]], { maxFieldLength: 100 })!.text, /too long for its type \(58 Text/)
-    assert.doesNotMatch(validateInbound(defs, 'D', [[58, 'a'.repeat(100)]], { maxFieldLength: 100 })?.text ?? '', /too long/)
-    assert.match(validateInbound(defs, 'D', [[58, 'a'.repeat(64 * 1024 + 1)]])!.text, /too long/, 'a default limit applies')
+    assert.match(
+      validateInbound(defs, 'D', [[58, 'a'.repeat(101)]], { maxFieldLength: 100 })!.text,
+      /too long for its type \(58 Text/
+    )
+    assert.doesNotMatch(
+      validateInbound(defs, 'D', [[58, 'a'.repeat(100)]], { maxFieldLength: 100 })?.text ?? '',
+      /too long/
+    )
+    assert.match(
+      validateInbound(defs, 'D', [[58, 'a'.repeat(64 * 1024 + 1)]])!.text,
+      /too long/,
+      'a default limit applies'
+    )
   })
 })
 
@@ -100,7 +119,8 @@ describeEachDatabase('A logged-on FIX peer sending huge fields', target => {
   const order = (clOrdID: string, extra: string): string =>
     `11=${clOrdID}${SOH}21=1${SOH}55=IBM${SOH}54=1${SOH}60=20240102-03:04:05.000${SOH}38=100${SOH}40=2${SOH}${extra}`
 
-  it('cannot stall the event loop with a 16 KB or 1 MB Price: it is rejected at once and the session stays up', async function () {
+  it('cannot stall the event loop with a 16 KB or 1 MB Price: it is rejected at ' +
+    'once and the session stays up', async function () {
     this.timeout(60000)
     const { peer, acc } = await loggedOn()
     for (const n of [16_000, 1_000_000]) {

@@ -6,7 +6,17 @@
 import 'reflect-metadata'
 import * as net from 'net'
 import { DependencyContainer } from 'tsyringe'
-import { AsciiSession, DITokens, EngineFactory, IJsFixConfig, IJsFixLogger, ISessionDescription, JsFixLoggerFactory, MsgView, SessionLauncher } from 'jspurefix'
+import {
+  AsciiSession,
+  DITokens,
+  EngineFactory,
+  IJsFixConfig,
+  IJsFixLogger,
+  ISessionDescription,
+  JsFixLoggerFactory,
+  MsgView,
+  SessionLauncher
+} from 'jspurefix'
 import { TcpAcceptor } from 'jspurefix/dist/transport/tcp'
 
 class QuietLogs extends JsFixLoggerFactory {
@@ -53,9 +63,17 @@ export class JsPeerSession extends AsciiSession {
     this.rec.received.push({ msgType, obj })
     if (this.answerOrders && msgType === 'D') {
       this.send('8', {
-        OrderID: `O-${String(obj.ClOrdID)}`, ClOrdID: obj.ClOrdID, ExecID: `E-${String(obj.ClOrdID)}`, ExecType: 'F', OrdStatus: '2',
-        Instrument: { Symbol: obj.Instrument?.Symbol ?? 'X' }, Side: obj.Side, OrderQtyData: { OrderQty: obj.OrderQtyData?.OrderQty ?? 1 },
-        LeavesQty: 0, CumQty: obj.OrderQtyData?.OrderQty ?? 1, AvgPx: obj.Price ?? 1
+        OrderID: `O-${String(obj.ClOrdID)}`,
+        ClOrdID: obj.ClOrdID,
+        ExecID: `E-${String(obj.ClOrdID)}`,
+        ExecType: 'F',
+        OrdStatus: '2',
+        Instrument: { Symbol: obj.Instrument?.Symbol ?? 'X' },
+        Side: obj.Side,
+        OrderQtyData: { OrderQty: obj.OrderQtyData?.OrderQty ?? 1 },
+        LeavesQty: 0,
+        CumQty: obj.OrderQtyData?.OrderQty ?? 1,
+        AvgPx: obj.Price ?? 1
       })
     }
   }
@@ -69,9 +87,22 @@ export class JsPeerSession extends AsciiSession {
   }
 }
 
-export function jsDescription (role: 'initiator' | 'acceptor', port: number, me: string, them: string, heartBtInt = 30): ISessionDescription {
+export function jsDescription (
+  role: 'initiator' | 'acceptor',
+  port: number,
+  me: string,
+  them: string,
+  heartBtInt = 30
+): ISessionDescription {
   return {
-    application: { type: role, name: `js-${role}`, protocol: 'ascii', dictionary: 'qf44', reconnectSeconds: 1, tcp: { host: '127.0.0.1', port } },
+    application: {
+      type: role,
+      name: `js-${role}`,
+      protocol: 'ascii',
+      dictionary: 'qf44',
+      reconnectSeconds: 1,
+      tcp: { host: '127.0.0.1', port }
+    },
     BeginString: 'FIX.4.4',
     SenderCompId: me,
     TargetCompID: them,
@@ -91,7 +122,9 @@ export class JsPeer extends SessionLauncher {
   }
 
   protected override makeFactory (_config: IJsFixConfig): EngineFactory {
-    return { makeSession: (c: IJsFixConfig) => new JsPeerSession(c, this.rec, this.answerOrders) } as unknown as EngineFactory
+    return {
+      makeSession: (c: IJsFixConfig) => new JsPeerSession(c, this.rec, this.answerOrders)
+    } as unknown as EngineFactory
   }
 
   protected override async getAcceptor (c: DependencyContainer): Promise<any> {

@@ -35,26 +35,54 @@ describeEachDatabase('FIX message store', target => {
     const st = new DatabaseMessageStore(db, schema, 'S2')
     await st.load()
     const origin = { client: 'orders', position: '["7","1"]' }
-    const ok = await st.recordSent({ seq: 1, msgType: 'D', clOrdID: 'C1', sentAt: new Date(), body: '11=C1\x01', raw: 'raw', origin })
+    const ok = await st.recordSent({
+      seq: 1,
+      msgType: 'D',
+      clOrdID: 'C1',
+      sentAt: new Date(),
+      body: '11=C1\x01',
+      raw: 'raw',
+      origin
+    })
     assert.strictEqual(ok, true)
     assert.strictEqual(await st.findSent(origin), 1)
-    const again = await st.recordSent({ seq: 2, msgType: 'D', sentAt: new Date(), body: '11=C1\x01', raw: 'raw', origin })
+    const again = await st.recordSent({
+      seq: 2,
+      msgType: 'D',
+      sentAt: new Date(),
+      body: '11=C1\x01',
+      raw: 'raw',
+      origin
+    })
     assert.strictEqual(again, false)
     const s = await new DatabaseMessageStore(db, schema, 'S2').load()
     assert.strictEqual(s.nextSenderSeq, 2, 'the refused duplicate used no sequence number')
-    const rows = await db.query(`SELECT msg_seq_num, cl_ord_id, client_name, stream_position FROM "${schema}".fix_out WHERE session_name = 'S2'`)
-    assert.deepStrictEqual(rows.rows, [{ msg_seq_num: '1', cl_ord_id: 'C1', client_name: 'orders', stream_position: '["7","1"]' }])
+    const rows = await db.query(
+      `SELECT msg_seq_num, cl_ord_id, client_name, stream_position FROM "${schema}".fix_out WHERE session_name = 'S2'`
+    )
+    assert.deepStrictEqual(rows.rows, [
+      { msg_seq_num: '1', cl_ord_id: 'C1', client_name: 'orders', stream_position: '["7","1"]' }
+    ])
   })
 
   it('refuses a batch holding a journaled origin with DuplicateOriginError, writing nothing', async () => {
     const st = new DatabaseMessageStore(db, schema, 'S2b')
     await st.load()
-    const rec = (seq: number, p: number): any => ({ seq, msgType: 'D', sentAt: new Date(), body: `11=C${p}\x01`, raw: 'raw', origin: { client: 'orders', position: `["${p}"]` } })
+    const rec = (seq: number, p: number): any => ({
+      seq,
+      msgType: 'D',
+      sentAt: new Date(),
+      body: `11=C${p}\x01`,
+      raw: 'raw',
+      origin: { client: 'orders', position: `["${p}"]` }
+    })
     await st.recordSentBatch([rec(1, 1), rec(2, 2)])
     await assert.rejects(st.recordSentBatch([rec(3, 3), rec(4, 2)]), DuplicateOriginError)
     const s = await new DatabaseMessageStore(db, schema, 'S2b').load()
     assert.strictEqual(s.nextSenderSeq, 3, 'the refused batch moved no sequence number')
-    const rows = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM "${schema}".fix_out WHERE session_name = 'S2b'`)
+    const rows = await db.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM "${schema}".fix_out WHERE session_name = 'S2b'`
+    )
     assert.strictEqual(rows.rows[0].n, '2', 'and journaled none of its rows')
     await st.recordSentBatch([rec(3, 3)])
     assert.strictEqual((await new DatabaseMessageStore(db, schema, 'S2b').load()).nextSenderSeq, 4)
@@ -65,7 +93,12 @@ describeEachDatabase('FIX message store', target => {
     await st.load()
     const odd = '["it\'s", "a,b", "{x}", "\\"]'
     const recs = Array.from({ length: 300 }, (_, i) => ({
-      seq: i + 1, msgType: 'D', sentAt: new Date(), body: `11=C${i}\x01`, raw: 'raw', origin: { client: 'orders', position: i === 7 ? odd : `["${i}","1"]` }
+      seq: i + 1,
+      msgType: 'D',
+      sentAt: new Date(),
+      body: `11=C${i}\x01`,
+      raw: 'raw',
+      origin: { client: 'orders', position: i === 7 ? odd : `["${i}","1"]` }
     }))
     await st.recordSentBatch(recs)
     await new DatabaseMessageStore(db, schema, 'S7-other').load()
@@ -78,19 +111,36 @@ describeEachDatabase('FIX message store', target => {
     assert.strictEqual(found.get(`orders\u0000${odd}`), 8)
     assert.strictEqual(found.get('orders\u0000["299","1"]'), 300)
     assert.strictEqual(found.get('orders\u0000["300","1"]'), undefined)
-    assert.strictEqual((await new DatabaseMessageStore(db, schema, 'S7-other').findSentMany(asked)).size, 0, 'another session journaled none of them')
+    assert.strictEqual(
+      (await new DatabaseMessageStore(db, schema, 'S7-other').findSentMany(asked)).size,
+      0,
+      'another session journaled none of them'
+    )
     assert.strictEqual((await st.findSentMany([])).size, 0)
   })
 
   it('writes fix_in and the target seq together, with a transaction id for gap-free streaming', async () => {
     const st = new DatabaseMessageStore(db, schema, 'S3')
     await st.load()
-    const [id] = await st.recordReceived([{
-      seq: 1, msgType: '8', senderCompID: 'B', targetCompID: 'A', clOrdID: 'C1', possDup: false,
-      sendingTime: new Date('2024-01-02T03:04:05.678Z'), raw: '8=FIX.4.4\x01', message: JSON.stringify({ ClOrdID: 'C1' })
-    }], 2)
+    const [id] = await st.recordReceived(
+      [
+        {
+          seq: 1,
+          msgType: '8',
+          senderCompID: 'B',
+          targetCompID: 'A',
+          clOrdID: 'C1',
+          possDup: false,
+          sendingTime: new Date('2024-01-02T03:04:05.678Z'),
+          raw: '8=FIX.4.4\x01',
+          message: JSON.stringify({ ClOrdID: 'C1' })
+        }
+      ],
+      2
+    )
     assert.match(id, /^\d+$/)
-    const r = await db.query<Record<string, unknown>>(`SELECT session_name, msg_seq_num, msg_type, cl_ord_id, sending_time, message, tx::text AS tx FROM "${schema}".fix_in WHERE receive_seq = $1`, [id])
+    const r = await db.query<Record<string, unknown>>('SELECT session_name, msg_seq_num, msg_type, cl_ord_id, ' +
+      `sending_time, message, tx::text AS tx FROM "${schema}".fix_in WHERE receive_seq = $1`, [id])
     assert.strictEqual(r.rows[0].msg_seq_num, '1')
     assert.strictEqual(r.rows[0].sending_time, '2024-01-02T03:04:05.678Z')
     assert.deepStrictEqual(r.rows[0].message, { ClOrdID: 'C1' })
@@ -98,14 +148,29 @@ describeEachDatabase('FIX message store', target => {
     assert.strictEqual((await new DatabaseMessageStore(db, schema, 'S3').load()).nextTargetSeq, 2)
   })
 
-  it('writes a batch of inbound messages in order with one commit, and refuses it whole when the state moved', async () => {
+  it('writes a batch of inbound messages in order with one commit, and refuses ' +
+    'it whole when the state moved', async () => {
     const st = new DatabaseMessageStore(db, schema, 'S3b')
     await st.load()
-    const rec = (seq: number): any => ({ seq, msgType: 'D', senderCompID: 'B', targetCompID: 'A', clOrdID: `C${seq}`, possDup: false, raw: `r${seq}`, message: '{}' })
+    const rec = (seq: number): any => ({
+      seq,
+      msgType: 'D',
+      senderCompID: 'B',
+      targetCompID: 'A',
+      clOrdID: `C${seq}`,
+      possDup: false,
+      raw: `r${seq}`,
+      message: '{}'
+    })
     const ids = await st.recordReceived([rec(1), rec(2), rec(3)], 4)
     assert.strictEqual(ids.length, 3)
-    const rows = await db.query<{ cl_ord_id: string }>(`SELECT cl_ord_id FROM "${schema}".fix_in WHERE session_name = 'S3b' ORDER BY receive_seq`)
-    assert.deepStrictEqual(rows.rows.map(r => r.cl_ord_id), ['C1', 'C2', 'C3'])
+    const rows = await db.query<{ cl_ord_id: string }>(
+      `SELECT cl_ord_id FROM "${schema}".fix_in WHERE session_name = 'S3b' ORDER BY receive_seq`
+    )
+    assert.deepStrictEqual(
+      rows.rows.map(r => r.cl_ord_id),
+      ['C1', 'C2', 'C3']
+    )
     const other = new DatabaseMessageStore(db, schema, 'S3b')
     await other.load()
     await other.advanceTarget(9)

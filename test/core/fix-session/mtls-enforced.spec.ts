@@ -41,7 +41,15 @@ describeEachDatabase('FIX acceptor with mutual TLS', target => {
     if (certs === undefined) return this.skip()
     this.timeout(20000)
     const { rt, opts } = await acceptor({
-      acceptorRuntime: { tls: { key: certs.serverKey, cert: certs.serverCert, ca: certs.ca, requestCert: true, rejectUnauthorized: false } }
+      acceptorRuntime: {
+        tls: {
+          key: certs.serverKey,
+          cert: certs.serverCert,
+          ca: certs.ca,
+          requestCert: true,
+          rejectUnauthorized: false
+        }
+      }
     })
     const acc = record(rt)
     assert.strictEqual(await rawClient(rt.port!, {}), 'closed', 'a client with no certificate is cut off')
@@ -49,7 +57,10 @@ describeEachDatabase('FIX acceptor with mutual TLS', target => {
     assert.ok(acc.statuses.some(t => /TLS handshake failed/.test(t)), 'the refusal is reported')
 
     // A client the CA signed still logs on.
-    const good = initiatorRuntime({ ...opts, initiatorRuntime: { tls: { ca: certs.ca, key: certs.clientKey, cert: certs.clientCert } } }, rt.port!)
+    const good = initiatorRuntime(
+      { ...opts, initiatorRuntime: { tls: { ca: certs.ca, key: certs.clientKey, cert: certs.clientCert } } },
+      rt.port!
+    )
     f.running.push(good)
     const g = record(good)
     await good.start()

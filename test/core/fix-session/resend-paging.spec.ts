@@ -12,7 +12,6 @@ import { acceptorRuntime, er, RawPeer, record, uniqueTag } from './support'
 describe('FIX session: resend answers paged from the journal, waiting for the socket to drain', () => {
   const f = fixFixture(databaseTargets()[0], 'fixpage')
 
-
   it('reads the journal 500 entries at a time and stops reading while the peer does not read', async function () {
     this.timeout(120000)
     const tag = uniqueTag()
@@ -27,7 +26,12 @@ describe('FIX session: resend answers paged from the journal, waiting for the so
     const total = 3000
     const text = 'x'.repeat(4000)
     for (let i = 0; i < total; i += 250) {
-      await Promise.all(Array.from({ length: 250 }, async (_v, k) => await rt.send({ msgType: '8', body: { ...er(`P${i + k}`, 1), Text: text } })))
+      await Promise.all(
+        Array.from(
+          { length: 250 },
+          async (_v, k) => await rt.send({ msgType: '8', body: { ...er(`P${i + k}`, 1), Text: text } })
+        )
+      )
     }
     await eventually(() => peer.ofType('8').length === total, 60000, 'every message at the peer')
 
@@ -46,10 +50,17 @@ describe('FIX session: resend answers paged from the journal, waiting for the so
     await new Promise(resolve => setTimeout(resolve, 2000))
     const whilePaused = reads.length
     assert.ok(whilePaused >= 1, 'the resend started')
-    assert.ok(whilePaused < total / 500, `the session waits for the peer to read: ${whilePaused} of ${total / 500} pages read while paused`)
+    assert.ok(
+      whilePaused < total / 500,
+      `the session waits for the peer to read: ${whilePaused} of ${total / 500} pages read while paused`
+    )
 
     peer.socket.resume()
-    await eventually(() => peer.received.filter(m => m.get(35) === '8' && m.get(43) === 'Y').length === total, 60000, 'every message resent')
+    await eventually(
+      () => peer.received.filter(m => m.get(35) === '8' && m.get(43) === 'Y').length === total,
+      60000,
+      'every message resent'
+    )
     assert.ok(reads.every(r => r.limit === 500 && r.got <= 500), JSON.stringify(reads))
     assert.ok(reads.length >= total / 500, `${reads.length} pages`)
     const resent = peer.received.filter(m => m.get(35) === '8' && m.get(43) === 'Y').map(m => Number(m.get(34)))

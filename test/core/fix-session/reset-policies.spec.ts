@@ -8,7 +8,6 @@ import { acceptorRuntime, RawPeer, record, Recorded, settings, uniqueTag } from 
 describe('FIX session: sequence reset policies', () => {
   const f = fixFixture(databaseTargets()[0], 'fixreset')
 
-
   async function acceptor (over: Partial<SessionSettings>): Promise<{ acc: Recorded, tag: string }> {
     const tag = uniqueTag()
     const rt = acceptorRuntime({ db: f.db, schema: f.schema, codec: f.codec, tag, acceptor: over }, 0)
@@ -44,7 +43,8 @@ describe('FIX session: sequence reset policies', () => {
     return p
   }
 
-  it('reset on logon (acceptor): every Logon starts both sequences over, answered without 141=Y unless the peer sent it', async function () {
+  it('reset on logon (acceptor): every Logon starts both sequences over, answered without ' +
+    '141=Y unless the peer sent it', async function () {
     this.timeout(20000)
     const { acc, tag } = await acceptor({ resetPolicy: 'logon' })
     await session(acc, tag)
@@ -63,7 +63,8 @@ describe('FIX session: sequence reset policies', () => {
     assert.strictEqual((await q.waitFor('A')).get(141), 'Y', 'the peer asked: 141=Y back')
   })
 
-  it('reset on logon (acceptor): a Logon with a higher MsgSeqNum also starts over, then asks for the gap from 1', async function () {
+  it('reset on logon (acceptor): a Logon with a higher MsgSeqNum also starts ' +
+    'over, then asks for the gap from 1', async function () {
     this.timeout(20000)
     const { acc, tag } = await acceptor({ resetPolicy: 'logon' })
     const first = await session(acc, tag)
@@ -90,7 +91,11 @@ describe('FIX session: sequence reset policies', () => {
     this.timeout(20000)
     const { acc, tag } = await acceptor({ resetPolicy: 'logout' })
     await session(acc, tag)
-    await eventually(() => acc.runtime.session.state.nextSenderSeq === 1 && acc.runtime.session.state.nextTargetSeq === 1, 5000, 'numbers back at 1')
+    await eventually(
+      () => acc.runtime.session.state.nextSenderSeq === 1 && acc.runtime.session.state.nextTargetSeq === 1,
+      5000,
+      'numbers back at 1'
+    )
     const p = await peer(acc, tag)
     p.logon({ seq: 1 })
     assert.strictEqual((await p.waitFor('A')).get(34), '1')
@@ -104,11 +109,16 @@ describe('FIX session: sequence reset policies', () => {
     assert.ok(acc.runtime.session.state.nextSenderSeq > 1)
   })
 
-  it('reset on disconnect: both sequences start over when a logged-on connection ends, however it ends', async function () {
+  it('reset on disconnect: both sequences start over when a logged-on ' +
+    'connection ends, however it ends', async function () {
     this.timeout(20000)
     const { acc, tag } = await acceptor({ resetPolicy: 'disconnect' })
     await session(acc, tag, { closeOnly: true })
-    await eventually(() => acc.runtime.session.state.nextSenderSeq === 1 && acc.runtime.session.state.nextTargetSeq === 1, 5000, 'numbers back at 1')
+    await eventually(
+      () => acc.runtime.session.state.nextSenderSeq === 1 && acc.runtime.session.state.nextTargetSeq === 1,
+      5000,
+      'numbers back at 1'
+    )
     const stored = await acc.runtime.store.load()
     assert.strictEqual(stored.nextSenderSeq, 1)
     assert.strictEqual(stored.nextTargetSeq, 1)
@@ -135,9 +145,15 @@ describe('FIX session: sequence reset policies', () => {
   })
 
   it('daily: without a reset time, a scheduled session starts its new sequence at the schedule start', () => {
-    const s = normalizeSettings({ ...settings('acceptor', 'D'), resetPolicy: 'daily', schedule: { start: '07:30', end: '22:00', timeZone: 'Europe/London' } })
+    const s = normalizeSettings({
+      ...settings('acceptor', 'D'),
+      resetPolicy: 'daily',
+      schedule: { start: '07:30', end: '22:00', timeZone: 'Europe/London' }
+    })
     assert.strictEqual(s.resetTime, '07:30')
     assert.throws(() => normalizeSettings({ ...settings('acceptor', 'D'), resetPolicy: 'daily' }), /reset time/)
-    for (const p of ['logout', 'disconnect'] as const) assert.strictEqual(normalizeSettings({ ...settings('acceptor', 'D'), resetPolicy: p }).resetPolicy, p)
+    for (const p of ['logout', 'disconnect'] as const) {
+      assert.strictEqual(normalizeSettings({ ...settings('acceptor', 'D'), resetPolicy: p }).resetPolicy, p)
+    }
   })
 })

@@ -8,7 +8,6 @@ import { acceptorRuntime, er, frameText, nos, now, RawPeer, record, Recorded, un
 describe('FIX session: reverse routing, PossResend, outbound checks', () => {
   const f = fixFixture(databaseTargets()[0], 'fixroute')
 
-
   async function session (): Promise<{ acc: Recorded, peer: RawPeer, tag: string }> {
     const tag = uniqueTag()
     const rt = acceptorRuntime({ db: f.db, schema: f.schema, codec: f.codec, tag }, 0)
@@ -22,7 +21,11 @@ describe('FIX session: reverse routing, PossResend, outbound checks', () => {
     return { acc, peer, tag }
   }
 
-  const badOrder = (): string => f.codec.encodeBody('D', nos('RR')).replace(/\x0140=2\x01/, '\x0140=w\x01').replace(/\x01/g, '|')
+  const badOrder = (): string =>
+    f.codec
+      .encodeBody('D', nos('RR'))
+      .replace(/\x0140=2\x01/, '\x0140=w\x01')
+      .replace(/\x01/g, '|')
 
   const routes: Array<[string, string, Array<[number, string]>]> = [
     ['OnBehalfOfCompID', '115=JCD|', [[128, 'JCD']]],
@@ -41,8 +44,15 @@ describe('FIX session: reverse routing, PossResend, outbound checks', () => {
       peer.sendRaw(frameText(`35=D|49=CLI${tag}|56=BRK${tag}|34=${seq}|52=${now()}|${routing}${badOrder()}`))
       const rej = await peer.waitFor('3', m => m.get(45) === String(seq), 5000)
       if (rej.get(373) !== '5' || rej.get(371) !== '40') wrong.push(`${name}: 373=${rej.get(373)} 371=${rej.get(371)}`)
-      for (const [t, v] of want) if (rej.get(t) !== v) wrong.push(`${name}: ${t}=${rej.get(t) ?? '(none)'}, expected ${v}`)
-      for (const t of [115, 116, 128, 129, 144, 145]) if (!want.some(([w]) => w === t) && rej.get(t) !== undefined) wrong.push(`${name}: unexpected ${t}`)
+      for (const [t, v] of want) {
+        if (rej.get(t) !== v) {
+          wrong.push(`${name}: ${t}=${rej.get(t) ?? '(none)'}, ` +
+        `expected ${v}`)
+        }
+      }
+      for (const t of [115, 116, 128, 129, 144, 145]) {
+        if (!want.some(([w]) => w === t) && rej.get(t) !== undefined) wrong.push(`${name}: unexpected ${t}`)
+      }
     }
     assert.deepStrictEqual(wrong, [])
   })
@@ -50,7 +60,10 @@ describe('FIX session: reverse routing, PossResend, outbound checks', () => {
   it('reverses the routing of a BusinessMessageReject too', async function () {
     this.timeout(20000)
     const tag = uniqueTag()
-    const rt = acceptorRuntime({ db: f.db, schema: f.schema, codec: f.codec, tag, acceptor: { receiveMsgTypes: ['8'] } }, 0)
+    const rt = acceptorRuntime(
+      { db: f.db, schema: f.schema, codec: f.codec, tag, acceptor: { receiveMsgTypes: ['8'] } },
+      0
+    )
     f.running.push(rt)
     await rt.start()
     const peer = await RawPeer.connect(rt.port!, f.codec, `CLI${tag}`, `BRK${tag}`)
@@ -58,7 +71,12 @@ describe('FIX session: reverse routing, PossResend, outbound checks', () => {
     peer.logon()
     await peer.waitFor('A')
     const seq = peer.nextSeq++
-    peer.sendRaw(frameText(`35=D|49=CLI${tag}|56=BRK${tag}|34=${seq}|52=${now()}|115=DESK|116=T1|` + f.codec.encodeBody('D', nos('BR')).replace(/\x01/g, '|')))
+    peer.sendRaw(
+      frameText(
+        `35=D|49=CLI${tag}|56=BRK${tag}|34=${seq}|52=${now()}|115=DESK|116=T1|` +
+          f.codec.encodeBody('D', nos('BR')).replace(/\x01/g, '|')
+      )
+    )
     const j = await peer.waitFor('j')
     assert.strictEqual(j.get(128), 'DESK')
     assert.strictEqual(j.get(129), 'T1')
@@ -75,12 +93,18 @@ describe('FIX session: reverse routing, PossResend, outbound checks', () => {
     assert.strictEqual(second.get(97), undefined)
   })
 
-  it('refuses, with a catchable error, an outbound message with a NumInGroup that does not match its entries', async function () {
+  it('refuses, with a catchable error, an outbound message with a NumInGroup ' +
+    'that does not match its entries', async function () {
     this.timeout(20000)
     const { acc, peer } = await session()
-    const body = f.codec.encodeBody('D', nos('NG')).replace(/\x0155=IBM\x01/, `\x0155=IBM\x01386=3\x01336=PRE\x01336=POST\x01`)
+    const body = f.codec
+      .encodeBody('D', nos('NG'))
+      .replace(/\x0155=IBM\x01/, '\x0155=IBM\x01386=3\x01336=PRE\x01336=POST\x01')
     const seq = acc.runtime.session.state.nextSenderSeq
-    await assert.rejects(acc.runtime.send({ msgType: 'D', rawBody: body }), (err: Error) => err instanceof OutboundMessageError && /NumInGroup/.test(err.message))
+    await assert.rejects(
+      acc.runtime.send({ msgType: 'D', rawBody: body }),
+      (err: Error) => err instanceof OutboundMessageError && /NumInGroup/.test(err.message)
+    )
     // The right count goes out.
     await acc.runtime.send({ msgType: 'D', rawBody: body.replace('386=3', '386=2') })
     const d = await peer.waitFor('D')
@@ -92,7 +116,10 @@ describe('FIX session: reverse routing, PossResend, outbound checks', () => {
     this.timeout(20000)
     const { acc } = await session()
     const body = f.codec.encodeBody('D', nos('HB')) + `115=LATE${SOH}`
-    await assert.rejects(acc.runtime.send({ msgType: 'D', rawBody: body }), (err: Error) => err instanceof OutboundMessageError && /out of required order/.test(err.message))
+    await assert.rejects(
+      acc.runtime.send({ msgType: 'D', rawBody: body }),
+      (err: Error) => err instanceof OutboundMessageError && /out of required order/.test(err.message)
+    )
     assert.strictEqual(acc.runtime.session.phase, 'logged-on')
   })
 })

@@ -1,5 +1,12 @@
 import * as assert from 'assert'
-import { isInSession, lastDailyReset, msUntilChange, nextDailyReset, ScheduleError, validateSchedule } from '../../../core/fix-session'
+import {
+  isInSession,
+  lastDailyReset,
+  msUntilChange,
+  nextDailyReset,
+  ScheduleError,
+  validateSchedule
+} from '../../../core/fix-session'
 
 describe('FIX session schedule', () => {
   it('is always in session without a schedule', () => {

@@ -11,8 +11,14 @@ const SECRET = 'hunter2-s3cret'
 
 describe('secret FIX fields in any text', () => {
   it('are masked with SOH or | delimiters, cut short, or after other text; other tags are not', () => {
-    assert.strictEqual(maskSecretFields(`35=A\x01554=${SECRET}\x01925=n3w\x0110=1`), '35=A\x01554=***\x01925=***\x0110=1')
-    assert.strictEqual(maskSecretFields(`CheckSum wrong: 8=FIX.4.4|554=${SECRET}|96=token|1554=x|58=554=y`), 'CheckSum wrong: 8=FIX.4.4|554=***|96=***|1554=x|58=554=y')
+    assert.strictEqual(
+      maskSecretFields(`35=A\x01554=${SECRET}\x01925=n3w\x0110=1`),
+      '35=A\x01554=***\x01925=***\x0110=1'
+    )
+    assert.strictEqual(
+      maskSecretFields(`CheckSum wrong: 8=FIX.4.4|554=${SECRET}|96=token|1554=x|58=554=y`),
+      'CheckSum wrong: 8=FIX.4.4|554=***|96=***|1554=x|58=554=y'
+    )
     assert.strictEqual(maskSecretFields(`garbage 554=${SECRET.slice(0, 5)}`), 'garbage 554=***')
     assert.strictEqual(maskSecretFields('x554=1|A554=2'), 'x554=1|A554=2')
   })
@@ -27,7 +33,7 @@ describe('FIX session log files', () => {
     fs.chmodSync(old.pathOf('events', at), 0o644)
     const saved = process.umask(0)
     try {
-      old.incoming(`8=FIX.4.4\x0135=0\x01`)
+      old.incoming('8=FIX.4.4\x0135=0\x01')
       old.event('an event')
       await old.close()
     } finally {
@@ -55,7 +61,12 @@ describeEachDatabase('Secrets from a FIX peer', target => {
     const first = await RawPeer.connect(rt.port!, f.codec, `CLI${tag}`, `BRK${tag}`)
     f.peers.push(first)
     first.sendRaw(`junk 554=${SECRET}|925=${SECRET}|`)
-    first.sendRaw(frameText(`35=A|49=CLI${tag}|56=BRK${tag}|34=1|52=20240102-03:04:05.000|98=0|108=30|554=${SECRET}|`).replace(/10=\d{3}/, '10=000'))
+    first.sendRaw(
+      frameText(`35=A|49=CLI${tag}|56=BRK${tag}|34=1|52=20240102-03:04:05.000|98=0|108=30|554=${SECRET}|`).replace(
+        /10=\d{3}/,
+        '10=000'
+      )
+    )
     await eventually(() => acc.has('garbled') || first.closed, 5000, 'the bad bytes to be noticed')
     first.close()
     // Then a good Logon with a password.

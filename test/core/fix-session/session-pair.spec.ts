@@ -4,7 +4,17 @@ import { Database, migrate } from '../../../core'
 import { FixCodec } from '../../../core/fix/codec'
 import { SessionRuntime } from '../../../core/fix-session'
 import { describeEachDatabase, dropSchema, eventually, uniqueSchema } from '../../support/databases'
-import { acceptorRuntime, er, freePort, initiatorRuntime, nos, PairOptions, record, Recorded, uniqueTag } from './support'
+import {
+  acceptorRuntime,
+  er,
+  freePort,
+  initiatorRuntime,
+  nos,
+  PairOptions,
+  record,
+  Recorded,
+  uniqueTag
+} from './support'
 
 describeEachDatabase('FIX session: two sessions of this pack', target => {
   let db: Database
@@ -27,7 +37,9 @@ describeEachDatabase('FIX session: two sessions of this pack', target => {
     await db.close()
   })
 
-  async function pair (over: Partial<PairOptions> = {}): Promise<{ acc: Recorded, ini: Recorded, o: PairOptions, port: number }> {
+  async function pair (
+    over: Partial<PairOptions> = {}
+  ): Promise<{ acc: Recorded; ini: Recorded; o: PairOptions; port: number }> {
     const o: PairOptions = { db, schema, codec, tag: uniqueTag(), ...over }
     const acc = acceptorRuntime(o, 0)
     running.push(acc)
@@ -40,13 +52,26 @@ describeEachDatabase('FIX session: two sessions of this pack', target => {
     return { acc: a, ini: i, o, port: acc.port! }
   }
 
-  it('logs on, sends an order and gets an execution report, both in fix_in and the journal, and logs out', async function () {
+  it('logs on, sends an order and gets an execution report, both in fix_in ' +
+    'and the journal, and logs out', async function () {
     this.timeout(20000)
     const out: string[] = []
-    const { acc, ini } = await pair({ initiatorRuntime: { log: { outgoing: r => out.push(r.replace(/\x01/g, '|')), incoming: r => out.push('IN ' + r.replace(/\x01/g, '|')), event: t => out.push(t) } } })
+    const { acc, ini } = await pair({
+      initiatorRuntime: {
+        log: {
+          outgoing: r => out.push(r.replace(/\x01/g, '|')),
+          incoming: r => out.push('IN ' + r.replace(/\x01/g, '|')),
+          event: t => out.push(t)
+        }
+      }
+    })
     await ini.waitEvent('logon')
     await acc.waitEvent('logon')
-    const sent = await ini.runtime.send({ msgType: 'D', body: nos('C1'), origin: { client: 'orders', position: '["1"]' } })
+    const sent = await ini.runtime.send({
+      msgType: 'D',
+      body: nos('C1'),
+      origin: { client: 'orders', position: '["1"]' }
+    })
     assert.deepStrictEqual(sent, { status: 'sent', seq: 2 })
     await eventually(() => acc.messages.length === 1)
     assert.strictEqual(acc.messages[0].msgType, 'D')
@@ -55,11 +80,22 @@ describeEachDatabase('FIX session: two sessions of this pack', target => {
     await eventually(() => ini.messages.length === 1)
     assert.strictEqual(ini.messages[0].body.ExecType, 'F')
     const fixIn = await db.query<{ session_name: string, msg_type: string, cl_ord_id: string, msg_seq_num: string }>(
-      `SELECT session_name, msg_type, cl_ord_id, msg_seq_num FROM "${schema}".fix_in WHERE receive_seq IN ($1, $2) ORDER BY receive_seq`,
+      `SELECT session_name, msg_type, cl_ord_id, msg_seq_num FROM "${schema}".fix_in WHERE receive_seq IN ($1, $2) ` +
+        'ORDER BY receive_seq',
       [acc.messages[0].receiveSeq, ini.messages[0].receiveSeq])
-    assert.deepStrictEqual(fixIn.rows.map(r => [r.msg_type, r.cl_ord_id, r.msg_seq_num]), [['D', 'C1', '2'], ['8', 'C1', '2']])
+    assert.deepStrictEqual(
+      fixIn.rows.map(r => [r.msg_type, r.cl_ord_id, r.msg_seq_num]),
+      [
+        ['D', 'C1', '2'],
+        ['8', 'C1', '2']
+      ]
+    )
     // The same stream position again: confirmed as a duplicate, nothing sent.
-    const again = await ini.runtime.send({ msgType: 'D', body: nos('C1'), origin: { client: 'orders', position: '["1"]' } })
+    const again = await ini.runtime.send({
+      msgType: 'D',
+      body: nos('C1'),
+      origin: { client: 'orders', position: '["1"]' }
+    })
     assert.deepStrictEqual(again, { status: 'duplicate', seq: 2 })
     await ini.runtime.stop()
     await acc.waitEvent('logout')
@@ -67,7 +103,8 @@ describeEachDatabase('FIX session: two sessions of this pack', target => {
     assert.strictEqual(ini.runtime.session.state.nextSenderSeq, 4, 'Logon 1, order 2, Logout 3: ' + out.join('\n'))
   })
 
-  it('stores the decoded copy in fix_in.message by default, and raw only when told, decoding then only what the application reads', async function () {
+  it('stores the decoded copy in fix_in.message by default, and raw only when told, decoding then ' +
+    'only what the application reads', async function () {
     this.timeout(20000)
     const { acc, ini } = await pair({ acceptor: { storeDecoded: false } })
     await ini.waitEvent('logon')
@@ -76,7 +113,8 @@ describeEachDatabase('FIX session: two sessions of this pack', target => {
     await acc.runtime.send({ msgType: '8', body: er('R1', 1) })
     await eventually(() => ini.messages.length === 1)
     const rows = await db.query<{ receive_seq: string, message: Record<string, unknown> | null, raw: string }>(
-      `SELECT receive_seq::text, message, raw FROM "${schema}".fix_in WHERE receive_seq IN ($1, $2) ORDER BY receive_seq`,
+      `SELECT receive_seq::text, message, raw FROM "${schema}".fix_in WHERE receive_seq IN ($1, $2) ORDER BY ` +
+        'receive_seq',
       [acc.messages[0].receiveSeq, ini.messages[0].receiveSeq])
     const [order, report] = rows.rows
     assert.strictEqual(order.message, null, 'raw only on the acceptor')
@@ -89,14 +127,21 @@ describeEachDatabase('FIX session: two sessions of this pack', target => {
     assert.strictEqual(m.header.SenderCompID, ini.runtime.session.settings.senderCompID)
   })
 
-  it('journals a batch with repeats in it: repeats are confirmed with their old seq, the rest sent with no gap', async function () {
+  it('journals a batch with repeats in it: repeats are confirmed with their old ' +
+    'seq, the rest sent with no gap', async function () {
     this.timeout(20000)
     const { acc, ini } = await pair()
     await ini.waitEvent('logon')
     // A client of its own: the suite's sessions share one journal.
     const o = (p: number): { client: string, position: string } => ({ client: 'batch-orders', position: `["${p}"]` })
-    assert.deepStrictEqual(await ini.runtime.send({ msgType: 'D', body: nos('B1'), origin: o(1) }), { status: 'sent', seq: 2 })
-    assert.deepStrictEqual(await ini.runtime.send({ msgType: 'D', body: nos('B2'), origin: o(2) }), { status: 'sent', seq: 3 })
+    assert.deepStrictEqual(await ini.runtime.send({ msgType: 'D', body: nos('B1'), origin: o(1) }), {
+      status: 'sent',
+      seq: 2
+    })
+    assert.deepStrictEqual(await ini.runtime.send({ msgType: 'D', body: nos('B2'), origin: o(2) }), {
+      status: 'sent',
+      seq: 3
+    })
     // Issued together, so journaled as one batch: the store refuses the batch for its repeats,
     // and the session sends only the new rows, under the next numbers.
     const results = await Promise.all([
@@ -107,11 +152,17 @@ describeEachDatabase('FIX session: two sessions of this pack', target => {
       ini.runtime.send({ msgType: 'D', body: nos('B4'), origin: o(4) })
     ])
     assert.deepStrictEqual(results, [
-      { status: 'duplicate', seq: 2 }, { status: 'sent', seq: 4 }, { status: 'duplicate', seq: 3 }, { status: 'duplicate', seq: 4 }, { status: 'sent', seq: 5 }
+      { status: 'duplicate', seq: 2 },
+      { status: 'sent', seq: 4 },
+      { status: 'duplicate', seq: 3 },
+      { status: 'duplicate', seq: 4 },
+      { status: 'sent', seq: 5 }
     ])
     await eventually(() => acc.messages.length === 4)
     assert.deepStrictEqual(acc.messages.map(m => [m.seq, m.body.ClOrdID]), [[2, 'B1'], [3, 'B2'], [4, 'B3'], [5, 'B4']])
-    const journal = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM "${schema}".fix_out WHERE client_name = 'batch-orders'`)
+    const journal = await db.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM "${schema}".fix_out WHERE client_name = 'batch-orders'`
+    )
     assert.strictEqual(journal.rows[0].n, '4')
     assert.ok(!acc.has('resend-request-sent'), 'no gap was seen')
     assert.strictEqual(ini.runtime.session.state.nextSenderSeq, 6)
@@ -149,13 +200,22 @@ describeEachDatabase('FIX session: two sessions of this pack', target => {
 
   it('refuses wrong credentials and accepts right ones', async function () {
     this.timeout(20000)
-    const bad = await pair({ acceptor: { expectUsername: 'u', expectPassword: 'secret' }, initiator: { username: 'u', password: 'wrong' } })
+    const bad = await pair({
+      acceptor: { expectUsername: 'u', expectPassword: 'secret' },
+      initiator: { username: 'u', password: 'wrong' }
+    })
     const refused = await bad.acc.waitEvent('logon-refused')
     assert.match(refused.text, /Invalid username or password/)
     await bad.ini.waitEvent('disconnected')
-    assert.ok(!bad.ini.has('logout', e => e.initiatedBy === 'peer'), 'a plain disconnect: no Logout to a peer with wrong credentials')
+    assert.ok(
+      !bad.ini.has('logout', e => e.initiatedBy === 'peer'),
+      'a plain disconnect: no Logout to a peer with wrong credentials'
+    )
     await bad.ini.runtime.stop()
-    const good = await pair({ acceptor: { expectUsername: 'u', expectPassword: 'secret' }, initiator: { username: 'u', password: 'secret' } })
+    const good = await pair({
+      acceptor: { expectUsername: 'u', expectPassword: 'secret' },
+      initiator: { username: 'u', password: 'secret' }
+    })
     await good.acc.waitEvent('logon')
   })
 
@@ -184,7 +244,10 @@ describeEachDatabase('FIX session: two sessions of this pack', target => {
     const ini = initiatorRuntime(o, await freePort())
     running.push(ini)
     await ini.start()
-    await assert.rejects(ini.send({ msgType: 'D', body: nos('X1'), origin: { client: 'c', position: '["9"]' } }), /not logged on/)
+    await assert.rejects(
+      ini.send({ msgType: 'D', body: nos('X1'), origin: { client: 'c', position: '["9"]' } }),
+      /not logged on/
+    )
     const journaled = await db.query(`SELECT 1 FROM "${schema}".fix_out WHERE stream_position = '["9"]'`)
     assert.strictEqual(journaled.rowCount, 0)
   })
@@ -194,9 +257,15 @@ describeEachDatabase('FIX session: two sessions of this pack', target => {
     const { acc, ini } = await pair()
     await ini.waitEvent('logon')
     await assert.rejects(ini.runtime.send({ msgType: 'ZZ', body: { Foo: 1 } }), /cannot encode|not in the dictionary/)
-    await assert.rejects(ini.runtime.send({ msgType: 'D', body: { Parties: { NoPartyIDs: 'not an array' } } }), /cannot encode|invalid D/)
+    await assert.rejects(
+      ini.runtime.send({ msgType: 'D', body: { Parties: { NoPartyIDs: 'not an array' } } }),
+      /cannot encode|invalid D/
+    )
     await assert.rejects(ini.runtime.send({ msgType: 'D', body: { ...nos('x'), Side: 'Z' } }), /invalid D.*54/)
-    await assert.rejects(ini.runtime.send({ msgType: 'D', body: { ...nos('x'), Text: 'a\x0158=evil' } }), /invalid D|repeated|more than once/)
+    await assert.rejects(
+      ini.runtime.send({ msgType: 'D', body: { ...nos('x'), Text: 'a\x0158=evil' } }),
+      /invalid D|repeated|more than once/
+    )
     await assert.rejects(ini.runtime.send({ msgType: 'D', rawBody: '11=R|49=EVIL|\x01' }), /header|tag/)
     await ini.runtime.send({ msgType: 'D', body: nos('OK1') })
     await eventually(() => acc.messages.length === 1)
@@ -215,7 +284,8 @@ describeEachDatabase('FIX session: two sessions of this pack', target => {
     await eventually(() => acc.messages.length === 1)
   })
 
-  it('group-commits concurrent sends: each resolves or fails on its own, repeats inside a batch are sent once', async function () {
+  it('group-commits concurrent sends: each resolves or fails on its own, ' +
+    'repeats inside a batch are sent once', async function () {
     this.timeout(20000)
     const { acc, ini } = await pair()
     await ini.waitEvent('logon')
@@ -244,7 +314,10 @@ describeEachDatabase('FIX session: two sessions of this pack', target => {
       const second = acceptorRuntime({ db, schema, codec, tag: uniqueTag() }, port)
       running.push(second)
       const r = record(second)
-      await assert.rejects(second.start(), (err: NodeJS.ErrnoException) => err.code === 'EADDRINUSE' && /in use/.test(err.message))
+      await assert.rejects(
+        second.start(),
+        (err: NodeJS.ErrnoException) => err.code === 'EADDRINUSE' && /in use/.test(err.message)
+      )
       assert.ok(r.statuses.some(s => /in use/.test(s)))
     } finally {
       other.close()

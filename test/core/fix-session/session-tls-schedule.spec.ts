@@ -69,10 +69,17 @@ describeEachDatabase('FIX session over TLS, and its schedule', target => {
     if (certs === undefined) return this.skip()
     this.timeout(20000)
     const server = { key: certs.serverKey, cert: certs.serverCert, ca: certs.ca, requestCert: true }
-    const good = await pair({ acceptorRuntime: { tls: server }, initiatorRuntime: { tls: { ca: certs.ca, key: certs.clientKey, cert: certs.clientCert } } })
+    const good = await pair({
+      acceptorRuntime: { tls: server },
+      initiatorRuntime: { tls: { ca: certs.ca, key: certs.clientKey, cert: certs.clientCert } }
+    })
     await good.acc.waitEvent('logon')
     const bad = await pair({ acceptorRuntime: { tls: server }, initiatorRuntime: { tls: { ca: certs.ca } } })
-    await eventually(() => bad.acc.statuses.some(s => /TLS handshake failed/.test(s)), 15000, 'the acceptor to refuse the handshake')
+    await eventually(
+      () => bad.acc.statuses.some(s => /TLS handshake failed/.test(s)),
+      15000,
+      'the acceptor to refuse the handshake'
+    )
     assert.ok(!bad.acc.has('connected'), 'the session never saw the connection')
     assert.ok(!bad.acc.has('logon'), 'no logon without a client certificate')
     assert.ok(!bad.ini.has('logon'))

@@ -2,7 +2,16 @@
 import * as net from 'net'
 import { Database } from '../../../core'
 import { FixCodec, FrameSplitter } from '../../../core/fix/codec'
-import { formatUtc, InboundMessage, scanFields, SessionEvent, SessionRuntime, SessionRuntimeOptions, SessionSettings, SOH } from '../../../core/fix-session'
+import {
+  formatUtc,
+  InboundMessage,
+  scanFields,
+  SessionEvent,
+  SessionRuntime,
+  SessionRuntimeOptions,
+  SessionSettings,
+  SOH
+} from '../../../core/fix-session'
 import { eventually } from '../../support/databases'
 
 export async function freePort (): Promise<number> {
@@ -32,7 +41,12 @@ export function record (runtime: SessionRuntime): Recorded {
     events: [],
     statuses: [],
     has: (type, pred) => r.events.some(e => e.type === type && (pred === undefined || pred(e))),
-    waitEvent: async (type, pred, ms = 10000) => await eventually(() => r.events.find(e => e.type === type && (pred === undefined || pred(e))), ms, `event ${type}`)
+    waitEvent: async (type, pred, ms = 10000) =>
+      await eventually(
+        () => r.events.find(e => e.type === type && (pred === undefined || pred(e))),
+        ms,
+        `event ${type}`
+      )
   }
   runtime.on('message', m => r.messages.push(m))
   runtime.on('event', e => r.events.push(e))
@@ -52,7 +66,11 @@ export interface PairOptions {
   tag?: string
 }
 
-export function settings (role: 'initiator' | 'acceptor', tag: string, over: Partial<SessionSettings> = {}): SessionSettings {
+export function settings (
+  role: 'initiator' | 'acceptor',
+  tag: string,
+  over: Partial<SessionSettings> = {}
+): SessionSettings {
   const [me, them] = role === 'initiator' ? [`CLI${tag}`, `BRK${tag}`] : [`BRK${tag}`, `CLI${tag}`]
   return { role, beginString: 'FIX.4.4', senderCompID: me, targetCompID: them, heartBtInt: 30, ...over }
 }
@@ -124,11 +142,20 @@ export const er = (clOrdID: string, n: number): Record<string, unknown> => ({
  * numbers so tests can make gaps, repeats and resets on purpose.
  */
 export class RawPeer {
-  readonly received: Array<{ raw: string, fields: Array<[number, string]>, get: (t: number) => string | undefined }> = []
+  readonly received: Array<{
+    raw: string, fields: Array<[number, string]>, get: (t: number) => string | undefined
+  }> = []
+
   nextSeq = 1
   closed = false
   private splitter = new FrameSplitter()
-  constructor (readonly socket: net.Socket, readonly codec: FixCodec, readonly me: string, readonly them: string, readonly beginString = 'FIX.4.4') {
+  constructor (
+    readonly socket: net.Socket,
+    readonly codec: FixCodec,
+    readonly me: string,
+    readonly them: string,
+    readonly beginString = 'FIX.4.4'
+  ) {
     socket.on('data', (chunk: Buffer) => {
       for (const f of this.splitter.push(chunk)) {
         const raw = f.toString('latin1')
@@ -140,7 +167,13 @@ export class RawPeer {
     socket.on('error', () => {})
   }
 
-  static async connect (port: number, codec: FixCodec, me: string, them: string, beginString = 'FIX.4.4'): Promise<RawPeer> {
+  static async connect (
+    port: number,
+    codec: FixCodec,
+    me: string,
+    them: string,
+    beginString = 'FIX.4.4'
+  ): Promise<RawPeer> {
     const socket = await new Promise<net.Socket>((resolve, reject) => {
       const s = net.connect({ host: '127.0.0.1', port }, () => resolve(s))
       s.once('error', reject)
@@ -149,7 +182,10 @@ export class RawPeer {
   }
 
   /** Frames and sends a message; `seq` defaults to the next number (which then advances). */
-  send (msgType: string, body: string, o: { seq?: number, possDup?: boolean, orig?: Date, sendingTime?: Date, sender?: string, target?: string } = {}): number {
+  send (
+    msgType: string, body: string,
+    o: { seq?: number, possDup?: boolean, orig?: Date, sendingTime?: Date, sender?: string, target?: string } = {}
+  ): number {
     const seq = o.seq ?? this.nextSeq++
     if (o.seq !== undefined && o.seq >= this.nextSeq) this.nextSeq = o.seq + 1
     const frame = this.codec.frame(msgType, {
@@ -165,7 +201,9 @@ export class RawPeer {
     return seq
   }
 
-  sendBody (msgType: string, obj: Record<string, unknown>, o: { seq?: number, possDup?: boolean, orig?: Date } = {}): number {
+  sendBody (
+    msgType: string, obj: Record<string, unknown>, o: { seq?: number, possDup?: boolean, orig?: Date } = {}
+  ): number {
     return this.send(msgType, this.codec.encodeBody(msgType, obj), o)
   }
 
@@ -175,15 +213,27 @@ export class RawPeer {
   }
 
   logon (o: { heartBtInt?: number, reset?: boolean, seq?: number, extra?: string } = {}): number {
-    return this.send('A', `98=0${SOH}108=${o.heartBtInt ?? 30}${SOH}${o.reset === true ? `141=Y${SOH}` : ''}${o.extra ?? ''}`, { seq: o.seq })
+    return this.send(
+      'A',
+      `98=0${SOH}108=${o.heartBtInt ?? 30}${SOH}${o.reset === true ? `141=Y${SOH}` : ''}${o.extra ?? ''}`,
+      { seq: o.seq }
+    )
   }
 
   ofType (msgType: string): Array<RawPeer['received'][number]> {
     return this.received.filter(m => m.get(35) === msgType)
   }
 
-  async waitFor (msgType: string, pred: (m: RawPeer['received'][number]) => boolean = () => true, ms = 10000): Promise<RawPeer['received'][number]> {
-    const found = await eventually(() => this.received.find(m => m.get(35) === msgType && pred(m)), ms, `message ${msgType} at the raw peer`)
+  async waitFor (
+    msgType: string,
+    pred: (m: RawPeer['received'][number]) => boolean = () => true,
+    ms = 10000
+  ): Promise<RawPeer['received'][number]> {
+    const found = await eventually(
+      () => this.received.find(m => m.get(35) === msgType && pred(m)),
+      ms,
+      `message ${msgType} at the raw peer`
+    )
     return found!
   }
 

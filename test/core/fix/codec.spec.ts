@@ -1,15 +1,35 @@
 import * as assert from 'assert'
-import { FixCodec, FixHeader, FixParseError, FrameSplitter, SOH_CHAR, formatUtcTimestamp } from '../../../core/fix/codec'
+import {
+  FixCodec,
+  FixHeader,
+  FixParseError,
+  FrameSplitter,
+  SOH_CHAR,
+  formatUtcTimestamp
+} from '../../../core/fix/codec'
 import { BUILTIN_DICTIONARIES, loadDictionary } from '../../../core/fix/dictionaries'
 
 const header = (seq: number): FixHeader => ({
-  BeginString: 'FIX.4.4', SenderCompID: 'CLIENT', TargetCompID: 'BROKER', MsgSeqNum: seq,
+  BeginString: 'FIX.4.4',
+  SenderCompID: 'CLIENT',
+  TargetCompID: 'BROKER',
+  MsgSeqNum: seq,
   SendingTime: new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 123))
 })
 const nos = {
-  ClOrdID: 'C-1', Side: '1', TransactTime: '20240102-03:04:05.123', OrdType: '2', Price: '99.5',
-  Instrument: { Symbol: 'IBM' }, OrderQtyData: { OrderQty: '100' },
-  Parties: { NoPartyIDs: [{ PartyID: 'P1', PartyIDSource: 'D', PartyRole: '1' }, { PartyID: 'P2', PartyIDSource: 'D', PartyRole: '3' }] }
+  ClOrdID: 'C-1',
+  Side: '1',
+  TransactTime: '20240102-03:04:05.123',
+  OrdType: '2',
+  Price: '99.5',
+  Instrument: { Symbol: 'IBM' },
+  OrderQtyData: { OrderQty: '100' },
+  Parties: {
+    NoPartyIDs: [
+      { PartyID: 'P1', PartyIDSource: 'D', PartyRole: '1' },
+      { PartyID: 'P2', PartyIDSource: 'D', PartyRole: '3' }
+    ]
+  }
 }
 const pipes = (b: Buffer | string): string => b.toString().split(SOH_CHAR).join('|')
 
@@ -33,7 +53,10 @@ describe('FIX codec', () => {
   it('frames a message byte-exactly: unpadded BodyLength and the right CheckSum', () => {
     const wire = codec.encode('D', header(7), nos)
     const text = pipes(wire)
-    assert.match(text, /^8=FIX\.4\.4\|9=\d+\|35=D\|49=CLIENT\|56=BROKER\|34=7\|52=20240102-03:04:05\.123\|11=C-1\|453=2\|448=P1\|/)
+    assert.match(
+      text,
+      /^8=FIX\.4\.4\|9=\d+\|35=D\|49=CLIENT\|56=BROKER\|34=7\|52=20240102-03:04:05\.123\|11=C-1\|453=2\|448=P1\|/
+    )
     const body = wire.toString('latin1')
     const start = body.indexOf('35=')
     const end = body.lastIndexOf('10=')
@@ -102,20 +125,30 @@ describe('FrameSplitter', () => {
       const s = new FrameSplitter()
       const out: Buffer[] = []
       for (let i = 0; i < all.length; i += size) out.push(...s.push(all.subarray(i, i + size)))
-      assert.deepStrictEqual(out.map(b => b.toString('latin1')), frames.map(b => b.toString('latin1')), `chunk size ${size}`)
+      assert.deepStrictEqual(
+        out.map(b => b.toString('latin1')),
+        frames.map(b => b.toString('latin1')),
+        `chunk size ${size}`
+      )
     }
   })
 
-  /** The frame with its BodyLength changed by `delta` (or set to `text`) and, unless told otherwise, a CheckSum that fits the bytes sent. */
+  /**
+   * The frame with its BodyLength changed by `delta` (or set to `text`) and, unless told otherwise,
+   * a CheckSum that fits the bytes sent.
+   */
   const withLength = (frame: Buffer, len: number | string, fixChecksum = true): Buffer => {
-    const t = frame.toString('latin1').replace(/\x019=(\d+)\x01/, (_m, n) => `\x019=${typeof len === 'number' ? Number(n) + len : len}\x01`)
+    const t = frame
+      .toString('latin1')
+      .replace(/\x019=(\d+)\x01/, (_m, n) => `\x019=${typeof len === 'number' ? Number(n) + len : len}\x01`)
     if (!fixChecksum) return Buffer.from(t, 'latin1')
     const head = Buffer.from(t.slice(0, -7), 'latin1')
     let sum = 0
     for (const b of head) sum += b
     return Buffer.concat([head, Buffer.from(`10=${String(sum % 256).padStart(3, '0')}\x01`, 'latin1')])
   }
-  const seqs = (frames: Buffer[]): Array<string | undefined> => frames.map(b => b.toString('latin1').match(/\x0134=(\d+)\x01/)?.[1])
+  const seqs = (frames: Buffer[]): Array<string | undefined> =>
+    frames.map(b => b.toString('latin1').match(/\x0134=(\d+)\x01/)?.[1])
   const bodyLengthError = (frame: Buffer): string => {
     try {
       codec.parse(frame)
@@ -126,7 +159,8 @@ describe('FrameSplitter', () => {
     throw new Error('parsed a frame with a wrong BodyLength')
   }
 
-  it('skips garbage, keeps a frame whose BodyLength is wrong but whose trailer delimits it, then resynchronises', () => {
+  it('skips garbage, keeps a frame whose BodyLength is wrong but whose trailer ' +
+    'delimits it, then resynchronises', () => {
     const good1 = codec.encode('D', header(1), nos)
     const good2 = codec.encode('D', header(3), nos)
     const liar = withLength(codec.encode('D', header(2), nos), -5, false)
@@ -157,13 +191,18 @@ describe('FrameSplitter', () => {
       const s = new FrameSplitter({ onGarbled: (_b, reason) => garbled.push(reason) })
       const out: Buffer[] = []
       for (let i = 0; i < all.length; i += size) out.push(...s.push(all.subarray(i, i + size)))
-      assert.deepStrictEqual(out.map(b => b.toString('latin1')), frames.map(b => b.toString('latin1')), `chunk size ${size}`)
+      assert.deepStrictEqual(
+        out.map(b => b.toString('latin1')),
+        frames.map(b => b.toString('latin1')),
+        `chunk size ${size}`
+      )
       assert.deepStrictEqual(garbled, [], `chunk size ${size}`)
     }
     for (const i of [1, 3, 4, 5, 6]) bodyLengthError(frames[i])
   })
 
-  it('hands on a frame that overstates its BodyLength at once when its CheckSum is right, else when the next frame starts', () => {
+  it('hands on a frame that overstates its BodyLength at once when its CheckSum is right, ' +
+    'else when the next frame starts', () => {
     const s = new FrameSplitter()
     const long = withLength(codec.encode('D', header(1), nos), +20)
     assert.deepStrictEqual(seqs(s.push(long)), ['1'], 'complete by its own trailer and CheckSum')
@@ -175,7 +214,11 @@ describe('FrameSplitter', () => {
 
   it('drops a frame with a wrong BodyLength that cannot be delimited, and never buffers without bound', () => {
     const garbled: string[] = []
-    const s = new FrameSplitter({ maxBodyLength: 100000, maxRecoverLength: 2000, onGarbled: (_b, reason) => garbled.push(reason) })
+    const s = new FrameSplitter({
+      maxBodyLength: 100000,
+      maxRecoverLength: 2000,
+      onGarbled: (_b, reason) => garbled.push(reason)
+    })
     // A next frame starts before any trailer: the broken one is dropped, the next one kept.
     const cut = Buffer.from('8=FIX.4.4\x019=5\x0135=D\x0149=X\x01', 'latin1')
     assert.deepStrictEqual(seqs(s.push(Buffer.concat([cut, codec.encode('D', header(1), nos)]))), ['1'])
@@ -185,7 +228,10 @@ describe('FrameSplitter', () => {
     assert.deepStrictEqual(seqs(s.push(Buffer.concat([badTrailer, codec.encode('0', header(3), {})]))), ['3'])
     assert.strictEqual(garbled.length, 2)
     // No trailer within maxRecoverLength: dropped once that much has arrived, in small chunks.
-    const hostile = Buffer.concat([Buffer.from('8=FIX.4.4\x019=xyz\x0135=D\x01', 'latin1'), Buffer.alloc(50000, '58=aaaaaaaaa\x01')])
+    const hostile = Buffer.concat([
+      Buffer.from('8=FIX.4.4\x019=xyz\x0135=D\x01', 'latin1'),
+      Buffer.alloc(50000, '58=aaaaaaaaa\x01')
+    ])
     let out: Buffer[] = []
     let most = 0
     for (let i = 0; i < hostile.length; i += 100) {
@@ -197,7 +243,10 @@ describe('FrameSplitter', () => {
     assert.ok(most < 2200, `buffered at most ${most} bytes`)
     // A declared BodyLength within maxBodyLength is waited for, then dropped when it lands nowhere.
     out = []
-    const longWait = Buffer.concat([Buffer.from('8=FIX.4.4\x019=90000\x0135=D\x01', 'latin1'), Buffer.alloc(95000, '58=aaaaaaaaa\x01')])
+    const longWait = Buffer.concat([
+      Buffer.from('8=FIX.4.4\x019=90000\x0135=D\x01', 'latin1'),
+      Buffer.alloc(95000, '58=aaaaaaaaa\x01')
+    ])
     for (let i = 0; i < longWait.length; i += 1000) out.push(...s.push(longWait.subarray(i, i + 1000)))
     out.push(...s.push(codec.encode('0', header(5), {})))
     assert.deepStrictEqual(seqs(out), ['5'])

@@ -17,7 +17,12 @@ describe('custom dictionary cache', function () {
     fs.copyFileSync(FIX44, file)
     fs.symlinkSync(file, path.join(dir, 'link.xml'))
     const first = await loadDictionary(file)
-    for (const spelling of [path.join(dir, 'link.xml'), `/proc/self/root${file}`, `/proc/self/root/proc/self/root${file}`, `${dir}/./venue.xml`]) {
+    for (const spelling of [
+      path.join(dir, 'link.xml'),
+      `/proc/self/root${file}`,
+      `/proc/self/root/proc/self/root${file}`,
+      `${dir}/./venue.xml`
+    ]) {
       assert.strictEqual(await loadDictionary(spelling), first, spelling)
     }
   })

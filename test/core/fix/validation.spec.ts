@@ -29,7 +29,8 @@ describe('FIX validation', () => {
     fix44 = await loadDictionary('FIX.4.4')
     codec = await FixCodec.create('FIX.4.4')
   })
-  const check = (body: Record<string, unknown>, msgType = 'D'): ReturnType<typeof validateMessage> => validateMessage(fix44, msgType, body)
+  const check = (body: Record<string, unknown>, msgType = 'D'): ReturnType<typeof validateMessage> =>
+    validateMessage(fix44, msgType, body)
 
   it('accepts a valid NewOrderSingle and gives every value as its exact FIX text', () => {
     const r = check(nos())
@@ -38,15 +39,21 @@ describe('FIX validation', () => {
     assert.strictEqual(r.msgType, 'D')
     assert.strictEqual(r.msgTypeName, 'NewOrderSingle')
     assert.deepStrictEqual(r.body, {
-      ClOrdID: 'C-1', Side: '1', TransactTime: '20240102-03:04:05.006', OrdType: '2', Price: '99.5',
-      Instrument: { Symbol: 'IBM' }, OrderQtyData: { OrderQty: '100' },
+      ClOrdID: 'C-1',
+      Side: '1',
+      TransactTime: '20240102-03:04:05.006',
+      OrdType: '2',
+      Price: '99.5',
+      Instrument: { Symbol: 'IBM' },
+      OrderQtyData: { OrderQty: '100' },
       Parties: { NoPartyIDs: [{ PartyID: 'P1', PartyIDSource: 'D', PartyRole: '1' }] }
     })
   })
 
   it('accepts objects and Dates made in another realm (a Node-RED function node sandbox)', () => {
-    const sandbox = vm.runInNewContext('({ body: { ...base, TransactTime: new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6)), Instrument: { Symbol: "IBM" } } })',
-      { base: { ...nos(), TransactTime: undefined } }) as { body: Record<string, unknown> }
+    const sandbox = vm.runInNewContext('({ body: { ...base, TransactTime: new Date(Date.UTC(2024, 0, 2, 3, 4, 5, ' +
+      '6)), Instrument: { Symbol: "IBM" } } })',
+    { base: { ...nos(), TransactTime: undefined } }) as { body: Record<string, unknown> }
     assert.ok(!(sandbox.body.TransactTime instanceof Date), 'the Date really is from another realm')
     const r = check(sandbox.body)
     assert.deepStrictEqual(r.problems, [])
@@ -73,7 +80,10 @@ describe('FIX validation', () => {
       delete input.OrdType
       const r = check(input)
       assert.strictEqual(r.ok, false)
-      assert.deepStrictEqual(r.problems.map(p => [p.field, p.tag, p.path]).sort(), [['OrdType', 40, 'OrdType'], ['Side', 54, 'Side']])
+      assert.deepStrictEqual(r.problems.map(p => [p.field, p.tag, p.path]).sort(), [
+        ['OrdType', 40, 'OrdType'],
+        ['Side', 54, 'Side']
+      ])
       assert.match(only(r.problems, 'Side').problem, /required field is missing/)
     })
 
@@ -85,11 +95,24 @@ describe('FIX validation', () => {
     })
 
     it('recurses into group instances', () => {
-      const r = check({
-        ListID: 'L1', BidType: 1, TotNoOrders: 1,
-        ListOrdGrp: { NoOrders: [{ ClOrdID: 'A', ListSeqNo: 1, Side: '1', Instrument: { Symbol: 'X' }, OrderQtyData: { OrderQty: 1 } }, { ClOrdID: 'B', Instrument: { Symbol: 'Y' } }] }
-      }, 'E')
-      assert.deepStrictEqual(r.problems.map(p => p.path).sort(), ['ListOrdGrp.NoOrders[1].ListSeqNo', 'ListOrdGrp.NoOrders[1].Side'])
+      const r = check(
+        {
+          ListID: 'L1',
+          BidType: 1,
+          TotNoOrders: 1,
+          ListOrdGrp: {
+            NoOrders: [
+              { ClOrdID: 'A', ListSeqNo: 1, Side: '1', Instrument: { Symbol: 'X' }, OrderQtyData: { OrderQty: 1 } },
+              { ClOrdID: 'B', Instrument: { Symbol: 'Y' } }
+            ]
+          }
+        },
+        'E'
+      )
+      assert.deepStrictEqual(r.problems.map(p => p.path).sort(), [
+        'ListOrdGrp.NoOrders[1].ListSeqNo',
+        'ListOrdGrp.NoOrders[1].Side'
+      ])
     })
 
     it('treats null and empty text as absent', () => {
@@ -135,9 +158,18 @@ describe('FIX validation', () => {
     })
 
     it('writes UTC timestamps with milliseconds and rejects bad ones', () => {
-      assert.strictEqual(check({ ...nos(), TransactTime: '2024-01-02T04:04:05.5+01:00' }).body.TransactTime, '20240102-03:04:05.500')
-      assert.strictEqual(check({ ...nos(), TransactTime: Date.UTC(2024, 0, 2) }).body.TransactTime, '20240102-00:00:00.000')
-      assert.strictEqual(check({ ...nos(), TransactTime: '20240102-03:04:05.123456' }).body.TransactTime, '20240102-03:04:05.123456')
+      assert.strictEqual(
+        check({ ...nos(), TransactTime: '2024-01-02T04:04:05.5+01:00' }).body.TransactTime,
+        '20240102-03:04:05.500'
+      )
+      assert.strictEqual(
+        check({ ...nos(), TransactTime: Date.UTC(2024, 0, 2) }).body.TransactTime,
+        '20240102-00:00:00.000'
+      )
+      assert.strictEqual(
+        check({ ...nos(), TransactTime: '20240102-03:04:05.123456' }).body.TransactTime,
+        '20240102-03:04:05.123456'
+      )
       for (const bad of ['notadate', '20240230-00:00:00', '2024-01-02T03:04:05', new Date('x'), true]) {
         const r = check({ ...nos(), TransactTime: bad })
         assert.match(only(r.problems, 'TransactTime').problem, /UTC timestamp/, String(bad))
@@ -149,8 +181,17 @@ describe('FIX validation', () => {
       try {
         for (const tz of ['America/New_York', 'Asia/Tokyo', 'UTC']) {
           process.env.TZ = tz
-          const r = check({ ...nos(), TradeDate: new Date(Date.UTC(2024, 0, 2)), SettlDate: '20240103', ExpireDate: '2024-01-04' })
-          assert.deepStrictEqual([r.body.TradeDate, r.body.SettlDate, r.body.ExpireDate], ['20240102', '20240103', '20240104'], tz)
+          const r = check({
+            ...nos(),
+            TradeDate: new Date(Date.UTC(2024, 0, 2)),
+            SettlDate: '20240103',
+            ExpireDate: '2024-01-04'
+          })
+          assert.deepStrictEqual(
+            [r.body.TradeDate, r.body.SettlDate, r.body.ExpireDate],
+            ['20240102', '20240103', '20240104'],
+            tz
+          )
           const wire = codec.encodeBody('D', r.body)
           assert.ok(wire.includes(`${SOH_CHAR}75=20240102${SOH_CHAR}`), `${tz}: ${wire}`)
         }
@@ -210,7 +251,12 @@ describe('FIX validation', () => {
 
     it('checks enums inside group instances', () => {
       const input = nos()
-      input.Parties = { NoPartyIDs: [{ PartyID: 'P1', PartyIDSource: 'D', PartyRole: 1 }, { PartyID: 'P2', PartyIDSource: 'D', PartyRole: 999 }] }
+      input.Parties = {
+        NoPartyIDs: [
+          { PartyID: 'P1', PartyIDSource: 'D', PartyRole: 1 },
+          { PartyID: 'P2', PartyIDSource: 'D', PartyRole: 999 }
+        ]
+      }
       const p = only(check(input).problems, 'PartyRole')
       assert.strictEqual(p.path, 'Parties.NoPartyIDs[1].PartyRole')
       assert.strictEqual(p.tag, 452)
@@ -220,7 +266,10 @@ describe('FIX validation', () => {
   describe('repeating groups', () => {
     it('derives the count from the array and accepts the group directly under its component', () => {
       const input = nos()
-      input.Parties = [{ PartyID: 'P1', PartyIDSource: 'D', PartyRole: 1 }, { PartyID: 'P2', PartyIDSource: 'D', PartyRole: 3 }]
+      input.Parties = [
+        { PartyID: 'P1', PartyIDSource: 'D', PartyRole: 1 },
+        { PartyID: 'P2', PartyIDSource: 'D', PartyRole: 3 }
+      ]
       const r = check(input)
       assert.deepStrictEqual(r.problems, [])
       const wire = codec.encodeBody('D', r.body).split(SOH_CHAR)
@@ -269,7 +318,13 @@ describe('FIX validation', () => {
       assert.deepStrictEqual(r.problems, [])
       assert.ok(Buffer.isBuffer(r.body.EncodedText))
       assert.strictEqual(r.body.EncodedTextLen, String(Buffer.byteLength('café € 日本')))
-      const parsed = codec.parse(codec.encode('D', { BeginString: 'FIX.4.4', SenderCompID: 'A', TargetCompID: 'B', MsgSeqNum: 1, SendingTime: new Date() }, r.body))
+      const parsed = codec.parse(
+        codec.encode(
+          'D',
+          { BeginString: 'FIX.4.4', SenderCompID: 'A', TargetCompID: 'B', MsgSeqNum: 1, SendingTime: new Date() },
+          r.body
+        )
+      )
       const back = parsed.toObject() as { EncodedText: Buffer }
       assert.strictEqual(Buffer.from(back.EncodedText).toString('utf8'), 'café € 日本')
     })
@@ -280,16 +335,43 @@ describe('FIX validation', () => {
     })
 
     it('rejects an EncodedTextLen that does not match, or one without EncodedText', () => {
-      assert.match(only(check({ ...nos(), EncodedText: 'abc', EncodedTextLen: 5 }).problems, 'EncodedTextLen').problem, /3 bytes/)
-      assert.match(only(check({ ...nos(), EncodedTextLen: 5 }).problems, 'EncodedTextLen').problem, /without EncodedText/)
+      assert.match(
+        only(check({ ...nos(), EncodedText: 'abc', EncodedTextLen: 5 }).problems, 'EncodedTextLen').problem,
+        /3 bytes/
+      )
+      assert.match(
+        only(check({ ...nos(), EncodedTextLen: 5 }).problems, 'EncodedTextLen').problem,
+        /without EncodedText/
+      )
     })
   })
 
   describe('header and trailer fields in the body', () => {
     it('rejects StandardHeader, StandardTrailer and session fields by name or tag', () => {
-      const r = check({ ...nos(), StandardHeader: { MsgSeqNum: 5 }, StandardTrailer: { CheckSum: '000' }, MsgSeqNum: 7, SenderCompID: 'EVIL', OnBehalfOfCompID: 'X', 52: 'x', 10: '000', 8: 'FIX.4.4', 9: 10 })
+      const r = check({
+        ...nos(),
+        StandardHeader: { MsgSeqNum: 5 },
+        StandardTrailer: { CheckSum: '000' },
+        MsgSeqNum: 7,
+        SenderCompID: 'EVIL',
+        OnBehalfOfCompID: 'X',
+        52: 'x',
+        10: '000',
+        8: 'FIX.4.4',
+        9: 10
+      })
       const fields = r.problems.map(p => `${p.field}:${p.tag ?? ''}`).sort()
-      assert.deepStrictEqual(fields, ['BeginString:8', 'BodyLength:9', 'CheckSum:10', 'MsgSeqNum:34', 'OnBehalfOfCompID:115', 'SenderCompID:49', 'SendingTime:52', 'StandardHeader:', 'StandardTrailer:'])
+      assert.deepStrictEqual(fields, [
+        'BeginString:8',
+        'BodyLength:9',
+        'CheckSum:10',
+        'MsgSeqNum:34',
+        'OnBehalfOfCompID:115',
+        'SenderCompID:49',
+        'SendingTime:52',
+        'StandardHeader:',
+        'StandardTrailer:'
+      ])
       assert.ok(r.problems.every(p => /must not be in the body/.test(p.problem)))
       assert.strictEqual(r.body.MsgSeqNum, undefined)
     })
@@ -312,10 +394,27 @@ describe('FIX validation', () => {
 
   it('lists every problem, not just the first', () => {
     const r = check({
-      ClOrdID: 'A\x01', Side: 'Z', TransactTime: 'x', Price: 'abc', Text: 'é', MsgSeqNum: 1, Foo: 1,
-      Instrument: { Symbol: 'IBM' }, Parties: { NoPartyIDs: [{ PartyRole: 1 }] }
+      ClOrdID: 'A\x01',
+      Side: 'Z',
+      TransactTime: 'x',
+      Price: 'abc',
+      Text: 'é',
+      MsgSeqNum: 1,
+      Foo: 1,
+      Instrument: { Symbol: 'IBM' },
+      Parties: { NoPartyIDs: [{ PartyRole: 1 }] }
     })
-    assert.deepStrictEqual(r.problems.map(p => p.field).sort(), ['ClOrdID', 'Foo', 'MsgSeqNum', 'OrdType', 'PartyID', 'Price', 'Side', 'Text', 'TransactTime'])
+    assert.deepStrictEqual(r.problems.map(p => p.field).sort(), [
+      'ClOrdID',
+      'Foo',
+      'MsgSeqNum',
+      'OrdType',
+      'PartyID',
+      'Price',
+      'Side',
+      'Text',
+      'TransactTime'
+    ])
     const line = describeProblems('NewOrderSingle (D)', r.problems)
     assert.match(line, /^NewOrderSingle \(D\): 9 problems: /)
     assert.match(line, /Side \(54\): "Z" is not a valid Side/)
@@ -324,11 +423,22 @@ describe('FIX validation', () => {
 
   it('validates 4.2 and 5.0SP2 messages against their own dictionaries', async () => {
     const fix42 = await loadDictionary('FIX.4.2')
-    const r42 = validateMessage(fix42, 'D', { ClOrdID: 'A', HandlInst: '1', Symbol: 'IBM', Side: '1', TransactTime: new Date(), OrdType: '1', Instrument: { Symbol: 'IBM' } })
+    const r42 = validateMessage(fix42, 'D', {
+      ClOrdID: 'A',
+      HandlInst: '1',
+      Symbol: 'IBM',
+      Side: '1',
+      TransactTime: new Date(),
+      OrdType: '1',
+      Instrument: { Symbol: 'IBM' }
+    })
     assert.deepStrictEqual(r42.problems.map(p => p.field), ['Instrument'])
     const fix50 = await loadDictionary('FIX.5.0SP2')
     const r50 = validateMessage(fix50, 'D', { ...nos(), OrderRequestID: 5 })
     assert.deepStrictEqual(r50.problems, [])
-    assert.strictEqual(validateMessage(fix50, 'D', { ...nos(), ApplVerID: '9' }).problems[0].problem, 'is a header field: the session sets the header, it must not be in the body')
+    assert.strictEqual(
+      validateMessage(fix50, 'D', { ...nos(), ApplVerID: '9' }).problems[0].problem,
+      'is a header field: the session sets the header, it must not be in the body'
+    )
   })
 })

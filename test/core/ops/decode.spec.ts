@@ -14,8 +14,27 @@ describe('journal message decoding for display', () => {
   })
 
   it('names every field and describes enum values (54=1 is Side Buy)', () => {
-    const raw = msg('8=FIX.4.4', '9=120', '35=8', '49=EXCH', '56=GW', '34=7', '52=20260101-10:00:00.000', '37=O1', '17=E1',
-      '150=0', '39=0', '11=C1', '55=EURUSD', '54=1', '38=100', '151=100', '14=0', '6=0', '10=123')
+    const raw = msg(
+      '8=FIX.4.4',
+      '9=120',
+      '35=8',
+      '49=EXCH',
+      '56=GW',
+      '34=7',
+      '52=20260101-10:00:00.000',
+      '37=O1',
+      '17=E1',
+      '150=0',
+      '39=0',
+      '11=C1',
+      '55=EURUSD',
+      '54=1',
+      '38=100',
+      '151=100',
+      '14=0',
+      '6=0',
+      '10=123'
+    )
     const d = decodeForDisplay(raw, fix44)
     assert.strictEqual(d.msgName, 'ExecutionReport')
     const side = d.fields.find(f => f.tag === 54)
@@ -34,7 +53,14 @@ describe('journal message decoding for display', () => {
     const parties = d.fields.find(f => f.tag === 453)
     assert.strictEqual(parties?.name, 'NoPartyIDs')
     assert.strictEqual(parties?.groups?.length, 2)
-    assert.deepStrictEqual(parties?.groups?.[1].map(f => [f.name, f.value]), [['PartyID', 'DESK'], ['PartyIDSource', 'D'], ['PartyRole', '3']])
+    assert.deepStrictEqual(
+      parties?.groups?.[1].map(f => [f.name, f.value]),
+      [
+        ['PartyID', 'DESK'],
+        ['PartyIDSource', 'D'],
+        ['PartyRole', '3']
+      ]
+    )
     // The fields after the group are back at the top level.
     assert.ok(d.fields.some(f => f.tag === 21 && f.name === 'HandlInst'))
     assert.strictEqual(d.fields.find(f => f.tag === 54)?.description, 'SELL')

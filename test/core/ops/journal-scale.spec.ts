@@ -26,9 +26,11 @@ describeServer('operator console journal with 1,000,000 fix_in rows [postgres]',
     schema = uniqueSchema('scale')
     await migrate(db, schema)
     // One message every 10 ms: a ClOrdID per order, three messages per order (two of them ExecutionReports).
-    await db.query(`INSERT INTO "${schema}".fix_in (session_name, msg_seq_num, msg_type, sender_comp_id, target_comp_id, cl_ord_id, received_at, raw)
+    await db.query(`INSERT INTO "${schema}".fix_in (session_name, msg_seq_num, msg_type, sender_comp_id,
+      target_comp_id, cl_ord_id, received_at, raw)
       SELECT CASE WHEN g % 10 = 0 THEN 'OTHER' ELSE 'BIG' END, g, CASE WHEN g % 3 = 0 THEN 'j' ELSE '8' END, 'EX', 'GW',
-             'C' || (g / 3), to_timestamp($1::double precision / 1000 + g * 0.01), '8=FIX.4.4' || chr(1) || '35=8' || chr(1)
+             'C' || (g / 3), to_timestamp($1::double precision / 1000 + g * 0.01),
+               '8=FIX.4.4' || chr(1) || '35=8' || chr(1)
       FROM generate_series(1, $2::int) g`, [t0, ROWS])
     await db.query(`ANALYZE "${schema}".fix_in`)
   })
@@ -44,18 +46,28 @@ describeServer('operator console journal with 1,000,000 fix_in rows [postgres]',
     ['a MsgType', { msgType: 'j' }],
     ['a ClOrdID', { clOrdId: 'C4242' }],
     ['a MsgSeqNum range', { seqFrom: 500000, seqTo: 500100 }],
-    ['a time range deep in the past', { from: new Date(t0 + 1000_000).toISOString(), to: new Date(t0 + 1001_000).toISOString() }]
+    [
+      'a time range deep in the past',
+      { from: new Date(t0 + 1000_000).toISOString(), to: new Date(t0 + 1001_000).toISOString() }
+    ]
   ]
   for (const [what, q] of cases) {
     it(`pages ${what} through one of its indexes, with no sequential scan`, async () => {
       const f = parseJournalFilter({ session: 'BIG', direction: 'in', limit: 50, ...q })
       const st = journalStatement(schema, 'in', f, null)
-      const plan = (await db.query<{ 'QUERY PLAN': any }>(`EXPLAIN (FORMAT JSON) ${st.text}`, st.params)).rows[0]['QUERY PLAN'][0].Plan
+      const plan = (await db.query<{ 'QUERY PLAN': any }>(`EXPLAIN (FORMAT JSON) ${st.text}`, st.params)).rows[0][
+        'QUERY PLAN'
+      ][0].Plan
       const nodes = planNodes(plan)
-      const types = nodes.map(n => `${n['Node Type'] as string}${n['Index Name'] !== undefined ? ` ${n['Index Name'] as string}` : ''}`)
+      const types = nodes.map(
+        n => `${n['Node Type'] as string}${n['Index Name'] !== undefined ? ` ${n['Index Name'] as string}` : ''}`
+      )
       console.log(`      plan: ${types.join(' > ')}`)
       assert.ok(!nodes.some(n => n['Node Type'] === 'Seq Scan'), types.join(', '))
-      assert.ok(nodes.some(n => typeof n['Index Name'] === 'string' && n['Index Name'].startsWith('fix_in_')), types.join(', '))
+      assert.ok(
+        nodes.some(n => typeof n['Index Name'] === 'string' && n['Index Name'].startsWith('fix_in_')),
+        types.join(', ')
+      )
       const started = process.hrtime.bigint()
       const page = await readJournal(db, schema, f)
       const ms = Number(process.hrtime.bigint() - started) / 1e6

@@ -1,30 +1,55 @@
 import * as assert from 'assert'
 import { Database, migrate } from '../../../core'
-import { JournalEntry, JournalQueryError, parseJournalFilter, readJournal, readJournalMessage } from '../../../core/ops/journal'
+import {
+  JournalEntry,
+  JournalQueryError,
+  parseJournalFilter,
+  readJournal,
+  readJournalMessage
+} from '../../../core/ops/journal'
 import { describeEachDatabase, dropSchema, uniqueSchema } from '../../support/databases'
 
 const SOH = '\x01'
 const raw = (...fields: string[]): string => fields.join(SOH) + SOH
 
 /** Writes a small two-way journal: per order a NewOrderSingle out and two ExecutionReports in. */
-async function fillJournal (db: Database, schema: string, session: string, orders: number, start = Date.UTC(2026, 0, 1, 10)): Promise<void> {
+async function fillJournal (
+  db: Database,
+  schema: string,
+  session: string,
+  orders: number,
+  start = Date.UTC(2026, 0, 1, 10)
+): Promise<void> {
   let seqIn = 1
   let seqOut = 1
   for (let i = 1; i <= orders; i++) {
     const id = `C${i}`
     const t = (k: number): string => new Date(start + i * 1000 + k).toISOString()
-    await db.query(`INSERT INTO "${schema}".fix_out (session_name, epoch, msg_seq_num, msg_type, cl_ord_id, sent_at, body, raw)
-      VALUES ($1, 1, $2, 'D', $3, $4, '', $5)`, [session, seqOut, id, t(0), raw('8=FIX.4.4', '35=D', `34=${seqOut}`, `11=${id}`, '54=1')])
+    await db.query(
+      `INSERT INTO "${schema}".fix_out (session_name, epoch, msg_seq_num, msg_type, cl_ord_id, sent_at, body, raw)
+      VALUES ($1, 1, $2, 'D', $3, $4, '', $5)`,
+      [session, seqOut, id, t(0), raw('8=FIX.4.4', '35=D', `34=${seqOut}`, `11=${id}`, '54=1')]
+    )
     seqOut++
     for (const [k, ordStatus] of [[1, '0'], [2, '2']] as const) {
-      await db.query(`INSERT INTO "${schema}".fix_in (session_name, msg_seq_num, msg_type, sender_comp_id, target_comp_id, cl_ord_id, received_at, raw)
-        VALUES ($1, $2, '8', 'EX', 'GW', $3, $4, $5)`, [session, seqIn, id, t(k), raw('8=FIX.4.4', '35=8', `34=${seqIn}`, `11=${id}`, `39=${ordStatus}`)])
+      await db.query(`INSERT INTO "${schema}".fix_in (session_name, msg_seq_num, msg_type, sender_comp_id,
+        target_comp_id, cl_ord_id, received_at, raw)
+        VALUES ($1, $2, '8', 'EX', 'GW', $3, $4, $5)`,
+      [session, seqIn, id, t(k), raw('8=FIX.4.4', '35=8', `34=${seqIn}`, `11=${id}`, `39=${ordStatus}`)])
       seqIn++
     }
   }
   // A cancel: OrigClOrdID only in the raw text of fix_out (no column there).
-  await db.query(`INSERT INTO "${schema}".fix_out (session_name, epoch, msg_seq_num, msg_type, cl_ord_id, sent_at, body, raw)
-    VALUES ($1, 1, $2, 'F', 'X1', $3, '', $4)`, [session, seqOut, new Date(start + (orders + 1) * 1000).toISOString(), raw('8=FIX.4.4', '35=F', '11=X1', '41=C2', '141=Y')])
+  await db.query(
+    `INSERT INTO "${schema}".fix_out (session_name, epoch, msg_seq_num, msg_type, cl_ord_id, sent_at, body, raw)
+    VALUES ($1, 1, $2, 'F', 'X1', $3, '', $4)`,
+    [
+      session,
+      seqOut,
+      new Date(start + (orders + 1) * 1000).toISOString(),
+      raw('8=FIX.4.4', '35=F', '11=X1', '41=C2', '141=Y')
+    ]
+  )
 }
 
 describeEachDatabase('operator console journal', target => {
@@ -83,7 +108,10 @@ describeEachDatabase('operator console journal', target => {
 
   it('filters by MsgType, MsgSeqNum range and time range', async () => {
     assert.deepStrictEqual((await page({ msgType: 'D' })).entries.length, 30)
-    assert.deepStrictEqual((await page({ direction: 'in', seqFrom: 10, seqTo: 12 })).entries.map(e => e.seq), ['12', '11', '10'])
+    assert.deepStrictEqual(
+      (await page({ direction: 'in', seqFrom: 10, seqTo: 12 })).entries.map(e => e.seq),
+      ['12', '11', '10']
+    )
     const t0 = new Date(Date.UTC(2026, 0, 1, 10) + 5000).toISOString()
     const t1 = new Date(Date.UTC(2026, 0, 1, 10) + 7000).toISOString()
     const p = await page({ from: t0, to: t1 })

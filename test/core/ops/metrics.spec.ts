@@ -50,13 +50,64 @@ describe('operator console: session activity, metrics, permissions and control i
     assert.strictEqual(s.lastMinute.rejects, 1)
   })
 
-  it('renders the overview in the Prometheus text format with one series per session, client and database', async () => {
+  it('renders the overview in the Prometheus text format with one series ' +
+    'per session, client and database', async () => {
     const o: Overview = {
       at: '',
-      sessions: [{ id: 's', name: 'FIX.4.4:A->B', label: 'a', role: 'initiator', address: 'h:1', state: 'logged-on', nextSenderSeq: 7, nextTargetSeq: 9, activity: { inByType: { 8: 4 }, outByType: { D: 2 }, rejectsSent: 1, rejectsReceived: 0, businessRejectsSent: 0, resendRequestsSent: 0, resends: 3, logons: 1, logouts: 0, lastMinute: { in: 0, out: 0, rejects: 0 } } }],
+      sessions: [
+        {
+          id: 's',
+          name: 'FIX.4.4:A->B',
+          label: 'a',
+          role: 'initiator',
+          address: 'h:1',
+          state: 'logged-on',
+          nextSenderSeq: 7,
+          nextTargetSeq: 9,
+          activity: {
+            inByType: { 8: 4 },
+            outByType: { D: 2 },
+            rejectsSent: 1,
+            rejectsReceived: 0,
+            businessRejectsSent: 0,
+            resendRequestsSent: 0,
+            resends: 3,
+            logons: 1,
+            logouts: 0,
+            lastMinute: { in: 0, out: 0, rejects: 0 }
+          }
+        }
+      ],
       streams: [{ id: 'st', name: 'orders', subscribers: 2, rowsDelivered: 10, rate: 1, headLag: 4 }],
-      clients: [{ id: 'c', name: 'to-fix', stream: 'orders', phase: 'live', health: 'WARNING', inFlight: 3, limit: 100, delivered: 10, confirmed: 7, failed: 2, rate: 1, lag: 4 }],
-      databases: [{ id: 'd', name: 'main "db"', kind: 'pg', schema: 'fx', state: 'connected', poolTotal: 5, poolIdle: 3, poolWaiting: 1, errors: 2 }]
+      clients: [
+        {
+          id: 'c',
+          name: 'to-fix',
+          stream: 'orders',
+          phase: 'live',
+          health: 'WARNING',
+          inFlight: 3,
+          limit: 100,
+          delivered: 10,
+          confirmed: 7,
+          failed: 2,
+          rate: 1,
+          lag: 4
+        }
+      ],
+      databases: [
+        {
+          id: 'd',
+          name: 'main "db"',
+          kind: 'pg',
+          schema: 'fx',
+          state: 'connected',
+          poolTotal: 5,
+          poolIdle: 3,
+          poolWaiting: 1,
+          errors: 2
+        }
+      ]
     }
     const text = await renderMetrics(o)
     for (const line of [
@@ -72,7 +123,7 @@ describe('operator console: session activity, metrics, permissions and control i
       'fix_streamers_database_pool_in_use{database="main \\"db\\""} 2',
       'fix_streamers_database_pool_waiting{database="main \\"db\\""} 1',
       'fix_streamers_database_errors_total{database="main \\"db\\""} 2'
-    ]) assert.ok(text.split('\n').includes(line), `missing: ${line}`)
+    ]) { assert.ok(text.split('\n').includes(line), `missing: ${line}`) }
     assert.match(text, /^# TYPE fix_streamers_session_messages_out_total counter$/m)
   })
 
@@ -87,7 +138,11 @@ describe('operator console: session activity, metrics, permissions and control i
 
   it('turns a request body into a session control command, refusing anything else', () => {
     assert.deepStrictEqual(controlOf({ command: 'logout' }, 'by bob'), { command: 'logout', text: 'by bob' })
-    assert.deepStrictEqual(controlOf({ command: 'set-sequence', nextSenderSeq: '12' }, ''), { command: 'set-sequence', nextSenderSeq: 12, nextTargetSeq: undefined })
+    assert.deepStrictEqual(controlOf({ command: 'set-sequence', nextSenderSeq: '12' }, ''), {
+      command: 'set-sequence',
+      nextSenderSeq: 12,
+      nextTargetSeq: undefined
+    })
     assert.throws(() => controlOf({ command: 'set-sequence' }, ''), ControlInputError)
     assert.throws(() => controlOf({ command: 'set-sequence', nextTargetSeq: 0 }, ''), /at least 1/)
     assert.throws(() => controlOf({ command: 'drop-table' }, ''), ControlInputError)

@@ -13,14 +13,17 @@ describeEachDatabase('managed audit table', target => {
     db = await target.open()
     schema = uniqueSchema('au')
     await db.query(`CREATE SCHEMA "${schema}"`)
-    await db.query(`CREATE TABLE "${schema}".orders (id bigint PRIMARY KEY, symbol text NOT NULL, qty int, price numeric(20, 8))`)
+    await db.query(
+      `CREATE TABLE "${schema}".orders (id bigint PRIMARY KEY, symbol text NOT NULL, qty int, price numeric(20, 8))`
+    )
   })
   after(async () => {
     await dropSchema(db, schema)
     await db.close()
   })
 
-  it('creates <table>_audit and records every insert, update and delete with type, time, user and transaction', async () => {
+  it('creates <table>_audit and records every insert, update and delete with ' +
+    'type, time, user and transaction', async () => {
     const r = await ensureAuditTable(db, { source: `${schema}.orders` })
     assert.strictEqual(r.created, true)
     assert.deepStrictEqual(r.audit, { schema, name: 'orders_audit' })
@@ -29,7 +32,8 @@ describeEachDatabase('managed audit table', target => {
     await db.query(`DELETE FROM "${schema}".orders WHERE id = 2`)
     // An application names its event and reason in transaction-local settings.
     await db.transaction(async tx => {
-      await tx.query("SELECT set_config('fix_streamers.event', 'EVENT_ORDER_CANCEL', true), set_config('fix_streamers.reason', 'client asked', true)")
+      await tx.query("SELECT set_config('fix_streamers.event', 'EVENT_ORDER_CANCEL', true), " +
+        "set_config('fix_streamers.reason', 'client asked', true)")
       await tx.query(`UPDATE "${schema}".orders SET qty = 0 WHERE id = 1`)
     })
     await db.query(`UPDATE "${schema}".orders SET qty = 1 WHERE id = 1`) // the setting did not leak
@@ -60,7 +64,8 @@ describeEachDatabase('managed audit table', target => {
     assert.deepStrictEqual(twice.addedColumns, [])
     assert.deepStrictEqual((await db.query(`SELECT * FROM "${schema}".orders_audit ORDER BY audit_seq`)).rows, before)
     await db.query(`INSERT INTO "${schema}".orders VALUES (3, 'X', 1, 1)`)
-    const n = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".orders_audit WHERE id = 3`)).rows[0].n
+    const n = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".orders_audit WHERE id = 3`))
+      .rows[0].n
     assert.strictEqual(n, 1, 'still one trigger: one audit row per change')
   })
 
@@ -70,25 +75,34 @@ describeEachDatabase('managed audit table', target => {
     const r = await ensureAuditTable(db, { source: `${schema}.orders` })
     assert.deepStrictEqual(r.addedColumns, ['venue'])
     await db.query(`INSERT INTO "${schema}".orders VALUES (5, 'Z', 1, 1, 'XPAR')`)
-    const rows = (await db.query<any>(`SELECT id, venue FROM "${schema}".orders_audit WHERE id IN ('4', '5') ORDER BY audit_seq`)).rows
+    const rows = (
+      await db.query<any>(`SELECT id, venue FROM "${schema}".orders_audit WHERE id IN ('4', '5') ORDER BY audit_seq`)
+    ).rows
     assert.deepStrictEqual(rows, [{ id: '4', venue: null }, { id: '5', venue: 'XPAR' }])
   })
 
-  it('copies the rows of a multi-row statement in one go, in statement order, with statement-level triggers', async () => {
+  it('copies the rows of a multi-row statement in one go, in statement order, ' +
+    'with statement-level triggers', async () => {
     await db.query(`CREATE TABLE "${schema}".fills (id int PRIMARY KEY, px numeric(12, 4), at timestamptz, note text)`)
     await ensureAuditTable(db, { source: `${schema}.fills` })
     const kinds = (await db.query<{ tgname: string, statement: boolean }>(
-      `SELECT tgname, (tgtype & 1) = 0 AS statement FROM pg_trigger WHERE tgrelid = '"${schema}".fills'::regclass ORDER BY tgname`)).rows
+      `SELECT tgname, (tgtype & 1) = 0 AS statement FROM pg_trigger WHERE tgrelid = '"${schema}".fills'::regclass ` +
+        'ORDER BY tgname')).rows
     assert.deepStrictEqual(kinds, [
       { tgname: 'fills_audit_delete', statement: true },
       { tgname: 'fills_audit_insert', statement: true },
       { tgname: 'fills_audit_update', statement: true }
     ])
-    await db.query(`INSERT INTO "${schema}".fills VALUES (3, 1.5, '2026-01-02T03:04:05.123456Z', 'c'), (1, 2.25, NULL, 'a'), (2, 3, NULL, 'b''s')`)
+    await db.query(`INSERT INTO "${schema}".fills VALUES (3, 1.5, '2026-01-02T03:04:05.123456Z', 'c'), (1, 2.25, ` +
+      'NULL, \'a\'), (2, 3, NULL, \'b\'\'s\')')
     await db.query(`UPDATE "${schema}".fills SET px = px * 2 WHERE id <> 2`)
     await db.query(`DELETE FROM "${schema}".fills WHERE id = 2`)
     await db.query(`UPDATE "${schema}".fills SET note = 'none' WHERE id = 99`) // no row: no audit row
-    const rows = (await db.query<any>(`SELECT audit_event_type, audit_tx, id, px, at, note FROM "${schema}".fills_audit ORDER BY audit_seq`)).rows
+    const rows = (
+      await db.query<any>(
+        `SELECT audit_event_type, audit_tx, id, px, at, note FROM "${schema}".fills_audit ORDER BY audit_seq`
+      )
+    ).rows
     assert.deepStrictEqual(rows.map(r => [r.audit_event_type, r.id, r.px, r.note]), [
       ['INSERT', 3, '1.5000', 'c'], ['INSERT', 1, '2.2500', 'a'], ['INSERT', 2, '3.0000', "b's"],
       ['UPDATE', rows[3].id, rows[3].px, rows[3].note], ['UPDATE', rows[4].id, rows[4].px, rows[4].note],
@@ -99,8 +113,11 @@ describeEachDatabase('managed audit table', target => {
     assert.strictEqual(new Set(rows.slice(0, 3).map(r => r.audit_tx)).size, 1)
   })
 
-  it('keeps writers working and every change audited when a column is dropped, renamed or retyped, until the next sync', async () => {
-    await db.query(`CREATE TABLE "${schema}".quotes (id int PRIMARY KEY, bid numeric, ask numeric, venue text, size int)`)
+  it('keeps writers working and every change audited when a column is dropped, renamed ' +
+    'or retyped, until the next sync', async () => {
+    await db.query(
+      `CREATE TABLE "${schema}".quotes (id int PRIMARY KEY, bid numeric, ask numeric, venue text, size int)`
+    )
     await ensureAuditTable(db, { source: `${schema}.quotes` })
     const q = `"${schema}".quotes`
     await db.query(`INSERT INTO ${q} VALUES (1, 1, 2, 'XLON', 10)`)
@@ -114,9 +131,16 @@ describeEachDatabase('managed audit table', target => {
     await db.query(`DELETE FROM ${q} WHERE id = 2`)
     const r = await ensureAuditTable(db, { source: `${schema}.quotes` })
     assert.deepStrictEqual(r.addedColumns, ['mic'])
-    assert.ok(r.warnings.some(w => /"size" is text in .* but integer in the audit table/.test(w)), r.warnings.join('; '))
+    assert.ok(
+      r.warnings.some(w => /"size" is text in .* but integer in the audit table/.test(w)),
+      r.warnings.join('; ')
+    )
     await db.query(`INSERT INTO ${q} VALUES (5, 6, 'XSWX', '50'), (6, 7, 'XMAD', '60')`)
-    const rows = (await db.query<any>(`SELECT audit_event_type AS e, id, bid, ask, venue, mic, size FROM "${schema}".quotes_audit ORDER BY audit_seq`)).rows
+    const rows = (
+      await db.query<any>(
+        `SELECT audit_event_type AS e, id, bid, ask, venue, mic, size FROM "${schema}".quotes_audit ORDER BY audit_seq`
+      )
+    ).rows
     assert.deepStrictEqual(rows.map(x => [x.e, x.id, x.bid, x.ask, x.venue, x.mic, x.size]), [
       ['INSERT', 1, '1', '2', 'XLON', undefined, 10],
       ['INSERT', 2, '3', null, 'XPAR', undefined, 20],
@@ -134,10 +158,14 @@ describeEachDatabase('managed audit table', target => {
     await db.query(`CREATE TABLE "${schema}".legacy (id int PRIMARY KEY)`)
     await ensureAuditTable(db, { source: `${schema}.legacy` })
     // As earlier versions left it: one row-level trigger named like the audit table.
-    for (const e of ['insert', 'update', 'delete']) await db.query(`DROP TRIGGER legacy_audit_${e} ON "${schema}".legacy`)
+    for (const e of ['insert', 'update', 'delete']) {
+      await db.query(`DROP TRIGGER legacy_audit_${e} ON ` +
+      `"${schema}".legacy`)
+    }
     await db.query(`CREATE OR REPLACE FUNCTION "${schema}".legacy_row_fn() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
       INSERT INTO "${schema}".legacy_audit (audit_event_type, id) VALUES (TG_OP, NEW.id); RETURN NULL; END $$`)
-    await db.query(`CREATE TRIGGER legacy_audit AFTER INSERT OR UPDATE OR DELETE ON "${schema}".legacy FOR EACH ROW EXECUTE FUNCTION "${schema}".legacy_row_fn()`)
+    await db.query(`CREATE TRIGGER legacy_audit AFTER INSERT OR UPDATE OR DELETE ON "${schema}".legacy FOR EACH ROW ` +
+      `EXECUTE FUNCTION "${schema}".legacy_row_fn()`)
     await ensureAuditTable(db, { source: `${schema}.legacy` })
     await db.query(`INSERT INTO "${schema}".legacy VALUES (1), (2)`)
     const n = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".legacy_audit`)).rows[0].n
@@ -149,7 +177,9 @@ describeEachDatabase('managed audit table', target => {
     await db.query(`INSERT INTO "${schema}".book VALUES (1, 'XLON')`)
     await db.query(`INSERT INTO "${schema}".book_xlon VALUES (2, 'XLON')`) // straight into the partition
     await db.query(`UPDATE "${schema}".book SET id = id + 10`)
-    const rows = (await db.query<any>(`SELECT audit_event_type AS e, id FROM "${schema}".book_audit ORDER BY audit_seq`)).rows
+    const rows = (
+      await db.query<any>(`SELECT audit_event_type AS e, id FROM "${schema}".book_audit ORDER BY audit_seq`)
+    ).rows
     assert.deepStrictEqual(rows.map(x => [x.e, x.id]).slice(0, 2), [['INSERT', 1], ['INSERT', 2]])
     assert.deepStrictEqual(rows.slice(2).map(x => [x.e, x.id]).sort(), [['UPDATE', 11], ['UPDATE', 12]])
   })
@@ -158,7 +188,10 @@ describeEachDatabase('managed audit table', target => {
     await assert.rejects(ensureAuditTable(db, { source: `${schema}.missing` }), /table ".*\.missing" does not exist/)
     await assert.rejects(ensureAuditTable(db, { source: `${schema}.orders"; DROP TABLE x; --` }), /not allowed/)
     await db.query(`CREATE TABLE "${schema}".clash (id int, audit_seq int)`)
-    await assert.rejects(ensureAuditTable(db, { source: `${schema}.clash` }), /column "audit_seq", a name the audit table uses/)
+    await assert.rejects(
+      ensureAuditTable(db, { source: `${schema}.clash` }),
+      /column "audit_seq", a name the audit table uses/
+    )
     await db.query(`CREATE TABLE "${schema}".plain (id int)`)
     await db.query(`CREATE TABLE "${schema}".plain_audit (id int)`)
     await assert.rejects(ensureAuditTable(db, { source: `${schema}.plain` }), /exists but is not a managed audit table/)
@@ -170,7 +203,15 @@ describeEachDatabase('managed audit table', target => {
     const channel = `fs_${schema.toLowerCase()}`.slice(0, 60)
     await ensureAuditTable(db, { source: `${schema}.trades`, notifyChannel: channel })
     // An idle poll of 60 s: only the notification can bring the rows in time.
-    const s = new Streamer({ name: 'trades', database: db, table: `${schema}.trades_audit`, positionColumns: [...AUDIT_POSITION_COLUMNS], listenChannel: channel, pollMs: 60000, busyPollMs: 60000 })
+    const s = new Streamer({
+      name: 'trades',
+      database: db,
+      table: `${schema}.trades_audit`,
+      positionColumns: [...AUDIT_POSITION_COLUMNS],
+      listenChannel: channel,
+      pollMs: 60000,
+      busyPollMs: 60000
+    })
     const c = new Collector()
     s.subscribe({ kind: 'live' }, c)
     await eventually(() => c.phase === 'live')
@@ -181,7 +222,9 @@ describeEachDatabase('managed audit table', target => {
     assert.deepStrictEqual(c.rows.map(r => [r.row.audit_event_type, r.row.qty]), [['INSERT', 10], ['UPDATE', 11]])
     // Switching NOTIFY off removes the trigger again.
     await ensureAuditTable(db, { source: `${schema}.trades` })
-    const triggers = (await db.query(`SELECT tgname FROM pg_trigger WHERE tgrelid = '"${schema}".trades_audit'::regclass`)).rows
+    const triggers = (
+      await db.query(`SELECT tgname FROM pg_trigger WHERE tgrelid = '"${schema}".trades_audit'::regclass`)
+    ).rows
     assert.deepStrictEqual(triggers, [])
     await s.close()
   })

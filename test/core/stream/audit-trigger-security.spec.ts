@@ -20,7 +20,8 @@ describeEachDatabase('audit trigger functions cannot be borrowed', target => {
       return await work(tx)
     })
   }
-  const auditCount = async (): Promise<number> => Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${s}.orders_audit`)).rows[0].n)
+  const auditCount = async (): Promise<number> =>
+    Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${s}.orders_audit`)).rows[0].n)
 
   before(async function () {
     this.timeout(20000)
@@ -53,7 +54,10 @@ describeEachDatabase('audit trigger functions cannot be borrowed', target => {
       await tx.query(`UPDATE ${s}.orders SET qty = 5 WHERE id = 1`)
     })
     assert.strictEqual(await auditCount(), 2)
-    await assert.rejects(as(roles.writer, async tx => await tx.query(`SELECT * FROM ${s}.orders_audit`)), /permission denied/)
+    await assert.rejects(
+      as(roles.writer, async tx => await tx.query(`SELECT * FROM ${s}.orders_audit`)),
+      /permission denied/
+    )
   })
 
   it('refuses a role with no grant that attaches the function to its own temp table', async () => {
@@ -85,14 +89,20 @@ describeEachDatabase('audit trigger functions cannot be borrowed', target => {
 
   it('takes EXECUTE back from PUBLIC on a function an earlier version left open, at the next sync', async () => {
     await db.query(`GRANT EXECUTE ON FUNCTION ${s}.orders_audit_fn() TO PUBLIC`)
-    const open = async (): Promise<boolean> => (await db.query<{ ok: boolean }>(
-      'SELECT has_function_privilege($1, $2, \'EXECUTE\') AS ok', [roles.intruder, `${s}.orders_audit_fn()`])).rows[0].ok
+    const open = async (): Promise<boolean> =>
+      (
+        await db.query<{ ok: boolean }>("SELECT has_function_privilege($1, $2, 'EXECUTE') AS ok", [
+          roles.intruder,
+          `${s}.orders_audit_fn()`
+        ])
+      ).rows[0].ok
     assert.strictEqual(await open(), true)
     await ensureAuditTable(db, { source: `${schema}.orders` })
     assert.strictEqual(await open(), false)
   })
 
-  it('names the audit table\'s types with their schema, so a writer\'s temp domain of the same name is not used', async () => {
+  it('names the audit table\'s types with their schema, so a writer\'s temp ' +
+    'domain of the same name is not used', async () => {
     // A type in a schema on the installer's search_path (public) is printed without its schema by
     // format_type; the function's own search_path is pg_catalog, pg_temp, so an unqualified name
     // would resolve to the writer's pg_temp. An audit column of another type takes the CAST path.
@@ -104,14 +114,22 @@ describeEachDatabase('audit trigger functions cannot be borrowed', target => {
       await ensureAuditTable(db, { source: `${schema}.fills` })
       await db.query(`ALTER TABLE ${s}.fills_audit ALTER COLUMN amount TYPE public."${domain}"`)
       await ensureAuditTable(db, { source: `${schema}.fills` })
-      // The writer's own domain of that name in pg_temp refuses every value: if the function used it, the insert would fail.
+      // The writer's own domain of that name in pg_temp refuses every value: if the function used it,
+      // the insert would fail.
       await as(roles.writer, async tx => {
         await tx.query(`CREATE DOMAIN pg_temp."${domain}" AS int CHECK (VALUE < 0)`)
         await tx.query(`INSERT INTO ${s}.fills VALUES (1, 7)`)
       })
       const rows = (await db.query<{ amount: number }>(`SELECT amount FROM ${s}.fills_audit`)).rows
-      assert.deepStrictEqual(rows.map(r => r.amount), [7])
-      const body = (await db.query<{ src: string }>('SELECT prosrc AS src FROM pg_proc WHERE oid = $1::regprocedure', [`${s}.fills_audit_fn()`])).rows[0].src
+      assert.deepStrictEqual(
+        rows.map(r => r.amount),
+        [7]
+      )
+      const body = (
+        await db.query<{ src: string }>('SELECT prosrc AS src FROM pg_proc WHERE oid = $1::regprocedure', [
+          `${s}.fills_audit_fn()`
+        ])
+      ).rows[0].src
       assert.ok(body.includes(`AS public.${domain})`), 'the cast names the schema')
     } finally {
       await db.query(`DROP TABLE IF EXISTS ${s}.fills, ${s}.fills_audit`)

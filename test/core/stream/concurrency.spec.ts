@@ -23,7 +23,8 @@ describeEachDatabase('streamer under concurrent writers', target => {
     schema = uniqueSchema('cc')
     await db.query(`CREATE SCHEMA "${schema}"`)
     for (const t of ['by_tx', 'by_seq']) {
-      await db.query(`CREATE TABLE "${schema}".${t} (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT pg_current_xact_id(), wid bigint NOT NULL)`)
+      await db.query(`CREATE TABLE "${schema}".${t} (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT ` +
+        'pg_current_xact_id(), wid bigint NOT NULL)')
     }
     await db.query(`CREATE INDEX ON "${schema}".by_tx (tx, seq)`)
   })
@@ -32,7 +33,8 @@ describeEachDatabase('streamer under concurrent writers', target => {
     await db.close()
   })
 
-  it(`streams ${goal} rows from 4 concurrent writers with 0 missed and 0 duplicated, in both position modes`, async function () {
+  it(`streams ${goal} rows from 4 concurrent writers with 0 missed and 0 ` +
+    'duplicated, in both position modes', async function () {
     this.timeout(180000)
     const committed: number[] = []
     const rolledBack: number[] = []
@@ -40,14 +42,23 @@ describeEachDatabase('streamer under concurrent writers', target => {
     let written = 0
 
     // Every transaction writes the same ids to both tables, so both modes see the same history.
-    async function transaction (q: (text: string, params?: unknown[]) => Promise<unknown>, long: boolean): Promise<void> {
+    async function transaction (
+      q: (text: string, params?: unknown[]) => Promise<unknown>,
+      long: boolean
+    ): Promise<void> {
       const rows = long ? 1 + Math.floor(Math.random() * 3) : 20
       const ids = Array.from({ length: rows }, () => nextWid++)
       const rollback = Math.random() < 0.05
       await q('BEGIN')
-      for (const t of ['by_tx', 'by_seq']) await q(`INSERT INTO "${schema}".${t} (wid) SELECT unnest($1::bigint[])`, [ids])
+      for (const t of ['by_tx', 'by_seq']) {
+        await q(`INSERT INTO "${schema}".${t} (wid) SELECT unnest($1::bigint[])`, [ids])
+      }
       if (long) await q(`SELECT pg_sleep(${(Math.random() * 0.15).toFixed(3)})`)
-      if (long) for (const t of ['by_tx', 'by_seq']) await q(`INSERT INTO "${schema}".${t} (wid) SELECT unnest($1::bigint[])`, [ids.map(i => -i)])
+      if (long) {
+        for (const t of ['by_tx', 'by_seq']) {
+          await q(`INSERT INTO "${schema}".${t} (wid) SELECT unnest($1::bigint[])`, [ids.map(i => -i)])
+        }
+      }
       await q(rollback ? 'ROLLBACK' : 'COMMIT')
       const all = long ? [...ids, ...ids.map(i => -i)] : ids
       if (rollback) rolledBack.push(...all)
@@ -82,9 +93,17 @@ describeEachDatabase('streamer under concurrent writers', target => {
       }
     }
 
-    const streamers = ['by_tx', 'by_seq'].map(t => new Streamer({
-      name: t, database: db, table: `${schema}.${t}`, positionColumns: t === 'by_tx' ? ['tx', 'seq'] : ['seq'], batchSize: 1000, pollMs: 20
-    }))
+    const streamers = ['by_tx', 'by_seq'].map(
+      t =>
+        new Streamer({
+          name: t,
+          database: db,
+          table: `${schema}.${t}`,
+          positionColumns: t === 'by_tx' ? ['tx', 'seq'] : ['seq'],
+          batchSize: 1000,
+          pollMs: 20
+        })
+    )
     const early = streamers.map(s => {
       const c = new Collector()
       s.subscribe({ kind: 'beginning' }, c)
@@ -103,7 +122,8 @@ describeEachDatabase('streamer under concurrent writers', target => {
     const expected = [...committed]
     for (const c of [...early, ...late]) {
       await eventually(() => c.rows.length >= expected.length, 60000, `all ${expected.length} rows`).catch(err => {
-        throw new Error(`${(err as Error).message}; got ${[...early, ...late].map(x => `${x.rows.length} (${x.phase ?? ''} ${x.lastError ?? ''})`).join(', ')}`)
+        throw new Error(`${(err as Error).message}; ` +
+          `got ${[...early, ...late].map(x => `${x.rows.length} (${x.phase ?? ''} ${x.lastError ?? ''})`).join(', ')}`)
       })
     }
     await new Promise(resolve => setTimeout(resolve, 300))
@@ -117,7 +137,10 @@ describeEachDatabase('streamer under concurrent writers', target => {
       assert.ok(!seen.some(w => rolledBack.includes(w)), `${label}: a rolled-back row was streamed`)
     }
     assert.ok(expected.length >= goal)
-    assert.ok(late.every(c => c.rows.some(r => r.replay) && c.rows.some(r => !r.replay)), 'the late subscribers crossed from replay to live')
+    assert.ok(
+      late.every(c => c.rows.some(r => r.replay) && c.rows.some(r => !r.replay)),
+      'the late subscribers crossed from replay to live'
+    )
     // Strict sequence order in the settled mode.
     const bySeq = early[1].seqs('seq')
     assert.ok(bySeq.every((v, i) => i === 0 || v > bySeq[i - 1]), 'settled mode delivers in sequence order')

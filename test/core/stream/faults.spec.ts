@@ -29,21 +29,37 @@ describe('streamer faults [postgres]', () => {
       const writer = async (n: number): Promise<void> => {
         const c = new Client({ connectionString: server.url })
         await c.connect()
-        await c.query('INSERT INTO ev (n) SELECT g FROM generate_series((SELECT coalesce(max(n), 0) + 1 FROM ev), (SELECT coalesce(max(n), 0) FROM ev) + $1::int) g', [n])
+        await c.query('INSERT INTO ev (n) SELECT g FROM generate_series((SELECT coalesce(max(n), 0) + 1 FROM ev), ' +
+          '(SELECT coalesce(max(n), 0) FROM ev) + $1::int) g', [n])
         await c.end()
       }
       try {
-        await db.query('CREATE TABLE ev (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT pg_current_xact_id(), n int NOT NULL)')
+        await db.query(
+          'CREATE TABLE ev (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT pg_current_xact_id(), n int NOT NULL)'
+        )
         await db.query('CREATE INDEX ON ev (tx, seq)')
         await writer(2000)
-        const s = new Streamer({ name: 'ev', database: db, table: 'ev', positionColumns: ['tx', 'seq'], batchSize: 100, pollMs: 50, retryInitialMs: 200, retryMaxMs: 1000 })
+        const s = new Streamer({
+          name: 'ev',
+          database: db,
+          table: 'ev',
+          positionColumns: ['tx', 'seq'],
+          batchSize: 100,
+          pollMs: 50,
+          retryInitialMs: 200,
+          retryMaxMs: 1000
+        })
         const c = new Collector(2) // slow enough that the restart lands mid-replay
         s.subscribe({ kind: 'beginning' }, c)
         const live = new Collector()
         s.subscribe({ kind: 'live' }, live)
         await eventually(() => c.rows.length >= 300, 20000, 'replay under way')
         server.down('immediate')
-        await eventually(() => c.phase === 'retrying' && live.phase === 'retrying', 20000, 'retrying while the server is down')
+        await eventually(
+          () => c.phase === 'retrying' && live.phase === 'retrying',
+          20000,
+          'retrying while the server is down'
+        )
         assert.match(c.lastError as string, /connection|terminat|shutting down|refused/i)
         server.up()
         await writer(500)
@@ -70,7 +86,9 @@ describe('streamer faults [postgres]', () => {
       if (options === undefined) return this.skip() // needs DATABASE_URL
       admin = await PgDatabase.open(options)
       await admin.query(`CREATE SCHEMA "${schema}"`)
-      await admin.query(`CREATE TABLE "${schema}".secret (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT pg_current_xact_id())`)
+      await admin.query(
+        `CREATE TABLE "${schema}".secret (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT pg_current_xact_id())`
+      )
       await admin.query(`CREATE ROLE "${role}" LOGIN`)
       await admin.query(`GRANT USAGE ON SCHEMA "${schema}" TO "${role}"`)
     })
@@ -87,10 +105,20 @@ describe('streamer faults [postgres]', () => {
       const db = await PgDatabase.open({ connectionString: url.toString() })
       try {
         const c = new Collector()
-        const s = new Streamer({ name: 'secret', database: db, table: `${schema}.secret`, positionColumns: ['tx', 'seq'], retryInitialMs: 20, retryMaxMs: 200 })
+        const s = new Streamer({
+          name: 'secret',
+          database: db,
+          table: `${schema}.secret`,
+          positionColumns: ['tx', 'seq'],
+          retryInitialMs: 20,
+          retryMaxMs: 200
+        })
         s.subscribe({ kind: 'beginning' }, c)
         const waiting = await eventually(() => c.states.find(x => x.phase === 'retrying'), 10000, 'retrying') as any
-        assert.match(waiting.error as string, new RegExp(`permission denied: .* may not SELECT from "${schema}.secret"`))
+        assert.match(
+          waiting.error as string,
+          new RegExp(`permission denied: .* may not SELECT from "${schema}.secret"`)
+        )
         assert.strictEqual(waiting.needsAction, true, 'flagged as needing a person')
         assert.ok(!c.states.some(x => x.phase === 'failed'), 'not failed for good')
         await admin?.query(`INSERT INTO "${schema}".secret DEFAULT VALUES`)

@@ -12,7 +12,7 @@ describe('streamer filter syntax', () => {
       "(note = 'it''s' AND seq > 1) OR \"note\" = 'x'",
       "note = E'it\\'s' OR note = e'\\\\' OR note = E'a''b'",
       "upper(note) IN ('A', 'B')",
-      "\"odd;name\"  IS NULL"
+      '"odd;name"  IS NULL'
     ]) assert.strictEqual(checkFilter(` ${f} `), f)
     assert.strictEqual(checkFilter('  '), undefined)
   })
@@ -46,7 +46,8 @@ describeEachDatabase('streamer filter cannot leave its parentheses', target => {
     db = await target.open()
     schema = uniqueSchema('flt')
     await db.query(`CREATE SCHEMA "${schema}"`)
-    await db.query(`CREATE TABLE "${schema}".cfg (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT pg_current_xact_id(), note text)`)
+    await db.query(`CREATE TABLE "${schema}".cfg (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT ` +
+      'pg_current_xact_id(), note text)')
     await db.query(`INSERT INTO "${schema}".cfg (note) VALUES ('a'), ('it''s'), ('c')`)
     await db.query(`CREATE TABLE "${schema}".victim (id int)`)
   })
@@ -60,16 +61,27 @@ describeEachDatabase('streamer filter cannot leave its parentheses', target => {
 
   function start (filter: string, opts: Partial<StreamerOptions> = {}): Collector {
     const c = new Collector()
-    const s = new Streamer({ name: 'f', database: db, table: `${schema}.cfg`, positionColumns: ['tx', 'seq'], retryInitialMs: 20, filter, ...opts })
+    const s = new Streamer({
+      name: 'f',
+      database: db,
+      table: `${schema}.cfg`,
+      positionColumns: ['tx', 'seq'],
+      retryInitialMs: 20,
+      filter,
+      ...opts
+    })
     streamers.push(s)
     s.subscribe({ kind: 'beginning' }, c)
     return c
   }
   const victimExists = async (): Promise<boolean> =>
-    (await db.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [`"${schema}".victim`])).rows[0].t !== null
+    (await db.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [`"${schema}".victim`])).rows[0].t !==
+    null
 
   it('refuses a filter that hides a second statement behind an E\'\\\'\' string, and runs nothing of it', async () => {
-    const c = start(`note <> E'\\'') IS NULL; DROP TABLE "${schema}".victim; SELECT 1 FROM "${schema}".cfg AS src WHERE (E'\\'' <> ''`)
+    const c = start(
+      `note <> E'\\'') IS NULL; DROP TABLE "${schema}".victim; SELECT 1 FROM "${schema}".cfg AS src WHERE (E'\\'' <> ''`
+    )
     await eventually(() => c.phase === 'failed' || c.phase === 'retrying', 10000, 'the streamer to refuse the filter')
     assert.strictEqual(await victimExists(), true, 'the table the filter tried to drop is still there')
     assert.match(c.lastError as string, /one SQL expression/)

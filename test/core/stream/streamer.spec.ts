@@ -15,7 +15,10 @@ function range (from: number, to: number): number[] {
 function assertStrictlyOrdered (c: Collector): void {
   const p = c.positions()
   for (let i = 1; i < p.length; i++) {
-    assert.ok(comparePositions(p[i - 1], p[i]) < 0, `rows ${i - 1} and ${i} out of order: ${JSON.stringify(p[i - 1])} then ${JSON.stringify(p[i])}`)
+    assert.ok(
+      comparePositions(p[i - 1], p[i]) < 0,
+      `rows ${i - 1} and ${i} out of order: ${JSON.stringify(p[i - 1])} then ${JSON.stringify(p[i])}`
+    )
   }
 }
 
@@ -42,14 +45,16 @@ describeEachDatabase('streamer', target => {
   async function table (mode: Mode): Promise<string> {
     const name = `ev${++tableNo}`
     const tx = mode === 'xid8' ? ', tx xid8 NOT NULL DEFAULT pg_current_xact_id()' : ''
-    await db.query(`CREATE TABLE "${schema}".${name} (seq bigserial PRIMARY KEY${tx}, at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    await db.query(`CREATE TABLE "${schema}".${name} (seq bigserial PRIMARY KEY${tx}, at timestamptz NOT NULL
+      DEFAULT clock_timestamp(),
       amount numeric, big bigint, note text)`)
     if (mode === 'xid8') await db.query(`CREATE INDEX ON "${schema}".${name} (tx, seq)`)
     return name
   }
   async function insert (name: string, n: number): Promise<void> {
     await db.query(`INSERT INTO "${schema}".${name} (amount, big, note)
-      SELECT (g::numeric / 100 + 1000000000000000000)::numeric(30, 2), 9007199254740993, 'row ' || g FROM generate_series(1, $1::int) g`, [n])
+      SELECT (g::numeric / 100 + 1000000000000000000)::numeric(30, 2), 9007199254740993, 'row ' || g
+        FROM generate_series(1, $1::int) g`, [n])
   }
   function streamer (name: string, mode: Mode, extra: Partial<StreamerOptions> = {}): Streamer {
     const s = new Streamer({
@@ -79,7 +84,10 @@ describeEachDatabase('streamer', target => {
         const c = new Collector()
         s.subscribe({ kind: 'beginning' }, c)
         await eventually(() => c.phase === 'live', 10000, 'live')
-        assert.ok(c.states.some(x => x.phase === 'replaying' && x.remaining === 230), 'progress counted the rows to replay')
+        assert.ok(
+          c.states.some(x => x.phase === 'replaying' && x.remaining === 230),
+          'progress counted the rows to replay'
+        )
         await insert(t, 120)
         await eventually(() => c.rows.length >= 350, 10000, '350 rows')
         const { missing, duplicates } = missingAndDuplicates(c.seqs(), range(1, 350))
@@ -165,7 +173,8 @@ describeEachDatabase('streamer', target => {
         assert.deepStrictEqual(c.seqs(), range(21, 27))
       })
 
-      it('reads nothing more for a subscriber until it has taken its batch, without holding back the others', async () => {
+      it('reads nothing more for a subscriber until it has taken its batch, ' +
+        'without holding back the others', async () => {
         const t = await table(mode)
         const s = streamer(t, mode, { liveQueueLimit: 100 })
         const slow = new Collector()
@@ -177,7 +186,11 @@ describeEachDatabase('streamer', target => {
         await insert(t, 10)
         await eventually(() => slow.deliveries === 1 && fast.rows.length === 10, 10000, 'first batch')
         for (let i = 0; i < 10; i++) await insert(t, 30)
-        await eventually(() => fast.rows.length === 310, 10000, 'fast subscriber gets live rows while the slow one is stuck')
+        await eventually(
+          () => fast.rows.length === 310,
+          10000,
+          'fast subscriber gets live rows while the slow one is stuck'
+        )
         assert.strictEqual(slow.deliveries, 1, 'the stuck subscriber was offered nothing more')
         assert.strictEqual(slow.rows.length, 0)
         slow.release()
@@ -218,8 +231,14 @@ describeEachDatabase('streamer', target => {
           positionColumns: position
         }).subscribe({ kind: 'beginning' }, c)
         await eventually(() => c.phase === 'live')
-        assert.deepStrictEqual(c.rows.map(r => r.row), [1, 10, 11, 13, 14, 15, 16, 17, 18, 19].map(i => ({ id: String(i), note: `row ${i}` })))
-        assert.deepStrictEqual(c.rows.map(r => r.position[r.position.length - 1]), ['1', '10', '11', '13', '14', '15', '16', '17', '18', '19'])
+        assert.deepStrictEqual(
+          c.rows.map(r => r.row),
+          [1, 10, 11, 13, 14, 15, 16, 17, 18, 19].map(i => ({ id: String(i), note: `row ${i}` }))
+        )
+        assert.deepStrictEqual(
+          c.rows.map(r => r.position[r.position.length - 1]),
+          ['1', '10', '11', '13', '14', '15', '16', '17', '18', '19']
+        )
       })
 
       it('tells every subscriber "closed" when the streamer closes', async () => {
@@ -243,33 +262,52 @@ describeEachDatabase('streamer', target => {
   describe('bad configuration', () => {
     async function failure (opts: Partial<StreamerOptions>, start: any = { kind: 'beginning' }): Promise<string> {
       const c = new Collector()
-      const s = new Streamer({ name: 'x', database: db, table: `${schema}.cfg`, positionColumns: ['tx', 'seq'], retryInitialMs: 20, ...opts })
+      const s = new Streamer({
+        name: 'x',
+        database: db,
+        table: `${schema}.cfg`,
+        positionColumns: ['tx', 'seq'],
+        retryInitialMs: 20,
+        ...opts
+      })
       streamers.push(s)
       s.subscribe(start, c)
       await eventually(() => c.phase === 'failed', 10000, 'failed')
       return c.lastError as string
     }
     before(async () => {
-      await db.query(`CREATE TABLE "${schema}".cfg (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT pg_current_xact_id(), at timestamptz DEFAULT now(), note text)`)
+      await db.query(`CREATE TABLE "${schema}".cfg (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT ` +
+        'pg_current_xact_id(), at timestamptz DEFAULT now(), note text)')
     })
 
     it('names a missing table, keeps looking for it, and streams once it is created (no restart)', async () => {
       const c = new Collector()
-      const s = new Streamer({ name: 'late', database: db, table: `${schema}.late`, positionColumns: ['tx', 'seq'], retryInitialMs: 20, retryMaxMs: 200 })
+      const s = new Streamer({
+        name: 'late',
+        database: db,
+        table: `${schema}.late`,
+        positionColumns: ['tx', 'seq'],
+        retryInitialMs: 20,
+        retryMaxMs: 200
+      })
       streamers.push(s)
       s.subscribe({ kind: 'beginning' }, c)
       const waiting = await eventually(() => c.states.find(x => x.phase === 'retrying'), 10000, 'retrying') as any
       assert.match(waiting.error, /table or view ".*\.late" does not exist/)
       assert.strictEqual(waiting.needsAction, true, 'flagged as needing a person')
       assert.ok(!c.states.some(x => x.phase === 'failed'), 'not failed for good')
-      await db.query(`CREATE TABLE "${schema}".late (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT pg_current_xact_id(), note text)`)
+      await db.query(`CREATE TABLE "${schema}".late (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT ` +
+        'pg_current_xact_id(), note text)')
       await db.query(`INSERT INTO "${schema}".late (note) VALUES ('a'), ('b')`)
       await eventually(() => c.rows.length === 2, 10000, 'rows of the new table')
       assert.deepStrictEqual(c.rows.map(r => r.row.note), ['a', 'b'])
       assert.strictEqual(s.failed, undefined)
     })
     it('names a wrong column and lists the right ones', async () => {
-      assert.match(await failure({ positionColumns: ['tx', 'sequence'] }), /position column "sequence" does not exist .*has: seq, tx, at, note/)
+      assert.match(
+        await failure({ positionColumns: ['tx', 'sequence'] }),
+        /position column "sequence" does not exist .*has: seq, tx, at, note/
+      )
       assert.match(await failure({ columns: [{ column: 'nothere' }] }), /projected column "nothere" does not exist/)
     })
     it('refuses hostile identifiers before any SQL is built', async () => {
@@ -318,12 +356,17 @@ describeEachDatabase('streamer', target => {
   })
 
   for (const mode of MODES) {
-    it(`counts the rows after a position exactly (client lag), through the filter, stopping at a limit [${mode}]`, async () => {
+    it('counts the rows after a position exactly (client lag), through the ' +
+      `filter, stopping at a limit [${mode}]`, async () => {
       const t = await table(mode)
       const s = streamer(t, mode, { filter: 'seq <> 7' })
       assert.strictEqual(await s.rowsAfter(undefined), 0, 'an empty table')
       await insert(t, 100)
-      await eventually(async () => await s.rowsAfter(undefined) === 99, 20000, '99 rows readable (row 7 filtered out)')
+      await eventually(
+        async () => (await s.rowsAfter(undefined)) === 99,
+        20000,
+        '99 rows readable (row 7 filtered out)'
+      )
       const c = new Collector()
       s.subscribe({ kind: 'beginning' }, c)
       await eventually(() => c.rows.length === 99, 10000, '99 rows')
@@ -352,13 +395,18 @@ describeEachDatabase('streamer', target => {
       await insert(t, 5)
       assert.strictEqual(await s.rowsAfter(undefined), 3, 'rows above the horizon are not lag yet')
       await early.query('COMMIT')
-      await eventually(async () => await s.rowsAfter(undefined) === 9, 20000, 'all 9 rows once the old transaction ended')
+      await eventually(
+        async () => (await s.rowsAfter(undefined)) === 9,
+        20000,
+        'all 9 rows once the old transaction ended'
+      )
     } finally {
       await early.end()
     }
   })
 
-  it('after a NOTIFY, follows a row held back by an older transaction at the busy rate, not the idle poll [xid8]', async function () {
+  it('after a NOTIFY, follows a row held back by an older transaction at the busy ' +
+    'rate, not the idle poll [xid8]', async function () {
     if (target.pg === undefined) return this.skip() // needs a second session
     this.timeout(30000)
     const t = await table('xid8')
@@ -395,7 +443,9 @@ describeEachDatabase('streamer', target => {
   it('says where a subscriber with no checkpoint starts (the start setting)', () => {
     const t = 'unused'
     assert.deepStrictEqual(streamer(t, 'settled').initialStart, { kind: 'live' }, 'live by default')
-    assert.deepStrictEqual(streamer(t, 'settled', { initialStart: { kind: 'beginning' } }).initialStart, { kind: 'beginning' })
+    assert.deepStrictEqual(streamer(t, 'settled', { initialStart: { kind: 'beginning' } }).initialStart, {
+      kind: 'beginning'
+    })
   })
 
   it('reports the head position for lag', async () => {

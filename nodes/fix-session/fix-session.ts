@@ -134,8 +134,9 @@ export = function (RED: NodeAPI): void {
       if (dbNode === null) throw new Error('no database configured')
       // A registered user: the database waits for this session's Logout before it closes.
       dbNode.register(node, s => {
-        // Until the session has read its state, the database is all it waits for: say so.
-        if (runtime !== undefined) return
+        // Until the session has read its state, the database is all it waits for: say so. A start
+        // that failed keeps its own reason (a dictionary that did not load is not a database state).
+        if (runtime !== undefined || startError !== undefined) return
         if (s.state === 'retrying') {
           setStatus({ text: t('fix-session.status.waiting-db', { error: shortReason(s.error) }) })
         } else if (s.state === 'connected') setStatus({ text: undefined })

@@ -60,7 +60,7 @@ export const messageScenarios: Scenario[] = [
       send(msg('0', 3)),
       send(msg('0', 2)),
       expect(reply('5', 2)),
-      expectDisconnect({ within: 5000 })
+      expectDisconnect({ within: 10000 })
     ]
   },
   {

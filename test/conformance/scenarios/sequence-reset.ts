@@ -28,7 +28,7 @@ export const sequenceResetScenarios: Scenario[] = [
       ...alive(2, 2),
       send(msg('4', 1, '123=Y|36=20|')),
       expect(reply('5', 3)),
-      expectDisconnect({ within: 5000 })
+      expectDisconnect({ within: 10000 })
     ]
   },
   {

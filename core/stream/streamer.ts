@@ -229,7 +229,7 @@ export class Streamer extends EventEmitter implements StreamSource {
       throw new StreamConfigError(`"${plan.relation.schema}.${plan.relation.name}" holds transaction id ${maxTx} but ` +
         `this database is only at ${nextTx}: ` +
         'it was restored into a new cluster, so new rows would sort before old ones. Re-baseline the stream (see ' +
-          'README)')
+          'docs/nodes.md)')
     }
   }
 

@@ -1,3 +1,5 @@
+import { describeDbError } from '../db/errors'
+import { retryTransient } from '../db/retry'
 import { Position, StartAt, StreamRow, StreamSource, Subscription, SubscriptionState } from '../stream/types'
 import { CheckpointStore } from './checkpoint-store'
 import { CheckpointWriter, FLUSH_WINDOW } from './checkpoint-writer'
@@ -127,6 +129,8 @@ export class StreamerClient {
   private confirmedCount = 0
   private state: ClientState = { phase: 'detached' }
   private closed = false
+  /** Aborted by close(): an attach waiting for the database gives up rather than hold close() back. */
+  private readonly closing = new AbortController()
   private passedAtLastMove = 0
   private readonly maxAttempts: number
   /** Failures per row (position key) until the row is confirmed. */
@@ -174,12 +178,32 @@ export class StreamerClient {
       // Stopped on an error (terminate on error): stays stopped until a rewind or reset.
       if (this.state.phase === 'stopped') return
       try {
-        const start = await this.startFor(source)
+        const start = await this.startWhenReachable(source)
         if (this.source !== source || this.closed) return
         this.subscribe(source, start)
       } catch (err) {
+        if (this.closing.signal.aborted) return
         this.setState({ phase: 'failed', error: (err as Error).message ?? String(err) })
         throw err
+      }
+    })
+  }
+
+  /**
+   * startFor, tried again with backoff while the database is away (restarting, unreachable): a
+   * transient error while the checkpoint is read is no reason to fail the client. The phase is
+   * 'retrying' with the reason, said once per outage; close() ends the wait.
+   */
+  private async startWhenReachable (source: StreamSource): Promise<StartAt> {
+    let waiting = false
+    return await retryTransient(async () => await this.startFor(source), {
+      signal: this.closing.signal,
+      initialMs: 250,
+      maxMs: 10000,
+      onWaiting: err => {
+        if (waiting) return
+        waiting = true
+        this.setState({ phase: 'retrying', error: describeDbError(err) })
       }
     })
   }
@@ -303,6 +327,7 @@ export class StreamerClient {
 
   /** Stops: no more rows; the confirmed checkpoint is written. */
   async close (): Promise<void> {
+    this.closing.abort()
     await this.serial(async () => {
       if (this.closed) return
       this.closed = true

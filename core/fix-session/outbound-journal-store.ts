@@ -1,0 +1,130 @@
+import { Database } from '../db/database'
+import { JournalEntry, originKey, OutboundRecord, StreamOrigin } from './message-store'
+import type { SequenceStore } from './sequence-store'
+import { ownershipAbort, rethrowStoreError, StoreTables } from './store-guard'
+
+/**
+ * The outbound journal (fix_out): what resend reads and what makes a stream position go out
+ * once. Invariant: a journal row and the sender seq past it commit in one statement, and only
+ * from the sender seq this process last committed (else the statement aborts: SessionOwnershipError);
+ * an origin (streamer client, stream position) is journaled at most once per session (unique key).
+ */
+export class OutboundJournalStore {
+  constructor (
+    private readonly db: Database,
+    private readonly t: StoreTables,
+    private readonly seq: SequenceStore
+  ) {}
+
+  private get sessionName (): string { return this.seq.sessionName }
+
+  /** The sequence number under which `origin` was already sent, or undefined. */
+  async findSent (origin: StreamOrigin): Promise<number | undefined> {
+    const r = await this.db.query<{ msg_seq_num: string }>(
+      `SELECT msg_seq_num FROM ${this.t.out} WHERE session_name = $1 AND client_name = $2 AND stream_position = $3`,
+      [this.sessionName, origin.client, origin.position])
+    return r.rows.length > 0 ? Number(r.rows[0].msg_seq_num) : undefined
+  }
+
+  /** Journals one message and moves the sender seq past it; false (nothing written) if its origin is journaled. */
+  async recordSent (rec: OutboundRecord): Promise<boolean> {
+    const state = this.seq.state()
+    // One statement, so one round trip and atomic on its own: the journal row, and the sender
+    // seq only if the row went in. If the seq was moved by someone else, the failing cast aborts
+    // the whole statement (journal row included).
+    const r = await this.db.query<{ inserted: boolean }>(
+      `WITH ins AS (
+         INSERT INTO ${this.t.out} (session_name, epoch, msg_seq_num, msg_type, cl_ord_id, sent_at, body, raw,
+           client_name, stream_position)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (session_name, client_name, stream_position) DO NOTHING RETURNING 1),
+       upd AS (
+         UPDATE ${this.t.state} SET next_sender_seq = $3 + 1, updated_at = clock_timestamp()
+         WHERE session_name = $1 AND next_sender_seq = $3 AND epoch = $2 AND EXISTS (SELECT 1 FROM ins) RETURNING 1)
+       SELECT CASE WHEN EXISTS (SELECT 1 FROM ins) AND NOT EXISTS (SELECT 1 FROM upd)
+         THEN ${ownershipAbort('upd', 'integer')} = 0 ELSE EXISTS (SELECT 1
+           FROM ins) END AS inserted`,
+      [this.sessionName, state.epoch, rec.seq, rec.msgType, rec.clOrdID ?? null, rec.sentAt.toISOString(), rec.body,
+        rec.raw, rec.origin?.client ?? null, rec.origin?.position ?? null])
+      .catch(err => rethrowStoreError(err, this.sessionName))
+    const inserted = r.rows[0]?.inserted === true
+    if (inserted) state.nextSenderSeq = rec.seq + 1
+    return inserted
+  }
+
+  /** Journals consecutive messages from the next sender seq and moves it past the last, in one commit. */
+  async recordSentBatch (recs: OutboundRecord[]): Promise<void> {
+    if (recs.length === 0) return
+    const state = this.seq.state()
+    const first = recs[0].seq
+    const last = recs[recs.length - 1].seq
+    if (first !== state.nextSenderSeq || recs.some((r, i) => r.seq !== first + i)) {
+      throw new Error('journal batch is not consecutive from the next sender seq')
+    }
+    const params: unknown[] = [this.sessionName, state.epoch, first, last + 1]
+    const rows: string[] = []
+    for (const rec of recs) {
+      const p = params.length
+      rows.push(`($1, $2, $${p + 1}::bigint, $${p + 2}::text, $${p + 3}::text, $${p + 4}::timestamptz, ` +
+        `$${p + 5}::text, $${p + 6}::text, $${p + 7}::text, $${p + 8}::text)`)
+      params.push(
+        rec.seq,
+        rec.msgType,
+        rec.clOrdID ?? null,
+        rec.sentAt.toISOString(),
+        rec.body,
+        rec.raw,
+        rec.origin?.client ?? null,
+        rec.origin?.position ?? null
+      )
+    }
+    // One statement (atomic): the journal rows and the sender seq; a repeated origin is a unique
+    // violation and a moved state row the failing cast, either way nothing is written.
+    await this.db.query(
+      `WITH upd AS (
+         UPDATE ${this.t.state} SET next_sender_seq = $4, updated_at = clock_timestamp()
+         WHERE session_name = $1 AND next_sender_seq = $3 AND epoch = $2 RETURNING 1),
+       ins AS (
+         INSERT INTO ${this.t.out} (session_name, epoch, msg_seq_num, msg_type, cl_ord_id, sent_at, body, raw,
+           client_name, stream_position)
+         VALUES ${rows.join(', ')} RETURNING 1)
+       SELECT CASE WHEN EXISTS (SELECT 1 FROM upd) THEN (SELECT count(*) FROM ins)
+         ELSE ${ownershipAbort('upd', 'bigint')} END AS n`,
+      params).catch(err => rethrowStoreError(err, this.sessionName))
+    state.nextSenderSeq = last + 1
+  }
+
+  /** Which of these origins are journaled already: key `client\u0000position` -> seq. */
+  async findSentMany (origins: StreamOrigin[]): Promise<Map<string, number>> {
+    const found = new Map<string, number>()
+    if (origins.length === 0) return found
+    // Two array parameters and an index lookup per pair: the statement text is the same for any
+    // batch, and planning stays cheap (an IN list of hundreds of pairs took PostgreSQL longer to
+    // plan than the batch took to send).
+    const r = await this.db.query<{ client_name: string, stream_position: string, msg_seq_num: string }>(
+      `SELECT f.client_name, f.stream_position, f.msg_seq_num
+         FROM unnest($2::text[], $3::text[]) AS o (client_name, stream_position)
+         JOIN ${this.t.out} f ON f.session_name = $1 AND f.client_name = o.client_name
+           AND f.stream_position = o.stream_position`,
+      [this.sessionName, origins.map(o => o.client), origins.map(o => o.position)])
+    for (const x of r.rows) {
+      found.set(originKey({ client: x.client_name, position: x.stream_position }), Number(x.msg_seq_num))
+    }
+    return found
+  }
+
+  /** Journaled messages of the current epoch with begin <= seq <= end, in seq order; at most `limit`. */
+  async sentRange (begin: number, end: number, limit?: number): Promise<JournalEntry[]> {
+    const page = limit !== undefined && Number.isSafeInteger(limit) && limit > 0 ? limit : null
+    const r = await this.db.query<{ msg_seq_num: string, msg_type: string, sent_at: string, body: string }>(
+      `SELECT msg_seq_num, msg_type, sent_at, body FROM ${this.t.out}
+       WHERE session_name = $1 AND epoch = $2 AND msg_seq_num BETWEEN $3 AND $4 ORDER BY msg_seq_num, id LIMIT $5`,
+      [this.sessionName, this.seq.state().epoch, begin, end, page])
+    return r.rows.map(x => ({
+      seq: Number(x.msg_seq_num),
+      msgType: x.msg_type,
+      sentAt: new Date(x.sent_at),
+      body: x.body
+    }))
+  }
+}

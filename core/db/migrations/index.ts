@@ -5,11 +5,13 @@ import { fixSessionState } from './030-fix-session-state'
 import { fixIn } from './031-fix-in'
 import { fixOut } from './032-fix-out'
 import { journalIndexes } from './060-journal-indexes'
+import { leases } from './070-leases'
 
 /**
  * Every migration of the pack's own tables, in version order. Versions are never reused or
  * edited once released; a change is a new migration. Ranges by feature keep parallel work apart:
- * 1-9 foundation, 10-19 streamer, 20-29 streamer client, 30-49 FIX gateway, 60-69 operator console.
+ * 1-9 foundation, 10-19 streamer, 20-29 streamer client, 30-49 FIX gateway, 60-69 operator console,
+ * 70-79 high availability.
  */
 export const migrations: readonly Migration[] = [
   checkpoints,
@@ -17,5 +19,6 @@ export const migrations: readonly Migration[] = [
   fixSessionState,
   fixIn,
   fixOut,
-  journalIndexes
+  journalIndexes,
+  leases
 ]

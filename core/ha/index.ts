@@ -1,0 +1,5 @@
+export * from './lease'
+export * from './settings'
+export * from './lease-store'
+export * from './lease-keeper'
+export { claimRow, FENCED_MARK } from './fence'

@@ -1,0 +1,95 @@
+import type { Database, Queryable } from '../db/database'
+import { quoteIdent } from '../db/identifiers'
+import { LeaseGrant, LeaseHolder } from './lease'
+
+/** Channel on which a released lease is announced, so a standby takes it at once, not at its next look. */
+export const LEASE_RELEASED_CHANNEL = 'fix_streamers_lease_released'
+
+interface HolderRow { holder: string, token: string, remaining_ms: string | number, detail: unknown }
+
+/**
+ * The `leases` table (migration 70). Every decision about time is taken with the database's
+ * clock (now()), never the caller's: two instances whose clocks disagree still agree on whether a
+ * lease has run out. Each method is one statement, atomic on its own.
+ */
+export class LeaseStore {
+  readonly table: string
+
+  constructor (private readonly db: Queryable, readonly schema: string) {
+    this.table = `${quoteIdent(schema, 'schema')}.leases`
+  }
+
+  /**
+   * Takes the lease if nobody holds it or the holder's lease ran out; the token then grows by
+   * one (the first is 1). Resolves the grant, or undefined when someone else holds it.
+   */
+  async acquire (resource: string, holder: string, leaseMs: number, detail?: Record<string, unknown>):
+  Promise<LeaseGrant | undefined> {
+    const r = await this.db.query<{ token: string }>(
+      `INSERT INTO ${this.table} AS l (resource, holder, token, expires_at, acquired_at, renewed_at, detail)
+       VALUES ($1, $2, 1, now() + $3 * interval '1 millisecond', now(), now(), $4::jsonb)
+       ON CONFLICT (resource) DO UPDATE SET holder = EXCLUDED.holder, token = l.token + 1,
+         expires_at = EXCLUDED.expires_at, acquired_at = EXCLUDED.acquired_at, renewed_at = EXCLUDED.renewed_at,
+         detail = EXCLUDED.detail
+       WHERE l.expires_at <= now()
+       RETURNING token`,
+      [resource, holder, leaseMs, detail === undefined ? null : JSON.stringify(detail)])
+    return r.rows.length === 1 ? { resource, holder, token: String(r.rows[0].token) } : undefined
+  }
+
+  /** Extends a lease that is still this grant's and has not run out; false when it is lost. */
+  async renew (grant: LeaseGrant, leaseMs: number): Promise<boolean> {
+    const r = await this.db.query(
+      `UPDATE ${this.table} SET expires_at = now() + $3 * interval '1 millisecond', renewed_at = now()
+       WHERE resource = $1 AND token = $2 AND expires_at > now()`,
+      [grant.resource, grant.token, leaseMs])
+    return r.rowCount === 1
+  }
+
+  /**
+   * Gives the lease up now (a clean stop) and announces it, so a standby takes over without
+   * waiting for the expiry. The token stays: the next holder's is higher.
+   */
+  async release (grant: LeaseGrant): Promise<boolean> {
+    const r = await this.db.query<{ released: boolean }>(
+      `WITH rel AS (
+         UPDATE ${this.table} SET expires_at = now() - interval '1 millisecond'
+         WHERE resource = $1 AND token = $2 AND expires_at > now() RETURNING resource)
+       SELECT EXISTS (SELECT 1 FROM rel) AS released,
+         (SELECT pg_notify($3, resource) FROM rel) AS notified`,
+      [grant.resource, grant.token, LEASE_RELEASED_CHANNEL])
+    return r.rows[0]?.released === true
+  }
+
+  /** Who holds the resource now (undefined: nobody ever did). */
+  async holder (resource: string): Promise<LeaseHolder | undefined> {
+    const r = await this.db.query<HolderRow>(
+      `SELECT holder, token, (extract(epoch FROM (expires_at - now())) * 1000)::float8 AS remaining_ms, detail
+       FROM ${this.table} WHERE resource = $1`,
+      [resource])
+    if (r.rows.length === 0) return undefined
+    const x = r.rows[0]
+    const detail = x.detail !== null && typeof x.detail === 'object' ? x.detail as Record<string, unknown> : undefined
+    return { holder: x.holder, token: String(x.token), remainingMs: Number(x.remaining_ms), detail }
+  }
+
+  /** Every lease, for status pages and tests. */
+  async all (): Promise<Array<LeaseHolder & { resource: string }>> {
+    const r = await this.db.query<HolderRow & { resource: string }>(
+      `SELECT resource, holder, token, (extract(epoch FROM (expires_at - now())) * 1000)::float8 AS remaining_ms,
+         detail FROM ${this.table} ORDER BY resource`)
+    return r.rows.map(x => ({
+      resource: x.resource,
+      holder: x.holder,
+      token: String(x.token),
+      remainingMs: Number(x.remaining_ms),
+      detail: x.detail as Record<string, unknown> | undefined
+    }))
+  }
+}
+
+/** Listens for released leases; `wake` gets the resource. Resolves the function that stops listening. */
+export async function listenForReleases (db: Database, wake: (resource: string) => void):
+Promise<() => Promise<void>> {
+  return await db.listen(LEASE_RELEASED_CHANNEL, { onNotify: wake, onReconnect: () => wake('') })
+}

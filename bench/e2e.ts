@@ -5,8 +5,13 @@
  * (the producer keeps at most BACKLOG orders ahead); latency p50/p99 (insert start -> frame read
  * by the counterparty, same machine clock) at fixed insert rates of 100, 1,000 and 5,000 orders/s;
  * peak RSS of the Node-RED process. Before each fixed-rate phase the pipeline has drained and the
- * test schemas are vacuumed and analysed. PostgreSQL when DATABASE_URL is set, else embedded PGlite
- * (orders then go in through an HTTP endpoint of the flow). Knobs: BENCH_E2E_SECONDS (60),
+ * test schemas are vacuumed and analysed. Durability (bench/_postgres.ts): PostgreSQL with fsync=on and
+ * synchronous_commit=on unless BENCH_E2E_DURABILITY=off (the labelled fsync=off variant); the server at
+ * DATABASE_URL must match, and without DATABASE_URL the bench starts a throw-away one;
+ * BENCH_E2E_DATABASE=pglite runs on embedded PGlite (orders then go in through an HTTP endpoint of the
+ * flow). In the same run, QuickFIX/C++ against itself (bench/_quickfix.ts; BENCH_E2E_QUICKFIX=0 skips
+ * it, BENCH_E2E_QUICKFIX_SYNC=1 adds fdatasync to its FileStore) and the ratios of the two.
+ * Knobs: BENCH_E2E_SECONDS (60),
  * BENCH_E2E_RATE_SECONDS (15), BENCH_E2E_RATES (100,1000,5000),
  * BENCH_E2E_PROF=1 (--cpu-prof of Node-RED and the counterparty),
  * BENCH_E2E_INFLIGHT (clients' in-flight window), BENCH_E2E_APPLY_BATCH (streamer-sql batch of the
@@ -22,12 +27,15 @@ import { Client } from 'pg'
 import { quoteQualified } from '../core/db/identifiers'
 import { peakRssMb, sleep, waitFor, wallMs } from '../test/e2e/harness'
 import { E2eSystem, order } from '../test/e2e/system'
+import { BenchDatabase, benchDatabase } from './_postgres'
+import { compareWithQuickfix, PassSummary } from './_compare'
 
 const SUSTAIN_S = Number(process.env.BENCH_E2E_SECONDS ?? 60)
 const RATE_S = Number(process.env.BENCH_E2E_RATE_SECONDS ?? 15)
 const RATES = (process.env.BENCH_E2E_RATES ?? '100,1000,5000').split(',').map(Number)
 const BACKLOG = 10000
-const TARGET = { sustained: 5000, p99At1000: 50 }
+/** Issue 21's targets with fsync on: sustained orders/s per pass, p99 ms at 1,000/s, Node-RED's peak RSS MB. */
+const TARGET = { outbound: 12000, roundTrip: 6000, p99At1000: 20, rssMb: 250 }
 
 interface Row { phase: string, offered: string, achieved: number, p50?: number, p99?: number, max?: number }
 
@@ -111,15 +119,31 @@ export async function run (): Promise<void> {
     if (mode !== 'outbound' && mode !== 'round-trip') {
       throw new Error(`BENCH_E2E_MODES: unknown mode "${mode}" (outbound, round-trip)`)
     }
-    console.log(mode === 'outbound'
-      ? '\n### outbound: the counterparty reads the orders and answers none (only the outbound flow runs)'
-      : '\n### round trip: the counterparty answers every order with two ExecutionReports, which the inbound flow ' +
-        'writes to fix_in, streams and applies to `orders`')
-    await runMode(mode === 'round-trip')
+  }
+  const db = await benchDatabase()
+  // E2eSystem and the counterparty read DATABASE_URL: this run's database, restored afterwards.
+  const before = process.env.DATABASE_URL
+  if (db.url !== undefined) process.env.DATABASE_URL = db.url
+  else delete process.env.DATABASE_URL
+  console.log(`database of every table below: ${db.label}`)
+  const passes: PassSummary[] = []
+  try {
+    for (const mode of modes) {
+      console.log(mode === 'outbound'
+        ? '\n### outbound: the counterparty reads the orders and answers none (only the outbound flow runs)'
+        : '\n### round trip: the counterparty answers every order with two ExecutionReports, which the inbound ' +
+          'flow writes to fix_in, streams and applies to `orders`')
+      passes.push(await runMode(mode === 'round-trip', db))
+    }
+    await compareWithQuickfix(passes, db, { sustainS: SUSTAIN_S, window: BACKLOG, rateS: RATE_S, rates: RATES })
+  } finally {
+    if (before === undefined) delete process.env.DATABASE_URL
+    else process.env.DATABASE_URL = before
+    await db.stop()
   }
 }
 
-async function runMode (reports: boolean): Promise<void> {
+async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummary> {
   const prof = process.env.BENCH_E2E_PROF === '1'
   const profArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.cwd(), 'profiles')}`] : []
   const envNumber = (name: string): number | undefined =>
@@ -143,13 +167,22 @@ async function runMode (reports: boolean): Promise<void> {
   const since = new Date()
   const stats = sys.url !== undefined ? new Client({ connectionString: sys.url }) : undefined
   let cpuLine = ''
+  let cpuPerOrder: number | undefined
+  let fillsPerS: number | undefined
   const steals: string[] = []
+  const pass = reports ? 'round trip' : 'outbound'
+  const loadAvg = (): string => require('os').loadavg()[0].toFixed(1)
   let nextId = 1
   const insertedAt = new Map<number, number>()
   try {
     await sys.start()
     await stats?.connect()
     const received = async (): Promise<number> => (await sys.counterparty!.stats()).orders
+    // Round trips completed: orders whose fill has been applied (a light count where there is a server).
+    const filled = async (): Promise<number> => stats !== undefined
+      ? (await stats.query(`SELECT count(*)::int AS n FROM ${quoteQualified({ schema: sys.schema, name: 'orders' })} ` +
+          "WHERE status = 'filled'")).rows[0].n
+      : (await sys.counts()).filled
     const drain = async (): Promise<void> => {
       await waitFor(
         async () => (await received()) >= nextId - 1,
@@ -188,6 +221,7 @@ async function runMode (reports: boolean): Promise<void> {
     {
       const first = nextId
       const r0 = await received()
+      const f0 = reports ? await filled() : 0
       const t0 = Date.now()
       let r = r0
       let lastPoll = 0
@@ -200,11 +234,13 @@ async function runMode (reports: boolean): Promise<void> {
       }
       const r1 = await received()
       const secs = (Date.now() - t0) / 1000
+      if (reports) fillsPerS = (await filled() - f0) / secs
       const cpu1 = await cpuByPart(stats, since, sys.nodeRed!.pid, sys.counterparty!.child.pid)
       const per = [...cpu1].map(([k, v]) => `${k} ${((v - (cpu0.get(k) ?? 0)) / Math.max(1, r1 - r0)).toFixed(2)}`)
-      cpuLine = `CPU ms per order in the sustained phase: ${per.join(', ')} (backends that closed during the phase ` +
-        'are not counted)'
-      steals.push(`sustained ${steal()}`)
+      cpuPerOrder = [...cpu1].reduce((sum, [k, v]) => sum + v - (cpu0.get(k) ?? 0), 0) / Math.max(1, r1 - r0)
+      cpuLine = `CPU ms per order in the sustained phase: ${per.join(', ')}, all ${cpuPerOrder.toFixed(2)} ` +
+        '(backends that closed during the phase are not counted)'
+      steals.push(`sustained ${steal()} (load ${loadAvg()})`)
       rows.push({
         phase: `sustained ${SUSTAIN_S} s`,
         offered: `max (${Math.round((nextId - first) / secs).toLocaleString('en-US')}/s inserted)`,
@@ -229,7 +265,7 @@ async function runMode (reports: boolean): Promise<void> {
         await sleep(Math.max(0, 10 - ((Date.now() - t0) % 10)))
       }
       const last = nextId - 1
-      steals.push(`${rate.toLocaleString('en-US')}/s ${steal()}`)
+      steals.push(`${rate.toLocaleString('en-US')}/s ${steal()} (load ${loadAvg()})`)
       await drain()
       const records = await sys.counterparty!.records()
       const firstSeen = new Map<number, number>()
@@ -269,6 +305,7 @@ async function runMode (reports: boolean): Promise<void> {
     }
     const rss = peakRssMb(sys.nodeRed!.pid)
 
+    console.log(`\n${pass}, on ${db.label}:`)
     console.log('\n| phase | offered | orders/s at the counterparty | p50 ms | p99 ms | max ms |')
     console.log('|---|---|---|---|---|---|')
     const f = (n: number | undefined): string => n === undefined || Number.isNaN(n) ? '-' : n.toFixed(1)
@@ -279,6 +316,7 @@ async function runMode (reports: boolean): Promise<void> {
     console.log('\nwhere the latency goes (p50 / p99 ms): insert = driver\'s INSERT start -> audit trigger ' +
       '(TransactTime); pipeline = audit row -> framed by the gateway (SendingTime: streamer, client, translator); ' +
         'wire = framed -> read by the counterparty (journal commit, TCP)')
+    console.log(`${pass}, on ${db.label}:`)
     console.log('| offered | insert | pipeline | wire |')
     console.log('|---|---|---|---|')
     const pp = (xs: number[]): string => {
@@ -287,17 +325,33 @@ async function runMode (reports: boolean): Promise<void> {
     }
     for (const g of segments) console.log(`| ${g.offered} | ${pp(g.insert)} | ${pp(g.pipeline)} | ${pp(g.wire)} |`)
     console.log(`\npeak RSS of the Node-RED process: ${rss === undefined ? '?' : `${Math.round(rss)} MB`}`)
-    const sustained = rows[0].achieved
+    if (fillsPerS !== undefined) {
+      console.log('round trips completed in the sustained phase (fills applied to `orders`): ' +
+        `${Math.round(fillsPerS).toLocaleString('en-US')}/s`)
+    }
     const at1000 = rows.find(r => r.offered === '1,000/s')
     if (cpuLine !== '') console.log(cpuLine)
-    console.log(
-      `CPU steal by the hypervisor (other guests' time on this machine's CPUs) per phase: ${steals.join(', ')}`
-    )
-    console.log(`load average (1 min) at the end: ${require('os').loadavg()[0].toFixed(1)} ` +
-      `on ${require('os').cpus().length} CPUs (other processes included)`)
-    console.log(`against the targets: sustained ${Math.round(sustained).toLocaleString('en-US')}/s ` +
-      `= ${(sustained / TARGET.sustained).toFixed(2)}x of ${TARGET.sustained.toLocaleString('en-US')}/s; p99 at ` +
-        `1,000/s ${f(at1000?.p99)} ms (target < ${TARGET.p99At1000} ms)`)
+    console.log('CPU steal by the hypervisor (other guests\' time on this machine\'s CPUs) and load average (1 min, ' +
+      `${require('os').cpus().length} CPUs, other processes included) at the end of each phase: ${steals.join(', ')}`)
+    const sustained = fillsPerS ?? rows[0].achieved
+    const target = reports ? TARGET.roundTrip : TARGET.outbound
+    const ok = (met: boolean): string => met ? 'met' : 'not met'
+    console.log(`against issue 21's targets (${db.label}): sustained ` +
+      `${Math.round(sustained).toLocaleString('en-US')}/s = ${(sustained / target).toFixed(2)}x of ` +
+      `${target.toLocaleString('en-US')}/s (${ok(sustained >= target)}); p99 at 1,000/s ${f(at1000?.p99)} ms, ` +
+      `target < ${TARGET.p99At1000} ms (${ok((at1000?.p99 ?? Infinity) < TARGET.p99At1000)}); peak RSS ` +
+      `${rss === undefined ? '?' : Math.round(rss)} MB, target < ${TARGET.rssMb} MB ` +
+      `(${ok((rss ?? Infinity) < TARGET.rssMb)})`)
+    return {
+      pass,
+      sustained: rows[0].achieved,
+      roundTrips: fillsPerS,
+      p50At1000: at1000?.p50,
+      p99At1000: at1000?.p99,
+      rssMb: rss,
+      cpuPerOrder,
+      steals: steals.join(', ')
+    }
   } finally {
     await stats?.end().catch(() => {})
     const keep = prof || process.env.BENCH_E2E_KEEP === '1'

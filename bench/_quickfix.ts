@@ -1,0 +1,208 @@
+/**
+ * The QuickFIX/C++ baseline of the end-to-end benchmark: bench/quickfix/roundtrip.cpp built with
+ * g++ and Debian's libquickfix-dev (as the interop specs build theirs), a trade client against an
+ * executor, each with a FileStore, FIX.4.4: NewOrderSingle out, two ExecutionReports back. The same
+ * phases as the Node-RED pass (sustained with a bounded number of unfilled orders, then fixed rates).
+ */
+import { ChildProcess, spawn, spawnSync } from 'child_process'
+import { createHash } from 'crypto'
+import * as fs from 'fs'
+import * as os from 'os'
+import * as path from 'path'
+import { freePort, ROOT, sleep, tempDir, waitFor } from '../test/e2e/harness'
+import { quickfixMissing } from '../test/interop/quickfix'
+
+const source = path.join(ROOT, 'bench', 'quickfix', 'roundtrip.cpp')
+const dictionary = path.join(ROOT, 'node_modules', 'jspurefix', 'data', 'FIX44.xml')
+
+/** Why QuickFIX cannot run here, or undefined. */
+export function quickfixUnavailable (): string | undefined {
+  return quickfixMissing()
+}
+
+/** The program, built on first use (a few seconds) and cached under the OS temp folder by content. */
+function binary (): string {
+  const missing = quickfixMissing()
+  if (missing !== undefined) throw new Error(missing)
+  const libs = spawnSync('pkg-config', ['--cflags', '--libs', 'quickfix'], { encoding: 'utf8' })
+    .stdout.trim().split(/\s+/)
+  const flags = ['-std=c++11', '-O2', '-Wno-deprecated', '-pthread']
+  const hash = createHash('sha256').update(fs.readFileSync(source)).update(JSON.stringify([libs, flags]))
+    .digest('hex').slice(0, 16)
+  const dir = path.join(os.tmpdir(), 'fix-streamers-quickfix')
+  const out = path.join(dir, `roundtrip-${hash}`)
+  if (!fs.existsSync(out)) {
+    fs.mkdirSync(dir, { recursive: true })
+    const tmp = `${out}.${process.pid}.tmp`
+    const r = spawnSync('g++', [...flags, '-o', tmp, source, ...libs.filter(f => f !== '')], { encoding: 'utf8' })
+    if (r.status !== 0) throw new Error(`building ${source} failed:\n${r.stderr}`)
+    fs.renameSync(tmp, out)
+  }
+  return out
+}
+
+/** A QuickFIX settings file: one FIX.4.4 session, FileStore in `dir`, dictionary validation on. */
+export function quickfixSettings (o: {
+  dir: string
+  role: 'acceptor' | 'initiator'
+  port: number
+  sender: string
+  target: string
+}): string {
+  fs.mkdirSync(o.dir, { recursive: true })
+  const lines = [
+    '[DEFAULT]',
+    `ConnectionType=${o.role}`,
+    `FileStorePath=${path.join(o.dir, 'store')}`,
+    'StartTime=00:00:00',
+    'EndTime=00:00:00',
+    'UseDataDictionary=Y',
+    `DataDictionary=${dictionary}`,
+    'PersistMessages=Y',
+    'SocketNodelay=Y',
+    ...(o.role === 'acceptor'
+      ? [`SocketAcceptPort=${o.port}`, 'SocketReuseAddress=Y']
+      : ['SocketConnectHost=127.0.0.1', `SocketConnectPort=${o.port}`, 'ReconnectInterval=1', 'HeartBtInt=30']),
+    '',
+    '[SESSION]',
+    'BeginString=FIX.4.4',
+    `SenderCompID=${o.sender}`,
+    `TargetCompID=${o.target}`,
+    ''
+  ]
+  const file = path.join(o.dir, `${o.role}.cfg`)
+  fs.writeFileSync(file, lines.join('\n'))
+  return file
+}
+
+/** CPU time (user + system) of a live process so far, in ms (Linux /proc); undefined elsewhere. */
+export function cpuMs (pid: number | undefined): number | undefined {
+  try {
+    const s = fs.readFileSync(`/proc/${pid ?? 0}/stat`, 'utf8')
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ')
+    return (Number(f[11]) + Number(f[12])) * 10
+  } catch {
+    return undefined
+  }
+}
+
+/** The executor (acceptor) as its own process, driven through stdin/stdout. */
+export class QuickfixExecutor {
+  private readonly lines: string[] = []
+  private readonly proc: ChildProcess
+
+  private constructor (readonly port: number, readonly dir: string, sync: boolean) {
+    const settings = quickfixSettings({ dir, role: 'acceptor', port, sender: 'EXEC', target: 'CLIENT' })
+    this.proc = spawn(binary(), ['executor', settings, ...(sync ? ['sync'] : [])], {
+      stdio: ['pipe', 'pipe', 'inherit']
+    })
+    let partial = ''
+    this.proc.stdout!.setEncoding('utf8')
+    this.proc.stdout!.on('data', (chunk: string) => {
+      const parts = (partial + chunk).split('\n')
+      partial = parts.pop() ?? ''
+      this.lines.push(...parts)
+    })
+    this.proc.stdin!.on('error', () => {})
+  }
+
+  static async start (o: { sync: boolean, dir: string }): Promise<QuickfixExecutor> {
+    const e = new QuickfixExecutor(await freePort(), o.dir, o.sync)
+    await waitFor(() => {
+      if (e.proc.exitCode !== null) throw new Error(`the QuickFIX executor exited: ${e.lines.join('\n')}`)
+      return e.lines.includes('READY')
+    }, 30000, 'the QuickFIX executor to listen')
+    return e
+  }
+
+  get pid (): number | undefined { return this.proc.pid }
+
+  private async ask (command: string, answer: (line: string) => boolean): Promise<string> {
+    const from = this.lines.length
+    this.proc.stdin!.write(`${command}\n`)
+    const line = await waitFor(() => this.lines.slice(from).find(answer), 60000, `QuickFIX executor: ${command}`, 20)
+    return line!
+  }
+
+  /** Orders the executor's Application has received so far. */
+  async orders (): Promise<number> {
+    return Number((await this.ask('stats', l => l.startsWith('STATS '))).split(' ')[1])
+  }
+
+  /** Each order as received: ClOrdID, receive time (wall ms), TransactTime and SendingTime as sent. */
+  async records (): Promise<Array<{ clOrdID: string, at: number, transactTime: string, sendingTime: string }>> {
+    const file = path.join(this.dir, 'records.txt')
+    await this.ask(`records ${file}`, l => l === 'DONE')
+    return fs.readFileSync(file, 'utf8').split('\n').filter(l => l !== '').map(l => {
+      const [clOrdID, us, transactTime, sendingTime] = l.split(' ')
+      return { clOrdID, at: Number(us) / 1000, transactTime, sendingTime }
+    })
+  }
+
+  async stop (): Promise<void> {
+    if (this.proc.exitCode !== null) return
+    const exited = new Promise(resolve => this.proc.once('exit', resolve))
+    this.proc.stdin!.write('quit\n')
+    await Promise.race([exited, sleep(10000)])
+    if (this.proc.exitCode === null && this.proc.pid !== undefined) process.kill(this.proc.pid, 'SIGKILL')
+  }
+}
+
+export interface QuickfixResult {
+  store: string
+  /** Round trips completed per second in the sustained phase (fills received by its end). */
+  sustained: number
+  /** Orders sent per second in the sustained phase. */
+  sentPerS: number
+  rates: Array<{
+    rate: number
+    achieved: number
+    /** [p50, p99, max] ms: order sent -> reached the executor's Application; -> first report; -> fill back. */
+    oneWay: number[]
+    ack: number[]
+    fill: number[]
+  }>
+  /** CPU ms per round trip over the whole run (warm-up included), client + executor. */
+  cpuPerOrder?: number
+}
+
+/** Runs the trade client against the executor, the phases of the Node-RED pass; resolves with the figures. */
+export async function quickfixRoundTrip (o: {
+  sustainS: number
+  window: number
+  rateS: number
+  rates: number[]
+  sync: boolean
+}): Promise<QuickfixResult> {
+  const dir = tempDir('fix-bench-quickfix-')
+  const executor = await QuickfixExecutor.start({ sync: o.sync, dir: path.join(dir, 'executor') })
+  try {
+    const settings = quickfixSettings({
+      dir: path.join(dir, 'client'), role: 'initiator', port: executor.port, sender: 'CLIENT', target: 'EXEC'
+    })
+    const client = spawn(binary(), ['client', settings, String(o.sustainS), String(o.window), String(o.rateS),
+      o.rates.join(','), ...(o.sync ? ['sync'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    client.stdout.setEncoding('utf8')
+    client.stdout.on('data', (c: string) => { out += c })
+    const code = await new Promise<number | null>(resolve => client.on('exit', resolve))
+    const executorCpu = cpuMs(executor.pid)
+    const lines = out.split('\n').filter(l => l.startsWith('{')).map(l => JSON.parse(l))
+    const error = lines.find(l => l.error !== undefined)
+    if (code !== 0 || error !== undefined) throw new Error(`QuickFIX client: ${error?.error ?? `exit code ${code}`}`)
+    const sustained = lines.find(l => l.phase === 'sustained')
+    const end = lines.find(l => l.phase === 'end')
+    return {
+      store: o.sync ? 'FileStore + fdatasync after each write' : 'FileStore',
+      sustained: sustained.filled / sustained.seconds,
+      sentPerS: sustained.sent / sustained.seconds,
+      rates: lines.filter(l => l.phase === 'rate').map(l => ({
+        rate: l.rate, achieved: l.orders / l.span, oneWay: l.oneWay, ack: l.ack, fill: l.fill
+      })),
+      cpuPerOrder: executorCpu !== undefined ? (end.cpuMs + executorCpu) / end.orders : undefined
+    }
+  } finally {
+    await executor.stop()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}

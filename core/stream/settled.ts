@@ -1,5 +1,4 @@
 import type { Queryable } from '../db/database'
-import type { SourcePlan } from './source'
 
 /**
  * The settled watermark for tables with only a sequence column. A candidate is the newest
@@ -13,7 +12,8 @@ export class SettledWatermark {
   safe: bigint | undefined
   private pending: { l: bigint, vxids: string[] } | undefined
 
-  constructor (private readonly plan: SourcePlan) {}
+  /** `candidateSql` reads the newest sequence value (l) and the virtual transactions running now (v). */
+  constructor (private readonly candidateSql: string) {}
 
   /**
    * One step: settles the pending candidate if its transactions have ended, and takes a new
@@ -40,7 +40,7 @@ export class SettledWatermark {
       }
     }
     if (this.pending === undefined) {
-      const r = await db.query<{ l: string | null, v: string[] }>(this.plan.settledCandidate)
+      const r = await db.query<{ l: string | null, v: string[] }>(this.candidateSql)
       if (r.rows.length !== 1) {
         throw new Error(
           `settled watermark: expected one row, got ${r.rows.length}: ${JSON.stringify(r.rows).slice(0, 200)}`

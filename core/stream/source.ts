@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/database'
 import { parseQualifiedName, quoteIdent, quoteQualified, QualifiedName, validateIdentifier } from '../db/identifiers'
-import { SourceMissingError, StreamConfigError } from './errors'
+import { CatalogEntry, lookupSource } from './catalog'
+import { StreamConfigError } from './errors'
 import { checkFilter } from './filter'
 import type { Position } from './types'
 
@@ -32,52 +33,57 @@ export type HorizonMode = 'xid8' | 'settled'
 
 const CASTS: Record<string, string> = { xid8: 'xid8', int8: 'bigint', int4: 'integer', int2: 'smallint' }
 
-/** The checked source, with the SQL text of each query the streamer runs. */
+/**
+ * The pieces every statement on one source is written from. Each horizon (horizon-xid8.ts,
+ * horizon-settled.ts) writes its own reads, counts and head from them; names are quoted and the
+ * filter checked before they get here, and every value is a bound parameter.
+ */
+export interface SourceSql {
+  /** The relation with its alias: `"schema"."table" AS src`. */
+  from: string
+  /** The select list: the projection (or every column) plus helper aliases for position values. */
+  list: string
+  /** The position columns, qualified (`src."tx"`), in key order. */
+  positions: string[]
+  /** The SQL type each position parameter is cast to, in key order. */
+  casts: string[]
+  /** ORDER BY lists, ascending and descending. */
+  order: string
+  orderDesc: string
+  /** The position columns as text, named p0, p1 ... (for head and time lookups). */
+  positionText: string
+  /** The flow's checked filter, or undefined. */
+  filter: string | undefined
+}
+
+/** The checked source: which horizon it needs, where positions sit in a row, and its SQL pieces. */
 export interface SourcePlan {
   relation: QualifiedName
   mode: HorizonMode
   width: number
-  /** Rows after $1..$w (position), up to the horizon, in position order, LIMIT $w+1. */
-  readAfter: string
-  /** Same, from the start of the table; LIMIT $1. */
-  readFirst: string
-  /** Settled mode only: rows after $1 up to and including $2, LIMIT $3. */
-  readAfterUpTo?: string
-  readFirstUpTo?: string
-  /** Count of readable rows after $1..$w (for replay progress). */
-  countAfter: string
-  countAll: string
-  /**
-   * The same counts, stopping at a limit given as the last parameter (lag for a client's
-   * status: exact up to the limit, so its cost stays bounded however far behind it is).
-   */
-  countAfterLimited: string
-  countAllLimited: string
-  /** Newest readable position (xid8 mode). */
-  headBelowHorizon: string
-  /**
-   * xid8 mode: whether a committed row after $1..$w (heldFirst: any row) passes the filter but is
-   * still above the horizon, held back by an older transaction that has not ended.
-   */
-  heldAfter: string
-  heldFirst: string
-  /** Settled mode: newest sequence value now, and the virtual transactions running now. */
-  settledCandidate: string
-  /** First position whose time column is >= $1. */
+  sql: SourceSql
+  /** First position whose time column is >= $1 (only with a time column). */
   firstAtTime?: string
   /** Newest position strictly before $1..$w. */
   positionBefore: string
-  /** Highest transaction id in the table (xid8 mode), and the next id the cluster will give out. */
-  xidCheck: string
+  /** The read with the filter and no bound, LIMIT $1: run once to prove it plans and runs. */
+  probe: string
   /** Output keys that hold each position value, and helper keys to drop from the row. */
   positionKeys: string[]
   helperKeys: string[]
 }
 
-interface ColumnInfo { name: string, type: string }
+/** A spec whose names are validated and whose filter is checked, before any catalog lookup. */
+export interface CheckedSpec {
+  relation: QualifiedName
+  positionColumns: string[]
+  timeColumn: string | undefined
+  projection: Array<{ column: string, as: string }>
+  filter: string | undefined
+}
 
-/** Looks the source up in the catalog and checks everything a retry cannot fix. */
-export async function resolveSource (db: Queryable, spec: SourceSpec): Promise<SourcePlan> {
+/** Validates every name of the spec and checks the filter; needs no database. */
+export function checkSpec (spec: SourceSpec): CheckedSpec {
   const relation = parseQualifiedName(spec.table, spec.defaultSchema ?? 'public', 'source table')
   const positionColumns = (spec.positionColumns ?? []).map(c => validateIdentifier(c, 'position column'))
   if (positionColumns.length === 0) throw new StreamConfigError('no position columns given')
@@ -89,27 +95,28 @@ export async function resolveSource (db: Queryable, spec: SourceSpec): Promise<S
     column: validateIdentifier(c.column, 'projected column'),
     as: c.as === undefined || c.as === '' ? c.column : validateIdentifier(c.as, 'output name')
   }))
-  const filter = checkFilter(spec.filter)
+  return { relation, positionColumns, timeColumn, projection, filter: checkFilter(spec.filter) }
+}
 
-  const found = await db.query<{ relkind: string, readable: boolean }>(
-    `SELECT c.relkind, has_any_column_privilege(c.oid, 'SELECT') AS readable
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relname = $2`, [relation.schema, relation.name])
+/** Looks the source up in the catalog and checks everything a retry cannot fix. */
+export async function resolveSource (db: Queryable, spec: SourceSpec): Promise<SourcePlan> {
+  const checked = checkSpec(spec)
+  const plan = buildPlan(checked, await lookupSource(db, checked.relation))
+  // Prove the whole read (filter included) plans and runs with these rights before anyone waits on
+  // it. With a parameter it goes through the extended protocol, which takes one statement only:
+  // whatever checkFilter missed, a filter that ends the statement fails here, before any read.
+  await db.query(plan.probe, [0])
+  return plan
+}
+
+/**
+ * Builds the plan from a checked spec and what the catalog says: picks the horizon from the
+ * position columns' types and writes the select list. Pure: no database.
+ */
+export function buildPlan (spec: CheckedSpec, catalog: CatalogEntry): SourcePlan {
+  const { relation, positionColumns, timeColumn, projection, filter } = spec
+  const cols = catalog.columns
   const label = `${relation.schema}.${relation.name}`
-  if (found.rows.length === 0) throw new SourceMissingError(`table or view "${label}" does not exist`)
-  if (!['r', 'v', 'm', 'p', 'f'].includes(found.rows[0].relkind)) {
-    throw new StreamConfigError(`"${label}" is not a table or view`)
-  }
-  if (found.rows[0].readable !== true) {
-    throw new SourceMissingError(`permission denied: this database user may not SELECT from "${label}"`)
-  }
-
-  const cols = (await db.query<ColumnInfo>(
-    `SELECT a.attname AS name, t.typname AS type
-       FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
-      WHERE a.attrelid = (SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = $1 AND c.relname = $2)
-        AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`, [relation.schema, relation.name])).rows
   const typeOf = new Map(cols.map(c => [c.name, c.type]))
   const need = (name: string, what: string): string => {
     const t = typeOf.get(name)
@@ -170,72 +177,54 @@ export async function resolveSource (db: Queryable, spec: SourceSpec): Promise<S
     }
   })
 
-  const rel = `${quoteQualified(relation)} AS src`
   const q = positionColumns.map(c => `src.${quoteIdent(c)}`)
-  const casts = posTypes.map(t => CASTS[t])
-  const params = (from: number): string => casts.map((t, i) => `$${from + i}::${t}`).join(', ')
+  const sql: SourceSql = {
+    from: `${quoteQualified(relation)} AS src`,
+    list: select.join(', '),
+    positions: q,
+    casts: posTypes.map(t => CASTS[t]),
+    order: q.join(', '),
+    orderDesc: q.map(c => `${c} DESC`).join(', '),
+    positionText: q.map((c, i) => `${c}::text AS p${i}`).join(', '),
+    filter
+  }
   const w = positionColumns.length
-  const after = w === 1 ? `${q[0]} > $1::${casts[0]}` : `(${q.join(', ')}) > (${params(1)})`
-  const before = w === 1 ? `${q[0]} < $1::${casts[0]}` : `(${q.join(', ')}) < (${params(1)})`
-  const horizon = mode === 'xid8' ? `${q[0]} < pg_snapshot_xmin(pg_current_snapshot())` : 'true'
-  const where = (cond: string[]): string =>
-    `WHERE ${[...cond, ...(filter === undefined ? [] : [`(${filter})`])].join(' AND ')}`
-  const order = q.join(', ')
-  const orderDesc = q.map(c => `${c} DESC`).join(', ')
-  const posText = q.map((c, i) => `${c}::text AS p${i}`).join(', ')
-  const list = select.join(', ')
-
-  const plan: SourcePlan = {
+  const before = w === 1 ? `${q[0]} < $1::${sql.casts[0]}` : `(${sql.order}) < (${params(sql, 1)})`
+  return {
     relation,
     mode,
     width: w,
-    readAfter: `SELECT ${list} FROM ${rel} ${where([after, horizon])} ORDER BY ${order} LIMIT $${w + 1}`,
-    readFirst: `SELECT ${list} FROM ${rel} ${where([horizon])} ORDER BY ${order} LIMIT $1`,
-    countAfter: `SELECT count(*)::text AS n FROM ${rel} ${where([after, horizon])}`,
-    countAll: `SELECT count(*)::text AS n FROM ${rel} ${where([horizon])}`,
-    countAfterLimited: limited(`${rel} ${where([after, horizon])}`, w + 1),
-    countAllLimited: limited(`${rel} ${where([horizon])}`, 1),
-    headBelowHorizon: `SELECT ${posText} FROM ${rel} WHERE ${horizon} ORDER BY ${orderDesc} LIMIT 1`,
-    heldAfter: `SELECT 1 AS held FROM ${rel} ${where([after, `${q[0]} >= pg_snapshot_xmin(pg_current_snapshot())`])} ` +
-      'LIMIT 1',
-    heldFirst: `SELECT 1 AS held FROM ${rel} ${where([`${q[0]} >= pg_snapshot_xmin(pg_current_snapshot())`])} LIMIT 1`,
-    settledCandidate: `SELECT (SELECT ${q[0]} FROM ${rel} ORDER BY ${q[0]} DESC NULLS LAST LIMIT 1)::text AS l,
-        ARRAY(SELECT l.virtualxid::text FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-               WHERE l.locktype = 'virtualxid' AND l.pid <> pg_backend_pid() AND l.virtualxid IS NOT NULL
-                 AND a.datname = current_database()
-                 AND a.backend_type NOT IN ('autovacuum worker', 'autovacuum launcher')) AS v`,
-    positionBefore: `SELECT ${posText} FROM ${rel} WHERE ${before} ORDER BY ${orderDesc} LIMIT 1`,
-    xidCheck: mode === 'xid8'
-      ? `SELECT (SELECT ${q[0]} FROM ${rel} ORDER BY ${q[0]} DESC LIMIT 1)::text AS max_tx, ` +
-        'pg_snapshot_xmax(pg_current_snapshot())::text AS next_tx'
-      : 'SELECT NULL::text AS max_tx, NULL::text AS next_tx',
+    sql,
+    firstAtTime: timeColumn === undefined
+      ? undefined
+      : `SELECT ${sql.positionText} FROM ${sql.from} WHERE src.${quoteIdent(timeColumn)} >= $1 ORDER BY ${sql.order} ` +
+        'LIMIT 1',
+    positionBefore: `SELECT ${sql.positionText} FROM ${sql.from} WHERE ${before} ORDER BY ${sql.orderDesc} LIMIT 1`,
+    probe: `SELECT ${sql.list} FROM ${sql.from} ${where(sql, ['true'])} ORDER BY ${sql.order} LIMIT $1`,
     positionKeys,
     helperKeys
   }
-  if (mode === 'settled') {
-    plan.readAfterUpTo = `SELECT ${list} ` +
-      `FROM ${rel} ${where([`${q[0]} > $1::${casts[0]}`, `${q[0]} <= $2::${casts[0]}`])} ORDER BY ${order} LIMIT $3`
-    plan.readFirstUpTo = `SELECT ${list} FROM ${rel} ${where([`${q[0]} <= $1::${casts[0]}`])} ORDER BY ${order} ` +
-      'LIMIT $2'
-    plan.countAfter = 'SELECT count(*)::text AS n ' +
-      `FROM ${rel} ${where([`${q[0]} > $1::${casts[0]}`, `${q[0]} <= $2::${casts[0]}`])}`
-    plan.countAll = `SELECT count(*)::text AS n FROM ${rel} ${where([`${q[0]} <= $1::${casts[0]}`])}`
-    plan.countAfterLimited = limited(`${rel} ${where([`${q[0]} > $1::${casts[0]}`, `${q[0]} <= $2::${casts[0]}`])}`, 3)
-    plan.countAllLimited = limited(`${rel} ${where([`${q[0]} <= $1::${casts[0]}`])}`, 2)
-  }
-  if (timeColumn !== undefined) {
-    plan.firstAtTime = `SELECT ${posText} FROM ${rel} WHERE src.${quoteIdent(timeColumn)} >= $1 ORDER BY ${order} ` +
-      'LIMIT 1'
-  }
-  // Prove the whole read (filter included) plans and runs with these rights before anyone waits on
-  // it. With a parameter it goes through the extended protocol, which takes one statement only:
-  // whatever checkFilter missed, a filter that ends the statement fails here, before any read.
-  await db.query(plan.readFirst, [0])
-  return plan
 }
 
-/** A count that stops at the limit bound to parameter $n. */
-function limited (fromWhere: string, n: number): string {
+/** `$from::t0, $from+1::t1 ...`: a position bound as parameters, each cast to its column's type. */
+export function params (sql: SourceSql, from: number): string {
+  return sql.casts.map((t, i) => `$${from + i}::${t}`).join(', ')
+}
+
+/** The condition "position after the one bound at $from..": a row comparison when it has two columns. */
+export function afterPosition (sql: SourceSql, from: number): string {
+  return sql.positions.length === 1
+    ? `${sql.positions[0]} > $${from}::${sql.casts[0]}`
+    : `(${sql.order}) > (${params(sql, from)})`
+}
+
+/** WHERE with these conditions and the flow's filter, inside the parentheses it may not leave. */
+export function where (sql: SourceSql, cond: string[]): string {
+  return `WHERE ${[...cond, ...(sql.filter === undefined ? [] : [`(${sql.filter})`])].join(' AND ')}`
+}
+
+/** A count over `fromWhere` that stops at the limit bound to parameter $n (NULL: no limit). */
+export function limitedCount (fromWhere: string, n: number): string {
   return `SELECT count(*)::text AS n FROM (SELECT 1 FROM ${fromWhere} LIMIT $${n}::bigint) AS limited`
 }
 

@@ -4,7 +4,9 @@ import { validateChannel } from '../db/channel'
 import { Backoff, sleep } from '../util/backoff'
 import { describeStreamError, isRetryable, isSourceMissing, StreamConfigError } from './errors'
 import { comparePositions, validatePosition } from './position'
-import { SettledWatermark } from './settled'
+import type { Horizon } from './horizon'
+import { SettledHorizon } from './horizon-settled'
+import { Xid8Horizon } from './horizon-xid8'
 import { resolveSource, SourcePlan, SourceSpec, takePosition } from './source'
 import { StreamSubscription } from './subscription'
 import type { Position, StartAt, StreamRow, StreamSource, Subscriber, Subscription, SubscriptionState } from './types'
@@ -40,7 +42,7 @@ export interface StreamerOptions extends SourceSpec {
   initialStart?: StartAt
 }
 
-interface Ready { db: Database, plan: SourcePlan }
+interface Ready { db: Database, plan: SourcePlan, horizon: Horizon }
 
 const BEFORE_ALL = undefined
 
@@ -74,7 +76,6 @@ export class Streamer extends EventEmitter implements StreamSource {
   private ready: Promise<Ready> | undefined
   private readyValue: Ready | undefined
   private failure: string | undefined
-  private settled: SettledWatermark | undefined
   private nextId = 1
   private unlisten: (() => Promise<void>) | undefined
   // The shared live tail: the position it has read up to, and its last batch, which a
@@ -138,8 +139,8 @@ export class Streamer extends EventEmitter implements StreamSource {
   }
 
   async head (): Promise<Position | undefined> {
-    const { db, plan } = await this.whenReady()
-    return await this.finalHead(db, plan)
+    const { db, horizon } = await this.whenReady()
+    return await horizon.head(db, this.stopped.signal)
   }
 
   /**
@@ -147,23 +148,9 @@ export class Streamer extends EventEmitter implements StreamSource {
    * filter: the exact lag of a subscriber standing there. With `limit` the count stops at it.
    */
   async rowsAfter (position: Position | undefined, limit?: number): Promise<number> {
-    const { db, plan } = await this.whenReady()
+    const { db, plan, horizon } = await this.whenReady()
     const after = position === undefined ? undefined : validatePosition(position, plan.width)
-    const cap = limit === undefined ? [] : [String(Math.max(0, Math.floor(limit)))]
-    const sql = (all: string, allLimited: string, afterSql: string, afterLimited: string): string =>
-      after === undefined ? (limit === undefined ? all : allLimited) : (limit === undefined ? afterSql : afterLimited)
-    const q = sql(plan.countAll, plan.countAllLimited, plan.countAfter, plan.countAfterLimited)
-    let params: string[]
-    if (plan.mode === 'xid8') {
-      params = after === undefined ? cap : [...after, ...cap]
-    } else {
-      const settled = this.settled as SettledWatermark
-      await settled.advance(db) // one step, shared with the tail: keeps the watermark fresh
-      if (settled.safe === undefined) return 0 // nothing is final yet: nothing to be behind
-      const safe = settled.safe.toString()
-      params = after === undefined ? [safe, ...cap] : [after[0], safe, ...cap]
-    }
-    return Number((await db.query<{ n: string }>(q, params)).rows[0].n)
+    return await horizon.count(db, after, limit === undefined ? undefined : Math.max(0, Math.floor(limit)))
   }
 
   /** Closes every subscription (each sees 'closed') and stops reading. */
@@ -193,9 +180,10 @@ export class Streamer extends EventEmitter implements StreamSource {
       try {
         const db = typeof this.options.database === 'function' ? await this.options.database() : this.options.database
         const plan = await resolveSource(db, this.options)
-        await this.checkTransactionIds(db, plan)
-        if (plan.mode === 'settled') this.settled = new SettledWatermark(plan)
-        this.readyValue = { db, plan }
+        // The one place the mode matters: each horizon owns its SQL behind the Horizon interface.
+        const horizon = plan.mode === 'xid8' ? new Xid8Horizon(plan) : new SettledHorizon(plan, this.busyPollMs)
+        await horizon.checkDatabase(db)
+        this.readyValue = { db, plan, horizon }
         await this.startListening(db)
         for (const s of this.subs) if (s.current.phase === 'retrying') s.setState({ phase: 'starting' })
         return this.readyValue
@@ -214,22 +202,6 @@ export class Streamer extends EventEmitter implements StreamSource {
         }
         await sleep(retryInMs, this.stopped.signal)
       }
-    }
-  }
-
-  /**
-   * After a logical restore into a new cluster, transaction ids start lower than the stored
-   * ones and new rows would sort before old checkpoints. That is refused here, never skipped.
-   */
-  private async checkTransactionIds (db: Queryable, plan: SourcePlan): Promise<void> {
-    if (plan.mode !== 'xid8') return
-    const r = await db.query<{ max_tx: string | null, next_tx: string }>(plan.xidCheck)
-    const { max_tx: maxTx, next_tx: nextTx } = r.rows[0]
-    if (maxTx !== null && BigInt(maxTx) >= BigInt(nextTx)) {
-      throw new StreamConfigError(`"${plan.relation.schema}.${plan.relation.name}" holds transaction id ${maxTx} but ` +
-        `this database is only at ${nextTx}: ` +
-        'it was restored into a new cluster, so new rows would sort before old ones. Re-baseline the stream (see ' +
-          'docs/nodes.md)')
     }
   }
 
@@ -252,13 +224,13 @@ export class Streamer extends EventEmitter implements StreamSource {
   private async begin (sub: StreamSubscription, start: StartAt): Promise<void> {
     const ready = await this.retrying(sub, async () => await this.whenReady())
     if (ready === undefined) return
-    const { db, plan } = ready
+    const { db, plan, horizon } = ready
     switch (start?.kind) {
       case 'live': {
         if (this.tail.anchored) {
           sub.startAt(this.tail.pos)
         } else {
-          const head = await this.retrying(sub, async () => ({ head: await this.finalHead(db, plan) }))
+          const head = await this.retrying(sub, async () => ({ head: await horizon.head(db, this.stopped.signal) }))
           if (head === undefined) return
           sub.startAt(head.head)
         }
@@ -270,21 +242,8 @@ export class Streamer extends EventEmitter implements StreamSource {
         break
       case 'after': {
         const p = validatePosition(start.position, plan.width)
-        if (plan.mode === 'xid8') {
-          const next = await this.retrying(
-            sub,
-            async () =>
-              (await db.query<{ next: string }>('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS next')).rows[0]
-                .next
-          )
-          if (next === undefined) return
-          if (BigInt(p[0]) >= BigInt(next)) {
-            throw new StreamConfigError(
-              `the checkpoint's transaction id ${p[0]} is ahead of this database (${next}): ` +
-                'the database was restored into a new cluster; reset the checkpoint'
-            )
-          }
-        }
+        const checked = await this.retrying(sub, async () => { await horizon.checkCheckpoint(db, p); return true })
+        if (checked === undefined) return
         sub.startAt(p)
         break
       }
@@ -296,7 +255,7 @@ export class Streamer extends EventEmitter implements StreamSource {
         const p = await this.retrying(sub, async () => ({ p: await this.positionAtTime(db, plan, start.at) }))
         if (p === undefined) return
         if (p.p === 'head') {
-          sub.startAt(await this.finalHead(db, plan))
+          sub.startAt(await horizon.head(db, this.stopped.signal))
           if (this.join(sub)) return
         } else {
           sub.startAt(p.p)
@@ -315,20 +274,21 @@ export class Streamer extends EventEmitter implements StreamSource {
   private async replay (sub: StreamSubscription): Promise<void> {
     const ready = this.readyValue
     if (ready === undefined || sub.ended) return
-    const { db, plan } = ready
+    const { db, horizon } = ready
     sub.mode = 'replay'
     sub.replayed = 0
     sub.replayTotal = undefined
     sub.setState({ phase: 'replaying', delivered: 0, remaining: undefined })
     if (this.options.countReplay !== false) {
-      const n = await this.retrying(sub, async () => ({ n: await this.countAfter(db, plan, sub.queued) }))
+      const n = await this.retrying(sub, async () =>
+        ({ n: await horizon.countForReplay(db, sub.queued, this.stopped.signal) }))
       if (n === undefined) return
       sub.replayTotal = n.n
       sub.setState({ phase: 'replaying', delivered: 0, remaining: n.n })
     }
     for (;;) {
       if (sub.ended || this.stopped.signal.aborted) return
-      const got = await this.retrying(sub, async () => await this.read(db, plan, sub.queued, true))
+      const got = await this.retrying(sub, async () => await this.read(ready, sub.queued, true))
       if (got === undefined) return
       sub.enqueue(got)
       await sub.drained()
@@ -385,8 +345,8 @@ export class Streamer extends EventEmitter implements StreamSource {
       if (ready === undefined) return
       let rows: StreamRow[]
       try {
-        if (this.settled !== undefined) await this.settled.advance(ready.db)
-        rows = await this.read(ready.db, ready.plan, this.tail.pos, false)
+        await ready.horizon.advance(ready.db)
+        rows = await this.read(ready, this.tail.pos, false)
       } catch (err) {
         if (this.stopped.signal.aborted) break
         const error = describeStreamError(err)
@@ -418,10 +378,9 @@ export class Streamer extends EventEmitter implements StreamSource {
       // Notified but nothing readable: the new row may be held back by an older transaction,
       // which ends without a NOTIFY. Then poll at the busy rate rather than backing off.
       let held = false
-      if (rows.length === 0 && this.notified) held = await this.heldBack(ready.db, ready.plan)
+      if (rows.length === 0 && this.notified) held = await this.heldBack(ready)
       if (rows.length > 0 || !held) this.notified = false
-      idle =
-        rows.length > 0 || held || this.settled?.waiting === true ? this.busyPollMs : Math.min(this.pollMs, idle * 2)
+      idle = rows.length > 0 || held || ready.horizon.moving ? this.busyPollMs : Math.min(this.pollMs, idle * 2)
       await this.nap(idle)
     }
   }
@@ -468,26 +427,9 @@ export class Streamer extends EventEmitter implements StreamSource {
   // ---------------------------------------------------------------- reads
 
   /** One batch after `after`, up to the horizon, in stream order. */
-  private async read (
-    db: Queryable,
-    plan: SourcePlan,
-    after: Position | undefined,
-    replay: boolean
-  ): Promise<StreamRow[]> {
-    let raw: Array<Record<string, unknown>>
-    if (plan.mode === 'xid8') {
-      raw = after === undefined
-        ? (await db.query(plan.readFirst, [this.batchSize])).rows
-        : (await db.query(plan.readAfter, [...after, this.batchSize])).rows
-    } else {
-      const settled = this.settled as SettledWatermark
-      if (settled.safe === undefined) await settled.advance(db)
-      if (settled.safe === undefined) return []
-      const upTo = settled.safe.toString()
-      raw = after === undefined
-        ? (await db.query(plan.readFirstUpTo as string, [upTo, this.batchSize])).rows
-        : (await db.query(plan.readAfterUpTo as string, [after[0], upTo, this.batchSize])).rows
-    }
+  private async read (ready: Ready, after: Position | undefined, replay: boolean): Promise<StreamRow[]> {
+    const { db, plan, horizon } = ready
+    const raw = await horizon.read(db, after, this.batchSize)
     const rows: StreamRow[] = new Array(raw.length)
     for (let i = 0; i < raw.length; i++) {
       rows[i] = { stream: this.name, position: takePosition(plan, raw[i]), replay, row: raw[i] }
@@ -495,58 +437,13 @@ export class Streamer extends EventEmitter implements StreamSource {
     return rows
   }
 
-  /** xid8 mode: whether a committed row after the tail passes the filter but is above the horizon. */
-  private async heldBack (db: Queryable, plan: SourcePlan): Promise<boolean> {
-    if (plan.mode !== 'xid8') return false
+  /** Whether a committed row after the tail passes the filter but is held back beyond the horizon. */
+  private async heldBack ({ db, horizon }: Ready): Promise<boolean> {
     try {
-      const pos = this.tail.pos
-      const r = pos === undefined ? await db.query(plan.heldFirst) : await db.query(plan.heldAfter, [...pos])
-      return r.rows.length > 0
+      return await horizon.heldBack(db, this.tail.pos)
     } catch {
       return false // the next read retries and reports
     }
-  }
-
-  /** The newest position that is final now (every row at or before it is visible). */
-  private async finalHead (db: Queryable, plan: SourcePlan): Promise<Position | undefined> {
-    if (plan.mode === 'xid8') {
-      const r = await db.query<Record<string, string>>(plan.headBelowHorizon)
-      return r.rows.length === 0 ? undefined : Array.from({ length: plan.width }, (_, i) => r.rows[0][`p${i}`])
-    }
-    // Wait until the newest value seen now is final: not until no candidate is pending, since
-    // under continuous writes a new candidate is taken as soon as one settles, and that loop
-    // would never end (issue 17: a live start delivered nothing for 78-100 s under load).
-    const settled = this.settled as SettledWatermark
-    await settled.advance(db)
-    const target = settled.candidate
-    while (
-      target !== undefined &&
-      (settled.safe === undefined || settled.safe < target) &&
-      !this.stopped.signal.aborted
-    ) {
-      await sleep(this.busyPollMs, this.stopped.signal)
-      await settled.advance(db)
-    }
-    return settled.safe === undefined ? undefined : [settled.safe.toString()]
-  }
-
-  private async countAfter (db: Queryable, plan: SourcePlan, after: Position | undefined): Promise<number> {
-    let r
-    if (plan.mode === 'xid8') {
-      r =
-        after === undefined
-          ? await db.query<{ n: string }>(plan.countAll)
-          : await db.query<{ n: string }>(plan.countAfter, [...after])
-    } else {
-      if (this.settled?.safe === undefined) await this.finalHead(db, plan)
-      const safe = this.settled?.safe
-      if (safe === undefined) return 0
-      r =
-        after === undefined
-          ? await db.query<{ n: string }>(plan.countAll, [safe.toString()])
-          : await db.query<{ n: string }>(plan.countAfter, [after[0], safe.toString()])
-    }
-    return Number(r.rows[0].n)
   }
 
   /** 'head' when no row is that recent, else the position just before the first such row. */

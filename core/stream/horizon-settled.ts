@@ -17,8 +17,6 @@ export class SettledHorizon implements Horizon {
   private readonly readFirst: string
   private readonly countAfter: string
   private readonly countAll: string
-  private readonly countAfterLimited: string
-  private readonly countAllLimited: string
 
   constructor (plan: SourcePlan, private readonly pollMs: number) {
     const s = plan.sql
@@ -28,10 +26,8 @@ export class SettledHorizon implements Horizon {
     const upTo = `${s.from} ${where(s, [`${seq} <= $1::${cast}`])}`
     this.readAfter = `SELECT ${s.list} FROM ${afterUpTo} ORDER BY ${s.order} LIMIT $3`
     this.readFirst = `SELECT ${s.list} FROM ${upTo} ORDER BY ${s.order} LIMIT $2`
-    this.countAfter = `SELECT count(*)::text AS n FROM ${afterUpTo}`
-    this.countAll = `SELECT count(*)::text AS n FROM ${upTo}`
-    this.countAfterLimited = limitedCount(afterUpTo, 3)
-    this.countAllLimited = limitedCount(upTo, 2)
+    this.countAfter = limitedCount(afterUpTo, 3)
+    this.countAll = limitedCount(upTo, 2)
     this.watermark = new SettledWatermark(
       `SELECT (SELECT ${seq} FROM ${s.from} ORDER BY ${seq} DESC NULLS LAST LIMIT 1)::text AS l,
         ARRAY(SELECT l.virtualxid::text FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
@@ -74,12 +70,11 @@ export class SettledHorizon implements Horizon {
   }
 
   private async countUpTo (db: Queryable, after: Position | undefined, safe: bigint, limit?: number): Promise<number> {
-    const cap = limit === undefined ? [] : [String(limit)]
+    const cap = limit === undefined ? null : String(limit) // NULL: LIMIT ALL
     const upTo = safe.toString()
     const r = after === undefined
-      ? await db.query<{ n: string }>(limit === undefined ? this.countAll : this.countAllLimited, [upTo, ...cap])
-      : await db.query<{ n: string }>(limit === undefined ? this.countAfter : this.countAfterLimited,
-        [after[0], upTo, ...cap])
+      ? await db.query<{ n: string }>(this.countAll, [upTo, cap])
+      : await db.query<{ n: string }>(this.countAfter, [after[0], upTo, cap])
     return Number(r.rows[0].n)
   }
 

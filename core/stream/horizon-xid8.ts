@@ -19,8 +19,6 @@ export class Xid8Horizon implements Horizon {
   private readonly readFirst: string
   private readonly countAfter: string
   private readonly countAll: string
-  private readonly countAfterLimited: string
-  private readonly countAllLimited: string
   private readonly headSql: string
   private readonly heldAfter: string
   private readonly heldFirst: string
@@ -34,13 +32,14 @@ export class Xid8Horizon implements Horizon {
     const after = afterPosition(s, 1)
     this.readAfter = `SELECT ${s.list} FROM ${s.from} ${where(s, [after, horizon])} ORDER BY ${s.order} LIMIT $${w + 1}`
     this.readFirst = `SELECT ${s.list} FROM ${s.from} ${where(s, [horizon])} ORDER BY ${s.order} LIMIT $1`
-    this.countAfter = `SELECT count(*)::text AS n FROM ${s.from} ${where(s, [after, horizon])}`
-    this.countAll = `SELECT count(*)::text AS n FROM ${s.from} ${where(s, [horizon])}`
-    this.countAfterLimited = limitedCount(`${s.from} ${where(s, [after, horizon])}`, w + 1)
-    this.countAllLimited = limitedCount(`${s.from} ${where(s, [horizon])}`, 1)
+    // Every statement that carries the filter binds a value (here the limit), so node-postgres
+    // sends it through the extended protocol, which runs one statement only: a filter that got
+    // past checkFilter still cannot start a second statement (issue 22).
+    this.countAfter = limitedCount(`${s.from} ${where(s, [after, horizon])}`, w + 1)
+    this.countAll = limitedCount(`${s.from} ${where(s, [horizon])}`, 1)
     this.headSql = `SELECT ${s.positionText} FROM ${s.from} WHERE ${horizon} ORDER BY ${s.orderDesc} LIMIT 1`
-    this.heldAfter = `SELECT 1 AS held FROM ${s.from} ${where(s, [after, notYet])} LIMIT 1`
-    this.heldFirst = `SELECT 1 AS held FROM ${s.from} ${where(s, [notYet])} LIMIT 1`
+    this.heldAfter = `SELECT 1 AS held FROM ${s.from} ${where(s, [after, notYet])} LIMIT $${w + 1}::bigint`
+    this.heldFirst = `SELECT 1 AS held FROM ${s.from} ${where(s, [notYet])} LIMIT $1::bigint`
     this.xidCheck = `SELECT (SELECT ${s.positions[0]} FROM ${s.from} ORDER BY ${s.positions[0]} DESC LIMIT 1)::text ` +
       'AS max_tx, pg_snapshot_xmax(pg_current_snapshot())::text AS next_tx'
   }
@@ -79,23 +78,15 @@ export class Xid8Horizon implements Horizon {
   }
 
   async count (db: Queryable, after: Position | undefined, limit?: number): Promise<number> {
-    if (limit === undefined) return await this.countAllAfter(db, after)
-    const cap = String(limit)
+    const cap = limit === undefined ? null : String(limit) // NULL: LIMIT ALL
     const r = after === undefined
-      ? await db.query<{ n: string }>(this.countAllLimited, [cap])
-      : await db.query<{ n: string }>(this.countAfterLimited, [...after, cap])
+      ? await db.query<{ n: string }>(this.countAll, [cap])
+      : await db.query<{ n: string }>(this.countAfter, [...after, cap])
     return Number(r.rows[0].n)
   }
 
   async countForReplay (db: Queryable, after: Position | undefined): Promise<number> {
-    return await this.countAllAfter(db, after)
-  }
-
-  private async countAllAfter (db: Queryable, after: Position | undefined): Promise<number> {
-    const r = after === undefined
-      ? await db.query<{ n: string }>(this.countAll)
-      : await db.query<{ n: string }>(this.countAfter, [...after])
-    return Number(r.rows[0].n)
+    return await this.count(db, after)
   }
 
   async head (db: Queryable): Promise<Position | undefined> {
@@ -104,7 +95,9 @@ export class Xid8Horizon implements Horizon {
   }
 
   async heldBack (db: Queryable, after: Position | undefined): Promise<boolean> {
-    const r = after === undefined ? await db.query(this.heldFirst) : await db.query(this.heldAfter, [...after])
+    const r = after === undefined
+      ? await db.query(this.heldFirst, ['1'])
+      : await db.query(this.heldAfter, [...after, '1'])
     return r.rows.length > 0
   }
 

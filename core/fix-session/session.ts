@@ -646,7 +646,9 @@ export class Session {
 
   private async requestResend (begin: number, upTo: number): Promise<void> {
     const r = this.state.resend
-    if (r !== undefined && r.begin <= begin) {
+    // Asked already only while the gap starts inside the open request: one starting after its end
+    // is new (the peer answered the request up to where it was then) and is asked for again.
+    if (r !== undefined && r.begin <= begin && begin <= r.end) {
       r.end = Math.max(r.end, upTo)
       return
     }

@@ -23,7 +23,8 @@ export function describeDbError (err: unknown): string {
     57014: 'statement cancelled (statement timeout?)',
     40001: 'serialization failure',
     '40P01': 'deadlock detected',
-    53300: 'too many connections'
+    53300: 'too many connections',
+    25006: 'the server is read-only (a standby?)'
   }
   const hint = code !== undefined ? known[code] : undefined
   const message = (e?.message ?? String(err)).split('\n')[0]
@@ -39,7 +40,9 @@ export function describeDbError (err: unknown): string {
  * - 40001 serialization failure, 40P01 deadlock, 40003 statement completion unknown;
  * - 57014 statement cancelled (statement_timeout), 55P03 lock not available;
  * - class 53 (insufficient resources: too many connections, disk full, out of memory), which
- *   clear once the cause is removed.
+ *   clear once the cause is removed;
+ * - 25006 read-only transaction: the server is a standby (or a primary just demoted); with several
+ *   servers the next try goes to the new primary once one is promoted (pg-primary.ts).
  * Everything else (a constraint violation, a syntax error, a missing table or right) is permanent:
  * the same statement would fail the same way.
  */
@@ -51,7 +54,7 @@ export function isTransientDbError (err: unknown): boolean {
   const code = typeof e.code === 'string' ? e.code : ''
   if (NODE_CODES.has(code)) return true
   if (/^(08|53)/.test(code) || /^57P0[123]$/.test(code)) return true
-  if (['40001', '40P01', '40003', '57014', '55P03'].includes(code)) return true
+  if (['40001', '40P01', '40003', '57014', '55P03', '25006'].includes(code)) return true
   const message = typeof e.message === 'string' ? e.message : ''
   return new RegExp('Connection terminated|connection timeout|timeout exceeded when trying to connect|' +
     'Client has encountered a connection error|not queryable|the connection was lost', 'i').test(message)

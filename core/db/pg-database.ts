@@ -1,4 +1,4 @@
-import { Client, Pool, PoolClient, PoolConfig, ClientConfig } from 'pg'
+import { ClientBase, Pool, PoolClient, PoolConfig, ClientConfig } from 'pg'
 import {
   BatchError,
   Database,
@@ -10,14 +10,27 @@ import {
   textTypeParser
 } from './database'
 import { validateChannel } from './channel'
-import { Backoff, sleep } from '../util/backoff'
 import { isStalePlan, StatementCache } from './statement-cache'
 import { isTransientDbError } from './errors'
+import { PgListener } from './pg-listener'
+import { assertKind, findServer, ServerChoice, serverChoice } from './pg-primary'
+import { describeTarget, PgTarget, TargetSessionAttrs } from './pg-targets'
 
 export interface PgOptions {
+  /**
+   * A URL (`postgresql://h1:5432,h2:5433/db?target_session_attrs=read-write`) or libpq key/value
+   * string (`host=h1,h2 port=5432,5433 dbname=db`); several hosts as libpq takes them.
+   */
   connectionString?: string
   host?: string
   port?: number
+  /**
+   * Several servers of one database (a primary and its standbys): the first that accepts writes
+   * is used, and after a failover the next connection finds the new primary. Overrides host/port.
+   */
+  hosts?: PgTarget[]
+  /** The kind of server wanted (libpq's target_session_attrs); default read-write with several hosts. */
+  targetSessionAttrs?: TargetSessionAttrs
   database?: string
   user?: string
   password?: string
@@ -34,6 +47,8 @@ export interface PgOptions {
   prepareThreshold?: number
   /** Told about errors on idle connections, which pg would otherwise throw as uncaught. */
   onError?: (err: Error) => void
+  /** Told when, with several servers, the pool moves to another one (`server` is host:port). */
+  onServerChange?: (server: string, previous: string) => void
 }
 
 // Per-connection type parsing, so the process-wide pg.types stay untouched for other nodes.
@@ -46,21 +61,38 @@ const types = {
   }
 }
 
-/** A PostgreSQL server through a `pg` pool, with one dedicated connection for LISTEN. */
 /** What node-postgres answers to a query (the parts read here). */
 type RawResult = { rows: any[], rowCount: number | null, command?: string }
 
+/**
+ * A PostgreSQL server through a `pg` pool, with one dedicated connection for LISTEN.
+ *
+ * With several servers (options.hosts, or a connection string naming several) every connection
+ * of the pool goes to one server, the current one, and each new connection is checked to be of
+ * the kind wanted (read-write). A transient error (the server gone, refused, read-only: 25006)
+ * makes the database try the list again in order; if another server is now the one wanted, the
+ * pool is replaced by a pool on it (the old one ends as its connections come back) and the
+ * LISTEN connection moves too. Callers simply retry transient errors, as they do for a restart,
+ * and their retry lands on the new primary.
+ */
 export class PgDatabase implements Database {
   readonly kind = 'pg' as const
-  private readonly pool: Pool
+  private pool: Pool
   private readonly clientConfig: ClientConfig
+  private readonly choice: ServerChoice | undefined
+  private target: PgTarget | undefined
+  /** Pools replaced by a failover, ending as their checked-out connections are released. */
+  private readonly retired = new Map<Pool, Promise<void>>()
+  private rechecking: Promise<void> | undefined
   private listener: PgListener | undefined
   private closing: Promise<void> | undefined
   private readonly statements: StatementCache
 
-  constructor (private readonly options: PgOptions) {
+  /** @param target the server to start on, when the options name several (default: the first). */
+  constructor (private readonly options: PgOptions, target?: PgTarget) {
     this.statements = new StatementCache(options.prepareThreshold ?? 3)
-    this.clientConfig = {
+    this.choice = serverChoice(options)
+    const base: ClientConfig = {
       connectionString: options.connectionString,
       host: options.host,
       port: options.port,
@@ -74,21 +106,81 @@ export class PgDatabase implements Database {
       options: '-c TimeZone=UTC',
       types
     }
+    // The string's own settings win over the explicit ones, as in pg; its hosts are in the choice.
+    this.clientConfig = this.choice === undefined
+      ? base
+      : { ...base, connectionString: undefined, ...this.choice.config }
+    this.target = this.choice === undefined ? undefined : target ?? this.choice.targets[0]
+    this.pool = this.newPool()
+  }
+
+  /** The server in use, as host:port (the one chosen, with several). */
+  get server (): string {
+    if (this.target !== undefined) return describeTarget(this.target)
+    return `${this.options.host ?? 'localhost'}:${this.options.port ?? 5432}`
+  }
+
+  private configFor (target: PgTarget | undefined): ClientConfig {
+    return target === undefined ? this.clientConfig : { ...this.clientConfig, host: target.host, port: target.port }
+  }
+
+  /** Checks a new connection's server kind (several servers only). */
+  private readonly checkKind = async (client: ClientBase): Promise<void> => {
+    if (this.choice !== undefined && this.target !== undefined) {
+      await assertKind(client, this.choice.attrs, describeTarget(this.target))
+    }
+  }
+
+  private newPool (): Pool {
     // Pipelined clients: batch() writes all of its statements before reading any answer. Every
     // other use awaits each query before the next, exactly as without pipelining.
     const poolConfig: PoolConfig = {
-      ...this.clientConfig,
-      max: options.max ?? 10,
+      ...this.configFor(this.target),
+      max: this.options.max ?? 10,
       idleTimeoutMillis: 30000,
       pipeline: true
     }
-    this.pool = new Pool(poolConfig)
+    if (this.choice !== undefined && this.choice.attrs !== 'any') {
+      // A connection is handed out only once its server is known to take writes.
+      (poolConfig as { onConnect?: (c: ClientBase) => Promise<void> }).onConnect = this.checkKind
+    }
+    const pool = new Pool(poolConfig)
     // pg-pool listens for errors only on idle connections (and reports them here). A connection
     // lost while checked out (a transaction, a batch) emits 'error' with nobody listening, which
     // Node throws as an uncaught exception and which would end Node-RED. So every connection gets
     // a listener for its whole life; the error itself reaches the caller through its query.
-    this.pool.on('connect', client => client.on('error', () => { this.lost.add(client) }))
-    this.pool.on('error', err => this.options.onError?.(err))
+    pool.on('connect', client => client.on('error', () => { this.lost.add(client) }))
+    pool.on('error', err => {
+      this.options.onError?.(err)
+      if (pool === this.pool) this.suspect(err)
+    })
+    return pool
+  }
+
+  /**
+   * A transient error with several servers: the current one may be gone or read-only. Tries the
+   * list again (once at a time) and moves to another server if that is now the one wanted.
+   */
+  private suspect (err: unknown): void {
+    if (this.choice === undefined || this.closed || this.rechecking !== undefined || !isTransientDbError(err)) return
+    const choice = this.choice
+    this.rechecking = (async () => {
+      const found = await findServer(choice, this.clientConfig).catch(() => undefined)
+      if (found === undefined || this.closed) return
+      const previous = this.target
+      if (previous !== undefined && found.host === previous.host && found.port === previous.port) return
+      this.moveTo(found, previous)
+    })().finally(() => { this.rechecking = undefined })
+  }
+
+  private moveTo (target: PgTarget, previous: PgTarget | undefined): void {
+    const old = this.pool
+    this.target = target
+    this.pool = this.newPool()
+    // Idle connections close now, checked-out ones when released: nothing in flight is cut.
+    this.retired.set(old, old.end().catch(() => {}).finally(() => this.retired.delete(old)))
+    this.listener?.retarget()
+    this.options.onServerChange?.(describeTarget(target), previous === undefined ? '' : describeTarget(previous))
   }
 
   /** Checked-out connections that broke: released with an error, so the pool drops them. */
@@ -102,6 +194,7 @@ export class PgDatabase implements Database {
   static async open (options: PgOptions): Promise<PgDatabase> {
     const db = new PgDatabase(options)
     try {
+      await db.startOnChosenServer()
       await db.query('SELECT 1')
     } catch (err) {
       await db.close()
@@ -110,14 +203,35 @@ export class PgDatabase implements Database {
     return db
   }
 
+  /** With several servers: starts on the first of the kind wanted (NoPrimaryError if none is, now). */
+  private async startOnChosenServer (): Promise<void> {
+    if (this.choice === undefined) return
+    const found = await findServer(this.choice, this.clientConfig)
+    if (this.target !== undefined && found.host === this.target.host && found.port === this.target.port) return
+    const unused = this.pool
+    this.target = found
+    this.pool = this.newPool()
+    await unused.end()
+  }
+
   get closed (): boolean {
     return this.closing !== undefined
   }
 
   async query<R = Record<string, unknown>>(text: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
     this.assertOpen()
-    const r = await this.run(async q => await this.pool.query(q), text, params)
+    const r = await this.watch(this.run(async q => await this.pool.query(q), text, params))
     return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length }
+  }
+
+  /** Passes on the outcome of `work`; a transient failure also makes the servers be checked again. */
+  private async watch<T> (work: Promise<T>): Promise<T> {
+    try {
+      return await work
+    } catch (err) {
+      this.suspect(err)
+      throw err
+    }
   }
 
   /** Named prepared statements in use (for tests and tools). */
@@ -150,11 +264,15 @@ export class PgDatabase implements Database {
     this.assertOpen()
     // No parameters: pg uses the simple query protocol, which runs several statements in one
     // implicit transaction.
-    await this.pool.query(script)
+    await this.watch(this.pool.query(script))
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     this.assertOpen()
+    return await this.watch(this.transactionOnce(fn))
+  }
+
+  private async transactionOnce<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const client: PoolClient = await this.pool.connect()
     let broken: Error | undefined
     try {
@@ -183,6 +301,10 @@ export class PgDatabase implements Database {
   async batch (statements: readonly Statement[]): Promise<QueryResult[]> {
     this.assertOpen()
     if (statements.length === 0) return []
+    return await this.watch(this.batchOnce(statements))
+  }
+
+  private async batchOnce (statements: readonly Statement[]): Promise<QueryResult[]> {
     const client: PoolClient = await this.pool.connect()
     let broken: Error | undefined
     try {
@@ -256,7 +378,9 @@ export class PgDatabase implements Database {
   async listen (channel: string, handlers: ListenHandlers): Promise<() => Promise<void>> {
     this.assertOpen()
     validateChannel(channel)
-    if (this.listener === undefined) this.listener = new PgListener(this.clientConfig, this.options.onError)
+    if (this.listener === undefined) {
+      this.listener = new PgListener(() => this.configFor(this.target), this.options.onError, this.checkKind)
+    }
     return await this.listener.add(channel, handlers)
   }
 
@@ -264,7 +388,7 @@ export class PgDatabase implements Database {
     if (this.closing === undefined) {
       this.closing = (async () => {
         await this.listener?.close()
-        await this.pool.end()
+        await Promise.all([this.pool.end(), ...this.retired.values()])
       })()
     }
     await this.closing
@@ -272,135 +396,12 @@ export class PgDatabase implements Database {
 
   /** Connections this pool holds now (for leak checks). */
   get connectionCount (): number {
-    return this.pool.totalCount + (this.listener?.connected === true ? 1 : 0)
+    let n = this.pool.totalCount + (this.listener?.connected === true ? 1 : 0)
+    for (const p of this.retired.keys()) n += p.totalCount
+    return n
   }
 
   private assertOpen (): void {
     if (this.closed) throw new Error('the database connection is closed')
-  }
-}
-
-/**
- * One dedicated, never-pooled connection that LISTENs on every channel anyone asked for.
- * When it breaks it reconnects with backoff, LISTENs again and tells each listener, because
- * notifications sent while it was down are lost for good.
- */
-class PgListener {
-  private client: Client | undefined
-  private readonly channels = new Map<string, Set<ListenHandlers>>()
-  private readonly stop = new AbortController()
-  private connecting: Promise<void> | undefined
-  connected = false
-
-  constructor (private readonly config: ClientConfig, private readonly onError?: (err: Error) => void) {}
-
-  async add (channel: string, handlers: ListenHandlers): Promise<() => Promise<void>> {
-    let set = this.channels.get(channel)
-    const isNew = set === undefined
-    if (set === undefined) {
-      set = new Set()
-      this.channels.set(channel, set)
-    }
-    set.add(handlers)
-    try {
-      await this.ensureConnected()
-      if (isNew && this.client !== undefined) await this.client.query(`LISTEN ${channel}`)
-    } catch (err) {
-      if (!isTransientDbError(err)) {
-        set.delete(handlers)
-        if (set.size === 0) this.channels.delete(channel)
-        throw err
-      }
-      // The server is away: the reconnect loop LISTENs on every channel (this one included) and
-      // tells each listener once it is back, as after any lost connection.
-      this.onError?.(err as Error)
-      void this.reconnectLoop()
-    }
-    return async () => {
-      const s = this.channels.get(channel)
-      if (s === undefined) return
-      s.delete(handlers)
-      if (s.size === 0) {
-        this.channels.delete(channel)
-        if (this.connected && this.client !== undefined) await this.client.query(`UNLISTEN ${channel}`).catch(() => {})
-      }
-    }
-  }
-
-  async close (): Promise<void> {
-    this.stop.abort()
-    this.channels.clear()
-    const c = this.client
-    this.client = undefined
-    this.connected = false
-    if (c !== undefined) await c.end().catch(() => {})
-  }
-
-  private async ensureConnected (): Promise<void> {
-    if (this.connected) return
-    if (this.connecting === undefined) {
-      this.connecting = this.connect().finally(() => { this.connecting = undefined })
-    }
-    await this.connecting
-  }
-
-  private async connect (): Promise<void> {
-    const client = new Client(this.config)
-    client.on('error', err => {
-      this.onError?.(err)
-      this.lost(client)
-    })
-    client.on('end', () => this.lost(client))
-    client.on('notification', n => {
-      for (const h of this.channels.get(n.channel) ?? []) h.onNotify(n.payload ?? '')
-    })
-    try {
-      await client.connect()
-      for (const channel of this.channels.keys()) await client.query(`LISTEN ${channel}`)
-    } catch (err) {
-      await client.end().catch(() => {}) // half-open: never left behind
-      throw err
-    }
-    if (this.stop.signal.aborted) {
-      await client.end().catch(() => {})
-      return
-    }
-    this.client = client
-    this.connected = true
-  }
-
-  private lost (client: Client): void {
-    if (client !== this.client) return
-    this.client = undefined
-    this.connected = false
-    client.end().catch(() => {})
-    void this.reconnectLoop()
-  }
-
-  private reconnecting = false
-
-  private async reconnectLoop (): Promise<void> {
-    if (this.reconnecting) return
-    this.reconnecting = true
-    try {
-      await this.reconnectUntilConnected()
-    } finally {
-      this.reconnecting = false
-    }
-  }
-
-  private async reconnectUntilConnected (): Promise<void> {
-    const backoff = new Backoff(500, 15000)
-    while (!this.stop.signal.aborted && !this.connected) {
-      await sleep(backoff.next(), this.stop.signal)
-      if (this.stop.signal.aborted) return
-      try {
-        await this.ensureConnected()
-      } catch (err) {
-        this.onError?.(err as Error)
-        continue
-      }
-      for (const set of this.channels.values()) for (const h of set) h.onReconnect?.()
-    }
   }
 }

@@ -1,0 +1,198 @@
+import * as assert from 'assert'
+import { Client } from 'pg'
+import { PgDatabase } from '../../core'
+import { retryTransient } from '../../core/db/retry'
+import { NoPrimaryError } from '../../core/db/pg-primary'
+import { ReplicaPair } from './failover-servers'
+
+const DB = 'fix_streamers_test'
+const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
+
+async function waitFor (what: string, ms: number, check: () => boolean | Promise<boolean>): Promise<void> {
+  const until = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
+    await sleep(50)
+  }
+}
+
+async function direct<T> (url: string, fn: (c: Client) => Promise<T>): Promise<T> {
+  const c = new Client({ connectionString: url })
+  await c.connect()
+  try {
+    return await fn(c)
+  } finally {
+    await c.end()
+  }
+}
+
+/**
+ * Writes rows 1, 2, 3... one at a time, each retried through transient errors as the pack's
+ * writers do, alternating single statements, transactions and pipelined batches; `acked` holds
+ * every row whose write returned.
+ */
+function writer (db: PgDatabase): { acked: number[], errors: string[], stop: () => Promise<void> } {
+  const acked: number[] = []
+  const errors: string[] = []
+  const stop = new AbortController()
+  const insert = 'INSERT INTO ha_rows (id) VALUES ($1) ON CONFLICT DO NOTHING'
+  const done = (async () => {
+    for (let id = 1; !stop.signal.aborted; id++) {
+      const ok = await retryTransient(async () => {
+        if (id % 3 === 0) await db.query(insert, [id])
+        else if (id % 3 === 1) await db.transaction(async tx => { await tx.query(insert, [id]) })
+        else await db.batch([{ text: insert, params: [id] }])
+      }, {
+        initialMs: 100,
+        maxMs: 1000,
+        onWaiting: err => errors.push(String((err as { code?: string }).code ?? (err as Error).message))
+      })
+        .then(() => true, err => { errors.push(`permanent: ${(err as Error).message}`); return false })
+      if (ok && !stop.signal.aborted) acked.push(id)
+    }
+  })()
+  return { acked, errors, stop: async () => { stop.abort(); await done } }
+}
+
+describe('PostgreSQL failover: the database finds and follows the primary [postgres]', () => {
+  let pair: ReplicaPair | undefined
+
+  before(async function () {
+    if (!ReplicaPair.available()) return this.skip() // no PostgreSQL server binaries
+    this.timeout(120000)
+    pair = await ReplicaPair.start()
+  })
+  after(async function () {
+    this.timeout(60000)
+    await pair?.stop()
+  })
+
+  it('connects to the primary whatever the order of the hosts, in a URL, a key/value string or a host list',
+    async function () {
+      if (pair === undefined) return this.skip()
+      this.timeout(30000)
+      const p = pair
+      const primary = `127.0.0.1:${p.primaryPort}`
+      const forms = [
+        { connectionString: p.url() },
+        { connectionString: `postgresql://postgres@127.0.0.1:${p.replicaPort},127.0.0.1:${p.primaryPort}/${DB}` },
+        {
+          connectionString: `host=127.0.0.1,127.0.0.1 port=${p.replicaPort},${p.primaryPort} dbname=${DB} ` +
+        'user=postgres target_session_attrs=read-write'
+        },
+        {
+          hosts: [{ host: '127.0.0.1', port: p.replicaPort }, { host: '127.0.0.1', port: p.primaryPort }],
+          database: DB,
+          user: 'postgres'
+        }
+      ]
+      for (const form of forms) {
+        const db = await PgDatabase.open(form)
+        try {
+          assert.strictEqual(db.server, primary, JSON.stringify(form))
+          const r = await db.query<{ ro: string }>("SELECT current_setting('transaction_read_only') AS ro")
+          assert.strictEqual(r.rows[0].ro, 'off')
+        } finally {
+          await db.close()
+        }
+      }
+      // The replica alone, asked for read-write: refused with each server's reason, and transient.
+      await assert.rejects(PgDatabase.open({ connectionString: `${p.url('replica')}?target_session_attrs=read-write` }),
+        (err: Error) => err instanceof NoPrimaryError && /is a standby/.test(err.message))
+    })
+
+  it('drops a primary that turns read-only (25006) and moves to the replica once promoted, LISTEN included',
+    async function () {
+      if (pair === undefined) return this.skip()
+      this.timeout(60000)
+      const p = pair
+      const moves: string[] = []
+      const db = await PgDatabase.open({
+        connectionString: `${p.url()}?target_session_attrs=read-write`,
+        max: 4,
+        connectionTimeoutMillis: 2000,
+        onError: () => {},
+        onServerChange: (now, before) => moves.push(`${before} -> ${now}`)
+      })
+      await db.query('CREATE TABLE IF NOT EXISTS ha_rows (id int PRIMARY KEY)')
+      const w = writer(db)
+      try {
+        const notes: string[] = []
+        let relistened = 0
+        await db.listen('ha', { onNotify: s => notes.push(s), onReconnect: () => { relistened++ } })
+        await waitFor('rows before the fault', 10000, () => w.acked.length >= 30)
+        // The primary stays up but refuses writes from now on, as a demoted one would.
+        await direct(p.url('primary'), async c => {
+          await c.query('ALTER SYSTEM SET default_transaction_read_only = on')
+          await c.query('SELECT pg_reload_conf()')
+        })
+        await waitFor('a write refused as read-only', 10000, () => w.errors.includes('25006'))
+        const stalledAt = w.acked.length
+        await sleep(1000)
+        assert.ok(w.acked.length <= stalledAt + 1, 'no write succeeds while no server accepts writes')
+        await p.promote()
+        await waitFor('writes going on after the promotion', 20000, () => w.acked.length >= stalledAt + 30)
+        assert.strictEqual(db.server, `127.0.0.1:${p.replicaPort}`)
+        assert.deepStrictEqual(moves, [`127.0.0.1:${p.primaryPort} -> 127.0.0.1:${p.replicaPort}`])
+        await waitFor('the LISTEN connection back on the new primary', 10000, () => relistened > 0)
+        await db.query("SELECT pg_notify('ha', 'after failover')")
+        await waitFor('the notification from the new primary', 10000, () => notes.includes('after failover'))
+      } finally {
+        await w.stop()
+        await db.close()
+      }
+      const stored = await direct(p.url('replica'), async c =>
+        (await c.query<{ id: number }>('SELECT id FROM ha_rows')).rows.map(r => r.id))
+      const missing = w.acked.filter(id => !stored.includes(id))
+      assert.deepStrictEqual(missing, [], 'every acknowledged row is on the new primary')
+      assert.deepStrictEqual(w.errors.filter(e => e.startsWith('permanent')), [])
+    })
+})
+
+describe('PostgreSQL failover: the primary stopped, the replica promoted, writes go on [postgres]', () => {
+  let pair: ReplicaPair | undefined
+
+  before(async function () {
+    if (!ReplicaPair.available()) return this.skip()
+    this.timeout(120000)
+    pair = await ReplicaPair.start()
+  })
+  after(async function () {
+    this.timeout(60000)
+    await pair?.stop()
+  })
+
+  it('loses no acknowledged write and ends on the new primary', async function () {
+    if (pair === undefined) return this.skip()
+    this.timeout(60000)
+    const p = pair
+    const db = await PgDatabase.open({
+      connectionString: p.url(), max: 4, connectionTimeoutMillis: 2000, onError: () => {}
+    })
+    await db.query('CREATE TABLE IF NOT EXISTS ha_rows (id int PRIMARY KEY)')
+    const w = writer(db)
+    let outageMs = 0
+    try {
+      await waitFor('rows before the failover', 10000, () => w.acked.length >= 50)
+      const before = w.acked.length
+      const t0 = Date.now()
+      await p.stop('primary')
+      await sleep(500)
+      await p.promote()
+      await waitFor('writes going on after the failover', 20000, () => w.acked.length >= before + 50)
+      outageMs = Date.now() - t0
+      assert.strictEqual(db.server, `127.0.0.1:${p.replicaPort}`)
+    } finally {
+      await w.stop()
+      await db.close()
+    }
+    const stored = await direct(p.url('replica'), async c =>
+      (await c.query<{ id: number }>('SELECT id FROM ha_rows')).rows.map(r => r.id))
+    const missing = w.acked.filter(id => !stored.includes(id))
+    assert.deepStrictEqual(missing, [], 'every acknowledged row is on the new primary')
+    assert.deepStrictEqual(w.errors.filter(e => e.startsWith('permanent')), [])
+    console.log(`      ${w.acked.length} rows acknowledged, all on the new primary; writes stopped for ` +
+      `${outageMs} ms ` +
+      '(stop, 0.5 s, promote, next write)')
+  })
+})

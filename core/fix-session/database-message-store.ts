@@ -1,4 +1,5 @@
 import { Database } from '../db/database'
+import type { Fence } from '../ha/lease'
 import { InboundJournalStore } from './inbound-journal-store'
 import {
   InboundRecord,
@@ -19,16 +20,17 @@ export { SessionOwnershipError } from './store-guard'
  * each its own module: the sequence numbers (fix_session_state), the outbound journal (fix_out)
  * and the inbound journal (fix_in). The session runs its calls one at a time; every write that
  * moves a number also checks the value it replaces, so a second process driving the same
- * session fails loudly (SessionOwnershipError) instead of interleaving.
+ * session fails loudly (SessionOwnershipError) instead of interleaving. With a fence (core/ha),
+ * a write refused because a newer lease holder claimed the session fails with LeaseLostError.
  */
 export class DatabaseMessageStore implements MessageStore {
   readonly sequences: SequenceStore
   readonly outbound: OutboundJournalStore
   readonly inbound: InboundJournalStore
 
-  constructor (db: Database, schema: string, readonly sessionName: string) {
+  constructor (db: Database, schema: string, readonly sessionName: string, fence?: Fence) {
     const t = storeTables(schema)
-    this.sequences = new SequenceStore(db, t, sessionName)
+    this.sequences = new SequenceStore(db, t, sessionName, fence)
     this.outbound = new OutboundJournalStore(db, t, this.sequences)
     this.inbound = new InboundJournalStore(db, t, this.sequences)
   }
@@ -43,8 +45,14 @@ export class DatabaseMessageStore implements MessageStore {
   async reset (): Promise<SequenceState> { return await this.sequences.reset() }
 
   async findSent (origin: StreamOrigin): Promise<number | undefined> { return await this.outbound.findSent(origin) }
-  async recordSent (record: OutboundRecord): Promise<boolean> { return await this.outbound.recordSent(record) }
-  async recordSentBatch (records: OutboundRecord[]): Promise<void> { await this.outbound.recordSentBatch(records) }
+  async recordSent (record: OutboundRecord): Promise<boolean> {
+    return await this.outbound.recordSent(record).catch(async err => await this.sequences.explain(err))
+  }
+
+  async recordSentBatch (records: OutboundRecord[]): Promise<void> {
+    await this.outbound.recordSentBatch(records).catch(async err => await this.sequences.explain(err))
+  }
+
   async findSentMany (origins: StreamOrigin[]): Promise<Map<string, number>> {
     return await this.outbound.findSentMany(origins)
   }
@@ -54,6 +62,6 @@ export class DatabaseMessageStore implements MessageStore {
   }
 
   async recordReceived (records: InboundRecord[], nextTarget: number): Promise<string[]> {
-    return await this.inbound.recordReceived(records, nextTarget)
+    return await this.inbound.recordReceived(records, nextTarget).catch(async err => await this.sequences.explain(err))
   }
 }

@@ -41,15 +41,17 @@ export class InboundJournalStore {
         rec.message
       )
     }
+    const fenced = this.seq.guard(params)
     // One statement: the fix_in rows (receive_seq in message order) and the target seq commit
-    // together; if the state row moved under us the failing cast aborts all of it.
+    // together; if the state row moved under us (or a newer lease holder claimed it) the failing
+    // cast aborts all of it.
     const r = await this.db.query<{ receive_seq: string | number }>(
       `WITH v (session_name, msg_seq_num, msg_type, sender_comp_id, target_comp_id, cl_ord_id, orig_cl_ord_id,
         poss_dup, sending_time, raw, message, ord)
          AS (VALUES ${rows.join(', ')}),
        upd AS (
          UPDATE ${this.t.state} SET next_target_seq = $2, updated_at = clock_timestamp()
-         WHERE session_name = $1 AND next_target_seq = $3 AND epoch = $4 RETURNING 1),
+         WHERE session_name = $1 AND next_target_seq = $3 AND epoch = $4${fenced} RETURNING 1),
        ins AS (
          INSERT INTO ${this.t.in} (session_name, msg_seq_num, msg_type, sender_comp_id, target_comp_id, cl_ord_id,
            orig_cl_ord_id,

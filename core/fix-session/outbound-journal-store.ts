@@ -31,7 +31,10 @@ export class OutboundJournalStore {
     const state = this.seq.state()
     // One statement, so one round trip and atomic on its own: the journal row, and the sender
     // seq only if the row went in. If the seq was moved by someone else, the failing cast aborts
-    // the whole statement (journal row included).
+    // the whole statement (journal row included); so does a newer lease holder's claim (fenced).
+    const params: unknown[] = [this.sessionName, state.epoch, rec.seq, rec.msgType, rec.clOrdID ?? null,
+      rec.sentAt.toISOString(), rec.body, rec.raw, rec.origin?.client ?? null, rec.origin?.position ?? null]
+    const fenced = this.seq.guard(params)
     const r = await this.db.query<{ inserted: boolean }>(
       `WITH ins AS (
          INSERT INTO ${this.t.out} (session_name, epoch, msg_seq_num, msg_type, cl_ord_id, sent_at, body, raw,
@@ -40,12 +43,12 @@ export class OutboundJournalStore {
          ON CONFLICT (session_name, client_name, stream_position) DO NOTHING RETURNING 1),
        upd AS (
          UPDATE ${this.t.state} SET next_sender_seq = $3 + 1, updated_at = clock_timestamp()
-         WHERE session_name = $1 AND next_sender_seq = $3 AND epoch = $2 AND EXISTS (SELECT 1 FROM ins) RETURNING 1)
+         WHERE session_name = $1 AND next_sender_seq = $3 AND epoch = $2${fenced} AND EXISTS (SELECT 1 FROM ins)
+         RETURNING 1)
        SELECT CASE WHEN EXISTS (SELECT 1 FROM ins) AND NOT EXISTS (SELECT 1 FROM upd)
          THEN ${ownershipAbort('upd', 'integer')} = 0 ELSE EXISTS (SELECT 1
            FROM ins) END AS inserted`,
-      [this.sessionName, state.epoch, rec.seq, rec.msgType, rec.clOrdID ?? null, rec.sentAt.toISOString(), rec.body,
-        rec.raw, rec.origin?.client ?? null, rec.origin?.position ?? null])
+      params)
       .catch(err => rethrowStoreError(err, this.sessionName))
     const inserted = r.rows[0]?.inserted === true
     if (inserted) state.nextSenderSeq = rec.seq + 1
@@ -79,11 +82,12 @@ export class OutboundJournalStore {
       )
     }
     // One statement (atomic): the journal rows and the sender seq; a repeated origin is a unique
-    // violation and a moved state row the failing cast, either way nothing is written.
+    // violation and a moved (or newer-claimed) state row the failing cast, either way nothing is written.
+    const fenced = this.seq.guard(params)
     await this.db.query(
       `WITH upd AS (
          UPDATE ${this.t.state} SET next_sender_seq = $4, updated_at = clock_timestamp()
-         WHERE session_name = $1 AND next_sender_seq = $3 AND epoch = $2 RETURNING 1),
+         WHERE session_name = $1 AND next_sender_seq = $3 AND epoch = $2${fenced} RETURNING 1),
        ins AS (
          INSERT INTO ${this.t.out} (session_name, epoch, msg_seq_num, msg_type, cl_ord_id, sent_at, body, raw,
            client_name, stream_position)

@@ -4,6 +4,7 @@ import type { Database } from '../db/database'
 import { DatabaseMessageStore } from './database-message-store'
 import { retryingStore } from './retrying-store'
 import { describeDbError } from '../db/errors'
+import type { Fence } from '../ha/lease'
 import { MakeFrameReader, OutboundValidator, SessionCodec } from './codec-port'
 import { InboundMessage, SessionEvent } from './application'
 import { SendRequest, SendResult, Session } from './session'
@@ -27,6 +28,8 @@ export interface SessionRuntimeOptions {
   /** Default: validateAndWrite (the translator's validateMessage, then its dictionary-order writer). */
   validator?: OutboundValidator
   log?: SessionLog
+  /** Several instances (core/ha): this holder's lease; its writes are refused once a newer holder loads. */
+  fence?: Fence
 }
 
 export type ControlCommand =
@@ -54,7 +57,7 @@ export class SessionRuntime extends EventEmitter {
       o.settings.name !== undefined && o.settings.name !== ''
         ? o.settings.name
         : `${o.settings.beginString}:${o.settings.senderCompID}->${o.settings.targetCompID}`
-    this.store = new DatabaseMessageStore(o.db, o.schema, name)
+    this.store = new DatabaseMessageStore(o.db, o.schema, name, o.fence)
     this.session = new Session({
       settings: { ...o.settings, name },
       codec: o.codec,

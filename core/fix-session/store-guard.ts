@@ -19,12 +19,12 @@ export class SessionOwnershipError extends Error {
   }
 }
 
-/** The session's tables, quoted: fix_session_state, fix_in, fix_out (migrations 30-32). */
-export interface StoreTables { state: string, in: string, out: string }
+/** The session's tables, quoted: fix_session_state, fix_in, fix_out (migrations 30-32), leases (70). */
+export interface StoreTables { state: string, in: string, out: string, leases: string }
 
 export function storeTables (schema: string): StoreTables {
   const s = quoteIdent(schema, 'schema')
-  return { state: `${s}.fix_session_state`, in: `${s}.fix_in`, out: `${s}.fix_out` }
+  return { state: `${s}.fix_session_state`, in: `${s}.fix_in`, out: `${s}.fix_out`, leases: `${s}.leases` }
 }
 
 /**

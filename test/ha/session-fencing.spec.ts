@@ -1,0 +1,115 @@
+import * as assert from 'assert'
+import { Database, LeaseGrant, LeaseLostError, LeaseStore, migrate, resourceOf } from '../../core'
+import { DatabaseMessageStore, SessionOwnershipError } from '../../core/fix-session'
+import { InboundRecord, OutboundRecord } from '../../core/fix-session/message-store'
+import { describeEachDatabase, dropSchema, uniqueSchema } from '../support/databases'
+
+const out = (seq: number, cl: string): OutboundRecord => ({
+  seq,
+  msgType: 'D',
+  clOrdID: cl,
+  sentAt: new Date(),
+  body: `11=${cl}\x01`,
+  raw: `raw ${cl}`,
+  origin: { client: 'orders', position: `["${seq}"]` }
+})
+const inb = (seq: number): InboundRecord => ({
+  seq,
+  msgType: '8',
+  senderCompID: 'B',
+  targetCompID: 'A',
+  possDup: false,
+  raw: `8=FIX.4.4\x0134=${seq}\x01`,
+  message: null
+})
+
+/**
+ * Point 1 of issue 18 on the session's store: the sequence numbers, the outbound journal
+ * (fix_out) and fix_in are written only by the holder whose token the state row carries. A new
+ * holder claims the row when it loads; from then on every write of the old holder is refused
+ * with LeaseLostError and changes nothing.
+ */
+describeEachDatabase('session store fencing', target => {
+  let db: Database
+  let schema: string
+  let leases: LeaseStore
+
+  beforeEach(async () => {
+    db = await target.open()
+    schema = uniqueSchema('hafence')
+    await migrate(db, schema)
+    leases = new LeaseStore(db, schema)
+  })
+  afterEach(async () => {
+    await dropSchema(db, schema)
+    await db.close()
+  })
+
+  /** A takes the lease; it runs out; B takes it over (token 2). */
+  async function takeover (session: string): Promise<{ a: LeaseGrant, b: LeaseGrant }> {
+    const a = await leases.acquire(resourceOf.session(session), 'a', 150)
+    assert.ok(a !== undefined)
+    await new Promise(resolve => setTimeout(resolve, 250))
+    const b = await leases.acquire(resourceOf.session(session), 'b', 60000)
+    assert.ok(b !== undefined)
+    return { a, b }
+  }
+
+  it('refuses every write of a holder once a newer holder loaded, and the newer one continues the numbers',
+    async () => {
+      const a = await leases.acquire(resourceOf.session('S1'), 'a', 60000)
+      assert.ok(a !== undefined)
+      const told: LeaseLostError[] = []
+      const stA = new DatabaseMessageStore(db, schema, 'S1', { ...a, onLost: err => told.push(err) })
+      await stA.load()
+      assert.strictEqual(await stA.recordSent(out(1, 'C1')), true)
+      await stA.recordSentBatch([out(2, 'C2'), out(3, 'C3')])
+      await stA.recordReceived([inb(1), inb(2)], 3)
+      await stA.advanceSender(5)
+      // A's lease is taken over (released here, as if it ran out) and B loads: the row is B's now.
+      await leases.release(a)
+      const b = await leases.acquire(resourceOf.session('S1'), 'b', 60000)
+      assert.ok(b !== undefined)
+      const stB = new DatabaseMessageStore(db, schema, 'S1', b)
+      const s = await stB.load()
+      assert.deepStrictEqual([s.nextSenderSeq, s.nextTargetSeq, s.epoch], [5, 3, 1], 'no reset: A\'s numbers go on')
+      const before = await counts()
+      await assert.rejects(stA.recordSent(out(5, 'C5')), LeaseLostError)
+      await assert.rejects(stA.recordSentBatch([out(5, 'C5'), out(6, 'C6')]), LeaseLostError)
+      await assert.rejects(stA.recordReceived([inb(3)], 4), LeaseLostError)
+      await assert.rejects(stA.advanceSender(6), LeaseLostError)
+      await assert.rejects(stA.advanceTarget(4), LeaseLostError)
+      await assert.rejects(stA.reset(), LeaseLostError)
+      await assert.rejects(stA.setNext(9, 9), LeaseLostError)
+      assert.strictEqual(told.length, 7, 'A was told at every refused write')
+      assert.deepStrictEqual(await counts(), before, 'nothing A tried was written')
+      // B writes on from where A stopped.
+      assert.strictEqual(await stB.recordSent(out(5, 'C5')), true)
+      await stB.recordReceived([inb(3)], 4)
+      const after = await new DatabaseMessageStore(db, schema, 'S1').load()
+      assert.deepStrictEqual([after.nextSenderSeq, after.nextTargetSeq], [6, 4])
+    })
+
+  it('refuses to load for a holder whose lease ran out or was taken over', async () => {
+    const { a, b } = await takeover('S2')
+    await assert.rejects(new DatabaseMessageStore(db, schema, 'S2', a).load(), LeaseLostError)
+    await new DatabaseMessageStore(db, schema, 'S2', b).load()
+    await assert.rejects(new DatabaseMessageStore(db, schema, 'S2', a).load(), LeaseLostError)
+  })
+
+  it('keeps the ownership error for a second unfenced writer (no lease in use)', async () => {
+    const x = new DatabaseMessageStore(db, schema, 'S3')
+    const y = new DatabaseMessageStore(db, schema, 'S3')
+    await x.load()
+    await y.load()
+    await x.advanceSender(2)
+    await assert.rejects(y.advanceSender(2), SessionOwnershipError)
+  })
+
+  async function counts (): Promise<unknown> {
+    const r = await db.query(`SELECT (SELECT count(*) FROM "${schema}".fix_out) AS out,
+      (SELECT count(*) FROM "${schema}".fix_in) AS inb,
+      (SELECT next_sender_seq || '/' || next_target_seq || '/' || epoch FROM "${schema}".fix_session_state) AS state`)
+    return r.rows[0]
+  }
+})

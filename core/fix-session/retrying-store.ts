@@ -1,3 +1,4 @@
+import { isTransientDbError } from '../db/errors'
 import { retryTransient } from '../db/retry'
 import type { MessageStore, OutboundRecord } from './message-store'
 
@@ -23,14 +24,32 @@ export interface RetryingStoreOptions {
  */
 export function retryingStore (store: MessageStore, o: RetryingStoreOptions): MessageStore {
   let away = false
-  const run = async <T>(fn: () => Promise<T>, again?: () => Promise<{ value: T } | undefined>): Promise<T> => {
+  const run = async <T>(
+    fn: () => Promise<T>,
+    again?: () => Promise<{ value: T } | undefined>,
+    refused?: (value: T) => boolean
+  ): Promise<T> => {
     let tries = 0
     const r = await retryTransient(async () => {
-      if (tries++ > 0 && again !== undefined) {
+      const retry = tries++ > 0 && again !== undefined
+      if (retry) {
         const done = await again()
         if (done !== undefined) return done.value
       }
-      return await fn()
+      // The lost write may still be running on the server (it does not notice the closed
+      // connection before it answers): the retry then waits for its locks and, once it commits,
+      // is refused (the ownership guard, or the journaled origin). Refused after a loss means
+      // "look again": the write that was lost is found done.
+      try {
+        const value = await fn()
+        if (!retry || refused?.(value) !== true) return value
+        return (await again())?.value ?? value
+      } catch (err) {
+        if (!retry || isTransientDbError(err)) throw err
+        const done = await again()
+        if (done === undefined) throw err
+        return done.value
+      }
     }, {
       signal: o.signal,
       onWaiting: err => {
@@ -53,7 +72,8 @@ export function retryingStore (store: MessageStore, o: RetryingStoreOptions): Me
     load: async () => await run(async () => await store.load()),
     findSent: async origin => await run(async () => await store.findSent(origin)),
     recordSent: async record => await run(async () => await store.recordSent(record), async () =>
-      (await store.load()).nextSenderSeq === record.seq + 1 && await journaled([record]) ? { value: true } : undefined),
+      (await store.load()).nextSenderSeq === record.seq + 1 && await journaled([record]) ? { value: true } : undefined,
+    inserted => !inserted),
     recordSentBatch: async records => await run(async () => await store.recordSentBatch(records), async () =>
       records.length > 0 && (await store.load()).nextSenderSeq === records[records.length - 1].seq + 1 &&
         await journaled(records)

@@ -170,7 +170,7 @@ describe('the session store retries transient database errors [postgres]', () =>
       // Slow the write down on the server so the cut lands while it runs (only this session's rows).
       const fn = `${q('slow_' + table)}`
       await direct!.query(`CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN IF NEW.session_name = '${name}' THEN PERFORM pg_sleep(0.8); END IF; RETURN NEW; END $$`)
+        BEGIN IF NEW.session_name = '${name}' THEN PERFORM pg_sleep(2); END IF; RETURN NEW; END $$`)
       await direct!.query(`CREATE TRIGGER "slow_${name}" BEFORE ${call === 'advanceSender' ? 'UPDATE' : 'INSERT'}
         ON ${q(table)} FOR EACH ROW EXECUTE FUNCTION ${fn}()`)
       try {

@@ -9,7 +9,8 @@ import { createHash } from 'crypto'
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
-import { freePort, ROOT, sleep, tempDir, waitFor } from '../test/e2e/harness'
+import { parseUtc } from '../core/fix-session/fields'
+import { Child, Counterparty, freePort, ROOT, sleep, tempDir, waitFor } from '../test/e2e/harness'
 import { quickfixMissing } from '../test/interop/quickfix'
 
 const source = path.join(ROOT, 'bench', 'quickfix', 'roundtrip.cpp')
@@ -86,14 +87,28 @@ export function cpuMs (pid: number | undefined): number | undefined {
   }
 }
 
+export interface ExecutorOptions {
+  dir: string
+  /** fdatasync after each FileStore write. */
+  sync: boolean
+  /** Answer no order (the outbound pass). */
+  quiet?: boolean
+  sender?: string
+  target?: string
+}
+
 /** The executor (acceptor) as its own process, driven through stdin/stdout. */
 export class QuickfixExecutor {
-  private readonly lines: string[] = []
-  private readonly proc: ChildProcess
+  readonly lines: string[] = []
+  readonly proc: ChildProcess
+  readonly exited: Promise<number | null>
 
-  private constructor (readonly port: number, readonly dir: string, sync: boolean) {
-    const settings = quickfixSettings({ dir, role: 'acceptor', port, sender: 'EXEC', target: 'CLIENT' })
-    this.proc = spawn(binary(), ['executor', settings, ...(sync ? ['sync'] : [])], {
+  private constructor (readonly port: number, readonly dir: string, o: ExecutorOptions) {
+    const settings = quickfixSettings({
+      dir, role: 'acceptor', port, sender: o.sender ?? 'EXEC', target: o.target ?? 'CLIENT'
+    })
+    const flags = [...(o.sync ? ['sync'] : []), ...(o.quiet === true ? ['quiet'] : [])]
+    this.proc = spawn(binary(), ['executor', settings, ...flags], {
       stdio: ['pipe', 'pipe', 'inherit']
     })
     let partial = ''
@@ -104,10 +119,11 @@ export class QuickfixExecutor {
       this.lines.push(...parts)
     })
     this.proc.stdin!.on('error', () => {})
+    this.exited = new Promise(resolve => this.proc.on('exit', resolve))
   }
 
-  static async start (o: { sync: boolean, dir: string }): Promise<QuickfixExecutor> {
-    const e = new QuickfixExecutor(await freePort(), o.dir, o.sync)
+  static async start (o: ExecutorOptions): Promise<QuickfixExecutor> {
+    const e = new QuickfixExecutor(await freePort(), o.dir, o)
     await waitFor(() => {
       if (e.proc.exitCode !== null) throw new Error(`the QuickFIX executor exited: ${e.lines.join('\n')}`)
       return e.lines.includes('READY')
@@ -141,10 +157,60 @@ export class QuickfixExecutor {
 
   async stop (): Promise<void> {
     if (this.proc.exitCode !== null) return
-    const exited = new Promise(resolve => this.proc.once('exit', resolve))
     this.proc.stdin!.write('quit\n')
-    await Promise.race([exited, sleep(10000)])
+    await Promise.race([this.exited, sleep(10000)])
     if (this.proc.exitCode === null && this.proc.pid !== undefined) process.kill(this.proc.pid, 'SIGKILL')
+  }
+
+  /**
+   * As the counterparty of the Node-RED bench (E2eSystem's `counterparty` option): its order count
+   * and records. A record's receive time is when the order reached the executor's Application
+   * (after QuickFIX's parsing, validation and store), not when it came off the socket.
+   */
+  asCounterparty (): Counterparty {
+    const pid = this.proc.pid!
+    const alive = (): boolean => this.proc.exitCode === null && this.proc.signalCode === null
+    const child: Child = {
+      name: 'QuickFIX executor',
+      proc: this.proc,
+      pid,
+      exited: this.exited,
+      lines: this.lines,
+      alive,
+      kill: signal => { if (alive()) process.kill(pid, signal) },
+      stop: async () => await this.stop()
+    }
+    const notCounted = 0
+    return {
+      child,
+      fixPort: this.port,
+      httpPort: notCounted,
+      stats: async () => ({
+        frames: notCounted,
+        orders: await this.orders(),
+        possDup: notCounted,
+        ersQueued: notCounted,
+        ersSent: notCounted,
+        ersPending: notCounted,
+        logons: notCounted,
+        resendRequestsSent: notCounted,
+        resendsAnswered: notCounted,
+        phase: 'running',
+        nextSenderSeq: notCounted,
+        nextTargetSeq: notCounted,
+        events: {},
+        problems: []
+      }),
+      records: async () => (await this.records()).map((r, i) => ({
+        t: 'D',
+        s: i + 1,
+        p: false,
+        c: r.clOrdID,
+        at: r.at,
+        tt: parseUtc(r.transactTime)?.getTime(),
+        st: parseUtc(r.sendingTime)?.getTime()
+      }))
+    }
   }
 }
 

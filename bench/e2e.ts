@@ -10,7 +10,9 @@
  * DATABASE_URL must match, and without DATABASE_URL the bench starts a throw-away one;
  * BENCH_E2E_DATABASE=pglite runs on embedded PGlite (orders then go in through an HTTP endpoint of the
  * flow). In the same run, QuickFIX/C++ against itself (bench/_quickfix.ts; BENCH_E2E_QUICKFIX=0 skips
- * it, BENCH_E2E_QUICKFIX_SYNC=1 adds fdatasync to its FileStore) and the ratios of the two.
+ * it, BENCH_E2E_QUICKFIX_SYNC=1 adds fdatasync to its FileStore) and the ratios of the two;
+ * BENCH_E2E_COUNTERPARTY=quickfix runs the Node-RED passes against the QuickFIX executor instead of
+ * the pack's counterparty.
  * Knobs: BENCH_E2E_SECONDS (60),
  * BENCH_E2E_RATE_SECONDS (15), BENCH_E2E_RATES (100,1000,5000),
  * BENCH_E2E_PROF=1 (--cpu-prof of Node-RED and the counterparty),
@@ -25,10 +27,11 @@ import * as fs from 'fs'
 import * as path from 'path'
 import { Client } from 'pg'
 import { quoteQualified } from '../core/db/identifiers'
-import { peakRssMb, sleep, waitFor, wallMs } from '../test/e2e/harness'
+import { Counterparty, peakRssMb, sleep, waitFor, wallMs } from '../test/e2e/harness'
 import { E2eSystem, order } from '../test/e2e/system'
 import { BenchDatabase, benchDatabase } from './_postgres'
 import { compareWithQuickfix, PassSummary } from './_compare'
+import { QuickfixExecutor } from './_quickfix'
 
 const SUSTAIN_S = Number(process.env.BENCH_E2E_SECONDS ?? 60)
 const RATE_S = Number(process.env.BENCH_E2E_RATE_SECONDS ?? 15)
@@ -143,12 +146,19 @@ export async function run (): Promise<void> {
   }
 }
 
+/** BENCH_E2E_COUNTERPARTY: the pack's counterparty (default) or the QuickFIX/C++ executor. */
+function counterpartyKind (): 'pack' | 'quickfix' {
+  const v = process.env.BENCH_E2E_COUNTERPARTY ?? 'pack'
+  if (v !== 'pack' && v !== 'quickfix') throw new Error(`BENCH_E2E_COUNTERPARTY must be pack or quickfix, not "${v}"`)
+  return v
+}
+
 async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummary> {
   const prof = process.env.BENCH_E2E_PROF === '1'
   const profArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.cwd(), 'profiles')}`] : []
   const envNumber = (name: string): number | undefined =>
     process.env[name] !== undefined && process.env[name] !== '' ? Number(process.env[name]) : undefined
-  const sys = new E2eSystem({
+  const sys: E2eSystem = new E2eSystem({
     label: 'bench',
     inFlight: envNumber('BENCH_E2E_INFLIGHT'),
     applyBatch: envNumber('BENCH_E2E_APPLY_BATCH'),
@@ -156,12 +166,25 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
     batchSize: envNumber('BENCH_E2E_BATCH'),
     pollMs: envNumber('BENCH_E2E_POLL_MS'),
     nodeArgs: [...profArgs, ...(process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter(a => a !== '')],
-    counterpartyNodeArgs: profArgs
+    counterpartyNodeArgs: profArgs,
+    counterparty: counterpartyKind() === 'quickfix'
+      ? async (): Promise<Counterparty> => (await QuickfixExecutor.start({
+        dir: path.join(sys.dir, 'quickfix-executor'),
+        sync: process.env.BENCH_E2E_QUICKFIX_SYNC === '1',
+        quiet: !reports,
+        sender: 'EXCH',
+        target: 'NRED'
+      })).asCounterparty()
+      : undefined
   })
   const vacuumed = sys.url !== undefined
     ? '; before each fixed rate the pipeline drains and the schemas are vacuumed and analysed'
     : ''
-  console.log(`e2e: Node-RED child process + counterparty process, ${sys.describe()}${vacuumed}`)
+  const counterparty = counterpartyKind() === 'quickfix'
+    ? 'the QuickFIX/C++ executor (bench/quickfix/roundtrip.cpp, FileStore; an order counts as received when it ' +
+      'reaches its Application)'
+    : 'the pack\'s session layer with its own store (test/e2e/counterparty.ts)'
+  console.log(`e2e: Node-RED child process + counterparty process: ${counterparty}; ${sys.describe()}${vacuumed}`)
   const rows: Row[] = []
   const segments: Segments[] = []
   const since = new Date()

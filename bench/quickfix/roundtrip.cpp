@@ -4,8 +4,8 @@
 // in Text(58) it returns the wall-clock microsecond at which the order reached its Application, so
 // the client can split the round trip without a second channel.
 //
-//   roundtrip executor <settings> [sync]
-//     prints "READY"; stdin commands: "stats" -> "STATS <orders>", "records <file>" -> writes one
+//   roundtrip executor <settings> [sync] [quiet]
+//     ("quiet": answers no order, for the bench's outbound pass) prints "READY"; stdin commands: "stats" -> "STATS <orders>", "records <file>" -> writes one
 //     line per order "<ClOrdID> <receive wall us> <TransactTime> <SendingTime>" and prints "DONE";
 //     "quit" logs out and exits.
 //   roundtrip client <settings> <sustainSeconds> <window> <rateSeconds> <rate,rate,...> [sync]
@@ -139,6 +139,7 @@ public:
   std::mutex mutex;
   std::vector<Arrival> arrivals;
   long execs = 0;
+  bool quiet = false;
 
   void onCreate(const FIX::SessionID&) override {}
   void onLogon(const FIX::SessionID&) override {}
@@ -162,7 +163,7 @@ public:
       arrivals.push_back({clOrdID.getValue(), m.getField(FIX::FIELD::TransactTime),
         m.getHeader().getField(FIX::FIELD::SendingTime), at});
     }
-    for (int n = 0; n < 2; n++) {
+    for (int n = 0; n < (quiet ? 0 : 2); n++) {
       bool fill = n == 1;
       FIX44::ExecutionReport er(
         FIX::OrderID("O" + clOrdID.getValue()), FIX::ExecID(std::to_string(++execs)),
@@ -179,8 +180,9 @@ public:
   }
 };
 
-static int runExecutor(const FIX::SessionSettings& settings, FIX::MessageStoreFactory& store) {
+static int runExecutor(const FIX::SessionSettings& settings, FIX::MessageStoreFactory& store, bool quiet) {
   Executor app;
+  app.quiet = quiet;
   FIX::SocketAcceptor acceptor(app, store, settings);
   acceptor.start();
   std::cout << "READY" << std::endl;
@@ -369,18 +371,22 @@ int main(int argc, char** argv) {
   try {
     std::string role = argv[1];
     FIX::SessionSettings settings(argv[2]);
-    bool sync = std::string(argv[argc - 1]) == "sync";
+    bool sync = false, quiet = false;
+    for (int i = 3; i < argc; i++) {
+      sync = sync || std::string(argv[i]) == "sync";
+      quiet = quiet || std::string(argv[i]) == "quiet";
+    }
     FIX::FileStoreFactory plain(settings);
     SyncedFileStoreFactory synced(settings);
     FIX::MessageStoreFactory& store = sync ? (FIX::MessageStoreFactory&)synced : (FIX::MessageStoreFactory&)plain;
-    if (role == "executor") return runExecutor(settings, store);
+    if (role == "executor") return runExecutor(settings, store, quiet);
     if (role == "client" && argc >= 7) {
       std::vector<int> rates;
       std::stringstream list(argv[6]);
       for (std::string r; std::getline(list, r, ',');) if (!r.empty()) rates.push_back(std::stoi(r));
       return runClient(settings, store, std::stoi(argv[3]), std::stol(argv[4]), std::stoi(argv[5]), rates);
     }
-    std::cerr << "usage: roundtrip executor <settings> [sync] | client <settings> <sustainS> <window> <rateS> <rates> [sync]"
+    std::cerr << "usage: roundtrip executor <settings> [sync] [quiet] | client <settings> <sustainS> <window> <rateS> <rates> [sync]"
       << std::endl;
     return 2;
   } catch (std::exception& e) {

@@ -51,6 +51,11 @@ export interface SystemOptions {
   nodeArgs?: string[]
   /** Extra node arguments for the counterparty. */
   counterpartyNodeArgs?: string[]
+  /**
+   * Starts another counterparty instead of the pack's (the benchmark's QuickFIX/C++ executor): a
+   * FIX.4.4 acceptor for SenderCompID NRED, TargetCompID EXCH.
+   */
+  counterparty?: () => Promise<Counterparty>
 }
 
 export class E2eSystem {
@@ -92,14 +97,16 @@ export class E2eSystem {
       await this.pool.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`)
       await this.pool.query(setupSql(this.schema))
     }
-    this.counterparty = await startCounterparty({
-      url: this.url,
-      dataDir: this.url === undefined ? path.join(this.dir, 'counterparty-db') : undefined,
-      schema: this.counterpartySchema,
-      senderCompID: 'EXCH',
-      targetCompID: 'NRED',
-      reports: this.o.reports
-    }, this.counterpartyLog, this.o.counterpartyNodeArgs)
+    this.counterparty = this.o.counterparty !== undefined
+      ? await this.o.counterparty()
+      : await startCounterparty({
+        url: this.url,
+        dataDir: this.url === undefined ? path.join(this.dir, 'counterparty-db') : undefined,
+        schema: this.counterpartySchema,
+        senderCompID: 'EXCH',
+        targetCompID: 'NRED',
+        reports: this.o.reports
+      }, this.counterpartyLog, this.o.counterpartyNodeArgs)
     this.port = await freePort()
     await this.startNodeRed()
     // Rows written before the audit-streamer has created the managed audit table are not audited

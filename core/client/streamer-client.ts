@@ -27,6 +27,8 @@ export type ClientPhase = 'detached' | 'stopped' | SubscriptionState['phase']
 export interface ClientState {
   phase: ClientPhase
   error?: string
+  /** Retrying a cause only a person can remove (a missing table or privilege), not a database away. */
+  needsAction?: boolean
 }
 
 export interface StreamerClientOptions {
@@ -440,7 +442,9 @@ export class StreamerClient {
       if (!this.closed) this.setState({ phase: 'detached' })
       return
     }
-    this.setState('error' in s ? { phase: s.phase, error: s.error } : { phase: s.phase })
+    if (s.phase === 'retrying' && s.needsAction === true) {
+      this.setState({ phase: s.phase, error: s.error, needsAction: true })
+    } else this.setState('error' in s ? { phase: s.phase, error: s.error } : { phase: s.phase })
   }
 
   private async deliver (rows: StreamRow[], generation: number): Promise<void> {

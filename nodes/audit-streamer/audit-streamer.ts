@@ -5,13 +5,13 @@ import { describeStreamError, StreamConfigError } from '../../core/stream/errors
 import { Streamer } from '../../core/stream/streamer'
 import type { StreamMeta, StreamRow, Subscription, SubscriptionState } from '../../core/stream/types'
 import type { StreamerDatabaseNode } from '../streamer-database/types'
-import { status } from '../shared/status'
+import { Outage } from '../../core/db/retry'
 import { translator } from '../shared/i18n'
 import catalog = require('./locales/en-US/audit-streamer.json')
 import { flowGraph, targetsOf } from '../shared/links'
 import { registerAdmin } from './admin'
 import { StreamerSettings, streamerSettings } from './config'
-import { streamerStatus } from './status-text'
+import { auditStreamerStatus, databaseOutage, StreamerView, waitsForDatabase } from './status-text'
 import type { AuditStreamerDef } from './types'
 
 /** Streamer clients subscribe through node.stream; they need no copy of the node's output. */
@@ -80,21 +80,12 @@ export = function (RED: NodeAPI): void {
     let lastStatus = ''
     function render (): void {
       statusTimer = undefined
-      let s
-      if (configError !== undefined) s = status.error(configError)
-      else if (connection?.state === 'retrying' && ![...states.values()].some(x => x.phase === 'live')) {
-        s = status.error(connection.error)
-      } else if (states.size === 0) {
-        s = streamer.failed !== undefined ? status.error(streamer.failed) : status.idle(t('audit-streamer.status.idle'))
-      } else {
-        s = streamerStatus([...states.values()], {
-          live: t('audit-streamer.status.live'),
-          idle: t('audit-streamer.status.idle'),
-          starting: t('audit-streamer.status.starting'),
-          replaying: t('audit-streamer.status.replaying'),
-          retrying: t('audit-streamer.status.retrying')
-        })
-      }
+      const s = auditStreamerStatus(view(), {
+        live: t('audit-streamer.status.live'),
+        idle: t('audit-streamer.status.idle'),
+        starting: t('audit-streamer.status.starting'),
+        replaying: t('audit-streamer.status.replaying')
+      })
       const key = JSON.stringify(s)
       if (key === lastStatus) return
       lastStatus = key
@@ -109,19 +100,32 @@ export = function (RED: NodeAPI): void {
       }
     }
 
+    const view = (): StreamerView =>
+      ({ configError, connection, states: [...states.values()], failed: streamer.failed })
+    // A database outage is logged once when it begins and once when it ends, however many reads,
+    // subscriptions and backoff rounds it spans; a problem that needs a person is logged per cause.
+    const outage = new Outage()
+    function logOutage (): void {
+      const reason = databaseOutage(view())
+      if (reason !== undefined) {
+        const line = t('audit-streamer.log.waiting-db', { stream: streamer.name, error: reason })
+        if (outage.begin(reason)) node.warn(line)
+      } else if (outage.end()) node.log(t('audit-streamer.log.db-back', { stream: streamer.name }))
+    }
     let lastError = ''
     streamer.on('state', (sub: Subscription & { id: number }, state: SubscriptionState) => {
       if (state.phase === 'closed') states.delete(sub.id)
       else states.set(sub.id, state)
-      if (state.phase === 'failed' || state.phase === 'retrying') {
+      if (state.phase === 'failed' || (state.phase === 'retrying' && !waitsForDatabase(state))) {
         const key = state.phase === 'failed' ? 'audit-streamer.errors.failed' : 'audit-streamer.errors.retrying'
         const line = `${t(key, { stream: streamer.name })}: ${state.error}`
         if (line !== lastError) {
           lastError = line
-          if (state.phase === 'failed' || (state.phase === 'retrying' && state.needsAction === true)) node.error(line)
+          if (state.phase === 'failed' || state.needsAction === true) node.error(line)
           else node.warn(line)
         }
       }
+      logOutage()
       scheduleStatus(state.phase !== 'replaying')
     })
     streamer.on('warning', (message: string) => node.warn(message))
@@ -131,6 +135,7 @@ export = function (RED: NodeAPI): void {
     } else {
       dbNode?.register(node, s => {
         connection = s
+        logOutage()
         scheduleStatus(true)
       })
     }

@@ -1,7 +1,7 @@
 import type { NodeStatus } from 'node-red'
 import type { FixSessionStatus } from '../fix-session/types'
 import { status } from '../shared/status'
-import { plainErrors } from '../fix-session/status-text'
+import { plainErrors } from '../shared/status-text'
 
 /**
  * The gateway's status, in the one format every node of the pack uses: what is wrong, when

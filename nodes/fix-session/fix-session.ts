@@ -22,7 +22,7 @@ import { portFrom, settingsFrom } from './options'
 import { translator } from '../shared/i18n'
 import catalog = require('./locales/en-US/fix-session.json')
 import { OpsRegistry } from '../../core/ops/session-activity'
-import { quietAtStart, shortReason, withReason } from './status-text'
+import { quietAtStart, sessionText, shortReason } from './status-text'
 
 const STATUS_MS = 250
 
@@ -166,11 +166,13 @@ export = function (RED: NodeAPI): void {
       rt.on('event', (e: SessionEvent) => onEvent(e))
       const startedAt = Date.now()
       rt.on('status', (raw: string) => {
-        const text = withReason(current.text, raw)
+        const text = sessionText(current.text, raw)
         setStatus({ text })
         if (text !== lastStatusLog) {
-          if (quietAtStart(text, Date.now() - startedAt, loggedOnOnce)) node.debug(text)
-          else node.log(text)
+          // The store's outage text is logged whole (once per outage), the status keeps it short.
+          const line = raw.startsWith('waiting for database') ? raw : text
+          if (quietAtStart(text, Date.now() - startedAt, loggedOnOnce)) node.debug(line)
+          else node.log(line)
         }
         lastStatusLog = text
       })

@@ -1,18 +1,11 @@
+import { shortReason, waitingForDatabase } from '../shared/status-text'
+
+export { plainErrors, shortReason } from '../shared/status-text'
+
 /**
  * Status texts of a FIX session, kept pure so that they can be tested without a session: the
  * transport's texts combined so that the reason stays visible, and which of them are logged quietly.
  */
-
-const NODE_ERRORS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  ETIMEDOUT: 'connect timed out',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'host name lookup failed',
-  EADDRINUSE: 'port in use'
-}
 
 /**
  * The session's transport reports a failed connect, then "reconnecting in N s": the second text
@@ -26,25 +19,14 @@ export function withReason (previous: string | undefined, text: string): string 
   return `${shortReason(failed[1])}; retry in ${wait[1]}`
 }
 
-/** "connect ECONNREFUSED 127.0.0.1:9876" reads as "connection refused"; other messages as they are. */
-export function shortReason (message: string): string {
-  const code = /\b(E[A-Z_]{3,})\b/.exec(message)
-  if (code !== null && NODE_ERRORS[code[1]] !== undefined) return NODE_ERRORS[code[1]]
-  // "connection refused: is the server running ...?": the part before the advice.
-  const colon = message.indexOf(': ')
-  return message.length > 40 && colon > 0 ? message.slice(0, colon) : message
-}
-
 /**
- * A status is a short label under the node: a Node.js socket error inside a text reads in plain words
- * ("listener error: listen EADDRINUSE: address already in use 127.0.0.1:9876" reads as
- * "listener error: port in use"); the full message is in the log.
+ * The status for a text of the session's transport or message store: the store's
+ * "waiting for database: <the database's whole message>" keeps a short reason (the log has it all),
+ * a reconnect keeps the reason of the failed connect.
  */
-export function plainErrors (text: string): string {
-  return text.replace(
-    /(?:(?:connect|listen) )?\b(E[A-Z_]{3,})\b[^;]*/,
-    (whole: string, code: string) => NODE_ERRORS[code] ?? whole
-  )
+export function sessionText (previous: string | undefined, text: string): string {
+  const db = /^waiting for database: (.+)$/.exec(text)
+  return db !== null ? waitingForDatabase(db[1]) : withReason(previous, text)
 }
 
 /** A flow's own acceptor may start after its initiator: a failed connect this soon is not news. */

@@ -12,7 +12,10 @@ import {
   StreamSource
 } from '../../core'
 import type { StreamerDatabaseNode } from '../streamer-database/types'
-import { status, shortText } from '../shared/status'
+import { status } from '../shared/status'
+import { isTransientDbError } from '../../core/db/errors'
+import { Outage } from '../../core/db/retry'
+import { clientOutage, clientStatus } from './status-text'
 import { feedersOf, flowGraph, reachesType } from '../shared/links'
 import { translator } from '../shared/i18n'
 import catalog = require('./locales/en-US/streamer-client.json')
@@ -54,6 +57,8 @@ export = function (RED: NodeAPI): void {
     let closing = false
     let lastWarned = ''
     let stateError: string | undefined
+    let stateNeedsAction = false
+    const outage = new Outage()
 
     const fail = (text: string): void => {
       problem = text
@@ -97,7 +102,11 @@ export = function (RED: NodeAPI): void {
     }
 
     function start (db: StreamerDatabaseNode, t: Transform): void {
-      db.register(node, s => { dbState = s; showStatus() })
+      db.register(node, s => {
+        dbState = s
+        logOutage()
+        showStatus()
+      })
       db.acquire().then(database => {
         if (closing) return
         client = new StreamerClient({
@@ -116,15 +125,21 @@ export = function (RED: NodeAPI): void {
             ),
           onState: s => {
             stateError = s.error
+            stateNeedsAction = s.needsAction === true
             if (s.phase === 'detached' && source !== undefined) {
               closedSources.add(source) // the streamer closed it: wait for its replacement
               source = undefined
             }
-            if (s.error !== undefined && s.phase !== 'stopped') warnOnce(`${s.phase}: ${s.error}`)
+            const dbWait = clientOutage({ phase: s.phase, error: s.error, needsAction: stateNeedsAction }) !== undefined
+            if (s.error !== undefined && s.phase !== 'stopped' && !dbWait) warnOnce(`${s.phase}: ${s.error}`)
+            logOutage()
             showStatus()
           },
-          onProblem: err =>
+          onProblem: err => {
+            // A checkpoint write that fails during a database outage already logged is part of it.
+            if (outage.active && isTransientDbError(err)) return
             warnOnce(tr('streamer-client.errors.checkpoint', { error: (err as Error).message ?? String(err) }))
+          }
         })
         attach()
       }).catch(err => {
@@ -292,31 +307,34 @@ export = function (RED: NodeAPI): void {
 
     function showStatus (): void {
       if (closing) return
-      if (dbState !== undefined && dbState.state === 'retrying') {
-        return node.status(status.error(shortText(dbState.error)))
-      }
-      if (dbState !== undefined && dbState.state === 'connecting') {
-        return node.status(status.waiting(tr('streamer-client.status.connecting')))
-      }
-      if (client === undefined) return problem !== undefined ? node.status(status.error(problem)) : undefined
-      const s = client.stats()
-      const state = client.phase
-      if (state === 'stopped' || state === 'failed') {
-        return node.status(status.error(`${tr('streamer-client.status.' + state)}: ${stateError ?? problem ?? ''}`))
-      }
-      if (state === 'detached') return node.status(status.idle(problem ?? tr('streamer-client.status.detached')))
-      // Numbers and the phase word only: short enough for the status label, the same in any language.
-      const lagText =
-        lag === undefined
-          ? '?'
-          : lag >= LAG_COUNT_LIMIT
-            ? `${LAG_COUNT_LIMIT.toLocaleString('en-US')}+`
-            : lag.toLocaleString('en-US')
-      const text = `${state} · lag ${lagText} · ${Math.round(s.rate).toLocaleString('en-US')}/s · ${s.inFlight} in ` +
-        `flight${s.failed > 0 ? ` · ${s.failed} failed` : ''}`
-      if (s.health.health === 'ERROR') return node.status(status.error(text))
-      if (s.health.health === 'WARNING') return node.status(status.warn(text))
-      node.status(state === 'live' ? status.ok(text) : status.busy(text))
+      const s = clientStatus(
+        {
+          db: dbState,
+          phase: client?.phase,
+          error: stateError,
+          needsAction: stateNeedsAction,
+          problem,
+          stats: client?.stats(),
+          lag,
+          lagLimit: LAG_COUNT_LIMIT
+        },
+        {
+          connecting: tr('streamer-client.status.connecting'),
+          detached: tr('streamer-client.status.detached'),
+          stopped: tr('streamer-client.status.stopped'),
+          failed: tr('streamer-client.status.failed')
+        }
+      )
+      if (s !== undefined) node.status(s)
+    }
+
+    /** A database outage is logged once when it begins and once when it ends, not per read or row. */
+    function logOutage (): void {
+      const now = { db: dbState, phase: client?.phase, error: stateError, needsAction: stateNeedsAction }
+      const reason = clientOutage(now)
+      if (reason !== undefined) {
+        if (outage.begin(reason)) node.warn(tr('streamer-client.log.waiting-db', { error: reason }))
+      } else if (outage.end()) node.log(tr('streamer-client.log.db-back'))
     }
 
     function warnOnce (text: string): void {

@@ -1,8 +1,8 @@
 import * as assert from 'assert'
-import { streamerStatus } from '../../nodes/audit-streamer/status-text'
+import { auditStreamerStatus, databaseOutage, streamerStatus } from '../../nodes/audit-streamer/status-text'
 import { startSetting, streamerSettings, defaultChannel } from '../../nodes/audit-streamer/config'
 
-const labels = { live: 'live', idle: 'idle', starting: 'starting', replaying: 'replaying', retrying: 'retrying' }
+const labels = { live: 'live', idle: 'idle', starting: 'starting', replaying: 'replaying' }
 
 describe('audit-streamer status and settings', () => {
   it('shows replay progress of the subscriber furthest behind, with thousands separators', () => {
@@ -23,11 +23,46 @@ describe('audit-streamer status and settings', () => {
       labels
     )
     assert.strictEqual(r.fill, 'red')
-    assert.match(String(r.text), /retrying: connection refused/)
+    assert.strictEqual(r.text, 'waiting for database: connection refused')
     assert.strictEqual(
       streamerStatus([{ phase: 'failed', error: 'table "a.b" does not exist' }], labels).text,
       'table "a.b" does not exist'
     )
+  })
+  it('says "waiting for database: <reason>" during an outage, in a few words, and not for other retries', () => {
+    const refused = 'connection refused: is the server running and listening on that host and port? ' +
+      '(connect ECONNREFUSED 127.0.0.1:5432)'
+    const shutdown = 'the server is shutting down (terminating connection due to administrator command)'
+    const text = (s: Parameters<typeof streamerStatus>[0][0]): unknown => streamerStatus([s], labels).text
+    assert.strictEqual(
+      text({ phase: 'retrying', error: refused, retryInMs: 1000 }),
+      'waiting for database: connection refused'
+    )
+    assert.strictEqual(
+      text({ phase: 'retrying', error: shutdown, retryInMs: 1000 }),
+      'waiting for database: the server is shutting down'
+    )
+    // A missing table waits for a person, a failed delivery for the subscriber: not the database.
+    assert.strictEqual(
+      text({ phase: 'retrying', error: 'table "app.orders" does not exist', retryInMs: 1000, needsAction: true }),
+      'table "app.orders" does not exist'
+    )
+    assert.strictEqual(
+      text({ phase: 'retrying', error: 'delivery failed: the target is full', retryInMs: 1000 }),
+      'delivery failed: the target is full'
+    )
+    // Before any subscription ran, the connection's own retry says the same.
+    assert.deepStrictEqual(
+      auditStreamerStatus({ connection: { state: 'retrying', error: refused }, states: [] }, labels),
+      { fill: 'red', shape: 'ring', text: 'waiting for database: connection refused' }
+    )
+  })
+  it('knows one database outage across subscriptions and backoff rounds, and when it ends', () => {
+    const down = { phase: 'retrying' as const, error: 'Connection terminated unexpectedly', retryInMs: 500 }
+    assert.strictEqual(databaseOutage({ states: [{ phase: 'live' }, down] }), 'Connection terminated unexpectedly')
+    assert.strictEqual(databaseOutage({ connection: { state: 'retrying', error: 'x' }, states: [] }), 'x')
+    assert.strictEqual(databaseOutage({ states: [{ phase: 'live' }, { ...down, needsAction: true }] }), undefined)
+    assert.strictEqual(databaseOutage({ connection: { state: 'connected' }, states: [{ phase: 'live' }] }), undefined)
   })
   it('maps the panel to streamer options, managed audit tables included', () => {
     const plain = streamerSettings(

@@ -1,0 +1,67 @@
+import type { NodeStatus } from 'node-red'
+import type { ClientPhase } from '../../core/client/streamer-client'
+import { status } from '../shared/status'
+import { problem, waitingForDatabase } from '../shared/status-text'
+
+export interface ClientLabels { connecting: string, detached: string, stopped: string, failed: string }
+
+/** What the client node knows when it draws its status. */
+export interface ClientView {
+  db?: { state: string, error?: string }
+  /** Undefined until the client exists (its database acquired). */
+  phase?: ClientPhase
+  /** The client's state error, and whether only a person can fix its cause. */
+  error?: string
+  needsAction?: boolean
+  /** A configuration or wiring problem of the node. */
+  problem?: string
+  stats?: { rate: number, inFlight: number, failed: number, health: { health: string } }
+  lag?: number
+  /** The lag count stops here ("100,000+"). */
+  lagLimit: number
+}
+
+const DELIVERY = 'delivery failed: '
+
+/**
+ * The database's message while the client waits for it, undefined when it does not: the
+ * database node retrying, or the subscription retrying a read (not a missing table, which waits
+ * for a person, nor a refused delivery).
+ */
+export function clientOutage (v: Pick<ClientView, 'db' | 'phase' | 'error' | 'needsAction'>): string | undefined {
+  if (v.db?.state === 'retrying') return v.db.error ?? ''
+  if (v.phase !== 'retrying' || v.needsAction === true || v.error === undefined) return undefined
+  return v.error.startsWith(DELIVERY) ? undefined : v.error
+}
+
+/**
+ * The client's status: while something is wrong, what and why ("waiting for database: connection
+ * refused", "failed: <reason>"); otherwise its phase and figures ("live · lag 0 · 120/s · 3 in
+ * flight"), numbers and the phase word only, short enough for the label and the same in any language.
+ */
+export function clientStatus (v: ClientView, labels: ClientLabels): NodeStatus | undefined {
+  const down = clientOutage(v)
+  if (down !== undefined) return status.error(waitingForDatabase(down))
+  if (v.db?.state === 'connecting') return status.waiting(labels.connecting)
+  if (v.phase === undefined || v.stats === undefined) {
+    return v.problem !== undefined ? status.error(v.problem) : undefined
+  }
+  if (v.phase === 'stopped' || v.phase === 'failed') {
+    // Whole (up to the label's length): a stop names the position it stopped before.
+    return status.error(`${labels[v.phase]}: ${v.error ?? v.problem ?? ''}`)
+  }
+  if (v.phase === 'detached') return status.idle(v.problem ?? labels.detached)
+  if (v.phase === 'retrying' && v.error !== undefined) {
+    const text = v.error.startsWith(DELIVERY) ? problem('delivery failed', v.error.slice(DELIVERY.length)) : v.error
+    return status.error(text)
+  }
+  const s = v.stats
+  const lag = v.lag === undefined
+    ? '?'
+    : v.lag >= v.lagLimit ? `${v.lagLimit.toLocaleString('en-US')}+` : v.lag.toLocaleString('en-US')
+  const text = `${v.phase} · lag ${lag} · ${Math.round(s.rate).toLocaleString('en-US')}/s · ${s.inFlight} in ` +
+    `flight${s.failed > 0 ? ` · ${s.failed} failed` : ''}`
+  if (s.health.health === 'ERROR') return status.error(text)
+  if (s.health.health === 'WARNING') return status.warn(text)
+  return v.phase === 'live' ? status.ok(text) : status.busy(text)
+}

@@ -101,7 +101,7 @@ export = function (RED: NodeAPI): void {
     }
 
     const view = (): StreamerView =>
-      ({ configError, connection, states: [...states.values()], failed: streamer.failed })
+      ({ configError, connection, states: [...states.values()], failed: streamer.failed, outage: outage.why })
     // A database outage is logged once when it begins and once when it ends, however many reads,
     // subscriptions and backoff rounds it spans; a problem that needs a person is logged per cause.
     const outage = new Outage()

@@ -57,12 +57,16 @@ export interface StreamerView {
   states: SubscriptionState[]
   /** Why the streamer could not start (it has no subscriptions then). */
   failed?: string
+  /** The reason of the outage in progress: a 'connecting' between two retries does not end it. */
+  outage?: string
 }
 
 /** The node's status: a configuration error, the database it waits for, or its subscriptions. */
 export function auditStreamerStatus (v: StreamerView, labels: StreamerLabels): NodeStatus {
   if (v.configError !== undefined) return status.error(v.configError)
-  const down = v.connection?.state === 'retrying' ? v.connection.error : undefined
+  const down = v.connection?.state === 'retrying'
+    ? v.connection.error
+    : v.connection?.state === 'connecting' ? v.outage : undefined
   if (down !== undefined && !v.states.some(s => s.phase === 'live')) return status.error(waitingForDatabase(down))
   if (v.states.length === 0) return v.failed !== undefined ? status.error(v.failed) : status.idle(labels.idle)
   return streamerStatus(v.states, labels)
@@ -74,6 +78,7 @@ export function auditStreamerStatus (v: StreamerView, labels: StreamerLabels): N
  */
 export function databaseOutage (v: StreamerView): string | undefined {
   if (v.connection?.state === 'retrying') return v.connection.error ?? ''
+  if (v.connection?.state === 'connecting' && v.outage !== undefined) return v.outage
   const s = v.states.find(waitsForDatabase)
   return s?.phase === 'retrying' ? s.error : undefined
 }

@@ -39,7 +39,10 @@ export function shortReason (message: string): string {
   const one = message.replace(/\s+/g, ' ').trim()
   if (LOST.test(one)) return 'connection lost'
   if (one.length <= SHORT) return one
-  const cuts = [one.indexOf(': '), one.indexOf(' (')].filter(i => i > 0)
+  // A detail in brackets goes; after ": " only advice goes (a question), not the cause itself
+  // ("setup SQL failed: syntax error ..." keeps its cause).
+  const colon = one.indexOf(': ')
+  const cuts = [one.indexOf(' ('), colon > 0 && one.endsWith('?') ? colon : -1].filter(i => i > 0)
   return cuts.length > 0 ? one.slice(0, Math.min(...cuts)) : one
 }
 

@@ -19,6 +19,11 @@ export interface ClientView {
   lag?: number
   /** The lag count stops here ("100,000+"). */
   lagLimit: number
+  /**
+   * The reason of the outage in progress: the database node tries again through 'connecting' and
+   * 'retrying', and a 'connecting' in between neither ends the outage nor hides its reason.
+   */
+  outage?: string
 }
 
 const DELIVERY = 'delivery failed: '
@@ -28,8 +33,11 @@ const DELIVERY = 'delivery failed: '
  * database node retrying, or the subscription retrying a read (not a missing table, which waits
  * for a person, nor a refused delivery).
  */
-export function clientOutage (v: Pick<ClientView, 'db' | 'phase' | 'error' | 'needsAction'>): string | undefined {
+export function clientOutage (
+  v: Pick<ClientView, 'db' | 'phase' | 'error' | 'needsAction' | 'outage'>
+): string | undefined {
   if (v.db?.state === 'retrying') return v.db.error ?? ''
+  if (v.db?.state === 'connecting' && v.outage !== undefined) return v.outage
   if (v.phase !== 'retrying' || v.needsAction === true || v.error === undefined) return undefined
   return v.error.startsWith(DELIVERY) ? undefined : v.error
 }

@@ -316,7 +316,8 @@ export = function (RED: NodeAPI): void {
           problem,
           stats: client?.stats(),
           lag,
-          lagLimit: LAG_COUNT_LIMIT
+          lagLimit: LAG_COUNT_LIMIT,
+          outage: outage.why
         },
         {
           connecting: tr('streamer-client.status.connecting'),
@@ -330,8 +331,13 @@ export = function (RED: NodeAPI): void {
 
     /** A database outage is logged once when it begins and once when it ends, not per read or row. */
     function logOutage (): void {
-      const now = { db: dbState, phase: client?.phase, error: stateError, needsAction: stateNeedsAction }
-      const reason = clientOutage(now)
+      const reason = clientOutage({
+        db: dbState,
+        phase: client?.phase,
+        error: stateError,
+        needsAction: stateNeedsAction,
+        outage: outage.why
+      })
       if (reason !== undefined) {
         if (outage.begin(reason)) node.warn(tr('streamer-client.log.waiting-db', { error: reason }))
       } else if (outage.end()) node.log(tr('streamer-client.log.db-back'))

@@ -6,6 +6,7 @@ import { EmbeddedRegistry } from '../../core/db/embedded-registry'
 import { buildDatabaseOptions, ConfigError, TlsOptions } from './options'
 import type { StreamerDatabaseDef, StreamerDatabaseNode } from './types'
 import { status } from '../shared/status'
+import { connectionStatus } from './status-text'
 import { translator } from '../shared/i18n'
 import catalog = require('./locales/en-US/streamer-database.json')
 
@@ -103,7 +104,10 @@ export = function (RED: NodeAPI): void {
 
     function onState (s: ConnectionState): void {
       for (const u of users.values()) tell(u, s)
-      const key = s.state === 'retrying' ? `retrying:${s.error}` : s.state
+      // Once per outage, not per attempt or changed message (each attempt goes through
+      // 'connecting'): the users show it in their status.
+      if (s.state === 'connecting' && lastLogged === 'retrying') return
+      const key = s.state
       if (key === lastLogged) return
       lastLogged = key
       if (s.state === 'retrying') {
@@ -126,12 +130,11 @@ export = function (RED: NodeAPI): void {
     }
 
     function statusFor (s: ConnectionState): ReturnType<typeof status.ok> {
-      switch (s.state) {
-        case 'connecting': return status.waiting(t('streamer-database.status.connecting'))
-        case 'connected': return status.ok(t('streamer-database.status.connected'))
-        case 'retrying': return status.error(s.error)
-        case 'closed': return status.idle(t('streamer-database.status.closed'))
-      }
+      return connectionStatus(s, {
+        connecting: t('streamer-database.status.connecting'),
+        connected: t('streamer-database.status.connected'),
+        closed: t('streamer-database.status.closed')
+      })
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {

@@ -8,6 +8,7 @@ import type { StreamerDatabaseNode } from '../streamer-database/types'
 import { status } from '../shared/status'
 import { translator } from '../shared/i18n'
 import type { StreamerSqlDef } from './types'
+import { SqlLabels, sqlDatabaseStatus, sqlFailedStatus, sqlWaitingStatus } from './status-text'
 import catalog = require('./locales/en-US/streamer-sql.json')
 import { isDate } from '../../core/util/realm'
 
@@ -40,6 +41,12 @@ export = function (RED: NodeAPI): void {
   /** "1 statement", "2 statements": the count decides the word. */
   const ranText = (n: number): string =>
     n === 1 ? t('streamer-sql.status.ran-one') : t('streamer-sql.status.ran', { n })
+  const labels: SqlLabels = {
+    ready: t('streamer-sql.status.ready'),
+    connecting: t('streamer-sql.status.connecting'),
+    ran: ranText,
+    failed: reason => t('streamer-sql.errors.failed', { error: reason })
+  }
 
   function StreamerSql (this: Node, def: StreamerSqlDef): void {
     RED.nodes.createNode(this, def)
@@ -66,12 +73,8 @@ export = function (RED: NodeAPI): void {
       node.status(status.error(t('streamer-sql.errors.no-database')))
     } else {
       dbNode.register(node, s => {
-        if (s.state === 'connected') {
-          if (!outage.active) {
-            node.status(statements > 0 ? status.ok(ranText(statements)) : status.ok(t('streamer-sql.status.ready')))
-          }
-        } else if (s.state === 'retrying') node.status(status.error(s.error))
-        else if (s.state === 'connecting') node.status(status.waiting(t('streamer-sql.status.connecting')))
+        const shown = sqlDatabaseStatus(s, statements, outage.active, labels)
+        if (shown !== undefined) node.status(shown)
       })
     }
 
@@ -125,7 +128,7 @@ export = function (RED: NodeAPI): void {
       const text = describeDbError(err)
       if (statusTimer !== undefined) clearTimeout(statusTimer)
       statusTimer = undefined
-      node.status(status.error(text))
+      node.status(sqlFailedStatus(text, labels))
       job.done(new Error(t('streamer-sql.errors.failed', { error: text })))
     }
     /** Runs `fn`, retrying transient errors with backoff unless On error is "fail" or the node closes. */
@@ -150,7 +153,7 @@ export = function (RED: NodeAPI): void {
       }
       if (statusTimer !== undefined) clearTimeout(statusTimer)
       statusTimer = undefined
-      node.status(status.waiting(t('streamer-sql.status.waiting', { error: text })))
+      node.status(sqlWaitingStatus(text))
     }
     function succeeded (job: Job, result: QueryResult): void {
       job.msg.payload = result.rows

@@ -63,6 +63,9 @@ describe('audit-streamer status and settings', () => {
     assert.strictEqual(databaseOutage({ connection: { state: 'retrying', error: 'x' }, states: [] }), 'x')
     assert.strictEqual(databaseOutage({ states: [{ phase: 'live' }, { ...down, needsAction: true }] }), undefined)
     assert.strictEqual(databaseOutage({ connection: { state: 'connected' }, states: [{ phase: 'live' }] }), undefined)
+    // The database node tries again through 'connecting': that does not end the outage.
+    assert.strictEqual(databaseOutage({ connection: { state: 'connecting' }, states: [], outage: 'x' }), 'x')
+    assert.strictEqual(databaseOutage({ connection: { state: 'connecting' }, states: [] }), undefined)
   })
   it('maps the panel to streamer options, managed audit tables included', () => {
     const plain = streamerSettings(

@@ -32,6 +32,11 @@ describe('streamer-client status texts', () => {
     const read = { phase: 'retrying' as const, error: 'Connection terminated unexpectedly', stats, lagLimit: 1 }
     assert.strictEqual(clientStatus(read, labels)?.text, 'waiting for database: connection lost')
     assert.strictEqual(clientOutage(read), 'Connection terminated unexpectedly')
+    // The database node tries again through 'connecting': that neither ends the outage nor hides it.
+    const between = { db: { state: 'connecting' }, outage: refused, lagLimit: 1 }
+    assert.strictEqual(clientOutage(between), refused)
+    assert.strictEqual(clientStatus(between, labels)?.text, 'waiting for database: connection refused')
+    assert.strictEqual(clientOutage({ db: { state: 'connecting' } }), undefined)
   })
   it('names other causes as they are: a missing table, a failed delivery, a stop before a position', () => {
     const missing = { phase: 'retrying' as const, error: 'table "app.x" does not exist', needsAction: true }

@@ -1,0 +1,36 @@
+import * as assert from 'assert'
+import { sqlDatabaseStatus, sqlFailedStatus, sqlWaitingStatus } from '../../nodes/streamer-sql/status-text'
+import { connectionStatus } from '../../nodes/streamer-database/status-text'
+
+const labels = {
+  ready: 'ready',
+  connecting: 'connecting',
+  ran: (n: number) => (n === 1 ? '1 statement' : `${n} statements`),
+  failed: (reason: string) => `SQL failed: ${reason}`
+}
+const refused = 'connection refused: is the server running and listening on that host and port? ' +
+  '(connect ECONNREFUSED 127.0.0.1:5432)'
+
+describe('streamer-sql and streamer-database status texts', () => {
+  it('streamer-sql: ready or its count, "waiting for database: <reason>" while away, short failures', () => {
+    assert.strictEqual(sqlDatabaseStatus({ state: 'connected' }, 0, false, labels)?.text, 'ready')
+    assert.strictEqual(sqlDatabaseStatus({ state: 'connected' }, 2, false, labels)?.text, '2 statements')
+    assert.strictEqual(sqlDatabaseStatus({ state: 'connected' }, 2, true, labels), undefined)
+    assert.deepStrictEqual(sqlDatabaseStatus({ state: 'retrying', error: refused }, 0, false, labels), {
+      fill: 'red',
+      shape: 'ring',
+      text: 'waiting for database: connection refused'
+    })
+    assert.strictEqual(sqlWaitingStatus(refused).text, 'waiting for database: connection refused')
+    assert.strictEqual(
+      sqlFailedStatus('table or view does not exist (relation "no_such_table" does not exist)', labels).text,
+      'SQL failed: table or view does not exist'
+    )
+  })
+  it('streamer-database: a user with no status of its own shows the same words', () => {
+    const l = { connecting: 'connecting', connected: 'connected', closed: 'closed' }
+    assert.strictEqual(connectionStatus({ state: 'retrying', error: refused }, l).text,
+      'waiting for database: connection refused')
+    assert.strictEqual(connectionStatus({ state: 'connected' }, l).fill, 'green')
+  })
+})

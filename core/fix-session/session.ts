@@ -125,6 +125,8 @@ export class Session {
   private loggedOnThisConnection = false
   /** A Logout exchange completed on the current connection (for the 'logout' reset policy). */
   private loggedOut = false
+  /** A PossDup message came since our last ResendRequest: the peer's answer has begun. */
+  private resendAnswered = false
   private inbox: Buffer[] = []
   private readonly outbox: OutboxItem[] = []
   private sendQueued = false
@@ -644,16 +646,16 @@ export class Session {
     }
   }
 
-  private async requestResend (begin: number, upTo: number): Promise<void> {
+  private async requestResend (begin: number, upTo: number, newMessage = false): Promise<void> {
     const r = this.state.resend
-    // Asked already only while the gap starts inside the open request: one starting after its end
-    // is new (the peer answered the request up to where it was then) and is asked for again.
-    if (r !== undefined && r.begin <= begin && begin <= r.end) {
-      r.end = Math.max(r.end, upTo)
-      return
-    }
+    // Asked already while the gap starts inside the open request (whose end stays the gap it was
+    // sent for: QuickFIX's resend range) and the peer has not begun to answer. A gap after that
+    // range, or one a new message (no PossDup) shows once the answer began, is new and asked for:
+    // the peer answers up to where it was, and a MsgSeqNum far ahead must not swallow later gaps.
+    if (r !== undefined && r.begin <= begin && begin <= r.end && !(newMessage && this.resendAnswered)) return
     // EndSeqNo 0 means "everything after BeginSeqNo" (FIX 4.2 and later).
     await this.sendAdmin(AdminType.ResendRequest, body([[Tag.BeginSeqNo, begin], [Tag.EndSeqNo, 0]]))
+    this.resendAnswered = false
     this.state.resend = { begin, end: upTo }
     this.event({ type: 'resend-request-sent', begin, end: upTo })
   }
@@ -931,6 +933,7 @@ export class Session {
     if (h.msgType === AdminType.SequenceReset && problem === undefined && firstOf(fields, Tag.GapFillFlag) !== 'Y') {
       return await this.onSequenceReset(h.seq, fields, false)
     }
+    if (h.possDup && this.state.resend !== undefined) this.resendAnswered = true
     const expected = this.state.nextTargetSeq
     if (h.seq < expected) {
       if (!h.possDup) return await this.logoutAndClose(`MsgSeqNum too low, expecting ${expected} but received ${h.seq}`)
@@ -960,7 +963,7 @@ export class Session {
       }
       if (problem === undefined && h.msgType === AdminType.Logout) return await this.onLogout(h)
       if (this.state.held.size < MAX_HELD) this.state.held.set(h.seq, item)
-      await this.requestResend(expected, h.seq - 1)
+      await this.requestResend(expected, h.seq - 1, !h.possDup)
       return
     }
     await this.process(item)
@@ -1303,7 +1306,8 @@ export class Session {
 
   private resendProgress (): void {
     const r = this.state.resend
-    if (r !== undefined && this.state.nextTargetSeq > r.end && this.state.held.size === 0) {
+    // Satisfied once the requested gap is passed, whatever is still held beyond it (QuickFIX does the same).
+    if (r !== undefined && this.state.nextTargetSeq > r.end) {
       this.state.resend = undefined
       this.event({ type: 'gap-filled', begin: r.begin, end: r.end })
     }

@@ -64,4 +64,44 @@ describe('fuzz findings: malformed input a fix-session acceptor must survive', f
       expect(reply('0', 4, '112=ALIVE|'))
     ])
   })
+
+  it('asks again when the resend answer gap-fills from below the held messages it already processed', async () => {
+    // 2 is lost, 3, 4 and 6 are held. The answer's first gap fill (2 -> 3) lets the engine process
+    // 3 and 4 from what it held; its next gap fill starts at 4, below the expected 5, and is
+    // ignored as a duplicate (test case 10). 5 is still missing: when 7 comes the engine must ask
+    // from 5 (it counted the first request as open until everything held was processed, and never asked).
+    await run(store, c => [
+      ...loggedOn(c),
+      send(msg('0', 3)),
+      expect(reply('2', 2, '7=2|16=0|')),
+      send(msg('0', 4)),
+      send(msg('0', 6)),
+      send(gapFill(2, 3)),
+      send(gapFill(4, 7)),
+      send(msg('1', 7, '112=FIRST|')),
+      expect(reply('2', 3, '7=5|16=0|')),
+      send(gapFill(5, 7)),
+      expect(reply('0', 4, '112=FIRST|')),
+      send(msg('1', 8, '112=ALIVE|')),
+      expect(reply('0', 5, '112=ALIVE|'))
+    ])
+  })
+
+  it('asks again for a gap after the resend answer when a far-too-high MsgSeqNum opened the request', async () => {
+    // 99999 makes the engine ask from 2; the peer answers up to where it really is (a gap fill to
+    // 3), then 3 is lost and 4 comes. The first request's range (2-99998) must not swallow the new
+    // gap: nothing would ever be asked for again (QuickFIX stays stuck the same way).
+    await run(store, c => [
+      ...loggedOn(c),
+      send(msg('0', 99999)),
+      expect(reply('2', 2, '7=2|16=0|')),
+      send(gapFill(2, 3)),
+      send(msg('1', 4, '112=FIRST|')),
+      expect(reply('2', 3, '7=3|16=0|')),
+      send(gapFill(3, 4)),
+      expect(reply('0', 4, '112=FIRST|')),
+      send(msg('1', 5, '112=ALIVE|')),
+      expect(reply('0', 5, '112=ALIVE|'))
+    ])
+  })
 })

@@ -13,8 +13,7 @@ export type DatabaseOptions =
 
 export type ConnectionState =
   | { state: 'connecting' }
-  /** `server`: host:port of the PostgreSQL server in use (with several, the primary chosen). */
-  | { state: 'connected', database: Database, server?: string }
+  | { state: 'connected', database: Database }
   | { state: 'retrying', error: string, attempt: number, delayMs: number }
   | { state: 'closed' }
 
@@ -91,7 +90,7 @@ export class DatabaseConnection extends EventEmitter {
           throw new Error('the database connection was closed')
         }
         this.db = db
-        this.setState({ state: 'connected', database: db, server: db instanceof PgDatabase ? db.server : undefined })
+        this.setState({ state: 'connected', database: db })
         return db
       } catch (err) {
         if (db !== undefined) await db.close().catch(() => {})

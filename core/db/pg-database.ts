@@ -1,4 +1,5 @@
 import { ClientBase, Pool, PoolClient, PoolConfig, ClientConfig } from 'pg'
+import { parse as parseUrl } from 'pg-connection-string'
 import {
   BatchError,
   Database,
@@ -117,7 +118,18 @@ export class PgDatabase implements Database {
   /** The server in use, as host:port (the one chosen, with several). */
   get server (): string {
     if (this.target !== undefined) return describeTarget(this.target)
-    return `${this.options.host ?? 'localhost'}:${this.options.port ?? 5432}`
+    let { host, port } = this.options as { host?: string, port?: number | string | null }
+    if (this.options.connectionString !== undefined) {
+      try {
+        ({ host, port } = parseUrl(this.options.connectionString) as { host?: string, port?: string | null })
+      } catch { /* pg reports the unreadable string at connect */ }
+    }
+    return `${host ?? 'localhost'}:${port ?? 5432}`
+  }
+
+  /** Every server it may use, as host:port (one, unless several were given). */
+  get servers (): string[] {
+    return this.choice === undefined ? [this.server] : this.choice.targets.map(describeTarget)
   }
 
   private configFor (target: PgTarget | undefined): ClientConfig {

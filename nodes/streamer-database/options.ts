@@ -1,6 +1,7 @@
 import * as path from 'path'
 import type { DatabaseOptions } from '../../core'
 import { validateIdentifier } from '../../core'
+import { needsOwnParsing, parseHostList, parseServerList } from '../../core/db/pg-targets'
 import type { StreamerDatabaseCredentials, StreamerDatabaseDef } from './types'
 
 export const DEFAULT_SCHEMA = 'fix_streamers'
@@ -69,6 +70,14 @@ export function buildDatabaseOptions (
     if (connectionString === undefined || connectionString.trim() === '') {
       throw new ConfigError(`environment variable ${urlEnv} is not set`)
     }
+    // Several hosts or a key/value string: read now, so a mistake is a config error, not a retry loop.
+    if (needsOwnParsing(connectionString)) {
+      try {
+        parseServerList(connectionString)
+      } catch (err) {
+        throw new ConfigError(`${urlEnv}: ${(err as Error).message}`)
+      }
+    }
     return {
       options: {
         kind: 'pg',
@@ -85,11 +94,22 @@ export function buildDatabaseOptions (
 
   const host = (def.host ?? '').trim()
   if (host === '') throw new ConfigError('host is empty')
-  const port = def.port === undefined || def.port === '' ? 5432 : Number(def.port)
+  const database = nonEmpty((def.database ?? '').trim())
+  const portText = def.port === undefined ? '' : String(def.port).trim()
+  if (host.includes(',') || portText.includes(',')) {
+    // A primary and its standbys: the node uses the one that accepts writes (pg-primary.ts).
+    let hosts
+    try {
+      hosts = parseHostList(host, portText)
+    } catch (err) {
+      throw new ConfigError((err as Error).message)
+    }
+    return { options: { kind: 'pg', hosts, database, user, password, ssl, max, prepareThreshold }, schema }
+  }
+  const port = portText === '' ? 5432 : Number(portText)
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new ConfigError('port must be a number from 1 to 65535')
   }
-  const database = nonEmpty((def.database ?? '').trim())
   return { options: { kind: 'pg', host, port, database, user, password, ssl, max, prepareThreshold }, schema }
 }
 

@@ -1,7 +1,7 @@
 import * as os from 'os'
 import * as path from 'path'
 import type { Node, NodeAPI } from 'node-red'
-import { ConnectionState, Database, DatabaseConnection } from '../../core'
+import { ConnectionState, Database, DatabaseConnection, PgDatabase } from '../../core'
 import { EmbeddedRegistry } from '../../core/db/embedded-registry'
 import { buildDatabaseOptions, ConfigError, TlsOptions } from './options'
 import type { StreamerDatabaseDef, StreamerDatabaseNode } from './types'
@@ -54,6 +54,10 @@ export = function (RED: NodeAPI): void {
           node.warn(t('streamer-database.errors.idle', { error: err.message }) + (more > 0 ? ` (+${more})` : ''))
           warnedAt = now
           more = 0
+        }
+        // Several servers: every move to another one is told, with the one before.
+        options.onServerChange = (server, previous) => {
+          node.warn(t('streamer-database.log.server-change', { server, previous }))
         }
       }
       connection = new DatabaseConnection(
@@ -113,8 +117,18 @@ export = function (RED: NodeAPI): void {
       if (s.state === 'retrying') {
         node.warn(t('streamer-database.errors.retrying', { error: s.error, seconds: Math.round(s.delayMs / 1000) }))
       } else if (s.state === 'connected') {
-        node.log(t('streamer-database.log.connected', { kind: s.database.kind, schema: node.schema }))
+        node.log(connectedLine(s))
       }
+    }
+
+    function connectedLine (s: ConnectionState & { state: 'connected' }): string {
+      const db = s.database
+      const schema = node.schema
+      if (!(db instanceof PgDatabase)) return t('streamer-database.log.connected', { kind: db.kind, schema })
+      const servers = db.servers
+      return servers.length > 1
+        ? t('streamer-database.log.connected-primary', { server: db.server, servers: servers.join(', '), schema })
+        : t('streamer-database.log.connected-server', { server: db.server, schema })
     }
 
     function tell (u: { user: Node, onState?: (s: ConnectionState) => void }, s: ConnectionState | undefined): void {

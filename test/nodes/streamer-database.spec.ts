@@ -2,6 +2,7 @@ import * as assert from 'assert'
 import { PgDatabase } from '../../core'
 import { helper, runtimeName } from '../support/node-red'
 import { eventually, serverOptions, tempDir, uniqueSchema } from '../support/databases'
+import { ReplicaPair } from '../ha/failover-servers'
 import databaseNode = require('../../nodes/streamer-database/streamer-database')
 
 /**
@@ -293,5 +294,72 @@ describe(`streamer-database config node (${runtimeName})`, function () {
       await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
       await admin.close()
     }
+  })
+
+  it('server: a bad host or port list is a configuration error that names the mistake', async () => {
+    await helper.load(nodes, flow({ mode: 'server', host: 'db1,,db2', port: 5432 }))
+    assert.match(helper.getNode('db1').configError, /empty entry/)
+    await helper.unload()
+    await helper.load(nodes, flow({ mode: 'server', host: 'db1,db2,db3', port: '5432,5433' }))
+    assert.match(helper.getNode('db1').configError, /2 ports for 3 hosts/)
+    await lastStatus('p1', s => s.fill === 'red', 'red status')
+    await helper.unload()
+    process.env.FIX_STREAMERS_TEST_URL = 'postgresql://u:secret-pw@db1,db2/x?target_session_attrs=standby'
+    try {
+      await helper.load(nodes, flow({ mode: 'server', urlEnv: 'FIX_STREAMERS_TEST_URL' }))
+      const error = helper.getNode('db1').configError as string
+      assert.match(error, /FIX_STREAMERS_TEST_URL: target_session_attrs "standby" is not supported/)
+      assert.ok(!error.includes('secret-pw'))
+    } finally {
+      delete process.env.FIX_STREAMERS_TEST_URL
+    }
+  })
+
+  describe('server: a primary and its synchronous replica [postgres]', () => {
+    let pair: ReplicaPair | undefined
+    before(async function () {
+      if (!ReplicaPair.available()) return this.skip()
+      this.timeout(120000)
+      pair = await ReplicaPair.start()
+    })
+    after(async function () {
+      this.timeout(60000)
+      await pair?.stop()
+    })
+
+    it('uses the primary of a host list in any order, says so in the log, and moves to the promoted replica',
+      async function () {
+        if (pair === undefined) return this.skip()
+        this.timeout(60000)
+        const p = pair
+        await helper.load(nodes, flow({
+          mode: 'server',
+          host: '127.0.0.1, 127.0.0.1',
+          port: `${p.replicaPort},${p.primaryPort}`,
+          database: 'fix_streamers_test',
+          schema: uniqueSchema('ha')
+        }), { db1: { user: 'postgres', password: '' } })
+        // One listener for the whole test (Node-RED keeps input listeners in a list of its own).
+        const answers: string[] = []
+        helper.getNode('out').on('input', (msg: any) => { answers.push(msg.payload.echo) })
+        const ask = async (payload: string): Promise<boolean> => {
+          helper.getNode('p1').receive({ payload })
+          return await eventually(() => answers.includes(payload), 3000, 'the answer').catch(() => false)
+        }
+        assert.ok(await ask('before'), 'answered before the failover')
+        const lines = (level: number): string[] => helper.log().args
+          .filter((a: any[]) => a[0]?.level === level).map((a: any[]) => String(a[0].msg))
+        const primary = `127.0.0.1:${p.primaryPort}`
+        const replica = `127.0.0.1:${p.replicaPort}`
+        assert.ok(lines(helper.log().INFO).some(m => m.includes(`connected to the PostgreSQL primary at ${primary} ` +
+          `(of ${replica}, ${primary})`)), lines(helper.log().INFO).join('\n'))
+        await p.stop('primary')
+        await p.promote()
+        // The probe's query fails on the stopped primary (transient), which sends the node to the new one.
+        await eventually(async () => await ask('after'), 30000,
+          'a query answered by the new primary')
+        await eventually(() => lines(helper.log().WARN).some(m => m.includes(`PostgreSQL primary is now ${replica} ` +
+          `(was ${primary})`)), 10000, 'the log line of the move')
+      })
   })
 })

@@ -23,6 +23,9 @@ import { translator } from '../shared/i18n'
 import catalog = require('./locales/en-US/fix-session.json')
 import { OpsRegistry } from '../../core/ops/session-activity'
 import { quietAtStart, sessionText, shortReason } from './status-text'
+import type { Database } from '../../core/db/database'
+import { Fence, LeaseRegistry, LeaseSettings, Membership, resourceOf } from '../../core/ha'
+import { haSettings, standbyText } from '../shared/ha'
 
 const STATUS_MS = 250
 
@@ -44,7 +47,9 @@ export = function (RED: NodeAPI): void {
     const node = this
     const users = new Map<string, { user: Node, h: FixSessionUser }>()
     let runtime: SessionRuntime | undefined
-    let starting: Promise<SessionRuntime> | undefined
+    let starting: Promise<SessionRuntime | undefined> | undefined
+    /** Several instances (settings.js fixStreamers.ha): the lease this session runs under. */
+    let lease: Membership | undefined
     let codec: Promise<FixCodec> | undefined
     let startError: string | undefined
     let closed = false
@@ -129,8 +134,9 @@ export = function (RED: NodeAPI): void {
 
     const dbNode = RED.nodes.getNode(def.database) as StreamerDatabaseNode | null
 
-    async function start (): Promise<SessionRuntime> {
+    async function start (): Promise<SessionRuntime | undefined> {
       const settings = settingsFrom(def, node.credentials ?? {})
+      const ha = haSettings(RED)
       if (dbNode === null) throw new Error('no database configured')
       // A registered user: the database waits for this session's Logout before it closes.
       dbNode.register(node, s => {
@@ -148,38 +154,82 @@ export = function (RED: NodeAPI): void {
       const [db, c] = await Promise.all([dbNode.acquire(), getCodec()])
       if (closed) throw new Error('closed while starting')
       settings.receiveMsgTypes = receiveTypes(c)
-      const rt = new SessionRuntime({
-        settings,
-        host: def.host,
-        port: portFrom(def.port),
-        bindAddress: def.bindAddress,
-        tls,
-        backoffInitialMs: Number(def.backoffInitial ?? 1) * 1000,
-        backoffMaxMs: Number(def.backoffMax ?? 60) * 1000,
-        db,
-        schema: dbNode.schema,
-        codec: c,
-        makeFrameReader: onGarbled => new FrameSplitter({ onGarbled }),
-        log: OpsRegistry.get().tapSessionLog(node.id, fileLog === undefined ? traceLog : teeLog(traceLog, fileLog))
-      })
-      rt.on('message', (m: InboundMessage) => { for (const u of users.values()) u.h.onMessage?.(m) })
-      rt.on('event', (e: SessionEvent) => onEvent(e))
-      const startedAt = Date.now()
-      rt.on('status', (raw: string) => {
-        const text = sessionText(current.text, raw)
-        setStatus({ text })
-        if (text !== lastStatusLog) {
-          // The store's outage text is logged whole (once per outage), the status keeps it short.
-          const line = raw.startsWith('waiting for database') ? raw : text
-          if (quietAtStart(text, Date.now() - startedAt, loggedOnOnce)) node.debug(line)
-          else node.log(line)
+      const make = (fence?: Fence): SessionRuntime => {
+        const rt = new SessionRuntime({
+          settings,
+          host: def.host,
+          port: portFrom(def.port),
+          bindAddress: def.bindAddress,
+          tls,
+          backoffInitialMs: Number(def.backoffInitial ?? 1) * 1000,
+          backoffMaxMs: Number(def.backoffMax ?? 60) * 1000,
+          db,
+          schema: dbNode.schema,
+          codec: c,
+          makeFrameReader: onGarbled => new FrameSplitter({ onGarbled }),
+          log: OpsRegistry.get().tapSessionLog(node.id, fileLog === undefined ? traceLog : teeLog(traceLog, fileLog)),
+          fence
+        })
+        rt.on('message', (m: InboundMessage) => { for (const u of users.values()) u.h.onMessage?.(m) })
+        rt.on('event', (e: SessionEvent) => onEvent(e))
+        const startedAt = Date.now()
+        rt.on('status', (raw: string) => {
+          const text = sessionText(current.text, raw)
+          setStatus({ text })
+          if (text !== lastStatusLog) {
+            // The store's outage text is logged whole (once per outage), the status keeps it short.
+            const line = raw.startsWith('waiting for database') ? raw : text
+            if (quietAtStart(text, Date.now() - startedAt, loggedOnOnce)) node.debug(line)
+            else node.log(line)
+          }
+          lastStatusLog = text
+        })
+        return rt
+      }
+      if (ha === undefined) {
+        const rt = make()
+        runtime = rt
+        OpsRegistry.get().followSession(node.id, rt)
+        await rt.start()
+        return rt
+      }
+      lease = joinLease(db, dbNode.schema, ha, make)
+      return undefined
+    }
+
+    /**
+     * Several instances: the session connects, listens and sends only while this instance holds
+     * its lease; every write carries the lease's token, so once another instance took over, this
+     * one can write nothing more and stops at once. Otherwise it stands by and says who is active.
+     */
+    function joinLease (db: Database, schema: string, ha: LeaseSettings, make: (f: Fence) => SessionRuntime):
+    Membership {
+      const m: Membership = LeaseRegistry.of(db, schema, ha).join(resourceOf.session(sessionKey), {
+        onActive: async g => {
+          if (closed || lease !== m) return
+          const rt = make({ ...g, onLost: err => m.lost(g.token, err.reason) })
+          runtime = rt
+          OpsRegistry.get().followSession(node.id, rt)
+          node.log(t('fix-session.log.active', { instance: ha.instance, token: g.token }))
+          setStatus({ text: undefined })
+          await rt.start()
+        },
+        onLost: async err => {
+          const rt = runtime
+          runtime = undefined
+          node.warn(t('fix-session.log.lease-lost', { error: err.message, instance: ha.instance }))
+          setStatus({ phase: 'disconnected', text: `standby (lease lost: ${err.reason})` })
+          await rt?.stop('lease lost').catch(() => {})
+        },
+        onStandby: (activeOn, error) => {
+          if (runtime !== undefined || closed) return
+          const text = standbyText(activeOn, error)
+          if (text === current.text) return
+          setStatus({ phase: 'disconnected', text })
+          node.log(text)
         }
-        lastStatusLog = text
       })
-      runtime = rt
-      OpsRegistry.get().followSession(node.id, rt)
-      await rt.start()
-      return rt
+      return m
     }
 
     function onEvent (e: SessionEvent): void {
@@ -234,12 +284,18 @@ export = function (RED: NodeAPI): void {
     async function stopRuntime (): Promise<void> {
       const pending = starting
       starting = undefined
+      const held = lease
+      lease = undefined // no new runtime from here on; the lease is given back after the clean Logout
       const rt = runtime ?? await pending?.catch(() => undefined)
       runtime = undefined
       const logToClose = fileLog
       fileLog = undefined
-      if (rt === undefined) return await logToClose?.close()
+      if (rt === undefined) {
+        await held?.leave()
+        return await logToClose?.close()
+      }
       stopping = rt.stop('session stopped (redeploy or shutdown)').catch(err => node.warn(String(err)))
+        .then(async () => await held?.leave())
         .then(async () => await logToClose?.close())
       await stopping
       setStatus({ phase: 'disconnected' })
@@ -247,14 +303,14 @@ export = function (RED: NodeAPI): void {
 
     node.sendFix = async (req: SendRequest): Promise<SendResult> => {
       if (runtime === undefined) {
-        throw new Error(t('fix-session.errors.not-started', { error: startError ?? current.phase }))
+        throw new Error(t('fix-session.errors.not-started', { error: startError ?? current.text ?? current.phase }))
       }
       return await runtime.send(req)
     }
 
     node.control = async (c: ControlCommand): Promise<void> => {
       if (runtime === undefined) {
-        throw new Error(t('fix-session.errors.not-started', { error: startError ?? current.phase }))
+        throw new Error(t('fix-session.errors.not-started', { error: startError ?? current.text ?? current.phase }))
       }
       await runtime.control(c)
     }

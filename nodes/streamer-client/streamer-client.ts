@@ -22,6 +22,9 @@ import catalog = require('./locales/en-US/streamer-client.json')
 import { parseRewindTarget } from './control'
 import { compileTransform, Transform } from './transform'
 import type { StreamerClientDef, StreamerClientNode } from './types'
+import type { Database } from '../../core/db/database'
+import { Fence, LeaseRegistry, LeaseSettings, Membership, resourceOf } from '../../core/ha'
+import { downstreamOfType, haSettings, standbyText } from '../shared/ha'
 
 /** Client names in use per database (config node + schema), so two clients never share a checkpoint. */
 const namesInUse = new Map<string, string>()
@@ -57,6 +60,9 @@ export = function (RED: NodeAPI): void {
     let closing = false
     let lastWarned = ''
     let stateError: string | undefined
+    /** Several instances (settings.js fixStreamers.ha): the lease this client runs under, and why it waits. */
+    let lease: Membership | undefined
+    let standby: string | undefined
     let stateNeedsAction = false
     const outage = new Outage()
 
@@ -107,43 +113,101 @@ export = function (RED: NodeAPI): void {
         logOutage()
         showStatus()
       })
+      let ha: LeaseSettings | undefined
+      try {
+        ha = haSettings(RED)
+      } catch (err) {
+        fail((err as Error).message)
+        return node.error((err as Error).message)
+      }
       db.acquire().then(database => {
         if (closing) return
-        client = new StreamerClient({
-          name: clientName,
-          replayable: def.replayable !== false,
-          store: new CheckpointStore(database, db.schema),
-          inFlightLimit: num(def.inFlight, 50),
-          sendRange: { warnAfter: num(def.sendWarn, 5) * 1000, errorAfter: num(def.sendError, 60) * 1000 },
-          confirmRange: { warnAfter: num(def.confirmWarn, 5) * 1000, errorAfter: num(def.confirmError, 60) * 1000 },
-          prepare: async row => await prepare(row, t),
-          maxAttempts: num(def.maxAttempts, 5),
-          skipAfterFailures: def.skipFailed === true,
-          onRedeliver: (from, failed, error) =>
-            node.warn(
-              tr('streamer-client.log.redelivering', { position: failed.join(', '), start: describe(from), error })
-            ),
-          onState: s => {
-            stateError = s.error
-            stateNeedsAction = s.needsAction === true
-            if (s.phase === 'detached' && source !== undefined) {
-              closedSources.add(source) // the streamer closed it: wait for its replacement
-              source = undefined
-            }
-            const dbWait = clientOutage({ phase: s.phase, error: s.error, needsAction: stateNeedsAction }) !== undefined
-            if (s.error !== undefined && s.phase !== 'stopped' && !dbWait) warnOnce(`${s.phase}: ${s.error}`)
-            logOutage()
-            showStatus()
-          },
-          onProblem: err => {
-            // A checkpoint write that fails during a database outage already logged is part of it.
-            if (outage.active && isTransientDbError(err)) return
-            warnOnce(tr('streamer-client.errors.checkpoint', { error: (err as Error).message ?? String(err) }))
-          }
-        })
-        attach()
+        if (ha === undefined) {
+          client = makeClient(new CheckpointStore(database, db.schema), t)
+          return attach()
+        }
+        lease = joinLease(database, db.schema, ha, t)
       }).catch(err => {
         if (!closing) fail(String((err as Error).message ?? err))
+      })
+    }
+
+    /**
+     * Several instances: the client streams only while this instance holds its lease, and its
+     * checkpoint writes carry the lease's token. A client that feeds a FIX gateway shares the
+     * lease of the gateway's session, so both always run on the same instance.
+     */
+    function joinLease (database: Database, schema: string, ha: LeaseSettings, t: Transform): Membership {
+      const m: Membership = LeaseRegistry.of(database, schema, ha).join(leaseResource(), {
+        onActive: async g => {
+          if (closing || lease !== m) return
+          const fence: Fence = { ...g, onLost: err => m.lost(g.token, err.reason) }
+          standby = undefined
+          client = makeClient(new CheckpointStore(database, schema, fence), t)
+          node.log(tr('streamer-client.log.active', { instance: ha.instance, token: g.token }))
+          attach()
+        },
+        onLost: async err => {
+          const c = client
+          client = undefined
+          source = undefined
+          standby = `standby (lease lost: ${err.reason})`
+          node.warn(tr('streamer-client.log.lease-lost', { error: err.message, instance: ha.instance }))
+          showStatus()
+          await c?.close().catch(() => {})
+        },
+        onStandby: (activeOn, error) => {
+          if (client !== undefined || closing) return
+          standby = standbyText(activeOn, error)
+          showStatus()
+        }
+      })
+      return m
+    }
+
+    /** The lease: the session's when a FIX gateway is downstream, else the client's own. */
+    function leaseResource (): string {
+      const graph = flowGraph(RED)
+      for (const id of downstreamOfType(graph, node.id, GATEWAY_TYPE)) {
+        const sessionId = (RED.nodes.getNode(id) as unknown as { session?: string } | null)?.session
+        const key = sessionId === undefined ? undefined : (RED.nodes.getNode(sessionId) as any)?.sessionKey
+        if (typeof key === 'string') return resourceOf.session(key)
+      }
+      return resourceOf.client(clientName)
+    }
+
+    function makeClient (store: CheckpointStore, t: Transform): StreamerClient {
+      return new StreamerClient({
+        name: clientName,
+        replayable: def.replayable !== false,
+        store,
+        inFlightLimit: num(def.inFlight, 50),
+        sendRange: { warnAfter: num(def.sendWarn, 5) * 1000, errorAfter: num(def.sendError, 60) * 1000 },
+        confirmRange: { warnAfter: num(def.confirmWarn, 5) * 1000, errorAfter: num(def.confirmError, 60) * 1000 },
+        prepare: async row => await prepare(row, t),
+        maxAttempts: num(def.maxAttempts, 5),
+        skipAfterFailures: def.skipFailed === true,
+        onRedeliver: (from, failed, error) =>
+          node.warn(
+            tr('streamer-client.log.redelivering', { position: failed.join(', '), start: describe(from), error })
+          ),
+        onState: s => {
+          stateError = s.error
+          stateNeedsAction = s.needsAction === true
+          if (s.phase === 'detached' && source !== undefined) {
+            closedSources.add(source) // the streamer closed it: wait for its replacement
+            source = undefined
+          }
+          const dbWait = clientOutage({ phase: s.phase, error: s.error, needsAction: stateNeedsAction }) !== undefined
+          if (s.error !== undefined && s.phase !== 'stopped' && !dbWait) warnOnce(`${s.phase}: ${s.error}`)
+          logOutage()
+          showStatus()
+        },
+        onProblem: err => {
+          // A checkpoint write that fails during a database outage already logged is part of it.
+          if (outage.active && isTransientDbError(err)) return
+          warnOnce(tr('streamer-client.errors.checkpoint', { error: (err as Error).message ?? String(err) }))
+        }
       })
     }
 
@@ -307,6 +371,9 @@ export = function (RED: NodeAPI): void {
 
     function showStatus (): void {
       if (closing) return
+      if (client === undefined && standby !== undefined && problem === undefined && dbState?.state !== 'retrying') {
+        return node.status(status.waiting(standby))
+      }
       const s = clientStatus(
         {
           db: dbState,
@@ -355,15 +422,22 @@ export = function (RED: NodeAPI): void {
       RED.events.removeListener('flows:started', onFlowsStarted)
       if (nameKey !== undefined && namesInUse.get(nameKey) === node.id) namesInUse.delete(nameKey)
       const c = client
+      const held = lease
+      lease = undefined
       if (c === undefined) {
-        dbNode?.deregister(node)
-        return done()
+        held?.leave().catch(() => {}).finally(() => {
+          dbNode?.deregister(node)
+          done()
+        })
+        return
       }
-      // Flush the checkpoint first, then let the database go.
+      // Flush the checkpoint first, then give the lease back, then let the database go.
       c.close()
         .catch(err =>
           node.warn(tr('streamer-client.errors.checkpoint', { error: String((err as Error).message ?? err) }))
         )
+        .then(async () => await held?.leave())
+        .catch(() => {})
         .finally(() => {
           dbNode?.deregister(node)
           done()

@@ -1,0 +1,117 @@
+import type { Database } from '../db/database'
+import { LeaseGrant, LeaseLostError, LeaseSettings } from './lease'
+import { LeaseKeeper } from './lease-keeper'
+import { LeaseStore, listenForReleases } from './lease-store'
+
+/** One user of a lease in this process (a session node, the client that feeds its gateway). */
+export interface LeaseMember {
+  onActive: (grant: LeaseGrant) => Promise<void>
+  onLost: (err: LeaseLostError) => Promise<void>
+  onStandby?: (activeOn: string | undefined, error?: unknown) => void
+}
+
+export interface Membership {
+  /** The grant while this instance is active. */
+  readonly grant: LeaseGrant | undefined
+  /** A write found a newer token: every member stops. */
+  lost: (token: string, reason: string) => void
+  /** Leaves; the last member to leave gives the lease back (after stopping its resource itself). */
+  leave: () => Promise<void>
+}
+
+interface Shared {
+  keeper: LeaseKeeper
+  members: Set<LeaseMember>
+  lastStandby?: { activeOn: string | undefined, error?: unknown }
+}
+
+/**
+ * The leases of one process on one database and schema. Several nodes of a flow may need the same
+ * lease (a FIX session and the streamer client that feeds its gateway must run on the same
+ * instance): they share one keeper, so this process never competes with itself. One LISTEN per
+ * database wakes the standbys when a lease is released.
+ */
+export class LeaseRegistry {
+  private static readonly byDb = new WeakMap<Database, Map<string, LeaseRegistry>>()
+  private readonly leases = new Map<string, Shared>()
+  private readonly store: LeaseStore
+  private unlisten: Promise<(() => Promise<void>) | undefined> | undefined
+
+  private constructor (private readonly db: Database, readonly schema: string, readonly settings: LeaseSettings) {
+    this.store = new LeaseStore(db, schema)
+  }
+
+  /** The registry of `db` and `schema` (the settings of the first caller count: they are the process's). */
+  static of (db: Database, schema: string, settings: LeaseSettings): LeaseRegistry {
+    let bySchema = LeaseRegistry.byDb.get(db)
+    if (bySchema === undefined) LeaseRegistry.byDb.set(db, bySchema = new Map())
+    let r = bySchema.get(schema)
+    if (r === undefined) bySchema.set(schema, r = new LeaseRegistry(db, schema, settings))
+    return r
+  }
+
+  /** Who holds what, on the database's clock (status pages, tests). */
+  async holders (): ReturnType<LeaseStore['all']> {
+    return await this.store.all()
+  }
+
+  join (resource: string, member: LeaseMember, detail?: Record<string, unknown>): Membership {
+    let shared = this.leases.get(resource)
+    if (shared === undefined) {
+      const members = new Set<LeaseMember>()
+      const s: Shared = {
+        members,
+        keeper: new LeaseKeeper({
+          store: this.store,
+          resource,
+          settings: this.settings,
+          detail,
+          onActive: async g => { await Promise.all([...members].map(async m => await m.onActive(g))) },
+          onLost: async err => { await Promise.all([...members].map(async m => await m.onLost(err))) },
+          onStandby: (activeOn, error) => {
+            s.lastStandby = { activeOn, error }
+            for (const m of members) m.onStandby?.(activeOn, error)
+          }
+        })
+      }
+      shared = s
+      this.leases.set(resource, s)
+      this.listen()
+      s.members.add(member)
+      s.keeper.start()
+    } else {
+      shared.members.add(member)
+      // Joining a lease this process already holds (or waits for): catch up with its state.
+      const g = shared.keeper.grant
+      // (after join returns: the member may still be storing its membership)
+      if (g !== undefined) Promise.resolve().then(async () => await member.onActive(g)).catch(() => {})
+      const last = shared.lastStandby
+      if (g === undefined && last !== undefined) member.onStandby?.(last.activeOn, last.error)
+    }
+    const s = shared
+    return {
+      get grant () { return s.keeper.grant },
+      lost: (token, reason) => s.keeper.lost(token, reason),
+      leave: async () => {
+        s.members.delete(member)
+        if (s.members.size > 0 || this.leases.get(resource) !== s) return
+        this.leases.delete(resource)
+        await s.keeper.stop()
+        if (this.leases.size === 0) await this.stopListening()
+      }
+    }
+  }
+
+  private listen (): void {
+    this.unlisten ??= listenForReleases(this.db, resource => {
+      for (const [r, s] of this.leases) if (resource === '' || resource === r) s.keeper.wake()
+    }).catch(() => undefined) // no LISTEN: the standbys still look every renewal interval
+  }
+
+  private async stopListening (): Promise<void> {
+    const u = this.unlisten
+    this.unlisten = undefined
+    const stop = await u
+    await stop?.().catch(() => {})
+  }
+}

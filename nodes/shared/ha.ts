@@ -1,0 +1,44 @@
+import type { NodeAPI } from 'node-red'
+import { LeaseSettings, leaseSettingsFrom } from '../../core/ha'
+
+/**
+ * This instance's lease settings (several Node-RED instances on one PostgreSQL, core/ha), from
+ * settings.js: `fixStreamers: { ha: { instance, leaseTime, renewInterval } }` (times in ms; each
+ * optional; `ha: true` takes every default). Absent: undefined, and every node runs as a single
+ * instance, exactly as without HA. Throws LeaseSettingsError on values that cannot work.
+ */
+export function haSettings (RED: NodeAPI): LeaseSettings | undefined {
+  let ha: unknown
+  try {
+    ha = (RED.settings as unknown as { fixStreamers?: { ha?: unknown } }).fixStreamers?.ha
+  } catch {
+    return undefined // not in settings.js: RED.settings throws for unknown keys
+  }
+  if (ha === undefined || ha === null || ha === false) return undefined
+  return leaseSettingsFrom(ha === true ? {} : ha as Record<string, unknown>)
+}
+
+/** The status text of a node standing by: who is active, as the lease table says. */
+export function standbyText (activeOn: string | undefined, error?: unknown): string {
+  if (error !== undefined) return `standby (lease unknown: ${(error as Error)?.message ?? String(error)})`
+  return activeOn === undefined ? 'standby (taking over)' : `standby (active on ${activeOn})`
+}
+
+/** The ids of the nodes of `type` anywhere downstream of `id` (any nodes and link hops between). */
+export function downstreamOfType (
+  graph: { next: (id: string) => string[], typeOf: (id: string) => string | undefined },
+  id: string,
+  type: string
+): string[] {
+  const found: string[] = []
+  const seen = new Set<string>([id])
+  const queue = [...graph.next(id)]
+  while (queue.length > 0) {
+    const at = queue.shift() as string
+    if (seen.has(at)) continue
+    seen.add(at)
+    if (graph.typeOf(at) === type) found.push(at)
+    else queue.push(...graph.next(at))
+  }
+  return found
+}

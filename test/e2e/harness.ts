@@ -186,6 +186,8 @@ export interface NodeRedOptions {
   logFile: string
   /** Extra node arguments before red.js (e.g. --cpu-prof). */
   nodeArgs?: string[]
+  /** Extra settings.js entries (the HA test's `fixStreamers.ha`). */
+  settings?: Record<string, unknown>
 }
 
 /** Writes settings and flows into the user directory (once) and starts Node-RED 4.1 on 127.0.0.1. */
@@ -201,7 +203,8 @@ export function startNodeRed (o: NodeRedOptions): Child {
     diagnostics: { enabled: false },
     telemetry: { enabled: false },
     editorTheme: { tours: false, projects: { enabled: false }, palette: { catalogues: [] } },
-    logging: { console: { level: process.env.E2E_LOG_LEVEL ?? 'info' } }
+    logging: { console: { level: process.env.E2E_LOG_LEVEL ?? 'info' } },
+    ...o.settings
   }, null, 2)}\n`)
   const flowsFile = path.join(o.userDir, 'flows.json')
   if (!fs.existsSync(flowsFile)) fs.writeFileSync(flowsFile, JSON.stringify(o.flows, null, 2))

@@ -49,6 +49,8 @@ export interface SystemOptions {
   reports?: boolean
   /** Extra node arguments for Node-RED (e.g. --cpu-prof). */
   nodeArgs?: string[]
+  /** Extra settings.js entries for Node-RED. */
+  nodeRedSettings?: Record<string, unknown>
   /** Extra node arguments for the counterparty. */
   counterpartyNodeArgs?: string[]
   /**
@@ -133,7 +135,8 @@ export class E2eSystem {
       flows,
       port: this.port,
       logFile: this.nodeRedLog,
-      nodeArgs: this.o.nodeArgs
+      nodeArgs: this.o.nodeArgs,
+      settings: this.o.nodeRedSettings
     })
     await nodeRedReady(this.nodeRed, this.port)
   }

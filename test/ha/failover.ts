@@ -1,0 +1,173 @@
+/**
+ * `npm run test:ha`, PostgreSQL failover phase (issue 18, points 4 and 5): Node-RED (a child
+ * process, the crash test's harness and flows) runs the outbound and inbound flows against the
+ * counterparty process on a primary and its synchronous streaming replica
+ * (scripts/test-postgres-replica.sh), its database node given both hosts. While orders are inserted
+ * the primary is stopped and the replica promoted. Checks and prints: Node-RED never exited; every
+ * order at the counterparty exactly once (repeats only as PossDup resends), in order, sequence
+ * numbers continuous; every ExecutionReport in fix_in once and applied once; every order once in
+ * fix_out; Node-RED logged its move to the new primary; the outage (primary stopped -> the next
+ * new order at the counterparty). Closing line: "failover: N passed, N failed".
+ *
+ * Knobs: FAILOVER_ORDERS (3000), FAILOVER_RATE (orders/s offered, 200), FAILOVER_KEEP=1 keeps the logs.
+ */
+import * as fs from 'fs'
+import * as path from 'path'
+import { PgDatabase } from '../../core'
+import { retryTransient } from '../../core/db/retry'
+import {
+  Child,
+  Counterparty,
+  freePort,
+  nodeRedReady,
+  sleep,
+  startCounterparty,
+  startNodeRed,
+  tempDir,
+  waitFor
+} from '../e2e/harness'
+import { countsSql, e2eFlows, insertOrdersSql, setupSql } from '../e2e/flows'
+import { orderChecks } from '../e2e/order-checks'
+import { Counts, order } from '../e2e/system'
+import { ReplicaPair } from './failover-servers'
+
+const N = Number(process.env.FAILOVER_ORDERS ?? 3000)
+const RATE = Number(process.env.FAILOVER_RATE ?? 200)
+
+async function main (): Promise<boolean> {
+  const t0 = Date.now()
+  const dir = tempDir('fix-failover-')
+  const schema = 'failover'
+  const pair = await ReplicaPair.start()
+  const primary = `127.0.0.1:${pair.primaryPort}`
+  const replica = `127.0.0.1:${pair.replicaPort}`
+  // The test's own connection follows the primary the same way (the pack's PgDatabase).
+  const db = await PgDatabase.open({
+    connectionString: pair.url(), max: 3, connectionTimeoutMillis: 2000, onError: () => {}
+  })
+  const query = async (sql: string, params: unknown[] = []): Promise<any[]> =>
+    (await retryTransient(async () => await db.query(sql, params), { initialMs: 100, maxMs: 1000 })).rows
+  let nodeRed: Child | undefined
+  let counterparty: Counterparty | undefined
+  let ok = false
+  console.log(`failover: ${N} orders at ${RATE}/s; primary ${primary}, synchronous replica ${replica}; logs in ${dir}`)
+  try {
+    await query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)
+    await db.exec(setupSql(schema))
+    counterparty = await startCounterparty(
+      { dataDir: path.join(dir, 'counterparty-db'), schema: 'exchange', senderCompID: 'EXCH', targetCompID: 'NRED' },
+      path.join(dir, 'counterparty.log')
+    )
+    const cp = counterparty
+    const port = await freePort()
+    nodeRed = startNodeRed({
+      userDir: path.join(dir, 'node-red'),
+      flows: e2eFlows({ database: 'server', schema, fixPort: cp.fixPort, senderCompID: 'NRED', targetCompID: 'EXCH' }),
+      port,
+      logFile: path.join(dir, 'node-red.log'),
+      env: { DATABASE_URL: `${pair.url()}?target_session_attrs=read-write` }
+    })
+    const red = nodeRed
+    let exitedAt: number | undefined
+    void red.exited.then(() => { exitedAt = Date.now() })
+    await nodeRedReady(red, port)
+    await waitFor(async () => await query(countsSql(schema)).then(() => true), 120000, 'the audit table', 250)
+
+    let inserted = 0
+    const batch = Math.max(1, Math.round(RATE / 10))
+    const producing = (async () => {
+      for (let from = 1; from <= N; from += batch) {
+        const started = Date.now()
+        const ids: number[] = []
+        for (let id = from; id < from + batch && id <= N; id++) ids.push(id)
+        await query(insertOrdersSql(schema), [JSON.stringify(ids.map(order))])
+        inserted = ids[ids.length - 1]
+        await sleep(Math.max(0, 100 - (Date.now() - started)))
+      }
+    })()
+
+    // The failover at 40% of the inserts: the primary stopped (fast shutdown, by PID), the replica promoted.
+    await waitFor(() => inserted >= N * 0.4, 120000, 'orders before the failover', 50)
+    const before = (await cp.stats()).orders
+    const stoppedAt = Date.now()
+    await pair.stop('primary')
+    await sleep(500)
+    await pair.promote()
+    const promotedMs = Date.now() - stoppedAt
+    let outageMs: number | undefined
+    await waitFor(async () => (await cp.stats()).orders > before + 1, 60000, 'orders flowing after the failover', 25)
+      .then(() => { outageMs = Date.now() - stoppedAt })
+      .catch(() => {})
+    console.log(`  primary stopped at ${((stoppedAt - t0) / 1000).toFixed(1)} s with ${inserted} inserted and ` +
+      `${before} orders at the counterparty; replica promoted after ${promotedMs} ms; orders flowing again after ` +
+      `${outageMs === undefined ? 'NEVER (60 s)' : `${outageMs} ms`}`)
+    await producing
+
+    let last: Counts | undefined
+    await waitFor(async () => {
+      const st = await cp.stats()
+      last = (await query(countsSql(schema)))[0] as Counts
+      return st.orders >= N && st.ersPending === 0 && last.execs >= 2 * N && last.filled >= N
+    }, 90000, 'every order at the counterparty and every fill applied', 500)
+      .catch(err => console.log(`  ${(err as Error).message}: checking what arrived`))
+    await sleep(1500)
+    const counts = (await query(countsSql(schema)))[0] as Counts
+    const stats = await cp.stats()
+    const records = await cp.records()
+    const log = fs.readFileSync(path.join(dir, 'node-red.log'), 'utf8')
+    const crashes = log.split('\n')
+      .filter(l => /Uncaught Exception|Unhandled rejection|UnhandledPromiseRejection/i.test(l))
+
+    const checks: Array<{ name: string, ok: boolean, detail: string }> = []
+    const check = (name: string, ok: boolean, detail: string): void => { checks.push({ name, ok, detail }) }
+    check('Node-RED never exited', exitedAt === undefined && red.alive() && crashes.length === 0,
+      `pid ${red.pid} ${red.alive() ? 'running' : 'gone'}; ${crashes.length} uncaught errors in its log`)
+    orderChecks(N, records, stats, check)
+    check('every ExecutionReport in fix_in once',
+      counts.fix_in_reports === 2 * N && counts.fix_in_distinct_reports === 2 * N &&
+        counts.fix_in_distinct_seqs === 2 * N,
+      `${counts.fix_in_reports} reports for ${N} orders, ${counts.fix_in_distinct_reports} distinct, ` +
+        `${counts.fix_in_distinct_seqs} distinct MsgSeqNums`)
+    check('every report applied once',
+      counts.execs === 2 * N && counts.execs_applied === 2 * N && counts.applied_twice_exactly === N &&
+        counts.filled === N,
+      `${counts.execs} exec ids, ${counts.execs_applied} applications, ${counts.filled} orders filled of ` +
+        `${counts.orders}`)
+    check('every order journaled once in fix_out',
+      counts.fix_out_orders === N && counts.fix_out_distinct_orders === N,
+      `${counts.fix_out_orders} rows, ${counts.fix_out_distinct_orders} distinct ClOrdIDs`)
+    const moved = log.includes(`PostgreSQL primary is now ${replica}`)
+    check('Node-RED moved to the promoted replica and said so', moved && db.server === replica,
+      `log line ${moved ? 'found' : 'missing'}; the test's own connection on ${db.server}`)
+    check('orders flow again after the failover', outageMs !== undefined,
+      `outage ${outageMs ?? 'unbounded'} ms from the primary's stop (promotion after ${promotedMs} ms)`)
+
+    console.log('\nfailover results')
+    console.log(`  elapsed ${((Date.now() - t0) / 1000).toFixed(1)} s; ${counts.orders} orders, ` +
+      `${counts.fix_out_orders} in fix_out, ${counts.fix_in_reports} reports in fix_in, ${counts.filled} filled; ` +
+      `${stats.possDup} PossDup frames`)
+    for (const c of checks) console.log(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`)
+    const passed = checks.filter(c => c.ok).length
+    ok = passed === checks.length
+    console.log(`\nfailover: ${passed} passed, ${checks.length - passed} failed`)
+  } catch (err) {
+    console.log(`\nerror: ${(err as Error).stack ?? String(err)}`)
+    console.log(`Node-RED log tail:\n${nodeRed?.lines.slice(-30).join('\n') ?? ''}`)
+    console.log('\nfailover: 0 passed, 1 failed')
+  } finally {
+    await nodeRed?.stop(15000)
+    await counterparty?.child.stop(10000)
+    await db.close().catch(() => {})
+    await pair.stop()
+    if (ok && process.env.FAILOVER_KEEP !== '1') fs.rmSync(dir, { recursive: true, force: true })
+    else console.log(`logs kept in ${dir}`)
+  }
+  return ok
+}
+
+// Exit once the result is printed: after an error the order loop may still be waiting.
+main().then(ok => { process.exitCode = ok ? 0 : 1 }, err => {
+  console.error(err)
+  console.log('\nfailover: 0 passed, 1 failed')
+  process.exitCode = 1
+}).finally(() => process.exit())

@@ -16,10 +16,12 @@
  * Knobs: BENCH_E2E_SECONDS (60),
  * BENCH_E2E_RATE_SECONDS (15), BENCH_E2E_RATES (100,1000,5000),
  * BENCH_E2E_PROF=1 (--cpu-prof of Node-RED and the counterparty),
- * BENCH_E2E_INFLIGHT (clients' in-flight window), BENCH_E2E_APPLY_BATCH (streamer-sql batch of the
- * inbound apply; 1 = one commit per report), BENCH_E2E_BATCH / BENCH_E2E_POLL_MS (streamers),
+ * BENCH_E2E_INFLIGHT (clients' in-flight window), BENCH_E2E_INBOUND_INFLIGHT (the inbound client's
+ * only), BENCH_E2E_APPLY_BATCH (streamer-sql batch of the inbound apply; 1 = one commit per report),
+ * BENCH_E2E_BATCH / BENCH_E2E_POLL_MS (streamers),
  * BENCH_E2E_NODE_ARGS (extra node arguments for Node-RED), BENCH_E2E_MODES (outbound,round-trip: the
- * counterparty answers no order, or every order with two ExecutionReports that flow back in),
+ * counterparty answers no order, or every order with two ExecutionReports that flow back in; empty: only
+ * the QuickFIX baseline),
  * BENCH_E2E_KEEP=1 (keep the logs), BENCH_E2E_DUMP=<prefix> (each order's insert time and latency
  * per fixed rate, in <prefix>-<rate>.tsv).
  */
@@ -117,7 +119,10 @@ function percentile (sorted: number[], p: number): number {
 }
 
 export async function run (): Promise<void> {
-  const modes = (process.env.BENCH_E2E_MODES ?? 'outbound,round-trip').split(',').map(m => m.trim())
+  // Empty: no Node-RED pass, only the QuickFIX baseline.
+  const modes = (process.env.BENCH_E2E_MODES ?? 'outbound,round-trip').split(',')
+    .map(m => m.trim())
+    .filter(m => m !== '')
   for (const mode of modes) {
     if (mode !== 'outbound' && mode !== 'round-trip') {
       throw new Error(`BENCH_E2E_MODES: unknown mode "${mode}" (outbound, round-trip)`)
@@ -161,6 +166,7 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
   const sys: E2eSystem = new E2eSystem({
     label: 'bench',
     inFlight: envNumber('BENCH_E2E_INFLIGHT'),
+    inboundInFlight: envNumber('BENCH_E2E_INBOUND_INFLIGHT'),
     applyBatch: envNumber('BENCH_E2E_APPLY_BATCH'),
     reports,
     batchSize: envNumber('BENCH_E2E_BATCH'),

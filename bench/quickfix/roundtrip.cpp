@@ -275,7 +275,7 @@ public:
   }
 
   // Waits until at most `max` orders are unfilled; false when it took longer than the timeout.
-  bool waitUnfilled(long max, int seconds = 120) {
+  bool waitUnfilled(long max, int seconds = 300) {
     std::unique_lock<std::mutex> lock(mutex);
     return changed.wait_for(lock, std::chrono::seconds(seconds), [&] { return unfilled <= max; });
   }
@@ -317,7 +317,7 @@ static int runClient(const FIX::SessionSettings& settings, FIX::MessageStoreFact
   app.reserve(capacity);
   size_t next = 0;
   for (int i = 0; i < 1000; i++) app.send(next++);
-  if (!app.waitUnfilled(0)) return fail(initiator, "warm-up not filled within 120 s");
+  if (!app.waitUnfilled(0)) return fail(initiator, "warm-up not filled within 300 s");
 
   {
     auto t0 = std::chrono::steady_clock::now();
@@ -330,7 +330,7 @@ static int runClient(const FIX::SessionSettings& settings, FIX::MessageStoreFact
     // Round trips completed within the phase, as the Node-RED pass counts them: fills by its end.
     long unfilledAtEnd;
     { std::lock_guard<std::mutex> lock(app.mutex); unfilledAtEnd = app.unfilled; }
-    if (!app.waitUnfilled(0)) return fail(initiator, "sustained orders not filled within 120 s");
+    if (!app.waitUnfilled(0)) return fail(initiator, "sustained orders not filled within 300 s");
     std::cout << "{\"phase\":\"sustained\",\"seconds\":" << sentFor << ",\"sent\":" << (next - first)
       << ",\"filled\":" << (next - first - unfilledAtEnd) << "}" << std::endl;
   }
@@ -343,7 +343,7 @@ static int runClient(const FIX::SessionSettings& settings, FIX::MessageStoreFact
       std::this_thread::sleep_until(t0 + std::chrono::microseconds((int64_t)(k * 1e6 / rate)));
       app.send(next++);
     }
-    if (!app.waitUnfilled(0)) return fail(initiator, "fixed-rate orders not filled within 120 s");
+    if (!app.waitUnfilled(0)) return fail(initiator, "fixed-rate orders not filled within 300 s");
     std::vector<double> oneWay, ack, fill;
     int64_t lastFill = 0;
     {

@@ -30,6 +30,8 @@ export interface E2eFlowOptions {
    * outbound orders.
    */
   inFlight?: number
+  /** The inbound (execution reports) client's window when it differs from inFlight's. */
+  inboundInFlight?: number
   /** streamer-sql batch of the inbound apply (default 500; 1 = one commit per report). */
   applyBatch?: number
 }
@@ -251,7 +253,7 @@ export function e2eFlows (o: E2eFlowOptions): any[] {
       payload: '',
       routeMode: 'single',
       routes: [],
-      inFlight: o.inFlight ?? 50,
+      inFlight: o.inboundInFlight ?? o.inFlight ?? 50,
       confirmMode: 'target',
       terminateOnError: false,
       wires: [['in-translator'], []]

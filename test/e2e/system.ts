@@ -43,6 +43,8 @@ export interface SystemOptions {
   batchSize?: number
   pollMs?: number
   inFlight?: number
+  /** The inbound client's window (flows.ts default when undefined). */
+  inboundInFlight?: number
   /** streamer-sql batch of the inbound apply (flows.ts default when undefined). */
   applyBatch?: number
   /** The counterparty answers orders with ExecutionReports (default true). */
@@ -127,6 +129,7 @@ export class E2eSystem {
       batchSize: this.o.batchSize,
       pollMs: this.o.pollMs,
       inFlight: this.o.inFlight,
+      inboundInFlight: this.o.inboundInFlight,
       applyBatch: this.o.applyBatch
     })
     this.starts++

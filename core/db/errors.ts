@@ -23,6 +23,8 @@ export function describeDbError (err: unknown): string {
     57014: 'statement cancelled (statement timeout?)',
     40001: 'serialization failure',
     '40P01': 'deadlock detected',
+    53100: 'disk full on the database server',
+    53200: 'the database server is out of memory',
     53300: 'too many connections',
     25006: 'the server is read-only (a standby?)'
   }
@@ -42,7 +44,10 @@ export function describeDbError (err: unknown): string {
  * - class 53 (insufficient resources: too many connections, disk full, out of memory), which
  *   clear once the cause is removed;
  * - 25006 read-only transaction: the server is a standby (or a primary just demoted); with several
- *   servers the next try goes to the new primary once one is promoted (pg-primary.ts).
+ *   servers the next try goes to the new primary once one is promoted (pg-primary.ts);
+ * - class 28 (invalid authorization: a wrong password, a pg_hba.conf rule): the login is refused
+ *   until an operator sets the password or the rule back, then the same statement succeeds, so
+ *   the node waits (its status names the cause) instead of failing its stream or its messages.
  * Everything else (a constraint violation, a syntax error, a missing table or right) is permanent:
  * the same statement would fail the same way.
  */
@@ -53,7 +58,7 @@ export function isTransientDbError (err: unknown): boolean {
   if (Array.isArray(e.errors) && e.errors.length > 0 && e.errors.every(isTransientDbError)) return true
   const code = typeof e.code === 'string' ? e.code : ''
   if (NODE_CODES.has(code)) return true
-  if (/^(08|53)/.test(code) || /^57P0[123]$/.test(code)) return true
+  if (/^(08|53|28)/.test(code) || /^57P0[123]$/.test(code)) return true
   if (['40001', '40P01', '40003', '57014', '55P03', '25006'].includes(code)) return true
   const message = typeof e.message === 'string' ? e.message : ''
   return new RegExp('Connection terminated|connection timeout|timeout exceeded when trying to connect|' +

@@ -15,7 +15,7 @@
  */
 import { reportChecks, seededRandom, sleep, waitFor } from './harness'
 import { evaluate } from './checks'
-import { Counts, E2eSystem, order } from './system'
+import { Counts, E2eSystem } from './system'
 import { runDemoChaos } from './demo-chaos'
 
 const N = Number(process.env.CHAOS_ORDERS ?? 10000)
@@ -37,17 +37,7 @@ async function main (): Promise<void> {
     const deadline = Date.now() + 8 * 60_000
 
     let inserted = 0
-    const batch = Math.max(1, Math.round(RATE / 10))
-    const producing = (async () => {
-      for (let from = 1; from <= N; from += batch) {
-        const started = Date.now()
-        const ids: number[] = []
-        for (let id = from; id < from + batch && id <= N; id++) ids.push(id)
-        await sys.insertSurely(ids.map(order), deadline)
-        inserted = ids[ids.length - 1]
-        await sleep(Math.max(0, 100 - (Date.now() - started)))
-      }
-    })()
+    const producing = sys.insertAtRate(N, RATE, deadline, last => { inserted = last })
 
     const kills: string[] = []
     let logonsBefore = 0 // the counterparty's logon count before the current Node-RED started

@@ -174,6 +174,22 @@ export class E2eSystem {
     }
   }
 
+  /**
+   * Inserts orders 1..n at about `rate` per second (a batch every 100 ms), each batch until it
+   * succeeds or `until` passes; `onInserted` gets the last id of each batch.
+   */
+  async insertAtRate (n: number, rate: number, until: number, onInserted: (last: number) => void): Promise<void> {
+    const batch = Math.max(1, Math.round(rate / 10))
+    for (let from = 1; from <= n; from += batch) {
+      const started = Date.now()
+      const ids: number[] = []
+      for (let id = from; id < from + batch && id <= n; id++) ids.push(id)
+      await this.insertSurely(ids.map(order), until)
+      onInserted(ids[ids.length - 1])
+      await sleep(Math.max(0, 100 - (Date.now() - started)))
+    }
+  }
+
   async counts (): Promise<Counts> {
     if (this.pool !== undefined) return (await this.pool.query(countsSql(this.schema))).rows[0] as Counts
     const r = await request('GET', `http://127.0.0.1:${this.port}/e2e/counts`)

@@ -18,7 +18,7 @@ import { spawnSync } from 'child_process'
 import { Pool } from 'pg'
 import { Child, freePort, nodeRedReady, reportChecks, sleep, startNodeRed, waitFor } from '../e2e/harness'
 import { evaluate } from '../e2e/checks'
-import { E2eSystem, order } from '../e2e/system'
+import { E2eSystem } from '../e2e/system'
 
 const N = Number(process.env.HA_ORDERS ?? 10000)
 const KILLS = Number(process.env.HA_KILLS ?? 5)
@@ -69,17 +69,7 @@ async function main (): Promise<boolean> {
     const deadline = Date.now() + 10 * 60_000
 
     let inserted = 0
-    const batch = Math.max(1, Math.round(RATE / 10))
-    const producing = (async () => {
-      for (let from = 1; from <= N; from += batch) {
-        const started = Date.now()
-        const ids: number[] = []
-        for (let id = from; id < from + batch && id <= N; id++) ids.push(id)
-        await sys.insertSurely(ids.map(order), deadline)
-        inserted = ids[ids.length - 1]
-        await sleep(Math.max(0, 100 - (Date.now() - started)))
-      }
-    })()
+    const producing = sys.insertAtRate(N, RATE, deadline, last => { inserted = last })
 
     const takeovers: number[] = []
     const killed: string[] = []

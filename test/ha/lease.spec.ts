@@ -78,6 +78,17 @@ describeEachDatabase('leases', target => {
     await db.close()
   })
 
+  /** A holds the lease, B stands by. */
+  async function holderAndStandby (timeline: Timeline): Promise<[Instance, Instance]> {
+    const a = instance(db, schema, 'a', quick, timeline)
+    const b = instance(db, schema, 'b', quick, timeline)
+    run(a)
+    await eventually(() => a.active, 5000, 'a active')
+    run(b)
+    await eventually(() => b.standbyOn.length > 0, 5000, 'b standing by')
+    return [a, b]
+  }
+
   function run (...xs: Instance[]): void {
     for (const x of xs) { started.push(x.keeper); x.keeper.start() }
   }
@@ -125,12 +136,7 @@ describeEachDatabase('leases', target => {
   it('lets a standby take over after the holder stops renewing, within the lease time', async function () {
     this.timeout(15000)
     const timeline = new Timeline()
-    const a = instance(db, schema, 'a', quick, timeline)
-    const b = instance(db, schema, 'b', quick, timeline)
-    run(a)
-    await eventually(() => a.active, 5000, 'a active')
-    run(b)
-    await eventually(() => b.standbyOn.length > 0, 5000, 'b standing by')
+    const [a, b] = await holderAndStandby(timeline)
     // The holder vanishes without a word: its timers stop, its lease stays in the table.
     ;(a.keeper as any).clearTimers()
     ;(a.keeper as any).stopped = true
@@ -144,12 +150,7 @@ describeEachDatabase('leases', target => {
   it('makes a paused holder learn on resuming that it lost the lease, before the new holder starts', async function () {
     this.timeout(15000)
     const timeline = new Timeline()
-    const a = instance(db, schema, 'a', quick, timeline)
-    const b = instance(db, schema, 'b', quick, timeline)
-    run(a)
-    await eventually(() => a.active, 5000, 'a active')
-    run(b)
-    await eventually(() => b.standbyOn.length > 0, 5000, 'b standing by')
+    const [a, b] = await holderAndStandby(timeline)
     pause(quick.leaseMs * 2)
     await eventually(() => b.active, 5000, 'b active')
     assert.strictEqual(a.active, undefined)

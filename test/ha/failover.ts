@@ -27,7 +27,7 @@ import {
   waitFor
 } from '../e2e/harness'
 import { countsSql, e2eFlows, insertOrdersSql, setupSql } from '../e2e/flows'
-import { orderChecks } from '../e2e/order-checks'
+import { evaluate } from '../e2e/checks'
 import { Counts, order } from '../e2e/system'
 import { ReplicaPair } from './failover-servers'
 
@@ -118,24 +118,11 @@ async function main (): Promise<boolean> {
     const crashes = log.split('\n')
       .filter(l => /Uncaught Exception|Unhandled rejection|UnhandledPromiseRejection/i.test(l))
 
-    const checks: Array<{ name: string, ok: boolean, detail: string }> = []
+    // The crash tests' checks (orders once, in order, sequence continuous, fix_out, fix_in, applied once).
+    const checks = evaluate(records, counts, stats, N)
     const check = (name: string, ok: boolean, detail: string): void => { checks.push({ name, ok, detail }) }
     check('Node-RED never exited', exitedAt === undefined && red.alive() && crashes.length === 0,
       `pid ${red.pid} ${red.alive() ? 'running' : 'gone'}; ${crashes.length} uncaught errors in its log`)
-    orderChecks(N, records, stats, check)
-    check('every ExecutionReport in fix_in once',
-      counts.fix_in_reports === 2 * N && counts.fix_in_distinct_reports === 2 * N &&
-        counts.fix_in_distinct_seqs === 2 * N,
-      `${counts.fix_in_reports} reports for ${N} orders, ${counts.fix_in_distinct_reports} distinct, ` +
-        `${counts.fix_in_distinct_seqs} distinct MsgSeqNums`)
-    check('every report applied once',
-      counts.execs === 2 * N && counts.execs_applied === 2 * N && counts.applied_twice_exactly === N &&
-        counts.filled === N,
-      `${counts.execs} exec ids, ${counts.execs_applied} applications, ${counts.filled} orders filled of ` +
-        `${counts.orders}`)
-    check('every order journaled once in fix_out',
-      counts.fix_out_orders === N && counts.fix_out_distinct_orders === N,
-      `${counts.fix_out_orders} rows, ${counts.fix_out_distinct_orders} distinct ClOrdIDs`)
     const moved = log.includes(`PostgreSQL primary is now ${replica}`)
     check('Node-RED moved to the promoted replica and said so', moved && db.server === replica,
       `log line ${moved ? 'found' : 'missing'}; the test's own connection on ${db.server}`)

@@ -62,6 +62,9 @@ const types = {
   }
 }
 
+/** Transient errors of a healthy server: no reason to look for another one. */
+const CONTENTION = new Set(['40001', '40P01', '40003', '57014', '55P03'])
+
 /** What node-postgres answers to a query (the parts read here). */
 type RawResult = { rows: any[], rowCount: number | null, command?: string }
 
@@ -175,6 +178,8 @@ export class PgDatabase implements Database {
    */
   private suspect (err: unknown): void {
     if (this.choice === undefined || this.closed || this.rechecking !== undefined || !isTransientDbError(err)) return
+    // Contention (serialization, deadlock, lock or statement timeout) says nothing about the server.
+    if (CONTENTION.has(String((err as { code?: unknown }).code))) return
     const choice = this.choice
     this.rechecking = (async () => {
       const found = await findServer(choice, this.clientConfig).catch(() => undefined)

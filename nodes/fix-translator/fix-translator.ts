@@ -6,6 +6,7 @@ import { status } from '../shared/status'
 import { buildMessage, PreparedMapping, prepareMappings } from './mapping'
 import { registerAdminRoutes } from './admin'
 import type { FixTranslatorDef } from './types'
+import { dictionaryFailedText, readyText as translatorReady } from './status-text'
 import { translator as messages } from '../shared/i18n'
 import catalog = require('./locales/en-US/fix-translator.json')
 
@@ -33,12 +34,12 @@ export = function (RED: NodeAPI): void {
     const readyText = (): string => {
       const t = translator
       if (t === undefined) return ''
-      if (toFix) {
-        const m = def.msgType !== '' && def.msgType !== undefined ? t.definitions.message.get(def.msgType) : undefined
-        return `${dictionaryLabel(ref)} → ${m !== undefined ? `${m.name} (${m.msgType})` : 'FIX'}`
-      }
-      return `${dictionaryLabel(ref)} → object`
+      const m = toFix && def.msgType !== '' && def.msgType !== undefined
+        ? t.definitions.message.get(def.msgType)
+        : undefined
+      return translatorReady(dictionaryLabel(ref), toFix, m)
     }
+    let configStatus: string | undefined
 
     try {
       if (toFix) mappings = prepareMappings(RED, node, def.mappings)
@@ -66,12 +67,13 @@ export = function (RED: NodeAPI): void {
         return t
       }, (err: Error) => {
         configError = _('fix-translator.errors.dictionary', { error: err.message })
+        configStatus = dictionaryFailedText(error => _('fix-translator.errors.dictionary', { error }), err.message)
         return undefined
       })
     void ready.then(() => {
       if (configError !== undefined) {
         node.error(configError)
-        setStatus('config', status.error(configError))
+        setStatus('config', status.error(configStatus ?? configError))
       }
     })
 

@@ -16,7 +16,9 @@ const NODE_ERRORS: Record<string, string> = {
   ENETUNREACH: 'network unreachable',
   ENOTFOUND: 'host not found',
   EAI_AGAIN: 'host name lookup failed',
-  EADDRINUSE: 'port in use'
+  EADDRINUSE: 'port in use',
+  ENOENT: 'file not found',
+  EACCES: 'permission denied'
 }
 
 /** pg's messages for a connection that went away, in the same plain words. */

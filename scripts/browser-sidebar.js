@@ -5,7 +5,8 @@
 // decoded. scripts/test-browser.js calls checkSidebar() once the demo runs; run alone
 // (`node scripts/browser-sidebar.js`), it starts Node-RED with the example flows and adminAuth
 // itself (NODE_RED_RUNTIME=node-red-5 for 5.x), runs the same checks as an operator, then as a
-// read-only user (no buttons; a session name written as HTML shows as text).
+// read-only user (no buttons; a session name written as HTML shows as text). Before the sidebar, the
+// demo tabs' status texts (scripts/browser-status.js: none runs under another node, and the check can fail).
 // Prints "sidebar: N passed, N failed".
 'use strict'
 const fs = require('fs')
@@ -13,7 +14,10 @@ const os = require('os')
 const path = require('path')
 const http = require('http')
 
+const { checkStatusTexts } = require('./browser-status')
+
 const root = path.resolve(__dirname, '..')
+const DEMO_TABS = ['Outbound orders', 'Inbound execution reports', 'Demo exchange', 'One streamer, two clients']
 const INITIATOR = 'f1e5da7a00005e01' // the demo's "CLIENT -> EXCHANGE (initiator)"
 const ACCEPTOR = 'f1e5da7a00005e02'
 const BLOTTER = 'f1e5da7a05000003'
@@ -270,6 +274,7 @@ async function main () {
       const tokens = await r.json()
       const page = await browser.newPage({ viewport: { width: 1500, height: 900 } })
       page.on('pageerror', err => check('no script error in the editor', false, err.message))
+      page.setDefaultTimeout(Number(process.env.BROWSER_TIMEOUT_MS || 120000)) // a loaded machine is slow
       await page.goto(base)
       await page.evaluate(t => localStorage.setItem('auth-tokens', JSON.stringify(t)), tokens)
       await page.goto(base)
@@ -278,6 +283,17 @@ async function main () {
     }
     const operator = await openAs('operator', '*')
     await operator.waitForTimeout(Number(process.env.BROWSER_SETTLE_MS || 15000)) // orders flow and get filled
+    // The status texts of the running demo, and a proof that their check can fail.
+    const tabs = await operator.evaluate(labels => {
+      const t = []
+      RED.nodes.eachWorkspace(w => { if (labels.includes(w.label)) t.push({ id: w.id, label: w.label }) })
+      return t
+    }, DEMO_TABS)
+    check('the demo tabs are there', tabs.length === DEMO_TABS.length, tabs.map(t => t.label).join(', '))
+    await checkStatusTexts(operator, tabs, {
+      check,
+      shot: name => operator.screenshot({ path: path.join(shots, `${name}.png`) })
+    })
     await checkSidebar(operator, {
       check,
       shot: name => operator.screenshot({ path: path.join(shots, `${name}.png`) })

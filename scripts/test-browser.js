@@ -13,6 +13,7 @@ const path = require('path')
 const http = require('http')
 const { execFileSync } = require('child_process')
 const { checkSidebar } = require('./browser-sidebar')
+const { checkStatusTexts } = require('./browser-status')
 
 const root = path.resolve(__dirname, '..')
 const pkg = require(path.join(root, 'package.json'))
@@ -392,37 +393,11 @@ async function main () {
             }
           }
         }
-        // Issue 20: a node's status label runs under no other node and no other status label.
-        const statusOverlaps = []
-        const rects = []
-        RED.nodes.eachNode(n => {
-          if (n.z !== id) return
-          const g = document.getElementById(n.id)
-          const body = g && g.querySelector('.red-ui-flow-node')
-          const st = g && g.querySelector('.red-ui-flow-node-status-group')
-          const sr = st && st.style.display !== 'none' ? st.getBoundingClientRect() : undefined
-          rects.push({
-            name: n.name || n.type,
-            body: body && body.getBoundingClientRect(),
-            status: sr && sr.width > 0 ? sr : undefined,
-            text: n.status && n.status.text
-          })
-        })
-        const hit = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom
-        for (const a of rects) {
-          if (a.status === undefined) continue
-          for (const b of rects) {
-            if (a === b) continue
-            if ((b.body && hit(a.status, b.body)) || (b.status && hit(a.status, b.status))) {
-              statusOverlaps.push(`${a.name} (${a.text}) / ${b.name}`)
-            }
-          }
-        }
         const first = boxes.reduce(
           (m, b) => (m === undefined || b.y < m.y || (b.y === m.y && b.x < m.x) ? b : m),
           undefined
         )
-        return { overlaps, statusOverlaps, first: first && first.type, left: first && first.x, top: first && first.y }
+        return { overlaps, first: first && first.type, left: first && first.x, top: first && first.y }
       }, tab.id)
       check(
         `tab "${tab.label}" opens with its Comment at the top left`,
@@ -430,12 +405,9 @@ async function main () {
         JSON.stringify(layout)
       )
       check(`tab "${tab.label}" has no overlapping nodes`, layout.overlaps.length === 0, layout.overlaps.join(', '))
-      check(
-        `tab "${tab.label}": no status text runs under another node`,
-        layout.statusOverlaps.length === 0,
-        layout.statusOverlaps.join(', ')
-      )
     }
+    // Issue 20: no status label runs under another node, and that check can fail (scripts/browser-status.js).
+    await checkStatusTexts(page, tabs.filter(t => demoTabs.includes(t.label)), { check, shot })
 
     // 7. The second client (behind a link pair, its own checkpoint) sees the same orders filled.
     let blotter = []

@@ -3,7 +3,7 @@ import { Client } from 'pg'
 import { PgDatabase } from '../../core'
 import { retryTransient } from '../../core/db/retry'
 import { NoPrimaryError } from '../../core/db/pg-primary'
-import { ReplicaPair } from './failover-servers'
+import { ReplicaPair, replicaPairPerSuite } from './failover-servers'
 
 const DB = 'fix_streamers_test'
 const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
@@ -54,24 +54,23 @@ function writer (db: PgDatabase): { acked: number[], errors: string[], stop: () 
   return { acked, errors, stop: async () => { stop.abort(); await done } }
 }
 
-describe('PostgreSQL failover: the database finds and follows the primary [postgres]', () => {
-  let pair: ReplicaPair | undefined
+/** Every acknowledged row is on the promoted replica, and no write failed for good. */
+async function assertAllOnNewPrimary (p: ReplicaPair, w: { acked: number[], errors: string[] }): Promise<void> {
+  const stored = await direct(p.url('replica'), async c =>
+    (await c.query<{ id: number }>('SELECT id FROM ha_rows')).rows.map(r => r.id))
+  const missing = w.acked.filter(id => !stored.includes(id))
+  assert.deepStrictEqual(missing, [], 'every acknowledged row is on the new primary')
+  assert.deepStrictEqual(w.errors.filter(e => e.startsWith('permanent')), [])
+}
 
-  before(async function () {
-    if (!ReplicaPair.available()) return this.skip() // no PostgreSQL server binaries
-    this.timeout(120000)
-    pair = await ReplicaPair.start()
-  })
-  after(async function () {
-    this.timeout(60000)
-    await pair?.stop()
-  })
+describe('PostgreSQL failover: the database finds and follows the primary [postgres]', () => {
+  const pairOf = replicaPairPerSuite()
 
   it('connects to the primary whatever the order of the hosts, in a URL, a key/value string or a host list',
     async function () {
-      if (pair === undefined) return this.skip()
+      const p = pairOf()
+      if (p === undefined) return this.skip()
       this.timeout(30000)
-      const p = pair
       const primary = `127.0.0.1:${p.primaryPort}`
       const forms = [
         { connectionString: p.url() },
@@ -103,9 +102,9 @@ describe('PostgreSQL failover: the database finds and follows the primary [postg
 
   it('drops a primary that turns read-only (25006) and moves to the replica once promoted, LISTEN included',
     async function () {
-      if (pair === undefined) return this.skip()
+      const p = pairOf()
+      if (p === undefined) return this.skip()
       this.timeout(60000)
-      const p = pair
       const moves: string[] = []
       const db = await PgDatabase.open({
         connectionString: `${p.url()}?target_session_attrs=read-write`,
@@ -141,31 +140,17 @@ describe('PostgreSQL failover: the database finds and follows the primary [postg
         await w.stop()
         await db.close()
       }
-      const stored = await direct(p.url('replica'), async c =>
-        (await c.query<{ id: number }>('SELECT id FROM ha_rows')).rows.map(r => r.id))
-      const missing = w.acked.filter(id => !stored.includes(id))
-      assert.deepStrictEqual(missing, [], 'every acknowledged row is on the new primary')
-      assert.deepStrictEqual(w.errors.filter(e => e.startsWith('permanent')), [])
+      await assertAllOnNewPrimary(p, w)
     })
 })
 
 describe('PostgreSQL failover: the primary stopped, the replica promoted, writes go on [postgres]', () => {
-  let pair: ReplicaPair | undefined
-
-  before(async function () {
-    if (!ReplicaPair.available()) return this.skip()
-    this.timeout(120000)
-    pair = await ReplicaPair.start()
-  })
-  after(async function () {
-    this.timeout(60000)
-    await pair?.stop()
-  })
+  const pairOf = replicaPairPerSuite()
 
   it('loses no acknowledged write and ends on the new primary', async function () {
-    if (pair === undefined) return this.skip()
+    const p = pairOf()
+    if (p === undefined) return this.skip()
     this.timeout(60000)
-    const p = pair
     const db = await PgDatabase.open({
       connectionString: p.url(), max: 4, connectionTimeoutMillis: 2000, onError: () => {}
     })
@@ -186,11 +171,7 @@ describe('PostgreSQL failover: the primary stopped, the replica promoted, writes
       await w.stop()
       await db.close()
     }
-    const stored = await direct(p.url('replica'), async c =>
-      (await c.query<{ id: number }>('SELECT id FROM ha_rows')).rows.map(r => r.id))
-    const missing = w.acked.filter(id => !stored.includes(id))
-    assert.deepStrictEqual(missing, [], 'every acknowledged row is on the new primary')
-    assert.deepStrictEqual(w.errors.filter(e => e.startsWith('permanent')), [])
+    await assertAllOnNewPrimary(p, w)
     console.log(`      ${w.acked.length} rows acknowledged, all on the new primary; writes stopped for ` +
       `${outageMs} ms ` +
       '(stop, 0.5 s, promote, next write)')

@@ -21,6 +21,24 @@ async function bash (script: string, env: Record<string, string> = {}): Promise<
   })
 }
 
+/**
+ * For a mocha describe: a pair started before its tests (they skip without server binaries) and
+ * stopped after them. Returns the pair, undefined when there is none.
+ */
+export function replicaPairPerSuite (): () => ReplicaPair | undefined {
+  let pair: ReplicaPair | undefined
+  before(async function () {
+    if (!ReplicaPair.available()) return this.skip()
+    this.timeout(120000)
+    pair = await ReplicaPair.start()
+  })
+  after(async function () {
+    this.timeout(60000)
+    await pair?.stop()
+  })
+  return () => pair
+}
+
 export class ReplicaPair {
   private constructor (readonly dir: string, readonly primaryPort: number, readonly replicaPort: number) {}
 

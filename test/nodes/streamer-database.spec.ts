@@ -2,7 +2,7 @@ import * as assert from 'assert'
 import { PgDatabase } from '../../core'
 import { helper, runtimeName } from '../support/node-red'
 import { eventually, serverOptions, tempDir, uniqueSchema } from '../support/databases'
-import { ReplicaPair } from '../ha/failover-servers'
+import { replicaPairPerSuite } from '../ha/failover-servers'
 import databaseNode = require('../../nodes/streamer-database/streamer-database')
 
 /**
@@ -316,22 +316,13 @@ describe(`streamer-database config node (${runtimeName})`, function () {
   })
 
   describe('server: a primary and its synchronous replica [postgres]', () => {
-    let pair: ReplicaPair | undefined
-    before(async function () {
-      if (!ReplicaPair.available()) return this.skip()
-      this.timeout(120000)
-      pair = await ReplicaPair.start()
-    })
-    after(async function () {
-      this.timeout(60000)
-      await pair?.stop()
-    })
+    const pairOf = replicaPairPerSuite()
 
     it('uses the primary of a host list in any order, says so in the log, and moves to the promoted replica',
       async function () {
-        if (pair === undefined) return this.skip()
+        const p = pairOf()
+        if (p === undefined) return this.skip()
         this.timeout(60000)
-        const p = pair
         await helper.load(nodes, flow({
           mode: 'server',
           host: '127.0.0.1, 127.0.0.1',

@@ -14,8 +14,11 @@ export interface LeaseKeeperOptions {
    * No new acquisition is tried before this settles.
    */
   onLost: (err: LeaseLostError) => Promise<void>
-  /** Standing by: who is active (undefined: nobody, or unknown), and the database error if any. */
-  onStandby?: (activeOn: string | undefined, error?: unknown) => void
+  /**
+   * Standing by: who is active (undefined: nobody, or unknown), the database error if any, and what
+   * the holder stored with its lease (`detail`), to compare configurations.
+   */
+  onStandby?: (activeOn: string | undefined, error?: unknown, detail?: Record<string, unknown>) => void
   /** A monotonic clock in ms (default performance.now): the lease's end as this process sees it. */
   clock?: () => number
   /** Delay before each acquisition attempt (work spreading: an instance with more work waits longer). */
@@ -42,10 +45,17 @@ export class LeaseKeeper {
   private started = false
   private readonly clock: () => number
   private readonly margin: number
+  private detail: Record<string, unknown> | undefined
 
   constructor (private readonly o: LeaseKeeperOptions) {
     this.clock = o.clock ?? (() => performance.now())
     this.margin = Math.min(500, Math.floor(o.settings.leaseMs / 8))
+    this.detail = o.detail
+  }
+
+  /** What is stored with the lease from the next acquisition on (a member that joined later says it). */
+  setDetail (detail: Record<string, unknown> | undefined): void {
+    this.detail = detail
   }
 
   /** The grant while this instance is active, else undefined. */
@@ -119,11 +129,11 @@ export class LeaseKeeper {
     if (this.stopped) return this.o.settings.renewMs
     const sentAt = this.clock()
     const g = await this.o.store.acquire(this.o.resource, this.o.settings.instance, this.o.settings.leaseMs,
-      this.o.detail)
+      this.detail)
     if (g === undefined) {
       const h = await this.o.store.holder(this.o.resource)
       const live = h !== undefined && h.remainingMs > 0
-      this.o.onStandby?.(live ? h.holder : undefined)
+      this.o.onStandby?.(live ? h.holder : undefined, undefined, live ? h.detail : undefined)
       // Look again right after the holder's lease runs out, not up to a renewal interval later.
       return live ? Math.min(this.o.settings.renewMs, Math.ceil(h.remainingMs) + 5) : 50
     }

@@ -7,7 +7,7 @@ import { LeaseStore, listenForReleases } from './lease-store'
 export interface LeaseMember {
   onActive: (grant: LeaseGrant) => Promise<void>
   onLost: (err: LeaseLostError) => Promise<void>
-  onStandby?: (activeOn: string | undefined, error?: unknown) => void
+  onStandby?: (activeOn: string | undefined, error?: unknown, detail?: Record<string, unknown>) => void
 }
 
 export interface Membership {
@@ -22,7 +22,7 @@ export interface Membership {
 interface Shared {
   keeper: LeaseKeeper
   members: Set<LeaseMember>
-  lastStandby?: { activeOn: string | undefined, error?: unknown }
+  lastStandby?: { activeOn: string | undefined, error?: unknown, detail?: Record<string, unknown> }
 }
 
 /**
@@ -68,9 +68,9 @@ export class LeaseRegistry {
           detail,
           onActive: async g => { await Promise.all([...members].map(async m => await m.onActive(g))) },
           onLost: async err => { await Promise.all([...members].map(async m => await m.onLost(err))) },
-          onStandby: (activeOn, error) => {
-            s.lastStandby = { activeOn, error }
-            for (const m of members) m.onStandby?.(activeOn, error)
+          onStandby: (activeOn, error, holderDetail) => {
+            s.lastStandby = { activeOn, error, detail: holderDetail }
+            for (const m of members) m.onStandby?.(activeOn, error, holderDetail)
           }
         })
       }
@@ -81,12 +81,13 @@ export class LeaseRegistry {
       s.keeper.start()
     } else {
       shared.members.add(member)
+      if (detail !== undefined) shared.keeper.setDetail(detail)
       // Joining a lease this process already holds (or waits for): catch up with its state.
       const g = shared.keeper.grant
       // (after join returns: the member may still be storing its membership)
       if (g !== undefined) Promise.resolve().then(async () => await member.onActive(g)).catch(() => {})
       const last = shared.lastStandby
-      if (g === undefined && last !== undefined) member.onStandby?.(last.activeOn, last.error)
+      if (g === undefined && last !== undefined) member.onStandby?.(last.activeOn, last.error, last.detail)
     }
     const s = shared
     return {

@@ -25,9 +25,16 @@ import { OpsRegistry } from '../../core/ops/session-activity'
 import { quietAtStart, sessionText, shortReason } from './status-text'
 import type { Database } from '../../core/db/database'
 import { Fence, LeaseRegistry, LeaseSettings, Membership, resourceOf } from '../../core/ha'
-import { haSettings, standbyText } from '../shared/ha'
+import { configFingerprint, differsText, haSettings, standbyText } from '../shared/ha'
 
 const STATUS_MS = 250
+
+/** The fields that make two flows' sessions of one name the same session (compared across instances). */
+const SESSION_CONFIG = [
+  'role', 'host', 'port', 'bindAddress', 'beginString', 'defaultApplVerID', 'dictionary', 'senderCompID',
+  'targetCompID', 'senderSubID', 'targetSubID', 'senderLocationID', 'targetLocationID', 'heartBtInt', 'resetPolicy',
+  'resetTime', 'scheduled', 'startTime', 'endTime', 'timeZone', 'weekdays', 'receiveMsgTypes', 'storeDecoded'
+] as const
 
 /** Whether any configured logger prints trace lines. */
 function traceEnabled (RED: NodeAPI): boolean {
@@ -204,6 +211,7 @@ export = function (RED: NodeAPI): void {
      */
     function joinLease (db: Database, schema: string, ha: LeaseSettings, make: (f: Fence) => SessionRuntime):
     Membership {
+      const config = configFingerprint(def as unknown as Record<string, unknown>, SESSION_CONFIG)
       const m: Membership = LeaseRegistry.of(db, schema, ha).join(resourceOf.session(sessionKey), {
         onActive: async g => {
           if (closed || lease !== m) return
@@ -221,14 +229,18 @@ export = function (RED: NodeAPI): void {
           setStatus({ phase: 'disconnected', text: `standby (lease lost: ${err.reason})` })
           await rt?.stop('lease lost').catch(() => {})
         },
-        onStandby: (activeOn, error) => {
+        onStandby: (activeOn, error, detail) => {
           if (runtime !== undefined || closed) return
-          const text = standbyText(activeOn, error)
+          // Flows that differ for the same session: said on the status and once in the log (the lease
+          // still keeps one holder; the one that takes over runs its own configuration).
+          const differs = activeOn !== undefined && typeof detail?.config === 'string' && detail.config !== config
+          const text = differs ? differsText(activeOn) : standbyText(activeOn, error)
           if (text === current.text) return
           setStatus({ phase: 'disconnected', text })
-          node.log(text)
+          if (differs) node.warn(t('fix-session.log.flows-differ', { session: sessionKey, instance: activeOn }))
+          else node.log(text)
         }
-      })
+      }, { config })
       return m
     }
 

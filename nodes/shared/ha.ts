@@ -1,4 +1,5 @@
 import type { NodeAPI } from 'node-red'
+import { createHash } from 'crypto'
 import { LeaseSettings, leaseSettingsFrom } from '../../core/ha'
 
 /**
@@ -41,4 +42,18 @@ export function downstreamOfType (
     else queue.push(...graph.next(at))
   }
   return found
+}
+
+/**
+ * A short fingerprint of a node's configuration (the given fields of its definition), stored with
+ * the lease: a standby whose flow differs for the same session or client sees it and says so.
+ */
+export function configFingerprint (def: Record<string, unknown>, fields: readonly string[]): string {
+  const picked = fields.map(f => [f, def[f] ?? null])
+  return createHash('sha256').update(JSON.stringify(picked)).digest('hex').slice(0, 16)
+}
+
+/** The standby's status when the active instance runs the resource with another configuration. */
+export function differsText (activeOn: string): string {
+  return `standby (active on ${activeOn}, with a different configuration: the flows differ)`
 }

@@ -191,6 +191,30 @@ describeEachDatabase('leases', target => {
     await assert.rejects(storeA.load('c1'), LeaseLostError)
   })
 
+  it('tells a standby what the holder stored with its lease, so flows that differ are seen', async function () {
+    this.timeout(10000)
+    const seen: Array<Record<string, unknown> | undefined> = []
+    const keeper = (name: string, config: string, onStandby?: (d?: Record<string, unknown>) => void): LeaseKeeper =>
+      new LeaseKeeper({
+        store: new LeaseStore(db, schema),
+        resource: resourceOf.session('S1'),
+        settings: { instance: name, ...quick },
+        detail: { config },
+        onActive: async () => {},
+        onLost: async () => {},
+        onStandby: (_on, _err, detail) => onStandby?.(detail)
+      })
+    const a = keeper('a', 'c-1')
+    started.push(a)
+    a.start()
+    await eventually(() => a.grant, 5000, 'a active')
+    const b = keeper('b', 'c-2', d => seen.push(d))
+    started.push(b)
+    b.start()
+    await eventually(() => seen.length > 0, 5000, 'b standing by')
+    assert.deepStrictEqual(seen[0], { config: 'c-1' })
+  })
+
   it('keeps the unfenced checkpoint store working as before (no lease in use)', async () => {
     const store = new CheckpointStore(db, schema)
     await store.savePosition('c1', 'orders', ['1'])

@@ -18,6 +18,25 @@ export interface PgliteOptions {
 }
 
 /**
+ * The embedded database could not be opened (a data folder that is not one, is damaged or cannot
+ * be written): says which folder and why. PGlite's own file system errors carry only an errno.
+ */
+export class EmbeddedDatabaseError extends Error {
+  constructor (readonly dataDir: string, cause: unknown) {
+    super(`the embedded database in ${dataDir} could not be opened: ${reason(cause)}`, { cause })
+    this.name = 'EmbeddedDatabaseError'
+  }
+}
+
+function reason (err: unknown): string {
+  const e = err as { message?: unknown, errno?: unknown } | undefined
+  if (typeof e?.message === 'string' && e.message !== '') return e.message.split('\n')[0]
+  // Emscripten's ErrnoError (PGlite's file system): its own errno numbers, e.g. 54 is ENOTDIR.
+  if (typeof e?.errno === 'number') return `file system error ${e.errno} (is it a folder this process can write?)`
+  return String(err)
+}
+
+/**
  * Embedded PostgreSQL (PGlite, WASM) in this process. PGlite is a single session: its own
  * locking runs a transaction exclusively, so queries from other callers wait until it ends
  * and concurrent writers can never commit out of order.
@@ -37,8 +56,15 @@ export class PgliteDatabase implements Database {
       const parse = textTypeParser(oid)
       if (parse !== undefined) parsers[oid] = parse
     }
-    const db = await PGlite.create(options.dataDir ?? 'memory://', { parsers })
-    await db.exec("SET TimeZone = 'UTC'")
+    const where = options.dataDir ?? 'memory://'
+    let db: PGliteType | undefined
+    try {
+      db = await PGlite.create(where, { parsers })
+      await db.exec("SET TimeZone = 'UTC'")
+    } catch (err) {
+      await db?.close().catch(() => {})
+      throw new EmbeddedDatabaseError(where, err)
+    }
     return new PgliteDatabase(db)
   }
 

@@ -55,7 +55,8 @@ export function looseFields (frame: Buffer): { fields: Array<[number, string]>, 
 
 /**
  * Structural rules every message must meet before its content is looked at: no field without a
- * value (373=4), no header field after the first body field (373=14).
+ * value (373=4), no NUL byte in a value (373=6: the journal, PostgreSQL text and jsonb, cannot
+ * hold one, so the message could never be committed), no header field after the first body field (373=14).
  */
 export function structureProblem (fields: ReadonlyArray<[number, string]>): InboundProblem | undefined {
   let inBody = false
@@ -66,6 +67,13 @@ export function structureProblem (fields: ReadonlyArray<[number, string]>): Inbo
         reason: RejectReason.TagSpecifiedWithoutValue,
         refTag: tag,
         text: `Tag specified without a value (${tag})`
+      }
+    }
+    if (value.includes('\x00')) {
+      return {
+        reason: RejectReason.IncorrectDataFormat,
+        refTag: tag,
+        text: `Incorrect data format for value (${tag}: a NUL byte)`
       }
     }
     if (HEADER_TAGS.has(tag)) {

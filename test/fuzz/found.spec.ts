@@ -104,4 +104,16 @@ describe('fuzz findings: malformed input a fix-session acceptor must survive', f
       expect(reply('0', 5, '112=ALIVE|'))
     ])
   })
+
+  it('rejects a value with a NUL byte (373=6) and carries on: the journal cannot store it', async () => {
+    // PostgreSQL text and jsonb hold no NUL: the order failed to commit, the session dropped the
+    // connection with an internal error, and the resent order failed again on every logon.
+    await run(store, c => [
+      ...loggedOn(c),
+      send(msg('D', 2, c.v.order('A\x00B'))),
+      expect(reply('3', 2, '45=2|371=11|372=D|373=6|')),
+      send(msg('1', 3, '112=ALIVE|')),
+      expect(reply('0', 3, '112=ALIVE|'))
+    ])
+  })
 })

@@ -9,6 +9,7 @@ import { Outage } from '../../core/db/retry'
 import { translator } from '../shared/i18n'
 import catalog = require('./locales/en-US/audit-streamer.json')
 import { flowGraph, targetsOf } from '../shared/links'
+import { streamSources } from '../shared/registry'
 import { registerAdmin } from './admin'
 import { StreamerSettings, streamerSettings } from './config'
 import { auditStreamerStatus, databaseOutage, StreamerView, waitsForDatabase } from './status-text'
@@ -74,6 +75,8 @@ export = function (RED: NodeAPI): void {
       database
     })
     Object.defineProperty(node, 'stream', { value: streamer, enumerable: false })
+    // Streamer clients wired to this node subscribe through the registry (docs/architecture.md).
+    streamSources.register(node.id, streamer)
 
     // Status: at most a few updates a second, however fast rows go by.
     let statusTimer: NodeJS.Timeout | undefined
@@ -175,6 +178,7 @@ export = function (RED: NodeAPI): void {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       if (statusTimer !== undefined) clearTimeout(statusTimer)
+      streamSources.unregister(node.id, streamer)
       const closing = output === undefined ? Promise.resolve() : output.close()
       closing.then(async () => await streamer.close()).catch(err => node.warn(String(err))).finally(() => {
         dbNode?.deregister(node)

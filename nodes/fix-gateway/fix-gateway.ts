@@ -8,8 +8,9 @@ import {
   SendRequest,
   SessionEvent
 } from '../../core/fix-session'
-import type { Confirmable, StreamMeta } from '../../core/stream/types'
+import type { StreamMeta } from '../../core/stream/types'
 import type { FixSessionNode, FixSessionStatus } from '../fix-session/types'
+import { confirmables } from '../shared/registry'
 import { status } from '../shared/status'
 import { gatewayStatus } from './status-text'
 import { CONTROL_TOPICS, FixGatewayDef } from './types'
@@ -118,8 +119,7 @@ export = function (RED: NodeAPI): void {
         }
       }
       if (fromClient && meta?.clientId !== undefined) {
-        const client = RED.nodes.getNode(meta.clientId) as (Node & Partial<Confirmable>) | null
-        client?.confirm?.(meta.position)
+        confirmables.get(meta.clientId)?.confirm(meta.position)
       }
       msg.fix = {
         ...(msg.fix ?? {}),

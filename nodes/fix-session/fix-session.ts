@@ -20,6 +20,7 @@ import type { StreamerDatabaseNode } from '../streamer-database/types'
 import type { FixSessionDef, FixSessionNode, FixSessionStatus, FixSessionUser } from './types'
 import { portFrom, settingsFrom } from './options'
 import { translator } from '../shared/i18n'
+import { tlsConfigOptions } from '../shared/tls-config'
 import catalog = require('./locales/en-US/fix-session.json')
 import { OpsRegistry } from '../../core/ops/session-activity'
 import { quietAtStart, sessionText, shortReason } from './status-text'
@@ -352,12 +353,8 @@ export = function (RED: NodeAPI): void {
 
     function tlsFrom (d: FixSessionDef): TlsSettings | undefined {
       if (d.usetls !== true || d.tls === undefined || d.tls === '') return undefined
-      const tlsNode = RED.nodes.getNode(d.tls) as any
-      if (tlsNode === null || typeof tlsNode.addTLSOptions !== 'function') {
-        throw new Error('the TLS configuration node is missing')
-      }
-      const opts: Record<string, any> = {}
-      tlsNode.addTLSOptions(opts)
+      const opts = tlsConfigOptions(RED, d.tls)
+      if (opts === undefined) throw new Error('the TLS configuration node is missing')
       return {
         key: opts.key,
         cert: opts.cert,

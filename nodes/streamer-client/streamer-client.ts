@@ -12,11 +12,13 @@ import {
   StreamSource
 } from '../../core'
 import type { StreamerDatabaseNode } from '../streamer-database/types'
+import type { FixSessionNode } from '../fix-session/types'
 import { status } from '../shared/status'
 import { isTransientDbError } from '../../core/db/errors'
 import { Outage } from '../../core/db/retry'
 import { clientOutage, clientStatus } from './status-text'
 import { feedersOf, flowGraph, reachesType } from '../shared/links'
+import { confirmables, streamSources } from '../shared/registry'
 import { translator } from '../shared/i18n'
 import catalog = require('./locales/en-US/streamer-client.json')
 import { parseRewindTarget } from './control'
@@ -51,6 +53,7 @@ export = function (RED: NodeAPI): void {
     let transform: Transform | undefined
     let source: StreamSource | undefined
     let streamerId: string | undefined
+    let unwatch: (() => void) | undefined
     const closedSources = new WeakSet<StreamSource>()
     let problem: string | undefined
     let dbState: ConnectionState | undefined
@@ -85,6 +88,8 @@ export = function (RED: NodeAPI): void {
       node.log(tr('streamer-client.log.rewound', { start: describe(start) }))
       return start
     }
+
+    confirmables.register(node.id, node)
 
     try {
       transform = compileTransform(RED, node, def)
@@ -124,7 +129,7 @@ export = function (RED: NodeAPI): void {
         if (closing) return
         if (ha === undefined) {
           client = makeClient(new CheckpointStore(database, db.schema), t)
-          return attach()
+          return follow()
         }
         lease = joinLease(database, db.schema, ha, t)
       }).catch(err => {
@@ -145,7 +150,7 @@ export = function (RED: NodeAPI): void {
           standby = undefined
           client = makeClient(new CheckpointStore(database, schema, fence), t)
           node.log(tr('streamer-client.log.active', { instance: ha.instance, token: g.token }))
-          attach()
+          follow()
         },
         onLost: async err => {
           const c = client
@@ -170,7 +175,8 @@ export = function (RED: NodeAPI): void {
       const graph = flowGraph(RED)
       for (const id of downstreamOfType(graph, node.id, GATEWAY_TYPE)) {
         const sessionId = (RED.nodes.getNode(id) as unknown as { session?: string } | null)?.session
-        const key = sessionId === undefined ? undefined : (RED.nodes.getNode(sessionId) as any)?.sessionKey
+        const session = sessionId === undefined ? null : RED.nodes.getNode(sessionId) as FixSessionNode | null
+        const key = session?.sessionKey
         if (typeof key === 'string') return resourceOf.session(key)
       }
       return resourceOf.client(clientName)
@@ -211,22 +217,37 @@ export = function (RED: NodeAPI): void {
       })
     }
 
-    /** Finds the streamer wired into this client (straight or through link nodes) and subscribes to it. */
-    function attach (): void {
-      if (client === undefined || closing || source !== undefined) return
+    /**
+     * Resolves the streamer wired into this client (straight or through link nodes) and watches
+     * its entry in the registry: told at once when it starts, and again when a redeploy replaces
+     * it, whichever of the two nodes started first. Run again after every deploy (the wiring lives
+     * on the streamer's side, so it can change while this node keeps running).
+     */
+    function follow (): void {
+      if (closing) return
       const graph = flowGraph(RED)
       const ids = feedersOf(graph, node.id).filter(id => graph.typeOf(id) === STREAMER_TYPE)
-      if (ids.length === 0) {
+      if (ids.length > 1) warnOnce(tr('streamer-client.errors.many-streamers', { count: ids.length }))
+      const id: string | undefined = ids[0]
+      if (id !== streamerId) {
+        unwatch?.()
+        streamerId = id
+        unwatch = id === undefined ? undefined : streamSources.watch(id, attach)
+      } else if (id !== undefined) {
+        const now = streamSources.get(id)
+        if (now !== undefined) attach(now)
+      }
+      if (id === undefined) {
         problem = tr('streamer-client.status.no-streamer')
         showStatus()
-        return
       }
-      if (ids.length > 1) warnOnce(tr('streamer-client.errors.many-streamers', { count: ids.length }))
-      const stream = (RED.nodes.getNode(ids[0]) as any)?.stream as StreamSource | undefined
-      if (stream === undefined || closedSources.has(stream)) return // not started yet: try again on the next tick
+    }
+
+    /** Subscribes to `stream` (a no-op until the client exists, or when already on it). */
+    function attach (stream: StreamSource): void {
+      if (client === undefined || closing || stream === source || closedSources.has(stream)) return
       problem = undefined
       source = stream
-      streamerId = ids[0]
       const c = client
       c.attach(stream).catch(err => {
         if (source === stream) source = undefined
@@ -344,23 +365,13 @@ export = function (RED: NodeAPI): void {
       showStatus()
     }
 
+    // Lag and status only: the streamer is found through the registry, not by polling.
     const ticker = setInterval(() => {
       if (client === undefined) return
-      // The streamer node was replaced (a deploy of modified nodes) while this client's
-      // subscription had failed, so no 'closed' came: follow the new one.
-      if (
-        source !== undefined &&
-        streamerId !== undefined &&
-        (RED.nodes.getNode(streamerId) as any)?.stream !== source
-      ) {
-        closedSources.add(source)
-        source = undefined
-      }
-      if (source === undefined) attach()
       refreshLag()
       showStatus()
     }, STATUS_EVERY_MS)
-    const onFlowsStarted = (): void => attach()
+    const onFlowsStarted = (): void => follow()
     RED.events.on('flows:started', onFlowsStarted)
 
     function refreshLag (): void {
@@ -419,6 +430,8 @@ export = function (RED: NodeAPI): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       closing = true
       clearInterval(ticker)
+      unwatch?.()
+      confirmables.unregister(node.id, node)
       RED.events.removeListener('flows:started', onFlowsStarted)
       if (nameKey !== undefined && namesInUse.get(nameKey) === node.id) namesInUse.delete(nameKey)
       const c = client

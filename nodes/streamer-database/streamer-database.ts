@@ -8,6 +8,7 @@ import type { StreamerDatabaseDef, StreamerDatabaseNode } from './types'
 import { status } from '../shared/status'
 import { connectionStatus } from './status-text'
 import { translator } from '../shared/i18n'
+import { tlsConfigOptions } from '../shared/tls-config'
 import catalog = require('./locales/en-US/streamer-database.json')
 
 /**
@@ -162,12 +163,7 @@ export = function (RED: NodeAPI): void {
   }
 
   function tlsFrom (id: string | undefined): TlsOptions | undefined {
-    if (id === undefined || id === '') return undefined
-    const tlsNode = RED.nodes.getNode(id) as any
-    if (tlsNode === null || typeof tlsNode.addTLSOptions !== 'function') return undefined
-    const opts: TlsOptions = {}
-    tlsNode.addTLSOptions(opts)
-    return opts
+    return tlsConfigOptions(RED, id)
   }
 
   RED.nodes.registerType('streamer-database', StreamerDatabase as any, {

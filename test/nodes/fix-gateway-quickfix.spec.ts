@@ -1,5 +1,6 @@
 import * as assert from 'assert'
 import * as fs from 'fs'
+import { confirmables } from '../../nodes/shared/registry'
 import { helper, runtimeName } from '../support/node-red'
 import { eventually, tempDir } from '../support/databases'
 import { freePort, nos } from '../core/fix-session/support'
@@ -14,6 +15,9 @@ function clientProbe (RED: any): void {
     RED.nodes.createNode(this, config)
     this.confirmed = [] as string[][]
     this.confirm = (position: string[]) => this.confirmed.push(position)
+    // Found by the gateway as a streamer client is: in the registry, under its node id.
+    confirmables.register(this.id, this)
+    this.on('close', () => confirmables.unregister(this.id, this))
   }
   RED.nodes.registerType('client-probe', Probe)
 }

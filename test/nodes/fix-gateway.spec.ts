@@ -2,6 +2,7 @@ import * as assert from 'assert'
 import * as fs from 'fs'
 import * as net from 'net'
 import * as path from 'path'
+import { confirmables } from '../../nodes/shared/registry'
 import { helper, runtimeName } from '../support/node-red'
 import { eventually, tempDir } from '../support/databases'
 import { freePort, nos } from '../core/fix-session/support'
@@ -15,6 +16,9 @@ function clientProbe (RED: any): void {
     RED.nodes.createNode(this, config)
     this.confirmed = [] as string[][]
     this.confirm = (position: string[]) => this.confirmed.push(position)
+    // Found by the gateway as a streamer client is: in the registry, under its node id.
+    confirmables.register(this.id, this)
+    this.on('close', () => confirmables.unregister(this.id, this))
   }
   RED.nodes.registerType('client-probe', Probe)
 }

@@ -1,7 +1,6 @@
 import * as assert from 'assert'
 import * as fs from 'fs'
 import * as path from 'path'
-import { PgliteDatabase } from '../../core'
 import { confirmables, streamSources } from '../../nodes/shared/registry'
 import { helper, runtimeName, FlowNode } from '../support/node-red'
 import { eventually, tempDir, uniqueSchema } from '../support/databases'
@@ -14,21 +13,16 @@ const runtimeDir = path.dirname(require.resolve(`${process.env.NODE_RED_RUNTIME 
 const linkNode = require(require.resolve('@node-red/nodes/core/common/60-link.js', { paths: [runtimeDir] }))
 
 describe(`streamer-client and audit-streamer meet through the registry on ${runtimeName}`, function () {
-  this.timeout(30000)
+  this.timeout(60000) // the embedded database and two deploys take seconds on a loaded machine
   let dir: string
   let schema: string
 
-  beforeEach(async function () {
-    this.timeout(60000) // opening PGlite takes seconds on a loaded machine
+  beforeEach(async () => {
     dir = tempDir()
     schema = uniqueSchema('reg')
-    const db = await PgliteDatabase.open({ dataDir: path.join(dir, 'pg') })
-    await createSourceTable(db, schema)
-    await db.close()
     await helper.startServer()
   })
   afterEach(async () => {
-    await helper.unload()
     await helper.stopServer()
     fs.rmSync(dir, { recursive: true, force: true })
   })
@@ -79,12 +73,14 @@ describe(`streamer-client and audit-streamer meet through the registry on ${runt
     await eventually(() => streamSources.size.watched === 1, 10000, 'the client to watch s1')
     assert.strictEqual(streamSources.get('s1'), undefined, 'the streamer has not started')
     assert.strictEqual(typeof confirmables.get('c1')?.confirm, 'function', 'the client is confirmable by id')
+    // The source table, in the one embedded database the nodes share.
+    const db = await (helper.getNode('db') as any).acquire()
+    await createSourceTable(db, schema)
 
     // Deployed through the runtime: the helper's setFlows gives up when flows:started takes 300 ms.
     await (helper as any)._redNodes.setFlows(flow(true), {}, 'flows')
     await eventually(() => streamSources.get('s1'), 15000, 'the streamer to start and register')
     assert.strictEqual(streamSources.get('s1'), (helper.getNode('s1') as any).stream, 'the streamer registered')
-    const db = await (helper.getNode('db') as any).acquire()
     await insertRows(db, `"${schema}".src`, [{ sym: 'VOD', qty: 1 }, { sym: 'BP', qty: 2 }])
     await eventually(() => got.length === 2, 15000, 'both rows through the late streamer')
     assert.deepStrictEqual(got.map(m => [m.stream.streamer, m.stream.position[0]]), [['s1', '1'], ['s1', '2']])

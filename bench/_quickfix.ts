@@ -9,7 +9,7 @@ import { createHash } from 'crypto'
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
-import { parseUtc } from '../core/fix-session/fields'
+import { parseUtc } from '../core/fix-session'
 import { Child, Counterparty, freePort, ROOT, sleep, tempDir, waitFor } from '../test/e2e/harness'
 import { quickfixMissing } from '../test/interop/quickfix'
 

@@ -12,23 +12,9 @@
  */
 import type { NodeAPI } from 'node-red'
 import { Client } from 'pg'
-import {
-  CheckpointStore,
-  Database,
-  FLUSH_WINDOW,
-  LAG_COUNT_LIMIT,
-  migrate,
-  PgDatabase,
-  PgliteDatabase,
-  Position,
-  StartAt,
-  Streamer,
-  StreamerClient,
-  StreamRow,
-  StreamSource,
-  Subscriber,
-  Subscription
-} from '../core'
+import { CheckpointStore, FLUSH_WINDOW, LAG_COUNT_LIMIT, StreamerClient } from '../core/client'
+import { Database, migrate, PgDatabase, PgliteDatabase } from '../core/db'
+import { Position, StartAt, Streamer, StreamRow, StreamSource, Subscriber, Subscription } from '../core/stream'
 import { compileTransform } from '../nodes/streamer-client/transform'
 import type { StreamerClientDef } from '../nodes/streamer-client/types'
 

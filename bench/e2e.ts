@@ -28,7 +28,7 @@
 import * as fs from 'fs'
 import * as path from 'path'
 import { Client } from 'pg'
-import { quoteQualified } from '../core/db/identifiers'
+import { quoteQualified } from '../core/db'
 import { Counterparty, peakRssMb, sleep, waitFor, wallMs } from '../test/e2e/harness'
 import { E2eSystem, order } from '../test/e2e/system'
 import { BenchDatabase, benchDatabase } from './_postgres'

@@ -5,8 +5,8 @@
  * nothing durable) in the same run, on loopback TCP.
  */
 import 'reflect-metadata'
-import { Database, migrate, PgDatabase, PgliteDatabase } from '../core'
-import { FixCodec, FrameSplitter } from '../core/fix/codec'
+import { Database, migrate, PgDatabase, PgliteDatabase } from '../core/db'
+import { FixCodec, FrameSplitter } from '../core/fix'
 import { InboundMessage, SessionRuntime, SessionSettings } from '../core/fix-session'
 import { jsDescription, JsPeer } from '../test/core/fix-session/jspurefix-peer'
 import { freePort, nos, er } from '../test/core/fix-session/support'

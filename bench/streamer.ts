@@ -5,7 +5,7 @@
  * Needs DATABASE_URL (a PostgreSQL server); prints a skip line otherwise.
  */
 import { Client } from 'pg'
-import { PgDatabase } from '../core'
+import { PgDatabase } from '../core/db'
 import { Streamer } from '../core/stream'
 
 const ROWS = Number(process.env.BENCH_STREAMER_ROWS ?? 1000000)

@@ -1,6 +1,5 @@
-import { FixTranslator } from '../core/fix/translator'
-import { validateMessage } from '../core/fix/validation'
-import type { AsciiParser, MsgView } from '../core/fix/jspurefix'
+import { FixTranslator, validateMessage } from '../core/fix'
+import type { AsciiParser, MsgView } from '../core/fix'
 
 /**
  * Translator speed against the engine it sits on, in the same run: NewOrderSingle

@@ -1,7 +1,6 @@
 import type { NodeAPI } from 'node-red'
 import type { StreamerDatabaseNode } from '../streamer-database/types'
-import { ensureAuditTable } from '../../core/stream/audit-table'
-import { describeStreamError } from '../../core/stream/errors'
+import { ensureAuditTable, describeStreamError } from '../../core/stream'
 import { translator } from '../shared/i18n'
 import catalog = require('./locales/en-US/audit-streamer.json')
 

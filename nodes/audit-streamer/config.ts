@@ -1,11 +1,13 @@
 import { createHash } from 'crypto'
-import { parseQualifiedName } from '../../core/db/identifiers'
-import { validateChannel } from '../../core/db/channel'
-import { AUDIT_POSITION_COLUMNS, AUDIT_TIME_COLUMN, auditTableName } from '../../core/stream/audit-table'
-import { StreamConfigError } from '../../core/stream/errors'
-import { validatePosition } from '../../core/stream/position'
-import type { StreamerOptions } from '../../core/stream/streamer'
-import type { StartAt } from '../../core/stream/types'
+import { parseQualifiedName, validateChannel } from '../../core/db'
+import {
+  AUDIT_POSITION_COLUMNS,
+  AUDIT_TIME_COLUMN,
+  auditTableName,
+  StreamConfigError,
+  validatePosition
+} from '../../core/stream'
+import type { StreamerOptions, StartAt } from '../../core/stream'
 import type { AuditStreamerDef } from './types'
 
 export type StreamerSettings = Omit<StreamerOptions, 'database'> & {

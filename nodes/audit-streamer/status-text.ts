@@ -1,5 +1,5 @@
 import type { NodeStatus } from 'node-red'
-import type { SubscriptionState } from '../../core/stream/types'
+import type { SubscriptionState } from '../../core/stream'
 import { status } from '../shared/status'
 import { problem, waitingForDatabase } from '../shared/status-text'
 

@@ -1,5 +1,5 @@
 import type { Node, NodeDef } from 'node-red'
-import type { StreamSource } from '../../core/stream/types'
+import type { StreamSource } from '../../core/stream'
 
 export type StartSetting = 'live' | 'beginning' | 'timestamp' | 'position'
 

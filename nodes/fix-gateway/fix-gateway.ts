@@ -8,7 +8,7 @@ import {
   SendRequest,
   SessionEvent
 } from '../../core/fix-session'
-import type { StreamMeta } from '../../core/stream/types'
+import type { StreamMeta } from '../../core/stream'
 import type { FixSessionNode, FixSessionStatus } from '../fix-session/types'
 import { confirmables } from '../shared/registry'
 import { status } from '../shared/status'

@@ -1,8 +1,7 @@
 import 'reflect-metadata'
 import * as path from 'path'
 import type { Node, NodeAPI } from 'node-red'
-import { FixCodec, FrameSplitter } from '../../core/fix/codec'
-import { builtinDictionary } from '../../core/fix/dictionaries'
+import { FixCodec, FrameSplitter, builtinDictionary } from '../../core/fix'
 import {
   ControlCommand,
   FileSessionLog,
@@ -22,9 +21,9 @@ import { portFrom, settingsFrom } from './options'
 import { translator } from '../shared/i18n'
 import { tlsConfigOptions } from '../shared/tls-config'
 import catalog = require('./locales/en-US/fix-session.json')
-import { OpsRegistry } from '../../core/ops/session-activity'
+import { OpsRegistry } from '../../core/ops'
 import { quietAtStart, sessionText, shortReason } from './status-text'
-import type { Database } from '../../core/db/database'
+import type { Database } from '../../core/db'
 import { Fence, LeaseRegistry, LeaseSettings, Membership, resourceOf } from '../../core/ha'
 import { configFingerprint, differsText, haSettings, standbyText } from '../shared/ha'
 

@@ -1,21 +1,24 @@
 import 'reflect-metadata'
 import type { NodeAPI } from 'node-red'
 import type { ControlCommand } from '../../core/fix-session'
-import { builtinDictionary, loadDictionary } from '../../core/fix/dictionaries'
-import type { FixDefinitions } from '../../core/fix/jspurefix'
-import { decodeForDisplay, DecodedMessage } from '../../core/ops/decode'
+import { builtinDictionary, loadDictionary } from '../../core/fix'
+import type { FixDefinitions } from '../../core/fix'
 import {
+  decodeForDisplay,
+  DecodedMessage,
   Direction,
   JournalQueryError,
   parseJournalFilter,
   readJournal,
-  readJournalMessage
-} from '../../core/ops/journal'
-import { METRICS_CONTENT_TYPE, renderMetrics } from '../../core/ops/metrics'
-import { controlOf } from '../../core/ops/control'
-import { OpsRegistry } from '../../core/ops/session-activity'
-import { scopeHolds } from '../../core/ops/permissions'
-import { messageOf, within } from '../../core/ops/probe'
+  readJournalMessage,
+  METRICS_CONTENT_TYPE,
+  renderMetrics,
+  controlOf,
+  OpsRegistry,
+  scopeHolds,
+  messageOf,
+  within
+} from '../../core/ops'
 import type { FixSessionDef, FixSessionNode } from '../fix-session/types'
 import type { StreamerClientNode } from '../streamer-client/types'
 import { parseRewindTarget } from '../streamer-client/control'

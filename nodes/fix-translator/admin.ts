@@ -1,9 +1,15 @@
 import type { NodeAPI, NodeMessage } from 'node-red'
 import type { Request, Response } from 'express'
-import { BUILTIN_DICTIONARIES, builtinDictionary, loadDictionary } from '../../core/fix/dictionaries'
-import { listFields, listMessages } from '../../core/fix/catalog'
-import { FixInputError, FixTranslator } from '../../core/fix/translator'
-import { FixParseError } from '../../core/fix/codec'
+import {
+  BUILTIN_DICTIONARIES,
+  builtinDictionary,
+  loadDictionary,
+  listFields,
+  listMessages,
+  FixInputError,
+  FixTranslator,
+  FixParseError
+} from '../../core/fix'
 import { buildMessage, prepareMappings } from './mapping'
 import { dictionaryRefOf } from './dictionary'
 import type { FieldMapping } from './types'

@@ -1,5 +1,5 @@
 import * as path from 'path'
-import { builtinDictionary } from '../../core/fix/dictionaries'
+import { builtinDictionary } from '../../core/fix'
 
 /** The dictionary reference a config names: a builtin id, or the custom XML's path. */
 export function dictionaryRefOf (def: { dictionary?: string, dictionaryPath?: string }): string {

@@ -1,6 +1,5 @@
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red'
-import { FixInputError, FixTranslator } from '../../core/fix/translator'
-import { FixParseError } from '../../core/fix/codec'
+import { FixInputError, FixTranslator, FixParseError } from '../../core/fix'
 import { dictionaryLabel, dictionaryRefOf } from './dictionary'
 import { status } from '../shared/status'
 import { buildMessage, PreparedMapping, prepareMappings } from './mapping'

@@ -1,5 +1,5 @@
 import type { Node, NodeAPI, NodeMessage } from 'node-red'
-import { parseFieldPath, PathSegment, setFieldPath } from '../../core/fix/mapping'
+import { parseFieldPath, PathSegment, setFieldPath } from '../../core/fix'
 import type { FieldMapping } from './types'
 import { compilePropertyPath, PropertyPath } from '../shared/property-path'
 

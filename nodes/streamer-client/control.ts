@@ -1,5 +1,6 @@
-import { parsePosition, StartAt } from '../../core'
-import { isDate } from '../../core/util/realm'
+import { parsePosition } from '../../core/client'
+import { StartAt } from '../../core/stream'
+import { isDate } from '../../core/util'
 
 /**
  * Reads the target of a rewind from a control message's payload or an admin request:

@@ -1,5 +1,5 @@
 import type { NodeStatus } from 'node-red'
-import type { ClientPhase } from '../../core/client/streamer-client'
+import type { ClientPhase } from '../../core/client'
 import { status } from '../shared/status'
 import { problem, waitingForDatabase } from '../shared/status-text'
 

@@ -1,21 +1,10 @@
 import type { NodeAPI, NodeMessage } from 'node-red'
-import {
-  CheckpointStore,
-  ConnectionState,
-  Disposition,
-  LAG_COUNT_LIMIT,
-  Position,
-  StartAt,
-  StreamerClient,
-  StreamMeta,
-  StreamRow,
-  StreamSource
-} from '../../core'
+import { CheckpointStore, Disposition, LAG_COUNT_LIMIT, StreamerClient } from '../../core/client'
+import { ConnectionState, isTransientDbError, Outage } from '../../core/db'
+import { Position, StartAt, StreamMeta, StreamRow, StreamSource } from '../../core/stream'
 import type { StreamerDatabaseNode } from '../streamer-database/types'
 import type { FixSessionNode } from '../fix-session/types'
 import { status } from '../shared/status'
-import { isTransientDbError } from '../../core/db/errors'
-import { Outage } from '../../core/db/retry'
 import { clientOutage, clientStatus } from './status-text'
 import { feedersOf, flowGraph, reachesType } from '../shared/links'
 import { confirmables, streamSources } from '../shared/registry'
@@ -24,7 +13,7 @@ import catalog = require('./locales/en-US/streamer-client.json')
 import { parseRewindTarget } from './control'
 import { compileTransform, Transform } from './transform'
 import type { StreamerClientDef, StreamerClientNode } from './types'
-import type { Database } from '../../core/db/database'
+import type { Database } from '../../core/db'
 import { Fence, LeaseRegistry, LeaseSettings, Membership, resourceOf } from '../../core/ha'
 import { downstreamOfType, haSettings, standbyText } from '../shared/ha'
 

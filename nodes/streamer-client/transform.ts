@@ -1,5 +1,5 @@
 import type { Node, NodeAPI } from 'node-red'
-import type { StreamRow } from '../../core'
+import type { StreamRow } from '../../core/stream'
 import type { Mapping, StreamerClientDef } from './types'
 import { compilePropertyPath, PropertyPath } from '../shared/property-path'
 

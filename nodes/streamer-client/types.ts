@@ -1,5 +1,6 @@
 import type { Node, NodeDef } from 'node-red'
-import type { ClientStats, Confirmable, Position, StartAt } from '../../core'
+import type { ClientStats } from '../../core/client'
+import type { Confirmable, Position, StartAt } from '../../core/stream'
 
 export type MappingType = 'row' | 'msg' | 'jsonata' | 'str' | 'num' | 'bool' | 'json' | 'env'
 

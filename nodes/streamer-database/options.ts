@@ -1,7 +1,6 @@
 import * as path from 'path'
-import type { DatabaseOptions } from '../../core'
-import { validateIdentifier } from '../../core'
-import { needsOwnParsing, parseHostList, parseServerList } from '../../core/db/pg-targets'
+import type { DatabaseOptions } from '../../core/db'
+import { validateIdentifier, needsOwnParsing, parseHostList, parseServerList } from '../../core/db'
 import type { StreamerDatabaseCredentials, StreamerDatabaseDef } from './types'
 
 export const DEFAULT_SCHEMA = 'fix_streamers'

@@ -1,5 +1,5 @@
 import type { Node, NodeDef } from 'node-red'
-import type { ConnectionState, Database, DatabaseConnection } from '../../core'
+import type { ConnectionState, Database, DatabaseConnection } from '../../core/db'
 
 export interface StreamerDatabaseDef extends NodeDef {
   mode: 'embedded' | 'server'

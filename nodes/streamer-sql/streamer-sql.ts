@@ -1,16 +1,15 @@
 import { setMaxListeners } from 'events'
 import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red'
-import type { Database, QueryResult, Statement } from '../../core'
-import { describeDbError } from '../../core'
-import { Outage, retryTransient } from '../../core/db/retry'
-import { EVENT_SETTING, REASON_SETTING } from '../../core/stream/audit-table'
+import type { Database, QueryResult, Statement } from '../../core/db'
+import { describeDbError, Outage, retryTransient } from '../../core/db'
+import { EVENT_SETTING, REASON_SETTING } from '../../core/stream'
 import type { StreamerDatabaseNode } from '../streamer-database/types'
 import { status } from '../shared/status'
 import { translator } from '../shared/i18n'
 import type { StreamerSqlDef } from './types'
 import { SqlLabels, sqlDatabaseStatus, sqlFailedStatus, sqlWaitingStatus } from './status-text'
 import catalog = require('./locales/en-US/streamer-sql.json')
-import { isDate } from '../../core/util/realm'
+import { isDate } from '../../core/util'
 
 type SqlMsg = NodeMessageInFlow & { payload?: unknown, rowCount?: number }
 type Send = (msg: SqlMsg) => void

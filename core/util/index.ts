@@ -1,0 +1,3 @@
+// core/util: small helpers shared by the core areas (backoff, realm-safe type checks).
+export * from './backoff'
+export * from './realm'

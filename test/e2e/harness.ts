@@ -6,42 +6,17 @@
 import { ChildProcess, spawn } from 'child_process'
 import * as fs from 'fs'
 import * as http from 'http'
-import * as net from 'net'
-import * as os from 'os'
 import * as path from 'path'
+import { eventually } from '../support/wait'
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..')
 
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port
-      s.close(() => resolve(port))
-    })
-  })
-}
-
-export const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
+export { freePort } from '../support/ports'
+export { sleep } from '../support/wait'
 
 /** Waits until `check` gives a truthy value; throws naming `what` after `ms`. */
 export async function waitFor<T> (check: () => T | Promise<T>, ms: number, what: string, everyMs = 100): Promise<T> {
-  const until = Date.now() + ms
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await check()
-      if (v !== undefined && v !== null && v !== false) return v
-    } catch (err) {
-      last = err
-    }
-    if (Date.now() > until) {
-      throw new Error(`timed out after ${ms} ms waiting ` +
-      `for ${what}${last !== undefined ? ` (last error: ${(last as Error).message})` : ''}`)
-    }
-    await sleep(everyMs)
-  }
+  return await eventually(check, ms, what, everyMs)
 }
 
 /** A small seeded generator, so a failing run can be repeated with its seed. */
@@ -67,9 +42,7 @@ export function reportChecks (label: string, checks: Check[]): boolean {
   return passed === checks.length
 }
 
-export function tempDir (prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
-}
+export { tempDir } from '../support/temp'
 
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable across processes. */
 export function wallMs (): number {

@@ -2,9 +2,6 @@
  * The databases every database test runs against: embedded PGlite always, and a real
  * PostgreSQL server when DATABASE_URL (or PGHOST) is set, as .ci/run does.
  */
-import * as fs from 'fs'
-import * as os from 'os'
-import * as path from 'path'
 import { Database, PgDatabase, PgliteDatabase, PgOptions } from '../../core'
 
 export interface DatabaseTarget {
@@ -55,24 +52,6 @@ export async function dropSchema (db: Database, schema: string): Promise<void> {
   if (!db.closed) await db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
 }
 
-export function tempDir (prefix = 'fix-streamers-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
-}
-
-/** Waits until `check` returns a truthy value, or fails after `ms`. */
-export async function eventually<T> (check: () => T | Promise<T>, ms = 10000, what = 'condition'): Promise<T> {
-  const until = Date.now() + ms
-  let last: unknown
-  for (;;) {
-    try {
-      const v = await check()
-      if (v !== undefined && v !== null && v !== false) return v
-    } catch (err) {
-      last = err
-    }
-    if (Date.now() > until) {
-      throw new Error(`timed out waiting for ${what}${last !== undefined ? `: ${String(last)}` : ''}`)
-    }
-    await new Promise(resolve => setTimeout(resolve, 25))
-  }
-}
+// Waiting and temp folders have their own modules; re-exported for the specs that import them from here.
+export { eventually } from './wait'
+export { tempDir } from './temp'

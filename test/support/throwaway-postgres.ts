@@ -5,9 +5,9 @@
  */
 import { execFileSync } from 'child_process'
 import * as fs from 'fs'
-import * as net from 'net'
 import * as os from 'os'
 import * as path from 'path'
+import { freePortFrom } from './ports'
 
 export function serverBinaries (): string | undefined {
   const root = '/usr/lib/postgresql'
@@ -17,18 +17,6 @@ export function serverBinaries (): string | undefined {
     .filter(v => fs.existsSync(path.join(root, v, 'bin', 'pg_ctl')))
     .sort((a, b) => Number(b) - Number(a))
   return versions.length === 0 ? undefined : path.join(root, versions[0], 'bin')
-}
-
-async function freePort (from: number): Promise<number> {
-  for (let port = from; port < from + 50; port++) {
-    const free = await new Promise<boolean>(resolve => {
-      const srv = net.createServer()
-      srv.once('error', () => resolve(false))
-      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)))
-    })
-    if (free) return port
-  }
-  throw new Error(`no free port from ${from}`)
 }
 
 export class ThrowawayPostgres {
@@ -41,7 +29,7 @@ export class ThrowawayPostgres {
   static async start (bin: string): Promise<ThrowawayPostgres> {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fix-streamers-restart-'))
     if (process.getuid?.() === 0) execFileSync('chown', ['postgres:postgres', dataDir])
-    const port = await freePort(Number(process.env.TEST_PG_PORT ?? 54340) + Math.floor(Math.random() * 20))
+    const port = await freePortFrom(Number(process.env.TEST_PG_PORT ?? 54340) + Math.floor(Math.random() * 20))
     const pg = new ThrowawayPostgres(bin, dataDir, port)
     pg.run('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '--no-sync'])
     pg.up()

@@ -14,16 +14,7 @@ import {
 } from '../../../core/fix-session'
 import { eventually } from '../../support/databases'
 
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port
-      s.close(() => resolve(port))
-    })
-  })
-}
+export { freePort } from '../../support/ports'
 
 export interface Recorded {
   runtime: SessionRuntime

@@ -1,7 +1,7 @@
 import * as assert from 'assert'
-import { Database, migrate, PgliteDatabase, IdentifierError } from '../../core'
-import { migrations } from '../../core/db/migrations'
-import { describeEachDatabase, dropSchema, eventually, tempDir, uniqueSchema } from '../support/databases'
+import { Database, migrate, PgliteDatabase, IdentifierError } from '../../../core'
+import { migrations } from '../../../core/db/migrations'
+import { describeEachDatabase, dropSchema, eventually, tempDir, uniqueSchema } from '../../support/databases'
 
 describeEachDatabase('database interface', target => {
   let db: Database

@@ -1,7 +1,7 @@
 import * as assert from 'assert'
-import { PgDatabase } from '../../core'
-import { StatementCache } from '../../core/db/statement-cache'
-import { dropSchema, serverOptions, uniqueSchema } from '../support/databases'
+import { PgDatabase } from '../../../core'
+import { StatementCache } from '../../../core/db/statement-cache'
+import { dropSchema, serverOptions, uniqueSchema } from '../../support/databases'
 
 describe('statement cache', () => {
   it('names a text once it has run `threshold` times, and the same name after', () => {

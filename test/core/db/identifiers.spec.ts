@@ -1,5 +1,5 @@
 import * as assert from 'assert'
-import { IdentifierError, parseQualifiedName, quoteIdent, quoteQualified, validateIdentifier } from '../../core'
+import { IdentifierError, parseQualifiedName, quoteIdent, quoteQualified, validateIdentifier } from '../../../core'
 
 describe('identifiers', () => {
   it('accepts plain identifiers and double-quotes them', () => {

@@ -1,6 +1,6 @@
 import * as assert from 'assert'
-import { BatchError, Database } from '../../core'
-import { describeEachDatabase, dropSchema, eventually, uniqueSchema } from '../support/databases'
+import { BatchError, Database } from '../../../core'
+import { describeEachDatabase, dropSchema, eventually, uniqueSchema } from '../../support/databases'
 
 describeEachDatabase('database batch', target => {
   let db: Database

@@ -1,6 +1,6 @@
 import * as assert from 'assert'
-import { EmbeddedRegistry } from '../../core/db/embedded-registry'
-import { tempDir } from '../support/databases'
+import { EmbeddedRegistry } from '../../../core/db/embedded-registry'
+import { tempDir } from '../../support/databases'
 
 describe('embedded databases shared per data folder', () => {
   it('gives every opener of one folder the same database, and closes it with the last handle', async () => {

@@ -86,17 +86,25 @@ describeEachDatabase('FIX session over TLS, and its schedule', target => {
   })
 
   it('connects only once the session time starts, and logs out when it ends', async function () {
-    this.timeout(30000)
-    const t = (ms: number): string => formatUtc(new Date(Date.now() + ms)).slice(9, 17)
-    const schedule = { start: t(3000), end: t(7000), timeZone: 'UTC' }
+    this.timeout(90000)
+    // Whole seconds (the schedule's resolution), with room for a slow set-up under load: the
+    // checks wait on the clock of the schedule itself, not on fixed sleeps.
+    const second = (ms: number): Date => new Date(Math.floor((Date.now() + ms) / 1000) * 1000)
+    const start = second(10_000)
+    const end = new Date(start.getTime() + 8000)
+    const hms = (d: Date): string => formatUtc(d).slice(9, 17)
+    const schedule = { start: hms(start), end: hms(end), timeZone: 'UTC' }
     const { acc, ini } = await pair({ initiator: { schedule } })
-    await new Promise(resolve => setTimeout(resolve, 1500))
+    const beforeStart = start.getTime() - 1000 - Date.now()
+    assert.ok(beforeStart > 0, `the pair was set up ${-beforeStart} ms too late to look before the start time`)
+    await new Promise(resolve => setTimeout(resolve, beforeStart))
     assert.ok(!ini.has('connected'), 'no connection before the start time')
     assert.ok(ini.statuses.includes('outside session time'))
-    await ini.waitEvent('logon', undefined, 8000)
-    const logout = await acc.waitEvent('logout', e => e.initiatedBy === 'peer', 12000)
+    await ini.waitEvent('logon', undefined, end.getTime() - Date.now())
+    assert.ok(Date.now() >= start.getTime(), 'logged on only from the start time')
+    const logout = await acc.waitEvent('logout', e => e.initiatedBy === 'peer', end.getTime() - Date.now() + 15000)
     assert.ok(logout !== undefined)
-    await ini.waitEvent('logout', e => /end of session time/.test(e.text), 2000)
+    await ini.waitEvent('logout', e => /end of session time/.test(e.text), 5000)
   })
 
   it('refuses a logon outside the acceptor\'s session time', async function () {

@@ -1476,13 +1476,15 @@ function same (got: string | undefined, want: string | undefined): boolean {
 
 /** The decoded body as JSON text for fix_in.message: Dates as ISO text, Buffers as base64, bigints as text. */
 function jsonText (v: unknown): string {
+  // jsonb holds no NUL, which the decoder makes of a byte 0x80 (ASCII reading): U+FFFD in the
+  // decoded copy only (raw stays exact); an escaped backslash before "u0000" is left alone.
   return JSON.stringify(v, (_k, x) => {
     if (x !== null && typeof x === 'object' && x.type === 'Buffer' && Array.isArray(x.data)) {
       return Buffer.from(x.data).toString('base64')
     }
     if (typeof x === 'bigint') return x.toString()
     return x
-  })
+  }).replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd')
 }
 
 interface Decoded { body: Record<string, unknown>, header: Record<string, unknown> }

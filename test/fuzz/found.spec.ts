@@ -116,4 +116,12 @@ describe('fuzz findings: malformed input a fix-session acceptor must survive', f
       expect(reply('0', 3, '112=ALIVE|'))
     ])
   })
+
+  it('takes a value with a byte 0x80 (the decoded copy read it as NUL, which jsonb refused)', async () => {
+    await run(store, c => [
+      ...loggedOn(c),
+      send(msg('B', 2, '148=\x80HEADLINE|33=1|58=line one|')),
+      expect(reply('B', 2, '148=\x80HEADLINE|33=1|58=line one|'))
+    ])
+  })
 })

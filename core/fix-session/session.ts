@@ -15,6 +15,7 @@ import {
   SOH,
   Tag
 } from './fields'
+import { LongField, longFieldOf } from '../fix/framing'
 import { FixHeader, FrameReader, MakeFrameReader, OutboundValidator, ParsedMessage, SessionCodec } from './codec-port'
 import { InboundProblem, RejectReason, validateInbound } from './inbound-validation'
 import { groupCountProblem, looseFields, maxRejectReason, structureProblem } from './message-rules'
@@ -751,6 +752,16 @@ export class Session {
     let batch: HeldMessage[] = []
     for (const frame of frames) {
       if (socket !== this.socket) return
+      // Before any parse or pattern: a field over the cap ends the connection (resending the same
+      // message could never succeed, so ignoring it would only loop on ResendRequests). The frames
+      // after it in this round are dropped: the connection is ending.
+      const long = longFieldOf(frame, this.settings.maxFieldLength)
+      if (long !== undefined) {
+        await this.deliver(batch)
+        batch = []
+        await this.onLongField(long)
+        break
+      }
       const fast = this.plainNext(frame, batch.length)
       if (fast !== undefined) {
         batch.push(fast)
@@ -765,6 +776,15 @@ export class Session {
     // More waiting: queue another round behind whatever else is queued (sends, timers).
     if (this.inbox.length > 0) this.schedulePump(socket)
     if (socket.isPaused() && this.inbox.length < PAUSE_AT / 2) socket.resume()
+  }
+
+  /** A frame with a field longer than maxFieldLength: Logout when logged on, else disconnect; nothing parsed. */
+  private async onLongField (f: LongField): Promise<void> {
+    const text = `field ${printable(f.tag, 12)} is ${f.length} bytes long, over maxFieldLength ` +
+      `(${this.settings.maxFieldLength})`
+    this.event({ type: 'garbled', text })
+    if (this.state.loggedOn) await this.logoutAndClose(text)
+    else this.disconnect(text)
   }
 
   private schedulePump (socket: Duplex): void {

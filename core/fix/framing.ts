@@ -334,3 +334,29 @@ function startsFrame (buf: Buffer, at: number): boolean {
 function checksumMatches (buf: Buffer, end: number): boolean {
   return Number(buf.toString('latin1', end - 4, end - 1)) === checksumOf(buf, end - 7)
 }
+
+/** A field whose value is longer than a cap: its tag as received (at most 12 characters) and its value's length. */
+export interface LongField { tag: string, length: number }
+
+/**
+ * The first field of `frame` whose value is longer than `max` bytes, or undefined. One pass of
+ * indexOf over the bytes and no string made of them: it runs before any parse or regular
+ * expression touches the frame, so an oversized field costs linear time and no copy.
+ */
+export function longFieldOf (frame: Buffer, max: number): LongField | undefined {
+  if (frame.length <= max) return undefined
+  let pos = 0
+  while (pos < frame.length) {
+    let end = frame.indexOf(SOH, pos)
+    if (end < 0) end = frame.length
+    if (end - pos > max) {
+      const eq = frame.indexOf(EQ, pos)
+      const tagEnd = eq >= 0 && eq < end ? eq : pos
+      if (end - (tagEnd + 1) > max) {
+        return { tag: frame.toString('latin1', pos, Math.min(tagEnd, pos + 12)), length: end - tagEnd - 1 }
+      }
+    }
+    pos = end + 1
+  }
+  return undefined
+}

@@ -32,7 +32,10 @@ export function settingsFrom (def: FixSessionDef, cred: FixSessionCredentials): 
     expectUsername: nonEmpty(cred.expectUsername),
     expectPassword: nonEmpty(cred.expectPassword),
     replyWithCredentials: def.replyWithCredentials === true,
-    storeDecoded: def.storeDecoded !== false
+    storeDecoded: def.storeDecoded !== false,
+    maxFieldLength: def.maxFieldLength === undefined || String(def.maxFieldLength).trim() === ''
+      ? undefined
+      : Number(def.maxFieldLength)
   }
 }
 

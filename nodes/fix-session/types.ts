@@ -42,6 +42,8 @@ export interface FixSessionDef extends NodeDef {
   receiveMsgTypes?: string
   /** Write the decoded message to fix_in.message (default true: flows saved before it existed). */
   storeDecoded?: boolean
+  /** Longest inbound field value in bytes (absent or empty, as in flows saved before it existed: 1048576). */
+  maxFieldLength?: string | number
   /** Optional folder for the message and event log files; relative to the user directory. */
   logDirectory?: string
   database: string

@@ -9,14 +9,10 @@ import {
   isAdmin,
   parseUtc,
   printable,
-  ROUTING_FIELDS,
-  scanFields,
-  SESSION_TAGS,
-  SOH,
   Tag
 } from './fields'
 import { LongField, longFieldOf } from '../fix/framing'
-import { FixHeader, FrameReader, MakeFrameReader, OutboundValidator, ParsedMessage, SessionCodec } from './codec-port'
+import { FrameReader, MakeFrameReader, OutboundValidator, ParsedMessage, SessionCodec } from './codec-port'
 import { InboundProblem, RejectReason, validateInbound } from './inbound-validation'
 import { groupCountProblem, looseFields, maxRejectReason, structureProblem } from './message-rules'
 import { DuplicateOriginError, MessageStore, originKey, OutboundRecord, StreamOrigin } from './message-store'
@@ -24,6 +20,7 @@ import { HeldMessage, SessionPhase, SessionState } from './session-state'
 import { normalizeSettings, SessionSettings } from './settings'
 import { InboundMessage, SessionApplication, SessionEvent } from './application'
 import { nullLog, printableFix, SessionLog } from './session-log'
+import { OutboundEncoder, OutboundMessageError } from './outbound-encoder'
 import { SerialQueue } from './serial-queue'
 import { isInSession, lastDailyReset } from './schedule'
 
@@ -34,12 +31,7 @@ export class NotLoggedOnError extends Error {
   }
 }
 
-export class OutboundMessageError extends Error {
-  constructor (message: string, readonly problems: string[] = []) {
-    super(message)
-    this.name = 'OutboundMessageError'
-  }
-}
+export { OutboundMessageError }
 
 export interface SendRequest {
   msgType: string
@@ -132,9 +124,11 @@ export class Session {
   private readonly outbox: OutboxItem[] = []
   private sendQueued = false
   private pumpQueued = false
+  private readonly encoder: OutboundEncoder
 
   constructor (private readonly o: SessionOptions) {
     this.settings = normalizeSettings(o.settings)
+    this.encoder = new OutboundEncoder(this.settings, o.codec, o.validator)
     this.log = o.log ?? nullLog
     this.now = o.now ?? (() => new Date())
   }
@@ -322,18 +316,11 @@ export class Session {
         continue
       }
       try {
-        if (typeof req.msgType !== 'string' || !/^[0-9A-Za-z]{1,4}$/.test(req.msgType)) {
-          throw new OutboundMessageError(`invalid MsgType "${String(req.msgType)}"`)
-        }
-        if (isAdmin(req.msgType)) {
-          throw new OutboundMessageError(`MsgType ${req.msgType} is a session message: the session sends those itself`)
-        }
-        const text = req.rawBody ?? this.encodeApp(req.msgType, req.body ?? {})
-        const fields = this.checkOutbound(req.msgType, text)
+        const { text, fields } = this.encoder.applicationBody(req)
         const seq = b.nextSeq
-        const frame = this.o.codec.frame(
+        const frame = this.encoder.frame(
           req.msgType,
-          { ...this.header(seq, sentAt), PossResend: req.possResend === true },
+          { ...this.encoder.header(seq, sentAt), PossResend: req.possResend === true },
           text
         )
         b.records.push({
@@ -415,100 +402,12 @@ export class Session {
 
   // ---- outbound ------------------------------------------------------------------------
 
-  private encodeApp (msgType: string, obj: Record<string, unknown>): string {
-    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
-      throw new OutboundMessageError('the message body must be an object')
-    }
-    const { StandardHeader, StandardTrailer, ...rest } = obj as Record<string, unknown>
-    let toEncode: Record<string, unknown> = rest
-    let encoded: string | undefined
-    if (this.o.validator !== undefined) {
-      const check = this.o.validator(this.o.codec.definitions, msgType, rest)
-      if (!check.ok) {
-        const problems = check.problems.map(p =>
-          typeof p === 'string'
-            ? p
-            : `${p.path ?? p.field ?? ''}${p.tag !== undefined ? ` (${p.tag})` : ''}: ${p.problem}`
-        )
-        throw new OutboundMessageError(`invalid ${msgType}: ${problems.join('; ')}`, problems)
-      }
-      if (check.body !== undefined) toEncode = check.body
-      encoded = check.encoded
-    }
-    let text: string
-    try {
-      text = encoded ?? this.o.codec.encodeBody(msgType, toEncode)
-    } catch (err) {
-      throw new OutboundMessageError(`cannot encode ${msgType}: ${(err as Error).message}`)
-    }
-    if (text === '' || !text.endsWith(SOH)) throw new OutboundMessageError(`cannot encode ${msgType}: empty body`)
-    // Routing header fields a user may set (the rest of a supplied header is the session's own).
-    const routing: Array<[number, string]> = []
-    if (StandardHeader !== null && typeof StandardHeader === 'object') {
-      for (const [name, tag] of Object.entries(ROUTING_FIELDS)) {
-        const v = (StandardHeader as Record<string, unknown>)[name]
-        if (typeof v === 'string' && /^[\x20-\x7e]+$/.test(v)) routing.push([tag, v])
-      }
-    }
-    return body(routing) + text
-  }
-
-  /**
-   * The encoded body checked with the inbound rules (dictionary tags, formats, enums, required
-   * fields, no repeats, no header fields): catches what jspurefix's encoder gets wrong silently
-   * (a number in a string field swallowing a delimiter, SOH inside a value) and bad raw input.
-   */
-  private checkOutbound (msgType: string, text: string): Array<[number, string]> {
-    const fields = scanFields(text)
-    if (fields === undefined) throw new OutboundMessageError(`${msgType}: the encoded body is not tag=value text`)
-    // jspurefix writes a number given for a string field without the delimiter after it, so the
-    // next field ends up inside the value ("11=21=1"): a value that starts like a field is refused.
-    const swallowed = fields.find(([, v]) => /^\d{1,6}=/.test(v))
-    if (swallowed !== undefined) {
-      throw new OutboundMessageError(`invalid ${msgType}: the value of ` +
-      `tag ${swallowed[0]} contains a field ("${printable(swallowed[1], 30)}"): a number given for a text field?`)
-    }
-    const header = fields.find(([t]) => SESSION_TAGS.has(t))
-    if (header !== undefined) {
-      throw new OutboundMessageError(
-        `${msgType}: tag ${header[0]} belongs to the session header and cannot be in the body`
-      )
-    }
-    // The rules inbound messages are held to: what we would reject is never sent.
-    const problem =
-      validateInbound(this.o.codec.definitions, msgType, fields) ??
-      structureProblem(fields) ??
-      groupCountProblem(this.o.codec.definitions, msgType, fields)
-    if (problem !== undefined) throw new OutboundMessageError(`invalid ${msgType}: ${problem.text}`, [problem.text])
-    return fields
-  }
-
-  private header (seq: number, sendingTime: Date, possDup?: { orig: Date }): FixHeader {
-    const s = this.settings
-    const h: FixHeader = {
-      BeginString: s.beginString,
-      SenderCompID: s.senderCompID,
-      TargetCompID: s.targetCompID,
-      MsgSeqNum: seq,
-      SendingTime: sendingTime
-    }
-    if (s.senderSubID !== undefined && s.senderSubID !== '') h.SenderSubID = s.senderSubID
-    if (s.targetSubID !== undefined && s.targetSubID !== '') h.TargetSubID = s.targetSubID
-    if (s.senderLocationID !== undefined && s.senderLocationID !== '') h.SenderLocationID = s.senderLocationID
-    if (s.targetLocationID !== undefined && s.targetLocationID !== '') h.TargetLocationID = s.targetLocationID
-    if (possDup !== undefined) {
-      h.PossDupFlag = true
-      h.OrigSendingTime = possDup.orig
-    }
-    return h
-  }
-
   /** Frames an admin message under the next sender seq, commits the seq, then writes it. */
   private async sendAdmin (msgType: string, text: string): Promise<number | undefined> {
     // No transport (e.g. it closed while a commit was running): use no sequence number.
     if (this.socket === undefined || !this.socket.writable) return undefined
     const seq = this.state.nextSenderSeq
-    const frame = this.o.codec.frame(msgType, this.header(seq, this.now()), text)
+    const frame = this.encoder.frame(msgType, this.encoder.header(seq, this.now()), text)
     await this.o.store.advanceSender(seq + 1)
     this.state.nextSenderSeq = seq + 1
     this.write(frame)
@@ -524,7 +423,7 @@ export class Session {
     if (this.socket === undefined || !this.socket.writable) return undefined
     const seq = this.state.nextSenderSeq
     const sentAt = this.now()
-    const frame = this.o.codec.frame(msgType, this.header(seq, sentAt), text)
+    const frame = this.encoder.frame(msgType, this.encoder.header(seq, sentAt), text)
     const raw = frame.toString('latin1')
     await this.o.store.recordSentBatch([{ seq, msgType, clOrdID: undefined, sentAt, body: text, raw }])
     this.state.nextSenderSeq = seq + 1
@@ -534,7 +433,7 @@ export class Session {
 
   /** Frames a message under an old seq (resend, gap fill): no sequence number is used up. */
   private resendFrame (msgType: string, seq: number, text: string, orig: Date): void {
-    this.write(this.o.codec.frame(msgType, this.header(seq, this.now(), { orig }), text))
+    this.write(this.encoder.frame(msgType, this.encoder.header(seq, this.now(), { orig }), text))
   }
 
   private write (frame: Buffer, raw?: string): void {

@@ -1,0 +1,138 @@
+import { FixHeader, OutboundValidator, SessionCodec } from './codec-port'
+import { body, isAdmin, printable, ROUTING_FIELDS, scanFields, SESSION_TAGS, SOH } from './fields'
+import { validateInbound } from './inbound-validation'
+import { groupCountProblem, structureProblem } from './message-rules'
+import type { SessionSettings } from './settings'
+
+/** An outbound application message the session refuses to send (nothing was journaled or written). */
+export class OutboundMessageError extends Error {
+  constructor (message: string, readonly problems: string[] = []) {
+    super(message)
+    this.name = 'OutboundMessageError'
+  }
+}
+
+/** What to encode: an object keyed by field names, or a body already in tag=value form. */
+export interface OutboundBody {
+  msgType: string
+  body?: Record<string, unknown>
+  rawBody?: string
+}
+
+/**
+ * The outbound encoder: application bodies validated and encoded, headers built from the
+ * session's settings, frames made. Invariant: a body it returns passes the rules inbound messages
+ * are held to (dictionary tags, formats, enums, required fields, group counts, no header tags),
+ * so nothing the session would reject from its peer goes on the wire from this side.
+ */
+export class OutboundEncoder {
+  constructor (
+    private readonly settings: SessionSettings,
+    private readonly codec: SessionCodec,
+    private readonly validator?: OutboundValidator
+  ) {}
+
+  /** The checked tag=value body of an application message and its fields; throws OutboundMessageError. */
+  applicationBody (req: OutboundBody): { text: string, fields: Array<[number, string]> } {
+    if (typeof req.msgType !== 'string' || !/^[0-9A-Za-z]{1,4}$/.test(req.msgType)) {
+      throw new OutboundMessageError(`invalid MsgType "${String(req.msgType)}"`)
+    }
+    if (isAdmin(req.msgType)) {
+      throw new OutboundMessageError(`MsgType ${req.msgType} is a session message: the session sends those itself`)
+    }
+    const text = req.rawBody ?? this.encode(req.msgType, req.body ?? {})
+    return { text, fields: this.check(req.msgType, text) }
+  }
+
+  /** The session's header for `seq`; with `possDup`, PossDupFlag=Y and OrigSendingTime. */
+  header (seq: number, sendingTime: Date, possDup?: { orig: Date }): FixHeader {
+    const s = this.settings
+    const h: FixHeader = {
+      BeginString: s.beginString,
+      SenderCompID: s.senderCompID,
+      TargetCompID: s.targetCompID,
+      MsgSeqNum: seq,
+      SendingTime: sendingTime
+    }
+    if (s.senderSubID !== undefined && s.senderSubID !== '') h.SenderSubID = s.senderSubID
+    if (s.targetSubID !== undefined && s.targetSubID !== '') h.TargetSubID = s.targetSubID
+    if (s.senderLocationID !== undefined && s.senderLocationID !== '') h.SenderLocationID = s.senderLocationID
+    if (s.targetLocationID !== undefined && s.targetLocationID !== '') h.TargetLocationID = s.targetLocationID
+    if (possDup !== undefined) {
+      h.PossDupFlag = true
+      h.OrigSendingTime = possDup.orig
+    }
+    return h
+  }
+
+  /** A whole frame (BodyLength, CheckSum) of `text` under the session's header. */
+  frame (msgType: string, header: FixHeader, text: string): Buffer {
+    return this.codec.frame(msgType, header, text)
+  }
+
+  private encode (msgType: string, obj: Record<string, unknown>): string {
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
+      throw new OutboundMessageError('the message body must be an object')
+    }
+    const { StandardHeader, StandardTrailer, ...rest } = obj as Record<string, unknown>
+    let toEncode: Record<string, unknown> = rest
+    let encoded: string | undefined
+    if (this.validator !== undefined) {
+      const check = this.validator(this.codec.definitions, msgType, rest)
+      if (!check.ok) {
+        const problems = check.problems.map(p =>
+          typeof p === 'string'
+            ? p
+            : `${p.path ?? p.field ?? ''}${p.tag !== undefined ? ` (${p.tag})` : ''}: ${p.problem}`
+        )
+        throw new OutboundMessageError(`invalid ${msgType}: ${problems.join('; ')}`, problems)
+      }
+      if (check.body !== undefined) toEncode = check.body
+      encoded = check.encoded
+    }
+    let text: string
+    try {
+      text = encoded ?? this.codec.encodeBody(msgType, toEncode)
+    } catch (err) {
+      throw new OutboundMessageError(`cannot encode ${msgType}: ${(err as Error).message}`)
+    }
+    if (text === '' || !text.endsWith(SOH)) throw new OutboundMessageError(`cannot encode ${msgType}: empty body`)
+    // Routing header fields a user may set (the rest of a supplied header is the session's own).
+    const routing: Array<[number, string]> = []
+    if (StandardHeader !== null && typeof StandardHeader === 'object') {
+      for (const [name, tag] of Object.entries(ROUTING_FIELDS)) {
+        const v = (StandardHeader as Record<string, unknown>)[name]
+        if (typeof v === 'string' && /^[\x20-\x7e]+$/.test(v)) routing.push([tag, v])
+      }
+    }
+    return body(routing) + text
+  }
+
+  /**
+   * The encoded body checked with the inbound rules: catches what jspurefix's encoder gets wrong
+   * silently (a number in a string field swallowing a delimiter, SOH inside a value) and bad raw input.
+   */
+  private check (msgType: string, text: string): Array<[number, string]> {
+    const fields = scanFields(text)
+    if (fields === undefined) throw new OutboundMessageError(`${msgType}: the encoded body is not tag=value text`)
+    // jspurefix writes a number given for a string field without the delimiter after it, so the
+    // next field ends up inside the value ("11=21=1"): a value that starts like a field is refused.
+    const swallowed = fields.find(([, v]) => /^\d{1,6}=/.test(v))
+    if (swallowed !== undefined) {
+      throw new OutboundMessageError(`invalid ${msgType}: the value of ` +
+      `tag ${swallowed[0]} contains a field ("${printable(swallowed[1], 30)}"): a number given for a text field?`)
+    }
+    const header = fields.find(([t]) => SESSION_TAGS.has(t))
+    if (header !== undefined) {
+      throw new OutboundMessageError(
+        `${msgType}: tag ${header[0]} belongs to the session header and cannot be in the body`
+      )
+    }
+    const problem =
+      validateInbound(this.codec.definitions, msgType, fields) ??
+      structureProblem(fields) ??
+      groupCountProblem(this.codec.definitions, msgType, fields)
+    if (problem !== undefined) throw new OutboundMessageError(`invalid ${msgType}: ${problem.text}`, [problem.text])
+    return fields
+  }
+}

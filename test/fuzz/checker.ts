@@ -69,7 +69,9 @@ export class AnswerChecker {
       this.problems.push(`${text}: ${show(frame).slice(0, 300)}`)
       return undefined
     }
-    const fields = fieldsOf(frame.toString('latin1'))
+    // SOH only: wire.ts's fieldsOf also splits on '|', which may be text (a Reject quoting bytes).
+    const fields = fieldsOf(frame.toString('latin1').replace(/\|/g, '\x7f'))
+      .map(([t, v]): Field => [t, v.replace(/\x7f/g, '|')])
     const tags = fields.map(([t]) => t)
     if (tags[0] !== 8 || tags[1] !== 9 || tags[2] !== 35) return fail('8, 9, 35 are not the first three fields')
     if (fields[0][1] !== this.o.beginString) return fail('wrong BeginString')

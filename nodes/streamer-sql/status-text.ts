@@ -27,9 +27,13 @@ export function sqlDatabaseStatus (
   return undefined
 }
 
-/** While a message waits for the database (On error: retry). */
-export function sqlWaitingStatus (reason: string): NodeStatus {
-  return status.waiting(waitingForDatabase(reason))
+/**
+ * While a message waits for the database (On error: retry): yellow for an outage that ends by
+ * itself, red for a cause a person must remove (a refused login, a full disk, a missing right).
+ */
+export function sqlWaitingStatus (reason: string, needsOperator = false): NodeStatus {
+  const text = waitingForDatabase(reason)
+  return needsOperator ? status.error(text) : status.waiting(text)
 }
 
 /** A message failed: the reason in a few words (the catchable error and the log have it whole). */

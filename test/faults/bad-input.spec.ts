@@ -207,7 +207,7 @@ describe(`bad input recovers on its own [postgres] (${runtimeName})`, function (
       for (let n = 1; n <= 3; n++) q1.receive({ payload: n })
       await eventually(() => /disk full/.test(lastStatus(q1).text), 30000, 'a status naming the disk')
         .catch(err => { throw new Error(`${String(err)}: ${JSON.stringify(statuses(q1))} ${out.join(',')}`) })
-      assert.notStrictEqual(lastStatus(q1).fill, 'green')
+      assert.strictEqual(lastStatus(q1).fill, 'red', 'a full disk needs a person: red, not a yellow outage')
       const said = logs(q1).filter(l => /disk full/.test(l))
       await new Promise(resolve => setTimeout(resolve, 2000)) // several tries
       assert.strictEqual(logs(q1).filter(l => /disk full/.test(l)).length, 1,

@@ -1,5 +1,6 @@
 import * as assert from 'assert'
 import { sqlDatabaseStatus, sqlFailedStatus, sqlWaitingStatus } from '../../nodes/streamer-sql/status-text'
+import { needsOperator } from '../../core/db'
 import { connectionStatus } from '../../nodes/streamer-database/status-text'
 
 const labels = {
@@ -26,6 +27,16 @@ describe('streamer-sql and streamer-database status texts', () => {
       sqlFailedStatus('table or view does not exist (relation "no_such_table" does not exist)', labels).text,
       'SQL failed: table or view does not exist'
     )
+  })
+  it('streamer-sql: a message waiting on a cause only a person can remove shows red, an outage yellow', () => {
+    assert.strictEqual(sqlWaitingStatus(refused, needsOperator({ code: 'ECONNREFUSED' })).fill, 'yellow')
+    assert.strictEqual(sqlWaitingStatus('the server is shutting down', needsOperator({ code: '57P01' })).fill,
+      'yellow')
+    for (const code of ['28P01', '28000', '53100', '42501']) {
+      assert.strictEqual(sqlWaitingStatus('x', needsOperator({ code })).fill, 'red', code)
+    }
+    assert.strictEqual(needsOperator({ errors: [{ code: 'ECONNREFUSED' }, { code: '28P01' }] }), true)
+    assert.strictEqual(needsOperator(undefined), false)
   })
   it('streamer-database: a user with no status of its own shows the same words', () => {
     const l = { connecting: 'connecting', connected: 'connected', closed: 'closed' }

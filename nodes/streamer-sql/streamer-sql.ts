@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'events'
 import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red'
 import type { Database, QueryResult, Statement } from '../../core/db'
-import { describeDbError, Outage, retryTransient } from '../../core/db'
+import { describeDbError, needsOperator, Outage, retryTransient } from '../../core/db'
 import { EVENT_SETTING, REASON_SETTING } from '../../core/stream'
 import type { StreamerDatabaseNode } from '../streamer-database/types'
 import { status } from '../shared/status'
@@ -152,7 +152,7 @@ export = function (RED: NodeAPI): void {
       }
       if (statusTimer !== undefined) clearTimeout(statusTimer)
       statusTimer = undefined
-      node.status(sqlWaitingStatus(text))
+      node.status(sqlWaitingStatus(text, needsOperator(err)))
     }
     function succeeded (job: Job, result: QueryResult): void {
       job.msg.payload = result.rows

@@ -10,6 +10,7 @@ import { InboundMessage, SessionEvent } from './application'
 import { SendRequest, SendResult, Session } from './session'
 import { SessionSettings } from './settings'
 import { SessionLog } from './session-log'
+import { sessionName } from './session-name'
 import { Acceptor, Initiator, TlsSettings } from './transport'
 
 export interface SessionRuntimeOptions {
@@ -53,10 +54,7 @@ export class SessionRuntime extends EventEmitter {
 
   constructor (readonly o: SessionRuntimeOptions) {
     super()
-    const name =
-      o.settings.name !== undefined && o.settings.name !== ''
-        ? o.settings.name
-        : `${o.settings.beginString}:${o.settings.senderCompID}->${o.settings.targetCompID}`
+    const name = sessionName(o.settings)
     this.store = new DatabaseMessageStore(o.db, o.schema, name, o.fence)
     this.session = new Session({
       settings: { ...o.settings, name },

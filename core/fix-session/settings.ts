@@ -1,4 +1,5 @@
 import { isAdmin } from './fields'
+import { sessionName } from './session-name'
 import { SessionSchedule, validateSchedule, parseTimeOfDay, validateTimeZone } from './schedule'
 
 /**
@@ -151,7 +152,7 @@ export function normalizeSettings (s: SessionSettings): Required<Pick<SessionSet
   return {
     ...s,
     maxFieldLength,
-    name: s.name !== undefined && s.name !== '' ? s.name : `${s.beginString}:${s.senderCompID}->${s.targetCompID}`,
+    name: sessionName(s),
     resetPolicy,
     resetTime,
     maxClockSkewMs: s.maxClockSkewMs ?? 120_000,

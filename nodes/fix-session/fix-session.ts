@@ -7,6 +7,7 @@ import {
   FileSessionLog,
   InboundMessage,
   printableFix,
+  sessionName,
   SendRequest,
   SendResult,
   SessionEvent,
@@ -333,10 +334,7 @@ export = function (RED: NodeAPI): void {
     }
 
     Object.defineProperty(node, 'currentStatus', { get: () => current })
-    const sessionKey =
-      def.sessionName !== undefined && def.sessionName.trim() !== ''
-        ? def.sessionName.trim()
-        : `${def.beginString}:${def.senderCompID}->${def.targetCompID}`
+    const sessionKey = sessionName({ ...def, name: def.sessionName })
     Object.defineProperty(node, 'sessionKey', { get: () => sessionKey })
 
     node.on('close', (_removed: boolean, done: () => void) => {

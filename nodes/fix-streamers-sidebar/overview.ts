@@ -3,6 +3,7 @@ import type { Database } from '../../core/db'
 import { LAG_COUNT_LIMIT } from '../../core/client'
 import { quoteIdent } from '../../core/db'
 import type { StreamSource } from '../../core/stream'
+import { sessionName } from '../../core/fix-session'
 import type { ClientView, DatabaseView, Overview, SessionView, StreamView } from '../../core/ops'
 import { messageOf, poolStats, watchConnectionErrors, within, OpsRegistry } from '../../core/ops'
 import type { FixSessionDef, FixSessionNode } from '../fix-session/types'
@@ -39,11 +40,7 @@ export function databaseOf (
 /** The session's name in fix_in/fix_out: the live node's, or worked out from its settings as the node does. */
 export function sessionKeyOf (RED: NodeAPI, def: FixSessionDef & { id: string }): string {
   const live = RED.nodes.getNode(def.id) as FixSessionNode | null
-  return (
-    live?.sessionKey ??
-    (String(def.sessionName ?? '').trim() ||
-      `${String(def.beginString)}:${String(def.senderCompID)}->${String(def.targetCompID)}`)
-  )
+  return live?.sessionKey ?? sessionName({ ...def, name: def.sessionName })
 }
 
 function sessionView (RED: NodeAPI, def: FixSessionDef & Def): SessionView {

@@ -7,40 +7,13 @@ import { comparePositions, validatePosition } from './position'
 import type { Horizon } from './horizon'
 import { SettledHorizon } from './horizon-settled'
 import { Xid8Horizon } from './horizon-xid8'
-import { resolveSource, SourcePlan, SourceSpec, takePosition } from './source'
+import { resolveSource, SourcePlan, takePosition } from './source'
+import { positiveInt, StreamerOptions } from './streamer-options'
+import { retryForSubscriber } from './subscriber-retry'
 import { StreamSubscription } from './subscription'
 import type { Position, StartAt, StreamRow, StreamSource, Subscriber, Subscription, SubscriptionState } from './types'
 
-export interface StreamerOptions extends SourceSpec {
-  /** Stream name: msg.topic and StreamRow.stream. */
-  name: string
-  /** The database, or a function that resolves it (waits while the config node connects). */
-  database: Database | (() => Promise<Database>)
-  /** Rows per read, for replay and for the live tail (default 500). */
-  batchSize?: number
-  /** LISTEN on this channel and read at once on each notification (a hint only; polling stays). */
-  listenChannel?: string
-  /** Poll interval when nothing happens (default 1000 ms); after rows arrive it polls faster. */
-  pollMs?: number
-  /** Poll interval right after rows arrived or while rows are held back (default 20 ms). */
-  busyPollMs?: number
-  /** Backoff after a database error (default 1 s doubling to 30 s). */
-  retryInitialMs?: number
-  retryMaxMs?: number
-  /**
-   * Rows a live subscriber may have waiting before it leaves the shared live tail and catches
-   * up on its own (default 4 x batchSize). This bounds memory per subscriber and keeps a slow
-   * subscriber from holding back the others.
-   */
-  liveQueueLimit?: number
-  /** Count the rows a replay will deliver, for progress (default true). */
-  countReplay?: boolean
-  /**
-   * Where a subscriber with no checkpoint of its own starts (default live). The streamer does
-   * not apply it: subscribe() always takes an explicit start; clients read it from here.
-   */
-  initialStart?: StartAt
-}
+export type { StreamerOptions }
 
 interface Ready { db: Database, plan: SourcePlan, horizon: Horizon }
 
@@ -455,49 +428,13 @@ export class Streamer extends EventEmitter implements StreamSource {
     return before.rows.length === 0 ? undefined : Array.from({ length: plan.width }, (_, i) => before.rows[0][`p${i}`])
   }
 
-  /**
-   * Runs `fn` for a subscriber, retrying with backoff while the database is away (state
-   * 'retrying'). A problem a retry cannot fix fails the subscription. Resolves undefined when
-   * the subscription ended meanwhile.
-   */
+  /** retryForSubscriber with this streamer's backoff and stop signal. */
   private async retrying<T> (sub: StreamSubscription, fn: () => Promise<T>): Promise<T | undefined> {
-    const backoff = new Backoff(this.retry.initialMs, this.retry.maxMs)
-    let resume: SubscriptionState | undefined
-    for (;;) {
-      if (sub.ended || this.stopped.signal.aborted) return undefined
-      try {
-        const v = await fn()
-        if (sub.ended) return undefined
-        if (resume !== undefined && sub.current.phase === 'retrying') sub.setState(resume)
-        return v
-      } catch (err) {
-        if (sub.ended || this.stopped.signal.aborted) return undefined
-        const missing = isSourceMissing(err)
-        if (!isRetryable(err) && !missing) {
-          sub.fail(describeStreamError(err))
-          return undefined
-        }
-        if (resume === undefined) resume = sub.current.phase === 'retrying' ? { phase: 'starting' } : sub.current
-        const retryInMs = backoff.next()
-        sub.setState({
-          phase: 'retrying',
-          error: describeStreamError(err),
-          retryInMs,
-          ...(missing ? { needsAction: true } : {})
-        })
-        await sleep(retryInMs, sub.stop.signal)
-      }
-    }
+    return await retryForSubscriber(sub, this.retry, this.stopped.signal, fn)
   }
 
   private forget (sub: StreamSubscription): void {
     this.subs.delete(sub)
     this.live.delete(sub)
   }
-}
-
-function positiveInt (v: number | undefined, dflt: number, what: string): number {
-  if (v === undefined) return dflt
-  if (!Number.isInteger(v) || v < 1) throw new StreamConfigError(`${what} must be a whole number above 0`)
-  return v
 }

@@ -1,9 +1,9 @@
 import * as assert from 'assert'
 import * as net from 'net'
-import { Database, migrate, PgliteDatabase } from '../../../core'
 import { FixCodec } from '../../../core/fix/codec'
-import { SessionLog, SessionRuntime, SOH } from '../../../core/fix-session'
-import { dropSchema, uniqueSchema } from '../../support/databases'
+import { SessionLog, SOH } from '../../../core/fix-session'
+import { databaseTargets } from '../../support/databases'
+import { fixFixture } from '../../support/fix-fixture'
 import { acceptorRuntime, frameText, freePort, now, PairOptions, RawPeer, record, Recorded, uniqueTag } from './support'
 
 /** Bytes a socket receives until it closes (or `ms` pass). */
@@ -29,28 +29,12 @@ async function connect (port: number): Promise<net.Socket> {
  * several sessions; a peer that is not (yet) the counterparty learns nothing and holds nothing.
  */
 describe('FIX acceptor: connections bound at Logon, one port for several sessions', () => {
-  let db: Database
-  let schema: string
-  let codec: FixCodec
+  const f = fixFixture(databaseTargets()[0], 'fixbind')
+  const { running, peers: sockets } = f
   let codec42: FixCodec
-  const running: SessionRuntime[] = []
-  const sockets: Array<{ destroy: () => void }> = []
 
-  before(async function () {
-    this.timeout(30000)
-    db = await PgliteDatabase.open()
-    schema = uniqueSchema('fixbind')
-    await migrate(db, schema)
-    codec = await FixCodec.create('FIX.4.4')
+  before(async () => {
     codec42 = await FixCodec.create('FIX.4.2')
-  })
-  afterEach(async () => {
-    for (const s of sockets.splice(0)) s.destroy()
-    for (const r of running.splice(0)) await r.stop().catch(() => {})
-  })
-  after(async () => {
-    await dropSchema(db, schema)
-    await db.close()
   })
 
   async function acceptor (
@@ -65,7 +49,7 @@ describe('FIX acceptor: connections bound at Logon, one port for several session
       event: t => lines.push(t)
     }
     const rt = acceptorRuntime(
-      { db, schema, codec, tag, ...over, acceptorRuntime: { log, ...over.acceptorRuntime } },
+      { db: f.db, schema: f.schema, codec: f.codec, tag, ...over, acceptorRuntime: { log, ...over.acceptorRuntime } },
       port
     )
     running.push(rt)
@@ -74,7 +58,7 @@ describe('FIX acceptor: connections bound at Logon, one port for several session
     return { acc, tag, lines }
   }
 
-  async function peer (port: number, tag: string, c = codec, beginString = 'FIX.4.4'): Promise<RawPeer> {
+  async function peer (port: number, tag: string, c = f.codec, beginString = 'FIX.4.4'): Promise<RawPeer> {
     const p = await RawPeer.connect(port, c, `CLI${tag}`, `BRK${tag}`, beginString)
     sockets.push(p.socket)
     return p
@@ -147,7 +131,7 @@ describe('FIX acceptor: connections bound at Logon, one port for several session
       ['wrong BeginString', `CLI${tag}`, `BRK${tag}`, 'FIX.4.2']
     ]
     for (const [name, me, them, bs] of cases) {
-      const p = await RawPeer.connect(acc.runtime.port!, bs === 'FIX.4.2' ? codec42 : codec, me, them, bs)
+      const p = await RawPeer.connect(acc.runtime.port!, bs === 'FIX.4.2' ? codec42 : f.codec, me, them, bs)
       sockets.push(p.socket)
       const seen = bytesUntilClosed(p.socket)
       p.logon({ extra: `553=probe${SOH}554=guess-${name.length}${SOH}` })

@@ -1,43 +1,26 @@
 import * as assert from 'assert'
-import { Database, migrate, quoteIdent } from '../../../core'
-import { FixCodec } from '../../../core/fix/codec'
-import { normalizeSettings, SessionRuntime, SOH } from '../../../core/fix-session'
-import { describeEachDatabase, dropSchema, eventually, uniqueSchema } from '../../support/databases'
+import { quoteIdent } from '../../../core'
+import { normalizeSettings, SOH } from '../../../core/fix-session'
+import { describeEachDatabase, eventually } from '../../support/databases'
+import { fixFixture } from '../../support/fix-fixture'
 import { acceptorRuntime, er, nos, RawPeer, record, settings, uniqueTag } from './support'
 
 /** "Receive only": message types the application does not take get a BusinessMessageReject. */
 describeEachDatabase('FIX session: BusinessMessageReject for message types not taken', target => {
-  let db: Database
-  let schema: string
-  let codec: FixCodec
-  const running: SessionRuntime[] = []
-  const peers: RawPeer[] = []
-
-  before(async function () {
-    this.timeout(30000)
-    db = await target.open()
-    schema = uniqueSchema('fixbmr')
-    await migrate(db, schema)
-    codec = await FixCodec.create('FIX.4.4')
-  })
-  afterEach(async () => {
-    for (const p of peers.splice(0)) p.close()
-    for (const r of running.splice(0)) await r.stop().catch(() => {})
-  })
-  after(async () => {
-    await dropSchema(db, schema)
-    await db.close()
-  })
+  const f = fixFixture(target, 'fixbmr')
+  const { running, peers } = f
 
   it('answers an order on an execution-report-only session with 35=j (380=3), uses up its number, keeps it out of ' +
     'fix_in, and takes the next message', async function () {
     this.timeout(30000)
     const tag = uniqueTag()
-    const rt = acceptorRuntime({ db, schema, codec, tag, acceptor: { receiveMsgTypes: ['8', '9'] } }, 0)
+    const rt = acceptorRuntime(
+      { db: f.db, schema: f.schema, codec: f.codec, tag, acceptor: { receiveMsgTypes: ['8', '9'] } }, 0
+    )
     running.push(rt)
     const acc = record(rt)
     await rt.start()
-    const peer = await RawPeer.connect(rt.port!, codec, `CLI${tag}`, `BRK${tag}`)
+    const peer = await RawPeer.connect(rt.port!, f.codec, `CLI${tag}`, `BRK${tag}`)
     peers.push(peer)
     peer.logon()
     await peer.waitFor('A')
@@ -57,13 +40,13 @@ describeEachDatabase('FIX session: BusinessMessageReject for message types not t
     assert.strictEqual(peer.ofType('2').length, 0, 'no ResendRequest')
     assert.strictEqual(peer.ofType('3').length, 0, 'no session Reject')
     assert.strictEqual(peer.ofType('5').length, 0, 'no Logout')
-    const rows = await db.query<{ msg_type: string }>(
-      `SELECT msg_type FROM ${quoteIdent(schema)}.fix_in WHERE session_name = $1 ORDER BY receive_seq`,
+    const rows = await f.db.query<{ msg_type: string }>(
+      `SELECT msg_type FROM ${quoteIdent(f.schema)}.fix_in WHERE session_name = $1 ORDER BY receive_seq`,
       [rt.session.name]
     )
     assert.deepStrictEqual(rows.rows.map(r => r.msg_type), ['8'], 'only the taken message is in fix_in')
-    const state = await db.query<{ next_target_seq: string }>(
-      `SELECT next_target_seq FROM ${quoteIdent(schema)}.fix_session_state WHERE session_name = $1`,
+    const state = await f.db.query<{ next_target_seq: string }>(
+      `SELECT next_target_seq FROM ${quoteIdent(f.schema)}.fix_session_state WHERE session_name = $1`,
       [rt.session.name]
     )
     assert.strictEqual(

@@ -2,10 +2,8 @@ import * as assert from 'assert'
 import { ChildProcess, spawn } from 'child_process'
 import * as fs from 'fs'
 import * as path from 'path'
-import { Database, migrate } from '../../../core'
-import { FixCodec } from '../../../core/fix/codec'
-import { SessionRuntime } from '../../../core/fix-session'
-import { describeEachDatabase, dropSchema, eventually, tempDir, uniqueSchema } from '../../support/databases'
+import { describeEachDatabase, eventually, tempDir, uniqueSchema } from '../../support/databases'
+import { fixFixture } from '../../support/fix-fixture'
 import { acceptorRuntime, record, uniqueTag } from './support'
 
 /** Runs the initiator child; collects its stdout lines. */
@@ -27,31 +25,21 @@ function child (cfg: object): { proc: ChildProcess, lines: string[], exited: Pro
 }
 
 describeEachDatabase('FIX session: kill -9 between send and checkpoint', target => {
-  let db: Database
-  let schema: string
-  let codec: FixCodec
+  const f = fixFixture(target, 'fixcrash')
+  const { running } = f
   let dir: string
-  const running: SessionRuntime[] = []
 
-  before(async function () {
-    this.timeout(30000)
-    db = await target.open()
-    schema = uniqueSchema('fixcrash')
-    await migrate(db, schema)
-    codec = await FixCodec.create('FIX.4.4')
+  before(() => {
     dir = tempDir('fix-crash-')
   })
-  after(async () => {
-    for (const r of running.splice(0)) await r.stop().catch(() => {})
-    await dropSchema(db, schema)
-    await db.close()
+  after(() => {
     fs.rmSync(dir, { recursive: true, force: true })
   })
 
   it('restarts with exact sequence continuity and the order reaches the counterparty once', async function () {
     this.timeout(180000)
     const tag = uniqueTag()
-    const acc = acceptorRuntime({ db, schema, codec, tag }, 0)
+    const acc = acceptorRuntime({ db: f.db, schema: f.schema, codec: f.codec, tag }, 0)
     running.push(acc)
     const a = record(acc)
     await acc.start()
@@ -94,6 +82,6 @@ describeEachDatabase('FIX session: kill -9 between send and checkpoint', target 
     const done = second.lines.find(l => l.startsWith('DONE'))!.split(' ')
     assert.strictEqual(Number(done[1]), 12, 'next sender seq after Logout 11')
     await eventually(() => acc.session.state.nextTargetSeq === 12)
-    if (target.name === 'postgres') await db.query(`DROP SCHEMA IF EXISTS "${childDb.schema}" CASCADE`)
+    if (target.name === 'postgres') await f.db.query(`DROP SCHEMA IF EXISTS "${childDb.schema}" CASCADE`)
   })
 })

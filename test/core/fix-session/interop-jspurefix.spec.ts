@@ -1,38 +1,17 @@
 import * as assert from 'assert'
-import { Database, migrate } from '../../../core'
-import { FixCodec } from '../../../core/fix/codec'
-import { SessionRuntime } from '../../../core/fix-session'
-import { describeEachDatabase, dropSchema, eventually, uniqueSchema } from '../../support/databases'
+import { describeEachDatabase, eventually } from '../../support/databases'
+import { fixFixture } from '../../support/fix-fixture'
 import { acceptorRuntime, er, freePort, initiatorRuntime, nos, record, uniqueTag } from './support'
 import { jsDescription, JsPeer } from './jspurefix-peer'
 
 describeEachDatabase('FIX session interop with a plain jspurefix session', target => {
-  let db: Database
-  let schema: string
-  let codec: FixCodec
-  const running: SessionRuntime[] = []
-  const peers: JsPeer[] = []
-
-  before(async function () {
-    this.timeout(30000)
-    db = await target.open()
-    schema = uniqueSchema('fixjs')
-    await migrate(db, schema)
-    codec = await FixCodec.create('FIX.4.4')
-  })
-  afterEach(async () => {
-    for (const p of peers.splice(0)) p.stop()
-    for (const r of running.splice(0)) await r.stop().catch(() => {})
-  })
-  after(async () => {
-    await dropSchema(db, schema)
-    await db.close()
-  })
+  const f = fixFixture(target, 'fixjs')
+  const { running, peers } = f
 
   it('accepts a jspurefix initiator: logon, order in, execution report out, heartbeats, logout', async function () {
     this.timeout(30000)
     const tag = uniqueTag()
-    const rt = acceptorRuntime({ db, schema, codec, tag }, 0)
+    const rt = acceptorRuntime({ db: f.db, schema: f.schema, codec: f.codec, tag }, 0)
     running.push(rt)
     const acc = record(rt)
     await rt.start()
@@ -63,7 +42,9 @@ describeEachDatabase('FIX session interop with a plain jspurefix session', targe
     const js = new JsPeer(jsDescription('acceptor', port, `BRK${tag}`, `CLI${tag}`), true)
     peers.push(js)
     void js.start()
-    const rt = initiatorRuntime({ db, schema, codec, tag, initiator: { resetPolicy: 'logon' } }, port)
+    const rt = initiatorRuntime(
+      { db: f.db, schema: f.schema, codec: f.codec, tag, initiator: { resetPolicy: 'logon' } }, port
+    )
     running.push(rt)
     const ini = record(rt)
     await rt.start()

@@ -1,38 +1,26 @@
 import * as assert from 'assert'
-import { Database, migrate } from '../../../core'
 import { DatabaseMessageStore, SessionOwnershipError } from '../../../core/fix-session'
 import { DuplicateOriginError } from '../../../core/fix-session/message-store'
-import { describeEachDatabase, dropSchema, uniqueSchema } from '../../support/databases'
+import { describeEachDatabase } from '../../support/databases'
+import { fixFixture } from '../../support/fix-fixture'
 
 describeEachDatabase('FIX message store', target => {
-  let db: Database
-  let schema: string
-
-  before(async function () {
-    this.timeout(20000)
-    db = await target.open()
-    schema = uniqueSchema('fixstore')
-    await migrate(db, schema)
-  })
-  after(async () => {
-    await dropSchema(db, schema)
-    await db.close()
-  })
+  const f = fixFixture(target, 'fixstore')
 
   it('creates a session at 1/1 and keeps its numbers across store instances', async () => {
-    const a = new DatabaseMessageStore(db, schema, 'S1')
+    const a = new DatabaseMessageStore(f.db, f.schema, 'S1')
     const s = await a.load()
     assert.strictEqual(s.nextSenderSeq, 1)
     assert.strictEqual(s.nextTargetSeq, 1)
     await a.advanceSender(2)
     await a.advanceTarget(5)
-    const b = new DatabaseMessageStore(db, schema, 'S1')
+    const b = new DatabaseMessageStore(f.db, f.schema, 'S1')
     const t = await b.load()
     assert.deepStrictEqual([t.nextSenderSeq, t.nextTargetSeq, t.epoch], [2, 5, 1])
   })
 
   it('journals a sent message and its sender seq in one commit; a journaled origin is refused', async () => {
-    const st = new DatabaseMessageStore(db, schema, 'S2')
+    const st = new DatabaseMessageStore(f.db, f.schema, 'S2')
     await st.load()
     const origin = { client: 'orders', position: '["7","1"]' }
     const ok = await st.recordSent({
@@ -55,10 +43,10 @@ describeEachDatabase('FIX message store', target => {
       origin
     })
     assert.strictEqual(again, false)
-    const s = await new DatabaseMessageStore(db, schema, 'S2').load()
+    const s = await new DatabaseMessageStore(f.db, f.schema, 'S2').load()
     assert.strictEqual(s.nextSenderSeq, 2, 'the refused duplicate used no sequence number')
-    const rows = await db.query(
-      `SELECT msg_seq_num, cl_ord_id, client_name, stream_position FROM "${schema}".fix_out WHERE session_name = 'S2'`
+    const rows = await f.db.query(
+      `SELECT msg_seq_num, cl_ord_id, client_name, stream_position FROM "${f.schema}".fix_out WHERE session_name = 'S2'`
     )
     assert.deepStrictEqual(rows.rows, [
       { msg_seq_num: '1', cl_ord_id: 'C1', client_name: 'orders', stream_position: '["7","1"]' }
@@ -66,7 +54,7 @@ describeEachDatabase('FIX message store', target => {
   })
 
   it('refuses a batch holding a journaled origin with DuplicateOriginError, writing nothing', async () => {
-    const st = new DatabaseMessageStore(db, schema, 'S2b')
+    const st = new DatabaseMessageStore(f.db, f.schema, 'S2b')
     await st.load()
     const rec = (seq: number, p: number): any => ({
       seq,
@@ -78,18 +66,18 @@ describeEachDatabase('FIX message store', target => {
     })
     await st.recordSentBatch([rec(1, 1), rec(2, 2)])
     await assert.rejects(st.recordSentBatch([rec(3, 3), rec(4, 2)]), DuplicateOriginError)
-    const s = await new DatabaseMessageStore(db, schema, 'S2b').load()
+    const s = await new DatabaseMessageStore(f.db, f.schema, 'S2b').load()
     assert.strictEqual(s.nextSenderSeq, 3, 'the refused batch moved no sequence number')
-    const rows = await db.query<{ n: string }>(
-      `SELECT count(*)::text AS n FROM "${schema}".fix_out WHERE session_name = 'S2b'`
+    const rows = await f.db.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM "${f.schema}".fix_out WHERE session_name = 'S2b'`
     )
     assert.strictEqual(rows.rows[0].n, '2', 'and journaled none of its rows')
     await st.recordSentBatch([rec(3, 3)])
-    assert.strictEqual((await new DatabaseMessageStore(db, schema, 'S2b').load()).nextSenderSeq, 4)
+    assert.strictEqual((await new DatabaseMessageStore(f.db, f.schema, 'S2b').load()).nextSenderSeq, 4)
   })
 
   it('finds which of many origins are journaled, per session and client, whatever the positions hold', async () => {
-    const st = new DatabaseMessageStore(db, schema, 'S7')
+    const st = new DatabaseMessageStore(f.db, f.schema, 'S7')
     await st.load()
     const odd = '["it\'s", "a,b", "{x}", "\\"]'
     const recs = Array.from({ length: 300 }, (_, i) => ({
@@ -101,7 +89,7 @@ describeEachDatabase('FIX message store', target => {
       origin: { client: 'orders', position: i === 7 ? odd : `["${i}","1"]` }
     }))
     await st.recordSentBatch(recs)
-    await new DatabaseMessageStore(db, schema, 'S7-other').load()
+    await new DatabaseMessageStore(f.db, f.schema, 'S7-other').load()
     const asked = [
       ...Array.from({ length: 600 }, (_, i) => ({ client: 'orders', position: i === 7 ? odd : `["${i}","1"]` })),
       { client: 'someone-else', position: '["1","1"]' }
@@ -112,7 +100,7 @@ describeEachDatabase('FIX message store', target => {
     assert.strictEqual(found.get('orders\u0000["299","1"]'), 300)
     assert.strictEqual(found.get('orders\u0000["300","1"]'), undefined)
     assert.strictEqual(
-      (await new DatabaseMessageStore(db, schema, 'S7-other').findSentMany(asked)).size,
+      (await new DatabaseMessageStore(f.db, f.schema, 'S7-other').findSentMany(asked)).size,
       0,
       'another session journaled none of them'
     )
@@ -120,7 +108,7 @@ describeEachDatabase('FIX message store', target => {
   })
 
   it('writes fix_in and the target seq together, with a transaction id for gap-free streaming', async () => {
-    const st = new DatabaseMessageStore(db, schema, 'S3')
+    const st = new DatabaseMessageStore(f.db, f.schema, 'S3')
     await st.load()
     const [id] = await st.recordReceived(
       [
@@ -139,18 +127,18 @@ describeEachDatabase('FIX message store', target => {
       2
     )
     assert.match(id, /^\d+$/)
-    const r = await db.query<Record<string, unknown>>('SELECT session_name, msg_seq_num, msg_type, cl_ord_id, ' +
-      `sending_time, message, tx::text AS tx FROM "${schema}".fix_in WHERE receive_seq = $1`, [id])
+    const r = await f.db.query<Record<string, unknown>>('SELECT session_name, msg_seq_num, msg_type, cl_ord_id, ' +
+      `sending_time, message, tx::text AS tx FROM "${f.schema}".fix_in WHERE receive_seq = $1`, [id])
     assert.strictEqual(r.rows[0].msg_seq_num, '1')
     assert.strictEqual(r.rows[0].sending_time, '2024-01-02T03:04:05.678Z')
     assert.deepStrictEqual(r.rows[0].message, { ClOrdID: 'C1' })
     assert.match(String(r.rows[0].tx), /^\d+$/)
-    assert.strictEqual((await new DatabaseMessageStore(db, schema, 'S3').load()).nextTargetSeq, 2)
+    assert.strictEqual((await new DatabaseMessageStore(f.db, f.schema, 'S3').load()).nextTargetSeq, 2)
   })
 
   it('writes a batch of inbound messages in order with one commit, and refuses ' +
     'it whole when the state moved', async () => {
-    const st = new DatabaseMessageStore(db, schema, 'S3b')
+    const st = new DatabaseMessageStore(f.db, f.schema, 'S3b')
     await st.load()
     const rec = (seq: number): any => ({
       seq,
@@ -164,23 +152,23 @@ describeEachDatabase('FIX message store', target => {
     })
     const ids = await st.recordReceived([rec(1), rec(2), rec(3)], 4)
     assert.strictEqual(ids.length, 3)
-    const rows = await db.query<{ cl_ord_id: string }>(
-      `SELECT cl_ord_id FROM "${schema}".fix_in WHERE session_name = 'S3b' ORDER BY receive_seq`
+    const rows = await f.db.query<{ cl_ord_id: string }>(
+      `SELECT cl_ord_id FROM "${f.schema}".fix_in WHERE session_name = 'S3b' ORDER BY receive_seq`
     )
     assert.deepStrictEqual(
       rows.rows.map(r => r.cl_ord_id),
       ['C1', 'C2', 'C3']
     )
-    const other = new DatabaseMessageStore(db, schema, 'S3b')
+    const other = new DatabaseMessageStore(f.db, f.schema, 'S3b')
     await other.load()
     await other.advanceTarget(9)
     await assert.rejects(st.recordReceived([rec(4)], 5), SessionOwnershipError)
-    const after = await db.query(`SELECT 1 FROM "${schema}".fix_in WHERE session_name = 'S3b'`)
+    const after = await f.db.query(`SELECT 1 FROM "${f.schema}".fix_in WHERE session_name = 'S3b'`)
     assert.strictEqual(after.rowCount, 3, 'nothing of the refused batch was written')
   })
 
   it('reads the journal of the current epoch only; reset starts a new epoch', async () => {
-    const st = new DatabaseMessageStore(db, schema, 'S4')
+    const st = new DatabaseMessageStore(f.db, f.schema, 'S4')
     await st.load()
     for (const seq of [1, 2, 4]) {
       if (seq === 4) await st.advanceSender(4)
@@ -195,7 +183,7 @@ describeEachDatabase('FIX message store', target => {
   })
 
   it('sets next numbers and refuses nonsense', async () => {
-    const st = new DatabaseMessageStore(db, schema, 'S5')
+    const st = new DatabaseMessageStore(f.db, f.schema, 'S5')
     await st.load()
     const s = await st.setNext(10, undefined)
     assert.deepStrictEqual([s.nextSenderSeq, s.nextTargetSeq], [10, 1])
@@ -204,8 +192,8 @@ describeEachDatabase('FIX message store', target => {
   })
 
   it('fails loudly when another process moved the numbers', async () => {
-    const a = new DatabaseMessageStore(db, schema, 'S6')
-    const b = new DatabaseMessageStore(db, schema, 'S6')
+    const a = new DatabaseMessageStore(f.db, f.schema, 'S6')
+    const b = new DatabaseMessageStore(f.db, f.schema, 'S6')
     await a.load()
     await b.load()
     await b.advanceSender(2)

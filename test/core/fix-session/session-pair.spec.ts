@@ -1,9 +1,7 @@
 import * as net from 'net'
 import * as assert from 'assert'
-import { Database, migrate } from '../../../core'
-import { FixCodec } from '../../../core/fix/codec'
-import { SessionRuntime } from '../../../core/fix-session'
-import { describeEachDatabase, dropSchema, eventually, uniqueSchema } from '../../support/databases'
+import { describeEachDatabase, eventually } from '../../support/databases'
+import { fixFixture } from '../../support/fix-fixture'
 import {
   acceptorRuntime,
   er,
@@ -17,30 +15,13 @@ import {
 } from './support'
 
 describeEachDatabase('FIX session: two sessions of this pack', target => {
-  let db: Database
-  let schema: string
-  let codec: FixCodec
-  const running: SessionRuntime[] = []
-
-  before(async function () {
-    this.timeout(30000)
-    db = await target.open()
-    schema = uniqueSchema('fixpair')
-    await migrate(db, schema)
-    codec = await FixCodec.create('FIX.4.4')
-  })
-  afterEach(async () => {
-    for (const r of running.splice(0)) await r.stop().catch(() => {})
-  })
-  after(async () => {
-    await dropSchema(db, schema)
-    await db.close()
-  })
+  const f = fixFixture(target, 'fixpair')
+  const { running } = f
 
   async function pair (
     over: Partial<PairOptions> = {}
   ): Promise<{ acc: Recorded; ini: Recorded; o: PairOptions; port: number }> {
-    const o: PairOptions = { db, schema, codec, tag: uniqueTag(), ...over }
+    const o: PairOptions = { db: f.db, schema: f.schema, codec: f.codec, tag: uniqueTag(), ...over }
     const acc = acceptorRuntime(o, 0)
     running.push(acc)
     const a = record(acc)
@@ -79,8 +60,8 @@ describeEachDatabase('FIX session: two sessions of this pack', target => {
     await acc.runtime.send({ msgType: '8', body: er('C1', 1) })
     await eventually(() => ini.messages.length === 1)
     assert.strictEqual(ini.messages[0].body.ExecType, 'F')
-    const fixIn = await db.query<{ session_name: string, msg_type: string, cl_ord_id: string, msg_seq_num: string }>(
-      `SELECT session_name, msg_type, cl_ord_id, msg_seq_num FROM "${schema}".fix_in WHERE receive_seq IN ($1, $2) ` +
+    const fixIn = await f.db.query<{ session_name: string, msg_type: string, cl_ord_id: string, msg_seq_num: string }>(
+      `SELECT session_name, msg_type, cl_ord_id, msg_seq_num FROM "${f.schema}".fix_in WHERE receive_seq IN ($1, $2) ` +
         'ORDER BY receive_seq',
       [acc.messages[0].receiveSeq, ini.messages[0].receiveSeq])
     assert.deepStrictEqual(
@@ -112,8 +93,8 @@ describeEachDatabase('FIX session: two sessions of this pack', target => {
     await eventually(() => acc.messages.length === 1)
     await acc.runtime.send({ msgType: '8', body: er('R1', 1) })
     await eventually(() => ini.messages.length === 1)
-    const rows = await db.query<{ receive_seq: string, message: Record<string, unknown> | null, raw: string }>(
-      `SELECT receive_seq::text, message, raw FROM "${schema}".fix_in WHERE receive_seq IN ($1, $2) ORDER BY ` +
+    const rows = await f.db.query<{ receive_seq: string, message: Record<string, unknown> | null, raw: string }>(
+      `SELECT receive_seq::text, message, raw FROM "${f.schema}".fix_in WHERE receive_seq IN ($1, $2) ORDER BY ` +
         'receive_seq',
       [acc.messages[0].receiveSeq, ini.messages[0].receiveSeq])
     const [order, report] = rows.rows
@@ -160,8 +141,8 @@ describeEachDatabase('FIX session: two sessions of this pack', target => {
     ])
     await eventually(() => acc.messages.length === 4)
     assert.deepStrictEqual(acc.messages.map(m => [m.seq, m.body.ClOrdID]), [[2, 'B1'], [3, 'B2'], [4, 'B3'], [5, 'B4']])
-    const journal = await db.query<{ n: string }>(
-      `SELECT count(*)::text AS n FROM "${schema}".fix_out WHERE client_name = 'batch-orders'`
+    const journal = await f.db.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM "${f.schema}".fix_out WHERE client_name = 'batch-orders'`
     )
     assert.strictEqual(journal.rows[0].n, '4')
     assert.ok(!acc.has('resend-request-sent'), 'no gap was seen')
@@ -240,7 +221,7 @@ describeEachDatabase('FIX session: two sessions of this pack', target => {
 
   it('does not send (and does not confirm) while not logged on', async function () {
     this.timeout(20000)
-    const o: PairOptions = { db, schema, codec, tag: uniqueTag() }
+    const o: PairOptions = { db: f.db, schema: f.schema, codec: f.codec, tag: uniqueTag() }
     const ini = initiatorRuntime(o, await freePort())
     running.push(ini)
     await ini.start()
@@ -248,7 +229,7 @@ describeEachDatabase('FIX session: two sessions of this pack', target => {
       ini.send({ msgType: 'D', body: nos('X1'), origin: { client: 'c', position: '["9"]' } }),
       /not logged on/
     )
-    const journaled = await db.query(`SELECT 1 FROM "${schema}".fix_out WHERE stream_position = '["9"]'`)
+    const journaled = await f.db.query(`SELECT 1 FROM "${f.schema}".fix_out WHERE stream_position = '["9"]'`)
     assert.strictEqual(journaled.rowCount, 0)
   })
 
@@ -311,7 +292,7 @@ describeEachDatabase('FIX session: two sessions of this pack', target => {
     await new Promise<void>(resolve => other.listen(0, '127.0.0.1', resolve))
     const port = (other.address() as net.AddressInfo).port
     try {
-      const second = acceptorRuntime({ db, schema, codec, tag: uniqueTag() }, port)
+      const second = acceptorRuntime({ db: f.db, schema: f.schema, codec: f.codec, tag: uniqueTag() }, port)
       running.push(second)
       const r = record(second)
       await assert.rejects(

@@ -1,44 +1,24 @@
 import * as assert from 'assert'
-import { Database, migrate } from '../../../core'
-import { FixCodec } from '../../../core/fix/codec'
-import { SessionRuntime, SOH } from '../../../core/fix-session'
-import { describeEachDatabase, dropSchema, eventually, uniqueSchema } from '../../support/databases'
+import { SOH } from '../../../core/fix-session'
+import { describeEachDatabase, eventually } from '../../support/databases'
+import { fixFixture } from '../../support/fix-fixture'
 import { acceptorRuntime, er, frameText, nos, now, PairOptions, RawPeer, record, Recorded, uniqueTag } from './support'
 
 /** Protocol behaviour against a hand-driven FIX peer on a real socket (the peer is the initiator). */
 describeEachDatabase('FIX session protocol against a raw FIX peer', target => {
-  let db: Database
-  let schema: string
-  let codec: FixCodec
-  const running: SessionRuntime[] = []
-  const peers: RawPeer[] = []
-
-  before(async function () {
-    this.timeout(30000)
-    db = await target.open()
-    schema = uniqueSchema('fixproto')
-    await migrate(db, schema)
-    codec = await FixCodec.create('FIX.4.4')
-  })
-  afterEach(async () => {
-    for (const p of peers.splice(0)) p.close()
-    for (const r of running.splice(0)) await r.stop().catch(() => {})
-  })
-  after(async () => {
-    await dropSchema(db, schema)
-    await db.close()
-  })
+  const f = fixFixture(target, 'fixproto')
+  const { running, peers } = f
 
   async function session (
     over: Partial<PairOptions> = {},
     logon: { heartBtInt?: number } = {}
   ): Promise<{ acc: Recorded; peer: RawPeer; tag: string }> {
     const tag = uniqueTag()
-    const rt = acceptorRuntime({ db, schema, codec, tag, ...over }, 0)
+    const rt = acceptorRuntime({ db: f.db, schema: f.schema, codec: f.codec, tag, ...over }, 0)
     running.push(rt)
     const acc = record(rt)
     await rt.start()
-    const peer = await RawPeer.connect(rt.port!, codec, `CLI${tag}`, `BRK${tag}`)
+    const peer = await RawPeer.connect(rt.port!, f.codec, `CLI${tag}`, `BRK${tag}`)
     peers.push(peer)
     peer.logon(logon)
     await peer.waitFor('A')
@@ -137,8 +117,8 @@ describeEachDatabase('FIX session protocol against a raw FIX peer', target => {
     await alive(peer, 'after-gap')
     assert.deepStrictEqual(acc.messages.map(m => m.body.ClOrdID), ['G2', 'G3', 'G4', 'G5'])
     assert.ok(acc.has('duplicate-dropped', e => e.seq === 4) && acc.has('duplicate-dropped', e => e.seq === 5))
-    const rows = await db.query<{ cl_ord_id: string }>(
-      `SELECT cl_ord_id FROM "${schema}".fix_in WHERE session_name = $1 ORDER BY receive_seq`,
+    const rows = await f.db.query<{ cl_ord_id: string }>(
+      `SELECT cl_ord_id FROM "${f.schema}".fix_in WHERE session_name = $1 ORDER BY receive_seq`,
       [acc.runtime.session.name]
     )
     assert.deepStrictEqual(rows.rows.map(r => r.cl_ord_id), ['G2', 'G3', 'G4', 'G5'])
@@ -203,7 +183,7 @@ describeEachDatabase('FIX session protocol against a raw FIX peer', target => {
       (q: number) =>
         frameText(
           `35=D|49=CLI${tag}|56=BRK${tag}|34=${q}|52=${now()}|` +
-            codec.encodeBody('D', nos(`Z${q}`)).replace(/\x01/g, '|')
+            f.codec.encodeBody('D', nos(`Z${q}`)).replace(/\x01/g, '|')
         ),
       (q: number) => frameText(`35=1|49=CLI${tag}|56=BRK${tag}|34=${q}|52=${now()}|112=fz|`),
       (q: number) => frameText(`35=2|49=CLI${tag}|56=BRK${tag}|34=${q}|52=${now()}|7=1|16=0|`),
@@ -234,7 +214,7 @@ describeEachDatabase('FIX session protocol against a raw FIX peer', target => {
     await new Promise(resolve => setTimeout(resolve, 500))
     peer.close()
     await eventually(() => !acc.runtime.session.connected, 10000, 'the fuzzed connection to close')
-    const fresh = await RawPeer.connect(acc.runtime.port!, codec, `CLI${tag}`, `BRK${tag}`)
+    const fresh = await RawPeer.connect(acc.runtime.port!, f.codec, `CLI${tag}`, `BRK${tag}`)
     peers.push(fresh)
     fresh.logon({ reset: true })
     const answer = await fresh.waitFor('A')
@@ -249,7 +229,7 @@ describeEachDatabase('FIX session protocol against a raw FIX peer', target => {
   describe('malformed input, answered per protocol with the session kept up', () => {
     let unknownTag = 0
     before(() => {
-      for (let t = 5000; t < 10000; t++) if (codec.definitions.tagToSimple[t] === undefined) { unknownTag = t; break }
+      for (let t = 5000; t < 10000; t++) if (f.codec.definitions.tagToSimple[t] === undefined) { unknownTag = t; break }
     })
     const H = (
       tag: string,
@@ -262,7 +242,7 @@ describeEachDatabase('FIX session protocol against a raw FIX peer', target => {
       (o.target === '' ? '' : `56=${o.target ?? `BRK${tag}`}|`) +
       (seq === undefined ? '' : `34=${seq}|`) +
       (o.time === '' ? '' : `52=${o.time ?? now()}|`)
-    const nosBody = (): string => codec.encodeBody('D', nos('M1')).replace(/\x01/g, '|')
+    const nosBody = (): string => f.codec.encodeBody('D', nos('M1')).replace(/\x01/g, '|')
     /** The frame with BodyLength changed and the CheckSum recomputed over the bytes as sent. */
     const refit = (f: string, len: (n: number) => number): string => {
       const head = f.slice(0, -7).replace(/\x019=(\d+)\x01/, (_m, n) => `\x019=${len(Number(n))}\x01`)
@@ -502,11 +482,11 @@ describeEachDatabase('FIX session protocol against a raw FIX peer', target => {
     it('closes a connection whose first message is not a Logon', async function () {
       this.timeout(20000)
       const tag = uniqueTag()
-      const rt = acceptorRuntime({ db, schema, codec, tag }, 0)
+      const rt = acceptorRuntime({ db: f.db, schema: f.schema, codec: f.codec, tag }, 0)
       running.push(rt)
       const acc = record(rt)
       await rt.start()
-      const peer = await RawPeer.connect(rt.port!, codec, `CLI${tag}`, `BRK${tag}`)
+      const peer = await RawPeer.connect(rt.port!, f.codec, `CLI${tag}`, `BRK${tag}`)
       peers.push(peer)
       peer.sendBody('D', nos('NOLOGON'))
       await eventually(() => peer.closed)

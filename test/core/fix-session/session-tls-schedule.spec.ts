@@ -1,36 +1,21 @@
 import * as assert from 'assert'
-import { Database, migrate } from '../../../core'
-import { FixCodec } from '../../../core/fix/codec'
-import { formatUtc, SessionRuntime } from '../../../core/fix-session'
-import { describeEachDatabase, dropSchema, eventually, uniqueSchema } from '../../support/databases'
+import { formatUtc } from '../../../core/fix-session'
+import { describeEachDatabase, eventually } from '../../support/databases'
+import { fixFixture } from '../../support/fix-fixture'
 import { hasOpenssl, makeCerts, TestCerts } from '../../support/certs'
 import { acceptorRuntime, initiatorRuntime, nos, PairOptions, record, Recorded, uniqueTag } from './support'
 
 describeEachDatabase('FIX session over TLS, and its schedule', target => {
-  let db: Database
-  let schema: string
-  let codec: FixCodec
+  const f = fixFixture(target, 'fixtls')
+  const { running } = f
   let certs: TestCerts | undefined
-  const running: SessionRuntime[] = []
 
-  before(async function () {
-    this.timeout(30000)
-    db = await target.open()
-    schema = uniqueSchema('fixtls')
-    await migrate(db, schema)
-    codec = await FixCodec.create('FIX.4.4')
+  before(() => {
     if (hasOpenssl()) certs = makeCerts()
-  })
-  afterEach(async () => {
-    for (const r of running.splice(0)) await r.stop().catch(() => {})
-  })
-  after(async () => {
-    await dropSchema(db, schema)
-    await db.close()
   })
 
   async function pair (o: Partial<PairOptions>): Promise<{ acc: Recorded, ini: Recorded }> {
-    const opts: PairOptions = { db, schema, codec, tag: uniqueTag(), ...o }
+    const opts: PairOptions = { db: f.db, schema: f.schema, codec: f.codec, tag: uniqueTag(), ...o }
     const acc = acceptorRuntime(opts, 0)
     running.push(acc)
     const a = record(acc)

@@ -67,6 +67,19 @@ export interface Database extends Queryable {
   /** Ends every connection. Idempotent. */
   close(): Promise<void>
   readonly closed: boolean
+  /**
+   * A connection of its own, outside the pool, for statements that must never wait for a pooled
+   * connection (lease renewals, core/ha): it reconnects after a loss and follows the server the
+   * pool uses. PostgreSQL only: PGlite is one connection in one process, where nothing competes.
+   * `timeoutMs` bounds each connect and statement; closed with the database.
+   */
+  dedicated?(timeoutMs: number): DedicatedConnection
+}
+
+/** See Database.dedicated. */
+export interface DedicatedConnection extends Queryable {
+  /** Drops the current connection (when nothing needs it for a while); the next statement reconnects. */
+  drop(): void
 }
 
 /** Runs a batch's statements one after another on `tx` (inside a transaction the caller owns). */

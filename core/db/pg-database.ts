@@ -3,6 +3,7 @@ import { parse as parseUrl } from 'pg-connection-string'
 import {
   BatchError,
   Database,
+  DedicatedConnection,
   ListenHandlers,
   QueryResult,
   Queryable,
@@ -14,6 +15,7 @@ import { validateChannel } from './channel'
 import { isStalePlan, StatementCache } from './statement-cache'
 import { isTransientDbError } from './errors'
 import { PgListener } from './pg-listener'
+import { PgDedicatedConnection } from './pg-dedicated'
 import { assertKind, findServer, ServerChoice, serverChoice } from './pg-primary'
 import { describeTarget, PgTarget, TargetSessionAttrs } from './pg-targets'
 
@@ -89,6 +91,7 @@ export class PgDatabase implements Database {
   private readonly retired = new Map<Pool, Promise<void>>()
   private rechecking: Promise<void> | undefined
   private listener: PgListener | undefined
+  private readonly dedicatedConnections = new Set<PgDedicatedConnection>()
   private closing: Promise<void> | undefined
   private readonly statements: StatementCache
 
@@ -197,6 +200,7 @@ export class PgDatabase implements Database {
     // Idle connections close now, checked-out ones when released: nothing in flight is cut.
     this.retired.set(old, old.end().catch(() => {}).finally(() => this.retired.delete(old)))
     this.listener?.retarget()
+    for (const c of this.dedicatedConnections) c.drop()
     this.options.onServerChange?.(describeTarget(target), previous === undefined ? '' : describeTarget(previous))
   }
 
@@ -401,9 +405,27 @@ export class PgDatabase implements Database {
     return await this.listener.add(channel, handlers)
   }
 
+  /**
+   * A connection outside the pool (see Database.dedicated), on the server the pool uses: it is
+   * checked the same way (read-write, with several servers), its failures make the database look
+   * for the primary again, and it moves with the pool after a failover.
+   */
+  dedicated (timeoutMs: number): DedicatedConnection {
+    this.assertOpen()
+    const c = new PgDedicatedConnection({
+      config: () => this.configFor(this.target),
+      check: this.checkKind,
+      timeoutMs,
+      onError: err => this.suspect(err)
+    })
+    this.dedicatedConnections.add(c)
+    return c
+  }
+
   async close (): Promise<void> {
     if (this.closing === undefined) {
       this.closing = (async () => {
+        await Promise.all([...this.dedicatedConnections].map(async c => await c.close()))
         await this.listener?.close()
         await Promise.all([this.pool.end(), ...this.retired.values()])
       })()
@@ -414,6 +436,7 @@ export class PgDatabase implements Database {
   /** Connections this pool holds now (for leak checks). */
   get connectionCount (): number {
     let n = this.pool.totalCount + (this.listener?.connected === true ? 1 : 0)
+    for (const c of this.dedicatedConnections) n += c.connected ? 1 : 0
     for (const p of this.retired.keys()) n += p.totalCount
     return n
   }

@@ -1,4 +1,4 @@
-import type { Database } from '../db/database'
+import type { Database, DedicatedConnection } from '../db/database'
 import { LeaseGrant, LeaseLostError, LeaseSettings } from './lease'
 import { LeaseKeeper } from './lease-keeper'
 import { LeaseStore, listenForReleases } from './lease-store'
@@ -35,10 +35,16 @@ export class LeaseRegistry {
   private static readonly byDb = new WeakMap<Database, Map<string, LeaseRegistry>>()
   private readonly leases = new Map<string, Shared>()
   private readonly store: LeaseStore
+  private readonly connection: DedicatedConnection | undefined
   private unlisten: Promise<(() => Promise<void>) | undefined> | undefined
 
   private constructor (private readonly db: Database, readonly schema: string, readonly settings: LeaseSettings) {
-    this.store = new LeaseStore(db, schema)
+    // Renewals never wait for a pooled connection: a pool that is busy (or waits on a slow
+    // statement) for longer than the lease would otherwise cost the lease. Half the lease time
+    // per statement leaves a reconnect and a second try before the lease runs out. PGlite has
+    // no pool and one process: its leases go through the database itself.
+    this.connection = db.dedicated?.(Math.max(50, Math.floor(settings.leaseMs / 2)))
+    this.store = new LeaseStore(this.connection ?? db, schema)
   }
 
   /** The registry of `db` and `schema` (the settings of the first caller count: they are the process's). */
@@ -98,7 +104,10 @@ export class LeaseRegistry {
         if (s.members.size > 0 || this.leases.get(resource) !== s) return
         this.leases.delete(resource)
         await s.keeper.stop()
-        if (this.leases.size === 0) await this.stopListening()
+        if (this.leases.size === 0) {
+          await this.stopListening()
+          this.connection?.drop() // reconnects when a lease is joined again
+        }
       }
     }
   }

@@ -100,7 +100,7 @@ describe('PostgreSQL failover: the database finds and follows the primary [postg
         (err: Error) => err instanceof NoPrimaryError && /is a standby/.test(err.message))
     })
 
-  it('drops a primary that turns read-only (25006) and moves to the replica once promoted, LISTEN included',
+  it('drops a primary turned read-only (25006) and moves to the promoted replica, LISTEN and lease link too',
     async function () {
       const p = pairOf()
       if (p === undefined) return this.skip()
@@ -119,6 +119,11 @@ describe('PostgreSQL failover: the database finds and follows the primary [postg
         const notes: string[] = []
         let relistened = 0
         await db.listen('ha', { onNotify: s => notes.push(s), onReconnect: () => { relistened++ } })
+        // The connection lease renewals use (core/ha): outside the pool, it must follow the primary too.
+        const lease = db.dedicated(2000)
+        const portOf = async (): Promise<number> =>
+          Number((await lease.query<{ port: number }>('SELECT inet_server_port() AS port')).rows[0].port)
+        assert.strictEqual(await portOf(), p.primaryPort)
         await waitFor('rows before the fault', 10000, () => w.acked.length >= 30)
         // The primary stays up but refuses writes from now on, as a demoted one would.
         await direct(p.url('primary'), async c => {
@@ -136,6 +141,10 @@ describe('PostgreSQL failover: the database finds and follows the primary [postg
         await waitFor('the LISTEN connection back on the new primary', 10000, () => relistened > 0)
         await db.query("SELECT pg_notify('ha', 'after failover')")
         await waitFor('the notification from the new primary', 10000, () => notes.includes('after failover'))
+        await waitFor('the dedicated connection on the new primary', 10000,
+          async () => await portOf().catch(() => 0) === p.replicaPort)
+        const ro = await lease.query<{ ro: string }>("SELECT current_setting('transaction_read_only') AS ro")
+        assert.strictEqual(ro.rows[0].ro, 'off')
       } finally {
         await w.stop()
         await db.close()

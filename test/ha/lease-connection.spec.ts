@@ -1,5 +1,7 @@
 import * as assert from 'assert'
-import { Database, LeaseGrant, LeaseLostError, LeaseRegistry, Membership, migrate, PgDatabase, resourceOf } from '../../core'
+import {
+  Database, LeaseGrant, LeaseLostError, LeaseRegistry, Membership, migrate, PgDatabase, resourceOf
+} from '../../core'
 import { dropSchema, eventually, serverOptions, uniqueSchema } from '../support/databases'
 import { sleep } from '../support/wait'
 

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/database'
 import { sleep } from '../util/backoff'
-import type { Horizon } from './horizon'
+import type { Horizon, HorizonRead } from './horizon'
 import { SettledWatermark } from './settled'
 import { limitedCount, SourcePlan, where } from './source'
 import type { Position } from './types'
@@ -28,8 +28,10 @@ export class SettledHorizon implements Horizon {
     this.readFirst = `SELECT ${s.list} FROM ${upTo} ORDER BY ${s.order} LIMIT $2`
     this.countAfter = limitedCount(afterUpTo, 3)
     this.countAll = limitedCount(upTo, 2)
+    // max() ignores NULLs and reads one end of an index on the column; ORDER BY ... DESC NULLS LAST
+    // does not match a plain index's order, so it read and sorted the whole table at every poll.
     this.watermark = new SettledWatermark(
-      `SELECT (SELECT ${seq} FROM ${s.from} ORDER BY ${seq} DESC NULLS LAST LIMIT 1)::text AS l,
+      `SELECT (SELECT max(${seq}) FROM ${s.from})::text AS l,
         ARRAY(SELECT l.virtualxid::text FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
                WHERE l.locktype = 'virtualxid' AND l.pid <> pg_backend_pid() AND l.virtualxid IS NOT NULL
                  AND a.datname = current_database()
@@ -48,13 +50,15 @@ export class SettledHorizon implements Horizon {
     await this.watermark.advance(db)
   }
 
-  async read (db: Queryable, after: Position | undefined, limit: number): Promise<Array<Record<string, unknown>>> {
+  async read (db: Queryable, after: Position | undefined, limit: number): Promise<HorizonRead> {
     if (this.watermark.safe === undefined) await this.watermark.advance(db)
-    if (this.watermark.safe === undefined) return []
+    if (this.watermark.safe === undefined) return { rows: [] }
     const upTo = this.watermark.safe.toString()
-    return after === undefined
+    const rows = after === undefined
       ? (await db.query(this.readFirst, [upTo, limit])).rows
       : (await db.query(this.readAfter, [after[0], upTo, limit])).rows
+    // Fewer rows than asked: every row up to the watermark, which is final, has been looked at.
+    return rows.length < limit ? { rows, through: [upTo] } : { rows }
   }
 
   async count (db: Queryable, after: Position | undefined, limit?: number): Promise<number> {

@@ -1,11 +1,32 @@
 import type { Queryable } from '../db/database'
 import { StreamConfigError } from './errors'
-import type { Horizon } from './horizon'
-import { afterPosition, limitedCount, SourcePlan, where } from './source'
+import type { Horizon, HorizonRead } from './horizon'
+import { afterPosition, endKey, limitedCount, SourcePlan, where } from './source'
 import type { Position } from './types'
 
 /** Rows whose transaction id is below the xmin of the reading snapshot: every older writer has ended. */
 const BELOW = (tx: string): string => `${tx} < pg_snapshot_xmin(pg_current_snapshot())`
+
+/**
+ * A read that also says how far it looked, in one statement (so from one snapshot): the horizon
+ * (the snapshot's xmin) is taken once, the newest row after the position below it is the scan's
+ * end, and the read (filter included, at most $limit rows) runs below the same horizon. Rows below
+ * an xmin are final (every transaction that could add one has ended), so when the read returns
+ * fewer rows than its limit no row up to the end can pass the filter later. The read is a LATERAL
+ * subquery of a one-row relation: a nested loop, which returns the read's rows in its ORDER BY.
+ * Every name of the outer query starts with __fs_, so a filter cannot bind to one by mistake.
+ */
+function scanningRead (plan: SourcePlan, cond: string[], limitParam: number): string {
+  const s = plan.sql
+  const below = `${s.positions[0]} < h.__fs_horizon`
+  const ends = s.positions.map((p, i) => `${p}::text AS ${endKey(i)}`).join(', ')
+  const endCond = [...cond, below].join(' AND ')
+  return `SELECT r.*, ${s.positions.map((_, i) => `e.${endKey(i)}`).join(', ')} ` +
+    'FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS __fs_horizon) AS h ' +
+    `LEFT JOIN LATERAL (SELECT ${ends} FROM ${s.from} WHERE ${endCond} ORDER BY ${s.orderDesc} LIMIT 1) AS e ON true ` +
+    `LEFT JOIN LATERAL (SELECT ${s.list} FROM ${s.from} ${where(s, [...cond, below])} ORDER BY ${s.order} ` +
+    `LIMIT $${limitParam}) AS r ON true`
+}
 
 /**
  * The xid8 horizon, for a position (transaction id, sequence): a row is readable once its
@@ -23,6 +44,7 @@ export class Xid8Horizon implements Horizon {
   private readonly heldAfter: string
   private readonly heldFirst: string
   private readonly xidCheck: string
+  private readonly endKeys: string[]
 
   constructor (private readonly plan: SourcePlan) {
     const s = plan.sql
@@ -30,8 +52,9 @@ export class Xid8Horizon implements Horizon {
     const horizon = BELOW(s.positions[0])
     const notYet = `${s.positions[0]} >= pg_snapshot_xmin(pg_current_snapshot())`
     const after = afterPosition(s, 1)
-    this.readAfter = `SELECT ${s.list} FROM ${s.from} ${where(s, [after, horizon])} ORDER BY ${s.order} LIMIT $${w + 1}`
-    this.readFirst = `SELECT ${s.list} FROM ${s.from} ${where(s, [horizon])} ORDER BY ${s.order} LIMIT $1`
+    this.endKeys = s.positions.map((_, i) => endKey(i))
+    this.readAfter = scanningRead(plan, [after], w + 1)
+    this.readFirst = scanningRead(plan, [], 1)
     // Every statement that carries the filter binds a value (here the limit), so node-postgres
     // sends it through the extended protocol, which runs one statement only: a filter that got
     // past checkFilter still cannot start a second statement (issue 22).
@@ -71,10 +94,20 @@ export class Xid8Horizon implements Horizon {
     }
   }
 
-  async read (db: Queryable, after: Position | undefined, limit: number): Promise<Array<Record<string, unknown>>> {
-    return after === undefined
+  async read (db: Queryable, after: Position | undefined, limit: number): Promise<HorizonRead> {
+    const rows = after === undefined
       ? (await db.query(this.readFirst, [limit])).rows
       : (await db.query(this.readAfter, [...after, limit])).rows
+    // Every row carries the scan's end (the newest row below the horizon, filter or not) in its last
+    // columns, removed here newest first (V8 then keeps the row a fast object). No row passed the
+    // filter: the one row left has NULL in every column of the read.
+    const keys = this.endKeys
+    const first = rows[0] as Record<string, unknown> | undefined
+    const end = first === undefined || first[keys[0]] === null ? undefined : keys.map(k => String(first[k]))
+    for (const r of rows) for (let i = keys.length - 1; i >= 0; i--) delete r[keys[i]]
+    const found = first !== undefined && first[this.plan.positionKeys[0]] !== null ? rows : []
+    // A full batch may stop short of the end: the next read goes on from its last row.
+    return found.length < limit ? { rows: found, through: end } : { rows: found }
   }
 
   async count (db: Queryable, after: Position | undefined, limit?: number): Promise<number> {

@@ -1,6 +1,19 @@
 import type { Queryable } from '../db/database'
 import type { Position } from './types'
 
+/** One read: its rows, and how far it looked. */
+export interface HorizonRead {
+  rows: Array<Record<string, unknown>>
+  /**
+   * The position up to which every row is final and has been looked at, the ones the filter left
+   * out included: the next read may start here instead of at the last row returned, so rows the
+   * filter refuses are scanned once, not at every poll (a filtered stream whose source grows with
+   * rows it never returns would otherwise rescan all of them each time). At or after the last row
+   * returned; undefined when the read cannot say (the reader then goes on from its last row).
+   */
+  through?: Position
+}
+
 /**
  * Where a stream may read up to. A row is read only once every row that will ever sort before
  * it is visible, so a row that commits late is never skipped; each horizon proves that its own
@@ -16,7 +29,7 @@ export interface Horizon {
   /** Refuses a checkpoint this database cannot have given (a subscriber starting after it). */
   checkCheckpoint: (db: Queryable, position: Position) => Promise<void>
   /** Up to `limit` rows after `after` (undefined: from the start), up to the horizon, in stream order. */
-  read: (db: Queryable, after: Position | undefined, limit: number) => Promise<Array<Record<string, unknown>>>
+  read: (db: Queryable, after: Position | undefined, limit: number) => Promise<HorizonRead>
   /**
    * Rows readable after `after` through the filter: the exact lag of a subscriber standing there,
    * at most `limit` when given. Moves the horizon one step first, so the count is fresh.

@@ -31,6 +31,11 @@ export interface SourceSpec {
  */
 export type HorizonMode = 'xid8' | 'settled'
 
+/** Output name of the scan's end in a read (horizon-xid8.ts), one per position column; reserved. */
+export function endKey (i: number): string {
+  return `__fs_end${i}`
+}
+
 const CASTS: Record<string, string> = { xid8: 'xid8', int8: 'bigint', int4: 'integer', int2: 'smallint' }
 
 /**
@@ -164,6 +169,7 @@ export function buildPlan (spec: CheckedSpec, catalog: CatalogEntry): SourcePlan
   const helperKeys: string[] = []
   const select: string[] =
     projection.length > 0 ? projection.map(p => `src.${quoteIdent(p.column)} AS ${quoteIdent(p.as)}`) : ['src.*']
+  for (const k of outputs) if (/^__fs_end[0-9]+$/.test(k)) throw new StreamConfigError(`column name "${k}" is reserved`)
   positionColumns.forEach((c, i) => {
     const direct = projection.length === 0 ? c : projection.find(p => p.column === c)?.as
     if (direct !== undefined) {
@@ -231,6 +237,7 @@ export function limitedCount (fromWhere: string, n: number): string {
 /** Reads the position of a row returned by a read query, and drops helper columns. */
 export function takePosition (plan: SourcePlan, row: Record<string, unknown>): Position {
   const pos = plan.positionKeys.map(k => String(row[k]))
-  for (const k of plan.helperKeys) delete row[k]
+  // Newest first: they are the row's last keys, so V8 keeps it a fast object.
+  for (let i = plan.helperKeys.length - 1; i >= 0; i--) delete row[plan.helperKeys[i]]
   return pos
 }

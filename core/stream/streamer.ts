@@ -261,9 +261,12 @@ export class Streamer extends EventEmitter implements StreamSource {
     }
     for (;;) {
       if (sub.ended || this.stopped.signal.aborted) return
-      const got = await this.retrying(sub, async () => await this.read(ready, sub.queued, true))
-      if (got === undefined) return
+      const read = await this.retrying(sub, async () => await this.read(ready, sub.queued, true))
+      if (read === undefined) return
+      const got = read.rows
       sub.enqueue(got)
+      // Rows the filter left out up to here are behind it: the next read starts after them.
+      if (read.through !== undefined) sub.passTo(read.through)
       await sub.drained()
       if (sub.ended) return
       if (got.length < this.batchSize && this.join(sub)) return
@@ -317,9 +320,12 @@ export class Streamer extends EventEmitter implements StreamSource {
       const ready = this.readyValue
       if (ready === undefined) return
       let rows: StreamRow[]
+      let through: Position | undefined
       try {
         await ready.horizon.advance(ready.db)
-        rows = await this.read(ready, this.tail.pos, false)
+        const read = await this.read(ready, this.tail.pos, false)
+        rows = read.rows
+        through = read.through
       } catch (err) {
         if (this.stopped.signal.aborted) break
         const error = describeStreamError(err)
@@ -342,10 +348,13 @@ export class Streamer extends EventEmitter implements StreamSource {
         retrying = false
         for (const s of this.live) s.setState({ phase: 'live' })
       }
-      if (rows.length > 0) {
-        const from = this.tail.pos
-        this.tail = { anchored: true, pos: rows[rows.length - 1].position, recent: rows, recentFrom: from }
-        for (const s of [...this.live]) this.hand(s, rows)
+      const to = rows.length > 0 ? rows[rows.length - 1].position : this.tail.pos
+      // The tail moves past rows the filter left out too: `recent` still holds every row that
+      // passed between recentFrom and pos, so a subscriber joining from there misses none.
+      const pos = through !== undefined && cmp(through, to) > 0 ? through : to
+      if (cmp(pos, this.tail.pos) > 0) {
+        this.tail = { anchored: true, pos, recent: rows, recentFrom: this.tail.pos }
+        if (rows.length > 0) for (const s of [...this.live]) this.hand(s, rows)
       }
       if (rows.length >= this.batchSize) continue
       // Notified but nothing readable: the new row may be held back by an older transaction,
@@ -399,15 +408,17 @@ export class Streamer extends EventEmitter implements StreamSource {
 
   // ---------------------------------------------------------------- reads
 
-  /** One batch after `after`, up to the horizon, in stream order. */
-  private async read (ready: Ready, after: Position | undefined, replay: boolean): Promise<StreamRow[]> {
+  /** One batch after `after`, up to the horizon, in stream order, and how far the read looked. */
+  private async read (
+    ready: Ready, after: Position | undefined, replay: boolean
+  ): Promise<{ rows: StreamRow[], through?: Position }> {
     const { db, plan, horizon } = ready
-    const raw = await horizon.read(db, after, this.batchSize)
+    const { rows: raw, through } = await horizon.read(db, after, this.batchSize)
     const rows: StreamRow[] = new Array(raw.length)
     for (let i = 0; i < raw.length; i++) {
       rows[i] = { stream: this.name, position: takePosition(plan, raw[i]), replay, row: raw[i] }
     }
-    return rows
+    return { rows, through }
   }
 
   /** Whether a committed row after the tail passes the filter but is held back beyond the horizon. */

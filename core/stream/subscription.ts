@@ -1,6 +1,7 @@
 import type { Position, StreamRow, Subscriber, Subscription, SubscriptionState } from './types'
 import { Backoff, sleep } from '../util/backoff'
 import { describeStreamError } from './errors'
+import { comparePositions } from './position'
 
 export type SubscriberMode = 'starting' | 'replay' | 'live' | 'ended'
 
@@ -60,6 +61,15 @@ export class StreamSubscription implements Subscription {
     this.queuedRows += rows.length
     this.queued = rows[rows.length - 1].position
     if (this.pumping === undefined) this.pumping = this.pump().finally(() => { this.pumping = undefined })
+  }
+
+  /**
+   * Moves `queued` forward to `p` without rows: every row up to `p` has been read for this
+   * subscriber and none passed the filter. Never moves it back. What the subscriber has accepted
+   * (its checkpoint) stays at its last row.
+   */
+  passTo (p: Position): void {
+    if (this.queued === undefined || comparePositions(p, this.queued) > 0) this.queued = p
   }
 
   /** Resolves once every queued row has been accepted (or the subscription ended). */

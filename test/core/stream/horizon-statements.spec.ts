@@ -94,7 +94,7 @@ describeEachDatabase('stream horizon statements', target => {
     assert.strictEqual(await h.count(db, undefined), 21)
     assert.strictEqual(await h.countForReplay(db, undefined, new AbortController().signal), 21)
     assert.strictEqual(await h.count(db, undefined, 4), 4)
-    const first = (await h.read(db, undefined, 1))[0]
+    const first = (await h.read(db, undefined, 1)).rows[0]
     assert.strictEqual(await h.count(db, [String(first.tx), String(first.seq)]), 20)
   })
 })

@@ -34,6 +34,7 @@ import { E2eSystem, order } from '../test/e2e/system'
 import { BenchDatabase, benchDatabase } from './_postgres'
 import { compareWithQuickfix, PassSummary } from './_compare'
 import { QuickfixExecutor } from './_quickfix'
+import { workLines, workMark } from './_work'
 
 const SUSTAIN_S = Number(process.env.BENCH_E2E_SECONDS ?? 60)
 const RATE_S = Number(process.env.BENCH_E2E_RATE_SECONDS ?? 15)
@@ -199,6 +200,7 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
   let cpuPerOrder: number | undefined
   let fillsPerS: number | undefined
   const steals: string[] = []
+  const workLinesOut: string[] = []
   const pass = reports ? 'round trip' : 'outbound'
   const loadAvg = (): string => require('os').loadavg()[0].toFixed(1)
   let nextId = 1
@@ -220,7 +222,9 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
         200
       )
       if (reports) {
-        await waitFor(async () => (await sys.counts()).filled >= nextId - 1, 300000, 'every fill applied', 500)
+        // The light count (one index-less scan of orders), not sys.counts(): that one reads fix_in
+        // and fix_out too and would be most of the database's work while the backlog drains.
+        await waitFor(async () => await filled() >= nextId - 1, 300000, 'every fill applied', 500)
       }
     }
     const insert = async (n: number, record: boolean): Promise<void> => {
@@ -255,6 +259,7 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
       let r = r0
       let lastPoll = 0
       const cpu0 = await cpuByPart(stats, since, sys.nodeRed!.pid, sys.counterparty!.child.pid)
+      const work0 = stats !== undefined ? await workMark(stats) : undefined
       const steal = stealMeter()
       while (Date.now() - t0 < SUSTAIN_S * 1000) {
         if (Date.now() - lastPoll > 200) { r = await received(); lastPoll = Date.now() }
@@ -276,6 +281,16 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
         achieved: (r1 - r0) / secs
       })
       await drain()
+      // The whole path of every order of the phase, the inbound half included: per order, not per second.
+      const done = nextId - first
+      const cpu2 = await cpuByPart(stats, since, sys.nodeRed!.pid, sys.counterparty!.child.pid)
+      const per2 = [...cpu2].map(([k, v]) => `${k} ${((v - (cpu0.get(k) ?? 0)) / Math.max(1, done)).toFixed(3)}`)
+      const all2 = [...cpu2].reduce((sum, [k, v]) => sum + v - (cpu0.get(k) ?? 0), 0) / Math.max(1, done)
+      workLinesOut.push(`CPU ms per order, the sustained phase and its drain (${done} orders, every one ` +
+        `${reports ? 'filled' : 'received'}): ${per2.join(', ')}, all ${all2.toFixed(3)}`)
+      if (work0 !== undefined && stats !== undefined) {
+        workLinesOut.push(...workLines(work0, await workMark(stats), done))
+      }
     }
 
     // Fixed rates: a batch every 10 ms, on an absolute schedule.
@@ -360,6 +375,7 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
     }
     const at1000 = rows.find(r => r.offered === '1,000/s')
     if (cpuLine !== '') console.log(cpuLine)
+    for (const l of workLinesOut) console.log(l)
     console.log('CPU steal by the hypervisor (other guests\' time on this machine\'s CPUs) and load average (1 min, ' +
       `${require('os').cpus().length} CPUs, other processes included) at the end of each phase: ${steals.join(', ')}`)
     const sustained = fillsPerS ?? rows[0].achieved

@@ -1,0 +1,56 @@
+/**
+ * The work the database does per order, which does not depend on how loaded the machine is: commits
+ * (pg_stat_database.xact_commit) and, where the server loaded pg_stat_statements, statements by text.
+ * Measured from the start of the sustained phase until its backlog has drained, so every order of the
+ * phase has completed its whole path (the inbound half of the round trip included) and nothing else.
+ * The bench's own polling (a count of filled orders every 0.5 s) is in the figures and named in the list.
+ */
+import type { Client } from 'pg'
+
+export interface WorkMark {
+  commits: number
+  statements?: Map<string, number>
+}
+
+async function hasStatements (db: Client): Promise<boolean> {
+  try {
+    await db.query('SELECT 1 FROM pg_stat_statements LIMIT 1')
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Where the database's counters stand now. */
+export async function workMark (db: Client): Promise<WorkMark> {
+  const c = await db.query<{ n: string }>(
+    'SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = current_database()')
+  const mark: WorkMark = { commits: Number(c.rows[0].n) }
+  if (await hasStatements(db)) {
+    const r = await db.query<{ q: string, n: string }>(
+      'SELECT query AS q, sum(calls)::text AS n FROM pg_stat_statements ' +
+        'WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) GROUP BY query')
+    mark.statements = new Map(r.rows.map(x => [x.q, Number(x.n)]))
+  }
+  return mark
+}
+
+/** Commits and statements per order between two marks, with the statements that ran most often. */
+export function workLines (a: WorkMark, b: WorkMark, orders: number, top = 12): string[] {
+  const per = (n: number): string => (n / Math.max(1, orders)).toFixed(3)
+  const lines = [`commits per order: ${per(b.commits - a.commits)} (all sessions of the database)`]
+  if (a.statements === undefined || b.statements === undefined) {
+    lines.push('statements per order: - (the server has no pg_stat_statements loaded)')
+    return lines
+  }
+  const deltas = [...b.statements]
+    .map(([q, n]) => [q, n - (a.statements!.get(q) ?? 0)] as const)
+    .filter(([, n]) => n > 0)
+    .sort((x, y) => y[1] - x[1])
+  const all = deltas.reduce((s, [, n]) => s + n, 0)
+  lines.push(`statements per order: ${per(all)}; the most frequent:`)
+  for (const [q, n] of deltas.slice(0, top)) {
+    lines.push(`  ${per(n)}  ${q.replace(/\s+/g, ' ').slice(0, 110)}`)
+  }
+  return lines
+}

@@ -6,7 +6,11 @@
  * RefSeqNum and a SessionRejectReason the version defines, and the engine's MsgSeqNum continuous
  * across the whole run: each new message exactly the next number, resent ones (43=Y) below it, a
  * Logon with 141=Y starting over at 1, and a gap found at logon filled by the ResendRequest
- * answer. The engine's store is durable, so the numbers carry over from one connection to the next.
+ * answer. The engine's store is durable, so the numbers carry over from one connection to the next,
+ * with one exception: a Logon with 141=Y the fuzzer wrote may have reached the engine and reset both
+ * sequences while its 141=Y answer was lost with the connection (the fuzzer pulled it, or the
+ * engine read the Logon after the fuzzer's FIN and could no longer write). The engine then numbers
+ * from 1 on the next connection, as QuickFIX does: its store was reset when the Logon was read.
  */
 import { Field, fieldsOf, parseUtcText, show } from '../conformance/wire'
 
@@ -37,9 +41,13 @@ export class AnswerChecker {
   private nextIn: number | undefined
   private awaitingLogonAnswer = true
   private logonSent = false
+  /** A Logon with 141=Y was written and no 141=Y answer seen: the engine may have reset unheard. */
+  private resetUnanswered = false
   private gap: { next: number, to: number } | undefined
   gapsFound = 0
   gapsFilled = 0
+  /** Connections whose first answer showed the engine had taken an unanswered Logon with 141=Y. */
+  unansweredResets = 0
 
   constructor (private readonly o: CheckerOptions) {}
 
@@ -54,9 +62,10 @@ export class AnswerChecker {
     this.logonSent = false
   }
 
-  /** The fuzzer wrote a frame that is, or may have become, a Logon (35=A). */
-  logonWritten (): void {
+  /** The fuzzer wrote these bytes, a Logon (35=A) or what may have become one; with 141=Y, a reset. */
+  logonWritten (bytes: Buffer): void {
     this.logonSent = true
+    if (bytes.includes('\x01141=Y\x01')) this.resetUnanswered = true
   }
 
   /** The engine's messages found missing and not yet resent, if any. */
@@ -114,8 +123,14 @@ export class AnswerChecker {
       this.fill(seq, msgType === '4' ? Number(get(36)) : seq + 1)
       return out
     }
+    const unheardReset = first && seq === 1 && this.resetUnanswered
+    // The first answer of a connection, or a 141=Y answer, settles whether the engine took the reset.
+    if (first || reset) this.resetUnanswered = false
     if (reset) {
       if (seq !== 1) return fail('a Logon with 141=Y not numbered 1')
+      this.gap = undefined
+    } else if (unheardReset) {
+      this.unansweredResets++
       this.gap = undefined
     } else if (this.nextIn !== undefined && seq !== this.nextIn) {
       if (!first || seq < this.nextIn) return fail(`MsgSeqNum ${seq} where ${this.nextIn} was next`)

@@ -74,7 +74,7 @@ export class Counterparty {
   private async writeNow (c: Conn | undefined, pieces: Buffer[], note: string): Promise<boolean> {
     if (c === undefined || c.closed || c.socket.destroyed) return false
     const whole = pieces.length === 1 ? pieces[0] : Buffer.concat(pieces)
-    if (whole.includes('\x0135=A\x01') && c === this.conn) this.o.checker.logonWritten()
+    if (whole.includes('\x0135=A\x01') && c === this.conn) this.o.checker.logonWritten(whole)
     this.note(`>> ${note} ${show(whole).slice(0, 200)}`)
     for (const [i, p] of pieces.entries()) {
       if (i > 0) await new Promise(resolve => setImmediate(resolve))

@@ -48,6 +48,8 @@ export interface FuzzResult {
   reconnectSeconds: number
   gapsFound: number
   gapsFilled: number
+  /** Connections that began with the engine's numbers reset by a 141=Y Logon it could not answer. */
+  unansweredResets: number
   /** How often each mutation was applied, and what the engine reported (event type: count). */
   mutations: Record<string, number>
   events: Record<string, number>
@@ -81,6 +83,7 @@ export async function runFuzz (o: FuzzOptions): Promise<FuzzResult> {
     reconnectSeconds: 0,
     gapsFound: 0,
     gapsFilled: 0,
+    unansweredResets: 0,
     mutations: {},
     events: {},
     problems: [],
@@ -221,6 +224,7 @@ export async function runFuzz (o: FuzzOptions): Promise<FuzzResult> {
     seconds: (Date.now() - t0) / 1000,
     gapsFound: checker.gapsFound,
     gapsFilled: checker.gapsFilled,
+    unansweredResets: checker.unansweredResets,
     transcript: cp.transcript
   })
   return res
@@ -255,7 +259,8 @@ export function summary (x: FuzzResult): string {
 export function details (x: FuzzResult): string {
   const top = (rec: Record<string, number>): string =>
     Object.entries(rec).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')
-  return `  seed ${x.seed}; ${x.clean} clean frames besides; ${x.resetLogons} logons with 141=Y; ${x.aborts} ` +
+  return `  seed ${x.seed}; ${x.clean} clean frames besides; ${x.resetLogons} logons with 141=Y; ` +
+    `${x.unansweredResets} resets by a 141=Y Logon the engine could not answer; ${x.aborts} ` +
     `connections pulled; ${x.preLogon} junk connections; gaps at logon ${x.gapsFound} found, ${x.gapsFilled} ` +
     `filled; longest event-loop stall ${x.maxStallMs.toFixed(0)} ms; waiting for probes ` +
     `${x.probeSeconds.toFixed(0)} s, ` +

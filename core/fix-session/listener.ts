@@ -12,6 +12,8 @@ export interface ListenerMember {
   readonly session: Session
   readonly accepting: boolean
   report: (text: string) => void
+  /** Hands a connection whose Logon names this session to it (false: the session takes none now). */
+  attach: (socket: net.Socket, remote: string, initial: Buffer) => boolean
 }
 
 /** Where a listener listens, and with which TLS identity (sessions sharing a port share it). */
@@ -216,7 +218,7 @@ export class SharedListener {
     }
     socket.setNoDelay(true)
     socket.setKeepAlive(true, 30000)
-    if (!member.session.attach(socket, remote, initial)) {
+    if (!member.attach(socket, remote, initial)) {
       socket.destroy()
       this.report(`connection from ${remote} refused: session ${member.session.name} is busy or stopped`)
       return

@@ -59,7 +59,6 @@ export class SessionRuntime extends EventEmitter {
     this.session = new Session({
       settings: { ...o.settings, name },
       codec: o.codec,
-      makeFrameReader: o.makeFrameReader,
       // Transient database errors wait for the database instead of failing sends or inbound messages.
       store: retryingStore(this.store, {
         signal: this.stopped.signal,
@@ -82,12 +81,18 @@ export class SessionRuntime extends EventEmitter {
         port: o.port,
         tls: o.tls,
         backoffInitialMs: o.backoffInitialMs,
-        backoffMaxMs: o.backoffMaxMs
+        backoffMaxMs: o.backoffMaxMs,
+        makeFrameReader: o.makeFrameReader
       })
       this.initiator.on('status', (t: string) => this.emit('status', t))
     } else {
       if (o.bindAddress === undefined || o.bindAddress === '') throw new Error('an acceptor needs a bind address')
-      this.acceptor = new Acceptor(this.session, { bindAddress: o.bindAddress, port: o.port, tls: o.tls })
+      this.acceptor = new Acceptor(this.session, {
+        bindAddress: o.bindAddress,
+        port: o.port,
+        tls: o.tls,
+        makeFrameReader: o.makeFrameReader
+      })
       this.acceptor.on('status', (t: string) => this.emit('status', t))
     }
   }

@@ -1,5 +1,4 @@
 import { timingSafeEqual } from 'crypto'
-import type { Duplex } from 'stream'
 import {
   AdminType,
   body,
@@ -12,7 +11,7 @@ import {
   Tag
 } from './fields'
 import { LongField, longFieldOf } from '../fix/framing'
-import { FrameReader, MakeFrameReader, OutboundValidator, ParsedMessage, SessionCodec } from './codec-port'
+import { OutboundValidator, ParsedMessage, SessionCodec } from './codec-port'
 import { InboundProblem, RejectReason, validateInbound } from './inbound-validation'
 import { groupCountProblem, looseFields, maxRejectReason, structureProblem } from './message-rules'
 import { DuplicateOriginError, MessageStore, originKey, OutboundRecord, StreamOrigin } from './message-store'
@@ -20,6 +19,7 @@ import { HeldMessage, SessionPhase, SessionState } from './session-state'
 import { normalizeSettings, SessionSettings } from './settings'
 import { InboundMessage, SessionApplication, SessionEvent } from './application'
 import { nullLog, printableFix, SessionLog } from './session-log'
+import type { Responder } from './responder'
 import { OutboundEncoder, OutboundMessageError } from './outbound-encoder'
 import { SerialQueue } from './serial-queue'
 import { isInSession, lastDailyReset } from './schedule'
@@ -54,11 +54,11 @@ export interface SendResult {
 export interface SessionOptions {
   settings: SessionSettings
   codec: SessionCodec
-  makeFrameReader: MakeFrameReader
   store: MessageStore
   application: SessionApplication
   log?: SessionLog
   validator?: OutboundValidator
+  /** The clock the session stamps its messages with (SendingTime) and checks the peer's against. */
   now?: () => Date
 }
 
@@ -77,7 +77,6 @@ interface Header {
 const MAX_HELD = 10000
 /** Journal entries read per query when answering a ResendRequest. */
 const RESEND_PAGE = 500
-const PAUSE_AT = 2000
 /** Most inbound messages committed in one statement. */
 const MAX_BATCH = 200
 
@@ -96,11 +95,17 @@ interface FramedBatch {
   nextSeq: number
 }
 
+/** A received frame waiting for its turn, and who waits for it to be worked through. */
+interface Arrival { frame: Buffer, at: number, done: () => void }
+
 /**
- * One FIX session (QuickFIX's Session): the protocol state machine over one transport at a
- * time. Transports (initiator, acceptor) attach sockets; everything the session does runs
- * through one serial queue; every sequence number it uses is committed to the store before the
- * bytes go out, and every inbound message is committed before its sequence number is accepted.
+ * One FIX session (QuickFIX's Session): the protocol only. It is given a Responder (`connect`),
+ * framed messages (`next(frame, now)`) and the time (`tick(now)`), and answers through the
+ * Responder (write, disconnect); it owns no socket and no timer. A Connection (connection.ts)
+ * drives it over TCP or TLS; the conformance suite drives it with no socket at all.
+ * Invariants: everything the session does runs through one serial queue; every sequence number
+ * it uses is committed to the store before the bytes go out, and every inbound message is
+ * committed before its sequence number is accepted.
  */
 export class Session {
   readonly settings: ReturnType<typeof normalizeSettings>
@@ -108,9 +113,10 @@ export class Session {
   private readonly queue = new SerialQueue()
   private readonly log: SessionLog
   private readonly now: () => Date
-  private socket: Duplex | undefined
-  private reader: FrameReader | undefined
-  private timer: NodeJS.Timeout | undefined
+  /** The current connection (the session's Responder); undefined while disconnected. */
+  private link: Responder | undefined
+  /** Frames given to `next` and not yet worked through, oldest first (all from `link`). */
+  private inbox: Arrival[] = []
   private loaded = false
   private stopped = false
   private disconnectWaiters: Array<() => void> = []
@@ -120,7 +126,6 @@ export class Session {
   private loggedOut = false
   /** A PossDup message came since our last ResendRequest: the peer's answer has begun. */
   private resendAnswered = false
-  private inbox: Buffer[] = []
   private readonly outbox: OutboxItem[] = []
   private sendQueued = false
   private pumpQueued = false
@@ -142,13 +147,12 @@ export class Session {
   }
 
   get connected (): boolean {
-    return this.socket !== undefined
+    return this.link !== undefined
   }
 
-  /** The transport is still attached but the peer has closed it (what it sent is still being worked through). */
+  /** The responder is still attached but the peer has closed it (what it sent is still being worked through). */
   get closing (): boolean {
-    const s = this.socket as (Duplex & { readableEnded?: boolean }) | undefined
-    return s !== undefined && (s.destroyed || s.readableEnded === true)
+    return this.link !== undefined && this.link.closing
   }
 
   /** Loads the sequence numbers (creating the session's row the first time). */
@@ -168,35 +172,70 @@ export class Session {
   }
 
   /**
-   * Gives the session a connected transport. Returns false (and leaves the socket alone) when
-   * one is already attached or the session is stopped. An initiator then sends its Logon.
-   * `initial`: bytes already read from the socket (an acceptor's listener read the Logon to find
-   * this session); they are processed first.
+   * Gives the session a connected responder (QuickFIX's setResponder). Returns false (and leaves
+   * it alone) when one is already attached or the session is stopped or not started. An
+   * initiator then sends its Logon; an acceptor waits for the peer's.
    */
-  attach (socket: Duplex, remote = '', initial?: Buffer): boolean {
-    if (this.socket !== undefined || this.stopped || !this.loaded) return false
-    this.socket = socket
+  connect (responder: Responder, remote = '', now = this.clock()): boolean {
+    if (this.link !== undefined || this.stopped || !this.loaded) return false
     this.loggedOnThisConnection = false
-    this.reader = this.o.makeFrameReader((bytes, reason) =>
-      this.event({ type: 'garbled', text: `${reason}: ${printable(printableFix(bytes.toString('latin1')), 80)}` })
-    )
-    const now = Date.now()
+    this.inbox = []
     this.state.lastReceivedAt = now
     this.state.lastSentAt = now
     this.state.setPhase(this.settings.role === 'acceptor' ? 'awaiting-logon' : 'disconnected', now)
-    socket.on('data', (chunk: Buffer) => this.onData(socket, chunk))
-    socket.on('error', (err: Error) => this.event({ type: 'error', text: `transport: ${err.message}` }))
-    socket.on('close', () => this.onClose(socket))
-    this.timer = setInterval(() => this.tick(), 250)
-    this.timer.unref?.()
+    this.link = responder
     this.event({ type: 'connected', remote })
     if (this.settings.role === 'initiator') {
       this.queue.run(async () => await this.sendLogon()).catch(err => this.fail(`logon: ${(err as Error).message}`))
     } else {
       this.emitState()
     }
-    if (initial !== undefined && initial.length > 0) this.onData(socket, initial)
     return true
+  }
+
+  /**
+   * One framed message from the connected peer, received at `now` (ms). Resolves once it has been
+   * worked through (or dropped because the connection ended first). Frames are worked through
+   * in the order given, each once; nothing is done with a frame given while no responder is
+   * attached.
+   */
+  async next (frame: Buffer, now = this.clock()): Promise<void> {
+    if (this.link === undefined) return
+    await new Promise<void>(resolve => {
+      this.inbox.push({ frame, at: now, done: resolve })
+      this.schedulePump()
+    })
+  }
+
+  /** Frames given to `next` and not yet worked through. */
+  get waiting (): number {
+    return this.inbox.length
+  }
+
+  /** Work is queued or running (a frame, a send, a tick, a commit). */
+  get busy (): boolean {
+    return this.queue.length > 0
+  }
+
+  /** Bytes of the peer's stream that could not start or finish a frame (the framing skipped them). */
+  garbled (reason: string, bytes?: Buffer): void {
+    this.event({
+      type: 'garbled',
+      text: bytes === undefined ? reason : `${reason}: ${printable(printableFix(bytes.toString('latin1')), 80)}`
+    })
+  }
+
+  /** The responder's transport failed (it closes next). */
+  transportError (err: Error): void {
+    this.event({ type: 'error', text: `transport: ${err.message}` })
+  }
+
+  /**
+   * The peer closed `responder`'s connection. Queued behind the frames already given: they were
+   * received and are worked through first.
+   */
+  closed (responder: Responder): void {
+    this.queue.run(async () => { if (responder === this.link) this.disconnect('connection closed') }).catch(() => {})
   }
 
   /**
@@ -228,7 +267,7 @@ export class Session {
     // Logged on, the batch is journaled straight away: the journal's unique origin key refuses a
     // repeat (only rows redelivered after a restart or a rewind), and only then are the repeats
     // looked up, and the rest journaled again. Not logged on, repeats are still confirmed.
-    const up = this.state.loggedOn && this.socket !== undefined
+    const up = this.state.loggedOn && this.link !== undefined
     let known: Map<string, number> | undefined
     if (!up) {
       known = await this.lookUp(items)
@@ -243,7 +282,7 @@ export class Session {
         if (err instanceof DuplicateOriginError && known === undefined) {
           known = await this.lookUp(items)
           if (known === undefined) return
-          b = this.frameBatch(items, known, this.state.loggedOn && this.socket !== undefined)
+          b = this.frameBatch(items, known, this.state.loggedOn && this.link !== undefined)
           failure = undefined
           if (b.records.length > 0) await this.o.store.recordSentBatch(b.records).catch(e => { failure = e })
         }
@@ -261,9 +300,9 @@ export class Session {
     for (const r of b.rejected) r.item.reject(r.err)
     if (b.records.length > 0) {
       this.state.nextSenderSeq = b.nextSeq
-      if (this.socket !== undefined && !this.socket.destroyed) {
-        this.socket.write(b.accepted.length === 1 ? b.accepted[0].frame : Buffer.concat(b.accepted.map(a => a.frame)))
-        this.state.lastSentAt = Date.now()
+      if (this.link !== undefined && this.link.writable) {
+        this.link.write(b.accepted.length === 1 ? b.accepted[0].frame : Buffer.concat(b.accepted.map(a => a.frame)))
+        this.state.lastSentAt = this.clock()
         for (const r of b.records) this.log.outgoing(r.raw)
       }
       // Journaled: from here the message is the session's to deliver (resend covers a lost write).
@@ -345,9 +384,9 @@ export class Session {
   /** Sends a Logout and waits for the answer (or the timeout), then closes the transport. */
   async logout (text = 'logout'): Promise<void> {
     const wait =
-      this.socket === undefined ? Promise.resolve() : new Promise<void>(resolve => this.disconnectWaiters.push(resolve))
+      this.link === undefined ? Promise.resolve() : new Promise<void>(resolve => this.disconnectWaiters.push(resolve))
     await this.queue.run(async () => {
-      if (this.socket === undefined) return
+      if (this.link === undefined) return
       if (this.state.loggedOn) {
         await this.sendAdmin(AdminType.Logout, body([[Tag.Text, printable(text)]]))
         this.setPhase('logout-sent')
@@ -361,7 +400,7 @@ export class Session {
   /** Sets both sequence numbers back to 1. Only while not logged on (log out first). */
   async resetSequence (): Promise<void> {
     await this.queue.run(async () => {
-      if (this.socket !== undefined) throw new Error('log out before resetting the sequence numbers')
+      if (this.link !== undefined) throw new Error('log out before resetting the sequence numbers')
       const s = await this.o.store.reset()
       this.applyStore(s.nextSenderSeq, s.nextTargetSeq, 'reset by operator', s.createdAt)
     })
@@ -370,7 +409,7 @@ export class Session {
   /** Sets the next sender and/or target sequence numbers. Only while not logged on. */
   async setNextSequence (sender?: number, target?: number): Promise<void> {
     await this.queue.run(async () => {
-      if (this.socket !== undefined) throw new Error('log out before setting the sequence numbers')
+      if (this.link !== undefined) throw new Error('log out before setting the sequence numbers')
       const s = await this.o.store.setNext(sender, target)
       this.applyStore(s.nextSenderSeq, s.nextTargetSeq, 'set by operator')
     })
@@ -378,7 +417,7 @@ export class Session {
 
   /** Logs out if logged on, closes the transport, stops the timers. The session cannot be reused. */
   async stop (text = 'session stopped'): Promise<void> {
-    if (this.socket !== undefined) await this.logout(text).catch(() => {})
+    if (this.link !== undefined) await this.logout(text).catch(() => {})
     this.stopped = true
     this.disconnect('stopped')
     await this.queue.idle().catch(() => {})
@@ -391,7 +430,7 @@ export class Session {
 
   /** Resolves when the current transport is gone (at once when there is none). */
   async whenDisconnected (): Promise<void> {
-    if (this.socket === undefined) return
+    if (this.link === undefined) return
     await new Promise<void>(resolve => this.disconnectWaiters.push(resolve))
   }
 
@@ -405,7 +444,7 @@ export class Session {
   /** Frames an admin message under the next sender seq, commits the seq, then writes it. */
   private async sendAdmin (msgType: string, text: string): Promise<number | undefined> {
     // No transport (e.g. it closed while a commit was running): use no sequence number.
-    if (this.socket === undefined || !this.socket.writable) return undefined
+    if (this.link === undefined || !this.link.writable) return undefined
     const seq = this.state.nextSenderSeq
     const frame = this.encoder.frame(msgType, this.encoder.header(seq, this.now()), text)
     await this.o.store.advanceSender(seq + 1)
@@ -420,7 +459,7 @@ export class Session {
    * (PossDup) instead of gap-filling over it, as FIX asks for application messages.
    */
   private async sendJournaled (msgType: string, text: string): Promise<number | undefined> {
-    if (this.socket === undefined || !this.socket.writable) return undefined
+    if (this.link === undefined || !this.link.writable) return undefined
     const seq = this.state.nextSenderSeq
     const sentAt = this.now()
     const frame = this.encoder.frame(msgType, this.encoder.header(seq, sentAt), text)
@@ -437,15 +476,15 @@ export class Session {
   }
 
   private write (frame: Buffer, raw?: string): void {
-    const socket = this.socket
-    if (socket === undefined || socket.destroyed) return
-    socket.write(frame)
-    this.state.lastSentAt = Date.now()
+    const link = this.link
+    if (link === undefined || !link.writable) return
+    link.write(frame)
+    this.state.lastSentAt = this.clock()
     this.log.outgoing(raw ?? frame.toString('latin1'))
   }
 
   private async sendLogon (): Promise<void> {
-    if (this.socket === undefined) return
+    if (this.link === undefined) return
     let reset = false
     if (this.settings.resetPolicy === 'logon' || this.dailyResetDue()) {
       const s = await this.o.store.reset()
@@ -485,6 +524,7 @@ export class Session {
     )
   }
 
+  // Set by start() from the store; until then the construction time.
   private lastCreatedAt = Date.now()
 
   private async sendReject (
@@ -541,7 +581,7 @@ export class Session {
     try {
       await this.sendAdmin(AdminType.Logout, body([[Tag.Text, printable(text)]]))
     } finally {
-      if (graceful && this.socket !== undefined) this.setPhase('logout-sent')
+      if (graceful && this.link !== undefined) this.setPhase('logout-sent')
       else this.disconnect(text)
     }
   }
@@ -573,7 +613,7 @@ export class Session {
     }
     // Page by page from the journal (a long range is never held in memory at once), and only as
     // fast as the peer reads: each page waits for the socket to drain.
-    const socket = this.socket
+    const link = this.link
     let cursor = begin
     let resent = 0
     let gapFills = 0
@@ -584,7 +624,7 @@ export class Session {
     }
     for (let from = begin; from <= end;) {
       const page = await this.o.store.sentRange(from, end, RESEND_PAGE)
-      if (this.socket !== socket) return
+      if (this.link !== link) return
       for (const e of page) {
         if (e.seq < cursor) continue
         if (e.seq > cursor) gapFill(cursor, e.seq)
@@ -605,76 +645,50 @@ export class Session {
    * high-water mark), false when the peer has read nothing for twice the heartbeat interval.
    */
   private async drained (): Promise<boolean> {
-    const socket = this.socket as (Duplex & { writableNeedDrain?: boolean }) | undefined
-    if (socket === undefined || socket.writableNeedDrain !== true) return true
-    const ms = Math.max(10_000, this.state.heartBtInt * 2000)
-    return await new Promise<boolean>(resolve => {
-      const done = (ok: boolean): void => {
-        clearTimeout(timer)
-        socket.removeListener('drain', onDrain)
-        socket.removeListener('close', onClose)
-        resolve(ok)
-      }
-      const onDrain = (): void => done(true)
-      const onClose = (): void => done(true)
-      const timer = setTimeout(() => done(false), ms)
-      socket.once('drain', onDrain)
-      socket.once('close', onClose)
-    })
+    if (this.link === undefined) return true
+    return await this.link.drained(Math.max(10_000, this.state.heartBtInt * 2000))
   }
 
   // ---- inbound -------------------------------------------------------------------------
-
-  private onData (socket: Duplex, chunk: Buffer): void {
-    if (socket !== this.socket || this.reader === undefined) return
-    let frames: Buffer[]
-    try {
-      frames = this.reader.push(chunk)
-    } catch (err) {
-      this.event({ type: 'garbled', text: (err as Error).message })
-      this.reader.reset()
-      return
-    }
-    this.inbox.push(...frames)
-    if (this.inbox.length > 0) this.schedulePump(socket)
-    // Back-pressure: stop reading while commits lag far behind the socket.
-    if (this.inbox.length > PAUSE_AT && !socket.isPaused()) socket.pause()
-  }
 
   /**
    * Works through received frames in order (up to MAX_BATCH per turn). Plain in-sequence application messages are
    * committed together (one statement for a run of them: group commit); everything else goes
    * through the full protocol path one by one.
    */
-  private async pump (socket: Duplex): Promise<void> {
-    const frames = this.inbox.splice(0, MAX_BATCH)
-    let batch: HeldMessage[] = []
-    for (const frame of frames) {
-      if (socket !== this.socket) return
-      // Before any parse or pattern: a field over the cap ends the connection (resending the same
-      // message could never succeed, so ignoring it would only loop on ResendRequests). The frames
-      // after it in this round are dropped: the connection is ending.
-      const long = longFieldOf(frame, this.settings.maxFieldLength)
-      if (long !== undefined) {
+  private async pump (): Promise<void> {
+    const link = this.link
+    const arrivals = this.inbox.splice(0, MAX_BATCH)
+    try {
+      let batch: HeldMessage[] = []
+      for (const { frame, at } of arrivals) {
+        if (link === undefined || link !== this.link) return
+        // Before any parse or pattern: a field over the cap ends the connection (resending the same
+        // message could never succeed, so ignoring it would only loop on ResendRequests). The frames
+        // after it in this round are dropped: the connection is ending.
+        const long = longFieldOf(frame, this.settings.maxFieldLength)
+        if (long !== undefined) {
+          await this.deliver(batch)
+          batch = []
+          await this.onLongField(long)
+          break
+        }
+        const fast = this.plainNext(frame, batch.length, at)
+        if (fast !== undefined) {
+          batch.push(fast)
+          continue
+        }
         await this.deliver(batch)
         batch = []
-        await this.onLongField(long)
-        break
-      }
-      const fast = this.plainNext(frame, batch.length)
-      if (fast !== undefined) {
-        batch.push(fast)
-        continue
+        await this.onFrame(frame, at)
       }
       await this.deliver(batch)
-      batch = []
-      await this.onFrame(frame)
+    } finally {
+      for (const a of arrivals) a.done()
     }
-    await this.deliver(batch)
-    if (socket !== this.socket) return
+    if (link !== this.link) return
     // More waiting: queue another round behind whatever else is queued (sends, timers).
-    if (this.inbox.length > 0) this.schedulePump(socket)
-    if (socket.isPaused() && this.inbox.length < PAUSE_AT / 2) socket.resume()
+    if (this.inbox.length > 0) this.schedulePump()
   }
 
   /** A frame with a field longer than maxFieldLength: Logout when logged on, else disconnect; nothing parsed. */
@@ -686,12 +700,12 @@ export class Session {
     else this.disconnect(text)
   }
 
-  private schedulePump (socket: Duplex): void {
+  private schedulePump (): void {
     if (this.pumpQueued) return
     this.pumpQueued = true
     this.queue.run(async () => {
       this.pumpQueued = false
-      await this.pump(socket)
+      await this.pump()
     }).catch(err => this.fail(`inbound: ${(err as Error).message}`))
   }
 
@@ -700,7 +714,7 @@ export class Session {
    * or being resent, an application message with exactly the next seq, no PossDup, and every
    * check passed. Undefined sends it down the full path.
    */
-  private plainNext (frame: Buffer, pending: number): HeldMessage | undefined {
+  private plainNext (frame: Buffer, pending: number, at: number): HeldMessage | undefined {
     const st = this.state
     if (st.phase !== 'logged-on' || st.held.size > 0 || st.resend !== undefined) return undefined
     let parsed: ParsedMessage
@@ -724,14 +738,14 @@ export class Session {
         groupCountProblem(this.o.codec.definitions, h.msgType, fields) !== undefined)
     ) { return undefined }
     if (!this.receives(h.msgType)) return undefined
-    st.lastReceivedAt = Date.now()
+    st.lastReceivedAt = at
     st.testRequest = undefined
     this.log.incoming(parsed.raw)
     return { seq: h.seq, msgType: h.msgType, raw: parsed.raw, fields, parsed, handled: false }
   }
 
-  private async onFrame (frame: Buffer): Promise<void> {
-    this.state.lastReceivedAt = Date.now()
+  private async onFrame (frame: Buffer, at: number): Promise<void> {
+    this.state.lastReceivedAt = at
     this.state.testRequest = undefined
     const raw = frame.toString('latin1')
     // Before a valid Logon nothing of the peer is logged in full: the Logon is logged once accepted.
@@ -1047,7 +1061,7 @@ export class Session {
 
   private async drainHeld (): Promise<void> {
     const held = this.state.held
-    while (held.size > 0 && this.socket !== undefined && this.state.phase !== 'disconnected') {
+    while (held.size > 0 && this.link !== undefined && this.state.phase !== 'disconnected') {
       for (const seq of held.keys()) if (seq < this.state.nextTargetSeq) held.delete(seq)
       const next = held.get(this.state.nextTargetSeq)
       if (next === undefined) break
@@ -1083,7 +1097,7 @@ export class Session {
   }
 
   private async onLogout (h: Header): Promise<void> {
-    if (this.socket === undefined) return
+    if (this.link === undefined) return
     if (this.state.phase === 'logout-sent') {
       this.event({ type: 'logout', text: 'logout confirmed', initiatedBy: 'us' })
       this.loggedOut = true
@@ -1128,7 +1142,7 @@ export class Session {
     this.loggedOut = false
     if (!due) return
     this.queue.run(async () => {
-      if (this.socket !== undefined) return
+      if (this.link !== undefined) return
       const st = await this.o.store.reset()
       this.applyStore(st.nextSenderSeq, st.nextTargetSeq, `reset on ${policy}`, st.createdAt)
     }).catch(err => this.event({ type: 'error', text: `reset on ${policy}: ${(err as Error).message}` }))
@@ -1240,13 +1254,17 @@ export class Session {
     this.emitState()
   }
 
-  private tick (): void {
-    if (this.socket === undefined || this.queue.length > 0) return
-    const now = Date.now()
+  /**
+   * The time passes (the connection's clock calls this a few times a second): logon and logout
+   * timeouts, Heartbeat and TestRequest, the end of the session time and the daily reset. Does
+   * nothing while disconnected or while other work is queued (it runs again at the next tick).
+   */
+  tick (now = this.clock()): void {
+    if (this.link === undefined || this.queue.length > 0) return
     const st = this.state
     const s = this.settings
     const job = async (): Promise<void> => {
-      if (this.socket === undefined) return
+      if (this.link === undefined) return
       switch (st.phase) {
         case 'awaiting-logon':
         case 'logon-sent':
@@ -1280,24 +1298,20 @@ export class Session {
   }
 
   private setPhase (p: SessionPhase): void {
-    this.state.setPhase(p, Date.now())
+    this.state.setPhase(p, this.clock())
     this.emitState()
   }
 
   /** Closes the transport (no Logout: callers send one first when the protocol wants it). */
   private disconnect (reason: string): void {
-    const socket = this.socket
-    if (socket === undefined) return
-    this.socket = undefined
-    this.reader = undefined
-    this.inbox = []
-    if (this.timer !== undefined) clearInterval(this.timer)
-    this.timer = undefined
+    const link = this.link
+    if (link === undefined) return
+    this.link = undefined
+    // Frames not yet worked through go with the connection (their waiters are released).
+    for (const a of this.inbox.splice(0)) a.done()
     this.state.clearConnection()
-    this.state.setPhase('disconnected', Date.now())
-    socket.end()
-    // A peer that never reads must not keep the socket open.
-    setTimeout(() => socket.destroy(), 1000).unref?.()
+    this.state.setPhase('disconnected', this.clock())
+    link.disconnect()
     this.event({ type: 'disconnected', reason })
     this.emitState()
     this.resetAfterConnection()
@@ -1306,15 +1320,15 @@ export class Session {
     for (const w of waiters) w()
   }
 
-  private onClose (socket: Duplex): void {
-    // Behind the frames already queued: they were received and are processed first.
-    this.queue.run(async () => { if (socket === this.socket) this.disconnect('connection closed') }).catch(() => {})
-  }
-
   /** An internal failure (e.g. the database): the connection cannot go on safely; the state is intact. */
   private fail (text: string): void {
     this.event({ type: 'error', text })
     this.disconnect(text)
+  }
+
+  /** The session's clock in ms (the `now` option's). */
+  private clock (): number {
+    return this.now().getTime()
   }
 
   private emitState (): void {

@@ -6,6 +6,8 @@ import { Backoff, sleep } from '../util/backoff'
 import { msUntilChange } from './schedule'
 import { ListenerMember, listenerFor, SharedListener } from './listener'
 import type { Session } from './session'
+import type { MakeFrameReader } from './codec-port'
+import { attachSocket } from './connection'
 
 /** TLS material as PEM contents (what Node-RED's tls-config node hands over), never file paths. */
 export interface TlsSettings {
@@ -28,6 +30,8 @@ export interface InitiatorOptions {
   backoffInitialMs?: number
   backoffMaxMs?: number
   connectTimeoutMs?: number
+  /** Splits each connection's byte stream into frames. */
+  makeFrameReader: MakeFrameReader
 }
 
 /**
@@ -89,7 +93,8 @@ export class Initiator extends EventEmitter {
       try {
         this.emit('status', `connecting to ${this.o.host}:${this.o.port}`)
         const socket = await this.connect()
-        if (!this.want || !this.session.attach(socket, `${this.o.host}:${this.o.port}`)) {
+        const remote = `${this.o.host}:${this.o.port}`
+        if (!this.want || !attachSocket(this.session, socket, this.o.makeFrameReader, remote)) {
           socket.destroy()
           continue
         }
@@ -146,6 +151,8 @@ export interface AcceptorOptions {
   bindAddress: string
   port: number
   tls?: TlsSettings
+  /** Splits each connection's byte stream into frames. */
+  makeFrameReader: MakeFrameReader
 }
 
 /** The listening server for these TLS settings (plain TCP without them). */
@@ -227,6 +234,10 @@ export class Acceptor extends EventEmitter implements ListenerMember {
 
   report (text: string): void {
     this.emit('status', text)
+  }
+
+  attach (socket: net.Socket, remote: string, initial: Buffer): boolean {
+    return attachSocket(this.session, socket, this.o.makeFrameReader, remote, initial)
   }
 
   /** Logs out, and leaves the listener (the last session to leave closes it). */

@@ -3,7 +3,7 @@ import { longFieldOf } from '../../../core/fix/framing'
 import { normalizeSettings, SettingsError } from '../../../core/fix-session'
 import { databaseTargets, eventually } from '../../support/databases'
 import { fixFixture } from '../../support/fix-fixture'
-import { acceptorRuntime, nos, RawPeer, record, Recorded, settings, uniqueTag } from './support'
+import { loggedOnPeer, nos, RawPeer, Recorded, settings } from './support'
 
 /**
  * Issue 22 point 4: an inbound field longer than the session's maxFieldLength is refused on the
@@ -13,18 +13,8 @@ import { acceptorRuntime, nos, RawPeer, record, Recorded, settings, uniqueTag } 
 describe('FIX session: inbound field length capped by the maxFieldLength setting', () => {
   const f = fixFixture(databaseTargets()[0], 'fixlen')
 
-  async function loggedOn (maxFieldLength?: number): Promise<{ acc: Recorded, peer: RawPeer }> {
-    const tag = uniqueTag()
-    const rt = acceptorRuntime({ db: f.db, schema: f.schema, codec: f.codec, tag, acceptor: { maxFieldLength } }, 0)
-    f.running.push(rt)
-    const acc = record(rt)
-    await rt.start()
-    const peer = await RawPeer.connect(rt.port!, f.codec, `CLI${tag}`, `BRK${tag}`)
-    f.peers.push(peer)
-    peer.logon()
-    await peer.waitFor('A')
-    return { acc, peer }
-  }
+  const loggedOn = async (maxFieldLength?: number): Promise<{ acc: Recorded, peer: RawPeer }> =>
+    await loggedOnPeer(f, { maxFieldLength })
 
   it('a field one byte over the cap gets a Logout naming its tag, and the message goes nowhere', async () => {
     const { acc, peer } = await loggedOn(1000)

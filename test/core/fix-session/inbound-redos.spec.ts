@@ -6,7 +6,7 @@ import { SOH } from '../../../core/fix-session'
 import { RejectReason, validateInbound } from '../../../core/fix-session/inbound-validation'
 import { describeEachDatabase, eventually } from '../../support/databases'
 import { fixFixture } from '../../support/fix-fixture'
-import { acceptorRuntime, RawPeer, record, Recorded, uniqueTag } from './support'
+import { loggedOnPeer, RawPeer, Recorded } from './support'
 
 /** The longest stall of the event loop (ms) while `work` runs: what every other session and flow waits. */
 async function worstStall (work: () => Promise<void>): Promise<number> {
@@ -103,18 +103,7 @@ describe('Inbound field checks run in linear time', () => {
 describeEachDatabase('A logged-on FIX peer sending huge fields', target => {
   const f = fixFixture(target, 'fixredos')
 
-  async function loggedOn (): Promise<{ acc: Recorded, peer: RawPeer }> {
-    const tag = uniqueTag()
-    const rt = acceptorRuntime({ db: f.db, schema: f.schema, codec: f.codec, tag }, 0)
-    f.running.push(rt)
-    const acc = record(rt)
-    await rt.start()
-    const peer = await RawPeer.connect(rt.port!, f.codec, `CLI${tag}`, `BRK${tag}`)
-    f.peers.push(peer)
-    peer.logon()
-    await peer.waitFor('A')
-    return { acc, peer }
-  }
+  const loggedOn = async (): Promise<{ acc: Recorded, peer: RawPeer }> => await loggedOnPeer(f)
 
   const order = (clOrdID: string, extra: string): string =>
     `11=${clOrdID}${SOH}21=1${SOH}55=IBM${SOH}54=1${SOH}60=20240102-03:04:05.000${SOH}38=100${SOH}40=2${SOH}${extra}`

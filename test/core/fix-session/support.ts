@@ -244,3 +244,23 @@ export function frameText (text: string): string {
 }
 
 export const now = (): string => formatUtc(new Date())
+
+/**
+ * An acceptor (with `acceptor` settings over the defaults) started on a free port, and a raw peer
+ * logged on to it; both are stopped by the fixture after the test.
+ */
+export async function loggedOnPeer (
+  f: { db: Database, schema: string, codec: FixCodec, running: SessionRuntime[], peers: RawPeer[] },
+  acceptor: Partial<SessionSettings> = {}
+): Promise<{ acc: Recorded, peer: RawPeer }> {
+  const tag = uniqueTag()
+  const rt = acceptorRuntime({ db: f.db, schema: f.schema, codec: f.codec, tag, acceptor }, 0)
+  f.running.push(rt)
+  const acc = record(rt)
+  await rt.start()
+  const peer = await RawPeer.connect(rt.port!, f.codec, `CLI${tag}`, `BRK${tag}`)
+  f.peers.push(peer)
+  peer.logon()
+  await peer.waitFor('A')
+  return { acc, peer }
+}

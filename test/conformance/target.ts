@@ -8,7 +8,7 @@
  */
 import { Database, migrate, PgliteDatabase } from '../../core'
 import { FixCodec, FrameSplitter } from '../../core/fix/codec'
-import { InboundMessage, SessionEvent, SessionRuntime, SessionSettings } from '../../core/fix-session'
+import { InboundMessage, SendRequest, SessionEvent, SessionRuntime, SessionSettings } from '../../core/fix-session'
 import { startQuickfix } from './reference/quickfix-target'
 import type { ProfileId, VersionId } from './script'
 
@@ -71,7 +71,7 @@ const NOT_BODY = new Set([
 ])
 
 const codecs = new Map<VersionId, Promise<FixCodec>>()
-function codecFor (v: VersionId): Promise<FixCodec> {
+export function codecFor (v: VersionId): Promise<FixCodec> {
   let c = codecs.get(v)
   if (c === undefined) {
     c = FixCodec.create(v)
@@ -117,19 +117,7 @@ async function startRuntime (
   log: string[]
 ): Promise<SessionRuntime> {
   const codec = await codecFor(o.version)
-  const settings: SessionSettings = {
-    name: o.name,
-    role: o.role,
-    beginString: BEGIN_STRING[o.version],
-    defaultApplVerID: o.version === 'FIX.5.0SP2' ? '9' : undefined,
-    senderCompID: o.senderCompID,
-    targetCompID: o.targetCompID,
-    heartBtInt: o.heartBtInt ?? 30,
-    // QuickFIX's policies by name; the engine's settings check refuses the ones it does not have.
-    resetPolicy: (o.resetPolicy ??
-      (o.profile === 'reset-on-logon' ? 'logon' : 'never')) as SessionSettings['resetPolicy'],
-    receiveMsgTypes: ECHOED
-  }
+  const settings = targetSettings(o)
   const rt = new SessionRuntime({
     settings,
     host: o.role === 'initiator' ? '127.0.0.1' : undefined,
@@ -142,24 +130,9 @@ async function startRuntime (
     codec,
     makeFrameReader: onGarbled => new FrameSplitter({ onGarbled })
   })
-  const seen = new Set<string>()
   rt.on('event', (e: SessionEvent) => { if (e.type !== 'state') log.push(JSON.stringify(e)) })
   rt.on('status', (t: string) => log.push(`status: ${t}`))
-  rt.on('message', (m: InboundMessage) => {
-    if (!ECHOED.includes(m.msgType)) return
-    const fields = splitRaw(m.raw)
-    const clOrdID = fields.find(([t]) => t === 11)?.[1]
-    const possResend = fields.find(([t]) => t === 97)?.[1] === 'Y'
-    if (m.msgType === 'D' && clOrdID !== undefined) {
-      if (possResend && seen.has(clOrdID)) return
-      seen.add(clOrdID)
-    }
-    const body = fields.filter(([t]) => !NOT_BODY.has(t)).map(([t, v]) => `${t}=${v}\x01`).join('')
-    // The echo keeps PossResend(97)=Y: the application sends it back the same way.
-    rt.send({ msgType: m.msgType, rawBody: body, possResend }).catch(err =>
-      log.push(`echo failed: ${(err as Error).message}`)
-    )
-  })
+  rt.on('message', echoApplication(async req => await rt.send(req), log))
   if (o.profile === 'reset-on-logon') {
     // Start from stale numbers: the session must reset them when the Logon says 34=1.
     await rt.session.start()
@@ -172,6 +145,49 @@ async function startRuntime (
     throw err
   }
   return rt
+}
+
+/** The session settings of a target (acceptor or initiator) for these options. */
+export function targetSettings (o: TargetOptions): SessionSettings {
+  return {
+    name: o.name,
+    role: o.role,
+    beginString: BEGIN_STRING[o.version],
+    defaultApplVerID: o.version === 'FIX.5.0SP2' ? '9' : undefined,
+    senderCompID: o.senderCompID,
+    targetCompID: o.targetCompID,
+    heartBtInt: o.heartBtInt ?? 30,
+    // QuickFIX's policies by name; the engine's settings check refuses the ones it does not have.
+    resetPolicy: (o.resetPolicy ??
+      (o.profile === 'reset-on-logon' ? 'logon' : 'never')) as SessionSettings['resetPolicy'],
+    receiveMsgTypes: ECHOED
+  }
+}
+
+/**
+ * QuickFIX's acceptance-test application: NewOrderSingle, SecurityDefinition and News go back as
+ * they came (PossResend(97)=Y kept), a PossResend order whose ClOrdID was seen before is ignored.
+ */
+export function echoApplication (
+  send: (req: SendRequest) => Promise<unknown>,
+  log: string[]
+): (m: InboundMessage) => void {
+  const seen = new Set<string>()
+  return m => {
+    if (!ECHOED.includes(m.msgType)) return
+    const fields = splitRaw(m.raw)
+    const clOrdID = fields.find(([t]) => t === 11)?.[1]
+    const possResend = fields.find(([t]) => t === 97)?.[1] === 'Y'
+    if (m.msgType === 'D' && clOrdID !== undefined) {
+      if (possResend && seen.has(clOrdID)) return
+      seen.add(clOrdID)
+    }
+    const body = fields.filter(([t]) => !NOT_BODY.has(t)).map(([t, v]) => `${t}=${v}\x01`).join('')
+    // The echo keeps PossResend(97)=Y: the application sends it back the same way.
+    send({ msgType: m.msgType, rawBody: body, possResend }).catch(err =>
+      log.push(`echo failed: ${(err as Error).message}`)
+    )
+  }
 }
 
 function splitRaw (raw: string): Array<[number, string]> {

@@ -13,6 +13,7 @@ import {
   SOH
 } from '../../../core/fix-session'
 import { eventually } from '../../support/databases'
+import type { FixFixture } from '../../support/fix-fixture'
 
 export { freePort } from '../../support/ports'
 
@@ -250,7 +251,7 @@ export const now = (): string => formatUtc(new Date())
  * logged on to it; both are stopped by the fixture after the test.
  */
 export async function loggedOnPeer (
-  f: { db: Database, schema: string, codec: FixCodec, running: SessionRuntime[], peers: RawPeer[] },
+  f: FixFixture,
   acceptor: Partial<SessionSettings> = {}
 ): Promise<{ acc: Recorded, peer: RawPeer }> {
   const tag = uniqueTag()

@@ -8,7 +8,7 @@ import { AnswerChecker } from './checker'
 import { frame, utc } from '../conformance/wire'
 
 /** A frame of the run, written by the engine or by the fuzzer, sent now. */
-const wire = (body: string): Buffer => frame(body.replace('{now}', utc(new Date())), 'FIX.4.4')
+const wire = (body: string): Buffer => frame(body.replace(/{now}/g, utc(new Date())), 'FIX.4.4')
 const engine = wire
 const fuzzer = wire
 
@@ -47,6 +47,24 @@ describe('fuzz oracle: the engine\'s sequence numbers across a Logon with 141=Y'
     assert.strictEqual(c.engineNext, 3)
     assert.strictEqual(c.unansweredResets, 1)
     assert.strictEqual(c.openGap(), undefined)
+  })
+
+  it('takes MsgSeqNum 2 when the engine\'s 141=Y answer (1) was written but lost, and the resend of 1 fills it', () => {
+    // FUZZ_SEED=21 again: this time the engine could still write its 141=Y answer, but the
+    // fuzzer had pulled the connection, so the next Logon is answered with 34=2 (the oracle
+    // said "MsgSeqNum 2 where 382 was next"). The fuzzer asks for 1 at logon and gets a gap fill.
+    const c = newChecker()
+    loggedOnThenResetWritten(c)
+    c.newConnection()
+    c.logonWritten(fuzzer('35=A|49=TESTER|56=ENGINE|34=15|52={now}|98=0|108=2|'))
+    c.check(engine('35=A|49=ENGINE|56=TESTER|34=2|52={now}|98=0|108=2|'))
+    c.check(engine('35=2|49=ENGINE|56=TESTER|34=3|52={now}|7=4|16=0|'))
+    assert.deepStrictEqual(c.problems, [])
+    assert.deepStrictEqual(c.openGap(), { from: 1, to: 1 })
+    c.check(engine('35=4|49=ENGINE|56=TESTER|34=1|43=Y|52={now}|122={now}|123=Y|36=2|'))
+    assert.deepStrictEqual(c.problems, [])
+    assert.strictEqual(c.openGap(), undefined)
+    assert.strictEqual(c.engineNext, 4)
   })
 
   it('still takes the old numbers when the engine never read that Logon, and no restart at 1 after them', () => {

@@ -10,7 +10,8 @@
  * with one exception: a Logon with 141=Y the fuzzer wrote may have reached the engine and reset both
  * sequences while its 141=Y answer was lost with the connection (the fuzzer pulled it, or the
  * engine read the Logon after the fuzzer's FIN and could no longer write). The engine then numbers
- * from 1 on the next connection, as QuickFIX does: its store was reset when the Logon was read.
+ * from 1 on the next connection, as QuickFIX does: its store was reset when the Logon was read
+ * (what it wrote after the reset and lost is a gap from 1, resent when asked).
  */
 import { Field, fieldsOf, parseUtcText, show } from '../conformance/wire'
 
@@ -123,7 +124,9 @@ export class AnswerChecker {
       this.fill(seq, msgType === '4' ? Number(get(36)) : seq + 1)
       return out
     }
-    const unheardReset = first && seq === 1 && this.resetUnanswered
+    // Below the old numbers only after such a reset; above 1 when what the engine wrote after it
+    // (its 141=Y answer first) was lost with the connection: a gap from 1, asked for at logon.
+    const unheardReset = first && this.resetUnanswered && this.nextIn !== undefined && seq < this.nextIn
     // The first answer of a connection, or a 141=Y answer, settles whether the engine took the reset.
     if (first || reset) this.resetUnanswered = false
     if (reset) {
@@ -131,7 +134,8 @@ export class AnswerChecker {
       this.gap = undefined
     } else if (unheardReset) {
       this.unansweredResets++
-      this.gap = undefined
+      this.gap = seq > 1 ? { next: 1, to: seq - 1 } : undefined
+      if (seq > 1) this.gapsFound++
     } else if (this.nextIn !== undefined && seq !== this.nextIn) {
       if (!first || seq < this.nextIn) return fail(`MsgSeqNum ${seq} where ${this.nextIn} was next`)
       // Messages sent just before a connection ended may never have arrived: the Logon shows the gap.

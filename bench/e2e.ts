@@ -18,6 +18,7 @@
  * BENCH_E2E_PROF=1 (--cpu-prof of Node-RED and the counterparty),
  * BENCH_E2E_INFLIGHT (clients' in-flight window), BENCH_E2E_INBOUND_INFLIGHT (the inbound client's
  * only), BENCH_E2E_APPLY_BATCH (streamer-sql batch of the inbound apply; 1 = one commit per report),
+ * BENCH_E2E_APPLY_SET=0 (the apply's batch as one statement per report instead of one set-based statement),
  * BENCH_E2E_BATCH / BENCH_E2E_POLL_MS (streamers),
  * BENCH_E2E_NODE_ARGS (extra node arguments for Node-RED), BENCH_E2E_MODES (outbound,round-trip: the
  * counterparty answers no order, or every order with two ExecutionReports that flow back in; empty: only
@@ -169,6 +170,7 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
     inFlight: envNumber('BENCH_E2E_INFLIGHT'),
     inboundInFlight: envNumber('BENCH_E2E_INBOUND_INFLIGHT'),
     applyBatch: envNumber('BENCH_E2E_APPLY_BATCH'),
+    applySet: process.env.BENCH_E2E_APPLY_SET === '0' ? false : undefined,
     reports,
     batchSize: envNumber('BENCH_E2E_BATCH'),
     pollMs: envNumber('BENCH_E2E_POLL_MS'),
@@ -191,7 +193,12 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
     ? 'the QuickFIX/C++ executor (bench/quickfix/roundtrip.cpp, FileStore; an order counts as received when it ' +
       'reaches its Application)'
     : 'the pack\'s session layer with its own store (test/e2e/counterparty.ts)'
-  console.log(`e2e: Node-RED child process + counterparty process: ${counterparty}; ${sys.describe()}${vacuumed}`)
+  const perReport = process.env.BENCH_E2E_APPLY_SET === '0'
+  const apply = !reports
+    ? ''
+    : `; fills applied by ${perReport ? 'one statement per report' : 'one set-based statement per batch'}`
+  console.log(`e2e: Node-RED child process + counterparty process: ${counterparty}; ${sys.describe()}` +
+    `${vacuumed}${apply}`)
   const rows: Row[] = []
   const segments: Segments[] = []
   const since = new Date()

@@ -33,7 +33,9 @@ const MAX_BATCH = 1000
  *
  * Batch mode (batch > 1): the messages that arrive while a transaction runs go together into the
  * next one (group commit); each is sent on and done only after that commit. If the transaction
- * fails, its messages run again one by one, so only the failing message gets the error.
+ * fails, its messages run again one by one, so only the failing message gets the error. With a
+ * batch statement (set-based, parameters as arrays) the batch is that one statement; each message
+ * is sent on with its rows (msg.payload, msg.rowCount) being those of the whole statement.
  */
 export = function (RED: NodeAPI): void {
   const t = translator(RED, catalog)
@@ -54,6 +56,12 @@ export = function (RED: NodeAPI): void {
     const batchMax = batchSizeOf(def.batch)
     const hasEvent = def.event !== undefined && def.event !== ''
     const hasReason = def.reason !== undefined && def.reason !== ''
+    // The set statement: one statement (one round trip, one firing of each statement trigger) for
+    // the whole batch instead of one per message. Audit event and reason are set per message, one
+    // per transaction, so a set statement cannot carry them: then the messages run one by one.
+    const batchSql = typeof def.batchSql === 'string' && def.batchSql.trim() !== '' ? def.batchSql : undefined
+    if (batchSql !== undefined && (hasEvent || hasReason)) node.warn(t('streamer-sql.log.batch-sql-unused'))
+    const setSql = hasEvent || hasReason ? undefined : batchSql
     let statements = 0
     let closing = false
     // On error "retry" (default): transient database errors (connection lost, server restarting,
@@ -203,6 +211,7 @@ export = function (RED: NodeAPI): void {
       }
       if (ready.length === 0) return
       const db = await dbNode!.acquire()
+      if (ready.length > 1 && setSql !== undefined && await runSet(db, setSql, ready)) return
       if (ready.length > 1) {
         let results: QueryResult[] | undefined
         const stmts: Statement[] = []
@@ -245,6 +254,25 @@ export = function (RED: NodeAPI): void {
           failed(job, err)
         }
       }
+    }
+
+    /**
+     * The batch as one statement, parameter $k the array of every message's $k value in message
+     * order. It commits on its own (autocommit), and each message is sent on only after that. False
+     * when it failed: nothing was committed, and the caller runs the messages one by one.
+     */
+    async function runSet (db: Database, sql: string, ready: Array<{ job: Job, v: Values }>): Promise<boolean> {
+      const arrays = getters.map((_, k) => ready.map(({ v }) => v.params[k]))
+      let result: QueryResult
+      try {
+        result = await attempt(async () => await db.query(sql, arrays))
+      } catch {
+        return false
+      }
+      ran(1)
+      // Each message its own array of the statement's rows, so a node downstream may change one.
+      for (const { job } of ready) succeeded(job, { ...result, rows: result.rows.slice() })
+      return true
     }
 
     function settle (): void {

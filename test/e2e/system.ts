@@ -47,6 +47,8 @@ export interface SystemOptions {
   inboundInFlight?: number
   /** streamer-sql batch of the inbound apply (flows.ts default when undefined). */
   applyBatch?: number
+  /** The inbound apply as one set-based statement per batch (flows.ts default when undefined). */
+  applySet?: boolean
   /** The counterparty answers orders with ExecutionReports (default true). */
   reports?: boolean
   /** Extra node arguments for Node-RED (e.g. --cpu-prof). */
@@ -130,7 +132,8 @@ export class E2eSystem {
       pollMs: this.o.pollMs,
       inFlight: this.o.inFlight,
       inboundInFlight: this.o.inboundInFlight,
-      applyBatch: this.o.applyBatch
+      applyBatch: this.o.applyBatch,
+      applySet: this.o.applySet
     })
     this.starts++
     this.nodeRed = startNodeRed({

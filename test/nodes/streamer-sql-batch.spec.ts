@@ -141,6 +141,63 @@ for (const target of ['pglite', 'postgres'] as const) {
       )
     })
 
+    const setInsert = `INSERT INTO ${table} (id, note) SELECT v.id, v.note || ' (set)'
+      FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS v (id, note, ord) ORDER BY v.ord
+      RETURNING id, pg_current_xact_id()::text AS tx`
+
+    it('runs the batch SQL once for the messages queued together, each parameter an array in message ' +
+      'order, and sends each message on after that commit with the rows of the whole statement', async () => {
+      await helper.load(nodes, flow(insert, insertParams, { batchSql: setInsert }))
+      const db: Database = await helper.getNode('db1').acquire()
+      await db.query(`CREATE TABLE IF NOT EXISTS ${table} (id bigint PRIMARY KEY, note text)`)
+      const release = await holdLock(db, table)
+      const out = collect('out', 30)
+      for (let i = 201; i <= 230; i++) {
+        helper.getNode('q1').receive({ payload: { id: i, note: `n${i}` }, topic: `m${i}` })
+      }
+      await release()
+      const got = await out
+      assert.deepStrictEqual(got.map(m => m.topic), Array.from({ length: 30 }, (_, i) => `m${i + 201}`))
+      const rows = (await db.query<{ id: string, note: string }>(
+        `SELECT id::text, note FROM ${table} WHERE id BETWEEN 201 AND 230 ORDER BY id`)).rows
+      assert.strictEqual(rows.length, 30)
+      const bySet = rows.filter(r => r.note.endsWith(' (set)'))
+      assert.ok(bySet.length >= 2, `the messages queued behind the lock went in by the batch SQL (${bySet.length})`)
+      for (const r of rows) assert.ok(r.note.startsWith(`n${r.id}`), `row ${r.id} has its own message's note`)
+      // Every message of a set statement carries that statement's rows: all of its batch, one transaction.
+      const setMsgs = got.filter(m => m.rowCount > 1)
+      assert.strictEqual(setMsgs.length, bySet.length)
+      for (const m of setMsgs) {
+        assert.strictEqual(m.payload.length, m.rowCount)
+        assert.strictEqual(new Set(m.payload.map((r: any) => r.tx)).size, 1, 'one statement, one transaction')
+        assert.ok(m.payload.some((r: any) => r.id === m.topic.slice(1)), `${m.topic}'s own row is among them`)
+      }
+      assert.notStrictEqual(setMsgs[0].payload, setMsgs[1].payload, 'each message has its own array')
+    })
+
+    it('runs the messages one by one with SQL when the batch SQL fails, so only the failing message ' +
+      'gets the error', async () => {
+      await helper.load(nodes, flow(insert, insertParams, { batchSql: setInsert }))
+      const db: Database = await helper.getNode('db1').acquire()
+      await db.query(`CREATE TABLE IF NOT EXISTS ${table} (id bigint PRIMARY KEY, note text)`)
+      await db.query(`INSERT INTO ${table} (id, note) VALUES (305, 'already there')`)
+      const release = await holdLock(db, table)
+      const out = collect('out', 9)
+      const caught = collect('caught', 1)
+      for (let i = 301; i <= 310; i++) {
+        helper.getNode('q1').receive({ payload: { id: i, note: `n${i}` }, topic: `m${i}` })
+      }
+      await release()
+      const [ok, errs] = await Promise.all([out, caught])
+      assert.deepStrictEqual(ok.map(m => m.topic), ['m301', 'm302', 'm303', 'm304', 'm306', 'm307', 'm308', 'm309',
+        'm310'])
+      assert.deepStrictEqual(errs.map(m => m.topic), ['m305'])
+      const rows = (await db.query<{ id: string, note: string }>(
+        `SELECT id::text, note FROM ${table} WHERE id BETWEEN 301 AND 310 ORDER BY id`)).rows
+      assert.deepStrictEqual(rows.map(r => r.note), ['n301', 'n302', 'n303', 'n304', 'already there', 'n306', 'n307',
+        'n308', 'n309', 'n310'], 'the failed batch statement left nothing; each message ran on its own')
+    })
+
     it('records each message\'s own audit event and reason, with none leaking into the next message', async () => {
       await helper.load(nodes, flow(`INSERT INTO ${schema}_orders (sym) VALUES ($1)`, [{ v: 'payload', vt: 'msg' }],
         { event: 'EVENT_ORDER_NEW', eventType: 'str', reason: 'topic', reasonType: 'msg' }))

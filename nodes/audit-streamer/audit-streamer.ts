@@ -12,6 +12,7 @@ import { registerAdmin } from './admin'
 import { StreamerSettings, streamerSettings } from './config'
 import { auditStreamerStatus, databaseOutage, StreamerView, waitsForDatabase } from './status-text'
 import type { AuditStreamerDef } from './types'
+import { configNode } from '../shared/config-users'
 
 /** Streamer clients subscribe through node.stream; they need no copy of the node's output. */
 const CLIENT_TYPE = 'streamer-client'
@@ -23,7 +24,7 @@ export = function (RED: NodeAPI): void {
   function AuditStreamer (this: Node & { [k: string]: any }, def: AuditStreamerDef): void {
     RED.nodes.createNode(this, def)
     const node = this
-    const dbNode = RED.nodes.getNode(def.database) as StreamerDatabaseNode | null
+    const dbNode = configNode<StreamerDatabaseNode>(RED, def.database, 'streamer-database')
     const states = new Map<number, SubscriptionState>()
     let connection: ConnectionState | undefined
     let settings: StreamerSettings | undefined
@@ -32,7 +33,7 @@ export = function (RED: NodeAPI): void {
 
     try {
       settings = streamerSettings(def)
-      if (dbNode === null || dbNode === undefined) throw new StreamConfigError(t('audit-streamer.errors.no-database'))
+      if (dbNode === undefined) throw new StreamConfigError(t('audit-streamer.errors.no-database'))
     } catch (err) {
       configError = describeStreamError(err)
     }
@@ -179,8 +180,8 @@ export = function (RED: NodeAPI): void {
       streamSources.unregister(node.id, streamer)
       const closing = output === undefined ? Promise.resolve() : output.close()
       closing.then(async () => await streamer.close()).catch(err => node.warn(String(err))).finally(() => {
-        dbNode?.deregister(node)
-        done()
+        if (dbNode === undefined) return done()
+        dbNode.deregister(node, () => done())
       })
     })
   }

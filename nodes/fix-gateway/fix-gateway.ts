@@ -17,6 +17,7 @@ import { CONTROL_TOPICS, FixGatewayDef } from './types'
 import { translator } from '../shared/i18n'
 import catalog = require('./locales/en-US/fix-gateway.json')
 import sessionCatalog = require('../fix-session/locales/en-US/fix-session.json')
+import { configNode } from '../shared/config-users'
 
 export = function (RED: NodeAPI): void {
   const t = translator(RED, catalog)
@@ -24,8 +25,8 @@ export = function (RED: NodeAPI): void {
   function FixGateway (this: Node, def: FixGatewayDef): void {
     RED.nodes.createNode(this, def)
     const node = this
-    const session = RED.nodes.getNode(def.session) as FixSessionNode | null
-    if (session === null) {
+    const session = configNode<FixSessionNode>(RED, def.session, 'fix-session')
+    if (session === undefined) {
       node.status(status.error(t('fix-gateway.status.no-session')))
       node.on('input', (_msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) =>
         done(new Error(t('fix-gateway.errors.no-session')))
@@ -187,10 +188,9 @@ export = function (RED: NodeAPI): void {
       const waiting = held
       held = []
       for (const h of waiting) h.cancel(new Error(t('fix-gateway.errors.closing')))
-      session.deregister(node)
       // Flow nodes close before config nodes: logging out here happens while the database is
       // still open, so the Logout's sequence number is committed.
-      session.releaseIfUnused().catch(() => {}).finally(() => done())
+      session.deregister(node, () => done())
     })
   }
 

@@ -27,6 +27,7 @@ import { quietAtStart, sessionText, shortReason } from './status-text'
 import type { Database } from '../../core/db'
 import { Fence, LeaseRegistry, LeaseSettings, Membership, resourceOf } from '../../core/ha'
 import { configFingerprint, differsText, haSettings, standbyText } from '../shared/ha'
+import { configNode, ConfigUsers } from '../shared/config-users'
 
 const STATUS_MS = 250
 
@@ -53,7 +54,8 @@ export = function (RED: NodeAPI): void {
   function FixSession (this: FixSessionNode & { [k: string]: any }, def: FixSessionDef): void {
     RED.nodes.createNode(this, def)
     const node = this
-    const users = new Map<string, { user: Node, h: FixSessionUser }>()
+    // Like Node-RED's MQTT broker: the first user starts the session, the last one to leave logs it out.
+    const users = new ConfigUsers<FixSessionUser>({ open: () => ensureStarted(), close: async () => await stopRuntime() })
     let runtime: SessionRuntime | undefined
     let starting: Promise<SessionRuntime | undefined> | undefined
     /** Several instances (settings.js fixStreamers.ha): the lease this session runs under. */
@@ -74,7 +76,7 @@ export = function (RED: NodeAPI): void {
       if (statusTimer !== undefined) clearTimeout(statusTimer)
       statusTimer = undefined
       told = current
-      for (const u of users.values()) u.h.onStatus?.(current)
+      for (const h of users.handlers()) h.onStatus?.(current)
     }
     function setStatus (s: Partial<FixSessionStatus>): void {
       current = { ...current, ...s }
@@ -140,12 +142,12 @@ export = function (RED: NodeAPI): void {
       return codec
     }
 
-    const dbNode = RED.nodes.getNode(def.database) as StreamerDatabaseNode | null
+    const dbNode = configNode<StreamerDatabaseNode>(RED, def.database, 'streamer-database')
 
     async function start (): Promise<SessionRuntime | undefined> {
       const settings = settingsFrom(def, node.credentials ?? {})
       const ha = haSettings(RED)
-      if (dbNode === null) throw new Error('no database configured')
+      if (dbNode === undefined) throw new Error('no database configured')
       // A registered user: the database waits for this session's Logout before it closes.
       dbNode.register(node, s => {
         // Until the session has read its state, the database is all it waits for: say so. A start
@@ -178,7 +180,7 @@ export = function (RED: NodeAPI): void {
           log: OpsRegistry.get().tapSessionLog(node.id, fileLog === undefined ? traceLog : teeLog(traceLog, fileLog)),
           fence
         })
-        rt.on('message', (m: InboundMessage) => { for (const u of users.values()) u.h.onMessage?.(m) })
+        rt.on('message', (m: InboundMessage) => { for (const h of users.handlers()) h.onMessage?.(m) })
         rt.on('event', (e: SessionEvent) => onEvent(e))
         const startedAt = Date.now()
         rt.on('status', (raw: string) => {
@@ -264,7 +266,7 @@ export = function (RED: NodeAPI): void {
       } else if (e.type === 'error') {
         node.warn(e.text)
       }
-      for (const u of users.values()) u.h.onEvent?.(e)
+      for (const h of users.handlers()) h.onEvent?.(e)
     }
 
     function ensureStarted (): void {
@@ -279,20 +281,12 @@ export = function (RED: NodeAPI): void {
     }
 
     node.register = (user: Node, h: FixSessionUser): void => {
-      users.set(user.id, { user, h })
       h.onStatus?.(current)
-      ensureStarted()
+      users.register(user, h)
     }
 
-    node.deregister = (user: Node): void => {
-      users.delete(user.id)
-    }
-
-    /** Stops the session once nobody uses it: a clean Logout, so the next logon continues the numbers. */
-    node.releaseIfUnused = async (): Promise<void> => {
-      if (users.size > 0) return
-      await stopRuntime()
-    }
+    /** The last user to leave stops the session: a clean Logout, so the next logon continues the numbers. */
+    node.deregister = (user: Node, done: (err?: Error) => void): void => users.deregister(user, done)
 
     async function stopRuntime (): Promise<void> {
       const pending = starting
@@ -343,8 +337,8 @@ export = function (RED: NodeAPI): void {
       // A gateway's close may already be logging out: wait for that too. The database is
       // released only after the Logout and the last sequence numbers are stored.
       stopRuntime().then(async () => await stopping).finally(() => {
-        if (dbNode !== null && dbNode !== undefined) dbNode.deregister(node)
-        done()
+        if (dbNode === undefined) return done()
+        dbNode.deregister(node, () => done())
       })
     })
 

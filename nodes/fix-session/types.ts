@@ -73,9 +73,11 @@ export interface FixSessionUser {
 export interface FixSessionNode extends Node<FixSessionCredentials> {
   /** Adds a user; the session starts with its first user. */
   register: (user: Node, handlers: FixSessionUser) => void
-  deregister: (user: Node) => void
-  /** Logs out and stops the session when no user is left (call after deregister, from close). */
-  releaseIfUnused: () => Promise<void>
+  /**
+   * Removes a user, from its close: the last user to leave logs the session out and stops it, and
+   * `done` is called once it has (so the Logout is stored while the database is still open).
+   */
+  deregister: (user: Node, done: (err?: Error) => void) => void
   /** Sends one application message (journaled before it is written; exactly once per origin). */
   sendFix: (req: SendRequest) => Promise<SendResult>
   control: (c: ControlCommand) => Promise<void>

@@ -16,6 +16,7 @@ import type { StreamerClientDef, StreamerClientNode } from './types'
 import type { Database } from '../../core/db'
 import { Fence, LeaseRegistry, LeaseSettings, Membership, resourceOf } from '../../core/ha'
 import { downstreamOfType, haSettings, standbyText } from '../shared/ha'
+import { configNode } from '../shared/config-users'
 
 /** Client names in use per database (config node + schema), so two clients never share a checkpoint. */
 const namesInUse = new Map<string, string>()
@@ -36,7 +37,7 @@ export = function (RED: NodeAPI): void {
     const node = this
     const clientName = (def.clientName ?? '').trim() || def.name || node.id
     ;(node as { clientName: string }).clientName = clientName
-    const dbNode = RED.nodes.getNode(def.database) as StreamerDatabaseNode | null
+    const dbNode = configNode<StreamerDatabaseNode>(RED, def.database, 'streamer-database')
     const confirmOnSend = def.confirmMode === 'send'
     let client: StreamerClient | undefined
     let transform: Transform | undefined
@@ -86,7 +87,7 @@ export = function (RED: NodeAPI): void {
       fail((err as Error).message)
       node.error(tr('streamer-client.errors.config', { error: (err as Error).message }))
     }
-    if (dbNode === null) {
+    if (dbNode === undefined) {
       fail(tr('streamer-client.errors.no-database'))
     } else if (transform !== undefined) {
       nameKey = `${dbNode.id}:${dbNode.schema}:${clientName}`
@@ -423,13 +424,13 @@ export = function (RED: NodeAPI): void {
       confirmables.unregister(node.id, node)
       RED.events.removeListener('flows:started', onFlowsStarted)
       if (nameKey !== undefined && namesInUse.get(nameKey) === node.id) namesInUse.delete(nameKey)
+      const release = (): void => dbNode === undefined ? done() : dbNode.deregister(node, () => done())
       const c = client
       const held = lease
       lease = undefined
       if (c === undefined) {
         held?.leave().catch(() => {}).finally(() => {
-          dbNode?.deregister(node)
-          done()
+          release()
         })
         return
       }
@@ -441,8 +442,7 @@ export = function (RED: NodeAPI): void {
         .then(async () => await held?.leave())
         .catch(() => {})
         .finally(() => {
-          dbNode?.deregister(node)
-          done()
+          release()
         })
     })
 

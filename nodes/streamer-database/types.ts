@@ -34,7 +34,11 @@ export interface StreamerDatabaseNode extends Node<StreamerDatabaseCredentials> 
    * connection; with it, the user is told and sets its own status.
    */
   register: (user: Node, onState?: (s: ConnectionState) => void) => void
-  deregister: (user: Node) => void
+  /**
+   * Removes a user, from its close and once it is done with the database: the last user to leave
+   * closes the pool (or the embedded database), and `done` is called once it has closed.
+   */
+  deregister: (user: Node, done: (err?: Error) => void) => void
   /** Why the config is unusable, or undefined when it is fine. */
   readonly configError: string | undefined
 }

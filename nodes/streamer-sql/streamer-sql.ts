@@ -10,6 +10,7 @@ import type { StreamerSqlDef } from './types'
 import { SqlLabels, sqlDatabaseStatus, sqlFailedStatus, sqlWaitingStatus } from './status-text'
 import catalog = require('./locales/en-US/streamer-sql.json')
 import { isDate } from '../../core/util'
+import { configNode } from '../shared/config-users'
 
 type SqlMsg = NodeMessageInFlow & { payload?: unknown, rowCount?: number }
 type Send = (msg: SqlMsg) => void
@@ -52,7 +53,7 @@ export = function (RED: NodeAPI): void {
   function StreamerSql (this: Node, def: StreamerSqlDef): void {
     RED.nodes.createNode(this, def)
     const node = this
-    const dbNode = RED.nodes.getNode(def.database) as StreamerDatabaseNode | null
+    const dbNode = configNode<StreamerDatabaseNode>(RED, def.database, 'streamer-database')
     const batchMax = batchSizeOf(def.batch)
     const hasEvent = def.event !== undefined && def.event !== ''
     const hasReason = def.reason !== undefined && def.reason !== ''
@@ -76,7 +77,7 @@ export = function (RED: NodeAPI): void {
     let blocked: Promise<void> | undefined
     let unblock: (() => void) | undefined
 
-    if (dbNode === null) {
+    if (dbNode === undefined) {
       node.status(status.error(t('streamer-sql.errors.no-database')))
     } else {
       dbNode.register(node, s => {
@@ -110,7 +111,7 @@ export = function (RED: NodeAPI): void {
     }
 
     async function valuesOf (msg: SqlMsg): Promise<Values> {
-      if (dbNode === null) throw new Error(t('streamer-sql.errors.no-database'))
+      if (dbNode === undefined) throw new Error(t('streamer-sql.errors.no-database'))
       if (typeof def.sql !== 'string' || def.sql.trim() === '') throw new Error(t('streamer-sql.errors.no-sql'))
       const params: unknown[] = []
       for (const g of getters) params.push(toParam(await g(msg)))
@@ -315,8 +316,8 @@ export = function (RED: NodeAPI): void {
       const finish = (): void => {
         closing = true
         if (statusTimer !== undefined) clearTimeout(statusTimer)
-        dbNode?.deregister(node)
-        done()
+        if (dbNode === undefined) return done()
+        dbNode.deregister(node, () => done())
       }
       if (active === 0 && queue.length === 0) return finish()
       idleWaiters.push(finish)

@@ -1,7 +1,7 @@
 import type { Node, NodeAPI } from 'node-red'
-import type { ConnectionState, Database } from '../../core/db'
-import { ensureAuditTable, describeStreamError, StreamConfigError, Streamer } from '../../core/stream'
-import type { StreamMeta, StreamRow, Subscription, SubscriptionState } from '../../core/stream'
+import type { ConnectionState } from '../../core/db'
+import { describeStreamError, StreamConfigError, Streamer } from '../../core/stream'
+import type { StreamRow, Subscription, SubscriptionState } from '../../core/stream'
 import type { StreamerDatabaseNode } from '../streamer-database/types'
 import { Outage } from '../../core/db'
 import { translator } from '../shared/i18n'
@@ -10,7 +10,9 @@ import { flowGraph, targetsOf } from '../shared/links'
 import { streamSources } from '../shared/registry'
 import { registerAdmin } from './admin'
 import { StreamerSettings, streamerSettings } from './config'
-import { auditStreamerStatus, databaseOutage, StreamerView, waitsForDatabase } from './status-text'
+import { auditStreamerStatus, databaseOutage, StreamerView } from './status-text'
+import { auditTableLines, rowMessages, subscriptionLine } from './messages'
+import { streamerDatabase } from './managed-table'
 import type { AuditStreamerDef } from './types'
 import { configNode } from '../shared/config-users'
 
@@ -38,41 +40,12 @@ export = function (RED: NodeAPI): void {
       configError = describeStreamError(err)
     }
 
-    let prepared: Promise<Database> | undefined
-    const database = async (): Promise<Database> => {
+    const database = streamerDatabase(async () => {
       if (configError !== undefined) throw new StreamConfigError(configError)
-      const db = await (dbNode as StreamerDatabaseNode).acquire()
-      const managed = settings?.managedSource
-      if (managed === undefined) return db
-      // Create or bring the managed audit table up to date once per deploy, before reading it.
-      if (prepared === undefined) {
-        prepared = ensureAuditTable(db, { source: managed, notifyChannel: settings?.listenChannel }).then(r => {
-          const audit = `${r.audit.schema}.${r.audit.name}`
-          if (r.created) node.log(t('audit-streamer.log.created', { audit }))
-          if (!r.created && r.addedColumns.length > 0) {
-            node.warn(t('audit-streamer.log.added-columns', { audit, columns: r.addedColumns.join(', ') }))
-          }
-          for (const w of r.warnings) node.warn(w)
-          return db
-        })
-        prepared.catch(() => { prepared = undefined })
-      }
-      return await prepared
-    }
-
-    const streamer = new Streamer({
-      name: settings?.name ?? def.stream ?? node.id,
-      table: settings?.table ?? '',
-      positionColumns: settings?.positionColumns ?? [],
-      timeColumn: settings?.timeColumn,
-      columns: settings?.columns,
-      filter: settings?.filter,
-      batchSize: settings?.batchSize,
-      pollMs: settings?.pollMs,
-      listenChannel: settings?.listenChannel,
-      initialStart: settings?.initialStart,
-      database
-    })
+      return await dbNode!.acquire()
+    }, settings, r => { for (const line of auditTableLines(r, t)) node[line.level](line.text) })
+    const { managedSource, ...options } = settings ?? { name: def.stream ?? node.id, table: '', positionColumns: [] }
+    const streamer = new Streamer({ ...options, database })
     Object.defineProperty(node, 'stream', { value: streamer, enumerable: false })
     // Streamer clients wired to this node subscribe through the registry (docs/architecture.md).
     streamSources.register(node.id, streamer)
@@ -118,14 +91,10 @@ export = function (RED: NodeAPI): void {
     streamer.on('state', (sub: Subscription & { id: number }, state: SubscriptionState) => {
       if (state.phase === 'closed') states.delete(sub.id)
       else states.set(sub.id, state)
-      if (state.phase === 'failed' || (state.phase === 'retrying' && !waitsForDatabase(state))) {
-        const key = state.phase === 'failed' ? 'audit-streamer.errors.failed' : 'audit-streamer.errors.retrying'
-        const line = `${t(key, { stream: streamer.name })}: ${state.error}`
-        if (line !== lastError) {
-          lastError = line
-          if (state.phase === 'failed' || state.needsAction === true) node.error(line)
-          else node.warn(line)
-        }
+      const line = subscriptionLine(state, streamer.name, t)
+      if (line !== undefined && line.text !== lastError) {
+        lastError = line.text
+        node[line.level](line.text)
       }
       logOutage()
       scheduleStatus(state.phase !== 'replaying')
@@ -146,20 +115,10 @@ export = function (RED: NodeAPI): void {
     // The node's own output, for targets that are not streamer clients (a debug node, say).
     if (configError === undefined && wiredToOthers(def)) {
       try {
-        const start = streamer.initialStart
-        const perBatch = def.output === 'batch'
-        output = streamer.subscribe(start, {
+        const how = { topic: streamer.name, streamer: node.id, perBatch: def.output === 'batch' }
+        output = streamer.subscribe(streamer.initialStart, {
           deliver: async (rows: StreamRow[]) => {
-            if (perBatch) {
-              const last = rows[rows.length - 1]
-              node.send({
-                payload: rows.map(r => r.row),
-                topic: streamer.name,
-                stream: { ...meta(last), count: rows.length }
-              })
-            } else {
-              for (const r of rows) node.send({ payload: r.row, topic: streamer.name, stream: meta(r) })
-            }
+            for (const m of rowMessages(rows, how)) node.send(m)
             // Node-RED hands messages on asynchronously; let this batch go before reading more.
             await new Promise(resolve => setImmediate(resolve))
           }
@@ -171,17 +130,13 @@ export = function (RED: NodeAPI): void {
       }
     }
 
-    function meta (r: StreamRow): StreamMeta {
-      return { name: r.stream, streamer: node.id, position: r.position, replay: r.replay }
-    }
-
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
       if (statusTimer !== undefined) clearTimeout(statusTimer)
       streamSources.unregister(node.id, streamer)
       const closing = output === undefined ? Promise.resolve() : output.close()
       closing.then(async () => await streamer.close()).catch(err => node.warn(String(err))).finally(() => {
         if (dbNode === undefined) return done()
-        dbNode.deregister(node, () => done())
+        dbNode.deregister(node, () => done(), removed)
       })
     })
   }

@@ -182,7 +182,7 @@ export = function (RED: NodeAPI): void {
       await session!.control(c)
     }
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
       closing = true
       // Unconfirmed: the streamer client replays them from its checkpoint after the redeploy.
       const waiting = held
@@ -190,7 +190,7 @@ export = function (RED: NodeAPI): void {
       for (const h of waiting) h.cancel(new Error(t('fix-gateway.errors.closing')))
       // Flow nodes close before config nodes: logging out here happens while the database is
       // still open, so the Logout's sequence number is committed.
-      session.deregister(node, () => done())
+      session.deregister(node, () => done(), removed)
     })
   }
 

@@ -55,7 +55,11 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, def)
     const node = this
     // Like Node-RED's MQTT broker: the first user starts the session, the last one to leave logs it out.
-    const users = new ConfigUsers<FixSessionUser>({ open: () => ensureStarted(), close: async () => await stopRuntime() })
+    const users = new ConfigUsers<FixSessionUser>({
+      open: () => ensureStarted(),
+      close: async () => await stopRuntime(),
+      closeOnRedeploy: true
+    })
     let runtime: SessionRuntime | undefined
     let starting: Promise<SessionRuntime | undefined> | undefined
     /** Several instances (settings.js fixStreamers.ha): the lease this session runs under. */
@@ -286,7 +290,8 @@ export = function (RED: NodeAPI): void {
     }
 
     /** The last user to leave stops the session: a clean Logout, so the next logon continues the numbers. */
-    node.deregister = (user: Node, done: (err?: Error) => void): void => users.deregister(user, done)
+    node.deregister = (user: Node, done: (err?: Error) => void, removed?: boolean): void =>
+      users.deregister(user, done, removed)
 
     async function stopRuntime (): Promise<void> {
       const pending = starting
@@ -331,14 +336,14 @@ export = function (RED: NodeAPI): void {
     const sessionKey = sessionName({ ...def, name: def.sessionName })
     Object.defineProperty(node, 'sessionKey', { get: () => sessionKey })
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
       closed = true
       if (statusTimer !== undefined) clearTimeout(statusTimer)
       // A gateway's close may already be logging out: wait for that too. The database is
       // released only after the Logout and the last sequence numbers are stored.
       stopRuntime().then(async () => await stopping).finally(() => {
         if (dbNode === undefined) return done()
-        dbNode.deregister(node, () => done())
+        dbNode.deregister(node, () => done(), removed)
       })
     })
 

@@ -74,10 +74,11 @@ export interface FixSessionNode extends Node<FixSessionCredentials> {
   /** Adds a user; the session starts with its first user. */
   register: (user: Node, handlers: FixSessionUser) => void
   /**
-   * Removes a user, from its close: the last user to leave logs the session out and stops it, and
-   * `done` is called once it has (so the Logout is stored while the database is still open).
+   * Removes a user, from its close: the last user to leave, removed or redeployed, logs the
+   * session out and stops it, and `done` is called once it has (so the Logout is stored while the
+   * database is still open).
    */
-  deregister: (user: Node, done: (err?: Error) => void) => void
+  deregister: (user: Node, done: (err?: Error) => void, removed?: boolean) => void
   /** Sends one application message (journaled before it is written; exactly once per origin). */
   sendFix: (req: SendRequest) => Promise<SendResult>
   control: (c: ControlCommand) => Promise<void>

@@ -5,6 +5,7 @@ import { status } from '../shared/status'
 import { buildMessage, PreparedMapping, prepareMappings } from './mapping'
 import { registerAdminRoutes } from './admin'
 import type { FixTranslatorDef } from './types'
+import { decodedFix, firstProblem, invalidFix, msgTypeToBuild, routeOutputs } from './messages'
 import { dictionaryFailedText, readyText as translatorReady } from './status-text'
 import { translator as messages } from '../shared/i18n'
 import catalog = require('./locales/en-US/fix-translator.json')
@@ -99,8 +100,8 @@ export = function (RED: NodeAPI): void {
       send: (m: Array<NodeMessage | null>) => void,
       done: (err?: Error) => void
     ): Promise<void> {
-      const m = msg as NodeMessage & { fix?: { msgType?: string } }
-      const msgType = def.msgType !== '' && def.msgType !== undefined ? def.msgType : String(m.fix?.msgType ?? '')
+      const m = msg as NodeMessage & { fix?: unknown }
+      const msgType = msgTypeToBuild(def.msgType, m.fix as { msgType?: unknown } | undefined)
       if (msgType === '') {
         setStatus('no-type', status.error(_('fix-translator.status.no-type')))
         done(new Error(_('fix-translator.errors.no-type')))
@@ -123,22 +124,11 @@ export = function (RED: NodeAPI): void {
         done()
         return
       }
-      m.fix = {
-        msgType: r.msgType,
-        msgTypeName: r.msgTypeName,
-        beginString: t.beginString,
-        dictionary: t.dictionary,
-        problems: r.problems
-      } as unknown as { msgType: string }
-      setStatus(
-        `invalid:${r.problems[0]?.field ?? ''}`,
-        status.error(
-          _('fix-translator.status.invalid', {
-            count: r.problems.length,
-            first: `${r.problems[0]?.field ?? ''}${r.problems[0]?.tag !== undefined ? ` (${r.problems[0].tag})` : ''}`
-          })
-        )
-      )
+      m.fix = invalidFix(r, t)
+      const first = firstProblem(r.problems)
+      setStatus(`invalid:${r.problems[0]?.field ?? ''}`, status.error(
+        _('fix-translator.status.invalid', { count: r.problems.length, first })
+      ))
       send([null, m])
       done(new Error(r.message))
     }
@@ -161,28 +151,11 @@ export = function (RED: NodeAPI): void {
         }
         throw err
       }
-      const input = msg.payload
-      if (typeof input === 'object' && input !== null && !Buffer.isBuffer(input) && !(input instanceof Uint8Array)) {
-        // A fix_in row: keep its other columns (connection, sequence, ...) with the message.
-        const { raw, raw_text: rawText, ...row } = input as Record<string, unknown>
-        ;(result.fix as unknown as Record<string, unknown>).row = row
-      }
+      m.fix = decodedFix(result, msg.payload)
       m.payload = result.payload
-      m.fix = result.fix
       showReady()
-      send(route(result.fix.msgType, m))
+      send(routeOutputs(routing, types, result.fix.msgType, m))
       done()
-    }
-
-    function route (msgType: string, m: NodeMessage): Array<NodeMessage | null> {
-      if (routing === 'filter') return types.includes(msgType) ? [m, null] : [null, m]
-      if (routing === 'route') {
-        const out: Array<NodeMessage | null> = new Array(types.length + 1).fill(null)
-        const i = types.indexOf(msgType)
-        out[i < 0 ? types.length : i] = m
-        return out
-      }
-      return [m]
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {

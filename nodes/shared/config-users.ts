@@ -6,18 +6,23 @@ export interface SharedResource {
   open: () => void
   /** Closes it; resolves once closed (a FIX session after its Logout, a pool after its last query). */
   close: () => Promise<void>
+  /**
+   * Whether the last user closes it also when that user is only redeployed, not removed. Node-RED's
+   * broker does not (its users pass `removed` as autoDisconnect); a FIX session does, as it always
+   * did: a clean Logout stores its numbers, and the next Logon continues them.
+   */
+  closeOnRedeploy?: boolean
 }
 
 /**
  * The users of a config node (the database, the FIX session), kept as Node-RED's MQTT broker node
  * keeps its users. A user calls `register(node, handlers)` when it starts and
- * `deregister(node, done)` from its close. The first user opens the shared resource: a config
- * node nobody uses opens nothing. When the last user leaves, the resource closes and `done` is
- * called only once it has closed, so a redeploy that replaces every user starts on a closed
- * resource and never on one still closing. A user that leaves while others stay closes nothing:
- * redeploying one of them does not cut the others off. The class is plain TypeScript.
- * (Node-RED's broker closes only for a user removed from the flow; here a redeploy of the last
- * user closes too, as the FIX session always did: its numbers are stored by a clean Logout.)
+ * `deregister(node, done, removed)` from its close. The first user opens the shared resource: a
+ * config node nobody uses opens nothing. When the last user is removed from the flows, the
+ * resource closes and `done` is called only once it has closed, so the next user starts on a
+ * closed resource, never on one still closing. A user that leaves while others stay closes
+ * nothing: redeploying one of them does not cut the others off. A last user that is only
+ * redeployed closes it too if the resource says so (`closeOnRedeploy`). Plain TypeScript.
  */
 export class ConfigUsers<H> {
   private readonly users = new Map<string, H>()
@@ -33,13 +38,14 @@ export class ConfigUsers<H> {
   }
 
   /**
-   * Removes the user; the last one closes the resource. `done` is called once that close has
-   * finished (or at once when others remain); a failed close is passed to it. Without `done` the
-   * close still happens, unawaited (a user written before deregister took one).
+   * Removes the user; the last one closes the resource (see the class). `done` is called once that
+   * close has finished, else at once; a failed close is passed to it. `removed`: the user's close
+   * was for its removal from the flows (Node-RED's first close argument), not a redeploy.
    */
-  deregister (user: { id: string }, done: (err?: Error) => void = () => {}): void {
+  deregister (user: { id: string }, done: (err?: Error) => void = () => {}, removed = false): void {
     if (!this.users.delete(user.id) || this.users.size > 0) return done()
     for (const tell of this.emptied.splice(0)) tell()
+    if (!removed && this.resource.closeOnRedeploy !== true) return done()
     this.closing = this.resource.close()
     this.closing.then(() => done(), err => done(err instanceof Error ? err : new Error(String(err))))
   }

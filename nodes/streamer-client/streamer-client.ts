@@ -417,14 +417,14 @@ export = function (RED: NodeAPI): void {
       node.warn(text)
     }
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
       closing = true
       clearInterval(ticker)
       unwatch?.()
       confirmables.unregister(node.id, node)
       RED.events.removeListener('flows:started', onFlowsStarted)
       if (nameKey !== undefined && namesInUse.get(nameKey) === node.id) namesInUse.delete(nameKey)
-      const release = (): void => dbNode === undefined ? done() : dbNode.deregister(node, () => done())
+      const release = (): void => dbNode === undefined ? done() : dbNode.deregister(node, () => done(), removed)
       const c = client
       const held = lease
       lease = undefined

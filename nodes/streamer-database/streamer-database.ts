@@ -66,7 +66,7 @@ export = function (RED: NodeAPI): void {
       node.error(t('streamer-database.errors.config', { error: configError }))
     }
 
-    // Like Node-RED's MQTT broker: the first user connects, the last one to leave closes the pool.
+    // Like Node-RED's MQTT broker: the first user connects, the last one removed closes the pool.
     const users = new ConfigUsers<User>({
       open: () => { node.acquire().catch(() => { /* state events report it */ }) },
       close: async () => {
@@ -91,7 +91,8 @@ export = function (RED: NodeAPI): void {
       users.register(user, u)
     }
 
-    node.deregister = (user: Node, done: (err?: Error) => void): void => users.deregister(user, done)
+    node.deregister = (user: Node, done?: (err?: Error) => void, removed?: boolean): void =>
+      users.deregister(user, done, removed)
 
     function tell (u: User, s: ConnectionState | undefined): void {
       if (s === undefined) return u.user.status(status.error(t('streamer-database.status.config-error')))

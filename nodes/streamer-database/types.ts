@@ -35,10 +35,11 @@ export interface StreamerDatabaseNode extends Node<StreamerDatabaseCredentials> 
    */
   register: (user: Node, onState?: (s: ConnectionState) => void) => void
   /**
-   * Removes a user, from its close and once it is done with the database: the last user to leave
-   * closes the pool (or the embedded database), and `done` is called once it has closed.
+   * Removes a user, from its close and once it is done with the database. The last user removed
+   * from the flows (`removed`, Node-RED's first close argument) closes the pool or the embedded
+   * database, and `done` is called once it has closed; a redeployed one leaves it open.
    */
-  deregister: (user: Node, done: (err?: Error) => void) => void
+  deregister: (user: Node, done?: (err?: Error) => void, removed?: boolean) => void
   /** Why the config is unusable, or undefined when it is fine. */
   readonly configError: string | undefined
 }

@@ -31,8 +31,15 @@ describe(`config nodes and their users (${runtimeName})`, function () {
       ? { mode: 'embedded', dataDir: tempDir() }
       : { mode: 'server', urlEnv: 'FIX_STREAMERS_USERS_TEST_URL', schema: 'users_pack' }
     const user = (id: string, name = `user ${id}`): any[] => [
-      { id, name, type: 'streamer-sql', database: 'db1', sql: 'SELECT $1::text AS v', params: [{ v: 'payload', vt: 'msg' }],
-        wires: [[`${id}out`]] },
+      {
+        id,
+        name,
+        type: 'streamer-sql',
+        database: 'db1',
+        sql: 'SELECT $1::text AS v',
+        params: [{ v: 'payload', vt: 'msg' }],
+        wires: [[`${id}out`]]
+      },
       { id: `${id}out`, type: 'helper' }
     ]
 
@@ -48,12 +55,16 @@ describe(`config nodes and their users (${runtimeName})`, function () {
       assert.deepStrictEqual((await ask('q1', 'q1out', 'c')).payload, [{ v: 'c' }])
     })
 
-    it_(`[${target}] the last user to leave closes the database before its close is done, ` +
-      'and a new user opens it again', async () => {
+    it_(`[${target}] the last user removed from the flows closes the database before its close is ` +
+      'done, and a new user opens it again', async () => {
       const db = { id: 'db1', type: 'streamer-database', ...dbConfig() }
       await helper.load(nodes, [db, ...user('q1'), ...user('q2')])
       assert.deepStrictEqual((await ask('q1', 'q1out', 'a')).payload, [{ v: 'a' }])
       const connection = helper.getNode('db1').connection
+      // Every user redeployed, none removed: as Node-RED's MQTT broker, the database stays open.
+      await helper.setFlows([db, ...user('q1', 'again'), ...user('q2', 'again')], 'nodes')
+      assert.strictEqual(connection.state.state, 'connected')
+      assert.strictEqual(helper.getNode('db1').connection, connection)
       // Both users removed, the config node unchanged: the deploy waits for their close.
       await helper.setFlows([db], 'nodes')
       assert.strictEqual(connection.state.state, 'closed', 'closed by the time the last user is done')
@@ -70,12 +81,31 @@ describe(`config nodes and their users (${runtimeName})`, function () {
       }
       return [
         { id: 'db1', type: 'streamer-database', mode: 'embedded', dataDir: dir, schema: 'users_fx' },
-        { id: 'sa', type: 'fix-session', role: 'acceptor', bindAddress: '127.0.0.1', port, senderCompID: 'BRK',
-          targetCompID: 'CLI', ...common },
-        { id: 'si', type: 'fix-session', role: 'initiator', host: '127.0.0.1', port, senderCompID: 'CLI',
-          targetCompID: 'BRK', backoffInitial: 0.2, backoffMax: 1, ...common },
+        {
+          id: 'sa',
+          type: 'fix-session',
+          role: 'acceptor',
+          bindAddress: '127.0.0.1',
+          port,
+          senderCompID: 'BRK',
+          targetCompID: 'CLI',
+          ...common
+        },
+        {
+          id: 'si',
+          type: 'fix-session',
+          role: 'initiator',
+          host: '127.0.0.1',
+          port,
+          senderCompID: 'CLI',
+          targetCompID: 'BRK',
+          backoffInitial: 0.2,
+          backoffMax: 1,
+          ...common
+        },
         { id: 'ga', type: 'fix-gateway', session: 'sa' },
-        ...gateways.map(id => ({ id, name: id === renamed ? 'renamed' : `gateway ${id}`, type: 'fix-gateway', session: 'si' }))
+        ...gateways.map(id =>
+          ({ id, name: id === renamed ? 'renamed' : `gateway ${id}`, type: 'fix-gateway', session: 'si' }))
       ]
     }
 
@@ -85,7 +115,7 @@ describe(`config nodes and their users (${runtimeName})`, function () {
         const dir = tempDir()
         await helper.load(nodes, flow(dir, port, ['g1', 'g2']))
         const si = helper.getNode('si')
-        await eventually(() => si.currentStatus.phase === 'logged-on', 20000, 'logon')
+        await eventually(() => si.currentStatus.phase === 'logged-on', 40000, 'logon')
         await helper.setFlows(flow(dir, port, ['g1', 'g2'], 'g1'), 'nodes')
         // A Logout and a new Logon take a reconnect (0.2 s at least): still logged on means never out.
         assert.strictEqual(si.currentStatus.phase, 'logged-on', 'g2 still uses it')

@@ -1,18 +1,12 @@
 import 'reflect-metadata'
 import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red'
-import {
-  ControlCommand,
-  InboundMessage,
-  NotLoggedOnError,
-  rawToBody,
-  SendRequest,
-  SessionEvent
-} from '../../core/fix-session'
+import { InboundMessage, NotLoggedOnError, SendRequest, SessionEvent } from '../../core/fix-session'
 import type { StreamMeta } from '../../core/stream'
 import type { FixSessionNode, FixSessionStatus } from '../fix-session/types'
 import { confirmables } from '../shared/registry'
 import { status } from '../shared/status'
 import { gatewayStatus } from './status-text'
+import { controlCommand, inboundMessage, originOf, possResendOf, rawRequest, sentFix } from './messages'
 import { CONTROL_TOPICS, FixGatewayDef } from './types'
 import { translator } from '../shared/i18n'
 import catalog = require('./locales/en-US/fix-gateway.json')
@@ -59,22 +53,7 @@ export = function (RED: NodeAPI): void {
       onMessage: (m: InboundMessage) => {
         // Unwired, the message would go nowhere: not building it spares decoding the body (fix_in has it).
         if (((node as Node & { wires?: unknown[][] }).wires?.[0]?.length ?? 0) === 0) return
-        node.send([
-          {
-            topic: m.msgType,
-            payload: m.body,
-            fix: {
-              msgType: m.msgType,
-              seq: m.seq,
-              possDup: m.possDup,
-              receiveSeq: m.receiveSeq,
-              header: m.header,
-              raw: m.raw.replace(/\x01/g, '|'),
-              session: session.sessionKey
-            }
-          } as any,
-          null
-        ])
+        node.send([inboundMessage(m, session.sessionKey), null])
       },
       onEvent: (e: SessionEvent) => {
         if (e.type === 'state' && def.stateEvents !== true) return
@@ -122,32 +101,15 @@ export = function (RED: NodeAPI): void {
       if (fromClient && meta?.clientId !== undefined) {
         confirmables.get(meta.clientId)?.confirm(meta.position)
       }
-      msg.fix = {
-        ...(msg.fix ?? {}),
-        seq: result.seq,
-        sent: result.status === 'sent',
-        duplicate: result.status === 'duplicate'
-      }
+      msg.fix = sentFix(msg.fix, result)
     }
 
     async function requestOf (msg: Record<string, any>): Promise<SendRequest> {
-      const meta = msg.stream as StreamMeta | undefined
-      const origin = meta !== undefined && Array.isArray(meta.position)
-        ? { client: String(meta.client ?? meta.clientId ?? meta.name ?? ''), position: JSON.stringify(meta.position) }
-        : undefined
+      const origin = originOf(msg.stream as StreamMeta | undefined)
       const p = msg.payload
-      // PossResend(97)=Y: msg.fix.possResend, the object's StandardHeader, or 97=Y in a raw message.
-      let possResend = msg.fix?.possResend === true
-      if (typeof p === 'string' || Buffer.isBuffer(p)) {
-        const text = Buffer.isBuffer(p) ? p.toString('latin1') : p
-        const { msgType, body } = rawToBody(text)
-        possResend ||= /(^|[\x01|])97=Y([\x01|]|$)/.test(text)
-        return { msgType, rawBody: body, origin, possResend }
-      }
-      const header = p?.StandardHeader
-      if (header !== null && typeof header === 'object' && (header.PossResend === true || header.PossResend === 'Y')) {
-        possResend = true
-      }
+      const raw = rawRequest(p, origin, msg.fix?.possResend === true)
+      if (raw !== undefined) return raw
+      const possResend = possResendOf(msg.fix, p)
       if (p === null || typeof p !== 'object' || Array.isArray(p)) throw new Error(t('fix-gateway.errors.payload'))
       const given = msg.fix?.msgType ?? msg.msgType
       if (typeof given !== 'string' || given === '') throw new Error(t('fix-gateway.errors.msgtype'))
@@ -157,28 +119,8 @@ export = function (RED: NodeAPI): void {
     }
 
     async function control (topic: string, payload: any): Promise<void> {
-      let c: ControlCommand
-      switch (topic) {
-        case 'fix:logon':
-          c = { command: 'logon' }
-          break
-        case 'fix:logout':
-          c = { command: 'logout', text: typeof payload === 'string' && payload !== '' ? payload : undefined }
-          break
-        case 'fix:reset-sequence':
-          c = { command: 'reset-sequence' }
-          break
-        default: {
-          const sender = payload?.nextSenderSeq
-          const target = payload?.nextTargetSeq
-          if (sender === undefined && target === undefined) throw new Error(t('fix-gateway.errors.set-sequence'))
-          c = {
-            command: 'set-sequence',
-            nextSenderSeq: sender === undefined ? undefined : Number(sender),
-            nextTargetSeq: target === undefined ? undefined : Number(target)
-          }
-        }
-      }
+      const c = controlCommand(topic, payload)
+      if (c === undefined) throw new Error(t('fix-gateway.errors.set-sequence'))
       await session!.control(c)
     }
 

@@ -1,7 +1,7 @@
 import 'reflect-metadata'
 import * as path from 'path'
 import type { Node, NodeAPI } from 'node-red'
-import { FixCodec, FrameSplitter, builtinDictionary } from '../../core/fix'
+import { FixCodec, FrameSplitter } from '../../core/fix'
 import {
   ControlCommand,
   FileSessionLog,
@@ -18,7 +18,7 @@ import {
 } from '../../core/fix-session'
 import type { StreamerDatabaseNode } from '../streamer-database/types'
 import type { FixSessionDef, FixSessionNode, FixSessionStatus, FixSessionUser } from './types'
-import { portFrom, settingsFrom } from './options'
+import { dictionaryOf, portFrom, receiveTypesOf, settingsFrom, tlsSettingsOf } from './options'
 import { translator } from '../shared/i18n'
 import { tlsConfigOptions } from '../shared/tls-config'
 import catalog = require('./locales/en-US/fix-session.json')
@@ -113,32 +113,17 @@ export = function (RED: NodeAPI): void {
       })
     }
 
-    /** A builtin dictionary must match the BeginString; a custom XML file is the user's call. */
     function dictionaryRef (): string {
-      const fallback: Record<string, string> = { 'FIX.4.2': 'FIX.4.2', 'FIX.4.4': 'FIX.4.4', 'FIXT.1.1': 'FIX.5.0SP2' }
-      const ref = String(def.dictionary ?? '').trim() || fallback[def.beginString] || def.beginString
-      const builtin = builtinDictionary(ref)
-      if (builtin !== undefined && builtin.beginString !== def.beginString) {
-        throw new Error(
-          t('fix-session.errors.dictionary-mismatch', {
-            dictionary: ref,
-            expected: builtin.beginString,
-            beginString: def.beginString
-          })
-        )
-      }
-      return ref
+      const { ref, mismatch } = dictionaryOf(def)
+      if (mismatch === undefined) return ref
+      const args = { dictionary: ref, expected: mismatch, beginString: def.beginString }
+      throw new Error(t('fix-session.errors.dictionary-mismatch', args))
     }
 
-    /** "Receive only": message names or codes, resolved against the dictionary. */
     function receiveTypes (c: FixCodec): string[] | undefined {
-      const wanted = String(def.receiveMsgTypes ?? '').split(/[\s,]+/).filter(x => x !== '')
-      if (wanted.length === 0) return undefined
-      return wanted.map(w => {
-        const m = c.definitions.message.get(w)
-        if (m === undefined) throw new Error(t('fix-session.errors.unknown-msg-type', { type: w }))
-        return m.msgType
-      })
+      const { types, unknown } = receiveTypesOf(def.receiveMsgTypes, w => c.definitions.message.get(w)?.msgType)
+      if (unknown !== undefined) throw new Error(t('fix-session.errors.unknown-msg-type', { type: unknown }))
+      return types
     }
 
     function getCodec (): Promise<FixCodec> {
@@ -351,15 +336,7 @@ export = function (RED: NodeAPI): void {
       if (d.usetls !== true || d.tls === undefined || d.tls === '') return undefined
       const opts = tlsConfigOptions(RED, d.tls)
       if (opts === undefined) throw new Error('the TLS configuration node is missing')
-      return {
-        key: opts.key,
-        cert: opts.cert,
-        ca: opts.ca,
-        passphrase: opts.passphrase,
-        servername: opts.servername,
-        rejectUnauthorized: opts.rejectUnauthorized !== false,
-        requestCert: d.role === 'acceptor' && d.requestCert === true
-      }
+      return tlsSettingsOf(d, opts)
     }
   }
 

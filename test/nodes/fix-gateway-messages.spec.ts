@@ -1,0 +1,71 @@
+import * as assert from 'assert'
+import {
+  controlCommand, inboundMessage, originOf, possResendOf, rawRequest, sentFix
+} from '../../nodes/fix-gateway/messages'
+
+describe('fix-gateway message building', () => {
+  it('gives an inbound message its body as payload and its frame, with | for SOH, in msg.fix', () => {
+    const m = {
+      msgType: '8',
+      seq: 7,
+      possDup: false,
+      receiveSeq: '42',
+      raw: '8=FIX.4.4\x0135=8\x01',
+      body: { OrderID: 'O1' },
+      header: { MsgSeqNum: 7 }
+    }
+    assert.deepStrictEqual(inboundMessage(m, 'FIX.4.4:CLI->BRK'), {
+      topic: '8',
+      payload: { OrderID: 'O1' },
+      fix: {
+        msgType: '8',
+        seq: 7,
+        possDup: false,
+        receiveSeq: '42',
+        header: { MsgSeqNum: 7 },
+        raw: '8=FIX.4.4|35=8|',
+        session: 'FIX.4.4:CLI->BRK'
+      }
+    })
+  })
+
+  it('turns the control topics into session commands, and a set-sequence without numbers into none', () => {
+    assert.deepStrictEqual(controlCommand('fix:logon', undefined), { command: 'logon' })
+    assert.deepStrictEqual(controlCommand('fix:logout', 'maintenance'), { command: 'logout', text: 'maintenance' })
+    assert.deepStrictEqual(controlCommand('fix:logout', ''), { command: 'logout', text: undefined })
+    assert.deepStrictEqual(controlCommand('fix:reset-sequence', {}), { command: 'reset-sequence' })
+    assert.deepStrictEqual(controlCommand('fix:set-sequence', { nextSenderSeq: '50' }),
+      { command: 'set-sequence', nextSenderSeq: 50, nextTargetSeq: undefined })
+    assert.strictEqual(controlCommand('fix:set-sequence', {}), undefined)
+  })
+
+  it("makes a streamer client's row an origin from its client and position, and nothing else one", () => {
+    assert.deepStrictEqual(originOf({ name: 's', streamer: 'x', clientId: 'c1', position: ['1', '2'], replay: false }),
+      { client: 'c1', position: '["1","2"]' })
+    assert.strictEqual(originOf(undefined), undefined)
+  })
+
+  it('reads a raw message, and PossResend from 97=Y or msg.fix.possResend', () => {
+    const r = rawRequest('8=FIX.4.4|9=20|35=D|97=Y|11=A|10=000|', undefined, false)
+    assert.strictEqual(r?.msgType, 'D')
+    assert.strictEqual(r?.possResend, true)
+    assert.strictEqual(rawRequest(Buffer.from('35=D|11=A|'), undefined, false)?.possResend, false)
+    assert.strictEqual(rawRequest('35=D|11=A|', undefined, true)?.possResend, true)
+    assert.strictEqual(rawRequest({ ClOrdID: 'A' }, undefined, false), undefined, 'an object is not raw')
+  })
+
+  it('reads PossResend of an object message from msg.fix or its StandardHeader', () => {
+    assert.strictEqual(possResendOf({ possResend: true }, {}), true)
+    assert.strictEqual(possResendOf(undefined, { StandardHeader: { PossResend: 'Y' } }), true)
+    assert.strictEqual(possResendOf(undefined, { StandardHeader: { PossResend: true } }), true)
+    assert.strictEqual(possResendOf(undefined, { StandardHeader: null }), false)
+    assert.strictEqual(possResendOf(undefined, null), false)
+  })
+
+  it('adds the sequence number and whether it was sent or a duplicate to what msg.fix had', () => {
+    assert.deepStrictEqual(sentFix({ msgType: 'D' }, { status: 'sent', seq: 5 }),
+      { msgType: 'D', seq: 5, sent: true, duplicate: false })
+    assert.deepStrictEqual(sentFix(undefined, { status: 'duplicate', seq: 4 }),
+      { seq: 4, sent: false, duplicate: true })
+  })
+})

@@ -17,7 +17,8 @@ async function ask (id: string, out: string, value: string): Promise<any> {
 }
 
 describe(`config nodes and their users (${runtimeName})`, function () {
-  this.timeout(60000)
+  // Each test opens a fresh embedded database: its first start is slow on a loaded machine.
+  this.timeout(150000)
   before(() => { process.env.FIX_STREAMERS_USERS_TEST_URL = process.env.DATABASE_URL })
   beforeEach(async () => await helper.startServer())
   afterEach(async () => {
@@ -115,7 +116,7 @@ describe(`config nodes and their users (${runtimeName})`, function () {
         const dir = tempDir()
         await helper.load(nodes, flow(dir, port, ['g1', 'g2']))
         const si = helper.getNode('si')
-        await eventually(() => si.currentStatus.phase === 'logged-on', 40000, 'logon')
+        await eventually(() => si.currentStatus.phase === 'logged-on', 90000, 'logon')
         await helper.setFlows(flow(dir, port, ['g1', 'g2'], 'g1'), 'nodes')
         // A Logout and a new Logon take a reconnect (0.2 s at least): still logged on means never out.
         assert.strictEqual(si.currentStatus.phase, 'logged-on', 'g2 still uses it')

@@ -80,30 +80,12 @@ describe(`config nodes and their users (${runtimeName})`, function () {
       const common = {
         beginString: 'FIX.4.4', heartBtInt: 30, resetPolicy: 'never', database: 'db1', weekdays: '0,1,2,3,4,5,6'
       }
+      const session = (id: string, role: string, sender: string, target: string, at: object): object =>
+        ({ id, type: 'fix-session', role, port, senderCompID: sender, targetCompID: target, ...common, ...at })
       return [
         { id: 'db1', type: 'streamer-database', mode: 'embedded', dataDir: dir, schema: 'users_fx' },
-        {
-          id: 'sa',
-          type: 'fix-session',
-          role: 'acceptor',
-          bindAddress: '127.0.0.1',
-          port,
-          senderCompID: 'BRK',
-          targetCompID: 'CLI',
-          ...common
-        },
-        {
-          id: 'si',
-          type: 'fix-session',
-          role: 'initiator',
-          host: '127.0.0.1',
-          port,
-          senderCompID: 'CLI',
-          targetCompID: 'BRK',
-          backoffInitial: 0.2,
-          backoffMax: 1,
-          ...common
-        },
+        session('sa', 'acceptor', 'BRK', 'CLI', { bindAddress: '127.0.0.1' }),
+        session('si', 'initiator', 'CLI', 'BRK', { host: '127.0.0.1', backoffInitial: 0.2, backoffMax: 1 }),
         { id: 'ga', type: 'fix-gateway', session: 'sa' },
         ...gateways.map(id =>
           ({ id, name: id === renamed ? 'renamed' : `gateway ${id}`, type: 'fix-gateway', session: 'si' }))

@@ -15,20 +15,10 @@ if [ -z "${TEST_PG_PORT:-}" ]; then
   done
 fi
 
-pg_bin_dir() {
-  local d
-  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
-    if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ]; then echo "$d"; return 0; fi
-  done
-  return 1
-}
-
-if ! PG_BIN="$(pg_bin_dir)"; then
-  echo "test-postgres: installing PostgreSQL from Debian's packages"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq postgresql >/dev/null
-  PG_BIN="$(pg_bin_dir)"
+source "$(dirname "${BASH_SOURCE[0]}")/debian.sh"
+if ! PG_BIN="$(postgres_bin_dir)"; then
+  debian_install "test-postgres: installing PostgreSQL from Debian's packages" postgresql
+  PG_BIN="$(postgres_bin_dir)"
 fi
 
 # The server refuses to run as root: run it as the postgres user the package created.

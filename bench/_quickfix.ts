@@ -10,8 +10,8 @@ import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
 import { parseUtc } from '../core/fix-session'
-import { Child, Counterparty, freePort, ROOT, sleep, tempDir, waitFor } from '../test/e2e/harness'
-import { quickfixMissing } from '../test/interop/quickfix'
+import { Child, Counterparty, freePort, ROOT, sleep, tempDir, waitFor } from '../test/support/e2e/harness'
+import { quickfixMissing } from '../test/support/quickfix'
 
 const source = path.join(ROOT, 'bench', 'quickfix', 'roundtrip.cpp')
 const dictionary = path.join(ROOT, 'node_modules', 'jspurefix', 'data', 'FIX44.xml')

@@ -1,6 +1,6 @@
 /**
  * End-to-end benchmark (`npm run bench -- e2e`): Node-RED 4.1 as a child process with the e2e
- * flows (test/e2e/flows.ts) against the counterparty process. Measures orders per second from the
+ * flows (test/support/e2e/flows.ts) against the counterparty process. Measures orders per second from the
  * insert into the audited `orders` table to receipt at the counterparty, sustained for 60 s
  * (the producer keeps at most BACKLOG orders ahead); latency p50/p99 (insert start -> frame read
  * by the counterparty, same machine clock) at fixed insert rates of 100, 1,000 and 5,000 orders/s;
@@ -30,8 +30,8 @@ import * as fs from 'fs'
 import * as path from 'path'
 import { Client } from 'pg'
 import { quoteQualified } from '../core/db'
-import { Counterparty, peakRssMb, sleep, waitFor, wallMs } from '../test/e2e/harness'
-import { E2eSystem, order } from '../test/e2e/system'
+import { Counterparty, peakRssMb, sleep, waitFor, wallMs } from '../test/support/e2e/harness'
+import { E2eSystem, order } from '../test/support/e2e/system'
 import { BenchDatabase, benchDatabase } from './_postgres'
 import { compareWithQuickfix, PassSummary } from './_compare'
 import { QuickfixExecutor } from './_quickfix'
@@ -192,7 +192,7 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
   const counterparty = counterpartyKind() === 'quickfix'
     ? 'the QuickFIX/C++ executor (bench/quickfix/roundtrip.cpp, FileStore; an order counts as received when it ' +
       'reaches its Application)'
-    : 'the pack\'s session layer with its own store (test/e2e/counterparty.ts)'
+    : 'the pack\'s session layer with its own store (test/support/e2e/counterparty.ts)'
   const perReport = process.env.BENCH_E2E_APPLY_SET === '0'
   const apply = !reports
     ? ''

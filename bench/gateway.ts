@@ -8,8 +8,9 @@ import 'reflect-metadata'
 import { Database, migrate, PgDatabase, PgliteDatabase } from '../core/db'
 import { FixCodec, FrameSplitter } from '../core/fix'
 import { InboundMessage, SessionRuntime, SessionSettings } from '../core/fix-session'
-import { jsDescription, JsPeer } from '../test/core/fix-session/jspurefix-peer'
-import { freePort, nos, er } from '../test/core/fix-session/support'
+import { jsDescription, JsPeer } from '../test/support/jspurefix-peer'
+import { er, nos } from '../test/support/fix-messages'
+import { freePort } from '../test/support/ports'
 
 const ORDERS = Number(process.env.BENCH_GATEWAY_ORDERS ?? 2000)
 

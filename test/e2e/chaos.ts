@@ -13,9 +13,9 @@
  * PGlite. Knobs: CHAOS_ORDERS (10000), CHAOS_KILLS (5), CHAOS_RATE (orders/s offered, 250),
  * CHAOS_SEED, CHAOS_KEEP=1 keeps the folder with the logs.
  */
-import { reportChecks, seededRandom, sleep, waitFor } from './harness'
-import { evaluate } from './checks'
-import { Counts, E2eSystem } from './system'
+import { reportChecks, seededRandom, sleep, waitFor } from '../support/e2e/harness'
+import { evaluate } from '../support/e2e/checks'
+import { Counts, E2eSystem } from '../support/e2e/system'
 import { runDemoChaos } from './demo-chaos'
 
 const N = Number(process.env.CHAOS_ORDERS ?? 10000)

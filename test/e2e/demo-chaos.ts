@@ -32,7 +32,7 @@ import {
   startNodeRed,
   tempDir,
   waitFor
-} from './harness'
+} from '../support/e2e/harness'
 
 const DEMO_FILE = path.join(ROOT, 'examples', 'flows', '02 Trading demo.json')
 const EXCHANGE_SESSION = 'FIX.4.4:EXCHANGE->CLIENT'

@@ -9,7 +9,7 @@ import { serverBinaries, ThrowawayPostgres } from '../support/throwaway-postgres
 import databaseNode = require('../../nodes/streamer-database/streamer-database')
 import streamerNode = require('../../nodes/audit-streamer/audit-streamer')
 import sqlNode = require('../../nodes/streamer-sql/streamer-sql')
-import { ProcessErrors } from './support'
+import { ProcessErrors } from '../support/process-errors'
 
 const nodes = [databaseNode, streamerNode, sqlNode]
 

@@ -1,9 +1,9 @@
 import * as assert from 'assert'
 import { CheckpointStore, migrate, PgDatabase, StreamerClient, StreamRow, Streamer } from '../../core'
-import { serverBinaries } from '../support/throwaway-postgres'
 import { createSourceTable, insertRows, sourceStreamer } from '../support/source-table'
 import { eventually, uniqueSchema } from '../support/databases'
-import { FaultyPostgres, ProcessErrors } from './support'
+import { faultyPostgres } from '../support/faulty-postgres'
+import { ProcessErrors } from '../support/process-errors'
 
 /**
  * Issue 17, point 2 (checkpoint reads): a client that attaches while the database is away reads
@@ -11,21 +11,18 @@ import { FaultyPostgres, ProcessErrors } from './support'
  * the reason) and starts after its stored checkpoint once the database is back.
  */
 describe('a streamer client attaching while the database is away [postgres]', () => {
-  const bin = serverBinaries()
-  let pg: FaultyPostgres | undefined
   let db: PgDatabase | undefined
   let recorded: ProcessErrors | undefined
   const schema = uniqueSchema('att')
   const closers: Array<() => Promise<void>> = []
-
-  before(async function () {
-    if (bin === undefined) return this.skip() // no PostgreSQL server binaries under /usr/lib/postgresql
-    this.timeout(60000)
-    pg = await FaultyPostgres.start(bin)
-    db = await PgDatabase.open({ connectionString: pg.url, max: 4, connectionTimeoutMillis: 2000, onError: () => {} })
-    await migrate(db, schema)
-    const table = await createSourceTable(db, schema)
-    await insertRows(db, table, Array.from({ length: 10 }, (_, i) => ({ sym: 'VOD', qty: i + 1 })))
+  const faulty = faultyPostgres({
+    setUp: async pg => {
+      db = await PgDatabase.open({ connectionString: pg.url, max: 4, connectionTimeoutMillis: 2000, onError: () => {} })
+      await migrate(db, schema)
+      const table = await createSourceTable(db, schema)
+      await insertRows(db, table, Array.from({ length: 10 }, (_, i) => ({ sym: 'VOD', qty: i + 1 })))
+    },
+    tearDown: async () => { await db?.close() }
   })
   beforeEach(() => { recorded = new ProcessErrors() })
   afterEach(async function () {
@@ -33,11 +30,6 @@ describe('a streamer client attaching while the database is away [postgres]', ()
     for (const close of closers.splice(0).reverse()) await close().catch(() => {})
     recorded?.stop()
     assert.deepStrictEqual(recorded?.errors, [], 'nothing reached the process as an uncaught error')
-  })
-  after(async function () {
-    this.timeout(30000)
-    await db?.close()
-    await pg?.destroy()
   })
 
   /** A client named `name` whose checkpoint says "after row 4", and the streamer it will attach to. */
@@ -62,7 +54,7 @@ describe('a streamer client attaching while the database is away [postgres]', ()
   for (const fault of ['server stopped', 'connections refused at the proxy'] as const) {
     it(`reads its checkpoint once the database is back (${fault}) and streams from after it`, async function () {
       this.timeout(90000)
-      const server = pg!
+      const server = faulty.pg
       const { c, s, got, phases } = await prepared(`attach-${fault.split(' ')[0]}`)
       server.proxy.cut() // idle pooled connections would otherwise answer the first read
       if (fault === 'server stopped') server.server.down('fast')
@@ -90,7 +82,7 @@ describe('a streamer client attaching while the database is away [postgres]', ()
 
   it('close() ends the wait for the database at once', async function () {
     this.timeout(60000)
-    const server = pg!
+    const server = faulty.pg
     const { c, s } = await prepared('attach-close')
     server.proxy.cut()
     server.proxy.refuse()

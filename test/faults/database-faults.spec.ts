@@ -1,7 +1,8 @@
 import * as assert from 'assert'
 import { PgDatabase } from '../../core'
-import { serverBinaries } from '../support/throwaway-postgres'
-import { FaultyPostgres, FAULTS, ProcessErrors, sleep } from './support'
+import { FAULTS, faultyPostgres } from '../support/faulty-postgres'
+import { ProcessErrors } from '../support/process-errors'
+import { sleep } from '../support/wait'
 
 /**
  * Point 1 of issue 17: no database fault ends the process. Every kind of use of the pool runs
@@ -11,24 +12,12 @@ import { FaultyPostgres, FAULTS, ProcessErrors, sleep } from './support'
  * works again afterwards.
  */
 describe('database faults never end the process [postgres]', () => {
-  const bin = serverBinaries()
-  let pg: FaultyPostgres | undefined
-
-  before(async function () {
-    if (bin === undefined) return this.skip() // no PostgreSQL server binaries under /usr/lib/postgresql
-    this.timeout(60000)
-    pg = await FaultyPostgres.start(bin)
-  })
-  after(async function () {
-    this.timeout(30000)
-    await pg?.destroy()
-  })
+  const faulty = faultyPostgres()
 
   it('survives cuts, terminated backends and fast and immediate restarts during queries, ' +
     'transactions, batches and LISTEN', async function () {
-    if (pg === undefined) return this.skip()
     this.timeout(120000)
-    const server = pg
+    const server = faulty.pg
     const recorded = new ProcessErrors()
     const idleErrors: string[] = []
     const db = await PgDatabase.open({
@@ -102,9 +91,8 @@ describe('database faults never end the process [postgres]', () => {
   })
 
   it('a LISTEN asked for while the server is down starts once it is back, and the listener is told', async function () {
-    if (pg === undefined) return this.skip()
     this.timeout(60000)
-    const server = pg
+    const server = faulty.pg
     const recorded = new ProcessErrors()
     const db = await PgDatabase.open({ connectionString: server.url, onError: () => {} })
     try {

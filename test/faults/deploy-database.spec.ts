@@ -1,6 +1,6 @@
 import * as assert from 'assert'
-import { E2eSystem, order } from '../e2e/system'
-import { request, waitFor } from '../e2e/harness'
+import { E2eSystem, order } from '../support/e2e/system'
+import { request, waitFor } from '../support/e2e/harness'
 
 /**
  * Issue 17, point 4: deploying only the database node (the editor's "modified nodes" deploy of

@@ -16,24 +16,13 @@
  * offered, 250), FAULTS_SEED, FAULTS_KEEP=1 keeps the folder with the logs.
  */
 import * as fs from 'fs'
-import * as path from 'path'
 import { Pool } from 'pg'
-import {
-  Child,
-  freePort,
-  nodeRedReady,
-  sleep,
-  startCounterparty,
-  startNodeRed,
-  tempDir,
-  waitFor,
-  Counterparty,
-  FrameRecord
-} from '../e2e/harness'
-import { countsSql, e2eFlows, insertOrdersSql, setupSql } from '../e2e/flows'
-import { Counts, order } from '../e2e/system'
+import { Check, FrameRecord, seededRandom, sleep, tempDir, waitFor } from '../support/e2e/harness'
+import { countsSql, insertOrdersSql } from '../support/e2e/flows'
+import { crashLines, nodeRedLog, ServerRun, startServerRun } from '../support/e2e/server-run'
+import { Counts, order } from '../support/e2e/system'
 import { serverBinaries, ThrowawayPostgres } from '../support/throwaway-postgres'
-import { CuttingProxy } from './proxy'
+import { CuttingProxy } from '../support/cutting-proxy'
 
 const N = Number(process.env.FAULTS_ORDERS ?? 10000)
 const RESTARTS = Number(process.env.FAULTS_RESTARTS ?? 6)
@@ -55,19 +44,9 @@ async function again<T> (fn: () => Promise<T>, tries = 5): Promise<T> {
   }
 }
 
-function random (seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
-    return s / 2 ** 32
-  }
-}
-
-interface Check { name: string, ok: boolean, detail: string }
-
 async function main (): Promise<void> {
   const t0 = Date.now()
-  const rnd = random(SEED)
+  const rnd = seededRandom(SEED)
   const bin = serverBinaries()
   if (bin === undefined) {
     throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql (scripts/test-postgres.sh installs them)')
@@ -79,44 +58,15 @@ async function main (): Promise<void> {
   const proxyUrl = `postgres://postgres@127.0.0.1:${proxy.port}/postgres`
   const pool = new Pool({ connectionString: server.url, max: 3 })
   pool.on('error', () => {})
-  let nodeRed: Child | undefined
-  let counterparty: Counterparty | undefined
+  const run: ServerRun = {}
   let failed = true
   console.log(`faults: ${N} orders at ${RATE}/s, ${RESTARTS} PostgreSQL restarts (fast and immediate) and ${CUTS} ` +
     `proxy cuts, seed ${SEED}; logs in ${dir}`)
   try {
-    await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)
-    await pool.query(setupSql(schema))
-    counterparty = await startCounterparty(
-      { dataDir: path.join(dir, 'counterparty-db'), schema: 'exchange', senderCompID: 'EXCH', targetCompID: 'NRED' },
-      path.join(dir, 'counterparty.log')
-    )
-    const port = await freePort()
-    const flows = e2eFlows({
-      database: 'server',
-      schema,
-      fixPort: counterparty.fixPort,
-      senderCompID: 'NRED',
-      targetCompID: 'EXCH'
-    })
-    nodeRed = startNodeRed({
-      userDir: path.join(dir, 'node-red'),
-      flows,
-      port,
-      logFile: path.join(dir, 'node-red.log'),
-      env: { DATABASE_URL: proxyUrl }
-    })
-    const red = nodeRed
-    let exitedAt: number | undefined
-    void red.exited.then(() => { exitedAt = Date.now() })
-    await nodeRedReady(red, port)
     const query = async (sql: string, params: unknown[] = []): Promise<any[]> => (await pool.query(sql, params)).rows
-    await waitFor(
-      async () => await query(countsSql(schema)).then(() => true),
-      120000,
-      'the managed audit table orders_audit',
-      250
-    )
+    const { counterparty, nodeRed: red, port } = await startServerRun(run, {
+      dir, schema, databaseUrl: proxyUrl, query, exec: async sql => await pool.query(sql)
+    })
     console.log(`  Node-RED pid ${red.pid} on port ${port} through proxy ${proxy.port} to PostgreSQL ${server.port}; ` +
       `counterparty pid ${counterparty.child.pid}`)
     // The counterparty's HTTP answers over a keep-alive socket that its server may close just as a
@@ -237,14 +187,11 @@ async function main (): Promise<void> {
       'checkpoints at the heads',
       250
     ).catch(async () => await unconfirmed())) as { out: boolean; in: boolean; detail: string }
-    const log = fs.readFileSync(path.join(dir, 'node-red.log'), 'utf8')
-    const crashes = log
-      .split('\n')
-      .filter(l => /Uncaught Exception|Unhandled rejection|UnhandledPromiseRejection/i.test(l))
+    const crashes = crashLines(nodeRedLog(dir))
 
     const checks: Check[] = []
     const check = (name: string, ok: boolean, detail: string): void => { checks.push({ name, ok, detail }) }
-    check('Node-RED never exited', exitedAt === undefined && red.alive() && crashes.length === 0,
+    check('Node-RED never exited', run.exitedAt === undefined && red.alive() && crashes.length === 0,
       `pid ${red.pid} ${red.alive() ? 'running' : 'gone'}; ${crashes.length} uncaught errors in its ` +
         `log${crashes.length > 0 ? `: ${crashes[0].slice(0, 160)}` : ''}`)
     orderChecks(records, stats, check)
@@ -306,11 +253,11 @@ async function main (): Promise<void> {
     console.log(`\nfaults: ${passed} passed, ${checks.length - passed} failed`)
   } catch (err) {
     console.log(`\nerror: ${(err as Error).stack ?? String(err)}`)
-    console.log(`Node-RED log tail:\n${nodeRed?.lines.slice(-30).join('\n') ?? ''}`)
+    console.log(`Node-RED log tail:\n${run.nodeRed?.lines.slice(-30).join('\n') ?? ''}`)
     console.log('\nfaults: 0 passed, 1 failed')
   } finally {
-    await nodeRed?.stop(15000)
-    await counterparty?.child.stop(10000)
+    await run.nodeRed?.stop(15000)
+    await run.counterparty?.child.stop(10000)
     await pool.end().catch(() => {})
     await proxy.close()
     server.destroy()

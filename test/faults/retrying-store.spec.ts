@@ -4,9 +4,10 @@ import { DatabaseMessageStore } from '../../core/fix-session'
 import type { InboundRecord, MessageStore, OutboundRecord } from '../../core/fix-session/message-store'
 import { retryingStore } from '../../core/fix-session/retrying-store'
 import { RetryAbortedError } from '../../core/db/retry'
-import { serverBinaries } from '../support/throwaway-postgres'
 import { eventually, uniqueSchema } from '../support/databases'
-import { Fault, FaultyPostgres, ProcessErrors, sleep } from './support'
+import { Fault, faultyPostgres } from '../support/faulty-postgres'
+import { ProcessErrors } from '../support/process-errors'
+import { sleep } from '../support/wait'
 
 /**
  * The session's retrying store (core/fix-session/retrying-store.ts) on a real PostgreSQL server
@@ -16,32 +17,26 @@ import { Fault, FaultyPostgres, ProcessErrors, sleep } from './support'
  * are not retried.
  */
 describe('the session store retries transient database errors [postgres]', () => {
-  const bin = serverBinaries()
-  let pg: FaultyPostgres | undefined
   let db: PgDatabase | undefined
   let direct: PgDatabase | undefined
   let recorded: ProcessErrors | undefined
   const schema = uniqueSchema('rs')
   const q = (t: string): string => `"${schema}".${t}`
-
-  before(async function () {
-    if (bin === undefined) return this.skip() // no PostgreSQL server binaries under /usr/lib/postgresql
-    this.timeout(60000)
-    pg = await FaultyPostgres.start(bin)
-    db = await PgDatabase.open({ connectionString: pg.url, max: 4, connectionTimeoutMillis: 2000, onError: () => {} })
-    direct = await PgDatabase.open({ connectionString: pg.directUrl, max: 2, onError: () => {} })
-    await migrate(db, schema)
+  const faulty = faultyPostgres({
+    setUp: async pg => {
+      db = await PgDatabase.open({ connectionString: pg.url, max: 4, connectionTimeoutMillis: 2000, onError: () => {} })
+      direct = await PgDatabase.open({ connectionString: pg.directUrl, max: 2, onError: () => {} })
+      await migrate(db, schema)
+    },
+    tearDown: async () => {
+      await db?.close()
+      await direct?.close()
+    }
   })
   beforeEach(() => { recorded = new ProcessErrors() })
   afterEach(() => {
     recorded?.stop()
     assert.deepStrictEqual(recorded?.errors, [], 'nothing reached the process as an uncaught error')
-  })
-  after(async function () {
-    this.timeout(30000)
-    await db?.close()
-    await direct?.close()
-    await pg?.destroy()
   })
 
   function open (name: string, signal = new AbortController().signal): { store: MessageStore, outages: string[] } {
@@ -92,7 +87,7 @@ describe('the session store retries transient database errors [postgres]', () =>
   it('journals every message and inbound row once, in order, while the server restarts (fast and immediate) ' +
     'and the connections are cut', async function () {
     this.timeout(180000)
-    const server = pg!
+    const server = faulty.pg
     const { store, outages } = open('RS1')
     await store.load()
     // The session's way of calling: one call at a time, each after the one before resolved.
@@ -160,7 +155,7 @@ describe('the session store retries transient database errors [postgres]', () =>
   for (const call of ['recordSent', 'recordSentBatch', 'recordReceived', 'advanceSender'] as const) {
     it(`a cut while ${call} runs on the server: its COMMIT counts, nothing is written twice`, async function () {
       this.timeout(60000)
-      const server = pg!
+      const server = faulty.pg
       const name = `RSC-${call}`
       const { store, outages } = open(name)
       await store.load()
@@ -237,7 +232,7 @@ describe('the session store retries transient database errors [postgres]', () =>
 
   it('stops waiting when the session stops: the call fails with RetryAbortedError', async function () {
     this.timeout(30000)
-    const server = pg!
+    const server = faulty.pg
     const stop = new AbortController()
     const { store, outages } = open('RSA', stop.signal)
     await store.load()

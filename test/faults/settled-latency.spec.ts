@@ -5,7 +5,7 @@ import { Streamer } from '../../core/stream'
 import type { StreamRow, Subscriber, SubscriptionState } from '../../core/stream'
 import { eventually } from '../support/databases'
 import { serverBinaries, ThrowawayPostgres } from '../support/throwaway-postgres'
-import { sleep } from './support'
+import { sleep } from '../support/wait'
 
 /** Delay from COMMIT returning in the writer to the row reaching the subscriber, per row. */
 class Timed implements Subscriber {

@@ -1,10 +1,11 @@
 import * as assert from 'assert'
 import { helper, runtimeName } from '../support/node-red'
 import { eventually } from '../support/databases'
-import { serverBinaries } from '../support/throwaway-postgres'
 import databaseNode = require('../../nodes/streamer-database/streamer-database')
 import sqlNode = require('../../nodes/streamer-sql/streamer-sql')
-import { FaultyPostgres, ProcessErrors, sleep } from './support'
+import { faultyPostgres } from '../support/faulty-postgres'
+import { ProcessErrors } from '../support/process-errors'
+import { sleep } from '../support/wait'
 
 const nodes = [databaseNode, sqlNode]
 
@@ -14,21 +15,13 @@ const nodes = [databaseNode, sqlNode]
  * a permanent error fails at once whatever the setting.
  */
 describe(`streamer-sql during database faults [postgres] (${runtimeName})`, function () {
-  const bin = serverBinaries()
-  let pg: FaultyPostgres | undefined
-
-  before(async function () {
-    if (bin === undefined) return this.skip() // no PostgreSQL server binaries under /usr/lib/postgresql
-    this.timeout(60000)
-    pg = await FaultyPostgres.start(bin)
-    process.env.FIX_STREAMERS_FAULT_URL = pg.url
-    await pg.admin(async c => {
-      await c.query('CREATE TABLE sink (id bigserial PRIMARY KEY, n int UNIQUE, node text)')
-    })
-  })
-  after(async function () {
-    this.timeout(30000)
-    await pg?.destroy()
+  const faulty = faultyPostgres({
+    env: 'FIX_STREAMERS_FAULT_URL',
+    setUp: async pg => {
+      await pg.admin(async c => {
+        await c.query('CREATE TABLE sink (id bigserial PRIMARY KEY, n int UNIQUE, node text)')
+      })
+    }
   })
   beforeEach(async () => { await helper.startServer() })
   afterEach(async () => {
@@ -93,7 +86,7 @@ describe(`streamer-sql during database faults [postgres] (${runtimeName})`, func
     it(`batch ${batch}: messages wait through a fast restart, an immediate restart and a cut, then all ` +
       'run once, in order, none failed', async function () {
       this.timeout(120000)
-      const server = pg as FaultyPostgres
+      const server = faulty.pg
       const recorded = new ProcessErrors()
       try {
         const label = `retry-${batch}`
@@ -154,7 +147,7 @@ describe(`streamer-sql during database faults [postgres] (${runtimeName})`, func
 
   it('On error "fail at once": a message sent while the server is down fails at once to Catch', async function () {
     this.timeout(60000)
-    const server = pg as FaultyPostgres
+    const server = faulty.pg
     await helper.load(nodes, flow({ onError: 'fail' }))
     await helper.getNode('db1').acquire()
     server.server.down('fast')

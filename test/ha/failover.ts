@@ -12,23 +12,13 @@
  * Knobs: FAILOVER_ORDERS (3000), FAILOVER_RATE (orders/s offered, 200), FAILOVER_KEEP=1 keeps the logs.
  */
 import * as fs from 'fs'
-import * as path from 'path'
 import { PgDatabase } from '../../core'
 import { retryTransient } from '../../core/db/retry'
-import {
-  Child,
-  Counterparty,
-  freePort,
-  nodeRedReady,
-  sleep,
-  startCounterparty,
-  startNodeRed,
-  tempDir,
-  waitFor
-} from '../e2e/harness'
-import { countsSql, e2eFlows, insertOrdersSql, setupSql } from '../e2e/flows'
-import { evaluate } from '../e2e/checks'
-import { Counts, order } from '../e2e/system'
+import { sleep, tempDir, waitFor } from '../support/e2e/harness'
+import { countsSql, insertOrdersSql } from '../support/e2e/flows'
+import { crashLines, nodeRedLog, ServerRun, startServerRun } from '../support/e2e/server-run'
+import { evaluate } from '../support/e2e/checks'
+import { Counts, order } from '../support/e2e/system'
 import { ReplicaPair } from './failover-servers'
 
 const N = Number(process.env.FAILOVER_ORDERS ?? 3000)
@@ -47,31 +37,17 @@ async function main (): Promise<boolean> {
   })
   const query = async (sql: string, params: unknown[] = []): Promise<any[]> =>
     (await retryTransient(async () => await db.query(sql, params), { initialMs: 100, maxMs: 1000 })).rows
-  let nodeRed: Child | undefined
-  let counterparty: Counterparty | undefined
+  const run: ServerRun = {}
   let ok = false
   console.log(`failover: ${N} orders at ${RATE}/s; primary ${primary}, synchronous replica ${replica}; logs in ${dir}`)
   try {
-    await query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)
-    await db.exec(setupSql(schema))
-    counterparty = await startCounterparty(
-      { dataDir: path.join(dir, 'counterparty-db'), schema: 'exchange', senderCompID: 'EXCH', targetCompID: 'NRED' },
-      path.join(dir, 'counterparty.log')
-    )
-    const cp = counterparty
-    const port = await freePort()
-    nodeRed = startNodeRed({
-      userDir: path.join(dir, 'node-red'),
-      flows: e2eFlows({ database: 'server', schema, fixPort: cp.fixPort, senderCompID: 'NRED', targetCompID: 'EXCH' }),
-      port,
-      logFile: path.join(dir, 'node-red.log'),
-      env: { DATABASE_URL: `${pair.url()}?target_session_attrs=read-write` }
+    const { counterparty: cp, nodeRed: red } = await startServerRun(run, {
+      dir,
+      schema,
+      databaseUrl: `${pair.url()}?target_session_attrs=read-write`,
+      query,
+      exec: async sql => await db.exec(sql)
     })
-    const red = nodeRed
-    let exitedAt: number | undefined
-    void red.exited.then(() => { exitedAt = Date.now() })
-    await nodeRedReady(red, port)
-    await waitFor(async () => await query(countsSql(schema)).then(() => true), 120000, 'the audit table', 250)
 
     let inserted = 0
     const batch = Math.max(1, Math.round(RATE / 10))
@@ -114,14 +90,13 @@ async function main (): Promise<boolean> {
     const counts = (await query(countsSql(schema)))[0] as Counts
     const stats = await cp.stats()
     const records = await cp.records()
-    const log = fs.readFileSync(path.join(dir, 'node-red.log'), 'utf8')
-    const crashes = log.split('\n')
-      .filter(l => /Uncaught Exception|Unhandled rejection|UnhandledPromiseRejection/i.test(l))
+    const log = nodeRedLog(dir)
+    const crashes = crashLines(log)
 
     // The crash tests' checks (orders once, in order, sequence continuous, fix_out, fix_in, applied once).
     const checks = evaluate(records, counts, stats, N)
     const check = (name: string, ok: boolean, detail: string): void => { checks.push({ name, ok, detail }) }
-    check('Node-RED never exited', exitedAt === undefined && red.alive() && crashes.length === 0,
+    check('Node-RED never exited', run.exitedAt === undefined && red.alive() && crashes.length === 0,
       `pid ${red.pid} ${red.alive() ? 'running' : 'gone'}; ${crashes.length} uncaught errors in its log`)
     const moved = log.includes(`PostgreSQL primary is now ${replica}`)
     check('Node-RED moved to the promoted replica and said so', moved && db.server === replica,
@@ -139,11 +114,11 @@ async function main (): Promise<boolean> {
     console.log(`\nfailover: ${passed} passed, ${checks.length - passed} failed`)
   } catch (err) {
     console.log(`\nerror: ${(err as Error).stack ?? String(err)}`)
-    console.log(`Node-RED log tail:\n${nodeRed?.lines.slice(-30).join('\n') ?? ''}`)
+    console.log(`Node-RED log tail:\n${run.nodeRed?.lines.slice(-30).join('\n') ?? ''}`)
     console.log('\nfailover: 0 passed, 1 failed')
   } finally {
-    await nodeRed?.stop(15000)
-    await counterparty?.child.stop(10000)
+    await run.nodeRed?.stop(15000)
+    await run.counterparty?.child.stop(10000)
     await db.close().catch(() => {})
     await pair.stop()
     if (ok && process.env.FAILOVER_KEEP !== '1') fs.rmSync(dir, { recursive: true, force: true })

@@ -16,9 +16,9 @@ import * as fs from 'fs'
 import * as path from 'path'
 import { spawnSync } from 'child_process'
 import { Pool } from 'pg'
-import { Child, freePort, nodeRedReady, reportChecks, sleep, startNodeRed, waitFor } from '../e2e/harness'
-import { evaluate } from '../e2e/checks'
-import { E2eSystem } from '../e2e/system'
+import { Child, freePort, nodeRedReady, reportChecks, sleep, startNodeRed, waitFor } from '../support/e2e/harness'
+import { evaluate } from '../support/e2e/checks'
+import { E2eSystem } from '../support/e2e/system'
 
 const N = Number(process.env.HA_ORDERS ?? 10000)
 const KILLS = Number(process.env.HA_KILLS ?? 5)

@@ -13,7 +13,7 @@ import {
   resourceOf
 } from '../../core'
 import { describeEachDatabase, dropSchema, eventually, uniqueSchema } from '../support/databases'
-import { CuttingProxy } from '../faults/proxy'
+import { CuttingProxy } from '../support/cutting-proxy'
 
 /** One instance's view of a lease: the keeper and what it was told, in order. */
 interface Instance {

@@ -14,7 +14,7 @@ import {
   Recorded,
   uniqueTag
 } from '../core/fix-session/support'
-import { counterpartyBinary, describeWithQuickfix, QuickfixCounterparty } from './quickfix'
+import { counterpartyBinary, describeWithQuickfix, QuickfixCounterparty } from '../support/quickfix'
 
 /**
  * The pack's session layer against QuickFIX/C++ 1.15 (another engine, with its own session layer,

@@ -4,7 +4,7 @@ import { confirmables } from '../../nodes/shared/registry'
 import { helper, runtimeName } from '../support/node-red'
 import { eventually, tempDir } from '../support/databases'
 import { freePort, nos } from '../core/fix-session/support'
-import { counterpartyBinary, describeWithQuickfix, QuickfixCounterparty } from '../interop/quickfix'
+import { counterpartyBinary, describeWithQuickfix, QuickfixCounterparty } from '../support/quickfix'
 import databaseNode = require('../../nodes/streamer-database/streamer-database')
 import sessionNode = require('../../nodes/fix-session/fix-session')
 import gatewayNode = require('../../nodes/fix-gateway/fix-gateway')

@@ -1,7 +1,7 @@
 import * as assert from 'assert'
 import * as fs from 'fs'
 import * as path from 'path'
-import { Child, ROOT, startChild, waitFor } from '../e2e/harness'
+import { Child, ROOT, startChild, waitFor } from '../support/e2e/harness'
 import { tempDir } from '../support/databases'
 import { freePort } from '../core/fix-session/support'
 

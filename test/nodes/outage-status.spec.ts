@@ -1,8 +1,8 @@
 import * as assert from 'assert'
 import { helper, runtimeName, FlowNode } from '../support/node-red'
 import { eventually } from '../support/databases'
-import { serverBinaries } from '../support/throwaway-postgres'
-import { FaultyPostgres, sleep } from '../faults/support'
+import { faultyPostgres } from '../support/faulty-postgres'
+import { sleep } from '../support/wait'
 import databaseNode = require('../../nodes/streamer-database/streamer-database')
 import streamerNode = require('../../nodes/audit-streamer/audit-streamer')
 import clientNode = require('../../nodes/streamer-client/streamer-client')
@@ -13,19 +13,11 @@ import clientNode = require('../../nodes/streamer-client/streamer-client')
  * once, not once per read, backoff round or changed error message.
  */
 describe(`status and log of a stream during a database outage [postgres] (${runtimeName})`, function () {
-  const bin = serverBinaries()
-  let pg: FaultyPostgres | undefined
-
-  before(async function () {
-    if (bin === undefined) return this.skip() // no PostgreSQL server binaries under /usr/lib/postgresql
-    this.timeout(60000)
-    pg = await FaultyPostgres.start(bin)
-    process.env.FIX_STREAMERS_OUTAGE_URL = pg.url
-    await pg.admin(async c => { await c.query('CREATE TABLE src (id bigserial PRIMARY KEY, sym text)') })
-  })
-  after(async function () {
-    this.timeout(30000)
-    await pg?.destroy()
+  const faulty = faultyPostgres({
+    env: 'FIX_STREAMERS_OUTAGE_URL',
+    setUp: async pg => {
+      await pg.admin(async c => { await c.query('CREATE TABLE src (id bigserial PRIMARY KEY, sym text)') })
+    }
   })
   beforeEach(async () => { await helper.startServer() })
   afterEach(async () => {
@@ -80,7 +72,7 @@ describe(`status and log of a stream during a database outage [postgres] (${runt
   it('says "waiting for database: <reason>" on the streamer and the client, and logs each outage once',
     async function () {
       this.timeout(90000)
-      const server = pg as FaultyPostgres
+      const server = faulty.pg
       await helper.load([databaseNode, streamerNode, clientNode], flow)
       const got: any[] = []
       helper.getNode('h1').on('input', (m: any) => got.push(m))

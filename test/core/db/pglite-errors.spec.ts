@@ -3,7 +3,7 @@ import * as fs from 'fs'
 import * as path from 'path'
 import { EmbeddedDatabaseError, PgliteDatabase } from '../../../core/db/pglite-database'
 import { tempDir } from '../../support/databases'
-import { ProcessErrors } from '../../faults/support'
+import { ProcessErrors } from '../../support/process-errors'
 
 /**
  * Issue 17, PGlite's error paths: each failure of the embedded database is a rejection of the

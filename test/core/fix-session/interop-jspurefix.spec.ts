@@ -2,7 +2,7 @@ import * as assert from 'assert'
 import { describeEachDatabase, eventually } from '../../support/databases'
 import { fixFixture } from '../../support/fix-fixture'
 import { acceptorRuntime, er, freePort, initiatorRuntime, nos, record, uniqueTag } from './support'
-import { jsDescription, JsPeer } from './jspurefix-peer'
+import { jsDescription, JsPeer } from '../../support/jspurefix-peer'
 
 describeEachDatabase('FIX session interop with a plain jspurefix session', target => {
   const f = fixFixture(target, 'fixjs')

@@ -16,6 +16,7 @@ import { eventually } from '../../support/databases'
 import type { FixFixture } from '../../support/fix-fixture'
 
 export { freePort } from '../../support/ports'
+export { er, nos } from '../../support/fix-messages'
 
 export interface Recorded {
   runtime: SessionRuntime
@@ -99,34 +100,6 @@ let tagCounter = 0
 export function uniqueTag (): string {
   return `${process.pid % 1000}X${++tagCounter}`
 }
-
-export const nos = (clOrdID: string): Record<string, unknown> => ({
-  ClOrdID: clOrdID,
-  HandlInst: '1',
-  Instrument: { Symbol: 'IBM' },
-  Side: '1',
-  TransactTime: new Date(),
-  OrderQtyData: { OrderQty: 100 },
-  OrdType: '2',
-  Price: 99.5,
-  TimeInForce: '0'
-})
-
-export const er = (clOrdID: string, n: number): Record<string, unknown> => ({
-  OrderID: `O-${clOrdID}`,
-  ClOrdID: clOrdID,
-  ExecID: `E-${clOrdID}-${n}`,
-  ExecType: 'F',
-  OrdStatus: '2',
-  Instrument: { Symbol: 'IBM' },
-  Side: '1',
-  OrderQtyData: { OrderQty: 100 },
-  LastQty: 100,
-  LastPx: 99.5,
-  LeavesQty: 0,
-  CumQty: 100,
-  AvgPx: 99.5
-})
 
 /**
  * A FIX counterparty written by hand on a raw socket: frames whatever it is told with the codec

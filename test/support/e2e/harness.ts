@@ -7,12 +7,12 @@ import { ChildProcess, spawn } from 'child_process'
 import * as fs from 'fs'
 import * as http from 'http'
 import * as path from 'path'
-import { eventually } from '../support/wait'
+import { eventually } from '../wait'
 
-export const ROOT = path.resolve(__dirname, '..', '..', '..')
+export const ROOT = path.resolve(__dirname, '..', '..', '..', '..')
 
-export { freePort } from '../support/ports'
-export { sleep } from '../support/wait'
+export { freePort } from '../ports'
+export { sleep } from '../wait'
 
 /** Waits until `check` gives a truthy value; throws naming `what` after `ms`. */
 export async function waitFor<T> (check: () => T | Promise<T>, ms: number, what: string, everyMs = 100): Promise<T> {
@@ -42,7 +42,7 @@ export function reportChecks (label: string, checks: Check[]): boolean {
   return passed === checks.length
 }
 
-export { tempDir } from '../support/temp'
+export { tempDir } from '../temp'
 
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable across processes. */
 export function wallMs (): number {

@@ -14,10 +14,10 @@
  */
 import 'reflect-metadata'
 import * as http from 'http'
-import { Database, migrate, PgDatabase, PgliteDatabase } from '../../core'
-import { FixCodec, FrameSplitter } from '../../core/fix/codec'
-import { parseUtc } from '../../core/fix-session/fields'
-import { InboundMessage, NotLoggedOnError, SessionEvent, SessionRuntime } from '../../core/fix-session'
+import { Database, migrate, PgDatabase, PgliteDatabase } from '../../../core'
+import { FixCodec, FrameSplitter } from '../../../core/fix/codec'
+import { parseUtc } from '../../../core/fix-session/fields'
+import { InboundMessage, NotLoggedOnError, SessionEvent, SessionRuntime } from '../../../core/fix-session'
 import type { CounterpartyConfig, CounterpartyStats, FrameRecord } from './harness'
 
 const SOH = '\x01'

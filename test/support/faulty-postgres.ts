@@ -1,11 +1,11 @@
 /**
- * Shared pieces of the database fault tests: a throw-away PostgreSQL server of the test's own
- * behind a cutting TCP proxy, the faults themselves, and a recorder of the process-level errors
- * (uncaught exceptions, unhandled rejections) that would end Node-RED.
+ * The database fault tests' server: a throw-away PostgreSQL server of the test's own behind a cutting
+ * TCP proxy, the faults themselves, and the mocha set-up that starts one for a describe.
  */
 import { Client } from 'pg'
-import { ThrowawayPostgres } from '../support/throwaway-postgres'
-import { CuttingProxy } from './proxy'
+import { CuttingProxy } from './cutting-proxy'
+import { setEnv } from './env'
+import { serverBinaries, ThrowawayPostgres } from './throwaway-postgres'
 
 export type Fault = 'cut' | 'terminate' | 'restart-fast' | 'restart-immediate'
 
@@ -68,23 +68,43 @@ export class FaultyPostgres {
   }
 }
 
-/**
- * Records what would end a Node-RED process: an uncaught exception or an unhandled rejection.
- * Node-RED exits on both; mocha would report them too, but against whichever test runs then.
- */
-export class ProcessErrors {
-  readonly errors: string[] = []
-  private readonly onError = (err: unknown): void => { this.errors.push(`${(err as Error)?.stack ?? String(err)}`) }
-
-  constructor () {
-    process.prependListener('uncaughtException', this.onError)
-    process.prependListener('unhandledRejection', this.onError)
-  }
-
-  stop (): void {
-    process.removeListener('uncaughtException', this.onError)
-    process.removeListener('unhandledRejection', this.onError)
-  }
+export interface FaultyPostgresFixture {
+  /** The server, once the describe's `before` has started it. */
+  readonly pg: FaultyPostgres
 }
 
-export const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
+/**
+ * Registers mocha hooks in the calling describe: a FaultyPostgres of its own, started before the tests
+ * (the describe is skipped where this machine has no PostgreSQL server binaries) and destroyed after them.
+ * `env` names an environment variable set to its url (the proxy's) for the tests and restored after;
+ * `setUp` runs once the server is up, `tearDown` before it is destroyed (to close pools into it first).
+ */
+export function faultyPostgres (o: {
+  env?: string
+  setUp?: (pg: FaultyPostgres) => Promise<void>
+  tearDown?: () => Promise<void>
+} = {}): FaultyPostgresFixture {
+  const bin = serverBinaries()
+  let pg: FaultyPostgres | undefined
+  let restoreEnv: (() => void) | undefined
+  before(async function () {
+    if (bin === undefined) return this.skip() // no PostgreSQL server binaries under /usr/lib/postgresql
+    this.timeout(60000)
+    pg = await FaultyPostgres.start(bin)
+    if (o.env !== undefined) restoreEnv = setEnv({ [o.env]: pg.url })
+    await o.setUp?.(pg)
+  })
+  after(async function () {
+    this.timeout(30000)
+    restoreEnv?.()
+    if (pg === undefined) return
+    await o.tearDown?.()
+    await pg.destroy()
+  })
+  return {
+    get pg (): FaultyPostgres {
+      if (pg === undefined) throw new Error('the faulty PostgreSQL server has not started')
+      return pg
+    }
+  }
+}

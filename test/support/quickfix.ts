@@ -9,7 +9,7 @@ import { createHash } from 'crypto'
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
-import { eventually } from '../support/databases'
+import { eventually } from './databases'
 
 const root = path.resolve(__dirname, '..', '..', '..')
 const source = path.join(root, 'test', 'interop', 'quickfix', 'counterparty.cpp')

@@ -10,6 +10,7 @@ import databaseNode = require('../../nodes/streamer-database/streamer-database')
 import streamerNode = require('../../nodes/audit-streamer/audit-streamer')
 import sqlNode = require('../../nodes/streamer-sql/streamer-sql')
 import { ProcessErrors } from '../support/process-errors'
+import { setEnv } from '../support/env'
 
 const nodes = [databaseNode, streamerNode, sqlNode]
 
@@ -25,6 +26,7 @@ describe(`bad input recovers on its own [postgres] (${runtimeName})`, function (
   let pg: ThrowawayPostgres | undefined
   let admin: Client | undefined
   let recorded: ProcessErrors | undefined
+  let restoreEnv: (() => void) | undefined
 
   before(async function () {
     if (bin === undefined) return this.skip() // no PostgreSQL server binaries under /usr/lib/postgresql
@@ -45,11 +47,14 @@ describe(`bad input recovers on its own [postgres] (${runtimeName})`, function (
     await admin.query('CREATE TABLE src.orders (id bigserial PRIMARY KEY, sym text)')
     await admin.query('GRANT SELECT ON src.orders, src.orders_id_seq TO app')
     await admin.query('GRANT pg_read_all_stats TO app')
-    process.env.FIX_STREAMERS_APP_URL = `postgres://app:right-one@127.0.0.1:${pg.port}/postgres`
-    process.env.FIX_STREAMERS_SUPER_URL = pg.url
+    restoreEnv = setEnv({
+      FIX_STREAMERS_APP_URL: `postgres://app:right-one@127.0.0.1:${pg.port}/postgres`,
+      FIX_STREAMERS_SUPER_URL: pg.url
+    })
   })
   after(async function () {
     this.timeout(30000)
+    restoreEnv?.()
     await admin?.end().catch(() => {})
     pg?.destroy()
   })

@@ -3,6 +3,7 @@ import * as fs from 'fs'
 import * as path from 'path'
 import { helper, runtimeName } from '../support/node-red'
 import { eventually } from '../support/databases'
+import { envPerTest } from '../support/env'
 import { FixTranslator } from '../../core/fix/translator'
 import translatorNode = require('../../nodes/fix-translator/fix-translator')
 
@@ -70,6 +71,7 @@ async function wire (t: FixTranslator, msgType: string, body: Record<string, unk
 describe(`fix-translator node (${runtimeName})`, function () {
   this.timeout(30000)
   let fix44: FixTranslator
+  const setTestEnv = envPerTest()
   before(async () => { fix44 = await FixTranslator.create('FIX.4.4') })
   beforeEach(async () => { await helper.startServer() })
   afterEach(async () => {
@@ -102,7 +104,7 @@ describe(`fix-translator node (${runtimeName})`, function () {
   })
 
   it('object -> FIX: builds the message from the mapping table (msg, JSONata, string, number, env, enum)', async () => {
-    process.env.FIX_TEST_ACCOUNT = 'ACC-9'
+    setTestEnv({ FIX_TEST_ACCOUNT: 'ACC-9' })
     const mappings = [
       { field: 'ClOrdID', vt: 'msg', v: 'payload.id' },
       { field: 'Side', vt: 'enum', v: '2' },

@@ -1,5 +1,6 @@
 import * as assert from 'assert'
 import { helper, runtimeName } from '../support/node-red'
+import { envForSuite } from '../support/env'
 import { eventually, serverOptions, tempDir, uniqueSchema } from '../support/databases'
 import { ensureAuditTable } from '../../core/stream/audit-table'
 import type { Database } from '../../core'
@@ -58,7 +59,6 @@ for (const target of ['pglite', 'postgres'] as const) {
       return got
     }
 
-    before(() => { process.env.FIX_STREAMERS_SQL_TEST_URL = process.env.DATABASE_URL })
     beforeEach(async () => { await helper.startServer() })
     afterEach(async () => {
       await helper.unload()
@@ -73,6 +73,8 @@ for (const target of ['pglite', 'postgres'] as const) {
       await helper.unload()
       await helper.stopServer()
     })
+    // After the hook above, which still loads a flow that reads the variable.
+    envForSuite(() => ({ FIX_STREAMERS_SQL_TEST_URL: process.env.DATABASE_URL }))
 
     it('commits the messages queued behind a running transaction together, in order, ' +
       'each sent on after the commit', async () => {

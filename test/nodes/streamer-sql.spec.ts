@@ -1,5 +1,6 @@
 import * as assert from 'assert'
 import { helper, runtimeName } from '../support/node-red'
+import { envForSuite } from '../support/env'
 import { serverOptions, tempDir, uniqueSchema } from '../support/databases'
 import { ensureAuditTable } from '../../core/stream/audit-table'
 import databaseNode = require('../../nodes/streamer-database/streamer-database')
@@ -29,7 +30,7 @@ for (const target of ['pglite', 'postgres'] as const) {
       return await got
     }
 
-    before(() => { process.env.FIX_STREAMERS_SQL_TEST_URL = process.env.DATABASE_URL })
+    envForSuite(() => ({ FIX_STREAMERS_SQL_TEST_URL: process.env.DATABASE_URL }))
     beforeEach(async () => { await helper.startServer() })
     afterEach(async () => {
       await helper.unload()

@@ -17,9 +17,11 @@
  */
 import * as fs from 'fs'
 import { Pool } from 'pg'
-import { Check, FrameRecord, seededRandom, sleep, tempDir, waitFor } from '../support/e2e/harness'
+import { Check, FrameRecord, reportChecks, seededRandom, sleep, tempDir, waitFor } from '../support/e2e/harness'
 import { countsSql, insertOrdersSql } from '../support/e2e/flows'
-import { crashLines, nodeRedLog, ServerRun, startServerRun } from '../support/e2e/server-run'
+import {
+  crashLines, nodeRedLog, reportRunError, ServerRun, startServerRun, stopServerRun
+} from '../support/e2e/server-run'
 import { Counts, order } from '../support/e2e/system'
 import { serverBinaries, ThrowawayPostgres } from '../support/throwaway-postgres'
 import { CuttingProxy } from '../support/cutting-proxy'
@@ -247,17 +249,11 @@ async function main (): Promise<void> {
     console.log(`  Node-RED database: ${counts.orders} orders, ${counts.audit_rows} audit ` +
       `rows, ${counts.fix_out_orders} in fix_out, ${counts.fix_in_reports} reports in ` +
         `fix_in, ${counts.exec_deliveries} deliveries for ${counts.execs} exec ids, ${counts.filled} filled`)
-    for (const c of checks) console.log(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`)
-    const passed = checks.filter(c => c.ok).length
-    failed = passed !== checks.length
-    console.log(`\nfaults: ${passed} passed, ${checks.length - passed} failed`)
+    failed = !reportChecks('faults', checks)
   } catch (err) {
-    console.log(`\nerror: ${(err as Error).stack ?? String(err)}`)
-    console.log(`Node-RED log tail:\n${run.nodeRed?.lines.slice(-30).join('\n') ?? ''}`)
-    console.log('\nfaults: 0 passed, 1 failed')
+    reportRunError('faults', run, err)
   } finally {
-    await run.nodeRed?.stop(15000)
-    await run.counterparty?.child.stop(10000)
+    await stopServerRun(run)
     await pool.end().catch(() => {})
     await proxy.close()
     server.destroy()

@@ -14,9 +14,11 @@
 import * as fs from 'fs'
 import { PgDatabase } from '../../core'
 import { retryTransient } from '../../core/db/retry'
-import { sleep, tempDir, waitFor } from '../support/e2e/harness'
+import { reportChecks, sleep, tempDir, waitFor } from '../support/e2e/harness'
 import { countsSql, insertOrdersSql } from '../support/e2e/flows'
-import { crashLines, nodeRedLog, ServerRun, startServerRun } from '../support/e2e/server-run'
+import {
+  crashLines, nodeRedLog, reportRunError, ServerRun, startServerRun, stopServerRun
+} from '../support/e2e/server-run'
 import { evaluate } from '../support/e2e/checks'
 import { Counts, order } from '../support/e2e/system'
 import { ReplicaPair } from './failover-servers'
@@ -108,17 +110,11 @@ async function main (): Promise<boolean> {
     console.log(`  elapsed ${((Date.now() - t0) / 1000).toFixed(1)} s; ${counts.orders} orders, ` +
       `${counts.fix_out_orders} in fix_out, ${counts.fix_in_reports} reports in fix_in, ${counts.filled} filled; ` +
       `${stats.possDup} PossDup frames`)
-    for (const c of checks) console.log(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`)
-    const passed = checks.filter(c => c.ok).length
-    ok = passed === checks.length
-    console.log(`\nfailover: ${passed} passed, ${checks.length - passed} failed`)
+    ok = reportChecks('failover', checks)
   } catch (err) {
-    console.log(`\nerror: ${(err as Error).stack ?? String(err)}`)
-    console.log(`Node-RED log tail:\n${run.nodeRed?.lines.slice(-30).join('\n') ?? ''}`)
-    console.log('\nfailover: 0 passed, 1 failed')
+    reportRunError('failover', run, err)
   } finally {
-    await run.nodeRed?.stop(15000)
-    await run.counterparty?.child.stop(10000)
+    await stopServerRun(run)
     await db.close().catch(() => {})
     await pair.stop()
     if (ok && process.env.FAILOVER_KEEP !== '1') fs.rmSync(dir, { recursive: true, force: true })

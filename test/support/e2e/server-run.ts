@@ -63,6 +63,19 @@ export async function startServerRun (run: ServerRun, o: {
   return { counterparty, nodeRed, port }
 }
 
+/** Prints why a run could not finish, Node-RED's last lines, and the closing line of a failed run. */
+export function reportRunError (label: string, run: ServerRun, err: unknown): void {
+  console.log(`\nerror: ${(err as Error).stack ?? String(err)}`)
+  console.log(`Node-RED log tail:\n${run.nodeRed?.lines.slice(-30).join('\n') ?? ''}`)
+  console.log(`\n${label}: 0 passed, 1 failed`)
+}
+
+/** Stops what the run started: Node-RED cleanly, then the counterparty. */
+export async function stopServerRun (run: ServerRun): Promise<void> {
+  await run.nodeRed?.stop(15000)
+  await run.counterparty?.child.stop(10000)
+}
+
 /** Node-RED's log of a run in `dir`. */
 export function nodeRedLog (dir: string): string {
   return fs.readFileSync(path.join(dir, 'node-red.log'), 'utf8')

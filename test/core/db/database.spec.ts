@@ -1,7 +1,8 @@
 import * as assert from 'assert'
 import { Database, migrate, PgliteDatabase, IdentifierError } from '../../../core'
 import { migrations } from '../../../core/db/migrations'
-import { describeEachDatabase, dropSchema, eventually, tempDir, uniqueSchema } from '../../support/databases'
+import { describeEachDatabase, dropSchema, eventually, uniqueSchema } from '../../support/databases'
+import { tempDirPerTest } from '../../support/temp'
 
 describeEachDatabase('database interface', target => {
   let db: Database
@@ -181,6 +182,8 @@ describeEachDatabase('database interface', target => {
 })
 
 describe('PGlite specifics', () => {
+  const tempDir = tempDirPerTest()
+
   it('keeps data in its folder across a close and reopen', async () => {
     const dir = tempDir()
     const a = await PgliteDatabase.open({ dataDir: dir })

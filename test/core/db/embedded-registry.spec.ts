@@ -1,8 +1,10 @@
 import * as assert from 'assert'
 import { EmbeddedRegistry } from '../../../core/db/embedded-registry'
-import { tempDir } from '../../support/databases'
+import { tempDirPerTest } from '../../support/temp'
 
 describe('embedded databases shared per data folder', () => {
+  const tempDir = tempDirPerTest()
+
   it('gives every opener of one folder the same database, and closes it with the last handle', async () => {
     const registry = new EmbeddedRegistry()
     const dir = tempDir()

@@ -104,7 +104,7 @@ describe('PostgreSQL failover: the database finds and follows the primary [postg
     async function () {
       const p = pairOf()
       if (p === undefined) return this.skip()
-      this.timeout(60000)
+      this.timeout(120000) // the waits below add up to 71 s before the promotion's own time
       const moves: string[] = []
       const db = await PgDatabase.open({
         connectionString: `${p.url()}?target_session_attrs=read-write`,

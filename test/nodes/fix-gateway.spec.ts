@@ -78,7 +78,7 @@ function collect (id: string): any[] {
 }
 
 describe(`fix-session and fix-gateway nodes (${runtimeName})`, function () {
-  this.timeout(60000)
+  this.timeout(120000) // a logon waits up to 45 s: PGlite opening under load is slow
   beforeEach(async () => { await helper.startServer() })
   afterEach(async () => {
     await helper.unload()
@@ -135,7 +135,7 @@ describe(`fix-session and fix-gateway nodes (${runtimeName})`, function () {
     const caught = collect('caught')
     const a1 = collect('a1')
     const i2 = collect('i2')
-    await eventually(() => i2.some(m => m.topic === 'logon'), 20000, 'logon')
+    await eventually(() => i2.some(m => m.topic === 'logon'), 45000, 'logon')
     helper.getNode('gi').receive({ topic: 'fix:logout', payload: 'down for the test' })
     await eventually(() => i2.some(m => m.topic === 'logout'))
     helper.getNode('gi').receive({ payload: nos('N0'), fix: { msgType: 'D' } })
@@ -177,7 +177,7 @@ describe(`fix-session and fix-gateway nodes (${runtimeName})`, function () {
     await helper.load(nodes, flow(dir, port))
     const i2 = collect('i2')
     const a1 = collect('a1')
-    await eventually(() => i2.some(m => m.topic === 'logon'), 20000, 'logon')
+    await eventually(() => i2.some(m => m.topic === 'logon'), 45000, 'logon')
     helper.getNode('gi').receive({ topic: 'fix:logout', payload: 'maintenance' })
     await eventually(() => i2.some(m => m.topic === 'logout'))
     helper.getNode('gi').receive({ topic: 'fix:set-sequence', payload: { nextSenderSeq: 50 } })

@@ -18,7 +18,8 @@ describeEachDatabase('streamer under concurrent writers', target => {
   const goal = server ? 100000 : 6000
 
   before(async function () {
-    this.timeout(20000)
+    // Opening PGlite is CPU-bound: on a loaded 2-CPU machine it alone took over 20 s.
+    this.timeout(60000)
     db = await target.open()
     schema = uniqueSchema('cc')
     await db.query(`CREATE SCHEMA "${schema}"`)

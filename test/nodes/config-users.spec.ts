@@ -1,7 +1,8 @@
 import * as assert from 'assert'
 import { helper, runtimeName } from '../support/node-red'
 import { eventually, serverOptions, tempDir } from '../support/databases'
-import { freePort } from '../core/fix-session/support'
+import { envForSuite } from '../support/env'
+import { freePort } from '../support/ports'
 import databaseNode = require('../../nodes/streamer-database/streamer-database')
 import sqlNode = require('../../nodes/streamer-sql/streamer-sql')
 import sessionNode = require('../../nodes/fix-session/fix-session')
@@ -19,7 +20,7 @@ async function ask (id: string, out: string, value: string): Promise<any> {
 describe(`config nodes and their users (${runtimeName})`, function () {
   // Each test opens a fresh embedded database: its first start is slow on a loaded machine.
   this.timeout(150000)
-  before(() => { process.env.FIX_STREAMERS_USERS_TEST_URL = process.env.DATABASE_URL })
+  envForSuite(() => ({ FIX_STREAMERS_USERS_TEST_URL: process.env.DATABASE_URL }))
   beforeEach(async () => await helper.startServer())
   afterEach(async () => {
     await helper.unload()

@@ -76,9 +76,18 @@ export async function renderMetrics (o: Overview): Promise<string> {
     'Rows between the slowest client and the head of the stream (counted up to 10000)',
     ['stream']
   )
+  const stRead = counter(
+    'fix_streamers_stream_rows_read_total',
+    'Rows the streamer read from its source table (the rows its filter passed)',
+    ['stream']
+  )
   const stSubs = gauge('fix_streamers_stream_subscribers', 'Open subscriptions', ['stream'])
+  const stProblem = gauge('fix_streamers_stream_problem', '1 when the stream cannot read (its reason is in the ' +
+    'sidebar)', ['stream'])
   for (const s of o.streams) {
     stDelivered.inc({ stream: s.name }, s.rowsDelivered)
+    if (s.rowsRead !== undefined) stRead.inc({ stream: s.name }, s.rowsRead)
+    stProblem.set({ stream: s.name }, s.problem !== undefined ? 1 : 0)
     stSubs.set({ stream: s.name }, s.subscribers)
     if (s.headLag !== undefined) stLag.set({ stream: s.name }, s.headLag)
   }
@@ -107,8 +116,11 @@ export async function renderMetrics (o: Overview): Promise<string> {
     'Rows given up after repeated failures (skipped, or the one the client stopped before)',
     ['client', 'stream']
   )
+  const cProblem = gauge('fix_streamers_client_problem', '1 when something keeps the client from streaming (its ' +
+    'reason is in the sidebar)', ['client', 'stream'])
   for (const c of o.clients) {
     const l = { client: c.name, stream: c.stream ?? '' }
+    cProblem.set(l, c.problem !== undefined ? 1 : 0)
     cDelivered.inc(l, c.delivered)
     cConfirmed.inc(l, c.confirmed)
     cInFlight.set(l, c.inFlight)

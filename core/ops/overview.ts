@@ -30,6 +30,8 @@ export interface StreamView {
   name: string
   head?: string[]
   subscribers: number
+  /** Rows the streamer read from its source table (undefined for a source that does not count them). */
+  rowsRead?: number
   /** Rows the stream handed to its clients (the sum of their sent rows). */
   rowsDelivered: number
   /** Rows per second handed to its clients, over the last seconds (the sum of their rates). */

@@ -38,6 +38,8 @@ function cmp (a: Position | undefined, b: Position | undefined): number {
 export class Streamer extends EventEmitter implements StreamSource {
   readonly name: string
   readonly initialStart: StartAt
+  /** Rows read from the source since the streamer started (replays and the live tail), for the metrics. */
+  rowsRead = 0
   private readonly batchSize: number
   private readonly pollMs: number
   private readonly busyPollMs: number
@@ -414,6 +416,7 @@ export class Streamer extends EventEmitter implements StreamSource {
   ): Promise<{ rows: StreamRow[], through?: Position }> {
     const { db, plan, horizon } = ready
     const { rows: raw, through } = await horizon.read(db, after, this.batchSize)
+    this.rowsRead += raw.length
     const rows: StreamRow[] = new Array(raw.length)
     for (let i = 0; i < raw.length; i++) {
       rows[i] = { stream: this.name, position: takePosition(plan, raw[i]), replay, row: raw[i] }

@@ -68,6 +68,8 @@ export interface StreamSource {
    * polling it for a status pays a bounded cost however far behind it is.
    */
   rowsAfter?: (position: Position | undefined, limit?: number) => Promise<number>
+  /** Optional: rows read from the source so far (the operator console's metrics). */
+  readonly rowsRead?: number
 }
 
 /**

@@ -118,14 +118,20 @@ export = function (RED: NodeAPI): void {
       )
       if (m === undefined) return res.status(404).json({ error: 'no such message in this session' })
       const dict = await dictionaryOf(def)
+      // A row that does not parse (written by hand, or damaged) is shown as it is, raw, with why: never a 500.
       let decoded: DecodedMessage | undefined
-      let decodeProblem: string | undefined
+      let parseError: string | undefined
       try {
         decoded = decodeForDisplay(m.raw, dict.definitions)
       } catch (err) {
-        decodeProblem = `the stored message does not parse: ${messageOf(err)}`
+        parseError = messageOf(err)
       }
-      res.json({ message: { ...m, raw: m.raw.replace(/\x01/g, '|') }, decoded, problem: decodeProblem ?? dict.problem })
+      res.json({
+        message: { ...m, raw: m.raw.replace(/\x01/g, '|') },
+        decoded,
+        parses: parseError === undefined,
+        problem: parseError !== undefined ? `the stored message does not parse: ${parseError}` : dict.problem
+      })
     })().catch(err => fail(res, err instanceof JournalQueryError ? 400 : 500, err))
   })
 

@@ -2,8 +2,9 @@ import type { Node, NodeAPI } from 'node-red'
 import type { Database } from '../../core/db'
 import { LAG_COUNT_LIMIT } from '../../core/client'
 import { quoteIdent } from '../../core/db'
-import type { StreamSource } from '../../core/stream'
+import type { StreamSource, SubscriptionState } from '../../core/stream'
 import { sessionName } from '../../core/fix-session'
+import { retryingText } from '../audit-streamer/status-text'
 import type { ClientView, DatabaseView, Overview, SessionView, StreamView } from '../../core/ops'
 import { messageOf, poolStats, watchConnectionErrors, within, OpsRegistry } from '../../core/ops'
 import type { FixSessionDef, FixSessionNode } from '../fix-session/types'
@@ -90,6 +91,20 @@ async function checkpointsOf (RED: NodeAPI, dbId: string): Promise<Map<string, s
   return new Map(r.rows.map(x => [x.client_name, String(x.updated_at)]))
 }
 
+/**
+ * The client's own lag count (what its status shows): exact up to LAG_COUNT_LIMIT, undefined while it
+ * does not know where it stands; or why it could not be counted.
+ */
+async function lagOf (live: StreamerClientNode | null): Promise<Pick<ClientView, 'lag' | 'lagCapped' | 'problem'>> {
+  try {
+    const count = (live as { lag?: () => Promise<number | undefined> } | null)?.lag
+    const lag = count !== undefined ? await within(count(), PROBE_MS, 'lag count') : undefined
+    return lag !== undefined ? { lag, lagCapped: lag >= LAG_COUNT_LIMIT } : {}
+  } catch (err) {
+    return { problem: `lag: ${messageOf(err)}` }
+  }
+}
+
 async function clientViews (RED: NodeAPI): Promise<ClientView[]> {
   const out: ClientView[] = []
   const written = new Map<string, Map<string, string> | string>()
@@ -108,21 +123,19 @@ async function clientViews (RED: NodeAPI): Promise<ClientView[]> {
       failed: 0,
       rate: stats?.rate ?? 0
     }
+    // What is wrong, as the node's own status says it ("waiting for database: connection refused",
+    // "failed: <reason>"), whole: the one status format of the pack, not just the phase's name.
+    const stuck = v.phase === 'failed' || v.phase === 'stopped' || v.phase === 'retrying'
+    const wrong = live?.currentProblem
+    if (wrong !== undefined || stuck) v.problem = wrong ?? `client ${v.phase}`
     if (stats !== undefined) {
       v.stream = stats.stream
       v.health = stats.health.health
       v.position = stats.position as string[] | undefined
       v.checkpoint = stats.checkpoint as string[] | undefined
       v.failed = stats.failed ?? 0
-      try {
-        // The client's own count (what its status shows): exact up to LAG_COUNT_LIMIT, undefined while it
-        // does not know where it stands.
-        const lag = (live as { lag?: () => Promise<number | undefined> } | null)?.lag
-        v.lag = lag !== undefined ? await within(lag(), PROBE_MS, 'lag count') : undefined
-        if (v.lag !== undefined) v.lagCapped = v.lag >= LAG_COUNT_LIMIT
-      } catch (err) {
-        v.problem = `lag: ${messageOf(err)}`
-      }
+      // A client that is not streaming is not asked for its lag: the count would wait on the same fault.
+      if (!stuck) Object.assign(v, await lagOf(live))
     }
     const dbId = String(def.database ?? '')
     if (!written.has(dbId)) {
@@ -131,17 +144,28 @@ async function clientViews (RED: NodeAPI): Promise<ClientView[]> {
     const w = written.get(dbId)!
     if (typeof w === 'string') v.problem ??= w
     else v.checkpointWrittenAt = w.get(name)
-    if (v.phase === 'failed' || v.phase === 'stopped' || v.phase === 'retrying') v.problem ??= `client ${v.phase}`
     out.push(v)
   }
   return out
+}
+
+/** The stream's head, and its lag: the slowest of its clients'; or why the head could not be read. */
+async function headOf (source: StreamSource, mine: ClientView[]): Promise<Pick<StreamView, 'head' | 'headLag' |
+  'problem'>> {
+  try {
+    const head = (await within(source.head(), PROBE_MS, 'head position')) as string[] | undefined
+    const lags = mine.map(c => c.lag).filter((l): l is number => l !== undefined)
+    return lags.length > 0 ? { head, headLag: Math.max(...lags) } : { head }
+  } catch (err) {
+    return { problem: `head: ${messageOf(err)}` }
+  }
 }
 
 async function streamViews (sources: Map<string, StreamSource>, clients: ClientView[]): Promise<StreamView[]> {
   const out: StreamView[] = []
   for (const [id, source] of sources) {
     const mine = clients.filter(c => c.stream === source.name)
-    const subs = (source as { subscriptions?: unknown[] }).subscriptions
+    const subs = (source as { subscriptions?: Array<{ state: SubscriptionState }> }).subscriptions
     const v: StreamView = {
       id,
       name: source.name,
@@ -149,16 +173,16 @@ async function streamViews (sources: Map<string, StreamSource>, clients: ClientV
       rowsDelivered: mine.reduce((a, c) => a + c.delivered, 0),
       rate: mine.reduce((a, c) => a + c.rate, 0)
     }
+    if (typeof source.rowsRead === 'number') v.rowsRead = source.rowsRead
+    // Why it cannot read, as the streamer's status says it (a missing table, the database it waits for).
     const failed = (source as { failed?: string }).failed
+    const states = Array.isArray(subs) ? subs.map(s => s.state) : []
+    const stuck = states.find(s => s.phase === 'failed') ?? states.find(s => s.phase === 'retrying')
     if (failed !== undefined) v.problem = failed
-    try {
-      const head = await within(source.head(), PROBE_MS, 'head position')
-      v.head = head as string[] | undefined
-      const lags = mine.map(c => c.lag).filter((l): l is number => l !== undefined)
-      if (lags.length > 0) v.headLag = Math.max(...lags)
-    } catch (err) {
-      v.problem ??= `head: ${messageOf(err)}`
-    }
+    else if (stuck?.phase === 'failed') v.problem = stuck.error
+    else if (stuck?.phase === 'retrying') v.problem = retryingText(stuck)
+    // A stream that cannot read is not asked for its head: the probe would wait on the same fault.
+    if (v.problem === undefined) Object.assign(v, await headOf(source, mine))
     out.push(v)
   }
   return out

@@ -43,26 +43,34 @@ export function clientOutage (
 }
 
 /**
- * The client's status: while something is wrong, what and why ("waiting for database: connection
- * refused", "failed: <reason>"); otherwise its phase and figures ("live · lag 0 · 120/s · 3 in
- * flight"), numbers and the phase word only, short enough for the label and the same in any language.
+ * What is wrong with the client, in the pack's status format ("waiting for database: connection
+ * refused", "failed: <reason>", the streamer's reason while it retries), whole: the status label
+ * cuts it short, the FIX sidebar shows it all. Undefined while nothing is wrong.
+ */
+export function clientProblem (v: ClientView, labels: ClientLabels): string | undefined {
+  const down = clientOutage(v)
+  if (down !== undefined) return waitingForDatabase(down)
+  if (v.db?.state === 'connecting') return undefined
+  if (v.phase === undefined || v.stats === undefined) return v.problem
+  // Whole: a stop names the position it stopped before.
+  if (v.phase === 'stopped' || v.phase === 'failed') return `${labels[v.phase]}: ${v.error ?? v.problem ?? ''}`
+  if (v.phase === 'retrying' && v.error !== undefined) {
+    return v.error.startsWith(DELIVERY) ? problem('delivery failed', v.error.slice(DELIVERY.length)) : v.error
+  }
+  return undefined
+}
+
+/**
+ * The client's status: while something is wrong, what and why (clientProblem); otherwise its
+ * phase and figures ("live · lag 0 · 120/s · 3 in flight"), numbers and the phase word only, short
+ * enough for the label and the same in any language.
  */
 export function clientStatus (v: ClientView, labels: ClientLabels): NodeStatus | undefined {
-  const down = clientOutage(v)
-  if (down !== undefined) return status.error(waitingForDatabase(down))
+  const wrong = clientProblem(v, labels)
+  if (wrong !== undefined) return status.error(wrong)
   if (v.db?.state === 'connecting') return status.waiting(labels.connecting)
-  if (v.phase === undefined || v.stats === undefined) {
-    return v.problem !== undefined ? status.error(v.problem) : undefined
-  }
-  if (v.phase === 'stopped' || v.phase === 'failed') {
-    // Whole (up to the label's length): a stop names the position it stopped before.
-    return status.error(`${labels[v.phase]}: ${v.error ?? v.problem ?? ''}`)
-  }
+  if (v.phase === undefined || v.stats === undefined) return undefined
   if (v.phase === 'detached') return status.idle(v.problem ?? labels.detached)
-  if (v.phase === 'retrying' && v.error !== undefined) {
-    const text = v.error.startsWith(DELIVERY) ? problem('delivery failed', v.error.slice(DELIVERY.length)) : v.error
-    return status.error(text)
-  }
   const s = v.stats
   const lag = v.lag === undefined
     ? '?'

@@ -5,7 +5,7 @@ import { Position, StartAt, StreamMeta, StreamRow, StreamSource } from '../../co
 import type { StreamerDatabaseNode } from '../streamer-database/types'
 import type { FixSessionNode } from '../fix-session/types'
 import { status } from '../shared/status'
-import { clientOutage, clientStatus } from './status-text'
+import { clientOutage, clientProblem, clientStatus, ClientLabels, ClientView } from './status-text'
 import { feedersOf, flowGraph, reachesType } from '../shared/links'
 import { confirmables, streamSources } from '../shared/registry'
 import { translator } from '../shared/i18n'
@@ -64,6 +64,14 @@ export = function (RED: NodeAPI): void {
       node.status(status.error(text))
     }
 
+    const labels: ClientLabels = {
+      connecting: tr('streamer-client.status.connecting'),
+      detached: tr('streamer-client.status.detached'),
+      stopped: tr('streamer-client.status.stopped'),
+      failed: tr('streamer-client.status.failed')
+    }
+    // For the FIX sidebar: what is wrong, as the status says it but whole (the label is cut short).
+    Object.defineProperty(node, 'currentProblem', { get: () => (closing ? undefined : clientProblem(view(), labels)) })
     node.confirm = (position: Position): boolean => client?.confirm(position) ?? false
     node.stats = () => client?.stats()
     // for the FIX sidebar and metrics
@@ -375,26 +383,22 @@ export = function (RED: NodeAPI): void {
       if (client === undefined && standby !== undefined && problem === undefined && dbState?.state !== 'retrying') {
         return node.status(status.waiting(standby))
       }
-      const s = clientStatus(
-        {
-          db: dbState,
-          phase: client?.phase,
-          error: stateError,
-          needsAction: stateNeedsAction,
-          problem,
-          stats: client?.stats(),
-          lag,
-          lagLimit: LAG_COUNT_LIMIT,
-          outage: outage.why
-        },
-        {
-          connecting: tr('streamer-client.status.connecting'),
-          detached: tr('streamer-client.status.detached'),
-          stopped: tr('streamer-client.status.stopped'),
-          failed: tr('streamer-client.status.failed')
-        }
-      )
+      const s = clientStatus(view(), labels)
       if (s !== undefined) node.status(s)
+    }
+
+    function view (): ClientView {
+      return {
+        db: dbState,
+        phase: client?.phase,
+        error: stateError,
+        needsAction: stateNeedsAction,
+        problem,
+        stats: client?.stats(),
+        lag,
+        lagLimit: LAG_COUNT_LIMIT,
+        outage: outage.why
+      }
     }
 
     /** A database outage is logged once when it begins and once when it ends, not per read or row. */

@@ -53,4 +53,6 @@ export interface StreamerClientNode extends Node, Confirmable {
   redeliver: () => Promise<void>
   /** In flight, rate, health, positions; undefined until the database is open. */
   stats: () => ClientStats | undefined
+  /** What is wrong, whole, in the status format (status-text.ts clientProblem); undefined while nothing is. */
+  readonly currentProblem?: string
 }

@@ -79,7 +79,7 @@ export class Xid8Horizon implements Horizon {
       throw new StreamConfigError(`"${schema}.${name}" holds transaction id ${maxTx} but ` +
         `this database is only at ${nextTx}: ` +
         'it was restored into a new cluster, so new rows would sort before old ones. Re-baseline the stream (see ' +
-          'docs/nodes.md)')
+          'the audit-streamer help, "A restored database")')
     }
   }
 

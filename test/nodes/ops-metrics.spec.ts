@@ -209,7 +209,7 @@ describe(`operator console on a running flow: metrics, client problems, a garble
       await waitFor(async () => {
         const o = (await call(base, viewer, 'GET', 'fix-streamers/overview')).body
         return ['sa', 'si'].every(id => o.sessions?.find((x: any) => x.id === id)?.state === 'logged-on')
-      }, 30000, 'both sessions logged on')
+      }, 90000, 'both sessions logged on')
       assert.strictEqual((await call(base, operator, 'POST', 'inject/order')).status, 200)
       assert.strictEqual((await call(base, operator, 'POST', 'inject/garble')).status, 200)
     })

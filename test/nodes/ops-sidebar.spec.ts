@@ -160,7 +160,7 @@ describe(`operator console endpoints on a real Node-RED (${runtime})`, function 
         session(r.body, 'sa')?.state === 'logged-on'
         ? r.body
         : undefined
-    }, 30000, 'both sessions logged on')
+    }, 90000, 'both sessions logged on (opening PGlite blocks Node-RED for many seconds on a loaded machine)')
     const si = session(o, 'si')
     assert.strictEqual(si.role, 'initiator')
     assert.match(si.address, /^127\.0\.0\.1:\d+$/)

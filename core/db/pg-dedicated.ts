@@ -36,6 +36,7 @@ export class PgDedicatedConnection implements DedicatedConnection {
   private client: Client | undefined
   private connecting: Promise<Client> | undefined
   private closedForGood = false
+  private queue: Promise<unknown> = Promise.resolve()
 
   constructor (private readonly o: PgDedicatedOptions) {}
 
@@ -44,6 +45,14 @@ export class PgDedicatedConnection implements DedicatedConnection {
   }
 
   async query<R = Record<string, unknown>>(text: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+    // One statement at a time (a pg client would queue them too, but warns): each one's time
+    // starts when it is sent, not while it waits for the one before.
+    const turn = this.queue.then(async () => await this.run<R>(text, params))
+    this.queue = turn.catch(() => {})
+    return await turn
+  }
+
+  private async run<R>(text: string, params: readonly unknown[]): Promise<QueryResult<R>> {
     if (this.closedForGood) throw new Error('the database connection is closed')
     try {
       const client = await this.open()

@@ -21,8 +21,17 @@ export interface LeaseKeeperOptions {
   onStandby?: (activeOn: string | undefined, error?: unknown, detail?: Record<string, unknown>) => void
   /** A monotonic clock in ms (default performance.now): the lease's end as this process sees it. */
   clock?: () => number
-  /** Delay before each acquisition attempt (work spreading: an instance with more work waits longer). */
-  acquireDelayMs?: () => number
+  /**
+   * Runs each acquisition attempt (work spreading, lease-registry.ts): it may hold the attempt back
+   * while this instance has its share and another one has less. Resolves what the attempt did.
+   */
+  acquireGate?: (attempt: () => Promise<LeaseGrant | undefined>) => Promise<LeaseGrant | undefined>
+  /**
+   * The instance this resource should run on when it is up. If that is this instance, it asks the
+   * holder for the resource while standing by; if this instance holds it and the preferred one
+   * asks, it stops the resource cleanly and gives the lease to it.
+   */
+  preferred?: string
 }
 
 /**
@@ -46,11 +55,18 @@ export class LeaseKeeper {
   private readonly clock: () => number
   private readonly margin: number
   private detail: Record<string, unknown> | undefined
+  private preferred: string | undefined
 
   constructor (private readonly o: LeaseKeeperOptions) {
     this.clock = o.clock ?? (() => performance.now())
     this.margin = Math.min(500, Math.floor(o.settings.leaseMs / 8))
     this.detail = o.detail
+    this.preferred = o.preferred
+  }
+
+  /** The preferred instance from now on ('' or undefined: none). */
+  setPreferred (instance: string | undefined): void {
+    this.preferred = instance === '' ? undefined : instance
   }
 
   /** What is stored with the lease from the next acquisition on (a member that joined later says it). */
@@ -124,15 +140,23 @@ export class LeaseKeeper {
   /** Resolves the delay before the next look. */
   private async tryAcquire (): Promise<number> {
     await this.chain
-    const delay = this.o.acquireDelayMs?.() ?? 0
-    if (delay > 0) await new Promise(resolve => setTimeout(resolve, delay))
-    if (this.stopped) return this.o.settings.renewMs
-    const sentAt = this.clock()
-    const g = await this.o.store.acquire(this.o.resource, this.o.settings.instance, this.o.settings.leaseMs,
-      this.detail)
+    let sentAt = 0
+    const attempt = async (): Promise<LeaseGrant | undefined> => {
+      if (this.stopped) return undefined
+      sentAt = this.clock()
+      return await this.o.store.acquire(this.o.resource, this.o.settings.instance, this.o.settings.leaseMs,
+        this.detail)
+    }
+    const g = this.o.acquireGate === undefined ? await attempt() : await this.o.acquireGate(attempt)
+    if (this.stopped && g === undefined) return this.o.settings.renewMs
     if (g === undefined) {
+      const me = this.o.settings.instance
       const h = await this.o.store.holder(this.o.resource)
       const live = h !== undefined && h.remainingMs > 0
+      // The preferred instance asks for its resource; the request lapses if this instance goes away.
+      if (live && this.preferred === me && h.holder !== me) {
+        await this.o.store.want(this.o.resource, me, 2 * this.o.settings.leaseMs)
+      }
       this.o.onStandby?.(live ? h.holder : undefined, undefined, live ? h.detail : undefined)
       // Look again right after the holder's lease runs out, not up to a renewal interval later.
       return live ? Math.min(this.o.settings.renewMs, Math.ceil(h.remainingMs) + 5) : 50
@@ -158,10 +182,22 @@ export class LeaseKeeper {
 
   private async renew (g: LeaseGrant): Promise<void> {
     const sentAt = this.clock()
-    const ok = await this.o.store.renew(g, this.o.settings.leaseMs)
+    const r = await this.o.store.renew(g, this.o.settings.leaseMs)
     if (this.current !== g) return
-    if (ok) this.extend(sentAt)
-    else this.lose(g, 'the renewal was refused: the lease ran out or another instance took it over')
+    if (!r.ok) return this.lose(g, 'the renewal was refused: the lease ran out or another instance took it over')
+    this.extend(sentAt)
+    if (r.wantedBy !== undefined && r.wantedBy === this.preferred) this.handOver(g, r.wantedBy)
+  }
+
+  /**
+   * The preferred instance asks for the resource: stop it (cleanly: the lease is still valid, so
+   * its last writes go through), then release the lease. Only the asking instance may take it
+   * until its request runs out, so this one takes it back only if that instance does not come.
+   */
+  private handOver (g: LeaseGrant, to: string): void {
+    this.lose(g, `handed over to ${to}, its preferred instance`, async () => {
+      await this.o.store.release(g).catch(() => { /* it runs out by itself */ })
+    })
   }
 
   private extend (sentAt: number): void {
@@ -174,13 +210,13 @@ export class LeaseKeeper {
     }, Math.max(0, this.leaseEnd - this.clock()))
   }
 
-  private lose (g: LeaseGrant, reason: string): void {
+  private lose (g: LeaseGrant, reason: string, after?: () => Promise<void>): void {
     if (this.current !== g) return
     this.current = undefined
     if (this.endTimer !== undefined) clearTimeout(this.endTimer)
     this.endTimer = undefined
     const err = new LeaseLostError(g.resource, reason)
-    this.chain = this.chain.then(async () => await this.o.onLost(err)).catch(() => {})
+    this.chain = this.chain.then(async () => await this.o.onLost(err)).catch(() => {}).then(after)
     this.schedule(this.o.settings.renewMs)
   }
 

@@ -37,6 +37,9 @@ export class LeaseRegistry {
   private readonly store: LeaseStore
   private readonly connection: DedicatedConnection | undefined
   private unlisten: Promise<(() => Promise<void>) | undefined> | undefined
+  private heartbeat: NodeJS.Timeout | undefined
+  /** Acquisition decisions are taken one at a time, each seeing the leases the ones before it took. */
+  private turn: Promise<unknown> = Promise.resolve()
 
   private constructor (private readonly db: Database, readonly schema: string, readonly settings: LeaseSettings) {
     // Renewals never wait for a pooled connection: a pool that is busy (or waits on a slow
@@ -61,7 +64,11 @@ export class LeaseRegistry {
     return await this.store.all()
   }
 
-  join (resource: string, member: LeaseMember, detail?: Record<string, unknown>): Membership {
+  /**
+   * @param preferred the instance this resource should run on when it is up (a session's
+   *   *Preferred instance*); undefined or '': none.
+   */
+  join (resource: string, member: LeaseMember, detail?: Record<string, unknown>, preferred?: string): Membership {
     let shared = this.leases.get(resource)
     if (shared === undefined) {
       const members = new Set<LeaseMember>()
@@ -72,6 +79,8 @@ export class LeaseRegistry {
           resource,
           settings: this.settings,
           detail,
+          preferred: preferred === '' ? undefined : preferred,
+          acquireGate: async attempt => await this.fairTurn(attempt),
           onActive: async g => { await Promise.all([...members].map(async m => await m.onActive(g))) },
           onLost: async err => { await Promise.all([...members].map(async m => await m.onLost(err))) },
           onStandby: (activeOn, error, holderDetail) => {
@@ -83,11 +92,13 @@ export class LeaseRegistry {
       shared = s
       this.leases.set(resource, s)
       this.listen()
+      this.announce()
       s.members.add(member)
       s.keeper.start()
     } else {
       shared.members.add(member)
       if (detail !== undefined) shared.keeper.setDetail(detail)
+      if (preferred !== undefined) shared.keeper.setPreferred(preferred)
       // Joining a lease this process already holds (or waits for): catch up with its state.
       const g = shared.keeper.grant
       // (after join returns: the member may still be storing its membership)
@@ -106,10 +117,57 @@ export class LeaseRegistry {
         await s.keeper.stop()
         if (this.leases.size === 0) {
           await this.stopListening()
+          await this.retire()
           this.connection?.drop() // reconnects when a lease is joined again
         }
       }
     }
+  }
+
+  /**
+   * Work spreading: an attempt to take a lease waits one renewal interval first while this
+   * instance holds its share of the leases (those held lately, or the ones its flows use if more,
+   * divided by the instances up) and another instance that is up holds fewer than its share, so
+   * that one takes it. After the wait it tries anyway: the other may not run this resource. A
+   * takeover after a crash is not held back: the dead instance's heartbeat runs out (after one
+   * renewal interval) well before its leases do.
+   */
+  private async fairTurn (attempt: () => Promise<LeaseGrant | undefined>): Promise<LeaseGrant | undefined> {
+    const decided = this.turn.then(async () => {
+      if (await this.atShare().catch(() => false)) return 'wait' as const
+      return { grant: await attempt() }
+    })
+    this.turn = decided.catch(() => {})
+    const d = await decided
+    if (d !== 'wait') return d.grant
+    await new Promise(resolve => setTimeout(resolve, this.settings.renewMs))
+    return await attempt()
+  }
+
+  private async atShare (): Promise<boolean> {
+    const s = await this.store.spread(this.settings.instance, 10 * this.settings.leaseMs)
+    if (s.leastOther === undefined) return false
+    const share = Math.ceil(Math.max(s.recent, this.leases.size) / s.live)
+    return s.mine >= share && s.leastOther < share
+  }
+
+  /**
+   * Says this instance is up, every half renewal interval, for one renewal interval: an instance
+   * that died stops counting long before its leases run out (a lease lasts at least two).
+   */
+  private announce (): void {
+    if (this.heartbeat !== undefined) return
+    const beat = (): void => {
+      this.store.announce(this.settings.instance, this.settings.renewMs).catch(() => { /* next beat */ })
+    }
+    beat()
+    this.heartbeat = setInterval(beat, Math.max(25, Math.floor(this.settings.renewMs / 2)))
+  }
+
+  private async retire (): Promise<void> {
+    if (this.heartbeat !== undefined) clearInterval(this.heartbeat)
+    this.heartbeat = undefined
+    await this.store.retire(this.settings.instance).catch(() => {})
   }
 
   private listen (): void {

@@ -14,14 +14,18 @@ interface HolderRow { holder: string, token: string, remaining_ms: string | numb
  */
 export class LeaseStore {
   readonly table: string
+  private readonly instances: string
 
   constructor (private readonly db: Queryable, readonly schema: string) {
     this.table = `${quoteIdent(schema, 'schema')}.leases`
+    this.instances = `${quoteIdent(schema, 'schema')}.ha_instances`
   }
 
   /**
-   * Takes the lease if nobody holds it or the holder's lease ran out; the token then grows by
-   * one (the first is 1). Resolves the grant, or undefined when someone else holds it.
+   * Takes the lease if nobody holds it or the holder's lease ran out, and no other instance's
+   * request for it (its preferred instance's, `wanted_by`) is still running; the token then grows
+   * by one (the first is 1) and the request is done. Resolves the grant, or undefined when someone
+   * else holds it.
    */
   async acquire (resource: string, holder: string, leaseMs: number, detail?: Record<string, unknown>):
   Promise<LeaseGrant | undefined> {
@@ -30,20 +34,74 @@ export class LeaseStore {
        VALUES ($1, $2, 1, now() + $3 * interval '1 millisecond', now(), now(), $4::jsonb)
        ON CONFLICT (resource) DO UPDATE SET holder = EXCLUDED.holder, token = l.token + 1,
          expires_at = EXCLUDED.expires_at, acquired_at = EXCLUDED.acquired_at, renewed_at = EXCLUDED.renewed_at,
-         detail = EXCLUDED.detail
+         detail = EXCLUDED.detail, wanted_by = NULL, wanted_until = NULL
        WHERE l.expires_at <= now()
+         AND (l.wanted_by IS NULL OR l.wanted_by = EXCLUDED.holder OR l.wanted_until <= now())
        RETURNING token`,
       [resource, holder, leaseMs, detail === undefined ? null : JSON.stringify(detail)])
     return r.rows.length === 1 ? { resource, holder, token: String(r.rows[0].token) } : undefined
   }
 
-  /** Extends a lease that is still this grant's and has not run out; false when it is lost. */
-  async renew (grant: LeaseGrant, leaseMs: number): Promise<boolean> {
-    const r = await this.db.query(
+  /**
+   * Extends a lease that is still this grant's and has not run out: `ok` false when it is lost.
+   * `wantedBy`: the instance whose running request asks for the resource (its preferred one).
+   */
+  async renew (grant: LeaseGrant, leaseMs: number): Promise<{ ok: boolean, wantedBy?: string }> {
+    const r = await this.db.query<{ wanted_by: string | null }>(
       `UPDATE ${this.table} SET expires_at = now() + $3 * interval '1 millisecond', renewed_at = now()
-       WHERE resource = $1 AND token = $2 AND expires_at > now()`,
+       WHERE resource = $1 AND token = $2 AND expires_at > now()
+       RETURNING CASE WHEN wanted_until > now() THEN wanted_by END AS wanted_by`,
       [grant.resource, grant.token, leaseMs])
-    return r.rowCount === 1
+    if (r.rows.length !== 1) return { ok: false }
+    const wantedBy = r.rows[0].wanted_by
+    return wantedBy === null || wantedBy === grant.holder ? { ok: true } : { ok: true, wantedBy }
+  }
+
+  /**
+   * A standby that is the resource's preferred instance asks for it, for `ms`: the holder hands
+   * it over cleanly at its next renewal, and until the request runs out only `instance` may take
+   * the released lease. Renewed at every look while the instance stands by; it lapses by itself
+   * when the instance is gone.
+   */
+  async want (resource: string, instance: string, ms: number): Promise<void> {
+    await this.db.query(
+      `UPDATE ${this.table} SET wanted_by = $2, wanted_until = now() + $3 * interval '1 millisecond'
+       WHERE resource = $1 AND holder <> $2`,
+      [resource, instance, ms])
+  }
+
+  /** This instance is up until `ms` from now (work spreading counts the instances that are). */
+  async announce (instance: string, ms: number): Promise<void> {
+    await this.db.query(
+      `INSERT INTO ${this.instances} AS i (instance, started_at, expires_at)
+       VALUES ($1, now(), now() + $2 * interval '1 millisecond')
+       ON CONFLICT (instance) DO UPDATE SET expires_at = EXCLUDED.expires_at`,
+      [instance, ms])
+  }
+
+  /** This instance stops (a clean stop): it no longer counts. */
+  async retire (instance: string): Promise<void> {
+    await this.db.query(`DELETE FROM ${this.instances} WHERE instance = $1`, [instance])
+  }
+
+  /**
+   * How the work is spread now, for `instance`: the instances up (itself included), the
+   * resources held lately (`recentMs`), how many it holds, and the fewest another instance
+   * that is up holds (undefined: no other instance is up).
+   */
+  async spread (instance: string, recentMs: number):
+  Promise<{ live: number, recent: number, mine: number, leastOther: number | undefined }> {
+    const r = await this.db.query<{ live: number, recent: number, mine: number, least_other: number | null }>(
+      `WITH up AS (SELECT instance FROM ${this.instances} WHERE expires_at > now() UNION SELECT $1::text),
+       held AS (SELECT holder, count(*)::int AS n FROM ${this.table} WHERE expires_at > now() GROUP BY holder)
+       SELECT (SELECT count(*) FROM up)::int AS live,
+         (SELECT count(*) FROM ${this.table} WHERE expires_at > now() - $2 * interval '1 millisecond')::int AS recent,
+         coalesce((SELECT n FROM held WHERE holder = $1), 0)::int AS mine,
+         (SELECT min(coalesce(h.n, 0)) FROM up LEFT JOIN held h ON h.holder = up.instance
+          WHERE up.instance <> $1)::int AS least_other`,
+      [instance, recentMs])
+    const x = r.rows[0]
+    return { live: x.live, recent: x.recent, mine: x.mine, leastOther: x.least_other ?? undefined }
   }
 
   /**

@@ -6,6 +6,7 @@ import { fixIn } from './031-fix-in'
 import { fixOut } from './032-fix-out'
 import { journalIndexes } from './060-journal-indexes'
 import { leases } from './070-leases'
+import { haInstances } from './071-ha-instances'
 
 /**
  * Every migration of the pack's own tables, in version order. Versions are never reused or
@@ -20,5 +21,6 @@ export const migrations: readonly Migration[] = [
   fixIn,
   fixOut,
   journalIndexes,
-  leases
+  leases,
+  haInstances
 ]

@@ -172,7 +172,11 @@ export = function (RED: NodeAPI): void {
     function leaseResource (): string {
       const graph = flowGraph(RED)
       for (const id of downstreamOfType(graph, node.id, GATEWAY_TYPE)) {
-        const sessionId = (RED.nodes.getNode(id) as unknown as { session?: string } | null)?.session
+        // The gateway's session is in its definition: the running gateway node does not keep it.
+        let sessionId: string | undefined
+        RED.nodes.eachNode((n: { id: string, session?: unknown }) => {
+          if (n.id === id && typeof n.session === 'string') sessionId = n.session
+        })
         const session = sessionId === undefined ? null : RED.nodes.getNode(sessionId) as FixSessionNode | null
         const key = session?.sessionKey
         if (typeof key === 'string') return resourceOf.session(key)

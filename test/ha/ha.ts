@@ -6,7 +6,8 @@
  * at the counterparty exactly once (repeats only as PossDup resends), sequence numbers continuous
  * with no reset, never two logons at once, every ExecutionReport in fix_in once and applied once,
  * and the takeover times (kill to the counterparty's next logon) against the lease time.
- * Then runs test/ha/failover.js (PostgreSQL primary failover, helper 18b) when it exists.
+ * Then runs test/ha/acceptor.js (an acceptor session under HA: only the active instance listens) and
+ * test/ha/failover.js (PostgreSQL primary failover).
  * Closing line: "ha: N passed, N failed".
  *
  * Needs a PostgreSQL server (DATABASE_URL): two processes cannot share an embedded PGlite.
@@ -116,6 +117,15 @@ async function main (): Promise<boolean> {
       ok: refused === 0 && stats.logons === KILLS + 1,
       detail: `${stats.logons} logons for ${KILLS} takeovers, ${refused} refused (a second logon while one was on)`
     })
+    // The client that feeds the gateway runs under the session's lease, never one of its own: split,
+    // its rows would reach a gateway whose session is standing by on that instance.
+    const resources = (await pool.query(`SELECT resource FROM "${sys.schema}".leases ORDER BY 1`)).rows
+      .map(r => String(r.resource))
+    checks.push({
+      name: 'the outbound client shares the session\'s lease',
+      ok: resources.includes(RESOURCE) && !resources.some(r => r.includes('orders-to-fix')),
+      detail: `leases: ${resources.join(', ')}`
+    })
     const alternating = killed.every((x, i) => i === 0 || x !== killed[i - 1])
     checks.push({
       name: 'the kills alternated between the instances',
@@ -149,17 +159,18 @@ async function main (): Promise<boolean> {
   return ok
 }
 
-/** The PostgreSQL failover phase (helper 18b's test/ha/failover*), when it is there. */
-function failoverPhase (): boolean {
-  const file = path.join(__dirname, 'failover.js')
+/** A further phase, run as its own process: the acceptor role (acceptor.js), PostgreSQL failover (failover.js). */
+function phase (name: string): boolean {
+  const file = path.join(__dirname, name)
   if (!fs.existsSync(file)) return true
   const r = spawnSync(process.execPath, [file], { stdio: 'inherit' })
   return r.status === 0
 }
 
 main().then(ok => {
-  const failover = failoverPhase()
-  process.exitCode = ok && failover ? 0 : 1
+  const acceptor = phase('acceptor.js')
+  const failover = phase('failover.js')
+  process.exitCode = ok && acceptor && failover ? 0 : 1
 }).catch(err => {
   console.error(err)
   console.log('\nha: 0 passed, 1 failed')

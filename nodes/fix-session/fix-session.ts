@@ -232,7 +232,7 @@ export = function (RED: NodeAPI): void {
           if (differs) node.warn(t('fix-session.log.flows-differ', { session: sessionKey, instance: activeOn }))
           else node.log(text)
         }
-      }, { config })
+      }, { config }, (def.preferredInstance ?? '').trim())
       return m
     }
 

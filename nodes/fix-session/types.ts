@@ -46,6 +46,8 @@ export interface FixSessionDef extends NodeDef {
   maxFieldLength?: string | number
   /** Optional folder for the message and event log files; relative to the user directory. */
   logDirectory?: string
+  /** Several instances (core/ha): the instance this session runs on while it is up; empty: none. */
+  preferredInstance?: string
   database: string
 }
 

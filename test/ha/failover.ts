@@ -9,7 +9,7 @@
  * fix_out; Node-RED logged its move to the new primary; the outage (primary stopped -> the next
  * new order at the counterparty). Closing line: "failover: N passed, N failed".
  *
- * Knobs: FAILOVER_ORDERS (3000), FAILOVER_RATE (orders/s offered, 200), FAILOVER_KEEP=1 keeps the logs.
+ * Knobs: FAILOVER_ORDERS (10000), FAILOVER_RATE (orders/s offered, 500), FAILOVER_KEEP=1 keeps the logs.
  */
 import * as fs from 'fs'
 import { PgDatabase } from '../../core'
@@ -23,8 +23,8 @@ import { evaluate } from '../support/e2e/checks'
 import { Counts, order } from '../support/e2e/system'
 import { ReplicaPair } from './failover-servers'
 
-const N = Number(process.env.FAILOVER_ORDERS ?? 3000)
-const RATE = Number(process.env.FAILOVER_RATE ?? 200)
+const N = Number(process.env.FAILOVER_ORDERS ?? 10000)
+const RATE = Number(process.env.FAILOVER_RATE ?? 500)
 
 async function main (): Promise<boolean> {
   const t0 = Date.now()

@@ -86,7 +86,7 @@ async function main (): Promise<boolean> {
       const st = await cp.stats()
       last = (await query(countsSql(schema)))[0] as Counts
       return st.orders >= N && st.ersPending === 0 && last.execs >= 2 * N && last.filled >= N
-    }, 90000, 'every order at the counterparty and every fill applied', 500)
+    }, Math.max(90000, N * 20), 'every order at the counterparty and every fill applied', 500)
       .catch(err => console.log(`  ${(err as Error).message}: checking what arrived`))
     await sleep(1500)
     const counts = (await query(countsSql(schema)))[0] as Counts

@@ -77,17 +77,21 @@ describeOnServer('work spreading between instances [postgres]', () => {
     return out
   }
 
-  it('lets an instance that is up take its share of the sessions when another instance starts them', async function () {
-    this.timeout(20000)
+  /** b is up and runs something of its own, then a starts four sessions, then b starts the same four. */
+  async function startFourSessions (): Promise<{ a: LeaseRegistry, seenB: Seen[] }> {
     const a = await instanceOf('a')
     const b = await instanceOf('b')
-    // b is up and runs something of its own, then a starts four sessions, then b starts the same four.
     join(b, resourceOf.client('b-only'))
     await eventually(async () => (await heldBy()).b?.length === 1, 5000, 'b running')
     const sessions = ['S1', 'S2', 'S3', 'S4'].map(resourceOf.session)
     for (const s of sessions) join(a, s)
     await sleep(50)
-    for (const s of sessions) join(b, s)
+    return { a, seenB: sessions.map(s => join(b, s)) }
+  }
+
+  it('lets an instance that is up take its share of the sessions when another instance starts them', async function () {
+    this.timeout(20000)
+    await startFourSessions()
     const held = await eventually(async () => {
       const h = await heldBy()
       return (h.a?.length ?? 0) + (h.b?.length ?? 0) === 5 ? h : undefined
@@ -102,14 +106,7 @@ describeOnServer('work spreading between instances [postgres]', () => {
 
   it('takes over a dead instance\'s sessions within the lease time, its share notwithstanding', async function () {
     this.timeout(20000)
-    const a = await instanceOf('a')
-    const b = await instanceOf('b')
-    join(b, resourceOf.client('b-only'))
-    await eventually(async () => (await heldBy()).b?.length === 1, 5000, 'b running')
-    const sessions = ['S1', 'S2', 'S3', 'S4'].map(resourceOf.session)
-    for (const s of sessions) join(a, s)
-    await sleep(50)
-    const seenB = sessions.map(s => join(b, s))
+    const { a, seenB } = await startFourSessions()
     await eventually(async () => {
       const h = await heldBy()
       return h.a?.length === 2 && h.b?.length === 3

@@ -16,7 +16,7 @@ import { FixCodec, FrameSplitter } from '../../core/fix/codec'
 import { NotLoggedOnError, SessionEvent, SessionRuntime } from '../../core/fix-session'
 import {
   Check, Child, freePort, nodeRedReady, reportChecks, sleep, startNodeRed, tempDir, waitFor
-} from '../e2e/harness'
+} from '../support/e2e/harness'
 import { listenerPids } from './listeners'
 
 const KILLS = Number(process.env.HA_ACCEPTOR_KILLS ?? 2)

@@ -11,6 +11,15 @@ import { Child, ROOT, startChild, waitFor } from '../support/e2e/harness'
  */
 export const runtime = process.env.NODE_RED_RUNTIME ?? 'node-red'
 
+/** The FIX.4.4 settings every fix-session of these flows shares: no reset, open all week. */
+export const SESSION_DEFAULTS = {
+  beginString: 'FIX.4.4',
+  dictionary: 'FIX.4.4',
+  heartBtInt: 30,
+  resetPolicy: 'never',
+  weekdays: '0,1,2,3,4,5,6'
+}
+
 function launcher (userDir: string, port: number): string {
   const file = path.join(userDir, 'launch.js')
   fs.writeFileSync(file, `

@@ -5,7 +5,7 @@ import { PgDatabase } from '../../core'
 import { Child, waitFor } from '../support/e2e/harness'
 import { dropSchema, serverOptions, tempDir, uniqueSchema } from '../support/databases'
 import { freePort } from '../support/ports'
-import { call, runtime, startNodeRed, token } from './ops-harness'
+import { call, runtime, SESSION_DEFAULTS, startNodeRed, token } from './ops-harness'
 
 /**
  * The operator console against a running flow with sessions, streams and clients: every series
@@ -42,15 +42,7 @@ describe(`operator console on a running flow: metrics, client problems, a garble
     before(async () => {
       dir = tempDir('ops-metrics-')
       const [port, fixPort, deadPort] = [await freePort(), await freePort(), await freePort()]
-      const common = {
-        beginString: 'FIX.4.4',
-        dictionary: 'FIX.4.4',
-        heartBtInt: 30,
-        resetPolicy: 'never',
-        weekdays:
-        '0,1,2,3,4,5,6',
-        database: 'db-main'
-      }
+      const common = { ...SESSION_DEFAULTS, database: 'db-main' }
       const client = (id: string, clientName: string, database = 'db-main'): object => ({
         id,
         z: 't',

@@ -2,7 +2,7 @@ import * as assert from 'assert'
 import * as fs from 'fs'
 import * as path from 'path'
 import { Child, waitFor } from '../support/e2e/harness'
-import { call, runtime, startNodeRed, token } from './ops-harness'
+import { call, runtime, SESSION_DEFAULTS, startNodeRed, token } from './ops-harness'
 import { tempDir } from '../support/databases'
 import { freePort } from '../core/fix-session/support'
 
@@ -21,13 +21,7 @@ describe(`operator console endpoints on a real Node-RED (${runtime})`, function 
   before(async () => {
     dir = tempDir('ops-sidebar-')
     const [port, fixPort, deadPort] = [await freePort(), await freePort(), await freePort()]
-    const common = {
-      beginString: 'FIX.4.4',
-      dictionary: 'FIX.4.4',
-      heartBtInt: 30,
-      resetPolicy: 'never',
-      weekdays: '0,1,2,3,4,5,6'
-    }
+    const common = SESSION_DEFAULTS
     const flows = [
       { id: 'tab1', type: 'tab', label: 'ops' },
       {

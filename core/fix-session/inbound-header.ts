@@ -1,0 +1,109 @@
+import { parseUtc, Tag } from './fields'
+import type { InboundProblem } from './inbound-validation'
+import { RejectReason } from './inbound-validation'
+
+/** The standard header fields the session reads of every inbound message (the first of each tag). */
+export interface Header {
+  beginString?: string
+  msgType?: string
+  seqText?: string
+  seq?: number
+  sender?: string
+  target?: string
+  sendingTimeText?: string
+  possDup: boolean
+  origSendingTime?: string
+}
+
+/** The header of a message's fields; a MsgSeqNum that is not a positive integer leaves `seq` undefined. */
+export function headerOf (fields: ReadonlyArray<[number, string]>): Header {
+  const h: Header = { possDup: false }
+  const seen = new Set<number>()
+  for (const [t, v] of fields) {
+    if (seen.has(t)) continue
+    seen.add(t)
+    switch (t) {
+      case Tag.BeginString: h.beginString = v; break
+      case Tag.MsgType: h.msgType = v; break
+      case Tag.MsgSeqNum: h.seqText = v; h.seq = /^[1-9]\d{0,15}$/.test(v) ? Number(v) : undefined; break
+      case Tag.SenderCompID: h.sender = v; break
+      case Tag.TargetCompID: h.target = v; break
+      case Tag.SendingTime: h.sendingTimeText = v; break
+      case Tag.PossDupFlag: h.possDup = v === 'Y'; break
+      case Tag.OrigSendingTime: h.origSendingTime = v; break
+    }
+  }
+  return h
+}
+
+/**
+ * The header problems that make a message a session Reject: MsgSeqNum, CompIDs and SendingTime
+ * missing or malformed, and SendingTime (or a PossDup's OrigSendingTime) too far from `now`.
+ * Both SendingTime accuracy problems end the session (Reject, then Logout), as QuickFIX does.
+ */
+export function checkHeader (h: Header, now: Date, maxClockSkewMs: number): InboundProblem | undefined {
+  if (h.seqText === undefined) {
+    return {
+      reason: RejectReason.RequiredTagMissing,
+      refTag: Tag.MsgSeqNum,
+      text: 'Required tag missing (34 MsgSeqNum)'
+    }
+  }
+  if (h.seq === undefined) {
+    return {
+      reason: RejectReason.IncorrectDataFormat,
+      refTag: Tag.MsgSeqNum,
+      text: 'Incorrect data format for value (34 MsgSeqNum)'
+    }
+  }
+  if (h.sender === undefined) {
+    return {
+      reason: RejectReason.RequiredTagMissing,
+      refTag: Tag.SenderCompID,
+      text: 'Required tag missing (49 SenderCompID)'
+    }
+  }
+  if (h.target === undefined) {
+    return {
+      reason: RejectReason.RequiredTagMissing,
+      refTag: Tag.TargetCompID,
+      text: 'Required tag missing (56 TargetCompID)'
+    }
+  }
+  if (h.sendingTimeText === undefined) {
+    return {
+      reason: RejectReason.RequiredTagMissing,
+      refTag: Tag.SendingTime,
+      text: 'Required tag missing (52 SendingTime)'
+    }
+  }
+  const sent = parseUtc(h.sendingTimeText)
+  if (sent === undefined) {
+    return {
+      reason: RejectReason.IncorrectDataFormat,
+      refTag: Tag.SendingTime,
+      text: 'Incorrect data format for value (52 SendingTime)'
+    }
+  }
+  // Both SendingTime problems end the session (Reject, then Logout), as QuickFIX does.
+  if (Math.abs(sent.getTime() - now.getTime()) > maxClockSkewMs) {
+    return { reason: RejectReason.SendingTimeAccuracyProblem, text: 'SendingTime accuracy problem' }
+  }
+  if (h.origSendingTime !== undefined) {
+    const orig = parseUtc(h.origSendingTime)
+    if (orig === undefined) {
+      return {
+        reason: RejectReason.IncorrectDataFormat,
+        refTag: Tag.OrigSendingTime,
+        text: 'Incorrect data format for value (122 OrigSendingTime)'
+      }
+    }
+    if (h.possDup && orig.getTime() > sent.getTime()) {
+      return {
+        reason: RejectReason.SendingTimeAccuracyProblem,
+        text: 'SendingTime accuracy problem (OrigSendingTime later than SendingTime)'
+      }
+    }
+  }
+  return undefined
+}

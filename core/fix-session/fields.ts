@@ -1,6 +1,7 @@
 /** Small tag=value helpers for the session layer (admin messages are built by hand: they are tiny). */
-import { SOH_CHAR as SOH } from '../fix/framing'
-import { formatUtcTimestamp } from '../fix/validation/format'
+import { scanFields, SOH_CHAR as SOH } from '../fix/framing'
+import { formatUtcTimestamp, parseUtcTimestamp } from '../fix/utc'
+import { SESSION_TAGS } from '../fix/session-tags'
 import { maskSecretFields } from './session-log'
 
 // The FIX basics are defined once, in core/fix: the delimiter and the UTCTimestamp format.
@@ -75,8 +76,8 @@ export function isAdmin (msgType: string): boolean {
   return ADMIN.has(msgType)
 }
 
-/** Header and trailer tags the session stamps itself; never taken from a user's message. */
-export const SESSION_TAGS = new Set<number>([8, 9, 10, 34, 35, 43, 49, 50, 52, 56, 57, 97, 122, 142, 143])
+/** Header and trailer tags the session stamps itself (core/fix/session-tags.ts). */
+export { SESSION_TAGS }
 
 /** Routing header fields a user may set (they pass through, placed first in the body). */
 export const ROUTING_FIELDS: Record<string, number> = {
@@ -88,23 +89,8 @@ export const ROUTING_FIELDS: Record<string, number> = {
   DeliverToLocationID: 145
 }
 
-/**
- * Splits a message into [tag, value] pairs without trusting it; undefined when it is not
- * tag=value text at all (garbled). Values may be empty (the validator reports that).
- */
-export function scanFields (raw: string): Array<[number, string]> | undefined {
-  const out: Array<[number, string]> = []
-  const parts = raw.split(SOH)
-  if (parts[parts.length - 1] === '') parts.pop()
-  for (const p of parts) {
-    const eq = p.indexOf('=')
-    if (eq <= 0) return undefined
-    const tagText = p.slice(0, eq)
-    if (!/^\d{1,9}$/.test(tagText)) return undefined
-    out.push([Number(tagText), p.slice(eq + 1)])
-  }
-  return out.length > 0 ? out : undefined
-}
+// scanFields: the lenient field splitter, in core/fix/framing.ts beside the strict one.
+export { scanFields }
 
 export function firstOf (fields: ReadonlyArray<[number, string]>, tag: number): string | undefined {
   for (const [t, v] of fields) if (t === tag) return v
@@ -118,59 +104,11 @@ export function body (pairs: ReadonlyArray<[number, string | number | undefined]
   return s
 }
 
-/** A UTCTimestamp with milliseconds: YYYYMMDD-HH:MM:SS.sss */
+/** A UTCTimestamp with milliseconds: YYYYMMDD-HH:MM:SS.sss (core/fix/utc.ts). */
 export const formatUtc = formatUtcTimestamp
 
-/** Parses a UTCTimestamp (seconds, or ms/us/ns fractions); undefined if malformed. */
-export function parseUtc (text: string | undefined): Date | undefined {
-  // By character codes: this runs for every message received, twice (checks and fix_in).
-  if (text === undefined) return undefined
-  const n = text.length
-  if (
-    n < 17 ||
-    n === 18 ||
-    n > 27 ||
-    text.charCodeAt(8) !== 45 ||
-    text.charCodeAt(11) !== 58 ||
-    text.charCodeAt(14) !== 58
-  ) { return undefined }
-  if (n > 17 && text.charCodeAt(17) !== 46) return undefined
-  const y = digits(text, 0, 4)
-  const mo = digits(text, 4, 6)
-  const d = digits(text, 6, 8)
-  const h = digits(text, 9, 11)
-  const mi = digits(text, 12, 14)
-  const s = digits(text, 15, 17)
-  const fraction = n > 17 ? digits(text, 18, n) : 0
-  if (
-    y < 0 ||
-    mo < 1 ||
-    mo > 12 ||
-    d < 1 ||
-    d > 31 ||
-    h < 0 ||
-    h > 23 ||
-    mi < 0 ||
-    mi > 59 ||
-    s < 0 ||
-    s > 60 ||
-    fraction < 0
-  ) { return undefined }
-  // Milliseconds: the first three fraction digits (ms/us/ns precision is not rounded).
-  const ms = n > 17 ? Math.floor(fraction / 10 ** Math.max(0, n - 21)) * 10 ** Math.max(0, 21 - n) : 0
-  return new Date(Date.UTC(y, mo - 1, d, h, mi, s, ms))
-}
-
-/** The decimal number in text[from, to), or -1 if any character there is not a digit. */
-function digits (text: string, from: number, to: number): number {
-  let v = 0
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i) - 48
-    if (c < 0 || c > 9) return -1
-    v = v * 10 + c
-  }
-  return v
-}
+/** Parses a UTCTimestamp (seconds, or ms/us/ns fractions); undefined if malformed (core/fix/utc.ts). */
+export const parseUtc = parseUtcTimestamp
 
 /** Everything that may go into a log line or a Text field: printable ASCII only. */
 export function printable (s: string, max = 200): string {

@@ -42,62 +42,20 @@ export function headerOf (fields: ReadonlyArray<[number, string]>): Header {
  * Both SendingTime accuracy problems end the session (Reject, then Logout), as QuickFIX does.
  */
 export function checkHeader (h: Header, now: Date, maxClockSkewMs: number): InboundProblem | undefined {
-  if (h.seqText === undefined) {
-    return {
-      reason: RejectReason.RequiredTagMissing,
-      refTag: Tag.MsgSeqNum,
-      text: 'Required tag missing (34 MsgSeqNum)'
-    }
-  }
-  if (h.seq === undefined) {
-    return {
-      reason: RejectReason.IncorrectDataFormat,
-      refTag: Tag.MsgSeqNum,
-      text: 'Incorrect data format for value (34 MsgSeqNum)'
-    }
-  }
-  if (h.sender === undefined) {
-    return {
-      reason: RejectReason.RequiredTagMissing,
-      refTag: Tag.SenderCompID,
-      text: 'Required tag missing (49 SenderCompID)'
-    }
-  }
-  if (h.target === undefined) {
-    return {
-      reason: RejectReason.RequiredTagMissing,
-      refTag: Tag.TargetCompID,
-      text: 'Required tag missing (56 TargetCompID)'
-    }
-  }
-  if (h.sendingTimeText === undefined) {
-    return {
-      reason: RejectReason.RequiredTagMissing,
-      refTag: Tag.SendingTime,
-      text: 'Required tag missing (52 SendingTime)'
-    }
-  }
+  if (h.seqText === undefined) return missing(Tag.MsgSeqNum, 'MsgSeqNum')
+  if (h.seq === undefined) return badFormat(Tag.MsgSeqNum, 'MsgSeqNum')
+  if (h.sender === undefined) return missing(Tag.SenderCompID, 'SenderCompID')
+  if (h.target === undefined) return missing(Tag.TargetCompID, 'TargetCompID')
+  if (h.sendingTimeText === undefined) return missing(Tag.SendingTime, 'SendingTime')
   const sent = parseUtc(h.sendingTimeText)
-  if (sent === undefined) {
-    return {
-      reason: RejectReason.IncorrectDataFormat,
-      refTag: Tag.SendingTime,
-      text: 'Incorrect data format for value (52 SendingTime)'
-    }
-  }
+  if (sent === undefined) return badFormat(Tag.SendingTime, 'SendingTime')
   // Both SendingTime problems end the session (Reject, then Logout), as QuickFIX does.
   if (Math.abs(sent.getTime() - now.getTime()) > maxClockSkewMs) {
     return { reason: RejectReason.SendingTimeAccuracyProblem, text: 'SendingTime accuracy problem' }
   }
   if (h.origSendingTime !== undefined) {
     const orig = parseUtc(h.origSendingTime)
-    if (orig === undefined) {
-      return {
-        reason: RejectReason.IncorrectDataFormat,
-        refTag: Tag.OrigSendingTime,
-        text: 'Incorrect data format for value (122 OrigSendingTime)'
-      }
-    }
+    if (orig === undefined) return badFormat(Tag.OrigSendingTime, 'OrigSendingTime')
     if (h.possDup && orig.getTime() > sent.getTime()) {
       return {
         reason: RejectReason.SendingTimeAccuracyProblem,
@@ -106,4 +64,15 @@ export function checkHeader (h: Header, now: Date, maxClockSkewMs: number): Inbo
     }
   }
   return undefined
+}
+
+/** Reject 373=1 for a header field that is not there. */
+function missing (tag: number, name: string): InboundProblem {
+  return { reason: RejectReason.RequiredTagMissing, refTag: tag, text: `Required tag missing (${tag} ${name})` }
+}
+
+/** Reject 373=6 for a header field whose value is not of its type. */
+function badFormat (tag: number, name: string): InboundProblem {
+  const text = `Incorrect data format for value (${tag} ${name})`
+  return { reason: RejectReason.IncorrectDataFormat, refTag: tag, text }
 }

@@ -1,5 +1,6 @@
 import type { FixDefinitions } from 'jspurefix'
 import { checkFrame } from '../fix/framing'
+import { HEADER_TAGS, TRAILER_TAGS } from '../fix/session-tags'
 import { printable, SOH } from './fields'
 import { InboundProblem, RejectReason } from './inbound-validation'
 
@@ -9,15 +10,8 @@ export const MoreRejectReasons = {
   IncorrectNumInGroup: 16
 } as const
 
-/**
- * Standard header tags of every FIX version from 4.2 on: a message that carries one of them after
- * its first body field has its header and body out of order (SessionRejectReason 14).
- */
-const HEADER_TAGS = new Set<number>([
-  8, 9, 35, 49, 56, 115, 128, 90, 91, 34, 50, 142, 57, 143, 116, 144, 129, 145, 43, 97, 52, 122,
-  212, 213, 347, 369, 370, 627, 628, 629, 630, 1128, 1129, 1156
-])
-const TRAILER_TAGS = new Set<number>([93, 89, 10])
+// Standard header tags of every FIX version from 4.2 on (core/fix/session-tags.ts): a message that carries
+// one of them after its first body field has its header and body out of order (SessionRejectReason 14).
 
 /**
  * The fields of a frame whose length and checksum are right but where a field's tag is not a

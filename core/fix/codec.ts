@@ -21,6 +21,7 @@ import {
   SOH_CHAR,
   splitFields
 } from './framing'
+import { formatUtcTimestamp } from './utc'
 
 export { FixParseError, FrameSplitter, SOH, SOH_CHAR } from './framing'
 
@@ -62,12 +63,7 @@ export interface ParsedFixMessage {
   toObject: () => Record<string, unknown>
 }
 
-/** UTCTimestamp with milliseconds: YYYYMMDD-HH:MM:SS.sss */
-export function formatUtcTimestamp (d: Date): string {
-  const p = (n: number, w = 2): string => String(n).padStart(w, '0')
-  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-` +
-    `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${p(d.getUTCMilliseconds(), 3)}`
-}
+export { formatUtcTimestamp }
 
 /**
  * Encoding and parsing of tag=value FIX messages for one dictionary, on jspurefix's encoder and

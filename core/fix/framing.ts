@@ -360,3 +360,21 @@ export function longFieldOf (frame: Buffer, max: number): LongField | undefined 
   }
   return undefined
 }
+
+/**
+ * Splits a message into [tag, value] pairs without trusting it; undefined when it is not
+ * tag=value text at all (garbled). Values may be empty (the validator reports that).
+ */
+export function scanFields (raw: string): Array<[number, string]> | undefined {
+  const out: Array<[number, string]> = []
+  const parts = raw.split(SOH_CHAR)
+  if (parts[parts.length - 1] === '') parts.pop()
+  for (const p of parts) {
+    const eq = p.indexOf('=')
+    if (eq <= 0) return undefined
+    const tagText = p.slice(0, eq)
+    if (!/^\d{1,9}$/.test(tagText)) return undefined
+    out.push([Number(tagText), p.slice(eq + 1)])
+  }
+  return out.length > 0 ? out : undefined
+}

@@ -8,5 +8,6 @@ export * from './jspurefix'
 export * from './mapping'
 export * from './translator'
 export * from './validation'
-// Two modules format a UTCTimestamp; the area exports the validation one.
-export { formatUtcTimestamp } from './validation'
+export * from './utc'
+// codec and validation re-export the UTCTimestamp format of ./utc: named once here.
+export { formatUtcTimestamp } from './utc'

@@ -9,6 +9,7 @@ import type {
   SimpleFieldDefinition
 } from '../jspurefix'
 import { Coerce, coercerFor, isDataType, isMultipleValueType } from './values'
+import { ENVELOPE_FIELDS } from '../session-tags'
 
 /**
  * Validation rules compiled once per dictionary set (message, component, group) and cached, so
@@ -88,21 +89,8 @@ export interface CompiledDictionary {
 
 const cache = new WeakMap<FixDefinitions, CompiledDictionary>()
 
-/** Fields the session always owns, whatever a custom dictionary's header says. */
-const SESSION_TAGS: Array<[number, string, 'header' | 'trailer']> = [
-  [8, 'BeginString', 'header'],
-  [9, 'BodyLength', 'header'],
-  [35, 'MsgType', 'header'],
-  [49, 'SenderCompID', 'header'],
-  [56, 'TargetCompID', 'header'],
-  [34, 'MsgSeqNum', 'header'],
-  [52, 'SendingTime', 'header'],
-  [10, 'CheckSum', 'trailer'],
-  // FIXT.1.1 header fields (jspurefix's merged 5.0SP2 XML leaves them out of StandardHeader).
-  [1128, 'ApplVerID', 'header'],
-  [1129, 'CstmApplVerID', 'header'],
-  [1156, 'ApplExtID', 'header']
-]
+/** Fields the session always owns, whatever a custom dictionary's header says (core/fix/session-tags.ts). */
+const OWNED = ENVELOPE_FIELDS.filter(f => f.owned === true)
 
 export function compileDictionary (definitions: FixDefinitions): CompiledDictionary {
   let compiled = cache.get(definitions)
@@ -145,7 +133,7 @@ export function compileDictionary (definitions: FixDefinitions): CompiledDiction
   envelope.set('StandardTrailer', { part: 'trailer' })
   addEnvelope(definitions.component.get('StandardHeader') as unknown as IContainedSet | undefined, 'header')
   addEnvelope(definitions.component.get('StandardTrailer') as unknown as IContainedSet | undefined, 'trailer')
-  for (const [tag, name, part] of SESSION_TAGS) {
+  for (const { tag, name, part } of OWNED) {
     if (!envelope.has(name)) envelope.set(name, { tag, part })
     if (!envelopeTags.has(tag)) envelopeTags.set(tag, { name, part })
   }

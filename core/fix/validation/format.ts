@@ -35,26 +35,8 @@ function plain (s: string): string {
   return (negative ? '-' : '') + out
 }
 
-const p2 = (n: number): string => (n < 10 ? '0' : '') + String(n)
-const p3 = (n: number): string => (n < 10 ? '00' : n < 100 ? '0' : '') + String(n)
-
-/** YYYYMMDD of the UTC calendar day. */
-export function formatUtcDate (d: Date): string {
-  const y = d.getUTCFullYear()
-  return String(y).padStart(4, '0') + p2(d.getUTCMonth() + 1) + p2(d.getUTCDate())
-}
-
-/** HH:MM:SS.sss in UTC. */
-export function formatUtcTime (d: Date): string {
-  return (
-    p2(d.getUTCHours()) + ':' + p2(d.getUTCMinutes()) + ':' + p2(d.getUTCSeconds()) + '.' + p3(d.getUTCMilliseconds())
-  )
-}
-
-/** UTCTimestamp with milliseconds: YYYYMMDD-HH:MM:SS.sss */
-export function formatUtcTimestamp (d: Date): string {
-  return formatUtcDate(d) + '-' + formatUtcTime(d)
-}
+// The UTC date and time formats live in core/fix/utc.ts (one copy for the codec, the translator and the session).
+export { formatUtcDate, formatUtcTime, formatUtcTimestamp } from '../utc'
 
 /** True for a real calendar date (no 20240230). */
 export function isCalendarDate (y: number, m: number, d: number): boolean {

@@ -27,7 +27,7 @@ export interface FixFixture {
 export function fixFixture (target: DatabaseTarget, prefix: string): FixFixture {
   const f = { running: [], peers: [] } as unknown as FixFixture
   before(async function () {
-    this.timeout(30000)
+    this.timeout(90000) // PGlite open + migration + dictionary load: past 30 s at load 20 on 2 CPUs
     f.db = await target.open()
     f.schema = uniqueSchema(prefix)
     await migrate(f.db, f.schema)

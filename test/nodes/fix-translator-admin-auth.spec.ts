@@ -88,7 +88,10 @@ describe(`fix-translator editor endpoints under adminAuth (${runtime})`, functio
       { stdio: ['ignore', 'pipe', 'pipe'] }
     )
     for (const s of [red.stdout!, red.stderr!]) s.on('data', (d: Buffer) => output.push(d.toString()))
-    await eventually(() => /Started flows/.test(output.join('')), 60000, 'Node-RED to start its flows')
+    // Node-RED logs "Started flows" before its HTTP server listens (red.js listens once the runtime has
+    // started, and the flows start without being awaited): wait for both lines.
+    const started = (): boolean => /Started flows/.test(output.join('')) && /Server now running/.test(output.join(''))
+    await eventually(started, 60000, 'Node-RED to start its flows and listen')
     for (const [user, pw, scope] of [['admin', 'admin-pw', '*'], ['reader', 'reader-pw', 'read']]) {
       const r = await fetch(`${base}/auth/token`, {
         method: 'POST',

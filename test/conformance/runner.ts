@@ -28,6 +28,25 @@ interface Connection {
 
 const POLL_MS = 10
 
+/** What a runner heard on one connection: the target's frames no step has taken yet, and its framing. */
+export interface Heard {
+  reader: FrameReader
+  frames: Buffer[]
+}
+
+/** Fails step `n` if the target wrote anything that did not frame. */
+export function framingProblems (n: number, c: Heard): void {
+  if (c.reader.problems.length > 0) throw new ScenarioFailure(n, 'well-formed frames', c.reader.problems[0])
+}
+
+/** Fails step `n` (`what`) if connection `id` holds a frame no step took, or one that did not frame. */
+export function noLeftovers (n: number, what: string, id: number, c: Heard): void {
+  framingProblems(n, c)
+  if (c.frames.length > 0) {
+    throw new ScenarioFailure(n, what, `unexpected frame on connection ${id}: ${show(c.frames[0])}`)
+  }
+}
+
 export class ScriptRunner {
   private readonly conns = new Map<number, Connection>()
   private server: net.Server | undefined
@@ -53,7 +72,7 @@ export class ScriptRunner {
       await this.step(i + 1, step, target)
     }
     // Nothing may be left over: a frame nobody expected is a difference too.
-    for (const [n, c] of this.conns) this.noLeftovers(steps.length + 1, 'end of script', n, c)
+    for (const [n, c] of this.conns) noLeftovers(steps.length + 1, 'end of script', n, c)
   }
 
   async close (): Promise<void> {
@@ -93,7 +112,7 @@ export class ScriptRunner {
         const c = this.conn(n, s.conn)
         const want = fill(s.text, this.vars)
         const got = await this.until(() => c.frames.shift(), s.within, c)
-        this.framingProblems(n, c)
+        framingProblems(n, c)
         if (got === undefined) {
           throw new ScenarioFailure(
             n,
@@ -115,14 +134,14 @@ export class ScriptRunner {
           if (type === undefined || !s.allow.includes(type)) break
           c.frames.shift()
         }
-        this.noLeftovers(n, 'expect disconnect', s.conn, c)
+        noLeftovers(n, 'expect disconnect', s.conn, c)
         if (!c.closed) throw new ScenarioFailure(n, 'expect disconnect', `still connected after ${s.within} ms`)
         return
       }
       case 'expectNothing': {
         const c = this.conn(n, s.conn)
         await this.until(() => c.frames.length > 0 || c.closed ? true : undefined, s.ms, c)
-        this.noLeftovers(n, `expect nothing for ${s.ms} ms`, s.conn, c)
+        noLeftovers(n, `expect nothing for ${s.ms} ms`, s.conn, c)
         if (c.closed) throw new ScenarioFailure(n, `expect nothing for ${s.ms} ms`, 'the engine disconnected')
         return
       }
@@ -169,17 +188,6 @@ export class ScriptRunner {
     const c = this.conns.get(id)
     if (c === undefined) throw new Error(`script error at step ${n}: connection ${id} was never opened`)
     return c
-  }
-
-  private framingProblems (n: number, c: Connection): void {
-    if (c.reader.problems.length > 0) throw new ScenarioFailure(n, 'well-formed frames', c.reader.problems[0])
-  }
-
-  private noLeftovers (n: number, what: string, id: number, c: Connection): void {
-    this.framingProblems(n, c)
-    if (c.frames.length > 0) {
-      throw new ScenarioFailure(n, what, `unexpected frame on connection ${id}: ${show(c.frames[0])}`)
-    }
   }
 
   /** Polls `check` until it returns something or `ms` pass (also wakes on socket activity). */

@@ -20,7 +20,7 @@ import {
   validateAndWrite
 } from '../../core/fix-session'
 import { difference } from './compare'
-import { ScenarioFailure } from './runner'
+import { framingProblems, noLeftovers, ScenarioFailure } from './runner'
 import type { Ctx, Scenario, Step } from './script'
 import { codecFor, echoApplication, STALE_SEQUENCE, Store, Target, TargetOptions, targetSettings } from './target'
 import { fieldsOf, fill, frame, FrameReader, rawFrame, show, Vars } from './wire'
@@ -106,7 +106,7 @@ export class SessionAloneRunner {
   async run (scenario: Scenario, ctx: Ctx): Promise<void> {
     const steps = scenario.steps(ctx)
     for (const [i, step] of steps.entries()) await this.step(i + 1, step)
-    for (const [n, c] of this.pipes) this.noLeftovers(steps.length + 1, 'end of script', n, c)
+    for (const [n, c] of this.pipes) noLeftovers(steps.length + 1, 'end of script', n, c)
   }
 
   /** Closes what is still connected (the script's side), then stops the sessions. */
@@ -155,7 +155,7 @@ export class SessionAloneRunner {
         const want = fill(s.text, this.vars, new Date(this.clock))
         await this.advance(s.within, () => c.frames.length > 0 || c.closed)
         const got = c.frames.shift()
-        this.framingProblems(n, c)
+        framingProblems(n, c)
         if (got === undefined) {
           throw new ScenarioFailure(
             n,
@@ -177,14 +177,14 @@ export class SessionAloneRunner {
           if (type === undefined || !s.allow.includes(type)) break
           c.frames.shift()
         }
-        this.noLeftovers(n, 'expect disconnect', s.conn, c)
+        noLeftovers(n, 'expect disconnect', s.conn, c)
         if (!c.closed) throw new ScenarioFailure(n, 'expect disconnect', `still connected after ${s.within} ms`)
         return
       }
       case 'expectNothing': {
         const c = this.pipe(n, s.conn)
         await this.advance(s.ms, () => c.frames.length > 0 || c.closed)
-        this.noLeftovers(n, `expect nothing for ${s.ms} ms`, s.conn, c)
+        noLeftovers(n, `expect nothing for ${s.ms} ms`, s.conn, c)
         if (c.closed) throw new ScenarioFailure(n, `expect nothing for ${s.ms} ms`, 'the engine disconnected')
         return
       }
@@ -276,16 +276,5 @@ export class SessionAloneRunner {
     const c = this.pipes.get(id)
     if (c === undefined) throw new Error(`script error at step ${n}: connection ${id} was never opened`)
     return c
-  }
-
-  private framingProblems (n: number, c: Pipe): void {
-    if (c.reader.problems.length > 0) throw new ScenarioFailure(n, 'well-formed frames', c.reader.problems[0])
-  }
-
-  private noLeftovers (n: number, what: string, id: number, c: Pipe): void {
-    this.framingProblems(n, c)
-    if (c.frames.length > 0) {
-      throw new ScenarioFailure(n, what, `unexpected frame on connection ${id}: ${show(c.frames[0])}`)
-    }
   }
 }

@@ -1,6 +1,7 @@
 import type { Queryable, Statement } from '../db/database'
 import { quoteIdent } from '../db/identifiers'
 import { FIX_OUT_ORIG_CL_ORD_ID } from '../db/migrations/060-journal-indexes'
+import { maskSecretFields } from '../fix-session/session-log'
 
 /**
  * Read model of a session's message journal (fix_in, fix_out) for the operator console: newest
@@ -234,7 +235,10 @@ export async function readJournal (db: Queryable, schema: string, f: JournalFilt
   return more ? { entries, next: encodeCursor(next) } : { entries }
 }
 
-/** One message with its raw text, or undefined. */
+/**
+ * One message with its raw text, or undefined. Passwords and credential data (a UserRequest's 554,
+ * 925, ...) are masked: the console shows this to every user with the read permission.
+ */
 export async function readJournalMessage (
   db: Queryable,
   schema: string,
@@ -261,6 +265,6 @@ export async function readJournalMessage (
     origClOrdId: x.orig_cl_ord_id,
     possDup: x.poss_dup === true,
     at: String(x.at),
-    raw: x.raw
+    raw: maskSecretFields(x.raw)
   }
 }

@@ -125,6 +125,25 @@ describeEachDatabase('operator console journal', target => {
     assert.strictEqual(await readJournalMessage(db, schema, 'OTHER', 'in', first.id), undefined)
   })
 
+  it('masks passwords and credential data in the message it opens, both directions', async () => {
+    // A UserRequest (35=BE) is an application message: journaled, with Password and NewPassword.
+    const secret = 'hunter2-s3cret'
+    await db.query(`INSERT INTO "${schema}".fix_in (session_name, msg_seq_num, msg_type, sender_comp_id,
+      target_comp_id, received_at, raw) VALUES ('SECRETS', 1, 'BE', 'EX', 'GW', now(), $1)`,
+    [raw('8=FIX.4.4', '35=BE', '34=1', '923=R1', '924=3', '553=ops', `554=${secret}`, `925=${secret}`, '95=3',
+      `96=${secret}`)])
+    await db.query(`INSERT INTO "${schema}".fix_out (session_name, epoch, msg_seq_num, msg_type, sent_at, body, raw)
+      VALUES ('SECRETS', 1, 1, 'BE', now(), '', $1)`,
+    [raw('8=FIX.4.4', '35=BE', '34=1', '923=R2', '924=1', '553=ops', `554=${secret}`)])
+    for (const direction of ['in', 'out'] as const) {
+      const entry = (await readJournal(db, schema, parseJournalFilter({ session: 'SECRETS', direction }))).entries[0]
+      const m = await readJournalMessage(db, schema, 'SECRETS', direction, entry.id)
+      assert.ok(m !== undefined)
+      assert.ok(!m.raw.includes(secret), `${direction}: ${m.raw}`)
+      assert.ok(m.raw.includes(`553=ops${SOH}554=***${SOH}`), `${direction}: ${m.raw}`)
+    }
+  })
+
   it('refuses bad input with a JournalQueryError before any query', () => {
     assert.throws(() => parseJournalFilter({}), JournalQueryError)
     assert.throws(() => parseJournalFilter({ session: 'S1', seqFrom: '-3' }), /MsgSeqNum/)

@@ -24,7 +24,8 @@ describeEachDatabase('audit trigger functions cannot be borrowed', target => {
     Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${s}.orders_audit`)).rows[0].n)
 
   before(async function () {
-    this.timeout(20000)
+    // Opening PGlite alone took over 20 s at load 16 (before hook timed out on main and on the pre-fix code).
+    this.timeout(90000)
     db = await target.open()
     schema = uniqueSchema('ausec')
     s = `"${schema}"`

@@ -1,17 +1,16 @@
 import type { Node, NodeAPI } from 'node-red'
-import type { ConnectionState } from '../../core/db'
 import { describeStreamError, StreamConfigError, Streamer } from '../../core/stream'
 import type { StreamRow, Subscription, SubscriptionState } from '../../core/stream'
 import type { StreamerDatabaseNode } from '../streamer-database/types'
-import { Outage } from '../../core/db'
 import { translator } from '../shared/i18n'
 import catalog = require('./locales/en-US/audit-streamer.json')
 import { flowGraph, targetsOf } from '../shared/links'
 import { streamSources } from '../shared/registry'
 import { registerAdmin } from './admin'
 import { StreamerSettings, streamerSettings } from './config'
-import { auditStreamerStatus, databaseOutage, StreamerView } from './status-text'
-import { auditTableLines, rowMessages, subscriptionLine } from './messages'
+import { auditTableLines, LogLine, rowMessages } from './messages'
+import { StreamObserver, streamerLabels } from './observer'
+import { StatusLatch } from '../shared/status-latch'
 import { streamerDatabase } from './managed-table'
 import type { AuditStreamerDef } from './types'
 import { configNode } from '../shared/config-users'
@@ -27,8 +26,6 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, def)
     const node = this
     const dbNode = configNode<StreamerDatabaseNode>(RED, def.database, 'streamer-database')
-    const states = new Map<number, SubscriptionState>()
-    let connection: ConnectionState | undefined
     let settings: StreamerSettings | undefined
     let configError: string | undefined
     let output: Subscription | undefined
@@ -50,21 +47,16 @@ export = function (RED: NodeAPI): void {
     // Streamer clients wired to this node subscribe through the registry (docs/architecture.md).
     streamSources.register(node.id, streamer)
 
+    const observer = new StreamObserver(streamer.name, t, () => streamer.failed, configError)
+    const log = (lines: LogLine[]): void => { for (const line of lines) node[line.level](line.text) }
     // Status: at most a few updates a second, however fast rows go by.
+    const labels = streamerLabels(t)
+    const latch = new StatusLatch(s => node.status(s))
     let statusTimer: NodeJS.Timeout | undefined
-    let lastStatus = ''
     function render (): void {
       statusTimer = undefined
-      const s = auditStreamerStatus(view(), {
-        live: t('audit-streamer.status.live'),
-        idle: t('audit-streamer.status.idle'),
-        starting: t('audit-streamer.status.starting'),
-        replaying: t('audit-streamer.status.replaying')
-      })
-      const key = JSON.stringify(s)
-      if (key === lastStatus) return
-      lastStatus = key
-      node.status(s)
+      const s = observer.status(labels)
+      latch.set(JSON.stringify(s), () => s)
     }
     function scheduleStatus (now = false): void {
       if (now) {
@@ -75,28 +67,8 @@ export = function (RED: NodeAPI): void {
       }
     }
 
-    const view = (): StreamerView =>
-      ({ configError, connection, states: [...states.values()], failed: streamer.failed, outage: outage.why })
-    // A database outage is logged once when it begins and once when it ends, however many reads,
-    // subscriptions and backoff rounds it spans; a problem that needs a person is logged per cause.
-    const outage = new Outage()
-    function logOutage (): void {
-      const reason = databaseOutage(view())
-      if (reason !== undefined) {
-        const line = t('audit-streamer.log.waiting-db', { stream: streamer.name, error: reason })
-        if (outage.begin(reason)) node.warn(line)
-      } else if (outage.end()) node.log(t('audit-streamer.log.db-back', { stream: streamer.name }))
-    }
-    let lastError = ''
     streamer.on('state', (sub: Subscription & { id: number }, state: SubscriptionState) => {
-      if (state.phase === 'closed') states.delete(sub.id)
-      else states.set(sub.id, state)
-      const line = subscriptionLine(state, streamer.name, t)
-      if (line !== undefined && line.text !== lastError) {
-        lastError = line.text
-        node[line.level](line.text)
-      }
-      logOutage()
+      log(observer.subscription(sub.id, state))
       scheduleStatus(state.phase !== 'replaying')
     })
     streamer.on('warning', (message: string) => node.warn(message))
@@ -105,8 +77,7 @@ export = function (RED: NodeAPI): void {
       node.error(`${t('audit-streamer.errors.config')}: ${configError}`)
     } else {
       dbNode?.register(node, s => {
-        connection = s
-        logOutage()
+        log(observer.database(s))
         scheduleStatus(true)
       })
     }
@@ -124,7 +95,7 @@ export = function (RED: NodeAPI): void {
           }
         })
       } catch (err) {
-        configError = describeStreamError(err)
+        configError = observer.configError = describeStreamError(err)
         node.error(`${t('audit-streamer.errors.config')}: ${configError}`)
         scheduleStatus(true)
       }

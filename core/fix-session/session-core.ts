@@ -249,7 +249,9 @@ export abstract class SessionCore {
       return
     }
     // Page by page from the journal (a long range is never held in memory at once), and only as
-    // fast as the peer reads: each page waits for the socket to drain.
+    // fast as the peer reads: each page, the first one too, waits for the socket to drain, so a
+    // storm of short ResendRequests does not queue one page per request behind a peer that reads
+    // nothing.
     const link = this.link
     let cursor = begin
     let resent = 0
@@ -260,6 +262,8 @@ export abstract class SessionCore {
       gapFills++
     }
     for (let from = begin; from <= end;) {
+      if (!await this.drained()) return this.fail('the peer does not read: resend stopped')
+      if (this.link !== link) return
       const page = await this.o.store.sentRange(from, end, RESEND_PAGE)
       if (this.link !== link) return
       for (const e of page) {
@@ -271,7 +275,6 @@ export abstract class SessionCore {
       }
       if (page.length < RESEND_PAGE) break
       from = page[page.length - 1].seq + 1
-      if (!await this.drained()) return this.fail('the peer does not read: resend stopped')
     }
     if (cursor <= end) gapFill(cursor, end + 1)
     this.event({ type: 'resend', begin, end, resent, gapFills })

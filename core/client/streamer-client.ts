@@ -378,7 +378,9 @@ export class StreamerClient {
           checkpoint = this.tracker.add(row.position, true)
           break
         case 'send':
-          if (d.confirmed !== true) {
+          // The window is checked here first: most rows find room, and an await per row would
+          // allocate a promise for each of them.
+          if (d.confirmed !== true && this.tracker.unconfirmed >= this.limit) {
             await this.room(generation)
             if (generation !== this.generation || this.closed) return
           }

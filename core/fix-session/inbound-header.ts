@@ -15,22 +15,34 @@ export interface Header {
   origSendingTime?: string
 }
 
-/** The header of a message's fields; a MsgSeqNum that is not a positive integer leaves `seq` undefined. */
+/**
+ * The header of a message's fields; a MsgSeqNum that is not a positive integer leaves `seq` undefined.
+ * The first of each tag counts: a field already set is not overwritten (no Set of seen tags, so the
+ * only allocation is the result; this runs for every inbound message).
+ */
 export function headerOf (fields: ReadonlyArray<[number, string]>): Header {
   const h: Header = { possDup: false }
-  const seen = new Set<number>()
+  let possDupSeen = false
   for (const [t, v] of fields) {
-    if (seen.has(t)) continue
-    seen.add(t)
     switch (t) {
-      case Tag.BeginString: h.beginString = v; break
-      case Tag.MsgType: h.msgType = v; break
-      case Tag.MsgSeqNum: h.seqText = v; h.seq = /^[1-9]\d{0,15}$/.test(v) ? Number(v) : undefined; break
-      case Tag.SenderCompID: h.sender = v; break
-      case Tag.TargetCompID: h.target = v; break
-      case Tag.SendingTime: h.sendingTimeText = v; break
-      case Tag.PossDupFlag: h.possDup = v === 'Y'; break
-      case Tag.OrigSendingTime: h.origSendingTime = v; break
+      case Tag.BeginString: if (h.beginString === undefined) h.beginString = v; break
+      case Tag.MsgType: if (h.msgType === undefined) h.msgType = v; break
+      case Tag.MsgSeqNum:
+        if (h.seqText === undefined) {
+          h.seqText = v
+          h.seq = /^[1-9]\d{0,15}$/.test(v) ? Number(v) : undefined
+        }
+        break
+      case Tag.SenderCompID: if (h.sender === undefined) h.sender = v; break
+      case Tag.TargetCompID: if (h.target === undefined) h.target = v; break
+      case Tag.SendingTime: if (h.sendingTimeText === undefined) h.sendingTimeText = v; break
+      case Tag.PossDupFlag:
+        if (!possDupSeen) {
+          possDupSeen = true
+          h.possDup = v === 'Y'
+        }
+        break
+      case Tag.OrigSendingTime: if (h.origSendingTime === undefined) h.origSendingTime = v; break
     }
   }
   return h

@@ -17,9 +17,9 @@ async function bytesUntilClosed (socket: net.Socket, ms = 5000): Promise<{ bytes
   return { bytes, closed }
 }
 
-async function connect (port: number): Promise<net.Socket> {
+async function connect (port: number, host = '127.0.0.1'): Promise<net.Socket> {
   return await new Promise<net.Socket>((resolve, reject) => {
-    const s = net.connect({ host: '127.0.0.1', port }, () => resolve(s))
+    const s = net.connect({ host, port }, () => resolve(s))
     s.once('error', reject)
   })
 }
@@ -176,6 +176,22 @@ describe('FIX acceptor: connections bound at Logon, one port for several session
     const q = await peer(told.acc.runtime.port!, told.tag)
     q.logon()
     assert.strictEqual((await q.waitFor('A')).get(554), 'broker-secret')
+  })
+
+  it('listens on its bind address only: another address of this host finds no port', async function () {
+    this.timeout(20000)
+    // 127.0.0.2 is this host too (the loopback network): an acceptor bound to it must not answer on
+    // 127.0.0.1, and one bound to 127.0.0.1 must not answer on 127.0.0.2.
+    for (const [bound, other] of [['127.0.0.2', '127.0.0.1'], ['127.0.0.1', '127.0.0.2']]) {
+      const { acc, tag } = await acceptor({ acceptorRuntime: { bindAddress: bound } })
+      const port = acc.runtime.port!
+      await assert.rejects(connect(port, other), /ECONNREFUSED/, `${bound}: nothing on ${other}:${port}`)
+      const p = new RawPeer(await connect(port, bound), f.codec, `CLI${tag}`, `BRK${tag}`, 'FIX.4.4')
+      sockets.push(p.socket)
+      p.logon()
+      await p.waitFor('A')
+      assert.ok(acc.statuses.includes(`listening on ${bound}:${port}`), acc.statuses.join('\n'))
+    }
   })
 
   it('serves several sessions on one port, told apart by BeginString and CompIDs at Logon', async function () {

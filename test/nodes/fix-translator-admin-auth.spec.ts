@@ -35,6 +35,13 @@ describe(`fix-translator editor endpoints under adminAuth (${runtime})`, functio
     try { body = JSON.parse(text) } catch { /* not JSON */ }
     return { status: r.status, body }
   }
+  async function post (user: string | undefined, url: string): Promise<number> {
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'Node-RED-API-Version': 'v2' }
+    if (user !== undefined) headers.Authorization = `Bearer ${tokens[user]}`
+    const r = await fetch(`${base}${url}`, { method: 'POST', headers, body: '{}' })
+    await r.text()
+    return r.status
+  }
   const messagesOf = (p: string): string => `/fix-streamers/dictionaries/custom/messages?path=${encodeURIComponent(p)}`
 
   before(async () => {
@@ -115,6 +122,50 @@ describe(`fix-translator editor endpoints under adminAuth (${runtime})`, functio
       await exited
     }
     fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('asks for the pack\'s permissions on every admin endpoint it registers: none without logging in, ' +
+    'no write for a read-only user', async () => {
+    // Every route of the pack, with a request that reaches it ('none' ids answer 404 once past the checks).
+    const routes: Array<[method: 'GET' | 'POST', route: string, url: string, needs: 'read' | 'write']> = [
+      ['GET', '/fix-streamers/dictionaries', '/fix-streamers/dictionaries', 'read'],
+      ['GET', '/fix-streamers/dictionaries/:id/messages', '/fix-streamers/dictionaries/FIX.4.4/messages', 'read'],
+      ['GET', '/fix-streamers/dictionaries/:id/messages/:msgType/fields',
+        '/fix-streamers/dictionaries/FIX.4.4/messages/D/fields', 'read'],
+      ['POST', '/fix-streamers/translator/preview', '/fix-streamers/translator/preview', 'write'],
+      ['GET', '/fix-streamers/tables', '/fix-streamers/tables?db=none', 'read'],
+      ['POST', '/fix-streamers/audit-tables', '/fix-streamers/audit-tables', 'write'],
+      ['POST', '/fix-streamers/streamer-client/:id/rewind', '/fix-streamers/streamer-client/none/rewind', 'write'],
+      ['GET', '/fix-streamers/overview', '/fix-streamers/overview', 'read'],
+      ['GET', '/fix-streamers/metrics', '/fix-streamers/metrics', 'read'],
+      ['GET', '/fix-streamers/journal', '/fix-streamers/journal?session=none', 'read'],
+      ['GET', '/fix-streamers/journal/:session/:direction/:id', '/fix-streamers/journal/none/in/1', 'read'],
+      ['POST', '/fix-streamers/sessions/:id/control', '/fix-streamers/sessions/none/control', 'write'],
+      ['POST', '/fix-streamers/clients/:id/rewind', '/fix-streamers/clients/none/rewind', 'write']
+    ]
+    // The list is complete: every '/fix-streamers/...' route named in the pack's source is in it.
+    const inSource = new Set<string>()
+    const scan = (d: string): void => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        const p = path.join(d, e.name)
+        if (e.isDirectory()) scan(p)
+        else if (e.name.endsWith('.ts')) {
+          for (const m of fs.readFileSync(p, 'utf8').matchAll(/'(\/fix-streamers\/[^']*)'/g)) inSource.add(m[1])
+        }
+      }
+    }
+    scan(path.join(ROOT, 'nodes'))
+    assert.deepStrictEqual([...inSource].sort(), routes.map(r => r[1]).sort())
+    const statusOf = async (user: string | undefined, method: string, url: string): Promise<number> =>
+      method === 'GET' ? (await call(user, url)).status : await post(user, url)
+    for (const [method, , url, needs] of routes) {
+      assert.strictEqual(await statusOf(undefined, method, url), 401, `${method} ${url} without logging in`)
+      const reader = await statusOf('reader', method, url)
+      if (needs === 'write') assert.ok(reader === 401 || reader === 403, `${method} ${url} as reader: ${reader}`)
+      else assert.ok(reader !== 401 && reader !== 403, `${method} ${url} as reader: ${reader}`)
+      const admin = await statusOf('admin', method, url)
+      assert.ok(admin !== 401 && admin !== 403, `${method} ${url} as admin: ${admin}`)
+    }
   })
 
   it('lets a read-only user read builtin dictionaries and the custom file a deployed node uses', async () => {

@@ -42,7 +42,7 @@ describeEachDatabase('streamer filter cannot leave its parentheses', target => {
   const streamers: Streamer[] = []
 
   before(async function () {
-    this.timeout(20000)
+    this.timeout(90000) // a PGlite open took over 20 s at load 16
     db = await target.open()
     schema = uniqueSchema('flt')
     await db.query(`CREATE SCHEMA "${schema}"`)

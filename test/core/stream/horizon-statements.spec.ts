@@ -12,7 +12,7 @@ describeEachDatabase('stream horizon statements', target => {
   let schema: string
 
   beforeEach(async function () {
-    this.timeout(20000)
+    this.timeout(90000) // a PGlite open took over 20 s at load 16
     db = await target.open()
     schema = uniqueSchema('hz')
     await db.query(`CREATE SCHEMA "${schema}"`)

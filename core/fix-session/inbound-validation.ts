@@ -1,4 +1,5 @@
 import type { FixDefinitions } from 'jspurefix'
+import { compileDictionary, SimpleRule } from '../fix/validation/compile'
 
 /** SessionRejectReason (373) values used by the session. */
 export const RejectReason = {
@@ -30,14 +31,6 @@ export interface InboundLimits {
   maxFieldLength?: number
 }
 
-interface MessageShape {
-  contained: Set<number>
-  inGroups: Set<number>
-  required: number[]
-}
-
-const shapes = new WeakMap<FixDefinitions, Map<string, MessageShape | null>>()
-
 /**
  * Dictionary checks of one inbound message (the header was checked by the session): known
  * MsgType, known tags defined for that type, values present and well formed, enum values,
@@ -50,7 +43,8 @@ export function validateInbound (
   fields: ReadonlyArray<[number, string]>,
   limits: InboundLimits = {}
 ): InboundProblem | undefined {
-  const shape = shapeOf(defs, msgType)
+  const dict = compileDictionary(defs)
+  const shape = dict.wire(msgType)
   if (shape === undefined) return { reason: RejectReason.InvalidMsgType, text: `Invalid MsgType ${msgType}` }
   const seen = new Set<number>()
   for (const [tag, value] of fields) {
@@ -61,7 +55,7 @@ export function validateInbound (
         text: `Tag specified without a value (${tag})`
       }
     }
-    const def = defs.tagToSimple[tag]
+    const def = dict.field(tag)
     if (def === undefined) {
       return { reason: RejectReason.InvalidTagNumber, refTag: tag, text: `Invalid tag number (${tag})` }
     }
@@ -80,7 +74,7 @@ export function validateInbound (
       }
     }
     seen.add(tag)
-    const type = def.type.toUpperCase()
+    const type = def.typeKey
     if (tooLong(type, value, limits.maxFieldLength ?? DEFAULT_MAX_FIELD_LENGTH)) {
       return {
         reason: RejectReason.IncorrectDataFormat,
@@ -108,48 +102,11 @@ export function validateInbound (
       return {
         reason: RejectReason.RequiredTagMissing,
         refTag: tag,
-        text: `Required tag missing (${tag} ${defs.tagToSimple[tag]?.name ?? ''})`
+        text: `Required tag missing (${tag} ${dict.field(tag)?.name ?? ''})`
       }
     }
   }
   return undefined
-}
-
-function shapeOf (defs: FixDefinitions, msgType: string): MessageShape | undefined {
-  let cache = shapes.get(defs)
-  if (cache === undefined) {
-    cache = new Map()
-    shapes.set(defs, cache)
-  }
-  let s = cache.get(msgType)
-  if (s === undefined) {
-    const m = defs.message.get(msgType)
-    // By name lookups would also match 'NewOrderSingle'; only a real MsgType code counts.
-    if (m === undefined || m.msgType !== msgType) {
-      s = null
-    } else {
-      const contained = new Set(Object.keys(m.containedTag).map(Number))
-      const inGroups = new Set<number>()
-      for (const g of m.groups.values()) for (const t of Object.keys(g.containedTag)) inGroups.add(Number(t))
-      s = { contained, inGroups, required: requiredTags(m) }
-    }
-    cache.set(msgType, s)
-  }
-  return s ?? undefined
-}
-
-/** Required simple fields at the top level and inside required components (not groups: they may be absent). */
-function requiredTags (set: any, depth = 0): number[] {
-  const out: number[] = []
-  for (const f of set.fields ?? []) {
-    if (f.required !== true) continue
-    if (f.type === 2) {
-      out.push(f.definition.tag)
-    } else if (f.type === 0 && depth < 8 && f.name !== 'StandardHeader' && f.name !== 'StandardTrailer') {
-      out.push(...requiredTags(f.definition, depth + 1))
-    }
-  }
-  return out
 }
 
 // Every check below runs in time linear in the value (no nested or overlapping quantifiers): values
@@ -233,13 +190,14 @@ function wellFormed (type: string, v: string): boolean {
   }
 }
 
-function enumOk (def: { type: string, enums: Map<string, unknown> }, v: string): boolean {
-  if (def.enums === undefined || def.enums.size === 0) return true
-  const t = def.type.toUpperCase()
-  if (t.startsWith('MULTIPLE')) return v.split(' ').every(x => def.enums.has(x))
+function enumOk (def: SimpleRule, v: string): boolean {
+  const enums = def.enums
+  if (enums === undefined) return true
+  const t = def.typeKey
+  if (def.multi) return v.split(' ').every(x => enums.has(x))
   // Boolean enums (Y/N) are covered by the format check; free-form types with sample enums are not closed sets.
   if (t === 'BOOLEAN' || t === 'STRING' || t === 'EXCHANGE' || t === 'CURRENCY' || t === 'COUNTRY') {
-    return t !== 'STRING' || def.enums.has(v)
+    return t !== 'STRING' || enums.has(v)
   }
-  return def.enums.has(v)
+  return enums.has(v)
 }

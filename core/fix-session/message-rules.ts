@@ -1,5 +1,7 @@
 import type { FixDefinitions } from 'jspurefix'
 import { checkFrame } from '../fix/framing'
+import { compileDictionary } from '../fix/validation/compile'
+import type { WireGroup } from '../fix/validation/wire'
 import { HEADER_TAGS, TRAILER_TAGS } from '../fix/session-tags'
 import { printable, SOH } from './fields'
 import { InboundProblem, RejectReason } from './inbound-validation'
@@ -85,16 +87,6 @@ export function structureProblem (fields: ReadonlyArray<[number, string]>): Inbo
   return undefined
 }
 
-interface GroupShape {
-  /** Tag that starts each entry. */
-  delimiter: number
-  contained: Set<number>
-  /** NumInGroup tag -> nested group. */
-  nested: Map<number, GroupShape>
-}
-
-const groupCache = new WeakMap<FixDefinitions, Map<string, Map<number, GroupShape> | null>>()
-
 /**
  * A NumInGroup (NoXxx) whose count is not the number of entries that follow it (373=16), or whose
  * first entry does not start with the group's first field (373=15). Groups
@@ -106,7 +98,7 @@ export function groupCountProblem (
   msgType: string,
   fields: ReadonlyArray<[number, string]>
 ): InboundProblem | undefined {
-  const groups = topGroups(defs, msgType)
+  const groups = compileDictionary(defs).wire(msgType)?.groups
   if (groups === undefined || groups.size === 0) return undefined
   for (let i = 0; i < fields.length; i++) {
     const g = groups.get(fields[i][0])
@@ -119,7 +111,7 @@ export function groupCountProblem (
 }
 
 function readGroup (
-  g: GroupShape, fields: ReadonlyArray<[number, string]>, at: number
+  g: WireGroup, fields: ReadonlyArray<[number, string]>, at: number
 ): { next: number, problem?: InboundProblem } {
   const [countTag, countText] = fields[at]
   const declared = Number(countText)
@@ -160,51 +152,6 @@ function readGroup (
     }
   }
   return { next: i }
-}
-
-function topGroups (defs: FixDefinitions, msgType: string): Map<number, GroupShape> | undefined {
-  let cache = groupCache.get(defs)
-  if (cache === undefined) {
-    cache = new Map()
-    groupCache.set(defs, cache)
-  }
-  let g = cache.get(msgType)
-  if (g === undefined) {
-    const m = defs.message.get(msgType)
-    g = m === undefined || m.msgType !== msgType ? null : groupsOf(m, 0)
-    cache.set(msgType, g)
-  }
-  return g ?? undefined
-}
-
-/** NumInGroup tag -> group, for the groups of a field set (through its components). */
-function groupsOf (set: any, depth: number): Map<number, GroupShape> {
-  const out = new Map<number, GroupShape>()
-  if (depth > 10) return out
-  for (const f of set.fields ?? []) {
-    if (f.type === 1) {
-      const def = f.definition
-      const tag = def.noOfField?.tag
-      const delimiter = firstTag(def, 0)
-      if (tag === undefined || delimiter === undefined) continue
-      out.set(tag, {
-        delimiter,
-        contained: new Set(Object.keys(def.containedTag).map(Number)),
-        nested: groupsOf(def, depth + 1)
-      })
-    } else if (f.type === 0 && f.name !== 'StandardHeader' && f.name !== 'StandardTrailer') {
-      for (const [k, v] of groupsOf(f.definition, depth + 1)) out.set(k, v)
-    }
-  }
-  return out
-}
-
-function firstTag (set: any, depth: number): number | undefined {
-  const f = set.fields?.[0]
-  if (f === undefined || depth > 10) return undefined
-  if (f.type === 2) return f.definition.tag
-  if (f.type === 1) return f.definition.noOfField?.tag
-  return firstTag(f.definition, depth + 1)
 }
 
 /** The highest SessionRejectReason a BeginString defines (FIX.4.2: 0-11); higher ones go as text only. */

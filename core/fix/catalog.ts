@@ -1,10 +1,5 @@
-import type {
-  ContainedComponentField,
-  ContainedGroupField,
-  ContainedSimpleField,
-  FixDefinitions,
-  IContainedSet
-} from './jspurefix'
+import type { FixDefinitions } from './jspurefix'
+import { CompiledSet, compileDictionary } from './validation/compile'
 
 /** What the editor needs to pick a message type and its fields (dictionary introspection). */
 
@@ -43,41 +38,30 @@ export function listFields (
   maxDepth = 5,
   limit = 4000
 ): FieldEntry[] | undefined {
-  const message = definitions.message.get(msgType)
+  const message = compileDictionary(definitions).message(msgType)
   if (message === undefined) return undefined
   const out: FieldEntry[] = []
-  const walk = (set: IContainedSet, prefix: string, depth: number): void => {
-    for (const f of set.fields) {
+  // The compiled sets hold the dictionary's fields in its order, without the header and trailer.
+  const walk = (set: CompiledSet, prefix: string, depth: number): void => {
+    for (const rule of set.fields.values()) {
       if (out.length >= limit) return
-      if (f.name === 'StandardHeader' || f.name === 'StandardTrailer') continue
       // Required within its parent (a component or group instance), as the dictionary says.
-      const required = f.required
-      if (f.type === 2) {
-        const d = (f as ContainedSimpleField).definition
-        const entry: FieldEntry = {
-          path: prefix + f.name,
-          name: f.name,
-          tag: d.tag,
-          kind: 'field',
-          type: d.type,
-          required
-        }
-        if (d.enums != null && d.enums.size > 0) {
-          entry.enums = [...d.enums.values()].map(e => ({ value: e.key, description: e.description ?? e.val }))
+      const { name, required } = rule
+      if (rule.kind === 'simple') {
+        const entry: FieldEntry = { path: prefix + name, name, tag: rule.tag, kind: 'field', type: rule.type, required }
+        if (rule.enums !== undefined) {
+          entry.enums = [...rule.enums].map(([value, description]) => ({ value, description }))
         }
         out.push(entry)
-      } else if (f.type === 0) {
-        out.push({ path: prefix + f.name, name: f.name, kind: 'component', required })
-        if (depth < maxDepth) {
-          walk((f as ContainedComponentField).definition as unknown as IContainedSet, `${prefix}${f.name}.`, depth + 1)
-        }
+      } else if (rule.kind === 'component') {
+        out.push({ path: prefix + name, name, kind: 'component', required })
+        if (depth < maxDepth) walk(rule.set(), `${prefix}${name}.`, depth + 1)
       } else {
-        const g = (f as ContainedGroupField).definition
-        out.push({ path: prefix + f.name, name: f.name, tag: g.noOfField?.tag, kind: 'group', required })
-        if (depth < maxDepth) walk(g as unknown as IContainedSet, `${prefix}${f.name}[0].`, depth + 1)
+        out.push({ path: prefix + name, name, tag: rule.tag === 0 ? undefined : rule.tag, kind: 'group', required })
+        if (depth < maxDepth) walk(rule.set(), `${prefix}${name}[0].`, depth + 1)
       }
     }
   }
-  walk(message as unknown as IContainedSet, '', 0)
+  walk(message.set, '', 0)
   return out
 }

@@ -10,6 +10,7 @@ import type {
 } from '../jspurefix'
 import { Coerce, coercerFor, isDataType, isMultipleValueType } from './values'
 import { ENVELOPE_FIELDS } from '../session-tags'
+import { WireShape, wireShape } from './wire'
 
 /**
  * Validation rules compiled once per dictionary set (message, component, group) and cached, so
@@ -28,6 +29,8 @@ export interface SimpleRule {
   name: string
   tag: number
   type: string
+  /** `type` in capitals (dictionaries spell types either way): what value checks switch on. */
+  typeKey: string
   required: boolean
   coerce: Coerce
   /** Enum values of the field (key -> description), if it has any. */
@@ -78,9 +81,21 @@ export interface CompiledSet {
 
 export interface RequiredLeaf { name: string, tag?: number, path: string }
 
+export interface CompiledMessage {
+  definition: MessageDefinition
+  set: CompiledSet
+  /** Its shape by tag number (wire.ts), made on first use. */
+  wire?: WireShape
+}
+
 export interface CompiledDictionary {
   definitions: FixDefinitions
-  message: (msgType: string) => { definition: MessageDefinition, set: CompiledSet } | undefined
+  /** A message by MsgType code ('D') or name ('NewOrderSingle'). */
+  message: (msgType: string) => CompiledMessage | undefined
+  /** The shape by tag number of a message type given by its MsgType code only (a name is not a MsgType). */
+  wire: (msgType: string) => WireShape | undefined
+  /** Any field of the dictionary by tag (not required, no position): its name, type and enums. */
+  field: (tag: number) => SimpleRule | undefined
   /** Header and trailer field names (and group names) -> tag and where they belong. */
   envelope: Map<string, { tag?: number, part: 'header' | 'trailer' }>
   envelopeTags: Map<number, { name: string, part: 'header' | 'trailer' }>
@@ -96,7 +111,8 @@ export function compileDictionary (definitions: FixDefinitions): CompiledDiction
   let compiled = cache.get(definitions)
   if (compiled !== undefined) return compiled
   const sets = new WeakMap<IContainedSet, CompiledSet>()
-  const messages = new Map<string, { definition: MessageDefinition, set: CompiledSet }>()
+  const messages = new Map<string, CompiledMessage>()
+  const byTag = new Map<number, SimpleRule>()
   const leaves = new WeakMap<CompiledSet, RequiredLeaf[]>()
 
   function setOf (def: IContainedSet, label: string): CompiledSet {
@@ -131,8 +147,10 @@ export function compileDictionary (definitions: FixDefinitions): CompiledDiction
   }
   envelope.set('StandardHeader', { part: 'header' })
   envelope.set('StandardTrailer', { part: 'trailer' })
-  addEnvelope(definitions.component.get('StandardHeader') as unknown as IContainedSet | undefined, 'header')
-  addEnvelope(definitions.component.get('StandardTrailer') as unknown as IContainedSet | undefined, 'trailer')
+  const headerDef = definitions.component.get('StandardHeader') as unknown as IContainedSet | undefined
+  const trailerDef = definitions.component.get('StandardTrailer') as unknown as IContainedSet | undefined
+  addEnvelope(headerDef, 'header')
+  addEnvelope(trailerDef, 'trailer')
   for (const { tag, name, part } of OWNED) {
     if (!envelope.has(name)) envelope.set(name, { tag, part })
     if (!envelopeTags.has(tag)) envelopeTags.set(tag, { name, part })
@@ -142,6 +160,31 @@ export function compileDictionary (definitions: FixDefinitions): CompiledDiction
     definitions,
     envelope,
     envelopeTags,
+    wire (msgType: string) {
+      const m = compiled!.message(msgType)
+      if (m === undefined || m.definition.msgType !== msgType) return undefined
+      if (m.wire === undefined) {
+        // The header and trailer count where the message includes them (jspurefix's definitions always do).
+        const envelopeSets: CompiledSet[] = []
+        for (const f of (m.definition as unknown as IContainedSet).fields) {
+          if (f.type !== COMPONENT || (f.name !== 'StandardHeader' && f.name !== 'StandardTrailer')) continue
+          envelopeSets.push(setOf((f as ContainedComponentField).definition as unknown as IContainedSet, f.name))
+        }
+        m.wire = wireShape(m.set, envelopeSets)
+      }
+      return m.wire
+    },
+    field (tag: number) {
+      let r = byTag.get(tag)
+      if (r === undefined) {
+        // Only the dictionary's tags are kept: a tag off the wire that is not one adds nothing here.
+        const d = definitions.tagToSimple[tag]
+        if (d === undefined) return undefined
+        r = simpleRule(d, false, -1)
+        byTag.set(tag, r)
+      }
+      return r
+    },
     message (msgType: string) {
       let m = messages.get(msgType)
       if (m === undefined) {
@@ -236,6 +279,7 @@ function simpleRule (d: SimpleFieldDefinition, required: boolean, index: number)
     name: d.name,
     tag: d.tag,
     type: d.type,
+    typeKey: d.type.toUpperCase(),
     required,
     coerce: coercerFor(d.type),
     multi: isMultipleValueType(d.type)

@@ -285,7 +285,7 @@ function unknown (ctx: Context, set: CompiledSet, key: string, prefix: string): 
       })
       return
     }
-    const simple = ctx.dict.definitions.tagToSimple[tag]
+    const simple = ctx.dict.field(tag)
     ctx.problems.push({
       field: simple?.name ?? key,
       tag,

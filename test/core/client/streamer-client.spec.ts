@@ -1,10 +1,8 @@
 import * as assert from 'assert'
 import {
   CheckpointStore,
-  Database,
   Disposition,
   FLUSH_WINDOW,
-  migrate,
   StartAt,
   Streamer,
   StreamerClient,
@@ -12,7 +10,8 @@ import {
   StreamerOptions,
   StreamRow
 } from '../../../core'
-import { describeEachDatabase, dropSchema, eventually, uniqueSchema } from '../../support/databases'
+import { describeEachDatabase, eventually } from '../../support/databases'
+import { schemaFixture } from '../../support/schema-fixture'
 import { createSourceTable, insertRows, sourceStreamer } from '../../support/source-table'
 
 function rows (n: number, sym = 'VOD'): Array<{ sym: string, qty: number }> {
@@ -20,35 +19,24 @@ function rows (n: number, sym = 'VOD'): Array<{ sym: string, qty: number }> {
 }
 
 describeEachDatabase('streamer client core', target => {
-  let db: Database
-  let schema: string
   let table: string
   let store: CheckpointStore
   const clients: StreamerClient[] = []
-  const streamers: Streamer[] = []
-
-  before(async function () {
-    this.timeout(20000)
-    db = await target.open()
-  })
-  after(async () => await db.close())
-
-  beforeEach(async () => {
-    schema = uniqueSchema('cl')
-    await migrate(db, schema)
-    table = await createSourceTable(db, schema)
-    store = new CheckpointStore(db, schema)
-  })
-  afterEach(async () => {
-    for (const c of clients.splice(0)) await c.close().catch(() => {})
-    for (const s of streamers.splice(0)) await s.close()
-    await dropSchema(db, schema)
+  const f = schemaFixture(target, {
+    prefix: 'cl',
+    migrate: true,
+    setup: async (db, schema) => {
+      table = await createSourceTable(db, schema)
+      store = new CheckpointStore(db, schema)
+      // The clients first, then the streamers they read.
+      f.closing.push({ close: async () => { for (const c of clients.splice(0)) await c.close().catch(() => {}) } })
+    }
   })
 
   /** The real streamer over <schema>.src (positions ['id']). */
   function stream (options: Partial<StreamerOptions> = {}): Streamer {
-    const s = sourceStreamer(db, schema, options)
-    streamers.push(s)
+    const s = sourceStreamer(f.db, f.schema, options)
+    f.closing.push(s)
     return s
   }
 
@@ -91,7 +79,7 @@ describeEachDatabase('streamer client core', target => {
   })
 
   it('delivers in order and resumes after the confirmed checkpoint when restarted (continuity)', async () => {
-    await insertRows(db, table, rows(30))
+    await insertRows(f.db, table, rows(30))
     const source = stream({ initialStart: { kind: 'beginning' }, batchSize: 7 })
     const first = client('c1', { inFlightLimit: 100 })
     await first.c.attach(source)
@@ -101,7 +89,7 @@ describeEachDatabase('streamer client core', target => {
     await first.c.close() // a clean stop writes the confirmed checkpoint
     assert.deepStrictEqual(await stored('c1'), { kind: 'after', position: ['20'] })
 
-    await insertRows(db, table, rows(5))
+    await insertRows(f.db, table, rows(5))
     const second = client('c1', { inFlightLimit: 100 })
     await second.c.attach(source)
     await eventually(() => second.got.length === 15, 10000, '15 rows')
@@ -113,7 +101,7 @@ describeEachDatabase('streamer client core', target => {
   })
 
   it('after a crash (no close, no flush) resumes from the last written checkpoint: nothing lost', async () => {
-    await insertRows(db, table, rows(10))
+    await insertRows(f.db, table, rows(10))
     const source = stream({ initialStart: { kind: 'beginning' } })
     const first = client('crash', { checkpointEvery: 3, inFlightLimit: 100 })
     await first.c.attach(source)
@@ -137,7 +125,7 @@ describeEachDatabase('streamer client core', target => {
   })
 
   it('writes the confirmed checkpoint within the flush window (200 ms or 500 rows) without a close', async () => {
-    await db.query(`INSERT INTO ${table} (sym, qty) SELECT 'VOD', g FROM generate_series(1, 1000) g`)
+    await f.db.query(`INSERT INTO ${table} (sym, qty) SELECT 'VOD', g FROM generate_series(1, 1000) g`)
     assert.deepStrictEqual(FLUSH_WINDOW, { rows: 500, ms: 200 })
     // Time: the default window writes a few confirmations shortly after they came.
     const timed = client('timed', { checkpointEvery: undefined, checkpointIntervalMs: undefined, inFlightLimit: 10 })
@@ -170,7 +158,7 @@ describeEachDatabase('streamer client core', target => {
 
   it('reports its lag exactly: rows after the last one handed on, through the ' +
     'streamer filter, up to a limit', async () => {
-    await insertRows(db, table, rows(20))
+    await insertRows(f.db, table, rows(20))
     const source = stream({ initialStart: { kind: 'beginning' }, filter: 'qty <> 3', batchSize: 5 })
     const { c, got } = client('lag', { inFlightLimit: 5 })
     assert.strictEqual(await c.lag(), undefined, 'not attached')
@@ -191,7 +179,7 @@ describeEachDatabase('streamer client core', target => {
       'all rows'
     )
     assert.strictEqual(await c.lag(), 0)
-    await insertRows(db, table, rows(2))
+    await insertRows(f.db, table, rows(2))
     await eventually(
       () => {
         confirmAll()
@@ -204,7 +192,7 @@ describeEachDatabase('streamer client core', target => {
   })
 
   it('never writes a checkpoint past an unconfirmed row, whatever the confirmation order', async () => {
-    await insertRows(db, table, rows(6))
+    await insertRows(f.db, table, rows(6))
     const source = stream({ initialStart: { kind: 'beginning' } })
     const { c, got } = client('order', { checkpointEvery: 1 })
     await c.attach(source)
@@ -221,7 +209,7 @@ describeEachDatabase('streamer client core', target => {
   })
 
   it('batches checkpoint writes instead of one per row', async () => {
-    await insertRows(db, table, rows(250))
+    await insertRows(f.db, table, rows(250))
     const { c, got } = client('batch', { checkpointEvery: 100, inFlightLimit: 1000 })
     await c.attach(stream({ initialStart: { kind: 'beginning' }, batchSize: 250 }))
     await eventually(() => got.length === 250)
@@ -233,7 +221,7 @@ describeEachDatabase('streamer client core', target => {
   })
 
   it('pauses at the in-flight limit: the streamer holds further rows until confirmations free room', async () => {
-    await insertRows(db, table, rows(40))
+    await insertRows(f.db, table, rows(40))
     const source = stream({ initialStart: { kind: 'beginning' }, batchSize: 5 })
     const { c, got } = client('window', { inFlightLimit: 4 })
     await c.attach(source)
@@ -263,7 +251,7 @@ describeEachDatabase('streamer client core', target => {
   })
 
   it('two clients on one streamer keep their own filters and checkpoints', async () => {
-    await insertRows(db, table, [...rows(5, 'VOD'), ...rows(5, 'BARC')])
+    await insertRows(f.db, table, [...rows(5, 'VOD'), ...rows(5, 'BARC')])
     const source = stream({ initialStart: { kind: 'beginning' } })
     const vod = client('vod', { filter: r => r.row.sym === 'VOD', checkpointEvery: 1 })
     const barc = client('barc', { filter: r => r.row.sym === 'BARC', checkpointEvery: 1 })
@@ -286,7 +274,7 @@ describeEachDatabase('streamer client core', target => {
 
   it('a filtered-out row counts as confirmed; a rejected row goes on; a stop holds ' +
     'the checkpoint before the row', async () => {
-    await insertRows(db, table, rows(5))
+    await insertRows(f.db, table, rows(5))
     const reported: string[] = []
     const got: StreamRow[] = []
     const c = new StreamerClient({
@@ -312,7 +300,7 @@ describeEachDatabase('streamer client core', target => {
   })
 
   it('rewinds to a position, a timestamp, the beginning and live, and commits the new start first', async () => {
-    await insertRows(db, table, [
+    await insertRows(f.db, table, [
       { sym: 'A', qty: 1, at: '2024-01-01T00:00:00Z' },
       { sym: 'A', qty: 2, at: '2024-01-02T00:00:00Z' },
       { sym: 'A', qty: 3, at: '2024-01-03T00:00:00Z' },
@@ -342,7 +330,7 @@ describeEachDatabase('streamer client core', target => {
       { kind: 'after', position: ['4'] },
       'live is stored as "after the head now"'
     )
-    await insertRows(db, table, rows(1))
+    await insertRows(f.db, table, rows(1))
     await eventually(() => got.length === 1)
     assert.deepStrictEqual(ids(got), [5])
 
@@ -357,11 +345,11 @@ describeEachDatabase('streamer client core', target => {
   })
 
   it('a new client starts where the streamer says, and stores it so a crash cannot skip rows', async () => {
-    await insertRows(db, table, rows(3))
+    await insertRows(f.db, table, rows(3))
     const { c, got } = client('fresh')
     await c.attach(stream()) // no initialStart: live
     assert.deepStrictEqual(await stored('fresh'), { kind: 'after', position: ['3'] })
-    await insertRows(db, table, rows(2))
+    await insertRows(f.db, table, rows(2))
     await eventually(() => got.length === 2)
     assert.deepStrictEqual(ids(got), [4, 5])
   })
@@ -377,11 +365,11 @@ describeEachDatabase('streamer client core', target => {
   })
 
   it('not replayable: live only, no checkpoint row', async () => {
-    await insertRows(db, table, rows(3))
+    await insertRows(f.db, table, rows(3))
     const { c, got } = client('live-only', { replayable: false, store: undefined })
     await c.attach(stream({ initialStart: { kind: 'beginning' } }))
     await eventually(() => c.phase === 'live', 10000, 'live (at the head, whatever the streamer setting)')
-    await insertRows(db, table, rows(1))
+    await insertRows(f.db, table, rows(1))
     await eventually(() => got.length === 1)
     assert.deepStrictEqual(ids(got), [4])
     c.confirm(got[0].position)
@@ -390,14 +378,14 @@ describeEachDatabase('streamer client core', target => {
   })
 
   it('re-attaches to a redeployed streamer without losing or repeating rows', async () => {
-    await insertRows(db, table, rows(3))
+    await insertRows(f.db, table, rows(3))
     const first = stream({ initialStart: { kind: 'beginning' } })
     const { c, got } = client('re', { inFlightLimit: 100 })
     await c.attach(first)
     await eventually(() => got.length === 3)
     await first.close() // a redeployed streamer closes its subscriptions
     await eventually(() => c.phase === 'detached')
-    await insertRows(db, table, rows(2))
+    await insertRows(f.db, table, rows(2))
     await c.attach(stream())
     await eventually(() => got.length === 5)
     assert.deepStrictEqual(ids(got), [1, 2, 3, 4, 5])

@@ -1,26 +1,20 @@
 import * as assert from 'assert'
-import { BatchError, Database } from '../../../core'
-import { describeEachDatabase, dropSchema, eventually, uniqueSchema } from '../../support/databases'
+import { BatchError } from '../../../core'
+import { describeEachDatabase, eventually } from '../../support/databases'
+import { schemaFixture } from '../../support/schema-fixture'
 
 describeEachDatabase('database batch', target => {
-  let db: Database
-  let schema: string
   let t: string
-
-  before(async () => {
-    db = await target.open()
-    schema = uniqueSchema('batch')
-    t = `"${schema}".t`
-    await db.query(`CREATE SCHEMA "${schema}"`)
-    await db.query(`CREATE TABLE ${t} (id bigint PRIMARY KEY, price numeric, note text)`)
-  })
-  after(async () => {
-    await dropSchema(db, schema)
-    await db.close()
+  const f = schemaFixture(target, {
+    prefix: 'batch',
+    setup: async (db, schema) => {
+      t = `"${schema}".t`
+      await db.query(`CREATE TABLE ${t} (id bigint PRIMARY KEY, price numeric, note text)`)
+    }
   })
 
   it('runs the statements in order in one transaction and returns each result', async () => {
-    const results = await db.batch([
+    const results = await f.db.batch([
       {
         text: `INSERT INTO ${t} (id, price, note) VALUES ($1, $2, $3) RETURNING id, price`,
         params: ['9007199254740993', '1.10', "x'); DROP TABLE t; --"]
@@ -34,12 +28,12 @@ describeEachDatabase('database batch', target => {
     assert.strictEqual(results[1].rowCount, 1)
     assert.strictEqual(results[2].rows[0].note, 'second', 'the third statement saw the second')
     assert.strictEqual(String(results[2].rows[0].tx), String(results[3].rows[0].tx), 'one transaction')
-    assert.deepStrictEqual(await db.batch([]), [])
+    assert.deepStrictEqual(await f.db.batch([]), [])
   })
 
   it('commits nothing when a statement fails, says which one, and the database stays usable', async () => {
-    await db.query(`INSERT INTO ${t} (id) VALUES (100)`)
-    const err = await db.batch([
+    await f.db.query(`INSERT INTO ${t} (id) VALUES (100)`)
+    const err = await f.db.batch([
       { text: `INSERT INTO ${t} (id) VALUES ($1)`, params: [101] },
       { text: `INSERT INTO ${t} (id) VALUES ($1)`, params: [100] }, // duplicate key
       { text: `INSERT INTO ${t} (id) VALUES ($1)`, params: [102] }
@@ -48,27 +42,27 @@ describeEachDatabase('database batch', target => {
     assert.strictEqual(err.index, 1)
     assert.match(err.message, /duplicate key/)
     assert.strictEqual((err as unknown as { code?: string }).code, '23505')
-    const left = await db.query<{ id: string }>(`SELECT id FROM ${t} WHERE id BETWEEN 100 AND 102 ORDER BY id`)
+    const left = await f.db.query<{ id: string }>(`SELECT id FROM ${t} WHERE id BETWEEN 100 AND 102 ORDER BY id`)
     assert.deepStrictEqual(
       left.rows.map(r => r.id),
       ['100'],
       'neither the statement before nor the one after the failure was committed'
     )
     // The connection went back clean: the next batch and query work.
-    await db.batch([{ text: `INSERT INTO ${t} (id) VALUES ($1)`, params: [101] }])
+    await f.db.batch([{ text: `INSERT INTO ${t} (id) VALUES ($1)`, params: [101] }])
     assert.strictEqual(
-      (await db.query(`SELECT count(*)::int AS n FROM ${t} WHERE id BETWEEN 100 AND 102`)).rows[0].n,
+      (await f.db.query(`SELECT count(*)::int AS n FROM ${t} WHERE id BETWEEN 100 AND 102`)).rows[0].n,
       2
     )
   })
 
   it('keeps concurrent batches and queries apart (each its own transaction and results)', async () => {
-    const runs = Array.from({ length: 6 }, async (_, b) => await db.batch(Array.from({ length: 50 }, (_, i) => ({
+    const runs = Array.from({ length: 6 }, async (_, b) => await f.db.batch(Array.from({ length: 50 }, (_, i) => ({
       text: `INSERT INTO ${t} (id, note) VALUES ($1, $2) RETURNING id, note`, params: [1000 + b * 100 + i, `b${b}`]
     }))))
     const singles = Array.from(
       { length: 20 },
-      async (_, i) => await db.query<{ v: number }>('SELECT $1::int AS v', [i])
+      async (_, i) => await f.db.query<{ v: number }>('SELECT $1::int AS v', [i])
     )
     const [batches, queries] = await Promise.all([Promise.all(runs), Promise.all(singles)])
     batches.forEach((results, b) => {
@@ -77,7 +71,7 @@ describeEachDatabase('database batch', target => {
     })
     queries.forEach((r, i) => assert.strictEqual(r.rows[0].v, i))
     assert.strictEqual(
-      (await db.query(`SELECT count(*)::int AS n FROM ${t} WHERE id BETWEEN 1000 AND 1999`)).rows[0].n,
+      (await f.db.query(`SELECT count(*)::int AS n FROM ${t} WHERE id BETWEEN 1000 AND 1999`)).rows[0].n,
       300
     )
   })
@@ -85,13 +79,15 @@ describeEachDatabase('database batch', target => {
   it('notifies a listener once per batch and only after its commit', async () => {
     const channel = `batch_${Math.floor(Math.random() * 1e9)}`
     const got: string[] = []
-    const unlisten = await db.listen(channel, { onNotify: p => got.push(p) })
-    await db.batch(Array.from({ length: 20 }, () => ({ text: 'SELECT pg_notify($1, $2)', params: [channel, 'same'] })))
-    await assert.rejects(db.batch([
+    const unlisten = await f.db.listen(channel, { onNotify: p => got.push(p) })
+    await f.db.batch(
+      Array.from({ length: 20 }, () => ({ text: 'SELECT pg_notify($1, $2)', params: [channel, 'same'] }))
+    )
+    await assert.rejects(f.db.batch([
       { text: 'SELECT pg_notify($1, $2)', params: [channel, 'rolled back'] },
       { text: 'SELECT 1 / 0' }
     ]), BatchError)
-    await db.query('SELECT pg_notify($1, $2)', [channel, 'after'])
+    await f.db.query('SELECT pg_notify($1, $2)', [channel, 'after'])
     await eventually(() => got.includes('after'), 5000, 'the last notification')
     assert.deepStrictEqual(got, ['same', 'after'])
     await unlisten()

@@ -1,42 +1,35 @@
 import * as assert from 'assert'
-import { Database, migrate, PgliteDatabase, IdentifierError } from '../../../core'
+import { migrate, PgliteDatabase, IdentifierError } from '../../../core'
 import { migrations } from '../../../core/db/migrations'
 import { describeEachDatabase, dropSchema, eventually, uniqueSchema } from '../../support/databases'
+import { schemaFixture } from '../../support/schema-fixture'
 import { tempDirPerTest } from '../../support/temp'
 
 describeEachDatabase('database interface', target => {
-  let db: Database
-  let schema: string
-
-  before(async () => {
-    db = await target.open()
-    schema = uniqueSchema()
-    await db.query(`CREATE SCHEMA "${schema}"`)
-    await db.query(
-      `CREATE TABLE "${schema}".t (id bigint PRIMARY KEY, price numeric, at timestamptz, note text, doc jsonb)`
-    )
-  })
-  after(async () => {
-    await dropSchema(db, schema)
-    await db.close()
+  const f = schemaFixture(target, {
+    setup: async (db, schema) => {
+      await db.query(
+        `CREATE TABLE "${schema}".t (id bigint PRIMARY KEY, price numeric, at timestamptz, note text, doc jsonb)`
+      )
+    }
   })
 
   it('runs queries with bound parameters only', async () => {
     const hostile = "x'); DROP TABLE t; --"
-    await db.query(`INSERT INTO "${schema}".t (id, note) VALUES ($1, $2)`, [1, hostile])
-    const r = await db.query<{ note: string }>(`SELECT note FROM "${schema}".t WHERE id = $1`, [1])
+    await f.db.query(`INSERT INTO "${f.schema}".t (id, note) VALUES ($1, $2)`, [1, hostile])
+    const r = await f.db.query<{ note: string }>(`SELECT note FROM "${f.schema}".t WHERE id = $1`, [1])
     assert.deepStrictEqual(r.rows, [{ note: hostile }])
     assert.strictEqual(r.rowCount, 1)
   })
 
   it('keeps bigint, numeric and timestamp precision, the same on both engines', async () => {
-    await db.query(`INSERT INTO "${schema}".t (id, price, at, doc) VALUES ($1, $2, $3, $4)`, [
+    await f.db.query(`INSERT INTO "${f.schema}".t (id, price, at, doc) VALUES ($1, $2, $3, $4)`, [
       '9007199254740993',
       '12345678901234567890.123456789',
       '2024-03-01T12:34:56.123456Z',
       JSON.stringify({ a: [1, 'b'] })
     ])
-    const r = await db.query(`SELECT id, price, at, doc, $1::int AS small FROM "${schema}".t WHERE id = $2`, [
+    const r = await f.db.query(`SELECT id, price, at, doc, $1::int AS small FROM "${f.schema}".t WHERE id = $2`, [
       7,
       '9007199254740993'
     ])
@@ -50,111 +43,111 @@ describeEachDatabase('database interface', target => {
   })
 
   it('runs a multi-statement script with exec, all or nothing', async () => {
-    await db.exec(`CREATE TABLE "${schema}".s1 (v int); INSERT INTO "${schema}".s1 VALUES (1); INSERT INTO ` +
-      `"${schema}".s1 VALUES (2);`)
-    assert.strictEqual((await db.query(`SELECT count(*)::int AS n FROM "${schema}".s1`)).rows[0].n, 2)
+    await f.db.exec(`CREATE TABLE "${f.schema}".s1 (v int); INSERT INTO "${f.schema}".s1 VALUES (1); INSERT INTO ` +
+      `"${f.schema}".s1 VALUES (2);`)
+    assert.strictEqual((await f.db.query(`SELECT count(*)::int AS n FROM "${f.schema}".s1`)).rows[0].n, 2)
     await assert.rejects(
-      db.exec(`INSERT INTO "${schema}".s1 VALUES (3); SELECT * FROM "${schema}".nothing_here;`),
+      f.db.exec(`INSERT INTO "${f.schema}".s1 VALUES (3); SELECT * FROM "${f.schema}".nothing_here;`),
       /nothing_here/
     )
     assert.strictEqual(
-      (await db.query(`SELECT count(*)::int AS n FROM "${schema}".s1`)).rows[0].n,
+      (await f.db.query(`SELECT count(*)::int AS n FROM "${f.schema}".s1`)).rows[0].n,
       2,
       'the failed script left nothing'
     )
   })
 
   it('commits a transaction that resolves', async () => {
-    const out = await db.transaction(async tx => {
-      await tx.query(`INSERT INTO "${schema}".t (id) VALUES ($1)`, [10])
+    const out = await f.db.transaction(async tx => {
+      await tx.query(`INSERT INTO "${f.schema}".t (id) VALUES ($1)`, [10])
       return 'done'
     })
     assert.strictEqual(out, 'done')
-    assert.strictEqual((await db.query(`SELECT 1 FROM "${schema}".t WHERE id = 10`)).rowCount, 1)
+    assert.strictEqual((await f.db.query(`SELECT 1 FROM "${f.schema}".t WHERE id = 10`)).rowCount, 1)
   })
 
   it('rolls back a transaction that throws, and rethrows', async () => {
-    await assert.rejects(db.transaction(async tx => {
-      await tx.query(`INSERT INTO "${schema}".t (id) VALUES ($1)`, [11])
+    await assert.rejects(f.db.transaction(async tx => {
+      await tx.query(`INSERT INTO "${f.schema}".t (id) VALUES ($1)`, [11])
       throw new Error('boom')
     }), /boom/)
-    assert.strictEqual((await db.query(`SELECT 1 FROM "${schema}".t WHERE id = 11`)).rowCount, 0)
+    assert.strictEqual((await f.db.query(`SELECT 1 FROM "${f.schema}".t WHERE id = 11`)).rowCount, 0)
   })
 
   it('rolls back when a statement fails inside the transaction', async () => {
-    await assert.rejects(db.transaction(async tx => {
-      await tx.query(`INSERT INTO "${schema}".t (id) VALUES ($1)`, [12])
-      await tx.query(`INSERT INTO "${schema}".t (id) VALUES ($1)`, [12]) // duplicate key
+    await assert.rejects(f.db.transaction(async tx => {
+      await tx.query(`INSERT INTO "${f.schema}".t (id) VALUES ($1)`, [12])
+      await tx.query(`INSERT INTO "${f.schema}".t (id) VALUES ($1)`, [12]) // duplicate key
     }), /duplicate key/)
-    assert.strictEqual((await db.query(`SELECT 1 FROM "${schema}".t WHERE id = 12`)).rowCount, 0)
+    assert.strictEqual((await f.db.query(`SELECT 1 FROM "${f.schema}".t WHERE id = 12`)).rowCount, 0)
     // The database is still usable afterwards.
-    assert.strictEqual((await db.query('SELECT 1 AS one')).rows[0].one, 1)
+    assert.strictEqual((await f.db.query('SELECT 1 AS one')).rows[0].one, 1)
   })
 
   it('delivers NOTIFY to a listener, only after commit, and stops after unlisten', async () => {
     const got: string[] = []
     const channel = `ch_${Math.floor(Math.random() * 1e9)}`
-    const unlisten = await db.listen(channel, { onNotify: p => got.push(p) })
-    await db.transaction(async tx => {
+    const unlisten = await f.db.listen(channel, { onNotify: p => got.push(p) })
+    await f.db.transaction(async tx => {
       await tx.query('SELECT pg_notify($1, $2)', [channel, 'in-tx'])
       await tx.query('SELECT 1')
     })
-    await assert.rejects(db.transaction(async tx => {
+    await assert.rejects(f.db.transaction(async tx => {
       await tx.query('SELECT pg_notify($1, $2)', [channel, 'rolled-back'])
       throw new Error('rollback')
     }))
-    await db.query('SELECT pg_notify($1, $2)', [channel, 'plain'])
+    await f.db.query('SELECT pg_notify($1, $2)', [channel, 'plain'])
     await eventually(() => got.length >= 2, 5000, 'notifications')
     assert.deepStrictEqual(got, ['in-tx', 'plain'])
     await unlisten()
-    await db.query('SELECT pg_notify($1, $2)', [channel, 'after'])
+    await f.db.query('SELECT pg_notify($1, $2)', [channel, 'after'])
     await new Promise(resolve => setTimeout(resolve, 200))
     assert.deepStrictEqual(got, ['in-tx', 'plain'])
   })
 
   it('refuses a LISTEN channel that is not a plain lower-case identifier', async () => {
-    await assert.rejects(db.listen('x; drop table y', { onNotify: () => {} }), IdentifierError)
+    await assert.rejects(f.db.listen('x; drop table y', { onNotify: () => {} }), IdentifierError)
   })
 
   it('runs the migrations once: a second run is a no-op', async () => {
     const s = uniqueSchema('m')
     try {
-      const first = await migrate(db, s)
+      const first = await migrate(f.db, s)
       assert.deepStrictEqual(first.applied, migrations.map(m => m.version))
-      await db.query(`INSERT INTO "${s}".checkpoints (client_name, stream_name, position) VALUES ($1, $2, $3)`, [
+      await f.db.query(`INSERT INTO "${s}".checkpoints (client_name, stream_name, position) VALUES ($1, $2, $3)`, [
         'c1',
         's1',
         JSON.stringify(['1', '2'])
       ])
-      const second = await migrate(db, s)
+      const second = await migrate(f.db, s)
       assert.deepStrictEqual(second.applied, [])
       assert.strictEqual(second.version, first.version)
-      const rows = await db.query(`SELECT client_name, position FROM "${s}".checkpoints`)
+      const rows = await f.db.query(`SELECT client_name, position FROM "${s}".checkpoints`)
       assert.deepStrictEqual(rows.rows, [{ client_name: 'c1', position: ['1', '2'] }], 'data kept')
-      const versions = await db.query(`SELECT version FROM "${s}".schema_migrations ORDER BY version`)
+      const versions = await f.db.query(`SELECT version FROM "${s}".schema_migrations ORDER BY version`)
       assert.deepStrictEqual(versions.rows.map(r => r.version), migrations.map(m => m.version))
     } finally {
-      await dropSchema(db, s)
+      await dropSchema(f.db, s)
     }
   })
 
   it('applies only the migrations that are new, in version order', async () => {
     const s = uniqueSchema('m')
     try {
-      await migrate(db, s)
+      await migrate(f.db, s)
       const extra = [{ version: 9001, name: 'extra', up: (q: string) => [`CREATE TABLE ${q}.extra (x int)`] }]
-      const r = await migrate(db, s, [...migrations, ...extra])
+      const r = await migrate(f.db, s, [...migrations, ...extra])
       assert.deepStrictEqual(r.applied, [9001])
       assert.strictEqual(r.version, 9001)
     } finally {
-      await dropSchema(db, s)
+      await dropSchema(f.db, s)
     }
   })
 
   it('rolls back a failing migration as a whole', async () => {
     const s = uniqueSchema('m')
     try {
-      await migrate(db, s)
+      await migrate(f.db, s)
       const bad = [
         {
           version: 9002,
@@ -162,20 +155,20 @@ describeEachDatabase('database interface', target => {
           up: (q: string) => [`CREATE TABLE ${q}.half (x int)`, 'SELECT * FROM no_such_table_here']
         }
       ]
-      await assert.rejects(migrate(db, s, [...migrations, ...bad]), /no_such_table_here/)
-      const half = await db.query(
+      await assert.rejects(migrate(f.db, s, [...migrations, ...bad]), /no_such_table_here/)
+      const half = await f.db.query(
         'SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2',
         [s, 'half']
       )
       assert.strictEqual(half.rowCount, 0)
     } finally {
-      await dropSchema(db, s)
+      await dropSchema(f.db, s)
     }
   })
 
   it('refuses a hostile schema name before any SQL runs', async () => {
     await assert.rejects(
-      migrate(db, 'x"; drop table y; --'),
+      migrate(f.db, 'x"; drop table y; --'),
       (err: Error) => err instanceof IdentifierError && /schema/.test(err.message)
     )
   })

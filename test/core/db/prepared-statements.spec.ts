@@ -1,7 +1,8 @@
 import * as assert from 'assert'
 import { PgDatabase } from '../../../core'
 import { StatementCache } from '../../../core/db/statement-cache'
-import { dropSchema, serverOptions, uniqueSchema } from '../../support/databases'
+import { serverOptions } from '../../support/databases'
+import { schemaFixture } from '../../support/schema-fixture'
 
 describe('statement cache', () => {
   it('names a text once it has run `threshold` times, and the same name after', () => {
@@ -34,31 +35,26 @@ describe('statement cache', () => {
 
 const server = serverOptions()
 ;(server === undefined ? describe.skip : describe)('prepared statements on a PostgreSQL server [postgres]', () => {
-  let db: PgDatabase
-  let schema: string
-  before(async () => {
-    db = await PgDatabase.open({ ...server, max: 2, applicationName: 'fix-streamers-test' })
-    schema = uniqueSchema('prep')
-    await db.query(`CREATE SCHEMA "${schema}"`)
-    await db.query(`CREATE TABLE "${schema}".t (id int PRIMARY KEY, v text)`)
-    await db.query(`INSERT INTO "${schema}".t VALUES (1, 'one'), (2, 'two')`)
-  })
-  after(async () => {
-    await dropSchema(db, schema)
-    await db.close()
+  const f = schemaFixture(undefined, {
+    prefix: 'prep',
+    open: async () => await PgDatabase.open({ ...server, max: 2, applicationName: 'fix-streamers-test' }),
+    setup: async (db, schema) => {
+      await db.query(`CREATE TABLE "${schema}".t (id int PRIMARY KEY, v text)`)
+      await db.query(`INSERT INTO "${schema}".t VALUES (1, 'one'), (2, 'two')`)
+    }
   })
 
   it('prepares a statement run often, in queries, transactions and batches alike, with the same results', async () => {
-    const sql = `SELECT * FROM "${schema}".t WHERE id = $1`
-    const before = db.preparedStatements
-    for (let i = 0; i < 5; i++) assert.deepStrictEqual((await db.query(sql, [1])).rows, [{ id: 1, v: 'one' }])
-    assert.strictEqual(db.preparedStatements, before + 1)
-    const inTx = await db.transaction(async tx => (await tx.query(sql, [2])).rows)
+    const sql = `SELECT * FROM "${f.schema}".t WHERE id = $1`
+    const before = f.db.preparedStatements
+    for (let i = 0; i < 5; i++) assert.deepStrictEqual((await f.db.query(sql, [1])).rows, [{ id: 1, v: 'one' }])
+    assert.strictEqual(f.db.preparedStatements, before + 1)
+    const inTx = await f.db.transaction(async tx => (await tx.query(sql, [2])).rows)
     assert.deepStrictEqual(inTx, [{ id: 2, v: 'two' }])
-    const batch = await db.batch([{ text: sql, params: [1] }, { text: sql, params: [2] }])
+    const batch = await f.db.batch([{ text: sql, params: [1] }, { text: sql, params: [2] }])
     assert.deepStrictEqual(batch.map(r => r.rows[0].v), ['one', 'two'])
     // The server holds it as a prepared statement on this connection.
-    const held = await db.transaction(async tx => {
+    const held = await f.db.transaction(async tx => {
       await tx.query(sql, [1])
       return (
         await tx.query<{ n: string }>('SELECT count(*)::text AS n FROM pg_prepared_statements WHERE statement = $1', [
@@ -70,13 +66,15 @@ const server = serverOptions()
   })
 
   it('prepares a statement again after its table changed ("cached plan must not change result type")', async () => {
-    const sql = `SELECT * FROM "${schema}".t WHERE id = $1 AND $2::int = 0`
-    for (let i = 0; i < 6; i++) await db.query(sql, [1, 0])
-    await db.query(`ALTER TABLE "${schema}".t ADD COLUMN w int DEFAULT 7`)
+    const sql = `SELECT * FROM "${f.schema}".t WHERE id = $1 AND $2::int = 0`
+    for (let i = 0; i < 6; i++) await f.db.query(sql, [1, 0])
+    await f.db.query(`ALTER TABLE "${f.schema}".t ADD COLUMN w int DEFAULT 7`)
     // Both pool connections hold the old plan: each query must still answer, with the new column.
-    for (let i = 0; i < 4; i++) assert.deepStrictEqual((await db.query(sql, [1, 0])).rows, [{ id: 1, v: 'one', w: 7 }])
-    const batched = await db.batch([{ text: sql, params: [2, 0] }]).catch(() => undefined) ??
-      await db.batch([{ text: sql, params: [2, 0] }])
+    for (let i = 0; i < 4; i++) {
+      assert.deepStrictEqual((await f.db.query(sql, [1, 0])).rows, [{ id: 1, v: 'one', w: 7 }])
+    }
+    const batched = await f.db.batch([{ text: sql, params: [2, 0] }]).catch(() => undefined) ??
+      await f.db.batch([{ text: sql, params: [2, 0] }])
     assert.deepStrictEqual(batched[0].rows, [{ id: 2, v: 'two', w: 7 }])
   })
 

@@ -1,5 +1,5 @@
 import * as assert from 'assert'
-import { Database, migrate } from '../../../core'
+import { Database } from '../../../core'
 import {
   JournalEntry,
   JournalQueryError,
@@ -7,7 +7,8 @@ import {
   readJournal,
   readJournalMessage
 } from '../../../core/ops/journal'
-import { describeEachDatabase, dropSchema, uniqueSchema } from '../../support/databases'
+import { describeEachDatabase } from '../../support/databases'
+import { schemaFixture } from '../../support/schema-fixture'
 
 const SOH = '\x01'
 const raw = (...fields: string[]): string => fields.join(SOH) + SOH
@@ -53,24 +54,18 @@ async function fillJournal (
 }
 
 describeEachDatabase('operator console journal', target => {
-  let db: Database
-  let schema: string
-
-  before(async function () {
-    this.timeout(30000)
-    db = await target.open()
-    schema = uniqueSchema('journal')
-    await migrate(db, schema)
-    await fillJournal(db, schema, 'S1', 30)
-    await fillJournal(db, schema, 'OTHER', 3)
-  })
-  after(async () => {
-    await dropSchema(db, schema)
-    await db.close()
+  const f = schemaFixture(target, {
+    prefix: 'journal',
+    migrate: true,
+    schemaPer: 'describe', // the tests only read the journal filled here
+    setup: async (db, schema) => {
+      await fillJournal(db, schema, 'S1', 30)
+      await fillJournal(db, schema, 'OTHER', 3)
+    }
   })
 
   const page = async (q: Record<string, unknown>): Promise<{ entries: JournalEntry[], next?: string }> =>
-    await readJournal(db, schema, parseJournalFilter({ session: 'S1', ...q }))
+    await readJournal(f.db, f.schema, parseJournalFilter({ session: 'S1', ...q }))
 
   it('lists one direction newest first and pages through it without gaps or repeats', async () => {
     const seen: string[] = []
@@ -120,9 +115,9 @@ describeEachDatabase('operator console journal', target => {
 
   it('opens one message with its raw text, and only in its own session', async () => {
     const first = (await page({ direction: 'in', limit: 1 })).entries[0]
-    const m = await readJournalMessage(db, schema, 'S1', 'in', first.id)
+    const m = await readJournalMessage(f.db, f.schema, 'S1', 'in', first.id)
     assert.ok(m?.raw.includes('11=C30'))
-    assert.strictEqual(await readJournalMessage(db, schema, 'OTHER', 'in', first.id), undefined)
+    assert.strictEqual(await readJournalMessage(f.db, f.schema, 'OTHER', 'in', first.id), undefined)
   })
 
   it('masks passwords and credential data in the message it opens, both directions', async () => {

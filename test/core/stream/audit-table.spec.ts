@@ -1,43 +1,36 @@
 import * as assert from 'assert'
-import { Database } from '../../../core'
 import { AUDIT_POSITION_COLUMNS, ensureAuditTable, Streamer } from '../../../core/stream'
-import { describeEachDatabase, dropSchema, eventually, uniqueSchema } from '../../support/databases'
+import { describeEachDatabase, eventually } from '../../support/databases'
+import { schemaFixture } from '../../support/schema-fixture'
 import { Collector } from '../../support/stream'
 
 describeEachDatabase('managed audit table', target => {
-  let db: Database
-  let schema: string
-
-  before(async function () {
-    this.timeout(20000)
-    db = await target.open()
-    schema = uniqueSchema('au')
-    await db.query(`CREATE SCHEMA "${schema}"`)
-    await db.query(
-      `CREATE TABLE "${schema}".orders (id bigint PRIMARY KEY, symbol text NOT NULL, qty int, price numeric(20, 8))`
-    )
-  })
-  after(async () => {
-    await dropSchema(db, schema)
-    await db.close()
+  const f = schemaFixture(target, {
+    prefix: 'au',
+    schemaPer: 'describe', // later tests check what the first one's audit table recorded
+    setup: async (db, schema) => {
+      await db.query(
+        `CREATE TABLE "${schema}".orders (id bigint PRIMARY KEY, symbol text NOT NULL, qty int, price numeric(20, 8))`
+      )
+    }
   })
 
   it('creates <table>_audit and records every insert, update and delete with ' +
     'type, time, user and transaction', async () => {
-    const r = await ensureAuditTable(db, { source: `${schema}.orders` })
+    const r = await ensureAuditTable(f.db, { source: `${f.schema}.orders` })
     assert.strictEqual(r.created, true)
-    assert.deepStrictEqual(r.audit, { schema, name: 'orders_audit' })
-    await db.query(`INSERT INTO "${schema}".orders VALUES (1, 'VOD.L', 100, 123.45678901), (2, 'BARC.L', 5, 1)`)
-    await db.query(`UPDATE "${schema}".orders SET qty = 150 WHERE id = 1`)
-    await db.query(`DELETE FROM "${schema}".orders WHERE id = 2`)
+    assert.deepStrictEqual(r.audit, { schema: f.schema, name: 'orders_audit' })
+    await f.db.query(`INSERT INTO "${f.schema}".orders VALUES (1, 'VOD.L', 100, 123.45678901), (2, 'BARC.L', 5, 1)`)
+    await f.db.query(`UPDATE "${f.schema}".orders SET qty = 150 WHERE id = 1`)
+    await f.db.query(`DELETE FROM "${f.schema}".orders WHERE id = 2`)
     // An application names its event and reason in transaction-local settings.
-    await db.transaction(async tx => {
+    await f.db.transaction(async tx => {
       await tx.query("SELECT set_config('fix_streamers.event', 'EVENT_ORDER_CANCEL', true), " +
         "set_config('fix_streamers.reason', 'client asked', true)")
-      await tx.query(`UPDATE "${schema}".orders SET qty = 0 WHERE id = 1`)
+      await tx.query(`UPDATE "${f.schema}".orders SET qty = 0 WHERE id = 1`)
     })
-    await db.query(`UPDATE "${schema}".orders SET qty = 1 WHERE id = 1`) // the setting did not leak
-    const rows = (await db.query<any>(`SELECT * FROM "${schema}".orders_audit ORDER BY audit_seq`)).rows
+    await f.db.query(`UPDATE "${f.schema}".orders SET qty = 1 WHERE id = 1`) // the setting did not leak
+    const rows = (await f.db.query<any>(`SELECT * FROM "${f.schema}".orders_audit ORDER BY audit_seq`)).rows
     assert.deepStrictEqual(rows.map(x => [x.audit_event_type, x.audit_event_text, x.id, x.qty]), [
       ['INSERT', null, '1', 100],
       ['INSERT', null, '2', 5],
@@ -47,7 +40,7 @@ describeEachDatabase('managed audit table', target => {
       ['UPDATE', null, '1', 1]
     ])
     assert.strictEqual(rows[0].price, '123.45678901', 'numeric copied exactly')
-    const user = (await db.query<{ u: string }>('SELECT session_user::text AS u')).rows[0].u
+    const user = (await f.db.query<{ u: string }>('SELECT session_user::text AS u')).rows[0].u
     assert.ok(rows.every(x => x.audit_event_user === user))
     assert.ok(rows.every(x => /^\d+$/.test(x.audit_tx) && /^\d+$/.test(x.audit_seq)))
     assert.strictEqual(rows[0].audit_tx, rows[1].audit_tx, 'one statement, one transaction id')
@@ -56,51 +49,59 @@ describeEachDatabase('managed audit table', target => {
   })
 
   it('is idempotent and never touches existing audit rows', async () => {
-    const before = (await db.query(`SELECT * FROM "${schema}".orders_audit ORDER BY audit_seq`)).rows
-    const again = await ensureAuditTable(db, { source: `${schema}.orders` })
-    const twice = await ensureAuditTable(db, { source: `${schema}.orders` })
+    const before = (await f.db.query(`SELECT * FROM "${f.schema}".orders_audit ORDER BY audit_seq`)).rows
+    const again = await ensureAuditTable(f.db, { source: `${f.schema}.orders` })
+    const twice = await ensureAuditTable(f.db, { source: `${f.schema}.orders` })
     assert.strictEqual(again.created, false)
     assert.deepStrictEqual(again.addedColumns, [])
     assert.deepStrictEqual(twice.addedColumns, [])
-    assert.deepStrictEqual((await db.query(`SELECT * FROM "${schema}".orders_audit ORDER BY audit_seq`)).rows, before)
-    await db.query(`INSERT INTO "${schema}".orders VALUES (3, 'X', 1, 1)`)
-    const n = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".orders_audit WHERE id = 3`))
-      .rows[0].n
+    assert.deepStrictEqual(
+      (await f.db.query(`SELECT * FROM "${f.schema}".orders_audit ORDER BY audit_seq`)).rows,
+      before
+    )
+    await f.db.query(`INSERT INTO "${f.schema}".orders VALUES (3, 'X', 1, 1)`)
+    const n = (
+      await f.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${f.schema}".orders_audit WHERE id = 3`)
+    ).rows[0].n
     assert.strictEqual(n, 1, 'still one trigger: one audit row per change')
   })
 
   it('keeps writers working when the source gains a column, and adds the column on the next sync', async () => {
-    await db.query(`ALTER TABLE "${schema}".orders ADD COLUMN venue text`)
-    await db.query(`INSERT INTO "${schema}".orders VALUES (4, 'Y', 1, 1, 'XLON')`)
-    const r = await ensureAuditTable(db, { source: `${schema}.orders` })
+    await f.db.query(`ALTER TABLE "${f.schema}".orders ADD COLUMN venue text`)
+    await f.db.query(`INSERT INTO "${f.schema}".orders VALUES (4, 'Y', 1, 1, 'XLON')`)
+    const r = await ensureAuditTable(f.db, { source: `${f.schema}.orders` })
     assert.deepStrictEqual(r.addedColumns, ['venue'])
-    await db.query(`INSERT INTO "${schema}".orders VALUES (5, 'Z', 1, 1, 'XPAR')`)
+    await f.db.query(`INSERT INTO "${f.schema}".orders VALUES (5, 'Z', 1, 1, 'XPAR')`)
     const rows = (
-      await db.query<any>(`SELECT id, venue FROM "${schema}".orders_audit WHERE id IN ('4', '5') ORDER BY audit_seq`)
+      await f.db.query<any>(
+        `SELECT id, venue FROM "${f.schema}".orders_audit WHERE id IN ('4', '5') ORDER BY audit_seq`
+      )
     ).rows
     assert.deepStrictEqual(rows, [{ id: '4', venue: null }, { id: '5', venue: 'XPAR' }])
   })
 
   it('copies the rows of a multi-row statement in one go, in statement order, ' +
     'with statement-level triggers', async () => {
-    await db.query(`CREATE TABLE "${schema}".fills (id int PRIMARY KEY, px numeric(12, 4), at timestamptz, note text)`)
-    await ensureAuditTable(db, { source: `${schema}.fills` })
-    const kinds = (await db.query<{ tgname: string, statement: boolean }>(
-      `SELECT tgname, (tgtype & 1) = 0 AS statement FROM pg_trigger WHERE tgrelid = '"${schema}".fills'::regclass ` +
+    await f.db.query(
+      `CREATE TABLE "${f.schema}".fills (id int PRIMARY KEY, px numeric(12, 4), at timestamptz, note text)`
+    )
+    await ensureAuditTable(f.db, { source: `${f.schema}.fills` })
+    const kinds = (await f.db.query<{ tgname: string, statement: boolean }>(
+      `SELECT tgname, (tgtype & 1) = 0 AS statement FROM pg_trigger WHERE tgrelid = '"${f.schema}".fills'::regclass ` +
         'ORDER BY tgname')).rows
     assert.deepStrictEqual(kinds, [
       { tgname: 'fills_audit_delete', statement: true },
       { tgname: 'fills_audit_insert', statement: true },
       { tgname: 'fills_audit_update', statement: true }
     ])
-    await db.query(`INSERT INTO "${schema}".fills VALUES (3, 1.5, '2026-01-02T03:04:05.123456Z', 'c'), (1, 2.25, ` +
+    await f.db.query(`INSERT INTO "${f.schema}".fills VALUES (3, 1.5, '2026-01-02T03:04:05.123456Z', 'c'), (1, 2.25, ` +
       'NULL, \'a\'), (2, 3, NULL, \'b\'\'s\')')
-    await db.query(`UPDATE "${schema}".fills SET px = px * 2 WHERE id <> 2`)
-    await db.query(`DELETE FROM "${schema}".fills WHERE id = 2`)
-    await db.query(`UPDATE "${schema}".fills SET note = 'none' WHERE id = 99`) // no row: no audit row
+    await f.db.query(`UPDATE "${f.schema}".fills SET px = px * 2 WHERE id <> 2`)
+    await f.db.query(`DELETE FROM "${f.schema}".fills WHERE id = 2`)
+    await f.db.query(`UPDATE "${f.schema}".fills SET note = 'none' WHERE id = 99`) // no row: no audit row
     const rows = (
-      await db.query<any>(
-        `SELECT audit_event_type, audit_tx, id, px, at, note FROM "${schema}".fills_audit ORDER BY audit_seq`
+      await f.db.query<any>(
+        `SELECT audit_event_type, audit_tx, id, px, at, note FROM "${f.schema}".fills_audit ORDER BY audit_seq`
       )
     ).rows
     assert.deepStrictEqual(rows.map(r => [r.audit_event_type, r.id, r.px, r.note]), [
@@ -115,30 +116,31 @@ describeEachDatabase('managed audit table', target => {
 
   it('keeps writers working and every change audited when a column is dropped, renamed ' +
     'or retyped, until the next sync', async () => {
-    await db.query(
-      `CREATE TABLE "${schema}".quotes (id int PRIMARY KEY, bid numeric, ask numeric, venue text, size int)`
+    await f.db.query(
+      `CREATE TABLE "${f.schema}".quotes (id int PRIMARY KEY, bid numeric, ask numeric, venue text, size int)`
     )
-    await ensureAuditTable(db, { source: `${schema}.quotes` })
-    const q = `"${schema}".quotes`
-    await db.query(`INSERT INTO ${q} VALUES (1, 1, 2, 'XLON', 10)`)
-    await db.query(`ALTER TABLE ${q} DROP COLUMN ask`)
-    await db.query(`INSERT INTO ${q} VALUES (2, 3, 'XPAR', 20)`)
-    await db.query(`ALTER TABLE ${q} RENAME COLUMN venue TO mic`)
-    await db.query(`INSERT INTO ${q} VALUES (3, 4, 'XAMS', 30)`)
-    await db.query(`ALTER TABLE ${q} ALTER COLUMN size TYPE text`)
-    await db.query(`INSERT INTO ${q} VALUES (4, 5, 'XETR', '40')`)
-    await db.query(`UPDATE ${q} SET bid = bid + 1 WHERE id IN (1, 4)`)
-    await db.query(`DELETE FROM ${q} WHERE id = 2`)
-    const r = await ensureAuditTable(db, { source: `${schema}.quotes` })
+    await ensureAuditTable(f.db, { source: `${f.schema}.quotes` })
+    const q = `"${f.schema}".quotes`
+    await f.db.query(`INSERT INTO ${q} VALUES (1, 1, 2, 'XLON', 10)`)
+    await f.db.query(`ALTER TABLE ${q} DROP COLUMN ask`)
+    await f.db.query(`INSERT INTO ${q} VALUES (2, 3, 'XPAR', 20)`)
+    await f.db.query(`ALTER TABLE ${q} RENAME COLUMN venue TO mic`)
+    await f.db.query(`INSERT INTO ${q} VALUES (3, 4, 'XAMS', 30)`)
+    await f.db.query(`ALTER TABLE ${q} ALTER COLUMN size TYPE text`)
+    await f.db.query(`INSERT INTO ${q} VALUES (4, 5, 'XETR', '40')`)
+    await f.db.query(`UPDATE ${q} SET bid = bid + 1 WHERE id IN (1, 4)`)
+    await f.db.query(`DELETE FROM ${q} WHERE id = 2`)
+    const r = await ensureAuditTable(f.db, { source: `${f.schema}.quotes` })
     assert.deepStrictEqual(r.addedColumns, ['mic'])
     assert.ok(
       r.warnings.some(w => /"size" is text in .* but integer in the audit table/.test(w)),
       r.warnings.join('; ')
     )
-    await db.query(`INSERT INTO ${q} VALUES (5, 6, 'XSWX', '50'), (6, 7, 'XMAD', '60')`)
+    await f.db.query(`INSERT INTO ${q} VALUES (5, 6, 'XSWX', '50'), (6, 7, 'XMAD', '60')`)
     const rows = (
-      await db.query<any>(
-        `SELECT audit_event_type AS e, id, bid, ask, venue, mic, size FROM "${schema}".quotes_audit ORDER BY audit_seq`
+      await f.db.query<any>(
+        'SELECT audit_event_type AS e, id, bid, ask, venue, mic, size ' +
+          `FROM "${f.schema}".quotes_audit ORDER BY audit_seq`
       )
     ).rows
     assert.deepStrictEqual(rows.map(x => [x.e, x.id, x.bid, x.ask, x.venue, x.mic, x.size]), [
@@ -155,58 +157,66 @@ describeEachDatabase('managed audit table', target => {
   })
 
   it('replaces the row trigger of earlier versions, and keeps a row trigger on a partitioned table', async () => {
-    await db.query(`CREATE TABLE "${schema}".legacy (id int PRIMARY KEY)`)
-    await ensureAuditTable(db, { source: `${schema}.legacy` })
+    await f.db.query(`CREATE TABLE "${f.schema}".legacy (id int PRIMARY KEY)`)
+    await ensureAuditTable(f.db, { source: `${f.schema}.legacy` })
     // As earlier versions left it: one row-level trigger named like the audit table.
     for (const e of ['insert', 'update', 'delete']) {
-      await db.query(`DROP TRIGGER legacy_audit_${e} ON ` +
-      `"${schema}".legacy`)
+      await f.db.query(`DROP TRIGGER legacy_audit_${e} ON ` +
+      `"${f.schema}".legacy`)
     }
-    await db.query(`CREATE OR REPLACE FUNCTION "${schema}".legacy_row_fn() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
-      INSERT INTO "${schema}".legacy_audit (audit_event_type, id) VALUES (TG_OP, NEW.id); RETURN NULL; END $$`)
-    await db.query(`CREATE TRIGGER legacy_audit AFTER INSERT OR UPDATE OR DELETE ON "${schema}".legacy FOR EACH ROW ` +
-      `EXECUTE FUNCTION "${schema}".legacy_row_fn()`)
-    await ensureAuditTable(db, { source: `${schema}.legacy` })
-    await db.query(`INSERT INTO "${schema}".legacy VALUES (1), (2)`)
-    const n = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".legacy_audit`)).rows[0].n
+    await f.db.query(`CREATE OR REPLACE FUNCTION "${f.schema}".legacy_row_fn() RETURNS trigger LANGUAGE plpgsql
+      AS $$ BEGIN
+      INSERT INTO "${f.schema}".legacy_audit (audit_event_type, id) VALUES (TG_OP, NEW.id); RETURN NULL; END $$`)
+    await f.db.query('CREATE TRIGGER legacy_audit AFTER INSERT OR UPDATE OR DELETE ' +
+      `ON "${f.schema}".legacy FOR EACH ROW ` +
+      `EXECUTE FUNCTION "${f.schema}".legacy_row_fn()`)
+    await ensureAuditTable(f.db, { source: `${f.schema}.legacy` })
+    await f.db.query(`INSERT INTO "${f.schema}".legacy VALUES (1), (2)`)
+    const n = (await f.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${f.schema}".legacy_audit`)).rows[0].n
     assert.strictEqual(n, 2, 'one audit row per change, not two')
 
-    await db.query(`CREATE TABLE "${schema}".book (id int, venue text) PARTITION BY LIST (venue)`)
-    await db.query(`CREATE TABLE "${schema}".book_xlon PARTITION OF "${schema}".book FOR VALUES IN ('XLON')`)
-    await ensureAuditTable(db, { source: `${schema}.book` })
-    await db.query(`INSERT INTO "${schema}".book VALUES (1, 'XLON')`)
-    await db.query(`INSERT INTO "${schema}".book_xlon VALUES (2, 'XLON')`) // straight into the partition
-    await db.query(`UPDATE "${schema}".book SET id = id + 10`)
+    await f.db.query(`CREATE TABLE "${f.schema}".book (id int, venue text) PARTITION BY LIST (venue)`)
+    await f.db.query(`CREATE TABLE "${f.schema}".book_xlon PARTITION OF "${f.schema}".book FOR VALUES IN ('XLON')`)
+    await ensureAuditTable(f.db, { source: `${f.schema}.book` })
+    await f.db.query(`INSERT INTO "${f.schema}".book VALUES (1, 'XLON')`)
+    await f.db.query(`INSERT INTO "${f.schema}".book_xlon VALUES (2, 'XLON')`) // straight into the partition
+    await f.db.query(`UPDATE "${f.schema}".book SET id = id + 10`)
     const rows = (
-      await db.query<any>(`SELECT audit_event_type AS e, id FROM "${schema}".book_audit ORDER BY audit_seq`)
+      await f.db.query<any>(`SELECT audit_event_type AS e, id FROM "${f.schema}".book_audit ORDER BY audit_seq`)
     ).rows
     assert.deepStrictEqual(rows.map(x => [x.e, x.id]).slice(0, 2), [['INSERT', 1], ['INSERT', 2]])
     assert.deepStrictEqual(rows.slice(2).map(x => [x.e, x.id]).sort(), [['UPDATE', 11], ['UPDATE', 12]])
   })
 
   it('reports what it cannot do, clearly', async () => {
-    await assert.rejects(ensureAuditTable(db, { source: `${schema}.missing` }), /table ".*\.missing" does not exist/)
-    await assert.rejects(ensureAuditTable(db, { source: `${schema}.orders"; DROP TABLE x; --` }), /not allowed/)
-    await db.query(`CREATE TABLE "${schema}".clash (id int, audit_seq int)`)
     await assert.rejects(
-      ensureAuditTable(db, { source: `${schema}.clash` }),
+      ensureAuditTable(f.db, { source: `${f.schema}.missing` }),
+      /table ".*\.missing" does not exist/
+    )
+    await assert.rejects(ensureAuditTable(f.db, { source: `${f.schema}.orders"; DROP TABLE x; --` }), /not allowed/)
+    await f.db.query(`CREATE TABLE "${f.schema}".clash (id int, audit_seq int)`)
+    await assert.rejects(
+      ensureAuditTable(f.db, { source: `${f.schema}.clash` }),
       /column "audit_seq", a name the audit table uses/
     )
-    await db.query(`CREATE TABLE "${schema}".plain (id int)`)
-    await db.query(`CREATE TABLE "${schema}".plain_audit (id int)`)
-    await assert.rejects(ensureAuditTable(db, { source: `${schema}.plain` }), /exists but is not a managed audit table/)
+    await f.db.query(`CREATE TABLE "${f.schema}".plain (id int)`)
+    await f.db.query(`CREATE TABLE "${f.schema}".plain_audit (id int)`)
+    await assert.rejects(
+      ensureAuditTable(f.db, { source: `${f.schema}.plain` }),
+      /exists but is not a managed audit table/
+    )
   })
 
   it('streams the audit table live, woken by NOTIFY', async function () {
     this.timeout(20000)
-    await db.query(`CREATE TABLE "${schema}".trades (id int PRIMARY KEY, qty int)`)
-    const channel = `fs_${schema.toLowerCase()}`.slice(0, 60)
-    await ensureAuditTable(db, { source: `${schema}.trades`, notifyChannel: channel })
+    await f.db.query(`CREATE TABLE "${f.schema}".trades (id int PRIMARY KEY, qty int)`)
+    const channel = `fs_${f.schema.toLowerCase()}`.slice(0, 60)
+    await ensureAuditTable(f.db, { source: `${f.schema}.trades`, notifyChannel: channel })
     // An idle poll of 60 s: only the notification can bring the rows in time.
     const s = new Streamer({
       name: 'trades',
-      database: db,
-      table: `${schema}.trades_audit`,
+      database: f.db,
+      table: `${f.schema}.trades_audit`,
       positionColumns: [...AUDIT_POSITION_COLUMNS],
       listenChannel: channel,
       pollMs: 60000,
@@ -216,14 +226,14 @@ describeEachDatabase('managed audit table', target => {
     s.subscribe({ kind: 'live' }, c)
     await eventually(() => c.phase === 'live')
     await new Promise(resolve => setTimeout(resolve, 100))
-    await db.query(`INSERT INTO "${schema}".trades VALUES (1, 10)`)
-    await db.query(`UPDATE "${schema}".trades SET qty = 11 WHERE id = 1`)
+    await f.db.query(`INSERT INTO "${f.schema}".trades VALUES (1, 10)`)
+    await f.db.query(`UPDATE "${f.schema}".trades SET qty = 11 WHERE id = 1`)
     await eventually(() => c.rows.length === 2, 5000, 'two audit rows')
     assert.deepStrictEqual(c.rows.map(r => [r.row.audit_event_type, r.row.qty]), [['INSERT', 10], ['UPDATE', 11]])
     // Switching NOTIFY off removes the trigger again.
-    await ensureAuditTable(db, { source: `${schema}.trades` })
+    await ensureAuditTable(f.db, { source: `${f.schema}.trades` })
     const triggers = (
-      await db.query(`SELECT tgname FROM pg_trigger WHERE tgrelid = '"${schema}".trades_audit'::regclass`)
+      await f.db.query(`SELECT tgname FROM pg_trigger WHERE tgrelid = '"${f.schema}".trades_audit'::regclass`)
     ).rows
     assert.deepStrictEqual(triggers, [])
     await s.close()

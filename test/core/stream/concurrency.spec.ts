@@ -1,8 +1,8 @@
 import * as assert from 'assert'
 import { Client } from 'pg'
-import { Database } from '../../../core'
 import { Streamer } from '../../../core/stream'
-import { describeEachDatabase, dropSchema, eventually, uniqueSchema } from '../../support/databases'
+import { describeEachDatabase, eventually } from '../../support/databases'
+import { schemaFixture } from '../../support/schema-fixture'
 import { Collector, missingAndDuplicates } from '../../support/stream'
 
 /**
@@ -11,27 +11,18 @@ import { Collector, missingAndDuplicates } from '../../support/stream'
  * short transactions, two holding theirs open) and 5% rollbacks, while subscribers stream.
  */
 describeEachDatabase('streamer under concurrent writers', target => {
-  let db: Database
-  let schema: string
   const server = target.name === 'postgres'
   // At least 100k rows against the real server; PGlite runs one session, so a smaller run.
   const goal = server ? 100000 : 6000
-
-  before(async function () {
-    // Opening PGlite is CPU-bound: on a loaded 2-CPU machine it alone took over 20 s.
-    this.timeout(60000)
-    db = await target.open()
-    schema = uniqueSchema('cc')
-    await db.query(`CREATE SCHEMA "${schema}"`)
-    for (const t of ['by_tx', 'by_seq']) {
-      await db.query(`CREATE TABLE "${schema}".${t} (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT ` +
-        'pg_current_xact_id(), wid bigint NOT NULL)')
+  const f = schemaFixture(target, {
+    prefix: 'cc',
+    setup: async (db, schema) => {
+      for (const t of ['by_tx', 'by_seq']) {
+        await db.query(`CREATE TABLE "${schema}".${t} (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT ` +
+          'pg_current_xact_id(), wid bigint NOT NULL)')
+      }
+      await db.query(`CREATE INDEX ON "${schema}".by_tx (tx, seq)`)
     }
-    await db.query(`CREATE INDEX ON "${schema}".by_tx (tx, seq)`)
-  })
-  after(async () => {
-    await dropSchema(db, schema)
-    await db.close()
   })
 
   it(`streams ${goal} rows from 4 concurrent writers with 0 missed and 0 ` +
@@ -52,12 +43,12 @@ describeEachDatabase('streamer under concurrent writers', target => {
       const rollback = Math.random() < 0.05
       await q('BEGIN')
       for (const t of ['by_tx', 'by_seq']) {
-        await q(`INSERT INTO "${schema}".${t} (wid) SELECT unnest($1::bigint[])`, [ids])
+        await q(`INSERT INTO "${f.schema}".${t} (wid) SELECT unnest($1::bigint[])`, [ids])
       }
       if (long) await q(`SELECT pg_sleep(${(Math.random() * 0.15).toFixed(3)})`)
       if (long) {
         for (const t of ['by_tx', 'by_seq']) {
-          await q(`INSERT INTO "${schema}".${t} (wid) SELECT unnest($1::bigint[])`, [ids.map(i => -i)])
+          await q(`INSERT INTO "${f.schema}".${t} (wid) SELECT unnest($1::bigint[])`, [ids.map(i => -i)])
         }
       }
       await q(rollback ? 'ROLLBACK' : 'COMMIT')
@@ -81,7 +72,7 @@ describeEachDatabase('streamer under concurrent writers', target => {
       } else {
         // One PGlite session: transactions run one at a time, interleaved with the streamers' reads.
         while (written < goal) {
-          await db.transaction(async tx => {
+          await f.db.transaction(async tx => {
             await transaction(async (text, params) => {
               if (/^(BEGIN|COMMIT)$/.test(text)) return
               if (text === 'ROLLBACK') throw new Error('rollback')
@@ -98,8 +89,8 @@ describeEachDatabase('streamer under concurrent writers', target => {
       t =>
         new Streamer({
           name: t,
-          database: db,
-          table: `${schema}.${t}`,
+          database: f.db,
+          table: `${f.schema}.${t}`,
           positionColumns: t === 'by_tx' ? ['tx', 'seq'] : ['seq'],
           batchSize: 1000,
           pollMs: 20

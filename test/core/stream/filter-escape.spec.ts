@@ -1,8 +1,8 @@
 import * as assert from 'assert'
-import { Database } from '../../../core'
 import { Streamer, StreamerOptions } from '../../../core/stream'
 import { checkFilter } from '../../../core/stream/filter'
-import { describeEachDatabase, dropSchema, eventually, uniqueSchema } from '../../support/databases'
+import { describeEachDatabase, eventually } from '../../support/databases'
+import { schemaFixture } from '../../support/schema-fixture'
 import { Collector } from '../../support/stream'
 
 describe('streamer filter syntax', () => {
@@ -37,50 +37,39 @@ describe('streamer filter syntax', () => {
 })
 
 describeEachDatabase('streamer filter cannot leave its parentheses', target => {
-  let db: Database
-  let schema: string
-  const streamers: Streamer[] = []
-
-  before(async function () {
-    this.timeout(90000) // a PGlite open took over 20 s at load 16
-    db = await target.open()
-    schema = uniqueSchema('flt')
-    await db.query(`CREATE SCHEMA "${schema}"`)
-    await db.query(`CREATE TABLE "${schema}".cfg (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT ` +
-      'pg_current_xact_id(), note text)')
-    await db.query(`INSERT INTO "${schema}".cfg (note) VALUES ('a'), ('it''s'), ('c')`)
-    await db.query(`CREATE TABLE "${schema}".victim (id int)`)
-  })
-  afterEach(async () => {
-    await Promise.all(streamers.splice(0).map(async s => await s.close()))
-  })
-  after(async () => {
-    await dropSchema(db, schema)
-    await db.close()
+  const f = schemaFixture(target, {
+    prefix: 'flt',
+    setup: async (db, schema) => {
+      await db.query(`CREATE TABLE "${schema}".cfg (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT ` +
+        'pg_current_xact_id(), note text)')
+      await db.query(`INSERT INTO "${schema}".cfg (note) VALUES ('a'), ('it''s'), ('c')`)
+      await db.query(`CREATE TABLE "${schema}".victim (id int)`)
+    }
   })
 
   function start (filter: string, opts: Partial<StreamerOptions> = {}): Collector {
     const c = new Collector()
     const s = new Streamer({
       name: 'f',
-      database: db,
-      table: `${schema}.cfg`,
+      database: f.db,
+      table: `${f.schema}.cfg`,
       positionColumns: ['tx', 'seq'],
       retryInitialMs: 20,
       filter,
       ...opts
     })
-    streamers.push(s)
+    f.closing.push(s)
     s.subscribe({ kind: 'beginning' }, c)
     return c
   }
   const victimExists = async (): Promise<boolean> =>
-    (await db.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [`"${schema}".victim`])).rows[0].t !==
-    null
+    (await f.db.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [`"${f.schema}".victim`]))
+      .rows[0].t !== null
 
   it('refuses a filter that hides a second statement behind an E\'\\\'\' string, and runs nothing of it', async () => {
+    const q = `"${f.schema}"`
     const c = start(
-      `note <> E'\\'') IS NULL; DROP TABLE "${schema}".victim; SELECT 1 FROM "${schema}".cfg AS src WHERE (E'\\'' <> ''`
+      `note <> E'\\'') IS NULL; DROP TABLE ${q}.victim; SELECT 1 FROM ${q}.cfg AS src WHERE (E'\\'' <> ''`
     )
     await eventually(() => c.phase === 'failed' || c.phase === 'retrying', 10000, 'the streamer to refuse the filter')
     assert.strictEqual(await victimExists(), true, 'the table the filter tried to drop is still there')

@@ -1,7 +1,7 @@
 import * as assert from 'assert'
-import { Database } from '../../../core'
 import { Streamer } from '../../../core/stream'
-import { describeEachDatabase, dropSchema, eventually, uniqueSchema } from '../../support/databases'
+import { describeEachDatabase, eventually } from '../../support/databases'
+import { schemaFixture } from '../../support/schema-fixture'
 import { Collector } from '../../support/stream'
 import { sleep } from '../../support/wait'
 
@@ -10,54 +10,38 @@ import { sleep } from '../../support/wait'
  * its UPDATE rows, fix_in with heartbeats) must look at each such row once, not at every poll.
  */
 describeEachDatabase('streamer: rows the filter refuses', target => {
-  let db: Database
-  let schema: string
-  const streamers: Streamer[] = []
-
-  before(async function () {
-    this.timeout(20000)
-    db = await target.open()
-    schema = uniqueSchema('fs')
-    await db.query(`CREATE SCHEMA "${schema}"`)
-  })
-  after(async () => {
-    await dropSchema(db, schema)
-    await db.close()
-  })
-  afterEach(async () => {
-    await Promise.all(streamers.splice(0).map(async s => await s.close()))
-  })
+  const f = schemaFixture(target, { prefix: 'fs' })
 
   let tableNo = 0
   async function table (): Promise<string> {
     const name = `ev${++tableNo}`
-    await db.query(`CREATE TABLE "${schema}".${name} (seq bigserial PRIMARY KEY,
+    await f.db.query(`CREATE TABLE "${f.schema}".${name} (seq bigserial PRIMARY KEY,
       tx xid8 NOT NULL DEFAULT pg_current_xact_id(), kind text NOT NULL)`)
-    await db.query(`CREATE INDEX ON "${schema}".${name} (tx, seq)`)
+    await f.db.query(`CREATE INDEX ON "${f.schema}".${name} (tx, seq)`)
     return name
   }
   const add = async (name: string, kind: string, n: number): Promise<void> => {
-    await db.query(`INSERT INTO "${schema}".${name} (kind) SELECT $1 FROM generate_series(1, $2::int)`, [kind, n])
+    await f.db.query(`INSERT INTO "${f.schema}".${name} (kind) SELECT $1 FROM generate_series(1, $2::int)`, [kind, n])
   }
   function streamer (name: string, positionColumns: string[]): Streamer {
     const s = new Streamer({
       name: 'wanted',
-      database: db,
-      table: `${schema}.${name}`,
+      database: f.db,
+      table: `${f.schema}.${name}`,
       positionColumns,
       filter: "kind = 'wanted'",
       batchSize: 100,
       pollMs: 30,
       busyPollMs: 10
     })
-    streamers.push(s)
+    f.closing.push(s)
     return s
   }
   /** Heap rows PostgreSQL has fetched from the table so far, by index or sequential scan (flushed stats). */
   async function rowsLookedAt (name: string): Promise<number> {
-    const r = await db.query<{ n: string }>(
+    const r = await f.db.query<{ n: string }>(
       'SELECT (coalesce(idx_tup_fetch, 0) + coalesce(seq_tup_read, 0))::text AS n FROM pg_stat_user_tables ' +
-        'WHERE schemaname = $1 AND relname = $2', [schema, name])
+        'WHERE schemaname = $1 AND relname = $2', [f.schema, name])
     return Number(r.rows[0]?.n ?? 0)
   }
 
@@ -69,7 +53,8 @@ describeEachDatabase('streamer: rows the filter refuses', target => {
       const t = await table()
       await add(t, 'wanted', 3)
       const c = new Collector()
-      streamer(t, positions).subscribe({ kind: 'beginning' }, c)
+      const s = streamer(t, positions)
+      s.subscribe({ kind: 'beginning' }, c)
       await eventually(() => c.rows.length === 3 && c.phase === 'live')
       const refused = 5000
       await add(t, 'other', refused)
@@ -90,7 +75,7 @@ describeEachDatabase('streamer: rows the filter refuses', target => {
 
       // A subscriber from the beginning replays through the refused rows and joins the tail.
       const late = new Collector()
-      streamers[streamers.length - 1].subscribe({ kind: 'beginning' }, late)
+      s.subscribe({ kind: 'beginning' }, late)
       await eventually(() => late.phase === 'live')
       await add(t, 'wanted', 1)
       await eventually(() => late.rows.length === 6 && c.rows.length === 6)

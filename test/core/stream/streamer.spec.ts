@@ -1,8 +1,8 @@
 import * as assert from 'assert'
 import { Client } from 'pg'
-import { Database } from '../../../core'
 import { comparePositions, Streamer, StreamerOptions } from '../../../core/stream'
-import { describeEachDatabase, dropSchema, eventually, uniqueSchema } from '../../support/databases'
+import { describeEachDatabase, eventually } from '../../support/databases'
+import { schemaFixture } from '../../support/schema-fixture'
 import { Collector, missingAndDuplicates } from '../../support/stream'
 
 type Mode = 'xid8' | 'settled'
@@ -23,44 +23,28 @@ function assertStrictlyOrdered (c: Collector): void {
 }
 
 describeEachDatabase('streamer', target => {
-  let db: Database
-  let schema: string
-  const streamers: Streamer[] = []
-
-  before(async function () {
-    this.timeout(20000)
-    db = await target.open()
-    schema = uniqueSchema('st')
-    await db.query(`CREATE SCHEMA "${schema}"`)
-  })
-  after(async () => {
-    await dropSchema(db, schema)
-    await db.close()
-  })
-  afterEach(async () => {
-    await Promise.all(streamers.splice(0).map(async s => await s.close()))
-  })
+  const f = schemaFixture(target, { prefix: 'st' })
 
   let tableNo = 0
   async function table (mode: Mode): Promise<string> {
     const name = `ev${++tableNo}`
     const tx = mode === 'xid8' ? ', tx xid8 NOT NULL DEFAULT pg_current_xact_id()' : ''
-    await db.query(`CREATE TABLE "${schema}".${name} (seq bigserial PRIMARY KEY${tx}, at timestamptz NOT NULL
+    await f.db.query(`CREATE TABLE "${f.schema}".${name} (seq bigserial PRIMARY KEY${tx}, at timestamptz NOT NULL
       DEFAULT clock_timestamp(),
       amount numeric, big bigint, note text)`)
-    if (mode === 'xid8') await db.query(`CREATE INDEX ON "${schema}".${name} (tx, seq)`)
+    if (mode === 'xid8') await f.db.query(`CREATE INDEX ON "${f.schema}".${name} (tx, seq)`)
     return name
   }
   async function insert (name: string, n: number): Promise<void> {
-    await db.query(`INSERT INTO "${schema}".${name} (amount, big, note)
+    await f.db.query(`INSERT INTO "${f.schema}".${name} (amount, big, note)
       SELECT (g::numeric / 100 + 1000000000000000000)::numeric(30, 2), 9007199254740993, 'row ' || g
         FROM generate_series(1, $1::int) g`, [n])
   }
   function streamer (name: string, mode: Mode, extra: Partial<StreamerOptions> = {}): Streamer {
     const s = new Streamer({
       name: 'orders',
-      database: db,
-      table: `${schema}.${name}`,
+      database: f.db,
+      table: `${f.schema}.${name}`,
       positionColumns: mode === 'xid8' ? ['tx', 'seq'] : ['seq'],
       timeColumn: 'at',
       batchSize: 50,
@@ -68,7 +52,7 @@ describeEachDatabase('streamer', target => {
       retryInitialMs: 50,
       ...extra
     })
-    streamers.push(s)
+    f.closing.push(s)
     return s
   }
 
@@ -164,7 +148,7 @@ describeEachDatabase('streamer', target => {
         const t = await table(mode)
         await insert(t, 20)
         await new Promise(resolve => setTimeout(resolve, 20))
-        const at = (await db.query<{ now: string }>('SELECT clock_timestamp()::timestamptz AS now')).rows[0].now
+        const at = (await f.db.query<{ now: string }>('SELECT clock_timestamp()::timestamptz AS now')).rows[0].now
         await insert(t, 7)
         const c = new Collector()
         streamer(t, mode).subscribe({ kind: 'timestamp', at }, c)
@@ -264,19 +248,19 @@ describeEachDatabase('streamer', target => {
       const c = new Collector()
       const s = new Streamer({
         name: 'x',
-        database: db,
-        table: `${schema}.cfg`,
+        database: f.db,
+        table: `${f.schema}.cfg`,
         positionColumns: ['tx', 'seq'],
         retryInitialMs: 20,
         ...opts
       })
-      streamers.push(s)
+      f.closing.push(s)
       s.subscribe(start, c)
       await eventually(() => c.phase === 'failed', 10000, 'failed')
       return c.lastError as string
     }
-    before(async () => {
-      await db.query(`CREATE TABLE "${schema}".cfg (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT ` +
+    beforeEach(async () => {
+      await f.db.query(`CREATE TABLE "${f.schema}".cfg (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT ` +
         'pg_current_xact_id(), at timestamptz DEFAULT now(), note text)')
     })
 
@@ -284,21 +268,21 @@ describeEachDatabase('streamer', target => {
       const c = new Collector()
       const s = new Streamer({
         name: 'late',
-        database: db,
-        table: `${schema}.late`,
+        database: f.db,
+        table: `${f.schema}.late`,
         positionColumns: ['tx', 'seq'],
         retryInitialMs: 20,
         retryMaxMs: 200
       })
-      streamers.push(s)
+      f.closing.push(s)
       s.subscribe({ kind: 'beginning' }, c)
       const waiting = await eventually(() => c.states.find(x => x.phase === 'retrying'), 10000, 'retrying') as any
       assert.match(waiting.error, /table or view ".*\.late" does not exist/)
       assert.strictEqual(waiting.needsAction, true, 'flagged as needing a person')
       assert.ok(!c.states.some(x => x.phase === 'failed'), 'not failed for good')
-      await db.query(`CREATE TABLE "${schema}".late (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT ` +
+      await f.db.query(`CREATE TABLE "${f.schema}".late (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT ` +
         'pg_current_xact_id(), note text)')
-      await db.query(`INSERT INTO "${schema}".late (note) VALUES ('a'), ('b')`)
+      await f.db.query(`INSERT INTO "${f.schema}".late (note) VALUES ('a'), ('b')`)
       await eventually(() => c.rows.length === 2, 10000, 'rows of the new table')
       assert.deepStrictEqual(c.rows.map(r => r.row.note), ['a', 'b'])
       assert.strictEqual(s.failed, undefined)
@@ -311,7 +295,7 @@ describeEachDatabase('streamer', target => {
       assert.match(await failure({ columns: [{ column: 'nothere' }] }), /projected column "nothere" does not exist/)
     })
     it('refuses hostile identifiers before any SQL is built', async () => {
-      assert.match(await failure({ table: `${schema}.cfg; DROP TABLE x` }), /not allowed/)
+      assert.match(await failure({ table: `${f.schema}.cfg; DROP TABLE x` }), /not allowed/)
       assert.match(await failure({ positionColumns: ['tx', 'seq" --'] }), /position column .* is not allowed/)
       assert.match(await failure({ columns: [{ column: 'note', as: 'a"b' }] }), /output name .* is not allowed/)
     })
@@ -344,7 +328,7 @@ describeEachDatabase('streamer', target => {
     it('refuses to start on a table whose stored transaction ids are ahead of the database', async () => {
       const t = await table('xid8')
       await insert(t, 3)
-      await db.query(`INSERT INTO "${schema}".${t} (tx, note) VALUES ('900000000000'::xid8, 'restored')`)
+      await f.db.query(`INSERT INTO "${f.schema}".${t} (tx, note) VALUES ('900000000000'::xid8, 'restored')`)
       const c = new Collector()
       const s = streamer(t, 'xid8')
       s.subscribe({ kind: 'beginning' }, c)
@@ -391,7 +375,7 @@ describeEachDatabase('streamer', target => {
     try {
       // An older transaction still open holds back rows that later transactions committed.
       await early.query('BEGIN')
-      await early.query(`INSERT INTO "${schema}".${t} (note) VALUES ('late')`)
+      await early.query(`INSERT INTO "${f.schema}".${t} (note) VALUES ('late')`)
       await insert(t, 5)
       assert.strictEqual(await s.rowsAfter(undefined), 3, 'rows above the horizon are not lag yet')
       await early.query('COMMIT')
@@ -417,7 +401,7 @@ describeEachDatabase('streamer', target => {
     s.subscribe({ kind: 'live' }, c)
     await eventually(() => c.phase === 'live', 10000, 'live')
     await insert(t, 1)
-    await db.query('SELECT pg_notify($1, \'\')', [channel])
+    await f.db.query('SELECT pg_notify($1, \'\')', [channel])
     await eventually(() => c.rows.length === 1, 10000, 'the first row, woken by its NOTIFY')
     // Quiet for a while: the tail's idle nap grows towards the poll interval (past 5 s).
     await new Promise(resolve => setTimeout(resolve, 6000))
@@ -425,10 +409,10 @@ describeEachDatabase('streamer', target => {
     await early.connect()
     try {
       await early.query('BEGIN')
-      await early.query(`INSERT INTO "${schema}".${t} (note) VALUES ('early')`)
+      await early.query(`INSERT INTO "${f.schema}".${t} (note) VALUES ('early')`)
       // Committed and announced, but behind the horizon while the early transaction runs.
       await insert(t, 2)
-      await db.query('SELECT pg_notify($1, \'\')', [channel])
+      await f.db.query('SELECT pg_notify($1, \'\')', [channel])
       await new Promise(resolve => setTimeout(resolve, 300))
       assert.strictEqual(c.rows.length, 1, 'held back while the older transaction runs')
       // Its end sends no NOTIFY: the tail must see it by itself, well before its next idle poll.

@@ -12,11 +12,10 @@
 const fs = require('fs')
 const os = require('os')
 const path = require('path')
-const http = require('http')
 
 const { checkStatusTexts } = require('./browser-status')
+const { operatorAndViewer, root, startNodeRed } = require('./embedded-node-red')
 
-const root = path.resolve(__dirname, '..')
 const DEMO_TABS = ['Outbound orders', 'Inbound execution reports', 'Demo exchange', 'One streamer, two clients']
 const INITIATOR = 'f1e5da7a00005e01' // the demo's "CLIENT -> EXCHANGE (initiator)"
 const ACCEPTOR = 'f1e5da7a00005e02'
@@ -203,40 +202,15 @@ async function main () {
   // Run alone, the acceptor's name is markup: the sidebar must show it as text.
   flows.get(ACCEPTOR).name = 'EXCHANGE <img src=x onerror="window.__fixStreamersXss=true">'
   fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify([...flows.values()]))
-  const nr = path.dirname(require.resolve(`${runtime}/package.json`))
-  const express = require(require.resolve('express', { paths: [nr] }))
-  const RED = require(nr)
-  const bcrypt = require(
-    require.resolve('bcryptjs', { paths: [nr, path.join(nr, 'node_modules', '@node-red', 'editor-api')] })
-  )
-  const hash = bcrypt.hashSync('sidebar-pw', 8)
-  const app = express()
-  const server = http.createServer(app)
-  RED.init(server, {
+  const nr = await startNodeRed({
+    runtime,
     userDir,
-    flowFile: 'flows.json',
-    nodesDir: [root],
-    httpAdminRoot: '/',
-    httpNodeRoot: '/api',
-    credentialSecret: 'sidebar-test',
-    logging: { console: { level: 'warn' } },
-    telemetry: { enabled: false },
-    diagnostics: { enabled: false },
-    editorTheme: { tours: false, projects: { enabled: false }, palette: { catalogues: [] } },
-    adminAuth: {
-      type: 'credentials',
-      users: [
-        { username: 'operator', password: hash, permissions: '*' },
-        { username: 'viewer', password: hash, permissions: 'read' }
-      ]
+    settings: {
+      nodesDir: [root],
+      credentialSecret: 'sidebar-test',
+      adminAuth: operatorAndViewer(runtime, 'sidebar-pw')
     }
   })
-  app.use('/', RED.httpAdmin)
-  app.use('/api', RED.httpNode)
-  await new Promise(resolve => server.listen(0, '127.0.0.1', resolve))
-  const started = new Promise(resolve => RED.events.once('flows:started', resolve))
-  await RED.start()
-  await started
   let passed = 0
   let failed = 0
   const check = (name, ok, detail = '') => {
@@ -257,7 +231,7 @@ async function main () {
     ]
   })
   try {
-    const base = `http://127.0.0.1:${server.address().port}/`
+    const base = nr.url
     // Signs in through the editor's own token store (what its login dialog writes).
     const openAs = async (username, scope) => {
       const r = await fetch(`${base}auth/token`, {
@@ -305,8 +279,7 @@ async function main () {
     console.error(err)
   } finally {
     await browser.close()
-    await RED.stop()
-    server.close()
+    await nr.stop()
     fs.rmSync(userDir, { recursive: true, force: true })
   }
   console.log(`sidebar (${runtime}): ${passed} passed, ${failed} failed  (screenshots in screenshots/)`)

@@ -10,10 +10,10 @@
 const fs = require('fs')
 const os = require('os')
 const path = require('path')
-const http = require('http')
 const { execFileSync } = require('child_process')
 const { checkSidebar } = require('./browser-sidebar')
 const { checkStatusTexts } = require('./browser-status')
+const { startNodeRed } = require('./embedded-node-red')
 
 const root = path.resolve(__dirname, '..')
 const pkg = require(path.join(root, 'package.json'))
@@ -25,34 +25,6 @@ const check = (name, ok, detail = '') => {
   if (ok) passed++
   else failed++
   console.log(`  ${ok ? '✔' : '✘'} ${name}${ok || detail === '' ? '' : `: ${detail}`}`)
-}
-
-async function startNodeRed (userDir) {
-  // Node-RED's own express (its http-in node reaches into express 4's router).
-  const express = require(
-    require.resolve('express', { paths: [path.dirname(require.resolve('node-red/package.json'))] })
-  )
-  const RED = require('node-red')
-  const app = express()
-  const server = http.createServer(app)
-  RED.init(server, {
-    userDir,
-    flowFile: 'flows.json',
-    httpAdminRoot: '/',
-    httpNodeRoot: '/api',
-    credentialSecret: 'browser-test',
-    logging: { console: { level: 'warn' } },
-    telemetry: { enabled: false },
-    diagnostics: { enabled: false },
-    editorTheme: { tours: false, projects: { enabled: false }, palette: { catalogues: [] } }
-  })
-  app.use('/', RED.httpAdmin)
-  app.use('/api', RED.httpNode)
-  await new Promise(resolve => server.listen(0, '127.0.0.1', resolve))
-  const started = new Promise(resolve => RED.events.once('flows:started', resolve))
-  await RED.start()
-  await started
-  return { url: `http://127.0.0.1:${server.address().port}/`, stop: async () => { await RED.stop(); server.close() } }
 }
 
 async function main () {
@@ -68,7 +40,7 @@ async function main () {
   const tarball = path.join(work, JSON.parse(out.slice(out.indexOf('[')))[0].filename)
   const userDir = path.join(work, 'user')
   fs.mkdirSync(userDir)
-  const nr = await startNodeRed(userDir)
+  const nr = await startNodeRed({ userDir, settings: { credentialSecret: 'browser-test' } })
   const browser = await chromium.launch({
     executablePath: chromiumPath,
     headless: true,

@@ -20,29 +20,24 @@ export const SESSION_DEFAULTS = {
   weekdays: '0,1,2,3,4,5,6'
 }
 
+/** The child's script: scripts/embedded-node-red.js (the browser checks' Node-RED) with the pack and adminAuth. */
 function launcher (userDir: string, port: number): string {
   const file = path.join(userDir, 'launch.js')
+  const embedded = JSON.stringify(path.join(ROOT, 'scripts', 'embedded-node-red.js'))
+  const runtimeName = JSON.stringify(runtime)
   fs.writeFileSync(file, `
-const http = require('http'), path = require('path')
-const nr = path.dirname(require.resolve(${JSON.stringify(runtime)} + '/package.json', { paths: ` +
-  `[${JSON.stringify(ROOT)}] }))
-const express = require(require.resolve('express', { paths: [nr] }))
-const bcrypt = require(require.resolve('bcryptjs', { paths: [nr, path.join(nr, 'node_modules', '@node-red', ` +
-  `'editor-api')] }))
-const RED = require(nr)
-const app = express(); const server = http.createServer(app)
-const hash = bcrypt.hashSync('secret-pw', 8)
-RED.init(server, {
-  userDir: ${JSON.stringify(userDir)}, flowFile: 'flows.json', nodesDir: [${JSON.stringify(ROOT)}], httpAdminRoot: ` +
-    `'/', credentialSecret: false,
-  adminAuth: { type: 'credentials', users: [{ username: 'operator', password: hash, permissions: '*' }, { username: ` +
-    `'viewer', password: hash, permissions: 'read' }] },
-  logging: { console: { level: 'info' } }, telemetry: { enabled: false }, diagnostics: { enabled: false }, ` +
-    `editorTheme: { tours: false }
-})
-app.use('/', RED.httpAdmin)
-server.listen(${port}, '127.0.0.1', () => RED.start())
-process.on('SIGTERM', () => RED.stop().then(() => process.exit(0)))
+const { operatorAndViewer, root, startNodeRed } = require(${embedded})
+startNodeRed({
+  runtime: ${runtimeName},
+  userDir: ${JSON.stringify(userDir)},
+  port: ${port},
+  settings: {
+    nodesDir: [root],
+    credentialSecret: false,
+    adminAuth: operatorAndViewer(${runtimeName}, 'secret-pw'),
+    logging: { console: { level: 'info' } }
+  }
+}).then(nr => process.on('SIGTERM', () => nr.stop().then(() => process.exit(0))))
 `)
   return file
 }

@@ -57,7 +57,7 @@ describeEachDatabase('operator console journal', target => {
   const f = schemaFixture(target, {
     prefix: 'journal',
     migrate: true,
-    schemaPer: 'describe', // the tests only read the journal filled here
+    schemaPer: 'describe', // the tests read the journal filled here (one adds a session of its own)
     setup: async (db, schema) => {
       await fillJournal(db, schema, 'S1', 30)
       await fillJournal(db, schema, 'OTHER', 3)
@@ -123,16 +123,17 @@ describeEachDatabase('operator console journal', target => {
   it('masks passwords and credential data in the message it opens, both directions', async () => {
     // A UserRequest (35=BE) is an application message: journaled, with Password and NewPassword.
     const secret = 'hunter2-s3cret'
-    await db.query(`INSERT INTO "${schema}".fix_in (session_name, msg_seq_num, msg_type, sender_comp_id,
+    await f.db.query(`INSERT INTO "${f.schema}".fix_in (session_name, msg_seq_num, msg_type, sender_comp_id,
       target_comp_id, received_at, raw) VALUES ('SECRETS', 1, 'BE', 'EX', 'GW', now(), $1)`,
     [raw('8=FIX.4.4', '35=BE', '34=1', '923=R1', '924=3', '553=ops', `554=${secret}`, `925=${secret}`, '95=3',
       `96=${secret}`)])
-    await db.query(`INSERT INTO "${schema}".fix_out (session_name, epoch, msg_seq_num, msg_type, sent_at, body, raw)
+    await f.db.query(`INSERT INTO "${f.schema}".fix_out (session_name, epoch, msg_seq_num, msg_type, sent_at, body, raw)
       VALUES ('SECRETS', 1, 1, 'BE', now(), '', $1)`,
     [raw('8=FIX.4.4', '35=BE', '34=1', '923=R2', '924=1', '553=ops', `554=${secret}`)])
     for (const direction of ['in', 'out'] as const) {
-      const entry = (await readJournal(db, schema, parseJournalFilter({ session: 'SECRETS', direction }))).entries[0]
-      const m = await readJournalMessage(db, schema, 'SECRETS', direction, entry.id)
+      const filter = parseJournalFilter({ session: 'SECRETS', direction })
+      const entry = (await readJournal(f.db, f.schema, filter)).entries[0]
+      const m = await readJournalMessage(f.db, f.schema, 'SECRETS', direction, entry.id)
       assert.ok(m !== undefined)
       assert.ok(!m.raw.includes(secret), `${direction}: ${m.raw}`)
       assert.ok(m.raw.includes(`553=ops${SOH}554=***${SOH}`), `${direction}: ${m.raw}`)

@@ -149,7 +149,7 @@ describe('FIX acceptor: connections bound at Logon, one port for several session
 
   it('reports refused pre-logon connections truncated and at most once per 5 seconds', async function () {
     this.timeout(20000)
-    const { acc } = await acceptor()
+    const { acc, lines: logLines } = await acceptor()
     const before = acc.statuses.length
     for (let i = 0; i < 30; i++) {
       const s = await connect(acc.runtime.port!)
@@ -157,6 +157,9 @@ describe('FIX acceptor: connections bound at Logon, one port for several session
       s.write(frameText(`35=D|49=X${i}|56=Y|34=1|52=${now()}|58=${'x'.repeat(2000)}|`))
       await bytesUntilClosed(s, 2000)
     }
+    // 60 KB were sent before any Logon: none of it reaches the session's message log (or its files).
+    const logged = logLines.join('\n')
+    assert.ok(!logged.includes('xxxxxxxxxx') && logged.length < 2000, `${logged.length} characters logged`)
     const lines = acc.statuses.slice(before).filter(s => !s.startsWith('listening'))
     assert.ok(lines.length >= 1 && lines.length <= 2, `1 or 2 report lines, not ${lines.length}: ${lines.join('\n')}`)
     assert.ok(lines.every(l => l.length <= 260), 'each line is short')

@@ -15,11 +15,12 @@ import { setEnv } from '../support/env'
 const nodes = [databaseNode, streamerNode, sqlNode]
 
 /**
- * Issue 17, "Bad input": a wrong password, a revoked privilege and a full disk each give a red
- * status naming the cause and a log line, and the node resumes on its own once the cause is
- * removed. A server of the test's own with password authentication for the pack's role (pg_hba:
- * scram-sha-256 on 127.0.0.1, the test's postgres superuser trusted), the faults made for real:
- * ALTER ROLE ... PASSWORD, REVOKE/GRANT, and a tablespace on a 1 MB tmpfs filled up.
+ * Issue 17, "Bad input": a wrong password, a revoked privilege, a dropped table and a full disk
+ * each give a red status naming the cause and a log line, and the node resumes on its own once the
+ * cause is removed. A server of the test's own with password authentication for the pack's role
+ * (pg_hba: scram-sha-256 on 127.0.0.1, the test's postgres superuser trusted), the faults made for
+ * real: ALTER ROLE ... PASSWORD, REVOKE/GRANT, DROP/CREATE TABLE, and a tablespace on a 1 MB tmpfs
+ * filled up.
  */
 describe(`bad input recovers on its own [postgres] (${runtimeName})`, function () {
   const bin = serverBinaries()
@@ -156,6 +157,27 @@ describe(`bad input recovers on its own [postgres] (${runtimeName})`, function (
     await eventually(() => got.length === 1, 60000, 'the row inserted meanwhile, once granted again')
     assert.deepStrictEqual(got, ['during'])
   })
+
+  it('a dropped table: a red status and a log line naming it, and streaming again once it is created',
+    async function () {
+      this.timeout(120000)
+      const got = await streaming()
+      const s1 = helper.getNode('s1') as any
+      const last = (await admin!.query('SELECT max(id)::int AS id FROM src.orders')).rows[0].id as number
+      await admin!.query('DROP TABLE src.orders')
+      await eventually(() => /does not exist/.test(lastStatus(s1).text), 30000, 'a status naming the missing table')
+      assert.strictEqual(lastStatus(s1).fill, 'red')
+      assert.ok(logs(s1).some(l => /src\.orders.*does not exist|does not exist.*src\.orders/.test(l)),
+      `a log line naming the table: ${logs(s1).join(' | ')}`)
+      // Created again, its ids going on from where the old one stopped (the stream's position).
+      await admin!.query('CREATE TABLE src.orders (id bigserial PRIMARY KEY, sym text)')
+      await admin!.query('SELECT setval(\'src.orders_id_seq\', $1)', [last])
+      await admin!.query('GRANT SELECT ON src.orders, src.orders_id_seq TO app')
+      await insert('recreated')
+      await eventually(() => got.length === 1, 60000, 'the row of the table created again')
+      assert.deepStrictEqual(got, ['recreated'])
+      await eventually(() => lastStatus(s1).fill === 'green', 10000, 'a green status again')
+    })
 
   it('a full disk: streamer-sql waits with a status and one log line naming it, and writes once there is ' +
     'room again', async function () {

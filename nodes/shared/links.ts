@@ -90,16 +90,38 @@ function walk (start: string, step: (id: string) => string[], graph: FlowGraph, 
   return found
 }
 
-/** True when a node of `type` is anywhere downstream of `id` (any nodes and link hops between). */
-export function reachesType (graph: FlowGraph, id: string, type: string): boolean {
+/** Every node `id`'s output reaches, through any nodes and link hops (not `id` itself). */
+export function downstreamOf (graph: FlowGraph, id: string): Set<string> {
   const seen = new Set<string>([id])
   const queue = [...graph.next(id)]
   while (queue.length > 0) {
     const at = queue.shift() as string
     if (seen.has(at)) continue
     seen.add(at)
-    if (graph.typeOf(at) === type) return true
     queue.push(...graph.next(at))
   }
-  return false
+  seen.delete(id)
+  return seen
+}
+
+/** True when a node of `type` is anywhere downstream of `id` (any nodes and link hops between). */
+export function reachesType (graph: FlowGraph, id: string, type: string): boolean {
+  return [...downstreamOf(graph, id)].some(at => graph.typeOf(at) === type)
+}
+
+/** What Node-RED's 'flows:started' event says about a deploy (its diff is absent on a full deploy). */
+export interface FlowsStarted {
+  type?: string
+  diff?: { changed?: string[], removed?: string[] }
+}
+
+/**
+ * True when a deploy of modified nodes or flows stopped a node that was, or is now, downstream of
+ * a node (`before` and `now`: its downstream nodes then and now). Messages on their way to or
+ * inside a stopped node are dropped by Node-RED without an error, so whoever sent them must send
+ * them again (a streamer client: its unconfirmed rows). A full deploy restarts every node.
+ */
+export function stoppedDownstream (e: FlowsStarted | undefined, before: Set<string>, now: Set<string>): boolean {
+  const stopped = [...(e?.diff?.changed ?? []), ...(e?.diff?.removed ?? [])]
+  return stopped.some(id => before.has(id) || now.has(id))
 }

@@ -6,7 +6,7 @@ import type { StreamerDatabaseNode } from '../streamer-database/types'
 import type { FixSessionNode } from '../fix-session/types'
 import { status } from '../shared/status'
 import { clientOutage, clientProblem, clientStatus, ClientLabels, ClientView } from './status-text'
-import { feedersOf, flowGraph, reachesType } from '../shared/links'
+import { downstreamOf, feedersOf, flowGraph, FlowsStarted, reachesType, stoppedDownstream } from '../shared/links'
 import { confirmables, streamSources } from '../shared/registry'
 import { translator } from '../shared/i18n'
 import catalog = require('./locales/en-US/streamer-client.json')
@@ -373,7 +373,15 @@ export = function (RED: NodeAPI): void {
       refreshLag()
       showStatus()
     }, STATUS_EVERY_MS)
-    const onFlowsStarted = (): void => follow()
+    // A deploy that restarted a node after this one (a FIX session and its gateway) dropped the rows
+    // on their way there without an error: send the unconfirmed ones again.
+    let downstream = new Set<string>()
+    const onFlowsStarted = (e?: FlowsStarted): void => {
+      follow()
+      const before = downstream
+      downstream = downstreamOf(flowGraph(RED), node.id)
+      if (!closing && stoppedDownstream(e, before, downstream)) node.redeliver().catch(err => node.warn(String(err)))
+    }
     RED.events.on('flows:started', onFlowsStarted)
 
     function refreshLag (): void {

@@ -4,7 +4,8 @@
  * insert into the audited `orders` table to receipt at the counterparty, sustained for 60 s
  * (the producer keeps at most BACKLOG orders ahead); latency p50/p99 (insert start -> frame read
  * by the counterparty, same machine clock) at fixed insert rates of 100, 1,000 and 5,000 orders/s;
- * peak RSS of the Node-RED process. Before each fixed-rate phase the pipeline has drained and the
+ * peak RSS of the Node-RED process and its heap after each full collection (Node-RED runs with
+ * --trace-gc; bench/_heap.ts). Before each fixed-rate phase the pipeline has drained and the
  * test schemas are vacuumed and analysed. Durability (bench/_postgres.ts): PostgreSQL with fsync=on and
  * synchronous_commit=on unless BENCH_E2E_DURABILITY=off (the labelled fsync=off variant); the server at
  * DATABASE_URL must match, and without DATABASE_URL the bench starts a throw-away one;
@@ -35,6 +36,7 @@ import { E2eSystem, order } from '../test/support/e2e/system'
 import { BenchDatabase, benchDatabase } from './_postgres'
 import { compareWithQuickfix, PassSummary } from './_compare'
 import { QuickfixExecutor } from './_quickfix'
+import { heapLine, readHeapTrace } from './_heap'
 import { workLines, workMark } from './_work'
 
 const SUSTAIN_S = Number(process.env.BENCH_E2E_SECONDS ?? 60)
@@ -81,6 +83,9 @@ function stealMeter (): () => string {
   }
 }
 
+/** CPU ms of each process and backend at one moment, keyed by process, with the part it belongs to. */
+type CpuSnapshot = Map<string, { part: string, ms: number }>
+
 /**
  * CPU used by each part of the system, so runs on a machine shared with other work can be
  * compared per order: the Node-RED and counterparty processes, and the PostgreSQL backends
@@ -91,11 +96,13 @@ async function cpuByPart (
   since: Date,
   nodeRedPid: number,
   counterpartyPid: number
-): Promise<Map<string, number>> {
-  const parts = new Map<string, number>()
-  const add = (k: string, v: number | undefined): void => { if (v !== undefined) parts.set(k, (parts.get(k) ?? 0) + v) }
-  add('Node-RED', cpuMs(nodeRedPid))
-  add('counterparty', cpuMs(counterpartyPid))
+): Promise<CpuSnapshot> {
+  const snap: CpuSnapshot = new Map()
+  const add = (key: string, part: string, ms: number | undefined): void => {
+    if (ms !== undefined) snap.set(key, { part, ms })
+  }
+  add(`process ${nodeRedPid}`, 'Node-RED', cpuMs(nodeRedPid))
+  add(`process ${counterpartyPid}`, 'counterparty', cpuMs(counterpartyPid))
   if (db !== undefined) {
     const r = await db.query<{ pid: number, app: string }>(
       'SELECT pid, application_name AS app FROM pg_stat_activity WHERE datname = current_database() AND ' +
@@ -109,9 +116,20 @@ async function cpuByPart (
             : x.app === ''
               ? 'PostgreSQL for the inserts'
               : undefined
-      if (part !== undefined) add(part, cpuMs(x.pid))
+      if (part !== undefined) add(`backend ${x.pid}`, part, cpuMs(x.pid))
     }
   }
+  return snap
+}
+
+/**
+ * CPU ms of each part between two snapshots, process by process: one opened in between counts
+ * from its start; one closed in between (a pool's idle backend) is not counted at all, rather than
+ * its whole past being subtracted from the part (which made a part's figure low, even negative).
+ */
+function cpuBetween (a: CpuSnapshot, b: CpuSnapshot): Map<string, number> {
+  const parts = new Map<string, number>()
+  for (const [key, { part, ms }] of b) parts.set(part, (parts.get(part) ?? 0) + ms - (a.get(key)?.ms ?? 0))
   return parts
 }
 
@@ -174,7 +192,8 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
     reports,
     batchSize: envNumber('BENCH_E2E_BATCH'),
     pollMs: envNumber('BENCH_E2E_POLL_MS'),
-    nodeArgs: [...profArgs, ...(process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter(a => a !== '')],
+    // --trace-gc: the heap after each full collection (bench/_heap.ts); a line per collection in the log.
+    nodeArgs: ['--trace-gc', ...profArgs, ...(process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter(a => a !== '')],
     counterpartyNodeArgs: profArgs,
     counterparty: counterpartyKind() === 'quickfix'
       ? async (): Promise<Counterparty> => (await QuickfixExecutor.start({
@@ -276,9 +295,9 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
       const r1 = await received()
       const secs = (Date.now() - t0) / 1000
       if (reports) fillsPerS = (await filled() - f0) / secs
-      const cpu1 = await cpuByPart(stats, since, sys.nodeRed!.pid, sys.counterparty!.child.pid)
-      const per = [...cpu1].map(([k, v]) => `${k} ${((v - (cpu0.get(k) ?? 0)) / Math.max(1, r1 - r0)).toFixed(2)}`)
-      cpuPerOrder = [...cpu1].reduce((sum, [k, v]) => sum + v - (cpu0.get(k) ?? 0), 0) / Math.max(1, r1 - r0)
+      const cpu1 = cpuBetween(cpu0, await cpuByPart(stats, since, sys.nodeRed!.pid, sys.counterparty!.child.pid))
+      const per = [...cpu1].map(([k, v]) => `${k} ${(v / Math.max(1, r1 - r0)).toFixed(2)}`)
+      cpuPerOrder = [...cpu1].reduce((sum, [, v]) => sum + v, 0) / Math.max(1, r1 - r0)
       cpuLine = `CPU ms per order in the sustained phase: ${per.join(', ')}, all ${cpuPerOrder.toFixed(2)} ` +
         '(backends that closed during the phase are not counted)'
       steals.push(`sustained ${steal()} (load ${loadAvg()})`)
@@ -290,9 +309,9 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
       await drain()
       // The whole path of every order of the phase, the inbound half included: per order, not per second.
       const done = nextId - first
-      const cpu2 = await cpuByPart(stats, since, sys.nodeRed!.pid, sys.counterparty!.child.pid)
-      const per2 = [...cpu2].map(([k, v]) => `${k} ${((v - (cpu0.get(k) ?? 0)) / Math.max(1, done)).toFixed(3)}`)
-      const all2 = [...cpu2].reduce((sum, [k, v]) => sum + v - (cpu0.get(k) ?? 0), 0) / Math.max(1, done)
+      const cpu2 = cpuBetween(cpu0, await cpuByPart(stats, since, sys.nodeRed!.pid, sys.counterparty!.child.pid))
+      const per2 = [...cpu2].map(([k, v]) => `${k} ${(v / Math.max(1, done)).toFixed(3)}`)
+      const all2 = [...cpu2].reduce((sum, [, v]) => sum + v, 0) / Math.max(1, done)
       workLinesOut.push(`CPU ms per order, the sustained phase and its drain (${done} orders, every one ` +
         `${reports ? 'filled' : 'received'}): ${per2.join(', ')}, all ${all2.toFixed(3)}`)
       if (work0 !== undefined && stats !== undefined) {
@@ -376,6 +395,7 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
     }
     for (const g of segments) console.log(`| ${g.offered} | ${pp(g.insert)} | ${pp(g.pipeline)} | ${pp(g.wire)} |`)
     console.log(`\npeak RSS of the Node-RED process: ${rss === undefined ? '?' : `${Math.round(rss)} MB`}`)
+    console.log(heapLine(readHeapTrace(sys.nodeRedLog)))
     if (fillsPerS !== undefined) {
       console.log('round trips completed in the sustained phase (fills applied to `orders`): ' +
         `${Math.round(fillsPerS).toLocaleString('en-US')}/s`)

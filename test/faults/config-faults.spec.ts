@@ -10,8 +10,8 @@ import clientNode = require('../../nodes/streamer-client/streamer-client')
 const nodes = [databaseNode, streamerNode, clientNode]
 
 /**
- * Point 4 of issue 17: a missing table is looked for with backoff and the stream starts when it
- * appears, without a redeploy; the same when a table the stream reads is dropped and created again.
+ * Point 4 of issue 17: a missing table or view is looked for with backoff and the stream starts
+ * when it appears, without a redeploy; the same when a table the stream reads is dropped and created again.
  */
 describe(`audit-streamer recovers from configuration faults [pglite] (${runtimeName})`, function () {
   this.timeout(60000)
@@ -73,6 +73,23 @@ describe(`audit-streamer recovers from configuration faults [pglite] (${runtimeN
     assert.strictEqual(got[0].payload.audit_event_type, 'INSERT')
     const last = s1.status.getCalls().slice(-1)[0].args[0]
     assert.strictEqual(last.fill, 'green')
+  })
+
+  it('a streamed view that does not exist yet: a red status naming it, and streaming once it is created', async () => {
+    await helper.load(nodes, flow({ table: `${schema}.open_orders`, positionColumns: 'id' }))
+    const got: any[] = []
+    helper.getNode('h1').on('input', (m: any) => got.push(m))
+    const s1 = helper.getNode('s1') as any
+    await eventually(() => said(s1).some(t => /open_orders.*does not exist|does not exist.*open_orders/.test(t)), 15000,
+      'a status naming the missing view')
+    assert.strictEqual(s1.status.getCalls().slice(-1)[0].args[0].fill, 'red')
+    const db = await (helper.getNode('db') as any).acquire()
+    await db.query(`CREATE TABLE "${schema}".all_orders (id bigserial PRIMARY KEY, sym text, open boolean)`)
+    await db.query(`CREATE VIEW "${schema}".open_orders AS SELECT id, sym FROM "${schema}".all_orders WHERE open`)
+    await db.query(`INSERT INTO "${schema}".all_orders (sym, open) VALUES ('A', false), ('B', true)`)
+    await eventually(() => got.length === 1, 40000, 'the row of the view once it exists')
+    assert.strictEqual(got[0].payload.sym, 'B')
+    await eventually(() => s1.status.getCalls().slice(-1)[0].args[0].fill === 'green', 10000, 'a green status')
   })
 
   it('a streamed table that is dropped and created again: the stream waits, then goes on', async () => {

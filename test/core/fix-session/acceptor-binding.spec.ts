@@ -2,7 +2,7 @@ import * as assert from 'assert'
 import * as net from 'net'
 import { FixCodec } from '../../../core/fix/codec'
 import { SessionLog, SOH } from '../../../core/fix-session'
-import { databaseTargets } from '../../support/databases'
+import { databaseTargets, eventually } from '../../support/databases'
 import { fixFixture } from '../../support/fix-fixture'
 import { acceptorRuntime, frameText, freePort, now, PairOptions, RawPeer, record, Recorded, uniqueTag } from './support'
 
@@ -101,6 +101,31 @@ describe('FIX acceptor: connections bound at Logon, one port for several session
     p.logon()
     await p.waitFor('A', () => true, 5000)
     await alive(p, 'beside-idle')
+  })
+
+  it('keeps no crowd of silent connections, nor one sending bytes without a Logon, between the counterparty ' +
+    'and its session', async function () {
+    this.timeout(30000)
+    const { acc, tag } = await acceptor()
+    const port = acc.runtime.port!
+    // 200 connections that say nothing: beyond 64 waiting, each new one pushes out the oldest.
+    let closed = 0
+    for (let i = 0; i < 200; i++) {
+      const s = await connect(port)
+      sockets.push(s)
+      s.once('close', () => { closed++ })
+    }
+    await eventually(() => closed >= 200 - 64, 10000, 'the oldest silent connections pushed out')
+    const p = await peer(port, tag)
+    p.logon()
+    await p.waitFor('A', undefined, 5000)
+    // A frame start, then 17 KB that never make a Logon: closed at 16 KiB, long before the logon timeout.
+    const talker = await connect(port)
+    sockets.push(talker)
+    const seen = bytesUntilClosed(talker, 3000)
+    talker.write(`8=FIX.4.4${SOH}9=99999${SOH}35=A${SOH}58=${'x'.repeat(17000)}`)
+    assert.deepStrictEqual(await seen, { bytes: 0, closed: true })
+    await alive(p, 'after-the-crowd')
   })
 
   it('refuses a second Logon for a logged-on session on that connection ' +

@@ -117,22 +117,33 @@ export function printable (s: string, max = 200): string {
   return clean.length > max ? clean.slice(0, max - 3) + '...' : clean
 }
 
+/** A raw FIX message given by a user that cannot be sent: the text says what is wrong with it. */
+export class RawMessageError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'RawMessageError'
+  }
+}
+
 /**
  * A raw FIX message given by a user ('|' or SOH delimited, with or without header and
  * trailer): its MsgType and its body, with the session's own header and trailer tags removed.
+ * Throws RawMessageError for text that cannot be sent.
  */
 export function rawToBody (text: string): { msgType: string, body: string } {
   const normal = text.includes(SOH) ? text : text.replace(/\|/g, SOH)
   const fields = scanFields(normal.trim())
-  if (fields === undefined) throw new Error('the raw FIX message is not tag=value text')
+  if (fields === undefined) throw new RawMessageError('the raw FIX message is not tag=value text')
   const msgType = firstOf(fields, Tag.MsgType)
-  if (msgType === undefined || msgType === '') throw new Error('the raw FIX message has no MsgType (35)')
-  if (isAdmin(msgType)) throw new Error(`MsgType ${msgType} is a session message: the session sends those itself`)
+  if (msgType === undefined || msgType === '') throw new RawMessageError('the raw FIX message has no MsgType (35)')
+  if (isAdmin(msgType)) {
+    throw new RawMessageError(`MsgType ${msgType} is a session message: the session sends those itself`)
+  }
   const rest = fields.filter(([t]) => !SESSION_TAGS.has(t))
   for (const [t, v] of rest) {
-    if (v === '') throw new Error(`tag ${t} has an empty value`)
-    if (/[^\x20-\x7e]/.test(v)) throw new Error(`tag ${t} has characters that are not printable ASCII`)
+    if (v === '') throw new RawMessageError(`tag ${t} has an empty value`)
+    if (/[^\x20-\x7e]/.test(v)) throw new RawMessageError(`tag ${t} has characters that are not printable ASCII`)
   }
-  if (rest.length === 0) throw new Error('the raw FIX message has no body fields')
+  if (rest.length === 0) throw new RawMessageError('the raw FIX message has no body fields')
   return { msgType, body: body(rest) }
 }

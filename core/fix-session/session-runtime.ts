@@ -8,7 +8,7 @@ import type { Fence } from '../ha/lease'
 import { MakeFrameReader, OutboundValidator, SessionCodec } from './codec-port'
 import { InboundMessage, SessionEvent } from './application'
 import { SendRequest, SendResult, Session } from './session'
-import { SessionSettings } from './settings'
+import { SessionSettings, SettingsError } from './settings'
 import { SessionLog } from './session-log'
 import { sessionName } from './session-name'
 import { Acceptor, Initiator, TlsSettings } from './transport'
@@ -75,7 +75,7 @@ export class SessionRuntime extends EventEmitter {
       }
     })
     if (o.settings.role === 'initiator') {
-      if (o.host === undefined || o.host === '') throw new Error('an initiator needs a host')
+      if (o.host === undefined || o.host === '') throw new SettingsError('an initiator needs a host')
       this.initiator = new Initiator(this.session, {
         host: o.host,
         port: o.port,
@@ -86,7 +86,9 @@ export class SessionRuntime extends EventEmitter {
       })
       this.initiator.on('status', (t: string) => this.emit('status', t))
     } else {
-      if (o.bindAddress === undefined || o.bindAddress === '') throw new Error('an acceptor needs a bind address')
+      if (o.bindAddress === undefined || o.bindAddress === '') {
+        throw new SettingsError('an acceptor needs a bind address')
+      }
       this.acceptor = new Acceptor(this.session, {
         bindAddress: o.bindAddress,
         port: o.port,

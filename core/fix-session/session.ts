@@ -5,6 +5,7 @@ import { printableFix } from './session-log'
 import type { Responder } from './responder'
 import { OutboundMessageError } from './outbound-encoder'
 import { SessionInbound } from './session-inbound'
+import { checkSequenceNumbers, SessionConnectedError } from './session-errors'
 
 export { OutboundMessageError }
 export { NotLoggedOnError } from './outbox'
@@ -141,19 +142,23 @@ export class Session extends SessionInbound {
     await wait
   }
 
-  /** Sets both sequence numbers back to 1. Only while not logged on (log out first). */
+  /** Sets both sequence numbers back to 1. Only while not logged on (log out first: SessionConnectedError). */
   async resetSequence (): Promise<void> {
     await this.queue.run(async () => {
-      if (this.link !== undefined) throw new Error('log out before resetting the sequence numbers')
+      if (this.link !== undefined) throw new SessionConnectedError('resetting the sequence numbers')
       const s = await this.o.store.reset()
       this.applyStore(s.nextSenderSeq, s.nextTargetSeq, 'reset by operator', s.createdAt)
     })
   }
 
-  /** Sets the next sender and/or target sequence numbers. Only while not logged on. */
+  /**
+   * Sets the next sender and/or target sequence numbers. Only while not logged on (SessionConnectedError);
+   * each given value a whole number >= 1 (SequenceNumberError, thrown before anything is queued).
+   */
   async setNextSequence (sender?: number, target?: number): Promise<void> {
+    checkSequenceNumbers(sender, target)
     await this.queue.run(async () => {
-      if (this.link !== undefined) throw new Error('log out before setting the sequence numbers')
+      if (this.link !== undefined) throw new SessionConnectedError('setting the sequence numbers')
       const s = await this.o.store.setNext(sender, target)
       this.applyStore(s.nextSenderSeq, s.nextTargetSeq, 'set by operator')
     })

@@ -69,25 +69,33 @@ function evictCustom (): void {
   for (const k of custom.slice(0, Math.max(0, custom.length - MAX_CUSTOM_DICTIONARIES))) loaded.delete(k)
 }
 
+/** A dictionary reference that names no dictionary: not a builtin id, nor an absolute path to a readable file. */
+export class DictionaryError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'DictionaryError'
+  }
+}
+
 /** jspurefix's alias for a builtin, or the real path of a checked custom XML file. */
 export function dictionarySource (ref: string): string {
   const builtin = builtinDictionary(ref)
   if (builtin !== undefined) return builtin.alias
-  if (typeof ref !== 'string' || ref.trim() === '') throw new Error('no FIX dictionary chosen')
+  if (typeof ref !== 'string' || ref.trim() === '') throw new DictionaryError('no FIX dictionary chosen')
   // jspurefix resolves relative paths inside its own package folder: insist on absolute ones.
   if (!path.isAbsolute(ref)) {
-    throw new Error(`custom FIX dictionary "${ref}" must be an absolute path to a QuickFIX XML file`)
+    throw new DictionaryError(`custom FIX dictionary "${ref}" must be an absolute path to a QuickFIX XML file`)
   }
   let real: string
   try {
     real = fs.realpathSync(ref)
   } catch {
-    throw new Error(`custom FIX dictionary "${ref}" does not exist`)
+    throw new DictionaryError(`custom FIX dictionary "${ref}" does not exist`)
   }
   const st = fs.statSync(real)
-  if (!st.isFile()) throw new Error(`custom FIX dictionary "${ref}" is not a file`)
+  if (!st.isFile()) throw new DictionaryError(`custom FIX dictionary "${ref}" is not a file`)
   if (st.size > MAX_DICTIONARY_BYTES) {
-    throw new Error(`custom FIX dictionary "${ref}" is larger than ${MAX_DICTIONARY_BYTES} bytes`)
+    throw new DictionaryError(`custom FIX dictionary "${ref}" is larger than ${MAX_DICTIONARY_BYTES} bytes`)
   }
   return real
 }

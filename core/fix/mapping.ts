@@ -9,13 +9,21 @@ const SEGMENT = /^([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d{1,4})\])?$/
 /** Names that would reach Object.prototype when used as keys: no FIX field or component is called so. */
 const UNSAFE = new Set(['__proto__', 'constructor', 'prototype'])
 
-/** Parses a field path; throws on anything that is not name(.name|[n])*. */
+/** A mapping target that is not a FIX field path (or names a prototype property). */
+export class FieldPathError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'FieldPathError'
+  }
+}
+
+/** Parses a field path; throws FieldPathError on anything that is not name(.name|[n])*. */
 export function parseFieldPath (path: string): PathSegment[] {
-  if (typeof path !== 'string' || path.trim() === '') throw new Error('empty FIX field path')
+  if (typeof path !== 'string' || path.trim() === '') throw new FieldPathError('empty FIX field path')
   return path.trim().split('.').map(part => {
     const m = SEGMENT.exec(part)
-    if (m === null) throw new Error(`"${path}" is not a FIX field path (Name, Component.Name, Group[0].Name)`)
-    if (UNSAFE.has(m[1])) throw new Error(`"${path}" is not a FIX field path: "${m[1]}" is not allowed`)
+    if (m === null) throw new FieldPathError(`"${path}" is not a FIX field path (Name, Component.Name, Group[0].Name)`)
+    if (UNSAFE.has(m[1])) throw new FieldPathError(`"${path}" is not a FIX field path: "${m[1]}" is not allowed`)
     return m[2] === undefined ? { name: m[1] } : { name: m[1], index: Number(m[2]) }
   })
 }
@@ -29,7 +37,7 @@ export function setFieldPath (target: Record<string, unknown>, path: PathSegment
   let cur: Record<string, unknown> = target
   for (let i = 0; i < path.length; i++) {
     const { name, index } = path[i]
-    if (UNSAFE.has(name)) throw new Error(`"${name}" is not allowed in a FIX field path`)
+    if (UNSAFE.has(name)) throw new FieldPathError(`"${name}" is not allowed in a FIX field path`)
     const last = i === path.length - 1
     if (index === undefined) {
       if (last) {

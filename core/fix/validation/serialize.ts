@@ -1,5 +1,6 @@
 import type { FixDefinitions } from '../jspurefix'
 import { CompiledSet, compileDictionary, Rule } from './compile'
+import { FixEncodeError } from '../codec'
 
 /**
  * Writes a validated body (validateMessage's `body`) as tag=value text in dictionary order,
@@ -14,7 +15,7 @@ export function writeBody (
   delimiter = '\x01'
 ): string {
   const m = compileDictionary(definitions).message(msgType)
-  if (m === undefined) throw new Error(`message type "${msgType}" is not in the dictionary`)
+  if (m === undefined) throw new FixEncodeError(`message type "${msgType}" is not in the dictionary`)
   return writeSet(m.set, body, delimiter)
 }
 

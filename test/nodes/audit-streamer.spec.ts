@@ -1,4 +1,5 @@
 import * as assert from 'assert'
+import * as fs from 'fs'
 import { PgDatabase, PgliteDatabase, Database } from '../../core'
 import type { StreamRow } from '../../core/stream'
 import { eventually, serverOptions, tempDir, uniqueSchema } from '../support/databases'
@@ -40,7 +41,7 @@ function targets (): Target[] {
       await db.query(sql)
     },
     count: async () => 300, // one session: nothing can hold rows back
-    cleanup: async () => {}
+    cleanup: async () => { fs.rmSync(dir, { recursive: true, force: true }) } // the data folder, tables and all
   })
   const pg = serverOptions()
   if (pg !== undefined && process.env.DATABASE_URL !== undefined) {

@@ -1,6 +1,7 @@
 import * as assert from 'assert'
 import { helper, runtimeName } from '../support/node-red'
-import { eventually, serverOptions, tempDir } from '../support/databases'
+import { eventually, serverOptions } from '../support/databases'
+import { tempDirPerTest } from '../support/temp'
 import { envForSuite } from '../support/env'
 import { freePort } from '../support/ports'
 import databaseNode = require('../../nodes/streamer-database/streamer-database')
@@ -26,6 +27,7 @@ describe(`config nodes and their users (${runtimeName})`, function () {
     await helper.unload()
     await helper.stopServer()
   })
+  const tempDir = tempDirPerTest() // after the unload above: no flow holds its folders any more
 
   for (const target of ['pglite', 'postgres'] as const) {
     const it_ = target === 'postgres' && serverOptions() === undefined ? it.skip : it

@@ -2,7 +2,8 @@ import * as assert from 'assert'
 import * as fs from 'fs'
 import { confirmables } from '../../nodes/shared/registry'
 import { helper, runtimeName } from '../support/node-red'
-import { eventually, tempDir } from '../support/databases'
+import { eventually } from '../support/databases'
+import { tempDirPerTest } from '../support/temp'
 import { freePort, nos } from '../core/fix-session/support'
 import { counterpartyBinary, describeWithQuickfix, QuickfixCounterparty } from '../support/quickfix'
 import databaseNode = require('../../nodes/streamer-database/streamer-database')
@@ -81,6 +82,7 @@ describeWithQuickfix(`fix-gateway node against QuickFIX/C++ (${runtimeName})`, f
       qf = undefined
     }
   })
+  const tempDir = tempDirPerTest() // after the unload above: no flow holds its folders any more
 
   it('sends a streamed order through the gateway to a validating QuickFIX acceptor, gets its execution reports, and ' +
     'continues the numbers after a redeploy', async () => {
@@ -90,7 +92,7 @@ describeWithQuickfix(`fix-gateway node against QuickFIX/C++ (${runtimeName})`, f
       port,
       senderCompID: 'BRKQ',
       targetCompID: 'CLIQ',
-      dir: tempDir('fix-qf-')
+      dir: tempDir()
     })
     await qf.start()
     const dir = tempDir()

@@ -1,6 +1,7 @@
 import * as assert from 'assert'
 import { helper, runtimeName } from '../support/node-red'
-import { eventually, tempDir } from '../support/databases'
+import { eventually } from '../support/databases'
+import { tempDirPerTest } from '../support/temp'
 import { freePort } from '../core/fix-session/support'
 import { gatewayStatus } from '../../nodes/fix-gateway/status-text'
 import { quietAtStart, shortReason, withReason } from '../../nodes/fix-session/status-text'
@@ -80,6 +81,7 @@ describe(`fix-gateway status on a running flow (${runtimeName})`, function () {
     await helper.unload()
     await helper.stopServer()
   })
+  const tempDir = tempDirPerTest() // after the unload above: no flow holds its folders any more
   const common = {
     beginString: 'FIX.4.4',
     dictionary: 'FIX.4.4',

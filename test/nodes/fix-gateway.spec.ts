@@ -4,7 +4,8 @@ import * as net from 'net'
 import * as path from 'path'
 import { confirmables } from '../../nodes/shared/registry'
 import { helper, runtimeName } from '../support/node-red'
-import { eventually, tempDir } from '../support/databases'
+import { eventually } from '../support/databases'
+import { tempDirPerTest } from '../support/temp'
 import { freePort, nos } from '../core/fix-session/support'
 import databaseNode = require('../../nodes/streamer-database/streamer-database')
 import sessionNode = require('../../nodes/fix-session/fix-session')
@@ -84,6 +85,7 @@ describe(`fix-session and fix-gateway nodes (${runtimeName})`, function () {
     await helper.unload()
     await helper.stopServer()
   })
+  const tempDir = tempDirPerTest() // after the unload above: no flow holds its folders any more
 
   it('sends a translator message, journals it, confirms it to the streamer client, and ' +
     'delivers it at the other side', async () => {

@@ -1,7 +1,8 @@
 import * as assert from 'assert'
 import { PgDatabase } from '../../core'
 import { helper, runtimeName } from '../support/node-red'
-import { eventually, serverOptions, tempDir, uniqueSchema } from '../support/databases'
+import { eventually, serverOptions, uniqueSchema } from '../support/databases'
+import { tempDirPerTest } from '../support/temp'
 import { replicaPairPerSuite } from '../ha/failover-servers'
 import databaseNode = require('../../nodes/streamer-database/streamer-database')
 
@@ -52,6 +53,7 @@ describe(`streamer-database config node (${runtimeName})`, function () {
     await helper.unload()
     await helper.stopServer()
   })
+  const tempDir = tempDirPerTest() // after the unload above: no flow holds its folders any more
 
   it('embedded: opens PGlite in its data folder, migrates, and answers queries', async () => {
     const dir = tempDir()

@@ -1,7 +1,8 @@
 import * as assert from 'assert'
 import { helper, runtimeName } from '../support/node-red'
 import { envForSuite } from '../support/env'
-import { eventually, serverOptions, tempDir, uniqueSchema } from '../support/databases'
+import { eventually, serverOptions, uniqueSchema } from '../support/databases'
+import { tempDirPerSuite } from '../support/temp'
 import { ensureAuditTable } from '../../core/stream/audit-table'
 import type { Database } from '../../core'
 import databaseNode = require('../../nodes/streamer-database/streamer-database')
@@ -21,6 +22,17 @@ for (const target of ['pglite', 'postgres'] as const) {
     this.timeout(60000)
     const schema = uniqueSchema('sqlb')
     const table = `${schema}_t`
+    after(async () => {
+      // A last flow only to drop what the tests created.
+      await helper.startServer()
+      await helper.load(nodes, flow('SELECT 1', []))
+      const db = await helper.getNode('db1').acquire()
+      await db.query(`DROP TABLE IF EXISTS ${table}, ${schema}_orders, ${schema}_orders_audit CASCADE`)
+      await helper.unload()
+      await helper.stopServer()
+    })
+    // Registered after the hook above, which still loads a flow on the data folder.
+    const tempDir = tempDirPerSuite()
     const dbConfig = target === 'pglite'
       ? { mode: 'embedded', dataDir: tempDir() }
       : { mode: 'server', urlEnv: 'FIX_STREAMERS_SQL_TEST_URL', schema: `${schema}_pack` }
@@ -64,16 +76,7 @@ for (const target of ['pglite', 'postgres'] as const) {
       await helper.unload()
       await helper.stopServer()
     })
-    after(async () => {
-      // A last flow only to drop what the tests created.
-      await helper.startServer()
-      await helper.load(nodes, flow('SELECT 1', []))
-      const db = await helper.getNode('db1').acquire()
-      await db.query(`DROP TABLE IF EXISTS ${table}, ${schema}_orders, ${schema}_orders_audit CASCADE`)
-      await helper.unload()
-      await helper.stopServer()
-    })
-    // After the hook above, which still loads a flow that reads the variable.
+    // After the after hook at the top, which still loads a flow that reads the variable.
     envForSuite(() => ({ FIX_STREAMERS_SQL_TEST_URL: process.env.DATABASE_URL }))
 
     it('commits the messages queued behind a running transaction together, in order, ' +

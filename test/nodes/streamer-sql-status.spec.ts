@@ -1,6 +1,7 @@
 import * as assert from 'assert'
 import { helper, runtimeName } from '../support/node-red'
-import { eventually, tempDir } from '../support/databases'
+import { eventually } from '../support/databases'
+import { tempDirPerTest } from '../support/temp'
 import databaseNode = require('../../nodes/streamer-database/streamer-database')
 import sqlNode = require('../../nodes/streamer-sql/streamer-sql')
 
@@ -11,6 +12,7 @@ describe(`streamer-sql status (${runtimeName})`, function () {
     await helper.unload()
     await helper.stopServer()
   })
+  const tempDir = tempDirPerTest() // after the unload above: no flow holds its folders any more
 
   it('counts the statements run in words: "1 statement", then "2 statements"', async () => {
     await helper.load([databaseNode, sqlNode], [

@@ -1,7 +1,8 @@
 import * as assert from 'assert'
 import { helper, runtimeName } from '../support/node-red'
 import { envForSuite } from '../support/env'
-import { serverOptions, tempDir, uniqueSchema } from '../support/databases'
+import { serverOptions, uniqueSchema } from '../support/databases'
+import { tempDirPerSuite } from '../support/temp'
 import { ensureAuditTable } from '../../core/stream/audit-table'
 import databaseNode = require('../../nodes/streamer-database/streamer-database')
 import sqlNode = require('../../nodes/streamer-sql/streamer-sql')
@@ -14,6 +15,7 @@ for (const target of ['pglite', 'postgres'] as const) {
 
   describeIf(`streamer-sql node [${target}] (${runtimeName})`, function () {
     const schema = uniqueSchema('sql')
+    const tempDir = tempDirPerSuite()
     const dbConfig = target === 'pglite'
       ? { mode: 'embedded', dataDir: tempDir() }
       : { mode: 'server', urlEnv: 'FIX_STREAMERS_SQL_TEST_URL', schema: `${schema}_pack` }

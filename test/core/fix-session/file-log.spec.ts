@@ -2,7 +2,8 @@ import * as assert from 'assert'
 import * as fs from 'fs'
 import * as path from 'path'
 import { FileSessionLog, printableFix, teeLog } from '../../../core/fix-session'
-import { eventually, tempDir } from '../../support/databases'
+import { eventually } from '../../support/databases'
+import { tempDirPerTest } from '../../support/temp'
 
 const logon = [
   '8=FIX.4.4',
@@ -21,6 +22,8 @@ const logon = [
 ].join('\x01')
 
 describe('FIX message log', function () {
+  const tempDir = tempDirPerTest()
+
   it('prints a frame with | for SOH and masks every password field', () => {
     const line = printableFix(logon)
     assert.strictEqual(line, '8=FIX.4.4|9=90|35=A|34=1|49=CLI|56=BRK|98=0|108=30|553=trader|554=***|925=***|10=123|')

@@ -3,8 +3,9 @@ import * as fs from 'fs'
 import * as path from 'path'
 import { FileSessionLog, SOH } from '../../../core/fix-session'
 import { maskSecretFields } from '../../../core/fix-session/session-log'
-import { describeEachDatabase, eventually, tempDir } from '../../support/databases'
+import { describeEachDatabase, eventually } from '../../support/databases'
 import { fixFixture } from '../../support/fix-fixture'
+import { tempDirPerTest } from '../../support/temp'
 import { acceptorRuntime, frameText, RawPeer, record, uniqueTag } from './support'
 
 const SECRET = 'hunter2-s3cret'
@@ -25,6 +26,8 @@ describe('secret FIX fields in any text', () => {
 })
 
 describe('FIX session log files', () => {
+  const tempDir = tempDirPerTest()
+
   it('are created readable by their owner only, and narrow a file an older version left readable', async () => {
     const dir = path.join(tempDir(), 'logs')
     const at = new Date('2026-11-22T10:00:00Z')
@@ -47,6 +50,7 @@ describe('FIX session log files', () => {
 
 describeEachDatabase('Secrets from a FIX peer', target => {
   const f = fixFixture(target, 'fixsecret')
+  const tempDir = tempDirPerTest() // after the fixture's hooks: its sessions have closed their logs
 
   it('never reach events, statuses or log files in clear, garbled frames included', async function () {
     this.timeout(30000)

@@ -5,7 +5,7 @@ import { FixHeader, FixParseError, SOH_CHAR } from '../../../core/fix/codec'
 import { FixInputError, FixTranslator } from '../../../core/fix/translator'
 import { parseFieldPath, setFieldPath } from '../../../core/fix/mapping'
 import { listFields, listMessages } from '../../../core/fix/catalog'
-import { tempDir } from '../../support/databases'
+import { tempDirPerSuite } from '../../support/temp'
 
 type Obj = Record<string, unknown>
 
@@ -366,6 +366,7 @@ describe('FIX translator engine', function () {
   })
 
   describe('a custom dictionary with a user-defined field', () => {
+    const tempDir = tempDirPerSuite('fix-dict-')
     let t: FixTranslator
     let file: string
     before(async () => {
@@ -376,7 +377,7 @@ describe('FIX translator engine', function () {
         .replace('</fields>', '  <field number="5001" name="MyStrategyTag" type="STRING">\n   <value enum="VWAP" ' +
           'description="VWAP" />\n   <value enum="TWAP" description="TWAP" />\n  </field>\n </fields>')
       assert.notStrictEqual(withField, fix44)
-      file = path.join(tempDir('fix-dict-'), 'FIX44-venue.xml')
+      file = path.join(tempDir(), 'FIX44-venue.xml')
       fs.writeFileSync(file, withField)
       t = await FixTranslator.create(file)
     })

@@ -2,6 +2,8 @@ import * as assert from 'assert'
 import * as fs from 'fs'
 import * as path from 'path'
 import { Child, ROOT, startChild, waitFor } from '../support/e2e/harness'
+import { freePort } from '../support/ports'
+import { tempDir } from '../support/temp'
 
 /**
  * A real Node-RED (the runtime named by NODE_RED_RUNTIME, embedded in a child process so it runs
@@ -88,4 +90,116 @@ export async function startNodeRed (
     return child.lines.some(l => /Started flows/.test(l))
   }, 60000, 'Node-RED to start its flows')
   return child
+}
+
+/**
+ * The FIX session pair of the console's flows: the acceptor 'sa' (BRK) on `fixPort` and the initiator 'si'
+ * (CLI) that logs on to it over 127.0.0.1, retrying within a second, each with its gateway (ga, gi) on tab
+ * `z`, both journaling in `database`.
+ */
+export function sessionPair (o: { z: string, fixPort: number, database: string, names: [string, string] }): object[] {
+  const common = { ...SESSION_DEFAULTS, database: o.database }
+  return [
+    {
+      id: 'sa',
+      type: 'fix-session',
+      name: o.names[0],
+      role: 'acceptor',
+      bindAddress: '127.0.0.1',
+      port: o.fixPort,
+      senderCompID: 'BRK',
+      targetCompID: 'CLI',
+      ...common
+    },
+    {
+      id: 'si',
+      type: 'fix-session',
+      name: o.names[1],
+      role: 'initiator',
+      host: '127.0.0.1',
+      port: o.fixPort,
+      senderCompID: 'CLI',
+      targetCompID: 'BRK',
+      backoffInitial: 0.2,
+      backoffMax: 1,
+      ...common
+    },
+    { id: 'ga', z: o.z, type: 'fix-gateway', session: 'sa', wires: [[], []] },
+    { id: 'gi', z: o.z, type: 'fix-gateway', session: 'si', wires: [[], []] }
+  ]
+}
+
+/** A streamer-database named 'down' on a port nothing listens on: it never connects. */
+export function deadDatabase (id: string, deadPort: number, schema: string): object {
+  return {
+    id,
+    type: 'streamer-database',
+    name: 'down',
+    mode: 'server',
+    host: '127.0.0.1',
+    port: deadPort,
+    database: 'nope',
+    schema
+  }
+}
+
+/** An inject node (POST inject/<id>) that sends the initiator's gateway a NewOrderSingle for 100 IBM at 99.5. */
+export function orderInject (id: string, z: string, clOrdID: string): object {
+  const order = {
+    ClOrdID: clOrdID,
+    HandlInst: '1',
+    Instrument: { Symbol: 'IBM' },
+    Side: '1',
+    TransactTime: '2026-01-01T10:00:00.000Z',
+    OrderQtyData: { OrderQty: 100 },
+    OrdType: '2',
+    Price: 99.5
+  }
+  return {
+    id,
+    z,
+    type: 'inject',
+    once: false,
+    wires: [['gi']],
+    props: [
+      { p: 'payload', v: JSON.stringify(order), vt: 'json' },
+      { p: 'msgType', v: 'NewOrderSingle', vt: 'str' }
+    ]
+  }
+}
+
+/** Where a console spec's Node-RED runs: its folder, its HTTP port, a FIX port and a port nothing listens on. */
+export interface ConsolePlace { dir: string, port: number, fixPort: number, deadPort: number }
+
+export interface ConsoleNodeRed {
+  child: Child
+  /** http://127.0.0.1:<port>/ */
+  base: string
+  /** Bearer tokens of the operator (every permission) and of the viewer ('read'). */
+  operator: string
+  viewer: string
+}
+
+/**
+ * Mocha hooks in the calling describe: Node-RED on the flows `flows` builds, in a new temp folder on free
+ * ports, and the operator's and the viewer's tokens, before the first test; Node-RED stopped (its log
+ * printed when OPS_SPEC_LOG is set) and the folder removed after the last.
+ */
+export function consoleNodeRed (prefix: string, flows: (place: ConsolePlace) => unknown[]): ConsoleNodeRed {
+  const nr = {} as unknown as ConsoleNodeRed
+  let dir: string | undefined
+  before(async () => {
+    dir = tempDir(prefix)
+    const [port, fixPort, deadPort] = [await freePort(), await freePort(), await freePort()]
+    nr.child = await startNodeRed(dir, port, flows({ dir, port, fixPort, deadPort }))
+    nr.base = `http://127.0.0.1:${port}/`
+    nr.operator = await token(nr.base, 'operator', '*')
+    nr.viewer = await token(nr.base, 'viewer', 'read')
+  })
+  after(async () => {
+    if (process.env.OPS_SPEC_LOG !== undefined) console.log(nr.child?.lines.join('\n'))
+    await nr.child?.stop()
+    if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true })
+  })
+  return nr
 }

@@ -1,11 +1,9 @@
 import * as assert from 'assert'
-import * as fs from 'fs'
 import * as path from 'path'
 import { PgDatabase } from '../../core'
-import { Child, waitFor } from '../support/e2e/harness'
-import { dropSchema, serverOptions, tempDir, uniqueSchema } from '../support/databases'
-import { freePort } from '../support/ports'
-import { call, runtime, SESSION_DEFAULTS, startNodeRed, token } from './ops-harness'
+import { waitFor } from '../support/e2e/harness'
+import { dropSchema, serverOptions, uniqueSchema } from '../support/databases'
+import { call, consoleNodeRed, deadDatabase, orderInject, runtime, SESSION_DEFAULTS, sessionPair } from './ops-harness'
 
 /**
  * The operator console against a running flow with sessions, streams and clients: every series
@@ -32,17 +30,8 @@ function sample (text: string, name: string, labels: Record<string, string>): nu
 describe(`operator console on a running flow: metrics, client problems, a garbled journal row (${runtime})`,
   function () {
     this.timeout(120000)
-    let child: Child
-    let base: string
-    let viewer: string
-    let operator: string
-    let dir: string
     const schema = uniqueSchema('ops')
-
-    before(async () => {
-      dir = tempDir('ops-metrics-')
-      const [port, fixPort, deadPort] = [await freePort(), await freePort(), await freePort()]
-      const common = { ...SESSION_DEFAULTS, database: 'db-main' }
+    const nr = consoleNodeRed('ops-metrics-', ({ dir, fixPort, deadPort }) => {
       const client = (id: string, clientName: string, database = 'db-main'): object => ({
         id,
         z: 't',
@@ -101,40 +90,8 @@ describe(`operator console on a running flow: metrics, client problems, a garble
               dataDir: path.join(dir, 'pg'),
               schema
             },
-        {
-          id: 'db-down',
-          type: 'streamer-database',
-          name: 'down',
-          mode: 'server',
-          host: '127.0.0.1',
-          port: deadPort,
-          database: 'nope',
-          schema
-        },
-        {
-          id: 'sa',
-          type: 'fix-session',
-          name: 'broker',
-          role: 'acceptor',
-          bindAddress: '127.0.0.1',
-          port: fixPort,
-          senderCompID: 'BRK',
-          targetCompID: 'CLI',
-          ...common
-        },
-        {
-          id: 'si',
-          type: 'fix-session',
-          name: 'client',
-          role: 'initiator',
-          host: '127.0.0.1',
-          port: fixPort,
-          senderCompID: 'CLI',
-          targetCompID: 'BRK',
-          backoffInitial: 0.2,
-          backoffMax: 1,
-          ...common
-        },
+        deadDatabase('db-down', deadPort, schema),
+        ...sessionPair({ z: 't', fixPort, database: 'db-main', names: ['broker', 'client'] }),
         // No gateway uses it: a session whose journal holds only a row written by hand.
         {
           id: 'sold',
@@ -145,33 +102,10 @@ describe(`operator console on a running flow: metrics, client problems, a garble
           port: deadPort,
           senderCompID: 'OLD',
           targetCompID: 'ARC',
-          ...common
+          database: 'db-main',
+          ...SESSION_DEFAULTS
         },
-        { id: 'ga', z: 't', type: 'fix-gateway', session: 'sa', wires: [[], []] },
-        { id: 'gi', z: 't', type: 'fix-gateway', session: 'si', wires: [[], []] },
-        {
-          id: 'order',
-          z: 't',
-          type: 'inject',
-          once: false,
-          wires: [['gi']],
-          props: [
-            {
-              p: 'payload',
-              vt: 'json',
-              v: JSON.stringify({
-                ClOrdID: 'M-1',
-                HandlInst: '1',
-                Instrument: { Symbol: 'IBM' },
-                Side: '1',
-                TransactTime: '2026-01-01T10:00:00.000Z',
-                OrderQtyData: { OrderQty: 100 },
-                OrdType: '2',
-                Price: 99.5
-              })
-            },
-            { p: 'msgType', v: 'NewOrderSingle', vt: 'str' }]
-        },
+        orderInject('order', 't', 'M-1'),
         { id: 'garble', z: 't', type: 'inject', once: false, props: [], wires: [['write']] },
         {
           id: 'write',
@@ -193,33 +127,29 @@ describe(`operator console on a running flow: metrics, client problems, a garble
         streamer('ghost', 'nope', ['ghost']),
         client('ghost', 'ghost-reader')
       ]
-      child = await startNodeRed(dir, port, flows)
-      base = `http://127.0.0.1:${port}/`
-      operator = await token(base, 'operator', '*')
-      viewer = await token(base, 'viewer', 'read')
+      return flows
+    })
+    before(async () => {
       // An order sent before the logon would be refused (only a streamer client's message waits for it).
       await waitFor(async () => {
-        const o = (await call(base, viewer, 'GET', 'fix-streamers/overview')).body
+        const o = (await call(nr.base, nr.viewer, 'GET', 'fix-streamers/overview')).body
         return ['sa', 'si'].every(id => o.sessions?.find((x: any) => x.id === id)?.state === 'logged-on')
       }, 90000, 'both sessions logged on')
-      assert.strictEqual((await call(base, operator, 'POST', 'inject/order')).status, 200)
-      assert.strictEqual((await call(base, operator, 'POST', 'inject/garble')).status, 200)
+      assert.strictEqual((await call(nr.base, nr.operator, 'POST', 'inject/order')).status, 200)
+      assert.strictEqual((await call(nr.base, nr.operator, 'POST', 'inject/garble')).status, 200)
     })
     after(async () => {
-      if (process.env.OPS_SPEC_LOG !== undefined) console.log(child?.lines.join('\n'))
-      await child?.stop()
       if (SERVER) {
         const db = await PgDatabase.open(serverOptions()!)
         await dropSchema(db, schema).finally(async () => await db.close())
       }
-      fs.rmSync(dir, { recursive: true, force: true })
     })
 
     /** The metrics once the order reached the broker's journal and the reader confirmed every row. */
     async function settled (): Promise<string> {
       let last = ''
       return await waitFor(async (): Promise<string | false> => {
-        const r = await call(base, viewer, 'GET', 'fix-streamers/metrics')
+        const r = await call(nr.base, nr.viewer, 'GET', 'fix-streamers/metrics')
         const t = String(r.body)
         last = t
         const ok = r.status === 200 &&
@@ -320,7 +250,7 @@ describe(`operator console on a running flow: metrics, client problems, a garble
       async () => {
         let last: unknown
         const o = await waitFor(async () => {
-          const b = (await call(base, viewer, 'GET', 'fix-streamers/overview')).body
+          const b = (await call(nr.base, nr.viewer, 'GET', 'fix-streamers/overview')).body
           const c = (id: string): any => b.clients.find((x: any) => x.id === id)
           last = b.clients
           return /does not exist/.test(c('ghost')?.problem) && /connection refused/.test(c('lost')?.problem)
@@ -340,11 +270,11 @@ describe(`operator console on a running flow: metrics, client problems, a garble
 
     it('serves a journal row that does not parse raw, marked as not parsing, with no 500', async () => {
       const page = await waitFor(async () => {
-        const r = await call(base, viewer, 'GET', 'fix-streamers/journal?session=sold')
+        const r = await call(nr.base, nr.viewer, 'GET', 'fix-streamers/journal?session=sold')
         return r.status === 200 && r.body.entries.length > 0 ? r.body : undefined
       }, 20000, 'the garbled row in the journal')
       assert.deepStrictEqual(page.entries.map((e: any) => [e.direction, e.seq, e.msgType]), [['in', '7', 'D']])
-      const r = await call(base, viewer, 'GET', `fix-streamers/journal/sold/in/${page.entries[0].id as string}`)
+      const r = await call(nr.base, nr.viewer, 'GET', `fix-streamers/journal/sold/in/${page.entries[0].id as string}`)
       assert.strictEqual(r.status, 200, JSON.stringify(r.body))
       assert.strictEqual(r.body.parses, false)
       assert.strictEqual(r.body.message.raw, GARBLED)

@@ -1,10 +1,7 @@
 import * as assert from 'assert'
-import * as fs from 'fs'
 import * as path from 'path'
-import { Child, waitFor } from '../support/e2e/harness'
-import { call, runtime, SESSION_DEFAULTS, startNodeRed, token } from './ops-harness'
-import { tempDir } from '../support/databases'
-import { freePort } from '../core/fix-session/support'
+import { waitFor } from '../support/e2e/harness'
+import { call, consoleNodeRed, deadDatabase, orderInject, runtime, SESSION_DEFAULTS, sessionPair } from './ops-harness'
 
 /**
  * The operator console's HTTP endpoints on a real Node-RED (test/nodes/ops-harness.ts): sessions,
@@ -12,143 +9,64 @@ import { freePort } from '../core/fix-session/support'
  */
 describe(`operator console endpoints on a real Node-RED (${runtime})`, function () {
   this.timeout(120000)
-  let child: Child
-  let base: string
-  let operator: string
-  let viewer: string
-  let dir: string
-
-  before(async () => {
-    dir = tempDir('ops-sidebar-')
-    const [port, fixPort, deadPort] = [await freePort(), await freePort(), await freePort()]
-    const common = SESSION_DEFAULTS
-    const flows = [
-      { id: 'tab1', type: 'tab', label: 'ops' },
-      {
-        id: 'db1',
-        type: 'streamer-database',
-        name: 'embedded',
-        mode: 'embedded',
-        dataDir: path.join(dir, 'pg'),
-        schema: 'fx'
-      },
-      {
-        id: 'dbdown',
-        type: 'streamer-database',
-        name: 'down',
-        mode: 'server',
-        host: '127.0.0.1',
-        port: deadPort,
-        database: 'nope',
-        schema: 'fx'
-      },
-      {
-        id: 'sa',
-        type: 'fix-session',
-        name: 'broker side',
-        role: 'acceptor',
-        bindAddress: '127.0.0.1',
-        port: fixPort,
-        senderCompID: 'BRK',
-        targetCompID: 'CLI',
-        database: 'db1',
-        ...common
-      },
-      {
-        id: 'si',
-        type: 'fix-session',
-        name: 'client side',
-        role: 'initiator',
-        host: '127.0.0.1',
-        port: fixPort,
-        senderCompID: 'CLI',
-        targetCompID: 'BRK',
-        backoffInitial: 0.2,
-        backoffMax: 1,
-        database: 'db1',
-        ...common
-      },
-      {
-        id: 'sdown',
-        type: 'fix-session',
-        name: 'no database',
-        role: 'initiator',
-        host: '127.0.0.1',
-        port: deadPort,
-        senderCompID: 'X',
-        targetCompID: 'Y',
-        database: 'dbdown',
-        ...common
-      },
-      {
-        id: 'sbad',
-        type: 'fix-session',
-        name: 'bad dictionary',
-        role: 'initiator',
-        host: '127.0.0.1',
-        port: deadPort,
-        senderCompID: 'P',
-        targetCompID: 'Q',
-        database: 'db1',
-        ...common,
-        dictionary: '/nonexistent/FIX44.xml'
-      },
-      { id: 'ga', z: 'tab1', type: 'fix-gateway', session: 'sa', wires: [[], []] },
-      { id: 'gi', z: 'tab1', type: 'fix-gateway', session: 'si', wires: [[], []] },
-      { id: 'gdown', z: 'tab1', type: 'fix-gateway', session: 'sdown', wires: [[], []] },
-      { id: 'gbad', z: 'tab1', type: 'fix-gateway', session: 'sbad', wires: [[], []] },
-      {
-        id: 'inj',
-        z: 'tab1',
-        type: 'inject',
-        once: false,
-        wires: [['gi']],
-        props: [
-          {
-            p: 'payload',
-            v: JSON.stringify({
-              ClOrdID: 'OPS-1',
-              HandlInst: '1',
-              Instrument: { Symbol: 'IBM' },
-              Side: '1',
-              TransactTime: '2026-01-01T10:00:00.000Z',
-              OrderQtyData: { OrderQty: 100 },
-              OrdType: '2',
-              Price: 99.5
-            }),
-            vt: 'json'
-          },
-          { p: 'msgType', v: 'NewOrderSingle', vt: 'str' }
-        ]
-      }
-    ]
-    child = await startNodeRed(dir, port, flows)
-    base = `http://127.0.0.1:${port}/`
-    operator = await token(base, 'operator', '*')
-    viewer = await token(base, 'viewer', 'read')
-  })
-  after(async () => {
-    if (process.env.OPS_SPEC_LOG !== undefined) console.log(child?.lines.join('\n'))
-    await child?.stop()
-    fs.rmSync(dir, { recursive: true, force: true })
-  })
+  const nr = consoleNodeRed('ops-sidebar-', ({ dir, fixPort, deadPort }) => [
+    { id: 'tab1', type: 'tab', label: 'ops' },
+    {
+      id: 'db1',
+      type: 'streamer-database',
+      name: 'embedded',
+      mode: 'embedded',
+      dataDir: path.join(dir, 'pg'),
+      schema: 'fx'
+    },
+    deadDatabase('dbdown', deadPort, 'fx'),
+    ...sessionPair({ z: 'tab1', fixPort, database: 'db1', names: ['broker side', 'client side'] }),
+    {
+      id: 'sdown',
+      type: 'fix-session',
+      name: 'no database',
+      role: 'initiator',
+      host: '127.0.0.1',
+      port: deadPort,
+      senderCompID: 'X',
+      targetCompID: 'Y',
+      database: 'dbdown',
+      ...SESSION_DEFAULTS
+    },
+    {
+      id: 'sbad',
+      type: 'fix-session',
+      name: 'bad dictionary',
+      role: 'initiator',
+      host: '127.0.0.1',
+      port: deadPort,
+      senderCompID: 'P',
+      targetCompID: 'Q',
+      database: 'db1',
+      ...SESSION_DEFAULTS,
+      dictionary: '/nonexistent/FIX44.xml'
+    },
+    { id: 'gdown', z: 'tab1', type: 'fix-gateway', session: 'sdown', wires: [[], []] },
+    { id: 'gbad', z: 'tab1', type: 'fix-gateway', session: 'sbad', wires: [[], []] },
+    orderInject('inj', 'tab1', 'OPS-1')
+  ])
 
   const session = (o: any, id: string): any => o.sessions.find((s: any) => s.id === id)
 
   it('registers the sidebar plugin from package.json, so the editor loads it', async () => {
-    const r = await call(base, operator, 'GET', 'plugins')
+    const r = await call(nr.base, nr.operator, 'GET', 'plugins')
     assert.strictEqual(r.status, 200)
     assert.ok(JSON.stringify(r.body).includes('fix-streamers-sidebar'), JSON.stringify(r.body).slice(0, 300))
   })
 
   it('refuses every endpoint without a login', async () => {
-    assert.strictEqual((await call(base, undefined, 'GET', 'fix-streamers/overview')).status, 401)
-    assert.strictEqual((await call(base, undefined, 'GET', 'fix-streamers/metrics')).status, 401)
+    assert.strictEqual((await call(nr.base, undefined, 'GET', 'fix-streamers/overview')).status, 401)
+    assert.strictEqual((await call(nr.base, undefined, 'GET', 'fix-streamers/metrics')).status, 401)
   })
 
   it('shows a read-only user every session with state, role, address and sequence numbers', async () => {
     const o = await waitFor(async () => {
-      const r = await call(base, viewer, 'GET', 'fix-streamers/overview')
+      const r = await call(nr.base, nr.viewer, 'GET', 'fix-streamers/overview')
       return r.status === 200 &&
         session(r.body, 'si')?.state === 'logged-on' &&
         session(r.body, 'sa')?.state === 'logged-on'
@@ -169,24 +87,24 @@ describe(`operator console endpoints on a real Node-RED (${runtime})`, function 
       ['fix-streamers/sessions/si/control', { command: 'logout' }],
       ['fix-streamers/clients/x/rewind', { target: 'live' }]
     ] as const) {
-      const r = await call(base, viewer, 'POST', p, body)
+      const r = await call(nr.base, nr.viewer, 'POST', p, body)
       assert.strictEqual(r.status, 403, p)
       assert.match(r.body.error, /fix-streamers\.write/)
     }
-    const o = (await call(base, viewer, 'GET', 'fix-streamers/overview')).body
+    const o = (await call(nr.base, nr.viewer, 'GET', 'fix-streamers/overview')).body
     assert.strictEqual(session(o, 'si').state, 'logged-on')
   })
 
   it("logs the session out and on again for the operator, through the session's control " +
     "path, and logs the user's name", async () => {
-    const out = await call(base, operator, 'POST', 'fix-streamers/sessions/si/control', {
+    const out = await call(nr.base, nr.operator, 'POST', 'fix-streamers/sessions/si/control', {
       command: 'logout',
       text: 'maintenance'
     })
     assert.strictEqual(out.status, 200, JSON.stringify(out.body))
     const down = await waitFor(
       async () => {
-        const s = session((await call(base, viewer, 'GET', 'fix-streamers/overview')).body, 'si')
+        const s = session((await call(nr.base, nr.viewer, 'GET', 'fix-streamers/overview')).body, 'si')
         return s.state !== 'logged-on' && s.activity.lastLogout !== undefined ? s : undefined
       },
       20000,
@@ -194,26 +112,27 @@ describe(`operator console endpoints on a real Node-RED (${runtime})`, function 
     )
     assert.match(down.activity.lastLogout.text, /maintenance/)
     assert.ok(
-      child.lines.some(l => /\[fix-streamers\] operator: logout on session FIX\.4\.4:CLI->BRK/.test(l)),
+      nr.child.lines.some(l => /\[fix-streamers\] operator: logout on session FIX\.4\.4:CLI->BRK/.test(l)),
       'log line with the user'
     )
-    const on = await call(base, operator, 'POST', 'fix-streamers/sessions/si/control', { command: 'logon' })
+    const on = await call(nr.base, nr.operator, 'POST', 'fix-streamers/sessions/si/control', { command: 'logon' })
     assert.strictEqual(on.status, 200)
     await waitFor(
-      async () => session((await call(base, viewer, 'GET', 'fix-streamers/overview')).body, 'si').state === 'logged-on',
+      async () =>
+        session((await call(nr.base, nr.viewer, 'GET', 'fix-streamers/overview')).body, 'si').state === 'logged-on',
       20000,
       'logged on again'
     )
   })
 
   it('sets, then resets, the sequence numbers for the operator; the pair logs on again after each', async () => {
-    const set = await call(base, operator, 'POST', 'fix-streamers/sessions/si/control', {
+    const set = await call(nr.base, nr.operator, 'POST', 'fix-streamers/sessions/si/control', {
       command: 'set-sequence',
       nextSenderSeq: 100
     })
     assert.strictEqual(set.status, 200, JSON.stringify(set.body))
     await waitFor(async () => {
-      const o = (await call(base, viewer, 'GET', 'fix-streamers/overview')).body
+      const o = (await call(nr.base, nr.viewer, 'GET', 'fix-streamers/overview')).body
       return (
         session(o, 'si').state === 'logged-on' &&
         session(o, 'si').nextSenderSeq > 100 &&
@@ -222,54 +141,57 @@ describe(`operator console endpoints on a real Node-RED (${runtime})`, function 
     }, 20000, 'logged on again at 100 and above, on both sides')
     // A reset is agreed with the counterparty: here the operator resets both sides while the link is down.
     const control = async (id: string, command: string): Promise<void> => {
-      const r = await call(base, operator, 'POST', `fix-streamers/sessions/${id}/control`, { command })
+      const r = await call(nr.base, nr.operator, 'POST', `fix-streamers/sessions/${id}/control`, { command })
       assert.strictEqual(r.status, 200, `${command} ${id}: ${JSON.stringify(r.body)}`)
     }
     await control('si', 'logout')
     await control('sa', 'reset-sequence')
     await control('si', 'reset-sequence')
-    const zero = session((await call(base, viewer, 'GET', 'fix-streamers/overview')).body, 'si')
+    const zero = session((await call(nr.base, nr.viewer, 'GET', 'fix-streamers/overview')).body, 'si')
     assert.deepStrictEqual([zero.nextSenderSeq, zero.nextTargetSeq], [1, 1])
     await control('si', 'logon')
     const after = await waitFor(async () => {
-      const s = session((await call(base, viewer, 'GET', 'fix-streamers/overview')).body, 'si')
+      const s = session((await call(nr.base, nr.viewer, 'GET', 'fix-streamers/overview')).body, 'si')
       return s.state === 'logged-on' && s.nextSenderSeq < 10 ? s : undefined
     }, 20000, 'logged on again from 1')
     assert.deepStrictEqual([after.nextSenderSeq, after.nextTargetSeq], [2, 2])
     assert.ok(
-      child.lines.some(l =>
+      nr.child.lines.some(l =>
         /\[fix-streamers\] operator: set-sequence on session FIX\.4\.4:CLI->BRK \(next out 100/.test(l)
       )
     )
   })
 
   it('refuses a bad control command with 400 and a reason', async () => {
-    const r = await call(base, operator, 'POST', 'fix-streamers/sessions/si/control', {
+    const r = await call(nr.base, nr.operator, 'POST', 'fix-streamers/sessions/si/control', {
       command: 'set-sequence',
       nextSenderSeq: -4
     })
     assert.strictEqual(r.status, 400)
     assert.match(r.body.error, /whole number/)
     assert.strictEqual(
-      (await call(base, operator, 'POST', 'fix-streamers/sessions/nope/control', { command: 'logon' })).status,
+      (await call(nr.base, nr.operator, 'POST', 'fix-streamers/sessions/nope/control', { command: 'logon' })).status,
       404
     )
   })
 
   it('finds a sent order by ClOrdID in the journal and opens it decoded with names and enum descriptions', async () => {
-    assert.strictEqual((await call(base, operator, 'POST', 'inject/inj')).status, 200)
+    assert.strictEqual((await call(nr.base, nr.operator, 'POST', 'inject/inj')).status, 200)
     const page = await waitFor(async () => {
-      const r = await call(base, viewer, 'GET', 'fix-streamers/journal?session=si&clOrdId=OPS-1')
+      const r = await call(nr.base, nr.viewer, 'GET', 'fix-streamers/journal?session=si&clOrdId=OPS-1')
       return r.status === 200 && r.body.entries.length > 0 ? r.body : undefined
     }, 20000, 'the order in the journal')
     assert.deepStrictEqual(
       page.entries.map((e: any) => [e.direction, e.msgType, e.msgName]),
       [['out', 'D', 'NewOrderSingle']]
     )
-    const inbound = (await call(base, viewer, 'GET', 'fix-streamers/journal?session=sa&clOrdId=OPS-1&direction=in'))
-      .body
+    const inbound = (
+      await call(nr.base, nr.viewer, 'GET', 'fix-streamers/journal?session=sa&clOrdId=OPS-1&direction=in')
+    ).body
     assert.strictEqual(inbound.entries.length, 1)
-    const m = (await call(base, viewer, 'GET', `fix-streamers/journal/si/out/${page.entries[0].id as string}`)).body
+    const m = (
+      await call(nr.base, nr.viewer, 'GET', `fix-streamers/journal/si/out/${page.entries[0].id as string}`)
+    ).body
     assert.ok(m.message.raw.includes('|11=OPS-1|'), m.message.raw)
     const side = m.decoded.fields.find((f: any) => f.tag === 54)
     assert.deepStrictEqual([side.name, side.value, side.description], ['Side', '1', 'BUY'])
@@ -279,7 +201,7 @@ describe(`operator console endpoints on a real Node-RED (${runtime})`, function 
     'load, without failing the rest', async () => {
     const o = await waitFor(
       async () => {
-        const r = (await call(base, viewer, 'GET', 'fix-streamers/overview')).body
+        const r = (await call(nr.base, nr.viewer, 'GET', 'fix-streamers/overview')).body
         return /database down/.test(session(r, 'sdown')?.problem ?? '') && session(r, 'sbad')?.state === 'error'
           ? r
           : undefined
@@ -289,15 +211,15 @@ describe(`operator console endpoints on a real Node-RED (${runtime})`, function 
     )
     assert.match(session(o, 'sbad').problem, /nonexistent/)
     assert.strictEqual(session(o, 'si').state, 'logged-on')
-    const j = await call(base, viewer, 'GET', 'fix-streamers/journal?session=sdown')
+    const j = await call(nr.base, nr.viewer, 'GET', 'fix-streamers/journal?session=sdown')
     assert.strictEqual(j.status, 503)
     assert.match(j.body.error, /database down/)
-    const bad = await call(base, viewer, 'GET', 'fix-streamers/journal?session=si&seqFrom=abc')
+    const bad = await call(nr.base, nr.viewer, 'GET', 'fix-streamers/journal?session=si&seqFrom=abc')
     assert.strictEqual(bad.status, 400)
   })
 
   it('serves Prometheus metrics to a reader: sessions, messages by type, databases', async () => {
-    const r = await call(base, viewer, 'GET', 'fix-streamers/metrics')
+    const r = await call(nr.base, nr.viewer, 'GET', 'fix-streamers/metrics')
     assert.strictEqual(r.status, 200)
     assert.match(r.type, /^text\/plain/)
     const text = String(r.body)

@@ -1,20 +1,12 @@
 import * as assert from 'assert'
 import { Client } from 'pg'
-import { PgDatabase } from '../../core'
-import { retryTransient } from '../../core/db/retry'
-import { NoPrimaryError } from '../../core/db/pg-primary'
-import { ReplicaPair, replicaPairPerSuite } from './failover-servers'
+import { PgDatabase } from '../../../core'
+import { retryTransient } from '../../../core/db/retry'
+import { NoPrimaryError } from '../../../core/db/pg-primary'
+import { ReplicaPair, replicaPairPerSuite } from '../../ha/failover-servers'
+import { eventually, sleep } from '../../support/wait'
 
 const DB = 'fix_streamers_test'
-const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
-
-async function waitFor (what: string, ms: number, check: () => boolean | Promise<boolean>): Promise<void> {
-  const until = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
-    await sleep(50)
-  }
-}
 
 async function direct<T> (url: string, fn: (c: Client) => Promise<T>): Promise<T> {
   const c = new Client({ connectionString: url })
@@ -124,25 +116,29 @@ describe('PostgreSQL failover: the database finds and follows the primary [postg
         const portOf = async (): Promise<number> =>
           Number((await lease.query<{ port: number }>('SELECT inet_server_port() AS port')).rows[0].port)
         assert.strictEqual(await portOf(), p.primaryPort)
-        await waitFor('rows before the fault', 10000, () => w.acked.length >= 30)
+        await eventually(() => w.acked.length >= 30, 10000, 'rows before the fault', 50)
         // The primary stays up but refuses writes from now on, as a demoted one would.
         await direct(p.url('primary'), async c => {
           await c.query('ALTER SYSTEM SET default_transaction_read_only = on')
           await c.query('SELECT pg_reload_conf()')
         })
-        await waitFor('a write refused as read-only', 10000, () => w.errors.includes('25006'))
+        await eventually(() => w.errors.includes('25006'), 10000, 'a write refused as read-only', 50)
         const stalledAt = w.acked.length
         await sleep(1000)
         assert.ok(w.acked.length <= stalledAt + 1, 'no write succeeds while no server accepts writes')
         await p.promote()
-        await waitFor('writes going on after the promotion', 20000, () => w.acked.length >= stalledAt + 30)
+        await eventually(() => w.acked.length >= stalledAt + 30, 20000, 'writes going on after the promotion', 50)
         assert.strictEqual(db.server, `127.0.0.1:${p.replicaPort}`)
         assert.deepStrictEqual(moves, [`127.0.0.1:${p.primaryPort} -> 127.0.0.1:${p.replicaPort}`])
-        await waitFor('the LISTEN connection back on the new primary', 10000, () => relistened > 0)
+        await eventually(() => relistened > 0, 10000, 'the LISTEN connection back on the new primary', 50)
         await db.query("SELECT pg_notify('ha', 'after failover')")
-        await waitFor('the notification from the new primary', 10000, () => notes.includes('after failover'))
-        await waitFor('the dedicated connection on the new primary', 10000,
-          async () => await portOf().catch(() => 0) === p.replicaPort)
+        await eventually(() => notes.includes('after failover'), 10000, 'the notification from the new primary', 50)
+        await eventually(
+          async () => await portOf().catch(() => 0) === p.replicaPort,
+          10000,
+          'the dedicated connection on the new primary',
+          50
+        )
         const ro = await lease.query<{ ro: string }>("SELECT current_setting('transaction_read_only') AS ro")
         assert.strictEqual(ro.rows[0].ro, 'off')
       } finally {
@@ -167,13 +163,13 @@ describe('PostgreSQL failover: the primary stopped, the replica promoted, writes
     const w = writer(db)
     let outageMs = 0
     try {
-      await waitFor('rows before the failover', 10000, () => w.acked.length >= 50)
+      await eventually(() => w.acked.length >= 50, 10000, 'rows before the failover', 50)
       const before = w.acked.length
       const t0 = Date.now()
       await p.stop('primary')
       await sleep(500)
       await p.promote()
-      await waitFor('writes going on after the failover', 20000, () => w.acked.length >= before + 50)
+      await eventually(() => w.acked.length >= before + 50, 20000, 'writes going on after the failover', 50)
       outageMs = Date.now() - t0
       assert.strictEqual(db.server, `127.0.0.1:${p.replicaPort}`)
     } finally {

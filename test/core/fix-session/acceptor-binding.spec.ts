@@ -106,7 +106,8 @@ describe('FIX acceptor: connections bound at Logon, one port for several session
   it('keeps no crowd of silent connections, nor one sending bytes without a Logon, between the counterparty ' +
     'and its session', async function () {
     this.timeout(30000)
-    const { acc, tag } = await acceptor()
+    // A logon timeout of a minute: only the limits below, not the timeout, close anything here.
+    const { acc, tag } = await acceptor({ acceptor: { logonTimeoutMs: 60000 } })
     const port = acc.runtime.port!
     // 200 connections that say nothing: beyond 64 waiting, each new one pushes out the oldest.
     let closed = 0
@@ -115,7 +116,7 @@ describe('FIX acceptor: connections bound at Logon, one port for several session
       sockets.push(s)
       s.once('close', () => { closed++ })
     }
-    await eventually(() => closed >= 200 - 64, 10000, 'the oldest silent connections pushed out')
+    await eventually(() => closed >= 200 - 64, 5000, 'the oldest silent connections pushed out')
     const p = await peer(port, tag)
     p.logon()
     await p.waitFor('A', undefined, 5000)

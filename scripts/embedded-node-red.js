@@ -1,8 +1,8 @@
 // Node-RED embedded in this process, as the browser checks and the operator console's specs run it: the
 // runtime named (node-red for 4.1, node-red-5), its own express (its http-in node reaches into express 4's
 // router), the editor and admin API at / and HTTP nodes at /api, on 127.0.0.1. One copy for
-// scripts/test-browser.js, scripts/browser-sidebar.js and test/nodes/ops-harness.ts (which runs it in a
-// child process).
+// scripts/test-browser.js, browser-sidebar.js, test-pack.js and test/nodes/ops-harness.ts (which runs it
+// in a child process).
 'use strict'
 const http = require('http')
 const path = require('path')

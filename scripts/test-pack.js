@@ -7,8 +7,8 @@
 const fs = require('fs')
 const os = require('os')
 const path = require('path')
-const http = require('http')
 const { execFileSync } = require('child_process')
+const { startNodeRed } = require('./embedded-node-red')
 
 const root = path.resolve(__dirname, '..')
 const pkg = require(path.join(root, 'package.json'))
@@ -23,35 +23,13 @@ function check (name, ok, detail = '') {
   console.log(`  ${ok ? '✔' : '✘'} ${name}${ok || detail === '' ? '' : `: ${detail}`}`)
 }
 
-async function startNodeRed (userDir) {
+async function startFresh (userDir) {
   // A fresh require of the runtime per start: Node-RED keeps module-level state.
   for (const k of Object.keys(require.cache)) {
     if (k.includes(`${path.sep}node_modules${path.sep}node-red`) || k.includes('@node-red')) delete require.cache[k]
   }
-  // Node-RED's own express (its http-in node reaches into express 4's router).
-  const express = require(
-    require.resolve('express', { paths: [path.dirname(require.resolve('node-red/package.json'))] })
-  )
-  const RED = require('node-red')
-  const app = express()
-  const server = http.createServer(app)
-  RED.init(server, {
-    userDir,
-    flowFile: 'flows.json',
-    httpAdminRoot: '/',
-    httpNodeRoot: '/api',
-    credentialSecret: 'pack-test',
-    logging: { console: { level: 'warn' } },
-    editorTheme: { tours: false, palette: { catalogues: [] } },
-    telemetry: { enabled: false }
-  })
-  app.use('/', RED.httpAdmin)
-  await new Promise(resolve => server.listen(0, '127.0.0.1', resolve))
-  const started = new Promise(resolve => RED.events.once('flows:started', resolve))
-  await RED.start()
-  await started
-  const base = `http://127.0.0.1:${server.address().port}`
-  return { base, stop: async () => { await RED.stop(); server.close() } }
+  const nr = await startNodeRed({ userDir, settings: { credentialSecret: 'pack-test' } })
+  return { base: nr.url.replace(/\/$/, ''), stop: nr.stop }
 }
 
 async function checkLoaded (label, base) {
@@ -110,13 +88,13 @@ async function main () {
       cwd: dirA,
       stdio: ['ignore', 'ignore', 'inherit']
     })
-    let nr = await startNodeRed(dirA)
+    let nr = await startFresh(dirA)
     try { await checkLoaded('npm install', nr.base) } finally { await nr.stop() }
 
     // 2. The palette manager's upload.
     const dirB = path.join(work, 'user-palette')
     fs.mkdirSync(dirB)
-    nr = await startNodeRed(dirB)
+    nr = await startFresh(dirB)
     try {
       console.log('palette upload ...')
       const form = new FormData()

@@ -27,6 +27,14 @@ describe('fix-gateway status texts', () => {
     )
     assert.deepStrictEqual(db, { fill: 'red', shape: 'ring', text: 'waiting for database: connection refused' })
   })
+  it('says "waiting for database: <reason>" while logged on too, and the numbers again once it is back', () => {
+    const at = { phase: 'logged-on' as const, nextSenderSeq: 548, nextTargetSeq: 1079 }
+    assert.deepStrictEqual(
+      gatewayStatus({ ...at, text: 'waiting for database: the server is shutting down' }, label),
+      { fill: 'red', shape: 'ring', text: 'waiting for database: the server is shutting down' }
+    )
+    assert.strictEqual(gatewayStatus({ ...at, text: 'database back' }, label).text, 'logged on out 548 in 1079')
+  })
   it('shows the numbers once known, and the reason alone when something is wrong', () => {
     assert.strictEqual(
       gatewayStatus({ phase: 'logged-on', nextSenderSeq: 548, nextTargetSeq: 1079 }, label).text,

@@ -13,7 +13,9 @@ import { plainErrors } from '../shared/status-text'
 export function gatewayStatus (s: FixSessionStatus, stateLabel: (phase: string) => string): NodeStatus {
   const state = stateLabel(s.phase)
   const known = s.phase !== 'starting' && s.phase !== 'error' && (s.nextSenderSeq > 0 || s.nextTargetSeq > 0)
-  if (s.phase === 'logged-on' || (s.text === undefined && known)) {
+  // A database outage holds sends back whatever the FIX link's state: a logged-on session says so too.
+  const waitingForDb = s.text?.startsWith('waiting for database') === true
+  if (!waitingForDb && (s.phase === 'logged-on' || (s.text === undefined && known))) {
     const text = known ? `${state} out ${s.nextSenderSeq} in ${s.nextTargetSeq}` : state
     return s.phase === 'logged-on' ? status.ok(text) : status.busy(text)
   }

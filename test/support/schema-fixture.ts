@@ -60,13 +60,14 @@ export function schemaFixture<D extends Database = Database> (
     await options.teardown?.(f.db, f.schema)
   }
   before(async function () {
-    this.timeout(90000) // opening PGlite is CPU-bound: past 20 s on a loaded 2-CPU machine
+    // Opening PGlite is CPU-bound: past 20 s on a loaded 2-CPU machine. A longer describe timeout stands.
+    this.timeout(Math.max(this.timeout(), 90000))
     f.db = await open()
     if (!perTest) await create()
   })
   if (perTest) {
     beforeEach(async function () {
-      this.timeout(60000)
+      this.timeout(Math.max(this.timeout(), 60000))
       await create()
     })
   }

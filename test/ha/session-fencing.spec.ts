@@ -1,8 +1,9 @@
 import * as assert from 'assert'
-import { Database, LeaseGrant, LeaseLostError, LeaseStore, migrate, resourceOf } from '../../core'
+import { LeaseGrant, LeaseLostError, LeaseStore, resourceOf } from '../../core'
 import { DatabaseMessageStore, SessionOwnershipError } from '../../core/fix-session'
 import { InboundRecord, OutboundRecord } from '../../core/fix-session/message-store'
-import { describeEachDatabase, dropSchema, uniqueSchema } from '../support/databases'
+import { describeEachDatabase } from '../support/databases'
+import { schemaFixture } from '../support/schema-fixture'
 
 const out = (seq: number, cl: string): OutboundRecord => ({
   seq,
@@ -30,19 +31,11 @@ const inb = (seq: number): InboundRecord => ({
  * with LeaseLostError and changes nothing.
  */
 describeEachDatabase('session store fencing', target => {
-  let db: Database
-  let schema: string
   let leases: LeaseStore
-
-  beforeEach(async () => {
-    db = await target.open()
-    schema = uniqueSchema('hafence')
-    await migrate(db, schema)
-    leases = new LeaseStore(db, schema)
-  })
-  afterEach(async () => {
-    await dropSchema(db, schema)
-    await db.close()
+  const f = schemaFixture(target, {
+    prefix: 'hafence',
+    migrate: true,
+    setup: async (db, schema) => { leases = new LeaseStore(db, schema) }
   })
 
   /** A takes the lease; it runs out; B takes it over (token 2). */
@@ -60,7 +53,7 @@ describeEachDatabase('session store fencing', target => {
       const a = await leases.acquire(resourceOf.session('S1'), 'a', 60000)
       assert.ok(a !== undefined)
       const told: LeaseLostError[] = []
-      const stA = new DatabaseMessageStore(db, schema, 'S1', { ...a, onLost: err => told.push(err) })
+      const stA = new DatabaseMessageStore(f.db, f.schema, 'S1', { ...a, onLost: err => told.push(err) })
       await stA.load()
       assert.strictEqual(await stA.recordSent(out(1, 'C1')), true)
       await stA.recordSentBatch([out(2, 'C2'), out(3, 'C3')])
@@ -70,7 +63,7 @@ describeEachDatabase('session store fencing', target => {
       await leases.release(a)
       const b = await leases.acquire(resourceOf.session('S1'), 'b', 60000)
       assert.ok(b !== undefined)
-      const stB = new DatabaseMessageStore(db, schema, 'S1', b)
+      const stB = new DatabaseMessageStore(f.db, f.schema, 'S1', b)
       const s = await stB.load()
       assert.deepStrictEqual([s.nextSenderSeq, s.nextTargetSeq, s.epoch], [5, 3, 1], 'no reset: A\'s numbers go on')
       const before = await counts()
@@ -86,20 +79,20 @@ describeEachDatabase('session store fencing', target => {
       // B writes on from where A stopped.
       assert.strictEqual(await stB.recordSent(out(5, 'C5')), true)
       await stB.recordReceived([inb(3)], 4)
-      const after = await new DatabaseMessageStore(db, schema, 'S1').load()
+      const after = await new DatabaseMessageStore(f.db, f.schema, 'S1').load()
       assert.deepStrictEqual([after.nextSenderSeq, after.nextTargetSeq], [6, 4])
     })
 
   it('refuses to load for a holder whose lease ran out or was taken over', async () => {
     const { a, b } = await takeover('S2')
-    await assert.rejects(new DatabaseMessageStore(db, schema, 'S2', a).load(), LeaseLostError)
-    await new DatabaseMessageStore(db, schema, 'S2', b).load()
-    await assert.rejects(new DatabaseMessageStore(db, schema, 'S2', a).load(), LeaseLostError)
+    await assert.rejects(new DatabaseMessageStore(f.db, f.schema, 'S2', a).load(), LeaseLostError)
+    await new DatabaseMessageStore(f.db, f.schema, 'S2', b).load()
+    await assert.rejects(new DatabaseMessageStore(f.db, f.schema, 'S2', a).load(), LeaseLostError)
   })
 
   it('keeps the ownership error for a second unfenced writer (no lease in use)', async () => {
-    const x = new DatabaseMessageStore(db, schema, 'S3')
-    const y = new DatabaseMessageStore(db, schema, 'S3')
+    const x = new DatabaseMessageStore(f.db, f.schema, 'S3')
+    const y = new DatabaseMessageStore(f.db, f.schema, 'S3')
     await x.load()
     await y.load()
     await x.advanceSender(2)
@@ -107,9 +100,9 @@ describeEachDatabase('session store fencing', target => {
   })
 
   async function counts (): Promise<unknown> {
-    const r = await db.query(`SELECT (SELECT count(*) FROM "${schema}".fix_out) AS out,
-      (SELECT count(*) FROM "${schema}".fix_in) AS inb,
-      (SELECT next_sender_seq || '/' || next_target_seq || '/' || epoch FROM "${schema}".fix_session_state) AS state`)
+    const r = await f.db.query(`SELECT (SELECT count(*) FROM "${f.schema}".fix_out) AS out,
+      (SELECT count(*) FROM "${f.schema}".fix_in) AS inb,
+      (SELECT next_sender_seq || '/' || next_target_seq || '/' || epoch FROM "${f.schema}".fix_session_state) AS state`)
     return r.rows[0]
   }
 })

@@ -1,5 +1,4 @@
 import * as assert from 'assert'
-import { confirmables } from '../../nodes/shared/registry'
 import { helper, runtimeName } from '../support/node-red'
 import { eventually } from '../support/databases'
 import { faultyPostgres } from '../support/faulty-postgres'
@@ -9,18 +8,7 @@ import { freePort, nos } from '../core/fix-session/support'
 import databaseNode = require('../../nodes/streamer-database/streamer-database')
 import sessionNode = require('../../nodes/fix-session/fix-session')
 import gatewayNode = require('../../nodes/fix-gateway/fix-gateway')
-
-/** Stands in for a streamer client: records what the gateway confirms. */
-function clientProbe (RED: any): void {
-  function Probe (this: any, config: any): void {
-    RED.nodes.createNode(this, config)
-    this.confirmed = [] as string[][]
-    this.confirm = (position: string[]) => this.confirmed.push(position)
-    confirmables.register(this.id, this)
-    this.on('close', () => confirmables.unregister(this.id, this))
-  }
-  RED.nodes.registerType('client-probe', Probe)
-}
+import { clientProbe } from '../support/client-probe'
 
 /**
  * Issue 17 point 2 for the FIX gateway, as an operator sees it: the PostgreSQL server stops while

@@ -2,7 +2,6 @@ import * as assert from 'assert'
 import * as fs from 'fs'
 import * as net from 'net'
 import * as path from 'path'
-import { confirmables } from '../../nodes/shared/registry'
 import { helper, runtimeName } from '../support/node-red'
 import { eventually } from '../support/databases'
 import { tempDirPerTest } from '../support/temp'
@@ -10,19 +9,7 @@ import { freePort, nos } from '../core/fix-session/support'
 import databaseNode = require('../../nodes/streamer-database/streamer-database')
 import sessionNode = require('../../nodes/fix-session/fix-session')
 import gatewayNode = require('../../nodes/fix-gateway/fix-gateway')
-
-/** Stands in for a streamer client: records what the gateway confirms. */
-function clientProbe (RED: any): void {
-  function Probe (this: any, config: any): void {
-    RED.nodes.createNode(this, config)
-    this.confirmed = [] as string[][]
-    this.confirm = (position: string[]) => this.confirmed.push(position)
-    // Found by the gateway as a streamer client is: in the registry, under its node id.
-    confirmables.register(this.id, this)
-    this.on('close', () => confirmables.unregister(this.id, this))
-  }
-  RED.nodes.registerType('client-probe', Probe)
-}
+import { clientProbe } from '../support/client-probe'
 
 const nodes = [databaseNode, sessionNode, gatewayNode, clientProbe]
 

@@ -8,11 +8,11 @@ import {
   LeaseSettings,
   LeaseStore,
   listenForReleases,
-  migrate,
   PgDatabase,
   resourceOf
 } from '../../core'
-import { describeEachDatabase, dropSchema, eventually, uniqueSchema } from '../support/databases'
+import { describeEachDatabase, eventually } from '../support/databases'
+import { schemaFixture } from '../support/schema-fixture'
 import { CuttingProxy } from '../support/cutting-proxy'
 
 /** One instance's view of a lease: the keeper and what it was told, in order. */
@@ -62,26 +62,19 @@ function pause (ms: number): void {
 }
 
 describeEachDatabase('leases', target => {
-  let db: Database
-  let schema: string
   const started: LeaseKeeper[] = []
   const quick = { leaseMs: 600, renewMs: 100 }
-
-  beforeEach(async () => {
-    db = await target.open()
-    schema = uniqueSchema('ha')
-    await migrate(db, schema)
-  })
-  afterEach(async () => {
-    for (const k of started.splice(0)) await k.stop()
-    await dropSchema(db, schema)
-    await db.close()
+  const f = schemaFixture(target, {
+    prefix: 'ha',
+    migrate: true,
+    // The keepers stop before their schema goes.
+    setup: async () => { f.closing.push({ close: async () => { for (const k of started.splice(0)) await k.stop() } }) }
   })
 
   /** A holds the lease, B stands by. */
   async function holderAndStandby (timeline: Timeline): Promise<[Instance, Instance]> {
-    const a = instance(db, schema, 'a', quick, timeline)
-    const b = instance(db, schema, 'b', quick, timeline)
+    const a = instance(f.db, f.schema, 'a', quick, timeline)
+    const b = instance(f.db, f.schema, 'b', quick, timeline)
     run(a)
     await eventually(() => a.active, 5000, 'a active')
     run(b)
@@ -96,7 +89,7 @@ describeEachDatabase('leases', target => {
   it('gives a resource to one instance only, while the others stand by naming it', async function () {
     this.timeout(10000)
     const timeline = new Timeline()
-    const xs = ['a', 'b', 'c'].map(n => instance(db, schema, n, quick, timeline))
+    const xs = ['a', 'b', 'c'].map(n => instance(f.db, f.schema, n, quick, timeline))
     run(...xs)
     const holder = await eventually(() => xs.find(x => x.active !== undefined), 5000, 'a holder') as Instance
     await new Promise(resolve => setTimeout(resolve, 1500)) // many renewals and looks later
@@ -110,11 +103,11 @@ describeEachDatabase('leases', target => {
     this.timeout(15000)
     const timeline = new Timeline()
     const slow = { leaseMs: 4000, renewMs: 1000 }
-    const a = instance(db, schema, 'a', slow, timeline)
+    const a = instance(f.db, f.schema, 'a', slow, timeline)
     run(a)
     await eventually(() => a.active, 5000, 'a active')
-    const b = instance(db, schema, 'b', slow, timeline)
-    const unlisten = await listenForReleases(db, () => b.keeper.wake())
+    const b = instance(f.db, f.schema, 'b', slow, timeline)
+    const unlisten = await listenForReleases(f.db, () => b.keeper.wake())
     try {
       run(b)
       await eventually(() => b.standbyOn.at(-1) === 'a', 5000, 'b standing by')
@@ -166,20 +159,20 @@ describeEachDatabase('leases', target => {
     this.timeout(15000)
     const timeline = new Timeline()
     const resource = resourceOf.client('c1')
-    const a = instance(db, schema, 'a', quick, timeline, resource)
+    const a = instance(f.db, f.schema, 'a', quick, timeline, resource)
     run(a)
     const ga = await eventually(() => a.active, 5000, 'a active') as LeaseGrant
     const told: LeaseLostError[] = []
-    const storeA = new CheckpointStore(db, schema, { ...ga, onLost: err => told.push(err) })
+    const storeA = new CheckpointStore(f.db, f.schema, { ...ga, onLost: err => told.push(err) })
     assert.strictEqual(await storeA.load('c1'), undefined)
     await storeA.savePosition('c1', 'orders', ['1'])
     // A pauses for longer than its lease: B takes the client over and claims its checkpoint.
     ;(a.keeper as any).clearTimers()
     ;(a.keeper as any).stopped = true
-    const b = instance(db, schema, 'b', quick, timeline, resource)
+    const b = instance(f.db, f.schema, 'b', quick, timeline, resource)
     run(b)
     const gb = await eventually(() => b.active, 5000, 'b active') as LeaseGrant
-    const storeB = new CheckpointStore(db, schema, gb)
+    const storeB = new CheckpointStore(f.db, f.schema, gb)
     assert.deepStrictEqual((await storeB.load('c1'))?.start, { kind: 'after', position: ['1'] })
     await assert.rejects(storeA.savePosition('c1', 'orders', ['2']), (err: Error) =>
       err instanceof LeaseLostError && /newer holder/.test(err.message))
@@ -196,7 +189,7 @@ describeEachDatabase('leases', target => {
     const seen: Array<Record<string, unknown> | undefined> = []
     const keeper = (name: string, config: string, onStandby?: (d?: Record<string, unknown>) => void): LeaseKeeper =>
       new LeaseKeeper({
-        store: new LeaseStore(db, schema),
+        store: new LeaseStore(f.db, f.schema),
         resource: resourceOf.session('S1'),
         settings: { instance: name, ...quick },
         detail: { config },
@@ -216,7 +209,7 @@ describeEachDatabase('leases', target => {
   })
 
   it('keeps the unfenced checkpoint store working as before (no lease in use)', async () => {
-    const store = new CheckpointStore(db, schema)
+    const store = new CheckpointStore(f.db, f.schema)
     await store.savePosition('c1', 'orders', ['1'])
     await store.savePosition('c1', 'orders', ['2'])
     assert.deepStrictEqual((await store.load('c1'))?.start, { kind: 'after', position: ['2'] })
@@ -235,8 +228,8 @@ describeEachDatabase('leases', target => {
         const dbA = await PgDatabase.open({ connectionString: viaProxy.toString(), connectionTimeoutMillis: 300 })
         try {
           const timeline = new Timeline()
-          const a = instance(dbA, schema, 'a', quick, timeline)
-          const b = instance(db, schema, 'b', quick, timeline)
+          const a = instance(dbA, f.schema, 'a', quick, timeline)
+          const b = instance(f.db, f.schema, 'b', quick, timeline)
           run(a)
           await eventually(() => a.active, 5000, 'a active')
           run(b)

@@ -1,12 +1,13 @@
 import 'reflect-metadata'
 import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red'
-import { InboundMessage, NotLoggedOnError, SendRequest, SessionEvent } from '../../core/fix-session'
+import { InboundMessage, NotLoggedOnError, SessionEvent } from '../../core/fix-session'
 import type { StreamMeta } from '../../core/stream'
 import type { FixSessionNode, FixSessionStatus } from '../fix-session/types'
 import { confirmables } from '../shared/registry'
 import { status } from '../shared/status'
 import { gatewayStatus } from './status-text'
-import { controlCommand, inboundMessage, originOf, possResendOf, rawRequest, sentFix } from './messages'
+import { controlCommand, inboundMessage, requestOf, sentFix } from './messages'
+import { HeldSends } from './held-sends'
 import { CONTROL_TOPICS, FixGatewayDef } from './types'
 import { translator } from '../shared/i18n'
 import catalog = require('./locales/en-US/fix-gateway.json')
@@ -28,26 +29,9 @@ export = function (RED: NodeAPI): void {
       return
     }
 
-    // Stream messages that came while the session was not logged on, in arrival order. A streamer
-    // client never sends a row twice by itself, so erroring them would leave them unconfirmed
-    // until the next restart (and stop the client at its in-flight limit): they wait here instead,
-    // unconfirmed, and go out in order at the next logon. The client's in-flight window bounds them.
-    let held: Array<{ resume: () => void, cancel: (err: Error) => void }> = []
-    let closing = false
-    const loggedOn = (): boolean => session.currentStatus.phase === 'logged-on'
-    function release (): void {
-      const waiting = held
-      held = []
-      for (const h of waiting) h.resume()
-    }
-    async function untilLoggedOn (): Promise<void> {
-      if (closing) throw new Error(t('fix-gateway.errors.closing'))
-      node.status(status.warn(t('fix-gateway.status.held', { count: held.length + 1 })))
-      await new Promise<void>((resolve, reject) => {
-        held.push({ resume: resolve, cancel: reject })
-        if (loggedOn()) setImmediate(release) // never wait for a status change that already happened
-      })
-    }
+    const held = new HeldSends(() => session.currentStatus.phase === 'logged-on',
+      () => new Error(t('fix-gateway.errors.closing')),
+      count => node.status(status.warn(t('fix-gateway.status.held', { count }))))
 
     session.register(node, {
       onMessage: (m: InboundMessage) => {
@@ -61,7 +45,7 @@ export = function (RED: NodeAPI): void {
       },
       onStatus: (s: FixSessionStatus) => {
         node.status(statusOf(s))
-        if (s.phase === 'logged-on' && held.length > 0) release()
+        if (s.phase === 'logged-on' && held.count > 0) held.release()
       }
     })
 
@@ -83,39 +67,16 @@ export = function (RED: NodeAPI): void {
       if ((CONTROL_TOPICS as readonly string[]).includes(topic) && msg.stream === undefined) {
         return await control(topic, msg.payload)
       }
-      const req = await requestOf(msg)
+      const req = await requestOf(msg, async given => await session!.msgTypeOf(given), t)
       const meta = msg.stream as StreamMeta | undefined
-      const fromClient = meta?.clientId !== undefined && Array.isArray(meta.position)
-      let result
-      for (;;) {
-        // Behind held messages, or not logged on: wait in line (stream messages only).
-        if (fromClient && (held.length > 0 || !loggedOn())) await untilLoggedOn()
-        try {
-          result = await session!.sendFix(req)
-          break
-        } catch (err) {
-          // The session went down between the check and the send: back in line, in order.
-          if (!(fromClient && err instanceof NotLoggedOnError) || closing) throw err
-        }
+      if (meta?.clientId === undefined || !Array.isArray(meta.position)) {
+        msg.fix = sentFix(msg.fix, await session!.sendFix(req))
+        return
       }
-      if (fromClient && meta?.clientId !== undefined) {
-        confirmables.get(meta.clientId)?.confirm(meta.position)
-      }
+      // A streamer client's row: sent in line (held while not logged on), then confirmed to the client.
+      const result = await held.send(async () => await session!.sendFix(req))
+      confirmables.get(meta.clientId)?.confirm(meta.position)
       msg.fix = sentFix(msg.fix, result)
-    }
-
-    async function requestOf (msg: Record<string, any>): Promise<SendRequest> {
-      const origin = originOf(msg.stream as StreamMeta | undefined)
-      const p = msg.payload
-      const raw = rawRequest(p, origin, msg.fix?.possResend === true)
-      if (raw !== undefined) return raw
-      const possResend = possResendOf(msg.fix, p)
-      if (p === null || typeof p !== 'object' || Array.isArray(p)) throw new Error(t('fix-gateway.errors.payload'))
-      const given = msg.fix?.msgType ?? msg.msgType
-      if (typeof given !== 'string' || given === '') throw new Error(t('fix-gateway.errors.msgtype'))
-      const msgType = await session!.msgTypeOf(given)
-      if (msgType === undefined) throw new Error(t('fix-gateway.errors.unknown-msgtype', { msgType: given }))
-      return { msgType, body: p, origin, possResend }
     }
 
     async function control (topic: string, payload: any): Promise<void> {
@@ -125,11 +86,8 @@ export = function (RED: NodeAPI): void {
     }
 
     node.on('close', (removed: boolean, done: () => void) => {
-      closing = true
       // Unconfirmed: the streamer client replays them from its checkpoint after the redeploy.
-      const waiting = held
-      held = []
-      for (const h of waiting) h.cancel(new Error(t('fix-gateway.errors.closing')))
+      held.close()
       // Flow nodes close before config nodes: logging out here happens while the database is
       // still open, so the Logout's sequence number is committed.
       session.deregister(node, () => done(), removed)

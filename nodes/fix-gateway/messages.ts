@@ -2,6 +2,7 @@ import type { NodeMessage } from 'node-red'
 import type { ControlCommand, InboundMessage, SendRequest, SendResult } from '../../core/fix-session'
 import { rawToBody } from '../../core/fix-session'
 import type { StreamMeta } from '../../core/stream'
+import type { Translate } from '../shared/i18n'
 
 /** The first output's message for an inbound application message: the body, and msg.fix with the frame. */
 export function inboundMessage (m: InboundMessage, session: string): NodeMessage {
@@ -71,4 +72,25 @@ export function possResendOf (fix: { possResend?: unknown } | undefined, payload
 /** msg.fix after a send: what it had, and the sequence number, sent or a duplicate of one sent before. */
 export function sentFix (fix: Record<string, unknown> | undefined, result: SendResult): Record<string, unknown> {
   return { ...(fix ?? {}), seq: result.seq, sent: result.status === 'sent', duplicate: result.status === 'duplicate' }
+}
+
+/**
+ * The send request for a message: a raw FIX text as is, else an object body with its MsgType
+ * (msg.fix.msgType or msg.msgType, a name or a code, looked up in the session's dictionary).
+ * Throws with the gateway's own text when the message says too little.
+ */
+export async function requestOf (
+  msg: Record<string, any>, msgTypeOf: (nameOrCode: string) => Promise<string | undefined>, t: Translate
+): Promise<SendRequest> {
+  const origin = originOf(msg.stream as StreamMeta | undefined)
+  const p = msg.payload
+  const raw = rawRequest(p, origin, msg.fix?.possResend === true)
+  if (raw !== undefined) return raw
+  const possResend = possResendOf(msg.fix, p)
+  if (p === null || typeof p !== 'object' || Array.isArray(p)) throw new Error(t('fix-gateway.errors.payload'))
+  const given = msg.fix?.msgType ?? msg.msgType
+  if (typeof given !== 'string' || given === '') throw new Error(t('fix-gateway.errors.msgtype'))
+  const msgType = await msgTypeOf(given)
+  if (msgType === undefined) throw new Error(t('fix-gateway.errors.unknown-msgtype', { msgType: given }))
+  return { msgType, body: p, origin, possResend }
 }

@@ -1,7 +1,9 @@
 import * as assert from 'assert'
 import {
-  controlCommand, inboundMessage, originOf, possResendOf, rawRequest, sentFix
+  controlCommand, inboundMessage, originOf, possResendOf, rawRequest, requestOf, sentFix
 } from '../../nodes/fix-gateway/messages'
+import { translator } from '../../nodes/shared/i18n'
+import catalog = require('../../nodes/fix-gateway/locales/en-US/fix-gateway.json')
 
 describe('fix-gateway message building', () => {
   it('gives an inbound message its body as payload and its frame, with | for SOH, in msg.fix', () => {
@@ -67,5 +69,35 @@ describe('fix-gateway message building', () => {
       { msgType: 'D', seq: 5, sent: true, duplicate: false })
     assert.deepStrictEqual(sentFix(undefined, { status: 'duplicate', seq: 4 }),
       { seq: 4, sent: false, duplicate: true })
+  })
+
+  describe('the send request of a message', () => {
+    const t = translator({ _: (k: string) => k }, catalog)
+    const codes: Record<string, string> = { NewOrderSingle: 'D', D: 'D' }
+    const msgTypeOf = async (w: string): Promise<string | undefined> => codes[w]
+    const stream = { name: 's', streamer: 'x', clientId: 'c1', position: ['7'], replay: false }
+
+    it('sends an object body with the MsgType code of the name given, its origin and PossResend', async () => {
+      assert.deepStrictEqual(
+        await requestOf({ payload: { ClOrdID: 'A' }, fix: { msgType: 'NewOrderSingle' }, stream }, msgTypeOf, t),
+        { msgType: 'D', body: { ClOrdID: 'A' }, origin: { client: 'c1', position: '["7"]' }, possResend: false })
+      const r = await requestOf({ payload: { ClOrdID: 'A', StandardHeader: { PossResend: 'Y' } }, msgType: 'D' },
+        msgTypeOf, t)
+      assert.deepStrictEqual([r.msgType, r.origin, r.possResend], ['D', undefined, true])
+    })
+
+    it('sends a raw text as it is, without asking the dictionary', async () => {
+      const r = await requestOf({ payload: '35=D|11=A|', fix: { possResend: true } }, async () => 'never', t)
+      assert.deepStrictEqual([r.msgType, r.body, r.possResend], ['D', undefined, true])
+    })
+
+    it('refuses a payload that is no message, a missing MsgType, and one not in the dictionary', async () => {
+      await assert.rejects(requestOf({ payload: [1], fix: { msgType: 'D' } }, msgTypeOf, t),
+        { message: 'msg.payload must be a message object (with msg.fix.msgType) or a raw FIX string' })
+      await assert.rejects(requestOf({ payload: { ClOrdID: 'A' } }, msgTypeOf, t),
+        { message: 'msg.fix.msgType is missing: which message type is msg.payload?' })
+      await assert.rejects(requestOf({ payload: { ClOrdID: 'A' }, fix: { msgType: 'Nope' } }, msgTypeOf, t),
+        { message: 'message type "Nope" is not in the session\'s dictionary' })
+    })
   })
 })

@@ -85,10 +85,15 @@ export async function startNodeRed (
   fs.mkdirSync(userDir)
   fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows))
   const child = startChild('node-red', [launcher(userDir, port)], { logFile: path.join(dir, 'node-red.log'), env })
-  await waitFor(() => {
-    if (!child.alive()) throw new Error(child.lines.slice(-30).join('\n'))
-    return child.lines.some(l => /Started flows/.test(l))
-  }, 60000, 'Node-RED to start its flows')
+  try {
+    await waitFor(() => {
+      if (!child.alive()) throw new Error(child.lines.slice(-30).join('\n'))
+      return child.lines.some(l => /Started flows/.test(l))
+    }, 60000, 'Node-RED to start its flows')
+  } catch (err) {
+    await child.stop() // the caller never gets the child: a slow start must not leave Node-RED running
+    throw err
+  }
   return child
 }
 

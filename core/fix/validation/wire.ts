@@ -10,8 +10,8 @@ export interface WireShape {
   /** Every tag the message may carry: header, body (through components and groups, NumInGroup tags too), trailer. */
   contained: Set<number>
   /**
-   * Tags of repeating groups, at any depth, NumInGroup tags included (as jspurefix's containedTag of a group
-   * has its own NumInGroup tag): the only tags that may appear more than once.
+   * Tags inside repeating groups, at any depth (a nested group's NumInGroup tag too): the only tags that may
+   * appear more than once. A group's own NumInGroup tag is not one of them unless the group is nested.
    */
   inGroups: Set<number>
   /** Required simple fields of the body, through required components (not groups: a group may be absent). */
@@ -23,7 +23,7 @@ export interface WireShape {
 export interface WireGroup {
   /** Tag that starts each entry: the group's first field (inside a first component if need be). */
   delimiter: number
-  /** Every tag an entry may carry, nested groups' included, and the group's own NumInGroup tag (see inGroups). */
+  /** Every tag an entry may carry, nested groups' included (not the group's own NumInGroup tag: it ends the group). */
   contained: Set<number>
   /** NumInGroup tag -> group nested in an entry. */
   nested: Map<number, WireGroup>
@@ -58,7 +58,7 @@ function tagsOf (set: CompiledSet, into: Set<number>, grouped: Set<number>, inGr
     } else if (rule.kind === 'group') {
       if (rule.tag !== 0) {
         into.add(rule.tag)
-        grouped.add(rule.tag)
+        if (inGroup) grouped.add(rule.tag)
       }
       tagsOf(rule.set(), into, grouped, true, depth + 1)
     } else {
@@ -82,7 +82,7 @@ function groupsOf (set: CompiledSet, depth: number): Map<number, WireGroup> {
   for (const rule of set.fields.values()) {
     if (rule.kind === 'group') {
       if (rule.tag === 0 || rule.delimiterTag === 0) continue
-      const contained = new Set<number>([rule.tag])
+      const contained = new Set<number>()
       tagsOf(rule.set(), contained, contained, true, depth + 1)
       out.set(rule.tag, { delimiter: rule.delimiterTag, contained, nested: groupsOf(rule.set(), depth + 1) })
     } else if (rule.kind === 'component') {

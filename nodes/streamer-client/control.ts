@@ -69,3 +69,36 @@ export function readInput (msg: { topic?: unknown, payload?: unknown, stream?: u
     default: return { kind: 'unknown', topic: String(msg.topic) }
   }
 }
+
+/** What a client does for each input that asks something of it. */
+export interface InputActions {
+  confirm: (position: Position) => void
+  failed: (position: Position) => void
+  redeliver: () => Promise<unknown>
+  rewind: (target: StartAt | 'reset') => Promise<unknown>
+  /** The error for a row of another client or an unknown command. */
+  refused: (input: Extract<ClientInput, { kind: 'foreign' | 'unknown' }>) => Error
+}
+
+/**
+ * Carries out what a message into client `clientId` asks and then calls `done` once, with the
+ * error when the message cannot be read or its command failed, so a Catch node sees it.
+ */
+export function answerInput (msg: Parameters<typeof readInput>[0], clientId: string, act: InputActions,
+  done: (err?: Error) => void): void {
+  let input: ClientInput
+  try {
+    input = readInput(msg, clientId)
+  } catch (err) {
+    return done(err as Error)
+  }
+  const after = (p: Promise<unknown>): void => { p.then(() => done(), (err: Error) => done(err)) }
+  switch (input.kind) {
+    case 'confirm': act.confirm(input.position); return done()
+    case 'failed': act.failed(input.position); return done()
+    case 'foreign': case 'unknown': return done(act.refused(input))
+    case 'redeliver': return after(act.redeliver())
+    case 'rewind': return after(act.rewind(input.target))
+    default: return done()
+  }
+}

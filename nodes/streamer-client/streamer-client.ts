@@ -9,7 +9,7 @@ import { translator } from '../shared/i18n'
 import { haSettings } from '../shared/ha'
 import { configNode } from '../shared/config-users'
 import catalog = require('./locales/en-US/streamer-client.json')
-import { parseRewindTarget, readInput } from './control'
+import { answerInput, parseRewindTarget } from './control'
 import { dispose, targetFailed } from './delivery'
 import { SourceFollower } from './follower'
 import { ClientRun } from './lifecycle'
@@ -93,27 +93,18 @@ export = function (RED: NodeAPI): void {
       })
     }
 
-    node.on('input', (msg: any, _send, done) => {
-      let input
-      try {
-        input = readInput(msg, node.id)
-      } catch (err) {
-        return done(err as Error)
-      }
-      switch (input.kind) {
-        case 'confirm': node.confirm(input.position); return done()
-        case 'failed': {
-          const outputs = transform?.outputs ?? 1
-          if (targetFailed(msg, input.position, (p, e) => run.client?.fail(p, e), outputs, node, how)) observer.show()
-          return done()
-        }
-        case 'foreign': return done(new Error(tr('streamer-client.errors.foreign', { client: input.client })))
-        case 'redeliver': node.redeliver().then(() => done(), (err: Error) => done(err)); return
-        case 'rewind': node.rewind(input.target).then(() => done(), err => done(err)); return
-        case 'unknown': return done(new Error(tr('streamer-client.errors.unknown-input', { topic: input.topic })))
-        default: return done()
-      }
-    })
+    node.on('input', (msg: any, _send, done) => answerInput(msg, node.id, {
+      confirm: position => node.confirm(position),
+      failed: position => {
+        const outputs = transform?.outputs ?? 1
+        if (targetFailed(msg, position, (p, e) => run.client?.fail(p, e), outputs, node, how)) observer.show()
+      },
+      redeliver: async () => await node.redeliver(),
+      rewind: async target => await node.rewind(target),
+      refused: input => new Error(input.kind === 'foreign'
+        ? tr('streamer-client.errors.foreign', { client: input.client })
+        : tr('streamer-client.errors.unknown-input', { topic: input.topic }))
+    }, done))
 
     // Lag and status only: the streamer is found through the registry, not by polling.
     const ticker = setInterval(() => observer.tick(follower.attached), STATUS_EVERY_MS)
@@ -138,10 +129,9 @@ export = function (RED: NodeAPI): void {
     })
 
     // Warn when nothing can confirm: no wire back, no Complete node, no FIX gateway target.
-    if (def.confirmMode !== 'send') {
-      const warn = (): void => node.warn(tr('streamer-client.errors.no-confirm-path'))
-      setImmediate(() => { if (!run.closed && !hasConfirmPath(flowGraph(RED), node.id)) warn() })
-    }
+    const unconfirmed = (): boolean =>
+      def.confirmMode !== 'send' && !run.closed && !hasConfirmPath(flowGraph(RED), node.id)
+    setImmediate(() => { if (unconfirmed()) node.warn(tr('streamer-client.errors.no-confirm-path')) })
   }
 
   RED.nodes.registerType('streamer-client', StreamerClientNodeCtor as any)

@@ -1,5 +1,5 @@
 import * as assert from 'assert'
-import { describeStart, readInput } from '../../nodes/streamer-client/control'
+import { answerInput, describeStart, InputActions, readInput } from '../../nodes/streamer-client/control'
 
 describe('streamer-client input and control', () => {
   const mine = (extra: Record<string, unknown> = {}): Record<string, unknown> =>
@@ -33,5 +33,49 @@ describe('streamer-client input and control', () => {
     const at = '2024-01-02T03:04:05.000Z'
     assert.strictEqual(describeStart({ kind: 'timestamp', at }), `from ${at}`)
     assert.strictEqual(describeStart({ kind: 'live' }), 'live')
+  })
+
+  describe('answering an input', () => {
+    const acts = (done: string[], outcome: Promise<unknown> = Promise.resolve()): InputActions => ({
+      confirm: p => done.push(`confirm ${p.join()}`),
+      failed: p => done.push(`failed ${p.join()}`),
+      redeliver: async () => { done.push('redeliver'); return await outcome },
+      rewind: async t => { done.push(`rewind ${JSON.stringify(t)}`); return await outcome },
+      refused: input => new Error(`refused ${input.kind}`)
+    })
+    const answer = async (msg: Record<string, unknown>, a: InputActions): Promise<Error | undefined> =>
+      await new Promise(resolve => answerInput(msg, 'c1', a, resolve))
+
+    it('confirms or fails a row of its own, then calls done without an error', async () => {
+      const done: string[] = []
+      assert.strictEqual(await answer(mine(), acts(done)), undefined)
+      assert.strictEqual(await answer(mine({ error: { message: 'down' } }), acts(done)), undefined)
+      assert.deepStrictEqual(done, ['confirm 7', 'failed 7'])
+    })
+
+    it('calls done only when a redeliver or rewind has finished, with its error when it failed', async () => {
+      const done: string[] = []
+      let finish: () => void = () => {}
+      const slow = new Promise<void>(resolve => { finish = resolve })
+      let answered = false
+      const p = answer({ topic: 'redeliver' }, acts(done, slow)).then(e => { answered = true; return e })
+      await new Promise(resolve => setImmediate(resolve))
+      assert.strictEqual(answered, false, 'done came before the redeliver finished')
+      finish()
+      assert.strictEqual(await p, undefined)
+      const failed = await answer({ topic: 'rewind', payload: 'live' }, acts(done, Promise.reject(new Error('busy'))))
+      assert.strictEqual(failed?.message, 'busy')
+      assert.deepStrictEqual(done, ['redeliver', 'rewind {"kind":"live"}'])
+    })
+
+    it('gives done the error for another client\'s row, an unknown command or a bad rewind target', async () => {
+      const done: string[] = []
+      assert.strictEqual(await answer(mine(), acts(done)), undefined)
+      assert.strictEqual((await answer({ stream: { clientId: 'c9' } }, acts(done)))?.message, 'refused foreign')
+      assert.strictEqual((await answer({ topic: 'hello' }, acts(done)))?.message, 'refused unknown')
+      const bad = await answer({ topic: 'rewind', payload: 'yesterday' }, acts(done))
+      assert.match(bad?.message ?? '', /a rewind takes/)
+      assert.deepStrictEqual(done, ['confirm 7'])
+    })
   })
 })

@@ -11,6 +11,8 @@ import { numberOrUndefined, same, SessionCore } from './session-core'
 const MAX_HELD = 10000
 /** Most inbound messages committed in one statement. */
 const MAX_BATCH = 200
+/** Header fields whose absence is answered (Reject 373=1) before the MsgSeqNum is looked at, as QuickFIX does. */
+const REQUIRED_HEADER = new Set<number>([Tag.SenderCompID, Tag.TargetCompID, Tag.SendingTime])
 
 /**
  * The second layer of a FIX session: what it does with each frame it is given. Frames are worked
@@ -238,6 +240,11 @@ export abstract class SessionInbound extends SessionCore {
     if (h.possDup && this.state.resend !== undefined) this.resendAnswered = true
     const expected = this.state.nextTargetSeq
     if (h.seq < expected) {
+      // QuickFIX checks the required header before verify() looks at the number: a low message without
+      // SenderCompID, TargetCompID or SendingTime gets a Reject 373=1 only (no Logout, no number used).
+      if (problem?.reason === RejectReason.RequiredTagMissing && REQUIRED_HEADER.has(problem.refTag ?? 0)) {
+        return await this.sendReject(h.seq, h.msgType, problem, fields)
+      }
       if (!h.possDup) return await this.logoutAndClose(`MsgSeqNum too low, expecting ${expected} but received ${h.seq}`)
       if (problem?.reason === RejectReason.SendingTimeAccuracyProblem) {
         await this.sendReject(h.seq, h.msgType, problem, fields)

@@ -15,8 +15,10 @@ export interface PassSummary {
   roundTrips?: number
   p50At1000?: number
   p99At1000?: number
+  /** Round trip pass: p99 ms at 1,000/s of insert -> fill applied to `orders`. */
+  p99RoundTripAt1000?: number
   rssMb?: number
-  /** CPU ms per order in the sustained phase, every part together. */
+  /** CPU ms per order received (outbound) or round trip completed, sustained phase, every part together. */
   cpuPerOrder?: number
   steals: string
 }
@@ -94,6 +96,9 @@ export async function compareWithQuickfix (
         `${f(p.p99At1000)} | ${f(q1000?.oneWay[1], 2)} | ${ratio(p.p99At1000, q1000?.oneWay[1])} |`)
     }
     if (rt !== undefined) {
+      console.log('| p99 ms at 1,000/s, the whole round trip: insert -> fill applied to `orders` (QuickFIX: ' +
+        `sent -> fill back) | ${f(rt.p99RoundTripAt1000)} | ${f(q1000?.fill[1], 2)} | ` +
+        `${ratio(rt.p99RoundTripAt1000, q1000?.fill[1])} |`)
       console.log(`| CPU ms per round trip | ${f(rt.cpuPerOrder, 2)} | ${f(q.cpuPerOrder, 3)} | ` +
         `${ratio(rt.cpuPerOrder, q.cpuPerOrder)} |`)
     }

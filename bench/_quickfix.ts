@@ -12,6 +12,7 @@ import * as path from 'path'
 import { parseUtc } from '../core/fix-session'
 import { Child, Counterparty, freePort, ROOT, sleep, tempDir, waitFor } from '../test/support/e2e/harness'
 import { quickfixMissing } from '../test/support/quickfix'
+import { cpuMs } from './_cpu'
 
 const source = path.join(ROOT, 'bench', 'quickfix', 'roundtrip.cpp')
 const dictionary = path.join(ROOT, 'node_modules', 'jspurefix', 'data', 'FIX44.xml')
@@ -74,17 +75,6 @@ export function quickfixSettings (o: {
   const file = path.join(o.dir, `${o.role}.cfg`)
   fs.writeFileSync(file, lines.join('\n'))
   return file
-}
-
-/** CPU time (user + system) of a live process so far, in ms (Linux /proc); undefined elsewhere. */
-export function cpuMs (pid: number | undefined): number | undefined {
-  try {
-    const s = fs.readFileSync(`/proc/${pid ?? 0}/stat`, 'utf8')
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ')
-    return (Number(f[11]) + Number(f[12])) * 10
-  } catch {
-    return undefined
-  }
 }
 
 export interface ExecutorOptions {

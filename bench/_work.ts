@@ -3,7 +3,8 @@
  * (pg_stat_database.xact_commit) and, where the server loaded pg_stat_statements, statements by text.
  * Measured from the start of the sustained phase until its backlog has drained, so every order of the
  * phase has completed its whole path (the inbound half of the round trip included) and nothing else.
- * The bench's own polling (a count of filled orders every 0.5 s) is in the figures and named in the list.
+ * The bench's own polling (the lowest unfilled order every 0.2 s, bench/_filled.ts) is in the figures
+ * and named in the list.
  */
 import type { Client } from 'pg'
 

@@ -53,7 +53,9 @@ export function setupSql (schema: string): string {
   status text NOT NULL DEFAULT 'new',
   filled_qty numeric NOT NULL DEFAULT 0,
   execs_applied integer NOT NULL DEFAULT 0,
-  created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+  created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  -- When the apply made the order filled (the bench's round trip latency ends here).
+  filled_at timestamptz
 );
 CREATE TABLE IF NOT EXISTS ${s}.order_execs (
   exec_id text PRIMARY KEY,
@@ -90,6 +92,8 @@ export function applyReportSql (schema: string): string {
 UPDATE ${s}.orders o
 SET filled_qty = GREATEST(o.filled_qty, ex.cum_qty),
     status = CASE WHEN GREATEST(o.filled_qty, ex.cum_qty) >= o.qty THEN 'filled' ELSE 'acked' END,
+    filled_at = CASE WHEN GREATEST(o.filled_qty, ex.cum_qty) >= o.qty
+      THEN coalesce(o.filled_at, clock_timestamp()) END,
     execs_applied = o.execs_applied + 1
 FROM ex WHERE ex.first AND o.cl_ord_id = ex.cl_ord_id`
 }
@@ -116,6 +120,8 @@ export function applyReportsSql (schema: string): string {
 UPDATE ${s}.orders o
 SET filled_qty = GREATEST(o.filled_qty, per.cum_qty),
     status = CASE WHEN GREATEST(o.filled_qty, per.cum_qty) >= o.qty THEN 'filled' ELSE 'acked' END,
+    filled_at = CASE WHEN GREATEST(o.filled_qty, per.cum_qty) >= o.qty
+      THEN coalesce(o.filled_at, clock_timestamp()) END,
     execs_applied = o.execs_applied + per.n
 FROM per WHERE o.cl_ord_id = per.cl_ord_id`
 }

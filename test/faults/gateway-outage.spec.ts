@@ -9,6 +9,7 @@ import databaseNode = require('../../nodes/streamer-database/streamer-database')
 import sessionNode = require('../../nodes/fix-session/fix-session')
 import gatewayNode = require('../../nodes/fix-gateway/fix-gateway')
 import { clientProbe } from '../support/client-probe'
+import { sessionPair } from '../support/fix-session-pair'
 
 /**
  * Issue 17 point 2 for the FIX gateway, as an operator sees it: the PostgreSQL server stops while
@@ -41,14 +42,6 @@ describe(`fix-gateway during a database outage [postgres] (${runtimeName})`, fun
     'database is back', async function () {
     this.timeout(120000)
     const port = await freePort()
-    const common = {
-      beginString: 'FIX.4.4',
-      dictionary: 'FIX.4.4',
-      heartBtInt: 30,
-      resetPolicy: 'never',
-      database: 'db1',
-      weekdays: '0,1,2,3,4,5,6'
-    }
     await helper.load([databaseNode, sessionNode, gatewayNode, clientProbe], [
       {
         id: 'db1',
@@ -58,30 +51,7 @@ describe(`fix-gateway during a database outage [postgres] (${runtimeName})`, fun
         ssl: 'disable',
         schema: 'fx'
       },
-      {
-        id: 'sa',
-        type: 'fix-session',
-        role: 'acceptor',
-        bindAddress: '127.0.0.1',
-        port,
-        senderCompID: 'BRK',
-        targetCompID: 'CLI',
-        ...common
-      },
-      {
-        id: 'si',
-        type: 'fix-session',
-        role: 'initiator',
-        host: '127.0.0.1',
-        port,
-        senderCompID: 'CLI',
-        targetCompID: 'BRK',
-        backoffInitial: 0.2,
-        backoffMax: 1,
-        ...common
-      },
-      { id: 'ga', type: 'fix-gateway', session: 'sa', wires: [['a1'], []] },
-      { id: 'gi', type: 'fix-gateway', session: 'si', wires: [['i1'], ['i2']] },
+      ...sessionPair({ fixPort: port, database: 'db1', wires: { ga: [['a1'], []], gi: [['i1'], ['i2']] } }),
       { id: 'a1', type: 'helper' },
       { id: 'i1', type: 'helper' },
       { id: 'i2', type: 'helper' },

@@ -9,30 +9,14 @@ import databaseNode = require('../../nodes/streamer-database/streamer-database')
 import sessionNode = require('../../nodes/fix-session/fix-session')
 import gatewayNode = require('../../nodes/fix-gateway/fix-gateway')
 import { clientProbe } from '../support/client-probe'
+import { initiatorSession } from '../support/fix-session-pair'
 
 const nodes = [databaseNode, sessionNode, gatewayNode, clientProbe]
 
 function flow (dir: string, port: number, name = ''): any[] {
   return [
     { id: 'db1', type: 'streamer-database', mode: 'embedded', dataDir: dir, schema: 'fx' },
-    {
-      id: 'si',
-      type: 'fix-session',
-      name,
-      role: 'initiator',
-      host: '127.0.0.1',
-      port,
-      senderCompID: 'CLIQ',
-      targetCompID: 'BRKQ',
-      backoffInitial: 0.2,
-      backoffMax: 1,
-      beginString: 'FIX.4.4',
-      dictionary: 'FIX.4.4',
-      heartBtInt: 30,
-      resetPolicy: 'never',
-      database: 'db1',
-      weekdays: '0,1,2,3,4,5,6'
-    },
+    initiatorSession({ id: 'si', name, port, database: 'db1', senderCompID: 'CLIQ', targetCompID: 'BRKQ' }),
     { id: 'gi', type: 'fix-gateway', session: 'si', wires: [['i1'], ['i2']] },
     { id: 'i1', type: 'helper' },
     { id: 'i2', type: 'helper' },

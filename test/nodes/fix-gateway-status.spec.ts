@@ -8,6 +8,7 @@ import { quietAtStart, shortReason, withReason } from '../../nodes/fix-session/s
 import databaseNode = require('../../nodes/streamer-database/streamer-database')
 import sessionNode = require('../../nodes/fix-session/fix-session')
 import gatewayNode = require('../../nodes/fix-gateway/fix-gateway')
+import { initiatorSession, SESSION_DEFAULTS } from '../support/fix-session-pair'
 
 const label = (phase: string): string =>
   (({ 'logged-on': 'logged on', starting: 'starting', disconnected: 'disconnected' }) as Record<string, string>)[
@@ -90,16 +91,7 @@ describe(`fix-gateway status on a running flow (${runtimeName})`, function () {
     await helper.stopServer()
   })
   const tempDir = tempDirPerTest() // after the unload above: no flow holds its folders any more
-  const common = {
-    beginString: 'FIX.4.4',
-    dictionary: 'FIX.4.4',
-    heartBtInt: 30,
-    resetPolicy: 'never',
-    database: 'db1',
-    weekdays: '0,1,2,3,4,5,6',
-    senderCompID: 'CLI',
-    targetCompID: 'BRK'
-  }
+  const common = { ...SESSION_DEFAULTS, database: 'db1', senderCompID: 'CLI', targetCompID: 'BRK' }
   const texts = (id: string): string[] => helper.getNode(id).status.getCalls().map((c: any) => String(c.args[0].text))
 
   it('with the database down, the gateway says it waits for the database, with no sequence numbers', async () => {
@@ -136,16 +128,7 @@ describe(`fix-gateway status on a running flow (${runtimeName})`, function () {
       [databaseNode, sessionNode, gatewayNode],
       [
         { id: 'db1', type: 'streamer-database', mode: 'embedded', dataDir: tempDir(), schema: 'fx' },
-        {
-          id: 's1',
-          type: 'fix-session',
-          role: 'initiator',
-          host: '127.0.0.1',
-          port,
-          backoffInitial: 0.2,
-          backoffMax: 1,
-          ...common
-        },
+        initiatorSession({ id: 's1', port, database: 'db1', senderCompID: 'CLI', targetCompID: 'BRK' }),
         { id: 'g1', type: 'fix-gateway', session: 's1', wires: [[], []] }
       ]
     )

@@ -10,45 +10,19 @@ import databaseNode = require('../../nodes/streamer-database/streamer-database')
 import sessionNode = require('../../nodes/fix-session/fix-session')
 import gatewayNode = require('../../nodes/fix-gateway/fix-gateway')
 import { clientProbe } from '../support/client-probe'
+import { sessionPair } from '../support/fix-session-pair'
 
 const nodes = [databaseNode, sessionNode, gatewayNode, clientProbe]
 
 function flow (dir: string, port: number, over: { ini?: Record<string, unknown> } = {}): any[] {
-  const common = {
-    beginString: 'FIX.4.4',
-    dictionary: 'FIX.4.4',
-    heartBtInt: 30,
-    resetPolicy: 'never',
-    database: 'db1',
-    weekdays: '0,1,2,3,4,5,6'
-  }
   return [
     { id: 'db1', type: 'streamer-database', mode: 'embedded', dataDir: dir, schema: 'fx' },
-    {
-      id: 'sa',
-      type: 'fix-session',
-      role: 'acceptor',
-      bindAddress: '127.0.0.1',
-      port,
-      senderCompID: 'BRK',
-      targetCompID: 'CLI',
-      ...common
-    },
-    {
-      id: 'si',
-      type: 'fix-session',
-      role: 'initiator',
-      host: '127.0.0.1',
-      port,
-      senderCompID: 'CLI',
-      targetCompID: 'BRK',
-      backoffInitial: 0.2,
-      backoffMax: 1,
-      ...common,
-      ...over.ini
-    },
-    { id: 'ga', type: 'fix-gateway', session: 'sa', wires: [['a1'], ['a2']] },
-    { id: 'gi', type: 'fix-gateway', session: 'si', wires: [['i1'], ['i2']] },
+    ...sessionPair({
+      fixPort: port,
+      database: 'db1',
+      wires: { ga: [['a1'], ['a2']], gi: [['i1'], ['i2']] },
+      initiator: over.ini
+    }),
     { id: 'a1', type: 'helper' },
     { id: 'a2', type: 'helper' },
     { id: 'i1', type: 'helper' },

@@ -5,6 +5,8 @@ import { Child, ROOT, startChild, waitFor } from '../support/e2e/harness'
 import { freePort } from '../support/ports'
 import { tempDir } from '../support/temp'
 
+export { SESSION_DEFAULTS, sessionPair } from '../support/fix-session-pair'
+
 /**
  * A real Node-RED (the runtime named by NODE_RED_RUNTIME, embedded in a child process so it runs
  * on this Node) for the operator console's specs, with adminAuth: an operator with every
@@ -12,15 +14,6 @@ import { tempDir } from '../support/temp'
  * so the package.json "plugins" entry is what registers the endpoints.
  */
 export const runtime = process.env.NODE_RED_RUNTIME ?? 'node-red'
-
-/** The FIX.4.4 settings every fix-session of these flows shares: no reset, open all week. */
-export const SESSION_DEFAULTS = {
-  beginString: 'FIX.4.4',
-  dictionary: 'FIX.4.4',
-  heartBtInt: 30,
-  resetPolicy: 'never',
-  weekdays: '0,1,2,3,4,5,6'
-}
 
 /** The child's script: scripts/embedded-node-red.js (the browser checks' Node-RED) with the pack and adminAuth. */
 function launcher (userDir: string, port: number): string {
@@ -95,43 +88,6 @@ export async function startNodeRed (
     throw err
   }
   return child
-}
-
-/**
- * The FIX session pair of the console's flows: the acceptor 'sa' (BRK) on `fixPort` and the initiator 'si'
- * (CLI) that logs on to it over 127.0.0.1, retrying within a second, each with its gateway (ga, gi) on tab
- * `z`, both journaling in `database`.
- */
-export function sessionPair (o: { z: string, fixPort: number, database: string, names: [string, string] }): object[] {
-  const common = { ...SESSION_DEFAULTS, database: o.database }
-  return [
-    {
-      id: 'sa',
-      type: 'fix-session',
-      name: o.names[0],
-      role: 'acceptor',
-      bindAddress: '127.0.0.1',
-      port: o.fixPort,
-      senderCompID: 'BRK',
-      targetCompID: 'CLI',
-      ...common
-    },
-    {
-      id: 'si',
-      type: 'fix-session',
-      name: o.names[1],
-      role: 'initiator',
-      host: '127.0.0.1',
-      port: o.fixPort,
-      senderCompID: 'CLI',
-      targetCompID: 'BRK',
-      backoffInitial: 0.2,
-      backoffMax: 1,
-      ...common
-    },
-    { id: 'ga', z: o.z, type: 'fix-gateway', session: 'sa', wires: [[], []] },
-    { id: 'gi', z: o.z, type: 'fix-gateway', session: 'si', wires: [[], []] }
-  ]
 }
 
 /** A streamer-database named 'down' on a port nothing listens on: it never connects. */

@@ -2,7 +2,7 @@ import * as assert from 'assert'
 import { SOH } from '../../../core/fix-session'
 import { databaseTargets } from '../../support/databases'
 import { fixFixture } from '../../support/fix-fixture'
-import { acceptorRuntime, frameText, nos, now, RawPeer, record, Recorded, uniqueTag } from './support'
+import { frameText, loggedOnPeer, nos, now, RawPeer, Recorded } from './support'
 
 /**
  * A message whose MsgSeqNum is too low and whose header also lacks a required field: QuickFIX C++
@@ -13,41 +13,33 @@ describe('FIX session: a too-low MsgSeqNum with a required header field missing'
   const f = fixFixture(databaseTargets()[0], 'fixlowhdr')
 
   /** An acceptor and a raw peer logged on to it that has sent two orders: the session expects 4. */
-  async function session (): Promise<{ acc: Recorded, peer: RawPeer, tag: string }> {
-    const tag = uniqueTag()
-    const rt = acceptorRuntime({ db: f.db, schema: f.schema, codec: f.codec, tag }, 0)
-    f.running.push(rt)
-    const acc = record(rt)
-    await rt.start()
-    const peer = await RawPeer.connect(rt.port!, f.codec, `CLI${tag}`, `BRK${tag}`)
-    f.peers.push(peer)
-    peer.logon()
-    await peer.waitFor('A')
+  async function session (): Promise<{ acc: Recorded, peer: RawPeer }> {
+    const { acc, peer } = await loggedOnPeer(f)
     peer.sendBody('D', nos('LH2'))
     peer.sendBody('D', nos('LH3'))
-    return { acc, peer, tag }
+    return { acc, peer }
   }
 
   // For a missing CompID QuickFIX answers an application message with a BusinessMessageReject (its
   // FieldNotFound path), an admin one with a Reject 373=1: a TestRequest keeps these cases QuickFIX's.
   const order = (): string => f.codec.encodeBody('D', nos('LOW')).replace(/\x01/g, '|')
-  const cases: Array<{ name: string, tag: string, msgType: string, text: (tag: string) => string }> = [
-    { name: 'SenderCompID (49)', tag: '49', msgType: '1', text: t => `35=1|56=BRK${t}|34=2|52=${now()}|112=LOW|` },
-    { name: 'TargetCompID (56)', tag: '56', msgType: '1', text: t => `35=1|49=CLI${t}|34=2|52=${now()}|112=LOW|` },
-    { name: 'SendingTime (52)', tag: '52', msgType: 'D', text: t => `35=D|49=CLI${t}|56=BRK${t}|34=2|${order()}` },
+  const cases: Array<{ name: string, tag: string, msgType: string, text: (p: RawPeer) => string }> = [
+    { name: 'SenderCompID (49)', tag: '49', msgType: '1', text: p => `35=1|56=${p.them}|34=2|52=${now()}|112=LOW|` },
+    { name: 'TargetCompID (56)', tag: '56', msgType: '1', text: p => `35=1|49=${p.me}|34=2|52=${now()}|112=LOW|` },
+    { name: 'SendingTime (52)', tag: '52', msgType: 'D', text: p => `35=D|49=${p.me}|56=${p.them}|34=2|${order()}` },
     {
       name: 'SendingTime (52), with PossDupFlag',
       tag: '52',
       msgType: 'D',
-      text: t => `35=D|49=CLI${t}|56=BRK${t}|34=2|43=Y|122=${now()}|${order()}`
+      text: p => `35=D|49=${p.me}|56=${p.them}|34=2|43=Y|122=${now()}|${order()}`
     }
   ]
   for (const c of cases) {
     it(`answers one without ${c.name} with a Reject 373=1 371=${c.tag} 45=its number, no Logout, ` +
       'and still expects the same next number', async function () {
       this.timeout(20000)
-      const { acc, peer, tag } = await session()
-      peer.sendRaw(frameText(c.text(tag)))
+      const { acc, peer } = await session()
+      peer.sendRaw(frameText(c.text(peer)))
       const rej = await peer.waitFor('3', () => true, 5000)
       assert.deepStrictEqual([rej.get(45), rej.get(373), rej.get(371), rej.get(372)], ['2', '1', c.tag, c.msgType])
       // A TestRequest at 4 is answered: the Reject used no number and the session did not log out.

@@ -7,7 +7,7 @@ import { confirmables } from '../shared/registry'
 import { status } from '../shared/status'
 import { gatewayStatus } from './status-text'
 import { controlCommand, inboundMessage, requestOf, sentFix } from './messages'
-import { HeldSends } from './held-sends'
+import { GatewayClosedError, HeldSends } from './held-sends'
 import { CONTROL_TOPICS, FixGatewayDef } from './types'
 import { translator } from '../shared/i18n'
 import catalog = require('./locales/en-US/fix-gateway.json')
@@ -30,7 +30,7 @@ export = function (RED: NodeAPI): void {
     }
 
     const held = new HeldSends(() => session.currentStatus.phase === 'logged-on',
-      () => new Error(t('fix-gateway.errors.closing')),
+      () => new GatewayClosedError(t('fix-gateway.errors.closing')),
       count => node.status(status.warn(t('fix-gateway.status.held', { count }))))
 
     session.register(node, {
@@ -57,6 +57,8 @@ export = function (RED: NodeAPI): void {
       msg: NodeMessageInFlow & Record<string, any>, _send: (m: any) => void, done: (err?: Error) => void
     ) => {
       handle(msg).then(() => done(), (err: Error) => {
+        // Not the row's failure: the close logs one line for all the rows held (a redeploy would log one per row).
+        if (err instanceof GatewayClosedError) return done()
         if (err instanceof NotLoggedOnError) node.status(status.warn(t('fix-gateway.status.not-logged-on')))
         done(err)
       })
@@ -87,7 +89,9 @@ export = function (RED: NodeAPI): void {
 
     node.on('close', (removed: boolean, done: () => void) => {
       // Unconfirmed: the streamer client replays them from its checkpoint after the redeploy.
+      const waiting = held.count
       held.close()
+      if (waiting > 0) node.log(t('fix-gateway.log.closed-holding', { count: waiting }))
       // Flow nodes close before config nodes: logging out here happens while the database is
       // still open, so the Logout's sequence number is committed.
       session.deregister(node, () => done(), removed)

@@ -1,5 +1,13 @@
 import { NotLoggedOnError } from '../../core/fix-session'
 
+/** The error of a message that was held, or came, once the gateway closed: not sent, not confirmed. */
+export class GatewayClosedError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'GatewayClosedError'
+  }
+}
+
 /**
  * The stream messages a gateway holds while its session is not logged on, in arrival order. A
  * streamer client never sends a row twice by itself, so erroring them would leave them unconfirmed

@@ -54,10 +54,14 @@ export async function dispose (
     replay: row.replay
   }
   try {
-    if (!(await transform.keep(row))) return { action: 'skip' }
-    const output = await transform.route(row)
+    // Awaited only when a JSONata expression made them promises: an await per row costs one.
+    const keep = transform.keep(row)
+    if (!(keep instanceof Promise ? await keep : keep)) return { action: 'skip' }
+    const route = transform.route(row)
+    const output = route instanceof Promise ? await route : route
     if (output < 0) return { action: 'skip' }
-    const payload = await transform.payload(row)
+    const value = transform.payload(row)
+    const payload = value instanceof Promise ? await value : value
     const msg: StreamMessage = { _msgid: o.newId(), topic: row.stream, payload, stream }
     const out = outputsWith(transform.outputs, output, msg)
     return { action: 'send', send: () => host.send(out), confirmed: o.confirmOnSend }

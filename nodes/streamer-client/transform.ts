@@ -7,14 +7,16 @@ type Expr = ReturnType<NodeAPI['util']['prepareJSONataExpression']>
 
 /**
  * The client's per-row logic, compiled once from its config: filter, payload, mapping table and
- * selective routing. JSONata runs with the row as its input (`qty > 0`, `price * qty`).
+ * selective routing. JSONata runs with the row as its input (`qty > 0`, `price * qty`). Each
+ * answers with a plain value unless a JSONata expression is involved (then a Promise): most
+ * rows cost no promise here.
  */
 export interface Transform {
   /** false: filtered out. */
-  keep: (row: StreamRow) => Promise<boolean>
-  payload: (row: StreamRow) => Promise<unknown>
+  keep: (row: StreamRow) => boolean | Promise<boolean>
+  payload: (row: StreamRow) => unknown
   /** Index of the output (0-based) or -1 when no route takes the row. */
-  route: (row: StreamRow) => Promise<number>
+  route: (row: StreamRow) => number | Promise<number>
   /** Number of data outputs (the error output comes after them). */
   outputs: number
 }
@@ -70,30 +72,42 @@ export function compileTransform (RED: NodeAPI, node: Node, def: StreamerClientD
   const fieldValues = routeMode === 'field' ? routes.map(r => String(r.value)) : []
   const routeField = routeMode === 'field' ? compilePropertyPath(RED.util, def.routeField) : undefined
 
+  /** Sets the mapped fields on `out` from mapping `from` on; synchronous until a mapping gives a promise. */
+  function mapInto (out: unknown, row: StreamRow, from: number): unknown {
+    const target = out === null || typeof out !== 'object' ? { value: out } : out
+    for (let i = from; i < mappings.length; i++) {
+      const m = mappings[i]
+      const v = m.get(row)
+      if (v instanceof Promise) {
+        return v.then(value => {
+          m.target.set(target, value)
+          return mapInto(target, row, i + 1)
+        })
+      }
+      m.target.set(target, v)
+    }
+    return target
+  }
+
+  async function conditionRoute (row: StreamRow): Promise<number> {
+    for (let i = 0; i < conditions.length; i++) if (truthy(await evaluate(conditions[i], row.row))) return i
+    return -1
+  }
+
   return {
     outputs: routeMode === 'single' ? 1 : Math.max(1, routes.length),
-    keep: async row => filter === undefined ? true : truthy(await evaluate(filter, row.row)),
-    payload: async row => {
-      let out: unknown =
-        payloadExpr !== undefined ? await evaluate(payloadExpr, row.row) : mappings.length > 0 ? {} : row.row
-      if (mappings.length > 0) {
-        if (out === null || typeof out !== 'object') out = { value: out }
-        for (const m of mappings) {
-          // Column and fixed values are synchronous: no promise per field.
-          const v = m.get(row)
-          m.target.set(out as object, v instanceof Promise ? await v : v)
-        }
-      }
-      return out
+    keep: row => filter === undefined ? true : evaluate(filter, row.row).then(truthy),
+    payload: row => {
+      if (payloadExpr === undefined) return mappings.length > 0 ? mapInto({}, row, 0) : row.row
+      return evaluate(payloadExpr, row.row).then(out => mappings.length > 0 ? mapInto(out, row, 0) : out)
     },
-    route: async row => {
+    route: row => {
       if (routeMode === 'single') return 0
       if (routeMode === 'field') {
         const v = routeField!.get(row.row)
         return v === undefined || v === null ? -1 : fieldValues.indexOf(String(v))
       }
-      for (let i = 0; i < conditions.length; i++) if (truthy(await evaluate(conditions[i], row.row))) return i
-      return -1
+      return conditionRoute(row)
     }
   }
 }

@@ -65,6 +65,23 @@ for (const target of ['pglite', 'postgres'] as const) {
       await db.query(`DROP TABLE ${schema}_t`)
     })
 
+    it('reads msg parameters as Node-RED does: msg. prefix, brackets, nested reference, missing parent', async () => {
+      await helper.load(nodes, flow('SELECT $1::text AS a, $2::text AS b, $3::text AS c, $4::text AS d', [
+        { v: 'msg.payload.a', vt: 'msg' },
+        { v: 'payload["b c"]', vt: 'msg' },
+        { v: 'payload[msg.topic]', vt: 'msg' },
+        { v: 'payload.x.y', vt: 'msg' }
+      ]))
+      const msg = await run({ payload: { a: 'A', 'b c': 'B', pick: 'C', x: { y: 'D' } }, topic: 'pick' })
+      assert.deepStrictEqual(msg.payload, [{ a: 'A', b: 'B', c: 'C', d: 'D' }])
+      const none = await run({ payload: { a: 'A', x: {} }, topic: 'pick' })
+      assert.deepStrictEqual(none.payload, [{ a: 'A', b: null, c: null, d: null }])
+      // A missing parent is an error of that message (a catchable one), as getMessageProperty throws.
+      const caught = new Promise<any>(resolve => helper.getNode('caught').once('input', resolve))
+      helper.getNode('q1').receive({ payload: { a: 'A' }, topic: 'pick' })
+      assert.match((await caught).error.message, /reading 'y'/)
+    })
+
     it('records an audit event name and reason in a managed audit table', async () => {
       await helper.load(nodes, flow(`INSERT INTO ${schema}_orders (sym) VALUES ($1)`, [{ v: 'payload', vt: 'msg' }],
         { event: 'EVENT_ORDER_NEW', eventType: 'str', reason: 'topic', reasonType: 'msg' }))

@@ -160,6 +160,48 @@ describe(`fix-session and fix-gateway nodes (${runtimeName})`, function () {
     assert.strictEqual(a1b[0].fix.seq, 54, 'Logout 52, Logon 53, order 54: no reset, no gap')
   })
 
+  it('redeploying the session while the gateway holds stream rows logs one line saying they go again, not an ' +
+    'error per row, and sends them once when they come again', async () => {
+    const port = await freePort()
+    const dir = tempDir()
+    const row = (position: string, replay = false): object =>
+      ({ name: 'orders', streamer: 's1', client: 'orders-client', clientId: 'client1', position: [position], replay })
+    await helper.load(nodes, flow(dir, port))
+    const i2 = collect('i2')
+    await eventually(() => i2.some(m => m.topic === 'logon'), 45000, 'logon')
+    helper.getNode('gi').receive({ topic: 'fix:logout', payload: 'hold the rows' })
+    await eventually(() => i2.some(m => m.topic === 'logout'), 10000, 'logout')
+    for (const p of ['1', '2', '3']) {
+      helper.getNode('gi').receive({ payload: nos(`H${p}`), fix: { msgType: 'D' }, stream: row(p) })
+    }
+    const status = helper.getNode('gi').status
+    await eventually(() => status.getCalls().some((c: any) => /3 waiting/.test(c.args[0].text ?? '')), 10000,
+      'status: 3 waiting')
+    const gatewayLog = (): any[] => helper.log().args.map((a: any) => a[0]).filter((e: any) => e.type === 'fix-gateway')
+    const before = gatewayLog().length
+
+    // A modified-nodes deploy of the session alone: its gateway restarts with it.
+    await helper.setFlows(flow(dir, port, { ini: { name: 'renamed' } }), 'nodes')
+    const i2b = collect('i2')
+    const a1 = collect('a1')
+    await eventually(() => i2b.some(m => m.topic === 'logon'), 45000, 'logon after the redeploy')
+    const lines = gatewayLog().slice(before)
+    assert.deepStrictEqual(lines.filter(e => e.level === 20 /* Node-RED's error level */).map(e => String(e.msg)), [],
+      'no error line for the held rows')
+    const told = lines.filter(e => /\b3 stream messages\b.*again/.test(String(e.msg)))
+    assert.strictEqual(told.length, 1, `one line for the three rows: ${lines.map(e => String(e.msg)).join(' | ')}`)
+    assert.deepStrictEqual(helper.getNode('client1').confirmed, [], 'none was confirmed')
+
+    // The streamer client sends them again after the redeploy: each goes out once and is confirmed.
+    for (const p of ['1', '2', '3']) {
+      helper.getNode('gi').receive({ payload: nos(`H${p}`), fix: { msgType: 'D' }, stream: row(p, true) })
+    }
+    await eventually(() => helper.getNode('client1').confirmed.length === 3, 20000, 'the three rows confirmed')
+    assert.deepStrictEqual(helper.getNode('client1').confirmed, [['1'], ['2'], ['3']])
+    await eventually(() => a1.length === 3, 10000, 'the three orders at the acceptor')
+    assert.deepStrictEqual(a1.map(m => m.payload.ClOrdID), ['H1', 'H2', 'H3'])
+  })
+
   it('shows a port in use as a red status and keeps running', async () => {
     const port = await freePort()
     // Something else (not a fix-session: those would share the port) holds this one.

@@ -11,16 +11,8 @@ import {
   SessionContainer
 } from './jspurefix'
 import { dictionarySource, loadDictionary } from './dictionaries'
-import {
-  checkFieldStructure,
-  checkFrame,
-  checksumOf,
-  FixParseError,
-  formatChecksum,
-  SOH,
-  SOH_CHAR,
-  splitFields
-} from './framing'
+import { checkFrame, checksumOf, FixParseError, formatChecksum, frameFields, SOH, SOH_CHAR } from './framing'
+import { FieldDecoder } from './decode'
 import { formatUtcTimestamp } from './utc'
 
 export { FixParseError, FrameSplitter, SOH, SOH_CHAR } from './framing'
@@ -75,6 +67,7 @@ export class FixCodec {
   private readonly encoder: AsciiEncoder
   private readonly encodeBuffer: ElasticBuffer
   private readonly parser: AsciiParser
+  private readonly decoder = new FieldDecoder()
 
   private constructor (readonly dictionaryRef: string, readonly definitions: FixDefinitions) {
     this.encodeBuffer = new ElasticBuffer(64 * 1024)
@@ -131,6 +124,15 @@ export class FixCodec {
     return Buffer.concat([withoutTrailer, trailer])
   }
 
+  /**
+   * A checked frame decoded by jspurefix's own parser and view: the reference the fast decode
+   * (decode.ts) is held to, and what toObject() falls back on.
+   */
+  jspurefixObject (frame: Buffer): Record<string, unknown> {
+    const p = this.parse(frame)
+    return viewOf(this.parser, Buffer.from(p.raw, 'latin1'), p.msgType)
+  }
+
   encode (msgType: string, header: FixHeader, body: object): Buffer {
     return this.frame(msgType, header, this.encodeBody(msgType, body))
   }
@@ -150,20 +152,25 @@ export class FixCodec {
       throw new FixParseError('garbled', 'extra bytes after CheckSum (10)', 10)
     }
     const frame = layout.length === buf.length ? buf : buf.subarray(0, layout.length)
-    checkFieldStructure(frame)
     const raw = frame.toString('latin1')
-    // MsgType is the third field (checkFrame made sure): no need to split the rest to know it.
-    const msgType = raw.slice(layout.bodyStart + 3, raw.indexOf(SOH_CHAR, layout.bodyStart))
-    const parser = this.parser
-    let fields: Array<[number, string]> | undefined
-    const all = (): Array<[number, string]> => (fields ??= splitFields(raw.slice(0, -1)))
+    // One pass over the bytes: every check, the header read, the journal and the decode reuse these fields.
+    const fields = frameFields(frame, raw)
+    // MsgType is the third field (checkFrame made sure).
+    const msgType = fields[2][1]
+    const { parser, decoder, definitions } = this
     return {
       msgType,
       beginString: layout.beginString,
       raw,
-      get fields () { return all() },
-      get: (tag: number) => all().find(f => f[0] === tag)?.[1],
-      toObject: () => viewOf(parser, frame, msgType)
+      fields,
+      get: (tag: number) => {
+        for (const f of fields) if (f[0] === tag) return f[1]
+        return undefined
+      },
+      toObject: () => {
+        const def = definitions.message.get(msgType)
+        return (def !== undefined ? decoder.decode(def, frame, fields) : undefined) ?? viewOf(parser, frame, msgType)
+      }
     }
   }
 }

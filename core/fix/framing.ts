@@ -99,19 +99,30 @@ export function checkFrame (buf: Buffer): FrameLayout {
 }
 
 /**
- * Checks that every field of a checked frame is `<tag>=<value>` (tag: digits, no leading zero)
- * without splitting it into strings; throws FixParseError('garbled') naming the first bad field.
+ * Every field of a checked frame as [tag, value], in one pass over its bytes: the tag read from its
+ * digits (no leading zero, at most 7), the value sliced from `raw` (the frame as latin1 text, so
+ * character and byte offsets agree). Throws FixParseError('garbled') naming the first field that is
+ * not `<tag>=<value>`.
  */
-export function checkFieldStructure (buf: Buffer, end = buf.length): void {
+export function frameFields (buf: Buffer, raw: string, end = buf.length): Array<[number, string]> {
+  const out: Array<[number, string]> = []
   let pos = 0
   while (pos < end) {
     let p = pos
-    if (buf[p] < 0x31 || buf[p] > 0x39) throw badField(buf, pos, end)
-    while (p < end && buf[p] >= 0x30 && buf[p] <= 0x39) p++
-    if (buf[p] !== EQ || p - pos > 7) throw badField(buf, pos, end)
-    const next = buf.indexOf(SOH, p)
-    pos = next < 0 || next >= end ? end : next + 1
+    let c = buf[p]
+    if (c < 0x31 || c > 0x39) throw badField(buf, pos, end)
+    let tag = 0
+    while (p < end && (c = buf[p]) >= 0x30 && c <= 0x39) {
+      tag = tag * 10 + c - 0x30
+      p++
+    }
+    if (c !== EQ || p - pos > 7) throw badField(buf, pos, end)
+    let next = buf.indexOf(SOH, p)
+    if (next < 0 || next >= end) next = end
+    out.push([tag, raw.slice(p + 1, next)])
+    pos = next + 1
   }
+  return out
 }
 
 function badField (buf: Buffer, pos: number, end: number): FixParseError {
@@ -120,27 +131,6 @@ function badField (buf: Buffer, pos: number, end: number): FixParseError {
     'garbled',
     `field "${buf.toString('latin1', pos, Math.min(stop < 0 ? end : stop, pos + 20))}" is not tag=value`
   )
-}
-
-/** Every tag=value pair of a frame, in order. Throws on a field that is not tag=value. */
-export function splitFields (text: string): Array<[number, string]> {
-  const out: Array<[number, string]> = []
-  let pos = 0
-  while (pos < text.length) {
-    let end = text.indexOf(SOH_CHAR, pos)
-    if (end < 0) end = text.length
-    const eq = text.indexOf('=', pos)
-    if (eq < 0 || eq > end) {
-      throw new FixParseError('garbled', `field "${text.slice(pos, Math.min(end, pos + 20))}" has no =`)
-    }
-    const tagText = text.slice(pos, eq)
-    if (!/^[1-9]\d{0,6}$/.test(tagText)) {
-      throw new FixParseError('garbled', `"${tagText.slice(0, 12)}" is not a tag number`)
-    }
-    out.push([Number(tagText), text.slice(eq + 1, end)])
-    pos = end + 1
-  }
-  return out
 }
 
 export interface FrameSplitterOptions {

@@ -5,4 +5,4 @@ import 'reflect-metadata'
 import './jspurefix-load'
 export * from 'jspurefix'
 // Not exported from the package root.
-export { AsciiEncoder } from 'jspurefix/dist/buffer/ascii'
+export { AsciiEncoder, TimeFormatter } from 'jspurefix/dist/buffer/ascii'

@@ -1,13 +1,14 @@
 import type { Queryable, Statement } from '../db/database'
 import { quoteIdent } from '../db/identifiers'
 import { FIX_OUT_ORIG_CL_ORD_ID } from '../db/migrations/060-journal-indexes'
+import { FIX_OUT_HAS_ORIG_CL_ORD_ID } from '../db/migrations/061-journal-partial-indexes'
 import { maskSecretFields } from '../fix-session/session-log'
 
 /**
  * Read model of a session's message journal (fix_in, fix_out) for the operator console: newest
  * first, in keyset pages, filtered by MsgType, ClOrdID/OrigClOrdID, MsgSeqNum range and time
  * range. Each direction is ordered by (time, id) and every filter combination is a range of one
- * index of migration 60, so a page costs the same at row 10 and at row 10,000,000.
+ * index of migrations 60 and 61, so a page costs the same at row 10 and at row 10,000,000.
  */
 export type Direction = 'in' | 'out'
 
@@ -65,8 +66,23 @@ type SideCursor = [string, string] | null | false
 interface Cursor { in: SideCursor, out: SideCursor }
 
 const TABLE = {
-  in: { table: 'fix_in', id: 'receive_seq', at: 'received_at', orig: 'orig_cl_ord_id', possDup: 'poss_dup' },
-  out: { table: 'fix_out', id: 'id', at: 'sent_at', orig: FIX_OUT_ORIG_CL_ORD_ID, possDup: 'false' }
+  in: {
+    table: 'fix_in',
+    id: 'receive_seq',
+    at: 'received_at',
+    orig: 'orig_cl_ord_id',
+    possDup: 'poss_dup',
+    hasOrig: ''
+  },
+  out: {
+    table: 'fix_out',
+    id: 'id',
+    at: 'sent_at',
+    orig: FIX_OUT_ORIG_CL_ORD_ID,
+    possDup: 'false',
+    // The partial index of migration 61 serves the OrigClOrdID search only with its condition stated.
+    hasOrig: `${FIX_OUT_HAS_ORIG_CL_ORD_ID} AND `
+  }
 } as const
 
 function text (v: unknown, what: string, max = 200): string | undefined {
@@ -152,7 +168,7 @@ export function journalStatement (
   if (f.msgType !== undefined) where.push(`msg_type = ${bind(f.msgType)}`)
   if (f.clOrdId !== undefined) {
     const p = bind(f.clOrdId)
-    where.push(`(cl_ord_id = ${p} OR ${t.orig} = ${p})`)
+    where.push(`(cl_ord_id = ${p} OR (${t.hasOrig}${t.orig} = ${p}))`)
   }
   if (f.seqFrom !== undefined) where.push(`msg_seq_num >= ${bind(f.seqFrom)}`)
   if (f.seqTo !== undefined) where.push(`msg_seq_num <= ${bind(f.seqTo)}`)

@@ -5,6 +5,7 @@ import { fixSessionState } from './030-fix-session-state'
 import { fixIn } from './031-fix-in'
 import { fixOut } from './032-fix-out'
 import { journalIndexes } from './060-journal-indexes'
+import { journalPartialIndexes } from './061-journal-partial-indexes'
 import { leases } from './070-leases'
 import { haInstances } from './071-ha-instances'
 
@@ -21,6 +22,7 @@ export const migrations: readonly Migration[] = [
   fixIn,
   fixOut,
   journalIndexes,
+  journalPartialIndexes,
   leases,
   haInstances
 ]

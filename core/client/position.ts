@@ -2,7 +2,14 @@ import { Position, StartAt } from '../stream/types'
 
 /** A position as a map key. Targets may hand back numbers; positions are text, so normalise. */
 export function positionKey (position: readonly unknown[]): string {
-  return JSON.stringify(position.map(v => String(v)))
+  // Each part prefixed by its length, so no character inside a part can make two positions meet;
+  // built without an intermediate array, as it runs for every row sent and every confirmation.
+  let key = ''
+  for (let i = 0; i < position.length; i++) {
+    const part = String(position[i])
+    key += `${part.length}:${part}`
+  }
+  return key
 }
 
 /** A position from untrusted input (msg.payload, an HTTP body): an array of strings or numbers. */

@@ -37,6 +37,9 @@ export = function (RED: NodeAPI): void {
     const loading: Promise<Loaded> = configError !== undefined
       ? Promise.resolve({ error: configError })
       : loadTranslator(dictionaryRefOf(def), toFix, def.msgType, _)
+    // The loaded translator of a toObject node: its decode is synchronous, so a message that finds
+    // nothing queued is translated at once, with no promise (two per round trip in a FIX flow).
+    let decoder: FixTranslator | undefined
     const ready: Promise<FixTranslator | undefined> = loading.then(loaded => {
       if ('error' in loaded) {
         configError = loaded.error
@@ -47,29 +50,40 @@ export = function (RED: NodeAPI): void {
       // Dictionary loaded and mappings valid: ready, green, like a connected MQTT node.
       readyText = loaded.ready
       show('ready')
+      decoder = toFix ? undefined : loaded.translator
       return loaded.translator
     })
 
     const build = async (msg: NodeMessage): Promise<unknown> => await buildMessage(RED, node, mappings, msg)
-    // One message at a time, in arrival order (JSONata is asynchronous).
+    // One message at a time, in arrival order (JSONata is asynchronous); `queued` counts those not done.
     let queue: Promise<void> = Promise.resolve()
+    let queued = 0
 
     node.on('input', (
       msg: NodeMessageInFlow, send: (m: Array<NodeMessage | null>) => void, done: (err?: Error) => void
     ) => {
+      const finish = (outcome: Outcome): void => {
+        show(outcome.status)
+        if (outcome.send !== undefined) send(outcome.send)
+        done(outcome.error)
+      }
+      if (decoder !== undefined && queued === 0) {
+        try {
+          finish(decode(decoder, routing, types, msg, _))
+        } catch (err) {
+          done(err as Error)
+        }
+        return
+      }
+      queued++
       queue = queue.then(async () => {
         const t = await ready
         if (t === undefined) {
           done(new Error(configError ?? 'not configured'))
           return
         }
-        const outcome = toFix
-          ? await encode(t, def.msgType, build, msg, _)
-          : decode(t, routing, types, msg, _)
-        show(outcome.status)
-        if (outcome.send !== undefined) send(outcome.send)
-        done(outcome.error)
-      }).catch(err => done(err as Error))
+        finish(toFix ? await encode(t, def.msgType, build, msg, _) : decode(t, routing, types, msg, _))
+      }).catch(err => done(err as Error)).then(() => { queued-- })
     })
 
     node.on('close', (_removed: boolean, done: () => void) => {

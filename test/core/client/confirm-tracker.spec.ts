@@ -2,6 +2,22 @@ import * as assert from 'assert'
 import { assessHealth, ConfirmTracker, estimateLag, parsePosition, RateMeter } from '../../../core'
 
 describe('confirm tracker', () => {
+  it('tells positions apart only by their parts as text: numbers confirm text, split parts never meet', () => {
+    const t = new ConfirmTracker()
+    t.add(['12', '3'], false)
+    t.add(['1', '23'], false)
+    t.add(['1:2', '3'], false)
+    assert.strictEqual(t.isOpen(['123']), false)
+    assert.strictEqual(t.isOpen(['12', '3', '']), false)
+    assert.strictEqual(t.isOpen(['1', '2:3']), false)
+    assert.deepStrictEqual(t.confirm(['1', 23]), { known: true, checkpoint: undefined }, 'a number matches its text')
+    assert.strictEqual(t.isOpen(['12', '3']), true)
+    assert.strictEqual(t.isOpen(['1:2', '3']), true)
+    assert.deepStrictEqual(t.confirm([12, 3]), { known: true, checkpoint: ['1', '23'] })
+    assert.deepStrictEqual(t.confirm(['1:2', '3']), { known: true, checkpoint: ['1:2', '3'] })
+    assert.deepStrictEqual(t.confirm(['1:2', '3']), { known: false }, 'a second confirmation changes nothing')
+  })
+
   it('advances only over the contiguous confirmed prefix, whatever the confirmation order', () => {
     const t = new ConfirmTracker()
     for (const id of ['1', '2', '3', '4', '5']) assert.strictEqual(t.add([id], false), undefined)

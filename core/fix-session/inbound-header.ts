@@ -15,6 +15,17 @@ export interface Header {
   origSendingTime?: string
 }
 
+// The header tags as plain constants: a `case Tag.X` would read the Tag object for every field of every message.
+const BEGIN_STRING = Tag.BeginString
+const MSG_TYPE = Tag.MsgType
+const MSG_SEQ_NUM = Tag.MsgSeqNum
+const SENDER = Tag.SenderCompID
+const TARGET = Tag.TargetCompID
+const SENDING_TIME = Tag.SendingTime
+const POSS_DUP = Tag.PossDupFlag
+const ORIG_SENDING_TIME = Tag.OrigSendingTime
+const SEQ_NUM = /^[1-9]\d{0,15}$/
+
 /**
  * The header of a message's fields; a MsgSeqNum that is not a positive integer leaves `seq` undefined.
  * The first of each tag counts: a field already set is not overwritten (no Set of seen tags, so the
@@ -23,26 +34,28 @@ export interface Header {
 export function headerOf (fields: ReadonlyArray<[number, string]>): Header {
   const h: Header = { possDup: false }
   let possDupSeen = false
-  for (const [t, v] of fields) {
-    switch (t) {
-      case Tag.BeginString: if (h.beginString === undefined) h.beginString = v; break
-      case Tag.MsgType: if (h.msgType === undefined) h.msgType = v; break
-      case Tag.MsgSeqNum:
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]
+    const v = f[1]
+    switch (f[0]) {
+      case BEGIN_STRING: if (h.beginString === undefined) h.beginString = v; break
+      case MSG_TYPE: if (h.msgType === undefined) h.msgType = v; break
+      case MSG_SEQ_NUM:
         if (h.seqText === undefined) {
           h.seqText = v
-          h.seq = /^[1-9]\d{0,15}$/.test(v) ? Number(v) : undefined
+          h.seq = SEQ_NUM.test(v) ? Number(v) : undefined
         }
         break
-      case Tag.SenderCompID: if (h.sender === undefined) h.sender = v; break
-      case Tag.TargetCompID: if (h.target === undefined) h.target = v; break
-      case Tag.SendingTime: if (h.sendingTimeText === undefined) h.sendingTimeText = v; break
-      case Tag.PossDupFlag:
+      case SENDER: if (h.sender === undefined) h.sender = v; break
+      case TARGET: if (h.target === undefined) h.target = v; break
+      case SENDING_TIME: if (h.sendingTimeText === undefined) h.sendingTimeText = v; break
+      case POSS_DUP:
         if (!possDupSeen) {
           possDupSeen = true
           h.possDup = v === 'Y'
         }
         break
-      case Tag.OrigSendingTime: if (h.origSendingTime === undefined) h.origSendingTime = v; break
+      case ORIG_SENDING_TIME: if (h.origSendingTime === undefined) h.origSendingTime = v; break
     }
   }
   return h

@@ -37,10 +37,10 @@ const BAIL = Symbol('bail')
 
 interface Scope {
   set: IContainedSet
-  /** Values of the set's own fields (simple: its index in the frame's fields; component: scope; group: entries). */
-  values: Map<ContainedField, unknown>
-  /** The same fields in the order they came. */
-  order: ContainedField[]
+  /** The set's own fields in the order they came (a few: a list costs less than a Map). */
+  fields: ContainedField[]
+  /** Their values: simple, its index in the frame's fields; component, its scope; group, its entries. */
+  values: unknown[]
 }
 
 interface GroupScope {
@@ -133,7 +133,7 @@ export class FieldDecoder {
     fields: ReadonlyArray<[number, string]>
   ): Record<string, unknown> | undefined {
     if (!supported(def) || !ascii(frame)) return undefined
-    const starts = new Int32Array(fields.length)
+    const starts: number[] = []
     const result = this.place(def, fields, starts)
     if (result === BAIL) return undefined
     const reader = this.reader as unknown as { buffer: Buffer }
@@ -152,9 +152,9 @@ export class FieldDecoder {
   private place (
     def: MessageDefinition,
     fields: ReadonlyArray<[number, string]>,
-    starts: Int32Array
+    starts: number[]
   ): SetScope | typeof BAIL {
-    const msg: SetScope = { kind: 'msg', set: def, values: new Map(), order: [] }
+    const msg: SetScope = { kind: 'msg', set: def, fields: [], values: [] }
     const stack: Open[] = [msg]
     let pos = 0
     let i = 0
@@ -180,18 +180,18 @@ export class FieldDecoder {
       const scope = top.kind === 'group' ? top.entries[top.entries.length - 1] : top
       if (field === undefined || scope === undefined) return BAIL
       if (field.type === COMPONENT) {
-        if (scope.values.has(field) || enclosingHas(stack, 0, field.name)) return BAIL // split in two, or ambiguous
+        // A component split in two, or one an enclosing set also names.
+        if (scope.fields.includes(field) || enclosingHas(stack, 0, field.name)) return BAIL
         const child: SetScope = {
           kind: 'component',
           set: (field as ContainedComponentField).definition,
-          values: new Map(),
-          order: []
+          fields: [],
+          values: []
         }
-        scope.values.set(field, child)
-        scope.order.push(field)
+        put(scope, field, child)
         stack.push(child)
       } else if (field.type === GROUP) {
-        if (scope.values.has(field) || i + 1 >= fields.length || enclosingHas(stack, tag, field.name)) return BAIL
+        if (scope.fields.includes(field) || i + 1 >= fields.length || enclosingHas(stack, tag, field.name)) return BAIL
         const g = field as ContainedGroupField
         const group: GroupScope = {
           kind: 'group',
@@ -201,19 +201,17 @@ export class FieldDecoder {
           lastDelimiter: -1,
           entries: []
         }
-        scope.values.set(field, group)
-        scope.order.push(field)
+        put(scope, field, group)
         stack.push(group)
         pos += fieldLength(tag, value)
         i++
       } else {
         const def = (field as ContainedSimpleField).definition
         // A data field may hold SOH: only jspurefix's parser reads it by its length field.
-        if (def.tag !== tag || def.tagType === RAW || scope.values.has(field)) return BAIL
+        if (def.tag !== tag || def.tagType === RAW || scope.fields.includes(field)) return BAIL
         if (enclosingHas(stack, tag)) return BAIL
         starts[i] = pos + digits(tag) + 1
-        scope.values.set(field, i)
-        scope.order.push(field)
+        put(scope, field, i)
         pos += fieldLength(tag, value)
         i++
       }
@@ -226,12 +224,13 @@ export class FieldDecoder {
     scope: Scope,
     frame: Buffer,
     fields: ReadonlyArray<[number, string]>,
-    starts: Int32Array
+    starts: number[]
   ): Record<string, unknown> {
     const out: Record<string, unknown> = {}
-    const order = inSetOrder(scope)
-    for (const f of order) {
-      const v = scope.values.get(f)
+    inSetOrder(scope)
+    for (let k = 0; k < scope.fields.length; k++) {
+      const f = scope.fields[k]
+      const v = scope.values[k]
       if (f.type === COMPONENT) {
         out[(f as ContainedComponentField).definition.name] = this.build(v as SetScope, frame, fields, starts)
       } else if (f.type === GROUP) {
@@ -262,21 +261,28 @@ export class FieldDecoder {
   }
 }
 
-/** A scope's fields in the order of its set (they mostly come in that order: an insertion sort). */
-function inSetOrder (scope: Scope): ContainedField[] {
-  const order = scope.order
+/** Sorts a scope's fields (and values) into the order of its set: they mostly come in it, so an insertion sort. */
+function inSetOrder (scope: Scope): void {
+  const { fields, values } = scope
   const index = (ownCache.get(scope.set) as Own).index
-  for (let k = 1; k < order.length; k++) {
-    const f = order[k]
+  for (let k = 1; k < fields.length; k++) {
+    const f = fields[k]
+    const v = values[k]
     const at = index.get(f) as number
     let j = k - 1
-    while (j >= 0 && (index.get(order[j]) as number) > at) {
-      order[j + 1] = order[j]
+    while (j >= 0 && (index.get(fields[j]) as number) > at) {
+      fields[j + 1] = fields[j]
+      values[j + 1] = values[j]
       j--
     }
-    order[j + 1] = f
+    fields[j + 1] = f
+    values[j + 1] = v
   }
-  return order
+}
+
+function put (scope: Scope, field: ContainedField, value: unknown): void {
+  scope.fields.push(field)
+  scope.values.push(value)
 }
 
 // jspurefix's TagType values, read once (each read through its package's re-exports is a getter call).
@@ -295,7 +301,7 @@ const EMPTY = Buffer.alloc(0)
 
 function startEntry (g: GroupScope, at: number): void {
   g.lastDelimiter = at
-  g.entries.push({ set: g.set, values: new Map(), order: [] })
+  g.entries.push({ set: g.set, fields: [], values: [] })
 }
 
 /** jspurefix's unwind: close sets until one contains the tag (or the message is reached). */

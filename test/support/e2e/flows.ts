@@ -25,9 +25,14 @@ export interface E2eFlowOptions {
   /**
    * The clients' in-flight windows (both when set). By default the outbound client has 200: its
    * throughput is at most window / confirmation time (the gateway confirms after its journal
-   * commit), and with 50 it stopped near 4,000 orders/s on two CPUs. The inbound client keeps the
-   * node's default of 50: with 200 it handed 200 reports at a time to the event loop, ahead of the
-   * outbound orders.
+   * commit), and with 50 it stopped near 4,000 orders/s on two CPUs. The inbound client has 500,
+   * the apply's batch: the apply commits at most a window of reports at a time, so with the node's
+   * default of 50 every 25 round trips paid a commit (0.29-0.34 commits per round trip) and the
+   * inbound half fell behind the outbound one. Measured with the round trip pass bounded by unfilled
+   * orders (docs/performance.md, 3 December 2026, 18:00 UTC, load 11-16): CPU ms per round trip with
+   * its drain 0.93-0.95 at 50, 0.73 at 200, 0.66-0.71 at 500, 0.70 at 1,000; commits per round trip
+   * 0.08 from 500 on. A larger window lets a batch of reports run on the event loop ahead of the
+   * outbound orders (their latency to the counterparty grows); the whole round trip's is what counts.
    */
   inFlight?: number
   /** The inbound (execution reports) client's window when it differs from inFlight's. */
@@ -290,7 +295,7 @@ export function e2eFlows (o: E2eFlowOptions): any[] {
       payload: '',
       routeMode: 'single',
       routes: [],
-      inFlight: o.inboundInFlight ?? o.inFlight ?? 50,
+      inFlight: o.inboundInFlight ?? o.inFlight ?? 500,
       confirmMode: 'target',
       terminateOnError: false,
       wires: [['in-translator'], []]

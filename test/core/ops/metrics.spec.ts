@@ -1,7 +1,8 @@
 import * as assert from 'assert'
+import { execFileSync } from 'child_process'
 import { EventEmitter } from 'events'
 import { controlOf, ControlInputError } from '../../../core/ops/control'
-import { renderMetrics } from '../../../core/ops/metrics'
+import { METRICS_CONTENT_TYPE, renderMetrics } from '../../../core/ops/metrics'
 import type { Overview } from '../../../core/ops/overview'
 import { scopeHolds } from '../../../core/ops/permissions'
 import { msgTypeOfRaw, SessionActivity } from '../../../core/ops/session-activity'
@@ -125,6 +126,15 @@ describe('operator console: session activity, metrics, permissions and control i
       'fix_streamers_database_errors_total{database="main \\"db\\""} 2'
     ]) { assert.ok(text.split('\n').includes(line), `missing: ${line}`) }
     assert.match(text, /^# TYPE fix_streamers_session_messages_out_total counter$/m)
+  })
+
+  it('loads prom-client at the first scrape, not with the pack, and answers with its content type', async () => {
+    // A fresh process: in this one another spec may have loaded prom-client already.
+    const probe = `require(${JSON.stringify(require.resolve('../../../core/ops'))})
+      console.log(Object.keys(require.cache).filter(f => /[\\\\/]prom-client[\\\\/]/.test(f)).length)`
+    assert.strictEqual(execFileSync(process.execPath, ['-e', probe], { encoding: 'utf8' }).trim(), '0')
+    const prom = await import('prom-client')
+    assert.strictEqual(METRICS_CONTENT_TYPE, prom.Registry.PROMETHEUS_CONTENT_TYPE)
   })
 
   it("mirrors Node-RED's scope rule: read holds every .read, write every .write, * everything", () => {

@@ -32,6 +32,13 @@ export interface InboundLimits {
 }
 
 /**
+ * Tag -> the pass of validateInbound that last saw it. Validation is synchronous, so one map serves
+ * every call; it holds only tags some dictionary defines (unknown tags are refused before it).
+ */
+const lastSeen = new Map<number, number>()
+let pass = 0
+
+/**
  * Dictionary checks of one inbound message (the header was checked by the session): known
  * MsgType, known tags defined for that type, values present and well formed, enum values,
  * required body fields, no repeated tag outside repeating groups, values no longer than their
@@ -46,7 +53,8 @@ export function validateInbound (
   const dict = compileDictionary(defs)
   const shape = dict.wire(msgType)
   if (shape === undefined) return { reason: RejectReason.InvalidMsgType, text: `Invalid MsgType ${msgType}` }
-  const seen = new Set<number>()
+  // Which tags this message has, without a Set per message: the number of this pass, by tag.
+  const mark = ++pass
   for (const [tag, value] of fields) {
     if (value === '') {
       return {
@@ -66,14 +74,14 @@ export function validateInbound (
         text: `Tag not defined for this message type (${tag} ${def.name})`
       }
     }
-    if (seen.has(tag) && !shape.inGroups.has(tag)) {
+    if (lastSeen.get(tag) === mark && !shape.inGroups.has(tag)) {
       return {
         reason: RejectReason.TagAppearsMoreThanOnce,
         refTag: tag,
         text: `Tag appears more than once (${tag} ${def.name})`
       }
     }
-    seen.add(tag)
+    lastSeen.set(tag, mark)
     const type = def.typeKey
     if (tooLong(type, value, limits.maxFieldLength ?? DEFAULT_MAX_FIELD_LENGTH)) {
       return {
@@ -98,7 +106,7 @@ export function validateInbound (
     }
   }
   for (const tag of shape.required) {
-    if (!seen.has(tag)) {
+    if (lastSeen.get(tag) !== mark) {
       return {
         reason: RejectReason.RequiredTagMissing,
         refTag: tag,

@@ -238,9 +238,9 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
       const cpu1 = cpuBetween(cpu0, await cpuByPart(stats, since, sys.nodeRed!.pid, sys.counterparty!.child.pid))
       const per = [...cpu1].map(([k, v]) => `${k} ${(v / Math.max(1, units)).toFixed(2)}`)
       const cpuAll = [...cpu1].reduce((sum, [, v]) => sum + v, 0)
-      cpuPerOrder = cpuAll / Math.max(1, units)
       cpuLine = `CPU ms per ${reports ? 'round trip completed' : 'order received'} in the sustained phase: ` +
-        `${per.join(', ')}, all ${cpuPerOrder.toFixed(2)} (backends that closed during the phase are not counted)`
+        `${per.join(', ')}, all ${(cpuAll / Math.max(1, units)).toFixed(2)} (backends that closed during the phase ` +
+        'are not counted)'
       const ncpu = require('os').cpus().length
       busyLine = `machine CPU in the sustained phase: idle ${m.idle}, stolen ${m.steal}; this bench's processes ` +
         `used ${((cpuAll / (secs * 1000 * ncpu)) * 100).toFixed(1)}% of the ${ncpu} CPUs (load ${loadAvg()})`
@@ -256,6 +256,8 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
       const cpu2 = cpuBetween(cpu0, await cpuByPart(stats, since, sys.nodeRed!.pid, sys.counterparty!.child.pid))
       const per2 = [...cpu2].map(([k, v]) => `${k} ${(v / Math.max(1, done)).toFixed(3)}`)
       const all2 = [...cpu2].reduce((sum, [, v]) => sum + v, 0) / Math.max(1, done)
+      // What the comparison uses: every order of the phase completed, none still in the pipeline.
+      cpuPerOrder = all2
       workLinesOut.push(`CPU ms per order, the sustained phase and its drain (${done} orders, every one ` +
         `${reports ? 'filled' : 'received'}): ${per2.join(', ')}, all ${all2.toFixed(3)}`)
       if (work0 !== undefined && stats !== undefined) {

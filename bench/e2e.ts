@@ -158,6 +158,7 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
   let busyLine = ''
   let cpuPerOrder: number | undefined
   let fillsPerS: number | undefined
+  let unfilledAtEnd = 0
   const steals: string[] = []
   const workLinesOut: string[] = []
   const pass = reports ? 'round trip' : 'outbound'
@@ -233,6 +234,8 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
       const m = meter()
       const f1 = reports ? await fills.total() : 0
       if (reports) fillsPerS = (f1 - f0) / secs
+      // Orders out minus fills over the phase: the backlog it ended with (its bound filled once, at the start).
+      if (reports) unfilledAtEnd = nextId - first - (f1 - f0)
       // Per round trip completed (fill applied) in the round trip pass, per order received in the outbound one.
       const units = reports ? f1 - f0 : r1 - r0
       const cpu1 = cpuBetween(cpu0, await cpuByPart(stats, since, sys.nodeRed!.pid, sys.counterparty!.child.pid))
@@ -356,7 +359,9 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
     console.log(heapLine(readHeapTrace(sys.nodeRedLog)))
     if (fillsPerS !== undefined) {
       console.log('round trips completed in the sustained phase (fills applied to `orders`): ' +
-        `${Math.round(fillsPerS).toLocaleString('en-US')}/s`)
+        `${Math.round(fillsPerS).toLocaleString('en-US')}/s; ${unfilledAtEnd.toLocaleString('en-US')} of the phase's ` +
+        `orders not yet filled at its end (bound ${BACKLOG.toLocaleString('en-US')}): the orders inserted above ` +
+        'exceed the fills by this once, not per second')
     }
     const at1000 = rows.find(r => r.offered === '1,000/s')
     if (cpuLine !== '') console.log(cpuLine)

@@ -11,8 +11,6 @@ import { numberOrUndefined, same, SessionCore } from './session-core'
 const MAX_HELD = 10000
 /** Most inbound messages committed in one statement. */
 const MAX_BATCH = 200
-/** Header fields whose absence is answered (Reject 373=1) before the MsgSeqNum is looked at, as QuickFIX does. */
-const REQUIRED_HEADER = new Set<number>([Tag.SenderCompID, Tag.TargetCompID, Tag.SendingTime])
 
 /**
  * The second layer of a FIX session: what it does with each frame it is given. Frames are worked
@@ -203,6 +201,8 @@ export abstract class SessionInbound extends SessionCore {
         validateInbound(this.o.codec.definitions, h.msgType, fields) ??
         groupCountProblem(this.o.codec.definitions, h.msgType, fields)
     }
+    // What QuickFIX finds before verify() looks at the number (dictionary, required header, SendingTime).
+    const beforeSequence = problem
     if (problem === undefined && !isAdmin(h.msgType) && !this.receives(h.msgType)) {
       problem = {
         business: true,
@@ -239,17 +239,11 @@ export abstract class SessionInbound extends SessionCore {
     }
     if (h.possDup && this.state.resend !== undefined) this.resendAnswered = true
     const expected = this.state.nextTargetSeq
+    if (h.seq !== expected && beforeSequence !== undefined) {
+      return await this.rejectOutOfSequence(h.seq, h.msgType, beforeSequence, fields)
+    }
     if (h.seq < expected) {
-      // QuickFIX checks the required header before verify() looks at the number: a low message without
-      // SenderCompID, TargetCompID or SendingTime gets a Reject 373=1 only (no Logout, no number used).
-      if (problem?.reason === RejectReason.RequiredTagMissing && REQUIRED_HEADER.has(problem.refTag ?? 0)) {
-        return await this.sendReject(h.seq, h.msgType, problem, fields)
-      }
       if (!h.possDup) return await this.logoutAndClose(`MsgSeqNum too low, expecting ${expected} but received ${h.seq}`)
-      if (problem?.reason === RejectReason.SendingTimeAccuracyProblem) {
-        await this.sendReject(h.seq, h.msgType, problem, fields)
-        return await this.logoutAndClose(problem.text)
-      }
       if (h.origSendingTime === undefined && h.msgType !== AdminType.SequenceReset) {
         return await this.sendReject(
           h.seq,
@@ -277,6 +271,23 @@ export abstract class SessionInbound extends SessionCore {
     }
     await this.process(item)
     await this.drainHeld()
+  }
+
+  /**
+   * A message above or below the expected number that fails a check QuickFIX (C++ and J) runs in Session::next
+   * before verify() compares the number: the dictionary (DataDictionary::validate), the required header, the
+   * SendingTime. It gets its Reject at once and uses no number: no Logout for a low one, not held and no
+   * ResendRequest for a high one (the gap is asked for when the next message shows it). A SendingTime accuracy
+   * problem also ends the session, as in sequence.
+   */
+  private async rejectOutOfSequence (
+    seq: number,
+    msgType: string,
+    p: InboundProblem,
+    fields: Array<[number, string]>
+  ): Promise<void> {
+    await this.sendReject(seq, msgType, p, fields)
+    if (p.reason === RejectReason.SendingTimeAccuracyProblem) await this.logoutAndClose(p.text)
   }
 
   /** Handles a message whose seq is the expected one; moves the target seq past it (committed). */

@@ -19,6 +19,13 @@ export interface AuditTableOptions {
   defaultSchema?: string
   /** Add a statement-level NOTIFY on this channel to the audit table; undefined removes it. */
   notifyChannel?: string
+  /**
+   * Which writes notify: 'all' (default) every statement that adds audit rows; 'insert' only INSERT
+   * statements on the source, for a stream that reads INSERT rows only (its readers would be woken
+   * by updates for nothing, and every notifying commit queues on PostgreSQL's NOTIFY lock). A
+   * partitioned or inherited source notifies on all, as its row trigger also sees partitions.
+   */
+  notifyOn?: 'all' | 'insert'
 }
 
 export interface AuditTableResult {
@@ -131,6 +138,7 @@ export async function ensureAuditTable (db: Database, options: AuditTableOptions
     await tx.query(`CREATE INDEX IF NOT EXISTS ${quoteIdent(names.index)} ON ${aud} (audit_tx, audit_seq)`)
 
     const auditTypes = new Map((await columnsOf(tx, audit)).map(c => [c.name, c.type]))
+    const rowLevel = kind.rows[0].relkind === 'p' || kind.rows[0].tree
     await installAuditTrigger(tx, {
       src,
       aud,
@@ -138,29 +146,41 @@ export async function ensureAuditTable (db: Database, options: AuditTableOptions
       schema: s,
       auditName: audit.name,
       columns: sourceCols.map(c => ({ ...c, auditType: auditTypes.get(c.name) ?? c.type }))
-    }, kind.rows[0].relkind === 'p' || kind.rows[0].tree)
-    await setNotify(tx, aud, s, names.notifyFn, channel)
+    }, rowLevel)
+    const onSource = options.notifyOn === 'insert' && !rowLevel
+    await setNotify(tx, { aud, src, schema: s, name: names.notifyFn, channel, onSource })
     return { source, audit, created, addedColumns, warnings }
   })
 }
 
-/** One statement-level NOTIFY per inserting statement on the audit table, or none. */
-async function setNotify (
-  tx: Queryable,
-  aud: string,
-  s: string,
-  name: string,
+interface NotifyPlace {
+  /** Quoted audit table, source table and schema; the notify function's name. */
+  aud: string
+  src: string
+  schema: string
+  name: string
   channel: string | undefined
-): Promise<void> {
-  const current = await tx.query<{ def: string }>(
-    'SELECT pg_get_triggerdef(oid) AS def FROM pg_trigger WHERE tgrelid = $1::regclass AND tgname = $2', [aud, name])
-  const wanted = channel === undefined ? undefined : `'${channel}'`
-  if (current.rows.length > 0) {
-    if (wanted !== undefined && current.rows[0].def.includes(`(${wanted})`)) return
-    await tx.query(`DROP TRIGGER ${quoteIdent(name)} ON ${aud}`)
+  /** On the source's INSERT statements instead of every insert into the audit table. */
+  onSource: boolean
+}
+
+/**
+ * One statement-level NOTIFY per inserting statement on the audit table (or per INSERT statement on
+ * the source), or none. The trigger has the function's name on whichever table it is; one on the
+ * other table, or with another channel, is dropped first.
+ */
+async function setNotify (tx: Queryable, p: NotifyPlace): Promise<void> {
+  const current = await tx.query<{ def: string, on_source: boolean }>(
+    `SELECT pg_get_triggerdef(oid) AS def, tgrelid = $2::regclass AS on_source FROM pg_trigger
+      WHERE tgrelid IN ($1::regclass, $2::regclass) AND tgname = $3`, [p.aud, p.src, p.name])
+  const wanted = p.channel === undefined ? undefined : `'${p.channel}'`
+  const keep = current.rows.find(t => wanted !== undefined && t.on_source === p.onSource &&
+    t.def.includes(`(${wanted})`))
+  for (const t of current.rows) {
+    if (t !== keep) await tx.query(`DROP TRIGGER ${quoteIdent(p.name)} ON ${t.on_source ? p.src : p.aud}`)
   }
-  if (wanted === undefined) return
-  await tx.query(`CREATE OR REPLACE FUNCTION ${s}.${quoteIdent(name)}() RETURNS trigger
+  if (wanted === undefined || keep !== undefined) return
+  await tx.query(`CREATE OR REPLACE FUNCTION ${p.schema}.${quoteIdent(p.name)}() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $notify$
     BEGIN
       PERFORM pg_notify(TG_ARGV[0], '');
@@ -168,8 +188,8 @@ async function setNotify (
     END
     $notify$`)
   // The channel is a checked lower-case identifier, so it is safe as a trigger argument literal.
-  await tx.query(`CREATE TRIGGER ${quoteIdent(name)} AFTER INSERT ON ${aud} FOR EACH STATEMENT EXECUTE ` +
-    `FUNCTION ${s}.${quoteIdent(name)}(${wanted})`)
+  await tx.query(`CREATE TRIGGER ${quoteIdent(p.name)} AFTER INSERT ON ${p.onSource ? p.src : p.aud} FOR EACH ` +
+    `STATEMENT EXECUTE FUNCTION ${p.schema}.${quoteIdent(p.name)}(${wanted})`)
 }
 
 async function columnsOf (db: Queryable, t: QualifiedName): Promise<Array<{ name: string, type: string }>> {

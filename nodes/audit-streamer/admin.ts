@@ -49,7 +49,8 @@ export function registerAdmin (RED: NodeAPI): void {
         async db =>
           await ensureAuditTable(db, {
             source: String(body.table ?? ''),
-            notifyChannel: typeof body.channel === 'string' && body.channel !== '' ? body.channel : undefined
+            notifyChannel: typeof body.channel === 'string' && body.channel !== '' ? body.channel : undefined,
+            notifyOn: body.notifyOn === 'insert' ? 'insert' : undefined
           })
       )
       .then(r =>

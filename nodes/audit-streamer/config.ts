@@ -13,6 +13,8 @@ import type { AuditStreamerDef } from './types'
 export type StreamerSettings = Omit<StreamerOptions, 'database'> & {
   /** The source table to audit, when the node manages its audit table. */
   managedSource?: string
+  /** Managed table: which writes notify (ensureAuditTable's notifyOn). */
+  notifyOn?: 'all' | 'insert'
 }
 
 /** Turns the node's fields into streamer options; throws a StreamConfigError naming the field. */
@@ -48,7 +50,8 @@ export function streamerSettings (def: Partial<AuditStreamerDef>): StreamerSetti
     pollMs: wholeNumber(def.pollInterval, 1000, 'poll interval', 10, 3600000),
     listenChannel: listen ? channel : undefined,
     initialStart,
-    managedSource: managed ? table : undefined
+    managedSource: managed ? table : undefined,
+    notifyOn: managed && listen && def.notifyOn === 'insert' ? 'insert' : undefined
   }
 }
 

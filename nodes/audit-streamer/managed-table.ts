@@ -8,7 +8,7 @@ import { AuditTableResult, ensureAuditTable } from '../../core/stream'
  */
 export function streamerDatabase (
   acquire: () => Promise<Database>,
-  settings: { managedSource?: string, listenChannel?: string } | undefined,
+  settings: { managedSource?: string, listenChannel?: string, notifyOn?: 'all' | 'insert' } | undefined,
   created: (r: AuditTableResult) => void
 ): () => Promise<Database> {
   let prepared: Promise<Database> | undefined
@@ -17,7 +17,8 @@ export function streamerDatabase (
     const managed = settings?.managedSource
     if (managed === undefined) return db
     if (prepared === undefined) {
-      prepared = ensureAuditTable(db, { source: managed, notifyChannel: settings?.listenChannel }).then(r => {
+      const notify = { notifyChannel: settings?.listenChannel, notifyOn: settings?.notifyOn }
+      prepared = ensureAuditTable(db, { source: managed, ...notify }).then(r => {
         created(r)
         return db
       })

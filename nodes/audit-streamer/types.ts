@@ -16,6 +16,8 @@ export interface AuditStreamerDef extends NodeDef {
   batchSize: string | number
   listen: boolean
   channel: string
+  /** Managed table: 'insert' notifies on the source's INSERT statements only (default 'all'). */
+  notifyOn?: 'all' | 'insert'
   pollInterval: string | number
   start: StartSetting
   startValue: string

@@ -86,6 +86,11 @@ describe('audit-streamer status and settings', () => {
       [managed.table, managed.positionColumns, managed.timeColumn, managed.listenChannel, managed.managedSource],
       ['public.orders_audit', ['audit_tx', 'audit_seq'], 'audit_event_time', undefined, 'orders']
     )
+    // Notify on INSERT statements only: for a managed table that listens; otherwise every change.
+    assert.strictEqual(streamerSettings({ table: 'orders', managed: true, notifyOn: 'insert' }).notifyOn, 'insert')
+    assert.strictEqual(streamerSettings({ table: 'orders', managed: true }).notifyOn, undefined)
+    const unmanaged = streamerSettings({ table: 'orders', positionColumns: 'seq', managed: false, notifyOn: 'insert' })
+    assert.strictEqual(unmanaged.notifyOn, undefined)
     assert.throws(() => streamerSettings({ table: '' }), /no source table/)
     assert.throws(() => streamerSettings({ table: 't', positionColumns: 'seq', batchSize: 0 }), /batch size/)
     assert.throws(

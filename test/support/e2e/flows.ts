@@ -213,6 +213,8 @@ export function e2eFlows (o: E2eFlowOptions): any[] {
       table: `${schema}.orders`,
       managed: true,
       listen: true,
+      // Woken by the order inserts only: the fills' updates would wake it for nothing (docs/performance.md).
+      notifyOn: 'insert',
       pollInterval: o.pollMs ?? 200,
       batchSize: o.batchSize ?? 500,
       start: 'beginning',

@@ -229,11 +229,17 @@ export abstract class SessionCore {
     // sent for: QuickFIX's resend range) and the peer has not begun to answer. A gap after that
     // range, or one a new message (no PossDup) shows once the answer began, is new and asked for:
     // the peer answers up to where it was, and a MsgSeqNum far ahead must not swallow later gaps.
-    if (r !== undefined && r.begin <= begin && begin <= r.end && !(newMessage && this.resendAnswered)) return
+    // A request left without any answer for a heartbeat interval is asked again: its answer was
+    // lost (a garbled frame is dropped unread), and without a new request every later message,
+    // TestRequests included, would wait behind a gap nobody fills until the peer gives up.
+    const now = this.now().getTime()
+    const unanswered = r !== undefined && !this.resendAnswered && now - r.at >= this.state.heartBtInt * 1000
+    const asked = r !== undefined && r.begin <= begin && begin <= r.end
+    if (asked && !(newMessage && this.resendAnswered) && !unanswered) return
     // EndSeqNo 0 means "everything after BeginSeqNo" (FIX 4.2 and later).
     await this.sendAdmin(AdminType.ResendRequest, body([[Tag.BeginSeqNo, begin], [Tag.EndSeqNo, 0]]))
     this.resendAnswered = false
-    this.state.resend = { begin, end: upTo }
+    this.state.resend = { begin, end: upTo, at: now }
     this.event({ type: 'resend-request-sent', begin, end: upTo })
   }
 

@@ -36,8 +36,8 @@ export class SessionState {
   /** HeartBtInt agreed at logon, in seconds. */
   heartBtInt = 30
   testRequest: { id: string, at: number } | undefined
-  /** Our outstanding ResendRequest: from `begin` up to at least `end`. */
-  resend: { begin: number, end: number } | undefined
+  /** Our outstanding ResendRequest: from `begin` up to at least `end`, sent at `at` (ms since epoch). */
+  resend: { begin: number, end: number, at: number } | undefined
   readonly held = new Map<number, HeldMessage>()
   /** Set when we asked for a sequence reset with this logon (141=Y). */
   resetRequested = false

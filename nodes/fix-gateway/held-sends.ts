@@ -1,8 +1,4 @@
 import { NotLoggedOnError } from '../../core/fix-session'
-import { SessionNotRunningError } from '../fix-session/errors'
-
-/** How long a send refused while the status said logged on waits before it is tried again. */
-const RETRY_MS = 100
 
 /** The error of a message that was held, or came, once the gateway closed: not sent, not confirmed. */
 export class GatewayClosedError extends Error {
@@ -40,20 +36,16 @@ export class HeldSends {
 
   /**
    * Sends a stream message in line: behind the messages held, and only while logged on. A send
-   * that finds the session down after all (not logged on, or not running: it went down, or began
-   * to stop for a redeploy, while its status still said logged on) goes back in line, in order, or
-   * once closing ends with the close's error like the messages held; any other error is the caller's.
+   * that finds the session down after all (it went down between the check and the send) goes
+   * back in line, in order; any other error, or any error once closing, is the caller's.
    */
   async send<T> (send: () => Promise<T>): Promise<T> {
-    let refused = false
     for (;;) {
-      if (refused || this.held.length > 0 || !this.loggedOn()) await this.untilLoggedOn(refused ? RETRY_MS : 0)
+      if (this.held.length > 0 || !this.loggedOn()) await this.untilLoggedOn()
       try {
         return await send()
       } catch (err) {
-        if (!(err instanceof NotLoggedOnError) && !(err instanceof SessionNotRunningError)) throw err
-        if (this.closing) throw this.closed()
-        refused = true
+        if (!(err instanceof NotLoggedOnError) || this.closing) throw err
       }
     }
   }
@@ -73,17 +65,12 @@ export class HeldSends {
     for (const h of waiting) h.cancel(this.closed())
   }
 
-  /**
-   * Waits in line for the logon. A status already logged on is not waited for (its change has
-   * happened): the line goes after `retryMs`, which is not 0 after a refused send, whose status
-   * may say logged on for a while yet (a session stopping), so that such a send is not retried in a loop.
-   */
-  private async untilLoggedOn (retryMs: number): Promise<void> {
+  private async untilLoggedOn (): Promise<void> {
     if (this.closing) throw this.closed()
     this.onHold(this.held.length + 1)
     await new Promise<void>((resolve, reject) => {
       this.held.push({ resume: resolve, cancel: reject })
-      if (this.loggedOn()) setTimeout(() => { if (this.loggedOn()) this.release() }, retryMs)
+      if (this.loggedOn()) setImmediate(() => this.release()) // never wait for a status change that already happened
     })
   }
 }

@@ -16,7 +16,6 @@ import { Fence, LeaseRegistry, LeaseSettings, Membership, resourceOf } from '../
 import { OpsRegistry } from '../../core/ops'
 import { configFingerprint, differsText, standbyText } from '../shared/ha'
 import type { Translate } from '../shared/i18n'
-import { SessionNotRunningError } from './errors'
 import { eventLine, NodeLog, statusLine } from './log-lines'
 import { dictionaryOf, portFrom, receiveTypesOf, settingsFrom } from './options'
 import type { StatusFeed } from './status-feed'
@@ -141,8 +140,7 @@ export class SessionHost {
   private running (): SessionRuntime {
     if (this.runtime !== undefined) return this.runtime
     const now = this.o.feed.current
-    const error = this.startError ?? now.text ?? now.phase
-    throw new SessionNotRunningError(this.o.t('fix-session.errors.not-started', { error }))
+    throw new Error(this.o.t('fix-session.errors.not-started', { error: this.startError ?? now.text ?? now.phase }))
   }
 
   private async run (): Promise<SessionRuntime | undefined> {

@@ -3,7 +3,7 @@ import { JournalEntry, SOH } from '../../../core/fix-session'
 import type { SessionRuntime } from '../../../core/fix-session'
 import { databaseTargets, eventually } from '../../support/databases'
 import { fixFixture } from '../../support/fix-fixture'
-import { acceptorRuntime, er, RawPeer, record, uniqueTag } from './support'
+import { er, loggedOnPeer, RawPeer } from './support'
 
 /**
  * A ResendRequest for a long range is answered page by page from the journal, and only as fast as
@@ -25,15 +25,8 @@ describe('FIX session: resend answers paged from the journal, waiting for the so
     peer: RawPeer
     reads: Array<{ limit?: number, got: number }>
   }> {
-    const tag = uniqueTag()
-    const rt = acceptorRuntime({ db: f.db, schema: f.schema, codec: f.codec, tag }, 0)
-    f.running.push(rt)
-    record(rt)
-    await rt.start()
-    const peer = await RawPeer.connect(rt.port!, f.codec, `CLI${tag}`, `BRK${tag}`)
-    f.peers.push(peer)
-    peer.logon()
-    await peer.waitFor('A')
+    const { acc, peer } = await loggedOnPeer(f)
+    const rt = acc.runtime
     const text = 'x'.repeat(8000)
     for (let i = 0; i < total; i += 250) {
       await Promise.all(

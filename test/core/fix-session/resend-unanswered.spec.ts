@@ -1,9 +1,8 @@
 import * as assert from 'assert'
 import { databaseTargets } from '../../support/databases'
 import { fixFixture } from '../../support/fix-fixture'
-import { acceptorRuntime, nos, RawPeer, record, uniqueTag } from './support'
-
-const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
+import { sleep } from '../../support/wait'
+import { loggedOnPeer, nos } from './support'
 
 /**
  * A ResendRequest whose answer never arrives (the peer's gap fill came garbled and was dropped
@@ -15,24 +14,11 @@ const sleep = async (ms: number): Promise<void> => await new Promise(resolve => 
 describe('FIX session: a ResendRequest left unanswered for a heartbeat interval is sent again', () => {
   const f = fixFixture(databaseTargets()[0], 'fixresendagain')
 
-  /** An acceptor and a raw peer logged on with HeartBtInt 1 s: the session expects 2 next. */
-  async function session (): Promise<RawPeer> {
-    const tag = uniqueTag()
-    const rt = acceptorRuntime({ db: f.db, schema: f.schema, codec: f.codec, tag }, 0)
-    f.running.push(rt)
-    record(rt)
-    await rt.start()
-    const peer = await RawPeer.connect(rt.port!, f.codec, `CLI${tag}`, `BRK${tag}`)
-    f.peers.push(peer)
-    peer.logon({ heartBtInt: 1 })
-    await peer.waitFor('A')
-    return peer
-  }
-
   it('asks once for a gap while the request is fresh, and again after a heartbeat interval with no answer',
     async function () {
       this.timeout(20000)
-      const peer = await session()
+      // HeartBtInt 1 s: the session expects 2 next.
+      const { peer } = await loggedOnPeer(f, {}, { heartBtInt: 1 })
       peer.sendBody('D', nos('G5'), { seq: 5 })
       await peer.waitFor('2', m => m.get(7) === '2', 5000)
       peer.sendBody('D', nos('G6'), { seq: 6 })

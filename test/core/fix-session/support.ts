@@ -225,7 +225,8 @@ export const now = (): string => formatUtc(new Date())
  */
 export async function loggedOnPeer (
   f: FixFixture,
-  acceptor: Partial<SessionSettings> = {}
+  acceptor: Partial<SessionSettings> = {},
+  logon: Parameters<RawPeer['logon']>[0] = {}
 ): Promise<{ acc: Recorded, peer: RawPeer }> {
   const tag = uniqueTag()
   const rt = acceptorRuntime({ db: f.db, schema: f.schema, codec: f.codec, tag, acceptor }, 0)
@@ -234,7 +235,7 @@ export async function loggedOnPeer (
   await rt.start()
   const peer = await RawPeer.connect(rt.port!, f.codec, `CLI${tag}`, `BRK${tag}`)
   f.peers.push(peer)
-  peer.logon()
+  peer.logon(logon)
   await peer.waitFor('A')
   return { acc, peer }
 }

@@ -21,34 +21,45 @@ export class InboundJournalStore {
     if (recs.length === 0) return []
     const state = this.seq.state()
     const sessionName = this.seq.sessionName
-    const params: unknown[] = [sessionName, nextTarget, state.nextTargetSeq, state.epoch]
-    const rows: string[] = []
-    for (const rec of recs) {
-      const p = params.length
-      rows.push(`($1::text, $${p + 1}::bigint, $${p + 2}::text, $${p + 3}::text, $${p + 4}::text, $${p + 5}::text, ` +
-        `$${p + 6}::text, $${p + 7}::boolean, $${p + 8}::timestamptz, $${p + 9}::text, $${p + 10}::jsonb, ` +
-        `${rows.length})`)
-      params.push(
-        rec.seq,
-        rec.msgType,
-        rec.senderCompID,
-        rec.targetCompID,
-        rec.clOrdID ?? null,
-        rec.origClOrdID ?? null,
-        rec.possDup,
-        rec.sendingTime?.toISOString() ?? null,
-        rec.raw,
-        rec.message
-      )
+    // One text array per column, so the statement's text is the same for every batch size: the
+    // server parses and plans one short statement instead of a VALUES list of ten parameters a row
+    // (docs/performance.md, 4 December 2026). Text arrays on both engines; cast in the statement.
+    const n = recs.length
+    const seqs = new Array<string>(n)
+    const types = new Array<string>(n)
+    const senders = new Array<string>(n)
+    const targets = new Array<string>(n)
+    const clOrdIDs = new Array<string | null>(n)
+    const origClOrdIDs = new Array<string | null>(n)
+    const possDups = new Array<string>(n)
+    const times = new Array<string | null>(n)
+    const raws = new Array<string>(n)
+    const messages = new Array<string | null>(n)
+    for (let i = 0; i < n; i++) {
+      const rec = recs[i]
+      seqs[i] = String(rec.seq)
+      types[i] = rec.msgType
+      senders[i] = rec.senderCompID
+      targets[i] = rec.targetCompID
+      clOrdIDs[i] = rec.clOrdID ?? null
+      origClOrdIDs[i] = rec.origClOrdID ?? null
+      possDups[i] = rec.possDup ? 't' : 'f'
+      times[i] = rec.sendingTime?.toISOString() ?? null
+      raws[i] = rec.raw
+      messages[i] = rec.message
     }
+    const params: unknown[] = [sessionName, nextTarget, state.nextTargetSeq, state.epoch,
+      seqs, types, senders, targets, clOrdIDs, origClOrdIDs, possDups, times, raws, messages]
     const fenced = this.seq.guard(params)
     // One statement: the fix_in rows (receive_seq in message order) and the target seq commit
     // together; if the state row moved under us (or a newer lease holder claimed it) the failing
     // cast aborts all of it.
     const r = await this.db.query<{ receive_seq: string | number }>(
-      `WITH v (session_name, msg_seq_num, msg_type, sender_comp_id, target_comp_id, cl_ord_id, orig_cl_ord_id,
-        poss_dup, sending_time, raw, message, ord)
-         AS (VALUES ${rows.join(', ')}),
+      `WITH v AS (
+         SELECT * FROM unnest($5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+           $11::boolean[], $12::timestamptz[], $13::text[], $14::jsonb[]) WITH ORDINALITY
+           AS v (msg_seq_num, msg_type, sender_comp_id, target_comp_id, cl_ord_id, orig_cl_ord_id, poss_dup,
+             sending_time, raw, message, ord)),
        upd AS (
          UPDATE ${this.t.state} SET next_target_seq = $2, updated_at = clock_timestamp()
          WHERE session_name = $1 AND next_target_seq = $3 AND epoch = $4${fenced} RETURNING 1),
@@ -56,7 +67,7 @@ export class InboundJournalStore {
          INSERT INTO ${this.t.in} (session_name, msg_seq_num, msg_type, sender_comp_id, target_comp_id, cl_ord_id,
            orig_cl_ord_id,
            poss_dup, sending_time, raw, message)
-         SELECT session_name, msg_seq_num, msg_type, sender_comp_id, target_comp_id, cl_ord_id, orig_cl_ord_id,
+         SELECT $1::text, msg_seq_num, msg_type, sender_comp_id, target_comp_id, cl_ord_id, orig_cl_ord_id,
            poss_dup, sending_time, raw, message
          FROM v ORDER BY ord RETURNING receive_seq)
        SELECT CASE WHEN EXISTS (SELECT 1 FROM upd) THEN receive_seq

@@ -167,6 +167,59 @@ describeEachDatabase('FIX message store', target => {
     assert.strictEqual(after.rowCount, 3, 'nothing of the refused batch was written')
   })
 
+  it('stores every column of a journaled batch exactly as given, whatever characters the text holds', async () => {
+    const st = new DatabaseMessageStore(f.db, f.schema, 'S3c')
+    await st.load()
+    // Characters an array literal or a SQL text escapes: quotes, backslashes, braces, commas, the
+    // word NULL, spaces at the ends, latin1 bytes above 0x7f, and SOH.
+    const odd = ' "q" \\b\\ {x,y} NULL é\xff\x01 '
+    const recs = [
+      {
+        seq: 1,
+        msgType: '8',
+        senderCompID: 'B"1',
+        targetCompID: 'A\\1',
+        clOrdID: odd,
+        origClOrdID: 'NULL',
+        possDup: true,
+        sendingTime: new Date('2024-01-02T03:04:05.678Z'),
+        raw: `8=FIX.4.4\x0158=${odd}\x01`,
+        message: JSON.stringify({ Text: odd })
+      },
+      { seq: 2, msgType: 'AE', senderCompID: 'B', targetCompID: 'A', possDup: false, raw: '', message: null }
+    ]
+    await st.recordReceived(recs, 3)
+    const r = await f.db.query<Record<string, unknown>>(
+      'SELECT msg_seq_num, msg_type, sender_comp_id, target_comp_id, cl_ord_id, orig_cl_ord_id, poss_dup, ' +
+      `sending_time, raw, message FROM "${f.schema}".fix_in WHERE session_name = 'S3c' ORDER BY receive_seq`)
+    assert.deepStrictEqual(r.rows, [
+      {
+        msg_seq_num: '1',
+        msg_type: '8',
+        sender_comp_id: 'B"1',
+        target_comp_id: 'A\\1',
+        cl_ord_id: odd,
+        orig_cl_ord_id: 'NULL',
+        poss_dup: true,
+        sending_time: '2024-01-02T03:04:05.678Z',
+        raw: recs[0].raw,
+        message: { Text: odd }
+      },
+      {
+        msg_seq_num: '2',
+        msg_type: 'AE',
+        sender_comp_id: 'B',
+        target_comp_id: 'A',
+        cl_ord_id: null,
+        orig_cl_ord_id: null,
+        poss_dup: false,
+        sending_time: null,
+        raw: '',
+        message: null
+      }
+    ])
+  })
+
   it('reads the journal of the current epoch only; reset starts a new epoch', async () => {
     const st = new DatabaseMessageStore(f.db, f.schema, 'S4')
     await st.load()

@@ -1,5 +1,6 @@
 import type { FixDefinitions } from './jspurefix'
 import { FixCodec, FixParseError } from './codec'
+import { withPipes } from './framing'
 import { builtinDictionary } from './dictionaries'
 import { CompiledSet, compileDictionary } from './validation/compile'
 import { formatUtcDate } from './validation/format'
@@ -110,29 +111,26 @@ export class FixTranslator {
     }
     const obj = parsed.toObject()
     const header = obj.StandardHeader as Record<string, unknown> | undefined
-    delete obj.StandardHeader
-    delete obj.StandardTrailer
+    // The body copied without the header and trailer, not `delete`d from the decoded object: a
+    // delete turns an object into a hash table (an ExecutionReport's payload then keeps about
+    // 1.1 KB instead of 0.4 while it waits in a flow, and every read of it is a lookup).
+    const payload: Record<string, unknown> = {}
+    for (const key in obj) if (key !== 'StandardHeader' && key !== 'StandardTrailer') payload[key] = obj[key]
     const dict = compileDictionary(this.definitions)
     const set = dict.message(parsed.msgType)?.set
-    if (set !== undefined) datesAsText(set, obj)
+    if (set !== undefined) datesAsText(set, payload)
     return {
-      payload: obj,
+      payload,
       fix: {
         msgType: def.msgType,
         msgTypeName: def.name,
         beginString: parsed.beginString,
         dictionary: this.dictionary,
-        encoded: pipes(parsed.raw),
+        encoded: withPipes(parsed.raw),
         header
       }
     }
   }
-}
-
-const SOH_ALL = /\x01/g
-
-function pipes (s: string): string {
-  return s.replace(SOH_ALL, '|')
 }
 
 /** The BeginString for a dictionary: the builtin's, or from a custom XML's version (5.x -> FIXT.1.1). */

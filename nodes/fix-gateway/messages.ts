@@ -1,6 +1,7 @@
 import type { NodeMessage } from 'node-red'
 import type { ControlCommand, InboundMessage, SendRequest, SendResult } from '../../core/fix-session'
 import { rawToBody } from '../../core/fix-session'
+import { withPipes } from '../../core/fix'
 import type { StreamMeta } from '../../core/stream'
 import type { Translate } from '../shared/i18n'
 
@@ -15,7 +16,7 @@ export function inboundMessage (m: InboundMessage, session: string): NodeMessage
       possDup: m.possDup,
       receiveSeq: m.receiveSeq,
       header: m.header,
-      raw: m.raw.replace(/\x01/g, '|'),
+      raw: withPipes(m.raw),
       session
     }
   } as NodeMessage

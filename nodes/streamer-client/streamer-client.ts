@@ -87,7 +87,7 @@ export = function (RED: NodeAPI): void {
         ...settings,
         name: clientName,
         store,
-        prepare: async row => await dispose(row, t, follower.streamerId, node, how),
+        prepare: row => dispose(row, t, follower.streamerId, node, how),
         // A stream the streamer closed is not taken again: the follower waits for its replacement.
         ...observer.listener(() => follower.detached())
       })

@@ -58,6 +58,32 @@ describe('streamer-client delivery', () => {
     assert.strictEqual(onSend.action === 'send' && onSend.confirmed, true)
   })
 
+  it('answers at once, with no promise, when the filter, route and payload are not JSONata', () => {
+    const plain: Transform = {
+      outputs: 2,
+      keep: row => (row.row as { qty: number }).qty !== 0,
+      route: row => ['B', 'S'].indexOf((row.row as { side: string }).side),
+      payload: row => {
+        const r = row.row as { qty: number, side: string }
+        if (r.qty < 0) throw new Error('qty must be positive')
+        return { quantity: r.qty }
+      }
+    }
+    const h = host()
+    const sent = dispose(row(5, { qty: 2, side: 'B' }), plain, 's1', h, options())
+    assert.ok(!(sent instanceof Promise))
+    assert.strictEqual(sent.action, 'send')
+    if (sent.action === 'send') sent.send()
+    assert.deepStrictEqual((h.sent[0] as any[])[0].payload, { quantity: 2 })
+    assert.deepStrictEqual(dispose(row(6, { qty: 0, side: 'B' }), plain, 's1', h, options()), { action: 'skip' })
+    assert.deepStrictEqual(dispose(row(7, { qty: 1, side: 'X' }), plain, 's1', h, options()), { action: 'skip' })
+    const failed = dispose(row(8, { qty: -1, side: 'S' }), plain, 's1', h, options())
+    assert.ok(!(failed instanceof Promise))
+    assert.strictEqual(failed.action, 'reject')
+    // A JSONata-like (asynchronous) transform still gives a promise.
+    assert.ok(dispose(row(9, { qty: 1, side: 'B' }), bySide, 's1', h, options()) instanceof Promise)
+  })
+
   it('skips a row filtered out or routed nowhere', async () => {
     const skip = { action: 'skip' }
     assert.deepStrictEqual(await dispose(row(1, { qty: 0, side: 'B' }), bySide, 's1', host(), options()), skip)

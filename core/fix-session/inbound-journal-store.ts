@@ -1,3 +1,4 @@
+import { announceCommit } from '../db/commit-wake'
 import { Database } from '../db/database'
 import type { InboundRecord } from './message-store'
 import type { SequenceStore } from './sequence-store'
@@ -7,7 +8,8 @@ import { ownershipAbort, rethrowStoreError, StoreTables } from './store-guard'
  * The inbound journal (fix_in): inbound application messages, each with its receive sequence.
  * Invariant: the rows and the target seq past them commit in one statement, and only from the
  * target seq this process last committed (else nothing is written: SessionOwnershipError), so a
- * message is handed on only once it is stored, and stored once.
+ * message is handed on only once it is stored, and stored once. Each commit is announced to this
+ * process's readers of fix_in (core/db/commit-wake.ts) after it resolves.
  */
 export class InboundJournalStore {
   constructor (
@@ -75,6 +77,9 @@ export class InboundJournalStore {
        FROM ins ORDER BY receive_seq`,
       params).catch(err => rethrowStoreError(err, sessionName))
     state.nextTargetSeq = nextTarget
+    // Committed (one statement, outside any transaction): this process's fix_in streams read now
+    // instead of at their next poll.
+    announceCommit(this.db, this.t.inName)
     return r.rows.map(x => String(x.receive_seq))
   }
 }

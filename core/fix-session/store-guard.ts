@@ -1,4 +1,4 @@
-import { quoteIdent } from '../db/identifiers'
+import { quoteIdent, QualifiedName } from '../db/identifiers'
 import { DuplicateOriginError } from './message-store'
 
 /**
@@ -19,12 +19,21 @@ export class SessionOwnershipError extends Error {
   }
 }
 
-/** The session's tables, quoted: fix_session_state, fix_in, fix_out (migrations 30-32), leases (70). */
-export interface StoreTables { state: string, in: string, out: string, leases: string }
+/**
+ * The session's tables, quoted: fix_session_state, fix_in, fix_out (migrations 30-32), leases (70);
+ * and fix_in unquoted, the name its commits are announced under (core/db/commit-wake.ts).
+ */
+export interface StoreTables { state: string, in: string, out: string, leases: string, inName: QualifiedName }
 
 export function storeTables (schema: string): StoreTables {
   const s = quoteIdent(schema, 'schema')
-  return { state: `${s}.fix_session_state`, in: `${s}.fix_in`, out: `${s}.fix_out`, leases: `${s}.leases` }
+  return {
+    state: `${s}.fix_session_state`,
+    in: `${s}.fix_in`,
+    out: `${s}.fix_out`,
+    leases: `${s}.leases`,
+    inName: { schema, name: 'fix_in' }
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'events'
+import { onCommit } from '../db/commit-wake'
 import type { Database, Queryable } from '../db/database'
 import { validateChannel } from '../db/channel'
 import { Backoff, sleep } from '../util/backoff'
@@ -53,6 +54,7 @@ export class Streamer extends EventEmitter implements StreamSource {
   private failure: string | undefined
   private nextId = 1
   private unlisten: (() => Promise<void>) | undefined
+  private unwake: (() => void) | undefined
   // The shared live tail: the position it has read up to, and its last batch, which a
   // subscriber that has just caught up can take instead of reading again.
   private tail: {
@@ -63,7 +65,10 @@ export class Streamer extends EventEmitter implements StreamSource {
   private tailActive = false
   private wakeTail: (() => void) | undefined
   private woken = false
-  /** A NOTIFY came since the tail last found rows: a row may have committed behind the horizon. */
+  /**
+   * A NOTIFY, or a commit announced in this process, came since the tail last found rows: a row
+   * may have committed behind the horizon.
+   */
   private notified = false
 
   constructor (private readonly options: StreamerOptions) {
@@ -132,6 +137,8 @@ export class Streamer extends EventEmitter implements StreamSource {
   async close (): Promise<void> {
     if (this.stopped.signal.aborted) return
     this.stopped.abort()
+    this.unwake?.()
+    this.unwake = undefined
     this.wake()
     await Promise.all([...this.subs].map(async s => await s.close()))
     const unlisten = this.unlisten
@@ -159,6 +166,7 @@ export class Streamer extends EventEmitter implements StreamSource {
         const horizon = plan.mode === 'xid8' ? new Xid8Horizon(plan) : new SettledHorizon(plan, this.busyPollMs)
         await horizon.checkDatabase(db)
         this.readyValue = { db, plan, horizon }
+        this.followCommits(db, plan)
         await this.startListening(db)
         for (const s of this.subs) if (s.current.phase === 'retrying') s.setState({ phase: 'starting' })
         return this.readyValue
@@ -178,6 +186,21 @@ export class Streamer extends EventEmitter implements StreamSource {
         await sleep(retryInMs, this.stopped.signal)
       }
     }
+  }
+
+  /**
+   * Writers in this process announce their commits to the source table (core/db/commit-wake.ts):
+   * the tail reads at once, as after a NOTIFY, with no LISTEN to configure. A wake during a read
+   * makes the loop read once more after it (coalesced, never one read per commit); a row held
+   * back behind an older transaction is polled for at the busy rate, as after a NOTIFY.
+   */
+  private followCommits (db: Database, plan: SourcePlan): void {
+    // After close() nothing may stay subscribed (close unsubscribes only what is there already).
+    if (this.unwake !== undefined || this.stopped.signal.aborted) return
+    this.unwake = onCommit(db, plan.relation, () => {
+      this.notified = true
+      this.wake()
+    })
   }
 
   private async startListening (db: Database): Promise<void> {

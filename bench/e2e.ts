@@ -65,6 +65,16 @@ interface Row {
 /** Where an order's latency goes, from the times the counterparty reads off each NewOrderSingle. */
 interface Segments { offered: string, insert: number[], pipeline: number[], wire: number[] }
 
+/** Where a fill's way back goes (round trip pass, on a server): see FillWayBack. */
+interface BackSegments {
+  offered: string
+  counterparty: number[]
+  wire: number[]
+  journal: number[]
+  stream: number[]
+  apply: number[]
+}
+
 function percentile (sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]
@@ -152,6 +162,7 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
     `${vacuumed}${apply}`)
   const rows: Row[] = []
   const segments: Segments[] = []
+  const backs: BackSegments[] = []
   const since = new Date()
   const stats = sys.url !== undefined ? new Client({ connectionString: sys.url }) : undefined
   let cpuLine = ''
@@ -313,6 +324,20 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
       // The whole round trip: the apply's clock_timestamp() when it made the order filled, same machine clock.
       const full = [...(reports ? await fills.filledAt(first, last) : [])]
         .map(([id, at]) => at - insertedAt.get(id)!).sort((a, b) => a - b)
+      if (reports) {
+        const back: BackSegments = {
+          offered: seg.offered, counterparty: [], wire: [], journal: [], stream: [], apply: []
+        }
+        for (const [id, w] of await fills.wayBack(first, last)) {
+          const seen = firstSeen.get(id)
+          if (seen !== undefined) back.counterparty.push(w.sent - seen)
+          back.wire.push(w.received - w.sent)
+          if (w.journaled !== undefined) back.journal.push(w.journaled - w.received)
+          back.stream.push(w.filled - (w.journaled ?? w.received))
+          if (w.applied !== undefined) back.apply.push(w.applied - w.filled)
+        }
+        if (back.wire.length > 0) backs.push(back)
+      }
       const recvTimes = [...firstSeen.values()].sort((a, b) => a - b)
       const span = (recvTimes[recvTimes.length - 1] - insertedAt.get(first)!) / 1000
       rows.push({
@@ -355,6 +380,27 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
       return `${f(percentile(s, 0.5))} / ${f(percentile(s, 0.99))}`
     }
     for (const g of segments) console.log(`| ${g.offered} | ${pp(g.insert)} | ${pp(g.pipeline)} | ${pp(g.wire)} |`)
+    if (backs.length > 0) {
+      const commits = backs.some(b => b.journal.length > 0)
+      console.log('\nwhere the way back goes (p50 / p99 ms, each segment on its own): counterparty = NewOrderSingle ' +
+        'read by the counterparty -> its fill framed (SendingTime: its fix_in commit, its queue); wire = framed -> ' +
+        'the gateway\'s fix_in INSERT (the counterparty\'s journal commit, TCP, the gateway\'s turn); ' +
+        (commits
+          ? 'fix_in commit = INSERT -> its commit; stream = commit -> the apply\'s statement (stream read, client, ' +
+            'translator); apply commit = the apply\'s statement -> its commit (track_commit_timestamp)'
+          : 'stream = INSERT -> the apply\'s statement (fix_in commit, stream read, client, translator; the commits ' +
+            'are split only with track_commit_timestamp=on)'))
+      console.log(`${pass}, on ${db.label}:`)
+      console.log(commits
+        ? '| offered | counterparty | wire | fix_in commit | stream | apply commit |\n|---|---|---|---|---|---|'
+        : '| offered | counterparty | wire | stream |\n|---|---|---|---|')
+      for (const b of backs) {
+        console.log(commits
+          ? `| ${b.offered} | ${pp(b.counterparty)} | ${pp(b.wire)} | ${pp(b.journal)} | ${pp(b.stream)} | ` +
+            `${pp(b.apply)} |`
+          : `| ${b.offered} | ${pp(b.counterparty)} | ${pp(b.wire)} | ${pp(b.stream)} |`)
+      }
+    }
     console.log(`\npeak RSS of the Node-RED process: ${rss === undefined ? '?' : `${Math.round(rss)} MB`}`)
     console.log(heapLine(readHeapTrace(sys.nodeRedLog)))
     if (fillsPerS !== undefined) {

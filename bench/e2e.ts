@@ -26,8 +26,8 @@
  * BENCH_E2E_NODE_ARGS (extra node arguments for Node-RED), BENCH_E2E_MODES (outbound,round-trip: the
  * counterparty answers no order, or every order with two ExecutionReports that flow back in; empty: only
  * the QuickFIX baseline),
- * BENCH_E2E_KEEP=1 (keep the logs), BENCH_E2E_DUMP=<prefix> (each order's insert time and latency
- * per fixed rate, in <prefix>-<rate>.tsv).
+ * BENCH_E2E_KEEP=1 (keep the logs), BENCH_E2E_DUMP=<prefix> (each order's insert time, latency,
+ * its insert / pipeline / wire parts and its id per fixed rate, in <prefix>-<rate>-<phase number>.tsv).
  */
 import * as fs from 'fs'
 import * as path from 'path'
@@ -299,6 +299,7 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
       await drain()
       const records = await sys.counterparty!.records()
       const firstSeen = new Map<number, number>()
+      const parts = new Map<number, string>()
       const seg: Segments = { offered: `${rate.toLocaleString('en-US')}/s`, insert: [], pipeline: [], wire: [] }
       for (const rec of records) {
         if (rec.t !== 'D' || rec.c === undefined) continue
@@ -309,15 +310,18 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
             seg.insert.push(rec.tt - insertedAt.get(id)!)
             seg.pipeline.push(rec.st - rec.tt)
             seg.wire.push(rec.at - rec.st)
+            parts.set(id, `${rec.tt - insertedAt.get(id)!}\t${rec.st - rec.tt}\t${rec.at - rec.st}`)
           }
         }
       }
       segments.push(seg)
-      // For finding stalls: each order's insert time and latency, to line up with a --trace-gc log.
+      // For finding stalls: each order's insert time, latency, its insert / pipeline / wire parts
+      // (ms; empty when the counterparty did not read them) and id, to line up with a --trace-gc log.
       if (process.env.BENCH_E2E_DUMP !== undefined) {
         fs.writeFileSync(
-          `${process.env.BENCH_E2E_DUMP}-${rate}.tsv`,
-          [...firstSeen].map(([id, at]) => `${insertedAt.get(id)!}\t${at - insertedAt.get(id)!}`).join('\n')
+          `${process.env.BENCH_E2E_DUMP}-${rate}-${segments.length}.tsv`,
+          [...firstSeen].map(([id, at]) =>
+            `${insertedAt.get(id)!}\t${at - insertedAt.get(id)!}\t${parts.get(id) ?? '\t\t'}\t${id}`).join('\n')
         )
       }
       const lat = [...firstSeen].map(([id, at]) => at - insertedAt.get(id)!).sort((a, b) => a - b)

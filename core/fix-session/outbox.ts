@@ -33,6 +33,11 @@ export interface SendResult {
 /** Most sends journaled in one statement. */
 const MAX_BATCH = 200
 
+/** Resolves after the immediate callbacks queued so far have run. */
+async function nextTurn (): Promise<void> {
+  await new Promise<void>(resolve => setImmediate(resolve))
+}
+
 /** A send waiting for its turn. */
 interface OutboxItem { req: SendRequest, resolve: (r: SendResult) => void, reject: (e: Error) => void }
 
@@ -70,8 +75,9 @@ export interface OutboxHost {
  * Invariants: a send resolves 'sent' only once its message is committed to the journal under its
  * sequence number (from then on a resend covers a lost write); an origin journaled before
  * resolves 'duplicate' with its first sequence number and nothing is written; sends waiting
- * together are journaled in one statement (group commit) and written together, in order; each
- * resolves or rejects on its own.
+ * together (behind a commit, or given to an idle session within one turn of the event loop) are
+ * journaled in one statement (group commit) and written together, in order; each resolves or
+ * rejects on its own.
  */
 export class Outbox {
   private readonly waiting: OutboxItem[] = []
@@ -90,6 +96,12 @@ export class Outbox {
       if (this.queued) return
       this.queued = true
       this.h.queue.run(async () => {
+        // The first send of a burst waits one turn of the event loop for the rest of it, in the
+        // queue (so idle() and stop() still wait for it): Node-RED hands a stream batch to the
+        // gateway one message per immediate callback, and without this wait the first message
+        // was journaled alone while the rest waited for its commit, then paid their own (two
+        // commits in a row for most messages of a burst instead of one).
+        await nextTurn()
         this.queued = false
         await this.pump()
       }).catch(err => this.h.event({ type: 'error', text: `send: ${(err as Error).message}` }))

@@ -149,6 +149,36 @@ describeEachDatabase('FIX session: two sessions of this pack', target => {
     assert.strictEqual(ini.runtime.session.state.nextSenderSeq, 6)
   })
 
+  it('journals sends that arrive one per immediate callback, as Node-RED hands a stream batch to the ' +
+    'gateway, in one statement (one commit for the burst, not one for its first send and one for the rest)',
+  async function () {
+    this.timeout(20000)
+    const { acc, ini } = await pair()
+    await ini.waitEvent('logon')
+    await acc.waitEvent('logon')
+    await ini.runtime.session.idle()
+    const o = (p: number): { client: string, position: string } => ({ client: 'burst', position: `["burst-${p}"]` })
+    const sends = await new Promise<Array<Promise<unknown>>>(resolve => {
+      const started: Array<Promise<unknown>> = []
+      for (let i = 1; i <= 10; i++) {
+        setImmediate(() => {
+          started.push(ini.runtime.send({ msgType: 'D', body: nos(`U${i}`), origin: o(i) }))
+          if (started.length === 10) resolve(started)
+        })
+      }
+    })
+    const results = await Promise.all(sends)
+    assert.deepStrictEqual(results.map(r => (r as { status: string }).status), new Array(10).fill('sent'))
+    // Rows written by one statement share its transaction id.
+    const tx = await f.db.query<{ n: number, rows: number }>(
+      `SELECT count(DISTINCT xmin::text)::int AS n, count(*)::int AS rows FROM "${f.schema}".fix_out ` +
+        "WHERE client_name = 'burst'"
+    )
+    assert.deepStrictEqual(tx.rows[0], { n: 1, rows: 10 }, 'the ten sends were journaled by one statement')
+    await eventually(() => acc.messages.length === 10)
+    assert.deepStrictEqual(acc.messages.map(m => m.body.ClOrdID), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(i => `U${i}`))
+  })
+
   it('continues the sequence numbers after logout and a new logon (no reset)', async function () {
     this.timeout(20000)
     const { acc, ini, o, port } = await pair()

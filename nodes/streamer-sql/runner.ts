@@ -3,9 +3,9 @@ import type { Database, QueryResult } from '../../core/db'
 import { describeDbError, Outage, retryTransient } from '../../core/db'
 import { batchStatements, messageStatements, setParams, Values } from './statements'
 
-/** One message: its values (still being evaluated) and what to call when its statement is done. */
+/** One message: its values (a promise while still being evaluated) and what to call when its statement is done. */
 export interface Job {
-  values: Promise<Values>
+  values: Values | Promise<Values>
   succeeded: (result: QueryResult) => void
   failed: (err: unknown) => void
 }
@@ -64,12 +64,12 @@ export class SqlRunner {
 
   push (job: Job): void {
     if (this.o.batchMax > 1) {
-      job.values.catch(() => {}) // handled by the batch that takes it
+      if (job.values instanceof Promise) job.values.catch(() => {}) // handled by the batch that takes it
       this.queue.push(job)
       return this.kick()
     }
     this.active++
-    job.values.then(async v => {
+    Promise.resolve(job.values).then(async v => {
       while (this.blocked !== undefined && !this.stopRetrying.signal.aborted) {
         await Promise.race([this.blocked, this.closed])
       }
@@ -163,7 +163,7 @@ export class SqlRunner {
     const ready: Array<{ job: Job, v: Values }> = []
     for (const job of jobs) {
       try {
-        ready.push({ job, v: await job.values })
+        ready.push({ job, v: job.values instanceof Promise ? await job.values : job.values })
       } catch (err) {
         job.failed(err)
       }

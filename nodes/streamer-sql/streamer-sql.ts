@@ -8,7 +8,7 @@ import { configNode } from '../shared/config-users'
 import { Throttle } from '../shared/throttle'
 import type { StreamerSqlDef } from './types'
 import { SqlLabels, sqlDatabaseStatus, sqlFailedStatus, sqlWaitingStatus } from './status-text'
-import { batchSizeOf } from './statements'
+import { batchSizeOf, Values } from './statements'
 import { SqlRunner } from './runner'
 import { hasSetting, valueReader } from './values'
 import catalog = require('./locales/en-US/streamer-sql.json')
@@ -86,11 +86,15 @@ export = function (RED: NodeAPI): void {
 
     const read = valueReader(RED, node, def)
     node.on('input', (msg: SqlMsg, send: (msg: SqlMsg) => void, done: (err?: Error) => void) => {
-      const values = (async () => {
+      // Read at once (a promise only when a value is asynchronous); a failure is the job's rejected values.
+      let values: Values | Promise<Values>
+      try {
         if (dbNode === undefined) throw new Error(t('streamer-sql.errors.no-database'))
         if (typeof def.sql !== 'string' || def.sql.trim() === '') throw new Error(t('streamer-sql.errors.no-sql'))
-        return await read(msg)
-      })()
+        values = read(msg)
+      } catch (err) {
+        values = Promise.reject(err)
+      }
       runner.push({
         values,
         succeeded: (result: QueryResult) => {

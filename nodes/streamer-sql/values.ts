@@ -57,25 +57,46 @@ async function valueOf (g: Getter | undefined, msg: NodeMessageInFlow): Promise<
 
 /**
  * The node's parameter list, audit event and reason, compiled once at deploy (a JSONata
- * expression is prepared then, not per message): returns what reads one message's values.
+ * expression is prepared then, not per message): returns what reads one message's values. They
+ * are read at once, with no promise, unless one of them is asynchronous (JSONata, context, the
+ * typed inputs Node-RED evaluates with a callback): from that one on they are awaited in order.
  */
 export function valueReader (RED: NodeAPI, node: Node, def: StreamerSqlDef):
-(msg: NodeMessageInFlow) => Promise<Values> {
+(msg: NodeMessageInFlow) => Values | Promise<Values> {
   const getters = (Array.isArray(def.params) ? def.params : []).map(p => compile(RED, node, p.v, p.vt))
   const event = hasSetting(def.event) ? compile(RED, node, def.event, def.eventType ?? 'str') : undefined
   const reason = hasSetting(def.reason) ? compile(RED, node, def.reason, def.reasonType ?? 'str') : undefined
-  return async msg => {
-    const params: unknown[] = []
-    for (const g of getters) {
-      const v = g(msg)
-      params.push(toParam(isThenable(v) ? await v : v))
+  return msg => {
+    const params: unknown[] = new Array(getters.length)
+    for (let i = 0; i < getters.length; i++) {
+      const v = getters[i](msg)
+      if (isThenable(v)) return readLater(getters, event, reason, msg, params, i, v)
+      params[i] = toParam(v)
     }
-    return {
-      params,
-      event: event === undefined ? undefined : await valueOf(event, msg),
-      reason: reason === undefined ? undefined : await valueOf(reason, msg)
-    }
+    const e = event?.(msg)
+    if (isThenable(e)) return readLater(getters, event, reason, msg, params, getters.length, e)
+    const r = reason?.(msg)
+    if (isThenable(r)) return readLater(getters, event, reason, msg, params, getters.length + 1, r, e)
+    return { params, event: e, reason: r }
   }
+}
+
+/**
+ * The rest of valueReader once the value at `at` is a promise (`at` counts the parameters, then
+ * the event, then the reason): each value awaited in the same order as before.
+ */
+async function readLater (
+  getters: Getter[], event: Getter | undefined, reason: Getter | undefined, msg: NodeMessageInFlow,
+  params: unknown[], at: number, pending: PromiseLike<unknown>, eventValue?: unknown
+): Promise<Values> {
+  const n = getters.length
+  if (at < n) {
+    params[at] = toParam(await pending)
+    for (let i = at + 1; i < n; i++) params[i] = toParam(await valueOf(getters[i], msg))
+  }
+  const e = at < n ? await valueOf(event, msg) : at === n ? await pending : eventValue
+  const r = at <= n ? await valueOf(reason, msg) : await pending
+  return { params, event: e, reason: r }
 }
 
 export function hasSetting (v: string | undefined): v is string {

@@ -1,16 +1,14 @@
 import {
   AsciiEncoder,
   AsciiParser,
-  DITokens,
+  AsciiParserState,
+  AsciiSegmentParser,
   ElasticBuffer,
-  EmptyLogFactory,
   FixDefinitions,
-  ISessionDescription,
-  JsFixConfig,
-  MsgView,
-  SessionContainer
+  IJsFixConfig,
+  MsgView
 } from './jspurefix'
-import { dictionarySource, loadDictionary } from './dictionaries'
+import { loadDictionary } from './dictionaries'
 import { checkFrame, checksumOf, FixParseError, formatChecksum, frameFields, SOH, SOH_CHAR } from './framing'
 import { FieldDecoder } from './decode'
 import { formatUtcTimestamp } from './utc'
@@ -66,14 +64,19 @@ export { formatUtcTimestamp }
 export class FixCodec {
   private readonly encoder: AsciiEncoder
   private readonly encodeBuffer: ElasticBuffer
-  private readonly parser: AsciiParser
+  /** jspurefix's parser, made at the first message the fast decode does not read (its buffers are 0.5 MB). */
+  private jspurefixParser: AsciiParser | undefined
   private readonly decoder = new FieldDecoder()
 
   private constructor (readonly dictionaryRef: string, readonly definitions: FixDefinitions) {
     this.encodeBuffer = new ElasticBuffer(64 * 1024)
     // SOH as both delimiters: the buffer then holds wire bytes directly.
     this.encoder = new AsciiEncoder(this.encodeBuffer, definitions, undefined, SOH, SOH)
-    this.parser = makeParser(definitions, dictionarySource(dictionaryRef))
+  }
+
+  private get parser (): AsciiParser {
+    this.jspurefixParser ??= makeParser(this.definitions)
+    return this.jspurefixParser
   }
 
   /** A codec for a dictionary id ('FIX.4.4') or absolute QuickFIX XML path; definitions are shared. */
@@ -157,7 +160,7 @@ export class FixCodec {
     const fields = frameFields(frame, raw)
     // MsgType is the third field (checkFrame made sure).
     const msgType = fields[2][1]
-    const { parser, decoder, definitions } = this
+    const { decoder, definitions } = this
     return {
       msgType,
       beginString: layout.beginString,
@@ -169,7 +172,8 @@ export class FixCodec {
       },
       toObject: () => {
         const def = definitions.message.get(msgType)
-        return (def !== undefined ? decoder.decode(def, frame, fields) : undefined) ?? viewOf(parser, frame, msgType)
+        const fast = def !== undefined ? decoder.decode(def, frame, fields) : undefined
+        return fast ?? viewOf(this.parser, frame, msgType)
       }
     }
   }
@@ -189,34 +193,25 @@ function viewOf (parser: AsciiParser, frame: Buffer, msgType: string): Record<st
   return result
 }
 
+/** The parse buffer jspurefix's session container gives its parser (runtime/session-container.js). */
+const PARSE_BUFFER_BYTES = 160 * 1024
+const PIPE = 0x7c
+
 /**
- * jspurefix's parser lives in a per-session DI container. Build one with no transport and no
- * global registrations, around the already-loaded (shared) definitions.
+ * jspurefix's parser, built as its session container builds it (a segment parser over the
+ * definitions, a parser state on the parse buffer the parser writes into: the same instance) but
+ * without the container, whose module loads all of jspurefix (transports, the generated types of
+ * every FIX version). The parser asks its config's container for those two classes only.
  */
-function makeParser (definitions: FixDefinitions, source: string): AsciiParser {
-  const description = {
-    application: {
-      type: 'initiator',
-      name: 'codec',
-      protocol: 'ascii',
-      dictionary: source,
-      tcp: { host: '127.0.0.1', port: 0 }
-    },
-    BeginString: 'FIX.4.4',
-    SenderCompId: 'codec',
-    TargetCompID: 'codec',
-    HeartBtInt: 30
-  } as unknown as ISessionDescription
-  const sc = new SessionContainer()
-  const child = sc.newChild(description)
-  const config = new JsFixConfig(
-    child.resolve(DITokens.ISessionMsgFactory),
-    definitions,
-    description,
-    SOH,
-    new EmptyLogFactory()
-  )
-  sc.registerSession(config, child)
-  // Must be the container's parse buffer: the parser state resolves the same instance.
-  return new AsciiParser(config, null, child.resolve<ElasticBuffer>(DITokens.ParseBuffer))
+function makeParser (definitions: FixDefinitions): AsciiParser {
+  const buffer = new ElasticBuffer(PARSE_BUFFER_BYTES)
+  const sessionContainer = {
+    resolve (token: unknown): unknown {
+      if (token === AsciiSegmentParser) return new AsciiSegmentParser(definitions)
+      if (token === AsciiParserState) return new AsciiParserState(buffer)
+      throw new Error(`jspurefix's parser asked for ${String((token as { name?: string })?.name ?? token)}`)
+    }
+  }
+  const config = { definitions, delimiter: SOH, logDelimiter: PIPE, sessionContainer } as unknown as IJsFixConfig
+  return new AsciiParser(config, null, buffer)
 }

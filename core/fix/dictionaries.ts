@@ -1,6 +1,6 @@
 import * as fs from 'fs'
 import * as path from 'path'
-import { DefinitionFactory, FixDefinitions } from './jspurefix'
+import { FileDuplex, FixDefinitions, makeEmptyLogger, QuickFixGraphFileParser } from './jspurefix'
 
 export interface BuiltinDictionary {
   id: 'FIX.4.2' | 'FIX.4.4' | 'FIX.5.0SP2'
@@ -55,13 +55,35 @@ export async function loadDictionary (ref: string): Promise<FixDefinitions> {
   } else {
     // Defer to the next turn so a caller (e.g. a node constructor) is never blocked by the parse.
     p = new Promise<void>(resolve => setImmediate(resolve))
-      .then(async () => await new DefinitionFactory().getDefinitions(source))
+      .then(async () => await parseQuickFixXml(dictionaryFile(source)))
     loaded.set(source, p)
     const mine = p
     p.catch(() => { if (loaded.get(source) === mine) loaded.delete(source) })
     evictCustom()
   }
   return await p
+}
+
+/** jspurefix's folder: its aliases name QuickFIX XML files there (data/dictionary.json). */
+const JSPUREFIX_ROOT = path.dirname(require.resolve('jspurefix/package.json'))
+
+/** The file of a source: a builtin's alias resolved as jspurefix's DefinitionFactory does, or the checked path. */
+function dictionaryFile (source: string): string {
+  if (path.isAbsolute(source)) return source
+  const aliases = JSON.parse(fs.readFileSync(path.join(JSPUREFIX_ROOT, 'data', 'dictionary.json'), 'utf8')) as
+    Record<string, { dict: string } | undefined>
+  const dict = aliases[source]?.dict
+  if (dict === undefined) throw new DictionaryError(`jspurefix has no dictionary "${source}"`)
+  return path.join(JSPUREFIX_ROOT, dict)
+}
+
+/**
+ * A QuickFIX XML file parsed by the parser jspurefix's DefinitionFactory picks for a file, called
+ * directly: the factory's module loads all of jspurefix (transports, the generated types of every
+ * FIX version: about 8 MB of heap that stays).
+ */
+async function parseQuickFixXml (file: string): Promise<FixDefinitions> {
+  return await new QuickFixGraphFileParser(() => new FileDuplex(file), makeEmptyLogger).parse()
 }
 
 function evictCustom (): void {

@@ -38,7 +38,7 @@ import { E2eSystem, order } from '../test/support/e2e/system'
 import { BenchDatabase, benchDatabase } from './_postgres'
 import { compareWithQuickfix, PassSummary } from './_compare'
 import { QuickfixExecutor } from './_quickfix'
-import { heapLine, readHeapTrace } from './_heap'
+import { gcPauseLine, heapLine, processStartMs, readGcEvents, readHeapTrace } from './_heap'
 import { workLines, workMark } from './_work'
 import { cpuBetween, cpuByPart, machineMeter } from './_cpu'
 import { Fills } from './_filled'
@@ -176,8 +176,11 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
   const loadAvg = (): string => require('os').loadavg()[0].toFixed(1)
   let nextId = 1
   const insertedAt = new Map<number, number>()
+  // Wall-clock span of each fixed-rate phase, for the GC pauses of Node-RED's --trace-gc log in it.
+  const phaseSpans: Array<{ label: string, from: number, to: number }> = []
   try {
     await sys.start()
+    const redStart = processStartMs(sys.nodeRed!.pid)
     await stats?.connect()
     const received = async (): Promise<number> => (await sys.counterparty!.stats()).orders
     // Round trips completed: orders whose fill has been applied to `orders`.
@@ -295,6 +298,7 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
         await sleep(Math.max(0, 10 - ((Date.now() - t0) % 10)))
       }
       const last = nextId - 1
+      phaseSpans.push({ label: `the ${rate.toLocaleString('en-US')}/s phase`, from: t0, to: Date.now() })
       steals.push(`${rate.toLocaleString('en-US')}/s ${meter().steal} (load ${loadAvg()})`)
       await drain()
       const records = await sys.counterparty!.records()
@@ -407,6 +411,8 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
     }
     console.log(`\npeak RSS of the Node-RED process: ${rss === undefined ? '?' : `${Math.round(rss)} MB`}`)
     console.log(heapLine(readHeapTrace(sys.nodeRedLog)))
+    const gcEvents = readGcEvents(sys.nodeRedLog)
+    for (const s of phaseSpans) console.log(gcPauseLine(gcEvents, redStart, s.from, s.to, s.label))
     if (fillsPerS !== undefined) {
       console.log('round trips completed in the sustained phase (fills applied to `orders`): ' +
         `${Math.round(fillsPerS).toLocaleString('en-US')}/s; ${unfilledAtEnd.toLocaleString('en-US')} of the phase's ` +

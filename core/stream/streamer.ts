@@ -19,6 +19,8 @@ export type { StreamerOptions }
 interface Ready { db: Database, plan: SourcePlan, horizon: Horizon }
 
 const BEFORE_ALL = undefined
+/** First poll after a notified read found its row held back (ms); it doubles up to busyPollMs while held. */
+const HELD_FIRST_MS = 2
 
 /** Compares positions where undefined means "before every row". */
 function cmp (a: Position | undefined, b: Position | undefined): number {
@@ -340,6 +342,7 @@ export class Streamer extends EventEmitter implements StreamSource {
   private async tailLoop (): Promise<void> {
     const backoff = new Backoff(this.retry.initialMs, this.retry.maxMs)
     let idle = this.busyPollMs
+    let heldMs = 0
     let retrying = false
     while (!this.stopped.signal.aborted && this.live.size > 0) {
       const ready = this.readyValue
@@ -383,12 +386,15 @@ export class Streamer extends EventEmitter implements StreamSource {
       }
       if (rows.length >= this.batchSize) continue
       // Notified but nothing readable: the new row may be held back by an older transaction,
-      // which ends without a NOTIFY. Then poll at the busy rate rather than backing off.
+      // which ends without a NOTIFY. Such a hold is mostly another writer's commit, a few ms: poll
+      // from HELD_FIRST_MS, doubling up to the busy rate, so a short hold delays the row by about
+      // its own length, and a long one costs no more reads than the busy rate, rather than backing off.
       let held = false
       if (rows.length === 0 && this.notified) held = await this.heldBack(ready)
       if (rows.length > 0 || !held) this.notified = false
       idle = rows.length > 0 || held || ready.horizon.moving ? this.busyPollMs : Math.min(this.pollMs, idle * 2)
-      await this.nap(idle)
+      heldMs = held ? Math.min(this.busyPollMs, heldMs === 0 ? HELD_FIRST_MS : heldMs * 2) : 0
+      await this.nap(held ? heldMs : idle)
     }
   }
 

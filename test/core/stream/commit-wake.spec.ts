@@ -150,6 +150,32 @@ describeEachDatabase('commit wakes', target => {
     }
   })
 
+  it('follows a held-back row about as soon as the older transaction ends, not at the next busy poll',
+    async function () {
+      if (target.pg === undefined) return this.skip() // needs a second session
+      this.timeout(30000)
+      const t = await table()
+      // A busy poll of 3 s: a row read well before it came through the held-back polls.
+      const c = await liveAndIdle(streamer(f.db, t, { pollMs: 60000, busyPollMs: 3000 }))
+      const early = new Client(target.pg)
+      await early.connect()
+      try {
+        await early.query('BEGIN')
+        await early.query(`INSERT INTO "${f.schema}".${t} (note) VALUES ('early')`)
+        await commitAndAnnounce(f.db, t, 'late')
+        await sleep(300)
+        assert.strictEqual(c.rows.length, 0, 'held back while the older transaction runs')
+        await early.query('COMMIT')
+        const ended = Date.now()
+        await eventually(() => c.rows.length === 2, 5000, 'both rows')
+        const ms = Date.now() - ended
+        // Held 300 ms: the polls double from 2 ms, so the next one comes within about that again.
+        assert.ok(ms < 1000, `read ${ms} ms after the older transaction ended (busy poll: 3000 ms)`)
+      } finally {
+        await early.end().catch(() => {})
+      }
+    })
+
   it('unsubscribes when the streamer closes', async () => {
     const t = await table()
     const s = streamer(f.db, t)

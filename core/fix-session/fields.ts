@@ -1,5 +1,6 @@
 /** Small tag=value helpers for the session layer (admin messages are built by hand: they are tiny). */
 import { scanFields, SOH_CHAR as SOH } from '../fix/framing'
+import { FieldList, FieldsLike } from '../fix/field-list'
 import { formatUtcTimestamp, parseUtcTimestamp } from '../fix/utc'
 import { SESSION_TAGS } from '../fix/session-tags'
 import { maskSecretFields } from './session-log'
@@ -92,7 +93,8 @@ export const ROUTING_FIELDS: Record<string, number> = {
 // scanFields: the lenient field splitter, in core/fix/framing.ts beside the strict one.
 export { scanFields }
 
-export function firstOf (fields: ReadonlyArray<[number, string]>, tag: number): string | undefined {
+export function firstOf (fields: FieldsLike, tag: number): string | undefined {
+  if (fields instanceof FieldList) return fields.first(tag)
   for (const [t, v] of fields) if (t === tag) return v
   return undefined
 }

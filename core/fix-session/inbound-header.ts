@@ -1,3 +1,4 @@
+import type { FieldList } from '../fix/field-list'
 import { parseUtc, Tag } from './fields'
 import type { InboundProblem } from './inbound-validation'
 import { RejectReason } from './inbound-validation'
@@ -31,13 +32,13 @@ const SEQ_NUM = /^[1-9]\d{0,15}$/
  * The first of each tag counts: a field already set is not overwritten (no Set of seen tags, so the
  * only allocation is the result; this runs for every inbound message).
  */
-export function headerOf (fields: ReadonlyArray<[number, string]>): Header {
+export function headerOf (fields: FieldList): Header {
   const h: Header = { possDup: false }
   let possDupSeen = false
-  for (let i = 0; i < fields.length; i++) {
-    const f = fields[i]
-    const v = f[1]
-    switch (f[0]) {
+  const { tags, values } = fields
+  for (let i = 0; i < tags.length; i++) {
+    const v = values[i]
+    switch (tags[i]) {
       case BEGIN_STRING: if (h.beginString === undefined) h.beginString = v; break
       case MSG_TYPE: if (h.msgType === undefined) h.msgType = v; break
       case MSG_SEQ_NUM:

@@ -1,6 +1,6 @@
 import type { ParsedMessage } from './codec-port'
 import type { InboundMessage } from './application'
-import { firstOf, parseUtc, Tag } from './fields'
+import { parseUtc, Tag } from './fields'
 import { headerOf } from './inbound-header'
 import type { MessageStore } from './message-store'
 import type { HeldMessage } from './session-state'
@@ -35,8 +35,8 @@ export class InboundJournal {
       msgType: m.msgType,
       senderCompID: h.sender ?? '',
       targetCompID: h.target ?? '',
-      clOrdID: firstOf(m.fields, Tag.ClOrdID),
-      origClOrdID: firstOf(m.fields, Tag.OrigClOrdID),
+      clOrdID: m.fields.first(Tag.ClOrdID),
+      origClOrdID: m.fields.first(Tag.OrigClOrdID),
       possDup: h.possDup,
       sendingTime: parseUtc(h.sendingTimeText),
       raw: m.raw,

@@ -1,5 +1,6 @@
 import type { FixDefinitions } from 'jspurefix'
 import { compileDictionary, SimpleRule } from '../fix/validation/compile'
+import { fieldList, FieldsLike } from '../fix/field-list'
 
 /** SessionRejectReason (373) values used by the session. */
 export const RejectReason = {
@@ -47,7 +48,7 @@ let pass = 0
 export function validateInbound (
   defs: FixDefinitions,
   msgType: string,
-  fields: ReadonlyArray<[number, string]>,
+  fieldsLike: FieldsLike,
   limits: InboundLimits = {}
 ): InboundProblem | undefined {
   const dict = compileDictionary(defs)
@@ -55,7 +56,10 @@ export function validateInbound (
   if (shape === undefined) return { reason: RejectReason.InvalidMsgType, text: `Invalid MsgType ${msgType}` }
   // Which tags this message has, without a Set per message: the number of this pass, by tag.
   const mark = ++pass
-  for (const [tag, value] of fields) {
+  const { tags, values } = fieldList(fieldsLike)
+  for (let i = 0; i < tags.length; i++) {
+    const tag = tags[i]
+    const value = values[i]
     if (value === '') {
       return {
         reason: RejectReason.TagSpecifiedWithoutValue,

@@ -1,5 +1,6 @@
 import type { FixDefinitions } from 'jspurefix'
 import { checkFrame } from '../fix/framing'
+import { FieldList, fieldList, FieldsLike } from '../fix/field-list'
 import { compileDictionary } from '../fix/validation/compile'
 import type { WireGroup } from '../fix/validation/wire'
 import { HEADER_TAGS, TRAILER_TAGS } from '../fix/session-tags'
@@ -21,7 +22,7 @@ export const MoreRejectReasons = {
  * so the message can still be answered with a Reject. Undefined when the frame is not sound or a
  * field has no '=' at all (garbled: ignored, as FIX says).
  */
-export function looseFields (frame: Buffer): { fields: Array<[number, string]>, problem?: InboundProblem } | undefined {
+export function looseFields (frame: Buffer): { fields: FieldList, problem?: InboundProblem } | undefined {
   try {
     checkFrame(frame)
   } catch {
@@ -30,14 +31,14 @@ export function looseFields (frame: Buffer): { fields: Array<[number, string]>, 
   const text = frame.toString('latin1')
   const parts = text.split(SOH)
   if (parts[parts.length - 1] === '') parts.pop()
-  const fields: Array<[number, string]> = []
+  const fields = new FieldList()
   let problem: InboundProblem | undefined
   for (const p of parts) {
     const eq = p.indexOf('=')
     if (eq < 0) return undefined
     const tagText = p.slice(0, eq)
     if (/^[1-9]\d{0,8}$/.test(tagText)) {
-      fields.push([Number(tagText), p.slice(eq + 1)])
+      fields.push(Number(tagText), p.slice(eq + 1))
       continue
     }
     problem ??= {
@@ -54,9 +55,12 @@ export function looseFields (frame: Buffer): { fields: Array<[number, string]>, 
  * value (373=4), no NUL byte in a value (373=6: the journal, PostgreSQL text and jsonb, cannot
  * hold one, so the message could never be committed), no header field after the first body field (373=14).
  */
-export function structureProblem (fields: ReadonlyArray<[number, string]>): InboundProblem | undefined {
+export function structureProblem (fieldsLike: FieldsLike): InboundProblem | undefined {
   let inBody = false
-  for (const [tag, value] of fields) {
+  const { tags, values } = fieldList(fieldsLike)
+  for (let i = 0; i < tags.length; i++) {
+    const tag = tags[i]
+    const value = values[i]
     if (tag === 10) break
     if (value === '') {
       return {
@@ -96,12 +100,14 @@ export function structureProblem (fields: ReadonlyArray<[number, string]>): Inbo
 export function groupCountProblem (
   defs: FixDefinitions,
   msgType: string,
-  fields: ReadonlyArray<[number, string]>
+  fieldsLike: FieldsLike
 ): InboundProblem | undefined {
   const groups = compileDictionary(defs).wire(msgType)?.groups
   if (groups === undefined || groups.size === 0) return undefined
-  for (let i = 0; i < fields.length; i++) {
-    const g = groups.get(fields[i][0])
+  const fields = fieldList(fieldsLike)
+  const { tags } = fields
+  for (let i = 0; i < tags.length; i++) {
+    const g = groups.get(tags[i])
     if (g === undefined) continue
     const r = readGroup(g, fields, i)
     if (r.problem !== undefined) return r.problem
@@ -111,14 +117,16 @@ export function groupCountProblem (
 }
 
 function readGroup (
-  g: WireGroup, fields: ReadonlyArray<[number, string]>, at: number
+  g: WireGroup, fields: FieldList, at: number
 ): { next: number, problem?: InboundProblem } {
-  const [countTag, countText] = fields[at]
+  const { tags } = fields
+  const countTag = tags[at]
+  const countText = fields.values[at]
   const declared = Number(countText)
   let entries = 0
   let i = at + 1
-  while (i < fields.length && g.contained.has(fields[i][0])) {
-    const tag = fields[i][0]
+  while (i < tags.length && g.contained.has(tags[i])) {
+    const tag = tags[i]
     if (tag === g.delimiter) entries++
     else if (entries === 0) {
       // A group field where an entry must start with the group's first field.

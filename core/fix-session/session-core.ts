@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'crypto'
+import type { FieldsLike } from '../fix/field-list'
 import { AdminType, body, BusinessMessageReject, firstOf, printable, Tag } from './fields'
 import { OutboundValidator, SessionCodec } from './codec-port'
 import { InboundProblem } from './inbound-validation'
@@ -168,7 +169,7 @@ export abstract class SessionCore {
     refSeq: number,
     msgType: string | undefined,
     p: InboundProblem,
-    replyTo?: ReadonlyArray<[number, string]>
+    replyTo?: FieldsLike
   ): Promise<void> {
     // Only reasons the BeginString defines (FIX.4.2: 0-11); a later one goes as Text alone.
     const max = maxRejectReason(this.settings.beginString)
@@ -190,7 +191,7 @@ export abstract class SessionCore {
     refSeq: number,
     msgType: string,
     p: InboundProblem,
-    replyTo?: ReadonlyArray<[number, string]>
+    replyTo?: FieldsLike
   ): Promise<void> {
     await this.sendJournaled(BusinessMessageReject, reverseRoute(replyTo) + body([
       [Tag.RefSeqNum, refSeq],
@@ -244,7 +245,7 @@ export abstract class SessionCore {
   }
 
   /** Answers a ResendRequest: journaled application messages again, gap fills for the rest. */
-  protected async answerResend (fields: Array<[number, string]>): Promise<void> {
+  protected async answerResend (fields: FieldsLike): Promise<void> {
     const begin = Number(firstOf(fields, Tag.BeginSeqNo))
     const endAsked = Number(firstOf(fields, Tag.EndSeqNo))
     const last = this.state.nextSenderSeq - 1
@@ -313,7 +314,7 @@ export abstract class SessionCore {
   }
 
   /** The peer's Logon with 141=Y while logged on: both sequences start over, answered with 141=Y. */
-  protected async resetMidSession (seq: number, fields: Array<[number, string]>): Promise<void> {
+  protected async resetMidSession (seq: number, fields: FieldsLike): Promise<void> {
     const st = await this.o.store.reset()
     this.state.held.clear()
     this.state.resend = undefined
@@ -436,7 +437,7 @@ const REVERSED: ReadonlyArray<[number, number]> = [
 ]
 
 /** The routing fields of a reply to `fields`, reversed, as tag=value text (empty when there are none). */
-export function reverseRoute (fields: ReadonlyArray<[number, string]> | undefined): string {
+export function reverseRoute (fields: FieldsLike | undefined): string {
   if (fields === undefined) return ''
   const out: Array<[number, string]> = []
   for (const [from, to] of REVERSED) {

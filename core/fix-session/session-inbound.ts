@@ -1,5 +1,6 @@
 import { AdminType, body, BusinessRejectReason, firstOf, isAdmin, printable, Tag } from './fields'
 import { LongField, longFieldOf } from '../fix/framing'
+import type { FieldList } from '../fix/field-list'
 import { ParsedMessage } from './codec-port'
 import { InboundProblem, RejectReason, validateInbound } from './inbound-validation'
 import { groupCountProblem, looseFields, structureProblem } from './message-rules'
@@ -142,7 +143,7 @@ export abstract class SessionInbound extends SessionCore {
     }
     if (fields === undefined) return
     const h = headerOf(fields)
-    if (h.msgType === undefined || h.msgType === '' || fields[0]?.[0] !== Tag.BeginString) {
+    if (h.msgType === undefined || h.msgType === '' || fields.tags[0] !== Tag.BeginString) {
       return this.event({
         type: 'garbled',
         text: `no MsgType or BeginString first: ${printable(printableFix(raw), 80)}`
@@ -284,7 +285,7 @@ export abstract class SessionInbound extends SessionCore {
     seq: number,
     msgType: string,
     p: InboundProblem,
-    fields: Array<[number, string]>
+    fields: FieldList
   ): Promise<void> {
     await this.sendReject(seq, msgType, p, fields)
     if (p.reason === RejectReason.SendingTimeAccuracyProblem) await this.logoutAndClose(p.text)
@@ -376,7 +377,7 @@ export abstract class SessionInbound extends SessionCore {
     }
   }
 
-  protected async onSequenceReset (seq: number, fields: Array<[number, string]>, gapFill: boolean): Promise<void> {
+  protected async onSequenceReset (seq: number, fields: FieldList, gapFill: boolean): Promise<void> {
     const newSeqText = firstOf(fields, Tag.NewSeqNo)
     const newSeq = numberOrUndefined(newSeqText)
     const expected = this.state.nextTargetSeq
@@ -402,7 +403,7 @@ export abstract class SessionInbound extends SessionCore {
     await this.drainHeld()
   }
 
-  protected async onLogon (h: Header, fields: Array<[number, string]>, raw: string): Promise<void> {
+  protected async onLogon (h: Header, fields: FieldList, raw: string): Promise<void> {
     const s = this.settings
     const preLogon = this.state.phase === 'awaiting-logon'
     // A peer not yet known to be the counterparty (CompIDs, credentials) is told nothing: a

@@ -1,5 +1,6 @@
 import type { InboundProblem } from './inbound-validation'
 import type { ParsedMessage } from './codec-port'
+import type { FieldList } from '../fix/field-list'
 
 export type SessionPhase =
   | 'disconnected' // no transport
@@ -13,7 +14,7 @@ export interface HeldMessage {
   seq: number
   msgType: string
   raw: string
-  fields: Array<[number, string]>
+  fields: FieldList
   parsed?: ParsedMessage
   problem?: InboundProblem
   /** Admin messages acted on at arrival (ResendRequest, Logon): only their seq is consumed later. */

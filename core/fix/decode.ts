@@ -10,6 +10,7 @@ import {
   TagType,
   TimeFormatter
 } from './jspurefix'
+import type { FieldList } from './field-list'
 
 /**
  * A message object decoded from the fields the codec already split, the same object jspurefix's
@@ -130,7 +131,7 @@ export class FieldDecoder {
   decode (
     def: MessageDefinition,
     frame: Buffer,
-    fields: ReadonlyArray<[number, string]>
+    fields: FieldList
   ): Record<string, unknown> | undefined {
     if (!supported(def) || !ascii(frame)) return undefined
     const starts: number[] = []
@@ -151,15 +152,17 @@ export class FieldDecoder {
    */
   private place (
     def: MessageDefinition,
-    fields: ReadonlyArray<[number, string]>,
+    fields: FieldList,
     starts: number[]
   ): SetScope | typeof BAIL {
     const msg: SetScope = { kind: 'msg', set: def, fields: [], values: [] }
     const stack: Open[] = [msg]
     let pos = 0
     let i = 0
-    while (i < fields.length) {
-      const [tag, value] = fields[i]
+    const { tags, values } = fields
+    while (i < tags.length) {
+      const tag = tags[i]
+      const value = values[i]
       const top = stack[stack.length - 1]
       let ending = false
       if (top.kind === 'group' && tag === top.delimiterTag) {
@@ -191,13 +194,13 @@ export class FieldDecoder {
         put(scope, field, child)
         stack.push(child)
       } else if (field.type === GROUP) {
-        if (scope.fields.includes(field) || i + 1 >= fields.length || enclosingHas(stack, tag, field.name)) return BAIL
+        if (scope.fields.includes(field) || i + 1 >= tags.length || enclosingHas(stack, tag, field.name)) return BAIL
         const g = field as ContainedGroupField
         const group: GroupScope = {
           kind: 'group',
           set: g.definition,
           field: g,
-          delimiterTag: fields[i + 1][0],
+          delimiterTag: tags[i + 1],
           lastDelimiter: -1,
           entries: []
         }
@@ -223,7 +226,7 @@ export class FieldDecoder {
   private build (
     scope: Scope,
     frame: Buffer,
-    fields: ReadonlyArray<[number, string]>,
+    fields: FieldList,
     starts: number[]
   ): Record<string, unknown> {
     const out: Record<string, unknown> = {}
@@ -238,7 +241,7 @@ export class FieldDecoder {
         out[g.field.definition.name] = g.entries.map(e => this.build(e, frame, fields, starts))
       } else {
         const i = v as number
-        const typed = this.typed((f as ContainedSimpleField), fields[i][1], starts[i], frame)
+        const typed = this.typed((f as ContainedSimpleField), fields.values[i], starts[i], frame)
         if (typed !== null && typed !== undefined) out[f.name] = typed
       }
     }

@@ -3,6 +3,8 @@
  * field 9 up to and including the SOH before 10=; CheckSum (10) is the byte sum of everything
  * before 10=, modulo 256, as three digits.
  */
+import { FieldList } from './field-list'
+
 export const SOH = 0x01
 export const SOH_CHAR = '\x01'
 
@@ -49,6 +51,8 @@ export interface FrameLayout {
   /** Total length of the frame including the final SOH. */
   length: number
   beginString: string
+  /** SOH bytes in the frame: its number of fields when every field is `tag=value` (no SOH inside a value). */
+  sohCount: number
 }
 
 const ASCII_8 = 0x38
@@ -104,21 +108,32 @@ export function checkFrame (buf: Buffer): FrameLayout {
   if (!/^\d{3}$/.test(sumText) || buf[trailerStart + 6] !== SOH) {
     throw new FixParseError('checksum', 'CheckSum (10) must be three digits followed by SOH', 10)
   }
-  const expected = checksumOf(buf, trailerStart)
+  // The checksum's pass also counts the SOH bytes, so the field list can be made at its size.
+  let sum = 0
+  let sohs = 1
+  for (let i = 0; i < trailerStart; i++) {
+    const b = buf[i]
+    sum += b
+    if (b === SOH) sohs++
+  }
+  const expected = sum % 256
   if (Number(sumText) !== expected) {
     throw new FixParseError('checksum', `CheckSum (10) is ${sumText}, expected ${formatChecksum(expected)}`, 10)
   }
-  return { bodyStart, trailerStart, length: trailerStart + 7, beginString }
+  return { bodyStart, trailerStart, length: trailerStart + 7, beginString, sohCount: sohs }
 }
 
 /**
- * Every field of a checked frame as [tag, value], in one pass over its bytes: the tag read from its
- * digits (no leading zero, at most 7), the value sliced from `raw` (the frame as latin1 text, so
- * character and byte offsets agree). Throws FixParseError('garbled') naming the first field that is
- * not `<tag>=<value>`.
+ * Every field of a checked frame, in one pass over its bytes: the tag read from its digits (no
+ * leading zero, at most 7), the value sliced from `raw` (the frame as latin1 text, so character and
+ * byte offsets agree). Throws FixParseError('garbled') naming the first field that is not
+ * `<tag>=<value>`. `expected` (the frame's SOH count, from checkFrame) sizes the two arrays: grown by
+ * push they would keep about twice the slots they use while the message is in flight.
  */
-export function frameFields (buf: Buffer, raw: string, end = buf.length): Array<[number, string]> {
-  const out: Array<[number, string]> = []
+export function frameFields (buf: Buffer, raw: string, end = buf.length, expected = 0): FieldList {
+  const tags: number[] = new Array(expected)
+  const values: string[] = new Array(expected)
+  let n = 0
   let pos = 0
   while (pos < end) {
     let p = pos
@@ -132,10 +147,17 @@ export function frameFields (buf: Buffer, raw: string, end = buf.length): Array<
     if (c !== EQ || p - pos > 7) throw badField(buf, pos, end)
     let next = buf.indexOf(SOH, p)
     if (next < 0 || next >= end) next = end
-    out.push([tag, raw.slice(p + 1, next)])
+    tags[n] = tag
+    values[n] = raw.slice(p + 1, next)
+    n++
     pos = next + 1
   }
-  return out
+  // A wrong count only costs the exact size: the arrays grow, or are cut to the fields read.
+  if (n < tags.length) {
+    tags.length = n
+    values.length = n
+  }
+  return new FieldList(tags, values)
 }
 
 function badField (buf: Buffer, pos: number, end: number): FixParseError {

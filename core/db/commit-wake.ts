@@ -63,3 +63,70 @@ export function announceCommit (db: Database, table: QualifiedName): void {
 export function commitListeners (db: Database, table: QualifiedName): number {
   return byDatabase.get(db)?.get(keyOf(table))?.size ?? 0
 }
+
+/**
+ * Transaction ends on a database, whatever the table: a row committed behind the xid8 horizon
+ * (core/stream/horizon-xid8.ts) is released when every older transaction has ended, and that
+ * older transaction is often another writer of this process (a session's journal statement in
+ * its WAL flush, a checkpoint, an apply) writing another table. The PostgreSQL Database
+ * announces the end of each statement, batch and transaction that may have written, committed or
+ * not; a stream whose read found its row held back reads again at once instead of at its next
+ * held-back poll. A hint, as above: writers in other processes are still found by polling.
+ */
+const endListeners = new WeakMap<Database, Set<CommitListener>>()
+
+/** Calls `listener` after each announced transaction end on `db`, until the returned function is called. */
+export function onTransactionEnd (db: Database, listener: CommitListener): () => void {
+  let listeners = endListeners.get(db)
+  if (listeners === undefined) endListeners.set(db, listeners = new Set())
+  const entry: CommitListener = () => listener()
+  listeners.add(entry)
+  return () => {
+    const now = endListeners.get(db)
+    if (now === undefined) return
+    now.delete(entry)
+    if (now.size === 0) endListeners.delete(db)
+  }
+}
+
+/**
+ * Tells this process's listeners on `db` that one of its transactions has ended (committed or
+ * rolled back): call it once the outcome has come back, never before (the transaction id is
+ * released by then). Listeners that throw are left out, as in announceCommit.
+ */
+export function announceTransactionEnd (db: Database): void {
+  const listeners = endListeners.get(db)
+  if (listeners === undefined) return
+  for (const l of listeners) {
+    try {
+      l()
+    } catch {
+      // A wake is a hint: a failing reader must not fail the writer.
+    }
+  }
+}
+
+/** Listeners of transaction ends on `db` (for tests and diagnostics). */
+export function transactionEndListeners (db: Database): number {
+  return endListeners.get(db)?.size ?? 0
+}
+
+/**
+ * Whether a statement run on its own (autocommit) may have written, so held a transaction id:
+ * anything but a plain SELECT. A SELECT whose function writes is missed (its readers wait for
+ * their poll, as before); a WITH that only reads is announced for nothing (one read more).
+ */
+export function mayWrite (text: string): boolean {
+  let i = 0
+  while (i < text.length && text.charCodeAt(i) <= 32) i++
+  // 'select' in any case: each letter's code OR 32 is its lower case.
+  const word = 'select'
+  for (let k = 0; k < word.length; k++) {
+    if ((text.charCodeAt(i + k) | 32) !== word.charCodeAt(k)) return true
+  }
+  const next = text.charCodeAt(i + word.length)
+  if (Number.isNaN(next)) return false // the text ends there
+  // 'SELECT' followed by a letter, digit or _ is another word (selected_x ...).
+  const lower = next | 32
+  return next === 95 || (next >= 48 && next <= 57) || (lower >= 97 && lower <= 122)
+}

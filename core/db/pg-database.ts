@@ -12,6 +12,7 @@ import {
   textTypeParser
 } from './database'
 import { validateChannel } from './channel'
+import { announceTransactionEnd, mayWrite } from './commit-wake'
 import { isStalePlan, StatementCache } from './statement-cache'
 import { isTransientDbError } from './errors'
 import { PgListener } from './pg-listener'
@@ -241,8 +242,13 @@ export class PgDatabase implements Database {
 
   async query<R = Record<string, unknown>>(text: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
     this.assertOpen()
-    const r = await this.watch(this.run(async q => await this.pool.query(q), text, params))
-    return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length }
+    try {
+      const r = await this.watch(this.run(async q => await this.pool.query(q), text, params))
+      return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length }
+    } finally {
+      // Its own transaction has ended, committed or not: a row held behind it may be readable now.
+      if (mayWrite(text)) announceTransactionEnd(this)
+    }
   }
 
   /** Passes on the outcome of `work`; a transient failure also makes the servers be checked again. */
@@ -285,12 +291,12 @@ export class PgDatabase implements Database {
     this.assertOpen()
     // No parameters: pg uses the simple query protocol, which runs several statements in one
     // implicit transaction.
-    await this.watch(this.pool.query(script))
+    await this.watch(this.pool.query(script)).finally(() => announceTransactionEnd(this))
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     this.assertOpen()
-    return await this.watch(this.transactionOnce(fn))
+    return await this.watch(this.transactionOnce(fn)).finally(() => announceTransactionEnd(this))
   }
 
   private async transactionOnce<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -322,7 +328,7 @@ export class PgDatabase implements Database {
   async batch (statements: readonly Statement[]): Promise<QueryResult[]> {
     this.assertOpen()
     if (statements.length === 0) return []
-    return await this.watch(this.batchOnce(statements))
+    return await this.watch(this.batchOnce(statements)).finally(() => announceTransactionEnd(this))
   }
 
   private async batchOnce (statements: readonly Statement[]): Promise<QueryResult[]> {

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'events'
-import { onCommit } from '../db/commit-wake'
+import { onCommit, onTransactionEnd } from '../db/commit-wake'
 import type { Database, Queryable } from '../db/database'
 import { validateChannel } from '../db/channel'
 import { Backoff, sleep } from '../util/backoff'
@@ -57,6 +57,7 @@ export class Streamer extends EventEmitter implements StreamSource {
   private nextId = 1
   private unlisten: (() => Promise<void>) | undefined
   private unwake: (() => void) | undefined
+  private unfollowEnds: (() => void) | undefined
   // The shared live tail: the position it has read up to, and its last batch, which a
   // subscriber that has just caught up can take instead of reading again.
   private tail: {
@@ -72,6 +73,13 @@ export class Streamer extends EventEmitter implements StreamSource {
    * may have committed behind the horizon.
    */
   private notified = false
+  /**
+   * Ends of this process's transactions on the database (any table), counted; while the tail naps
+   * on a row held back by an older transaction (holding), each wakes it: often the one it waits
+   * for is one of them (a session's journal commit), which announces no commit to this table.
+   */
+  private ends = 0
+  private holding = false
 
   constructor (private readonly options: StreamerOptions) {
     super()
@@ -141,6 +149,8 @@ export class Streamer extends EventEmitter implements StreamSource {
     this.stopped.abort()
     this.unwake?.()
     this.unwake = undefined
+    this.unfollowEnds?.()
+    this.unfollowEnds = undefined
     this.wake()
     await Promise.all([...this.subs].map(async s => await s.close()))
     const unlisten = this.unlisten
@@ -202,6 +212,10 @@ export class Streamer extends EventEmitter implements StreamSource {
     this.unwake = onCommit(db, plan.relation, () => {
       this.notified = true
       this.wake()
+    })
+    this.unfollowEnds = onTransactionEnd(db, () => {
+      this.ends++
+      if (this.holding) this.wake()
     })
   }
 
@@ -349,6 +363,7 @@ export class Streamer extends EventEmitter implements StreamSource {
       if (ready === undefined) return
       let rows: StreamRow[]
       let through: Position | undefined
+      const endsBefore = this.ends
       try {
         await ready.horizon.advance(ready.db)
         const read = await this.read(ready, this.tail.pos, false)
@@ -392,9 +407,14 @@ export class Streamer extends EventEmitter implements StreamSource {
       let held = false
       if (rows.length === 0 && this.notified) held = await this.heldBack(ready)
       if (rows.length > 0 || !held) this.notified = false
+      // From here a transaction end wakes the nap; one that came during the read may be the row's
+      // release, after the read's snapshot: read again at once.
+      this.holding = held
+      if (held && this.ends !== endsBefore) this.woken = true
       idle = rows.length > 0 || held || ready.horizon.moving ? this.busyPollMs : Math.min(this.pollMs, idle * 2)
       heldMs = held ? Math.min(this.busyPollMs, heldMs === 0 ? HELD_FIRST_MS : heldMs * 2) : 0
       await this.nap(held ? heldMs : idle)
+      this.holding = false
     }
   }
 

@@ -13,7 +13,7 @@ const DESTROY_AFTER_MS = 1000
 /**
  * One TCP (or TLS) connection of a session: the socket, the framing of its byte stream, back-
  * pressure and the clock. It is the session's Responder (QuickFIX's SocketConnection).
- * Invariants: frames go to `session.next` in the order they arrived, each once; the socket is
+ * Invariants: frames go to the session (`take`) in the order they arrived, each once; the socket is
  * paused while more than PAUSE_AT of them wait to be worked through and resumed below half of
  * that; after `disconnect` nothing more is read, written or ticked.
  */
@@ -23,6 +23,8 @@ export class Connection implements Responder {
   private ended = false
   /** Frames handed to the session and not yet worked through. */
   private pending = 0
+  /** Called by the session once per frame handed to it: one function for all of them. */
+  private readonly onWorked = (): void => this.worked()
 
   constructor (
     private readonly session: Session,
@@ -102,7 +104,7 @@ export class Connection implements Responder {
     const at = Date.now()
     for (const frame of frames) {
       this.pending++
-      this.session.next(frame, at).then(() => this.worked(), () => this.worked())
+      this.session.take(frame, at, this.onWorked)
     }
     if (this.pending > PAUSE_AT && !this.socket.isPaused()) this.socket.pause()
   }

@@ -26,7 +26,7 @@ export class InboundJournal {
   async record (batch: HeldMessage[]): Promise<InboundMessage[]> {
     const prepared = batch.map(m => ({
       m,
-      h: headerOf(m.fields),
+      h: m.header ?? headerOf(m.fields),
       decoded: this.storeDecoded ? decode(m.parsed) : undefined
     }))
     const last = batch[batch.length - 1].seq

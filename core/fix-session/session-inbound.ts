@@ -111,7 +111,7 @@ export abstract class SessionInbound extends SessionCore {
     st.lastReceivedAt = at
     st.testRequest = undefined
     this.log.incoming(parsed.raw)
-    return { seq: h.seq, msgType: h.msgType, raw: parsed.raw, fields, parsed, handled: false }
+    return { seq: h.seq, msgType: h.msgType, raw: parsed.raw, fields, header: h, parsed, handled: false }
   }
 
   protected async onFrame (frame: Buffer, at: number): Promise<void> {
@@ -259,7 +259,9 @@ export abstract class SessionInbound extends SessionCore {
       }
       return this.event({ type: 'duplicate-dropped', seq: h.seq, msgType: h.msgType })
     }
-    const item: HeldMessage = { seq: h.seq, msgType: h.msgType, raw, fields, parsed, problem, handled: false }
+    const item: HeldMessage = {
+      seq: h.seq, msgType: h.msgType, raw, fields, header: h, parsed, problem, handled: false
+    }
     if (h.seq > expected) {
       if (problem === undefined && h.msgType === AdminType.ResendRequest) {
         await this.answerResend(fields)

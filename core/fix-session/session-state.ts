@@ -1,6 +1,7 @@
 import type { InboundProblem } from './inbound-validation'
 import type { ParsedMessage } from './codec-port'
 import type { FieldList } from '../fix/field-list'
+import type { Header } from './inbound-header'
 
 export type SessionPhase =
   | 'disconnected' // no transport
@@ -15,6 +16,8 @@ export interface HeldMessage {
   msgType: string
   raw: string
   fields: FieldList
+  /** The header the session read of `fields` (the journal reuses it rather than reading it again). */
+  header?: Header
   parsed?: ParsedMessage
   problem?: InboundProblem
   /** Admin messages acted on at arrival (ResendRequest, Logon): only their seq is consumed later. */

@@ -89,10 +89,19 @@ export class Session extends SessionInbound {
    */
   async next (frame: Buffer, now = this.clock()): Promise<void> {
     if (this.link === undefined) return
-    await new Promise<void>(resolve => {
-      this.inbox.push({ frame, at: now, done: resolve })
-      this.schedulePump()
-    })
+    await new Promise<void>(resolve => this.take(frame, now, resolve))
+  }
+
+  /**
+   * `next` without a promise per frame: `done` is called once the frame has been worked through (or
+   * dropped), synchronously when no responder is attached. The connection's path: each frame waits
+   * in the inbox until its journal commit, and two promises and their callbacks per frame were kept
+   * (and promoted by scavenges) as long as it.
+   */
+  take (frame: Buffer, now: number, done: () => void): void {
+    if (this.link === undefined) return done()
+    this.inbox.push({ frame, at: now, done })
+    this.schedulePump()
   }
 
   /** Frames given to `next` and not yet worked through. */

@@ -21,6 +21,12 @@ interface Ready { db: Database, plan: SourcePlan, horizon: Horizon }
 const BEFORE_ALL = undefined
 /** First poll after a notified read found its row held back (ms); it doubles up to busyPollMs while held. */
 const HELD_FIRST_MS = 2
+/**
+ * Reads one hold may take when this process's transactions end, beyond its polls: a short hold is
+ * mostly such a commit, while a long one (an older transaction elsewhere) would otherwise be read
+ * once per write of this process for as long as it lasts.
+ */
+const HELD_WAKES = 8
 
 /** Compares positions where undefined means "before every row". */
 function cmp (a: Position | undefined, b: Position | undefined): number {
@@ -80,6 +86,7 @@ export class Streamer extends EventEmitter implements StreamSource {
    */
   private ends = 0
   private holding = false
+  private heldWakes = 0
 
   constructor (private readonly options: StreamerOptions) {
     super()
@@ -215,7 +222,10 @@ export class Streamer extends EventEmitter implements StreamSource {
     })
     this.unfollowEnds = onTransactionEnd(db, () => {
       this.ends++
-      if (this.holding) this.wake()
+      if (!this.holding) return
+      this.holding = false // once per nap
+      this.heldWakes++
+      this.wake()
     })
   }
 
@@ -409,8 +419,13 @@ export class Streamer extends EventEmitter implements StreamSource {
       if (rows.length > 0 || !held) this.notified = false
       // From here a transaction end wakes the nap; one that came during the read may be the row's
       // release, after the read's snapshot: read again at once.
-      this.holding = held
-      if (held && this.ends !== endsBefore) this.woken = true
+      if (!held) this.heldWakes = 0
+      this.holding = held && this.heldWakes < HELD_WAKES
+      if (this.holding && this.ends !== endsBefore) {
+        this.holding = false
+        this.heldWakes++
+        this.woken = true
+      }
       idle = rows.length > 0 || held || ready.horizon.moving ? this.busyPollMs : Math.min(this.pollMs, idle * 2)
       heldMs = held ? Math.min(this.busyPollMs, heldMs === 0 ? HELD_FIRST_MS : heldMs * 2) : 0
       await this.nap(held ? heldMs : idle)

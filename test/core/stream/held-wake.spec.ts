@@ -144,6 +144,54 @@ describeEachDatabase('held-back rows woken by transaction ends', target => {
     }
   })
 
+  it('reads a long hold by another process no more than eight times beyond its polls, however often ' +
+    'this process commits meanwhile', async function () {
+    if (target.pg === undefined) return this.skip() // needs a second session
+    this.timeout(30000)
+    await tables()
+    const db = spied(f.db)
+    const s = new Streamer({
+      name: 'long',
+      database: db,
+      table: `${f.schema}.src`,
+      positionColumns: ['tx', 'seq'],
+      batchSize: 50,
+      pollMs: 60000,
+      busyPollMs: 50,
+      retryInitialMs: 50
+    })
+    f.closing.push(s)
+    const c = new Collector()
+    s.subscribe({ kind: 'live' }, c)
+    await eventually(() => c.phase === 'live', 10000, 'live')
+    const early = new Client(target.pg)
+    await early.connect()
+    try {
+      // The older transaction: another process's, open for as long as the test says.
+      await early.query('BEGIN')
+      await early.query(`INSERT INTO "${f.schema}".other (note) VALUES ('early')`)
+      await db.query(`INSERT INTO "${f.schema}".src (note) VALUES ('late')`)
+      announceCommit(db, { schema: f.schema, name: 'src' })
+      const held = (): number => db.texts.filter(t => t.text.includes(' AS held ')).length
+      await eventually(() => held() >= 1, 10000, 'the row held back')
+      // This process commits to another table for 1 s, hundreds of times: none of it is the holder.
+      const before = held()
+      let writes = 0
+      const until = Date.now() + 1000
+      while (Date.now() < until) {
+        await db.query(`INSERT INTO "${f.schema}".other (note) VALUES ($1)`, [`w${writes++}`])
+      }
+      const checks = held() - before
+      assert.strictEqual(c.rows.length, 0, 'held back while the older transaction runs')
+      // Polls every 50 ms at most (20 in 1 s, a few more while they double from 2 ms), and eight wakes.
+      assert.ok(checks <= 40, `${checks} held-back checks during ${writes} writes of this process in 1 s`)
+      await early.query('COMMIT')
+      await eventually(() => c.rows.length === 1, 10000, 'the late row, once the older transaction ended')
+    } finally {
+      await early.end().catch(() => {})
+    }
+  })
+
   it('does not wake a stream whose row is not held back: writes to other tables cost it no read',
     async function () {
       if (target.pg === undefined) return this.skip()

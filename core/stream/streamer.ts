@@ -12,6 +12,7 @@ import { resolveSource, SourcePlan, takePosition } from './source'
 import { positiveInt, StreamerOptions } from './streamer-options'
 import { retryForSubscriber } from './subscriber-retry'
 import { StreamSubscription } from './subscription'
+import { TailWaker } from './tail-waker'
 import type { Position, StartAt, StreamRow, StreamSource, Subscriber, Subscription, SubscriptionState } from './types'
 
 export type { StreamerOptions }
@@ -21,12 +22,6 @@ interface Ready { db: Database, plan: SourcePlan, horizon: Horizon }
 const BEFORE_ALL = undefined
 /** First poll after a notified read found its row held back (ms); it doubles up to busyPollMs while held. */
 const HELD_FIRST_MS = 2
-/**
- * Reads one hold may take when this process's transactions end, beyond its polls: a short hold is
- * mostly such a commit, while a long one (an older transaction elsewhere) would otherwise be read
- * once per write of this process for as long as it lasts.
- */
-const HELD_WAKES = 8
 
 /** Compares positions where undefined means "before every row". */
 function cmp (a: Position | undefined, b: Position | undefined): number {
@@ -72,21 +67,12 @@ export class Streamer extends EventEmitter implements StreamSource {
 
   private tailRunning: Promise<void> | undefined
   private tailActive = false
-  private wakeTail: (() => void) | undefined
-  private woken = false
+  private readonly waker = new TailWaker()
   /**
    * A NOTIFY, or a commit announced in this process, came since the tail last found rows: a row
    * may have committed behind the horizon.
    */
   private notified = false
-  /**
-   * Ends of this process's transactions on the database (any table), counted; while the tail naps
-   * on a row held back by an older transaction (holding), each wakes it: often the one it waits
-   * for is one of them (a session's journal commit), which announces no commit to this table.
-   */
-  private ends = 0
-  private holding = false
-  private heldWakes = 0
 
   constructor (private readonly options: StreamerOptions) {
     super()
@@ -220,13 +206,7 @@ export class Streamer extends EventEmitter implements StreamSource {
       this.notified = true
       this.wake()
     })
-    this.unfollowEnds = onTransactionEnd(db, () => {
-      this.ends++
-      if (!this.holding) return
-      this.holding = false // once per nap
-      this.heldWakes++
-      this.wake()
-    })
+    this.unfollowEnds = onTransactionEnd(db, () => this.waker.transactionEnded())
   }
 
   private async startListening (db: Database): Promise<void> {
@@ -373,7 +353,7 @@ export class Streamer extends EventEmitter implements StreamSource {
       if (ready === undefined) return
       let rows: StreamRow[]
       let through: Position | undefined
-      const endsBefore = this.ends
+      const endsBefore = this.waker.endsSoFar
       try {
         await ready.horizon.advance(ready.db)
         const read = await this.read(ready, this.tail.pos, false)
@@ -417,19 +397,11 @@ export class Streamer extends EventEmitter implements StreamSource {
       let held = false
       if (rows.length === 0 && this.notified) held = await this.heldBack(ready)
       if (rows.length > 0 || !held) this.notified = false
-      // From here a transaction end wakes the nap; one that came during the read may be the row's
-      // release, after the read's snapshot: read again at once.
-      if (!held) this.heldWakes = 0
-      this.holding = held && this.heldWakes < HELD_WAKES
-      if (this.holding && this.ends !== endsBefore) {
-        this.holding = false
-        this.heldWakes++
-        this.woken = true
-      }
+      // While held, this process's transaction ends wake the nap (tail-waker.ts).
+      this.waker.held(held, endsBefore)
       idle = rows.length > 0 || held || ready.horizon.moving ? this.busyPollMs : Math.min(this.pollMs, idle * 2)
       heldMs = held ? Math.min(this.busyPollMs, heldMs === 0 ? HELD_FIRST_MS : heldMs * 2) : 0
-      await this.nap(held ? heldMs : idle)
-      this.holding = false
+      await this.waker.nap(held ? heldMs : idle)
     }
   }
 
@@ -451,25 +423,7 @@ export class Streamer extends EventEmitter implements StreamSource {
   }
 
   private wake (): void {
-    this.woken = true
-    this.wakeTail?.()
-  }
-
-  private async nap (ms: number): Promise<void> {
-    if (this.woken) {
-      this.woken = false
-      return
-    }
-    await new Promise<void>(resolve => {
-      const t = setTimeout(done, ms)
-      this.wakeTail = done
-      function done (): void {
-        clearTimeout(t)
-        resolve()
-      }
-    })
-    this.wakeTail = undefined
-    this.woken = false
+    this.waker.wake()
   }
 
   // ---------------------------------------------------------------- reads

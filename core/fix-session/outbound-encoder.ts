@@ -2,6 +2,8 @@ import { FixHeader, OutboundValidator, SessionCodec } from './codec-port'
 import { body, isAdmin, printable, ROUTING_FIELDS, scanFields, SESSION_TAGS, SOH } from './fields'
 import { validateInbound } from './inbound-validation'
 import { groupCountProblem, structureProblem } from './message-rules'
+import { provenBody } from '../fix/validation/proof'
+import { validateAndWrite } from './validate-and-write'
 import type { SessionSettings } from './settings'
 
 /** An outbound application message the session refuses to send (nothing was journaled or written). */
@@ -40,8 +42,25 @@ export class OutboundEncoder {
     if (isAdmin(req.msgType)) {
       throw new OutboundMessageError(`MsgType ${req.msgType} is a session message: the session sends those itself`)
     }
+    if (req.rawBody === undefined && this.validator === validateAndWrite && req.body !== undefined) {
+      const proven = this.proven(req.msgType, req.body)
+      if (proven !== undefined) return proven
+    }
     const text = req.rawBody ?? this.encode(req.msgType, req.body ?? {})
     return { text, fields: this.check(req.msgType, text) }
+  }
+
+  /**
+   * A body the translator validated against this dictionary and that is unchanged since (its proof,
+   * core/fix/validation/proof.ts): its validated text and fields, with no second validation. The
+   * proof is only taken with the default validator, the check it stands for. Any other body, a
+   * changed one, or one with a StandardHeader (routing fields) goes through encode and check.
+   */
+  private proven (
+    msgType: string, obj: Record<string, unknown>
+  ): { text: string, fields: Array<[number, string]> } | undefined {
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return undefined
+    return provenBody(this.codec.definitions, msgType, obj)
   }
 
   /** The session's header for `seq`; with `possDup`, PossDupFlag=Y and OrigSendingTime. */
@@ -97,15 +116,7 @@ export class OutboundEncoder {
       throw new OutboundMessageError(`cannot encode ${msgType}: ${(err as Error).message}`)
     }
     if (text === '' || !text.endsWith(SOH)) throw new OutboundMessageError(`cannot encode ${msgType}: empty body`)
-    // Routing header fields a user may set (the rest of a supplied header is the session's own).
-    const routing: Array<[number, string]> = []
-    if (StandardHeader !== null && typeof StandardHeader === 'object') {
-      for (const [name, tag] of Object.entries(ROUTING_FIELDS)) {
-        const v = (StandardHeader as Record<string, unknown>)[name]
-        if (typeof v === 'string' && /^[\x20-\x7e]+$/.test(v)) routing.push([tag, v])
-      }
-    }
-    return body(routing) + text
+    return body(routingOf(StandardHeader)) + text
   }
 
   /**
@@ -135,4 +146,16 @@ export class OutboundEncoder {
     if (problem !== undefined) throw new OutboundMessageError(`invalid ${msgType}: ${problem.text}`, [problem.text])
     return fields
   }
+}
+
+/** Routing header fields a user may set in the body's StandardHeader (the rest of a header is the session's own). */
+function routingOf (StandardHeader: unknown): Array<[number, string]> {
+  const routing: Array<[number, string]> = []
+  if (StandardHeader !== null && typeof StandardHeader === 'object') {
+    for (const [name, tag] of Object.entries(ROUTING_FIELDS)) {
+      const v = (StandardHeader as Record<string, unknown>)[name]
+      if (typeof v === 'string' && /^[\x20-\x7e]+$/.test(v)) routing.push([tag, v])
+    }
+  }
+  return routing
 }

@@ -6,6 +6,7 @@ import { CompiledSet, compileDictionary } from './validation/compile'
 import { formatUtcDate } from './validation/format'
 import { describeProblems, FixProblem, validateMessage, ValidateOptions } from './validation/validate'
 import { writeBody } from './validation/serialize'
+import { recordValidated } from './validation/proof'
 import { isDate } from '../util/realm'
 
 /** What msg.fix carries next to msg.payload (the message object). */
@@ -84,6 +85,8 @@ export class FixTranslator {
     }
     // The dictionary-ordered writer gives jspurefix's bytes for a validated body, faster (see serialize.ts).
     const encoded = writeBody(this.definitions, v.msgType, v.body, '|')
+    // The proof a session's send checks instead of validating again (validation/proof.ts).
+    recordValidated(this.definitions, v.msgType, v.body, writeBody(this.definitions, v.msgType, v.body))
     return {
       ok: true,
       payload: v.body,

@@ -1,0 +1,124 @@
+import type { FixDefinitions } from '../jspurefix'
+import { CompiledSet, compileDictionary, Rule } from './compile'
+import { HEADER_TAGS, TRAILER_TAGS } from '../session-tags'
+import { isPlainObject } from '../../util/realm'
+
+/**
+ * Proof that a message body was validated, carried with the body object itself, so a send that
+ * gets the translator's output does not validate it a second and third time.
+ *
+ * The translator records each body it validated (validateMessage's normalised body) with the exact
+ * SOH-delimited text writeBody made of it. Whoever gets the body later asks `provenBody`: it writes
+ * the body as it is now, strictly (every key a field of the message, every value the text of a
+ * validated body), and gives that text only when it is byte for byte the recorded one. Invariant:
+ * the text it gives is bytes that passed the validator for that dictionary and message type, so a
+ * body changed in place after the translator (a function node in between) is not trusted, and a
+ * body that never went through the translator has no proof: both take the full validation.
+ *
+ * The proof is a non-enumerable property of the body, an instance of a class this module keeps
+ * to itself. No copy of the body has it: Node-RED's cloneMessage (lodash.clonedeep copies
+ * enumerable keys and every symbol key, so a symbol would carry it, dictionary and all), spread,
+ * structuredClone and JSON see only enumerable keys, and so do Object.keys, for...in and
+ * deepStrictEqual. Nothing outside this module can make one; one taken from another proven body
+ * proves nothing here unless this body writes that body's validated text. (A WeakMap keyed by the
+ * body, or a private field stamped on it, made the translator two to four times slower in a
+ * micro bench: the GC of their entries, or a map per object.)
+ */
+class Proof {
+  constructor (
+    readonly definitions: FixDefinitions,
+    readonly msgType: string,
+    readonly text: string
+  ) {}
+}
+
+/** The property's name: plain text, so that lodash.clonedeep leaves it behind as non-enumerable. */
+const PROOF_KEY = '__fixValidatedBody'
+
+/** A proven body's wire text and its fields in order. */
+export interface ProvenBody {
+  text: string
+  fields: Array<[number, string]>
+}
+
+/**
+ * Records that `body` passed validateMessage for `msgType` (its code) of `definitions` and was
+ * written as `text` (writeBody, SOH-delimited). Only for a body that validated.
+ */
+export function recordValidated (
+  definitions: FixDefinitions, msgType: string, body: Record<string, unknown>, text: string
+): void {
+  Object.defineProperty(body, PROOF_KEY, { value: new Proof(definitions, msgType, text), configurable: true })
+}
+
+/**
+ * The validated text of `body` when it carries a proof for this dictionary and message type and
+ * still writes exactly that text; undefined otherwise (validate it in full). A value holding '=' is
+ * never taken as proven: the session's own check refuses some of those (a number given for a text
+ * field), and it still decides on them.
+ */
+export function provenBody (
+  definitions: FixDefinitions, msgType: string, body: Record<string, unknown>
+): ProvenBody | undefined {
+  const proof = body[PROOF_KEY]
+  if (!(proof instanceof Proof) || proof.definitions !== definitions || proof.msgType !== msgType) return undefined
+  const set = compileDictionary(definitions).message(msgType)?.set
+  if (set === undefined) return undefined
+  const fields: Array<[number, string]> = []
+  const text = writeStrict(set, body, fields)
+  return text !== undefined && text !== '' && text === proof.text ? { text, fields } : undefined
+}
+
+/**
+ * writeBody's order and bytes, for a body of strings as validateMessage gives them; undefined at
+ * anything a validated body does not hold (an unknown key, a value that is not non-empty text, an
+ * empty group, a Buffer of raw data) or that the session's check must see.
+ */
+function writeStrict (
+  set: CompiledSet, o: Record<string, unknown>, fields: Array<[number, string]>
+): string | undefined {
+  const keys = Object.keys(o)
+  const rules: Rule[] = []
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k]
+    const rule = set.fields.get(key)
+    if (rule === undefined) return undefined
+    let j = rules.length
+    rules.push(rule)
+    while (j > 0 && rules[j - 1].index > rule.index) {
+      rules[j] = rules[j - 1]
+      j--
+    }
+    rules[j] = rule
+  }
+  let out = ''
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i]
+    const v = o[rule.name]
+    if (rule.kind === 'simple') {
+      if (typeof v !== 'string' || v === '' || v.includes('=')) return undefined
+      if (HEADER_TAGS.has(rule.tag) || TRAILER_TAGS.has(rule.tag)) return undefined
+      out += rule.tag + '=' + v + '\x01'
+      fields.push([rule.tag, v])
+    } else if (rule.kind === 'component') {
+      if (!isPlainObject(v)) return undefined
+      const inner = writeStrict(rule.set(), v, fields)
+      if (inner === undefined) return undefined
+      out += inner
+    } else {
+      if (!Array.isArray(v) || v.length === 0) return undefined
+      const count = String(v.length)
+      out += rule.tag + '=' + count + '\x01'
+      fields.push([rule.tag, count])
+      const inner = rule.set()
+      for (let j = 0; j < v.length; j++) {
+        const item: unknown = v[j]
+        if (!isPlainObject(item)) return undefined
+        const entry = writeStrict(inner, item, fields)
+        if (entry === undefined) return undefined
+        out += entry
+      }
+    }
+  }
+  return out
+}

@@ -122,11 +122,15 @@ export class FixCodec {
     h.push(`52=${formatUtcTimestamp(header.SendingTime)}`)
     if (header.OrigSendingTime !== undefined) h.push(`122=${formatUtcTimestamp(header.OrigSendingTime)}`)
     for (const [tag, value] of header.extra ?? []) h.push(`${tag}=${value}`)
-    const rest = Buffer.from(h.join(SOH_CHAR) + SOH_CHAR + body, 'latin1')
-    const head = Buffer.from(`8=${header.BeginString}${SOH_CHAR}9=${rest.length}${SOH_CHAR}`, 'latin1')
-    const withoutTrailer = Buffer.concat([head, rest])
-    const trailer = Buffer.from(`10=${formatChecksum(checksumOf(withoutTrailer))}${SOH_CHAR}`, 'latin1')
-    return Buffer.concat([withoutTrailer, trailer])
+    // One buffer, written once: latin1 is a byte per character, so the text's length is BodyLength.
+    const rest = h.join(SOH_CHAR) + SOH_CHAR + body
+    const head = `8=${header.BeginString}${SOH_CHAR}9=${rest.length}${SOH_CHAR}`
+    const end = head.length + rest.length
+    const frame = Buffer.allocUnsafe(end + 7)
+    frame.write(head, 0, 'latin1')
+    frame.write(rest, head.length, 'latin1')
+    frame.write(`10=${formatChecksum(checksumOf(frame, end))}${SOH_CHAR}`, end, 'latin1')
+    return frame
   }
 
   /**

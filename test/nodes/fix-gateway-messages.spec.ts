@@ -69,6 +69,17 @@ describe('fix-gateway message building', () => {
       { msgType: 'D', seq: 5, sent: true, duplicate: false })
     assert.deepStrictEqual(sentFix(undefined, { status: 'duplicate', seq: 4 }),
       { seq: 4, sent: false, duplicate: true })
+    // A new object: the message's own msg.fix is left as it was; a seq it had is replaced.
+    const given = { msgType: 'D', seq: 1 }
+    assert.deepStrictEqual(sentFix(given, { status: 'sent', seq: 6 }),
+      { msgType: 'D', seq: 6, sent: true, duplicate: false })
+    assert.deepStrictEqual(given, { msgType: 'D', seq: 1 })
+    // An own "__proto__" key (JSON.parse makes one) stays an own key, not the result's prototype.
+    const parsed = JSON.parse('{"__proto__": {"polluted": 1}, "msgType": "D"}')
+    const out = sentFix(parsed, { status: 'sent', seq: 7 })
+    assert.strictEqual(Object.getPrototypeOf(out), Object.prototype)
+    assert.strictEqual((out as { polluted?: number }).polluted, undefined)
+    assert.deepStrictEqual(Object.keys(out), ['__proto__', 'msgType', 'seq', 'sent', 'duplicate'])
   })
 
   describe('the send request of a message', () => {

@@ -26,7 +26,8 @@ describe('FIX session: frames handed over with a callback', () => {
     await eventually(() => seen.length === 3, 10000, 'three callbacks')
     await new Promise(resolve => setTimeout(resolve, 100))
     assert.strictEqual(seen.length, 3, 'one callback per frame')
-    seen.forEach((delivered, i) => assert.ok(delivered >= i + 1, `frame ${i + 1} called back with ${delivered} delivered`))
+    seen.forEach((delivered, i) =>
+      assert.ok(delivered >= i + 1, `frame ${i + 1} called back with ${delivered} delivered`))
     assert.deepStrictEqual(acc.messages.map(m => m.seq), [2, 3, 4])
     assert.strictEqual(session.state.nextTargetSeq, 5)
   })

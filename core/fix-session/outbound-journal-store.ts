@@ -64,34 +64,49 @@ export class OutboundJournalStore {
     if (first !== state.nextSenderSeq || recs.some((r, i) => r.seq !== first + i)) {
       throw new Error('journal batch is not consecutive from the next sender seq')
     }
-    const params: unknown[] = [this.sessionName, state.epoch, first, last + 1]
-    const rows: string[] = []
-    for (const rec of recs) {
-      const p = params.length
-      rows.push(`($1, $2, $${p + 1}::bigint, $${p + 2}::text, $${p + 3}::text, $${p + 4}::timestamptz, ` +
-        `$${p + 5}::text, $${p + 6}::text, $${p + 7}::text, $${p + 8}::text)`)
-      params.push(
-        rec.seq,
-        rec.msgType,
-        rec.clOrdID ?? null,
-        rec.sentAt.toISOString(),
-        rec.body,
-        rec.raw,
-        rec.origin?.client ?? null,
-        rec.origin?.position ?? null
-      )
+    // One text array per column, so the statement's text is the same for every batch size: it is
+    // prepared once per connection (core/db/statement-cache.ts) instead of a VALUES list of eight
+    // parameters a row parsed and planned on every call (docs/performance.md, 4 December 2026).
+    const n = recs.length
+    const seqs = new Array<string>(n)
+    const types = new Array<string>(n)
+    const clOrdIDs = new Array<string | null>(n)
+    const times = new Array<string>(n)
+    const bodies = new Array<string>(n)
+    const raws = new Array<string>(n)
+    const clients = new Array<string | null>(n)
+    const positions = new Array<string | null>(n)
+    for (let i = 0; i < n; i++) {
+      const rec = recs[i]
+      seqs[i] = String(rec.seq)
+      types[i] = rec.msgType
+      clOrdIDs[i] = rec.clOrdID ?? null
+      times[i] = rec.sentAt.toISOString()
+      bodies[i] = rec.body
+      raws[i] = rec.raw
+      clients[i] = rec.origin?.client ?? null
+      positions[i] = rec.origin?.position ?? null
     }
-    // One statement (atomic): the journal rows and the sender seq; a repeated origin is a unique
-    // violation and a moved (or newer-claimed) state row the failing cast, either way nothing is written.
+    const params: unknown[] = [this.sessionName, state.epoch, first, last + 1,
+      seqs, types, clOrdIDs, times, bodies, raws, clients, positions]
+    // One statement (atomic): the journal rows (ids in sequence order) and the sender seq; a
+    // repeated origin is a unique violation and a moved (or newer-claimed) state row the failing
+    // cast, either way nothing is written.
     const fenced = this.seq.guard(params)
     await this.db.query(
-      `WITH upd AS (
+      `WITH v AS (
+         SELECT * FROM unnest($5::bigint[], $6::text[], $7::text[], $8::timestamptz[], $9::text[], $10::text[],
+           $11::text[], $12::text[]) WITH ORDINALITY
+           AS v (msg_seq_num, msg_type, cl_ord_id, sent_at, body, raw, client_name, stream_position, ord)),
+       upd AS (
          UPDATE ${this.t.state} SET next_sender_seq = $4, updated_at = clock_timestamp()
          WHERE session_name = $1 AND next_sender_seq = $3 AND epoch = $2${fenced} RETURNING 1),
        ins AS (
          INSERT INTO ${this.t.out} (session_name, epoch, msg_seq_num, msg_type, cl_ord_id, sent_at, body, raw,
            client_name, stream_position)
-         VALUES ${rows.join(', ')} RETURNING 1)
+         SELECT $1::text, $2::integer, msg_seq_num, msg_type, cl_ord_id, sent_at, body, raw, client_name,
+           stream_position
+         FROM v ORDER BY ord RETURNING 1)
        SELECT CASE WHEN EXISTS (SELECT 1 FROM upd) THEN (SELECT count(*) FROM ins)
          ELSE ${ownershipAbort('upd', 'bigint')} END AS n`,
       params).catch(err => rethrowStoreError(err, this.sessionName))

@@ -76,6 +76,73 @@ describeEachDatabase('FIX message store', target => {
     assert.strictEqual((await new DatabaseMessageStore(f.db, f.schema, 'S2b').load()).nextSenderSeq, 4)
   })
 
+  it('stores every column of an outbound batch exactly as given, in sequence order', async () => {
+    const st = new DatabaseMessageStore(f.db, f.schema, 'S2c')
+    await st.load()
+    // Characters an array literal or a SQL text escapes (see the inbound test below) in every text column.
+    const odd = ' "q" \\b\\ {x,y} NULL é\xff\x01 '
+    const recs = [
+      {
+        seq: 1,
+        msgType: 'D"',
+        clOrdID: odd,
+        sentAt: new Date('2024-01-02T03:04:05.678Z'),
+        body: `11=${odd}\x01`,
+        raw: `8=FIX.4.4\x0111=${odd}\x01`,
+        origin: { client: odd, position: '["NULL","{1,2}"]' }
+      },
+      { seq: 2, msgType: '0', sentAt: new Date('2024-01-02T03:04:06Z'), body: '', raw: 'NULL' }
+    ]
+    await st.recordSentBatch(recs)
+    const r = await f.db.query<Record<string, unknown>>(
+      'SELECT epoch, msg_seq_num, msg_type, cl_ord_id, sent_at, body, raw, client_name, stream_position ' +
+      `FROM "${f.schema}".fix_out WHERE session_name = 'S2c' ORDER BY id`)
+    assert.deepStrictEqual(r.rows, [
+      {
+        epoch: 1,
+        msg_seq_num: '1',
+        msg_type: 'D"',
+        cl_ord_id: odd,
+        sent_at: '2024-01-02T03:04:05.678Z',
+        body: recs[0].body,
+        raw: recs[0].raw,
+        client_name: odd,
+        stream_position: '["NULL","{1,2}"]'
+      },
+      {
+        epoch: 1,
+        msg_seq_num: '2',
+        msg_type: '0',
+        cl_ord_id: null,
+        sent_at: '2024-01-02T03:04:06Z',
+        body: '',
+        raw: 'NULL',
+        client_name: null,
+        stream_position: null
+      }
+    ])
+    assert.strictEqual((await new DatabaseMessageStore(f.db, f.schema, 'S2c').load()).nextSenderSeq, 3)
+  })
+
+  it('journals outbound batches of any size under one statement text, so a server prepares it once', async function () {
+    const db = f.db as { preparedStatements?: number }
+    if (db.preparedStatements === undefined) this.skip() // PGlite: no statement cache
+    const st = new DatabaseMessageStore(f.db, f.schema, 'S2d')
+    await st.load()
+    const before = db.preparedStatements ?? 0
+    let seq = 1
+    for (let round = 0; round < 3; round++) {
+      for (let n = 1; n <= 4; n++) {
+        await st.recordSentBatch(Array.from({ length: n }, () => ({
+          seq: seq++, msgType: 'D', sentAt: new Date(), body: 'b', raw: 'r'
+        })))
+      }
+    }
+    // Earlier tests may have prepared it already; a text per batch size would add one per size.
+    assert.ok((db.preparedStatements ?? 0) - before <= 1,
+      'at most one more prepared statement for batches of 1 to 4 rows')
+  })
+
   it('finds which of many origins are journaled, per session and client, whatever the positions hold', async () => {
     const st = new DatabaseMessageStore(f.db, f.schema, 'S7')
     await st.load()

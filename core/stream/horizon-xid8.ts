@@ -58,7 +58,8 @@ export class Xid8Horizon implements Horizon {
     // on a function are each a third of the table to it. On a table never analysed (a new
     // journal) it then scanned the whole index of a column the filter names (fix_in's msg_type)
     // instead of the few entries after the position (docs/performance.md, 4 December 2026).
-    const notYet = `${tx} >= pg_snapshot_xmin(pg_current_snapshot()) AND ${tx} < pg_snapshot_xmax(pg_current_snapshot())`
+    const notYet = `${tx} >= pg_snapshot_xmin(pg_current_snapshot()) AND ` +
+      `${tx} < pg_snapshot_xmax(pg_current_snapshot())`
     const after = plan.width === 1 ? afterPosition(s, 1) : `${afterPosition(s, 1)} AND ${tx} >= $1::${s.casts[0]}`
     this.endKeys = s.positions.map((_, i) => endKey(i))
     this.readAfter = scanningRead(plan, [after], w + 1)

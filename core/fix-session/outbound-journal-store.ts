@@ -76,12 +76,20 @@ export class OutboundJournalStore {
     const raws = new Array<string>(n)
     const clients = new Array<string | null>(n)
     const positions = new Array<string | null>(n)
+    // A batch's messages share one SendingTime (the outbox frames them together): written once.
+    let at: number | undefined
+    let atText = ''
     for (let i = 0; i < n; i++) {
       const rec = recs[i]
       seqs[i] = String(rec.seq)
       types[i] = rec.msgType
       clOrdIDs[i] = rec.clOrdID ?? null
-      times[i] = rec.sentAt.toISOString()
+      const ms = rec.sentAt.getTime()
+      if (ms !== at) {
+        atText = rec.sentAt.toISOString()
+        at = ms
+      }
+      times[i] = atText
       bodies[i] = rec.body
       raws[i] = rec.raw
       clients[i] = rec.origin?.client ?? null

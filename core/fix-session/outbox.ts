@@ -209,11 +209,11 @@ export class Outbox {
       try {
         const { text, fields } = this.h.encoder.applicationBody(req)
         const seq = b.nextSeq
-        const frame = this.h.encoder.frame(
-          req.msgType,
-          { ...this.h.encoder.header(seq, sentAt), PossResend: req.possResend === true },
-          text
-        )
+        // header() makes a new object per call: set on it, not copied (an object spread took about
+        // 2 µs per message on Node.js 20, docs/performance.md, 4 December 2026, session 16).
+        const header = this.h.encoder.header(seq, sentAt)
+        if (req.possResend === true) header.PossResend = true
+        const frame = this.h.encoder.frame(req.msgType, header, text)
         b.records.push({
           seq,
           msgType: req.msgType,

@@ -69,6 +69,8 @@ export class FixCodec {
   /** jspurefix's parser, made at the first message the fast decode does not read (its buffers are 0.5 MB). */
   private jspurefixParser: AsciiParser | undefined
   private readonly decoder = new FieldDecoder()
+  private stampMs = NaN
+  private stampText = ''
 
   private constructor (readonly dictionaryRef: string, readonly definitions: FixDefinitions) {
     this.encodeBuffer = new ElasticBuffer(64 * 1024)
@@ -103,34 +105,45 @@ export class FixCodec {
 
   /** A complete message: 8, 9 (exact, unpadded), 35, header, body, 10. */
   frame (msgType: string, header: FixHeader, body: string): Buffer {
-    const h: string[] = [
-      `35=${msgType}`,
-      `49=${header.SenderCompID}`,
-      `56=${header.TargetCompID}`,
-      `34=${header.MsgSeqNum}`
-    ]
-    if (header.SenderSubID !== undefined && header.SenderSubID !== '') h.push(`50=${header.SenderSubID}`)
+    // Concatenated, not joined from an array of template strings: a batch frames each of its
+    // messages here, and the array and its pieces were most of this function's allocation.
+    let rest = '35=' + msgType + SOH_CHAR + '49=' + header.SenderCompID + SOH_CHAR +
+      '56=' + header.TargetCompID + SOH_CHAR + '34=' + String(header.MsgSeqNum) + SOH_CHAR
+    if (header.SenderSubID !== undefined && header.SenderSubID !== '') rest += '50=' + header.SenderSubID + SOH_CHAR
     if (header.SenderLocationID !== undefined && header.SenderLocationID !== '') {
-      h.push(`142=${header.SenderLocationID}`)
+      rest += '142=' + header.SenderLocationID + SOH_CHAR
     }
-    if (header.TargetSubID !== undefined && header.TargetSubID !== '') h.push(`57=${header.TargetSubID}`)
+    if (header.TargetSubID !== undefined && header.TargetSubID !== '') rest += '57=' + header.TargetSubID + SOH_CHAR
     if (header.TargetLocationID !== undefined && header.TargetLocationID !== '') {
-      h.push(`143=${header.TargetLocationID}`)
+      rest += '143=' + header.TargetLocationID + SOH_CHAR
     }
-    if (header.PossDupFlag === true) h.push('43=Y')
-    if (header.PossResend === true) h.push('97=Y')
-    h.push(`52=${formatUtcTimestamp(header.SendingTime)}`)
-    if (header.OrigSendingTime !== undefined) h.push(`122=${formatUtcTimestamp(header.OrigSendingTime)}`)
-    for (const [tag, value] of header.extra ?? []) h.push(`${tag}=${value}`)
+    if (header.PossDupFlag === true) rest += '43=Y' + SOH_CHAR
+    if (header.PossResend === true) rest += '97=Y' + SOH_CHAR
+    rest += '52=' + this.stamp(header.SendingTime) + SOH_CHAR
+    if (header.OrigSendingTime !== undefined) rest += '122=' + formatUtcTimestamp(header.OrigSendingTime) + SOH_CHAR
+    for (const [tag, value] of header.extra ?? []) rest += `${tag}=${value}` + SOH_CHAR
+    rest += body
     // One buffer, written once: latin1 is a byte per character, so the text's length is BodyLength.
-    const rest = h.join(SOH_CHAR) + SOH_CHAR + body
-    const head = `8=${header.BeginString}${SOH_CHAR}9=${rest.length}${SOH_CHAR}`
+    const head = '8=' + header.BeginString + SOH_CHAR + '9=' + String(rest.length) + SOH_CHAR
     const end = head.length + rest.length
     const frame = Buffer.allocUnsafe(end + 7)
     frame.write(head, 0, 'latin1')
     frame.write(rest, head.length, 'latin1')
-    frame.write(`10=${formatChecksum(checksumOf(frame, end))}${SOH_CHAR}`, end, 'latin1')
+    frame.write('10=' + formatChecksum(checksumOf(frame, end)) + SOH_CHAR, end, 'latin1')
     return frame
+  }
+
+  /**
+   * SendingTime's text: a batch's messages share one time, so the last one is kept (by its
+   * milliseconds, which are all the text shows; an invalid date is formatted each time).
+   */
+  private stamp (t: Date): string {
+    const ms = t.getTime()
+    if (ms !== this.stampMs) {
+      this.stampText = formatUtcTimestamp(t)
+      this.stampMs = ms
+    }
+    return this.stampText
   }
 
   /**

@@ -69,8 +69,8 @@ export class Streamer extends EventEmitter implements StreamSource {
   private tailActive = false
   private readonly waker = new TailWaker()
   /**
-   * A NOTIFY, or a commit announced in this process, came since the tail last found rows: a row
-   * may have committed behind the horizon.
+   * A NOTIFY, or a commit announced in this process, came that no read has answered yet (taken at
+   * the start of each read, kept while a row is held back): a row may have committed behind the horizon.
    */
   private notified = false
 
@@ -354,12 +354,17 @@ export class Streamer extends EventEmitter implements StreamSource {
       let rows: StreamRow[]
       let through: Position | undefined
       const endsBefore = this.waker.endsSoFar
+      // The notices so far are this read's to answer; one that comes during the read (a row that
+      // committed after its snapshot, perhaps behind an older transaction) stays for the next.
+      const noticed = this.notified
+      this.notified = false
       try {
         await ready.horizon.advance(ready.db)
         const read = await this.read(ready, this.tail.pos, false)
         rows = read.rows
         through = read.through
       } catch (err) {
+        if (noticed) this.notified = true
         if (this.stopped.signal.aborted) break
         const error = describeStreamError(err)
         const missing = isSourceMissing(err)
@@ -394,9 +399,11 @@ export class Streamer extends EventEmitter implements StreamSource {
       // which ends without a NOTIFY. Such a hold is mostly another writer's commit, a few ms: poll
       // from HELD_FIRST_MS, doubling up to the busy rate, so a short hold delays the row by about
       // its own length, and a long one costs no more reads than the busy rate, rather than backing off.
+      // A notice that came during the read counts too: its row may be the one held. One that comes
+      // during the held-back check stays for the next round.
       let held = false
-      if (rows.length === 0 && this.notified) held = await this.heldBack(ready)
-      if (rows.length > 0 || !held) this.notified = false
+      if (rows.length === 0 && (noticed || this.takeNotice())) held = await this.heldBack(ready)
+      if (held) this.notified = true
       // While held, this process's transaction ends wake the nap (tail-waker.ts).
       this.waker.held(held, endsBefore)
       idle = rows.length > 0 || held || ready.horizon.moving ? this.busyPollMs : Math.min(this.pollMs, idle * 2)
@@ -424,6 +431,13 @@ export class Streamer extends EventEmitter implements StreamSource {
 
   private wake (): void {
     this.waker.wake()
+  }
+
+  /** Whether a notice came since the last was taken, and forgets it. */
+  private takeNotice (): boolean {
+    const n = this.notified
+    this.notified = false
+    return n
   }
 
   // ---------------------------------------------------------------- reads

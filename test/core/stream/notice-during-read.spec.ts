@@ -1,0 +1,106 @@
+import * as assert from 'assert'
+import { Client } from 'pg'
+import { announceCommit } from '../../../core/db/commit-wake'
+import type { Database, QueryResult } from '../../../core/db'
+import { Streamer } from '../../../core/stream'
+import { describeEachDatabase, eventually } from '../../support/databases'
+import { schemaFixture } from '../../support/schema-fixture'
+import { Collector } from '../../support/stream'
+
+/**
+ * The database seen through a view whose next tail read, once `hold` is armed, keeps its answer
+ * until the test lets it go: the read has run (its snapshot is taken), and what the test does
+ * meanwhile happens while the streamer is still waiting for that read.
+ */
+function gated (db: Database): Database & { hold: () => Promise<void>, release: () => void, held: () => number } {
+  const view = Object.create(db) as Database & { hold: () => Promise<void>, release: () => void, held: () => number }
+  let armed = false
+  let reached: (() => void) | undefined
+  let gate: Promise<void> | undefined
+  let open: (() => void) | undefined
+  let checks = 0
+  view.hold = async () => {
+    armed = true
+    gate = new Promise(resolve => { open = resolve })
+    await new Promise<void>(resolve => { reached = resolve })
+  }
+  view.release = () => open?.()
+  view.held = () => checks
+  const query = db.query
+  view.query = async function <R = Record<string, unknown>>(
+    text: string, params?: readonly unknown[]
+  ): Promise<QueryResult<R>> {
+    if (text.includes(' AS held ')) checks++
+    const r = await query.call(view, text, params) as QueryResult<R>
+    if (armed && text.includes('__fs_horizon')) {
+      armed = false
+      reached?.()
+      await gate
+    }
+    return r
+  }
+  return view
+}
+
+describeEachDatabase('a notice that comes while the tail reads', target => {
+  const f = schemaFixture(target, { prefix: 'nr' })
+
+  it('is kept for the next read: a row it announced that is held back by an older transaction is ' +
+    'read once that transaction ends, not at the next poll', async function () {
+    if (target.pg === undefined) return this.skip() // needs other sessions
+    this.timeout(30000)
+    for (const name of ['src', 'other']) {
+      await f.db.query(`CREATE TABLE "${f.schema}".${name} (seq bigserial PRIMARY KEY,
+        tx xid8 NOT NULL DEFAULT pg_current_xact_id(), note text)`)
+      await f.db.query(`CREATE INDEX ON "${f.schema}".${name} (tx, seq)`)
+    }
+    const src = { schema: f.schema, name: 'src' }
+    const db = gated(f.db)
+    const s = new Streamer({
+      name: 'notice',
+      database: db,
+      table: `${f.schema}.src`,
+      positionColumns: ['tx', 'seq'],
+      batchSize: 50,
+      pollMs: 60000,
+      // Held-back polls double from 2 ms up to this; an idle stream after rows naps twice this.
+      busyPollMs: 3000,
+      retryInitialMs: 50
+    })
+    f.closing.push(s)
+    const c = new Collector()
+    s.subscribe({ kind: 'live' }, c)
+    await eventually(() => c.phase === 'live', 10000, 'live')
+    const older = new Client(target.pg)
+    const writer = new Client(target.pg)
+    await older.connect()
+    await writer.connect()
+    try {
+      // Row A, announced: the tail reads it, and the test keeps that read's answer back.
+      const reading = db.hold()
+      await writer.query(`INSERT INTO "${f.schema}".src (note) VALUES ('a')`)
+      announceCommit(db, src)
+      await reading
+      // While the tail waits for that answer: an older transaction (another process's) begins,
+      // then row B commits behind it and is announced, during the read.
+      await older.query('BEGIN')
+      await older.query(`INSERT INTO "${f.schema}".other (note) VALUES ('older')`)
+      await writer.query(`INSERT INTO "${f.schema}".src (note) VALUES ('b')`)
+      announceCommit(db, src)
+      db.release()
+      await eventually(() => c.rows.length === 1, 10000, 'row a')
+      await new Promise(resolve => setTimeout(resolve, 300))
+      assert.strictEqual(c.rows.length, 1, 'b is held back while the older transaction runs')
+      await older.query('COMMIT')
+      const ended = Date.now()
+      await eventually(() => c.rows.length === 2, 15000, 'row b')
+      const ms = Date.now() - ended
+      assert.deepStrictEqual(c.rows.map(r => r.row.note), ['a', 'b'])
+      assert.ok(ms < 1500, `b read ${ms} ms after the older transaction ended (the idle nap: 6,000 ms)`)
+      assert.ok(db.held() >= 2, `found held back by its held-back checks (${db.held()})`)
+    } finally {
+      await older.end().catch(() => {})
+      await writer.end().catch(() => {})
+    }
+  })
+})

@@ -8,7 +8,8 @@ import { maskSecretFields } from '../fix-session/session-log'
  * Read model of a session's message journal (fix_in, fix_out) for the operator console: newest
  * first, in keyset pages, filtered by MsgType, ClOrdID/OrigClOrdID, MsgSeqNum range and time
  * range. Each direction is ordered by (time, id) and every filter combination is a range of one
- * index of migrations 60 and 61, so a page costs the same at row 10 and at row 10,000,000.
+ * index of migrations 60 and 61 (fix_in without a MsgType: one range per MsgType, journalStatement),
+ * so a page costs the same at row 10 and at row 10,000,000.
  */
 export type Direction = 'in' | 'out'
 
@@ -72,7 +73,9 @@ const TABLE = {
     at: 'received_at',
     orig: 'orig_cl_ord_id',
     possDup: 'poss_dup',
-    hasOrig: ''
+    hasOrig: '',
+    // No time index since migration 62: a page without a MsgType is read one MsgType at a time.
+    pagesByType: true
   },
   out: {
     table: 'fix_out',
@@ -81,7 +84,10 @@ const TABLE = {
     orig: FIX_OUT_ORIG_CL_ORD_ID,
     possDup: 'false',
     // The partial index of migration 61 serves the OrigClOrdID search only with its condition stated.
-    hasOrig: `${FIX_OUT_HAS_ORIG_CL_ORD_ID} AND `
+    hasOrig: `${FIX_OUT_HAS_ORIG_CL_ORD_ID} AND `,
+    // Its time index stays: fix_out's MsgSeqNum index leads with the epoch, so a MsgSeqNum range read
+    // one MsgType at a time took the whole session's entries per type (docs/performance.md, session 16).
+    pagesByType: false
   }
 } as const
 
@@ -151,7 +157,15 @@ function encodeCursor (c: Cursor): string {
   return Buffer.from(JSON.stringify(c), 'utf8').toString('base64url')
 }
 
-/** The page query of one direction: bound values only; the schema is quoted. */
+/**
+ * The page query of one direction: bound values only; the schema is quoted. A filter by MsgType or
+ * ClOrdID is a range of its own index. Without either, fix_in's page is read through the MsgType
+ * index too (migration 62 dropped fix_in's time index, one btree insert less per inbound row): the
+ * session's MsgTypes are found one index descent each (a loose index scan), each type's newest
+ * `limit` rows are a range of its index (or of the MsgSeqNum index, as the planner finds cheaper),
+ * and the newest `limit` of those are the page: the same rows in the same order as one index on
+ * (session, time, id), for a few descents and at most `limit` rows per MsgType.
+ */
 export function journalStatement (
   schema: string,
   direction: Direction,
@@ -175,13 +189,26 @@ export function journalStatement (
   if (f.from !== undefined) where.push(`${t.at} >= ${bind(f.from)}::timestamptz`)
   if (f.to !== undefined) where.push(`${t.at} < ${bind(f.to)}::timestamptz`)
   if (after !== null) where.push(`(${t.at}, ${t.id}) < (${bind(after[0])}::timestamptz, ${bind(after[1])}::bigint)`)
+  const table = `${quoteIdent(schema, 'schema')}.${t.table}`
+  const limit = bind(f.limit)
+  const select = `SELECT ${t.id} AS id, msg_seq_num AS seq, msg_type, cl_ord_id, ${t.orig} AS orig_cl_ord_id,
+      ${t.possDup} AS poss_dup, ${t.at} AS at
+      FROM ${table}`
+  const order = `ORDER BY ${t.at} DESC, ${t.id} DESC LIMIT ${limit}`
+  if (!t.pagesByType || f.msgType !== undefined || f.clOrdId !== undefined) {
+    return { text: `${select}\n      WHERE ${where.join(' AND ')}\n      ${order}`, params }
+  }
   return {
-    text: `SELECT ${t.id} AS id, msg_seq_num AS seq, msg_type, cl_ord_id, ${t.orig} AS orig_cl_ord_id, ${t.possDup}
-      AS poss_dup, ${t.at} AS at
-      FROM ${quoteIdent(schema, 'schema')}.${t.table}
-      WHERE ${where.join(' AND ')}
-      ORDER BY ${t.at} DESC, ${t.id} DESC
-      LIMIT ${bind(f.limit)}`,
+    text: `WITH RECURSIVE types (msg_type) AS (
+        (SELECT msg_type FROM ${table} WHERE session_name = $1 ORDER BY msg_type LIMIT 1)
+        UNION ALL
+        SELECT (SELECT x.msg_type FROM ${table} x WHERE x.session_name = $1 AND x.msg_type > types.msg_type
+          ORDER BY x.msg_type LIMIT 1)
+        FROM types WHERE types.msg_type IS NOT NULL)
+      SELECT page.* FROM types CROSS JOIN LATERAL (${select}
+        WHERE ${[...where, 'msg_type = types.msg_type'].join(' AND ')}
+        ${order}) AS page
+      ORDER BY page.at DESC, page.id DESC LIMIT ${limit}`,
     params
   }
 }

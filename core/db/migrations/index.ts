@@ -6,6 +6,7 @@ import { fixIn } from './031-fix-in'
 import { fixOut } from './032-fix-out'
 import { journalIndexes } from './060-journal-indexes'
 import { journalPartialIndexes } from './061-journal-partial-indexes'
+import { journalTimeByType } from './062-journal-time-by-type'
 import { leases } from './070-leases'
 import { haInstances } from './071-ha-instances'
 
@@ -23,6 +24,7 @@ export const migrations: readonly Migration[] = [
   fixOut,
   journalIndexes,
   journalPartialIndexes,
+  journalTimeByType,
   leases,
   haInstances
 ]

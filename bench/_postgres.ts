@@ -3,7 +3,8 @@
  * measured on. BENCH_E2E_DURABILITY=on (the default) needs a PostgreSQL with fsync=on and
  * synchronous_commit=on, as production runs; =off is the labelled variant with fsync=off (the
  * tests' server). DATABASE_URL names the server, which must match; without it the bench starts a
- * throw-away server itself (scripts/test-postgres.sh with TEST_PG_FSYNC) and stops it afterwards.
+ * throw-away server itself (scripts/test-postgres.sh with TEST_PG_FSYNC), warms its WAL (warmWal) and
+ * stops it afterwards.
  * BENCH_E2E_DATABASE=pglite runs on embedded PGlite instead (its durability is not these settings).
  */
 import { spawnSync } from 'child_process'
@@ -67,6 +68,35 @@ function startThrowaway (durability: Durability): { url: string, stop: () => voi
   }
 }
 
+/** WAL the throw-away server writes before the bench measures: max_wal_size (1 GB), in 16 MB segments. */
+const WARM_SEGMENTS = 64
+
+/**
+ * Gives a new throw-away server the WAL segments a server in service has. A fresh cluster has none
+ * to reuse: until its checkpoints have recycled some, each new 16 MB segment is created by writing
+ * 16 MB of zeros and an fsync (wal_init_zero), while the WAL write lock is held, so every commit on
+ * the server waits for it (40-150 ms on the bench machine's disk, once every few seconds at 1,000
+ * orders/s: docs/performance.md, 4 December 2026, session 16). A server that has been running reuses
+ * the segments its checkpoints recycle. So the bench fills max_wal_size worth of segments (a commit and
+ * a segment switch each) and checkpoints, which recycles them for the run. No setting changes:
+ * the run commits and flushes exactly as before.
+ */
+async function warmWal (url: string): Promise<void> {
+  const c = new Client({ connectionString: url })
+  await c.connect()
+  try {
+    await c.query('CREATE TABLE IF NOT EXISTS bench_wal_warm (n int)')
+    for (let i = 0; i < WARM_SEGMENTS; i++) {
+      await c.query('INSERT INTO bench_wal_warm VALUES ($1)', [i])
+      await c.query('SELECT pg_switch_wal()')
+    }
+    await c.query('DROP TABLE bench_wal_warm')
+    await c.query('CHECKPOINT')
+  } finally {
+    await c.end()
+  }
+}
+
 /**
  * The database for this run, checked against the wanted durability: a server that does not match
  * is refused, so an fsync=off figure can never be printed as a durable one.
@@ -86,11 +116,13 @@ export async function benchDatabase (): Promise<BenchDatabase> {
         `synchronous_commit=${s.syncCommit}: start one with TEST_PG_FSYNC=${want} source scripts/test-postgres.sh, ` +
         `leave DATABASE_URL unset (the bench starts one), or set BENCH_E2E_DURABILITY=${want === 'on' ? 'off' : 'on'}`)
     }
+    // A server given by DATABASE_URL is measured as it is.
+    if (!given) await warmWal(server.url)
     return {
       url: server.url,
       label: `PostgreSQL ${s.version}, fsync=${s.fsync}, synchronous_commit=${s.syncCommit}` +
         `${want === 'off' ? ' (the BENCH_E2E_DURABILITY=off variant: not durable)' : ''}` +
-        `${given ? ' (DATABASE_URL)' : ' (throw-away server)'}`,
+        `${given ? ' (DATABASE_URL)' : ` (throw-away server; WAL warmed: ${WARM_SEGMENTS} segments recycled)`}`,
       durability: want,
       stop: async () => { server.stop() }
     }

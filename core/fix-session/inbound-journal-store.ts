@@ -1,4 +1,5 @@
 import { announceCommit } from '../db/commit-wake'
+import { arrayLiteral } from '../db/array-literal'
 import { Database } from '../db/database'
 import type { InboundRecord } from './message-store'
 import type { SequenceStore } from './sequence-store'
@@ -51,7 +52,8 @@ export class InboundJournalStore {
       messages[i] = rec.message
     }
     const params: unknown[] = [sessionName, nextTarget, state.nextTargetSeq, state.epoch,
-      seqs, types, senders, targets, clOrdIDs, origClOrdIDs, possDups, times, raws, messages]
+      // Each column as one array literal (core/db/array-literal.ts: node-postgres's text, made in one pass).
+      ...[seqs, types, senders, targets, clOrdIDs, origClOrdIDs, possDups, times, raws, messages].map(arrayLiteral)]
     const fenced = this.seq.guard(params)
     // One statement: the fix_in rows (receive_seq in message order) and the target seq commit
     // together; if the state row moved under us (or a newer lease holder claimed it) the failing

@@ -1,3 +1,4 @@
+import { arrayLiteral } from '../db/array-literal'
 import { Database } from '../db/database'
 import { JournalEntry, originKey, OutboundRecord, StreamOrigin } from './message-store'
 import type { SequenceStore } from './sequence-store'
@@ -96,7 +97,8 @@ export class OutboundJournalStore {
       positions[i] = rec.origin?.position ?? null
     }
     const params: unknown[] = [this.sessionName, state.epoch, first, last + 1,
-      seqs, types, clOrdIDs, times, bodies, raws, clients, positions]
+      // Each column as one array literal (core/db/array-literal.ts: node-postgres's text, made in one pass).
+      ...[seqs, types, clOrdIDs, times, bodies, raws, clients, positions].map(arrayLiteral)]
     // One statement (atomic): the journal rows (ids in sequence order) and the sender seq; a
     // repeated origin is a unique violation and a moved (or newer-claimed) state row the failing
     // cast, either way nothing is written.

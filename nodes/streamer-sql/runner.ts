@@ -66,7 +66,7 @@ export class SqlRunner {
     if (this.o.batchMax > 1) {
       if (job.values instanceof Promise) job.values.catch(() => {}) // handled by the batch that takes it
       this.queue.push(job)
-      return this.kick()
+      return this.kick(true)
     }
     this.active++
     Promise.resolve(job.values).then(async v => {
@@ -100,13 +100,24 @@ export class SqlRunner {
     for (const resolve of this.idleWaiters.splice(0)) resolve()
   }
 
-  private kick (): void {
+  /**
+   * Starts the next transaction if none runs. The first message of a burst (`idle`) waits one turn
+   * of the event loop for the rest: Node-RED hands a stream batch on one message per immediate
+   * callback, and without the wait the first was committed alone while the rest waited for that
+   * commit, then paid their own (two commits in a row for a burst). Counted as active meanwhile, so
+   * close() waits for it; nothing is done before its commit either way.
+   */
+  private kick (idle: boolean): void {
     if (this.active > 0 || this.queue.length === 0) return
     this.active++
-    const jobs = this.queue.splice(0, this.o.batchMax)
-    this.runBatch(jobs).catch(err => { for (const j of jobs) j.failed(err) }).finally(() => {
+    const run = async (): Promise<void> => {
+      if (idle) await new Promise<void>(resolve => setImmediate(resolve))
+      const jobs = this.queue.splice(0, this.o.batchMax)
+      await this.runBatch(jobs).catch(err => { for (const j of jobs) j.failed(err) })
+    }
+    void run().finally(() => {
       this.active--
-      this.kick()
+      this.kick(false)
       this.settle()
     })
   }

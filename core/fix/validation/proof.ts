@@ -65,24 +65,27 @@ export function provenBody (
   const set = compileDictionary(definitions).message(msgType)?.set
   if (set === undefined) return undefined
   const fields: Array<[number, string]> = []
-  const text = writeStrict(set, body, fields)
-  return text !== undefined && text !== '' && text === proof.text ? { text, fields } : undefined
+  const text = proof.text
+  return text !== '' && writeStrict(set, body, fields, text, 0) === text.length ? { text, fields } : undefined
 }
 
 /**
- * writeBody's order and bytes, for a body of strings as validateMessage gives them; undefined at
- * anything a validated body does not hold (an unknown key, a value that is not non-empty text, an
- * empty group, a Buffer of raw data) or that the session's check must see.
+ * writeBody's order and bytes, for a body of strings as validateMessage gives them, matched against
+ * `text` from `pos` on as they are written (no text is built: the body is proven only when it
+ * writes exactly the recorded text, so the pieces are compared in place); the position after the
+ * body's last field, or -1 at the first byte that differs or at anything a validated body does not
+ * hold (an unknown key, a value that is not non-empty text, an empty group, a Buffer of raw data) or
+ * that the session's check must see.
  */
 function writeStrict (
-  set: CompiledSet, o: Record<string, unknown>, fields: Array<[number, string]>
-): string | undefined {
+  set: CompiledSet, o: Record<string, unknown>, fields: Array<[number, string]>, text: string, pos: number
+): number {
   const keys = Object.keys(o)
   const rules: Rule[] = []
   for (let k = 0; k < keys.length; k++) {
     const key = keys[k]
     const rule = set.fields.get(key)
-    if (rule === undefined) return undefined
+    if (rule === undefined) return -1
     let j = rules.length
     rules.push(rule)
     while (j > 0 && rules[j - 1].index > rule.index) {
@@ -91,34 +94,54 @@ function writeStrict (
     }
     rules[j] = rule
   }
-  let out = ''
+  let at = pos
   for (let i = 0; i < rules.length; i++) {
     const rule = rules[i]
     const v = o[rule.name]
     if (rule.kind === 'simple') {
-      if (typeof v !== 'string' || v === '' || v.includes('=')) return undefined
-      if (HEADER_TAGS.has(rule.tag) || TRAILER_TAGS.has(rule.tag)) return undefined
-      out += rule.tag + '=' + v + '\x01'
+      if (typeof v !== 'string' || v === '' || v.includes('=')) return -1
+      if (HEADER_TAGS.has(rule.tag) || TRAILER_TAGS.has(rule.tag)) return -1
+      at = field(text, at, rule.tag, v)
+      if (at < 0) return -1
       fields.push([rule.tag, v])
     } else if (rule.kind === 'component') {
-      if (!isPlainObject(v)) return undefined
-      const inner = writeStrict(rule.set(), v, fields)
-      if (inner === undefined) return undefined
-      out += inner
+      if (!isPlainObject(v)) return -1
+      at = writeStrict(rule.set(), v, fields, text, at)
+      if (at < 0) return -1
     } else {
-      if (!Array.isArray(v) || v.length === 0) return undefined
+      if (!Array.isArray(v) || v.length === 0) return -1
       const count = String(v.length)
-      out += rule.tag + '=' + count + '\x01'
+      at = field(text, at, rule.tag, count)
+      if (at < 0) return -1
       fields.push([rule.tag, count])
       const inner = rule.set()
       for (let j = 0; j < v.length; j++) {
         const item: unknown = v[j]
-        if (!isPlainObject(item)) return undefined
-        const entry = writeStrict(inner, item, fields)
-        if (entry === undefined) return undefined
-        out += entry
+        if (!isPlainObject(item)) return -1
+        at = writeStrict(inner, item, fields, text, at)
+        if (at < 0) return -1
       }
     }
   }
-  return out
+  return at
+}
+
+/**
+ * Whether `text` holds `tag=value<SOH>` at `pos` (the tag as writeBody writes it: decimal, no
+ * leading zero): the position after it, or -1.
+ */
+function field (text: string, pos: number, tag: number, value: string): number {
+  let at = pos
+  let t = 0
+  let c = text.charCodeAt(at)
+  if (c === 48) return -1
+  while (c >= 48 && c <= 57) {
+    t = t * 10 + c - 48
+    c = text.charCodeAt(++at)
+  }
+  if (at === pos || c !== 61 || t !== tag) return -1
+  at++
+  if (!text.startsWith(value, at)) return -1
+  at += value.length
+  return text.charCodeAt(at) === 1 ? at + 1 : -1
 }

@@ -3,7 +3,27 @@ import type { InboundMessage } from './application'
 import { parseUtc, Tag } from './fields'
 import { headerOf } from './inbound-header'
 import type { MessageStore } from './message-store'
-import type { HeldMessage } from './session-state'
+import type { Header } from './inbound-header'
+import type { FieldList } from '../fix/field-list'
+
+/**
+ * A message to commit: a HeldMessage of the full path (its fields and parse kept), or one the fast
+ * path checked, which keeps only its text, header and ids. Its fields are not held until the
+ * commit: at 1,000 round trips a second they outlived two scavenges and were promoted
+ * (docs/performance.md, 4 December 2026, session 16); its body is parsed again from `raw` if
+ * fix_in.message or the application asks for it.
+ */
+export interface JournalEntry {
+  seq: number
+  msgType: string
+  raw: string
+  header?: Header
+  fields?: FieldList
+  parsed?: ParsedMessage
+  /** When there are no `fields`: ClOrdID (11) and OrigClOrdID (41), read by the checks. */
+  clOrdID?: string
+  origClOrdID?: string
+}
 
 /**
  * The inbound journal (fix_in): in-sequence application messages are written there together with
@@ -16,18 +36,20 @@ export class InboundJournal {
   constructor (
     private readonly store: Pick<MessageStore, 'recordReceived'>,
     /** Also keep each message decoded (fix_in.message) for SQL readers. */
-    private readonly storeDecoded: boolean
+    private readonly storeDecoded: boolean,
+    /** Parses a message's text again for a JournalEntry without `parsed`. */
+    private readonly parse: (raw: string) => ParsedMessage
   ) {}
 
   /**
    * Commits `batch` (consecutive messages from the expected seq on) and the next target seq after
    * its last; resolves with what the application gets, in order.
    */
-  async record (batch: HeldMessage[]): Promise<InboundMessage[]> {
+  async record (batch: JournalEntry[]): Promise<InboundMessage[]> {
     const prepared = batch.map(m => ({
       m,
-      h: m.header ?? headerOf(m.fields),
-      decoded: this.storeDecoded ? decode(m.parsed) : undefined
+      h: m.header ?? headerOf(m.fields ?? this.parse(m.raw).fields),
+      decoded: this.storeDecoded ? decode(m.parsed ?? this.parse(m.raw)) : undefined
     }))
     const last = batch[batch.length - 1].seq
     const receiveSeqs = await this.store.recordReceived(prepared.map(({ m, h, decoded }) => ({
@@ -35,14 +57,14 @@ export class InboundJournal {
       msgType: m.msgType,
       senderCompID: h.sender ?? '',
       targetCompID: h.target ?? '',
-      clOrdID: m.fields.first(Tag.ClOrdID),
-      origClOrdID: m.fields.first(Tag.OrigClOrdID),
+      clOrdID: m.fields !== undefined ? m.fields.first(Tag.ClOrdID) : m.clOrdID,
+      origClOrdID: m.fields !== undefined ? m.fields.first(Tag.OrigClOrdID) : m.origClOrdID,
       possDup: h.possDup,
       sendingTime: parseUtc(h.sendingTimeText),
       raw: m.raw,
       message: decoded === undefined ? null : jsonText(decoded.body)
     })), last + 1)
-    return prepared.map(({ m, h, decoded }, i) => inboundMessage(m, h.possDup, receiveSeqs[i], decoded))
+    return prepared.map(({ m, h, decoded }, i) => inboundMessage(m, h.possDup, receiveSeqs[i], decoded, this.parse))
   }
 }
 
@@ -75,13 +97,14 @@ function decode (parsed: ParsedMessage | undefined): Decoded {
 
 /** What the application gets; body and header are decoded on first use when fix_in did not need them. */
 function inboundMessage (
-  m: HeldMessage,
+  m: JournalEntry,
   possDup: boolean,
   receiveSeq: string,
-  decoded: Decoded | undefined
+  decoded: Decoded | undefined,
+  parse: (raw: string) => ParsedMessage
 ): InboundMessage {
   let d = decoded
-  const get = (): Decoded => (d ??= decode(m.parsed))
+  const get = (): Decoded => (d ??= decode(m.parsed ?? parse(m.raw)))
   return {
     msgType: m.msgType,
     seq: m.seq,

@@ -72,7 +72,7 @@ export abstract class SessionCore {
     this.encoder = new OutboundEncoder(this.settings, o.codec, o.validator)
     this.log = o.log ?? nullLog
     this.now = o.now ?? (() => new Date())
-    this.journal = new InboundJournal(o.store, this.settings.storeDecoded)
+    this.journal = new InboundJournal(o.store, this.settings.storeDecoded, raw => o.codec.parse(raw))
     this.outbox = new Outbox({
       queue: this.queue,
       store: o.store,

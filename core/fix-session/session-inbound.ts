@@ -6,6 +6,7 @@ import { InboundProblem, RejectReason, validateInbound } from './inbound-validat
 import { groupCountProblem, looseFields, structureProblem } from './message-rules'
 import { checkHeader, Header, headerOf } from './inbound-header'
 import { HeldMessage } from './session-state'
+import type { JournalEntry } from './inbound-journal'
 import { printableFix } from './session-log'
 import { numberOrUndefined, same, SessionCore } from './session-core'
 
@@ -30,7 +31,7 @@ export abstract class SessionInbound extends SessionCore {
     const link = this.link
     const arrivals = this.inbox.splice(0, MAX_BATCH)
     try {
-      let batch: HeldMessage[] = []
+      let batch: JournalEntry[] = []
       for (const { frame, at } of arrivals) {
         if (link === undefined || link !== this.link) return
         // Before any parse or pattern: a field over the cap ends the connection (resending the same
@@ -84,7 +85,7 @@ export abstract class SessionInbound extends SessionCore {
    * or being resent, an application message with exactly the next seq, no PossDup, and every
    * check passed. Undefined sends it down the full path.
    */
-  protected plainNext (frame: Buffer, pending: number, at: number): HeldMessage | undefined {
+  protected plainNext (frame: Buffer, pending: number, at: number): JournalEntry | undefined {
     const st = this.state
     if (st.phase !== 'logged-on' || st.held.size > 0 || st.resend !== undefined) return undefined
     let parsed: ParsedMessage
@@ -111,7 +112,15 @@ export abstract class SessionInbound extends SessionCore {
     st.lastReceivedAt = at
     st.testRequest = undefined
     this.log.incoming(parsed.raw)
-    return { seq: h.seq, msgType: h.msgType, raw: parsed.raw, fields, header: h, parsed, handled: false }
+    // Only the text, header and ids wait for the commit (JournalEntry in inbound-journal.ts).
+    return {
+      seq: h.seq,
+      msgType: h.msgType,
+      raw: parsed.raw,
+      header: h,
+      clOrdID: fields.first(Tag.ClOrdID),
+      origClOrdID: fields.first(Tag.OrigClOrdID)
+    }
   }
 
   protected async onFrame (frame: Buffer, at: number): Promise<void> {
@@ -353,7 +362,7 @@ export abstract class SessionInbound extends SessionCore {
    * Commits application messages (consecutive, from the expected seq) to fix_in with the new
    * target seq (inbound-journal.ts), then hands them on.
    */
-  protected async deliver (batch: HeldMessage[]): Promise<void> {
+  protected async deliver (batch: JournalEntry[]): Promise<void> {
     if (batch.length === 0) return
     const messages = await this.journal.record(batch)
     this.state.nextTargetSeq = batch[batch.length - 1].seq + 1

@@ -1,0 +1,47 @@
+import * as assert from 'assert'
+import * as v8 from 'v8'
+import * as vm from 'vm'
+import { databaseTargets } from '../../support/databases'
+import { fixFixture } from '../../support/fix-fixture'
+import { loggedOnPeer, nos } from './support'
+
+/**
+ * What the session keeps of each in-sequence message while it waits for its fix_in commit (the
+ * fast path, plainNext): the commit of a batch outlives two scavenges at 1,000 messages a second,
+ * so whatever a waiting message holds is promoted and sets how far the old generation grows
+ * (Node-RED's peak RSS). It needs the text, the header and ClOrdID/OrigClOrdID, not the fields.
+ */
+describe('FIX session: what a message keeps while it waits for its journal commit', function () {
+  this.timeout(60000)
+  const f = fixFixture(databaseTargets()[0], 'heldsize')
+
+  it('keeps its text, header and ids but not its parsed fields (under 0.9 KB besides the frame)', async () => {
+    v8.setFlagsFromString('--expose-gc')
+    const gc: () => void = vm.runInNewContext('gc')
+    const { acc, peer } = await loggedOnPeer(f)
+    const session = acc.runtime.session as unknown as {
+      plainNext: (frame: Buffer, pending: number, at: number) => Record<string, unknown> | undefined
+    }
+    const n = 2000
+    const first = peer.nextSeq
+    const frames = Array.from({ length: n }, (_, i) => f.codec.frame('D', {
+      BeginString: 'FIX.4.4',
+      SenderCompID: peer.me,
+      TargetCompID: peer.them,
+      MsgSeqNum: first + i,
+      SendingTime: new Date()
+    }, f.codec.encodeBody('D', nos(`held-size-${i}`))))
+    const probe = session.plainNext(frames[0], 0, Date.now())
+    assert.ok(probe !== undefined, 'the fast path takes an in-sequence NewOrderSingle')
+    assert.strictEqual(probe.clOrdID ?? (probe.fields as { first: (t: number) => string }).first(11), 'held-size-0')
+    gc()
+    gc()
+    const before = process.memoryUsage().heapUsed
+    const held = frames.map((frame, i) => session.plainNext(frame, i, Date.now()))
+    gc()
+    gc()
+    const kept = (process.memoryUsage().heapUsed - before) / n
+    assert.strictEqual(held.filter(m => m === undefined).length, 0)
+    assert.ok(kept < 900, `${Math.round(kept)} bytes kept per waiting message`)
+  })
+})

@@ -4,10 +4,9 @@ import {
   announceCommit, announceTransactionEnd, mayWrite, onTransactionEnd, transactionEndListeners
 } from '../../../core/db/commit-wake'
 import type { Database, QueryResult } from '../../../core/db'
-import { Streamer } from '../../../core/stream'
 import { describeEachDatabase, eventually } from '../../support/databases'
 import { schemaFixture } from '../../support/schema-fixture'
-import { Collector } from '../../support/stream'
+import { createHeldTables, liveHeldTail } from '../../support/held-tail'
 import { sleep } from '../../support/wait'
 
 /**
@@ -43,13 +42,7 @@ describe('statements that may write', () => {
 describeEachDatabase('held-back rows woken by transaction ends', target => {
   const f = schemaFixture(target, { prefix: 'hw' })
 
-  async function tables (): Promise<void> {
-    for (const name of ['src', 'other']) {
-      await f.db.query(`CREATE TABLE "${f.schema}".${name} (seq bigserial PRIMARY KEY,
-        tx xid8 NOT NULL DEFAULT pg_current_xact_id(), note text)`)
-      await f.db.query(`CREATE INDEX ON "${f.schema}".${name} (tx, seq)`)
-    }
-  }
+  const tables = async (): Promise<void> => await createHeldTables(f)
 
   it('the PostgreSQL database announces the end of each statement that may write, each batch, each ' +
     'transaction and each script, committed or rolled back, and nothing for a SELECT', async function () {
@@ -95,21 +88,8 @@ describeEachDatabase('held-back rows woken by transaction ends', target => {
     this.timeout(30000)
     await tables()
     const db = spied(f.db)
-    const s = new Streamer({
-      name: 'held',
-      database: db,
-      table: `${f.schema}.src`,
-      positionColumns: ['tx', 'seq'],
-      batchSize: 50,
-      pollMs: 60000,
-      // The held-back polls double from 2 ms up to this: after about 4 s they are 3 s apart.
-      busyPollMs: 3000,
-      retryInitialMs: 50
-    })
-    f.closing.push(s)
-    const c = new Collector()
-    s.subscribe({ kind: 'live' }, c)
-    await eventually(() => c.phase === 'live', 10000, 'live')
+    // The held-back polls double from 2 ms up to 3 s: after about 4 s they are 3 s apart.
+    const { c } = await liveHeldTail(f, db, 'held', 3000)
     // The older writer: a statement of this process (as a session's journal statement in its WAL
     // flush) that inserts into another table, then waits for an advisory lock the test holds.
     const key = Math.floor(Math.random() * 1e9)
@@ -150,20 +130,7 @@ describeEachDatabase('held-back rows woken by transaction ends', target => {
     this.timeout(30000)
     await tables()
     const db = spied(f.db)
-    const s = new Streamer({
-      name: 'long',
-      database: db,
-      table: `${f.schema}.src`,
-      positionColumns: ['tx', 'seq'],
-      batchSize: 50,
-      pollMs: 60000,
-      busyPollMs: 50,
-      retryInitialMs: 50
-    })
-    f.closing.push(s)
-    const c = new Collector()
-    s.subscribe({ kind: 'live' }, c)
-    await eventually(() => c.phase === 'live', 10000, 'live')
+    const { c } = await liveHeldTail(f, db, 'long', 50)
     const early = new Client(target.pg)
     await early.connect()
     try {
@@ -198,20 +165,7 @@ describeEachDatabase('held-back rows woken by transaction ends', target => {
       this.timeout(30000)
       await tables()
       const db = spied(f.db)
-      const s = new Streamer({
-        name: 'idle',
-        database: db,
-        table: `${f.schema}.src`,
-        positionColumns: ['tx', 'seq'],
-        batchSize: 50,
-        pollMs: 60000,
-        busyPollMs: 20,
-        retryInitialMs: 50
-      })
-      f.closing.push(s)
-      const c = new Collector()
-      s.subscribe({ kind: 'live' }, c)
-      await eventually(() => c.phase === 'live', 10000, 'live')
+      const { streamer: s } = await liveHeldTail(f, db, 'idle', 20)
       // The idle nap doubles from 20 ms: after 5.5 s the next read is about 5 s away.
       await sleep(5500)
       const reads = (): number => db.texts.filter(t => t.text.includes('src')).length

@@ -2,10 +2,9 @@ import * as assert from 'assert'
 import { Client } from 'pg'
 import { announceCommit } from '../../../core/db/commit-wake'
 import type { Database, QueryResult } from '../../../core/db'
-import { Streamer } from '../../../core/stream'
 import { describeEachDatabase, eventually } from '../../support/databases'
 import { schemaFixture } from '../../support/schema-fixture'
-import { Collector } from '../../support/stream'
+import { createHeldTables, liveHeldTail } from '../../support/held-tail'
 
 /**
  * The database seen through a view whose next tail read, once `hold` is armed, keeps its answer
@@ -49,28 +48,11 @@ describeEachDatabase('a notice that comes while the tail reads', target => {
     'read once that transaction ends, not at the next poll', async function () {
     if (target.pg === undefined) return this.skip() // needs other sessions
     this.timeout(30000)
-    for (const name of ['src', 'other']) {
-      await f.db.query(`CREATE TABLE "${f.schema}".${name} (seq bigserial PRIMARY KEY,
-        tx xid8 NOT NULL DEFAULT pg_current_xact_id(), note text)`)
-      await f.db.query(`CREATE INDEX ON "${f.schema}".${name} (tx, seq)`)
-    }
+    await createHeldTables(f)
     const src = { schema: f.schema, name: 'src' }
     const db = gated(f.db)
-    const s = new Streamer({
-      name: 'notice',
-      database: db,
-      table: `${f.schema}.src`,
-      positionColumns: ['tx', 'seq'],
-      batchSize: 50,
-      pollMs: 60000,
-      // Held-back polls double from 2 ms up to this; an idle stream after rows naps twice this.
-      busyPollMs: 3000,
-      retryInitialMs: 50
-    })
-    f.closing.push(s)
-    const c = new Collector()
-    s.subscribe({ kind: 'live' }, c)
-    await eventually(() => c.phase === 'live', 10000, 'live')
+    // Held-back polls double from 2 ms up to 3 s; an idle stream after rows naps twice that.
+    const { c } = await liveHeldTail(f, db, 'notice', 3000)
     const older = new Client(target.pg)
     const writer = new Client(target.pg)
     await older.connect()

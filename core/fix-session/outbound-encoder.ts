@@ -2,7 +2,7 @@ import { FixHeader, OutboundValidator, SessionCodec } from './codec-port'
 import { body, isAdmin, printable, ROUTING_FIELDS, scanFields, SESSION_TAGS, SOH } from './fields'
 import { validateInbound } from './inbound-validation'
 import { groupCountProblem, structureProblem } from './message-rules'
-import { provenBody } from '../fix/validation/proof'
+import { provenBody, ProvenBody, validatedBody } from '../fix/validation/proof'
 import { validateAndWrite } from './validate-and-write'
 import type { SessionSettings } from './settings'
 
@@ -46,8 +46,10 @@ export class OutboundEncoder {
       const proven = this.proven(req.msgType, req.body)
       if (proven !== undefined) return proven
     }
-    const text = req.rawBody ?? this.encode(req.msgType, req.body ?? {})
-    return { text, fields: this.check(req.msgType, text) }
+    if (req.rawBody !== undefined) return { text: req.rawBody, fields: this.check(req.msgType, req.rawBody) }
+    const encoded = this.encode(req.msgType, req.body ?? {})
+    if (typeof encoded !== 'string') return encoded
+    return { text: encoded, fields: this.check(req.msgType, encoded) }
   }
 
   /**
@@ -89,7 +91,13 @@ export class OutboundEncoder {
     return this.codec.frame(msgType, header, text)
   }
 
-  private encode (msgType: string, obj: Record<string, unknown>): string {
+  /**
+   * The body validated and written; with the default validator and no routing fields, also its
+   * fields when the proof's strict walk (validatedBody) writes the same text: the check the proof
+   * stands for has then just run here, so check() is not run a second time, exactly as for a body
+   * the translator proved. Otherwise the text alone, which check() then decides on.
+   */
+  private encode (msgType: string, obj: Record<string, unknown>): string | ProvenBody {
     if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
       throw new OutboundMessageError('the message body must be an object')
     }
@@ -116,7 +124,12 @@ export class OutboundEncoder {
       throw new OutboundMessageError(`cannot encode ${msgType}: ${(err as Error).message}`)
     }
     if (text === '' || !text.endsWith(SOH)) throw new OutboundMessageError(`cannot encode ${msgType}: empty body`)
-    return body(routingOf(StandardHeader)) + text
+    const routing = routingOf(StandardHeader)
+    if (routing.length === 0 && this.validator === validateAndWrite && encoded !== undefined) {
+      const proven = validatedBody(this.codec.definitions, msgType, toEncode, encoded)
+      if (proven !== undefined) return proven
+    }
+    return body(routing) + text
   }
 
   /**

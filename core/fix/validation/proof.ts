@@ -62,10 +62,22 @@ export function provenBody (
 ): ProvenBody | undefined {
   const proof = body[PROOF_KEY]
   if (!(proof instanceof Proof) || proof.definitions !== definitions || proof.msgType !== msgType) return undefined
+  return validatedBody(definitions, msgType, body, proof.text)
+}
+
+/**
+ * What provenBody gives once the proof is found, for a body the caller itself just validated
+ * (validateMessage's normalised body for `msgType` of `definitions`) and wrote as `text` (writeBody,
+ * SOH-delimited), as the session's default validator does: the text and its fields when the strict
+ * walk writes exactly `text`, undefined when the body holds anything the walk refuses (then the
+ * session's own check of the text decides, as for a body with no proof).
+ */
+export function validatedBody (
+  definitions: FixDefinitions, msgType: string, body: Record<string, unknown>, text: string
+): ProvenBody | undefined {
   const set = compileDictionary(definitions).message(msgType)?.set
   if (set === undefined) return undefined
   const fields: Array<[number, string]> = []
-  const text = proof.text
   return text !== '' && writeStrict(set, body, fields, text, 0) === text.length ? { text, fields } : undefined
 }
 

@@ -148,3 +148,67 @@ describe('a body the translator validated, sent by the session without validatin
       (err: Error) => err instanceof OutboundMessageError && /Price \(44\)/.test(err.message))
   })
 })
+
+describe('a body the session validates itself, sent without its inbound check run a second time', () => {
+  // The same validation run through another function: the encoder then takes no shortcut and checks
+  // the written text with the inbound rules, as every body was checked before.
+  const fullCheck = (d: any, m: string, b: Obj): ReturnType<typeof validateAndWrite> => validateAndWrite(d, m, b)
+
+  type Outcome = { text: string, fields: Array<[number, string]> } | { error: string, problems: string[] }
+  const outcome = (encoder: OutboundEncoder, msgType: string, body: Obj): Outcome => {
+    try {
+      return encoder.applicationBody({ msgType, body })
+    } catch (err) {
+      assert.ok(err instanceof OutboundMessageError, String(err))
+      return { error: err.message, problems: err.problems }
+    }
+  }
+
+  it('gives the text and fields, or the refusal, that the full check gives, for every body', async () => {
+    const report: Obj = {
+      OrderID: 'X-C1',
+      ClOrdID: 'C1',
+      ExecID: 'E-C1-1',
+      ExecType: 'F',
+      OrdStatus: '2',
+      Instrument: { Symbol: 'IBM' },
+      Side: '1',
+      OrderQtyData: { OrderQty: 100 },
+      LastQty: 100,
+      LastPx: 12.5,
+      LeavesQty: 0,
+      CumQty: 100,
+      AvgPx: 12.5
+    }
+    const variants = (body: Obj): Obj[] => [
+      body,
+      { ...body, Text: 'x=1' },
+      { ...body, Text: '35=D' },
+      { ...body, Text: 'café' },
+      { ...body, Text: 'a\tb' },
+      { ...body, Text: 'a\x01b' },
+      { ...body, Text: ' ' },
+      { ...body, Text: 12 },
+      { ...body, Side: 'Z' },
+      { ...body, NoSuchField: 'x' },
+      { ...body, StandardHeader: { OnBehalfOfCompID: 'DESK' } },
+      { ...body, StandardHeader: { MsgSeqNum: 7 } },
+      { ...body, StandardTrailer: { CheckSum: '000' } },
+      { ...body, TransactTime: new Date(Number.NaN) },
+      { ...body, Price: -0 },
+      { ...body, Price: 1e21 }
+    ]
+    const all: Array<[string, string, Obj]> = [...samples, ['FIX.4.4', '8', report]]
+    let shortcuts = 0
+    for (const [dictionary, msgType, body] of all) {
+      const { t, encoder } = await setUp(dictionary)
+      const checked = new OutboundEncoder(settings(t.beginString), t.codec, fullCheck)
+      for (const [i, v] of variants(body).entries()) {
+        const expected = outcome(checked, msgType, v)
+        assert.deepStrictEqual(outcome(encoder, msgType, v), expected, `${dictionary} ${msgType} variant ${i}`)
+        if ('text' in expected) shortcuts++
+      }
+    }
+    assert.ok(shortcuts >= 10, `${shortcuts} bodies sent`)
+  })
+})

@@ -20,6 +20,8 @@ export interface BenchDatabase {
   /** What every table of the run is measured on, e.g. "PostgreSQL 15.18, fsync=on, synchronous_commit=on". */
   label: string
   durability: Durability | 'pglite'
+  /** The server's settings not at PostgreSQL's built-in defaults (name=value, ...), for the header. */
+  settings?: string
   stop: () => Promise<void>
 }
 
@@ -39,6 +41,30 @@ async function settingsOf (url: string): Promise<{ fsync: string, syncCommit: st
       "SELECT current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS sc, " +
         "current_setting('server_version') AS v")
     return { fsync: r.rows[0].fsync, syncCommit: r.rows[0].sc, version: r.rows[0].v }
+  } finally {
+    await c.end()
+  }
+}
+
+/** Where the server is and how it formats text: no bearing on the figures. */
+const NOT_PRINTED = new Set(['listen_addresses', 'port', 'unix_socket_directories', 'DateStyle', 'TimeZone',
+  'log_timezone', 'lc_messages', 'lc_monetary', 'lc_numeric', 'lc_time', 'default_text_search_config',
+  'client_encoding', 'application_name', 'config_file', 'data_directory', 'hba_file', 'ident_file'])
+
+/**
+ * Every setting of the server that is not PostgreSQL's built-in default (set on its command line,
+ * in its configuration files or by ALTER SYSTEM / ALTER DATABASE), so the figures say what they were
+ * measured on: initdb's postgresql.conf and scripts/test-postgres.sh's options included.
+ */
+async function nonDefaultSettings (url: string): Promise<string> {
+  const c = new Client({ connectionString: url })
+  await c.connect()
+  try {
+    const r = await c.query<{ name: string, setting: string, unit: string | null }>(
+      "SELECT name, setting, unit FROM pg_settings WHERE source NOT IN ('default', 'override', 'client', 'session') " +
+        'AND setting IS DISTINCT FROM boot_val ORDER BY name')
+    return r.rows.filter(x => !NOT_PRINTED.has(x.name))
+      .map(x => `${x.name}=${x.setting}${x.unit !== null && x.unit !== '' ? ` ${x.unit}` : ''}`).join(', ')
   } finally {
     await c.end()
   }
@@ -124,6 +150,7 @@ export async function benchDatabase (): Promise<BenchDatabase> {
         `${want === 'off' ? ' (the BENCH_E2E_DURABILITY=off variant: not durable)' : ''}` +
         `${given ? ' (DATABASE_URL)' : ` (throw-away server; WAL warmed: ${WARM_SEGMENTS} segments recycled)`}`,
       durability: want,
+      settings: await nonDefaultSettings(server.url),
       stop: async () => { server.stop() }
     }
   } catch (err) {

@@ -8,10 +8,11 @@
  * by the counterparty, and in the round trip pass insert start -> fill applied, same machine clock) at
  * fixed insert rates of 100, 1,000 and 5,000 orders/s;
  * peak RSS of the Node-RED process and its heap after each full collection (Node-RED runs with
- * --trace-gc; bench/_heap.ts). Before each fixed-rate phase the pipeline has drained and the
- * test schemas are vacuumed and analysed. Durability (bench/_postgres.ts): PostgreSQL with fsync=on and
- * synchronous_commit=on unless BENCH_E2E_DURABILITY=off (the labelled fsync=off variant); the server at
- * DATABASE_URL must match, and without DATABASE_URL the bench starts a throw-away one;
+ * --trace-gc; bench/_heap.ts). Before each fixed-rate phase the pipeline has drained, the
+ * test schemas are vacuumed and analysed and the server checkpoints. Durability (bench/_postgres.ts):
+ * PostgreSQL with fsync=on and synchronous_commit=on unless BENCH_E2E_DURABILITY=off (the labelled
+ * fsync=off variant); the server at DATABASE_URL must match, and without DATABASE_URL the bench starts a
+ * throw-away one; the header prints the server's settings not at PostgreSQL's defaults;
  * BENCH_E2E_DATABASE=pglite runs on embedded PGlite (orders then go in through an HTTP endpoint of the
  * flow). In the same run, QuickFIX/C++ against itself (bench/_quickfix.ts; BENCH_E2E_QUICKFIX=0 skips
  * it, BENCH_E2E_QUICKFIX_SYNC=1 adds fdatasync to its FileStore) and the ratios of the two;
@@ -24,6 +25,7 @@
  * only), BENCH_E2E_APPLY_BATCH (streamer-sql batch of the inbound apply; 1 = one commit per report),
  * BENCH_E2E_APPLY_SET=0 (the apply's batch as one statement per report instead of one set-based statement),
  * BENCH_E2E_BATCH / BENCH_E2E_POLL_MS (streamers),
+ * BENCH_E2E_CHECKPOINT=0 (no CHECKPOINT before each fixed rate),
  * BENCH_E2E_PRODUCERS (2; 1 to 4 concurrent 500-order INSERTs in the sustained phase, the pool's size),
  * BENCH_E2E_NODE_ARGS (extra node arguments for Node-RED), BENCH_E2E_MODES (outbound,round-trip: the
  * counterparty answers no order, or every order with two ExecutionReports that flow back in; empty: only
@@ -49,6 +51,8 @@ const SUSTAIN_S = Number(process.env.BENCH_E2E_SECONDS ?? 60)
 const RATE_S = Number(process.env.BENCH_E2E_RATE_SECONDS ?? 15)
 const RATES = (process.env.BENCH_E2E_RATES ?? '100,1000,5000').split(',').map(Number)
 const BACKLOG = 10000
+/** CHECKPOINT before each fixed-rate phase; BENCH_E2E_CHECKPOINT=0 lets the previous phase's writes run into it. */
+const SETTLE_CHECKPOINT = process.env.BENCH_E2E_CHECKPOINT !== '0'
 /** Concurrent insert statements in the sustained phase (each 500 orders, on its own connection of the pool). */
 const PRODUCERS = Math.min(4, Math.max(1, Math.trunc(Number(process.env.BENCH_E2E_PRODUCERS ?? 2)) || 2))
 /** Issue 21's targets with fsync on: sustained orders/s per pass, p99 ms at 1,000/s, Node-RED's peak RSS MB. */
@@ -100,6 +104,7 @@ export async function run (): Promise<void> {
   if (db.url !== undefined) process.env.DATABASE_URL = db.url
   else delete process.env.DATABASE_URL
   console.log(`database of every table below: ${db.label}`)
+  if (db.settings !== undefined) console.log(`its settings not at PostgreSQL's defaults: ${db.settings}`)
   const passes: PassSummary[] = []
   try {
     for (const mode of modes) {
@@ -152,7 +157,10 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
       : undefined
   })
   const vacuumed = sys.url !== undefined
-    ? '; before each fixed rate the pipeline drains and the schemas are vacuumed and analysed'
+    ? '; before each fixed rate the pipeline drains and the schemas are vacuumed and analysed' +
+      (SETTLE_CHECKPOINT
+        ? ', then a CHECKPOINT (the previous phase\'s writes synced)'
+        : ' (no CHECKPOINT: BENCH_E2E_CHECKPOINT=0)')
     : ''
   const counterparty = counterpartyKind() === 'quickfix'
     ? 'the QuickFIX/C++ executor (bench/quickfix/roundtrip.cpp, FileStore; an order counts as received when it ' +
@@ -219,6 +227,15 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
         const { rows: tables } = await stats.query('SELECT tablename FROM pg_tables WHERE schemaname = $1', [schema])
         for (const t of tables) await stats.query(`VACUUM (ANALYZE) ${quoteQualified({ schema, name: t.tablename })}`)
       }
+      // The previous phase's writes on disk before this one starts. The sustained phase writes
+      // hundreds of MB of WAL: the checkpoint that starts then spreads its writes over up to 4.5
+      // minutes (checkpoint_completion_target of checkpoint_timeout, the WAL being slow at a fixed
+      // rate) and fsyncs every file it wrote at its end, inside a later phase; and the buffers the
+      // backends evicted during it (hundreds of MB, backend_flush_after=0) wait dirty in the page cache
+      // until the kernel writes them back, 30 s later, in bursts every 5 s; a WAL flush behind such a
+      // burst took 20-120 ms (docs/performance.md, 4 December 2026, session 17). A CHECKPOINT here
+      // writes and fsyncs all of it, so each fixed-rate phase waits for its own writes only.
+      if (SETTLE_CHECKPOINT) await stats.query('CHECKPOINT')
     }
 
     // Warm-up: JIT, dictionaries, connections.

@@ -16,9 +16,10 @@ import { storeTables } from './store-guard'
 export { SessionOwnershipError } from './store-guard'
 
 /**
- * MessageStore on the pack's tables (migrations 30-32), as QuickFIX's MessageStore: three parts,
- * each its own module: the sequence numbers (fix_session_state), the outbound journal (fix_out)
- * and the inbound journal (fix_in). The session runs its calls one at a time; every write that
+ * MessageStore on the pack's tables (migrations 30-32 and 72), as QuickFIX's MessageStore: three parts,
+ * each its own module: the sequence numbers (fix_session_target and fix_session_sender), the outbound
+ * journal (fix_out) and the inbound journal (fix_in). The session runs its calls one at a time, except
+ * that a commit of inbound application messages may overlap one of outbound ones; every write that
  * moves a number also checks the value it replaces, so a second process driving the same
  * session fails loudly (SessionOwnershipError) instead of interleaving. With a fence (core/ha),
  * a write refused because a newer lease holder claimed the session fails with LeaseLostError.
@@ -36,6 +37,7 @@ export class DatabaseMessageStore implements MessageStore {
   }
 
   async load (): Promise<SequenceState> { return await this.sequences.load() }
+  async reload (side: 'sender' | 'target'): Promise<SequenceState> { return await this.sequences.reload(side) }
   async advanceSender (next: number): Promise<void> { await this.sequences.advanceSender(next) }
   async advanceTarget (next: number): Promise<void> { await this.sequences.advanceTarget(next) }
   async setNext (sender?: number, target?: number): Promise<SequenceState> {

@@ -65,7 +65,7 @@ export class InboundJournalStore {
            AS v (msg_seq_num, msg_type, sender_comp_id, target_comp_id, cl_ord_id, orig_cl_ord_id, poss_dup,
              sending_time, raw, message, ord)),
        upd AS (
-         UPDATE ${this.t.state} SET next_target_seq = $2, updated_at = clock_timestamp()
+         UPDATE ${this.t.target} SET next_target_seq = $2, updated_at = clock_timestamp()
          WHERE session_name = $1 AND next_target_seq = $3 AND epoch = $4${fenced} RETURNING 1),
        ins AS (
          INSERT INTO ${this.t.in} (session_name, msg_seq_num, msg_type, sender_comp_id, target_comp_id, cl_ord_id,

@@ -69,6 +69,11 @@ export interface InboundRecord {
 export interface MessageStore {
   /** Reads the session's state, creating it (1, 1) the first time. */
   load: () => Promise<SequenceState>
+  /**
+   * Reads one side's number afresh (after a write whose COMMIT was lost) and keeps it, the other
+   * side's as last committed here: that side's write may be in flight meanwhile.
+   */
+  reload: (side: 'sender' | 'target') => Promise<SequenceState>
   /** The sequence number under which `origin` was already sent, or undefined. */
   findSent: (origin: StreamOrigin) => Promise<number | undefined>
   /**

@@ -43,7 +43,7 @@ export class OutboundJournalStore {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT (session_name, client_name, stream_position) DO NOTHING RETURNING 1),
        upd AS (
-         UPDATE ${this.t.state} SET next_sender_seq = $3 + 1, updated_at = clock_timestamp()
+         UPDATE ${this.t.sender} SET next_sender_seq = $3 + 1, updated_at = clock_timestamp()
          WHERE session_name = $1 AND next_sender_seq = $3 AND epoch = $2${fenced} AND EXISTS (SELECT 1 FROM ins)
          RETURNING 1)
        SELECT CASE WHEN EXISTS (SELECT 1 FROM ins) AND NOT EXISTS (SELECT 1 FROM upd)
@@ -109,7 +109,7 @@ export class OutboundJournalStore {
            $11::text[], $12::text[]) WITH ORDINALITY
            AS v (msg_seq_num, msg_type, cl_ord_id, sent_at, body, raw, client_name, stream_position, ord)),
        upd AS (
-         UPDATE ${this.t.state} SET next_sender_seq = $4, updated_at = clock_timestamp()
+         UPDATE ${this.t.sender} SET next_sender_seq = $4, updated_at = clock_timestamp()
          WHERE session_name = $1 AND next_sender_seq = $3 AND epoch = $2${fenced} RETURNING 1),
        ins AS (
          INSERT INTO ${this.t.out} (session_name, epoch, msg_seq_num, msg_type, cl_ord_id, sent_at, body, raw,

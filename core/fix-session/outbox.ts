@@ -55,7 +55,7 @@ interface FramedBatch {
 
 /** What the outbox needs of its session. */
 export interface OutboxHost {
-  /** The session's serial queue: a batch is journaled and written as one job. */
+  /** The session's queue: a batch is journaled and written as one job of its outbound lane (serial-queue.ts). */
   readonly queue: SerialQueue
   readonly store: MessageStore
   readonly state: SessionState
@@ -95,7 +95,7 @@ export class Outbox {
       this.waiting.push({ req, resolve, reject })
       if (this.queued) return
       this.queued = true
-      this.h.queue.run(async () => {
+      this.h.queue.runLane('out', async () => {
         // The first send of a burst waits one turn of the event loop for the rest of it, in the
         // queue (so idle() and stop() still wait for it): Node-RED hands a stream batch to the
         // gateway one message per immediate callback, and without this wait the first message
@@ -112,7 +112,7 @@ export class Outbox {
     const items = this.waiting.splice(0, MAX_BATCH)
     if (this.waiting.length > 0 && !this.queued) {
       this.queued = true
-      this.h.queue.run(async () => {
+      this.h.queue.runLane('out', async () => {
         this.queued = false
         await this.pump()
       }).catch(err => this.h.event({ type: 'error', text: `send: ${(err as Error).message}` }))

@@ -12,13 +12,15 @@ export interface RetryingStoreOptions {
 /**
  * The session's store with transient database errors (connection lost, server restarting,
  * deadlock ...) retried with backoff until the database is back, instead of failing the send or
- * the inbound message. The session runs its store calls one at a time, in order, so a call that
- * waits here holds every later one behind it: outbound messages are journaled (and written) in
- * stream order, once the database is back; inbound messages are neither acknowledged nor handed
- * on before they are stored, and the session reads nothing further meanwhile.
+ * the inbound message. The session runs its store calls in order (an inbound commit may overlap an
+ * outbound one, serial-queue.ts), so a call that waits here holds every later one of its side
+ * behind it: outbound messages are journaled (and written) in stream order, once the database is
+ * back; inbound messages are neither acknowledged nor handed on before they are stored, and the
+ * session reads nothing further meanwhile.
  *
- * A write whose COMMIT was lost with the connection may have committed. Before trying it again the
- * state is loaded afresh (the store's copy of the sequence numbers follows the database); if the
+ * A write whose COMMIT was lost with the connection may have committed. Before trying it again its
+ * side's number is read afresh (the store's copy follows the database; the other side's is left
+ * alone, its write may be in flight); if the
  * write is found done (the numbers moved, and for the journal its rows are there) it counts as
  * done, so a message is never journaled twice and the numbers never disagree with the database.
  */
@@ -70,25 +72,28 @@ export function retryingStore (store: MessageStore, o: RetryingStoreOptions): Me
   }
   return {
     load: async () => await run(async () => await store.load()),
+    reload: async side => await run(async () => await store.reload(side)),
     findSent: async origin => await run(async () => await store.findSent(origin)),
     recordSent: async record => await run(async () => await store.recordSent(record), async () =>
-      (await store.load()).nextSenderSeq === record.seq + 1 && await journaled([record]) ? { value: true } : undefined,
+      (await store.reload('sender')).nextSenderSeq === record.seq + 1 && await journaled([record])
+        ? { value: true }
+        : undefined,
     inserted => !inserted),
     recordSentBatch: async records => await run(async () => await store.recordSentBatch(records), async () =>
-      records.length > 0 && (await store.load()).nextSenderSeq === records[records.length - 1].seq + 1 &&
+      records.length > 0 && (await store.reload('sender')).nextSenderSeq === records[records.length - 1].seq + 1 &&
         await journaled(records)
         ? { value: undefined }
         : undefined),
     findSentMany: async origins => await run(async () => await store.findSentMany(origins)),
     advanceSender: async next => await run(async () => await store.advanceSender(next), async () =>
-      (await store.load()).nextSenderSeq === next ? { value: undefined } : undefined),
+      (await store.reload('sender')).nextSenderSeq === next ? { value: undefined } : undefined),
     // A lost COMMIT that did commit: the rows are in fix_in, but their receive sequences are not
     // known here (''); the session hands the messages on as usual.
     recordReceived: async (records, nextTarget) => await run(
       async () => await store.recordReceived(records, nextTarget), async () =>
-        (await store.load()).nextTargetSeq === nextTarget ? { value: records.map(() => '') } : undefined),
+        (await store.reload('target')).nextTargetSeq === nextTarget ? { value: records.map(() => '') } : undefined),
     advanceTarget: async next => await run(async () => await store.advanceTarget(next), async () =>
-      (await store.load()).nextTargetSeq === next ? { value: undefined } : undefined),
+      (await store.reload('target')).nextTargetSeq === next ? { value: undefined } : undefined),
     // Operator actions: they fail at once, with the reason, rather than wait.
     setNext: async (sender, target) => await store.setNext(sender, target),
     reset: async () => await store.reset(),

@@ -2,19 +2,24 @@ import { Database, Queryable } from '../db/database'
 import { claimRow, refused } from '../ha/fence'
 import type { Fence } from '../ha/lease'
 import type { SequenceState } from './message-store'
-import { SessionOwnershipError, StoreTables } from './store-guard'
+import { ownershipAbort, rethrowStoreError, SessionOwnershipError, StoreTables } from './store-guard'
 
 interface StateRow { next_sender_seq: string, next_target_seq: string, epoch: number, created_at: string }
 
 /**
- * The sequence-number part of the session store (fix_session_state): both next numbers, the
- * epoch and its start. It keeps the last committed state in memory (`state()`); the journals
- * read it to name the values their statements replace and update it after their commit.
- * Invariant: `current` equals the row as of this process's last committed statement.
+ * The sequence-number part of the session store: both next numbers, the epoch and its start, in
+ * one row per side (migration 72): fix_session_target (target seq, epoch, start, lease token)
+ * and fix_session_sender (sender seq, the same epoch, lease token), read together through the
+ * view fix_session_state. A commit of inbound messages moves only the target row and one of
+ * outbound messages only the sender row, so the two never wait for each other's row lock; a
+ * reset or an operator's change moves both in one statement. It keeps the last committed state in
+ * memory (`state()`); the journals read it to name the values their statements replace and update
+ * their own side's number after their commit. Invariant: each side's number in `current` equals
+ * its row as of this process's last committed statement on that side.
  *
- * With a fence (several instances, core/ha) every write also requires the row's lease_token to be
- * this holder's token, and load claims the row first: once a newer holder loaded, this one's
- * writes are refused (LeaseLostError), so it can neither journal nor send.
+ * With a fence (several instances, core/ha) every write also requires its row's lease_token to be
+ * this holder's token, and load claims both rows first: once a newer holder loaded, this one's
+ * writes are refused on either side (LeaseLostError), so it can neither journal nor send.
  */
 export class SequenceStore {
   private current: SequenceState | undefined
@@ -29,14 +34,34 @@ export class SequenceStore {
   /** Reads the session's state, creating it (1, 1) the first time; claims it when fenced. */
   async load (): Promise<SequenceState> {
     await this.db.query(
-      `INSERT INTO ${this.t.state} (session_name) VALUES ($1) ON CONFLICT (session_name) DO NOTHING`,
+      `INSERT INTO ${this.t.target} (session_name) VALUES ($1) ON CONFLICT (session_name) DO NOTHING`,
+      [this.sessionName]
+    )
+    await this.db.query(
+      `INSERT INTO ${this.t.sender} (session_name, epoch)
+       SELECT session_name, epoch FROM ${this.t.target} WHERE session_name = $1 ON CONFLICT (session_name) DO NOTHING`,
       [this.sessionName]
     )
     if (this.fence !== undefined) {
-      await claimRow(this.db, this.fence,
-        { table: this.t.state, keyColumn: 'session_name', key: this.sessionName, leases: this.t.leases })
+      for (const table of [this.t.target, this.t.sender]) {
+        await claimRow(this.db, this.fence,
+          { table, keyColumn: 'session_name', key: this.sessionName, leases: this.t.leases })
+      }
     }
     return this.remember(await this.read(this.db))
+  }
+
+  /**
+   * Reads one side's number afresh (after a write whose COMMIT was lost, retrying-store.ts) and
+   * keeps it; the other side's stays as this process last committed it, since that side may have
+   * a write in flight meanwhile.
+   */
+  async reload (side: 'sender' | 'target'): Promise<SequenceState> {
+    const s = this.state()
+    const fresh = await this.read(this.db)
+    if (side === 'sender') s.nextSenderSeq = fresh.nextSenderSeq
+    else s.nextTargetSeq = fresh.nextTargetSeq
+    return { ...s }
   }
 
   /**
@@ -56,10 +81,13 @@ export class SequenceStore {
    */
   async explain (err: unknown): Promise<never> {
     if (this.fence !== undefined && err instanceof SessionOwnershipError) {
+      // Either row may be the one claimed first (load claims the target row, then the sender row).
       const r = await this.db.query<{ lease_token: string | null }>(
-        `SELECT lease_token FROM ${this.t.state} WHERE session_name = $1`, [this.sessionName]).catch(() => undefined)
-      const token = r?.rows[0]?.lease_token
-      if (token !== undefined && token !== this.fence.token) {
+        `SELECT lease_token FROM ${this.t.target} WHERE session_name = $1
+         UNION ALL SELECT lease_token FROM ${this.t.sender} WHERE session_name = $1`, [this.sessionName])
+        .catch(() => undefined)
+      const token = r?.rows.map(x => x.lease_token).find(t => t !== null && t !== this.fence!.token)
+      if (token !== undefined && token !== null) {
         throw refused(this.fence, `session "${this.sessionName}" was claimed by a newer holder (token ${token})`)
       }
     }
@@ -89,13 +117,25 @@ export class SequenceStore {
     }
     const params: unknown[] = [this.sessionName, sender ?? null, target ?? null]
     const fenced = this.guard(params)
-    const r = await this.db.query(
-      `UPDATE ${this.t.state} SET next_sender_seq = COALESCE($2, next_sender_seq), next_target_seq = COALESCE($3,
-        next_target_seq),
-         updated_at = clock_timestamp() WHERE session_name = $1${fenced}`,
+    // Both rows in one statement: both move or (refused on either) neither.
+    await this.db.query(
+      `WITH t AS (
+         UPDATE ${this.t.target} SET next_target_seq = COALESCE($3, next_target_seq), updated_at = clock_timestamp()
+         WHERE session_name = $1${fenced} RETURNING 1),
+       s AS (
+         UPDATE ${this.t.sender} SET next_sender_seq = COALESCE($2, next_sender_seq), updated_at = clock_timestamp()
+         WHERE session_name = $1${fenced} RETURNING 1)
+       SELECT CASE WHEN EXISTS (SELECT 1 FROM t) AND EXISTS (SELECT 1 FROM s) THEN 1
+         ELSE ${ownershipAbort('s', 'integer')} END AS moved`,
       params
-    )
-    if (r.rowCount !== 1 && this.fence !== undefined) await this.explain(new SessionOwnershipError(this.sessionName))
+    ).catch(async err => {
+      try {
+        rethrowStoreError(err, this.sessionName)
+      } catch (e) {
+        if (this.fence !== undefined) await this.explain(e)
+        throw e
+      }
+    })
     return this.remember(await this.read(this.db))
   }
 
@@ -103,13 +143,24 @@ export class SequenceStore {
   async reset (): Promise<SequenceState> {
     const params: unknown[] = [this.sessionName]
     const fenced = this.guard(params)
-    const r = await this.db.query(
-      `UPDATE ${this.t.state} SET next_sender_seq = 1, next_target_seq = 1, epoch = epoch + 1,
-        created_at = clock_timestamp(),
-         updated_at = clock_timestamp() WHERE session_name = $1${fenced}`,
+    // Both rows in one statement, the epoch of both moved together (each side's writes check it).
+    await this.db.query(
+      `WITH t AS (
+         UPDATE ${this.t.target} SET next_target_seq = 1, epoch = epoch + 1, created_at = clock_timestamp(),
+           updated_at = clock_timestamp() WHERE session_name = $1${fenced} RETURNING epoch),
+       s AS (
+         UPDATE ${this.t.sender} SET next_sender_seq = 1, epoch = (SELECT epoch FROM t),
+           updated_at = clock_timestamp() WHERE session_name = $1${fenced} AND EXISTS (SELECT 1 FROM t) RETURNING 1)
+       SELECT CASE WHEN EXISTS (SELECT 1 FROM s) THEN 1 ELSE ${ownershipAbort('s', 'integer')} END AS moved`,
       params
-    )
-    if (r.rowCount !== 1 && this.fence !== undefined) await this.explain(new SessionOwnershipError(this.sessionName))
+    ).catch(async err => {
+      try {
+        rethrowStoreError(err, this.sessionName)
+      } catch (e) {
+        if (this.fence !== undefined) await this.explain(e)
+        throw e
+      }
+    })
     return this.remember(await this.read(this.db))
   }
 
@@ -143,8 +194,9 @@ export class SequenceStore {
   Promise<void> {
     const params: unknown[] = [this.sessionName, next, from, epoch]
     const fenced = this.guard(params)
+    const table = column === 'next_sender_seq' ? this.t.sender : this.t.target
     const r = await this.db.query(
-      `UPDATE ${this.t.state} SET ${column} = $2, updated_at = clock_timestamp()
+      `UPDATE ${table} SET ${column} = $2, updated_at = clock_timestamp()
       WHERE session_name = $1 AND ${column} = $3 AND epoch = $4${fenced}`,
       params
     )

@@ -1,4 +1,5 @@
 import { AdminType, body, BusinessRejectReason, firstOf, isAdmin, printable, Tag } from './fields'
+import { PlainHost, plainNext, plainPossible } from './plain-inbound'
 import { LongField, longFieldOf } from '../fix/framing'
 import type { FieldList } from '../fix/field-list'
 import { ParsedMessage } from './codec-port'
@@ -22,44 +23,63 @@ const MAX_BATCH = 200
  * MsgSeqNum moves only in a commit (with the message itself when it is an application message).
  */
 export abstract class SessionInbound extends SessionCore {
+  /** What the plain-message check (plain-inbound.ts) reads of this session. */
+  private readonly plainHost: PlainHost = {
+    state: this.state,
+    settings: this.settings,
+    codec: this.o.codec,
+    log: this.log,
+    now: () => this.now(),
+    receives: msgType => this.receives(msgType)
+  }
+
   /**
    * Works through received frames in order (up to MAX_BATCH per turn). Plain in-sequence application messages are
    * committed together (one statement for a run of them: group commit); everything else goes
-   * through the full protocol path one by one.
+   * through the full protocol path one by one. In the inbound lane (`lane`: an outbound commit may
+   * be in flight, serial-queue.ts) only plain messages are taken: the first other frame and those
+   * after it go back to the front of the inbox for a round that runs alone (it may use a sender
+   * seq or change the state both sides read).
    */
-  protected async pump (): Promise<void> {
+  protected async pump (lane = false): Promise<void> {
     const link = this.link
     const arrivals = this.inbox.splice(0, MAX_BATCH)
+    let taken = arrivals.length
     try {
       let batch: JournalEntry[] = []
-      for (const { frame, at } of arrivals) {
+      for (let i = 0; i < arrivals.length; i++) {
+        const { frame, at } = arrivals[i]
         if (link === undefined || link !== this.link) return
         // Before any parse or pattern: a field over the cap ends the connection (resending the same
         // message could never succeed, so ignoring it would only loop on ResendRequests). The frames
         // after it in this round are dropped: the connection is ending.
         const long = longFieldOf(frame, this.settings.maxFieldLength)
-        if (long !== undefined) {
-          await this.deliver(batch)
-          batch = []
-          await this.onLongField(long)
-          break
-        }
-        const fast = this.plainNext(frame, batch.length, at)
+        const fast = long === undefined ? this.plainNext(frame, batch.length, at) : undefined
         if (fast !== undefined) {
           batch.push(fast)
           continue
         }
+        if (lane) {
+          this.inbox.unshift(...arrivals.slice(i))
+          taken = i
+          break
+        }
         await this.deliver(batch)
         batch = []
+        if (long !== undefined) {
+          await this.onLongField(long)
+          break
+        }
         await this.onFrame(frame, at)
       }
       await this.deliver(batch)
     } finally {
-      for (const a of arrivals) a.done()
+      for (let i = 0; i < taken; i++) arrivals[i].done()
     }
     if (link !== this.link) return
-    // More waiting: queue another round behind whatever else is queued (sends, timers).
-    if (this.inbox.length > 0) this.schedulePump()
+    // More waiting: queue another round behind whatever else is queued (sends, timers); alone
+    // when this one stopped at a frame that is not plain.
+    if (this.inbox.length > 0) this.schedulePump(taken < arrivals.length)
   }
 
   /** A frame with a field longer than maxFieldLength: Logout when logged on, else disconnect; nothing parsed. */
@@ -71,56 +91,25 @@ export abstract class SessionInbound extends SessionCore {
     else this.disconnect(text)
   }
 
-  protected schedulePump (): void {
+  /**
+   * Queues a round of `pump`: in the inbound lane while plain messages can be taken (checked
+   * again frame by frame), else (or when `alone`) as a job that runs alone.
+   */
+  protected schedulePump (alone = false): void {
     if (this.pumpQueued) return
     this.pumpQueued = true
-    this.queue.run(async () => {
+    const lane = !alone && plainPossible(this.state)
+    const job = async (): Promise<void> => {
       this.pumpQueued = false
-      await this.pump()
-    }).catch(err => this.fail(`inbound: ${(err as Error).message}`))
+      await this.pump(lane)
+    }
+    const p = lane ? this.queue.runLane('in', job) : this.queue.run(job)
+    p.catch(err => this.fail(`inbound: ${(err as Error).message}`))
   }
 
-  /**
-   * The frame as a message ready to commit when it is the simple case: logged on, nothing held
-   * or being resent, an application message with exactly the next seq, no PossDup, and every
-   * check passed. Undefined sends it down the full path.
-   */
+  /** The frame as a message ready to commit when it is the simple case (plain-inbound.ts); else undefined. */
   protected plainNext (frame: Buffer, pending: number, at: number): JournalEntry | undefined {
-    const st = this.state
-    if (st.phase !== 'logged-on' || st.held.size > 0 || st.resend !== undefined) return undefined
-    let parsed: ParsedMessage
-    try {
-      parsed = this.o.codec.parse(frame)
-    } catch {
-      return undefined
-    }
-    const fields = parsed.fields
-    const h = headerOf(fields)
-    if (h.beginString !== this.settings.beginString || h.msgType === undefined || isAdmin(h.msgType) || h.possDup) {
-      return undefined
-    }
-    if (h.seq !== st.nextTargetSeq + pending) return undefined
-    if (h.sender !== this.settings.targetCompID || h.target !== this.settings.senderCompID) return undefined
-    if (checkHeader(h, this.now(), this.settings.maxClockSkewMs) !== undefined) return undefined
-    if (structureProblem(fields) !== undefined) return undefined
-    if (
-      this.settings.validateInbound &&
-      (validateInbound(this.o.codec.definitions, h.msgType, fields) !== undefined ||
-        groupCountProblem(this.o.codec.definitions, h.msgType, fields) !== undefined)
-    ) { return undefined }
-    if (!this.receives(h.msgType)) return undefined
-    st.lastReceivedAt = at
-    st.testRequest = undefined
-    this.log.incoming(parsed.raw)
-    // Only the text, header and ids wait for the commit (JournalEntry in inbound-journal.ts).
-    return {
-      seq: h.seq,
-      msgType: h.msgType,
-      raw: parsed.raw,
-      header: h,
-      clOrdID: fields.first(Tag.ClOrdID),
-      origClOrdID: fields.first(Tag.OrigClOrdID)
-    }
+    return plainNext(this.plainHost, frame, pending, at)
   }
 
   protected async onFrame (frame: Buffer, at: number): Promise<void> {

@@ -20,15 +20,27 @@ export class SessionOwnershipError extends Error {
 }
 
 /**
- * The session's tables, quoted: fix_session_state, fix_in, fix_out (migrations 30-32), leases (70);
+ * The session's tables, quoted: the view of both numbers (fix_session_state), the row of the target
+ * seq, epoch and lease (fix_session_target) and the row of the sender seq (fix_session_sender), one
+ * per side so their commits overlap (migration 72); fix_in, fix_out (migrations 31-32), leases (70);
  * and fix_in unquoted, the name its commits are announced under (core/db/commit-wake.ts).
  */
-export interface StoreTables { state: string, in: string, out: string, leases: string, inName: QualifiedName }
+export interface StoreTables {
+  state: string
+  target: string
+  sender: string
+  in: string
+  out: string
+  leases: string
+  inName: QualifiedName
+}
 
 export function storeTables (schema: string): StoreTables {
   const s = quoteIdent(schema, 'schema')
   return {
     state: `${s}.fix_session_state`,
+    target: `${s}.fix_session_target`,
+    sender: `${s}.fix_session_sender`,
     in: `${s}.fix_in`,
     out: `${s}.fix_out`,
     leases: `${s}.leases`,

@@ -161,7 +161,7 @@ describe('the session store retries transient database errors [postgres]', () =>
       await store.load()
       await store.recordSent(out(1, '["1"]'))
       await store.recordReceived([inb(1)], 2)
-      const table = call === 'recordReceived' ? 'fix_in' : call === 'advanceSender' ? 'fix_session_state' : 'fix_out'
+      const table = call === 'recordReceived' ? 'fix_in' : call === 'advanceSender' ? 'fix_session_sender' : 'fix_out'
       // Slow the write down on the server so the cut lands while it runs (only this session's rows).
       const fn = `${q('slow_' + table)}`
       await direct!.query(`CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -213,7 +213,7 @@ describe('the session store retries transient database errors [postgres]', () =>
     }
     const dup = await timed(store.recordSentBatch([out(2, '["1"]')]))
     assert.strictEqual(dup.err.name, 'DuplicateOriginError', dup.err.message)
-    await direct!.query(`UPDATE ${q('fix_session_state')} SET next_sender_seq = 50 WHERE session_name = 'RSP'`)
+    await direct!.query(`UPDATE ${q('fix_session_sender')} SET next_sender_seq = 50 WHERE session_name = 'RSP'`)
     const moved = await timed(store.recordSentBatch([out(2)]))
     assert.strictEqual(moved.err.name, 'SessionOwnershipError', moved.err.message)
     const fresh = open('RSP2')

@@ -9,6 +9,7 @@ import { journalPartialIndexes } from './061-journal-partial-indexes'
 import { journalTimeByType } from './062-journal-time-by-type'
 import { leases } from './070-leases'
 import { haInstances } from './071-ha-instances'
+import { sessionSides } from './072-session-sides'
 
 /**
  * Every migration of the pack's own tables, in version order. Versions are never reused or
@@ -26,5 +27,6 @@ export const migrations: readonly Migration[] = [
   journalPartialIndexes,
   journalTimeByType,
   leases,
-  haInstances
+  haInstances,
+  sessionSides
 ]

@@ -118,7 +118,7 @@ export class SequenceStore {
     const params: unknown[] = [this.sessionName, sender ?? null, target ?? null]
     const fenced = this.guard(params)
     // Both rows in one statement: both move or (refused on either) neither.
-    await this.db.query(
+    return await this.moveBoth(
       `WITH t AS (
          UPDATE ${this.t.target} SET next_target_seq = COALESCE($3, next_target_seq), updated_at = clock_timestamp()
          WHERE session_name = $1${fenced} RETURNING 1),
@@ -128,15 +128,7 @@ export class SequenceStore {
        SELECT CASE WHEN EXISTS (SELECT 1 FROM t) AND EXISTS (SELECT 1 FROM s) THEN 1
          ELSE ${ownershipAbort('s', 'integer')} END AS moved`,
       params
-    ).catch(async err => {
-      try {
-        rethrowStoreError(err, this.sessionName)
-      } catch (e) {
-        if (this.fence !== undefined) await this.explain(e)
-        throw e
-      }
-    })
-    return this.remember(await this.read(this.db))
+    )
   }
 
   /** Both sequence numbers back to 1, a new epoch and creation time. */
@@ -144,7 +136,7 @@ export class SequenceStore {
     const params: unknown[] = [this.sessionName]
     const fenced = this.guard(params)
     // Both rows in one statement, the epoch of both moved together (each side's writes check it).
-    await this.db.query(
+    return await this.moveBoth(
       `WITH t AS (
          UPDATE ${this.t.target} SET next_target_seq = 1, epoch = epoch + 1, created_at = clock_timestamp(),
            updated_at = clock_timestamp() WHERE session_name = $1${fenced} RETURNING epoch),
@@ -153,7 +145,16 @@ export class SequenceStore {
            updated_at = clock_timestamp() WHERE session_name = $1${fenced} AND EXISTS (SELECT 1 FROM t) RETURNING 1)
        SELECT CASE WHEN EXISTS (SELECT 1 FROM s) THEN 1 ELSE ${ownershipAbort('s', 'integer')} END AS moved`,
       params
-    ).catch(async err => {
+    )
+  }
+
+  /**
+   * Runs a statement that moves both rows (or, refused on either, neither) and returns the state it
+   * left: a refusal is named (SessionOwnershipError, or with a fence LeaseLostError when a newer holder
+   * claimed the session).
+   */
+  private async moveBoth (text: string, params: unknown[]): Promise<SequenceState> {
+    await this.db.query(text, params).catch(async err => {
       try {
         rethrowStoreError(err, this.sessionName)
       } catch (e) {

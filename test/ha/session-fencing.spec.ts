@@ -1,28 +1,13 @@
 import * as assert from 'assert'
 import { LeaseGrant, LeaseLostError, LeaseStore, resourceOf } from '../../core'
 import { DatabaseMessageStore, SessionOwnershipError } from '../../core/fix-session'
-import { InboundRecord, OutboundRecord } from '../../core/fix-session/message-store'
+import type { OutboundRecord } from '../../core/fix-session/message-store'
+import { receivedReport, sentOrder } from '../support/journal-records'
 import { describeEachDatabase } from '../support/databases'
 import { schemaFixture } from '../support/schema-fixture'
 
-const out = (seq: number, cl: string): OutboundRecord => ({
-  seq,
-  msgType: 'D',
-  clOrdID: cl,
-  sentAt: new Date(),
-  body: `11=${cl}\x01`,
-  raw: `raw ${cl}`,
-  origin: { client: 'orders', position: `["${seq}"]` }
-})
-const inb = (seq: number): InboundRecord => ({
-  seq,
-  msgType: '8',
-  senderCompID: 'B',
-  targetCompID: 'A',
-  possDup: false,
-  raw: `8=FIX.4.4\x0134=${seq}\x01`,
-  message: null
-})
+const out = (seq: number, cl: string): OutboundRecord => sentOrder(seq, cl, String(seq))
+const inb = receivedReport
 
 /**
  * Point 1 of issue 18 on the session's store: the sequence numbers, the outbound journal

@@ -1,30 +1,15 @@
 import * as assert from 'assert'
 import { LeaseLostError, LeaseStore, quoteIdent, resourceOf } from '../../../core'
 import { DatabaseMessageStore, SendResult, SessionOwnershipError } from '../../../core/fix-session'
-import { InboundRecord, OutboundRecord } from '../../../core/fix-session/message-store'
+import type { OutboundRecord } from '../../../core/fix-session/message-store'
+import { receivedReport, sentOrder } from '../../support/journal-records'
 import { databaseTargets, describeEachDatabase, eventually, serverOptions } from '../../support/databases'
 import { fixFixture } from '../../support/fix-fixture'
 import { schemaFixture } from '../../support/schema-fixture'
 import { acceptorRuntime, er, RawPeer, record, uniqueTag } from './support'
 
-const out = (seq: number, position: string): OutboundRecord => ({
-  seq,
-  msgType: 'D',
-  clOrdID: position,
-  sentAt: new Date(),
-  body: `11=${position}\x01`,
-  raw: `raw ${position}`,
-  origin: { client: 'orders', position: `["${position}"]` }
-})
-const inb = (seq: number): InboundRecord => ({
-  seq,
-  msgType: '8',
-  senderCompID: 'B',
-  targetCompID: 'A',
-  possDup: false,
-  raw: `8=FIX.4.4\x0134=${seq}\x01`,
-  message: null
-})
+const out = (seq: number, position: string): OutboundRecord => sentOrder(seq, position, position)
+const inb = receivedReport
 
 /** A promise and its resolve, to hold something open. */
 function gate (): { open: () => void, wait: Promise<void> } {

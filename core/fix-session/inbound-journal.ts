@@ -95,7 +95,42 @@ function decode (parsed: ParsedMessage | undefined): Decoded {
   return { body, header: (StandardHeader ?? {}) as Record<string, unknown> }
 }
 
-/** What the application gets; body and header are decoded on first use when fix_in did not need them. */
+/**
+ * What the application gets: one object per message, its body and header decoded on first read by
+ * getters on the prototype. An object literal with two getters over a closure made five objects per
+ * message (the literal, its context, the closure, two accessor functions) and kept the whole
+ * JournalEntry (its header, ids) for the closure: about 0.6 KB a round trip that outlived a scavenge
+ * at 1,000 round trips a second (docs/performance.md, 4 December 2026, session 17).
+ */
+class JournaledMessage implements InboundMessage {
+  #decoded: Decoded | undefined
+  /** The full path's parse, if any: the body is decoded from it rather than from `raw` again. */
+  readonly #parsed: ParsedMessage | undefined
+  readonly #parse: (raw: string) => ParsedMessage
+
+  constructor (
+    readonly msgType: string,
+    readonly seq: number,
+    readonly possDup: boolean,
+    readonly receiveSeq: string,
+    readonly raw: string,
+    decoded: Decoded | undefined,
+    parsed: ParsedMessage | undefined,
+    parse: (raw: string) => ParsedMessage
+  ) {
+    this.#decoded = decoded
+    this.#parsed = parsed
+    this.#parse = parse
+  }
+
+  get body (): Record<string, unknown> { return this.#decode().body }
+  get header (): Record<string, unknown> { return this.#decode().header }
+
+  #decode (): Decoded {
+    return (this.#decoded ??= decode(this.#parsed ?? this.#parse(this.raw)))
+  }
+}
+
 function inboundMessage (
   m: JournalEntry,
   possDup: boolean,
@@ -103,15 +138,5 @@ function inboundMessage (
   decoded: Decoded | undefined,
   parse: (raw: string) => ParsedMessage
 ): InboundMessage {
-  let d = decoded
-  const get = (): Decoded => (d ??= decode(m.parsed ?? parse(m.raw)))
-  return {
-    msgType: m.msgType,
-    seq: m.seq,
-    possDup,
-    receiveSeq,
-    raw: m.raw,
-    get body () { return get().body },
-    get header () { return get().header }
-  }
+  return new JournaledMessage(m.msgType, m.seq, possDup, receiveSeq, m.raw, decoded, m.parsed, parse)
 }

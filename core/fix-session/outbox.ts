@@ -90,8 +90,10 @@ export class Outbox {
    * Sends waiting together are journaled in one statement and written together (group commit);
    * each resolves or rejects on its own.
    */
-  async send (req: SendRequest): Promise<SendResult> {
-    return await new Promise<SendResult>((resolve, reject) => {
+  send (req: SendRequest): Promise<SendResult> {
+    // Not an async function: a send waits for the journal commit (over a scavenge or two at these
+    // rates) and an async frame around this promise would wait, and be promoted, with it.
+    return new Promise<SendResult>((resolve, reject) => {
       this.waiting.push({ req, resolve, reject })
       if (this.queued) return
       this.queued = true

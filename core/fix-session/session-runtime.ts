@@ -111,8 +111,9 @@ export class SessionRuntime extends EventEmitter {
     return this.acceptor !== undefined ? this.acceptor.port : this.o.port
   }
 
-  async send (req: SendRequest): Promise<SendResult> {
-    return await this.session.send(req)
+  /** The outbox's promise itself: no async frame per send waiting for the journal commit. */
+  send (req: SendRequest): Promise<SendResult> {
+    return this.session.send(req)
   }
 
   async control (c: ControlCommand): Promise<void> {

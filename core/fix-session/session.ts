@@ -43,8 +43,8 @@ export class Session extends SessionInbound {
    * Sends one application message: exactly once per origin, journaled before it is written
    * (outbox.ts); sends waiting together are journaled in one statement.
    */
-  async send (req: SendRequest): Promise<SendResult> {
-    return await this.outbox.send(req)
+  send (req: SendRequest): Promise<SendResult> {
+    return this.outbox.send(req)
   }
 
   /** Loads the sequence numbers (creating the session's row the first time). */

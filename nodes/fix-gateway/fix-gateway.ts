@@ -76,7 +76,10 @@ export = function (RED: NodeAPI): void {
         return
       }
       // A streamer client's row: sent in line (held while not logged on), then confirmed to the client.
-      const result = await held.send(async () => await session!.sendFix(req))
+      // Each layer of the send passes the journal's promise on rather than awaiting it in an async
+      // function of its own: a suspended async frame per layer and order (eight of them) outlived the
+      // journal commit and was promoted (docs/performance.md, 4 December 2026, session 17).
+      const result = await held.send(() => session!.sendFix(req))
       confirmables.get(meta.clientId)?.confirm(meta.position)
       msg.fix = sentFix(msg.fix, result)
     }

@@ -55,7 +55,7 @@ export = function (RED: NodeAPI): void {
     /** The last user to leave stops the session: a clean Logout, so the next logon continues the numbers. */
     node.deregister = (user: Node, done: (err?: Error) => void, removed?: boolean): void =>
       users.deregister(user, done, removed)
-    node.sendFix = async (req: SendRequest): Promise<SendResult> => await host.send(req)
+    node.sendFix = (req: SendRequest): Promise<SendResult> => host.send(req)
     node.control = async (c: ControlCommand): Promise<void> => await host.control(c)
     node.msgTypeOf = async (nameOrCode: string): Promise<string | undefined> => await host.msgTypeOf(nameOrCode)
     Object.defineProperty(node, 'currentStatus', { get: () => feed.current })

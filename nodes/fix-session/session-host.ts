@@ -124,8 +124,15 @@ export class SessionHost {
     await this.stopping
   }
 
-  async send (req: SendRequest): Promise<SendResult> {
-    return await this.running().send(req)
+  /** The runtime's promise itself, not awaited in a frame of its own (fix-gateway.ts says why); never throws. */
+  send (req: SendRequest): Promise<SendResult> {
+    let rt: SessionRuntime
+    try {
+      rt = this.running()
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return rt.send(req)
   }
 
   async control (c: ControlCommand): Promise<void> {

@@ -3,6 +3,7 @@ import { FixTranslator, provenBody } from '../../../core/fix'
 import { OutboundEncoder, OutboundMessageError } from '../../../core/fix-session/outbound-encoder'
 import { validateAndWrite } from '../../../core/fix-session/validate-and-write'
 import type { SessionSettings } from '../../../core/fix-session/settings'
+import { er } from '../../support/fix-messages'
 
 // Node-RED's RED.util.cloneMessage is lodash.clonedeep (it copies every own property, symbol keys too).
 const cloneMessage = require('lodash.clonedeep') as <T>(v: T) => T
@@ -165,21 +166,7 @@ describe('a body the session validates itself, sent without its inbound check ru
   }
 
   it('gives the text and fields, or the refusal, that the full check gives, for every body', async () => {
-    const report: Obj = {
-      OrderID: 'X-C1',
-      ClOrdID: 'C1',
-      ExecID: 'E-C1-1',
-      ExecType: 'F',
-      OrdStatus: '2',
-      Instrument: { Symbol: 'IBM' },
-      Side: '1',
-      OrderQtyData: { OrderQty: 100 },
-      LastQty: 100,
-      LastPx: 12.5,
-      LeavesQty: 0,
-      CumQty: 100,
-      AvgPx: 12.5
-    }
+    const report = er('C1', 1) as Obj
     const variants = (body: Obj): Obj[] => [
       body,
       { ...body, Text: 'x=1' },

@@ -96,7 +96,9 @@ async function checkSidebar (page, { check, shot }) {
   await page.fill('.fix-streamers-j-clordid', clOrdId)
   await page.locator('.fix-streamers-j-search').click()
   await page
-    .waitForFunction(() => document.querySelectorAll('.fix-streamers-j-entry').length >= 3, null, { timeout: 15000 })
+    // The list of orders already has 3 or more rows: wait for the search's own answer (a report in).
+    .waitForFunction(() => [...document.querySelectorAll('.fix-streamers-j-entry')]
+      .some(r => r.dataset.direction === 'in'), null, { timeout: 15000 })
     .catch(() => {})
   const convo = await page.$$eval('.fix-streamers-j-entry', rows =>
     rows.map(r => `${r.dataset.direction} ${r.dataset.msgtype}`)

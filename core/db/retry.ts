@@ -44,13 +44,27 @@ export async function retryTransient<T> (fn: () => Promise<T>, opts: RetryOption
   }
 }
 
+/** What one failure means to an outage: whether it began it, and whether its reason is worth a log line. */
+export interface OutageStep {
+  /** The outage's first failure. */
+  first: boolean
+  /** Its reason has not been said yet in this outage (always true for the first failure). */
+  say: boolean
+}
+
 /**
- * Says "the database is away" once per outage rather than once per message or per try:
- * `begin` is true only for the first failure of an outage, `end` only for the first success
- * after one.
+ * Says "the database is away" once per outage rather than once per message or per try, and says
+ * it again when the reason changes: a server that restarts and then refuses the password has to
+ * reach the log with the password, which needs a person, not only with its first "terminating
+ * connection". Each text is said once per outage and at most OUTAGE_TEXTS texts are, so a reason
+ * that flaps between two texts on every retry does not flood the log. `end` is true only for the
+ * first success after an outage.
  */
+export const OUTAGE_TEXTS = 8
+
 export class Outage {
   private reason: string | undefined
+  private readonly said = new Set<string>()
 
   get active (): boolean {
     return this.reason !== undefined
@@ -60,15 +74,18 @@ export class Outage {
     return this.reason
   }
 
-  begin (reason: string): boolean {
+  begin (reason: string): OutageStep {
     const first = this.reason === undefined
     this.reason = reason
-    return first
+    const say = !this.said.has(reason) && this.said.size < OUTAGE_TEXTS
+    if (say) this.said.add(reason)
+    return { first, say }
   }
 
   end (): boolean {
     const was = this.reason !== undefined
     this.reason = undefined
+    this.said.clear()
     return was
   }
 }

@@ -26,8 +26,11 @@ export interface RunnerOptions {
   acquire: () => Promise<Database>
   /** `n` statements committed. */
   ran: (n: number) => void
-  /** A transient error: the outage begins (`first`) or goes on; the message waits and runs again. */
-  waiting: (err: unknown, first: boolean) => void
+  /**
+   * A transient error: the outage begins or goes on, and `say` is true when its reason is new in
+   * this outage (worth a log line); the message waits and runs again.
+   */
+  waiting: (err: unknown, say: boolean) => void
   /** The database answered again after an outage. */
   back: () => void
 }
@@ -137,9 +140,9 @@ export class SqlRunner {
   }
 
   private waiting (err: unknown): void {
-    const first = this.outage.begin(describeDbError(err))
+    const { first, say } = this.outage.begin(describeDbError(err))
     if (first) this.blocked = new Promise(resolve => { this.unblock = resolve })
-    this.o.waiting(err, first)
+    this.o.waiting(err, say)
   }
 
   /** One message on its own (batch 1, and the fallback of a failed batch). */

@@ -63,9 +63,9 @@ export = function (RED: NodeAPI): void {
         statements += n
         counted.poke()
       },
-      waiting: (err, first) => {
+      waiting: (err, say) => {
         const text = describeDbError(err)
-        if (first) node.warn(t('streamer-sql.log.waiting', { error: text }))
+        if (say) node.warn(t('streamer-sql.log.waiting', { error: text }))
         counted.cancel()
         node.status(sqlWaitingStatus(text, needsOperator(err)))
       },

@@ -27,6 +27,27 @@ describe('audit-streamer observing its stream', () => {
     ])
   })
 
+  it('logs the outage again when its reason changes, so a refused password reaches the log after a restart',
+    () => {
+      const o = new StreamObserver('orders', t, () => undefined)
+      const killed = 'terminating connection due to administrator command'
+      const password = 'password authentication failed for user "app"'
+      const lines = [
+        ...o.subscription(1, { phase: 'retrying', error: killed, retryInMs: 500 }),
+        ...o.database({ ...down, error: password }),
+        ...o.database({ state: 'connecting' }),
+        ...o.database({ ...down, error: killed, attempt: 2 }),
+        ...o.database({ ...down, error: password, attempt: 3 }),
+        ...o.database({ state: 'connected', database: undefined as any }),
+        ...o.subscription(1, { phase: 'live' })
+      ]
+      assert.deepStrictEqual(lines, [
+        { level: 'warn', text: `stream orders is waiting for the database: ${killed}` },
+        { level: 'warn', text: `stream orders is waiting for the database: ${password}` },
+        { level: 'log', text: 'stream orders: the database is back' }
+      ])
+    })
+
   it('keeps showing the outage while the database node reconnects between two retries', () => {
     const o = new StreamObserver('orders', t, () => undefined)
     o.database(down)

@@ -32,6 +32,21 @@ describe('streamer-client observing its client', () => {
     ])
   })
 
+  it('logs the outage again when its reason changes, once per text, however often it flaps', () => {
+    const { o, lines } = observe()
+    const password = 'password authentication failed for user "app"'
+    o.database(down)
+    o.database({ ...down, error: password, attempt: 2 })
+    o.database({ ...down, attempt: 3 })
+    o.database({ ...down, error: password, attempt: 4 })
+    o.database({ state: 'connected', database: undefined as any })
+    assert.deepStrictEqual(lines, [
+      { level: 'warn', text: `waiting for the database: ${refused}` },
+      { level: 'warn', text: `waiting for the database: ${password}` },
+      { level: 'log', text: 'the database is back' }
+    ])
+  })
+
   it('shows the outage in red while the database node reconnects between two retries', () => {
     const { o, shown } = observe()
     o.database(down)

@@ -3,27 +3,16 @@ import { quoteIdent } from '../../../core'
 import { normalizeSettings, SOH } from '../../../core/fix-session'
 import { describeEachDatabase, eventually } from '../../support/databases'
 import { fixFixture } from '../../support/fix-fixture'
-import { acceptorRuntime, er, nos, RawPeer, record, settings, uniqueTag } from './support'
+import { er, loggedOnPeer, nos, settings } from './support'
 
 /** "Receive only": message types the application does not take get a BusinessMessageReject. */
 describeEachDatabase('FIX session: BusinessMessageReject for message types not taken', target => {
   const f = fixFixture(target, 'fixbmr')
-  const { running, peers } = f
 
   it('answers an order on an execution-report-only session with 35=j (380=3), uses up its number, keeps it out of ' +
     'fix_in, and takes the next message', async function () {
     this.timeout(30000)
-    const tag = uniqueTag()
-    const rt = acceptorRuntime(
-      { db: f.db, schema: f.schema, codec: f.codec, tag, acceptor: { receiveMsgTypes: ['8', '9'] } }, 0
-    )
-    running.push(rt)
-    const acc = record(rt)
-    await rt.start()
-    const peer = await RawPeer.connect(rt.port!, f.codec, `CLI${tag}`, `BRK${tag}`)
-    peers.push(peer)
-    peer.logon()
-    await peer.waitFor('A')
+    const { acc, peer, rt } = await loggedOnPeer(f, { receiveMsgTypes: ['8', '9'] })
 
     const refused = peer.sendBody('D', nos('NOT-HERE'))
     const bmr = await peer.waitFor('j')

@@ -6,7 +6,7 @@ import { receivedReport, sentOrder } from '../../support/journal-records'
 import { databaseTargets, describeEachDatabase, eventually, serverOptions } from '../../support/databases'
 import { fixFixture } from '../../support/fix-fixture'
 import { schemaFixture } from '../../support/schema-fixture'
-import { acceptorRuntime, er, RawPeer, record, uniqueTag } from './support'
+import { er, loggedOnPeer } from './support'
 
 const out = (seq: number, position: string): OutboundRecord => sentOrder(seq, position, position)
 const inb = receivedReport
@@ -34,15 +34,7 @@ describe('FIX session: an inbound commit does not wait for an outbound one [post
   it('commits and hands on an ExecutionReport while an outbound commit holds its sequence row, and writes the ' +
     'outbound message only after its own commit', async function () {
     this.timeout(30000)
-    const tag = uniqueTag()
-    const rt = acceptorRuntime({ db: f.db, schema: f.schema, codec: f.codec, tag }, 0)
-    f.running.push(rt)
-    const acc = record(rt)
-    await rt.start()
-    const peer = await RawPeer.connect(rt.port!, f.codec, `CLI${tag}`, `BRK${tag}`)
-    f.peers.push(peer)
-    peer.logon()
-    await peer.waitFor('A')
+    const { acc, peer, rt } = await loggedOnPeer(f)
 
     // Whatever table holds the sender seq, its update is held (row lock taken) until the test lets go.
     const s = quoteIdent(f.schema)

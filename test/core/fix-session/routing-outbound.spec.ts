@@ -2,24 +2,13 @@ import * as assert from 'assert'
 import { OutboundMessageError, SOH } from '../../../core/fix-session'
 import { databaseTargets } from '../../support/databases'
 import { fixFixture } from '../../support/fix-fixture'
-import { acceptorRuntime, er, frameText, nos, now, RawPeer, record, Recorded, uniqueTag } from './support'
+import { er, frameText, loggedOnPeer, nos, now, RawPeer, Recorded } from './support'
 
 /** Replies reverse the routing fields; the application can send PossResend; nothing invalid goes out. */
 describe('FIX session: reverse routing, PossResend, outbound checks', () => {
   const f = fixFixture(databaseTargets()[0], 'fixroute')
 
-  async function session (): Promise<{ acc: Recorded, peer: RawPeer, tag: string }> {
-    const tag = uniqueTag()
-    const rt = acceptorRuntime({ db: f.db, schema: f.schema, codec: f.codec, tag }, 0)
-    f.running.push(rt)
-    const acc = record(rt)
-    await rt.start()
-    const peer = await RawPeer.connect(rt.port!, f.codec, `CLI${tag}`, `BRK${tag}`)
-    f.peers.push(peer)
-    peer.logon()
-    await peer.waitFor('A')
-    return { acc, peer, tag }
-  }
+  const session = async (): Promise<{ acc: Recorded, peer: RawPeer, tag: string }> => await loggedOnPeer(f)
 
   const badOrder = (): string =>
     f.codec
@@ -59,17 +48,7 @@ describe('FIX session: reverse routing, PossResend, outbound checks', () => {
 
   it('reverses the routing of a BusinessMessageReject too', async function () {
     this.timeout(20000)
-    const tag = uniqueTag()
-    const rt = acceptorRuntime(
-      { db: f.db, schema: f.schema, codec: f.codec, tag, acceptor: { receiveMsgTypes: ['8'] } },
-      0
-    )
-    f.running.push(rt)
-    await rt.start()
-    const peer = await RawPeer.connect(rt.port!, f.codec, `CLI${tag}`, `BRK${tag}`)
-    f.peers.push(peer)
-    peer.logon()
-    await peer.waitFor('A')
+    const { peer, tag } = await loggedOnPeer(f, { receiveMsgTypes: ['8'] })
     const seq = peer.nextSeq++
     peer.sendRaw(
       frameText(

@@ -2,28 +2,15 @@ import * as assert from 'assert'
 import { SOH } from '../../../core/fix-session'
 import { describeEachDatabase, eventually } from '../../support/databases'
 import { fixFixture } from '../../support/fix-fixture'
-import { acceptorRuntime, er, frameText, nos, now, PairOptions, RawPeer, record, Recorded, uniqueTag } from './support'
+import { acceptorRuntime, er, frameText, loggedOnPeer, nos, now, RawPeer, record, Recorded, uniqueTag } from './support'
 
 /** Protocol behaviour against a hand-driven FIX peer on a real socket (the peer is the initiator). */
 describeEachDatabase('FIX session protocol against a raw FIX peer', target => {
   const f = fixFixture(target, 'fixproto')
   const { running, peers } = f
 
-  async function session (
-    over: Partial<PairOptions> = {},
-    logon: { heartBtInt?: number } = {}
-  ): Promise<{ acc: Recorded; peer: RawPeer; tag: string }> {
-    const tag = uniqueTag()
-    const rt = acceptorRuntime({ db: f.db, schema: f.schema, codec: f.codec, tag, ...over }, 0)
-    running.push(rt)
-    const acc = record(rt)
-    await rt.start()
-    const peer = await RawPeer.connect(rt.port!, f.codec, `CLI${tag}`, `BRK${tag}`)
-    peers.push(peer)
-    peer.logon(logon)
-    await peer.waitFor('A')
-    return { acc, peer, tag }
-  }
+  const session = async (logon: { heartBtInt?: number } = {}): Promise<{ acc: Recorded, peer: RawPeer, tag: string }> =>
+    await loggedOnPeer(f, {}, logon)
 
   /** Proves the session is up and expects exactly `peer.nextSeq` next: a TestRequest must come back as a Heartbeat. */
   async function alive (peer: RawPeer, id: string): Promise<void> {
@@ -42,7 +29,7 @@ describeEachDatabase('FIX session protocol against a raw FIX peer', target => {
 
   it('sends heartbeats, then a TestRequest when the peer is silent, then logs out with a reason', async function () {
     this.timeout(20000)
-    const { peer, acc } = await session({}, { heartBtInt: 1 })
+    const { peer, acc } = await session({ heartBtInt: 1 })
     const tr = await peer.waitFor('1', () => true, 8000)
     assert.ok(tr.get(112) !== undefined)
     assert.ok(peer.ofType('0').length >= 1, 'a Heartbeat came first')
@@ -53,7 +40,7 @@ describeEachDatabase('FIX session protocol against a raw FIX peer', target => {
 
   it('keeps the session when an application message arrives while a TestRequest is outstanding', async function () {
     this.timeout(20000)
-    const { peer, acc } = await session({}, { heartBtInt: 1 })
+    const { peer, acc } = await session({ heartBtInt: 1 })
     const tr = await peer.waitFor('1', () => true, 8000)
     peer.sendBody('D', nos('DURING-TR'))
     await eventually(() => acc.messages.length === 1)

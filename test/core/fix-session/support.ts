@@ -221,13 +221,14 @@ export const now = (): string => formatUtc(new Date())
 
 /**
  * An acceptor (with `acceptor` settings over the defaults) started on a free port, and a raw peer
- * logged on to it; both are stopped by the fixture after the test.
+ * logged on to it; both are stopped by the fixture after the test. `tag` names the session's
+ * CompIDs (CLI<tag>, BRK<tag>).
  */
 export async function loggedOnPeer (
   f: FixFixture,
   acceptor: Partial<SessionSettings> = {},
   logon: Parameters<RawPeer['logon']>[0] = {}
-): Promise<{ acc: Recorded, peer: RawPeer }> {
+): Promise<{ acc: Recorded, peer: RawPeer, tag: string, rt: SessionRuntime }> {
   const tag = uniqueTag()
   const rt = acceptorRuntime({ db: f.db, schema: f.schema, codec: f.codec, tag, acceptor }, 0)
   f.running.push(rt)
@@ -237,5 +238,5 @@ export async function loggedOnPeer (
   f.peers.push(peer)
   peer.logon(logon)
   await peer.waitFor('A')
-  return { acc, peer }
+  return { acc, peer, tag, rt }
 }

@@ -6,7 +6,8 @@
  * received; in the round trip pass not yet filled,
  * and round trips/s = fills applied to `orders` per second); latency p50/p99 (the order due -> frame read
  * by the counterparty, and in the round trip pass the order due -> fill applied, same machine clock) at
- * fixed insert rates of 100, 1,000 and 5,000 orders/s, sent by an open loop (bench/_paced.ts);
+ * fixed insert rates of 100, 1,000 and 5,000 orders/s, sent by an open loop (bench/_paced.ts) on a pool
+ * of connections opened and warmed before the sustained phase and kept open (bench/_driver.ts);
  * peak RSS of the Node-RED process and its heap after each full collection (Node-RED runs with
  * --trace-gc; bench/_heap.ts). Before each fixed-rate phase the pipeline has drained, the
  * test schemas are vacuumed and analysed and the server checkpoints. Durability (bench/_postgres.ts):
@@ -47,6 +48,8 @@ import { workLines, workMark } from './_work'
 import { cpuBetween, cpuByPart, machineMeter } from './_cpu'
 import { Fills } from './_filled'
 import { paced } from './_paced'
+import { OrderDriver } from './_driver'
+import { insertOrdersSql } from '../test/support/e2e/flows'
 
 const SUSTAIN_S = Number(process.env.BENCH_E2E_SECONDS ?? 60)
 const RATE_S = Number(process.env.BENCH_E2E_RATE_SECONDS ?? 15)
@@ -193,8 +196,19 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
   const insertedAt = new Map<number, number>()
   // Wall-clock span of each fixed-rate phase, for the GC pauses of Node-RED's --trace-gc log in it.
   const phaseSpans: Array<{ label: string, from: number, to: number }> = []
+  // On a server, the orders go in through the bench's own pool, warm before the fixed rates
+  // (bench/_driver.ts); on PGlite through the flow's HTTP endpoint.
+  let driver: OrderDriver | undefined
+  // Per fixed rate: connections the driver opened during it (0 unless one was lost).
+  const opened: string[] = []
+  // Per fixed rate: the server's backends that started during it and still run, by application name
+  // (Node-RED's pool growing in the phase: a new connection and its cold first statements).
+  const started: string[] = []
   try {
     await sys.start()
+    if (sys.url !== undefined) driver = new OrderDriver(sys.url, insertOrdersSql(sys.schema))
+    const insertOrders = async (orders: ReturnType<typeof order>[]): Promise<void> =>
+      driver !== undefined ? await driver.insert(orders) : await sys.insert(orders)
     const redStart = processStartMs(sys.nodeRed!.pid)
     await stats?.connect()
     const received = async (): Promise<number> => (await sys.counterparty!.stats()).orders
@@ -217,7 +231,7 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
     const insert = async (n: number): Promise<void> => {
       const ids: number[] = []
       for (let i = 0; i < n; i++) ids.push(nextId++)
-      await sys.insert(ids.map(order))
+      await insertOrders(ids.map(order))
     }
 
     // The previous phase's rows leave autovacuum work (visibility map, statistics) that PostgreSQL
@@ -240,7 +254,12 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
       if (SETTLE_CHECKPOINT) await stats.query('CHECKPOINT')
     }
 
-    // Warm-up: JIT, dictionaries, connections.
+    // Warm-up: JIT, dictionaries, connections; every connection of the driver opened and its backend
+    // warm (the open loop uses all of them), kept open through the sustained phase.
+    const warmDriver = async (): Promise<void> => {
+      await driver?.warm(() => Array.from({ length: 100 }, () => order(nextId++)))
+    }
+    await warmDriver()
     for (let i = 0; i < 10; i++) await insert(100)
     await drain()
 
@@ -316,16 +335,31 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
 
     // Fixed rates: an open loop (bench/_paced.ts), each order's latency counted from when it was due.
     for (const rate of RATES) {
+      if (driver !== undefined && driver.open < driver.size) {
+        // A connection lost (none is closed while idle): opened and warmed again before the phase.
+        await warmDriver()
+        await drain()
+      }
       await settle()
+      const opened0 = driver?.opened ?? 0
       const meter = machineMeter()
       const first = nextId
       const t0 = Date.now()
       const load = await paced(rate, RATE_S, wallMs, async dueAt => {
         const ids = dueAt.map((at, i) => { insertedAt.set(nextId + i, at); return nextId + i })
         nextId += ids.length
-        await sys.insert(ids.map(order))
+        await insertOrders(ids.map(order))
       })
       overlaps.push(`${rate.toLocaleString('en-US')}/s ${load.overlapped}`)
+      if (driver !== undefined) opened.push(`${rate.toLocaleString('en-US')}/s ${driver.opened - opened0}`)
+      if (stats !== undefined) {
+        const { rows: born } = await stats.query(
+          `SELECT coalesce(nullif(application_name, ''), '(bench)') AS app, count(*)::int AS n FROM pg_stat_activity
+           WHERE backend_type = 'client backend' AND backend_start >= to_timestamp($1 / 1000.0)
+             AND backend_start <= to_timestamp($2 / 1000.0) GROUP BY 1 ORDER BY 1`, [t0, Date.now()])
+        started.push(`${rate.toLocaleString('en-US')}/s ` +
+          (born.length === 0 ? 'none' : born.map(r => `${r.app as string} ${r.n as number}`).join(' + ')))
+      }
       const last = nextId - 1
       phaseSpans.push({ label: `the ${rate.toLocaleString('en-US')}/s phase`, from: t0, to: Date.now() })
       steals.push(`${rate.toLocaleString('en-US')}/s ${meter().steal} (load ${loadAvg()})`)
@@ -458,6 +492,15 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
       `${require('os').cpus().length} CPUs, other processes included) at the end of each phase: ${steals.join(', ')}`)
     console.log('fixed rates, INSERTs started while an earlier one still ran (the load does not wait for a slow one; ' +
       `each order's latency counts from when it was due): ${overlaps.join(', ')}`)
+    if (started.length > 0) {
+      console.log('fixed rates, PostgreSQL backends that started during the phase and still ran at its end, by ' +
+        'application (a pool growing mid-phase: each pays a connection and its cold first statements): ' +
+        started.join(', '))
+    }
+    if (driver !== undefined) {
+      console.log(`fixed rates, connections the bench's driver opened during the phase (its ${driver.size} are ` +
+        `opened and warmed before the sustained phase and kept: bench/_driver.ts): ${opened.join(', ')}`)
+    }
     const sustained = fillsPerS ?? rows[0].achieved
     const target = reports ? TARGET.roundTrip : TARGET.outbound
     const ok = (met: boolean): string => met ? 'met' : 'not met'
@@ -486,6 +529,7 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
       steals: steals.join(', ')
     }
   } finally {
+    await driver?.end().catch(() => {})
     await stats?.end().catch(() => {})
     const keep = prof || process.env.BENCH_E2E_KEEP === '1'
     await sys.stop(keep)

@@ -28,7 +28,8 @@
  * BENCH_E2E_BATCH / BENCH_E2E_POLL_MS (streamers),
  * BENCH_E2E_CHECKPOINT=0 (no CHECKPOINT before each fixed rate),
  * BENCH_E2E_PRODUCERS (2; 1 to 4 concurrent 500-order INSERTs in the sustained phase, the pool's size),
- * BENCH_E2E_NODE_ARGS (extra node arguments for Node-RED), BENCH_E2E_MODES (outbound,round-trip: the
+ * BENCH_E2E_NODE_ARGS (extra node arguments for Node-RED), BENCH_E2E_COUNTERPARTY_ARGS (for the pack's
+ * counterparty), BENCH_E2E_MODES (outbound,round-trip: the
  * counterparty answers no order, or every order with two ExecutionReports that flow back in; empty: only
  * the QuickFIX baseline),
  * BENCH_E2E_KEEP=1 (keep the logs), BENCH_E2E_DUMP=<prefix> (each order's insert time, latency,
@@ -149,7 +150,8 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
     pollMs: envNumber('BENCH_E2E_POLL_MS'),
     // --trace-gc: the heap after each full collection (bench/_heap.ts); a line per collection in the log.
     nodeArgs: ['--trace-gc', ...profArgs, ...(process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter(a => a !== '')],
-    counterpartyNodeArgs: profArgs,
+    counterpartyNodeArgs: [...profArgs,
+      ...(process.env.BENCH_E2E_COUNTERPARTY_ARGS ?? '').split(' ').filter(a => a !== '')],
     counterparty: counterpartyKind() === 'quickfix'
       ? async (): Promise<Counterparty> => (await QuickfixExecutor.start({
         dir: path.join(sys.dir, 'quickfix-executor'),

@@ -35,6 +35,8 @@ class Proof {
 /** The property's name: plain text, so that lodash.clonedeep leaves it behind as non-enumerable. */
 const PROOF_KEY = '__fixValidatedBody'
 
+const SOH = '\x01'
+
 /** A proven body's wire text and its fields in order. */
 export interface ProvenBody {
   text: string
@@ -82,6 +84,82 @@ export function validatedBody (
 }
 
 /**
+ * validatedBody's result made in the same walk that writes the text: for a body the caller itself
+ * just validated (validateMessage's normalised body for `msgType` of `definitions`), its text as
+ * writeBody writes it and its fields, when the strict walk takes every key and value of it; undefined
+ * when it refuses anything (then writeBody and the session's own check decide, as before). Invariant:
+ * whenever it gives a result, that result is exactly validatedBody(definitions, msgType, body,
+ * writeBody(definitions, msgType, body)): the walk is writeStrict's, with its refusals, and a body it
+ * takes has no key writeBody would skip (every key a field, every value non-empty text, an object or a
+ * non-empty array), so both write the same fields in the same order.
+ */
+export function writtenBody (
+  definitions: FixDefinitions, msgType: string, body: Record<string, unknown>
+): ProvenBody | undefined {
+  const set = compileDictionary(definitions).message(msgType)?.set
+  if (set === undefined) return undefined
+  const fields: Array<[number, string]> = []
+  const text = writeStrictText(set, body, fields)
+  return text !== undefined && text !== '' ? { text, fields } : undefined
+}
+
+/** The dictionary-order rules of the keys of `o`, or undefined at a key that is no field of `set`. */
+function orderedRules (set: CompiledSet, o: Record<string, unknown>): Rule[] | undefined {
+  const keys = Object.keys(o)
+  const rules: Rule[] = []
+  for (let k = 0; k < keys.length; k++) {
+    const rule = set.fields.get(keys[k])
+    if (rule === undefined) return undefined
+    let j = rules.length
+    rules.push(rule)
+    while (j > 0 && rules[j - 1].index > rule.index) {
+      rules[j] = rules[j - 1]
+      j--
+    }
+    rules[j] = rule
+  }
+  return rules
+}
+
+/** writeStrict's walk and refusals, writing the text (SOH-delimited) instead of matching it; undefined: refused. */
+function writeStrictText (
+  set: CompiledSet, o: Record<string, unknown>, fields: Array<[number, string]>
+): string | undefined {
+  const rules = orderedRules(set, o)
+  if (rules === undefined) return undefined
+  let out = ''
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i]
+    const v = o[rule.name]
+    if (rule.kind === 'simple') {
+      if (typeof v !== 'string' || v === '' || v.includes('=')) return undefined
+      if (HEADER_TAGS.has(rule.tag) || TRAILER_TAGS.has(rule.tag)) return undefined
+      out += rule.tag + '=' + v + SOH
+      fields.push([rule.tag, v])
+    } else if (rule.kind === 'component') {
+      if (!isPlainObject(v)) return undefined
+      const inner = writeStrictText(rule.set(), v, fields)
+      if (inner === undefined) return undefined
+      out += inner
+    } else {
+      if (!Array.isArray(v) || v.length === 0) return undefined
+      const count = String(v.length)
+      out += rule.tag + '=' + count + SOH
+      fields.push([rule.tag, count])
+      const inner = rule.set()
+      for (let j = 0; j < v.length; j++) {
+        const item: unknown = v[j]
+        if (!isPlainObject(item)) return undefined
+        const written = writeStrictText(inner, item, fields)
+        if (written === undefined) return undefined
+        out += written
+      }
+    }
+  }
+  return out
+}
+
+/**
  * writeBody's order and bytes, for a body of strings as validateMessage gives them, matched against
  * `text` from `pos` on as they are written (no text is built: the body is proven only when it
  * writes exactly the recorded text, so the pieces are compared in place); the position after the
@@ -92,20 +170,8 @@ export function validatedBody (
 function writeStrict (
   set: CompiledSet, o: Record<string, unknown>, fields: Array<[number, string]>, text: string, pos: number
 ): number {
-  const keys = Object.keys(o)
-  const rules: Rule[] = []
-  for (let k = 0; k < keys.length; k++) {
-    const key = keys[k]
-    const rule = set.fields.get(key)
-    if (rule === undefined) return -1
-    let j = rules.length
-    rules.push(rule)
-    while (j > 0 && rules[j - 1].index > rule.index) {
-      rules[j] = rules[j - 1]
-      j--
-    }
-    rules[j] = rule
-  }
+  const rules = orderedRules(set, o)
+  if (rules === undefined) return -1
   let at = pos
   for (let i = 0; i < rules.length; i++) {
     const rule = rules[i]

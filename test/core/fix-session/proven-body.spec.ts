@@ -183,7 +183,18 @@ describe('a body the session validates itself, sent without its inbound check ru
       { ...body, StandardTrailer: { CheckSum: '000' } },
       { ...body, TransactTime: new Date(Number.NaN) },
       { ...body, Price: -0 },
-      { ...body, Price: 1e21 }
+      { ...body, Price: 1e21 },
+      // What the session's own one-walk write (OutboundEncoder.written) must leave to the full path
+      // or write the same way: absent header and trailer, skipped values, empty components and groups.
+      { ...body, StandardHeader: null, StandardTrailer: undefined },
+      { ...body, StandardHeader: {} },
+      { ...body, Side: undefined, Text: null },
+      { ...body, Text: '' },
+      { ...body, Instrument: {} },
+      { ...body, Parties: { NoPartyIDs: [] } },
+      { ...body, Parties: { NoPartyIDs: [{ PartyID: 'P', PartyIDSource: 'D', PartyRole: 1 }, 'x'] } },
+      { ...body, Parties: [{ PartyID: 'P', PartyIDSource: 'D', PartyRole: 1 }] },
+      { ...body, Text: Buffer.from('abc') }
     ]
     const all: Array<[string, string, Obj]> = [...samples, ['FIX.4.4', '8', report]]
     let shortcuts = 0

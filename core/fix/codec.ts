@@ -10,7 +10,7 @@ import {
 } from './jspurefix'
 import { loadDictionary } from './dictionaries'
 import { checkFrame, checksumOf, FixParseError, formatChecksum, frameFields, SOH, SOH_CHAR } from './framing'
-import { FieldDecoder } from './decode'
+import { FieldDecoder, MessageParts } from './decode'
 import { FieldList } from './field-list'
 import { formatUtcTimestamp } from './utc'
 
@@ -53,6 +53,8 @@ export interface ParsedFixMessage {
   get: (tag: number) => string | undefined
   /** Typed object keyed by field names (header under StandardHeader), groups as arrays. */
   toObject: () => Record<string, unknown>
+  /** The same object's header (StandardHeader) and the rest without header and trailer. */
+  toParts: () => MessageParts
 }
 
 export { formatUtcTimestamp }
@@ -181,6 +183,20 @@ export class FixCodec {
     return new ParsedFrame(this, frame, raw, fields, fields.values[2], layout.beginString)
   }
 
+  /** objectOf's object as its header and the rest without header and trailer. */
+  partsOf (frame: Buffer, msgType: string, fields: FieldList): MessageParts {
+    const def = this.definitions.message.get(msgType)
+    const fast = def !== undefined ? this.decoder.decodeParts(def, frame, fields) : undefined
+    if (fast !== undefined) return fast
+    const obj = viewOf(this.parser, frame, msgType)
+    // The body copied without the header and trailer, not `delete`d from the decoded object: a
+    // delete turns an object into a hash table (an ExecutionReport's payload then keeps about
+    // 1.1 KB instead of 0.4 while it waits in a flow, and every read of it is a lookup).
+    const body: Record<string, unknown> = {}
+    for (const key in obj) if (key !== 'StandardHeader' && key !== 'StandardTrailer') body[key] = obj[key]
+    return { header: obj.StandardHeader as Record<string, unknown> | undefined, body }
+  }
+
   /** The object of a parsed frame: the fast decode, or jspurefix's parser where it steps aside. */
   objectOf (frame: Buffer, msgType: string, fields: FieldList): Record<string, unknown> {
     const def = this.definitions.message.get(msgType)
@@ -209,6 +225,10 @@ class ParsedFrame implements ParsedFixMessage {
 
   toObject (): Record<string, unknown> {
     return this.codec.objectOf(this.frame, this.msgType, this.fields)
+  }
+
+  toParts (): MessageParts {
+    return this.codec.partsOf(this.frame, this.msgType, this.fields)
   }
 }
 

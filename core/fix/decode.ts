@@ -11,6 +11,7 @@ import {
   TimeFormatter
 } from './jspurefix'
 import type { FieldList } from './field-list'
+import { COMPONENT, GROUP, Plan, Plans, REFUSED, SIMPLE, Step } from './decode-plan'
 
 /**
  * A message object decoded from the fields the codec already split, the same object jspurefix's
@@ -30,8 +31,17 @@ import type { FieldList } from './field-list'
  */
 
 // jspurefix's ContainedFieldType, as numbers (compile.ts does the same).
-const COMPONENT = 0
-const GROUP = 1
+const COMPONENT_FIELD = 0
+const GROUP_FIELD = 1
+
+/** A decoded message without its trailer: the header's object, and the rest. */
+export interface MessageParts {
+  header: Record<string, unknown> | undefined
+  body: Record<string, unknown>
+}
+
+const HEADER = 'StandardHeader'
+const TRAILER = 'StandardTrailer'
 
 /** Why the fast path refuses a message: the caller decodes with jspurefix. */
 const BAIL = Symbol('bail')
@@ -89,11 +99,11 @@ function readOwn (set: IContainedSet, depth: number): Own | null {
   const addTag = (tag: number): boolean => !own.tags.has(tag) && own.tags.add(tag) !== undefined
   for (const f of set.fields) {
     own.index.set(f, own.index.size)
-    if (f.type === COMPONENT || f.type === GROUP) {
+    if (f.type === COMPONENT_FIELD || f.type === GROUP_FIELD) {
       if (own.names.has(f.name)) return null
       own.names.add(f.name)
       const inner = (f as ContainedComponentField | ContainedGroupField).definition
-      if (f.type === GROUP) {
+      if (f.type === GROUP_FIELD) {
         const noOf = (inner as GroupFieldDefinition).noOfField
         if (noOf === null || noOf.name !== f.name || !addTag(noOf.tag)) return null
       }
@@ -128,41 +138,71 @@ export class FieldDecoder {
   private readonly reader = new ElasticBuffer(1)
   private readonly times = new TimeFormatter(this.reader)
 
+  private readonly plans = new Plans()
+  /** Each field's value offset in the frame being decoded (decode is synchronous: one array serves every frame). */
+  private starts = new Int32Array(64)
+
   decode (
     def: MessageDefinition,
     frame: Buffer,
     fields: FieldList
   ): Record<string, unknown> | undefined {
+    return this.run(def, frame, fields, false) as Record<string, unknown> | undefined
+  }
+
+  /**
+   * The same object in two parts: the header's object (StandardHeader), and the rest without the
+   * header and trailer (what the translator gives as msg.payload), made at once rather than copied
+   * out of the whole object.
+   */
+  decodeParts (def: MessageDefinition, frame: Buffer, fields: FieldList): MessageParts | undefined {
+    return this.run(def, frame, fields, true) as MessageParts | undefined
+  }
+
+  private run (
+    def: MessageDefinition,
+    frame: Buffer,
+    fields: FieldList,
+    parts: boolean
+  ): Record<string, unknown> | MessageParts | undefined {
     if (!supported(def) || !ascii(frame)) return undefined
-    const starts: number[] = []
-    const result = this.place(def, fields, starts)
-    if (result === BAIL) return undefined
+    const plan = this.plans.planOf(def, fields.tags, () => planOf(this.place(def, fields)))
+    if (plan === REFUSED) return undefined
+    const starts = this.valueStarts(fields)
     const reader = this.reader as unknown as { buffer: Buffer }
     reader.buffer = frame
     try {
-      return this.build(result, frame, fields, starts)
+      return parts ? this.parts(plan, frame, fields.values, starts) : this.build(plan, frame, fields.values, starts)
     } finally {
       reader.buffer = EMPTY
     }
   }
 
+  /** Where each field's value starts in the frame: tag digits, '=', value, SOH, field after field. */
+  private valueStarts (fields: FieldList): Int32Array {
+    const { tags, values } = fields
+    if (this.starts.length < tags.length) this.starts = new Int32Array(tags.length * 2)
+    const starts = this.starts
+    let pos = 0
+    for (let i = 0; i < tags.length; i++) {
+      const start = pos + digits(tags[i]) + 1
+      starts[i] = start
+      pos = start + values[i].length + 1
+    }
+    return starts
+  }
+
   /**
    * Places every field in its set as jspurefix's segment parser does (its discover loop, step by
-   * step), recording the field's byte offset; BAIL where the result could differ from jspurefix's.
+   * step); BAIL where the result could differ from jspurefix's. Reads the tags only (see decode-plan.ts).
    */
-  private place (
-    def: MessageDefinition,
-    fields: FieldList,
-    starts: number[]
-  ): SetScope | typeof BAIL {
+  private place (def: MessageDefinition, fields: FieldList): SetScope | typeof BAIL {
     const msg: SetScope = { kind: 'msg', set: def, fields: [], values: [] }
     const stack: Open[] = [msg]
-    let pos = 0
     let i = 0
-    const { tags, values } = fields
+    const { tags } = fields
     while (i < tags.length) {
       const tag = tags[i]
-      const value = values[i]
       const top = stack[stack.length - 1]
       let ending = false
       if (top.kind === 'group' && tag === top.delimiterTag) {
@@ -182,7 +222,7 @@ export class FieldDecoder {
       const field: ContainedField | undefined = top.set.localTag[tag] ?? top.set.tagToField[tag]
       const scope = top.kind === 'group' ? top.entries[top.entries.length - 1] : top
       if (field === undefined || scope === undefined) return BAIL
-      if (field.type === COMPONENT) {
+      if (field.type === COMPONENT_FIELD) {
         // A component split in two, or one an enclosing set also names.
         if (scope.fields.includes(field) || enclosingHas(stack, 0, field.name)) return BAIL
         const child: SetScope = {
@@ -193,7 +233,7 @@ export class FieldDecoder {
         }
         put(scope, field, child)
         stack.push(child)
-      } else if (field.type === GROUP) {
+      } else if (field.type === GROUP_FIELD) {
         if (scope.fields.includes(field) || i + 1 >= tags.length || enclosingHas(stack, tag, field.name)) return BAIL
         const g = field as ContainedGroupField
         const group: GroupScope = {
@@ -206,53 +246,61 @@ export class FieldDecoder {
         }
         put(scope, field, group)
         stack.push(group)
-        pos += fieldLength(tag, value)
         i++
       } else {
         const def = (field as ContainedSimpleField).definition
         // A data field may hold SOH: only jspurefix's parser reads it by its length field.
         if (def.tag !== tag || def.tagType === RAW || scope.fields.includes(field)) return BAIL
         if (enclosingHas(stack, tag)) return BAIL
-        starts[i] = pos + digits(tag) + 1
         put(scope, field, i)
-        pos += fieldLength(tag, value)
         i++
       }
     }
     return msg
   }
 
-  /** The object of a set, keys in the set's field order, as jspurefix's asLoose() builds it. */
+  /** The object of a set by its plan's steps (keys in the set's field order, as jspurefix's asLoose() builds it). */
   private build (
-    scope: Scope,
+    steps: Step[],
     frame: Buffer,
-    fields: FieldList,
-    starts: number[]
+    values: string[],
+    starts: Int32Array
   ): Record<string, unknown> {
     const out: Record<string, unknown> = {}
-    inSetOrder(scope)
-    for (let k = 0; k < scope.fields.length; k++) {
-      const f = scope.fields[k]
-      const v = scope.values[k]
-      if (f.type === COMPONENT) {
-        out[(f as ContainedComponentField).definition.name] = this.build(v as SetScope, frame, fields, starts)
-      } else if (f.type === GROUP) {
-        const g = v as GroupScope
-        out[g.field.definition.name] = g.entries.map(e => this.build(e, frame, fields, starts))
-      } else {
-        const i = v as number
-        const typed = this.typed((f as ContainedSimpleField), fields.values[i], starts[i], frame)
-        if (typed !== null && typed !== undefined) out[f.name] = typed
-      }
-    }
+    for (let k = 0; k < steps.length; k++) this.put(out, steps[k], frame, values, starts)
     return out
   }
 
+  /** The message's steps with the header's object apart and the trailer's left out. */
+  private parts (steps: Step[], frame: Buffer, values: string[], starts: Int32Array): MessageParts {
+    const body: Record<string, unknown> = {}
+    let header: Record<string, unknown> | undefined
+    for (let k = 0; k < steps.length; k++) {
+      const s = steps[k]
+      if (s.kind === COMPONENT && s.name === HEADER) header = this.build(s.inner[0], frame, values, starts)
+      else if (s.kind !== COMPONENT || s.name !== TRAILER) this.put(body, s, frame, values, starts)
+    }
+    return { header, body }
+  }
+
+  private put (out: Record<string, unknown>, s: Step, frame: Buffer, values: string[], starts: Int32Array): void {
+    if (s.kind === SIMPLE) {
+      const typed = this.typed(s.tagType, values[s.at], starts[s.at], frame)
+      if (typed !== null && typed !== undefined) out[s.name] = typed
+    } else if (s.kind === COMPONENT) {
+      out[s.name] = this.build(s.inner[0], frame, values, starts)
+    } else {
+      const entries = new Array(s.inner.length)
+      for (let e = 0; e < entries.length; e++) entries[e] = this.build(s.inner[e], frame, values, starts)
+      out[s.name] = entries
+    }
+  }
+
   /** A value as jspurefix's AsciiView.toTyped() reads it (strings: the frame is ASCII, its latin1 text is the same). */
-  private typed (f: ContainedSimpleField, value: string, start: number, frame: Buffer): unknown {
+  private typed (tagType: number, value: string, start: number, frame: Buffer): unknown {
     const end = start + value.length
     const r = this.reader
-    switch (f.definition.tagType) {
+    switch (tagType) {
       case FLOAT: return r.getFloat(start, end - 1)
       case INT: case LENGTH: return r.getWholeNumber(start, end - 1)
       case BOOLEAN: return frame[start] === Y
@@ -281,6 +329,33 @@ function inSetOrder (scope: Scope): void {
     fields[j + 1] = f
     values[j + 1] = v
   }
+}
+
+/**
+ * The steps of a placed message: each set's fields sorted into the set's order, then one step per
+ * key (the key names and readers of the object jspurefix's asLoose() builds), or REFUSED.
+ */
+function planOf (placed: SetScope | typeof BAIL): Plan {
+  return placed === BAIL ? REFUSED : stepsOf(placed)
+}
+
+function stepsOf (scope: Scope): Step[] {
+  inSetOrder(scope)
+  const steps: Step[] = []
+  for (let k = 0; k < scope.fields.length; k++) {
+    const f = scope.fields[k]
+    const v = scope.values[k]
+    if (f.type === COMPONENT_FIELD) {
+      const name = (f as ContainedComponentField).definition.name
+      steps.push(new Step(COMPONENT, name, -1, -1, [stepsOf(v as SetScope)]))
+    } else if (f.type === GROUP_FIELD) {
+      const g = v as GroupScope
+      steps.push(new Step(GROUP, g.field.definition.name, -1, -1, g.entries.map(stepsOf)))
+    } else {
+      steps.push(new Step(SIMPLE, f.name, v as number, (f as ContainedSimpleField).definition.tagType, []))
+    }
+  }
+  return steps
 }
 
 function put (scope: Scope, field: ContainedField, value: unknown): void {
@@ -316,14 +391,10 @@ function unwind (stack: Open[], tag: number): void {
   }
 }
 
-/** Bytes of `tag=value<SOH>`; tags have no leading zero (the codec's field check). */
-function fieldLength (tag: number, value: string): number {
-  return digits(tag) + value.length + 2
-}
-
 function digits (n: number): number {
-  let d = 1
-  while (n >= 10) { n = Math.floor(n / 10); d++ }
+  if (n < 10000) return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : 4
+  let d = 5
+  for (n = Math.floor(n / 100000); n > 0; n = Math.floor(n / 10)) d++
   return d
 }
 

@@ -112,13 +112,8 @@ export class FixTranslator {
     if (def === undefined) {
       throw new FixParseError('msgtype', `message type "${parsed.msgType}" is not in the dictionary`, 35)
     }
-    const obj = parsed.toObject()
-    const header = obj.StandardHeader as Record<string, unknown> | undefined
-    // The body copied without the header and trailer, not `delete`d from the decoded object: a
-    // delete turns an object into a hash table (an ExecutionReport's payload then keeps about
-    // 1.1 KB instead of 0.4 while it waits in a flow, and every read of it is a lookup).
-    const payload: Record<string, unknown> = {}
-    for (const key in obj) if (key !== 'StandardHeader' && key !== 'StandardTrailer') payload[key] = obj[key]
+    // The body made without the header and trailer (see FixCodec.partsOf), not copied out of the whole object.
+    const { header, body: payload } = parsed.toParts()
     const dict = compileDictionary(this.definitions)
     const set = dict.message(parsed.msgType)?.set
     if (set !== undefined) datesAsText(set, payload)

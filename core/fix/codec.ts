@@ -12,6 +12,7 @@ import { loadDictionary } from './dictionaries'
 import { checkFrame, checksumOf, FixParseError, formatChecksum, frameFields, SOH, SOH_CHAR } from './framing'
 import { FieldDecoder, MessageParts } from './decode'
 import { FieldList } from './field-list'
+import { fullFractions } from './short-fractions'
 import { formatUtcTimestamp } from './utc'
 
 export { FixParseError, FrameSplitter, SOH, SOH_CHAR } from './framing'
@@ -185,6 +186,8 @@ export class FixCodec {
 
   /** objectOf's object as its header and the rest without header and trailer. */
   partsOf (frame: Buffer, msgType: string, fields: FieldList): MessageParts {
+    const padded = this.withFullFractions(fields)
+    if (padded !== undefined) return asSent(this.partsOf(padded.frame, msgType, padded.fields), fields)
     const def = this.definitions.message.get(msgType)
     const fast = def !== undefined ? this.decoder.decodeParts(def, frame, fields) : undefined
     if (fast !== undefined) return fast
@@ -199,9 +202,23 @@ export class FixCodec {
 
   /** The object of a parsed frame: the fast decode, or jspurefix's parser where it steps aside. */
   objectOf (frame: Buffer, msgType: string, fields: FieldList): Record<string, unknown> {
+    const padded = this.withFullFractions(fields)
+    if (padded !== undefined) {
+      const obj = this.objectOf(padded.frame, msgType, padded.fields)
+      asSent({ header: obj.StandardHeader as Record<string, unknown> | undefined, body: obj }, fields)
+      return obj
+    }
     const def = this.definitions.message.get(msgType)
     const fast = def !== undefined ? this.decoder.decode(def, frame, fields) : undefined
     return fast ?? viewOf(this.parser, frame, msgType)
+  }
+
+  /** The frame again with a time's one- or two-digit fraction made three (short-fractions.ts); undefined if none. */
+  private withFullFractions (list: FieldList): { frame: Buffer, fields: FieldList } | undefined {
+    const again = fullFractions(list, this.definitions)
+    if (again === undefined) return undefined
+    const fields = frameFields(again, again.toString('latin1'), again.length, checkFrame(again).sohCount)
+    return { frame: again, fields }
   }
 }
 
@@ -230,6 +247,18 @@ class ParsedFrame implements ParsedFixMessage {
   toParts (): MessageParts {
     return this.codec.partsOf(this.frame, this.msgType, this.fields)
   }
+}
+
+/**
+ * A decode of the frame made again with full fractions: its BodyLength and CheckSum as the frame
+ * came (what the decode of the original would have said), not the padded frame's.
+ */
+function asSent (parts: MessageParts, fields: FieldList): MessageParts {
+  const { header, body } = parts
+  if (header !== undefined && header.BodyLength !== undefined) header.BodyLength = Number(fields.values[1])
+  const trailer = body.StandardTrailer as Record<string, unknown> | undefined
+  if (trailer !== undefined && trailer.CheckSum !== undefined) trailer.CheckSum = fields.values[fields.length - 1]
+  return parts
 }
 
 function viewOf (parser: AsciiParser, frame: Buffer, msgType: string): Record<string, unknown> {

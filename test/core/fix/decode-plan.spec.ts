@@ -7,9 +7,9 @@ import type {
   ContainedSimpleField,
   IContainedSet
 } from '../../../core/fix/jspurefix'
-import { FixCodec, FixHeader, SOH_CHAR } from '../../../core/fix/codec'
+import { FixCodec, FixHeader } from '../../../core/fix/codec'
 import { FixTranslator } from '../../../core/fix/translator'
-import { er } from '../../support/fix-messages'
+import { er, fix44Frame } from '../../support/fix-messages'
 
 // jspurefix's TagType and ContainedFieldType numbers.
 const T = { Int: 2, Float: 3, Boolean: 4, Timestamp: 5, DateOnly: 6, TimeOnly: 7, LocalDate: 8, Raw: 9, Length: 10 }
@@ -76,15 +76,6 @@ function sameAsJspurefix (codec: FixCodec, frame: Buffer, label: string): void {
   assert.strictEqual(text(parts.body), text(body), `${label}: parts' key order`)
 }
 
-/** A FIX.4.4 frame of these fields (after 8 and 9), with its BodyLength and CheckSum. */
-function frameOf (fields: string): Buffer {
-  const rest = fields.split('|').join(SOH_CHAR) + SOH_CHAR
-  const head = `8=FIX.4.4${SOH_CHAR}9=${rest.length}${SOH_CHAR}`
-  let sum = 0
-  for (const b of Buffer.from(head + rest, 'latin1')) sum += b
-  return Buffer.from(`${head}${rest}10=${String(sum % 256).padStart(3, '0')}${SOH_CHAR}`, 'latin1')
-}
-
 describe('Decoding frames of a tag sequence seen before (decode-plan.ts)', function () {
   this.timeout(120000)
 
@@ -120,9 +111,9 @@ describe('Decoding frames of a tag sequence seen before (decode-plan.ts)', funct
     const codec = await FixCodec.create('FIX.4.4')
     const base = '35=8|49=BRK|56=CLI|34=7|52=20240102-03:04:05.123|37=O|11=C|17=E|150=F|39=2|55=I|54=1|151=0|14=1|6=1'
     // TradeDate (75) and TransactTime (60) too short for jspurefix's readers: their keys are left out.
-    const readable = frameOf(`${base}|75=20240102|60=20240102-03:04:05`)
-    const unreadable = frameOf(`${base}|75=2024|60=2024`)
-    const odd = frameOf(`${base}|75=20241231|60=20240102-03:04:05.999`)
+    const readable = fix44Frame(`${base}|75=20240102|60=20240102-03:04:05`)
+    const unreadable = fix44Frame(`${base}|75=2024|60=2024`)
+    const odd = fix44Frame(`${base}|75=20241231|60=20240102-03:04:05.999`)
     for (const f of [readable, unreadable, odd, readable, unreadable]) sameAsJspurefix(codec, f, f.toString('latin1'))
     const other = await FixCodec.create('FIX.4.4')
     for (const f of [unreadable, readable]) sameAsJspurefix(other, f, f.toString('latin1'))
@@ -145,10 +136,10 @@ describe('Decoding frames of a tag sequence seen before (decode-plan.ts)', funct
     shapes.push(`${ids}|11=D|${rest}`)
     shapes.push(`${ids}|9999=x|${rest}`)
     for (let round = 0; round < 3; round++) {
-      for (const s of shapes) sameAsJspurefix(codec, frameOf(s), `round ${round}: ${s}`)
+      for (const s of shapes) sameAsJspurefix(codec, fix44Frame(s), `round ${round}: ${s}`)
       // Each shape's frames after one of another shape: the plan found is the frame's own.
       for (const s of [...shapes].reverse()) {
-        sameAsJspurefix(codec, frameOf(s.replace('55=I', '55=J')), `reversed: ${s}`)
+        sameAsJspurefix(codec, fix44Frame(s.replace('55=I', '55=J')), `reversed: ${s}`)
       }
     }
     // The e2e flows' ExecutionReports, acknowledgement and fill, with and without parties.

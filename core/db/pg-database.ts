@@ -19,6 +19,7 @@ import { PgListener } from './pg-listener'
 import { PgDedicatedConnection } from './pg-dedicated'
 import { assertKind, findServer, ServerChoice, serverChoice } from './pg-primary'
 import { describeTarget, PgTarget, TargetSessionAttrs } from './pg-targets'
+import { PoolFloor } from './pool-floor'
 
 export interface PgOptions {
   /**
@@ -42,6 +43,13 @@ export interface PgOptions {
   ssl?: boolean | { rejectUnauthorized?: boolean, ca?: string | Buffer, cert?: string | Buffer, key?: string | Buffer }
   /** Pool size (default 10). The LISTEN connection is one more. */
   max?: number
+  /**
+   * Connections kept open (default 0, at most max): opened in the background once the database
+   * answers, never closed while idle, opened again after an outage or a failover (PoolFloor).
+   */
+  min?: number
+  /** A connection above `min` idle this long is closed (default 30000). */
+  idleTimeoutMillis?: number
   applicationName?: string
   connectionTimeoutMillis?: number
   /**
@@ -85,6 +93,8 @@ type RawResult = { rows: any[], rowCount: number | null, command?: string }
 export class PgDatabase implements Database {
   readonly kind = 'pg' as const
   private pool: Pool
+  /** Each pool's floor of open connections (PoolFloor), stopped when the pool is left or closed. */
+  private readonly floors = new WeakMap<Pool, PoolFloor>()
   private readonly clientConfig: ClientConfig
   private readonly choice: ServerChoice | undefined
   private target: PgTarget | undefined
@@ -153,10 +163,14 @@ export class PgDatabase implements Database {
   private newPool (): Pool {
     // Pipelined clients: batch() writes all of its statements before reading any answer. Every
     // other use awaits each query before the next, exactly as without pipelining.
+    const max = this.options.max ?? 10
+    const min = Math.min(this.options.min ?? 0, max)
     const poolConfig: PoolConfig = {
       ...this.configFor(this.target),
-      max: this.options.max ?? 10,
-      idleTimeoutMillis: 30000,
+      max,
+      // pg-pool closes idle connections only above min; the floor opens them (PoolFloor).
+      min,
+      idleTimeoutMillis: this.options.idleTimeoutMillis ?? 30000,
       pipeline: true
     }
     if (this.choice !== undefined && this.choice.attrs !== 'any') {
@@ -173,6 +187,10 @@ export class PgDatabase implements Database {
       this.options.onError?.(err)
       if (pool === this.pool) this.suspect(err)
     })
+    this.floors.set(pool, new PoolFloor(pool, min, c => this.release(c, undefined), err => {
+      this.options.onError?.(err as Error)
+      if (pool === this.pool) this.suspect(err)
+    }))
     return pool
   }
 
@@ -198,8 +216,13 @@ export class PgDatabase implements Database {
     const old = this.pool
     this.target = target
     this.pool = this.newPool()
+    this.floors.get(this.pool)?.fill()
     // Idle connections close now, checked-out ones when released: nothing in flight is cut.
-    this.retired.set(old, old.end().catch(() => {}).finally(() => this.retired.delete(old)))
+    const ended = (async () => {
+      await this.floors.get(old)?.stop()
+      await old.end()
+    })()
+    this.retired.set(old, ended.catch(() => {}).finally(() => this.retired.delete(old)))
     this.listener?.retarget()
     for (const c of this.dedicatedConnections) c.drop()
     this.options.onServerChange?.(describeTarget(target), previous === undefined ? '' : describeTarget(previous))
@@ -218,6 +241,8 @@ export class PgDatabase implements Database {
     try {
       await db.startOnChosenServer()
       await db.query('SELECT 1')
+      // The server answers: the rest of the floor opens in the background (its errors are retried).
+      db.floors.get(db.pool)?.fill()
     } catch (err) {
       await db.close()
       throw err
@@ -233,6 +258,7 @@ export class PgDatabase implements Database {
     const unused = this.pool
     this.target = found
     this.pool = this.newPool()
+    await this.floors.get(unused)?.stop()
     await unused.end()
   }
 
@@ -433,6 +459,7 @@ export class PgDatabase implements Database {
       this.closing = (async () => {
         await Promise.all([...this.dedicatedConnections].map(async c => await c.close()))
         await this.listener?.close()
+        await this.floors.get(this.pool)?.stop()
         await Promise.all([this.pool.end(), ...this.retired.values()])
       })()
     }

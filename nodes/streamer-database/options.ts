@@ -54,6 +54,7 @@ export function buildDatabaseOptions (
   if (!Number.isInteger(max) || max < 1 || max > 1000) {
     throw new ConfigError('pool size must be a whole number from 1 to 1000')
   }
+  const min = poolMin(def.poolMin, max)
   // Off only for a pooler in transaction mode that cannot keep prepared statements.
   const prepareThreshold = def.prepared === false ? 0 : 3
   const ssl = sslOption(def.ssl, tls)
@@ -85,6 +86,7 @@ export function buildDatabaseOptions (
         password,
         ssl: ssl === false ? undefined : ssl,
         max,
+        min,
         prepareThreshold
       },
       schema
@@ -103,13 +105,26 @@ export function buildDatabaseOptions (
     } catch (err) {
       throw new ConfigError((err as Error).message)
     }
-    return { options: { kind: 'pg', hosts, database, user, password, ssl, max, prepareThreshold }, schema }
+    return { options: { kind: 'pg', hosts, database, user, password, ssl, max, min, prepareThreshold }, schema }
   }
   const port = portText === '' ? 5432 : Number(portText)
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new ConfigError('port must be a number from 1 to 65535')
   }
-  return { options: { kind: 'pg', host, port, database, user, password, ssl, max, prepareThreshold }, schema }
+  return { options: { kind: 'pg', host, port, database, user, password, ssl, max, min, prepareThreshold }, schema }
+}
+
+/**
+ * Connections kept open. Empty means the whole pool, as a fixed-size pool: every connection is
+ * ready before the first order and none is opened (and run cold) in the middle of a burst.
+ */
+function poolMin (value: string | number | undefined, max: number): number {
+  if (value === undefined || String(value).trim() === '') return max
+  const min = Number(value)
+  if (!Number.isInteger(min) || min < 0 || min > max) {
+    throw new ConfigError(`connections kept open must be a whole number from 0 to the pool size (${max})`)
+  }
+  return min
 }
 
 function sslOption (mode: string | undefined, tls?: TlsOptions): false | TlsOptions {

@@ -10,6 +10,8 @@ export interface StreamerDatabaseDef extends NodeDef {
   ssl: 'disable' | 'require' | 'verify'
   tls: string
   poolSize: string | number
+  /** Connections kept open, from 0 to the pool size; empty or absent (a flow from before it): all of them. */
+  poolMin?: string | number
   /** Send often-run statements as prepared statements (default true; off for PgBouncer in transaction mode). */
   prepared?: boolean
   urlEnv: string

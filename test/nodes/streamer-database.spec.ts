@@ -298,6 +298,44 @@ describe(`streamer-database config node (${runtimeName})`, function () {
     }
   })
 
+  withServer('server: keeps the whole pool open from the start by default, or the number set in Kept open',
+    async function () {
+      this.timeout(60000)
+      process.env.FIX_STREAMERS_TEST_URL = process.env.DATABASE_URL
+      const admin = await PgDatabase.open({ ...server!, max: 1, applicationName: 'fix-streamers-floor-check' })
+      const schema = uniqueSchema('floor')
+      try {
+        const countOurs = async (): Promise<number> => Number((await admin.query<{ n: string }>(
+          "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'node-red-fix-streamers:db1'"
+        )).rows[0].n)
+        // Starting uses up to three at once (migrations, setup), which may add to the floor while it is
+        // opened: at least five open tells the setting from the connections of the start alone.
+        for (const [poolSize, poolMin, open] of [[4, undefined, 4], [8, '5', 5]] as const) {
+          await helper.load(nodes, flow({
+            mode: 'server',
+            urlEnv: 'FIX_STREAMERS_TEST_URL',
+            schema,
+            poolSize,
+            ...(poolMin === undefined ? {} : { poolMin })
+          }))
+          // No query from the flow: the config node opens them once the database is ready.
+          await lastStatus('p1', s => s.fill === 'green', 'green status')
+          await eventually(async () => (await countOurs()) >= open, 10000, `${open} connections open`)
+          await helper.unload()
+          await eventually(async () => (await countOurs()) === 0, 10000, 'all connections closed after unload')
+        }
+        await helper.load(
+          nodes, flow({ mode: 'server', urlEnv: 'FIX_STREAMERS_TEST_URL', schema, poolSize: 4, poolMin: 5 })
+        )
+        assert.match(helper.getNode('db1').configError,
+          /kept open must be a whole number from 0 to the pool size \(4\)/)
+      } finally {
+        delete process.env.FIX_STREAMERS_TEST_URL
+        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+        await admin.close()
+      }
+    })
+
   it('server: a bad host or port list is a configuration error that names the mistake', async () => {
     await helper.load(nodes, flow({ mode: 'server', host: 'db1,,db2', port: 5432 }))
     assert.match(helper.getNode('db1').configError, /empty entry/)

@@ -3,7 +3,7 @@ import { Database } from './database'
 import { PgDatabase, PgOptions } from './pg-database'
 import { PgliteDatabase } from './pglite-database'
 import { migrate } from './migrate'
-import { describeDbError } from './errors'
+import { describeDbError, needsOperator } from './errors'
 import { Backoff, sleep } from '../util/backoff'
 import { validateIdentifier } from './identifiers'
 
@@ -14,7 +14,8 @@ export type DatabaseOptions =
 export type ConnectionState =
   | { state: 'connecting' }
   | { state: 'connected', database: Database }
-  | { state: 'retrying', error: string, attempt: number, delayMs: number }
+  /** `needsOperator`: only a person can clear the cause (a refused login, a full disk, a missing right). */
+  | { state: 'retrying', error: string, attempt: number, delayMs: number, needsOperator?: boolean }
   | { state: 'closed' }
 
 /**
@@ -96,7 +97,9 @@ export class DatabaseConnection extends EventEmitter {
         if (db !== undefined) await db.close().catch(() => {})
         if (this.stopped.signal.aborted) throw new Error('the database connection was closed')
         const delayMs = backoff.next()
-        this.setState({ state: 'retrying', error: describeDbError(err), attempt: backoff.attempts, delayMs })
+        const error = describeDbError(err)
+        const attempt = backoff.attempts
+        this.setState({ state: 'retrying', error, attempt, delayMs, needsOperator: needsOperator(err) })
         await sleep(delayMs, this.stopped.signal)
       }
     }

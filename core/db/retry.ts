@@ -48,17 +48,19 @@ export async function retryTransient<T> (fn: () => Promise<T>, opts: RetryOption
 export interface OutageStep {
   /** The outage's first failure. */
   first: boolean
-  /** Its reason has not been said yet in this outage (always true for the first failure). */
+  /** Worth a log line: the first failure's reason, or a new one that only a person can clear. */
   say: boolean
 }
 
 /**
- * Says "the database is away" once per outage rather than once per message or per try, and says
- * it again when the reason changes: a server that restarts and then refuses the password has to
- * reach the log with the password, which needs a person, not only with its first "terminating
- * connection". Each text is said once per outage and at most OUTAGE_TEXTS texts are, so a reason
- * that flaps between two texts on every retry does not flood the log. `end` is true only for the
- * first success after an outage.
+ * Says "the database is away" once per outage rather than once per message or per try. A server
+ * that restarts goes through several texts (the connection ended, refused, starting up) and that is
+ * still one outage, one line. But a reason that only a person can clear (a refused password, a
+ * full disk, a missing right) is said when it comes, even in an outage that began as something
+ * else: after a restart with a changed password the log has to name the password, not only the
+ * first "terminating connection". Each such text is said once per outage, and at most OUTAGE_TEXTS
+ * are, so one that flaps with another on every retry does not flood the log. `end` is true only
+ * for the first success after an outage.
  */
 export const OUTAGE_TEXTS = 8
 
@@ -74,10 +76,11 @@ export class Outage {
     return this.reason
   }
 
-  begin (reason: string): OutageStep {
+  /** A failure with `reason`; `needsPerson` when only a person can clear it (needsOperator). */
+  begin (reason: string, needsPerson = false): OutageStep {
     const first = this.reason === undefined
     this.reason = reason
-    const say = !this.said.has(reason) && this.said.size < OUTAGE_TEXTS
+    const say = first || (needsPerson && !this.said.has(reason) && this.said.size < OUTAGE_TEXTS)
     if (say) this.said.add(reason)
     return { first, say }
   }

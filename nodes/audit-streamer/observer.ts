@@ -8,8 +8,8 @@ import { auditStreamerStatus, databaseOutage, StreamerLabels, StreamerView } fro
 /**
  * What an audit streamer node learns of its stream, its subscriptions' states and its database
  * connection, and what it says of them: the status (auditStreamerStatus of the view) and the log
- * lines. A database outage is logged when it begins, again when its reason changes (each text
- * once), and once when it ends, however many reads, subscriptions and backoff rounds it spans; a
+ * lines. A database outage is logged when it begins, again when a cause only a person can clear
+ * comes (each text once), and once when it ends, however many reads, subscriptions and backoff rounds it spans; a
  * problem that needs a person is logged once per text, not once per retry. Plain TypeScript: the
  * node passes the states in and logs the lines.
  */
@@ -67,7 +67,9 @@ export class StreamObserver {
     const reason = databaseOutage(this.view())
     if (reason !== undefined) {
       const text = this.t('audit-streamer.log.waiting-db', { stream: this.stream, error: reason })
-      return this.outage.begin(reason).say ? [{ level: 'warn', text }] : []
+      const c = this.connection
+      const needsPerson = c?.state === 'retrying' && c.needsOperator === true
+      return this.outage.begin(reason, needsPerson).say ? [{ level: 'warn', text }] : []
     }
     if (!this.outage.end()) return []
     return [{ level: 'log', text: this.t('audit-streamer.log.db-back', { stream: this.stream }) }]

@@ -36,7 +36,7 @@ export function clientLabels (t: Translate): ClientLabels {
 /**
  * What a streamer client node learns (its database connection, its client's states and
  * problems, its wiring, its lag) and what it says of it: the status and the log lines. A
- * database outage is logged when it begins, when its reason changes and when it ends, not per
+ * database outage is logged when it begins, when a cause a person must clear comes, and when it ends, not per
  * read or row; any other warning once until a different one comes. Plain TypeScript: the node passes the events in
  * and gives it a voice.
  */
@@ -192,7 +192,8 @@ export class ClientObserver {
     const reason = clientOutage({ db, phase: this.client()?.phase, error, needsAction, outage: outage.why })
     if (reason !== undefined) {
       const text = this.t('streamer-client.log.waiting-db', { error: reason })
-      if (outage.begin(reason).say) this.voice.log({ level: 'warn', text })
+      const needsPerson = db?.state === 'retrying' && db.needsOperator === true
+      if (outage.begin(reason, needsPerson).say) this.voice.log({ level: 'warn', text })
     } else if (outage.end()) this.voice.log({ level: 'log', text: this.t('streamer-client.log.db-back') })
   }
 }

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'events'
 import type { Database, QueryResult } from '../../core/db'
-import { describeDbError, Outage, retryTransient } from '../../core/db'
+import { describeDbError, needsOperator, Outage, retryTransient } from '../../core/db'
 import { batchStatements, messageStatements, setParams, Values } from './statements'
 
 /** One message: its values (a promise while still being evaluated) and what to call when its statement is done. */
@@ -27,8 +27,8 @@ export interface RunnerOptions {
   /** `n` statements committed. */
   ran: (n: number) => void
   /**
-   * A transient error: the outage begins or goes on, and `say` is true when its reason is new in
-   * this outage (worth a log line); the message waits and runs again.
+   * A transient error: the outage begins or goes on, and `say` is true when it is worth a log line
+   * (the outage's first failure, or a new cause a person must clear); the message waits and runs again.
    */
   waiting: (err: unknown, say: boolean) => void
   /** The database answered again after an outage. */
@@ -140,7 +140,7 @@ export class SqlRunner {
   }
 
   private waiting (err: unknown): void {
-    const { first, say } = this.outage.begin(describeDbError(err))
+    const { first, say } = this.outage.begin(describeDbError(err), needsOperator(err))
     if (first) this.blocked = new Promise(resolve => { this.unblock = resolve })
     this.o.waiting(err, say)
   }

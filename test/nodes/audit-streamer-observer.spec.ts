@@ -27,17 +27,18 @@ describe('audit-streamer observing its stream', () => {
     ])
   })
 
-  it('logs the outage again when its reason changes, so a refused password reaches the log after a restart',
+  it('logs the outage again when a cause a person must clear comes, so a refused password reaches the log',
     () => {
       const o = new StreamObserver('orders', t, () => undefined)
       const killed = 'terminating connection due to administrator command'
       const password = 'password authentication failed for user "app"'
       const lines = [
         ...o.subscription(1, { phase: 'retrying', error: killed, retryInMs: 500 }),
-        ...o.database({ ...down, error: password }),
+        ...o.database({ ...down, attempt: 2 }),
+        ...o.database({ ...down, error: password, attempt: 3, needsOperator: true }),
         ...o.database({ state: 'connecting' }),
-        ...o.database({ ...down, error: killed, attempt: 2 }),
-        ...o.database({ ...down, error: password, attempt: 3 }),
+        ...o.database({ ...down, error: killed, attempt: 4 }),
+        ...o.database({ ...down, error: password, attempt: 5, needsOperator: true }),
         ...o.database({ state: 'connected', database: undefined as any }),
         ...o.subscription(1, { phase: 'live' })
       ]

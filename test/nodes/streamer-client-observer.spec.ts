@@ -32,13 +32,14 @@ describe('streamer-client observing its client', () => {
     ])
   })
 
-  it('logs the outage again when its reason changes, once per text, however often it flaps', () => {
+  it('logs the outage again when a cause a person must clear comes, once per text, however often it flaps', () => {
     const { o, lines } = observe()
     const password = 'password authentication failed for user "app"'
     o.database(down)
-    o.database({ ...down, error: password, attempt: 2 })
-    o.database({ ...down, attempt: 3 })
-    o.database({ ...down, error: password, attempt: 4 })
+    o.database({ ...down, error: 'the database system is starting up', attempt: 2 })
+    o.database({ ...down, error: password, attempt: 3, needsOperator: true })
+    o.database({ ...down, attempt: 4 })
+    o.database({ ...down, error: password, attempt: 5, needsOperator: true })
     o.database({ state: 'connected', database: undefined as any })
     assert.deepStrictEqual(lines, [
       { level: 'warn', text: `waiting for the database: ${refused}` },

@@ -68,7 +68,7 @@ describe('FIX session: what a message keeps while it waits for its journal commi
     assert.strictEqual(raws.length, n)
     assert.ok(kept < 400, `${Math.round(kept)} bytes kept per message handed on`)
   })
-  it('keeps no async frame per layer for a send waiting for its journal commit (under 350 bytes each)', async () => {
+  it('keeps no async frame per layer for a send waiting for its journal commit (under 600 bytes each)', async () => {
     v8.setFlagsFromString('--expose-gc')
     const gc: () => void = vm.runInNewContext('gc')
     const { acc } = await loggedOnPeer(f)
@@ -86,6 +86,9 @@ describe('FIX session: what a message keeps while it waits for its journal commi
     const kept = (process.memoryUsage().heapUsed - before) / n
     const results = await Promise.all(pending)
     assert.strictEqual(results.filter(r => r.status === 'sent').length, n)
-    assert.ok(kept < 350, `${Math.round(kept)} bytes kept per waiting send`)
+    // An async frame per layer kept 1,641 bytes per send; without them about 290 in this spec alone,
+    // and up to 400 at the end of the whole suite's process (CI, 4 December 2026): the limit is
+    // between, well clear of both.
+    assert.ok(kept < 600, `${Math.round(kept)} bytes kept per waiting send`)
   })
 })

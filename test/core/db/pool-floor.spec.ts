@@ -1,38 +1,19 @@
 import * as assert from 'assert'
-import { Client } from 'pg'
 import { PgDatabase } from '../../../core'
 import { eventually, sleep } from '../../support/wait'
-import { serverBinaries, ThrowawayPostgres } from '../../support/throwaway-postgres'
+import { faultyPostgres } from '../../support/faulty-postgres'
 
 /**
  * The connections kept open (PgOptions.min), counted as the server sees them: its backends of the
- * pool's application_name in pg_stat_activity, read over a connection of the test's own.
+ * pool's application_name in pg_stat_activity, read over a connection of the test's own. The pool
+ * connects through the fixture's proxy; the server itself is stopped and started for a restart.
  */
 describe('a pool keeps its floor of connections open [postgres]', () => {
-  const bin = serverBinaries()
-  let pg: ThrowawayPostgres | undefined
+  const faulty = faultyPostgres()
   let n = 0
 
-  before(async function () {
-    if (bin === undefined) this.skip() // no PostgreSQL server binaries under /usr/lib/postgresql
-    this.timeout(60000)
-    pg = await ThrowawayPostgres.start(bin as string)
-  })
-  after(function () {
-    this.timeout(30000)
-    pg?.destroy()
-  })
-
-  async function backends (app: string): Promise<number> {
-    const c = new Client({ connectionString: (pg as ThrowawayPostgres).url })
-    await c.connect()
-    try {
-      const r = await c.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [app])
-      return r.rows[0].n as number
-    } finally {
-      await c.end()
-    }
-  }
+  const backends = async (app: string): Promise<number> => await faulty.pg.admin(async c =>
+    (await c.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [app])).rows[0].n)
 
   async function openPool (
     o: { min: number, max: number, idleTimeoutMillis?: number }
@@ -40,13 +21,12 @@ describe('a pool keeps its floor of connections open [postgres]', () => {
     const app = `floor-test-${process.pid}-${n++}`
     const errors: Error[] = []
     const db = await PgDatabase.open({
-      connectionString: (pg as ThrowawayPostgres).url, applicationName: app, onError: err => errors.push(err), ...o
+      connectionString: faulty.pg.url, applicationName: app, onError: err => errors.push(err), ...o
     })
     return { db, app, errors }
   }
 
   it('opens the connections kept open once the server answers, before any query of the caller', async function () {
-    if (pg === undefined) return this.skip()
     this.timeout(30000)
     const { db, app } = await openPool({ min: 3, max: 5 })
     try {
@@ -61,7 +41,6 @@ describe('a pool keeps its floor of connections open [postgres]', () => {
   })
 
   it('closes only the connections above the floor after the idle timeout', async function () {
-    if (pg === undefined) return this.skip()
     this.timeout(30000)
     const { db, app } = await openPool({ min: 2, max: 5, idleTimeoutMillis: 200 })
     try {
@@ -76,9 +55,8 @@ describe('a pool keeps its floor of connections open [postgres]', () => {
   })
 
   it('opens them again after the server restarts, without a query to need them', async function () {
-    if (pg === undefined) return this.skip()
     this.timeout(90000)
-    const server = pg
+    const server = faulty.pg.server
     const { db, app, errors } = await openPool({ min: 3, max: 4 })
     try {
       await eventually(async () => (await backends(app)) === 3, 10000, 'three backends')
@@ -95,9 +73,8 @@ describe('a pool keeps its floor of connections open [postgres]', () => {
   })
 
   it('closes while the server is down and the floor is being opened again, leaving nothing behind', async function () {
-    if (pg === undefined) return this.skip()
     this.timeout(60000)
-    const server = pg
+    const server = faulty.pg.server
     const { db, app } = await openPool({ min: 3, max: 3 })
     try {
       await eventually(async () => (await backends(app)) === 3, 10000, 'three backends')

@@ -2,7 +2,9 @@ import type { Database, Queryable } from '../db/database'
 import { validateChannel } from '../db/channel'
 import { parseQualifiedName, quoteIdent, quoteQualified, QualifiedName, validateIdentifier } from '../db/identifiers'
 import { AUDIT_COLUMNS } from './audit-columns'
-import { installAuditTrigger } from './audit-trigger'
+export { AUDIT_EVENTS, AuditEventsError, auditEvents } from './audit-trigger'
+export type { AuditEvent } from './audit-trigger'
+import { AuditEvent, auditEvents, installAuditTrigger } from './audit-trigger'
 import { SourceMissingError, StreamConfigError } from './errors'
 
 export {
@@ -26,6 +28,13 @@ export interface AuditTableOptions {
    * partitioned or inherited source notifies on all, as its row trigger also sees partitions.
    */
   notifyOn?: 'all' | 'insert'
+  /**
+   * The source's writes that add audit rows (default all three). A stream that reads INSERT rows
+   * only need not pay for an audit row per UPDATE: each is a trigger firing, a row, two index
+   * entries and their WAL. Changing it on an existing table adds or drops the triggers (a row-level
+   * one is rebuilt); rows already audited stay. Checked by auditEvents (AuditEventsError).
+   */
+  events?: readonly AuditEvent[]
 }
 
 export interface AuditTableResult {
@@ -47,7 +56,7 @@ export function auditTableName (source: string, defaultSchema = 'public'): Quali
 
 /**
  * Creates (or brings up to date) the managed audit table of `source` and the trigger that fills
- * it on every INSERT, UPDATE and DELETE, whoever the writer is. Idempotent; never changes or
+ * it on every INSERT, UPDATE and DELETE (or those of `events`), whoever the writer is. Idempotent; never changes or
  * deletes existing audit rows. A column added to the source later is added to the audit table
  * here, and the trigger rebuilt for it; until then, and after any other column change, the
  * trigger copies whatever columns both tables share, so writers never break (audit-trigger.ts).
@@ -60,6 +69,7 @@ export async function ensureAuditTable (db: Database, options: AuditTableOptions
     notifyFn: validateIdentifier(`${audit.name}_notify`, 'audit notify function name'),
     index: validateIdentifier(`${audit.name}_tx_seq`, 'audit index name')
   }
+  const events = auditEvents(options.events)
   const channel =
     options.notifyChannel === undefined || options.notifyChannel === ''
       ? undefined
@@ -146,7 +156,7 @@ export async function ensureAuditTable (db: Database, options: AuditTableOptions
       schema: s,
       auditName: audit.name,
       columns: sourceCols.map(c => ({ ...c, auditType: auditTypes.get(c.name) ?? c.type }))
-    }, rowLevel)
+    }, rowLevel, events)
     const onSource = options.notifyOn === 'insert' && !rowLevel
     await setNotify(tx, { aud, src, schema: s, name: names.notifyFn, channel, onSource })
     return { source, audit, created, addedColumns, warnings }

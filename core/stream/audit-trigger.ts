@@ -1,6 +1,48 @@
 import type { Queryable } from '../db/database'
 import { quoteIdent, validateIdentifier } from '../db/identifiers'
 import { EVENT_SETTING, REASON_SETTING } from './audit-columns'
+import { StreamConfigError } from './errors'
+
+/** The writes of the source an audit table can record, in the order the triggers are made. */
+export const AUDIT_EVENTS = ['insert', 'update', 'delete'] as const
+export type AuditEvent = typeof AUDIT_EVENTS[number]
+
+/** The events recorded are not a non-empty list of insert, update and delete. */
+export class AuditEventsError extends StreamConfigError {
+  constructor (message: string) {
+    super(message)
+    this.name = 'AuditEventsError'
+  }
+}
+
+/**
+ * The events to record, checked: undefined means all three; otherwise a non-empty list of insert,
+ * update and delete (any case, repeats allowed), returned in AUDIT_EVENTS order. An empty list is
+ * refused rather than taken as "no triggers": an audit table that records nothing streams nothing,
+ * which is far more likely a mistake than a wish.
+ */
+export function auditEvents (value: unknown): AuditEvent[] {
+  if (value === undefined) return [...AUDIT_EVENTS]
+  if (!Array.isArray(value)) {
+    throw new AuditEventsError(`audit events must be a list of ${AUDIT_EVENTS.join(', ')}`)
+  }
+  const wanted = new Set<string>()
+  for (const v of value) {
+    const e = typeof v === 'string' ? v.trim().toLowerCase() : ''
+    if (!(AUDIT_EVENTS as readonly string[]).includes(e)) {
+      throw new AuditEventsError(
+        `unknown audit event "${String(v).slice(0, 40)}": choose from ${AUDIT_EVENTS.join(', ')}`)
+    }
+    wanted.add(e)
+  }
+  if (wanted.size === 0) {
+    throw new AuditEventsError(`no audit events chosen: record at least one of ${AUDIT_EVENTS.join(', ')}`)
+  }
+  return AUDIT_EVENTS.filter(e => wanted.has(e))
+}
+
+/** pg_trigger.tgtype's bits for each event (PostgreSQL's TRIGGER_TYPE_INSERT and so on). */
+const TGTYPE_BIT: Record<AuditEvent, number> = { insert: 4, delete: 8, update: 16 }
 
 /** The source and audit tables as the trigger sees them when it is (re)built. */
 export interface AuditTriggerTables {
@@ -75,9 +117,10 @@ function auditValues (seq: string): string[] {
 }
 
 /**
- * Creates or replaces the audit trigger function and the triggers of `src`.
+ * Creates or replaces the audit trigger function and the triggers of `src` for `events` (checked
+ * by auditEvents), and drops the triggers of the events not chosen.
  *
- * A plain table gets three statement-level triggers (INSERT, UPDATE, DELETE) that copy the
+ * A plain table gets a statement-level trigger per event (INSERT, UPDATE, DELETE) that copy the
  * statement's rows from a transition table in one INSERT ... SELECT with an explicit column list:
  * about a third of the cost of a row trigger per row for multi-row statements, and about the same
  * for a single-row statement. The column list is only right while the source keeps the columns it
@@ -90,7 +133,12 @@ function auditValues (seq: string): string[] {
  * (jsonb copy): statement triggers on a root do not see rows written straight into a partition,
  * and transition tables of a parent would also carry the rows of its children.
  */
-export async function installAuditTrigger (tx: Queryable, t: AuditTriggerTables, rowLevel: boolean): Promise<void> {
+export async function installAuditTrigger (
+  tx: Queryable,
+  t: AuditTriggerTables,
+  rowLevel: boolean,
+  events: readonly AuditEvent[] = AUDIT_EVENTS
+): Promise<void> {
   const fn = `${t.schema}.${quoteIdent(validateIdentifier(`${t.auditName}_fn`, 'audit function name'))}`
   const names = {
     row: validateIdentifier(t.auditName, 'audit trigger name'),
@@ -98,10 +146,11 @@ export async function installAuditTrigger (tx: Queryable, t: AuditTriggerTables,
     update: validateIdentifier(`${t.auditName}_update`, 'audit trigger name'),
     delete: validateIdentifier(`${t.auditName}_delete`, 'audit trigger name')
   }
-  const existing = new Map((await tx.query<{ name: string, statement: boolean }>(
-    'SELECT tgname AS name, (tgtype & 1) = 0 AS statement FROM pg_trigger WHERE tgrelid = $1::regclass AND tgname = ' +
-      'ANY($2::text[])',
-    [t.src, Object.values(names)])).rows.map(r => [r.name, r.statement]))
+  // The event bits (insert 4, delete 8, update 16) of each trigger there is, to rebuild the row trigger.
+  const existing = new Map((await tx.query<{ name: string, statement: boolean, events: number }>(
+    'SELECT tgname AS name, (tgtype & 1) = 0 AS statement, tgtype & 28 AS events FROM pg_trigger ' +
+      'WHERE tgrelid = $1::regclass AND tgname = ANY($2::text[])',
+    [t.src, Object.values(names)])).rows.map(r => [r.name, { statement: r.statement, events: Number(r.events) }]))
   const drop = async (name: string): Promise<void> => {
     if (existing.has(name)) await tx.query(`DROP TRIGGER ${quoteIdent(name)} ON ${t.src}`)
     existing.delete(name)
@@ -113,12 +162,15 @@ export async function installAuditTrigger (tx: Queryable, t: AuditTriggerTables,
   if (rowLevel) {
     for (const n of [names.insert, names.update, names.delete]) await drop(n)
     // A statement-level body cannot serve a row trigger: replace the function with no trigger on it.
-    if (existing.get(names.row) === true) await drop(names.row)
+    // One row trigger fires on all the events chosen: other events mean a new trigger.
+    const bits = events.reduce((sum, e) => sum + TGTYPE_BIT[e], 0)
+    const row = existing.get(names.row)
+    if (row !== undefined && (row.statement || row.events !== bits)) await drop(names.row)
     await tx.query(rowFunction(fn, tables))
     await ownerOnly(tx, fn)
     if (!existing.has(names.row)) {
-      await tx.query(`CREATE TRIGGER ${quoteIdent(names.row)} AFTER INSERT OR UPDATE OR DELETE ON ${t.src}
-        FOR EACH ROW EXECUTE FUNCTION ${fn}()`)
+      await tx.query(`CREATE TRIGGER ${quoteIdent(names.row)} AFTER ${events.map(e => e.toUpperCase()).join(' OR ')}
+        ON ${t.src} FOR EACH ROW EXECUTE FUNCTION ${fn}()`)
     }
     return
   }
@@ -127,15 +179,17 @@ export async function installAuditTrigger (tx: Queryable, t: AuditTriggerTables,
   await drop(names.row)
   await tx.query(statementFunction(fn, tables, await sourceAttributes(tx, t.src)))
   await ownerOnly(tx, fn)
-  const events: Array<[string, string, string]> = [
-    [names.insert, 'INSERT', 'NEW'],
-    [names.update, 'UPDATE', 'NEW'],
-    [names.delete, 'DELETE', 'OLD']
+  const triggers: Array<[AuditEvent, string, string]> = [
+    ['insert', names.insert, 'NEW'],
+    ['update', names.update, 'NEW'],
+    ['delete', names.delete, 'OLD']
   ]
-  for (const [name, event, which] of events) {
-    if (existing.has(name)) continue
-    await tx.query(`CREATE TRIGGER ${quoteIdent(name)} AFTER ${event} ON ${t.src}
-      REFERENCING ${which} TABLE AS ${ROWS} FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`)
+  for (const [event, name, which] of triggers) {
+    if (!events.includes(event)) await drop(name)
+    else if (!existing.has(name)) {
+      await tx.query(`CREATE TRIGGER ${quoteIdent(name)} AFTER ${event.toUpperCase()} ON ${t.src}
+        REFERENCING ${which} TABLE AS ${ROWS} FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`)
+    }
   }
 }
 

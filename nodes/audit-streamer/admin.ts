@@ -2,6 +2,7 @@ import type { NodeAPI } from 'node-red'
 import type { StreamerDatabaseNode } from '../streamer-database/types'
 import { ensureAuditTable, describeStreamError } from '../../core/stream'
 import { translator } from '../shared/i18n'
+import { auditEventsSetting } from './config'
 import catalog = require('./locales/en-US/audit-streamer.json')
 
 // Once per admin app (Node-RED has one per process; the test helper makes one per flow load).
@@ -50,7 +51,9 @@ export function registerAdmin (RED: NodeAPI): void {
           await ensureAuditTable(db, {
             source: String(body.table ?? ''),
             notifyChannel: typeof body.channel === 'string' && body.channel !== '' ? body.channel : undefined,
-            notifyOn: body.notifyOn === 'insert' ? 'insert' : undefined
+            notifyOn: body.notifyOn === 'insert' ? 'insert' : undefined,
+            // The panel's "Record" checkboxes; an empty or unknown choice is refused (400, the reason).
+            events: auditEventsSetting(body.auditEvents)
           })
       )
       .then(r =>

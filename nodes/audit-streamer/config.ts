@@ -3,11 +3,12 @@ import { parseQualifiedName, validateChannel } from '../../core/db'
 import {
   AUDIT_POSITION_COLUMNS,
   AUDIT_TIME_COLUMN,
+  auditEvents,
   auditTableName,
   StreamConfigError,
   validatePosition
 } from '../../core/stream'
-import type { StreamerOptions, StartAt } from '../../core/stream'
+import type { AuditEvent, StreamerOptions, StartAt } from '../../core/stream'
 import type { AuditStreamerDef } from './types'
 
 export type StreamerSettings = Omit<StreamerOptions, 'database'> & {
@@ -15,6 +16,8 @@ export type StreamerSettings = Omit<StreamerOptions, 'database'> & {
   managedSource?: string
   /** Managed table: which writes notify (ensureAuditTable's notifyOn). */
   notifyOn?: 'all' | 'insert'
+  /** Managed table: the writes that add audit rows (ensureAuditTable's events); undefined is all. */
+  auditEvents?: AuditEvent[]
 }
 
 /** Turns the node's fields into streamer options; throws a StreamConfigError naming the field. */
@@ -51,8 +54,19 @@ export function streamerSettings (def: Partial<AuditStreamerDef>): StreamerSetti
     listenChannel: listen ? channel : undefined,
     initialStart,
     managedSource: managed ? table : undefined,
-    notifyOn: managed && listen && def.notifyOn === 'insert' ? 'insert' : undefined
+    notifyOn: managed && listen && def.notifyOn === 'insert' ? 'insert' : undefined,
+    auditEvents: managed ? auditEventsSetting(def.auditEvents) : undefined
   }
+}
+
+/**
+ * The "Record" setting of a managed table: a list (the editor's) or a comma-separated text (a flow
+ * written by hand), checked by the core; an empty or unknown choice throws its AuditEventsError,
+ * which the node shows as a configuration error. Missing means every event, as before the setting.
+ */
+export function auditEventsSetting (value: string[] | string | undefined): AuditEvent[] | undefined {
+  if (value === undefined) return undefined
+  return auditEvents(typeof value === 'string' ? splitList(value) : value)
 }
 
 /**

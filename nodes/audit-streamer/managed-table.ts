@@ -1,5 +1,5 @@
 import type { Database } from '../../core/db'
-import { AuditTableResult, ensureAuditTable } from '../../core/stream'
+import { AuditEvent, AuditTableResult, ensureAuditTable } from '../../core/stream'
 
 /**
  * The streamer's way to its database. For a managed audit table (`managedSource` set) the table
@@ -8,7 +8,12 @@ import { AuditTableResult, ensureAuditTable } from '../../core/stream'
  */
 export function streamerDatabase (
   acquire: () => Promise<Database>,
-  settings: { managedSource?: string, listenChannel?: string, notifyOn?: 'all' | 'insert' } | undefined,
+  settings: {
+    managedSource?: string
+    listenChannel?: string
+    notifyOn?: 'all' | 'insert'
+    auditEvents?: AuditEvent[]
+  } | undefined,
   created: (r: AuditTableResult) => void
 ): () => Promise<Database> {
   let prepared: Promise<Database> | undefined
@@ -18,7 +23,7 @@ export function streamerDatabase (
     if (managed === undefined) return db
     if (prepared === undefined) {
       const notify = { notifyChannel: settings?.listenChannel, notifyOn: settings?.notifyOn }
-      prepared = ensureAuditTable(db, { source: managed, ...notify }).then(r => {
+      prepared = ensureAuditTable(db, { source: managed, events: settings?.auditEvents, ...notify }).then(r => {
         created(r)
         return db
       })

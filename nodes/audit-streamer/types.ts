@@ -18,6 +18,11 @@ export interface AuditStreamerDef extends NodeDef {
   channel: string
   /** Managed table: 'insert' notifies on the source's INSERT statements only (default 'all'). */
   notifyOn?: 'all' | 'insert'
+  /**
+   * Managed table: the source's writes that add an audit row, a list of 'insert', 'update', 'delete'
+   * (or the same comma-separated); missing means all three.
+   */
+  auditEvents?: string[] | string
   pollInterval: string | number
   start: StartSetting
   startValue: string

@@ -91,6 +91,17 @@ describe('audit-streamer status and settings', () => {
     assert.strictEqual(streamerSettings({ table: 'orders', managed: true }).notifyOn, undefined)
     const unmanaged = streamerSettings({ table: 'orders', positionColumns: 'seq', managed: false, notifyOn: 'insert' })
     assert.strictEqual(unmanaged.notifyOn, undefined)
+    // Record (managed table): a list or a comma-separated text, checked; missing or unmanaged means every event.
+    assert.deepStrictEqual(streamerSettings({ table: 'orders', managed: true, auditEvents: ['insert'] }).auditEvents,
+      ['insert'])
+    assert.deepStrictEqual(
+      streamerSettings({ table: 'orders', managed: true, auditEvents: 'delete, INSERT' }).auditEvents, ['insert', 'delete'])
+    assert.strictEqual(streamerSettings({ table: 'orders', managed: true }).auditEvents, undefined)
+    assert.strictEqual(streamerSettings({ table: 'o', positionColumns: 'seq', auditEvents: [] }).auditEvents, undefined)
+    assert.throws(() => streamerSettings({ table: 'orders', managed: true, auditEvents: [] }),
+      { name: 'AuditEventsError', message: /no audit events chosen: record at least one of insert, update, delete/ })
+    assert.throws(() => streamerSettings({ table: 'orders', managed: true, auditEvents: 'insert,truncate' }),
+      /unknown audit event "truncate": choose from insert, update, delete/)
     assert.throws(() => streamerSettings({ table: '' }), /no source table/)
     assert.throws(() => streamerSettings({ table: 't', positionColumns: 'seq', batchSize: 0 }), /batch size/)
     assert.throws(

@@ -93,7 +93,8 @@ for (const target of targets()) {
         `CREATE INDEX ON "${src}".fix_in (tx, seq)`,
         `INSERT INTO "${src}".fix_in (msg_type, amount) SELECT 'D', (g * 1.01)::numeric(20,2) + 100000000000000000 ` +
           'FROM generate_series(1, 300) g',
-        `CREATE TABLE "${src}".orders (id int PRIMARY KEY, qty int)`
+        `CREATE TABLE "${src}".orders (id int PRIMARY KEY, qty int)`,
+        `CREATE TABLE "${src}".fills (id int PRIMARY KEY, qty int)`
       ])
       await new Promise<void>(resolve => helper.startServer(resolve))
     })
@@ -285,6 +286,46 @@ for (const target of targets()) {
       assert.strictEqual(got[0].topic, 'orders_audit')
     })
 
+    /** A number from the flow's own database (the embedded one is open in the flow only). */
+    async function single (sql: string): Promise<number> {
+      const db = await (helper.getNode('db') as any).acquire() as Database
+      return Number((await db.query<{ n: number }>(sql)).rows[0].n)
+    }
+
+    it('records and streams only the writes ticked under Record: with INSERT only, updates and deletes ' +
+      'leave no audit row', async () => {
+      const got: any[] = []
+      await helper.load(
+        [databaseNode, streamerNode],
+        flow({ table: `${src}.fills`, managed: true, auditEvents: ['insert'], start: 'live', stream: '' })
+      )
+      helper.getNode('out').on('input', (msg: any) => got.push(msg))
+      await eventually(() => /live$/.test(statusesOf('s').pop()?.text ?? ''), 20000, 'live')
+      await target.query(`INSERT INTO "${src}".fills VALUES (1, 10)`)
+      await target.query(`UPDATE "${src}".fills SET qty = 20 WHERE id = 1`)
+      await target.query(`DELETE FROM "${src}".fills WHERE id = 1`)
+      await target.query(`INSERT INTO "${src}".fills VALUES (2, 30)`)
+      await eventually(() => got.length >= 2, 10000, 'two audit rows')
+      assert.deepStrictEqual(got.map(m => [m.payload.audit_event_type, m.payload.qty]), [['INSERT', 10], ['INSERT', 30]])
+      assert.strictEqual(await single(`SELECT count(*)::int AS n FROM "${src}".fills_audit`), 2)
+      assert.strictEqual(await single(`SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = '"${src}".fills'::regclass
+        AND tgname LIKE 'fills_audit%'`), 1, 'one audit trigger, for INSERT')
+    })
+
+    it('refuses an empty or unknown choice under Record with a red status and a log line naming the events',
+      async () => {
+        for (const [auditEvents, reason] of [[[], /no audit events chosen/], ['insert, upsert', /"upsert"/]] as const) {
+          await helper.load([databaseNode, streamerNode],
+            flow({ table: `${src}.fills`, managed: true, auditEvents, start: 'live', stream: '' }))
+          await eventually(() => statusesOf('s').some(x => x?.fill === 'red' && reason.test(x.text)), 5000,
+            'red status').catch(err => { throw new Error(`${(err as Error).message}: ${JSON.stringify(statusesOf('s'))}`) })
+          const n = helper.getNode('s') as any
+          const logged = n.error.getCalls().filter((c: any) => c.thisValue === n).map((c: any) => String(c.args[0]))
+          assert.ok(logged.some((l: string) => reason.test(l) && l.includes('insert, update, delete')), logged.join(' | '))
+          await helper.unload()
+        }
+      })
+
     it('lists tables for the editor and creates an audit table from the panel button', async () => {
       await helper.load([databaseNode, streamerNode], [target.dbNode()])
       const list = await helper.request().get('/fix-streamers/tables').query({ db: 'db' }).expect(200)
@@ -299,6 +340,16 @@ for (const target of targets()) {
         .expect(200)
       assert.strictEqual(made.body.audit, `${src}.quotes_audit`)
       assert.strictEqual(made.body.created, true)
+      // The panel's Record checkboxes reach the table; an empty choice is refused with the reason.
+      await helper.request().post('/fix-streamers/audit-tables')
+        .send({ db: 'db', table: `${src}.quotes`, auditEvents: ['insert', 'delete'] }).expect(200)
+      assert.strictEqual(await single(`SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = '"${src}".quotes'::regclass
+        AND tgname IN ('quotes_audit_insert', 'quotes_audit_delete')`), 2)
+      assert.strictEqual(await single(`SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = '"${src}".quotes'::regclass
+        AND tgname LIKE 'quotes_audit%'`), 2, 'no UPDATE trigger left')
+      const none = await helper.request().post('/fix-streamers/audit-tables')
+        .send({ db: 'db', table: `${src}.quotes`, auditEvents: [] }).expect(400)
+      assert.match(none.body.error, /no audit events chosen/)
       const bad = await helper
         .request()
         .post('/fix-streamers/audit-tables')

@@ -219,6 +219,8 @@ async function main (): Promise<void> {
       counts.fix_out_orders === N && counts.fix_out_distinct_orders === N,
       `${counts.fix_out_orders} rows, ${counts.fix_out_distinct_orders} distinct ClOrdIDs`
     )
+    check('one audit row per order (inserts only)', counts.audit_rows === N,
+      `${counts.audit_rows} rows in orders_audit for ${N} orders`)
     check('no row left unconfirmed (checkpoints at the heads)', cps.out && cps.in, cps.detail)
     // Repeats of the inbound client (a report handed to the apply node again) per fault: at most
     // the rows in flight plus one flush window.

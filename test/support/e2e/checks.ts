@@ -89,6 +89,9 @@ export function evaluate (
       counts.fix_in_distinct_seqs === 2 * N,
     `${counts.fix_in_reports} ExecutionReports (new + fill) for ${N} orders, ${counts.fix_in_distinct_reports} ` +
       `distinct, ${counts.fix_in_distinct_seqs} distinct MsgSeqNums`)
+  // The orders streamer records inserts only: the fills' updates of orders add no audit row.
+  check('one audit row per order (inserts only)', counts.audit_rows === N,
+    `${counts.audit_rows} rows in orders_audit for ${N} orders`)
   check('every report applied once to orders',
     counts.execs === 2 * N && counts.execs_applied === 2 * N && counts.applied_twice_exactly === N &&
       counts.filled === N && counts.orders === N,

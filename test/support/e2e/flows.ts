@@ -215,6 +215,9 @@ export function e2eFlows (o: E2eFlowOptions): any[] {
       listen: true,
       // Woken by the order inserts only: the fills' updates would wake it for nothing (docs/performance.md).
       notifyOn: 'insert',
+      // And records them only: the filter below streams INSERT rows, so an audit row per fill would be
+      // written (trigger, row, two index entries, WAL) for no reader.
+      auditEvents: ['insert'],
       pollInterval: o.pollMs ?? 200,
       batchSize: o.batchSize ?? 500,
       start: 'beginning',

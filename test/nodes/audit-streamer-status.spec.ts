@@ -95,7 +95,8 @@ describe('audit-streamer status and settings', () => {
     assert.deepStrictEqual(streamerSettings({ table: 'orders', managed: true, auditEvents: ['insert'] }).auditEvents,
       ['insert'])
     assert.deepStrictEqual(
-      streamerSettings({ table: 'orders', managed: true, auditEvents: 'delete, INSERT' }).auditEvents, ['insert', 'delete'])
+      streamerSettings({ table: 'orders', managed: true, auditEvents: 'delete, INSERT' }).auditEvents,
+      ['insert', 'delete'])
     assert.strictEqual(streamerSettings({ table: 'orders', managed: true }).auditEvents, undefined)
     assert.strictEqual(streamerSettings({ table: 'o', positionColumns: 'seq', auditEvents: [] }).auditEvents, undefined)
     assert.throws(() => streamerSettings({ table: 'orders', managed: true, auditEvents: [] }),

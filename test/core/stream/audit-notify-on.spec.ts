@@ -1,6 +1,7 @@
 import * as assert from 'assert'
 import { ensureAuditTable } from '../../../core/stream'
-import { describeEachDatabase, eventually } from '../../support/databases'
+import { describeEachDatabase } from '../../support/databases'
+import { notificationCounter } from '../../support/notifications'
 import { schemaFixture } from '../../support/schema-fixture'
 
 describeEachDatabase('managed audit table, NOTIFY on inserts only', target => {
@@ -12,19 +13,7 @@ describeEachDatabase('managed audit table, NOTIFY on inserts only', target => {
       const t = `"${f.schema}".orders`
       await f.db.query(`CREATE TABLE ${t} (id int PRIMARY KEY, qty int)`)
       const channel = `fs_${f.schema.toLowerCase()}`.slice(0, 60)
-      const heard: string[] = []
-      const stop = await f.db.listen(channel, { onNotify: payload => { heard.push(payload) } })
-      f.closing.push({ close: stop })
-      let markers = 0
-      /** Notifications from the trigger since the last call: a marker NOTIFY, once heard, follows them all. */
-      const settled = async (): Promise<number> => {
-        const marker = `marker ${++markers}`
-        await f.db.query('SELECT pg_notify($1, $2)', [channel, marker])
-        await eventually(() => heard.includes(marker), 5000, 'the marker notification')
-        const n = heard.filter(x => x === '').length
-        heard.length = 0
-        return n
-      }
+      const settled = await notificationCounter(f, channel)
 
       await ensureAuditTable(f.db, { source: `${f.schema}.orders`, notifyChannel: channel, notifyOn: 'insert' })
       await f.db.query(`INSERT INTO ${t} VALUES (1, 10), (2, 20)`)

@@ -85,7 +85,8 @@ describeEachDatabase('streamer', target => {
         assert.strictEqual(first.stream, 'orders')
         assert.strictEqual(first.row.amount, '1000000000000000000.01', 'numeric keeps its precision')
         assert.strictEqual(first.row.big, '9007199254740993', 'bigint keeps its precision')
-        assert.match(String(first.row.at), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z$/)
+        // PostgreSQL prints no fraction for a time on a whole second (PGlite's clock has millisecond steps).
+        assert.match(String(first.row.at), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/)
       })
 
       it('starts strictly after a checkpoint position, as a restarted client does', async () => {

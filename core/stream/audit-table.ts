@@ -145,7 +145,13 @@ export async function ensureAuditTable (db: Database, options: AuditTableOptions
         }
       }
     }
-    await tx.query(`CREATE INDEX IF NOT EXISTS ${quoteIdent(names.index)} ON ${aud} (audit_tx, audit_seq)`)
+    // CREATE INDEX takes a SHARE lock on the audit table before it looks for the name, even with IF NOT
+    // EXISTS, and holds it to the end of this transaction: every write of the source (its trigger inserts
+    // here) waits behind it, and it waits behind any open writer. So a restart or redeploy would stall
+    // the application's writes; looking in the catalog first takes no lock on the table.
+    if (!await relationExists(tx, audit.schema, names.index)) {
+      await tx.query(`CREATE INDEX IF NOT EXISTS ${quoteIdent(names.index)} ON ${aud} (audit_tx, audit_seq)`)
+    }
 
     const auditTypes = new Map((await columnsOf(tx, audit)).map(c => [c.name, c.type]))
     const rowLevel = kind.rows[0].relkind === 'p' || kind.rows[0].tree
@@ -200,6 +206,12 @@ async function setNotify (tx: Queryable, p: NotifyPlace): Promise<void> {
   // The channel is a checked lower-case identifier, so it is safe as a trigger argument literal.
   await tx.query(`CREATE TRIGGER ${quoteIdent(p.name)} AFTER INSERT ON ${p.onSource ? p.src : p.aud} FOR EACH ` +
     `STATEMENT EXECUTE FUNCTION ${p.schema}.${quoteIdent(p.name)}(${wanted})`)
+}
+
+async function relationExists (db: Queryable, schema: string, name: string): Promise<boolean> {
+  return (await db.query(
+    'SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2',
+    [schema, name])).rows.length > 0
 }
 
 async function columnsOf (db: Queryable, t: QualifiedName): Promise<Array<{ name: string, type: string }>> {

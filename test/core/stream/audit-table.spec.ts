@@ -1,8 +1,10 @@
 import * as assert from 'assert'
+import { Client } from 'pg'
 import { AUDIT_POSITION_COLUMNS, ensureAuditTable, Streamer } from '../../../core/stream'
 import { describeEachDatabase, eventually } from '../../support/databases'
 import { schemaFixture } from '../../support/schema-fixture'
 import { Collector } from '../../support/stream'
+import { sleep } from '../../support/wait'
 
 describeEachDatabase('managed audit table', target => {
   const f = schemaFixture(target, {
@@ -206,6 +208,36 @@ describeEachDatabase('managed audit table', target => {
       /exists but is not a managed audit table/
     )
   })
+
+  it('brings an existing table up to date without waiting for, or holding up, an open writer of the source',
+    async function () {
+      if (target.pg === undefined) this.skip() // PGlite runs one session: there is no second writer
+      this.timeout(20000)
+      await f.db.query(`CREATE TABLE "${f.schema}".executions (id int PRIMARY KEY, qty int)`)
+      await ensureAuditTable(f.db, { source: `${f.schema}.executions` })
+      // An application's transaction that wrote a row and is still open: through the trigger it holds a
+      // ROW EXCLUSIVE lock on the audit table until it ends.
+      const writer = new Client(target.pg)
+      await writer.connect()
+      let again: Promise<unknown> | undefined
+      try {
+        await writer.query('BEGIN')
+        await writer.query(`INSERT INTO "${f.schema}".executions VALUES (1, 10)`)
+        // What a restart or redeploy of the audit-streamer runs.
+        again = ensureAuditTable(f.db, { source: `${f.schema}.executions` })
+        const done = await Promise.race([again.then(() => true), sleep(3000).then(() => false)])
+        assert.ok(done, 'ensureAuditTable finished while the writer was still open')
+        await writer.query(`INSERT INTO "${f.schema}".executions VALUES (2, 20)`)
+        await writer.query('COMMIT')
+      } finally {
+        await writer.query('ROLLBACK').catch(() => {})
+        await writer.end()
+        await again?.catch(() => {})
+      }
+      const audited = (await f.db.query<{ id: number }>(
+        `SELECT id FROM "${f.schema}".executions_audit ORDER BY audit_seq`)).rows.map(r => r.id)
+      assert.deepStrictEqual(audited, [1, 2])
+    })
 
   it('streams the audit table live, woken by NOTIFY', async function () {
     this.timeout(20000)

@@ -1,5 +1,6 @@
 import * as fs from 'fs'
 import * as path from 'path'
+import { finished } from 'stream'
 import { maskSecretFields, printableFix, SessionLog } from './session-log'
 
 export interface FileLogOptions {
@@ -24,6 +25,8 @@ export class FileSessionLog implements SessionLog {
   private readonly base: string
   private readonly files = new Map<string, { day: string, stream: fs.WriteStream }>()
   private readonly now: () => Date
+  /** Yesterday's files, ended at the day change but maybe still flushing: close() waits for them too. */
+  private readonly retiring = new Set<Promise<void>>()
   private closed = false
   /** Set from a failed write until a file opens again: one report per outage, not per line. */
   private failing = false
@@ -46,9 +49,20 @@ export class FileSessionLog implements SessionLog {
   /** Flushes and closes the files; later lines are dropped. */
   async close (): Promise<void> {
     this.closed = true
-    const ends = [...this.files.values()].map(f => new Promise<void>(resolve => f.stream.end(resolve)))
+    const ends = [...this.files.values()].map(f => this.end(f.stream))
     this.files.clear()
-    await Promise.all(ends)
+    await Promise.all([...ends, ...this.retiring])
+  }
+
+  /**
+   * Resolves once the stream has flushed and closed, or has failed (reported on 'error' already).
+   * finished() also answers for a stream that failed before this was called.
+   */
+  private async end (stream: fs.WriteStream): Promise<void> {
+    await new Promise<void>(resolve => {
+      finished(stream, () => resolve())
+      stream.end()
+    })
   }
 
   private write (kind: 'messages' | 'events', line: string): void {
@@ -57,7 +71,11 @@ export class FileSessionLog implements SessionLog {
     const day = at.toISOString().slice(0, 10)
     let f = this.files.get(kind)
     if (f === undefined || f.day !== day) {
-      f?.stream.end()
+      if (f !== undefined) {
+        const ended = this.end(f.stream)
+        this.retiring.add(ended)
+        void ended.then(() => this.retiring.delete(ended))
+      }
       const stream = fs.createWriteStream(this.pathOf(kind, at), { flags: 'a', mode: 0o600 })
       // A full disk or a removed directory must not take the session down: say so once.
       stream.on('error', err => {

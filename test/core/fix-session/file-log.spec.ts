@@ -59,6 +59,23 @@ describe('FIX message log', function () {
     assert.strictEqual(fs.readFileSync(path.join(dir, files[0]), 'utf8'), '2026-11-22T23:59:59.500Z logon sent\n')
   })
 
+  it('close waits for the previous day\'s file to be flushed, not only today\'s', async () => {
+    // Which file finishes first is up to the thread pool, so the day change is tried many times:
+    // a close that waited for today's file alone left yesterday's short in about a third of them.
+    const big = 'x'.repeat(1024 * 1024)
+    for (let run = 0; run < 30; run++) {
+      const dir = tempDir()
+      let at = new Date('2026-01-02T23:59:59.000Z')
+      const log = new FileSessionLog({ directory: dir, sessionName: 's', now: () => at })
+      log.event(big)
+      at = new Date('2026-01-03T00:00:00.000Z')
+      log.event('a new day')
+      await log.close()
+      const day1 = fs.readFileSync(path.join(dir, 's.events.2026-01-02.log'), 'utf8')
+      assert.strictEqual(day1.length, '2026-01-02T23:59:59.000Z '.length + big.length + 1, `run ${run}`)
+    }
+  })
+
   it('appends to the day\'s file across restarts', async () => {
     const dir = tempDir()
     const now = (): Date => new Date('2026-01-02T10:00:00.000Z')

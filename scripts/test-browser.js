@@ -238,7 +238,25 @@ async function main () {
           (await decoded.isVisible()) && (await decoded.isChecked())
         )
       }
-      await page.click('.red-ui-tray #node-dialog-cancel, .red-ui-tray #node-config-dialog-cancel')
+      if (t === 'audit-streamer') {
+        // Record: what is ticked is what the node saves (and what Create now installs).
+        await page.evaluate(() => {
+          $('#node-input-managed').prop('checked', true).trigger('change')
+          $('.audit-streamer-event[value="update"]').prop('checked', false)
+        })
+        await shot('10-edit-audit-streamer-managed')
+        await page.click('.red-ui-tray #node-dialog-ok')
+        await page.waitForTimeout(300)
+        const saved = await page.evaluate(() =>
+          RED.nodes.filterNodes({ type: 'audit-streamer' }).map(n => n.auditEvents))
+        check(
+          'audit-streamer: Record with Update unticked saves inserts and deletes',
+          JSON.stringify(saved) === '[["insert","delete"]]',
+          JSON.stringify(saved)
+        )
+      } else {
+        await page.click('.red-ui-tray #node-dialog-cancel, .red-ui-tray #node-config-dialog-cancel')
+      }
       await page.waitForTimeout(300)
       await page.evaluate(type => RED.sidebar.help.show(type), t)
       await page.waitForTimeout(300)

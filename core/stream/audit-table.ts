@@ -2,10 +2,11 @@ import type { Database, Queryable } from '../db/database'
 import { validateChannel } from '../db/channel'
 import { parseQualifiedName, quoteIdent, quoteQualified, QualifiedName, validateIdentifier } from '../db/identifiers'
 import { AUDIT_COLUMNS } from './audit-columns'
-export { AUDIT_EVENTS, AuditEventsError, auditEvents } from './audit-trigger'
-export type { AuditEvent } from './audit-trigger'
 import { AuditEvent, auditEvents, installAuditTrigger } from './audit-trigger'
 import { SourceMissingError, StreamConfigError } from './errors'
+
+export { AUDIT_EVENTS, AuditEventsError, auditEvents } from './audit-trigger'
+export type { AuditEvent } from './audit-trigger'
 
 export {
   AUDIT_COLUMNS,

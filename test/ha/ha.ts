@@ -20,6 +20,7 @@ import { Pool } from 'pg'
 import { Child, freePort, nodeRedReady, reportChecks, sleep, startNodeRed, waitFor } from '../support/e2e/harness'
 import { evaluate } from '../support/e2e/checks'
 import { E2eSystem } from '../support/e2e/system'
+import { describeTrace, LeaseTrace } from './lease-trace'
 
 const N = Number(process.env.HA_ORDERS ?? 10000)
 const KILLS = Number(process.env.HA_KILLS ?? 5)
@@ -83,6 +84,8 @@ async function main (): Promise<boolean> {
           .catch(() => {})
         const active = await holder()
         const before = await cp.stats()
+        const trace = new LeaseTrace(pool, `"${sys.schema}".leases`, RESOURCE)
+        await trace.start()
         const killAt = Date.now()
         if (active === 'A') await sys.killNodeRed()
         else { childB?.kill('SIGKILL'); await childB?.exited }
@@ -92,7 +95,8 @@ async function main (): Promise<boolean> {
         const now = await holder()
         killed.push(active ?? '?')
         console.log(`  kill ${k}: ${active ?? '?'} at ${((killAt - t0) / 1000).toFixed(1)} s, ${inserted} inserted, ` +
-          `${before.orders} orders at the counterparty; ${now ?? '?'} logged on ${took} ms later`)
+          `${before.orders} orders at the counterparty; ${now ?? '?'} logged on ${took} ms later; ` +
+          describeTrace(await trace.stop()))
         if (active === 'A') await sys.startNodeRed()
         else await startB()
       }

@@ -1,0 +1,73 @@
+import type { Pool } from 'pg'
+
+/** What the `leases` row went through in one takeover, in ms after the kill on the database's clock. */
+export interface TakeoverTrace {
+  /** The killed holder's last renewal (negative: before the kill; positive: a renewal landed after it). */
+  lastRenewalMs: number | undefined
+  /** When the killed holder's lease ran out. */
+  expiredMs: number | undefined
+  /** When another holder acquired it, and who. */
+  acquiredMs: number | undefined
+  holder: string | undefined
+}
+
+interface Row { holder: string, token: string, renewed_at: Date, expires_at: Date, acquired_at: Date }
+
+/**
+ * Follows one lease from a kill to its next holder, by sampling its row every `everyMs`: a takeover
+ * slower than the lease allows says which part was slow (a renewal after the kill, an expiry later
+ * than the lease time, or an acquisition late after the expiry). Timestamps are the database's.
+ */
+export class LeaseTrace {
+  private killedAt: Date | undefined
+  private old: Row | undefined
+  private taken: Row | undefined
+  private stopped = false
+  private loop: Promise<void> | undefined
+
+  constructor (private readonly pool: Pool, private readonly table: string, private readonly resource: string,
+    private readonly everyMs = 100) {}
+
+  /** Call right before the kill: notes the time and the holder's row, then samples until stop(). */
+  async start (): Promise<void> {
+    this.killedAt = (await this.pool.query<{ t: Date }>('SELECT clock_timestamp() AS t')).rows[0].t
+    this.old = await this.row()
+    this.loop = this.sample()
+  }
+
+  /** Stops sampling; resolves what was seen. */
+  async stop (): Promise<TakeoverTrace> {
+    this.stopped = true
+    await this.loop
+    const since = (d: Date | undefined): number | undefined =>
+      d === undefined || this.killedAt === undefined ? undefined : d.getTime() - this.killedAt.getTime()
+    return {
+      lastRenewalMs: since(this.old?.renewed_at),
+      expiredMs: since(this.old?.expires_at),
+      acquiredMs: since(this.taken?.acquired_at),
+      holder: this.taken?.holder
+    }
+  }
+
+  private async row (): Promise<Row | undefined> {
+    return (await this.pool.query<Row>(
+      `SELECT holder, token::text AS token, renewed_at, expires_at, acquired_at FROM ${this.table} WHERE resource = $1`,
+      [this.resource])).rows[0]
+  }
+
+  private async sample (): Promise<void> {
+    while (!this.stopped && this.taken === undefined) {
+      const r = await this.row().catch(() => undefined)
+      if (r !== undefined && this.old !== undefined && r.token === this.old.token) this.old = r
+      else if (r !== undefined && this.old !== undefined) this.taken = r
+      await new Promise(resolve => setTimeout(resolve, this.everyMs))
+    }
+  }
+}
+
+/** "last renewal -120 ms, ran out +3880 ms, taken by B +3885 ms" (from the kill, database clock). */
+export function describeTrace (t: TakeoverTrace): string {
+  const ms = (x: number | undefined): string => x === undefined ? '?' : `${x >= 0 ? '+' : ''}${x} ms`
+  return `lease: last renewal ${ms(t.lastRenewalMs)}, ran out ${ms(t.expiredMs)}, ` +
+    `taken by ${t.holder ?? '?'} ${ms(t.acquiredMs)} (from the kill, database clock)`
+}

@@ -9,6 +9,11 @@ export interface TakeoverTrace {
   /** When another holder acquired it, and who. */
   acquiredMs: number | undefined
   holder: string | undefined
+  /**
+   * The longest time between two samples, in ms (about everyMs normally): seconds here mean the harness
+   * itself, its database queries or the whole machine stood still, not the instances alone.
+   */
+  longestGapMs: number
 }
 
 interface Row { holder: string, token: string, renewed_at: Date, expires_at: Date, acquired_at: Date }
@@ -24,6 +29,7 @@ export class LeaseTrace {
   private taken: Row | undefined
   private stopped = false
   private loop: Promise<void> | undefined
+  private longestGapMs = 0
 
   constructor (private readonly pool: Pool, private readonly table: string, private readonly resource: string,
     private readonly everyMs = 100) {}
@@ -45,7 +51,8 @@ export class LeaseTrace {
       lastRenewalMs: since(this.old?.renewed_at),
       expiredMs: since(this.old?.expires_at),
       acquiredMs: since(this.taken?.acquired_at),
-      holder: this.taken?.holder
+      holder: this.taken?.holder,
+      longestGapMs: this.longestGapMs
     }
   }
 
@@ -56,8 +63,12 @@ export class LeaseTrace {
   }
 
   private async sample (): Promise<void> {
+    let last = Date.now()
     while (!this.stopped && this.taken === undefined) {
       const r = await this.row().catch(() => undefined)
+      const now = Date.now()
+      this.longestGapMs = Math.max(this.longestGapMs, now - last)
+      last = now
       if (r !== undefined && this.old !== undefined && r.token === this.old.token) this.old = r
       else if (r !== undefined && this.old !== undefined) this.taken = r
       await new Promise(resolve => setTimeout(resolve, this.everyMs))
@@ -65,9 +76,10 @@ export class LeaseTrace {
   }
 }
 
-/** "last renewal -120 ms, ran out +3880 ms, taken by B +3885 ms" (from the kill, database clock). */
+/** "lease: last renewal -120 ms, ran out +3880 ms, taken by B +3885 ms (...); samples at most 130 ms apart". */
 export function describeTrace (t: TakeoverTrace): string {
   const ms = (x: number | undefined): string => x === undefined ? '?' : `${x >= 0 ? '+' : ''}${x} ms`
   return `lease: last renewal ${ms(t.lastRenewalMs)}, ran out ${ms(t.expiredMs)}, ` +
-    `taken by ${t.holder ?? '?'} ${ms(t.acquiredMs)} (from the kill, database clock)`
+    `taken by ${t.holder ?? '?'} ${ms(t.acquiredMs)} (from the kill, database clock); ` +
+    `samples at most ${t.longestGapMs} ms apart`
 }

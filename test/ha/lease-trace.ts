@@ -45,6 +45,8 @@ export class LeaseTrace {
   async stop (): Promise<TakeoverTrace> {
     this.stopped = true
     await this.loop
+    // The takeover may have come after the last sample: one more look.
+    if (this.taken === undefined) this.note(await this.row().catch(() => undefined))
     const since = (d: Date | undefined): number | undefined =>
       d === undefined || this.killedAt === undefined ? undefined : d.getTime() - this.killedAt.getTime()
     return {
@@ -62,6 +64,12 @@ export class LeaseTrace {
       [this.resource])).rows[0]
   }
 
+  private note (r: Row | undefined): void {
+    if (r === undefined || this.old === undefined) return
+    if (r.token === this.old.token) this.old = r
+    else this.taken = r
+  }
+
   private async sample (): Promise<void> {
     let last = Date.now()
     while (!this.stopped && this.taken === undefined) {
@@ -69,8 +77,7 @@ export class LeaseTrace {
       const now = Date.now()
       this.longestGapMs = Math.max(this.longestGapMs, now - last)
       last = now
-      if (r !== undefined && this.old !== undefined && r.token === this.old.token) this.old = r
-      else if (r !== undefined && this.old !== undefined) this.taken = r
+      this.note(r)
       await new Promise(resolve => setTimeout(resolve, this.everyMs))
     }
   }

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg'
+import { sleep } from '../support/wait'
 
 /** What the `leases` row went through in one takeover, in ms after the kill on the database's clock. */
 export interface TakeoverTrace {
@@ -78,7 +79,7 @@ export class LeaseTrace {
       this.longestGapMs = Math.max(this.longestGapMs, now - last)
       last = now
       this.note(r)
-      await new Promise(resolve => setTimeout(resolve, this.everyMs))
+      await sleep(this.everyMs)
     }
   }
 }

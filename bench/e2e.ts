@@ -33,7 +33,8 @@
  * counterparty answers no order, or every order with two ExecutionReports that flow back in; empty: only
  * the QuickFIX baseline),
  * BENCH_E2E_KEEP=1 (keep the logs), BENCH_E2E_DUMP=<prefix> (each order's insert time, latency,
- * its insert / pipeline / wire parts and its id per fixed rate, in <prefix>-<rate>-<phase number>.tsv).
+ * its insert / pipeline / wire parts, in the round trip pass its whole round trip and its way back, and its id
+ * per fixed rate, in <prefix>-<rate>-<phase number>.tsv).
  */
 import * as fs from 'fs'
 import * as path from 'path'
@@ -47,7 +48,7 @@ import { QuickfixExecutor } from './_quickfix'
 import { gcPauseLine, heapLine, processStartMs, readGcEvents, readHeapTrace } from './_heap'
 import { workLines, workMark } from './_work'
 import { cpuBetween, cpuByPart, machineMeter } from './_cpu'
-import { Fills } from './_filled'
+import { Fills, FillWayBack } from './_filled'
 import { paced } from './_paced'
 import { OrderDriver } from './_driver'
 import { BackSegments, percentile, reportPass, Row, Segments } from './_e2e-report'
@@ -351,24 +352,16 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
         }
       }
       segments.push(seg)
-      // For finding stalls: each order's insert time, latency, its insert / pipeline / wire parts
-      // (ms; empty when the counterparty did not read them) and id, to line up with a --trace-gc log.
-      if (process.env.BENCH_E2E_DUMP !== undefined) {
-        fs.writeFileSync(
-          `${process.env.BENCH_E2E_DUMP}-${rate}-${segments.length}.tsv`,
-          [...firstSeen].map(([id, at]) =>
-            `${insertedAt.get(id)!}\t${at - insertedAt.get(id)!}\t${parts.get(id) ?? '\t\t'}\t${id}`).join('\n')
-        )
-      }
       const lat = [...firstSeen].map(([id, at]) => at - insertedAt.get(id)!).sort((a, b) => a - b)
       // The whole round trip: the apply's clock_timestamp() when it made the order filled, same machine clock.
-      const full = [...(reports ? await fills.filledAt(first, last) : [])]
-        .map(([id, at]) => at - insertedAt.get(id)!).sort((a, b) => a - b)
+      const filledAt = reports ? await fills.filledAt(first, last) : new Map<number, number>()
+      const full = [...filledAt].map(([id, at]) => at - insertedAt.get(id)!).sort((a, b) => a - b)
+      const wayBack = reports ? await fills.wayBack(first, last) : new Map<number, FillWayBack>()
       if (reports) {
         const back: BackSegments = {
           offered: seg.offered, counterparty: [], wire: [], journal: [], stream: [], apply: []
         }
-        for (const [id, w] of await fills.wayBack(first, last)) {
+        for (const [id, w] of wayBack) {
           const seen = firstSeen.get(id)
           if (seen !== undefined) back.counterparty.push(w.sent - seen)
           back.wire.push(w.received - w.sent)
@@ -377,6 +370,25 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
           if (w.applied !== undefined) back.apply.push(w.applied - w.filled)
         }
         if (back.wire.length > 0) backs.push(back)
+      }
+      // For finding stalls: each order's insert time, latency to the counterparty, its insert / pipeline / wire
+      // parts, and in the round trip pass the whole round trip and its way back (counterparty / wire / stream),
+      // ms, empty where not measured; then its id, to line up with a --trace-gc log.
+      if (process.env.BENCH_E2E_DUMP !== undefined) {
+        const back = (id: number): string => {
+          const w = wayBack.get(id)
+          const seen = firstSeen.get(id)
+          const fill = filledAt.get(id)
+          if (w === undefined || seen === undefined || fill === undefined) return '\t\t\t'
+          return `${fill - insertedAt.get(id)!}\t${w.sent - seen}\t${w.received - w.sent}\t` +
+            `${w.filled - (w.journaled ?? w.received)}`
+        }
+        fs.writeFileSync(
+          `${process.env.BENCH_E2E_DUMP}-${rate}-${segments.length}.tsv`,
+          [...firstSeen].map(([id, at]) =>
+            `${insertedAt.get(id)!}\t${at - insertedAt.get(id)!}\t${parts.get(id) ?? '\t\t'}\t${back(id)}\t${id}`)
+            .join('\n')
+        )
       }
       const recvTimes = [...firstSeen.values()].sort((a, b) => a - b)
       const span = (recvTimes[recvTimes.length - 1] - insertedAt.get(first)!) / 1000

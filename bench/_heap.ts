@@ -60,9 +60,11 @@ export interface GcEvent {
 /**
  * `[pid:0x..]   20781 ms: Scavenge 242.7 (263.8) -> 232.9 (266.3) MB, 21.06 / 0.00 ms ...`, and for a
  * mark-compact `..., 30.43 / 0.01 ms  (+ 133.0 ms in 74 steps since start of marking, biggest step 56.4 ms ...`.
+ * Node.js 22's V8 adds `pooled: 0 MB, ` before the pause (Node-RED 5 runs there).
  */
 const EVENT = new RegExp(
   String.raw`\s(\d+) ms: (Scavenge|Mark-Compact)(?: \(reduce\))? [\d.]+ \([\d.]+\) -> [\d.]+ \([\d.]+\) MB, ` +
+  String.raw`(?:pooled: [\d.]+ MB, )?` +
   String.raw`([\d.]+) \/ [\d.]+ ms(?:\s+\(\+ [\d.]+ ms in \d+ steps since start of marking, biggest step ([\d.]+) ms)?`
 )
 

@@ -19,7 +19,7 @@
  * it, BENCH_E2E_QUICKFIX_SYNC=1 adds fdatasync to its FileStore) and the ratios of the two;
  * BENCH_E2E_COUNTERPARTY=quickfix runs the Node-RED passes against the QuickFIX executor instead of
  * the pack's counterparty.
- * Knobs: BENCH_E2E_SECONDS (60),
+ * Knobs: NODE_RED_RUNTIME (node-red, or node-red-5: Node-RED 5 on Node.js 22), BENCH_E2E_SECONDS (60),
  * BENCH_E2E_RATE_SECONDS (15), BENCH_E2E_RATES (100,1000,5000),
  * BENCH_E2E_PROF=1 (--cpu-prof of Node-RED and the counterparty),
  * BENCH_E2E_INFLIGHT (clients' in-flight window), BENCH_E2E_INBOUND_INFLIGHT (the inbound client's
@@ -40,7 +40,7 @@ import * as fs from 'fs'
 import * as path from 'path'
 import { Client } from 'pg'
 import { quoteQualified } from '../core/db'
-import { Counterparty, peakRssMb, sleep, waitFor, wallMs } from '../test/support/e2e/harness'
+import { Counterparty, nodeRedRuntime, peakRssMb, sleep, waitFor, wallMs } from '../test/support/e2e/harness'
 import { E2eSystem, order } from '../test/support/e2e/system'
 import { BenchDatabase, benchDatabase } from './_postgres'
 import { compareWithQuickfix, PassSummary } from './_compare'
@@ -145,7 +145,9 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
   const apply = !reports
     ? ''
     : `; fills applied by ${perReport ? 'one statement per report' : 'one set-based statement per batch'}`
-  console.log(`e2e: Node-RED child process + counterparty process: ${counterparty}; ${sys.describe()}` +
+  const red = nodeRedRuntime()
+  console.log(`e2e: Node-RED child process (${red.runtime === 'node-red' ? 'Node-RED' : red.runtime} ${red.version} ` +
+    `on Node.js ${red.nodeVersion}) + counterparty process: ${counterparty}; ${sys.describe()}` +
     `${vacuumed}${apply}`)
   const rows: Row[] = []
   const segments: Segments[] = []

@@ -1,7 +1,8 @@
 /**
- * End-to-end harness: Node-RED 4.1 as a child process with this pack loaded from the working
- * tree, the counterparty FIX acceptor (counterparty.ts) as another child process, and small
- * helpers to wait, count and kill. Processes are only ever stopped by their own PID.
+ * End-to-end harness: Node-RED as a child process with this pack loaded from the working tree
+ * (4.1 on this Node.js, or 5.x on Node.js 22 with NODE_RED_RUNTIME=node-red-5: nodeRedRuntime()), the
+ * counterparty FIX acceptor (counterparty.ts) as another child process, and small helpers to wait,
+ * count and kill. Processes are only ever stopped by their own PID.
  */
 import { ChildProcess, spawn } from 'child_process'
 import * as fs from 'fs'
@@ -102,9 +103,9 @@ export interface Child {
 }
 
 export function startChild (
-  name: string, args: string[], opts: { env?: NodeJS.ProcessEnv, logFile: string, cwd?: string }
+  name: string, args: string[], opts: { env?: NodeJS.ProcessEnv, logFile: string, cwd?: string, exe?: string }
 ): Child {
-  const proc = spawn(process.execPath, args, {
+  const proc = spawn(opts.exe ?? process.execPath, args, {
     cwd: opts.cwd ?? ROOT,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe']
@@ -163,7 +164,43 @@ export interface NodeRedOptions {
   settings?: Record<string, unknown>
 }
 
-/** Writes settings and flows into the user directory (once) and starts Node-RED 4.1 on 127.0.0.1. */
+/** The Node-RED that startNodeRed runs, and the Node.js it runs on. */
+export interface NodeRedRuntime {
+  /** The package: 'node-red' (4.1) or 'node-red-5' (5.x). */
+  runtime: string
+  version: string
+  /** The Node.js binary: this one, or for Node-RED 5 a Node.js 22 (scripts/node22.js) when this one is older. */
+  exe: string
+  nodeVersion: string
+}
+
+/**
+ * NODE_RED_RUNTIME names the Node-RED package, as for the node specs (scripts/test.js): 'node-red'
+ * (4.1, the default) or 'node-red-5', which needs Node.js 22.9 or later, so it runs on the Node.js 22
+ * of scripts/node22.js (installed on first use) unless this process is one already.
+ */
+export function nodeRedRuntime (): NodeRedRuntime {
+  const runtime = process.env.NODE_RED_RUNTIME ?? 'node-red'
+  if (runtime !== 'node-red' && runtime !== 'node-red-5') {
+    throw new Error(`NODE_RED_RUNTIME must be node-red or node-red-5, not "${runtime}"`)
+  }
+  const version = (JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', runtime, 'package.json'), 'utf8')) as
+    { version: string }).version
+  let exe = process.execPath
+  let nodeVersion = process.version
+  if (runtime === 'node-red-5' && Number(process.versions.node.split('.')[0]) < 22) {
+    const node22 = require(path.join(ROOT, 'scripts', 'node22.js')) as
+      { install: () => string, versionOf: (exe: string) => string }
+    exe = node22.install()
+    nodeVersion = node22.versionOf(exe)
+  }
+  return { runtime, version, exe, nodeVersion }
+}
+
+/**
+ * Writes settings and flows into the user directory (once) and starts Node-RED on 127.0.0.1: the
+ * runtime of nodeRedRuntime().
+ */
 export function startNodeRed (o: NodeRedOptions): Child {
   fs.mkdirSync(o.userDir, { recursive: true })
   const settings = path.join(o.userDir, 'e2e-settings.js')
@@ -181,10 +218,12 @@ export function startNodeRed (o: NodeRedOptions): Child {
   }, null, 2)}\n`)
   const flowsFile = path.join(o.userDir, 'flows.json')
   if (!fs.existsSync(flowsFile)) fs.writeFileSync(flowsFile, JSON.stringify(o.flows, null, 2))
-  const red = path.join(ROOT, 'node_modules', 'node-red', 'red.js')
+  const rt = nodeRedRuntime()
+  const red = path.join(ROOT, 'node_modules', rt.runtime, 'red.js')
   return startChild('node-red', [...(o.nodeArgs ?? []), red, '-u', o.userDir, '-s', settings], {
     env: o.env,
-    logFile: o.logFile
+    logFile: o.logFile,
+    exe: rt.exe
   })
 }
 

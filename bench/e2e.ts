@@ -34,7 +34,7 @@
  * the QuickFIX baseline),
  * BENCH_E2E_KEEP=1 (keep the logs), BENCH_E2E_DUMP=<prefix> (each order's insert time, latency,
  * its insert / pipeline / wire parts, in the round trip pass its whole round trip and its way back, and its id
- * per fixed rate, in <prefix>-<rate>-<phase number>.tsv).
+ * per fixed rate, in <prefix>-<pass>-<rate>-<phase number>.tsv, pass outbound or round-trip).
  */
 import * as fs from 'fs'
 import * as path from 'path'
@@ -386,7 +386,7 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
             `${w.filled - (w.journaled ?? w.received)}`
         }
         fs.writeFileSync(
-          `${process.env.BENCH_E2E_DUMP}-${rate}-${segments.length}.tsv`,
+          `${process.env.BENCH_E2E_DUMP}-${reports ? 'round-trip' : 'outbound'}-${rate}-${segments.length}.tsv`,
           [...firstSeen].map(([id, at]) =>
             `${insertedAt.get(id)!}\t${at - insertedAt.get(id)!}\t${parts.get(id) ?? '\t\t'}\t${back(id)}\t${id}`)
             .join('\n')

@@ -40,7 +40,7 @@ import * as fs from 'fs'
 import * as path from 'path'
 import { Client } from 'pg'
 import { quoteQualified } from '../core/db'
-import { Counterparty, nodeRedRuntime, peakRssMb, sleep, waitFor, wallMs } from '../test/support/e2e/harness'
+import { Counterparty, nodeRedLabel, peakRssMb, sleep, waitFor, wallMs } from '../test/support/e2e/harness'
 import { E2eSystem, order } from '../test/support/e2e/system'
 import { BenchDatabase, benchDatabase } from './_postgres'
 import { compareWithQuickfix, PassSummary } from './_compare'
@@ -145,9 +145,8 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
   const apply = !reports
     ? ''
     : `; fills applied by ${perReport ? 'one statement per report' : 'one set-based statement per batch'}`
-  const red = nodeRedRuntime()
-  console.log(`e2e: Node-RED child process (${red.runtime === 'node-red' ? 'Node-RED' : red.runtime} ${red.version} ` +
-    `on Node.js ${red.nodeVersion}) + counterparty process: ${counterparty}; ${sys.describe()}` +
+  console.log(`e2e: Node-RED child process (${nodeRedLabel()}) + counterparty process: ${counterparty}; ` +
+    `${sys.describe()}` +
     `${vacuumed}${apply}`)
   const rows: Row[] = []
   const segments: Segments[] = []

@@ -13,7 +13,7 @@
  * PGlite. Knobs: CHAOS_ORDERS (10000), CHAOS_KILLS (5), CHAOS_RATE (orders/s offered, 250),
  * CHAOS_SEED, CHAOS_KEEP=1 keeps the folder with the logs.
  */
-import { reportChecks, seededRandom, sleep, waitFor } from '../support/e2e/harness'
+import { nodeRedLabel, reportChecks, seededRandom, sleep, waitFor } from '../support/e2e/harness'
 import { evaluate } from '../support/e2e/checks'
 import { Counts, E2eSystem } from '../support/e2e/system'
 import { runDemoChaos } from './demo-chaos'
@@ -27,8 +27,8 @@ async function main (): Promise<void> {
   const t0 = Date.now()
   const rnd = seededRandom(SEED)
   const sys = new E2eSystem({ label: 'chaos' })
-  console.log(`chaos: ${N} orders at ${RATE}/s, ${KILLS} SIGKILLs of Node-RED, seed ${SEED}, ${sys.describe()}; logs ` +
-    `in ${sys.dir}`)
+  console.log(`chaos: ${N} orders at ${RATE}/s, ${KILLS} SIGKILLs of ${nodeRedLabel()}, seed ${SEED}, ` +
+    `${sys.describe()}; logs in ${sys.dir}`)
   let failed = true
   try {
     await sys.start()

@@ -24,6 +24,7 @@ import {
   Check,
   Child,
   freePort,
+  nodeRedLabel,
   reportChecks,
   request,
   ROOT,
@@ -150,7 +151,7 @@ export async function runDemoChaos (): Promise<boolean> {
   const t0 = Date.now()
   const elapsed = (): string => `${((Date.now() - t0) / 1000).toFixed(1)} s`
   console.log(`\ndemo: the flows of ${path.basename(file)} on embedded PGlite, one order every ${TRICKLE_S * 1000} ` +
-    `ms, ${KILLS} SIGKILLs of Node-RED, seed ${SEED}; log in ${run.log}`)
+    `ms, ${KILLS} SIGKILLs of ${nodeRedLabel()}, seed ${SEED}; log in ${run.log}`)
   let ok = false
   try {
     run.port = await freePort()

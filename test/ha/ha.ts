@@ -17,7 +17,9 @@ import * as fs from 'fs'
 import * as path from 'path'
 import { spawnSync } from 'child_process'
 import { Pool } from 'pg'
-import { Child, freePort, nodeRedReady, reportChecks, sleep, startNodeRed, waitFor } from '../support/e2e/harness'
+import {
+  Child, freePort, nodeRedLabel, nodeRedReady, reportChecks, sleep, startNodeRed, waitFor
+} from '../support/e2e/harness'
 import { evaluate } from '../support/e2e/checks'
 import { E2eSystem } from '../support/e2e/system'
 import { describeTrace, LeaseTrace } from './lease-trace'
@@ -45,8 +47,8 @@ async function main (): Promise<boolean> {
   }
   const t0 = Date.now()
   const sys = new E2eSystem({ label: 'ha', nodeRedSettings: haSettings('A') })
-  console.log(`ha: ${N} orders at ${RATE}/s, ${KILLS} SIGKILLs of the active instance, lease ${LEASE_MS} ms ` +
-    `(renewed every ${RENEW_MS} ms), ${sys.describe()}; logs in ${sys.dir}`)
+  console.log(`ha: ${N} orders at ${RATE}/s, ${KILLS} SIGKILLs of the active instance (${nodeRedLabel()}), ` +
+    `lease ${LEASE_MS} ms (renewed every ${RENEW_MS} ms), ${sys.describe()}; logs in ${sys.dir}`)
   const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 2 })
   pool.on('error', () => {})
   let ok = false

@@ -197,6 +197,11 @@ export function nodeRedRuntime (): NodeRedRuntime {
   return { runtime, version, exe, nodeVersion }
 }
 
+/** 'Node-RED 4.1.15 on Node.js v20.20.2': which runtime a test or bench started, for its header. */
+export function nodeRedLabel (rt: NodeRedRuntime = nodeRedRuntime()): string {
+  return `Node-RED ${rt.version} on Node.js ${rt.nodeVersion}`
+}
+
 /**
  * Writes settings and flows into the user directory (once) and starts Node-RED on 127.0.0.1: the
  * runtime of nodeRedRuntime().

@@ -174,12 +174,20 @@ export interface NodeRedRuntime {
   nodeVersion: string
 }
 
+/** Found once per process: the chaos and HA tests start Node-RED dozens of times. */
+let found: NodeRedRuntime | undefined
+
 /**
  * NODE_RED_RUNTIME names the Node-RED package, as for the node specs (scripts/test.js): 'node-red'
  * (4.1, the default) or 'node-red-5', which needs Node.js 22.9 or later, so it runs on the Node.js 22
  * of scripts/node22.js (installed on first use) unless this process is one already.
  */
 export function nodeRedRuntime (): NodeRedRuntime {
+  found ??= findNodeRedRuntime()
+  return found
+}
+
+function findNodeRedRuntime (): NodeRedRuntime {
   const runtime = process.env.NODE_RED_RUNTIME ?? 'node-red'
   if (runtime !== 'node-red' && runtime !== 'node-red-5') {
     throw new Error(`NODE_RED_RUNTIME must be node-red or node-red-5, not "${runtime}"`)

@@ -1,6 +1,7 @@
 /**
  * The work the database does per order, which does not depend on how loaded the machine is: commits
- * (pg_stat_database.xact_commit) and, where the server loaded pg_stat_statements, statements by text.
+ * (pg_stat_database.xact_commit), WAL flushes (pg_stat_wal.wal_sync) and, where the server loaded
+ * pg_stat_statements, statements by text.
  * Measured from the start of the sustained phase until its backlog has drained, so every order of the
  * phase has completed its whole path (the inbound half of the round trip included) and nothing else.
  * The bench's own polling (the lowest unfilled order every 0.2 s, bench/_filled.ts) is in the figures
@@ -10,6 +11,10 @@ import type { Client } from 'pg'
 
 export interface WorkMark {
   commits: number
+  /** The server's WAL flushes so far (all databases, the WAL writer's included); undefined before PostgreSQL 14. */
+  walSyncs?: number
+  /** When the mark was taken (ms). */
+  at: number
   statements?: Map<string, number>
 }
 
@@ -22,11 +27,33 @@ async function hasStatements (db: Client): Promise<boolean> {
   }
 }
 
+async function walSyncs (db: Client): Promise<number | undefined> {
+  try {
+    return Number((await db.query<{ n: string }>('SELECT wal_sync::text AS n FROM pg_stat_wal')).rows[0].n)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * WAL flushes per order between two marks, and per second: each is an fdatasync of the WAL that a
+ * committing transaction waits for (with synchronous_commit=on), so their rate is the load on the
+ * disk that a commit's latency depends on. Undefined where the server has no pg_stat_wal. Each backend
+ * hands its counts to pg_stat_wal when idle, at most once a second, so a mark can miss about the last
+ * second of a busy backend's flushes: read over a phase and its drain, that is a few percent.
+ */
+export function walFlushes (a: WorkMark, b: WorkMark, orders: number): string | undefined {
+  if (a.walSyncs === undefined || b.walSyncs === undefined) return undefined
+  const n = b.walSyncs - a.walSyncs
+  const secs = Math.max(0.001, (b.at - a.at) / 1000)
+  return `${(n / Math.max(1, orders)).toFixed(2)} per order (${Math.round(n / secs).toLocaleString('en-US')}/s)`
+}
+
 /** Where the database's counters stand now. */
 export async function workMark (db: Client): Promise<WorkMark> {
   const c = await db.query<{ n: string }>(
     'SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = current_database()')
-  const mark: WorkMark = { commits: Number(c.rows[0].n) }
+  const mark: WorkMark = { commits: Number(c.rows[0].n), walSyncs: await walSyncs(db), at: Date.now() }
   if (await hasStatements(db)) {
     const r = await db.query<{ q: string, n: string }>(
       'SELECT query AS q, sum(calls)::text AS n FROM pg_stat_statements ' +

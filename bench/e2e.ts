@@ -46,7 +46,7 @@ import { BenchDatabase, benchDatabase } from './_postgres'
 import { compareWithQuickfix, PassSummary } from './_compare'
 import { QuickfixExecutor } from './_quickfix'
 import { gcPauseLine, heapLine, processStartMs, readGcEvents, readHeapTrace } from './_heap'
-import { workLines, workMark } from './_work'
+import { walFlushes, workLines, workMark, WorkMark } from './_work'
 import { cpuBetween, cpuByPart, machineMeter } from './_cpu'
 import { Fills, FillWayBack } from './_filled'
 import { paced } from './_paced'
@@ -162,6 +162,7 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
   // Per fixed rate: the INSERTs that started while an earlier one still ran (bench/_paced.ts).
   const overlaps: string[] = []
   const workLinesOut: string[] = []
+  const walOut: string[] = []
   const loadAvg = (): string => require('os').loadavg()[0].toFixed(1)
   let nextId = 1
   const insertedAt = new Map<number, number>()
@@ -300,7 +301,10 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
       workLinesOut.push(`CPU ms per order, the sustained phase and its drain (${done} orders, every one ` +
         `${reports ? 'filled' : 'received'}): ${per2.join(', ')}, all ${all2.toFixed(3)}`)
       if (work0 !== undefined && stats !== undefined) {
-        workLinesOut.push(...workLines(work0, await workMark(stats), done))
+        const work1 = await workMark(stats)
+        workLinesOut.push(...workLines(work0, work1, done))
+        const wal = walFlushes(work0, work1, done)
+        if (wal !== undefined) walOut.push(`sustained and its drain ${wal}`)
       }
     }
 
@@ -315,6 +319,7 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
       const opened0 = driver?.opened ?? 0
       const meter = machineMeter()
       const first = nextId
+      const mark0: WorkMark | undefined = stats !== undefined ? await workMark(stats) : undefined
       const t0 = Date.now()
       const load = await paced(rate, RATE_S, wallMs, async dueAt => {
         const ids = dueAt.map((at, i) => { insertedAt.set(nextId + i, at); return nextId + i })
@@ -335,6 +340,10 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
       phaseSpans.push({ label: `the ${rate.toLocaleString('en-US')}/s phase`, from: t0, to: Date.now() })
       steals.push(`${rate.toLocaleString('en-US')}/s ${meter().steal} (load ${loadAvg()})`)
       await drain()
+      if (mark0 !== undefined && stats !== undefined) {
+        const wal = walFlushes(mark0, await workMark(stats), last - first + 1)
+        if (wal !== undefined) walOut.push(`${rate.toLocaleString('en-US')}/s and its drain ${wal}`)
+      }
       const records = await sys.counterparty!.records()
       const firstSeen = new Map<number, number>()
       const parts = new Map<number, string>()
@@ -421,7 +430,10 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
       backlog: BACKLOG,
       cpuLine,
       busyLine,
-      work: workLinesOut,
+      work: walOut.length > 0
+        ? [...workLinesOut,
+            `WAL flushes (pg_stat_wal.wal_sync, the whole server; each one a commit waits for): ${walOut.join('; ')}`]
+        : workLinesOut,
       steals,
       overlaps,
       started,

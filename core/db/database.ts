@@ -9,6 +9,8 @@
  * Types that must keep their precision come back as text on both engines: bigint, numeric,
  * money, xid8, and the date/time types (as ISO 8601 in UTC). JSON comes back parsed.
  */
+import type { SleepMarker } from './sleep-marker'
+
 export interface QueryResult<R = Record<string, unknown>> {
   rows: R[]
   /** Rows affected by INSERT/UPDATE/DELETE, or returned by SELECT. */
@@ -64,6 +66,11 @@ export interface Database extends Queryable {
   batch(statements: readonly Statement[]): Promise<QueryResult[]>
   /** LISTENs on `channel` (a plain identifier) until the returned function is called. */
   listen(channel: string, handlers: ListenHandlers): Promise<() => Promise<void>>
+  /**
+   * A reader of `channel` marking itself asleep, so that the pack's audit triggers NOTIFY only
+   * while one is (core/db/sleep-marker.ts). PostgreSQL only: in PGlite they notify always.
+   */
+  sleepMarker?(channel: string): SleepMarker
   /** Ends every connection. Idempotent. */
   close(): Promise<void>
   readonly closed: boolean

@@ -16,6 +16,7 @@ import { announceTransactionEnd, mayWrite } from './commit-wake'
 import { isStalePlan, StatementCache } from './statement-cache'
 import { isTransientDbError } from './errors'
 import { PgListener } from './pg-listener'
+import { SleepMarker } from './sleep-marker'
 import { PgDedicatedConnection } from './pg-dedicated'
 import { assertKind, findServer, ServerChoice, serverChoice } from './pg-primary'
 import { describeTarget, PgTarget, TargetSessionAttrs } from './pg-targets'
@@ -431,10 +432,17 @@ export class PgDatabase implements Database {
   async listen (channel: string, handlers: ListenHandlers): Promise<() => Promise<void>> {
     this.assertOpen()
     validateChannel(channel)
-    if (this.listener === undefined) {
-      this.listener = new PgListener(() => this.configFor(this.target), this.options.onError, this.checkKind)
-    }
-    return await this.listener.add(channel, handlers)
+    return await this.listening().add(channel, handlers)
+  }
+
+  /** See Database.sleepMarker: the mark is taken on the LISTEN connection and goes with it. */
+  sleepMarker (channel: string): SleepMarker {
+    return new SleepMarker(validateChannel(channel), this.listening())
+  }
+
+  private listening (): PgListener {
+    this.listener ??= new PgListener(() => this.configFor(this.target), this.options.onError, this.checkKind)
+    return this.listener
   }
 
   /**

@@ -2,14 +2,17 @@ import { Client, ClientBase, ClientConfig } from 'pg'
 import { ListenHandlers } from './database'
 import { Backoff, sleep } from '../util/backoff'
 import { isTransientDbError } from './errors'
+import type { MarkerConnection } from './sleep-marker'
 
 /**
  * One dedicated, never-pooled connection that LISTENs on every channel anyone asked for.
  * When it breaks it reconnects with backoff, LISTENs again and tells each listener, because
  * notifications sent while it was down are lost for good.
  */
-export class PgListener {
+export class PgListener implements MarkerConnection {
   private client: Client | undefined
+  /** Connections made so far: the current one's number is its generation. */
+  private connections = 0
   private readonly channels = new Map<string, Set<ListenHandlers>>()
   private readonly stop = new AbortController()
   private connecting: Promise<void> | undefined
@@ -67,6 +70,17 @@ export class PgListener {
     }
   }
 
+  get generation (): number | undefined {
+    return this.connected ? this.connections : undefined
+  }
+
+  /** A statement on the listening connection (a sleep mark, core/db/sleep-marker.ts). */
+  async query (text: string, params: readonly unknown[]): Promise<{ rows: Array<Record<string, unknown>> }> {
+    const c = this.client
+    if (!this.connected || c === undefined) throw new Error('the LISTEN connection is down')
+    return await c.query(text, params as unknown[])
+  }
+
   async close (): Promise<void> {
     this.stop.abort()
     this.channels.clear()
@@ -107,6 +121,7 @@ export class PgListener {
       return
     }
     this.client = client
+    this.connections++
     this.connected = true
   }
 

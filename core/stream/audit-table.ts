@@ -1,5 +1,6 @@
 import type { Database, Queryable } from '../db/database'
 import { validateChannel } from '../db/channel'
+import { writerPlpgsql } from '../db/sleep-marker'
 import { parseQualifiedName, quoteIdent, quoteQualified, QualifiedName, validateIdentifier } from '../db/identifiers'
 import { AUDIT_COLUMNS } from './audit-columns'
 import { AuditEvent, auditEvents, installAuditTrigger } from './audit-trigger'
@@ -165,7 +166,7 @@ export async function ensureAuditTable (db: Database, options: AuditTableOptions
       columns: sourceCols.map(c => ({ ...c, auditType: auditTypes.get(c.name) ?? c.type }))
     }, rowLevel, events)
     const onSource = options.notifyOn === 'insert' && !rowLevel
-    await setNotify(tx, { aud, src, schema: s, name: names.notifyFn, channel, onSource })
+    await setNotify(tx, { aud, src, schema: s, name: names.notifyFn, channel, onSource, whenAsleep: db.kind === 'pg' })
     return { source, audit, created, addedColumns, warnings }
   })
 }
@@ -179,18 +180,21 @@ interface NotifyPlace {
   channel: string | undefined
   /** On the source's INSERT statements instead of every insert into the audit table. */
   onSource: boolean
+  /** Only while a reader of the channel is marked asleep (a server: core/db/sleep-marker.ts); else always. */
+  whenAsleep: boolean
 }
 
 /**
  * One statement-level NOTIFY per inserting statement on the audit table (or per INSERT statement on
- * the source), or none. The trigger has the function's name on whichever table it is; one on the
- * other table, or with another channel, is dropped first.
+ * the source), or none; on a server only while a reader of the channel sleeps (a second trigger
+ * argument, 'asleep'). The trigger has the function's name on whichever table it is; one on the
+ * other table, or with other arguments, is dropped first.
  */
 async function setNotify (tx: Queryable, p: NotifyPlace): Promise<void> {
   const current = await tx.query<{ def: string, on_source: boolean }>(
     `SELECT pg_get_triggerdef(oid) AS def, tgrelid = $2::regclass AS on_source FROM pg_trigger
       WHERE tgrelid IN ($1::regclass, $2::regclass) AND tgname = $3`, [p.aud, p.src, p.name])
-  const wanted = p.channel === undefined ? undefined : `'${p.channel}'`
+  const wanted = p.channel === undefined ? undefined : `'${p.channel}'${p.whenAsleep ? ", 'asleep'" : ''}`
   const keep = current.rows.find(t => wanted !== undefined && t.on_source === p.onSource &&
     t.def.includes(`(${wanted})`))
   for (const t of current.rows) {
@@ -200,7 +204,11 @@ async function setNotify (tx: Queryable, p: NotifyPlace): Promise<void> {
   await tx.query(`CREATE OR REPLACE FUNCTION ${p.schema}.${quoteIdent(p.name)}() RETURNS trigger
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $notify$
     BEGIN
-      PERFORM pg_notify(TG_ARGV[0], '');
+      IF TG_NARGS > 1 THEN
+        ${writerPlpgsql('TG_ARGV[0]')}
+      ELSE
+        PERFORM pg_notify(TG_ARGV[0], '');
+      END IF;
       RETURN NULL;
     END
     $notify$`)

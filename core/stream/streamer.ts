@@ -1,6 +1,6 @@
 import { EventEmitter } from 'events'
-import { onCommit, onTransactionEnd } from '../db/commit-wake'
 import type { Database, Queryable } from '../db/database'
+import type { SleepCheck } from '../db/sleep-marker'
 import { validateChannel } from '../db/channel'
 import { Backoff, sleep } from '../util/backoff'
 import { describeStreamError, isRetryable, isSourceMissing, StreamConfigError } from './errors'
@@ -13,6 +13,7 @@ import { positiveInt, StreamerOptions } from './streamer-options'
 import { retryForSubscriber } from './subscriber-retry'
 import { StreamSubscription } from './subscription'
 import { TailWaker } from './tail-waker'
+import { TailWakes } from './tail-wakes'
 import type { Position, StartAt, StreamRow, StreamSource, Subscriber, Subscription, SubscriptionState } from './types'
 
 export type { StreamerOptions }
@@ -56,9 +57,6 @@ export class Streamer extends EventEmitter implements StreamSource {
   private readyValue: Ready | undefined
   private failure: string | undefined
   private nextId = 1
-  private unlisten: (() => Promise<void>) | undefined
-  private unwake: (() => void) | undefined
-  private unfollowEnds: (() => void) | undefined
   // The shared live tail: the position it has read up to, and its last batch, which a
   // subscriber that has just caught up can take instead of reading again.
   private tail: {
@@ -68,6 +66,11 @@ export class Streamer extends EventEmitter implements StreamSource {
   private tailRunning: Promise<void> | undefined
   private tailActive = false
   private readonly waker = new TailWaker()
+  private readonly wakes = new TailWakes(this.waker, () => {
+    this.notified = true
+    this.wake()
+  }, () => this.wake())
+
   /**
    * A NOTIFY, or a commit announced in this process, came that no read has answered yet (taken at
    * the start of each read, kept while a row is held back): a row may have committed behind the horizon.
@@ -140,16 +143,11 @@ export class Streamer extends EventEmitter implements StreamSource {
   async close (): Promise<void> {
     if (this.stopped.signal.aborted) return
     this.stopped.abort()
-    this.unwake?.()
-    this.unwake = undefined
-    this.unfollowEnds?.()
-    this.unfollowEnds = undefined
+    this.wakes.stopFollowing()
     this.wake()
     await Promise.all([...this.subs].map(async s => await s.close()))
-    const unlisten = this.unlisten
-    this.unlisten = undefined
-    if (unlisten !== undefined) await unlisten().catch(() => {})
     await this.tailRunning
+    await this.wakes.close()
   }
 
   // ---------------------------------------------------------------- start-up
@@ -171,7 +169,8 @@ export class Streamer extends EventEmitter implements StreamSource {
         const horizon = plan.mode === 'xid8' ? new Xid8Horizon(plan) : new SettledHorizon(plan, this.busyPollMs)
         await horizon.checkDatabase(db)
         this.readyValue = { db, plan, horizon }
-        this.followCommits(db, plan)
+        // Writers in this process announce their commits to the source table (tail-wakes.ts).
+        this.wakes.follow(db, plan.relation)
         await this.startListening(db)
         for (const s of this.subs) if (s.current.phase === 'retrying') s.setState({ phase: 'starting' })
         return this.readyValue
@@ -193,33 +192,11 @@ export class Streamer extends EventEmitter implements StreamSource {
     }
   }
 
-  /**
-   * Writers in this process announce their commits to the source table (core/db/commit-wake.ts):
-   * the tail reads at once, as after a NOTIFY, with no LISTEN to configure. A wake during a read
-   * makes the loop read once more after it (coalesced, never one read per commit); a row held
-   * back behind an older transaction is polled for at the busy rate, as after a NOTIFY.
-   */
-  private followCommits (db: Database, plan: SourcePlan): void {
-    // After close() nothing may stay subscribed (close unsubscribes only what is there already).
-    if (this.unwake !== undefined || this.stopped.signal.aborted) return
-    this.unwake = onCommit(db, plan.relation, () => {
-      this.notified = true
-      this.wake()
-    })
-    this.unfollowEnds = onTransactionEnd(db, () => this.waker.transactionEnded())
-  }
-
   private async startListening (db: Database): Promise<void> {
     const channel = this.options.listenChannel
-    if (channel === undefined || channel === '' || this.unlisten !== undefined) return
+    if (channel === undefined || channel === '') return
     try {
-      this.unlisten = await db.listen(channel, {
-        onNotify: () => {
-          this.notified = true
-          this.wake()
-        },
-        onReconnect: () => this.wake()
-      })
+      await this.wakes.listen(db, channel)
     } catch (err) {
       this.emit('warning', `stream "${this.name}": LISTEN ${channel} failed, polling only: ${describeStreamError(err)}`)
     }
@@ -394,7 +371,10 @@ export class Streamer extends EventEmitter implements StreamSource {
         this.tail = { anchored: true, pos, recent: rows, recentFrom: this.tail.pos }
         if (rows.length > 0) for (const s of [...this.live]) this.hand(s, rows)
       }
-      if (rows.length >= this.batchSize) continue
+      if (rows.length >= this.batchSize) {
+        this.wakes.marker?.wake()
+        continue
+      }
       // Notified but nothing readable: the new row may be held back by an older transaction,
       // which ends without a NOTIFY. Such a hold is mostly another writer's commit, a few ms: poll
       // from HELD_FIRST_MS, doubling up to the busy rate, so a short hold delays the row by about
@@ -406,10 +386,32 @@ export class Streamer extends EventEmitter implements StreamSource {
       if (held) this.notified = true
       // While held, this process's transaction ends wake the nap (tail-waker.ts).
       this.waker.held(held, endsBefore)
-      idle = rows.length > 0 || held || ready.horizon.moving ? this.busyPollMs : Math.min(this.pollMs, idle * 2)
+      const next = held ? undefined : await this.sleepCheck(ready, rows.length)
+      if (next === 'reread') continue
+      idle = rows.length > 0 || held || ready.horizon.moving || next === 'poll'
+        ? this.busyPollMs
+        : Math.min(this.pollMs, idle * 2)
       heldMs = held ? Math.min(this.busyPollMs, heldMs === 0 ? HELD_FIRST_MS : heldMs * 2) : 0
       await this.waker.nap(held ? heldMs : idle)
     }
+  }
+
+  /**
+   * With a sleep mark (core/db/sleep-marker.ts): writers notify only while the tail is marked
+   * asleep, so an awake tail reads on until a read is empty, and only then marks itself and
+   * naps. A tail woken again during a read that found rows is behind a stream of commits: it
+   * drops the mark, so their NOTIFYs stop queuing on PostgreSQL's lock. Undefined: no mark (PGlite,
+   * no LISTEN), the nap as the loop decides.
+   */
+  private async sleepCheck (ready: Ready, rows: number): Promise<SleepCheck | undefined> {
+    const marker = this.wakes.marker
+    if (marker === undefined) return undefined
+    if (rows > 0) {
+      if (this.notified) marker.wake()
+      return marker.asleep ? undefined : 'reread'
+    }
+    if (ready.horizon.moving) return undefined
+    return await marker.check()
   }
 
   /** Gives tail rows to a live subscriber, or sends it back to replay when it lags too far. */

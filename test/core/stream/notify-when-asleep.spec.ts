@@ -1,0 +1,167 @@
+import * as assert from 'assert'
+import { Client } from 'pg'
+import { ASLEEP_LOCK_CLASS, PgDatabase } from '../../../core/db'
+import { AUDIT_POSITION_COLUMNS, ensureAuditTable, Streamer } from '../../../core/stream'
+import { describeEachDatabase, eventually } from '../../support/databases'
+import { CuttingProxy } from '../../support/cutting-proxy'
+import { notificationCounter } from '../../support/notifications'
+import { schemaFixture } from '../../support/schema-fixture'
+import { Collector } from '../../support/stream'
+import { sleep } from '../../support/wait'
+
+/**
+ * The audit trigger's NOTIFY goes out only while a reader of its channel is marked asleep
+ * (core/db/sleep-marker.ts): a writer that notifies is committed alone, each waiting for its own
+ * WAL flush, server-wide. These specs check both sides of the protocol on a real server, and that
+ * PGlite, where the mark cannot work, still notifies every time.
+ */
+describeEachDatabase('the audit NOTIFY while a reader sleeps', target => {
+  const f = schemaFixture(target, { prefix: 'nwa' })
+
+  async function auditedTable (): Promise<{ table: string, channel: string }> {
+    const table = `"${f.schema}".orders`
+    await f.db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, qty int)`)
+    const channel = `fs_${f.schema.toLowerCase()}`.slice(0, 60)
+    await ensureAuditTable(f.db, { source: `${f.schema}.orders`, notifyChannel: channel })
+    return { table, channel }
+  }
+
+  /** Readers of `channel` marked asleep now, over the whole server. */
+  async function marks (channel: string): Promise<number> {
+    const r = await f.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2
+        AND classid = $1::bigint::oid AND objid = ((hashtext($2)::bigint + 4294967296) % 4294967296)::oid`,
+      [ASLEEP_LOCK_CLASS, channel])
+    return r.rows[0].n
+  }
+
+  it('sends no NOTIFY to a listener that is awake, and one per statement to a listener marked asleep',
+    async function () {
+      if (target.pg === undefined) return this.skip() // the mark is a server's
+      this.timeout(20000)
+      const { table, channel } = await auditedTable()
+      const awake = await notificationCounter(f, channel, { asleep: false })
+      await f.db.query(`INSERT INTO ${table} VALUES (1, 10)`)
+      await f.db.query(`INSERT INTO ${table} VALUES (2, 20), (3, 30)`)
+      assert.strictEqual(await awake(), 0, 'nobody asleep: the writers did not notify')
+
+      const marker = f.db.sleepMarker!(channel)
+      assert.strictEqual(await marker.check(), 'reread', 'marked, and no writer running: read once more')
+      assert.strictEqual(await marker.check(), 'asleep', 'then asleep')
+      assert.strictEqual(await marks(channel), 1)
+      await f.db.query(`INSERT INTO ${table} VALUES (4, 40)`)
+      await f.db.query(`INSERT INTO ${table} VALUES (5, 50), (6, 60)`)
+      assert.strictEqual(await awake(), 2, 'a reader asleep: each inserting statement notified')
+
+      marker.wake()
+      await eventually(async () => (await marks(channel)) === 0, 5000, 'the mark dropped')
+      await f.db.query(`INSERT INTO ${table} VALUES (7, 70)`)
+      assert.strictEqual(await awake(), 0, 'awake again: no NOTIFY')
+    })
+
+  it('keeps a reader from sleeping while a writer that sent no NOTIFY is still running, until it ends',
+    async function () {
+      if (target.pg === undefined) return this.skip()
+      this.timeout(20000)
+      const { table, channel } = await auditedTable()
+      const writer = new Client(target.pg)
+      await writer.connect()
+      try {
+        await writer.query('BEGIN')
+        await writer.query(`INSERT INTO ${table} VALUES (1, 10)`) // nobody asleep: no NOTIFY
+        const marker = f.db.sleepMarker!(channel)
+        assert.strictEqual(await marker.check(), 'poll', 'a writer without a NOTIFY is running: poll')
+        assert.strictEqual(await marker.check(), 'poll', 'still running')
+        assert.strictEqual(marker.asleep, false)
+        await writer.query('COMMIT')
+        assert.strictEqual(await marker.check(), 'reread', 'it ended: read once more, its row included')
+        assert.strictEqual(await marker.check(), 'asleep')
+        marker.wake()
+      } finally {
+        await writer.query('ROLLBACK').catch(() => {})
+        await writer.end()
+      }
+    })
+
+  it('streams, well before its one-minute poll, a row whose writer skipped the NOTIFY as the tail went to sleep',
+    async function () {
+      if (target.pg === undefined) return this.skip()
+      this.timeout(30000)
+      const { table, channel } = await auditedTable()
+      // The writer inserts before any reader is marked (no NOTIFY) and commits once the tail is waiting.
+      const writer = new Client(target.pg)
+      await writer.connect()
+      try {
+        await writer.query('BEGIN')
+        await writer.query(`INSERT INTO ${table} VALUES (1, 10)`)
+        const s = streamer(channel)
+        const c = new Collector()
+        s.subscribe({ kind: 'live' }, c)
+        await eventually(() => c.phase === 'live', 10000, 'live')
+        // Long enough for an idle tail's naps to have doubled past 2 s.
+        await sleep(3000)
+        assert.strictEqual(await marks(channel), 1, 'the tail holds its mark while it polls for the writer')
+        await writer.query('COMMIT')
+        const committed = Date.now()
+        await eventually(() => c.rows.length === 1, 5000, 'the row of the writer that sent no NOTIFY')
+        assert.ok(Date.now() - committed < 1000, `read ${Date.now() - committed} ms after its commit`)
+        // Then asleep, and woken by the next write's NOTIFY.
+        await sleep(200)
+        await f.db.query(`INSERT INTO ${table} VALUES (2, 20)`)
+        await eventually(() => c.rows.length === 2, 5000, 'the next row, woken by its NOTIFY')
+      } finally {
+        await writer.query('ROLLBACK').catch(() => {})
+        await writer.end()
+      }
+    })
+
+  it('marks the tail again after its LISTEN connection is cut, so the next write still wakes it', async function () {
+    // Through a proxy to the server of DATABASE_URL.
+    if (target.pg === undefined || process.env.DATABASE_URL === undefined) return this.skip()
+    this.timeout(40000)
+    const { table, channel } = await auditedTable()
+    const url = new URL(process.env.DATABASE_URL as string)
+    const proxy = await CuttingProxy.start(Number(url.port === '' ? 5432 : url.port))
+    url.port = String(proxy.port)
+    const db = await PgDatabase.open({ connectionString: url.toString(), onError: () => {} })
+    f.closing.push(db, { close: async () => await proxy.close() })
+    const s = streamer(channel, db)
+    const c = new Collector()
+    s.subscribe({ kind: 'live' }, c)
+    await eventually(() => c.phase === 'live', 10000, 'live')
+    await eventually(async () => (await marks(channel)) === 1, 5000, 'the tail marked asleep')
+    proxy.cut()
+    await eventually(async () => (await marks(channel)) === 0, 5000, 'the mark gone with its connection')
+    // The LISTEN connection comes back (after its backoff) and the tail marks itself again.
+    await eventually(async () => (await marks(channel)) === 1, 20000, 'the tail marked again')
+    await f.db.query(`INSERT INTO ${table} VALUES (1, 10)`)
+    await eventually(() => c.rows.length === 1, 5000, 'the row, woken by its NOTIFY after the reconnect')
+  })
+
+  it('notifies every inserting statement on PGlite, where no mark can be taken', async function () {
+    if (target.pg !== undefined) return this.skip()
+    this.timeout(20000)
+    const { table, channel } = await auditedTable()
+    assert.strictEqual(f.db.sleepMarker, undefined)
+    const heard = await notificationCounter(f, channel, { asleep: false })
+    await f.db.query(`INSERT INTO ${table} VALUES (1, 10)`)
+    await f.db.query(`INSERT INTO ${table} VALUES (2, 20), (3, 30)`)
+    assert.strictEqual(await heard(), 2)
+  })
+
+  function streamer (channel: string, db = f.db): Streamer {
+    const s = new Streamer({
+      name: 'orders',
+      database: db,
+      table: `${f.schema}.orders_audit`,
+      positionColumns: [...AUDIT_POSITION_COLUMNS],
+      listenChannel: channel,
+      // Only a wake can bring a row in time: the idle poll is a minute.
+      pollMs: 60000,
+      busyPollMs: 20,
+      retryInitialMs: 50
+    })
+    f.closing.unshift(s)
+    return s
+  }
+})

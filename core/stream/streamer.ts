@@ -388,11 +388,11 @@ export class Streamer extends EventEmitter implements StreamSource {
       this.waker.held(held, endsBefore)
       const next = held ? undefined : await this.sleepCheck(ready, rows.length)
       if (next === 'reread') continue
-      idle = rows.length > 0 || held || ready.horizon.moving || next === 'poll'
-        ? this.busyPollMs
-        : Math.min(this.pollMs, idle * 2)
-      heldMs = held ? Math.min(this.busyPollMs, heldMs === 0 ? HELD_FIRST_MS : heldMs * 2) : 0
-      await this.waker.nap(held ? heldMs : idle)
+      // Writers that sent no NOTIFY still running ('poll') mostly end within a few ms, as a hold does.
+      const short = held || next === 'poll'
+      idle = rows.length > 0 || short || ready.horizon.moving ? this.busyPollMs : Math.min(this.pollMs, idle * 2)
+      heldMs = short ? Math.min(this.busyPollMs, heldMs === 0 ? HELD_FIRST_MS : heldMs * 2) : 0
+      await this.waker.nap(short ? heldMs : idle)
     }
   }
 

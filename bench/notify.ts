@@ -164,7 +164,8 @@ export async function run (): Promise<void> {
           `${Math.round(rate).toLocaleString('en-US')}` +
           `${trigger === 'asleep' ? ` (${(rate / base).toFixed(2)}x)` : ''} | ` +
           `${f(percentile(c, 0.5))} / ${f(percentile(c, 0.99))} | ${f(t.flushes / t.commits)} | ` +
-          `${f(t.notifies / t.commits)} | ${f(t.reads / t.commits)} | ${f(percentile(d, 0.5))} / ${f(percentile(d, 0.99))} / ` +
+          `${f(t.notifies / t.commits)} | ${f(t.reads / t.commits)} | ` +
+          `${f(percentile(d, 0.5))} / ${f(percentile(d, 0.99))} / ` +
           `${f(d[d.length - 1])} |`)
       }
     }

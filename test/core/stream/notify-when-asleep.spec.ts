@@ -138,6 +138,36 @@ describeEachDatabase('the audit NOTIFY while a reader sleeps', target => {
     await eventually(() => c.rows.length === 1, 5000, 'the row, woken by its NOTIFY after the reconnect')
   })
 
+  it('drops the mark while the tail reads a backlog batch after batch, so the writers of that time send no NOTIFY',
+    async function () {
+      if (target.pg === undefined) return this.skip()
+      this.timeout(30000)
+      const { table, channel } = await auditedTable()
+      // A tail whose every read takes 150 ms and returns one row: a backlog keeps it reading.
+      const slow = await PgDatabase.open({ ...target.pg })
+      f.closing.push(slow)
+      const query = slow.query.bind(slow)
+      slow.query = async (text: string, params?: readonly unknown[]) => {
+        if (text.trimStart().startsWith('SELECT')) await sleep(150)
+        return await query(text, params)
+      }
+      const s = streamer(channel, slow, 1)
+      const c = new Collector()
+      s.subscribe({ kind: 'live' }, c)
+      await eventually(() => c.phase === 'live', 10000, 'live')
+      await eventually(async () => (await marks(channel)) === 1, 5000, 'the tail marked asleep')
+      const heard = await notificationCounter(f, channel, { asleep: false })
+      await f.db.query(`INSERT INTO ${table} SELECT g, g FROM generate_series(1, 8) g`)
+      await eventually(async () => (await marks(channel)) === 0, 5000, 'the mark dropped after a full batch')
+      assert.ok(c.rows.length < 8, `still reading the backlog (${c.rows.length} of 8 read)`)
+      for (let id = 11; id <= 13; id++) await f.db.query(`INSERT INTO ${table} VALUES (${id}, ${id})`)
+      assert.ok(c.rows.length < 11, `still reading when the last writer committed (${c.rows.length} of 11)`)
+      await eventually(() => c.rows.length === 11, 10000, 'every row, backlog and later writers')
+      assert.strictEqual(await heard(), 1,
+        'the backlog\'s statement notified; the three written while it was read did not')
+      await eventually(async () => (await marks(channel)) === 1, 5000, 'marked asleep again once a read was empty')
+    })
+
   it('notifies every inserting statement on PGlite, where no mark can be taken', async function () {
     if (target.pg !== undefined) return this.skip()
     this.timeout(20000)
@@ -149,7 +179,7 @@ describeEachDatabase('the audit NOTIFY while a reader sleeps', target => {
     assert.strictEqual(await heard(), 2)
   })
 
-  function streamer (channel: string, db = f.db): Streamer {
+  function streamer (channel: string, db = f.db, batchSize = 500): Streamer {
     const s = new Streamer({
       name: 'orders',
       database: db,
@@ -159,6 +189,7 @@ describeEachDatabase('the audit NOTIFY while a reader sleeps', target => {
       // Only a wake can bring a row in time: the idle poll is a minute.
       pollMs: 60000,
       busyPollMs: 20,
+      batchSize,
       retryInitialMs: 50
     })
     f.closing.unshift(s)

@@ -25,6 +25,10 @@
  * session lock of the listening connection, so it goes with that connection: a reader whose
  * listener reconnected is awake again, and is woken by the reconnect itself.
  *
+ * A writer's test holds ASLEEP as a session lock for an instant, between two calls of the
+ * trigger; a statement cancelled exactly there keeps it until that connection ends. Then every
+ * writer notifies and every reader polls at its busy rate: slower, never a row late by more.
+ *
  * PostgreSQL only: in PGlite every statement runs in the one backend, whose own locks never
  * conflict, so there the trigger notifies always.
  */

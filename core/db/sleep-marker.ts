@@ -27,7 +27,7 @@
  *
  * A writer's test holds ASLEEP as a session lock for an instant, between two calls of the
  * trigger; a statement cancelled exactly there keeps it until that connection ends. Then every
- * writer notifies and every reader polls at its busy rate: slower, never a row late by more.
+ * writer notifies and every reader polls at its busy rate: more work, no row later than before.
  *
  * PostgreSQL only: in PGlite every statement runs in the one backend, whose own locks never
  * conflict, so there the trigger notifies always.

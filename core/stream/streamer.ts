@@ -387,7 +387,12 @@ export class Streamer extends EventEmitter implements StreamSource {
       // While held, this process's transaction ends wake the nap (tail-waker.ts).
       this.waker.held(held, endsBefore)
       const next = held ? undefined : await this.sleepCheck(ready, rows.length)
-      if (next === 'reread') continue
+      if (next === 'reread') {
+        // Rows of writers that sent no NOTIFY may have committed behind an older transaction: the
+        // next read, if empty, checks for a held row as after a NOTIFY.
+        this.notified = true
+        continue
+      }
       // Writers that sent no NOTIFY still running ('poll') mostly end within a few ms, as a hold does.
       const short = held || next === 'poll'
       idle = rows.length > 0 || short || ready.horizon.moving ? this.busyPollMs : Math.min(this.pollMs, idle * 2)

@@ -115,6 +115,42 @@ describeEachDatabase('the audit NOTIFY while a reader sleeps', target => {
       }
     })
 
+  it('follows, at the busy rate, a row whose writer sent no NOTIFY and that an older transaction holds back',
+    async function () {
+      if (target.pg === undefined) return this.skip()
+      this.timeout(30000)
+      const { table, channel } = await auditedTable()
+      await f.db.query(`CREATE TABLE "${f.schema}".other (n int)`)
+      const older = new Client(target.pg)
+      const writer = new Client(target.pg)
+      await older.connect()
+      await writer.connect()
+      try {
+        // An older transaction on another table (no NOTIFY at its end), then a writer that sends none.
+        await older.query('BEGIN')
+        await older.query(`INSERT INTO "${f.schema}".other VALUES (1)`)
+        await writer.query('BEGIN')
+        await writer.query(`INSERT INTO ${table} VALUES (1, 10)`)
+        const s = streamer(channel)
+        const c = new Collector()
+        s.subscribe({ kind: 'live' }, c)
+        await eventually(() => c.phase === 'live', 10000, 'live')
+        await writer.query('COMMIT')
+        // Long enough for an idle tail's naps to have doubled past 2 s.
+        await sleep(3000)
+        assert.strictEqual(c.rows.length, 0, 'held back while the older transaction runs')
+        await older.query('COMMIT')
+        const ended = Date.now()
+        await eventually(() => c.rows.length === 1, 5000, 'the held row')
+        assert.ok(Date.now() - ended < 1000, `read ${Date.now() - ended} ms after the older transaction ended`)
+      } finally {
+        for (const c of [older, writer]) {
+          await c.query('ROLLBACK').catch(() => {})
+          await c.end()
+        }
+      }
+    })
+
   it('marks the tail again after its LISTEN connection is cut, so the next write still wakes it', async function () {
     // Through a proxy to the server of DATABASE_URL.
     if (target.pg === undefined || process.env.DATABASE_URL === undefined) return this.skip()

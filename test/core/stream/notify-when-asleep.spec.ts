@@ -35,6 +35,28 @@ describeEachDatabase('the audit NOTIFY while a reader sleeps', target => {
     return r.rows[0].n
   }
 
+  /** A second session that begins a transaction; rolled back and closed with the test. */
+  async function openTransaction (): Promise<Client> {
+    const c = new Client(target.pg)
+    await c.connect()
+    f.closing.push({
+      close: async () => {
+        await c.query('ROLLBACK').catch(() => {})
+        await c.end()
+      }
+    })
+    await c.query('BEGIN')
+    return c
+  }
+
+  /** A live subscriber of the streamer, once it is live. */
+  async function follow (s: Streamer): Promise<Collector> {
+    const c = new Collector()
+    s.subscribe({ kind: 'live' }, c)
+    await eventually(() => c.phase === 'live', 10000, 'live')
+    return c
+  }
+
   it('sends no NOTIFY to a listener that is awake, and one per statement to a listener marked asleep',
     async function () {
       if (target.pg === undefined) return this.skip() // the mark is a server's
@@ -64,23 +86,16 @@ describeEachDatabase('the audit NOTIFY while a reader sleeps', target => {
       if (target.pg === undefined) return this.skip()
       this.timeout(20000)
       const { table, channel } = await auditedTable()
-      const writer = new Client(target.pg)
-      await writer.connect()
-      try {
-        await writer.query('BEGIN')
-        await writer.query(`INSERT INTO ${table} VALUES (1, 10)`) // nobody asleep: no NOTIFY
-        const marker = f.db.sleepMarker!(channel)
-        assert.strictEqual(await marker.check(), 'poll', 'a writer without a NOTIFY is running: poll')
-        assert.strictEqual(await marker.check(), 'poll', 'still running')
-        assert.strictEqual(marker.asleep, false)
-        await writer.query('COMMIT')
-        assert.strictEqual(await marker.check(), 'reread', 'it ended: read once more, its row included')
-        assert.strictEqual(await marker.check(), 'asleep')
-        marker.wake()
-      } finally {
-        await writer.query('ROLLBACK').catch(() => {})
-        await writer.end()
-      }
+      const writer = await openTransaction()
+      await writer.query(`INSERT INTO ${table} VALUES (1, 10)`) // nobody asleep: no NOTIFY
+      const marker = f.db.sleepMarker!(channel)
+      assert.strictEqual(await marker.check(), 'poll', 'a writer without a NOTIFY is running: poll')
+      assert.strictEqual(await marker.check(), 'poll', 'still running')
+      assert.strictEqual(marker.asleep, false)
+      await writer.query('COMMIT')
+      assert.strictEqual(await marker.check(), 'reread', 'it ended: read once more, its row included')
+      assert.strictEqual(await marker.check(), 'asleep')
+      marker.wake()
     })
 
   it('streams, well before its one-minute poll, a row whose writer skipped the NOTIFY as the tail went to sleep',
@@ -89,30 +104,20 @@ describeEachDatabase('the audit NOTIFY while a reader sleeps', target => {
       this.timeout(30000)
       const { table, channel } = await auditedTable()
       // The writer inserts before any reader is marked (no NOTIFY) and commits once the tail is waiting.
-      const writer = new Client(target.pg)
-      await writer.connect()
-      try {
-        await writer.query('BEGIN')
-        await writer.query(`INSERT INTO ${table} VALUES (1, 10)`)
-        const s = streamer(channel)
-        const c = new Collector()
-        s.subscribe({ kind: 'live' }, c)
-        await eventually(() => c.phase === 'live', 10000, 'live')
-        // Long enough for an idle tail's naps to have doubled past 2 s.
-        await sleep(3000)
-        assert.strictEqual(await marks(channel), 1, 'the tail holds its mark while it polls for the writer')
-        await writer.query('COMMIT')
-        const committed = Date.now()
-        await eventually(() => c.rows.length === 1, 5000, 'the row of the writer that sent no NOTIFY')
-        assert.ok(Date.now() - committed < 1000, `read ${Date.now() - committed} ms after its commit`)
-        // Then asleep, and woken by the next write's NOTIFY.
-        await sleep(200)
-        await f.db.query(`INSERT INTO ${table} VALUES (2, 20)`)
-        await eventually(() => c.rows.length === 2, 5000, 'the next row, woken by its NOTIFY')
-      } finally {
-        await writer.query('ROLLBACK').catch(() => {})
-        await writer.end()
-      }
+      const writer = await openTransaction()
+      await writer.query(`INSERT INTO ${table} VALUES (1, 10)`)
+      const c = await follow(streamer(channel))
+      // Long enough for an idle tail's naps to have doubled past 2 s.
+      await sleep(3000)
+      assert.strictEqual(await marks(channel), 1, 'the tail holds its mark while it polls for the writer')
+      await writer.query('COMMIT')
+      const committed = Date.now()
+      await eventually(() => c.rows.length === 1, 5000, 'the row of the writer that sent no NOTIFY')
+      assert.ok(Date.now() - committed < 1000, `read ${Date.now() - committed} ms after its commit`)
+      // Then asleep, and woken by the next write's NOTIFY.
+      await sleep(200)
+      await f.db.query(`INSERT INTO ${table} VALUES (2, 20)`)
+      await eventually(() => c.rows.length === 2, 5000, 'the next row, woken by its NOTIFY')
     })
 
   it('follows, at the busy rate, a row whose writer sent no NOTIFY and that an older transaction holds back',
@@ -121,34 +126,20 @@ describeEachDatabase('the audit NOTIFY while a reader sleeps', target => {
       this.timeout(30000)
       const { table, channel } = await auditedTable()
       await f.db.query(`CREATE TABLE "${f.schema}".other (n int)`)
-      const older = new Client(target.pg)
-      const writer = new Client(target.pg)
-      await older.connect()
-      await writer.connect()
-      try {
-        // An older transaction on another table (no NOTIFY at its end), then a writer that sends none.
-        await older.query('BEGIN')
-        await older.query(`INSERT INTO "${f.schema}".other VALUES (1)`)
-        await writer.query('BEGIN')
-        await writer.query(`INSERT INTO ${table} VALUES (1, 10)`)
-        const s = streamer(channel)
-        const c = new Collector()
-        s.subscribe({ kind: 'live' }, c)
-        await eventually(() => c.phase === 'live', 10000, 'live')
-        await writer.query('COMMIT')
-        // Long enough for an idle tail's naps to have doubled past 2 s.
-        await sleep(3000)
-        assert.strictEqual(c.rows.length, 0, 'held back while the older transaction runs')
-        await older.query('COMMIT')
-        const ended = Date.now()
-        await eventually(() => c.rows.length === 1, 5000, 'the held row')
-        assert.ok(Date.now() - ended < 1000, `read ${Date.now() - ended} ms after the older transaction ended`)
-      } finally {
-        for (const c of [older, writer]) {
-          await c.query('ROLLBACK').catch(() => {})
-          await c.end()
-        }
-      }
+      // An older transaction on another table (no NOTIFY at its end), then a writer that sends none.
+      const older = await openTransaction()
+      await older.query(`INSERT INTO "${f.schema}".other VALUES (1)`)
+      const writer = await openTransaction()
+      await writer.query(`INSERT INTO ${table} VALUES (1, 10)`)
+      const c = await follow(streamer(channel))
+      await writer.query('COMMIT')
+      // Long enough for an idle tail's naps to have doubled past 2 s.
+      await sleep(3000)
+      assert.strictEqual(c.rows.length, 0, 'held back while the older transaction runs')
+      await older.query('COMMIT')
+      const ended = Date.now()
+      await eventually(() => c.rows.length === 1, 5000, 'the held row')
+      assert.ok(Date.now() - ended < 1000, `read ${Date.now() - ended} ms after the older transaction ended`)
     })
 
   it('marks the tail again after its LISTEN connection is cut, so the next write still wakes it', async function () {
@@ -161,10 +152,7 @@ describeEachDatabase('the audit NOTIFY while a reader sleeps', target => {
     url.port = String(proxy.port)
     const db = await PgDatabase.open({ connectionString: url.toString(), onError: () => {} })
     f.closing.push(db, { close: async () => await proxy.close() })
-    const s = streamer(channel, db)
-    const c = new Collector()
-    s.subscribe({ kind: 'live' }, c)
-    await eventually(() => c.phase === 'live', 10000, 'live')
+    const c = await follow(streamer(channel, db))
     await eventually(async () => (await marks(channel)) === 1, 5000, 'the tail marked asleep')
     proxy.cut()
     await eventually(async () => (await marks(channel)) === 0, 5000, 'the mark gone with its connection')
@@ -187,10 +175,7 @@ describeEachDatabase('the audit NOTIFY while a reader sleeps', target => {
         if (text.trimStart().startsWith('SELECT')) await sleep(150)
         return await query(text, params)
       }
-      const s = streamer(channel, slow, 1)
-      const c = new Collector()
-      s.subscribe({ kind: 'live' }, c)
-      await eventually(() => c.phase === 'live', 10000, 'live')
+      const c = await follow(streamer(channel, slow, 1))
       await eventually(async () => (await marks(channel)) === 1, 5000, 'the tail marked asleep')
       const heard = await notificationCounter(f, channel, { asleep: false })
       await f.db.query(`INSERT INTO ${table} SELECT g, g FROM generate_series(1, 8) g`)

@@ -15,7 +15,9 @@
 import { Client } from 'pg'
 import { PgDatabase, QueryResult, quoteIdent } from '../core/db'
 import { ensureAuditTable, Streamer } from '../core/stream'
+import { sleep } from '../test/support/e2e/harness'
 import { benchDatabase } from './_postgres'
+import { percentile } from './_e2e-report'
 
 const WRITERS = (process.env.BENCH_NOTIFY_WRITERS ?? '1,4,16').split(',').map(Number)
 const SECONDS = Number(process.env.BENCH_NOTIFY_SECONDS ?? 5)
@@ -33,12 +35,6 @@ interface Tally {
   /** The stream's reads (its SELECTs on the pool). */
   reads: number
   ms: number
-}
-
-const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
-
-function percentile (sorted: number[], p: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]
 }
 
 async function walSyncs (c: Client): Promise<number> {

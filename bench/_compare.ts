@@ -9,6 +9,8 @@ import { QuickfixResult, quickfixRoundTrip, quickfixUnavailable } from './_quick
 /** One pass of the Node-RED bench, as the comparison needs it. */
 export interface PassSummary {
   pass: 'outbound' | 'round trip'
+  /** What makes the run a variant (bench/e2e.ts variantOf), '' for the default command. */
+  variant: string
   /** Orders/s reaching the counterparty in the sustained phase. */
   sustained: number
   /** Round trip pass: fills applied to `orders` per second in the sustained phase. */
@@ -80,7 +82,8 @@ export async function compareWithQuickfix (
     const rt = passes.find(p => p.pass === 'round trip')
     const q1000 = q.rates.find(r => r.rate === 1000)
     if (passes.length === 0) continue
-    console.log(`\nthis pack (on ${db.label}) against QuickFIX/C++ (${q.store}), same run:`)
+    const variant = passes[0].variant !== '' ? `; a variant: ${passes[0].variant}` : ''
+    console.log(`\nthis pack (on ${db.label}${variant}) against QuickFIX/C++ (${q.store}), same run:`)
     console.log('| measure | this pack | QuickFIX/C++ | ratio (pack / QuickFIX) |')
     console.log('|---|---|---|---|')
     if (rt !== undefined) {

@@ -45,6 +45,8 @@ export interface PassRecord {
   reports: boolean
   /** The database's label, as the header printed it. */
   database: string
+  /** What makes the run a variant (Node-RED's start flags, the counterparty), or '' for the default command. */
+  variant: string
   rows: Row[]
   segments: Segments[]
   backs: BackSegments[]
@@ -72,7 +74,7 @@ export interface PassRecord {
 /** Prints a pass's tables and lines, and returns what the comparison with QuickFIX needs. */
 export function reportPass (r: PassRecord): PassSummary {
   const {
-    reports, database, rows, segments, backs, heap, fillsPerS, unfilledAtEnd, backlog, cpuLine, busyLine,
+    reports, database, variant, rows, segments, backs, heap, fillsPerS, unfilledAtEnd, backlog, cpuLine, busyLine,
     work, steals, overlaps, started, driver, cpuPerOrder
   } = r
   const rss = r.rssMb
@@ -161,7 +163,8 @@ export function reportPass (r: PassRecord): PassSummary {
     ? `p99 at 1,000/s of the round trip (insert -> fill applied) ${f(p99)} ms (insert -> read by the ` +
       `counterparty: ${f(at1000?.p99)} ms)`
     : `p99 at 1,000/s (insert -> read by the counterparty) ${f(p99)} ms`
-  console.log(`against issue 21's targets (${database}): ${reports ? 'round trips (fills applied)' : 'orders'} ` +
+  const run = variant !== '' ? `${database}; a variant: ${variant}` : database
+  console.log(`against issue 21's targets (${run}): ${reports ? 'round trips (fills applied)' : 'orders'} ` +
     `sustained ${Math.round(sustained).toLocaleString('en-US')}/s = ${(sustained / target).toFixed(2)}x of ` +
     `${target.toLocaleString('en-US')}/s (${ok(sustained >= target)}); ${p99Says}, ` +
     `target < ${TARGET.p99At1000} ms (${ok((p99 ?? Infinity) < TARGET.p99At1000)}); peak RSS ` +
@@ -169,6 +172,7 @@ export function reportPass (r: PassRecord): PassSummary {
     `(${ok((rss ?? Infinity) < TARGET.rssMb)})`)
   return {
     pass,
+    variant,
     sustained: rows[0].achieved,
     roundTrips: fillsPerS,
     p50At1000: at1000?.p50,

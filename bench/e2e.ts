@@ -103,6 +103,24 @@ function counterpartyKind (): 'pack' | 'quickfix' {
   return v
 }
 
+/** Extra node arguments for Node-RED (BENCH_E2E_NODE_ARGS): a labelled variant, Node.js's defaults without. */
+function nodeRedArgs (): string[] {
+  return (process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter(a => a !== '')
+}
+
+/**
+ * What makes this run a variant rather than the default command, for the header (`args`) and for
+ * the line against the targets (`label`, empty by default): Node-RED's own start flags change its
+ * heap and GC (docs/operations.md), so a figure measured with them must say so where it is read.
+ */
+function variantOf (): { args: string, label: string } {
+  const args = nodeRedArgs()
+  const parts: string[] = []
+  if (args.length > 0) parts.push(`Node-RED started with ${args.join(' ')}`)
+  if (counterpartyKind() === 'quickfix') parts.push('against the QuickFIX/C++ executor')
+  return { args: args.length > 0 ? `, started with ${args.join(' ')}` : '', label: parts.join('; ') }
+}
+
 async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummary> {
   const prof = process.env.BENCH_E2E_PROF === '1'
   const profArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.cwd(), 'profiles')}`] : []
@@ -118,7 +136,7 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
     batchSize: envNumber('BENCH_E2E_BATCH'),
     pollMs: envNumber('BENCH_E2E_POLL_MS'),
     // --trace-gc: the heap after each full collection (bench/_heap.ts); a line per collection in the log.
-    nodeArgs: ['--trace-gc', ...profArgs, ...(process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter(a => a !== '')],
+    nodeArgs: ['--trace-gc', ...profArgs, ...nodeRedArgs()],
     counterpartyNodeArgs: [...profArgs,
       ...(process.env.BENCH_E2E_COUNTERPARTY_ARGS ?? '').split(' ').filter(a => a !== '')],
     counterparty: counterpartyKind() === 'quickfix'
@@ -145,9 +163,9 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
   const apply = !reports
     ? ''
     : `; fills applied by ${perReport ? 'one statement per report' : 'one set-based statement per batch'}`
-  console.log(`e2e: Node-RED child process (${nodeRedLabel()}) + counterparty process: ${counterparty}; ` +
-    `${sys.describe()}` +
-    `${vacuumed}${apply}`)
+  const variant = variantOf()
+  console.log(`e2e: Node-RED child process (${nodeRedLabel()}${variant.args}) + counterparty process: ` +
+    `${counterparty}; ${sys.describe()}${vacuumed}${apply}`)
   const rows: Row[] = []
   const segments: Segments[] = []
   const backs: BackSegments[] = []
@@ -419,6 +437,7 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
     return reportPass({
       reports,
       database: db.label,
+      variant: variant.label,
       rows,
       segments,
       backs,

@@ -25,9 +25,12 @@
  * session lock of the listening connection, so it goes with that connection: a reader whose
  * listener reconnected is awake again, and is woken by the reconnect itself.
  *
- * A writer's test holds ASLEEP as a session lock for an instant, between two calls of the
- * trigger; a statement cancelled exactly there keeps it until that connection ends. Then every
- * writer notifies and every reader polls at its busy rate: more work, no row later than before.
+ * A writer's test holds ASLEEP as a session lock for an instant, which an aborted transaction would
+ * not release: so the lock is taken and given back inside one expression. A backend acts on a
+ * cancel at its interrupt checks: plpgsql makes one before each statement, and neither lock call
+ * makes one. With two statements, a cancel landing between them kept the lock until that
+ * connection ended, and meanwhile every writer notified and every reader polled at its busy rate
+ * (test/core/stream/notify-when-asleep.spec.ts hits a writer with a storm of cancels).
  *
  * PostgreSQL only: in PGlite every statement runs in the one backend, whose own locks never
  * conflict, so there the trigger notifies always.
@@ -44,10 +47,13 @@ export const WRITING_LOCK_CLASS = 0x66787332
 export function writerPlpgsql (channel: string): string {
   const key = `hashtext(${channel})`
   // Nested IFs: the order of the two lock calls is the protocol (WRITING first), and SQL does not
-  // promise an order for the operands of AND.
+  // promise an order for the operands of AND. The test of ASLEEP takes and gives back the session
+  // lock inside one expression (CASE evaluates its branches in order, only the one it needs): a
+  // cancel is acted on between the function's statements, not between those two calls.
+  // The parentheses keep plpgsql from ending the IF's condition at the CASE's own THEN.
   return `IF pg_try_advisory_xact_lock_shared(${WRITING_LOCK_CLASS}, ${key}) THEN
-        IF pg_try_advisory_lock(${ASLEEP_LOCK_CLASS}, ${key}) THEN
-          PERFORM pg_advisory_unlock(${ASLEEP_LOCK_CLASS}, ${key});
+        IF (CASE WHEN pg_try_advisory_lock(${ASLEEP_LOCK_CLASS}, ${key})
+          THEN pg_advisory_unlock(${ASLEEP_LOCK_CLASS}, ${key}) ELSE false END) THEN
           RETURN NULL;
         END IF;
       END IF;

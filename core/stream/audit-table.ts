@@ -184,25 +184,8 @@ interface NotifyPlace {
   whenAsleep: boolean
 }
 
-/**
- * One statement-level NOTIFY per inserting statement on the audit table (or per INSERT statement on
- * the source), or none; on a server only while a reader of the channel sleeps (a second trigger
- * argument, 'asleep'). The trigger has the function's name on whichever table it is; one on the
- * other table, or with other arguments, is dropped first.
- */
-async function setNotify (tx: Queryable, p: NotifyPlace): Promise<void> {
-  const current = await tx.query<{ def: string, on_source: boolean }>(
-    `SELECT pg_get_triggerdef(oid) AS def, tgrelid = $2::regclass AS on_source FROM pg_trigger
-      WHERE tgrelid IN ($1::regclass, $2::regclass) AND tgname = $3`, [p.aud, p.src, p.name])
-  const wanted = p.channel === undefined ? undefined : `'${p.channel}'${p.whenAsleep ? ", 'asleep'" : ''}`
-  const keep = current.rows.find(t => wanted !== undefined && t.on_source === p.onSource &&
-    t.def.includes(`(${wanted})`))
-  for (const t of current.rows) {
-    if (t !== keep) await tx.query(`DROP TRIGGER ${quoteIdent(p.name)} ON ${t.on_source ? p.src : p.aud}`)
-  }
-  if (wanted === undefined || keep !== undefined) return
-  await tx.query(`CREATE OR REPLACE FUNCTION ${p.schema}.${quoteIdent(p.name)}() RETURNS trigger
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $notify$
+/** The body of the NOTIFY trigger's function (its arguments: the channel, then 'asleep' on a server). */
+const NOTIFY_BODY = `
     BEGIN
       IF TG_NARGS > 1 THEN
         ${writerPlpgsql('TG_ARGV[0]')}
@@ -211,10 +194,34 @@ async function setNotify (tx: Queryable, p: NotifyPlace): Promise<void> {
       END IF;
       RETURN NULL;
     END
-    $notify$`)
+    `
+
+/**
+ * One statement-level NOTIFY per inserting statement on the audit table (or per INSERT statement on
+ * the source), or none; on a server only while a reader of the channel sleeps (a second trigger
+ * argument, 'asleep'). The trigger has the function's name on whichever table it is; one on the
+ * other table, or with other arguments, is dropped first. A kept trigger whose function an older
+ * version of the pack wrote has its function replaced, so a fix of the body reaches existing tables.
+ */
+async function setNotify (tx: Queryable, p: NotifyPlace): Promise<void> {
+  const fn = `${p.schema}.${quoteIdent(p.name)}`
+  const current = await tx.query<{ def: string, on_source: boolean, body: string | null }>(
+    `SELECT pg_get_triggerdef(t.oid) AS def, t.tgrelid = $2::regclass AS on_source, f.prosrc AS body
+       FROM pg_trigger t LEFT JOIN pg_proc f ON f.oid = t.tgfoid
+      WHERE t.tgrelid IN ($1::regclass, $2::regclass) AND t.tgname = $3`, [p.aud, p.src, p.name])
+  const wanted = p.channel === undefined ? undefined : `'${p.channel}'${p.whenAsleep ? ", 'asleep'" : ''}`
+  const keep = current.rows.find(t => wanted !== undefined && t.on_source === p.onSource &&
+    t.def.includes(`(${wanted})`))
+  for (const t of current.rows) {
+    if (t !== keep) await tx.query(`DROP TRIGGER ${quoteIdent(p.name)} ON ${t.on_source ? p.src : p.aud}`)
+  }
+  if (wanted === undefined || keep?.body === NOTIFY_BODY) return
+  await tx.query(`CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $notify$${NOTIFY_BODY}$notify$`)
+  if (keep !== undefined) return
   // The channel is a checked lower-case identifier, so it is safe as a trigger argument literal.
   await tx.query(`CREATE TRIGGER ${quoteIdent(p.name)} AFTER INSERT ON ${p.onSource ? p.src : p.aud} FOR EACH ` +
-    `STATEMENT EXECUTE FUNCTION ${p.schema}.${quoteIdent(p.name)}(${wanted})`)
+    `STATEMENT EXECUTE FUNCTION ${fn}(${wanted})`)
 }
 
 async function relationExists (db: Queryable, schema: string, name: string): Promise<boolean> {

@@ -189,6 +189,65 @@ describeEachDatabase('the audit NOTIFY while a reader sleeps', target => {
       await eventually(async () => (await marks(channel)) === 1, 5000, 'marked asleep again once a read was empty')
     })
 
+  it('leaves no lock behind when a storm of cancels hits writers inside the trigger, so readers can still sleep',
+    async function () {
+      if (target.pg === undefined) return this.skip()
+      this.timeout(30000)
+      const { table, channel } = await auditedTable()
+      const writer = new Client(target.pg)
+      await writer.connect()
+      f.closing.push({ close: async () => await writer.end() })
+      const pid = (await writer.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid
+      const canceller = new Client(target.pg)
+      await canceller.connect()
+      f.closing.push({ close: async () => await canceller.end() })
+      // One-row INSERTs, each cancelled wherever the cancel lands: before, in or after the trigger.
+      let stop = false
+      let id = 0
+      let committed = 0
+      let cancelled = 0
+      const writing = (async () => {
+        while (!stop) {
+          try {
+            await writer.query(`INSERT INTO ${table} VALUES ($1, 1)`, [++id])
+            committed++
+          } catch (err) {
+            if ((err as { code?: string }).code !== '57014') throw err
+            cancelled++
+          }
+        }
+      })()
+      const cancelling = (async () => {
+        while (!stop) await canceller.query('SELECT pg_cancel_backend($1)', [pid])
+      })()
+      await sleep(4000)
+      stop = true
+      await Promise.all([writing, cancelling])
+      assert.ok(committed > 100 && cancelled > 100, `${committed} committed, ${cancelled} cancelled`)
+      const held = await f.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_locks
+          WHERE locktype = 'advisory' AND pid = $1 AND classid = $2::bigint::oid`, [pid, ASLEEP_LOCK_CLASS])
+      assert.strictEqual(held.rows[0].n, 0, 'the writer\'s session holds no mark lock')
+      const marker = f.db.sleepMarker!(channel)
+      assert.strictEqual(await marker.check(), 'reread', 'a reader can mark itself asleep')
+      marker.wake()
+    })
+
+  it('brings the trigger function of an existing audit table up to date at the next setup', async function () {
+    if (target.pg === undefined) return this.skip()
+    this.timeout(20000)
+    const { table, channel } = await auditedTable()
+    // The function as an older version left it: a NOTIFY for every statement.
+    await f.db.query(`CREATE OR REPLACE FUNCTION "${f.schema}".orders_audit_notify() RETURNS trigger
+      LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_notify(TG_ARGV[0], ''); RETURN NULL; END $$`)
+    const awake = await notificationCounter(f, channel, { asleep: false })
+    await f.db.query(`INSERT INTO ${table} VALUES (1, 10)`)
+    assert.strictEqual(await awake(), 1, 'the older function notifies a listener that is awake')
+    await ensureAuditTable(f.db, { source: `${f.schema}.orders`, notifyChannel: channel })
+    await f.db.query(`INSERT INTO ${table} VALUES (2, 20)`)
+    assert.strictEqual(await awake(), 0, 'the function of this version: no NOTIFY while nobody sleeps')
+  })
+
   it('notifies every inserting statement on PGlite, where no mark can be taken', async function () {
     if (target.pg !== undefined) return this.skip()
     this.timeout(20000)

@@ -35,8 +35,8 @@ describeEachDatabase('the audit NOTIFY while a reader sleeps', target => {
     return r.rows[0].n
   }
 
-  /** A second session that begins a transaction; rolled back and closed with the test. */
-  async function openTransaction (): Promise<Client> {
+  /** A second session of the server; with the test, what it left open is rolled back and it is closed. */
+  async function connection (): Promise<Client> {
     const c = new Client(target.pg)
     await c.connect()
     f.closing.push({
@@ -45,6 +45,12 @@ describeEachDatabase('the audit NOTIFY while a reader sleeps', target => {
         await c.end()
       }
     })
+    return c
+  }
+
+  /** A second session that begins a transaction. */
+  async function openTransaction (): Promise<Client> {
+    const c = await connection()
     await c.query('BEGIN')
     return c
   }
@@ -194,13 +200,9 @@ describeEachDatabase('the audit NOTIFY while a reader sleeps', target => {
       if (target.pg === undefined) return this.skip()
       this.timeout(30000)
       const { table, channel } = await auditedTable()
-      const writer = new Client(target.pg)
-      await writer.connect()
-      f.closing.push({ close: async () => await writer.end() })
+      const writer = await connection()
       const pid = (await writer.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid
-      const canceller = new Client(target.pg)
-      await canceller.connect()
-      f.closing.push({ close: async () => await canceller.end() })
+      const canceller = await connection()
       // One-row INSERTs, each cancelled wherever the cancel lands: before, in or after the trigger.
       let stop = false
       let id = 0

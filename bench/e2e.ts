@@ -256,9 +256,9 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
     // The warm-up's tables analysed before the sustained phase too. Node-RED made them a moment ago,
     // and its prepared statements' plans were chosen on a few rows: a Seq Scan of `orders` for the
     // apply, a Bitmap Heap Scan and a Sort of the whole backlog for each read of the fix_in stream.
-    // Those plans are kept until autovacuum's first ANALYZE of the table (it looks once a minute),
-    // so the phase measured them for all or part of its length, differently from run to run
-    // (docs/performance.md, session 25). An application's tables have statistics.
+    // Those plans are kept until autovacuum first vacuums or analyses the table (it looks once a
+    // minute), so the phase measured them for all, part or none of its length, differently from run
+    // to run (docs/performance.md, session 25). An application's tables have statistics.
     await settle()
 
     // Sustained: as fast as the pipeline takes them, with a bounded backlog: at most BACKLOG orders

@@ -11,10 +11,16 @@ import {
   textTypeParser
 } from './database'
 import { validateChannel } from './channel'
+import { EmbeddedMaintenance, MaintenanceOptions } from './embedded-maintenance'
 
 export interface PgliteOptions {
   /** Directory of the database files; created (initdb) when missing. Omit for in-memory. */
   dataDir?: string
+  /**
+   * Vacuum and analyse passes, as autovacuum would run on a server (PGlite has none):
+   * on by default; false turns them off (embedded-maintenance.ts).
+   */
+  maintenance?: MaintenanceOptions | false
 }
 
 /**
@@ -44,6 +50,7 @@ function reason (err: unknown): string {
 export class PgliteDatabase implements Database {
   readonly kind = 'pglite' as const
   private closing: Promise<void> | undefined
+  private maintenance: EmbeddedMaintenance | undefined
 
   private constructor (private readonly db: PGliteType) {}
 
@@ -65,7 +72,12 @@ export class PgliteDatabase implements Database {
       await db?.close().catch(() => {})
       throw new EmbeddedDatabaseError(where, err)
     }
-    return new PgliteDatabase(db)
+    const opened = new PgliteDatabase(db)
+    if (options.maintenance !== false) {
+      opened.maintenance = new EmbeddedMaintenance(opened, options.maintenance)
+      await opened.maintenance.start()
+    }
+    return opened
   }
 
   get closed (): boolean {
@@ -111,7 +123,9 @@ export class PgliteDatabase implements Database {
 
   async close (): Promise<void> {
     if (this.closing === undefined) {
-      this.closing = this.db.closed ? Promise.resolve() : this.db.close()
+      // A pass in progress ends (after its current statement) before the database closes.
+      const maintenance = this.maintenance?.stop() ?? Promise.resolve()
+      this.closing = maintenance.then(async () => { if (!this.db.closed) await this.db.close() })
     }
     await this.closing
   }

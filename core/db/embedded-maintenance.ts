@@ -1,0 +1,126 @@
+import type { Queryable } from './database'
+
+/** What one pass did: the tables it vacuumed or analysed, as quoted qualified names. */
+export interface MaintenancePass {
+  vacuumed: string[]
+  analysed: string[]
+}
+
+export interface MaintenanceOptions {
+  /** Time between passes (ms); default: the database's autovacuum_naptime (one minute by default). */
+  intervalMs?: number
+  /**
+   * Age of a table's oldest unfrozen transaction id at which it is vacuumed whatever changed in it;
+   * default: the database's autovacuum_freeze_max_age (200 million by default).
+   */
+  freezeMaxAge?: number
+  /**
+   * Called with a pass that failed as a whole; the next pass tries again. Default: a process
+   * warning (Node-RED's log shows it) for the first failure after a pass that succeeded.
+   */
+  onError?: (err: unknown) => void
+}
+
+/** The tables due, by autovacuum's thresholds, read from the database's own settings. */
+const DUE_SQL = `
+  WITH s AS (
+    SELECT current_setting('autovacuum_vacuum_threshold')::float8 AS vacuum_base,
+      current_setting('autovacuum_vacuum_scale_factor')::float8 AS vacuum_scale,
+      current_setting('autovacuum_vacuum_insert_threshold')::float8 AS insert_base,
+      current_setting('autovacuum_vacuum_insert_scale_factor')::float8 AS insert_scale,
+      current_setting('autovacuum_analyze_threshold')::float8 AS analyse_base,
+      current_setting('autovacuum_analyze_scale_factor')::float8 AS analyse_scale,
+      coalesce($1::float8, current_setting('autovacuum_freeze_max_age')::float8) AS freeze_age
+  )
+  SELECT format('%I.%I', t.schemaname, t.relname) AS target,
+    (t.n_dead_tup > s.vacuum_base + s.vacuum_scale * greatest(c.reltuples, 0)
+      OR (s.insert_base >= 0 AND t.n_ins_since_vacuum > s.insert_base + s.insert_scale * greatest(c.reltuples, 0))
+      OR age(c.relfrozenxid) > s.freeze_age) AS vacuum,
+    t.n_mod_since_analyze > s.analyse_base + s.analyse_scale * greatest(c.reltuples, 0) AS analyse
+  FROM pg_stat_all_tables AS t
+  JOIN pg_class AS c ON c.oid = t.relid
+  CROSS JOIN s
+  WHERE c.relkind IN ('r', 'm') AND c.relpersistence <> 't'
+    AND t.schemaname NOT IN ('pg_toast', 'information_schema')
+    AND NOT coalesce(c.reloptions @> ARRAY['autovacuum_enabled=false'], false)
+  ORDER BY age(c.relfrozenxid) DESC, t.relid`
+
+/**
+ * Autovacuum's work for the embedded database. PGlite runs PostgreSQL as a single standalone
+ * session: there is no postmaster, so no autovacuum. Left alone, its tables are never analysed
+ * (every plan is made without statistics, for ever: a stream's read of an unanalysed journal can
+ * sort its whole backlog for each batch) and never frozen (a standalone backend only warns as
+ * transaction ids approach wraparound, where rows not yet frozen would disappear; varsup.c stops
+ * new transactions only under a postmaster). Each pass asks the statistics which tables are due
+ * by autovacuum's own thresholds, and vacuums or analyses them one at a time: each statement
+ * waits its turn with the pack's own (PGlite runs one statement or transaction at a time), so a
+ * pass never runs inside a transaction and never interleaves with one.
+ */
+export class EmbeddedMaintenance {
+  private timer: NodeJS.Timeout | undefined
+  private running: Promise<void> | undefined
+  private stopped = false
+  private failing = false
+
+  constructor (private readonly db: Queryable, private readonly options: MaintenanceOptions = {}) {}
+
+  /** Starts the passes, the first one interval after now. */
+  async start (): Promise<void> {
+    const ms = this.options.intervalMs ?? await this.naptimeMs()
+    if (this.stopped) return
+    this.timer = setInterval(() => {
+      if (this.running !== undefined) return
+      this.running = this.pass().then(() => { this.failing = false }, err => this.failed(err))
+        .finally(() => { this.running = undefined })
+    }, ms)
+    this.timer.unref()
+  }
+
+  /** Stops the passes and waits for one in progress (the database may then close). */
+  async stop (): Promise<void> {
+    this.stopped = true
+    if (this.timer !== undefined) clearInterval(this.timer)
+    await this.running
+  }
+
+  /** One pass now: vacuums and analyses every table due. */
+  async pass (): Promise<MaintenancePass> {
+    const done: MaintenancePass = { vacuumed: [], analysed: [] }
+    // The session keeps up to a second of its counts before it reports them to the statistics:
+    // reported first (when this statement ends), the pass sees every change made before it.
+    await this.db.query('SELECT pg_stat_force_next_flush()')
+    // The names come quoted by PostgreSQL itself (format's %I), whatever the tables are called.
+    const due = await this.db.query<{ target: string, vacuum: boolean, analyse: boolean }>(
+      DUE_SQL, [this.options.freezeMaxAge ?? null])
+    for (const t of due.rows) {
+      if (this.stopped) break
+      if (!t.vacuum && !t.analyse) continue
+      try {
+        await this.db.query(t.vacuum ? `VACUUM ${t.analyse ? '(ANALYZE) ' : ''}${t.target}` : `ANALYZE ${t.target}`)
+      } catch (err) {
+        // Dropped since the statistics were read: nothing left to do for it.
+        if ((err as { code?: string }).code === '42P01') continue
+        throw err
+      }
+      if (t.vacuum) done.vacuumed.push(t.target)
+      if (t.analyse) done.analysed.push(t.target)
+    }
+    return done
+  }
+
+  private failed (err: unknown): void {
+    if (this.options.onError !== undefined) return this.options.onError(err)
+    if (!this.failing) {
+      const why = err instanceof Error ? err.message : String(err)
+      process.emitWarning(`the embedded database's vacuum and analyse pass failed (${why}); the next pass tries again`,
+        'EmbeddedMaintenanceWarning')
+    }
+    this.failing = true
+  }
+
+  private async naptimeMs (): Promise<number> {
+    const r = await this.db.query<{ s: string }>(
+      "SELECT (extract(epoch FROM current_setting('autovacuum_naptime')::interval) * 1000)::text AS s")
+    return Number(r.rows[0].s)
+  }
+}

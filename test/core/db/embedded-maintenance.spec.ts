@@ -1,0 +1,166 @@
+import * as assert from 'assert'
+import { EmbeddedMaintenance } from '../../../core/db/embedded-maintenance'
+import { migrate } from '../../../core/db/migrate'
+import { PgliteDatabase } from '../../../core/db/pglite-database'
+import { lookupSource } from '../../../core/stream/catalog'
+import { Xid8Horizon } from '../../../core/stream/horizon-xid8'
+import { buildPlan } from '../../../core/stream/source'
+import type { Queryable } from '../../../core/db/database'
+
+interface LastDone { analysed: unknown, vacuumed: unknown }
+
+/** When PostgreSQL last analysed and vacuumed `schema.name` (null: never). */
+async function lastDone (db: Queryable, schema: string, name: string): Promise<LastDone> {
+  const r = await db.query<LastDone>(
+    'SELECT last_analyze AS analysed, last_vacuum AS vacuumed FROM pg_stat_user_tables ' +
+    'WHERE schemaname = $1 AND relname = $2', [schema, name])
+  assert.strictEqual(r.rows.length, 1, `${schema}.${name} has no statistics row`)
+  return r.rows[0]
+}
+
+async function fill (db: Queryable, table: string, rows: number): Promise<void> {
+  await db.query(`CREATE TABLE ${table} (id bigserial PRIMARY KEY, v text NOT NULL)`)
+  await db.query(`INSERT INTO ${table} (v) SELECT repeat('v', 50) FROM generate_series(1, ${rows})`)
+}
+
+describe('embedded database maintenance (PGlite has no autovacuum)', function () {
+  this.timeout(60000)
+  let db: PgliteDatabase
+
+  before(async () => { db = await PgliteDatabase.open({ maintenance: false }) })
+  after(async () => { await db.close() })
+
+  it('vacuums and analyses a table once more rows were inserted than autovacuum\'s thresholds, ' +
+    'and leaves a table below them alone', async () => {
+    await db.query('CREATE SCHEMA em1')
+    await fill(db, 'em1.busy', 2000)
+    await fill(db, 'em1.quiet', 10)
+    const pass = await new EmbeddedMaintenance(db).pass()
+    assert.ok(pass.analysed.includes('em1.busy'), `analysed: ${pass.analysed.join(', ')}`)
+    assert.ok(pass.vacuumed.includes('em1.busy'), `vacuumed: ${pass.vacuumed.join(', ')}`)
+    assert.ok(!pass.analysed.includes('em1.quiet') && !pass.vacuumed.includes('em1.quiet'))
+    const busy = await lastDone(db, 'em1', 'busy')
+    assert.notStrictEqual(busy.analysed, null)
+    assert.notStrictEqual(busy.vacuumed, null)
+    assert.deepStrictEqual(await lastDone(db, 'em1', 'quiet'), { analysed: null, vacuumed: null })
+    const est = await db.query<{ n: number }>(
+      "SELECT reltuples::int AS n FROM pg_class WHERE oid = 'em1.busy'::regclass")
+    assert.strictEqual(est.rows[0].n, 2000)
+    // Done once: the next pass finds nothing more to do for it.
+    const again = await new EmbeddedMaintenance(db).pass()
+    assert.ok(!again.analysed.includes('em1.busy') && !again.vacuumed.includes('em1.busy'))
+  })
+
+  it('leaves alone a table whose storage parameters turn autovacuum off', async () => {
+    await db.query('CREATE SCHEMA em2')
+    await fill(db, 'em2.off', 2000)
+    await db.query('ALTER TABLE em2.off SET (autovacuum_enabled = false)')
+    await new EmbeddedMaintenance(db).pass()
+    assert.deepStrictEqual(await lastDone(db, 'em2', 'off'), { analysed: null, vacuumed: null })
+  })
+
+  it('vacuums a table whose oldest transaction id is older than the freeze age, though nothing changed in it',
+    async () => {
+      await db.query('CREATE SCHEMA em3')
+      await fill(db, 'em3.old', 10)
+      await new EmbeddedMaintenance(db).pass()
+      assert.strictEqual((await lastDone(db, 'em3', 'old')).vacuumed, null)
+      // Transactions elsewhere age the table's relfrozenxid past a freeze age of 5.
+      for (let i = 0; i < 10; i++) await db.query('SELECT pg_current_xact_id()')
+      const pass = await new EmbeddedMaintenance(db, { freezeMaxAge: 5 }).pass()
+      assert.ok(pass.vacuumed.includes('em3.old'), `vacuumed: ${pass.vacuumed.join(', ')}`)
+      assert.notStrictEqual((await lastDone(db, 'em3', 'old')).vacuumed, null)
+    })
+
+  it('quotes the names of the tables it works on, whatever they are called', async () => {
+    await db.query('CREATE SCHEMA "em 4"')
+    await fill(db, '"em 4"."Odd; name"', 2000)
+    const pass = await new EmbeddedMaintenance(db).pass()
+    assert.ok(pass.analysed.includes('"em 4"."Odd; name"'), `analysed: ${pass.analysed.join(', ')}`)
+    assert.notStrictEqual((await lastDone(db, 'em 4', 'Odd; name')).analysed, null)
+  })
+})
+
+describe('the embedded database\'s own maintenance passes', function () {
+  this.timeout(60000)
+
+  it('analyses a table on its own, as autovacuum would on a server', async () => {
+    const db = await PgliteDatabase.open({ maintenance: { intervalMs: 50 } })
+    try {
+      await fill(db, 'public.auto', 2000)
+      const deadline = Date.now() + 10000
+      while ((await lastDone(db, 'public', 'auto')).analysed === null) {
+        assert.ok(Date.now() < deadline, 'not analysed within 10 s')
+        await new Promise(resolve => setTimeout(resolve, 50))
+      }
+    } finally {
+      await db.close()
+    }
+  })
+
+  it('closes while a pass runs, and reads and writes in between as usual', async () => {
+    const db = await PgliteDatabase.open({ maintenance: { intervalMs: 1 } })
+    const warnings: Error[] = []
+    const onWarning = (w: Error): void => { warnings.push(w) }
+    process.on('warning', onWarning)
+    try {
+      for (let i = 0; i < 20; i++) await fill(db, `public.t${i}`, 1500)
+      const n = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM public.t19')
+      assert.strictEqual(n.rows[0].n, '1500')
+      // Passes have run (one at least got to a table), and one may be running now.
+      const deadline = Date.now() + 10000
+      while ((await db.query("SELECT 1 FROM pg_stat_user_tables WHERE relname LIKE 't%' AND last_analyze IS NOT NULL"))
+        .rows.length === 0) {
+        assert.ok(Date.now() < deadline, 'no pass analysed a table within 10 s')
+        await new Promise(resolve => setTimeout(resolve, 20))
+      }
+      await db.close()
+      await new Promise(resolve => setImmediate(resolve))
+      assert.deepStrictEqual(warnings.map(w => w.message), [])
+    } finally {
+      process.off('warning', onWarning)
+      await db.close()
+    }
+  })
+
+  it('lets a stream read a large unanalysed inbound backlog through its index, not by sorting it', async () => {
+    // A new journal that took 20,000 ExecutionReports before any statistics: PostgreSQL's estimate for
+    // the read's range is then 0.5% of the table, under the read's LIMIT, and with no correlation
+    // known it sorts every row after the position for each read (docs/performance.md, session 26).
+    const db = await PgliteDatabase.open({ maintenance: { intervalMs: 50 } })
+    try {
+      await migrate(db, 'emj')
+      await db.query('INSERT INTO emj.fix_in (session_name, msg_seq_num, msg_type, sender_comp_id, target_comp_id, ' +
+        "raw) SELECT 'GW', g, '8', 'B', 'A', repeat('r', 150) FROM generate_series(1, 20000) AS g")
+      const relation = { schema: 'emj', name: 'fix_in' }
+      const plan = buildPlan({
+        relation,
+        positionColumns: ['tx', 'receive_seq'],
+        timeColumn: undefined,
+        projection: [],
+        filter: "msg_type = '8'"
+      }, await lookupSource(db, relation))
+      const first = (await db.query<{ tx: string, seq: string }>(
+        'SELECT tx::text AS tx, receive_seq::text AS seq FROM emj.fix_in ORDER BY receive_seq LIMIT 1')).rows[0]
+      const deadline = Date.now() + 10000
+      while ((await lastDone(db, 'emj', 'fix_in')).analysed === null) {
+        assert.ok(Date.now() < deadline, 'the journal was not analysed within 10 s')
+        await new Promise(resolve => setTimeout(resolve, 50))
+      }
+      const seen: string[] = []
+      const recording: Queryable = {
+        query: async (text, params) => {
+          seen.push(text)
+          return await db.query(text, params)
+        }
+      }
+      const read = await new Xid8Horizon(plan).read(recording, [first.tx, first.seq], 500)
+      assert.strictEqual(read.rows.length, 500)
+      const explained = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${seen[0]}`, [first.tx, first.seq, 500])
+      const text = explained.rows.map(r => r['QUERY PLAN']).join('\n')
+      assert.ok(!/Sort|Bitmap/.test(text) && /Index Scan using fix_in_tx_receive_seq/.test(text), text)
+    } finally {
+      await db.close()
+    }
+  })
+})

@@ -1,4 +1,8 @@
+import type { Queryable } from '../../core/db/database'
 import type { Position, StreamRow, Subscriber, SubscriptionState } from '../../core/stream'
+import { lookupSource } from '../../core/stream/catalog'
+import { Xid8Horizon } from '../../core/stream/horizon-xid8'
+import { buildPlan } from '../../core/stream/source'
 
 /** A subscriber that keeps every row and state it is given; `hold` pauses its deliveries. */
 export class Collector implements Subscriber {
@@ -57,4 +61,19 @@ export function missingAndDuplicates (seen: number[], expected: number[]): { mis
   const missing = expected.filter(e => !counts.has(e))
   const duplicates = [...counts.entries()].filter(([, c]) => c > 1).map(([k]) => k)
   return { missing, duplicates }
+}
+
+/**
+ * The horizon of a `fix_in` journal streamed as the e2e flows and the demo stream it: ExecutionReports
+ * only, in (tx, receive_seq) order.
+ */
+export async function executionReportsHorizon (db: Queryable, schema: string): Promise<Xid8Horizon> {
+  const relation = { schema, name: 'fix_in' }
+  return new Xid8Horizon(buildPlan({
+    relation,
+    positionColumns: ['tx', 'receive_seq'],
+    timeColumn: undefined,
+    projection: [],
+    filter: "msg_type = '8'"
+  }, await lookupSource(db, relation)))
 }

@@ -2,10 +2,8 @@ import * as assert from 'assert'
 import { EmbeddedMaintenance } from '../../../core/db/embedded-maintenance'
 import { migrate } from '../../../core/db/migrate'
 import { PgliteDatabase } from '../../../core/db/pglite-database'
-import { lookupSource } from '../../../core/stream/catalog'
-import { Xid8Horizon } from '../../../core/stream/horizon-xid8'
-import { buildPlan } from '../../../core/stream/source'
 import type { Queryable } from '../../../core/db/database'
+import { executionReportsHorizon } from '../../support/stream'
 
 interface LastDone { analysed: unknown, vacuumed: unknown }
 
@@ -132,14 +130,7 @@ describe('the embedded database\'s own maintenance passes', function () {
       await migrate(db, 'emj')
       await db.query('INSERT INTO emj.fix_in (session_name, msg_seq_num, msg_type, sender_comp_id, target_comp_id, ' +
         "raw) SELECT 'GW', g, '8', 'B', 'A', repeat('r', 150) FROM generate_series(1, 20000) AS g")
-      const relation = { schema: 'emj', name: 'fix_in' }
-      const plan = buildPlan({
-        relation,
-        positionColumns: ['tx', 'receive_seq'],
-        timeColumn: undefined,
-        projection: [],
-        filter: "msg_type = '8'"
-      }, await lookupSource(db, relation))
+      const horizon = await executionReportsHorizon(db, 'emj')
       const first = (await db.query<{ tx: string, seq: string }>(
         'SELECT tx::text AS tx, receive_seq::text AS seq FROM emj.fix_in ORDER BY receive_seq LIMIT 1')).rows[0]
       const deadline = Date.now() + 10000
@@ -154,7 +145,7 @@ describe('the embedded database\'s own maintenance passes', function () {
           return await db.query(text, params)
         }
       }
-      const read = await new Xid8Horizon(plan).read(recording, [first.tx, first.seq], 500)
+      const read = await horizon.read(recording, [first.tx, first.seq], 500)
       assert.strictEqual(read.rows.length, 500)
       const explained = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${seen[0]}`, [first.tx, first.seq, 500])
       const text = explained.rows.map(r => r['QUERY PLAN']).join('\n')

@@ -1,12 +1,10 @@
 import * as assert from 'assert'
 import type { Queryable } from '../../../core/db/database'
 import { migrate } from '../../../core/db/migrate'
-import { lookupSource } from '../../../core/stream/catalog'
 import type { Horizon } from '../../../core/stream/horizon'
-import { Xid8Horizon } from '../../../core/stream/horizon-xid8'
-import { buildPlan } from '../../../core/stream/source'
 import { describeEachDatabase } from '../../support/databases'
 import { schemaFixture } from '../../support/schema-fixture'
+import { executionReportsHorizon } from '../../support/stream'
 
 /** The names of every index a plan (EXPLAIN's JSON) reads. */
 function indexesOf (node: unknown, into = new Set<string>()): Set<string> {
@@ -60,15 +58,7 @@ describeEachDatabase('stream horizon plans', target => {
 
   it('reads, counts and checks for held-back rows through the stream\'s index on a table never analysed, ' +
     'not through an index of the filter\'s column', async () => {
-    const relation = { schema: f.schema, name: 'fix_in' }
-    const plan = buildPlan({
-      relation,
-      positionColumns: ['tx', 'receive_seq'],
-      timeColumn: undefined,
-      projection: [],
-      filter: "msg_type = '8'"
-    }, await lookupSource(f.db, relation))
-    const h: Horizon = new Xid8Horizon(plan)
+    const h: Horizon = await executionReportsHorizon(f.db, f.schema)
     // A position near the end, as a stream that keeps up has.
     const near = (await f.db.query<{ tx: string, seq: string }>(
       `SELECT tx::text AS tx, receive_seq::text AS seq FROM "${f.schema}".fix_in ORDER BY receive_seq DESC ` +

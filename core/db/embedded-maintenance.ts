@@ -21,7 +21,11 @@ export interface MaintenanceOptions {
   onError?: (err: unknown) => void
 }
 
-/** The tables due, by autovacuum's thresholds, read from the database's own settings. */
+/**
+ * The tables due, by autovacuum's thresholds, read from the database's own settings. A table's
+ * storage parameters keep a value as it was written (`off`, `0`, `FALSE`): PostgreSQL's own boolean
+ * cast reads it, as it did when it accepted it.
+ */
 const DUE_SQL = `
   WITH s AS (
     SELECT current_setting('autovacuum_vacuum_threshold')::float8 AS vacuum_base,
@@ -42,7 +46,8 @@ const DUE_SQL = `
   CROSS JOIN s
   WHERE c.relkind IN ('r', 'm') AND c.relpersistence <> 't'
     AND t.schemaname NOT IN ('pg_toast', 'information_schema')
-    AND NOT coalesce(c.reloptions @> ARRAY['autovacuum_enabled=false'], false)
+    AND NOT EXISTS (SELECT 1 FROM unnest(c.reloptions) AS o
+      WHERE split_part(o, '=', 1) = 'autovacuum_enabled' AND NOT split_part(o, '=', 2)::boolean)
   ORDER BY age(c.relfrozenxid) DESC, t.relid`
 
 /**

@@ -75,7 +75,12 @@ export class PgliteDatabase implements Database {
     const opened = new PgliteDatabase(db)
     if (options.maintenance !== false) {
       opened.maintenance = new EmbeddedMaintenance(opened, options.maintenance)
-      await opened.maintenance.start()
+      try {
+        await opened.maintenance.start()
+      } catch (err) {
+        await opened.close().catch(() => {})
+        throw new EmbeddedDatabaseError(where, err)
+      }
     }
     return opened
   }

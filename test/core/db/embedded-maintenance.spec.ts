@@ -49,12 +49,20 @@ describe('embedded database maintenance (PGlite has no autovacuum)', function ()
     assert.ok(!again.analysed.includes('em1.busy') && !again.vacuumed.includes('em1.busy'))
   })
 
-  it('leaves alone a table whose storage parameters turn autovacuum off', async () => {
+  it('leaves alone a table whose storage parameters turn autovacuum off, however the value is written', async () => {
     await db.query('CREATE SCHEMA em2')
-    await fill(db, 'em2.off', 2000)
-    await db.query('ALTER TABLE em2.off SET (autovacuum_enabled = false)')
-    await new EmbeddedMaintenance(db).pass()
-    assert.deepStrictEqual(await lastDone(db, 'em2', 'off'), { analysed: null, vacuumed: null })
+    const spellings = ['false', 'off', '0', "'No'"]
+    for (const [i, value] of spellings.entries()) {
+      await fill(db, `em2.off${i}`, 2000)
+      await db.query(`ALTER TABLE em2.off${i} SET (autovacuum_enabled = ${value})`)
+    }
+    await fill(db, 'em2.on', 2000)
+    await db.query('ALTER TABLE em2.on SET (autovacuum_enabled = on)')
+    const pass = await new EmbeddedMaintenance(db).pass()
+    for (const [i, value] of spellings.entries()) {
+      assert.deepStrictEqual(await lastDone(db, 'em2', `off${i}`), { analysed: null, vacuumed: null }, value)
+    }
+    assert.ok(pass.analysed.includes('em2."on"'), `analysed: ${pass.analysed.join(', ')}`)
   })
 
   it('vacuums a table whose oldest transaction id is older than the freeze age, though nothing changed in it',

@@ -114,7 +114,11 @@ export class EmbeddedMaintenance {
   }
 
   private failed (err: unknown): void {
-    if (this.options.onError !== undefined) return this.options.onError(err)
+    if (this.options.onError !== undefined) {
+      // A pass runs on a timer: a throw here would be an unhandled rejection, which ends Node.js.
+      try { this.options.onError(err) } catch {}
+      return
+    }
     if (!this.failing) {
       const why = err instanceof Error ? err.message : String(err)
       process.emitWarning(`the embedded database's vacuum and analyse pass failed (${why}); the next pass tries again`,

@@ -129,6 +129,50 @@ describe('the embedded database\'s own maintenance passes', function () {
     }
   })
 
+  it('says once, as a Node.js warning, that passes fail, however many fail in a row', async () => {
+    // A freeze age that is not a number makes the pass's own query fail, every pass.
+    const db = await PgliteDatabase.open({ maintenance: { intervalMs: 10, freezeMaxAge: 'x' as unknown as number } })
+    const warnings: Error[] = []
+    const onWarning = (w: Error): void => { warnings.push(w) }
+    process.on('warning', onWarning)
+    try {
+      await new Promise(resolve => setTimeout(resolve, 500))
+      assert.deepStrictEqual(warnings.map(w => w.name), ['EmbeddedMaintenanceWarning'])
+      assert.match(warnings[0].message, /vacuum and analyse pass failed \(invalid input syntax .*\); the next pass tries again/)
+      // The database itself goes on as usual.
+      assert.strictEqual((await db.query<{ n: number }>('SELECT 1 AS n')).rows[0].n, 1)
+    } finally {
+      process.off('warning', onWarning)
+      await db.close()
+    }
+  })
+
+  it('survives an error handler that throws: no unhandled rejection', async () => {
+    let calls = 0
+    const db = await PgliteDatabase.open({
+      maintenance: {
+        intervalMs: 10,
+        freezeMaxAge: 'x' as unknown as number,
+        onError: () => { calls++; throw new Error('the handler failed too') }
+      }
+    })
+    const rejections: unknown[] = []
+    const onRejection = (reason: unknown): void => { rejections.push(reason) }
+    process.on('unhandledRejection', onRejection)
+    try {
+      const deadline = Date.now() + 10000
+      while (calls < 3) {
+        assert.ok(Date.now() < deadline, `the handler ran ${calls} times in 10 s`)
+        await new Promise(resolve => setTimeout(resolve, 10))
+      }
+      await new Promise(resolve => setTimeout(resolve, 50))
+      assert.deepStrictEqual(rejections, [])
+    } finally {
+      process.off('unhandledRejection', onRejection)
+      await db.close()
+    }
+  })
+
   it('lets a stream read a large unanalysed inbound backlog through its index, not by sorting it', async () => {
     // A new journal that took 20,000 ExecutionReports before any statistics: PostgreSQL's estimate for
     // the read's range is then 0.5% of the table, under the read's LIMIT, and with no correlation

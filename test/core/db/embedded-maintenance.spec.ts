@@ -138,7 +138,7 @@ describe('the embedded database\'s own maintenance passes', function () {
     try {
       await new Promise(resolve => setTimeout(resolve, 500))
       assert.deepStrictEqual(warnings.map(w => w.name), ['EmbeddedMaintenanceWarning'])
-      assert.match(warnings[0].message, /vacuum and analyse pass failed \(invalid input syntax .*\); the next pass tries again/)
+      assert.match(warnings[0].message, /vacuum and analyse pass failed \(invalid input syntax .*\); the next pass/)
       // The database itself goes on as usual.
       assert.strictEqual((await db.query<{ n: number }>('SELECT 1 AS n')).rows[0].n, 1)
     } finally {

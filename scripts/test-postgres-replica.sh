@@ -31,10 +31,11 @@ ha_pid() {
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo "$pid"; fi
 }
 
+source "$(dirname "${BASH_SOURCE[0]}")/free-port.sh"
 ha_free_port() {
   local port
   for port in $(seq "$1" $(($1 + 60))); do
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && [ "$port" != "${2:-}" ]; then echo "$port"; return 0; fi
+    if port_is_free "$port" && [ "$port" != "${2:-}" ]; then echo "$port"; return 0; fi
   done
   return 1
 }

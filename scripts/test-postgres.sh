@@ -9,9 +9,10 @@
 set -euo pipefail
 
 # First free port from 54329 up, unless one is given.
+source "$(dirname "${BASH_SOURCE[0]}")/free-port.sh"
 if [ -z "${TEST_PG_PORT:-}" ]; then
   for TEST_PG_PORT in $(seq 54329 54399); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$TEST_PG_PORT") 2>/dev/null || break
+    port_is_free "$TEST_PG_PORT" && break
   done
 fi
 

@@ -78,6 +78,26 @@ describe('embedded database maintenance (PGlite has no autovacuum)', function ()
       assert.notStrictEqual((await lastDone(db, 'em3', 'old')).vacuumed, null)
     })
 
+  it('vacuums a table once more of its rows were updated or deleted than autovacuum\'s dead-row threshold, ' +
+    'and not before', async () => {
+    await db.query('CREATE SCHEMA em5')
+    await fill(db, 'em5.churned', 1000)
+    await fill(db, 'em5.touched', 1000)
+    await new EmbeddedMaintenance(db).pass() // both vacuumed and analysed once: reltuples 1000
+    // Dead-row threshold: 50 + 20% of 1000 = 250. Updates leave dead rows; they are not inserts.
+    await db.query("UPDATE em5.churned SET v = 'w' WHERE id <= 200")
+    await db.query('DELETE FROM em5.churned WHERE id > 900')
+    await db.query("UPDATE em5.touched SET v = 'w' WHERE id <= 100")
+    const before = await lastDone(db, 'em5', 'churned')
+    const pass = await new EmbeddedMaintenance(db).pass()
+    assert.ok(pass.vacuumed.includes('em5.churned'), `vacuumed: ${pass.vacuumed.join(', ')}`)
+    assert.ok(!pass.vacuumed.includes('em5.touched'), `vacuumed: ${pass.vacuumed.join(', ')}`)
+    assert.notDeepStrictEqual((await lastDone(db, 'em5', 'churned')).vacuumed, before.vacuumed)
+    const dead = await db.query<{ n: number }>(
+      "SELECT n_dead_tup::int AS n FROM pg_stat_user_tables WHERE relid = 'em5.churned'::regclass")
+    assert.strictEqual(dead.rows[0].n, 0)
+  })
+
   it('quotes the names of the tables it works on, whatever they are called', async () => {
     await db.query('CREATE SCHEMA "em 4"')
     await fill(db, '"em 4"."Odd; name"', 2000)

@@ -1,11 +1,13 @@
 import type { Counter, Gauge } from 'prom-client'
 import { HEALTH_CODES, Overview, SESSION_STATE_CODES } from './overview'
+import { processRegistry } from './process-metrics'
 
 /**
  * The Prometheus text exposition of an Overview, written by prom-client. A fresh registry per
  * scrape: every value is read from the live parts at scrape time, so nothing here can drift from
  * what the sidebar shows. Counters are the parts' own running totals (monotonic while Node-RED
- * runs; a restart starts them at 0, which Prometheus' rate() handles).
+ * runs; a restart starts them at 0, which Prometheus' rate() handles). The Node.js process's own series
+ * (process-metrics.ts) follow the pack's.
  */
 /** prom-client's Registry.PROMETHEUS_CONTENT_TYPE (the metrics spec checks they agree). */
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
@@ -153,5 +155,5 @@ export async function renderMetrics (o: Overview): Promise<string> {
     if (d.poolWaiting !== undefined) dWaiting.set({ database: d.name }, d.poolWaiting)
     dErrors.inc({ database: d.name }, d.errors)
   }
-  return await registers[0].metrics()
+  return await Registry.merge([registers[0], await processRegistry()]).metrics()
 }

@@ -19,9 +19,9 @@ const GARBLED = 'this is not FIX at all'
 function sample (text: string, name: string, labels: Record<string, string>): number | undefined {
   const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`)
   for (const line of text.split('\n')) {
-    const m = /^([a-z_]+)\{(.*)\} (\S+)$/.exec(line)
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
     if (m === null || m[1] !== name) continue
-    const have = m[2].split(/,(?=[a-z_]+=")/)
+    const have = m[2] === undefined ? [] : m[2].split(/,(?=[a-z_]+=")/)
     if (want.every(w => have.includes(w)) && have.length === want.length) return Number(m[3])
   }
   return undefined
@@ -227,6 +227,27 @@ describe(`operator console on a running flow: metrics, client problems, a garble
       for (const [name, labels, ok] of expect) {
         const v = sample(t, name, labels)
         assert.ok(v !== undefined && ok(v), `${name}${JSON.stringify(labels)} = ${String(v)}`)
+      }
+    })
+
+    it("has the Node.js process's series next to the pack's: CPU, resident memory, heap, event loop lag, " +
+      'garbage collection pauses', async () => {
+      await settled()
+      const t = await waitFor(async (): Promise<string | false> => {
+        const r = await call(nr.base, nr.viewer, 'GET', 'fix-streamers/metrics')
+        const text = String(r.body)
+        return (sample(text, 'nodejs_gc_duration_seconds_count', { kind: 'minor' }) ?? 0) > 0 ? text : false
+      }, 30000, 'a young-generation collection in Node-RED counted') as string
+      const expect: Array<[string, (v: number) => boolean]> = [
+        ['process_cpu_user_seconds_total', v => v > 0],
+        ['process_resident_memory_bytes', v => v > 20e6],
+        ['nodejs_heap_size_used_bytes', v => v > 5e6],
+        ['nodejs_eventloop_lag_p99_seconds', v => v >= 0 && v < 10],
+        ['process_open_fds', v => v > 0]
+      ]
+      for (const [name, ok] of expect) {
+        const v = sample(t, name, {})
+        assert.ok(v !== undefined && ok(v), `${name} = ${String(v)}`)
       }
     })
 

@@ -137,6 +137,34 @@ describe('operator console: session activity, metrics, permissions and control i
     assert.strictEqual(METRICS_CONTENT_TYPE, prom.Registry.PROMETHEUS_CONTENT_TYPE)
   })
 
+  it("follows the pack's series with the Node.js process's own: CPU, memory, heap, event loop lag and " +
+    'garbage collection pauses, counted across scrapes', async () => {
+    const empty: Overview = { at: '', sessions: [], streams: [], clients: [], databases: [] }
+    const first = await renderMetrics(empty)
+    const names = ['process_cpu_user_seconds_total', 'process_resident_memory_bytes', 'nodejs_heap_size_used_bytes',
+      'nodejs_eventloop_lag_p99_seconds', 'nodejs_active_handles_total']
+    for (const name of names) {
+      assert.match(first, new RegExp(`^${name} [0-9.e+-]+$`, 'm'), name)
+    }
+    assert.match(first, /^# TYPE nodejs_gc_duration_seconds histogram$/m)
+    // The collectors run from the first scrape on: young-generation collections made now are counted by the next.
+    const minor = (text: string): number =>
+      Number(/^nodejs_gc_duration_seconds_count\{kind="minor"\} (\S+)$/m.exec(text)?.[1] ?? 0)
+    let later = first
+    for (let round = 0; round < 50 && minor(later) <= minor(first); round++) {
+      const junk: Array<{ i: number }> = []
+      for (let i = 0; i < 100000; i++) junk.push({ i }) // about 3 MB for the young generation
+      assert.strictEqual(junk.length, 100000)
+      await new Promise(resolve => setTimeout(resolve, 20))
+      later = await renderMetrics(empty)
+    }
+    assert.ok(minor(later) > minor(first), `minor collections counted: ${minor(first)} then ${minor(later)}`)
+    // A pause of a few milliseconds falls in a bucket of its own, not between 1 and 10 ms.
+    assert.match(later, /^nodejs_gc_duration_seconds_bucket\{le="0\.005",kind="minor"\} \d+$/m)
+    const cpu = (text: string): number => Number(/^process_cpu_user_seconds_total (\S+)$/m.exec(text)?.[1])
+    assert.ok(cpu(later) > cpu(first), `user CPU ${cpu(first)} then ${cpu(later)}`)
+  })
+
   it("mirrors Node-RED's scope rule: read holds every .read, write every .write, * everything", () => {
     assert.strictEqual(scopeHolds('*', 'fix-streamers.write'), true)
     assert.strictEqual(scopeHolds('read', 'fix-streamers.read'), true)

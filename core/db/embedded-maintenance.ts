@@ -1,9 +1,32 @@
 import type { Queryable } from './database'
 
-/** What one pass did: the tables it vacuumed or analysed, as quoted qualified names. */
+/** What one pass did: the tables it vacuumed or analysed, as quoted qualified names, and those it could not. */
 export interface MaintenancePass {
   vacuumed: string[]
   analysed: string[]
+  failed: MaintenanceFailure[]
+}
+
+/** A table the pass could not vacuum or analyse, and PostgreSQL's error. */
+export interface MaintenanceFailure {
+  target: string
+  error: unknown
+}
+
+/**
+ * Tables a pass could not vacuum or analyse (an expression index whose function now raises, a
+ * damaged table). The pass went on with the others: one table must not keep the rest from being
+ * analysed and frozen, as on a server, where autovacuum moves on to the next table after an error.
+ */
+export class EmbeddedMaintenanceError extends Error {
+  constructor (readonly failures: MaintenanceFailure[]) {
+    super(`could not vacuum or analyse ${failures.map(f => `${f.target} (${firstLine(f.error)})`).join(', ')}`)
+    this.name = 'EmbeddedMaintenanceError'
+  }
+}
+
+function firstLine (err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]
 }
 
 export interface MaintenanceOptions {
@@ -65,7 +88,8 @@ export class EmbeddedMaintenance {
   private timer: NodeJS.Timeout | undefined
   private running: Promise<void> | undefined
   private stopped = false
-  private failing = false
+  /** What was reported since the last pass without failures: a table's name, or '' for whole passes. */
+  private reported = new Set<string>()
 
   constructor (private readonly db: Queryable, private readonly options: MaintenanceOptions = {}) {}
 
@@ -75,7 +99,11 @@ export class EmbeddedMaintenance {
     if (this.stopped) return
     this.timer = setInterval(() => {
       if (this.running !== undefined) return
-      this.running = this.pass().then(() => { this.failing = false }, err => this.failed(err))
+      this.running = this.pass()
+        .then(done => {
+          if (done.failed.length === 0) this.reported.clear()
+          else this.failed(new EmbeddedMaintenanceError(done.failed))
+        }, err => this.failed(err))
         .finally(() => { this.running = undefined })
     }, ms)
     this.timer.unref()
@@ -90,7 +118,7 @@ export class EmbeddedMaintenance {
 
   /** One pass now: vacuums and analyses every table due. */
   async pass (): Promise<MaintenancePass> {
-    const done: MaintenancePass = { vacuumed: [], analysed: [] }
+    const done: MaintenancePass = { vacuumed: [], analysed: [], failed: [] }
     // The session keeps up to a second of its counts before it reports them to the statistics:
     // reported first (when this statement ends), the pass sees every change made before it.
     await this.db.query('SELECT pg_stat_force_next_flush()')
@@ -105,7 +133,10 @@ export class EmbeddedMaintenance {
       } catch (err) {
         // Dropped since the statistics were read: nothing left to do for it.
         if ((err as { code?: string }).code === '42P01') continue
-        throw err
+        // VACUUM (ANALYZE) commits the vacuum before it analyses: a table whose analyse fails is
+        // still frozen. The next pass tries it again.
+        done.failed.push({ target: t.target, error: err })
+        continue
       }
       if (t.vacuum) done.vacuumed.push(t.target)
       if (t.analyse) done.analysed.push(t.target)
@@ -113,18 +144,23 @@ export class EmbeddedMaintenance {
     return done
   }
 
+  /**
+   * A pass that failed as a whole, or tables it could not do. The default says so once per run of
+   * failures: again only for a table (or a whole pass) not reported since the last clean pass.
+   */
   private failed (err: unknown): void {
     if (this.options.onError !== undefined) {
       // A pass runs on a timer: a throw here would be an unhandled rejection, which ends Node.js.
       try { this.options.onError(err) } catch {}
       return
     }
-    if (!this.failing) {
-      const why = err instanceof Error ? err.message : String(err)
-      process.emitWarning(`the embedded database's vacuum and analyse pass failed (${why}); the next pass tries again`,
-        'EmbeddedMaintenanceWarning')
-    }
-    this.failing = true
+    const keys = err instanceof EmbeddedMaintenanceError ? err.failures.map(f => f.target) : ['']
+    if (keys.every(k => this.reported.has(k))) return
+    for (const k of keys) this.reported.add(k)
+    const what = err instanceof EmbeddedMaintenanceError
+      ? `the embedded database ${err.message}`
+      : `the embedded database's vacuum and analyse pass failed (${firstLine(err)})`
+    process.emitWarning(`${what}; the next pass tries again`, 'EmbeddedMaintenanceWarning')
   }
 
   private async naptimeMs (): Promise<number> {

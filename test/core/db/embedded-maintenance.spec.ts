@@ -1,5 +1,5 @@
 import * as assert from 'assert'
-import { EmbeddedMaintenance } from '../../../core/db/embedded-maintenance'
+import { EmbeddedMaintenance, EmbeddedMaintenanceError } from '../../../core/db/embedded-maintenance'
 import { migrate } from '../../../core/db/migrate'
 import { PgliteDatabase } from '../../../core/db/pglite-database'
 import type { Queryable } from '../../../core/db/database'
@@ -19,6 +19,24 @@ async function lastDone (db: Queryable, schema: string, name: string): Promise<L
 async function fill (db: Queryable, table: string, rows: number): Promise<void> {
   await db.query(`CREATE TABLE ${table} (id bigserial PRIMARY KEY, v text NOT NULL)`)
   await db.query(`INSERT INTO ${table} (v) SELECT repeat('v', 50) FROM generate_series(1, ${rows})`)
+}
+
+/**
+ * `table` with 2,000 rows and an index on a function of them, which `breakIndex` then makes raise:
+ * ANALYZE evaluates an expression index's function on its sample, so the table can no longer be
+ * analysed (a user's function replaced by one that fails, as it happens).
+ */
+async function fillWithFunctionIndex (db: Queryable, table: string): Promise<void> {
+  await db.query(`CREATE FUNCTION ${table}_weight (v text) RETURNS int LANGUAGE plpgsql IMMUTABLE ` +
+    'AS $$ BEGIN RETURN length(v); END $$')
+  await fill(db, table, 0)
+  await db.query(`CREATE INDEX ON ${table} (${table}_weight(v))`)
+  await db.query(`INSERT INTO ${table} (v) SELECT repeat('v', 50) FROM generate_series(1, 2000)`)
+}
+
+async function breakIndex (db: Queryable, table: string): Promise<void> {
+  await db.query(`CREATE OR REPLACE FUNCTION ${table}_weight (v text) RETURNS int LANGUAGE plpgsql IMMUTABLE ` +
+    `AS $$ BEGIN RAISE EXCEPTION 'the weight of ${table} is broken'; END $$`)
 }
 
 describe('embedded database maintenance (PGlite has no autovacuum)', function () {
@@ -98,6 +116,24 @@ describe('embedded database maintenance (PGlite has no autovacuum)', function ()
     assert.strictEqual(dead.rows[0].n, 0)
   })
 
+  it('goes on with the other tables when one cannot be analysed, names it, and still vacuums it', async () => {
+    await db.query('CREATE SCHEMA em6')
+    // Created first, so its oldest transaction id is older: the pass comes to it before the other.
+    await fillWithFunctionIndex(db, 'em6.broken')
+    await fill(db, 'em6.fine', 2000)
+    await breakIndex(db, 'em6.broken')
+    const pass = await new EmbeddedMaintenance(db).pass()
+    assert.deepStrictEqual(pass.failed.map(f => f.target), ['em6.broken'])
+    assert.match(String(pass.failed[0].error), /the weight of em6\.broken is broken/)
+    assert.ok(pass.analysed.includes('em6.fine') && pass.vacuumed.includes('em6.fine'),
+      `analysed: ${pass.analysed.join(', ')}; vacuumed: ${pass.vacuumed.join(', ')}`)
+    assert.ok(!pass.analysed.includes('em6.broken'))
+    // VACUUM (ANALYZE) committed its vacuum before the analyse failed: the table is still frozen.
+    const broken = await lastDone(db, 'em6', 'broken')
+    assert.strictEqual(broken.analysed, null)
+    assert.notStrictEqual(broken.vacuumed, null)
+  })
+
   it('quotes the names of the tables it works on, whatever they are called', async () => {
     await db.query('CREATE SCHEMA "em 4"')
     await fill(db, '"em 4"."Odd; name"', 2000)
@@ -149,16 +185,27 @@ describe('the embedded database\'s own maintenance passes', function () {
     }
   })
 
-  it('says once, as a Node.js warning, that passes fail, however many fail in a row', async () => {
-    // A freeze age that is not a number makes the pass's own query fail, every pass.
-    const db = await PgliteDatabase.open({ maintenance: { intervalMs: 10, freezeMaxAge: 'x' as unknown as number } })
+  it('says once, as a Node.js warning, that a table cannot be done, however many passes fail on it, ' +
+    'and again for another', async () => {
+    const db = await PgliteDatabase.open({ maintenance: { intervalMs: 10 } })
     const warnings: Error[] = []
     const onWarning = (w: Error): void => { warnings.push(w) }
     process.on('warning', onWarning)
     try {
+      await fillWithFunctionIndex(db, 'public.first')
+      await fillWithFunctionIndex(db, 'public.second')
+      await breakIndex(db, 'public.first')
       await new Promise(resolve => setTimeout(resolve, 500))
       assert.deepStrictEqual(warnings.map(w => w.name), ['EmbeddedMaintenanceWarning'])
-      assert.match(warnings[0].message, /vacuum and analyse pass failed \(invalid input syntax .*\); the next pass/)
+      assert.match(warnings[0].message,
+        /^the embedded database could not vacuum or analyse public\.first \(the weight of public\.first is broken\); /)
+      // Analysed by now; deleted rows (a DELETE evaluates no index function) make it due again, and now it
+      // cannot be done either.
+      await breakIndex(db, 'public.second')
+      await db.query('DELETE FROM public.second WHERE id > 500')
+      await new Promise(resolve => setTimeout(resolve, 500))
+      assert.strictEqual(warnings.length, 2, warnings.map(w => w.message).join('\n'))
+      assert.match(warnings[1].message, /public\.second \(the weight of public\.second is broken\)/)
       // The database itself goes on as usual.
       assert.strictEqual((await db.query<{ n: number }>('SELECT 1 AS n')).rows[0].n, 1)
     } finally {
@@ -167,29 +214,31 @@ describe('the embedded database\'s own maintenance passes', function () {
     }
   })
 
-  it('survives an error handler that throws: no unhandled rejection', async () => {
-    let calls = 0
-    const db = await PgliteDatabase.open({
-      maintenance: {
-        intervalMs: 10,
-        freezeMaxAge: 'x' as unknown as number,
-        onError: () => { calls++; throw new Error('the handler failed too') }
-      }
+  it('hands a pass that fails as a whole (its database closed under it) to the error handler, and survives ' +
+    'a handler that throws: no unhandled rejection', async () => {
+    const db = await PgliteDatabase.open({ maintenance: false })
+    const errors: unknown[] = []
+    const maintenance = new EmbeddedMaintenance(db, {
+      intervalMs: 10,
+      onError: err => { errors.push(err); throw new Error('the handler failed too') }
     })
     const rejections: unknown[] = []
     const onRejection = (reason: unknown): void => { rejections.push(reason) }
     process.on('unhandledRejection', onRejection)
     try {
+      await maintenance.start()
+      await db.close()
       const deadline = Date.now() + 10000
-      while (calls < 3) {
-        assert.ok(Date.now() < deadline, `the handler ran ${calls} times in 10 s`)
+      while (errors.length < 3) {
+        assert.ok(Date.now() < deadline, `the handler ran ${errors.length} times in 10 s`)
         await new Promise(resolve => setTimeout(resolve, 10))
       }
       await new Promise(resolve => setTimeout(resolve, 50))
       assert.deepStrictEqual(rejections, [])
+      assert.ok(errors[0] instanceof Error && !(errors[0] instanceof EmbeddedMaintenanceError), String(errors[0]))
     } finally {
       process.off('unhandledRejection', onRejection)
-      await db.close()
+      await maintenance.stop()
     }
   })
 

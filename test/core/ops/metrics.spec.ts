@@ -1,6 +1,7 @@
 import * as assert from 'assert'
 import { execFileSync } from 'child_process'
 import { EventEmitter } from 'events'
+import { PerformanceObserver } from 'perf_hooks'
 import { controlOf, ControlInputError } from '../../../core/ops/control'
 import { METRICS_CONTENT_TYPE, renderMetrics } from '../../../core/ops/metrics'
 import type { Overview } from '../../../core/ops/overview'
@@ -163,6 +164,33 @@ describe('operator console: session activity, metrics, permissions and control i
     assert.match(later, /^nodejs_gc_duration_seconds_bucket\{le="0\.005",kind="minor"\} \d+$/m)
     const cpu = (text: string): number => Number(/^process_cpu_user_seconds_total (\S+)$/m.exec(text)?.[1])
     assert.ok(cpu(later) > cpu(first), `user CPU ${cpu(first)} then ${cpu(later)}`)
+  })
+
+  it('counts every garbage collection of a long synchronous task, not one per turn of the event loop', async () => {
+    const empty: Overview = { at: '', sessions: [], streams: [], clients: [], databases: [] }
+    const counts = /^nodejs_gc_duration_seconds_count\{kind="[a-z]+"\} (\S+)$/gm
+    const count = (text: string): number => [...text.matchAll(counts)].reduce((n, m) => n + Number(m[1]), 0)
+    let seen = 0
+    const watch = new PerformanceObserver(list => { seen += list.getEntries().length })
+    watch.observe({ entryTypes: ['gc'] })
+    try {
+      const before = count(await renderMetrics(empty))
+      const from = seen
+      // 300 ms without yielding: young-generation collections, all delivered in one callback after it.
+      let junk: Array<{ i: number }> = []
+      const until = Date.now() + 300
+      while (Date.now() < until) {
+        for (let i = 0; i < 1000; i++) junk.push({ i })
+        if (junk.length > 50000) junk = []
+      }
+      await new Promise(resolve => setTimeout(resolve, 50))
+      const during = seen - from
+      assert.ok(during >= 3, `only ${during} collections in 300 ms of allocation`)
+      const after = count(await renderMetrics(empty))
+      assert.ok(after - before >= during, `${after - before} counted, ${during} happened`)
+    } finally {
+      watch.disconnect()
+    }
   })
 
   it("mirrors Node-RED's scope rule: read holds every .read, write every .write, * everything", () => {

@@ -67,12 +67,14 @@ export function isTransientDbError (err: unknown): boolean {
 
 /**
  * A transient error that only a person can clear: a refused login (class 28), a full disk
- * (53100), a missing right (42501). The node keeps retrying, but its status is red rather than
- * yellow, because waiting alone will not end it.
+ * (53100), a missing right (42501), an embedded data folder to upgrade (EmbeddedVersionError).
+ * The node keeps retrying, but its status is red rather than yellow, because waiting alone will
+ * not end it.
  */
 export function needsOperator (err: unknown): boolean {
-  const e = err as { code?: unknown, errors?: unknown[] }
+  const e = err as { code?: unknown, errors?: unknown[], needsOperator?: unknown }
   if (e === null || e === undefined) return false
+  if (e.needsOperator === true) return true // e.g. EmbeddedVersionError: a data folder to upgrade
   if (Array.isArray(e.errors) && e.errors.length > 0) return e.errors.some(needsOperator)
   const code = typeof e.code === 'string' ? e.code : ''
   return /^28/.test(code) || code === '53100' || code === '42501'

@@ -12,6 +12,7 @@ import {
 } from './database'
 import { validateChannel } from './channel'
 import { EmbeddedMaintenance, MaintenanceOptions } from './embedded-maintenance'
+import { assertEngineCanOpen } from './embedded-version'
 
 export interface PgliteOptions {
   /** Directory of the database files; created (initdb) when missing. Omit for in-memory. */
@@ -64,6 +65,8 @@ export class PgliteDatabase implements Database {
       if (parse !== undefined) parsers[oid] = parse
     }
     const where = options.dataDir ?? 'memory://'
+    // Another major version's folder is refused before PGlite touches it (EmbeddedVersionError).
+    if (options.dataDir !== undefined) assertEngineCanOpen(options.dataDir)
     let db: PGliteType | undefined
     try {
       db = await PGlite.create(where, { parsers })

@@ -2,6 +2,7 @@ import * as assert from 'assert'
 import { sqlDatabaseStatus, sqlFailedStatus, sqlWaitingStatus } from '../../nodes/streamer-sql/status-text'
 import { needsOperator } from '../../core/db'
 import { connectionStatus } from '../../nodes/streamer-database/status-text'
+import { ENGINE_MAJOR, EmbeddedVersionError } from '../../core/db/embedded-version'
 
 const labels = {
   ready: 'ready',
@@ -43,5 +44,20 @@ describe('streamer-sql and streamer-database status texts', () => {
     assert.strictEqual(connectionStatus({ state: 'retrying', error: refused }, l).text,
       'waiting for database: connection refused')
     assert.strictEqual(connectionStatus({ state: 'connected' }, l).fill, 'green')
+  })
+  it('an embedded folder of another PostgreSQL major: red, "needs upgrading", the command in the log line only', () => {
+    const l = { connecting: 'connecting', connected: 'connected', closed: 'closed' }
+    const err = new EmbeddedVersionError('/home/nr/.node-red/fix-streamers-db', 18)
+    assert.deepStrictEqual(connectionStatus({ state: 'retrying', error: err.message }, l), {
+      fill: 'red',
+      shape: 'ring',
+      text: 'waiting for database: PostgreSQL 18 folder needs upgrading'
+    })
+    assert.strictEqual(sqlWaitingStatus(err.message, needsOperator(err)).fill, 'red')
+    assert.ok(err.message.includes('npx fix-streamers-upgrade-embedded /home/nr/.node-red/fix-streamers-db'))
+    assert.ok(err.message.includes(`embeds PostgreSQL ${ENGINE_MAJOR}`))
+    const interrupted = new EmbeddedVersionError('/d', undefined, true)
+    assert.strictEqual(connectionStatus({ state: 'retrying', error: interrupted.message }, l).text,
+      'waiting for database: upgrade of the folder interrupted')
   })
 })

@@ -90,6 +90,15 @@ async function main () {
     })
     let nr = await startFresh(dirA)
     try { await checkLoaded('npm install', nr.base) } finally { await nr.stop() }
+    // The command the log line of a refused embedded folder names (docs/operations.md).
+    let usage = ''
+    try {
+      usage = execFileSync(npm, ['exec', '--no', '--', 'fix-streamers-upgrade-embedded', '--help'], {
+        cwd: dirA, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']
+      })
+    } catch (err) { usage = String(err.stderr ?? err) }
+    check('npx fix-streamers-upgrade-embedded runs from the user directory', /^usage: fix-streamers-upgrade-embedded/
+      .test(usage), usage.slice(0, 300))
 
     // 2. The palette manager's upload.
     const dirB = path.join(work, 'user-palette')

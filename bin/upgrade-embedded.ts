@@ -5,6 +5,9 @@ import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
 import { spawnSync } from 'child_process'
+import { Readable } from 'stream'
+import { pipeline } from 'stream/promises'
+import type { ReadableStream as WebReadableStream } from 'stream/web'
 import { createRequire } from 'module'
 import { ENGINE_MAJOR, UPGRADE_COMMAND, dataDirMajor, upgradePaths } from '../core/db/embedded-version'
 import { EmbeddedUpgradeError, EngineDatabase, OldEngine, upgradeEmbedded } from '../core/db/embedded-upgrade'
@@ -36,7 +39,7 @@ export function installOldEngine (major: number, prefix: string): void {
 export function loadOldEngine (major: number, prefix: string): OldEngine {
   const load = createRequire(path.join(path.resolve(prefix), 'package.json'))
   let PGlite: { create: (dataDir: string) => Promise<EngineDatabase> }
-  let pgDump: (o: { pg: unknown, args?: string[] }) => Promise<{ text: () => Promise<string> }>
+  let pgDump: (o: { pg: unknown, args?: string[] }) => Promise<Blob>
   try {
     PGlite = load('@electric-sql/pglite').PGlite
     pgDump = load('@electric-sql/pglite-tools/pg_dump').pgDump
@@ -46,7 +49,11 @@ export function loadOldEngine (major: number, prefix: string): OldEngine {
   return {
     major,
     open: async dataDir => await PGlite.create(dataDir),
-    dump: async db => await (await pgDump({ pg: db, args: ['--no-owner'] })).text()
+    dump: async (db, file) => {
+      const dumped = await pgDump({ pg: db, args: ['--no-owner'] })
+      const from = Readable.fromWeb(dumped.stream() as WebReadableStream)
+      await pipeline(from, fs.createWriteStream(file, { mode: 0o600 }))
+    }
   }
 }
 

@@ -2,6 +2,7 @@ import * as fs from 'fs'
 import * as path from 'path'
 import type { PGlite as PGliteType } from '@electric-sql/pglite'
 import { ENGINE_MAJOR, dataDirMajor, upgradePaths } from './embedded-version'
+import { restoreDump } from './dump-restore'
 
 /** The little of a PGlite instance an upgrade uses, whichever version it is. */
 export interface EngineDatabase {
@@ -14,7 +15,8 @@ export interface EngineDatabase {
 export interface OldEngine {
   major: number
   open: (dataDir: string) => Promise<EngineDatabase>
-  dump: (db: EngineDatabase) => Promise<string>
+  /** Writes the database's dump to `file`, a new file (the upgrade syncs it). */
+  dump: (db: EngineDatabase, file: string) => Promise<void>
 }
 
 export interface UpgradeReport {
@@ -43,6 +45,7 @@ export class EmbeddedUpgradeError extends Error {
  * point loses nothing and running the upgrade again finishes it:
  * 1. the old database is counted (rows of every table, last value of every sequence) and dumped;
  *    the dump is written next to it and synced (a dump left by an interrupted run is replaced);
+ *    it is restored from that file a few megabytes at a time (dump-restore.ts);
  * 2. the new database is built in the staging folder (a partial one from a crash is started over),
  *    counted, and must match the old count exactly, or the upgrade stops with the folder untouched;
  *    then its transaction ids are moved past the old database's (advanceTransactionIds);
@@ -74,17 +77,19 @@ export async function upgradeEmbedded (
   log(`reading ${dir} with PostgreSQL ${old.major}`)
   const source = await old.open(dir)
   let before: Census
-  let sql: string
   let next: bigint
+  const partial = `${dump}.partial` // a dump left by an interrupted run is replaced, whole or not at all
   try {
     before = await census(source)
     next = await nextTransactionId(source)
-    sql = await old.dump(source)
+    fs.rmSync(partial, { force: true })
+    await old.dump(source, partial)
   } finally {
     await source.close()
   }
-  writeSynced(dump, sql)
-  log(`dumped ${before.tables} tables, ${before.rows} rows (${sql.length} bytes) to ${dump}`)
+  syncFile(partial)
+  await renameSynced(partial, dump)
+  log(`dumped ${before.tables} tables, ${before.rows} rows (${fs.statSync(dump).size} bytes) to ${dump}`)
 
   fs.rmSync(staging, { recursive: true, force: true })
   log(`restoring into ${staging} with PostgreSQL ${ENGINE_MAJOR}`)
@@ -92,7 +97,7 @@ export async function upgradeEmbedded (
   try {
     const target: PGliteType = await PGlite.create(staging)
     try {
-      await target.exec(sql)
+      await restoreDump(target, dump)
       await target.exec('RESET ALL') // the dump's session settings (an empty search_path) end here
       const differences = compare(before, await census(target as unknown as EngineDatabase))
       if (differences.length > 0) {
@@ -191,33 +196,19 @@ function compare (before: Census, after: Census): string[] {
   return out
 }
 
-/** Writes the file whole or not at all (a dump left by an interrupted run is replaced). */
-function writeSynced (file: string, text: string): void {
-  const partial = `${file}.partial`
-  const fd = fs.openSync(partial, 'w', 0o600)
+function syncFile (file: string): void {
+  const fd = fs.openSync(file, 'r')
   try {
-    fs.writeSync(fd, text)
     fs.fsyncSync(fd)
   } finally {
     fs.closeSync(fd)
   }
-  fs.renameSync(partial, file)
-  syncDir(path.dirname(file))
 }
 
 /** A rename that survives a power cut: the folder holding both names is synced after it. */
 async function renameSynced (from: string, to: string): Promise<void> {
   await fs.promises.rename(from, to)
-  syncDir(path.dirname(to))
-}
-
-function syncDir (dir: string): void {
-  const fd = fs.openSync(dir, 'r')
-  try {
-    fs.fsyncSync(fd)
-  } finally {
-    fs.closeSync(fd)
-  }
+  syncFile(path.dirname(to)) // a folder's fsync makes its entries durable
 }
 
 /** Syncs every file and folder of the new database before it takes the data folder's name. */
@@ -225,10 +216,7 @@ function syncTree (root: string): void {
   for (const entry of fs.readdirSync(root, { withFileTypes: true })) {
     const p = path.join(root, entry.name)
     if (entry.isDirectory()) syncTree(p)
-    else if (entry.isFile()) {
-      const fd = fs.openSync(p, 'r')
-      try { fs.fsyncSync(fd) } finally { fs.closeSync(fd) }
-    }
+    else if (entry.isFile()) syncFile(p)
   }
-  syncDir(root)
+  syncFile(root)
 }

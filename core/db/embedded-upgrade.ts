@@ -45,10 +45,10 @@ export class EmbeddedUpgradeError extends Error {
  * point loses nothing and running the upgrade again finishes it:
  * 1. the old database is counted (rows of every table, last value of every sequence) and dumped;
  *    the dump is written next to it and synced (a dump left by an interrupted run is replaced);
- *    it is restored from that file a few megabytes at a time (dump-restore.ts);
- * 2. the new database is built in the staging folder (a partial one from a crash is started over),
- *    counted, and must match the old count exactly, or the upgrade stops with the folder untouched;
- *    then its transaction ids are moved past the old database's (advanceTransactionIds);
+ * 2. the new database is built in the staging folder (a partial one from a crash is started over)
+ *    from that file, a few megabytes of statements at a time (dump-restore.ts), and counted: the
+ *    counts must match the old ones exactly, or the upgrade stops with the folder untouched; then
+ *    its transaction ids are moved past the old database's (advanceTransactionIds);
  * 3. the data folder is renamed to the backup folder, then the staging folder to the data folder.
  *    Between the two renames there is no data folder: the pack refuses to open one while a staging
  *    folder exists (assertEngineCanOpen), and the next run does the second rename.
@@ -82,6 +82,7 @@ export async function upgradeEmbedded (
   try {
     before = await census(source)
     next = await nextTransactionId(source)
+    tooFar(next) // before the long part: a new cluster starts near 0
     fs.rmSync(partial, { force: true })
     await old.dump(source, partial)
   } finally {
@@ -141,10 +142,7 @@ const BURN_CHUNK = 1_000_000n
  */
 async function advanceTransactionIds (db: EngineDatabase, next: bigint, log: (line: string) => void): Promise<void> {
   let at = await nextTransactionId(db)
-  if (next - at > MAX_TRANSACTION_ID_ADVANCE) {
-    throw new EmbeddedUpgradeError(`the old database has used ${next} transaction ids, more than this upgrade ` +
-      `can carry its stream positions over (${MAX_TRANSACTION_ID_ADVANCE}); the folder is unchanged`)
-  }
+  tooFar(next - at)
   if (at >= next) return
   log(`moving the transaction ids from ${at} to ${next}, past the old database's`)
   let shown = Date.now()
@@ -157,6 +155,12 @@ async function advanceTransactionIds (db: EngineDatabase, next: bigint, log: (li
       shown = Date.now()
     }
   }
+}
+
+function tooFar (ids: bigint): void {
+  if (ids <= MAX_TRANSACTION_ID_ADVANCE) return
+  throw new EmbeddedUpgradeError(`the old database has used ${ids} transaction ids, more than this upgrade ` +
+    `can carry its stream positions over (${MAX_TRANSACTION_ID_ADVANCE}); the folder is unchanged`)
 }
 
 interface Census {

@@ -134,9 +134,13 @@ describe(`streamer-sql during database faults [postgres] (${runtimeName})`, func
           .warn.getCalls()
           .map((c: any) => String(c.args[0]))
           .filter((w: string) => /waiting for database/.test(w))
+        // An outage, for the node, runs from a failure to the next success. The three faults come
+        // 200 ms apart, and a message on a new connection can get through between two failures of
+        // one fault (on connections opened before it), so a fault can count as two outages: 5
+        // warnings in a CI run of session 28. One per message would be hundreds.
         assert.ok(
-          warnings.length >= 1 && warnings.length <= 3,
-          `one warning per outage (3 outages), not one per message: ${warnings.length}`
+          warnings.length >= 1 && warnings.length <= 6,
+          `one warning per outage (3 faults, at most two outages each), not one per message: ${warnings.length}`
         )
         assert.deepStrictEqual(recorded.errors, [])
       } finally {

@@ -9,7 +9,7 @@ import { Readable } from 'stream'
 import { pipeline } from 'stream/promises'
 import type { ReadableStream as WebReadableStream } from 'stream/web'
 import { createRequire } from 'module'
-import { ENGINE_MAJOR, UPGRADE_COMMAND, dataDirMajor, upgradePaths } from '../core/db/embedded-version'
+import { ENGINE_MAJOR, UPGRADE_COMMAND, dataDirMajor, newerFolder, upgradePaths } from '../core/db/embedded-version'
 import { EmbeddedUpgradeError, EngineDatabase, OldEngine, upgradeEmbedded } from '../core/db/embedded-upgrade'
 
 /**
@@ -93,6 +93,10 @@ export async function main (argv: readonly string[], out = console.log): Promise
     : dataDirMajor(dataDir)
   if (major === undefined) {
     out(`${dataDir} is not an embedded database folder (no PG_VERSION in it)`)
+    return 1
+  }
+  if (major > ENGINE_MAJOR) {
+    out(`${UPGRADE_COMMAND}: ${newerFolder(dataDir, major)}`)
     return 1
   }
   const needsEngine = !resuming && major !== ENGINE_MAJOR

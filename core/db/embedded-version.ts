@@ -41,7 +41,10 @@ export function dataDirMajor (dataDir: string): number | undefined {
  * can: a major upgrade dumps and restores), and opening it anyway would fail with PGlite's bare
  * "failed to initialize", or, for an interrupted upgrade whose data folder is renamed away,
  * silently create an empty database in its place (every checkpoint and sequence number gone).
- * So the pack opens nothing and changes nothing, and says what to run. Only a person can clear it.
+ * So the pack opens nothing and changes nothing, and says what to do. Only a person can clear it:
+ * an older folder is upgraded by the command; a newer one (the pack was downgraded after a newer
+ * version upgraded the folder) has no way back to an older major, so the message names the fix,
+ * the newer pack again, and never the upgrade command, which would refuse it.
  */
 export class EmbeddedVersionError extends Error {
   readonly needsOperator = true
@@ -51,12 +54,22 @@ export class EmbeddedVersionError extends Error {
     super(interrupted
       ? `upgrade of the folder interrupted (the embedded database in ${dataDir}: nothing was opened or ` +
         `changed; run "npx ${UPGRADE_COMMAND} ${dataDir}" in the Node-RED user folder to finish it)`
-      : `PostgreSQL ${String(foundMajor)} folder needs upgrading (the embedded database in ${dataDir} was made ` +
-        `by PostgreSQL ${String(foundMajor)} and this version of the pack embeds PostgreSQL ${ENGINE_MAJOR}, ` +
-        'which cannot read it: nothing was opened or changed; ' +
-        `run "npx ${UPGRADE_COMMAND} ${dataDir}" in the Node-RED user folder to upgrade it, the old folder is kept)`)
+      : foundMajor !== undefined && foundMajor > ENGINE_MAJOR
+        ? newerFolder(dataDir, foundMajor)
+        : `PostgreSQL ${String(foundMajor)} folder needs upgrading (the embedded database in ${dataDir} was made ` +
+          `by PostgreSQL ${String(foundMajor)} and this version of the pack embeds PostgreSQL ${ENGINE_MAJOR}, ` +
+          'which cannot read it: nothing was opened or changed; ' +
+          `run "npx ${UPGRADE_COMMAND} ${dataDir}" in the Node-RED user folder to upgrade it, the old folder is kept)`)
     this.name = 'EmbeddedVersionError'
   }
+}
+
+/** What to say of a folder of a newer major than the engine's: the pack is too old for it. */
+export function newerFolder (dataDir: string, major: number): string {
+  return `PostgreSQL ${major} folder: pack too old (the embedded database in ${dataDir} was made by ` +
+    `PostgreSQL ${major}, by a newer version of the pack; this version embeds PostgreSQL ${ENGINE_MAJOR}, ` +
+    'which cannot read it, and no folder goes back to an older major: nothing was opened or changed; ' +
+    'install the newer version of the pack again)'
 }
 
 /**

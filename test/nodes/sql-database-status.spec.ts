@@ -45,7 +45,8 @@ describe('streamer-sql and streamer-database status texts', () => {
       'waiting for database: connection refused')
     assert.strictEqual(connectionStatus({ state: 'connected' }, l).fill, 'green')
   })
-  it('an embedded folder of another PostgreSQL major: red, "needs upgrading", the command in the log line only', () => {
+  it('an embedded folder of an older PostgreSQL major: red, "needs upgrading", the command in the log line only;' +
+    ' of a newer one: red, "pack too old"', () => {
     const l = { connecting: 'connecting', connected: 'connected', closed: 'closed' }
     const err = new EmbeddedVersionError('/home/nr/.node-red/fix-streamers-db', 18)
     assert.deepStrictEqual(connectionStatus({ state: 'retrying', error: err.message }, l), {
@@ -59,5 +60,12 @@ describe('streamer-sql and streamer-database status texts', () => {
     const interrupted = new EmbeddedVersionError('/d', undefined, true)
     assert.strictEqual(connectionStatus({ state: 'retrying', error: interrupted.message }, l).text,
       'waiting for database: upgrade of the folder interrupted')
+    const newer = new EmbeddedVersionError('/d', ENGINE_MAJOR + 1)
+    assert.deepStrictEqual(connectionStatus({ state: 'retrying', error: newer.message }, l), {
+      fill: 'red',
+      shape: 'ring',
+      text: `waiting for database: PostgreSQL ${ENGINE_MAJOR + 1} folder: pack too old`
+    })
+    assert.ok(!newer.message.includes('upgrade-embedded'), 'a newer folder is not for the upgrade command')
   })
 })

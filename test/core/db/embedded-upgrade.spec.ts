@@ -206,6 +206,29 @@ describe('embedded database: a folder of an older PostgreSQL major is refused, t
     }
   })
 
+  it('a folder of a newer major (the pack downgraded) is refused as "pack too old", never sent to the upgrade' +
+    ' command, and the command refuses it too, changing nothing', async () => {
+    const dir = path.join(tempDir(), 'db')
+    const made = await PgliteDatabase.open({ dataDir: dir })
+    await migrate(made, 'fix_streamers')
+    await made.close()
+    const newer = ENGINE_MAJOR + 1 // what a newer pack's engine writes; this engine never reads past PG_VERSION
+    fs.writeFileSync(path.join(dir, 'PG_VERSION'), `${newer}\n`)
+    const before = fingerprint(dir)
+
+    const err = await PgliteDatabase.open({ dataDir: dir }).then(() => undefined, (e: Error) => e)
+    assert.ok(err instanceof EmbeddedVersionError, String(err))
+    assert.match(err.message, new RegExp(`^PostgreSQL ${newer} folder: pack too old \\(`))
+    assert.ok(err.message.includes('install the newer version of the pack'), err.message)
+    assert.ok(!err.message.includes(UPGRADE_COMMAND), 'the upgrade command cannot help: not named')
+
+    const lines: string[] = []
+    assert.strictEqual(await main([dir], line => lines.push(line)), 1, lines.join('\n'))
+    assert.match(lines.join('\n'), new RegExp(`PostgreSQL ${newer} folder: pack too old`))
+    assert.ok(!lines.some(l => l.startsWith('installing')), `no engine installed: ${lines.join('\n')}`)
+    assert.deepStrictEqual(fingerprint(dir), before, 'no file of the folder changed')
+  })
+
   it('the command refuses, changing nothing, when the backup folder is taken or the folder is no database',
     async () => {
       const root = tempDir()

@@ -1,10 +1,13 @@
 import type { Queryable } from './database'
+import { templatesDue } from './embedded-templates'
 
 /** What one pass did: the tables it vacuumed or analysed, as quoted qualified names, and those it could not. */
 export interface MaintenancePass {
   vacuumed: string[]
   analysed: string[]
   failed: MaintenanceFailure[]
+  /** The folder's other databases past the freeze age: only its next opening freezes them (embedded-templates.ts). */
+  templatesDue: string[]
 }
 
 /** A table the pass could not vacuum or analyse, and PostgreSQL's error. */
@@ -90,6 +93,7 @@ export class EmbeddedMaintenance {
   private stopped = false
   /** What was reported since the last pass without failures: a table's name, or '' for whole passes. */
   private reported = new Set<string>()
+  private templatesSaid = false
 
   constructor (private readonly db: Queryable, private readonly options: MaintenanceOptions = {}) {}
 
@@ -101,6 +105,7 @@ export class EmbeddedMaintenance {
       if (this.running !== undefined) return
       this.running = this.pass()
         .then(done => {
+          this.templates(done.templatesDue)
           if (done.failed.length === 0) this.reported.clear()
           else this.failed(new EmbeddedMaintenanceError(done.failed))
         }, err => this.failed(err))
@@ -118,7 +123,7 @@ export class EmbeddedMaintenance {
 
   /** One pass now: vacuums and analyses every table due. */
   async pass (): Promise<MaintenancePass> {
-    const done: MaintenancePass = { vacuumed: [], analysed: [], failed: [] }
+    const done: MaintenancePass = { vacuumed: [], analysed: [], failed: [], templatesDue: [] }
     // The session keeps up to a second of its counts before it reports them to the statistics:
     // reported first (when this statement ends), the pass sees every change made before it.
     await this.db.query('SELECT pg_stat_force_next_flush()')
@@ -141,7 +146,21 @@ export class EmbeddedMaintenance {
       if (t.vacuum) done.vacuumed.push(t.target)
       if (t.analyse) done.analysed.push(t.target)
     }
+    if (!this.stopped) done.templatesDue = await templatesDue(this.db, this.options.freezeMaxAge)
     return done
+  }
+
+  /**
+   * Templates past the freeze age while the folder is open: only its next opening freezes them,
+   * and a process that runs for months may not reopen it. Said once per process, long before it
+   * matters: PostgreSQL's own warnings start about 1.9 billion transactions later.
+   */
+  private templates (due: string[]): void {
+    if (due.length === 0 || this.templatesSaid) return
+    this.templatesSaid = true
+    process.emitWarning(`the embedded database's ${due.join(' and ')} ${due.length > 1 ? 'are' : 'is'} past ` +
+      'autovacuum_freeze_max_age: frozen the next time the folder opens (restart Node-RED when convenient)',
+    'EmbeddedMaintenanceWarning')
   }
 
   /**

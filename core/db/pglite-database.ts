@@ -13,6 +13,7 @@ import {
 import { validateChannel } from './channel'
 import { EmbeddedMaintenance, MaintenanceOptions } from './embedded-maintenance'
 import { assertEngineCanOpen } from './embedded-version'
+import { freezeTemplates, templatesDue } from './embedded-templates'
 
 export interface PgliteOptions {
   /** Directory of the database files; created (initdb) when missing. Omit for in-memory. */
@@ -67,9 +68,23 @@ export class PgliteDatabase implements Database {
     const where = options.dataDir ?? 'memory://'
     // Another major version's folder is refused before PGlite touches it (EmbeddedVersionError).
     if (options.dataDir !== undefined) assertEngineCanOpen(options.dataDir)
+    const create = async (): Promise<PGliteType> => await PGlite.create(where, { parsers })
     let db: PGliteType | undefined
     try {
-      db = await PGlite.create(where, { parsers })
+      db = await create()
+      if (options.dataDir !== undefined && options.maintenance !== false) {
+        // Autovacuum's other half: the templates, which only a closed folder lets us open (embedded-templates.ts).
+        const due = await templatesDue(db, options.maintenance?.freezeMaxAge)
+        if (due.length > 0) {
+          const first = db
+          db = undefined
+          await first.close()
+          await freezeTemplates(PGlite, options.dataDir, due).catch(err => process.emitWarning(
+            `the embedded database in ${where} could not freeze ${due.join(', ')} (${reason(err)}); ` +
+            'it opens anyway and tries again when it next opens', 'EmbeddedMaintenanceWarning'))
+          db = await create()
+        }
+      }
       await db.exec("SET TimeZone = 'UTC'")
     } catch (err) {
       await db?.close().catch(() => {})

@@ -140,8 +140,23 @@ async function checkSidebar (page, { check, shot }) {
       .slice(0, 400)
   )
 
-  // The blotter's rewind (the client panel's action), confirmed: to 'live' leaves the demo as it is.
+  // A refresh (every 2 s) updates the cards in place: the Rewind target the operator picked stays
+  // picked, on the same element (a card rebuilt under the pointer lost the choice and the click).
   const blotter = `.fix-streamers-card[data-client="${BLOTTER}"]`
+  const target = await page.locator(`${blotter} .fix-streamers-rewind-to`).elementHandle()
+  await target.selectOption('beginning')
+  const picked = await page.locator('.fix-streamers-at').innerText()
+  const refreshed = await page
+    .waitForFunction(t => document.querySelector('.fix-streamers-at').textContent !== t, picked, { timeout: 10000 })
+    .then(() => true, () => false)
+  const kept = await target.evaluate(e => (e.isConnected ? e.value : 'a new card'))
+  check(
+    'a refresh keeps the Rewind target the operator picked',
+    refreshed && kept === 'beginning',
+    `${refreshed} ${kept}`
+  )
+
+  // The blotter's rewind (the client panel's action), confirmed: to 'live' leaves the demo as it is.
   await page.locator(blotter).scrollIntoViewIfNeeded()
   await page.selectOption(`${blotter} .fix-streamers-rewind-to`, 'live')
   await page.locator(`${blotter} .fix-streamers-actions button`).click()

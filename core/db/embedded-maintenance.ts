@@ -1,5 +1,6 @@
 import type { Queryable } from './database'
 import { templatesDue } from './embedded-templates'
+import { errorLine } from './embedded-error-text'
 
 /** What one pass did: the tables it vacuumed or analysed, as quoted qualified names, and those it could not. */
 export interface MaintenancePass {
@@ -23,13 +24,9 @@ export interface MaintenanceFailure {
  */
 export class EmbeddedMaintenanceError extends Error {
   constructor (readonly failures: MaintenanceFailure[]) {
-    super(`could not vacuum or analyse ${failures.map(f => `${f.target} (${firstLine(f.error)})`).join(', ')}`)
+    super(`could not vacuum or analyse ${failures.map(f => `${f.target} (${errorLine(f.error)})`).join(', ')}`)
     this.name = 'EmbeddedMaintenanceError'
   }
-}
-
-function firstLine (err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0]
 }
 
 export interface MaintenanceOptions {
@@ -45,6 +42,11 @@ export interface MaintenanceOptions {
    * warning (Node-RED's log shows it) for the first failure after a pass that succeeded.
    */
   onError?: (err: unknown) => void
+  /**
+   * Whether a pass also reads the folder's templates' age (embedded-templates.ts); default true.
+   * False for an in-memory database: no next opening freezes them, and a restart makes it anew.
+   */
+  templates?: boolean
 }
 
 /**
@@ -146,7 +148,9 @@ export class EmbeddedMaintenance {
       if (t.vacuum) done.vacuumed.push(t.target)
       if (t.analyse) done.analysed.push(t.target)
     }
-    if (!this.stopped) done.templatesDue = await templatesDue(this.db, this.options.freezeMaxAge)
+    if (!this.stopped && this.options.templates !== false) {
+      done.templatesDue = await templatesDue(this.db, this.options.freezeMaxAge)
+    }
     return done
   }
 
@@ -178,7 +182,7 @@ export class EmbeddedMaintenance {
     for (const k of keys) this.reported.add(k)
     const what = err instanceof EmbeddedMaintenanceError
       ? `the embedded database ${err.message}`
-      : `the embedded database's vacuum and analyse pass failed (${firstLine(err)})`
+      : `the embedded database's vacuum and analyse pass failed (${errorLine(err)})`
     process.emitWarning(`${what}; the next pass tries again`, 'EmbeddedMaintenanceWarning')
   }
 

@@ -1,4 +1,5 @@
 import type { PGlite as PGliteType } from '@electric-sql/pglite'
+import { errorLine } from './embedded-error-text'
 
 /**
  * The other databases of an embedded folder (template1, template0), frozen when the folder opens.
@@ -37,22 +38,46 @@ export async function templatesDue (db: RowsQuery, freezeMaxAge?: number): Promi
   return (await db.query<{ name: string }>(DUE_SQL, [freezeMaxAge ?? null])).rows.map(r => r.name)
 }
 
+/** A template that could not be frozen, and why. */
+export interface TemplateFailure {
+  database: string
+  error: unknown
+}
+
 /**
- * Freezes each named database of `dataDir`, one at a time, each in a PGlite of its own. The
- * folder must not be open anywhere else. A VACUUM rewrites no row's data, only its visibility
- * marks, and commits as it goes: a crash midway leaves a valid folder, frozen in part.
+ * Templates that could not be frozen (a damaged template: one that cannot be opened). The others
+ * were frozen all the same: one bad template must not keep the rest at their age.
+ */
+export class TemplateFreezeError extends Error {
+  constructor (readonly failures: TemplateFailure[]) {
+    super(`could not freeze ${failures.map(f => `${f.database} (${errorLine(f.error)})`).join(', ')}`)
+    this.name = 'TemplateFreezeError'
+  }
+}
+
+/**
+ * Freezes each named database of `dataDir`, one at a time, each in a PGlite of its own, and throws
+ * TemplateFreezeError for those it could not. The folder must not be open anywhere else. A VACUUM
+ * rewrites no row's data, only its visibility marks, and commits as it goes: a crash midway leaves
+ * a valid folder, frozen in part.
  */
 export async function freezeTemplates (
   PGlite: typeof PGliteType,
   dataDir: string,
   names: readonly string[]
 ): Promise<void> {
+  const failures: TemplateFailure[] = []
   for (const database of names) {
-    const db = await PGlite.create(dataDir, { database })
     try {
-      await db.exec('VACUUM (FREEZE)')
-    } finally {
-      await db.close()
+      const db = await PGlite.create(dataDir, { database })
+      try {
+        await db.exec('VACUUM (FREEZE)')
+      } finally {
+        await db.close()
+      }
+    } catch (error) {
+      failures.push({ database, error })
     }
   }
+  if (failures.length > 0) throw new TemplateFreezeError(failures)
 }

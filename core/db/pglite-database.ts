@@ -14,6 +14,7 @@ import { validateChannel } from './channel'
 import { EmbeddedMaintenance, MaintenanceOptions } from './embedded-maintenance'
 import { assertEngineCanOpen } from './embedded-version'
 import { freezeTemplates, templatesDue } from './embedded-templates'
+import { errorLine } from './embedded-error-text'
 
 export interface PgliteOptions {
   /** Directory of the database files; created (initdb) when missing. Omit for in-memory. */
@@ -31,17 +32,9 @@ export interface PgliteOptions {
  */
 export class EmbeddedDatabaseError extends Error {
   constructor (readonly dataDir: string, cause: unknown) {
-    super(`the embedded database in ${dataDir} could not be opened: ${reason(cause)}`, { cause })
+    super(`the embedded database in ${dataDir} could not be opened: ${errorLine(cause)}`, { cause })
     this.name = 'EmbeddedDatabaseError'
   }
-}
-
-function reason (err: unknown): string {
-  const e = err as { message?: unknown, errno?: unknown } | undefined
-  if (typeof e?.message === 'string' && e.message !== '') return e.message.split('\n')[0]
-  // Emscripten's ErrnoError (PGlite's file system): its own errno numbers, e.g. 54 is ENOTDIR.
-  if (typeof e?.errno === 'number') return `file system error ${e.errno} (is it a folder this process can write?)`
-  return String(err)
 }
 
 /**
@@ -80,8 +73,8 @@ export class PgliteDatabase implements Database {
           db = undefined
           await first.close()
           await freezeTemplates(PGlite, options.dataDir, due).catch(err => process.emitWarning(
-            `the embedded database in ${where} could not freeze ${due.join(', ')} (${reason(err)}); ` +
-            'it opens anyway and tries again when it next opens', 'EmbeddedMaintenanceWarning'))
+            `the embedded database in ${where} ${errorLine(err)}; it opens anyway and tries again when it next opens`,
+            'EmbeddedMaintenanceWarning'))
           db = await create()
         }
       }
@@ -92,7 +85,9 @@ export class PgliteDatabase implements Database {
     }
     const opened = new PgliteDatabase(db)
     if (options.maintenance !== false) {
-      opened.maintenance = new EmbeddedMaintenance(opened, options.maintenance)
+      // An in-memory database has no next opening to freeze its templates at, and a restart makes it anew.
+      const templates = options.dataDir !== undefined
+      opened.maintenance = new EmbeddedMaintenance(opened, { ...options.maintenance, templates })
       try {
         await opened.maintenance.start()
       } catch (err) {

@@ -1,4 +1,5 @@
 import * as assert from 'assert'
+import * as fs from 'fs'
 import * as path from 'path'
 import { EmbeddedMaintenance } from '../../../core/db/embedded-maintenance'
 import { PgliteDatabase } from '../../../core/db/pglite-database'
@@ -70,6 +71,56 @@ describe('embedded database: the template databases are frozen too (PGlite has n
       process.off('warning', onWarning)
       await maintenance.stop()
       await db.close()
+    }
+  })
+
+  it('a template that cannot be opened is named in a warning, and the folder opens with the others frozen',
+    async () => {
+      const dir = path.join(tempDir(), 'db')
+      const first = await PgliteDatabase.open({ dataDir: dir, maintenance: { freezeMaxAge: FREEZE_AGE } })
+      await first.query('CREATE TABLE kept (id int PRIMARY KEY)')
+      await first.query('INSERT INTO kept VALUES (7)')
+      await burn(first, FREEZE_AGE + 5000)
+      const oid = (await first.query<{ oid: number }>(
+        "SELECT oid FROM pg_database WHERE datname = 'template0'")).rows[0].oid
+      await first.close()
+      // A damaged template (a real fault: PostgreSQL refuses a database folder without its PG_VERSION).
+      // template0 comes first in the freeze order (ages equal, then by name), so the one after it shows
+      // whether the others are still done.
+      fs.rmSync(path.join(dir, 'base', String(oid), 'PG_VERSION'))
+      const warnings: Error[] = []
+      const onWarning = (w: Error): void => { warnings.push(w) }
+      process.on('warning', onWarning)
+      let again: PgliteDatabase | undefined
+      try {
+        again = await PgliteDatabase.open({ dataDir: dir, maintenance: { freezeMaxAge: FREEZE_AGE } })
+        await new Promise(resolve => setImmediate(resolve)) // process warnings are emitted on the next tick
+        const after = await ages(again)
+        assert.ok(after.template1 < 1000, `template1 frozen all the same: ${JSON.stringify(after)}`)
+        assert.deepStrictEqual((await again.query('SELECT id FROM kept')).rows, [{ id: 7 }])
+        assert.deepStrictEqual(warnings.map(w => w.name), ['EmbeddedMaintenanceWarning'])
+        assert.match(warnings[0].message, /could not freeze template0 \(.+\); it opens anyway/)
+        assert.doesNotMatch(warnings[0].message, /template1/)
+      } finally {
+        process.off('warning', onWarning)
+        await again?.close()
+      }
+    })
+
+  it('an in-memory database never says its templates wait for a next opening (it has none)', async () => {
+    const warnings: Error[] = []
+    const onWarning = (w: Error): void => { warnings.push(w) }
+    process.on('warning', onWarning)
+    const memory = await PgliteDatabase.open({ maintenance: { intervalMs: 20, freezeMaxAge: FREEZE_AGE } })
+    try {
+      await burn(memory, FREEZE_AGE + 5000)
+      const aged = await ages(memory)
+      assert.ok(aged.template0 > FREEZE_AGE, `the templates are past the age: ${JSON.stringify(aged)}`)
+      await new Promise(resolve => setTimeout(resolve, 300)) // many passes of its maintenance
+      assert.deepStrictEqual(warnings.map(w => w.message), [])
+    } finally {
+      process.off('warning', onWarning)
+      await memory.close()
     }
   })
 

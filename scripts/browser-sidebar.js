@@ -85,6 +85,18 @@ async function checkSidebar (page, { check, shot }) {
   // Journal: an order that has had time for both ExecutionReports, by its ClOrdID.
   await page.locator('.fix-streamers-switch button[data-part="journal"]').click()
   await page.selectOption('.fix-streamers-j-session', INITIATOR)
+  // The session list stays as it is across a refresh (rebuilt, it closed under the operator).
+  const option = await page.locator(`.fix-streamers-j-session option[value="${INITIATOR}"]`).elementHandle()
+  const listed = await page.locator('.fix-streamers-at').innerText()
+  await page
+    .waitForFunction(t => document.querySelector('.fix-streamers-at').textContent !== t, listed, { timeout: 10000 })
+    .catch(() => {})
+  check(
+    "a refresh leaves the Journal's session list as it is, the chosen one still chosen",
+    (await page.locator('.fix-streamers-at').innerText()) !== listed &&
+      (await option.evaluate(e => e.isConnected && e.selected)),
+    listed
+  )
   await page.fill('.fix-streamers-j-msgtype', 'NewOrderSingle')
   await page.locator('.fix-streamers-j-search').click()
   await page.waitForSelector('.fix-streamers-j-entry', { timeout: 15000 })

@@ -86,7 +86,7 @@ export class PgliteDatabase implements Database {
     const opened = new PgliteDatabase(db)
     if (options.maintenance !== false) {
       // An in-memory database has no next opening to freeze its templates at, and a restart makes it anew.
-      const templates = options.dataDir !== undefined
+      const templates = options.dataDir !== undefined && options.maintenance?.templates !== false
       opened.maintenance = new EmbeddedMaintenance(opened, { ...options.maintenance, templates })
       try {
         await opened.maintenance.start()

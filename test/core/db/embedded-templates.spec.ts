@@ -124,6 +124,22 @@ describe('embedded database: the template databases are frozen too (PGlite has n
     }
   })
 
+  it('a folder opened with the templates option off reads no template age, and says nothing of them', async () => {
+    const warnings: Error[] = []
+    const onWarning = (w: Error): void => { warnings.push(w) }
+    process.on('warning', onWarning)
+    const options = { intervalMs: 20, freezeMaxAge: FREEZE_AGE, templates: false }
+    const db = await PgliteDatabase.open({ dataDir: path.join(tempDir(), 'db'), maintenance: options })
+    try {
+      await burn(db, FREEZE_AGE + 5000)
+      await new Promise(resolve => setTimeout(resolve, 300)) // many passes of its maintenance
+      assert.deepStrictEqual(warnings.map(w => w.message), [])
+    } finally {
+      process.off('warning', onWarning)
+      await db.close()
+    }
+  })
+
   it('an in-memory database and a folder with maintenance off open as before', async () => {
     const memory = await PgliteDatabase.open()
     try {

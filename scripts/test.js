@@ -1,64 +1,198 @@
 #!/usr/bin/env node
 // Runs the whole suite (already built into dist/) with mocha: every spec against Node-RED 4.1 on the
-// Node.js that runs this script, then the node specs again against Node-RED 5.x on Node.js 22
+// Node.js that runs this script, and the node specs again against Node-RED 5.x on Node.js 22
 // (scripts/node22.js; Node-RED 5 needs 22.9 or later). Prints one closing line that CI reads:
 // "tests: N passed, N failed, N skipped".
+//
+// The specs spend most of their time waiting (heartbeats, poll intervals, session schedules), so the run
+// is cut into jobs, each a mocha process over some spec files, and TEST_LANES of them (2 unless set) run
+// side by side. Each lane has a PostgreSQL server of its own when DATABASE_URL is set: some specs
+// restart, reconfigure or cut every connection of the server they use, which must never reach a spec
+// of another lane. A job's output is printed whole when it ends, so the log reads as one run per job.
 'use strict'
 const path = require('path')
 const fs = require('fs')
 const os = require('os')
-const { spawnSync } = require('child_process')
+const { spawn } = require('child_process')
 const node22 = require('./node22')
+const lanePostgres = require('./lane-postgres')
 
 const root = path.resolve(__dirname, '..')
+const dist = path.join(root, 'dist', 'test')
+
+const RUNTIMES = {
+  'node-red': { label: 'Node-RED 4.1', node: undefined, folder: 'dist/test' },
+  'node-red-5': { label: 'Node-RED 5.x', node: 22, folder: 'dist/test/nodes' }
+}
+
+// How the full run is cut: [runtime, folder under dist/test, parts]. A folder in parts is dealt out
+// file by file, so each part gets a share of its long specs. Listed longest first, from the times a run
+// prints at its end: a lane free to take a job takes the next one, and a long job started last would
+// leave the other lane idle. Specs in no listed folder run in a last job of their runtime.
+const PLAN = [
+  ['node-red', 'core/db', 1],
+  ['node-red', 'nodes', 3],
+  ['node-red', 'core/stream', 1],
+  ['node-red', 'core/fix-session', 1],
+  ['node-red', 'faults', 1],
+  ['node-red', 'conformance', 1],
+  ['node-red-5', 'nodes', 2]
+]
+
+/** Every *.spec.js under `p` (a file or folder), sorted. */
+function specFiles (p) {
+  const abs = path.resolve(root, p)
+  if (!fs.existsSync(abs)) return []
+  if (!fs.statSync(abs).isDirectory()) return abs.endsWith('.spec.js') ? [abs] : []
+  return fs.readdirSync(abs).sort().flatMap(f => specFiles(path.join(abs, f)))
+}
+
+/** The jobs of the full run: each spec file once per runtime (the function checks it). */
+function fullRunJobs (runtimes) {
+  const jobs = []
+  for (const runtime of runtimes) {
+    const all = specFiles(RUNTIMES[runtime].folder)
+    const taken = new Set()
+    for (const [rt, folder, parts] of PLAN) {
+      if (rt !== runtime) continue
+      const files = specFiles(path.join(dist, folder)).filter(f => !taken.has(f))
+      files.forEach(f => taken.add(f))
+      for (let k = 0; k < parts; k++) {
+        const share = files.filter((_, i) => i % parts === k)
+        const what = parts > 1 ? `${folder} ${k + 1}/${parts}` : folder
+        if (share.length > 0) jobs.push({ runtime, what, files: share })
+      }
+    }
+    const rest = all.filter(f => !taken.has(f))
+    if (rest.length > 0) jobs.push({ runtime, what: 'the other specs', files: rest })
+    const counted = jobs.filter(j => j.runtime === runtime).reduce((n, j) => n + j.files.length, 0)
+    if (counted !== all.length) throw new Error(`the jobs of ${runtime} hold ${counted} spec files, not ${all.length}`)
+  }
+  return jobs
+}
+
 // Optional spec files or folders, e.g. `npm test -- dist/test/core` (node specs also run on 5.x).
 const only = process.argv.slice(2)
-const passes = [
-  { label: 'Node-RED 4.1', runtime: 'node-red', specs: only.length > 0 ? only : ['dist/test'] },
-  {
-    label: 'Node-RED 5.x',
-    runtime: 'node-red-5',
-    node: 22,
-    specs: only.length > 0 ? only.filter(s => s.includes('nodes')) : ['dist/test/nodes']
-  }
-]
-if (process.env.NODE_RED_RUNTIMES) {
-  const wanted = process.env.NODE_RED_RUNTIMES.split(',')
-  passes.splice(0, passes.length, ...passes.filter(p => wanted.includes(p.runtime)))
+let runtimes = Object.keys(RUNTIMES)
+if (process.env.NODE_RED_RUNTIMES) runtimes = runtimes.filter(r => process.env.NODE_RED_RUNTIMES.split(',').includes(r))
+
+let jobs
+if (only.length === 0) {
+  jobs = fullRunJobs(runtimes)
+} else {
+  jobs = runtimes.map(runtime => ({
+    runtime,
+    what: only.join(' '),
+    files: runtime === 'node-red' ? only : only.filter(s => s.includes('nodes'))
+  })).filter(j => j.files.length > 0)
 }
 
 const totals = { passes: 0, failures: 0, pending: 0 }
-for (const pass of passes) {
-  if (pass.specs.length === 0) continue
-  const version = require(path.join(root, 'node_modules', pass.runtime, 'package.json')).version
-  let exe = process.execPath
-  if (pass.node === 22) {
-    exe = node22.find()
-    if (exe === undefined) {
-      // Under CI a missing Node.js 22 fails the pass; elsewhere it runs on this Node.js, and says so.
-      if (process.env.CI) {
-        console.error(`\n${pass.label}: no Node.js 22 (run node scripts/node22.js, or set NODE22)`)
-        totals.failures++
-        continue
-      }
-      console.log(`\n(no Node.js 22: node scripts/node22.js installs one; ${pass.label} runs on this Node.js)`)
-      exe = process.execPath
-    }
+
+function executable (runtime) {
+  if (RUNTIMES[runtime].node !== 22) return process.execPath
+  const exe = node22.find()
+  if (exe !== undefined) return exe
+  // Under CI a missing Node.js 22 fails the pass; elsewhere it runs on this Node.js, and says so.
+  if (process.env.CI) return undefined
+  console.log(`(no Node.js 22: node scripts/node22.js installs one; ${RUNTIMES[runtime].label} runs on this Node.js)`)
+  return process.execPath
+}
+
+const times = []
+
+/** Runs one job on a lane (its environment); resolves when its mocha process has ended. */
+async function runJob (job, index, env) {
+  const { label } = RUNTIMES[job.runtime]
+  const exe = executable(job.runtime)
+  if (exe === undefined) {
+    console.error(`\n${label}: no Node.js 22 (run node scripts/node22.js, or set NODE22)`)
+    totals.failures++
+    return
   }
-  console.log(`\n=== ${pass.label} (${pass.runtime}@${version}) on Node.js ${node22.versionOf(exe)} ===`)
-  const statsFile = path.join(os.tmpdir(), `fix-streamers-stats-${process.pid}-${pass.runtime}.json`)
-  const r = spawnSync(exe, [path.join(__dirname, 'mocha-pass.js'), statsFile, ...pass.specs], {
-    cwd: root, stdio: 'inherit', env: { ...process.env, NODE_RED_RUNTIME: pass.runtime }
+  const version = require(path.join(root, 'node_modules', job.runtime, 'package.json')).version
+  const statsFile = path.join(os.tmpdir(), `fix-streamers-stats-${process.pid}-${index}.json`)
+  const t0 = Date.now()
+  const out = []
+  const status = await new Promise(resolve => {
+    const child = spawn(exe, [path.join(__dirname, 'mocha-pass.js'), statsFile, ...job.files], {
+      cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, NODE_RED_RUNTIME: job.runtime }
+    })
+    children.add(child)
+    child.stdout.on('data', d => out.push(d))
+    child.stderr.on('data', d => out.push(d))
+    child.on('close', code => {
+      children.delete(child)
+      resolve(code)
+    })
   })
+  const seconds = Math.round((Date.now() - t0) / 1000)
+  const head = `=== ${label} (${job.runtime}@${version}) on Node.js ${node22.versionOf(exe)}: ${job.what} ===`
+  process.stdout.write(`\n${head}\n${Buffer.concat(out).toString()}`)
   let stats = { passes: 0, failures: 1, pending: 0 }
   try {
     stats = JSON.parse(fs.readFileSync(statsFile, 'utf8'))
   } catch {
-    console.error(`no results from the ${pass.label} pass (exit ${r.status})`)
+    console.error(`no results from ${label}, ${job.what} (exit ${status})`)
   }
   fs.rmSync(statsFile, { force: true })
-  if (r.status !== 0 && stats.failures === 0) stats.failures = 1
+  if (status !== 0 && stats.failures === 0) stats.failures = 1
   for (const k of Object.keys(totals)) totals[k] += stats[k]
+  const files = `${job.files.length} file${job.files.length === 1 ? '' : 's'}`
+  times.push(`${seconds} s  ${label}: ${job.what} (${files}, lane ${env.FIX_STREAMERS_TEST_LANE})`)
 }
-console.log(`\ntests: ${totals.passes} passed, ${totals.failures} failed, ${totals.pending} skipped`)
-process.exitCode = totals.failures > 0 ? 1 : 0
+
+const children = new Set()
+const servers = []
+function stopAll () {
+  for (const c of children) c.kill('SIGTERM')
+  for (const s of servers) lanePostgres.stop(s)
+  servers.length = 0
+}
+for (const sig of ['SIGTERM', 'SIGINT']) {
+  process.on(sig, () => {
+    stopAll()
+    process.exit(143)
+  })
+}
+
+async function main () {
+  const wanted = Math.max(1, Number(process.env.TEST_LANES ?? 2) || 1)
+  const laneCount = Math.min(wanted, jobs.length)
+  const envs = [{ ...process.env, FIX_STREAMERS_TEST_LANE: '1' }]
+  for (let lane = 2; lane <= laneCount; lane++) {
+    const env = { ...process.env, FIX_STREAMERS_TEST_LANE: String(lane) }
+    // Servers a spec starts for itself (ThrowawayPostgres) look for a port from TEST_PG_PORT: a range per lane.
+    env.TEST_PG_PORT = String(54340 + 100 * (lane - 1))
+    if (process.env.DATABASE_URL) {
+      let server
+      try {
+        server = lanePostgres.start()
+      } catch (err) {
+        // The lanes would share one server, which some specs restart: run one job after another instead.
+        console.error(`no PostgreSQL server for lane ${lane} (${err.message.split('\n')[0]}): the jobs run in one lane`)
+        break
+      }
+      servers.push(server)
+      env.DATABASE_URL = server.url
+    }
+    envs.push(env)
+  }
+  console.log(`${jobs.length} jobs on ${envs.length} lane${envs.length > 1 ? 's' : ''}` +
+    (servers.length > 0 ? `; lanes after the first use ${servers.map(s => s.url).join(', ')}` : ''))
+  const queue = jobs.map((job, index) => ({ job, index }))
+  await Promise.all(envs.map(async env => {
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) await runJob(next.job, next.index, env)
+  }))
+  stopAll()
+  console.log('\ntime by job:')
+  for (const t of times) console.log(`  ${t}`)
+  console.log(`\ntests: ${totals.passes} passed, ${totals.failures} failed, ${totals.pending} skipped`)
+  process.exitCode = totals.failures > 0 ? 1 : 0
+}
+
+main().catch(err => {
+  stopAll()
+  console.error(err)
+  process.exitCode = 1
+})

@@ -4,6 +4,7 @@ import { migrate } from '../../../core/db/migrate'
 import { PgliteDatabase } from '../../../core/db/pglite-database'
 import type { Queryable } from '../../../core/db/database'
 import { executionReportsHorizon } from '../../support/stream'
+import { collectWarnings } from '../../support/warnings'
 
 interface LastDone { analysed: unknown, vacuumed: unknown }
 
@@ -162,9 +163,7 @@ describe('the embedded database\'s own maintenance passes', function () {
 
   it('closes while a pass runs, and reads and writes in between as usual', async () => {
     const db = await PgliteDatabase.open({ maintenance: { intervalMs: 1 } })
-    const warnings: Error[] = []
-    const onWarning = (w: Error): void => { warnings.push(w) }
-    process.on('warning', onWarning)
+    const warnings = collectWarnings()
     try {
       for (let i = 0; i < 20; i++) await fill(db, `public.t${i}`, 1500)
       const n = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM public.t19')
@@ -178,9 +177,9 @@ describe('the embedded database\'s own maintenance passes', function () {
       }
       await db.close()
       await new Promise(resolve => setImmediate(resolve))
-      assert.deepStrictEqual(warnings.map(w => w.message), [])
+      assert.deepStrictEqual(warnings.seen.map(w => w.message), [])
     } finally {
-      process.off('warning', onWarning)
+      warnings.stop()
       await db.close()
     }
   })
@@ -188,28 +187,26 @@ describe('the embedded database\'s own maintenance passes', function () {
   it('says once, as a Node.js warning, that a table cannot be done, however many passes fail on it, ' +
     'and again for another', async () => {
     const db = await PgliteDatabase.open({ maintenance: { intervalMs: 10 } })
-    const warnings: Error[] = []
-    const onWarning = (w: Error): void => { warnings.push(w) }
-    process.on('warning', onWarning)
+    const warnings = collectWarnings()
     try {
       await fillWithFunctionIndex(db, 'public.first')
       await fillWithFunctionIndex(db, 'public.second')
       await breakIndex(db, 'public.first')
       await new Promise(resolve => setTimeout(resolve, 500))
-      assert.deepStrictEqual(warnings.map(w => w.name), ['EmbeddedMaintenanceWarning'])
-      assert.match(warnings[0].message,
+      assert.deepStrictEqual(warnings.seen.map(w => w.name), ['EmbeddedMaintenanceWarning'])
+      assert.match(warnings.seen[0].message,
         /^the embedded database could not vacuum or analyse public\.first \(the weight of public\.first is broken\); /)
       // Analysed by now; deleted rows (a DELETE evaluates no index function) make it due again, and now it
       // cannot be done either.
       await breakIndex(db, 'public.second')
       await db.query('DELETE FROM public.second WHERE id > 500')
       await new Promise(resolve => setTimeout(resolve, 500))
-      assert.strictEqual(warnings.length, 2, warnings.map(w => w.message).join('\n'))
-      assert.match(warnings[1].message, /public\.second \(the weight of public\.second is broken\)/)
+      assert.strictEqual(warnings.seen.length, 2, warnings.seen.map(w => w.message).join('\n'))
+      assert.match(warnings.seen[1].message, /public\.second \(the weight of public\.second is broken\)/)
       // The database itself goes on as usual.
       assert.strictEqual((await db.query<{ n: number }>('SELECT 1 AS n')).rows[0].n, 1)
     } finally {
-      process.off('warning', onWarning)
+      warnings.stop()
       await db.close()
     }
   })

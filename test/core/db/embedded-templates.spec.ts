@@ -5,6 +5,7 @@ import { EmbeddedMaintenance } from '../../../core/db/embedded-maintenance'
 import { PgliteDatabase } from '../../../core/db/pglite-database'
 import type { Queryable } from '../../../core/db/database'
 import { tempDirPerTest } from '../../support/temp'
+import { collectWarnings } from '../../support/warnings'
 
 /** Age of each database's oldest transaction id, by name. */
 async function ages (db: Queryable): Promise<Record<string, number>> {
@@ -52,23 +53,21 @@ describe('embedded database: the template databases are frozen too (PGlite has n
 
   it('while the folder stays open, a pass says once that its templates wait for the next opening', async () => {
     const db = await PgliteDatabase.open({ dataDir: path.join(tempDir(), 'db'), maintenance: false })
-    const warnings: Error[] = []
-    const onWarning = (w: Error): void => { warnings.push(w) }
-    process.on('warning', onWarning)
+    const warnings = collectWarnings()
     const maintenance = new EmbeddedMaintenance(db, { intervalMs: 20, freezeMaxAge: FREEZE_AGE })
     try {
       await maintenance.start()
       await new Promise(resolve => setTimeout(resolve, 200))
-      assert.strictEqual(warnings.length, 0, 'nothing due yet')
+      assert.strictEqual(warnings.seen.length, 0, 'nothing due yet')
       assert.deepStrictEqual((await maintenance.pass()).templatesDue, [])
       await burn(db, FREEZE_AGE + 5000)
       assert.deepStrictEqual((await maintenance.pass()).templatesDue, ['template0', 'template1'])
       await new Promise(resolve => setTimeout(resolve, 300)) // many passes
-      assert.deepStrictEqual(warnings.map(w => w.name), ['EmbeddedMaintenanceWarning'])
-      assert.match(warnings[0].message,
+      assert.deepStrictEqual(warnings.seen.map(w => w.name), ['EmbeddedMaintenanceWarning'])
+      assert.match(warnings.seen[0].message,
         /template0 and template1 are past autovacuum_freeze_max_age: frozen the next time/)
     } finally {
-      process.off('warning', onWarning)
+      warnings.stop()
       await maintenance.stop()
       await db.close()
     }
@@ -88,9 +87,7 @@ describe('embedded database: the template databases are frozen too (PGlite has n
       // template0 comes first in the freeze order (ages equal, then by name), so the one after it shows
       // whether the others are still done.
       fs.rmSync(path.join(dir, 'base', String(oid), 'PG_VERSION'))
-      const warnings: Error[] = []
-      const onWarning = (w: Error): void => { warnings.push(w) }
-      process.on('warning', onWarning)
+      const warnings = collectWarnings()
       let again: PgliteDatabase | undefined
       try {
         again = await PgliteDatabase.open({ dataDir: dir, maintenance: { freezeMaxAge: FREEZE_AGE } })
@@ -98,44 +95,40 @@ describe('embedded database: the template databases are frozen too (PGlite has n
         const after = await ages(again)
         assert.ok(after.template1 < 1000, `template1 frozen all the same: ${JSON.stringify(after)}`)
         assert.deepStrictEqual((await again.query('SELECT id FROM kept')).rows, [{ id: 7 }])
-        assert.deepStrictEqual(warnings.map(w => w.name), ['EmbeddedMaintenanceWarning'])
-        assert.match(warnings[0].message, /could not freeze template0 \(.+\); it opens anyway/)
-        assert.doesNotMatch(warnings[0].message, /template1/)
+        assert.deepStrictEqual(warnings.seen.map(w => w.name), ['EmbeddedMaintenanceWarning'])
+        assert.match(warnings.seen[0].message, /could not freeze template0 \(.+\); it opens anyway/)
+        assert.doesNotMatch(warnings.seen[0].message, /template1/)
       } finally {
-        process.off('warning', onWarning)
+        warnings.stop()
         await again?.close()
       }
     })
 
   it('an in-memory database never says its templates wait for a next opening (it has none)', async () => {
-    const warnings: Error[] = []
-    const onWarning = (w: Error): void => { warnings.push(w) }
-    process.on('warning', onWarning)
+    const warnings = collectWarnings()
     const memory = await PgliteDatabase.open({ maintenance: { intervalMs: 20, freezeMaxAge: FREEZE_AGE } })
     try {
       await burn(memory, FREEZE_AGE + 5000)
       const aged = await ages(memory)
       assert.ok(aged.template0 > FREEZE_AGE, `the templates are past the age: ${JSON.stringify(aged)}`)
       await new Promise(resolve => setTimeout(resolve, 300)) // many passes of its maintenance
-      assert.deepStrictEqual(warnings.map(w => w.message), [])
+      assert.deepStrictEqual(warnings.seen.map(w => w.message), [])
     } finally {
-      process.off('warning', onWarning)
+      warnings.stop()
       await memory.close()
     }
   })
 
   it('a folder opened with the templates option off reads no template age, and says nothing of them', async () => {
-    const warnings: Error[] = []
-    const onWarning = (w: Error): void => { warnings.push(w) }
-    process.on('warning', onWarning)
+    const warnings = collectWarnings()
     const options = { intervalMs: 20, freezeMaxAge: FREEZE_AGE, templates: false }
     const db = await PgliteDatabase.open({ dataDir: path.join(tempDir(), 'db'), maintenance: options })
     try {
       await burn(db, FREEZE_AGE + 5000)
       await new Promise(resolve => setTimeout(resolve, 300)) // many passes of its maintenance
-      assert.deepStrictEqual(warnings.map(w => w.message), [])
+      assert.deepStrictEqual(warnings.seen.map(w => w.message), [])
     } finally {
-      process.off('warning', onWarning)
+      warnings.stop()
       await db.close()
     }
   })

@@ -30,6 +30,14 @@ export interface UpgradeReport {
   dump?: string
 }
 
+export interface UpgradeOptions {
+  /**
+   * The most transaction ids the new database may have to use up to pass the old one's
+   * (MAX_TRANSACTION_ID_ADVANCE unless set): a test sets a lower one, not to burn a billion ids.
+   */
+  maxTransactionIdAdvance?: bigint
+}
+
 /** An upgrade that stopped before the data folder was touched: says why; the folder is as it was. */
 export class EmbeddedUpgradeError extends Error {
   constructor (message: string) {
@@ -57,8 +65,10 @@ export class EmbeddedUpgradeError extends Error {
 export async function upgradeEmbedded (
   dataDir: string,
   old: OldEngine,
-  log: (line: string) => void = () => {}
+  log: (line: string) => void = () => {},
+  options: UpgradeOptions = {}
 ): Promise<UpgradeReport> {
+  const limit = options.maxTransactionIdAdvance ?? MAX_TRANSACTION_ID_ADVANCE
   const dir = path.resolve(dataDir)
   const { staging, backup, dump } = upgradePaths(dir, old.major)
   const major = dataDirMajor(dir)
@@ -82,7 +92,7 @@ export async function upgradeEmbedded (
   try {
     before = await census(source)
     next = await nextTransactionId(source)
-    tooFar(next) // before the long part: a new cluster starts near 0
+    tooFar(next, limit) // before the long part: a new cluster starts near 0
     fs.rmSync(partial, { force: true })
     await old.dump(source, partial)
   } finally {
@@ -105,7 +115,7 @@ export async function upgradeEmbedded (
         throw new EmbeddedUpgradeError(`the restored database differs from ${dir}, which is unchanged: ` +
           differences.slice(0, 5).join('; ') + (differences.length > 5 ? ` and ${differences.length - 5} more` : ''))
       }
-      await advanceTransactionIds(target as unknown as EngineDatabase, next, log)
+      await advanceTransactionIds(target as unknown as EngineDatabase, next, limit, log)
     } finally {
       await target.close()
     }
@@ -140,9 +150,11 @@ const BURN_CHUNK = 1_000_000n
  * counter over with pg_resetwal, which PGlite has not; so the new database uses up the ids, each
  * in a transaction of its own (COMMIT inside a DO loop; about 190,000 a second).
  */
-async function advanceTransactionIds (db: EngineDatabase, next: bigint, log: (line: string) => void): Promise<void> {
+async function advanceTransactionIds (
+  db: EngineDatabase, next: bigint, limit: bigint, log: (line: string) => void
+): Promise<void> {
   let at = await nextTransactionId(db)
-  tooFar(next - at)
+  tooFar(next - at, limit)
   if (at >= next) return
   log(`moving the transaction ids from ${at} to ${next}, past the old database's`)
   let shown = Date.now()
@@ -157,10 +169,10 @@ async function advanceTransactionIds (db: EngineDatabase, next: bigint, log: (li
   }
 }
 
-function tooFar (ids: bigint): void {
-  if (ids <= MAX_TRANSACTION_ID_ADVANCE) return
+function tooFar (ids: bigint, limit: bigint): void {
+  if (ids <= limit) return
   throw new EmbeddedUpgradeError(`the old database has used ${ids} transaction ids, more than this upgrade ` +
-    `can carry its stream positions over (${MAX_TRANSACTION_ID_ADVANCE}); the folder is unchanged`)
+    `can carry its stream positions over (${limit}); the folder is unchanged`)
 }
 
 interface Census {

@@ -12,7 +12,8 @@ import { ensureAuditTable } from '../../../core/stream/audit-table'
 import { AUDIT_POSITION_COLUMNS } from '../../../core/stream/audit-columns'
 import { Streamer } from '../../../core/stream/streamer'
 import { Position } from '../../../core/stream/types'
-import { main } from '../../../bin/upgrade-embedded'
+import { EmbeddedUpgradeError, upgradeEmbedded } from '../../../core/db/embedded-upgrade'
+import { loadOldEngine, main } from '../../../bin/upgrade-embedded'
 import { openPg18, pg18EngineFolder } from '../../support/old-engine'
 import { Collector } from '../../support/stream'
 import { tempDirPerTest } from '../../support/temp'
@@ -227,6 +228,27 @@ describe('embedded database: a folder of an older PostgreSQL major is refused, t
     assert.match(lines.join('\n'), new RegExp(`PostgreSQL ${newer} folder: pack too old`))
     assert.ok(!lines.some(l => l.startsWith('installing')), `no engine installed: ${lines.join('\n')}`)
     assert.deepStrictEqual(fingerprint(dir), before, 'no file of the folder changed')
+  })
+
+  it('a folder whose transaction ids are past what the upgrade can carry over is refused before its dump, ' +
+    'with no dump, staging or backup folder written', async () => {
+    const dir = path.join(tempDir(), 'db')
+    await pg18Folder(dir, 3000)
+    const old = loadOldEngine(18, engine)
+    const lines: string[] = []
+    // The limit is a billion ids; the test lowers it rather than use up a billion.
+    const refusal = new RegExp('the old database has used \\d{4} transaction ids, more than this upgrade can ' +
+      'carry its stream positions over \\(2000\\); the folder is unchanged$')
+    await assert.rejects(upgradeEmbedded(dir, old, line => lines.push(line), { maxTransactionIdAdvance: 2000n }),
+      (err: Error) => err instanceof EmbeddedUpgradeError && refusal.test(err.message))
+    assert.deepStrictEqual(lines, [`reading ${dir} with PostgreSQL 18`], 'stopped before the dump')
+    // PostgreSQL 18 has read it (hint bits, a shutdown checkpoint), and it is still a PostgreSQL 18 folder.
+    assert.strictEqual(fs.readFileSync(path.join(dir, 'PG_VERSION'), 'utf8').trim(), '18')
+    const { staging, backup, dump } = upgradePaths(dir, 18)
+    for (const left of [staging, backup, dump, `${dump}.partial`]) assert.ok(!fs.existsSync(left), `${left} exists`)
+
+    const report = await upgradeEmbedded(dir, old, () => {}, { maxTransactionIdAdvance: 10000n })
+    assert.strictEqual(report.outcome, 'upgraded', 'under the limit the same folder upgrades')
   })
 
   it('the command refuses, changing nothing, when the backup folder is taken or the folder is no database',

@@ -163,8 +163,42 @@ async function checkSidebar (page, { check, shot }) {
     `refreshed ${afterPick}, target ${kept}`
   )
 
-  // The blotter's rewind (the client panel's action), confirmed: to 'live' leaves the demo as it is.
+  // After a position or from a time: a field shows for those two, the position starting as the client's
+  // checkpoint (rewound after it, the blotter goes on from what it confirmed). A time the server cannot
+  // read comes back as an error notification.
   await page.locator(blotter).scrollIntoViewIfNeeded()
+  const rewindTo = async (kind, text) => {
+    await page.selectOption(`${blotter} .fix-streamers-rewind-to`, kind)
+    const field = page.locator(`${blotter} .fix-streamers-rewind-value`)
+    const shown = await field.isVisible()
+    if (text !== undefined) await field.fill(text)
+    const typed = await field.inputValue()
+    await page.locator(`${blotter} .fix-streamers-actions button`).click()
+    const asked = await page.locator('.fix-streamers-confirm').innerText()
+    const [answer] = await Promise.all([
+      page.waitForResponse(r => /\/fix-streamers\/clients\/.+\/rewind$/.test(r.url()), { timeout: 15000 }),
+      page.locator('.fix-streamers-confirm-yes').click()
+    ])
+    return { shown, typed, asked, status: answer.status(), body: await answer.json().catch(() => ({})) }
+  }
+  const after = await rewindTo('position')
+  await shot('48-sidebar-rewind-after')
+  const start = after.body.start ?? {}
+  check(
+    'Rewind after a position offers the checkpoint, asks with it and moves the blotter client after it',
+    after.shown && /^\d+ \/ \d+$/.test(after.typed) && after.asked.includes(`after ${after.typed}`) &&
+      after.status === 200 && start.kind === 'after' && start.position.join(' / ') === after.typed,
+    JSON.stringify(after)
+  )
+  const bad = await rewindTo('time', 'not a time')
+  const notice = await page.locator('.red-ui-notification-error').last().innerText().catch(() => '')
+  check(
+    'Rewind from a time the server cannot read answers 400, shown as an error',
+    bad.shown && bad.typed === 'not a time' && bad.status === 400 && /not a timestamp/.test(notice),
+    `${JSON.stringify(bad)} ${notice}`
+  )
+
+  // The blotter's rewind (the client panel's action), confirmed: to 'live' leaves the demo as it is.
   await page.selectOption(`${blotter} .fix-streamers-rewind-to`, 'live')
   await page.locator(`${blotter} .fix-streamers-actions button`).click()
   const [rewind] = await Promise.all([

@@ -13,7 +13,10 @@ function start () {
   const env = { ...process.env }
   delete env.TEST_PG_PORT // the script takes the first free port from 54329
   delete env.DATABASE_URL
-  const out = execFileSync('bash', ['-c',
+  // Only with the binaries already there: test-postgres.sh would install Debian's package, which a run
+  // against a server of the developer's own must not do behind their back (CI has them by then).
+  const out = execFileSync('bash', ['-c', 'source scripts/debian.sh && if ! postgres_bin_dir >/dev/null; then ' +
+    'echo "no PostgreSQL server binaries in /usr/lib/postgresql/*/bin" >&2; exit 1; fi; ' +
     'source scripts/test-postgres.sh >&2 && printf "%s\\n%s\\n%s\\n" "$DATABASE_URL" "$TEST_PG_DATA" "$PG_BIN"'], {
     cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit']
   })

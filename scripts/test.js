@@ -100,6 +100,10 @@ function executable (runtime) {
 }
 
 const times = []
+// A job that runs this long is stopped and counted failed, its output printed: a hung spec must not
+// hold the run until CI's own limit, which prints nothing of the buffered output. The longest job
+// takes about 5 minutes.
+const JOB_LIMIT_S = Number(process.env.TEST_JOB_SECONDS ?? 900)
 
 /** Runs one job on a lane (its environment); resolves when its mocha process has ended. */
 async function runJob (job, index, env) {
@@ -112,23 +116,27 @@ async function runJob (job, index, env) {
   }
   const version = require(path.join(root, 'node_modules', job.runtime, 'package.json')).version
   const statsFile = path.join(os.tmpdir(), `fix-streamers-stats-${process.pid}-${index}.json`)
-  const t0 = Date.now()
-  const out = []
+  const head = `=== ${label} (${job.runtime}@${version}) on Node.js ${node22.versionOf(exe)}: ${job.what} ===`
+  const run = { head, out: [], t0: Date.now() }
   const status = await new Promise(resolve => {
     const child = spawn(exe, [path.join(__dirname, 'mocha-pass.js'), statsFile, ...job.files], {
       cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, NODE_RED_RUNTIME: job.runtime }
     })
-    children.add(child)
-    child.stdout.on('data', d => out.push(d))
-    child.stderr.on('data', d => out.push(d))
+    running.set(child, run)
+    const limit = setTimeout(() => {
+      run.out.push(Buffer.from(`\n(stopped after ${JOB_LIMIT_S} s, the job limit: TEST_JOB_SECONDS)\n`))
+      child.kill('SIGKILL')
+    }, JOB_LIMIT_S * 1000)
+    child.stdout.on('data', d => run.out.push(d))
+    child.stderr.on('data', d => run.out.push(d))
     child.on('close', code => {
-      children.delete(child)
+      clearTimeout(limit)
+      running.delete(child)
       resolve(code)
     })
   })
-  const seconds = Math.round((Date.now() - t0) / 1000)
-  const head = `=== ${label} (${job.runtime}@${version}) on Node.js ${node22.versionOf(exe)}: ${job.what} ===`
-  process.stdout.write(`\n${head}\n${Buffer.concat(out).toString()}`)
+  const seconds = Math.round((Date.now() - run.t0) / 1000)
+  process.stdout.write(`\n${head}\n${Buffer.concat(run.out).toString()}`)
   let stats = { passes: 0, failures: 1, pending: 0 }
   try {
     stats = JSON.parse(fs.readFileSync(statsFile, 'utf8'))
@@ -142,15 +150,22 @@ async function runJob (job, index, env) {
   times.push(`${seconds} s  ${label}: ${job.what} (${files}, lane ${env.FIX_STREAMERS_TEST_LANE})`)
 }
 
-const children = new Set()
+/** The mocha processes running now, each with its job's header, output so far and start. */
+const running = new Map()
 const servers = []
 function stopAll () {
-  for (const c of children) c.kill('SIGTERM')
+  for (const child of running.keys()) child.kill('SIGTERM')
   for (const s of servers) lanePostgres.stop(s)
   servers.length = 0
 }
 for (const sig of ['SIGTERM', 'SIGINT']) {
   process.on(sig, () => {
+    // Stopped from outside (CI's limit, Ctrl-C): say what was running, with its output so far.
+    for (const { head, out, t0 } of running.values()) {
+      const seconds = Math.round((Date.now() - t0) / 1000)
+      const so = Buffer.concat(out).toString()
+      process.stdout.write(`\n${head}\n(stopped by ${sig} after ${seconds} s; its output so far:)\n${so}`)
+    }
     stopAll()
     process.exit(143)
   })
@@ -178,7 +193,7 @@ async function main () {
     }
     envs.push(env)
   }
-  console.log(`${jobs.length} jobs on ${envs.length} lane${envs.length > 1 ? 's' : ''}` +
+  console.log(`${jobs.length} job${jobs.length === 1 ? '' : 's'} on ${envs.length} lane${envs.length > 1 ? 's' : ''}` +
     (servers.length > 0 ? `; lanes after the first use ${servers.map(s => s.url).join(', ')}` : ''))
   const queue = jobs.map((job, index) => ({ job, index }))
   await Promise.all(envs.map(async env => {

@@ -6,9 +6,10 @@
 //
 // The specs spend most of their time waiting (heartbeats, poll intervals, session schedules), so the run
 // is cut into jobs, each a mocha process over some spec files, and TEST_LANES of them (2 unless set) run
-// side by side. Each lane has a PostgreSQL server of its own when DATABASE_URL is set: some specs
-// restart, reconfigure or cut every connection of the server they use, which must never reach a spec
-// of another lane. A job's output is printed whole when it ends, so the log reads as one run per job.
+// side by side. Each lane has a PostgreSQL server of its own when DATABASE_URL is set (one lane only
+// when no second server can start): some specs restart, reconfigure or cut every connection of the
+// server they use, which must never reach a spec of another lane. A job's output is printed whole
+// when it ends, so the log reads as one run per job.
 'use strict'
 const path = require('path')
 const fs = require('fs')
@@ -103,7 +104,7 @@ const times = []
 // A job that runs this long is stopped and counted failed, its output printed: a hung spec must not
 // hold the run until CI's own limit, which prints nothing of the buffered output. The longest job
 // takes about 5 minutes.
-const JOB_LIMIT_S = Number(process.env.TEST_JOB_SECONDS ?? 900)
+const JOB_LIMIT_S = Number(process.env.TEST_JOB_SECONDS) > 0 ? Number(process.env.TEST_JOB_SECONDS) : 900
 
 /** Runs one job on a lane (its environment); resolves when its mocha process has ended. */
 async function runJob (job, index, env) {

@@ -32,18 +32,25 @@ case "$TEST_PG_FSYNC" in
   *) echo "test-postgres: TEST_PG_FSYNC must be on or off, not '$TEST_PG_FSYNC'" >&2; return 1 2>/dev/null || exit 1 ;;
 esac
 
-TEST_PG_DATA="$(mktemp -d /tmp/fix-streamers-pg.XXXXXX)"
-[ "$(id -u)" = 0 ] && chown postgres:postgres "$TEST_PG_DATA"
-as_pg "$PG_BIN/initdb" -D "$TEST_PG_DATA" -U postgres -A trust --no-sync >/dev/null
-as_pg "$PG_BIN/pg_ctl" -D "$TEST_PG_DATA" -l "$TEST_PG_DATA/server.log" -w -t 60 \
-  -o "-c listen_addresses=127.0.0.1 -p $TEST_PG_PORT -k $TEST_PG_DATA -c max_connections=200 $pg_durability" start >/dev/null
-as_pg "$PG_BIN/createdb" -h 127.0.0.1 -p "$TEST_PG_PORT" -U postgres fix_streamers_test
-
-export TEST_PG_DATA PG_BIN TEST_PG_FSYNC
-export DATABASE_URL="postgres://postgres@127.0.0.1:${TEST_PG_PORT}/fix_streamers_test"
-echo "test-postgres: PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:${TEST_PG_PORT} (fsync=${TEST_PG_FSYNC}), DATABASE_URL=$DATABASE_URL"
-
 test_postgres_stop() {
   as_pg "$PG_BIN/pg_ctl" -D "$TEST_PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
   rm -rf "$TEST_PG_DATA"
 }
+
+TEST_PG_DATA="$(mktemp -d /tmp/fix-streamers-pg.XXXXXX)"
+[ "$(id -u)" = 0 ] && chown postgres:postgres "$TEST_PG_DATA"
+# A step that fails stops the server it may have started and removes its folder, with the server's
+# log on stderr: a failed start leaves nothing running that no one will stop.
+if ! { as_pg "$PG_BIN/initdb" -D "$TEST_PG_DATA" -U postgres -A trust --no-sync >/dev/null &&
+  as_pg "$PG_BIN/pg_ctl" -D "$TEST_PG_DATA" -l "$TEST_PG_DATA/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $TEST_PG_PORT -k $TEST_PG_DATA -c max_connections=200 $pg_durability" start >/dev/null &&
+  as_pg "$PG_BIN/createdb" -h 127.0.0.1 -p "$TEST_PG_PORT" -U postgres fix_streamers_test; }; then
+  echo "test-postgres: could not start a server on 127.0.0.1:${TEST_PG_PORT}; its log:" >&2
+  tail -n 20 "$TEST_PG_DATA/server.log" >&2 2>/dev/null || true
+  test_postgres_stop
+  return 1 2>/dev/null || exit 1
+fi
+
+export TEST_PG_DATA PG_BIN TEST_PG_FSYNC
+export DATABASE_URL="postgres://postgres@127.0.0.1:${TEST_PG_PORT}/fix_streamers_test"
+echo "test-postgres: PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:${TEST_PG_PORT} (fsync=${TEST_PG_FSYNC}), DATABASE_URL=$DATABASE_URL"

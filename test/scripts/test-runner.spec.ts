@@ -1,0 +1,110 @@
+import * as assert from 'assert'
+import { ChildProcess, spawn } from 'child_process'
+import * as fs from 'fs'
+import * as os from 'os'
+import * as path from 'path'
+
+/** The repository's root, from dist/test/scripts. */
+const root = path.resolve(__dirname, '..', '..', '..')
+
+interface Ended { code: number | null, out: string }
+
+/** `node scripts/test.js <files>` on Node-RED 4.1 only, one lane, no database; its output so far in `out()`. */
+interface Run { child: ChildProcess, out: () => string, ended: Promise<Ended> }
+
+function runner (files: string[], env: Record<string, string>): Run {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, NODE_RED_RUNTIMES: 'node-red', TEST_LANES: '1', ...env }
+  delete childEnv.DATABASE_URL
+  const child = spawn(process.execPath, [path.join(root, 'scripts', 'test.js'), ...files], {
+    // Its own process group: a check that fails ends the runner and the mocha process it started.
+    cwd: root, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true
+  })
+  const chunks: Buffer[] = []
+  child.stdout!.on('data', (d: Buffer) => chunks.push(d))
+  child.stderr!.on('data', (d: Buffer) => chunks.push(d))
+  const out = (): string => Buffer.concat(chunks).toString()
+  const ended = new Promise<Ended>(resolve => child.on('close', code => resolve({ code, out: out() })))
+  return { child, out, ended }
+}
+
+async function until (what: string, check: () => boolean, ms = 20000): Promise<void> {
+  const t0 = Date.now()
+  while (!check()) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+}
+
+describe("npm test's runner (scripts/test.js)", function () {
+  this.timeout(60000)
+  let dir: string
+  let passing: string
+  let hanging: string
+  let started: string
+  const children: ChildProcess[] = []
+
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fix-streamers-runner-'))
+    started = path.join(dir, 'started')
+    passing = path.join(dir, 'passing.spec.js')
+    fs.writeFileSync(passing, "it('passes', () => {})\n")
+    // Prints, says it started, then never ends: a hung spec (mocha's own timeout switched off).
+    hanging = path.join(dir, 'hanging.spec.js')
+    fs.writeFileSync(hanging, [
+      "it('never ends', function () {",
+      '  this.timeout(0)',
+      "  console.log('hanging spec: still here')",
+      `  require('fs').writeFileSync(${JSON.stringify(started)}, '')`,
+      '  return new Promise(() => setInterval(() => {}, 1000))',
+      '})',
+      ''
+    ].join('\n'))
+  })
+
+  afterEach(() => {
+    // Only what this spec started (each runner's own group, by its PID), if a failed check left it running.
+    for (const c of children.splice(0)) {
+      try {
+        process.kill(-c.pid!, 'SIGKILL')
+      } catch {} // the group has ended
+    }
+    fs.rmSync(started, { force: true })
+  })
+
+  after(() => fs.rmSync(dir, { recursive: true, force: true }))
+
+  it('stops a job that runs past TEST_JOB_SECONDS, prints its output and counts it failed', async () => {
+    const run = runner([hanging], { TEST_JOB_SECONDS: '3' })
+    children.push(run.child)
+    const { code, out } = await run.ended
+    assert.strictEqual(code, 1, out)
+    assert.match(out, /hanging spec: still here/)
+    assert.match(out, /\(stopped after 3 s, the job limit: TEST_JOB_SECONDS\)/)
+    assert.match(out, /tests: 0 passed, 1 failed, 0 skipped/)
+  })
+
+  it('keeps the 900 s limit when TEST_JOB_SECONDS is not a positive number, so a passing job passes', async () => {
+    for (const value of ['soon', '0', '-5']) {
+      const run = runner([passing], { TEST_JOB_SECONDS: value })
+      children.push(run.child)
+      const { code, out } = await run.ended
+      assert.strictEqual(code, 0, `TEST_JOB_SECONDS=${value}:\n${out}`)
+      assert.match(out, /tests: 1 passed, 0 failed, 0 skipped/, `TEST_JOB_SECONDS=${value}`)
+      assert.doesNotMatch(out, /stopped after/, `TEST_JOB_SECONDS=${value}`)
+    }
+  })
+
+  it('prints what a running job wrote so far when it is stopped from outside, and exits 143', async () => {
+    const run = runner([hanging], {})
+    children.push(run.child)
+    await until('the hanging spec to start', () => fs.existsSync(started))
+    // Its output is buffered by the runner, not printed, until the job ends or the runner is stopped.
+    await new Promise(resolve => setTimeout(resolve, 300))
+    assert.doesNotMatch(run.out(), /hanging spec: still here/)
+    run.child.kill('SIGTERM')
+    const { code, out } = await run.ended
+    assert.strictEqual(code, 143, out)
+    assert.match(out, /\(stopped by SIGTERM after \d+ s; its output so far:\)/)
+    assert.match(out, /hanging spec: still here/)
+  })
+})

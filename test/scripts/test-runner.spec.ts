@@ -9,9 +9,9 @@ const root = path.resolve(__dirname, '..', '..', '..')
 
 interface Ended { code: number | null, out: string }
 
-/** `node scripts/test.js <files>` on Node-RED 4.1 only, one lane, no database; its output so far in `out()`. */
 interface Run { child: ChildProcess, out: () => string, ended: Promise<Ended> }
 
+/** `node scripts/test.js <files>` on Node-RED 4.1 only, one lane, no database; its output so far in `out()`. */
 function runner (files: string[], env: Record<string, string>): Run {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, NODE_RED_RUNTIMES: 'node-red', TEST_LANES: '1', ...env }
   delete childEnv.DATABASE_URL

@@ -17,6 +17,7 @@ const os = require('os')
 const { spawn } = require('child_process')
 const node22 = require('./node22')
 const lanePostgres = require('./lane-postgres')
+const { killTree } = require('./process-tree')
 
 const root = path.resolve(__dirname, '..')
 const dist = path.join(root, 'dist', 'test')
@@ -102,8 +103,8 @@ function executable (runtime) {
 
 const times = []
 // A job that runs this long is stopped and counted failed, its output printed: a hung spec must not
-// hold the run until CI's own limit, which prints nothing of the buffered output. The longest job
-// takes about 5 minutes.
+// hold the run until CI's own limit, which prints nothing of the buffered output. The processes its
+// specs started are stopped with it. The longest job takes about 5 minutes.
 const JOB_LIMIT_S = Number(process.env.TEST_JOB_SECONDS) > 0 ? Number(process.env.TEST_JOB_SECONDS) : 900
 
 /** Runs one job on a lane (its environment); resolves when its mocha process has ended. */
@@ -126,7 +127,7 @@ async function runJob (job, index, env) {
     running.set(child, run)
     const limit = setTimeout(() => {
       run.out.push(Buffer.from(`\n(stopped after ${JOB_LIMIT_S} s, the job limit: TEST_JOB_SECONDS)\n`))
-      child.kill('SIGKILL')
+      killTree(child.pid, 'SIGKILL')
     }, JOB_LIMIT_S * 1000)
     child.stdout.on('data', d => run.out.push(d))
     child.stderr.on('data', d => run.out.push(d))
@@ -155,11 +156,12 @@ async function runJob (job, index, env) {
 const running = new Map()
 const servers = []
 function stopAll () {
-  for (const child of running.keys()) child.kill('SIGTERM')
+  for (const child of running.keys()) killTree(child.pid, 'SIGTERM')
   for (const s of servers) lanePostgres.stop(s)
   servers.length = 0
 }
-for (const sig of ['SIGTERM', 'SIGINT']) {
+// Exit codes by the shell's convention: 128 + the signal's number.
+for (const [sig, exitCode] of [['SIGTERM', 143], ['SIGINT', 130]]) {
   process.on(sig, () => {
     // Stopped from outside (CI's limit, Ctrl-C): say what was running, with its output so far.
     for (const { head, out, t0 } of running.values()) {
@@ -168,7 +170,7 @@ for (const sig of ['SIGTERM', 'SIGINT']) {
       process.stdout.write(`\n${head}\n(stopped by ${sig} after ${seconds} s; its output so far:)\n${so}`)
     }
     stopAll()
-    process.exit(143)
+    process.exit(exitCode)
   })
 }
 

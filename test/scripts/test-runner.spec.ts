@@ -27,6 +27,17 @@ function runner (files: string[], env: Record<string, string>): Run {
   return { child, out, ended }
 }
 
+/** Whether a process runs: it exists and is not a zombie waiting to be reaped. */
+function alive (pid: number): boolean {
+  let stat: string
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+  } catch {
+    return false
+  }
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+}
+
 async function until (what: string, check: () => boolean, ms = 20000): Promise<void> {
   const t0 = Date.now()
   while (!check()) {
@@ -48,32 +59,40 @@ describe("npm test's runner (scripts/test.js)", function () {
     started = path.join(dir, 'started')
     passing = path.join(dir, 'passing.spec.js')
     fs.writeFileSync(passing, "it('passes', () => {})\n")
-    // Prints, says it started, then never ends: a hung spec (mocha's own timeout switched off).
+    // Starts a process of its own (as specs start Node-RED or a server), prints, writes that process's
+    // PID to say it started, then never ends: a hung spec (mocha's own timeout switched off).
     hanging = path.join(dir, 'hanging.spec.js')
     fs.writeFileSync(hanging, [
       "it('never ends', function () {",
       '  this.timeout(0)',
+      "  const forever = ['-e', 'setInterval(() => {}, 1000)']",
+      "  const helper = require('child_process').spawn(process.execPath, forever, { stdio: 'ignore' })",
       "  console.log('hanging spec: still here')",
-      `  require('fs').writeFileSync(${JSON.stringify(started)}, '')`,
+      `  require('fs').writeFileSync(${JSON.stringify(started)}, String(helper.pid))`,
       '  return new Promise(() => setInterval(() => {}, 1000))',
       '})',
       ''
     ].join('\n'))
   })
 
+  /** The PID of the process the hanging spec started, once it has started. */
+  const helperPid = (): number => Number(fs.readFileSync(started, 'utf8'))
+
   afterEach(() => {
-    // Only what this spec started (each runner's own group, by its PID), if a failed check left it running.
+    // Only what this spec started (each runner's own group, by its PID, and the hanging spec's process),
+    // if a failed check left it running.
     for (const c of children.splice(0)) {
       try {
         process.kill(-c.pid!, 'SIGKILL')
       } catch {} // the group has ended
     }
+    if (fs.existsSync(started) && alive(helperPid())) process.kill(helperPid(), 'SIGKILL')
     fs.rmSync(started, { force: true })
   })
 
   after(() => fs.rmSync(dir, { recursive: true, force: true }))
 
-  it('stops a job that runs past TEST_JOB_SECONDS, prints its output and counts it failed', async () => {
+  it('stops a job past TEST_JOB_SECONDS and the processes its specs started, and counts it failed', async () => {
     const run = runner([hanging], { TEST_JOB_SECONDS: '3' })
     children.push(run.child)
     const { code, out } = await run.ended
@@ -81,6 +100,8 @@ describe("npm test's runner (scripts/test.js)", function () {
     assert.match(out, /hanging spec: still here/)
     assert.match(out, /\(stopped after 3 s, the job limit: TEST_JOB_SECONDS\)/)
     assert.match(out, /tests: 0 passed, 1 failed, 0 skipped/)
+    // Left running, a spec's Node-RED or server would hold its port and CPU for the rest of the run.
+    await until('the process the hanging spec started to end', () => !alive(helperPid()), 5000)
   })
 
   it('keeps the 900 s limit when TEST_JOB_SECONDS is not a positive number, so a passing job passes', async () => {
@@ -94,17 +115,20 @@ describe("npm test's runner (scripts/test.js)", function () {
     }
   })
 
-  it('prints what a running job wrote so far when it is stopped from outside, and exits 143', async () => {
-    const run = runner([hanging], {})
-    children.push(run.child)
-    await until('the hanging spec to start', () => fs.existsSync(started))
-    // Its output is buffered by the runner, not printed, until the job ends or the runner is stopped.
-    await new Promise(resolve => setTimeout(resolve, 300))
-    assert.doesNotMatch(run.out(), /hanging spec: still here/)
-    run.child.kill('SIGTERM')
-    const { code, out } = await run.ended
-    assert.strictEqual(code, 143, out)
-    assert.match(out, /\(stopped by SIGTERM after \d+ s; its output so far:\)/)
-    assert.match(out, /hanging spec: still here/)
-  })
+  for (const [signal, exitCode] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+    it(`prints a running job's output when stopped by ${signal}, ends its processes, exits ${exitCode}`, async () => {
+      const run = runner([hanging], {})
+      children.push(run.child)
+      await until('the hanging spec to start', () => fs.existsSync(started) && helperPid() > 0)
+      // Its output is buffered by the runner, not printed, until the job ends or the runner is stopped.
+      await new Promise(resolve => setTimeout(resolve, 300))
+      assert.doesNotMatch(run.out(), /hanging spec: still here/)
+      run.child.kill(signal)
+      const { code, out } = await run.ended
+      assert.strictEqual(code, exitCode, out)
+      assert.match(out, new RegExp(`\\(stopped by ${signal} after \\d+ s; its output so far:\\)`))
+      assert.match(out, /hanging spec: still here/)
+      await until('the process the hanging spec started to end', () => !alive(helperPid()), 5000)
+    })
+  }
 })

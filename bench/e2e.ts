@@ -53,6 +53,7 @@ import { paced } from './_paced'
 import { OrderDriver } from './_driver'
 import { BackSegments, percentile, reportPass, Row, Segments } from './_e2e-report'
 import { insertOrdersSql } from '../test/support/e2e/flows'
+import { commitLatency, commitLine, CommitLatency, commitsInSeries } from './_commit'
 
 const SUSTAIN_S = Number(process.env.BENCH_E2E_SECONDS ?? 60)
 const RATE_S = Number(process.env.BENCH_E2E_RATE_SECONDS ?? 15)
@@ -81,12 +82,15 @@ export async function run (): Promise<void> {
   if (db.settings !== undefined) console.log(`its settings not at PostgreSQL's defaults: ${db.settings}`)
   const passes: PassSummary[] = []
   try {
+    // The floor under every latency below, on this host today (bench/_commit.ts); PGlite has no server to ask.
+    const commit = db.url !== undefined ? await commitLatency(db.url) : undefined
+    if (commit !== undefined) console.log(commitLine(commit, counterpartyKind()))
     for (const mode of modes) {
       console.log(mode === 'outbound'
         ? '\n### outbound: the counterparty reads the orders and answers none (only the outbound flow runs)'
         : '\n### round trip: the counterparty answers every order with two ExecutionReports, which the inbound ' +
           'flow writes to fix_in, streams and applies to `orders`')
-      passes.push(await runMode(mode === 'round-trip', db))
+      passes.push(await runMode(mode === 'round-trip', db, commit))
     }
     await compareWithQuickfix(passes, db, { sustainS: SUSTAIN_S, window: BACKLOG, rateS: RATE_S, rates: RATES })
   } finally {
@@ -121,7 +125,7 @@ function variantOf (): { args: string, label: string } {
   return { args: args.length > 0 ? `, started with ${args.join(' ')}` : '', label: parts.join('; ') }
 }
 
-async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummary> {
+async function runMode (reports: boolean, db: BenchDatabase, commit: CommitLatency | undefined): Promise<PassSummary> {
   const prof = process.env.BENCH_E2E_PROF === '1'
   const profArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.cwd(), 'profiles')}`] : []
   const envNumber = (name: string): number | undefined =>
@@ -446,6 +450,9 @@ async function runMode (reports: boolean, db: BenchDatabase): Promise<PassSummar
       reports,
       database: db.label,
       variant: variant.label,
+      commit: commit !== undefined
+        ? { latency: commit, inSeries: commitsInSeries(counterpartyKind())[reports ? 'roundTrip' : 'toCounterparty'] }
+        : undefined,
       rows,
       segments,
       backs,

@@ -74,5 +74,6 @@ export function commitLine (c: CommitLatency, counterparty: 'pack' | 'quickfix',
   return `one commit on this server, alone (a one-row INSERT every ${everyMs} ms, ${c.count} of them, before the ` +
     `passes): p50 ${c.p50.toFixed(2)} / p99 ${c.p99.toFixed(2)} / max ${c.max.toFixed(2)} ms. Each order waits ` +
     `for ${n.toCounterparty} commits in series before the counterparty reads it (its INSERT, the gateway's ` +
-    `fix_out), each round trip for ${n.roundTrip} before its fill is applied (also ${theirs}the gateway's fix_in)`
+    `fix_out), each round trip for ${n.roundTrip} before the apply stamps its fill (also ${theirs}the gateway's ` +
+    "fix_in; the apply's own commit comes after the stamp)"
 }

@@ -46,9 +46,9 @@ describe("the bench's measure of one commit on its server", () => {
     assert.match(pack, /a one-row INSERT every 10 ms, 500 of them/)
     assert.match(pack, /p50 1\.13 \/ p99 4\.46 \/ max 13\.37 ms/)
     assert.match(pack, /waits for 2 commits in series before the counterparty reads it/)
-    assert.match(pack, /each round trip for 5 before its fill is applied \(also the counterparty's fix_in and fix_out/)
+    assert.match(pack, /each round trip for 5 before the apply stamps its fill \(also the counterparty's fix_in and /)
     // QuickFIX's executor commits nothing to PostgreSQL: the gateway's own commits are left.
     const quickfix = commitLine(c, 'quickfix')
-    assert.match(quickfix, /each round trip for 3 before its fill is applied \(also the gateway's fix_in\)/)
+    assert.match(quickfix, /each round trip for 3 before the apply stamps its fill \(also the gateway's fix_in;/)
   })
 })

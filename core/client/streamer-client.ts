@@ -349,8 +349,13 @@ export class StreamerClient {
       if (!this.closed) this.setState({ phase: 'detached' })
       return
     }
-    if (s.phase === 'retrying' && s.needsAction === true) {
-      this.setState({ phase: s.phase, error: s.error, needsAction: true })
+    if (s.phase === 'retrying') {
+      this.setState({
+        phase: s.phase,
+        error: s.error,
+        ...(s.needsAction === true ? { needsAction: true } : {}),
+        ...(s.needsOperator === true ? { needsOperator: true } : {})
+      })
     } else this.setState('error' in s ? { phase: s.phase, error: s.error } : { phase: s.phase })
   }
 

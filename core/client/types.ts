@@ -25,6 +25,8 @@ export interface ClientState {
   error?: string
   /** Retrying a cause only a person can remove (a missing table or privilege), not a database away. */
   needsAction?: boolean
+  /** Retrying a database that refuses for a reason only a person can clear (a refused login, a full disk). */
+  needsOperator?: boolean
 }
 
 export interface StreamerClientOptions {

@@ -1,5 +1,6 @@
-import { describeDbError, isTransientDbError } from '../db/errors'
+import { describeDbError, isTransientDbError, needsOperator } from '../db/errors'
 import { IdentifierError } from '../db/identifiers'
+import type { SubscriptionState } from './types'
 
 /** A problem in the streamer's configuration or in the source table that a retry cannot fix. */
 export class StreamConfigError extends Error {
@@ -48,4 +49,22 @@ export function isSourceMissing (err: unknown): boolean {
 export function describeStreamError (err: unknown): string {
   if (err instanceof StreamConfigError || err instanceof IdentifierError) return err.message
   return describeDbError(err)
+}
+
+/**
+ * A subscription's state while it waits `retryInMs` to try again after `err`, saying who can end the
+ * wait: `needsAction` when the source is missing or unreadable (someone must create it or grant a
+ * right), `needsOperator` when the database refuses for a reason only a person can clear. The nodes
+ * learn of an outage that begins after the database node connected only from this state, so it, and
+ * not only the database node's, must carry the second: else a password changed during an outage
+ * that began as "terminating connection" never reaches the log.
+ */
+export function retryingState (err: unknown, retryInMs: number): Extract<SubscriptionState, { phase: 'retrying' }> {
+  return {
+    phase: 'retrying',
+    error: describeStreamError(err),
+    retryInMs,
+    ...(isSourceMissing(err) ? { needsAction: true } : {}),
+    ...(needsOperator(err) ? { needsOperator: true } : {})
+  }
 }

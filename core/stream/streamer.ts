@@ -3,7 +3,7 @@ import type { Database, Queryable } from '../db/database'
 import type { SleepCheck } from '../db/sleep-marker'
 import { validateChannel } from '../db/channel'
 import { Backoff, sleep } from '../util/backoff'
-import { describeStreamError, isRetryable, isSourceMissing, StreamConfigError } from './errors'
+import { describeStreamError, isRetryable, isSourceMissing, retryingState, StreamConfigError } from './errors'
 import { comparePositions, validatePosition } from './position'
 import type { Horizon } from './horizon'
 import { SettledHorizon } from './horizon-settled'
@@ -183,11 +183,9 @@ export class Streamer extends EventEmitter implements StreamSource {
           for (const s of [...this.subs]) s.fail(error)
           throw new StreamConfigError(error)
         }
-        const retryInMs = backoff.next()
-        for (const s of this.subs) {
-          s.setState({ phase: 'retrying', error, retryInMs, ...(missing ? { needsAction: true } : {}) })
-        }
-        await sleep(retryInMs, this.stopped.signal)
+        const retrying = retryingState(err, backoff.next())
+        for (const s of this.subs) s.setState({ ...retrying })
+        await sleep(retrying.retryInMs, this.stopped.signal)
       }
     }
   }
@@ -350,12 +348,10 @@ export class Streamer extends EventEmitter implements StreamSource {
           this.live.clear()
           break
         }
-        const retryInMs = backoff.next()
+        const state = retryingState(err, backoff.next())
         retrying = true
-        for (const s of this.live) {
-          s.setState({ phase: 'retrying', error, retryInMs, ...(missing ? { needsAction: true } : {}) })
-        }
-        await sleep(retryInMs, this.stopped.signal)
+        for (const s of this.live) s.setState({ ...state })
+        await sleep(state.retryInMs, this.stopped.signal)
         continue
       }
       backoff.reset()

@@ -1,5 +1,5 @@
 import { Backoff, sleep } from '../util/backoff'
-import { describeStreamError, isRetryable, isSourceMissing } from './errors'
+import { describeStreamError, isRetryable, isSourceMissing, retryingState } from './errors'
 import type { StreamSubscription } from './subscription'
 import type { SubscriptionState } from './types'
 
@@ -34,14 +34,9 @@ export async function retryForSubscriber<T> (
         return undefined
       }
       if (resume === undefined) resume = sub.current.phase === 'retrying' ? { phase: 'starting' } : sub.current
-      const retryInMs = backoff.next()
-      sub.setState({
-        phase: 'retrying',
-        error: describeStreamError(err),
-        retryInMs,
-        ...(missing ? { needsAction: true } : {})
-      })
-      await sleep(retryInMs, sub.stop.signal)
+      const retrying = retryingState(err, backoff.next())
+      sub.setState(retrying)
+      await sleep(retrying.retryInMs, sub.stop.signal)
     }
   }
 }

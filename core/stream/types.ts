@@ -33,7 +33,9 @@ export type SubscriptionState =
   | { phase: 'replaying', delivered: number, remaining: number | undefined }
   | { phase: 'live' }
   // needsAction: nobody but a person can fix it (a missing table or privilege); still retried.
-  | { phase: 'retrying', error: string, retryInMs: number, needsAction?: boolean }
+  // needsOperator: the database refuses for a reason only a person can clear (a refused login, a full
+  // disk); still a wait for the database, but one its log must name even mid-outage (Outage in core/db).
+  | { phase: 'retrying', error: string, retryInMs: number, needsAction?: boolean, needsOperator?: boolean }
   | { phase: 'failed', error: string } // a problem a retry cannot fix (missing table, bad column)
   | { phase: 'closed' }
 

@@ -3,7 +3,7 @@ import { ConnectionState, Outage } from '../../core/db'
 import type { SubscriptionState } from '../../core/stream'
 import type { Translate } from '../shared/i18n'
 import { LogLine, subscriptionLine } from './messages'
-import { auditStreamerStatus, databaseOutage, StreamerLabels, StreamerView } from './status-text'
+import { auditStreamerStatus, databaseOutage, outageNeedsPerson, StreamerLabels, StreamerView } from './status-text'
 
 /**
  * What an audit streamer node learns of its stream, its subscriptions' states and its database
@@ -64,12 +64,11 @@ export class StreamObserver {
   }
 
   private outageLines (): LogLine[] {
-    const reason = databaseOutage(this.view())
+    const view = this.view()
+    const reason = databaseOutage(view)
     if (reason !== undefined) {
       const text = this.t('audit-streamer.log.waiting-db', { stream: this.stream, error: reason })
-      const c = this.connection
-      const needsPerson = c?.state === 'retrying' && c.needsOperator === true
-      return this.outage.begin(reason, needsPerson).say ? [{ level: 'warn', text }] : []
+      return this.outage.begin(reason, outageNeedsPerson(view)).say ? [{ level: 'warn', text }] : []
     }
     if (!this.outage.end()) return []
     return [{ level: 'log', text: this.t('audit-streamer.log.db-back', { stream: this.stream }) }]

@@ -53,7 +53,7 @@ export function streamerStatus (states: SubscriptionState[], labels: StreamerLab
 /** What the streamer node knows when it draws its status. */
 export interface StreamerView {
   configError?: string
-  connection?: { state: string, error?: string }
+  connection?: { state: string, error?: string, needsOperator?: boolean }
   states: SubscriptionState[]
   /** Why the streamer could not start (it has no subscriptions then). */
   failed?: string
@@ -81,4 +81,16 @@ export function databaseOutage (v: StreamerView): string | undefined {
   if (v.connection?.state === 'connecting' && v.outage !== undefined) return v.outage
   const s = v.states.find(waitsForDatabase)
   return s?.phase === 'retrying' ? s.error : undefined
+}
+
+/**
+ * Whether the outage's present reason (databaseOutage) is one only a person can clear, a refused
+ * login or a full disk: the log names such a reason when it comes, even in an outage that began as
+ * something else. After the database node has connected, the subscriptions are the only ones to see it.
+ */
+export function outageNeedsPerson (v: StreamerView): boolean {
+  if (v.connection?.state === 'retrying') return v.connection.needsOperator === true
+  if (v.connection?.state === 'connecting' && v.outage !== undefined) return false
+  const s = v.states.find(waitsForDatabase)
+  return s?.phase === 'retrying' && s.needsOperator === true
 }

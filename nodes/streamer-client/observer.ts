@@ -5,7 +5,9 @@ import type { Position, StartAt } from '../../core/stream'
 import type { Translate } from '../shared/i18n'
 import { status } from '../shared/status'
 import { describeStart } from './control'
-import { clientOutage, clientProblem, clientStatus, ClientLabels, ClientView } from './status-text'
+import {
+  clientOutage, clientOutageNeedsPerson, clientProblem, clientStatus, ClientLabels, ClientView
+} from './status-text'
 
 /** A line for the Node-RED log. */
 export interface LogLine { level: 'log' | 'warn' | 'error', text: string }
@@ -46,6 +48,7 @@ export class ClientObserver {
   private db: ConnectionState | undefined
   private error: string | undefined
   private needsAction = false
+  private needsOperator = false
   private lag: number | undefined
   private lagBusy = false
   private lastWarned = ''
@@ -76,6 +79,7 @@ export class ClientObserver {
   clientState (s: ClientState): void {
     this.error = s.error
     this.needsAction = s.needsAction === true
+    this.needsOperator = s.needsOperator === true
     const dbWait = clientOutage({ phase: s.phase, error: s.error, needsAction: this.needsAction }) !== undefined
     if (s.error !== undefined && s.phase !== 'stopped' && !dbWait) this.warn(`${s.phase}: ${s.error}`)
     this.sayOutage()
@@ -161,6 +165,7 @@ export class ClientObserver {
       phase: c?.phase,
       error: this.error,
       needsAction: this.needsAction,
+      needsOperator: this.needsOperator,
       problem: this.problem,
       stats: c?.stats(),
       lag: this.lag,
@@ -188,11 +193,11 @@ export class ClientObserver {
   }
 
   private sayOutage (): void {
-    const { db, error, needsAction, outage } = this
+    const { db, error, needsAction, needsOperator, outage } = this
     const reason = clientOutage({ db, phase: this.client()?.phase, error, needsAction, outage: outage.why })
     if (reason !== undefined) {
       const text = this.t('streamer-client.log.waiting-db', { error: reason })
-      const needsPerson = db?.state === 'retrying' && db.needsOperator === true
+      const needsPerson = clientOutageNeedsPerson({ db, needsOperator, outage: outage.why })
       if (outage.begin(reason, needsPerson).say) this.voice.log({ level: 'warn', text })
     } else if (outage.end()) this.voice.log({ level: 'log', text: this.t('streamer-client.log.db-back') })
   }

@@ -7,12 +7,14 @@ export interface ClientLabels { connecting: string, detached: string, stopped: s
 
 /** What the client node knows when it draws its status. */
 export interface ClientView {
-  db?: { state: string, error?: string }
+  db?: { state: string, error?: string, needsOperator?: boolean }
   /** Undefined until the client exists (its database acquired). */
   phase?: ClientPhase
   /** The client's state error, and whether only a person can fix its cause. */
   error?: string
   needsAction?: boolean
+  /** The client retries a database that refuses for a reason only a person can clear. */
+  needsOperator?: boolean
   /** A configuration or wiring problem of the node. */
   problem?: string
   stats?: { rate: number, inFlight: number, failed: number, health: { health: string } }
@@ -40,6 +42,17 @@ export function clientOutage (
   if (v.db?.state === 'connecting' && v.outage !== undefined) return v.outage
   if (v.phase !== 'retrying' || v.needsAction === true || v.error === undefined) return undefined
   return v.error.startsWith(DELIVERY) ? undefined : v.error
+}
+
+/**
+ * Whether the outage's present reason (clientOutage) is one only a person can clear, a refused login
+ * or a full disk: the log names such a reason when it comes, even in an outage that began as
+ * something else. After the database node has connected, the client's subscription is the one to see it.
+ */
+export function clientOutageNeedsPerson (v: Pick<ClientView, 'db' | 'needsOperator' | 'outage'>): boolean {
+  if (v.db?.state === 'retrying') return v.db.needsOperator === true
+  if (v.db?.state === 'connecting' && v.outage !== undefined) return false
+  return v.needsOperator === true
 }
 
 /**

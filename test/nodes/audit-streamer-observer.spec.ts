@@ -49,6 +49,27 @@ describe('audit-streamer observing its stream', () => {
       ])
     })
 
+  it("logs a refused login that only the stream's reads meet, after the database node connected", () => {
+    // The database node connected long ago; an outage now is seen by the subscriptions alone.
+    const o = new StreamObserver('orders', t, () => undefined)
+    const killed = 'terminating connection due to administrator command'
+    const password = 'password authentication failed for user "app"'
+    const lines = [
+      ...o.database({ state: 'connected', database: undefined as any }),
+      ...o.subscription(1, { phase: 'live' }),
+      ...o.subscription(1, { phase: 'retrying', error: killed, retryInMs: 20 }),
+      ...o.subscription(1, { phase: 'retrying', error: password, retryInMs: 40, needsOperator: true }),
+      ...o.subscription(1, { phase: 'retrying', error: killed, retryInMs: 80 }),
+      ...o.subscription(1, { phase: 'retrying', error: password, retryInMs: 160, needsOperator: true }),
+      ...o.subscription(1, { phase: 'live' })
+    ]
+    assert.deepStrictEqual(lines, [
+      { level: 'warn', text: `stream orders is waiting for the database: ${killed}` },
+      { level: 'warn', text: `stream orders is waiting for the database: ${password}` },
+      { level: 'log', text: 'stream orders: the database is back' }
+    ])
+  })
+
   it('keeps showing the outage while the database node reconnects between two retries', () => {
     const o = new StreamObserver('orders', t, () => undefined)
     o.database(down)

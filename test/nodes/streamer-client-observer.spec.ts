@@ -1,5 +1,6 @@
 import * as assert from 'assert'
 import type { NodeStatus } from 'node-red'
+import type { ClientPhase, ClientState, ClientStats } from '../../core/client'
 import { translator } from '../../nodes/shared/i18n'
 import { ClientObserver, LogLine } from '../../nodes/streamer-client/observer'
 import catalog = require('../../nodes/streamer-client/locales/en-US/streamer-client.json')
@@ -43,6 +44,33 @@ describe('streamer-client observing its client', () => {
     o.database({ state: 'connected', database: undefined as any })
     assert.deepStrictEqual(lines, [
       { level: 'warn', text: `waiting for the database: ${refused}` },
+      { level: 'warn', text: `waiting for the database: ${password}` },
+      { level: 'log', text: 'the database is back' }
+    ])
+  })
+
+  it("logs a refused login that only the client's own reads meet, after the database node connected", () => {
+    // The database node connected long ago; an outage now is seen by the client's stream alone.
+    let phase: ClientPhase = 'live'
+    const client = {
+      get phase () { return phase },
+      stats: () => ({ rate: 0, inFlight: 0, failed: 0, health: { health: 'HEALTHY' } }) as unknown as ClientStats,
+      lag: async () => 0
+    }
+    const lines: LogLine[] = []
+    const o = new ClientObserver(t, () => client, { log: l => lines.push(l), status: () => {} }, () => false)
+    const hear = o.listener(() => {})
+    const state = (s: ClientState): void => { phase = s.phase; hear.onState?.(s) }
+    const killed = 'terminating connection due to administrator command'
+    const password = 'password authentication failed for user "app"'
+    o.database({ state: 'connected', database: undefined as any })
+    state({ phase: 'retrying', error: killed })
+    state({ phase: 'retrying', error: password, needsOperator: true })
+    state({ phase: 'retrying', error: killed })
+    state({ phase: 'retrying', error: password, needsOperator: true })
+    state({ phase: 'live' })
+    assert.deepStrictEqual(lines, [
+      { level: 'warn', text: `waiting for the database: ${killed}` },
       { level: 'warn', text: `waiting for the database: ${password}` },
       { level: 'log', text: 'the database is back' }
     ])

@@ -1,7 +1,7 @@
 import * as assert from 'assert'
 import { Client } from 'pg'
 import { PgDatabase } from '../../../core'
-import { Streamer } from '../../../core/stream'
+import { Streamer, SubscriptionState } from '../../../core/stream'
 import { eventually, serverOptions, uniqueSchema } from '../../support/databases'
 import { Collector } from '../../support/stream'
 import { serverBinaries, ThrowawayPostgres } from '../../support/throwaway-postgres'
@@ -129,5 +129,74 @@ describe('streamer faults [postgres]', () => {
         await db.close()
       }
     })
+  })
+
+  describe('a login the server refuses mid-stream', () => {
+    const options = serverOptions()
+    let admin: PgDatabase | undefined
+    const schema = uniqueSchema('nl')
+    const role = `fs_nologin_${process.pid}_${Math.floor(Math.random() * 1e6)}`
+
+    before(async function () {
+      if (options === undefined) return this.skip() // needs DATABASE_URL
+      admin = await PgDatabase.open(options)
+      await admin.query(`CREATE SCHEMA "${schema}"`)
+      await admin.query(
+        `CREATE TABLE "${schema}".ev (seq bigserial PRIMARY KEY, tx xid8 NOT NULL DEFAULT pg_current_xact_id())`
+      )
+      await admin.query(`CREATE ROLE "${role}" LOGIN`)
+      await admin.query(`GRANT USAGE ON SCHEMA "${schema}" TO "${role}"`)
+      await admin.query(`GRANT SELECT ON "${schema}".ev TO "${role}"`)
+    })
+    after(async () => {
+      if (admin === undefined) return
+      await admin.query(`ALTER ROLE "${role}" LOGIN`)
+      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '${role}'`)
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+      await admin.query(`DROP ROLE IF EXISTS "${role}"`)
+      await admin.close()
+    })
+
+    it('says that only a person can end the wait (needsOperator), and streams again once the login is allowed',
+      async function () {
+        this.timeout(30000)
+        const url = new URL(options?.connectionString ?? 'postgres://127.0.0.1')
+        url.username = role
+        const db = await PgDatabase.open({ connectionString: url.toString(), onError: () => {} })
+        try {
+          const c = new Collector()
+          const s = new Streamer({
+            name: 'ev',
+            database: db,
+            table: `${schema}.ev`,
+            positionColumns: ['tx', 'seq'],
+            pollMs: 50,
+            retryInitialMs: 20,
+            retryMaxMs: 200
+          })
+          s.subscribe({ kind: 'live' }, c)
+          await eventually(() => c.phase === 'live', 10000, 'live')
+          // A DBA refuses the role's logins and ends its sessions: every read after that needs a new one.
+          await admin!.query(`ALTER ROLE "${role}" NOLOGIN`)
+          await admin!.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '${role}'`)
+          await admin!.query(`INSERT INTO "${schema}".ev DEFAULT VALUES`)
+          const refused = await eventually(
+            () => c.states.find(x => x.phase === 'retrying' && x.needsOperator === true), 10000,
+            'a retry that says only a person can end it') as Extract<SubscriptionState, { phase: 'retrying' }>
+          assert.match(refused.error, /not permitted to log in/)
+          assert.notStrictEqual(refused.needsAction, true, 'still a wait for the database, not a missing source')
+          // Waiting out the other reasons of the same outage does not say so.
+          for (const x of c.states) {
+            if (x.phase === 'retrying' && !/not permitted to log in/.test(x.error)) {
+              assert.notStrictEqual(x.needsOperator, true, x.error)
+            }
+          }
+          await admin!.query(`ALTER ROLE "${role}" LOGIN`)
+          await eventually(() => c.rows.length === 1 && c.phase === 'live', 10000, 'the row, once the login is allowed')
+          await s.close()
+        } finally {
+          await db.close()
+        }
+      })
   })
 })

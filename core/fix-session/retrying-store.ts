@@ -1,11 +1,15 @@
-import { isTransientDbError } from '../db/errors'
-import { retryTransient } from '../db/retry'
+import { describeDbError, isTransientDbError, needsOperator } from '../db/errors'
+import { Outage, retryTransient } from '../db/retry'
 import type { MessageStore, OutboundRecord } from './message-store'
 
 export interface RetryingStoreOptions {
   /** Aborted when the session stops: a waiting call then fails with the database's error. */
   signal: AbortSignal
-  /** Told once when the database goes away and once when it is back (not per call). */
+  /**
+   * Told when the database goes away and once when it is back (not per call or per try); told again
+   * during an outage when a cause only a person can clear comes (a refused login, a full disk), once
+   * per text, so the status and the log name it and not only the outage's first reason.
+   */
   onOutage?: (err: unknown | undefined) => void
 }
 
@@ -25,7 +29,7 @@ export interface RetryingStoreOptions {
  * done, so a message is never journaled twice and the numbers never disagree with the database.
  */
 export function retryingStore (store: MessageStore, o: RetryingStoreOptions): MessageStore {
-  let away = false
+  const outage = new Outage()
   const run = async <T>(
     fn: () => Promise<T>,
     again?: () => Promise<{ value: T } | undefined>,
@@ -55,14 +59,10 @@ export function retryingStore (store: MessageStore, o: RetryingStoreOptions): Me
     }, {
       signal: o.signal,
       onWaiting: err => {
-        if (!away) o.onOutage?.(err)
-        away = true
+        if (outage.begin(describeDbError(err), needsOperator(err)).say) o.onOutage?.(err)
       }
     })
-    if (away) {
-      away = false
-      o.onOutage?.(undefined)
-    }
+    if (outage.end()) o.onOutage?.(undefined)
     return r
   }
   /** The batch is in the journal already (its COMMIT was lost, not the commit itself). */

@@ -1,9 +1,11 @@
 import * as assert from 'assert'
+import { Client } from 'pg'
 import { migrate, PgDatabase } from '../../core'
 import { DatabaseMessageStore } from '../../core/fix-session'
 import type { InboundRecord, MessageStore, OutboundRecord } from '../../core/fix-session/message-store'
 import { retryingStore } from '../../core/fix-session/retrying-store'
 import { RetryAbortedError } from '../../core/db/retry'
+import { describeDbError } from '../../core/db/errors'
 import { eventually, uniqueSchema } from '../support/databases'
 import { Fault, faultyPostgres } from '../support/faulty-postgres'
 import { ProcessErrors } from '../support/process-errors'
@@ -249,4 +251,52 @@ describe('the session store retries transient database errors [postgres]', () =>
     }
     assert.deepStrictEqual((await held('RSA')).out, [], 'nothing journaled')
   })
+
+  it('tells a refused login that comes during an outage begun as something else, so the status can name it',
+    async function () {
+      this.timeout(60000)
+      const server = faulty.pg
+      const role = `fs_store_${process.pid}_${Math.floor(Math.random() * 1e6)}`
+      await direct!.query(`CREATE ROLE "${role}" LOGIN`)
+      await direct!.query(`GRANT USAGE ON SCHEMA "${schema}" TO "${role}"`)
+      await direct!.query(`GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA "${schema}" TO "${role}"`)
+      await direct!.query(`GRANT USAGE ON ALL SEQUENCES IN SCHEMA "${schema}" TO "${role}"`)
+      const url = new URL(server.url)
+      url.username = role
+      const asRole = await PgDatabase.open({ connectionString: url.toString(), max: 2, onError: () => {} })
+      const told: string[] = []
+      const store = retryingStore(new DatabaseMessageStore(asRole, schema, 'RSL'), {
+        signal: new AbortController().signal,
+        onOutage: err => told.push(err === undefined ? 'back' : describeDbError(err))
+      })
+      // The sender's row held by another transaction: the write waits on the server for its lock.
+      const holder = new Client({ connectionString: server.directUrl })
+      await holder.connect()
+      try {
+        await store.load()
+        await holder.query('BEGIN')
+        await holder.query(`SELECT * FROM ${q('fix_session_sender')} WHERE session_name = 'RSL' FOR UPDATE`)
+        const write = store.recordSent(out(1, '["1"]'))
+        await eventually(async () => (await direct!.query(
+          "SELECT 1 FROM pg_stat_activity WHERE usename = $1 AND wait_event_type = 'Lock'", [role])).rowCount === 1,
+        10000, 'the write waiting for the lock')
+        // A DBA refuses the role's logins and ends its sessions: the outage begins as "terminating
+        // connection", and every try after it is refused.
+        await direct!.query(`ALTER ROLE "${role}" NOLOGIN`)
+        await direct!.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [role])
+        await eventually(() => told.some(t => /not permitted to log in/.test(t)), 20000, 'the refused login told')
+        assert.match(told[0], /terminating connection/)
+        await direct!.query(`ALTER ROLE "${role}" LOGIN`)
+        await holder.query('ROLLBACK')
+        assert.strictEqual(await write, true)
+        assert.deepStrictEqual(told.slice(-1), ['back'])
+        assert.strictEqual(told.filter(t => /not permitted to log in/.test(t)).length, 1, 'told once per text')
+        assert.deepStrictEqual((await held('RSL')).out, [1], 'journaled once')
+      } finally {
+        await holder.end()
+        await asRole.close()
+        await direct!.query(`DROP OWNED BY "${role}"`)
+        await direct!.query(`DROP ROLE "${role}"`)
+      }
+    })
 })

@@ -1,4 +1,4 @@
-import { ConnectionState, Database, PgDatabase } from '../../core/db'
+import { ConnectionState, Database, Outage, PgDatabase } from '../../core/db'
 import type { Translate } from '../shared/i18n'
 
 /** A line for the Node-RED log, or nothing. */
@@ -7,22 +7,24 @@ export interface LogLine { level: 'log' | 'warn', text: string }
 /**
  * The log lines of a connection's state changes: one when it connects, one per outage. Each retry
  * passes through 'connecting', and the status of every user already shows it, so a server that
- * stays away for an hour logs one warning, not one per attempt.
+ * stays away for an hour logs one warning, not one per attempt. A cause only a person can clear
+ * (a refused login, a full disk) that comes during the outage is logged too, once per text (Outage).
  */
 export class ConnectionLog {
-  private last = ''
+  private readonly outage = new Outage()
 
   constructor (private readonly t: Translate, private readonly schema: string) {}
 
   lineFor (s: ConnectionState): LogLine | undefined {
-    if (s.state === 'connecting' && this.last === 'retrying') return undefined
-    if (s.state === this.last) return undefined
-    this.last = s.state
     if (s.state === 'retrying') {
+      if (!this.outage.begin(s.error, s.needsOperator === true).say) return undefined
       const seconds = Math.round(s.delayMs / 1000)
       return { level: 'warn', text: this.t('streamer-database.errors.retrying', { error: s.error, seconds }) }
     }
-    if (s.state === 'connected') return { level: 'log', text: connectedLine(s.database, this.schema, this.t) }
+    if (s.state === 'connected') {
+      this.outage.end()
+      return { level: 'log', text: connectedLine(s.database, this.schema, this.t) }
+    }
     return undefined
   }
 }

@@ -28,6 +28,31 @@ describe('streamer-database log lines', () => {
     }
   })
 
+  it('logs a refused login that comes while the database node retries, once, after the outage began otherwise',
+    async () => {
+      const db = await PgliteDatabase.open()
+      try {
+        const log = new ConnectionLog(t, 'fx')
+        const starting = 'the database system is starting up'
+        const password = 'password authentication failed for user "app"'
+        const retrying = (error: string, attempt: number, needsOperator = false): ConnectionState =>
+          ({ state: 'retrying', error, attempt, delayMs: 1000, needsOperator })
+        const lines = ([
+          { state: 'connecting' }, retrying(starting, 1), { state: 'connecting' }, retrying(password, 2, true),
+          { state: 'connecting' }, retrying(starting, 3), { state: 'connecting' }, retrying(password, 4, true),
+          { state: 'connected', database: db }, { state: 'connecting' }, retrying(starting, 1)
+        ] as ConnectionState[]).map(s => log.lineFor(s)).filter(l => l !== undefined)
+        assert.deepStrictEqual(lines, [
+          { level: 'warn', text: `Database unavailable: ${starting}. Retrying in 1 s` },
+          { level: 'warn', text: `Database unavailable: ${password}. Retrying in 1 s` },
+          { level: 'log', text: 'connected (pglite), schema fx up to date' },
+          { level: 'warn', text: `Database unavailable: ${starting}. Retrying in 1 s` }
+        ])
+      } finally {
+        await db.close()
+      }
+    })
+
   const server = serverOptions()
   ;(server === undefined ? it.skip : it)('names the server it reached', async () => {
     const db = await PgDatabase.open({ ...server!, applicationName: 'fix-streamers-test' })

@@ -268,7 +268,10 @@ describe(`fix-session and fix-gateway nodes (${runtimeName})`, function () {
     }, 10000, 'the logon both ways in the message log'))
     assert.match(text, />> 8=FIX\.4\.4\|.*\|35=A\|.*\|553=trader1\|554=\*\*\*\|/)
     assert.ok(!text.includes('Pa55-word'), 'no password in the log file')
-    assert.ok(fs.existsSync(path.join(logs, `FIX.4.4_CLI-_BRK.events.${day}.log`)), 'an events file')
+    // The events file opens on its own stream, after or before the messages file: waited for, not assumed.
+    const events = path.join(logs, `FIX.4.4_CLI-_BRK.events.${day}.log`)
+    await eventually(() => fs.existsSync(events) && /\blogon \{/.test(fs.readFileSync(events, 'utf8')), 10000,
+      'the logon in the events file')
     // The acceptor has no log folder: nothing else is written there.
     assert.deepStrictEqual(fs.readdirSync(logs).filter(f => !f.startsWith('FIX.4.4_CLI-_BRK.')), [])
   })

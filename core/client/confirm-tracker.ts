@@ -14,7 +14,12 @@ interface Entry {
  * never passes a row that is still unconfirmed, whatever order confirmations arrive in.
  */
 export class ConfirmTracker {
-  private readonly entries: Entry[] = []
+  // Slots before `head` are consumed and hold undefined: an entry is released the moment the
+  // checkpoint passes it, not when the prefix is next cut off. Kept until the cut (up to 1,024 rows,
+  // about a second at the rates a client sees), every entry with its key and position outlived
+  // several young-generation collections and was promoted, so each row fed the full collections
+  // that pause Node-RED (docs/performance.md, session 34).
+  private readonly entries: Array<Entry | undefined> = []
   private head = 0
   private readonly byKey = new Map<string, Entry>()
   private open = 0
@@ -37,7 +42,10 @@ export class ConfirmTracker {
 
   /** When the oldest unconfirmed row was sent, or undefined when nothing is in flight. */
   get oldestUnconfirmedAt (): number | undefined {
-    for (let i = this.head; i < this.entries.length; i++) if (!this.entries[i].confirmed) return this.entries[i].sentAt
+    for (let i = this.head; i < this.entries.length; i++) {
+      const entry = this.entries[i] as Entry
+      if (!entry.confirmed) return entry.sentAt
+    }
     return undefined
   }
 
@@ -46,11 +54,11 @@ export class ConfirmTracker {
    * "confirm on send" mode) need nothing more. Returns the new checkpoint if it moved.
    */
   add (position: Position, confirmed: boolean, now = Date.now()): Position | undefined {
-    const entry: Entry = { key: positionKey(position), position, confirmed, sentAt: now }
     if (this.size === 0 && confirmed) { // nothing earlier is open: the checkpoint moves at once
       this.passedRows++
       return position
     }
+    const entry: Entry = { key: positionKey(position), position, confirmed, sentAt: now }
     this.entries.push(entry)
     if (!confirmed) {
       this.open++
@@ -88,8 +96,9 @@ export class ConfirmTracker {
 
   private advance (): Position | undefined {
     let last: Position | undefined
-    while (this.head < this.entries.length && this.entries[this.head].confirmed) {
-      last = this.entries[this.head].position
+    while (this.head < this.entries.length && (this.entries[this.head] as Entry).confirmed) {
+      last = (this.entries[this.head] as Entry).position
+      this.entries[this.head] = undefined
       this.head++
       this.passedRows++
     }

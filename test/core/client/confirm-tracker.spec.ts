@@ -1,4 +1,6 @@
 import * as assert from 'assert'
+import * as v8 from 'v8'
+import * as vm from 'vm'
 import { assessHealth, ConfirmTracker, estimateLag, parsePosition, RateMeter } from '../../../core'
 
 describe('confirm tracker', () => {
@@ -74,6 +76,34 @@ describe('confirm tracker', () => {
     }
     assert.deepStrictEqual(last, ['5000'])
     assert.strictEqual(t.size, 0)
+  })
+
+  it('lets go of each row as soon as the checkpoint passes it, not when the passed rows are next cut off', async () => {
+    v8.setFlagsFromString('--expose-gc')
+    const gc: () => void = vm.runInNewContext('gc')
+    const t = new ConfirmTracker()
+    const passed: Array<WeakRef<string[]>> = []
+    const stillOpen: Array<WeakRef<string[]>> = [];
+    // In a function of its own, so no local of the test keeps a position alive.
+    (() => {
+      for (let i = 1; i <= 300; i++) {
+        const position = [String(i)]
+        ;(i <= 200 ? passed : stillOpen).push(new WeakRef(position))
+        t.add(position, false)
+      }
+      for (let i = 1; i <= 200; i++) t.confirm([String(i)])
+      for (let i = 250; i <= 300; i++) t.confirm([String(i)]) // confirmed, but behind the open row 201
+    })()
+    // A WeakRef keeps its target for the rest of the job that made it: collect in a later one.
+    await new Promise(resolve => setImmediate(resolve))
+    gc()
+    gc()
+    assert.strictEqual(passed.filter(r => r.deref() !== undefined).length, 0, 'rows the checkpoint passed are released')
+    assert.strictEqual(stillOpen.filter(r => r.deref() !== undefined).length, 100, 'rows not yet passed are kept')
+    assert.strictEqual(t.size, 100)
+    for (let i = 201; i < 250; i++) t.confirm([String(i)])
+    assert.strictEqual(t.size, 0)
+    assert.strictEqual(t.passed, 300)
   })
 })
 

@@ -18,6 +18,7 @@ const { spawn } = require('child_process')
 const node22 = require('./node22')
 const lanePostgres = require('./lane-postgres')
 const { killTree } = require('./process-tree')
+const jobServers = require('./job-servers')
 
 const root = path.resolve(__dirname, '..')
 const dist = path.join(root, 'dist', 'test')
@@ -119,10 +120,12 @@ async function runJob (job, index, env) {
   const version = require(path.join(root, 'node_modules', job.runtime, 'package.json')).version
   const statsFile = path.join(os.tmpdir(), `fix-streamers-stats-${process.pid}-${index}.json`)
   const head = `=== ${label} (${job.runtime}@${version}) on Node.js ${node22.versionOf(exe)}: ${job.what} ===`
-  const run = { head, out: [], t0: Date.now() }
+  const run = { head, out: [], t0: Date.now(), servers: jobServers.open() }
   const status = await new Promise(resolve => {
     const child = spawn(exe, [path.join(__dirname, 'mocha-pass.js'), statsFile, ...job.files], {
-      cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, NODE_RED_RUNTIME: job.runtime }
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...env, NODE_RED_RUNTIME: job.runtime, [jobServers.ENV]: run.servers }
     })
     running.set(child, run)
     const limit = setTimeout(() => {
@@ -134,6 +137,9 @@ async function runJob (job, index, env) {
     child.on('close', code => {
       clearTimeout(limit)
       running.delete(child)
+      for (const dataDir of jobServers.stopLeft(run.servers)) {
+        run.out.push(Buffer.from(`\n(stopped the PostgreSQL server its specs left running in ${dataDir})\n`))
+      }
       resolve(code)
     })
   })
@@ -157,6 +163,7 @@ const running = new Map()
 const servers = []
 function stopAll () {
   for (const child of running.keys()) killTree(child.pid, 'SIGTERM')
+  for (const run of running.values()) jobServers.stopLeft(run.servers)
   for (const s of servers) lanePostgres.stop(s)
   servers.length = 0
 }

@@ -3,6 +3,7 @@ import { ChildProcess, spawn } from 'child_process'
 import * as fs from 'fs'
 import * as os from 'os'
 import * as path from 'path'
+import { serverBinaries } from '../support/throwaway-postgres'
 
 /** The repository's root, from dist/test/scripts. */
 const root = path.resolve(__dirname, '..', '..', '..')
@@ -52,6 +53,8 @@ describe("npm test's runner (scripts/test.js)", function () {
   let passing: string
   let hanging: string
   let started: string
+  let withServer: string
+  let serverNote: string
   const children: ChildProcess[] = []
 
   before(() => {
@@ -73,7 +76,31 @@ describe("npm test's runner (scripts/test.js)", function () {
       '})',
       ''
     ].join('\n'))
+    // Starts a throw-away PostgreSQL server as the fault specs do (pg_ctl detaches it), notes its data
+    // folder and postmaster, then never ends, so its `after` hook that would stop the server never runs.
+    serverNote = path.join(dir, 'server')
+    withServer = path.join(dir, 'server.spec.js')
+    const support = path.join(__dirname, '..', 'support', 'throwaway-postgres.js')
+    fs.writeFileSync(withServer, [
+      `const { ThrowawayPostgres, serverBinaries } = require(${JSON.stringify(support)})`,
+      "it('starts a server and never ends', async function () {",
+      '  this.timeout(0)',
+      '  const pg = await ThrowawayPostgres.start(serverBinaries())',
+      "  const pid = require('fs').readFileSync(pg.dataDir + '/postmaster.pid', 'utf8').split('\\n')[0]",
+      `  require('fs').writeFileSync(${JSON.stringify(serverNote)}, pg.dataDir + '\\n' + pid)`,
+      "  console.log('server spec: started')",
+      '  return new Promise(() => setInterval(() => {}, 1000))',
+      '})',
+      ''
+    ].join('\n'))
   })
+
+  /** The data folder and postmaster PID of the server the server spec started, once it has. */
+  const server = (): { dataDir: string, pid: number } | undefined => {
+    if (!fs.existsSync(serverNote)) return undefined
+    const [dataDir, pid] = fs.readFileSync(serverNote, 'utf8').split('\n')
+    return pid === undefined ? undefined : { dataDir, pid: Number(pid) }
+  }
 
   /** The PID of the process the hanging spec started, once it has started. */
   const helperPid = (): number => Number(fs.readFileSync(started, 'utf8'))
@@ -88,6 +115,13 @@ describe("npm test's runner (scripts/test.js)", function () {
     }
     if (fs.existsSync(started) && alive(helperPid())) process.kill(helperPid(), 'SIGKILL')
     fs.rmSync(started, { force: true })
+    const s = server()
+    if (s !== undefined) {
+      // The server spec's own server, by the PID its postmaster wrote: an immediate shutdown.
+      if (alive(s.pid)) process.kill(s.pid, 'SIGQUIT')
+      fs.rmSync(s.dataDir, { recursive: true, force: true })
+      fs.rmSync(serverNote, { force: true })
+    }
   })
 
   after(() => fs.rmSync(dir, { recursive: true, force: true }))
@@ -103,6 +137,26 @@ describe("npm test's runner (scripts/test.js)", function () {
     // Left running, a spec's Node-RED or server would hold its port and CPU for the rest of the run.
     await until('the process the hanging spec started to end', () => !alive(helperPid()), 5000)
   })
+
+  for (const how of ['the job limit', 'SIGTERM'] as const) {
+    const title = `stops a PostgreSQL server a spec started when ${how} ends its job, and removes its data folder`
+    it(title, async function () {
+      if (serverBinaries() === undefined) this.skip()
+      const run = runner([withServer], how === 'SIGTERM' ? {} : { TEST_JOB_SECONDS: '10' })
+      children.push(run.child)
+      await until('the server spec to start its server', () => server() !== undefined)
+      const { dataDir, pid } = server()!
+      assert.ok(alive(pid), 'the server runs while its job does')
+      if (how === 'SIGTERM') run.child.kill('SIGTERM')
+      const { code, out } = await run.ended
+      assert.strictEqual(code, how === 'SIGTERM' ? 143 : 1, out)
+      assert.match(out, /server spec: started/)
+      // pg_ctl's server is not below the job's process: only the note of its data folder finds it.
+      assert.strictEqual(alive(pid), false, `the server ${pid} still runs after its job ended:\n${out}`)
+      assert.strictEqual(fs.existsSync(dataDir), false, `${dataDir} is still there`)
+      if (how !== 'SIGTERM') assert.match(out, /stopped the PostgreSQL server its specs left running in /)
+    })
+  }
 
   it('keeps the 900 s limit when TEST_JOB_SECONDS is not a positive number, so a passing job passes', async () => {
     for (const value of ['soon', '0', '-5']) {

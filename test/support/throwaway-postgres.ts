@@ -1,7 +1,9 @@
 /**
  * A PostgreSQL server of the test's own, on its own port and data directory, for tests that stop
  * and start the server. The shared development server is never touched. Stopped by its data
- * directory (pg_ctl), which only ever reaches the server this file started.
+ * directory (pg_ctl), which only ever reaches the server this file started. Under npm test's runner
+ * the data directory is also noted in the job's folder before the server starts, so that a job
+ * stopped before its `after` hooks ran does not leave the server running (scripts/job-servers.js).
  */
 import { execFileSync } from 'child_process'
 import * as fs from 'fs'
@@ -29,6 +31,8 @@ export class ThrowawayPostgres {
   static async start (bin: string): Promise<ThrowawayPostgres> {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fix-streamers-restart-'))
     if (process.getuid?.() === 0) execFileSync('chown', ['postgres:postgres', dataDir])
+    const notes = process.env.FIX_STREAMERS_JOB_SERVERS
+    if (notes !== undefined && notes !== '') fs.writeFileSync(path.join(notes, path.basename(dataDir)), dataDir)
     const port = await freePortFrom(Number(process.env.TEST_PG_PORT ?? 54340) + Math.floor(Math.random() * 20))
     const pg = new ThrowawayPostgres(bin, dataDir, port)
     pg.run('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '--no-sync'])
@@ -52,6 +56,8 @@ export class ThrowawayPostgres {
       this.down('fast')
     } catch { /* already stopped */ }
     fs.rmSync(this.dataDir, { recursive: true, force: true })
+    const notes = process.env.FIX_STREAMERS_JOB_SERVERS
+    if (notes !== undefined && notes !== '') fs.rmSync(path.join(notes, path.basename(this.dataDir)), { force: true })
   }
 
   private run (tool: string, args: string[]): void {

@@ -175,9 +175,8 @@ export class Streamer extends EventEmitter implements StreamSource {
         for (const s of this.subs) if (s.current.phase === 'retrying') s.setState({ phase: 'starting' })
         return this.readyValue
       } catch (err) {
-        const error = describeStreamError(err)
-        const missing = isSourceMissing(err)
-        if (!isRetryable(err) && !missing) {
+        if (!isRetryable(err) && !isSourceMissing(err)) {
+          const error = describeStreamError(err)
           this.failure = error
           this.emit('warning', `stream "${this.name}" cannot start: ${error}`)
           for (const s of [...this.subs]) s.fail(error)
@@ -341,9 +340,8 @@ export class Streamer extends EventEmitter implements StreamSource {
       } catch (err) {
         if (noticed) this.notified = true
         if (this.stopped.signal.aborted) break
-        const error = describeStreamError(err)
-        const missing = isSourceMissing(err)
-        if (!isRetryable(err) && !missing) {
+        if (!isRetryable(err) && !isSourceMissing(err)) {
+          const error = describeStreamError(err)
           for (const s of [...this.live]) s.fail(error)
           this.live.clear()
           break

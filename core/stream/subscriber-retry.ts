@@ -28,8 +28,7 @@ export async function retryForSubscriber<T> (
       return v
     } catch (err) {
       if (sub.ended || stopped.aborted) return undefined
-      const missing = isSourceMissing(err)
-      if (!isRetryable(err) && !missing) {
+      if (!isRetryable(err) && !isSourceMissing(err)) {
         sub.fail(describeStreamError(err))
         return undefined
       }

@@ -52,7 +52,12 @@ function stopLeft (folder) {
     notes = fs.readdirSync(folder)
   } catch {}
   for (const note of notes) {
-    const dataDir = fs.readFileSync(path.join(folder, note), 'utf8').trim()
+    let dataDir
+    try {
+      dataDir = fs.readFileSync(path.join(folder, note), 'utf8').trim()
+    } catch {
+      continue // its spec stopped that server and removed the note meanwhile (a run stopped from outside)
+    }
     const pid = postmasterOf(dataDir)
     if (pid !== undefined) {
       try {

@@ -1,4 +1,5 @@
 import * as assert from 'assert'
+import * as fs from 'fs'
 import { PgDatabase } from '../../core'
 import { eventually, serverOptions, tempDir, uniqueSchema } from '../support/databases'
 import { helper, runtimeName } from '../support/node-red'
@@ -27,7 +28,7 @@ function targets (): Target[] {
     name: 'pglite',
     schema: 'fx',
     dbNode: () => ({ id: 'db1', type: 'streamer-database', mode: 'embedded', dataDir: `${dir}/db`, schema: 'fx' }),
-    cleanup: async () => {}
+    cleanup: async () => { fs.rmSync(dir, { recursive: true, force: true }) }
   }]
   const pg = serverOptions()
   if (pg !== undefined && process.env.DATABASE_URL !== undefined) {

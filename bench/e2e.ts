@@ -20,7 +20,7 @@
  * BENCH_E2E_COUNTERPARTY=quickfix runs the Node-RED passes against the QuickFIX executor instead of
  * the pack's counterparty.
  * Knobs: NODE_RED_RUNTIME (node-red, or node-red-5: Node-RED 5 on Node.js 22), BENCH_E2E_SECONDS (60),
- * BENCH_E2E_RATE_SECONDS (15), BENCH_E2E_RATES (100,1000,5000),
+ * BENCH_E2E_RATE_SECONDS (15), BENCH_E2E_RATES (100,1000,5000; empty: none; bench/_knobs.ts),
  * BENCH_E2E_PROF=1 (--cpu-prof of Node-RED and the counterparty),
  * BENCH_E2E_INFLIGHT (clients' in-flight window), BENCH_E2E_INBOUND_INFLIGHT (the inbound client's
  * only), BENCH_E2E_APPLY_BATCH (streamer-sql batch of the inbound apply; 1 = one commit per report),
@@ -54,10 +54,11 @@ import { OrderDriver } from './_driver'
 import { BackSegments, percentile, reportPass, Row, Segments } from './_e2e-report'
 import { insertOrdersSql } from '../test/support/e2e/flows'
 import { commitLatency, commitLine, CommitLatency, commitsInSeries } from './_commit'
+import { ratesSetting, secondsSetting } from './_knobs'
 
-const SUSTAIN_S = Number(process.env.BENCH_E2E_SECONDS ?? 60)
-const RATE_S = Number(process.env.BENCH_E2E_RATE_SECONDS ?? 15)
-const RATES = (process.env.BENCH_E2E_RATES ?? '100,1000,5000').split(',').map(Number)
+const SUSTAIN_S = secondsSetting('BENCH_E2E_SECONDS', 60)
+const RATE_S = secondsSetting('BENCH_E2E_RATE_SECONDS', 15)
+const RATES = ratesSetting()
 const BACKLOG = 10000
 /** CHECKPOINT before each fixed-rate phase; BENCH_E2E_CHECKPOINT=0 lets the previous phase's writes run into it. */
 const SETTLE_CHECKPOINT = process.env.BENCH_E2E_CHECKPOINT !== '0'

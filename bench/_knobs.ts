@@ -1,0 +1,44 @@
+/**
+ * The end-to-end bench's phase settings from the environment, checked before anything starts: a typo
+ * stops the run with the variable's name instead of becoming a phase of NaN orders a second, or one
+ * that ends before it began.
+ */
+
+export class BenchSettingError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'BenchSettingError'
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+/** A phase's length in seconds, above zero; unset or empty: `fallback`. */
+export function secondsSetting (name: string, fallback: number, env: Env = process.env): number {
+  const raw = (env[name] ?? '').trim()
+  if (raw === '') return fallback
+  const n = Number(raw)
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new BenchSettingError(`${name} must be a number of seconds above 0, not "${raw}"`)
+  }
+  return n
+}
+
+/**
+ * BENCH_E2E_RATES: the orders a second of each fixed-rate phase, in the order they run. Unset: 100,
+ * 1,000 and 5,000. Empty: no fixed-rate phase (the sustained phase only), as an empty
+ * BENCH_E2E_MODES runs no Node-RED pass.
+ */
+export function ratesSetting (env: Env = process.env): number[] {
+  const raw = env.BENCH_E2E_RATES
+  if (raw === undefined) return [100, 1000, 5000]
+  if (raw.trim() === '') return []
+  return raw.split(',').map(part => {
+    const n = Number(part.trim())
+    if (part.trim() === '' || !Number.isInteger(n) || n <= 0) {
+      throw new BenchSettingError(`BENCH_E2E_RATES: "${part.trim()}" is not a whole number of orders a second ` +
+        'above 0 (e.g. 100,1000,5000; empty for no fixed-rate phase)')
+    }
+    return n
+  })
+}

@@ -3,8 +3,8 @@
  * measured on. BENCH_E2E_DURABILITY=on (the default) needs a PostgreSQL with fsync=on and
  * synchronous_commit=on, as production runs; =off is the labelled variant with fsync=off (the
  * tests' server). DATABASE_URL names the server, which must match; without it the bench starts a
- * throw-away server itself (scripts/test-postgres.sh with TEST_PG_FSYNC), warms its WAL (warmWal) and
- * stops it afterwards.
+ * throw-away server itself (scripts/test-postgres.sh with TEST_PG_FSYNC), warms its WAL (warmWal), has it
+ * time its WAL flushes (timeWalFlushes) and stops it afterwards.
  * BENCH_E2E_DATABASE=pglite runs on embedded PGlite instead (its durability is not these settings).
  */
 import { spawnSync } from 'child_process'
@@ -124,6 +124,24 @@ async function warmWal (url: string): Promise<void> {
 }
 
 /**
+ * Turns on track_wal_io_timing on the throw-away server, so the bench can say how long a WAL flush
+ * took in each phase (bench/_work.ts): a fixed rate's latencies are counted in those flushes, and
+ * their time is the disk's, which differs between runs on the same machine (docs/performance.md,
+ * session 35). It reads the clock around each WAL write and flush; what is written and when it is
+ * flushed do not change. A server given by DATABASE_URL keeps its own setting.
+ */
+export async function timeWalFlushes (url: string): Promise<void> {
+  const c = new Client({ connectionString: url })
+  await c.connect()
+  try {
+    await c.query('ALTER SYSTEM SET track_wal_io_timing = on')
+    await c.query('SELECT pg_reload_conf()')
+  } finally {
+    await c.end()
+  }
+}
+
+/**
  * The database for this run, checked against the wanted durability: a server that does not match
  * is refused, so an fsync=off figure can never be printed as a durable one.
  */
@@ -143,12 +161,17 @@ export async function benchDatabase (): Promise<BenchDatabase> {
         `leave DATABASE_URL unset (the bench starts one), or set BENCH_E2E_DURABILITY=${want === 'on' ? 'off' : 'on'}`)
     }
     // A server given by DATABASE_URL is measured as it is.
-    if (!given) await warmWal(server.url)
+    if (!given) {
+      await warmWal(server.url)
+      await timeWalFlushes(server.url)
+    }
     return {
       url: server.url,
       label: `PostgreSQL ${s.version}, fsync=${s.fsync}, synchronous_commit=${s.syncCommit}` +
         `${want === 'off' ? ' (the BENCH_E2E_DURABILITY=off variant: not durable)' : ''}` +
-        `${given ? ' (DATABASE_URL)' : ` (throw-away server; WAL warmed: ${WARM_SEGMENTS} segments recycled)`}`,
+        `${given
+          ? ' (DATABASE_URL)'
+          : ` (throw-away server; WAL warmed: ${WARM_SEGMENTS} segments recycled; its flushes timed)`}`,
       durability: want,
       settings: await nonDefaultSettings(server.url),
       stop: async () => { server.stop() }

@@ -13,6 +13,11 @@ export interface WorkMark {
   commits: number
   /** The server's WAL flushes so far (all databases, the WAL writer's included); undefined before PostgreSQL 14. */
   walSyncs?: number
+  /**
+   * The time those flushes took so far (pg_stat_wal.wal_sync_time, ms), when the reading session has
+   * track_wal_io_timing on: the server counts a flush's time only when the backend that flushes has it on.
+   */
+  walSyncMs?: number
   /** When the mark was taken (ms). */
   at: number
   statements?: Map<string, number>
@@ -27,11 +32,15 @@ async function hasStatements (db: Client): Promise<boolean> {
   }
 }
 
-async function walSyncs (db: Client): Promise<number | undefined> {
+async function walSyncs (db: Client): Promise<{ n?: number, ms?: number }> {
   try {
-    return Number((await db.query<{ n: string }>('SELECT wal_sync::text AS n FROM pg_stat_wal')).rows[0].n)
+    const r = await db.query<{ n: string, ms: string, timed: string }>(
+      "SELECT wal_sync::text AS n, wal_sync_time::text AS ms, current_setting('track_wal_io_timing') AS timed " +
+      'FROM pg_stat_wal')
+    const row = r.rows[0]
+    return { n: Number(row.n), ms: row.timed === 'on' ? Number(row.ms) : undefined }
   } catch {
-    return undefined
+    return {}
   }
 }
 
@@ -41,19 +50,30 @@ async function walSyncs (db: Client): Promise<number | undefined> {
  * disk that a commit's latency depends on. Undefined where the server has no pg_stat_wal. Each backend
  * hands its counts to pg_stat_wal when idle, at most once a second, so a mark can miss about the last
  * second of a busy backend's flushes: read over a phase and its drain, that is a few percent.
+ * Where both marks have the flushes' time, also how long one took and the share of the interval the
+ * server spent flushing: every commit of a fixed-rate phase waits for whole flushes, so its latency
+ * moves with that time, which the disk sets and which differs from run to run (docs/performance.md,
+ * session 35).
  */
 export function walFlushes (a: WorkMark, b: WorkMark, orders: number): string | undefined {
   if (a.walSyncs === undefined || b.walSyncs === undefined) return undefined
   const n = b.walSyncs - a.walSyncs
   const secs = Math.max(0.001, (b.at - a.at) / 1000)
-  return `${(n / Math.max(1, orders)).toFixed(2)} per order (${Math.round(n / secs).toLocaleString('en-US')}/s)`
+  const count = `${(n / Math.max(1, orders)).toFixed(2)} per order (${Math.round(n / secs).toLocaleString('en-US')}/s`
+  if (a.walSyncMs === undefined || b.walSyncMs === undefined) {
+    return `${count}; their time not counted: track_wal_io_timing off)`
+  }
+  if (n === 0) return `${count})`
+  const ms = b.walSyncMs - a.walSyncMs
+  return `${count}, ${(ms / n).toFixed(2)} ms each, flushing ${(ms / (secs * 10)).toFixed(0)}% of the time)`
 }
 
 /** Where the database's counters stand now. */
 export async function workMark (db: Client): Promise<WorkMark> {
   const c = await db.query<{ n: string }>(
     'SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = current_database()')
-  const mark: WorkMark = { commits: Number(c.rows[0].n), walSyncs: await walSyncs(db), at: Date.now() }
+  const wal = await walSyncs(db)
+  const mark: WorkMark = { commits: Number(c.rows[0].n), walSyncs: wal.n, walSyncMs: wal.ms, at: Date.now() }
   if (await hasStatements(db)) {
     const r = await db.query<{ q: string, n: string }>(
       'SELECT query AS q, sum(calls)::text AS n FROM pg_stat_statements ' +

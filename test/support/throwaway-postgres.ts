@@ -22,19 +22,22 @@ export function serverBinaries (): string | undefined {
 }
 
 export class ThrowawayPostgres {
-  private constructor (readonly bin: string, readonly dataDir: string, readonly port: number) {}
+  private constructor (
+    readonly bin: string, readonly dataDir: string, readonly port: number, private readonly fsync: boolean
+  ) {}
 
   get url (): string {
     return `postgres://postgres@127.0.0.1:${this.port}/postgres`
   }
 
-  static async start (bin: string): Promise<ThrowawayPostgres> {
+  /** `fsync`: a durable server (fsync and synchronous_commit on, as production runs); off by default. */
+  static async start (bin: string, { fsync = false }: { fsync?: boolean } = {}): Promise<ThrowawayPostgres> {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fix-streamers-restart-'))
     if (process.getuid?.() === 0) execFileSync('chown', ['postgres:postgres', dataDir])
     const notes = process.env.FIX_STREAMERS_JOB_SERVERS
     if (notes !== undefined && notes !== '') fs.writeFileSync(path.join(notes, path.basename(dataDir)), dataDir)
     const port = await freePortFrom(Number(process.env.TEST_PG_PORT ?? 54340) + Math.floor(Math.random() * 20))
-    const pg = new ThrowawayPostgres(bin, dataDir, port)
+    const pg = new ThrowawayPostgres(bin, dataDir, port, fsync)
     pg.run('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '--no-sync'])
     pg.up()
     return pg
@@ -42,8 +45,10 @@ export class ThrowawayPostgres {
 
   /** Starts the server on the existing data directory. */
   up (): void {
+    const fsync = this.fsync ? 'on' : 'off'
+    const options = `-c listen_addresses=127.0.0.1 -p ${this.port} -k ${this.dataDir} -c fsync=${fsync}`
     this.run('pg_ctl', ['-D', this.dataDir, '-l', path.join(this.dataDir, 'server.log'), '-w', '-t', '60',
-      '-o', `-c listen_addresses=127.0.0.1 -p ${this.port} -k ${this.dataDir} -c fsync=off`, 'start'])
+      '-o', options, 'start'])
   }
 
   /** Stops the server; 'immediate' is a crash (no shutdown checkpoint). */

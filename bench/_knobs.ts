@@ -25,6 +25,20 @@ export function secondsSetting (name: string, fallback: number, env: Env = proce
 }
 
 /**
+ * A count for the pipeline (a window, a batch, a poll interval in ms), a whole number above zero;
+ * unset or empty: undefined, so the flows keep their own default.
+ */
+export function countSetting (name: string, env: Env = process.env): number | undefined {
+  const raw = (env[name] ?? '').trim()
+  if (raw === '') return undefined
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new BenchSettingError(`${name} must be a whole number above 0, not "${raw}"`)
+  }
+  return n
+}
+
+/**
  * BENCH_E2E_RATES: the orders a second of each fixed-rate phase, in the order they run. Unset: 100,
  * 1,000 and 5,000. Empty: no fixed-rate phase (the sustained phase only), as an empty
  * BENCH_E2E_MODES runs no Node-RED pass.

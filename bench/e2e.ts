@@ -54,11 +54,19 @@ import { OrderDriver } from './_driver'
 import { BackSegments, percentile, reportPass, Row, Segments } from './_e2e-report'
 import { insertOrdersSql } from '../test/support/e2e/flows'
 import { commitLatency, commitLine, CommitLatency, commitsInSeries } from './_commit'
-import { ratesSetting, secondsSetting } from './_knobs'
+import { countSetting, ratesSetting, secondsSetting } from './_knobs'
 
 const SUSTAIN_S = secondsSetting('BENCH_E2E_SECONDS', 60)
 const RATE_S = secondsSetting('BENCH_E2E_RATE_SECONDS', 15)
 const RATES = ratesSetting()
+/** The flows' windows, batches and poll interval; unset: the flows' own (checked before anything starts). */
+const PIPELINE = {
+  inFlight: countSetting('BENCH_E2E_INFLIGHT'),
+  inboundInFlight: countSetting('BENCH_E2E_INBOUND_INFLIGHT'),
+  applyBatch: countSetting('BENCH_E2E_APPLY_BATCH'),
+  batchSize: countSetting('BENCH_E2E_BATCH'),
+  pollMs: countSetting('BENCH_E2E_POLL_MS')
+}
 const BACKLOG = 10000
 /** CHECKPOINT before each fixed-rate phase; BENCH_E2E_CHECKPOINT=0 lets the previous phase's writes run into it. */
 const SETTLE_CHECKPOINT = process.env.BENCH_E2E_CHECKPOINT !== '0'
@@ -129,17 +137,15 @@ function variantOf (): { args: string, label: string } {
 async function runMode (reports: boolean, db: BenchDatabase, commit: CommitLatency | undefined): Promise<PassSummary> {
   const prof = process.env.BENCH_E2E_PROF === '1'
   const profArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.cwd(), 'profiles')}`] : []
-  const envNumber = (name: string): number | undefined =>
-    process.env[name] !== undefined && process.env[name] !== '' ? Number(process.env[name]) : undefined
   const sys: E2eSystem = new E2eSystem({
     label: 'bench',
-    inFlight: envNumber('BENCH_E2E_INFLIGHT'),
-    inboundInFlight: envNumber('BENCH_E2E_INBOUND_INFLIGHT'),
-    applyBatch: envNumber('BENCH_E2E_APPLY_BATCH'),
+    inFlight: PIPELINE.inFlight,
+    inboundInFlight: PIPELINE.inboundInFlight,
+    applyBatch: PIPELINE.applyBatch,
     applySet: process.env.BENCH_E2E_APPLY_SET === '0' ? false : undefined,
     reports,
-    batchSize: envNumber('BENCH_E2E_BATCH'),
-    pollMs: envNumber('BENCH_E2E_POLL_MS'),
+    batchSize: PIPELINE.batchSize,
+    pollMs: PIPELINE.pollMs,
     // --trace-gc: the heap after each full collection (bench/_heap.ts); a line per collection in the log.
     nodeArgs: ['--trace-gc', ...profArgs, ...nodeRedArgs()],
     counterpartyNodeArgs: [...profArgs,

@@ -1,5 +1,5 @@
 import * as assert from 'assert'
-import { BenchSettingError, ratesSetting, secondsSetting } from '../../bench/_knobs'
+import { BenchSettingError, countSetting, ratesSetting, secondsSetting } from '../../bench/_knobs'
 
 describe("the end-to-end bench's phase settings", () => {
   it('runs 100, 1,000 and 5,000 orders a second when BENCH_E2E_RATES is unset, or the rates given, in order', () => {
@@ -28,6 +28,17 @@ describe("the end-to-end bench's phase settings", () => {
       for (const bad of ['abc', '0', '-1', 'Infinity']) {
         assert.throws(() => secondsSetting('BENCH_E2E_RATE_SECONDS', 15, { BENCH_E2E_RATE_SECONDS: bad }),
           new BenchSettingError(`BENCH_E2E_RATE_SECONDS must be a number of seconds above 0, not "${bad}"`))
+      }
+    })
+
+  it('leaves a window, batch or poll interval to the flows when unset or empty; refuses one not a whole number > 0',
+    () => {
+      assert.strictEqual(countSetting('BENCH_E2E_INFLIGHT', {}), undefined)
+      assert.strictEqual(countSetting('BENCH_E2E_INFLIGHT', { BENCH_E2E_INFLIGHT: ' ' }), undefined)
+      assert.strictEqual(countSetting('BENCH_E2E_INFLIGHT', { BENCH_E2E_INFLIGHT: '500' }), 500)
+      for (const bad of ['abc', '0', '-1', '2.5']) {
+        assert.throws(() => countSetting('BENCH_E2E_BATCH', { BENCH_E2E_BATCH: bad }),
+          new BenchSettingError(`BENCH_E2E_BATCH must be a whole number above 0, not "${bad}"`))
       }
     })
 })

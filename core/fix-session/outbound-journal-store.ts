@@ -1,8 +1,19 @@
 import { arrayLiteral } from '../db/array-literal'
 import { Database } from '../db/database'
+import { journaledBody, storedBody } from './journal-body'
 import { JournalEntry, originKey, OutboundRecord, StreamOrigin } from './message-store'
 import type { SequenceStore } from './sequence-store'
 import { ownershipAbort, rethrowStoreError, StoreTables } from './store-guard'
+
+/** A row of sentRange: the body in its own column (rows before migration 33) or its length in raw. */
+interface JournalRow {
+  msg_seq_num: string
+  msg_type: string
+  sent_at: string
+  body: string | null
+  body_length: number | null
+  raw: string
+}
 
 /**
  * The outbound journal (fix_out): what resend reads and what makes a stream position go out
@@ -33,14 +44,16 @@ export class OutboundJournalStore {
     // One statement, so one round trip and atomic on its own: the journal row, and the sender
     // seq only if the row went in. If the seq was moved by someone else, the failing cast aborts
     // the whole statement (journal row included); so does a newer lease holder's claim (fenced).
+    const stored = storedBody(rec.body, rec.raw)
     const params: unknown[] = [this.sessionName, state.epoch, rec.seq, rec.msgType, rec.clOrdID ?? null,
-      rec.sentAt.toISOString(), rec.body, rec.raw, rec.origin?.client ?? null, rec.origin?.position ?? null]
+      rec.sentAt.toISOString(), stored.body, rec.raw, rec.origin?.client ?? null, rec.origin?.position ?? null,
+      stored.bodyLength]
     const fenced = this.seq.guard(params)
     const r = await this.db.query<{ inserted: boolean }>(
       `WITH ins AS (
          INSERT INTO ${this.t.out} (session_name, epoch, msg_seq_num, msg_type, cl_ord_id, sent_at, body, raw,
-           client_name, stream_position)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+           client_name, stream_position, body_length)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT (session_name, client_name, stream_position) DO NOTHING RETURNING 1),
        upd AS (
          UPDATE ${this.t.sender} SET next_sender_seq = $3 + 1, updated_at = clock_timestamp()
@@ -73,7 +86,8 @@ export class OutboundJournalStore {
     const types = new Array<string>(n)
     const clOrdIDs = new Array<string | null>(n)
     const times = new Array<string>(n)
-    const bodies = new Array<string>(n)
+    const bodies = new Array<string | null>(n)
+    const bodyLengths = new Array<string | null>(n)
     const raws = new Array<string>(n)
     const clients = new Array<string | null>(n)
     const positions = new Array<string | null>(n)
@@ -91,14 +105,16 @@ export class OutboundJournalStore {
         at = ms
       }
       times[i] = atText
-      bodies[i] = rec.body
+      const stored = storedBody(rec.body, rec.raw)
+      bodies[i] = stored.body
+      bodyLengths[i] = stored.bodyLength === null ? null : String(stored.bodyLength)
       raws[i] = rec.raw
       clients[i] = rec.origin?.client ?? null
       positions[i] = rec.origin?.position ?? null
     }
     const params: unknown[] = [this.sessionName, state.epoch, first, last + 1,
       // Each column as one array literal (core/db/array-literal.ts: node-postgres's text, made in one pass).
-      ...[seqs, types, clOrdIDs, times, bodies, raws, clients, positions].map(arrayLiteral)]
+      ...[seqs, types, clOrdIDs, times, bodies, raws, clients, positions, bodyLengths].map(arrayLiteral)]
     // One statement (atomic): the journal rows (ids in sequence order) and the sender seq; a
     // repeated origin is a unique violation and a moved (or newer-claimed) state row the failing
     // cast, either way nothing is written.
@@ -106,16 +122,17 @@ export class OutboundJournalStore {
     await this.db.query(
       `WITH v AS (
          SELECT * FROM unnest($5::bigint[], $6::text[], $7::text[], $8::timestamptz[], $9::text[], $10::text[],
-           $11::text[], $12::text[]) WITH ORDINALITY
-           AS v (msg_seq_num, msg_type, cl_ord_id, sent_at, body, raw, client_name, stream_position, ord)),
+           $11::text[], $12::text[], $13::integer[]) WITH ORDINALITY
+           AS v (msg_seq_num, msg_type, cl_ord_id, sent_at, body, raw, client_name, stream_position, body_length,
+             ord)),
        upd AS (
          UPDATE ${this.t.sender} SET next_sender_seq = $4, updated_at = clock_timestamp()
          WHERE session_name = $1 AND next_sender_seq = $3 AND epoch = $2${fenced} RETURNING 1),
        ins AS (
          INSERT INTO ${this.t.out} (session_name, epoch, msg_seq_num, msg_type, cl_ord_id, sent_at, body, raw,
-           client_name, stream_position)
+           client_name, stream_position, body_length)
          SELECT $1::text, $2::integer, msg_seq_num, msg_type, cl_ord_id, sent_at, body, raw, client_name,
-           stream_position
+           stream_position, body_length
          FROM v ORDER BY ord RETURNING 1)
        SELECT CASE WHEN EXISTS (SELECT 1 FROM upd) THEN (SELECT count(*) FROM ins)
          ELSE ${ownershipAbort('upd', 'bigint')} END AS n`,
@@ -145,15 +162,14 @@ export class OutboundJournalStore {
   /** Journaled messages of the current epoch with begin <= seq <= end, in seq order; at most `limit`. */
   async sentRange (begin: number, end: number, limit?: number): Promise<JournalEntry[]> {
     const page = limit !== undefined && Number.isSafeInteger(limit) && limit > 0 ? limit : null
-    const r = await this.db.query<{ msg_seq_num: string, msg_type: string, sent_at: string, body: string }>(
-      `SELECT msg_seq_num, msg_type, sent_at, body FROM ${this.t.out}
+    const r = await this.db.query<JournalRow>(
+      `SELECT msg_seq_num, msg_type, sent_at, body, body_length, raw FROM ${this.t.out}
        WHERE session_name = $1 AND epoch = $2 AND msg_seq_num BETWEEN $3 AND $4 ORDER BY msg_seq_num, id LIMIT $5`,
       [this.sessionName, this.seq.state().epoch, begin, end, page])
-    return r.rows.map(x => ({
-      seq: Number(x.msg_seq_num),
-      msgType: x.msg_type,
-      sentAt: new Date(x.sent_at),
-      body: x.body
-    }))
+    return r.rows.map(x => {
+      const seq = Number(x.msg_seq_num)
+      const body = journaledBody(seq, x.body, x.body_length, x.raw)
+      return { seq, msgType: x.msg_type, sentAt: new Date(x.sent_at), body }
+    })
   }
 }

@@ -4,6 +4,7 @@ import { checkpointStart } from './020-checkpoint-start'
 import { fixSessionState } from './030-fix-session-state'
 import { fixIn } from './031-fix-in'
 import { fixOut } from './032-fix-out'
+import { fixOutBodyLength } from './033-fix-out-body-length'
 import { journalIndexes } from './060-journal-indexes'
 import { journalPartialIndexes } from './061-journal-partial-indexes'
 import { journalTimeByType } from './062-journal-time-by-type'
@@ -23,6 +24,7 @@ export const migrations: readonly Migration[] = [
   fixSessionState,
   fixIn,
   fixOut,
+  fixOutBodyLength,
   journalIndexes,
   journalPartialIndexes,
   journalTimeByType,

@@ -17,9 +17,10 @@ import { Database, migrate, PgDatabase, PgliteDatabase } from '../core/db'
 import { Position, StartAt, Streamer, StreamRow, StreamSource, Subscriber, Subscription } from '../core/stream'
 import { compileTransform } from '../nodes/streamer-client/transform'
 import type { StreamerClientDef } from '../nodes/streamer-client/types'
+import { countOr } from './_knobs'
 
-const N = Number(process.env.BENCH_CLIENT_ROWS ?? 200000)
-const REPLAY_ROWS = Number(process.env.BENCH_CLIENT_REPLAY_ROWS ?? 500000)
+const N = countOr('BENCH_CLIENT_ROWS', 200000)
+const REPLAY_ROWS = countOr('BENCH_CLIENT_REPLAY_ROWS', 500000)
 const BATCH = 500
 
 /** Keyset pages over (tx, seq) up to the xid8 horizon, as the streamer reads: with `pg` itself on a server. */

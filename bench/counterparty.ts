@@ -19,10 +19,11 @@ import { InboundMessage, SessionRuntime, SessionSettings } from '../core/fix-ses
 import { nos } from '../test/support/fix-messages'
 import { startCounterparty } from '../test/support/e2e/harness'
 import { cpuMs } from './_cpu'
+import { countOr } from './_knobs'
 
-const BURST = Number(process.env.BENCH_CP_BURST ?? 200)
-const WARM = Number(process.env.BENCH_CP_WARM ?? 40)
-const BURSTS = Number(process.env.BENCH_CP_BURSTS ?? 150)
+const BURST = countOr('BENCH_CP_BURST', 200)
+const WARM = countOr('BENCH_CP_WARM', 40)
+const BURSTS = countOr('BENCH_CP_BURSTS', 150)
 /** node-postgres's application_name for the counterparty's pool (PgDatabase's default); the initiator's differs. */
 const COUNTERPARTY_APP = 'node-red-fix-streamers'
 

@@ -54,7 +54,7 @@ import { OrderDriver } from './_driver'
 import { BackSegments, percentile, reportPass, Row, Segments } from './_e2e-report'
 import { insertOrdersSql } from '../test/support/e2e/flows'
 import { commitLatency, commitLine, CommitLatency, commitsInSeries } from './_commit'
-import { countSetting, ratesSetting, secondsSetting } from './_knobs'
+import { countOr, countSetting, ratesSetting, secondsSetting } from './_knobs'
 
 const SUSTAIN_S = secondsSetting('BENCH_E2E_SECONDS', 60)
 const RATE_S = secondsSetting('BENCH_E2E_RATE_SECONDS', 15)
@@ -71,7 +71,7 @@ const BACKLOG = 10000
 /** CHECKPOINT before each fixed-rate phase; BENCH_E2E_CHECKPOINT=0 lets the previous phase's writes run into it. */
 const SETTLE_CHECKPOINT = process.env.BENCH_E2E_CHECKPOINT !== '0'
 /** Concurrent insert statements in the sustained phase (each 500 orders, on its own connection of the pool). */
-const PRODUCERS = Math.min(4, Math.max(1, Math.trunc(Number(process.env.BENCH_E2E_PRODUCERS ?? 2)) || 2))
+const PRODUCERS = countOr('BENCH_E2E_PRODUCERS', 2, process.env, 4)
 export async function run (): Promise<void> {
   // Empty: no Node-RED pass, only the QuickFIX baseline.
   const modes = (process.env.BENCH_E2E_MODES ?? 'outbound,round-trip').split(',')

@@ -11,8 +11,9 @@ import { InboundMessage, SessionRuntime, SessionSettings } from '../core/fix-ses
 import { jsDescription, JsPeer } from '../test/support/jspurefix-peer'
 import { er, nos } from '../test/support/fix-messages'
 import { freePort } from '../test/support/ports'
+import { countOr } from './_knobs'
 
-const ORDERS = Number(process.env.BENCH_GATEWAY_ORDERS ?? 2000)
+const ORDERS = countOr('BENCH_GATEWAY_ORDERS', 2000)
 
 async function packRoundTrip (db: Database, schema: string, orders: number): Promise<number> {
   const codec = await FixCodec.create('FIX.4.4')

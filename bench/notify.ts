@@ -18,10 +18,11 @@ import { ensureAuditTable, Streamer } from '../core/stream'
 import { sleep } from '../test/support/e2e/harness'
 import { benchDatabase } from './_postgres'
 import { percentile } from './_e2e-report'
+import { countOr, countsSetting, secondsSetting } from './_knobs'
 
-const WRITERS = (process.env.BENCH_NOTIFY_WRITERS ?? '1,4,16').split(',').map(Number)
-const SECONDS = Number(process.env.BENCH_NOTIFY_SECONDS ?? 5)
-const ROUNDS = Number(process.env.BENCH_NOTIFY_ROUNDS ?? 2)
+const WRITERS = countsSetting('BENCH_NOTIFY_WRITERS', [1, 4, 16], 'of writers')
+const SECONDS = secondsSetting('BENCH_NOTIFY_SECONDS', 5)
+const ROUNDS = countOr('BENCH_NOTIFY_ROUNDS', 2)
 const CHANNEL = 'fs_bench_notify'
 
 type Trigger = 'always' | 'asleep'

@@ -7,8 +7,9 @@
 import { Client } from 'pg'
 import { PgDatabase } from '../core/db'
 import { Streamer } from '../core/stream'
+import { countOr } from './_knobs'
 
-const ROWS = Number(process.env.BENCH_STREAMER_ROWS ?? 1000000)
+const ROWS = countOr('BENCH_STREAMER_ROWS', 1000000)
 
 function rate (n: number, ms: number): string {
   return `${Math.round(n / (ms / 1000)).toLocaleString('en-US')} rows/s`

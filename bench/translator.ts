@@ -1,5 +1,6 @@
 import { FixTranslator, validateMessage } from '../core/fix'
 import type { AsciiParser, MsgView } from '../core/fix'
+import { countOr } from './_knobs'
 
 /**
  * Translator speed against the engine it sits on, in the same run: NewOrderSingle
@@ -56,7 +57,7 @@ function compare (n: number, rounds: number, a: (i: number) => void, b: (i: numb
 }
 
 export async function run (): Promise<void> {
-  const n = Number(process.env.BENCH_N ?? 50000)
+  const n = countOr('BENCH_N', 50000)
   const t = await FixTranslator.create('FIX.4.4')
   const codec = t.codec
   const objects = Array.from({ length: 1000 }, (_v, i) => order(i))

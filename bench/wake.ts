@@ -10,11 +10,12 @@
 import { announceCommit } from '../core/db/commit-wake'
 import { PgDatabase, QueryResult } from '../core/db'
 import { Streamer } from '../core/stream'
+import { countOr, secondsSetting } from './_knobs'
 
-const ROUNDS = Number(process.env.BENCH_WAKE_ROUNDS ?? 3)
-const SECONDS = Number(process.env.BENCH_WAKE_SECONDS ?? 6)
-const EVERY_MS = Number(process.env.BENCH_WAKE_EVERY_MS ?? 6)
-const ROWS = Number(process.env.BENCH_WAKE_ROWS ?? 6)
+const ROUNDS = countOr('BENCH_WAKE_ROUNDS', 3)
+const SECONDS = secondsSetting('BENCH_WAKE_SECONDS', 6)
+const EVERY_MS = countOr('BENCH_WAKE_EVERY_MS', 6)
+const ROWS = countOr('BENCH_WAKE_ROWS', 6)
 
 type Mode = 'poll' | 'wake'
 

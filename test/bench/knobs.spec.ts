@@ -1,7 +1,9 @@
 import * as assert from 'assert'
-import { BenchSettingError, countSetting, ratesSetting, secondsSetting } from '../../bench/_knobs'
+import {
+  BenchSettingError, countOr, countSetting, countsSetting, ratesSetting, secondsSetting
+} from '../../bench/_knobs'
 
-describe("the end-to-end bench's phase settings", () => {
+describe("the benches' settings", () => {
   it('runs 100, 1,000 and 5,000 orders a second when BENCH_E2E_RATES is unset, or the rates given, in order', () => {
     assert.deepStrictEqual(ratesSetting({}), [100, 1000, 5000])
     assert.deepStrictEqual(ratesSetting({ BENCH_E2E_RATES: '1000' }), [1000])
@@ -40,5 +42,29 @@ describe("the end-to-end bench's phase settings", () => {
         assert.throws(() => countSetting('BENCH_E2E_BATCH', { BENCH_E2E_BATCH: bad }),
           new BenchSettingError(`BENCH_E2E_BATCH must be a whole number above 0, not "${bad}"`))
       }
+    })
+
+  it("takes a part's sizes and counts from their variables, the default when unset, and refuses one out of range",
+    () => {
+      assert.strictEqual(countOr('BENCH_STREAMER_ROWS', 1000000, {}), 1000000)
+      assert.strictEqual(countOr('BENCH_STREAMER_ROWS', 1000000, { BENCH_STREAMER_ROWS: '5000' }), 5000)
+      for (const bad of ['abc', '0', '1e400']) {
+        assert.throws(() => countOr('BENCH_WAKE_ROUNDS', 3, { BENCH_WAKE_ROUNDS: bad }),
+          new BenchSettingError(`BENCH_WAKE_ROUNDS must be a whole number above 0, not "${bad}"`))
+      }
+      assert.strictEqual(countOr('BENCH_E2E_PRODUCERS', 2, { BENCH_E2E_PRODUCERS: '4' }, 4), 4)
+      assert.throws(() => countOr('BENCH_E2E_PRODUCERS', 2, { BENCH_E2E_PRODUCERS: '8' }, 4),
+        new BenchSettingError('BENCH_E2E_PRODUCERS must be at most 4, not 8'))
+    })
+
+  it('reads a list such as the notify bench\'s writers in the order given, and refuses an entry that is not a count',
+    () => {
+      assert.deepStrictEqual(countsSetting('BENCH_NOTIFY_WRITERS', [1, 4, 16], 'of writers', {}), [1, 4, 16])
+      assert.deepStrictEqual(countsSetting('BENCH_NOTIFY_WRITERS', [1, 4, 16], 'of writers',
+        { BENCH_NOTIFY_WRITERS: '8, 2' }), [8, 2])
+      const writers = { BENCH_NOTIFY_WRITERS: '1,x' }
+      assert.throws(() => countsSetting('BENCH_NOTIFY_WRITERS', [1, 4, 16], 'of writers', writers),
+        new BenchSettingError('BENCH_NOTIFY_WRITERS: "x" is not a whole number of writers above 0 (e.g. 1,4,16; ' +
+          'empty for none)'))
     })
 })

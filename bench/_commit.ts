@@ -1,7 +1,7 @@
 /**
  * The server's own commit latency, measured in the same run as the passes: one-row INSERTs, each its
  * own transaction, one every 10 ms on a connection of its own with nothing else running. With fsync
- * and synchronous_commit on, each waits for its WAL flush, so this is the disk's flush latency as a
+ * and synchronous_commit on, each waits for its WAL flush, so this is a WAL flush's latency as a
  * commit sees it, plus a round trip to the backend.
  *
  * Why: every order waits for durable commits in series before its latency is taken (the order's

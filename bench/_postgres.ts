@@ -126,9 +126,10 @@ async function warmWal (url: string): Promise<void> {
 /**
  * Turns on track_wal_io_timing on the throw-away server, so the bench can say how long a WAL flush
  * took in each phase (bench/_work.ts): a fixed rate's latencies are counted in those flushes, and
- * their time is the disk's, which differs between runs on the same machine (docs/performance.md,
- * session 35). It reads the clock around each WAL write and flush; what is written and when it is
- * flushed do not change. A server given by DATABASE_URL keeps its own setting.
+ * their time differs between runs on the same machine and is mostly not the device's own there
+ * (docs/performance.md, sessions 35 and 36). It reads the clock around each WAL write and flush;
+ * what is written and when it is flushed do not change. A server given by DATABASE_URL keeps its own
+ * setting.
  */
 export async function timeWalFlushes (url: string): Promise<void> {
   const c = new Client({ connectionString: url })

@@ -52,8 +52,8 @@ async function walSyncs (db: Client): Promise<{ n?: number, ms?: number }> {
  * second of a busy backend's flushes: read over a phase and its drain, that is a few percent.
  * Where both marks have the flushes' time, also how long one took and the share of the interval the
  * server spent flushing: every commit of a fixed-rate phase waits for whole flushes, so its latency
- * moves with that time, which the disk sets and which differs from run to run (docs/performance.md,
- * session 35).
+ * moves with that time, which differs from run to run and is mostly not the device's own on the
+ * bench's virtual machine (docs/performance.md, sessions 35 and 36).
  */
 export function walFlushes (a: WorkMark, b: WorkMark, orders: number): string | undefined {
   if (a.walSyncs === undefined || b.walSyncs === undefined) return undefined

@@ -23,7 +23,12 @@ export interface CommitLatency {
 }
 
 /** The commit measured here, and how many a pass's latency waits for in series. */
-export interface CommitFloor { latency: CommitLatency, inSeries: number }
+export interface CommitFloor {
+  latency: CommitLatency
+  inSeries: number
+  /** That many commits in series alone, at `rate` rows a second (bench/_commit-chain.ts). */
+  chain?: { rate: number, latency: CommitLatency }
+}
 
 /**
  * Durable commits in series before each latency a pass reports is taken: an order is read by the

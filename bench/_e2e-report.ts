@@ -174,7 +174,11 @@ export function reportPass (r: PassRecord): PassSummary {
   const floor = commit === undefined
     ? ''
     : `; it waits for ${commit.inSeries} commits in series, and one alone takes p50 ` +
-      `${commit.latency.p50.toFixed(2)} / p99 ${commit.latency.p99.toFixed(2)} ms on this server`
+      `${commit.latency.p50.toFixed(2)} / p99 ${commit.latency.p99.toFixed(2)} ms on this server` +
+      (commit.chain === undefined
+        ? ''
+        : `, ${commit.inSeries} in series alone at ${commit.chain.rate.toLocaleString('en-US')}/s p50 ` +
+          `${commit.chain.latency.p50.toFixed(2)} / p99 ${commit.chain.latency.p99.toFixed(2)} ms`)
   console.log(`against issue 21's targets (${run}): ${reports ? 'round trips (fills applied)' : 'orders'} ` +
     `sustained ${Math.round(sustained).toLocaleString('en-US')}/s = ${(sustained / target).toFixed(2)}x of ` +
     `${target.toLocaleString('en-US')}/s (${ok(sustained >= target)}); ${p99Says}, ` +

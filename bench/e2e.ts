@@ -53,7 +53,7 @@ import { paced } from './_paced'
 import { OrderDriver } from './_driver'
 import { BackSegments, percentile, reportPass, Row, Segments } from './_e2e-report'
 import { insertOrdersSql } from '../test/support/e2e/flows'
-import { commitLatency, commitLine, CommitLatency, commitsInSeries } from './_commit'
+import { commitFloors, CommitFloors, floorOf } from './_commit-chain'
 import { countOr, countSetting, ratesSetting, secondsSetting } from './_knobs'
 
 const SUSTAIN_S = secondsSetting('BENCH_E2E_SECONDS', 60)
@@ -92,8 +92,7 @@ export async function run (): Promise<void> {
   const passes: PassSummary[] = []
   try {
     // The floor under every latency below, on this host today (bench/_commit.ts); PGlite has no server to ask.
-    const commit = db.url !== undefined ? await commitLatency(db.url) : undefined
-    if (commit !== undefined) console.log(commitLine(commit, counterpartyKind()))
+    const commit = db.url !== undefined ? await commitFloors(db.url, counterpartyKind()) : undefined
     for (const mode of modes) {
       console.log(mode === 'outbound'
         ? '\n### outbound: the counterparty reads the orders and answers none (only the outbound flow runs)'
@@ -134,7 +133,7 @@ function variantOf (): { args: string, label: string } {
   return { args: args.length > 0 ? `, started with ${args.join(' ')}` : '', label: parts.join('; ') }
 }
 
-async function runMode (reports: boolean, db: BenchDatabase, commit: CommitLatency | undefined): Promise<PassSummary> {
+async function runMode (reports: boolean, db: BenchDatabase, commit: CommitFloors | undefined): Promise<PassSummary> {
   const prof = process.env.BENCH_E2E_PROF === '1'
   const profArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.cwd(), 'profiles')}`] : []
   const sys: E2eSystem = new E2eSystem({
@@ -457,9 +456,7 @@ async function runMode (reports: boolean, db: BenchDatabase, commit: CommitLaten
       reports,
       database: db.label,
       variant: variant.label,
-      commit: commit !== undefined
-        ? { latency: commit, inSeries: commitsInSeries(counterpartyKind())[reports ? 'roundTrip' : 'toCounterparty'] }
-        : undefined,
+      commit: floorOf(commit, counterpartyKind(), reports),
       rows,
       segments,
       backs,

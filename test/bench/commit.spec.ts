@@ -1,8 +1,9 @@
 import * as assert from 'assert'
 import { Client } from 'pg'
 import { commitLatency, commitLine } from '../../bench/_commit'
+import { chainLine, commitChain, floorOf } from '../../bench/_commit-chain'
 
-describe("the bench's measure of one commit on its server", () => {
+describe("the bench's measures of commits on its server: one alone, and chains in series", () => {
   const url = process.env.DATABASE_URL
   let db: Client
 
@@ -50,5 +51,57 @@ describe("the bench's measure of one commit on its server", () => {
     // QuickFIX's executor commits nothing to PostgreSQL: the gateway's own commits are left.
     const quickfix = commitLine(c, 'quickfix')
     assert.match(quickfix, /each round trip for 3 before the apply stamps its fill \(also the gateway's fix_in;/)
+  })
+
+  const chainTables = async (): Promise<string[]> => (await db.query<{ t: string }>(
+    "SELECT relname AS t FROM pg_class WHERE relname LIKE 'e2e_bench_chain_%'")).rows.map(r => r.t)
+  const inserted = async (): Promise<number> => Number((await db.query<{ n: string }>(
+    'SELECT tup_inserted AS n FROM pg_stat_database WHERE datname = current_database()')).rows[0].n)
+
+  it('commits every row once in each stage, counts those due after the first second, drops its tables', async () => {
+    const before = await chainTables()
+    const rowsBefore = await inserted()
+    const t0 = Date.now()
+    const c = await commitChain(url!, 3, { rate: 500, seconds: 2 })
+    const took = Date.now() - t0
+    // 500 a second for 2 s, what came due in the first second left out.
+    assert.ok(c.count >= 480 && c.count <= 510, `${c.count} rows counted`)
+    assert.ok(c.p50 > 0 && c.p50 <= c.p99 && c.p99 <= c.max, JSON.stringify(c))
+    assert.ok(took >= 1900, `2 s of rows took ${took} ms`)
+    // Each of the three stages inserted all 1,000 rows. The stages' backends hand their counts over
+    // as they exit, a moment after their clients closed.
+    let rows = 0
+    for (let i = 0; i < 50 && rows < 3000; i++) {
+      await new Promise(resolve => setTimeout(resolve, 100))
+      rows = await inserted() - rowsBefore
+    }
+    assert.ok(rows >= 3000, `${rows} rows inserted by 3 stages of 1,000 rows`)
+    assert.deepStrictEqual(await chainTables(), before, 'the stage tables were dropped')
+  })
+
+  it('takes longer through five stages than through one: each stage commits after the one before it', async () => {
+    const one = await commitChain(url!, 1, { rate: 500, seconds: 2 })
+    const five = await commitChain(url!, 5, { rate: 500, seconds: 2 })
+    assert.ok(five.p50 > one.p50, `p50 through 5 stages ${five.p50} ms, through 1 ${one.p50} ms`)
+  })
+
+  it('refuses a chain without a stage', async () => {
+    await assert.rejects(commitChain(url!, 0, { rate: 100, seconds: 2 }), /1 or more stages, not 0/)
+  })
+
+  it('prints each chain, and gives each pass the chain of the commits it waits for, by counterparty', () => {
+    const l = (p50: number): { count: number, p50: number, p99: number, max: number } =>
+      ({ count: 5000, p50, p99: p50 * 3, max: p50 * 6 })
+    const chains = [{ stages: 2, latency: l(2.5) }, { stages: 5, latency: l(5.25) }]
+    const line = chainLine(chains, { rate: 1000, seconds: 6 })
+    assert.match(line, /1,000 rows\/s for 6 s/)
+    assert.match(line, /2 in series p50 2\.50 \/ p99 7\.50 \/ max 15\.00 ms; 5 in series p50 5\.25 \/ p99 15\.75/)
+    const floors = { one: l(1), chains: new Map([[2, l(2)], [3, l(3)], [5, l(5)]]) }
+    assert.strictEqual(floorOf(floors, 'pack', true)?.chain?.latency.p50, 5)
+    assert.strictEqual(floorOf(floors, 'pack', false)?.chain?.latency.p50, 2)
+    // QuickFIX's executor commits nothing to PostgreSQL: three commits are left in a round trip.
+    assert.strictEqual(floorOf(floors, 'quickfix', true)?.inSeries, 3)
+    assert.strictEqual(floorOf(floors, 'quickfix', true)?.chain?.latency.p50, 3)
+    assert.strictEqual(floorOf(undefined, 'pack', true), undefined)
   })
 })

@@ -16,6 +16,7 @@ import { Client } from 'pg'
 import { quoteIdent } from '../core/db'
 import { CommitFloor, CommitLatency, commitLatency, commitLine, commitsInSeries } from './_commit'
 import { paced } from './_paced'
+import { countSetting } from './_knobs'
 import { percentile } from './_e2e-report'
 
 export interface ChainSettings {
@@ -131,4 +132,37 @@ CommitFloor | undefined {
   const inSeries = commitsInSeries(counterparty)[reports ? 'roundTrip' : 'toCounterparty']
   const chain = f.chains.get(inSeries)
   return { latency: f.one, inSeries, chain: chain === undefined ? undefined : { rate: CHAIN.rate, latency: chain } }
+}
+
+/**
+ * BENCH_E2E_CHAIN_BESIDE=<rows/s> (unset: none): the chain of a pass's count also runs beside each
+ * fixed rate, at that many rows a second, on the run's server, for the phase's length. It says what
+ * the commits alone take under the phase's own WAL and CPU, next to the phase's p99 (the chain on
+ * the idle server above is a floor that the phase's load raises). Its own commits (at most one a
+ * stage every 10 ms) join the phase's, so a run with it is a labelled variant.
+ */
+export function besideRate (env: Record<string, string | undefined> = process.env): number | undefined {
+  return countSetting('BENCH_E2E_CHAIN_BESIDE', env)
+}
+
+/**
+ * Starts the chain beside a phase (`rate` from besideRate; nothing without it or a server). Resolves
+ * to the line's text, or to why the chain failed: it never rejects, so the phase goes on.
+ */
+export function chainBeside (
+  url: string | undefined, rate: number | undefined, counterparty: 'pack' | 'quickfix', reports: boolean,
+  seconds: number
+): Promise<string> | undefined {
+  if (url === undefined || rate === undefined) return undefined
+  const stages = commitsInSeries(counterparty)[reports ? 'roundTrip' : 'toCounterparty']
+  return commitChain(url, stages, { rate, seconds }).then(
+    c => `${stages} in series p50 ${c.p50.toFixed(2)} / p99 ${c.p99.toFixed(2)} / max ${c.max.toFixed(2)} ms`,
+    (err: unknown) => `${stages} in series failed: ${err instanceof Error ? err.message : String(err)}`)
+}
+
+/** The line of the chains run beside the fixed rates, if any ran. */
+export function besideLines (rate: number | undefined, each: string[]): string[] {
+  if (rate === undefined || each.length === 0) return []
+  return [`the commit chain beside each fixed rate (BENCH_E2E_CHAIN_BESIDE: ${rate} rows/s, one batch in flight ` +
+    `a stage, the phase's length, its first second not counted): ${each.join('; ')}`]
 }

@@ -26,7 +26,8 @@
  * only), BENCH_E2E_APPLY_BATCH (streamer-sql batch of the inbound apply; 1 = one commit per report),
  * BENCH_E2E_APPLY_SET=0 (the apply's batch as one statement per report instead of one set-based statement),
  * BENCH_E2E_BATCH / BENCH_E2E_POLL_MS (streamers),
- * BENCH_E2E_CHECKPOINT=0 (no CHECKPOINT before each fixed rate),
+ * BENCH_E2E_CHECKPOINT=0 (no CHECKPOINT before each fixed rate), BENCH_E2E_CHAIN_BESIDE=<rows/s> (a variant:
+ * the commit chain of bench/_commit-chain.ts beside each fixed rate),
  * BENCH_E2E_PRODUCERS (2; 1 to 4 concurrent 500-order INSERTs in the sustained phase, the pool's size),
  * BENCH_E2E_NODE_ARGS (extra node arguments for Node-RED), BENCH_E2E_COUNTERPARTY_ARGS (for the pack's
  * counterparty), BENCH_E2E_MODES (outbound,round-trip: the
@@ -53,12 +54,13 @@ import { paced } from './_paced'
 import { OrderDriver } from './_driver'
 import { BackSegments, percentile, reportPass, Row, Segments } from './_e2e-report'
 import { insertOrdersSql } from '../test/support/e2e/flows'
-import { commitFloors, CommitFloors, floorOf } from './_commit-chain'
+import { besideLines, besideRate, chainBeside, commitFloors, CommitFloors, floorOf } from './_commit-chain'
 import { countOr, countSetting, ratesSetting, secondsSetting } from './_knobs'
 
 const SUSTAIN_S = secondsSetting('BENCH_E2E_SECONDS', 60)
 const RATE_S = secondsSetting('BENCH_E2E_RATE_SECONDS', 15)
 const RATES = ratesSetting()
+const BESIDE = besideRate()
 /** The flows' windows, batches and poll interval; unset: the flows' own (checked before anything starts). */
 const PIPELINE = {
   inFlight: countSetting('BENCH_E2E_INFLIGHT'),
@@ -130,6 +132,7 @@ function variantOf (): { args: string, label: string } {
   const parts: string[] = []
   if (args.length > 0) parts.push(`Node-RED started with ${args.join(' ')}`)
   if (counterpartyKind() === 'quickfix') parts.push('against the QuickFIX/C++ executor')
+  if (BESIDE !== undefined) parts.push(`the commit chain run beside each fixed rate at ${BESIDE} rows/s`)
   return { args: args.length > 0 ? `, started with ${args.join(' ')}` : '', label: parts.join('; ') }
 }
 
@@ -192,6 +195,7 @@ async function runMode (reports: boolean, db: BenchDatabase, commit: CommitFloor
   const overlaps: string[] = []
   const workLinesOut: string[] = []
   const walOut: string[] = []
+  const besideOut: string[] = []
   const loadAvg = (): string => require('os').loadavg()[0].toFixed(1)
   let nextId = 1
   const insertedAt = new Map<number, number>()
@@ -357,12 +361,14 @@ async function runMode (reports: boolean, db: BenchDatabase, commit: CommitFloor
       const first = nextId
       const mark0: WorkMark | undefined = stats !== undefined ? await workMark(stats) : undefined
       const t0 = Date.now()
+      const beside = chainBeside(db.url, BESIDE, counterpartyKind(), reports, RATE_S)
       const load = await paced(rate, RATE_S, wallMs, async dueAt => {
         const ids = dueAt.map((at, i) => { insertedAt.set(nextId + i, at); return nextId + i })
         nextId += ids.length
         await insertOrders(ids.map(order))
       })
       overlaps.push(`${rate.toLocaleString('en-US')}/s ${load.overlapped}`)
+      if (beside !== undefined) besideOut.push(`${rate.toLocaleString('en-US')}/s ${await beside}`)
       if (driver !== undefined) opened.push(`${rate.toLocaleString('en-US')}/s ${driver.opened - opened0}`)
       if (stats !== undefined) {
         const { rows: born } = await stats.query(
@@ -468,10 +474,9 @@ async function runMode (reports: boolean, db: BenchDatabase, commit: CommitFloor
       backlog: BACKLOG,
       cpuLine,
       busyLine,
-      work: walOut.length > 0
-        ? [...workLinesOut,
-            `WAL flushes (pg_stat_wal.wal_sync, the whole server; each one a commit waits for): ${walOut.join('; ')}`]
-        : workLinesOut,
+      work: [...workLinesOut, ...walOut.length > 0
+        ? [`WAL flushes (pg_stat_wal.wal_sync, the whole server; each one a commit waits for): ${walOut.join('; ')}`]
+        : [], ...besideLines(BESIDE, besideOut)],
       steals,
       overlaps,
       started,

@@ -1,7 +1,7 @@
 import * as assert from 'assert'
 import { Client } from 'pg'
 import { commitLatency, commitLine } from '../../bench/_commit'
-import { chainLine, commitChain, floorOf } from '../../bench/_commit-chain'
+import { besideLines, besideRate, chainBeside, chainLine, commitChain, floorOf } from '../../bench/_commit-chain'
 
 describe("the bench's measures of commits on its server: one alone, and chains in series", () => {
   const url = process.env.DATABASE_URL
@@ -104,4 +104,22 @@ describe("the bench's measures of commits on its server: one alone, and chains i
     assert.strictEqual(floorOf(floors, 'quickfix', true)?.chain?.latency.p50, 3)
     assert.strictEqual(floorOf(undefined, 'pack', true), undefined)
   })
+
+  it('runs the chain of a pass beside a phase only when asked, and gives a failure as text, not a rejection',
+    async () => {
+      assert.strictEqual(besideRate({}), undefined)
+      assert.strictEqual(besideRate({ BENCH_E2E_CHAIN_BESIDE: '200' }), 200)
+      assert.throws(() => besideRate({ BENCH_E2E_CHAIN_BESIDE: 'abc' }), /CHAIN_BESIDE must be a whole number/)
+      assert.strictEqual(chainBeside(url, undefined, 'pack', true, 2), undefined)
+      assert.strictEqual(chainBeside(undefined, 200, 'pack', true, 2), undefined)
+      // The outbound pass waits for 2 commits, a round trip against QuickFIX's executor for 3.
+      assert.match(await chainBeside(url, 200, 'pack', false, 2)!, /^2 in series p50 [\d.]+ \/ p99 [\d.]+ \/ max/)
+      assert.match(await chainBeside(url, 200, 'quickfix', true, 2)!, /^3 in series p50 /)
+      const refused = chainBeside('postgres://nobody@127.0.0.1:1/none', 200, 'pack', true, 2)!
+      assert.match(await refused, /^5 in series failed: .*ECONNREFUSED/)
+      assert.deepStrictEqual(besideLines(200, []), [])
+      assert.deepStrictEqual(besideLines(undefined, ['1,000/s x']), [])
+      const line = besideLines(200, ['100/s a', '1,000/s b'])[0]
+      assert.match(line, /BENCH_E2E_CHAIN_BESIDE: 200 rows\/s.*: 100\/s a; 1,000\/s b$/)
+    })
 })

@@ -85,6 +85,27 @@ describe("the bench's measures of commits on its server: one alone, and chains i
     assert.ok(five.p50 > one.p50, `p50 through 5 stages ${five.p50} ms, through 1 ${one.p50} ms`)
   })
 
+  it('gives up on a stage whose commit never answers once the drain time is over, and drops its tables', async () => {
+    const before = await chainTables()
+    const chain = commitChain(url!, 2, { rate: 200, seconds: 2, drainMs: 1000 }).then(() => undefined, (e: Error) => e)
+    let mine: string[] = []
+    while (mine.length < 2) {
+      mine = (await chainTables()).filter(t => !before.includes(t) && !t.endsWith('_pkey')).sort()
+    }
+    // The second stage's table locked: its INSERT waits, and so does every row that reached it.
+    await db.query('BEGIN')
+    await db.query(`LOCK TABLE "${mine[1]}" IN ACCESS EXCLUSIVE MODE`)
+    try {
+      // The chain gives up, then drops its tables: the first stage's goes at once, the second's once unlocked.
+      while ((await chainTables()).includes(mine[0])) await new Promise(resolve => setTimeout(resolve, 50))
+    } finally {
+      await db.query('ROLLBACK')
+    }
+    const err = await chain
+    assert.match(String(err), /the chain still had \d+ rows in flight 1 s after the last was due/)
+    assert.deepStrictEqual(await chainTables(), before, 'the stage tables were dropped')
+  })
+
   it('refuses a chain without a stage', async () => {
     await assert.rejects(commitChain(url!, 0, { rate: 100, seconds: 2 }), /1 or more stages, not 0/)
   })

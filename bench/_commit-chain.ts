@@ -105,10 +105,14 @@ async function run (chain: Stage[], s: ChainSettings): Promise<CommitLatency> {
   return { count: ms.length, p50: percentile(ms, 0.5), p99: percentile(ms, 0.99), max: ms[ms.length - 1] }
 }
 
+/** One chain's figures, as both lines print them. */
+function seriesText (stages: number, c: CommitLatency): string {
+  return `${stages} in series p50 ${c.p50.toFixed(2)} / p99 ${c.p99.toFixed(2)} / max ${c.max.toFixed(2)} ms`
+}
+
 /** The line the bench prints under the one-commit line, for each chain it measured. */
 export function chainLine (chains: Array<{ stages: number, latency: CommitLatency }>, s: ChainSettings): string {
-  const each = chains.map(c => `${c.stages} in series p50 ${c.latency.p50.toFixed(2)} / p99 ` +
-    `${c.latency.p99.toFixed(2)} / max ${c.latency.max.toFixed(2)} ms`)
+  const each = chains.map(c => seriesText(c.stages, c.latency))
   return 'commits in series on this server, alone (a connection a stage, each committing what reached it as one ' +
     `INSERT and handing it on, one batch in flight a stage; ${s.rate.toLocaleString('en-US')} rows/s for ` +
     `${s.seconds} s as the fixed rates insert them, the first second not counted; each row from when it was ` +
@@ -164,7 +168,7 @@ export function chainBeside (
   if (url === undefined || rate === undefined) return undefined
   const stages = commitsInSeries(counterparty)[reports ? 'roundTrip' : 'toCounterparty']
   return commitChain(url, stages, { rate, seconds }).then(
-    c => `${stages} in series p50 ${c.p50.toFixed(2)} / p99 ${c.p99.toFixed(2)} / max ${c.max.toFixed(2)} ms`,
+    c => seriesText(stages, c),
     (err: unknown) => `${stages} in series failed: ${err instanceof Error ? err.message : String(err)}`)
 }
 

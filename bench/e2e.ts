@@ -93,7 +93,8 @@ export async function run (): Promise<void> {
   if (db.settings !== undefined) console.log(`its settings not at PostgreSQL's defaults: ${db.settings}`)
   const passes: PassSummary[] = []
   try {
-    // The floor under every latency below, on this host today (bench/_commit.ts); PGlite has no server to ask.
+    // The floor under every latency below, on this host today (bench/_commit.ts, _commit-chain.ts); PGlite has
+    // no server to ask.
     const commit = db.url !== undefined ? await commitFloors(db.url, counterpartyKind()) : undefined
     for (const mode of modes) {
       console.log(mode === 'outbound'

@@ -9,6 +9,27 @@ export interface Migration {
   up: (quotedSchema: string) => string[]
 }
 
+/**
+ * The schema holds a migration this version of the pack does not know: a newer version upgraded it.
+ * What a newer version writes, an older one may misread (migration 33 left `fix_out.body` NULL, and
+ * a session of an earlier version would resend that NULL), so an older version neither runs on such
+ * a schema nor takes a session over in it. Only installing the newer version ends it.
+ */
+export class SchemaNewerError extends Error {
+  readonly needsOperator = true
+
+  constructor (readonly schema: string, readonly found: number, readonly known: number) {
+    // The words before " (" are what a status shows (shortReason); a log line has it all.
+    super(`schema needs a newer pack (schema ${JSON.stringify(schema)} is at migration ${found}, made by a newer ` +
+      `version of the pack; this version knows migrations up to ${known}, so it neither runs on that schema ` +
+      'nor takes a session over in it: nothing was changed; install the newer version)')
+    this.name = 'SchemaNewerError'
+  }
+}
+
+/** The newest migration this version of the pack knows. */
+export const SCHEMA_VERSION = Math.max(...allMigrations.map(m => m.version))
+
 export interface MigrationResult {
   /** Versions applied by this run (empty when the schema was already current). */
   applied: number[]
@@ -19,7 +40,9 @@ export interface MigrationResult {
 /**
  * Brings the pack's tables in `schema` up to date, in one transaction. An advisory lock keyed
  * on the schema makes concurrent starts (several Node-RED instances, or a redeploy racing a
- * start) take turns; a second run finds everything applied and changes nothing.
+ * start) take turns; a second run finds everything applied and changes nothing. A schema that
+ * already holds a migration newer than any of `migrations` is refused (SchemaNewerError) before
+ * anything is applied.
  */
 export async function migrate (
   db: Database,
@@ -39,6 +62,9 @@ export async function migrate (
     const done = new Set(
       (await tx.query<{ version: number }>(`SELECT version FROM ${s}.schema_migrations`)).rows.map(r => r.version)
     )
+    const known = Math.max(0, ...ordered.map(m => m.version))
+    const found = Math.max(0, ...done)
+    if (found > known) throw new SchemaNewerError(schema, found, known)
     const applied: number[] = []
     for (const m of ordered) {
       if (done.has(m.version)) continue

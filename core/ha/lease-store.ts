@@ -1,5 +1,6 @@
 import type { Database, Queryable } from '../db/database'
 import { quoteIdent } from '../db/identifiers'
+import { SCHEMA_VERSION, SchemaNewerError } from '../db/migrate'
 import { LeaseGrant, LeaseHolder } from './lease'
 
 /** Channel on which a released lease is announced, so a standby takes it at once, not at its next look. */
@@ -15,31 +16,43 @@ interface HolderRow { holder: string, token: string, remaining_ms: string | numb
 export class LeaseStore {
   readonly table: string
   private readonly instances: string
+  private readonly migrations: string
 
-  constructor (private readonly db: Queryable, readonly schema: string) {
+  /** @param known the newest migration this instance knows (a test may pretend to be older). */
+  constructor (private readonly db: Queryable, readonly schema: string, private readonly known = SCHEMA_VERSION) {
     this.table = `${quoteIdent(schema, 'schema')}.leases`
     this.instances = `${quoteIdent(schema, 'schema')}.ha_instances`
+    this.migrations = `${quoteIdent(schema, 'schema')}.schema_migrations`
   }
 
   /**
    * Takes the lease if nobody holds it or the holder's lease ran out, and no other instance's
    * request for it (its preferred instance's, `wanted_by`) is still running; the token then grows
    * by one (the first is 1) and the request is done. Resolves the grant, or undefined when someone
-   * else holds it.
+   * else holds it. Throws SchemaNewerError, taking nothing, once a newer version of the pack has
+   * migrated the schema: an instance that kept running through that upgrade must not take over
+   * what the newer one wrote (it checked the schema only when it connected). The check and the
+   * take are one statement, so no migration commits between them.
    */
   async acquire (resource: string, holder: string, leaseMs: number, detail?: Record<string, unknown>):
   Promise<LeaseGrant | undefined> {
-    const r = await this.db.query<{ token: string }>(
-      `INSERT INTO ${this.table} AS l (resource, holder, token, expires_at, acquired_at, renewed_at, detail)
-       VALUES ($1, $2, 1, now() + $3 * interval '1 millisecond', now(), now(), $4::jsonb)
-       ON CONFLICT (resource) DO UPDATE SET holder = EXCLUDED.holder, token = l.token + 1,
-         expires_at = EXCLUDED.expires_at, acquired_at = EXCLUDED.acquired_at, renewed_at = EXCLUDED.renewed_at,
-         detail = EXCLUDED.detail, wanted_by = NULL, wanted_until = NULL
-       WHERE l.expires_at <= now()
-         AND (l.wanted_by IS NULL OR l.wanted_by = EXCLUDED.holder OR l.wanted_until <= now())
-       RETURNING token`,
-      [resource, holder, leaseMs, detail === undefined ? null : JSON.stringify(detail)])
-    return r.rows.length === 1 ? { resource, holder, token: String(r.rows[0].token) } : undefined
+    const r = await this.db.query<{ newest: number, token: string | null }>(
+      `WITH newest AS (SELECT COALESCE(max(version), 0) AS v FROM ${this.migrations}),
+       taken AS (
+         INSERT INTO ${this.table} AS l (resource, holder, token, expires_at, acquired_at, renewed_at, detail)
+         SELECT $1, $2, 1, now() + $3 * interval '1 millisecond', now(), now(), $4::jsonb
+         FROM newest WHERE newest.v <= $5
+         ON CONFLICT (resource) DO UPDATE SET holder = EXCLUDED.holder, token = l.token + 1,
+           expires_at = EXCLUDED.expires_at, acquired_at = EXCLUDED.acquired_at, renewed_at = EXCLUDED.renewed_at,
+           detail = EXCLUDED.detail, wanted_by = NULL, wanted_until = NULL
+         WHERE l.expires_at <= now()
+           AND (l.wanted_by IS NULL OR l.wanted_by = EXCLUDED.holder OR l.wanted_until <= now())
+         RETURNING token)
+       SELECT (SELECT v FROM newest) AS newest, (SELECT token FROM taken) AS token`,
+      [resource, holder, leaseMs, detail === undefined ? null : JSON.stringify(detail), this.known])
+    const row = r.rows[0]
+    if (Number(row.newest) > this.known) throw new SchemaNewerError(this.schema, Number(row.newest), this.known)
+    return row.token !== null ? { resource, holder, token: String(row.token) } : undefined
   }
 
   /**

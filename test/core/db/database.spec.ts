@@ -1,5 +1,5 @@
 import * as assert from 'assert'
-import { migrate, PgliteDatabase, IdentifierError } from '../../../core'
+import { migrate, PgliteDatabase, IdentifierError, SCHEMA_VERSION, SchemaNewerError } from '../../../core'
 import { migrations } from '../../../core/db/migrations'
 import { describeEachDatabase, dropSchema, eventually, uniqueSchema } from '../../support/databases'
 import { schemaFixture } from '../../support/schema-fixture'
@@ -139,6 +139,24 @@ describeEachDatabase('database interface', target => {
       const r = await migrate(f.db, s, [...migrations, ...extra])
       assert.deepStrictEqual(r.applied, [9001])
       assert.strictEqual(r.version, 9001)
+    } finally {
+      await dropSchema(f.db, s)
+    }
+  })
+
+  it('refuses a schema a newer version of the pack migrated, before applying anything', async () => {
+    const s = uniqueSchema('m')
+    try {
+      // The schema as the newer version leaves it: one migration more than this version knows.
+      const newer = { version: 9003, name: 'newer', up: (q: string) => [`CREATE TABLE ${q}.newer (x int)`] }
+      await migrate(f.db, s, migrations.filter(m => m.version < 62))
+      await migrate(f.db, s, [...migrations.filter(m => m.version < 62), newer])
+      await assert.rejects(migrate(f.db, s), (err: Error) => err instanceof SchemaNewerError &&
+        err.found === 9003 && err.known === SCHEMA_VERSION && err.needsOperator &&
+        err.message.startsWith(`schema needs a newer pack (schema "${s}" is at migration 9003`))
+      const versions = await f.db.query(`SELECT max(version) AS v, count(*)::int AS n FROM "${s}".schema_migrations`)
+      assert.deepStrictEqual(versions.rows[0], { v: 9003, n: migrations.filter(m => m.version < 62).length + 1 },
+        'the migrations this version has and the schema lacks were not applied')
     } finally {
       await dropSchema(f.db, s)
     }

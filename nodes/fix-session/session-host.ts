@@ -11,6 +11,7 @@ import {
   teeLog,
   TlsSettings
 } from '../../core/fix-session'
+import { SchemaNewerError } from '../../core/db'
 import type { ConnectionState, Database } from '../../core/db'
 import { Fence, LeaseRegistry, LeaseSettings, Membership, resourceOf } from '../../core/ha'
 import { OpsRegistry } from '../../core/ops'
@@ -270,7 +271,8 @@ export class SessionHost {
         if (text === feed.current.text) return
         feed.set({ phase: 'disconnected', text })
         if (differs) say.warn(t('fix-session.log.flows-differ', { session: key, instance: activeOn }))
-        else say.log(text)
+        else if (error instanceof SchemaNewerError) say.error(error.message)
+        else say.log(error === undefined ? text : `${text}: ${(error as Error)?.message ?? String(error)}`)
       }
     }, { config }, (def.preferredInstance ?? '').trim())
     return m

@@ -1,6 +1,8 @@
 import type { NodeAPI } from 'node-red'
 import { createHash } from 'crypto'
+import { SchemaNewerError } from '../../core/db'
 import { LeaseSettings, leaseSettingsFrom } from '../../core/ha'
+import { shortReason } from './status-text'
 
 /**
  * This instance's lease settings (several Node-RED instances on one PostgreSQL, core/ha), from
@@ -21,7 +23,8 @@ export function haSettings (RED: NodeAPI): LeaseSettings | undefined {
 
 /** The status text of a node standing by: who is active, as the lease table says. */
 export function standbyText (activeOn: string | undefined, error?: unknown): string {
-  if (error !== undefined) return `standby (lease unknown: ${(error as Error)?.message ?? String(error)})`
+  if (error instanceof SchemaNewerError) return `standby (${shortReason(error.message)})`
+  if (error !== undefined) return `standby (lease unknown: ${shortReason((error as Error)?.message ?? String(error))})`
   return activeOn === undefined ? 'standby (taking over)' : `standby (active on ${activeOn})`
 }
 

@@ -1,0 +1,89 @@
+import * as assert from 'assert'
+import {
+  ConnectionState,
+  Database,
+  DatabaseConnection,
+  LeaseKeeper,
+  LeaseStore,
+  resourceOf,
+  SCHEMA_VERSION,
+  SchemaNewerError
+} from '../../../core'
+import { migrations } from '../../../core/db/migrations'
+import { connectionStatus } from '../../../nodes/streamer-database/status-text'
+import { standbyText } from '../../../nodes/shared/ha'
+import { describeEachDatabase, eventually } from '../../support/databases'
+import { schemaFixture } from '../../support/schema-fixture'
+
+/** The schema as a newer version of the pack leaves it: one migration more than this version knows. */
+async function migrateNewer (db: Database, schema: string): Promise<void> {
+  await db.query(`INSERT INTO "${schema}".schema_migrations (version, name) VALUES ($1, 'from a newer version')`,
+    [SCHEMA_VERSION + 1])
+}
+
+/** The test's own database, handed to a connection that must not close it (the fixture does). */
+function shared (db: Database): Database {
+  return new Proxy(db, { get: (t, k) => k === 'close' ? async () => {} : Reflect.get(t, k) })
+}
+
+describeEachDatabase('an older version of the pack on a schema a newer version migrated', target => {
+  const f = schemaFixture(target, { migrate: true })
+
+  it('its database connection waits with a red status that says so, and changes nothing', async () => {
+    await migrateNewer(f.db, f.schema)
+    const connection = new DatabaseConnection({ kind: 'pglite' }, f.schema, '', async () => shared(f.db))
+    const states: ConnectionState[] = []
+    connection.on('state', (s: ConnectionState) => states.push(s))
+    const ready = connection.ready()
+    ready.catch(() => {})
+    try {
+      const waiting = await eventually(() => states.find(s => s.state === 'retrying'), 10000, 'a retrying state')
+      assert.ok(waiting?.state === 'retrying' && waiting.needsOperator === true, JSON.stringify(waiting))
+      assert.ok(waiting.error.startsWith(`schema needs a newer pack (schema "${f.schema}" is at migration ` +
+        `${SCHEMA_VERSION + 1}, made by a newer version of the pack; this version knows migrations up to ` +
+        `${SCHEMA_VERSION}`), waiting.error)
+      assert.deepStrictEqual(connectionStatus(waiting, { connecting: '', connected: '', closed: '' }),
+        { fill: 'red', shape: 'ring', text: 'waiting for database: schema needs a newer pack' })
+    } finally {
+      await connection.close()
+    }
+    await assert.rejects(ready, /closed/)
+    const versions = await f.db.query(
+      `SELECT max(version) AS v, count(*)::int AS n FROM "${f.schema}".schema_migrations`)
+    assert.deepStrictEqual(versions.rows[0], { v: SCHEMA_VERSION + 1, n: migrations.length + 1 })
+  })
+
+  it('takes no lease in it, not even one whose holder has gone, and its standby says why', async () => {
+    const resource = resourceOf.session('S1')
+    const current = new LeaseStore(f.db, f.schema)
+    const older = new LeaseStore(f.db, f.schema, SCHEMA_VERSION - 1) // as an instance of the version before
+    await migrateNewer(f.db, f.schema)
+    await assert.rejects(older.acquire(resource, 'old', 5000), (err: Error) => err instanceof SchemaNewerError &&
+      err.found === SCHEMA_VERSION + 1 && err.known === SCHEMA_VERSION - 1)
+    assert.strictEqual(await current.holder(resource), undefined, 'nothing taken')
+
+    // The newer instance held the session and went away: its lease ran out.
+    const newer = new LeaseStore(f.db, f.schema, SCHEMA_VERSION + 1)
+    assert.ok(await newer.acquire(resource, 'new', 100))
+    await new Promise(resolve => setTimeout(resolve, 150))
+
+    const seen: unknown[] = []
+    let active = 0
+    const keeper = new LeaseKeeper({
+      store: older,
+      resource,
+      settings: { instance: 'old', leaseMs: 600, renewMs: 100 },
+      onActive: async () => { active++ },
+      onLost: async () => {},
+      onStandby: (_on, error) => { seen.push(error) }
+    })
+    f.closing.push({ close: async () => await keeper.stop() })
+    keeper.start()
+    await eventually(() => seen.length >= 5, 10000, 'five looks at the lease')
+    assert.strictEqual(active, 0, 'the older instance never went active')
+    assert.ok(seen.every(e => e instanceof SchemaNewerError), String(seen))
+    assert.strictEqual(standbyText(undefined, seen[0]), 'standby (schema needs a newer pack)')
+    const h = await current.holder(resource)
+    assert.ok(h !== undefined && h.holder === 'new' && h.remainingMs <= 0, JSON.stringify(h))
+  })
+})

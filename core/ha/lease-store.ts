@@ -1,6 +1,6 @@
 import type { Database, Queryable } from '../db/database'
 import { quoteIdent } from '../db/identifiers'
-import { SCHEMA_VERSION, SchemaNewerError } from '../db/migrate'
+import { newestBreakingSql, SCHEMA_VERSION, SchemaNewerError } from '../db/migrate'
 import { LeaseGrant, LeaseHolder } from './lease'
 
 /** Channel on which a released lease is announced, so a standby takes it at once, not at its next look. */
@@ -30,14 +30,14 @@ export class LeaseStore {
    * request for it (its preferred instance's, `wanted_by`) is still running; the token then grows
    * by one (the first is 1) and the request is done. Resolves the grant, or undefined when someone
    * else holds it. Throws SchemaNewerError, taking nothing, once a newer version of the pack has
-   * migrated the schema: an instance that kept running through that upgrade must not take over
-   * what the newer one wrote (it checked the schema only when it connected). The check and the
-   * take are one statement, so no migration commits between them.
+   * applied a migration that breaks this one (Migration.breaksOlder): an instance that kept running
+   * through that upgrade must not take over what the newer one wrote (it checked the schema only
+   * when it connected). The check and the take are one statement, so no migration commits between.
    */
   async acquire (resource: string, holder: string, leaseMs: number, detail?: Record<string, unknown>):
   Promise<LeaseGrant | undefined> {
     const r = await this.db.query<{ newest: number, token: string | null }>(
-      `WITH newest AS (SELECT COALESCE(max(version), 0) AS v FROM ${this.migrations}),
+      `WITH newest AS (${newestBreakingSql(this.migrations)}),
        taken AS (
          INSERT INTO ${this.table} AS l (resource, holder, token, expires_at, acquired_at, renewed_at, detail)
          SELECT $1, $2, 1, now() + $3 * interval '1 millisecond', now(), now(), $4::jsonb

@@ -10,6 +10,8 @@ import { Migration } from '../migrate'
 export const fixOutBodyLength: Migration = {
   version: 33,
   name: 'fix-out-body-length',
+  // An earlier version would resend a NULL body.
+  breaksOlder: true,
   up: s => [
     `ALTER TABLE ${s}.fix_out ALTER COLUMN body DROP NOT NULL`,
     `ALTER TABLE ${s}.fix_out ADD COLUMN IF NOT EXISTS body_length integer`

@@ -13,6 +13,8 @@ import { Migration } from '../migrate'
 export const sessionSides: Migration = {
   version: 72,
   name: 'session-sides',
+  // An earlier version writes its sequence numbers to fix_session_state, now a view.
+  breaksOlder: true,
   up: s => [
     `ALTER TABLE ${s}.fix_session_state RENAME TO fix_session_target`,
     `CREATE TABLE ${s}.fix_session_sender (

@@ -144,19 +144,51 @@ describeEachDatabase('database interface', target => {
     }
   })
 
-  it('refuses a schema a newer version of the pack migrated, before applying anything', async () => {
+  it('refuses a schema a newer version of the pack migrated past what it can read, before applying anything',
+    async () => {
+      const s = uniqueSchema('m')
+      try {
+        // The schema as the newer version leaves it: one migration more, which earlier versions cannot work with.
+        const older = migrations.filter(m => m.version < 62)
+        const newer = { version: 9003, name: 'n', breaksOlder: true, up: (q: string) => [`CREATE TABLE ${q}.n ()`] }
+        await migrate(f.db, s, older)
+        await migrate(f.db, s, [...older, newer])
+        await assert.rejects(migrate(f.db, s), (err: Error) => err instanceof SchemaNewerError &&
+          err.found === 9003 && err.known === SCHEMA_VERSION && err.needsOperator &&
+          err.message.startsWith(`schema needs a newer pack (schema "${s}" holds migration 9003`))
+        const versions = await f.db.query(`SELECT max(version) AS v, count(*)::int AS n FROM "${s}".schema_migrations`)
+        assert.deepStrictEqual(versions.rows[0], { v: 9003, n: older.length + 1 },
+          'the migrations this version has and the schema lacks were not applied')
+      } finally {
+        await dropSchema(f.db, s)
+      }
+    })
+
+  it('runs on a schema a newer version migrated only additively (a rollback), applying what it lacks', async () => {
     const s = uniqueSchema('m')
     try {
-      // The schema as the newer version leaves it: one migration more than this version knows.
-      const newer = { version: 9003, name: 'newer', up: (q: string) => [`CREATE TABLE ${q}.newer (x int)`] }
-      await migrate(f.db, s, migrations.filter(m => m.version < 62))
-      await migrate(f.db, s, [...migrations.filter(m => m.version < 62), newer])
-      await assert.rejects(migrate(f.db, s), (err: Error) => err instanceof SchemaNewerError &&
-        err.found === 9003 && err.known === SCHEMA_VERSION && err.needsOperator &&
-        err.message.startsWith(`schema needs a newer pack (schema "${s}" is at migration 9003`))
-      const versions = await f.db.query(`SELECT max(version) AS v, count(*)::int AS n FROM "${s}".schema_migrations`)
-      assert.deepStrictEqual(versions.rows[0], { v: 9003, n: migrations.filter(m => m.version < 62).length + 1 },
-        'the migrations this version has and the schema lacks were not applied')
+      const older = migrations.filter(m => m.version < 62)
+      const newer = { version: 9004, name: 'n', up: (q: string) => [`CREATE TABLE ${q}.n (x int)`] }
+      await migrate(f.db, s, older)
+      await migrate(f.db, s, [...older, newer])
+      const r = await migrate(f.db, s)
+      assert.deepStrictEqual(r.applied, migrations.filter(m => m.version >= 62).map(m => m.version))
+      assert.strictEqual(r.version, 9004)
+    } finally {
+      await dropSchema(f.db, s)
+    }
+  })
+
+  it('records which migrations earlier versions cannot work with, also in a table made before the mark', async () => {
+    const s = uniqueSchema('m')
+    try {
+      await migrate(f.db, s)
+      const marked = async (): Promise<number[]> => (await f.db.query<{ version: number }>(
+        `SELECT version FROM "${s}".schema_migrations WHERE breaks_older ORDER BY version`)).rows.map(r => r.version)
+      assert.deepStrictEqual(await marked(), [33, 72])
+      await f.db.query(`ALTER TABLE "${s}".schema_migrations DROP COLUMN breaks_older`)
+      assert.deepStrictEqual((await migrate(f.db, s)).applied, [])
+      assert.deepStrictEqual(await marked(), [33, 72])
     } finally {
       await dropSchema(f.db, s)
     }

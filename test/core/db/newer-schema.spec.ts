@@ -15,10 +15,13 @@ import { standbyText } from '../../../nodes/shared/ha'
 import { describeEachDatabase, eventually } from '../../support/databases'
 import { schemaFixture } from '../../support/schema-fixture'
 
-/** The schema as a newer version of the pack leaves it: one migration more than this version knows. */
-async function migrateNewer (db: Database, schema: string): Promise<void> {
-  await db.query(`INSERT INTO "${schema}".schema_migrations (version, name) VALUES ($1, 'from a newer version')`,
-    [SCHEMA_VERSION + 1])
+/**
+ * The schema as a newer version of the pack leaves it: one migration more than this version knows,
+ * which earlier versions cannot work with unless `additive`.
+ */
+async function migrateNewer (db: Database, schema: string, additive = false): Promise<void> {
+  await db.query(`INSERT INTO "${schema}".schema_migrations (version, name, breaks_older) VALUES ($1, 'newer', $2)`,
+    [SCHEMA_VERSION + 1, !additive])
 }
 
 /** The test's own database, handed to a connection that must not close it (the fixture does). */
@@ -39,9 +42,9 @@ describeEachDatabase('an older version of the pack on a schema a newer version m
     try {
       const waiting = await eventually(() => states.find(s => s.state === 'retrying'), 10000, 'a retrying state')
       assert.ok(waiting?.state === 'retrying' && waiting.needsOperator === true, JSON.stringify(waiting))
-      assert.ok(waiting.error.startsWith(`schema needs a newer pack (schema "${f.schema}" is at migration ` +
-        `${SCHEMA_VERSION + 1}, made by a newer version of the pack; this version knows migrations up to ` +
-        `${SCHEMA_VERSION}`), waiting.error)
+      assert.ok(waiting.error.startsWith(`schema needs a newer pack (schema "${f.schema}" holds migration ` +
+        `${SCHEMA_VERSION + 1}, which a newer version of the pack applied and earlier versions cannot work with; ` +
+        `this version knows migrations up to ${SCHEMA_VERSION}`), waiting.error)
       assert.deepStrictEqual(connectionStatus(waiting, { connecting: '', connected: '', closed: '' }),
         { fill: 'red', shape: 'ring', text: 'waiting for database: schema needs a newer pack' })
     } finally {
@@ -53,17 +56,28 @@ describeEachDatabase('an older version of the pack on a schema a newer version m
     assert.deepStrictEqual(versions.rows[0], { v: SCHEMA_VERSION + 1, n: migrations.length + 1 })
   })
 
+  it('connects and takes a lease as before when the newer version only added to it', async () => {
+    await migrateNewer(f.db, f.schema, true)
+    const connection = new DatabaseConnection({ kind: 'pglite' }, f.schema, '', async () => shared(f.db))
+    try {
+      await connection.ready()
+      assert.strictEqual(connection.state.state, 'connected')
+    } finally {
+      await connection.close()
+    }
+    assert.ok(await new LeaseStore(f.db, f.schema).acquire(resourceOf.session('S1'), 'old', 5000))
+  })
+
   it('takes no lease in it, not even one whose holder has gone, and its standby says why', async () => {
     const resource = resourceOf.session('S1')
-    const current = new LeaseStore(f.db, f.schema)
-    const older = new LeaseStore(f.db, f.schema, SCHEMA_VERSION - 1) // as an instance of the version before
+    const older = new LeaseStore(f.db, f.schema) // this version, older than the one that migrated
+    const newer = new LeaseStore(f.db, f.schema, SCHEMA_VERSION + 1)
     await migrateNewer(f.db, f.schema)
     await assert.rejects(older.acquire(resource, 'old', 5000), (err: Error) => err instanceof SchemaNewerError &&
-      err.found === SCHEMA_VERSION + 1 && err.known === SCHEMA_VERSION - 1)
-    assert.strictEqual(await current.holder(resource), undefined, 'nothing taken')
+      err.found === SCHEMA_VERSION + 1 && err.known === SCHEMA_VERSION)
+    assert.strictEqual(await newer.holder(resource), undefined, 'nothing taken')
 
     // The newer instance held the session and went away: its lease ran out.
-    const newer = new LeaseStore(f.db, f.schema, SCHEMA_VERSION + 1)
     assert.ok(await newer.acquire(resource, 'new', 100))
     await new Promise(resolve => setTimeout(resolve, 150))
 
@@ -83,7 +97,7 @@ describeEachDatabase('an older version of the pack on a schema a newer version m
     assert.strictEqual(active, 0, 'the older instance never went active')
     assert.ok(seen.every(e => e instanceof SchemaNewerError), String(seen))
     assert.strictEqual(standbyText(undefined, seen[0]), 'standby (schema needs a newer pack)')
-    const h = await current.holder(resource)
+    const h = await newer.holder(resource)
     assert.ok(h !== undefined && h.holder === 'new' && h.remainingMs <= 0, JSON.stringify(h))
   })
 })

@@ -31,19 +31,22 @@ export interface ChainSettings {
 /** Rows a stage commits in one INSERT at most, as the pack's journals batch. */
 const MAX_BATCH = 200
 
-/** One stage: its connection, its table, the rows waiting for it and whether a batch is in flight. */
-interface Stage { client: Client, table: string, waiting: Row[], busy: boolean }
+/** One stage: its connection, its table, the rows waiting for it, whether a batch is in flight, rows committed. */
+interface Stage { client: Client, table: string, waiting: Row[], busy: boolean, committed: number }
 interface Row { n: number, dueAt: number }
 
+/** What a chain took, the rows offered to it and those each stage committed (as the server answered). */
+export type ChainLatency = CommitLatency & { offered: number, committed: number[] }
+
 /** Measures `stages` durable commits in series at `rate` rows a second (see the file's comment). */
-export async function commitChain (url: string, stages: number, s: ChainSettings): Promise<CommitLatency> {
+export async function commitChain (url: string, stages: number, s: ChainSettings): Promise<ChainLatency> {
   if (!Number.isInteger(stages) || stages < 1) throw new RangeError(`a chain needs 1 or more stages, not ${stages}`)
   const base = `e2e_bench_chain_${process.pid}_${Date.now()}`
   const chain: Stage[] = []
   try {
     for (let i = 0; i < stages; i++) {
       const client = new Client({ connectionString: url, application_name: 'e2e-bench-chain' })
-      chain.push({ client, table: quoteIdent(`${base}_${i}`), waiting: [], busy: false })
+      chain.push({ client, table: quoteIdent(`${base}_${i}`), waiting: [], busy: false, committed: 0 })
       await client.connect()
       // A normal logged table (an unlogged one would skip the flush measured), rows about an order's size.
       await client.query(`CREATE TABLE ${chain[i].table} (n bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT ` +
@@ -58,7 +61,7 @@ export async function commitChain (url: string, stages: number, s: ChainSettings
   }
 }
 
-async function run (chain: Stage[], s: ChainSettings): Promise<CommitLatency> {
+async function run (chain: Stage[], s: ChainSettings): Promise<ChainLatency> {
   const pad = 'x'.repeat(200)
   const ms: number[] = []
   let failure: unknown
@@ -73,8 +76,9 @@ async function run (chain: Stage[], s: ChainSettings): Promise<CommitLatency> {
     const batch = st.waiting.splice(0, MAX_BATCH)
     st.client.query(`INSERT INTO ${st.table} (n, pad) SELECT n, $2 FROM unnest($1::bigint[]) AS n`,
       [batch.map(r => r.n), pad])
-      .then(() => {
+      .then(r => {
         st.busy = false
+        st.committed += r.rowCount ?? 0
         if (i + 1 < chain.length) {
           chain[i + 1].waiting.push(...batch)
           pump(i + 1)
@@ -102,7 +106,8 @@ async function run (chain: Stage[], s: ChainSettings): Promise<CommitLatency> {
   if (left > 0) throw new Error(`the chain still had ${left} rows in flight ${drainMs / 1000} s after the last was due`)
   if (ms.length === 0) throw new RangeError('the chain counted no row: give it more than one second')
   ms.sort((a, b) => a - b)
-  return { count: ms.length, p50: percentile(ms, 0.5), p99: percentile(ms, 0.99), max: ms[ms.length - 1] }
+  const latency = { count: ms.length, p50: percentile(ms, 0.5), p99: percentile(ms, 0.99), max: ms[ms.length - 1] }
+  return { ...latency, offered: next, committed: chain.map(st => st.committed) }
 }
 
 /** One chain's figures, as both lines print them. */

@@ -18,8 +18,7 @@ export class LeaseStore {
   private readonly instances: string
   private readonly migrations: string
 
-  /** @param known the newest migration this instance knows (a test may pretend to be older). */
-  constructor (private readonly db: Queryable, readonly schema: string, private readonly known = SCHEMA_VERSION) {
+  constructor (private readonly db: Queryable, readonly schema: string) {
     this.table = `${quoteIdent(schema, 'schema')}.leases`
     this.instances = `${quoteIdent(schema, 'schema')}.ha_instances`
     this.migrations = `${quoteIdent(schema, 'schema')}.schema_migrations`
@@ -49,9 +48,9 @@ export class LeaseStore {
            AND (l.wanted_by IS NULL OR l.wanted_by = EXCLUDED.holder OR l.wanted_until <= now())
          RETURNING token)
        SELECT (SELECT v FROM newest) AS newest, (SELECT token FROM taken) AS token`,
-      [resource, holder, leaseMs, detail === undefined ? null : JSON.stringify(detail), this.known])
+      [resource, holder, leaseMs, detail === undefined ? null : JSON.stringify(detail), SCHEMA_VERSION])
     const row = r.rows[0]
-    if (Number(row.newest) > this.known) throw new SchemaNewerError(this.schema, Number(row.newest), this.known)
+    if (Number(row.newest) > SCHEMA_VERSION) throw new SchemaNewerError(this.schema, Number(row.newest), SCHEMA_VERSION)
     return row.token !== null ? { resource, holder, token: String(row.token) } : undefined
   }
 

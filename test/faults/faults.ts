@@ -113,11 +113,14 @@ async function main (): Promise<void> {
     const faulting = (async () => {
       for (const kind of kinds) {
         await sleep((insertSeconds * 1000 * 0.85) / kinds.length * (0.5 + rnd()))
-        const before = (await cp.stats()).orders
+        // Counted once the fault has landed: until then orders go on reaching the counterparty.
+        let before: number
         if (kind === 'cut') {
           proxy.cut()
+          before = (await cp.stats()).orders
         } else {
           server.down(kind === 'restart-fast' ? 'fast' : 'immediate')
+          before = (await cp.stats()).orders
           await sleep(300 + rnd() * 1700)
           server.up()
         }

@@ -66,9 +66,10 @@ async function main (): Promise<boolean> {
 
     // The failover at 40% of the inserts: the primary stopped (fast shutdown, by PID), the replica promoted.
     await waitFor(() => inserted >= N * 0.4, 120000, 'orders before the failover', 50)
-    const before = (await cp.stats()).orders
     const stoppedAt = Date.now()
     await pair.stop('primary')
+    // Counted once the primary is gone: until then orders go on reaching the counterparty.
+    const before = (await cp.stats()).orders
     await sleep(500)
     await pair.promote()
     const promotedMs = Date.now() - stoppedAt

@@ -197,7 +197,10 @@ async function main (): Promise<boolean> {
     await sleep(1000)
     stopping = true
     await sending
-    await sleep(1500)
+    // The acceptor commits the last orders a little after they were sent: wait for them (a loss shows below).
+    await waitFor(async () => (await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM "${schema}".fix_in WHERE msg_type = 'D'`)).rows[0].n >= sent,
+    30000, 'the last orders in the acceptor\'s fix_in').catch(() => {})
     const inbound = await db.query<{ n: number, distinct_orders: number, distinct_seqs: number }>(
       `SELECT count(*)::int AS n, count(DISTINCT cl_ord_id)::int AS distinct_orders,
          count(DISTINCT msg_seq_num)::int AS distinct_seqs FROM "${schema}".fix_in WHERE msg_type = 'D'`)

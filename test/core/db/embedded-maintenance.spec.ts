@@ -4,6 +4,7 @@ import { migrate } from '../../../core/db/migrate'
 import { PgliteDatabase } from '../../../core/db/pglite-database'
 import type { Queryable } from '../../../core/db/database'
 import { executionReportsHorizon } from '../../support/stream'
+import { eventually, sleep } from '../../support/wait'
 import { collectWarnings } from '../../support/warnings'
 
 interface LastDone { analysed: unknown, vacuumed: unknown }
@@ -192,7 +193,9 @@ describe('the embedded database\'s own maintenance passes', function () {
       await fillWithFunctionIndex(db, 'public.first')
       await fillWithFunctionIndex(db, 'public.second')
       await breakIndex(db, 'public.first')
-      await new Promise(resolve => setTimeout(resolve, 500))
+      // A pass (every 10 ms once the one before ended) meets the broken table; then many more fail on it.
+      await eventually(() => warnings.seen.length > 0, 10000, 'the warning for public.first')
+      await sleep(500)
       assert.deepStrictEqual(warnings.seen.map(w => w.name), ['EmbeddedMaintenanceWarning'])
       assert.match(warnings.seen[0].message,
         /^the embedded database could not vacuum or analyse public\.first \(the weight of public\.first is broken\); /)
@@ -200,7 +203,8 @@ describe('the embedded database\'s own maintenance passes', function () {
       // cannot be done either.
       await breakIndex(db, 'public.second')
       await db.query('DELETE FROM public.second WHERE id > 500')
-      await new Promise(resolve => setTimeout(resolve, 500))
+      await eventually(() => warnings.seen.length > 1, 10000, 'the warning for public.second')
+      await sleep(500)
       assert.strictEqual(warnings.seen.length, 2, warnings.seen.map(w => w.message).join('\n'))
       assert.match(warnings.seen[1].message, /public\.second \(the weight of public\.second is broken\)/)
       // The database itself goes on as usual.

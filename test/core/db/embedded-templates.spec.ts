@@ -5,6 +5,7 @@ import { EmbeddedMaintenance } from '../../../core/db/embedded-maintenance'
 import { PgliteDatabase } from '../../../core/db/pglite-database'
 import type { Queryable } from '../../../core/db/database'
 import { tempDirPerTest } from '../../support/temp'
+import { eventually, sleep } from '../../support/wait'
 import { collectWarnings } from '../../support/warnings'
 
 /** Age of each database's oldest transaction id, by name. */
@@ -62,7 +63,8 @@ describe('embedded database: the template databases are frozen too (PGlite has n
       assert.deepStrictEqual((await maintenance.pass()).templatesDue, [])
       await burn(db, FREEZE_AGE + 5000)
       assert.deepStrictEqual((await maintenance.pass()).templatesDue, ['template0', 'template1'])
-      await new Promise(resolve => setTimeout(resolve, 300)) // many passes
+      await eventually(() => warnings.seen.length > 0, 10000, 'the warning of a timed pass')
+      await sleep(300) // many passes, which say nothing more
       assert.deepStrictEqual(warnings.seen.map(w => w.name), ['EmbeddedMaintenanceWarning'])
       assert.match(warnings.seen[0].message,
         /template0 and template1 are past autovacuum_freeze_max_age: frozen the next time/)

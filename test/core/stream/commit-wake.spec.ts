@@ -58,8 +58,9 @@ describeEachDatabase('commit wakes', target => {
     const c = new Collector()
     s.subscribe({ kind: 'live' }, c)
     await eventually(() => c.phase === 'live', 10000, 'live')
-    // The tail's idle nap doubles from 20 ms: past 5.1 s it waits the whole poll interval.
-    await sleep(5500)
+    // The tail's idle nap doubles from 20 ms: its read after the 2.56 s nap, about 5.1 s from now,
+    // starts a nap of the whole poll interval. At 7 s a loaded machine has about 2 s either side.
+    await sleep(7000)
     return c
   }
 

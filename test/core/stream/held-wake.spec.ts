@@ -166,8 +166,9 @@ describeEachDatabase('held-back rows woken by transaction ends', target => {
       await tables()
       const db = spied(f.db)
       const { streamer: s } = await liveHeldTail(f, db, 'idle', 20)
-      // The idle nap doubles from 20 ms: after 5.5 s the next read is about 5 s away.
-      await sleep(5500)
+      // The idle nap doubles from 20 ms: the read after the 2.56 s nap, about 5.1 s from now, starts a
+      // 5.12 s one. At 7 s a loaded machine has about 2 s either side.
+      await sleep(7000)
       const reads = (): number => db.texts.filter(t => t.text.includes('src')).length
       const before = reads()
       for (let i = 0; i < 50; i++) await db.query(`INSERT INTO "${f.schema}".other (note) VALUES ($1)`, [`w${i}`])

@@ -9,7 +9,6 @@ import { describeDbError } from '../../core/db/errors'
 import { eventually, uniqueSchema } from '../support/databases'
 import { Fault, faultyPostgres } from '../support/faulty-postgres'
 import { ProcessErrors } from '../support/process-errors'
-import { sleep } from '../support/wait'
 
 /**
  * The session's retrying store (core/fix-session/retrying-store.ts) on a real PostgreSQL server
@@ -179,7 +178,10 @@ describe('the session store retries transient database errors [postgres]', () =>
             : call === 'recordReceived'
               ? store.recordReceived([inb(2), inb(3)], 4)
               : store.advanceSender(5)
-        await sleep(300)
+        // Cut once the write runs on the server (its backend sleeps in the trigger), not after a guess.
+        await eventually(async () => (await direct!.query(
+          "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND pid <> pg_backend_pid()")).rows.length > 0,
+        5000, 'the write running on the server', 10)
         assert.ok(server.proxy.cut() > 0, 'a connection was cut')
         const result = await write
         if (call === 'recordSent') assert.strictEqual(result, true, 'the message counts as journaled')

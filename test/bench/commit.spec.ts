@@ -75,9 +75,15 @@ describe("the bench's measures of commits on its server: one alone, and chains i
   })
 
   it('takes longer through five stages than through one: each stage commits after the one before it', async () => {
-    const one = await commitChain(url!, 1, { rate: 500, seconds: 2 })
-    const five = await commitChain(url!, 5, { rate: 500, seconds: 2 })
-    assert.ok(five.p50 > one.p50, `p50 through 5 stages ${five.p50} ms, through 1 ${one.p50} ms`)
+    // Twice each, alternating: a burst of other work on the machine during one run raises its p50
+    // alone, so each length is taken at its lower p50.
+    const p50s: Record<1 | 5, number[]> = { 1: [], 5: [] }
+    for (const stages of [1, 5, 1, 5] as const) {
+      p50s[stages].push((await commitChain(url!, stages, { rate: 500, seconds: 2 })).p50)
+    }
+    const one = Math.min(...p50s[1])
+    const five = Math.min(...p50s[5])
+    assert.ok(five > one, `p50 through 5 stages ${p50s[5].join(', ')} ms, through 1 ${p50s[1].join(', ')}`)
   })
 
   it('gives up on a stage whose commit never answers once the drain time is over, and drops its tables', async () => {

@@ -41,7 +41,8 @@ export const SCHEMA_VERSION = Math.max(...allMigrations.map(m => m.version))
 
 /**
  * The newest migration of the schema that earlier versions cannot work with (0: none), as a
- * subquery over `schema_migrations` (quoted, schema-qualified). The lease statement embeds it.
+ * subquery over `schema_migrations` (quoted, schema-qualified), for the lease statement to embed
+ * (migrate() reads the same from the rows it reads anyway).
  */
 export function newestBreakingSql (migrationsTable: string): string {
   return `SELECT COALESCE(max(version) FILTER (WHERE breaks_older), 0) AS v FROM ${migrationsTable}`
@@ -78,11 +79,11 @@ export async function migrate (
       breaks_older boolean NOT NULL DEFAULT false
     )`)
     const marking = await addBreaksOlder(tx, s)
-    const done = new Set(
-      (await tx.query<{ version: number }>(`SELECT version FROM ${s}.schema_migrations`)).rows.map(r => r.version)
-    )
+    const recorded = (await tx.query<{ version: number, breaks_older: boolean }>(
+      `SELECT version, breaks_older FROM ${s}.schema_migrations`)).rows
+    const done = new Set(recorded.map(r => r.version))
     const known = Math.max(0, ...ordered.map(m => m.version))
-    const breaking = Number((await tx.query<{ v: number }>(newestBreakingSql(`${s}.schema_migrations`))).rows[0].v)
+    const breaking = Math.max(0, ...recorded.filter(r => r.breaks_older).map(r => r.version))
     if (breaking > known) throw new SchemaNewerError(schema, breaking, known)
     const applied: number[] = []
     for (const m of ordered) {

@@ -1,6 +1,9 @@
 import { LeaseGrant, LeaseLostError, LeaseSettings } from './lease'
 import type { LeaseStore } from './lease-store'
 
+/** Why a holder gave its lease back when a newer version of the pack migrated the schema under it. */
+export const LEASE_GIVEN_TO_NEWER = 'a newer pack migrated the schema'
+
 export interface LeaseKeeperOptions {
   store: LeaseStore
   resource: string
@@ -186,16 +189,22 @@ export class LeaseKeeper {
     if (this.current !== g) return
     if (!r.ok) return this.lose(g, 'the renewal was refused: the lease ran out or another instance took it over')
     this.extend(sentAt)
-    if (r.wantedBy !== undefined && r.wantedBy === this.preferred) this.handOver(g, r.wantedBy)
+    // A newer version migrated the schema under this holder: what it writes from now on may fail or
+    // be misread, so it stops and gives the lease back at once (a rolling upgrade's handover); its
+    // next acquisition is refused with the same error, which its standby status then shows.
+    if (r.schemaNewer !== undefined) this.giveBack(g, LEASE_GIVEN_TO_NEWER)
+    else if (r.wantedBy !== undefined && r.wantedBy === this.preferred) {
+      this.giveBack(g, `handed over to ${r.wantedBy}, its preferred instance`)
+    }
   }
 
   /**
-   * The preferred instance asks for the resource: stop it (cleanly: the lease is still valid, so
-   * its last writes go through), then release the lease. Only the asking instance may take it
-   * until its request runs out, so this one takes it back only if that instance does not come.
+   * Stops the resource (cleanly: the lease is still valid, so its last writes go through), then
+   * releases the lease and announces it. When the preferred instance asked, only it may take the
+   * lease until its request runs out, so this one takes it back only if that instance does not come.
    */
-  private handOver (g: LeaseGrant, to: string): void {
-    this.lose(g, `handed over to ${to}, its preferred instance`, async () => {
+  private giveBack (g: LeaseGrant, reason: string): void {
+    this.lose(g, reason, async () => {
       await this.o.store.release(g).catch(() => { /* it runs out by itself */ })
     })
   }

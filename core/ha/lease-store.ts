@@ -6,6 +6,16 @@ import { LeaseGrant, LeaseHolder } from './lease'
 /** Channel on which a released lease is announced, so a standby takes it at once, not at its next look. */
 export const LEASE_RELEASED_CHANNEL = 'fix_streamers_lease_released'
 
+/** What a renewal found (LeaseStore.renew). */
+export interface Renewal {
+  /** The lease is still this grant's, extended by the lease time; false: it is lost. */
+  ok: boolean
+  /** Another instance, the resource's preferred one, asks for it. */
+  wantedBy?: string
+  /** A newer version of the pack migrated the schema in a way this one cannot work with. */
+  schemaNewer?: SchemaNewerError
+}
+
 interface HolderRow { holder: string, token: string, remaining_ms: string | number, detail: unknown }
 
 /**
@@ -57,16 +67,28 @@ export class LeaseStore {
   /**
    * Extends a lease that is still this grant's and has not run out: `ok` false when it is lost.
    * `wantedBy`: the instance whose running request asks for the resource (its preferred one).
+   * `schemaNewer`: a newer version of the pack applied a migration that breaks this one while this
+   * instance held the lease (acquire() refuses it; a holder learns it here). The lease is still
+   * extended, so that the holder stops its resource cleanly under it before giving it back; read in
+   * the same statement, so a renewal that says nothing was taken after any such migration committed.
    */
-  async renew (grant: LeaseGrant, leaseMs: number): Promise<{ ok: boolean, wantedBy?: string }> {
-    const r = await this.db.query<{ wanted_by: string | null }>(
-      `UPDATE ${this.table} SET expires_at = now() + $3 * interval '1 millisecond', renewed_at = now()
-       WHERE resource = $1 AND token = $2 AND expires_at > now()
-       RETURNING CASE WHEN wanted_until > now() THEN wanted_by END AS wanted_by`,
+  async renew (grant: LeaseGrant, leaseMs: number): Promise<Renewal> {
+    const r = await this.db.query<{ newest: number, renewed: number, wanted_by: string | null }>(
+      `WITH newest AS (${newestBreakingSql(this.migrations)}),
+       renewed AS (
+         UPDATE ${this.table} SET expires_at = now() + $3 * interval '1 millisecond', renewed_at = now()
+         WHERE resource = $1 AND token = $2 AND expires_at > now()
+         RETURNING CASE WHEN wanted_until > now() THEN wanted_by END AS wanted_by)
+       SELECT (SELECT v FROM newest) AS newest, (SELECT count(*) FROM renewed)::int AS renewed,
+         (SELECT wanted_by FROM renewed) AS wanted_by`,
       [grant.resource, grant.token, leaseMs])
-    if (r.rows.length !== 1) return { ok: false }
-    const wantedBy = r.rows[0].wanted_by
-    return wantedBy === null || wantedBy === grant.holder ? { ok: true } : { ok: true, wantedBy }
+    const row = r.rows[0]
+    if (row.renewed !== 1) return { ok: false }
+    const renewal: Renewal = { ok: true }
+    if (row.wanted_by !== null && row.wanted_by !== grant.holder) renewal.wantedBy = row.wanted_by
+    const newest = Number(row.newest)
+    if (newest > SCHEMA_VERSION) renewal.schemaNewer = new SchemaNewerError(this.schema, newest, SCHEMA_VERSION)
+    return renewal
   }
 
   /**

@@ -76,7 +76,8 @@ describeOnServer('lease renewals on a dedicated connection [postgres]', () => {
     const seen = hold()
     await eventually(() => seen.grants.length === 1, 5000, 'the lease')
     const renewer = async (): Promise<number[]> => (await observer.query<{ pid: number }>(
-      `SELECT pid FROM pg_stat_activity WHERE query LIKE 'UPDATE "${schema}".leases SET expires_at%'`)).rows
+      `SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid()
+       AND query LIKE '%UPDATE "${schema}".leases SET expires_at = now() +%'`)).rows
       .map(r => r.pid)
     const before = await eventually(async () => {
       const pids = await renewer()

@@ -1,5 +1,5 @@
 import * as assert from 'assert'
-import { LeaseStore, resourceOf } from '../../core'
+import { LeaseStore, resourceOf, SCHEMA_VERSION } from '../../core'
 import type { InboundMessage, SessionEvent } from '../../core/fix-session'
 import { describeEachDatabase, eventually } from '../support/databases'
 import { fixFixture } from '../support/fix-fixture'
@@ -157,5 +157,39 @@ describeEachDatabase('fix-session host (the session inside its config node)', ta
       await h.stop()
       const after = await store.holder(resourceOf.session(key))
       assert.ok(after !== undefined && after.remainingMs <= 0, 'the lease is given back on stop')
+    })
+
+  it('logs its session out and hands the lease over when a newer version of the pack migrates the schema under it',
+    async function () {
+      this.timeout(30000)
+      const tag = uniqueTag()
+      const key = `hostnewer-${tag}`
+      const port = await freePort()
+      const { host: h, seen } = host({
+        role: 'acceptor', bindAddress: '127.0.0.1', port, senderCompID: `BRK${tag}`, targetCompID: `CLI${tag}`
+      }, { key, ha: () => ({ instance: 'me', leaseMs: 3000, renewMs: 100 }) })
+      h.start()
+      const ini = initiatorRuntime({ db: f.db, schema: f.schema, codec: f.codec, tag }, port)
+      f.running.push(ini)
+      const peer = record(ini)
+      await ini.start()
+      await eventually(() => seen.statuses.at(-1)?.phase === 'logged-on', 15000, 'logged on as the active instance')
+      // What a newer version's start leaves: a migration this one does not know, marked as breaking it.
+      await f.db.query(`INSERT INTO "${f.schema}".schema_migrations (version, name, breaks_older)
+        VALUES ($1, 'newer', true)`, [SCHEMA_VERSION + 1])
+      try {
+        await eventually(() => seen.statuses.at(-1)?.text === 'standby (schema needs a newer pack)', 10000,
+          'the standby status saying why')
+        assert.ok(seen.statuses.some(s => s.text === 'standby (lease lost: a newer pack migrated the schema)'),
+          JSON.stringify(seen.statuses.map(s => s.text)))
+        // Logged out, not dropped: the counterparty got a Logout.
+        assert.ok(peer.has('logout', e => e.initiatedBy === 'peer'), JSON.stringify(peer.events))
+        assert.ok(seen.lines.some(l => l.level === 'error' && l.text.startsWith('schema needs a newer pack (schema ')),
+          JSON.stringify(seen.lines))
+        const held = await new LeaseStore(f.db, f.schema).holder(resourceOf.session(key))
+        assert.ok(held !== undefined && held.holder === 'me' && held.remainingMs <= 0, JSON.stringify(held))
+      } finally {
+        await f.db.query(`DELETE FROM "${f.schema}".schema_migrations WHERE version = $1`, [SCHEMA_VERSION + 1])
+      }
     })
 })

@@ -3,6 +3,7 @@ import {
   ConnectionState,
   Database,
   DatabaseConnection,
+  LEASE_GIVEN_TO_NEWER,
   LeaseKeeper,
   LeaseStore,
   resourceOf,
@@ -19,9 +20,18 @@ import { schemaFixture } from '../../support/schema-fixture'
  * The schema as a newer version of the pack leaves it: one migration more than this version knows,
  * which earlier versions cannot work with unless `additive`.
  */
-async function migrateNewer (db: Database, schema: string, additive = false): Promise<void> {
+async function migrateNewer (db: Database, schema: string, additive = false, version = SCHEMA_VERSION + 1):
+Promise<void> {
   await db.query(`INSERT INTO "${schema}".schema_migrations (version, name, breaks_older) VALUES ($1, 'newer', $2)`,
-    [SCHEMA_VERSION + 1, !additive])
+    [version, !additive])
+}
+
+/** When the lease on `resource` was last renewed, in ms since the epoch (the database's clock). */
+async function renewedAt (db: Database, schema: string, resource: string): Promise<number> {
+  const r = await db.query<{ ms: number }>(
+    `SELECT (extract(epoch FROM renewed_at) * 1000)::float8 AS ms FROM "${schema}".leases WHERE resource = $1`,
+    [resource])
+  return Number(r.rows[0].ms)
 }
 
 /** The test's own database, handed to a connection that must not close it (the fixture does). */
@@ -98,5 +108,46 @@ describeEachDatabase('an older version of the pack on a schema a newer version m
     assert.strictEqual(standbyText(undefined, seen[0]), 'standby (schema needs a newer pack)')
     const h = await older.holder(resource)
     assert.ok(h !== undefined && h.holder === 'new' && h.remainingMs <= 0, JSON.stringify(h))
+  })
+
+  it('a holder keeps its lease through an additive newer migration, and gives it back at its next renewal ' +
+    'after a breaking one, its resource stopped first, then stands by saying why', async () => {
+    const resource = resourceOf.session('S1')
+    const older = new LeaseStore(f.db, f.schema)
+    const events: string[] = []
+    const seen: unknown[] = []
+    const keeper = new LeaseKeeper({
+      store: older,
+      resource,
+      settings: { instance: 'old', leaseMs: 3000, renewMs: 100 },
+      onActive: async () => { events.push('active') },
+      onLost: async err => {
+        // The resource stops while the lease is still its own: its last writes go through.
+        const h = await older.holder(resource)
+        events.push(`lost (${err.reason}), ${h !== undefined && h.remainingMs > 0 ? 'still held' : 'not held'}`)
+      },
+      onStandby: (_on, error) => { if (error !== undefined) seen.push(error) }
+    })
+    f.closing.push({ close: async () => await keeper.stop() })
+    keeper.start()
+    await eventually(() => events.includes('active'), 10000, 'the lease taken')
+    const token = keeper.grant?.token
+
+    await migrateNewer(f.db, f.schema, true)
+    const additiveAt = await renewedAt(f.db, f.schema, resource)
+    await eventually(async () => await renewedAt(f.db, f.schema, resource) >= additiveAt + 300, 10000,
+      'three renewals after the additive migration')
+    assert.deepStrictEqual(events, ['active'])
+    assert.strictEqual(keeper.grant?.token, token, 'still the same grant')
+
+    await migrateNewer(f.db, f.schema, false, SCHEMA_VERSION + 2)
+    await eventually(() => seen.length > 0, 10000, 'the standby refused the lease')
+    assert.deepStrictEqual(events, ['active', `lost (${LEASE_GIVEN_TO_NEWER}), still held`])
+    assert.ok(seen.every(e => e instanceof SchemaNewerError && e.found === SCHEMA_VERSION + 2), String(seen))
+    assert.strictEqual(standbyText(undefined, seen[0]), 'standby (schema needs a newer pack)')
+    assert.strictEqual(keeper.grant, undefined)
+    // Given back (released), not left to run out: the renewal had extended it by 3 s.
+    const h = await older.holder(resource)
+    assert.ok(h !== undefined && h.holder === 'old' && h.token === token && h.remainingMs <= 0, JSON.stringify(h))
   })
 })

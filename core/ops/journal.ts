@@ -223,6 +223,20 @@ interface Row {
   at: string
 }
 
+/** A journal row as the console lists it. */
+function entryOf (direction: Direction, x: Row): JournalEntry {
+  return {
+    direction,
+    id: String(x.id),
+    seq: String(x.seq),
+    msgType: x.msg_type,
+    clOrdId: x.cl_ord_id,
+    origClOrdId: x.orig_cl_ord_id,
+    possDup: x.poss_dup === true,
+    at: String(x.at)
+  }
+}
+
 /** Newer first: by time, then id; between directions an inbound row sorts after an outbound one at the same time. */
 function newerFirst (a: JournalEntry, b: JournalEntry): number {
   const ta = Date.parse(a.at)
@@ -251,16 +265,7 @@ export async function readJournal (db: Queryable, schema: string, f: JournalFilt
     const st = journalStatement(schema, d, f, c)
     const r = await db.query<Row>(st.text, st.params)
     fetched[d] = {
-      rows: r.rows.map(x => ({
-        direction: d,
-        id: String(x.id),
-        seq: String(x.seq),
-        msgType: x.msg_type,
-        clOrdId: x.cl_ord_id,
-        origClOrdId: x.orig_cl_ord_id,
-        possDup: x.poss_dup === true,
-        at: String(x.at)
-      })),
+      rows: r.rows.map(x => entryOf(d, x)),
       full: r.rows.length === f.limit
     }
   }
@@ -299,15 +304,5 @@ export async function readJournalMessage (
   )
   const x = r.rows[0]
   if (x === undefined) return undefined
-  return {
-    direction,
-    id: String(x.id),
-    seq: String(x.seq),
-    msgType: x.msg_type,
-    clOrdId: x.cl_ord_id,
-    origClOrdId: x.orig_cl_ord_id,
-    possDup: x.poss_dup === true,
-    at: String(x.at),
-    raw: maskSecretFields(x.raw)
-  }
+  return { ...entryOf(direction, x), raw: maskSecretFields(x.raw) }
 }

@@ -71,6 +71,20 @@ export interface GroupRule {
 
 export type Rule = SimpleRule | ComponentRule | GroupRule
 
+/**
+ * Adds `rule` to `rules`, which stay in wire order (by index): an insertion sort, as a set's present
+ * fields are a handful and mostly arrive in that order already.
+ */
+export function insertInWireOrder (rules: Rule[], rule: Rule): void {
+  let j = rules.length
+  rules.push(rule)
+  while (j > 0 && rules[j - 1].index > rule.index) {
+    rules[j] = rules[j - 1]
+    j--
+  }
+  rules[j] = rule
+}
+
 export interface CompiledSet {
   name: string
   /** For messages: "NewOrderSingle (D)"; "component Instrument"; "group NoPartyIDs". */

@@ -1,5 +1,5 @@
 import type { FixDefinitions } from '../jspurefix'
-import { CompiledSet, compileDictionary, Rule } from './compile'
+import { CompiledSet, compileDictionary, insertInWireOrder, Rule } from './compile'
 import { HEADER_TAGS, TRAILER_TAGS } from '../session-tags'
 import { isPlainObject } from '../../util/realm'
 
@@ -110,13 +110,7 @@ function orderedRules (set: CompiledSet, o: Record<string, unknown>): Rule[] | u
   for (let k = 0; k < keys.length; k++) {
     const rule = set.fields.get(keys[k])
     if (rule === undefined) return undefined
-    let j = rules.length
-    rules.push(rule)
-    while (j > 0 && rules[j - 1].index > rule.index) {
-      rules[j] = rules[j - 1]
-      j--
-    }
-    rules[j] = rule
+    insertInWireOrder(rules, rule)
   }
   return rules
 }

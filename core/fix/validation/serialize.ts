@@ -1,5 +1,5 @@
 import type { FixDefinitions } from '../jspurefix'
-import { CompiledSet, compileDictionary, Rule } from './compile'
+import { CompiledSet, compileDictionary, insertInWireOrder, Rule } from './compile'
 import { FixEncodeError } from '../codec'
 
 /**
@@ -20,19 +20,12 @@ export function writeBody (
 }
 
 function writeSet (set: CompiledSet, o: Record<string, unknown>, d: string): string {
-  // The present fields, in dictionary order (insertion sort: a set holds a handful of them).
+  // The present fields, in dictionary order.
   const keys = Object.keys(o)
   const rules: Rule[] = []
   for (let k = 0; k < keys.length; k++) {
     const rule = set.fields.get(keys[k])
-    if (rule === undefined || o[keys[k]] === undefined) continue
-    let j = rules.length
-    rules.push(rule)
-    while (j > 0 && rules[j - 1].index > rule.index) {
-      rules[j] = rules[j - 1]
-      j--
-    }
-    rules[j] = rule
+    if (rule !== undefined && o[keys[k]] !== undefined) insertInWireOrder(rules, rule)
   }
   let out = ''
   for (let i = 0; i < rules.length; i++) {

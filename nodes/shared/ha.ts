@@ -28,25 +28,6 @@ export function standbyText (activeOn: string | undefined, error?: unknown): str
   return activeOn === undefined ? 'standby (taking over)' : `standby (active on ${activeOn})`
 }
 
-/** The ids of the nodes of `type` anywhere downstream of `id` (any nodes and link hops between). */
-export function downstreamOfType (
-  graph: { next: (id: string) => string[], typeOf: (id: string) => string | undefined },
-  id: string,
-  type: string
-): string[] {
-  const found: string[] = []
-  const seen = new Set<string>([id])
-  const queue = [...graph.next(id)]
-  while (queue.length > 0) {
-    const at = queue.shift() as string
-    if (seen.has(at)) continue
-    seen.add(at)
-    if (graph.typeOf(at) === type) found.push(at)
-    else queue.push(...graph.next(at))
-  }
-  return found
-}
-
 /**
  * A short fingerprint of a node's configuration (the given fields of its definition), stored with
  * the lease: a standby whose flow differs for the same session or client sees it and says so.

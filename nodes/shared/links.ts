@@ -76,32 +76,48 @@ export function targetsOf (graph: FlowGraph, id: string, wired: string[] = graph
   return walk(id, graph.next, graph, wired)
 }
 
-function walk (start: string, step: (id: string) => string[], graph: FlowGraph, first = step(start)): string[] {
-  const found: string[] = []
+/**
+ * Visits the nodes reached from `start` through `first`, then `step`, breadth-first and each once
+ * (`start` itself never: a loop back to it ends there); `onward(id)` says whether to go on past `id`.
+ */
+function visit (start: string, first: string[], step: (id: string) => string[], onward: (id: string) => boolean): void {
   const seen = new Set<string>([start])
   const queue = [...first]
   while (queue.length > 0) {
     const id = queue.shift() as string
     if (seen.has(id)) continue
     seen.add(id)
-    if (isLink(graph.typeOf(id))) queue.push(...step(id))
-    else found.push(id)
+    if (onward(id)) queue.push(...step(id))
   }
+}
+
+/** The first nodes on each way from `start` that are not link nodes. */
+function walk (start: string, step: (id: string) => string[], graph: FlowGraph, first = step(start)): string[] {
+  const found: string[] = []
+  visit(start, first, step, id => {
+    if (isLink(graph.typeOf(id))) return true
+    found.push(id)
+    return false
+  })
   return found
 }
 
 /** Every node `id`'s output reaches, through any nodes and link hops (not `id` itself). */
 export function downstreamOf (graph: FlowGraph, id: string): Set<string> {
-  const seen = new Set<string>([id])
-  const queue = [...graph.next(id)]
-  while (queue.length > 0) {
-    const at = queue.shift() as string
-    if (seen.has(at)) continue
-    seen.add(at)
-    queue.push(...graph.next(at))
-  }
-  seen.delete(id)
-  return seen
+  const reached = new Set<string>()
+  visit(id, graph.next(id), graph.next, at => { reached.add(at); return true })
+  return reached
+}
+
+/** The ids of the nodes of `type` anywhere downstream of `id` (any nodes and link hops between), not past them. */
+export function downstreamOfType (graph: Pick<FlowGraph, 'next' | 'typeOf'>, id: string, type: string): string[] {
+  const found: string[] = []
+  visit(id, graph.next(id), graph.next, at => {
+    if (graph.typeOf(at) !== type) return true
+    found.push(at)
+    return false
+  })
+  return found
 }
 
 /** True when a node of `type` is anywhere downstream of `id` (any nodes and link hops between). */

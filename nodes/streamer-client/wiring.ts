@@ -1,6 +1,7 @@
 import { resourceOf } from '../../core/ha'
-import { downstreamOfType } from '../shared/ha'
-import { downstreamOf, FlowGraph, FlowsStarted, feedersOf, reachesType, stoppedDownstream } from '../shared/links'
+import {
+  downstreamOf, downstreamOfType, FlowGraph, FlowsStarted, feedersOf, reachesType, stoppedDownstream
+} from '../shared/links'
 
 export const STREAMER_TYPE = 'audit-streamer'
 export const GATEWAY_TYPE = 'fix-gateway'

@@ -69,8 +69,9 @@ export class LeaseStore {
    * `wantedBy`: the instance whose running request asks for the resource (its preferred one).
    * `schemaNewer`: a newer version of the pack applied a migration that breaks this one while this
    * instance held the lease (acquire() refuses it; a holder learns it here). The lease is still
-   * extended, so that the holder stops its resource cleanly under it before giving it back; read in
-   * the same statement, so a renewal that says nothing was taken after any such migration committed.
+   * extended, so that the holder stops its resource cleanly under it before giving it back. Read in
+   * the same statement as the extension, on one snapshot: a renewal that reports no such migration
+   * saw none committed when it ran.
    */
   async renew (grant: LeaseGrant, leaseMs: number): Promise<Renewal> {
     const r = await this.db.query<{ newest: number, renewed: number, wanted_by: string | null }>(

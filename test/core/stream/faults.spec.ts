@@ -63,7 +63,14 @@ describe('streamer faults [postgres]', () => {
         assert.match(c.lastError as string, /connection|terminat|shutting down|refused/i)
         server.up()
         await writer(500)
+        // On a timeout the message says where each subscriber stopped, so a failure in CI can be read.
+        const where = (x: Collector): string => `${x.rows.length} rows, ${x.phase ?? 'no state'}` +
+          (x.lastError !== undefined ? ` (last error: ${x.lastError})` : '')
         await eventually(() => c.rows.length >= 2500 && live.rows.length >= 500, 60000, 'every row after the restart')
+          .catch(err => {
+            throw new Error(`${(err as Error).message}: replay ${where(c)}; live ${where(live)}; ` +
+              `subscriptions ${JSON.stringify(s.subscriptions)}`)
+          })
         await new Promise(resolve => setTimeout(resolve, 300))
         assert.deepStrictEqual(c.seqs('n'), Array.from({ length: 2500 }, (_, i) => i + 1))
         assert.deepStrictEqual(live.seqs('n'), Array.from({ length: 500 }, (_, i) => i + 2001))

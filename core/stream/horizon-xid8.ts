@@ -58,8 +58,12 @@ export class Xid8Horizon implements Horizon {
     // on a function are each a third of the table to it. On a table never analysed (a new
     // journal) it then scanned the whole index of a column the filter names (fix_in's msg_type)
     // instead of the few entries after the position (docs/performance.md, 4 December 2026).
-    const notYet = `${tx} >= pg_snapshot_xmin(pg_current_snapshot()) AND ` +
-      `${tx} < pg_snapshot_xmax(pg_current_snapshot())`
+    // A held-back check follows a read that returned fewer rows than its limit, so every row it
+    // finds was beyond that read's horizon. It asks for rows committed now, not only for rows still
+    // beyond the horizon: when the older transaction ends between the read and the check, the row
+    // is readable and the tail must read it at once, not nap as if nothing were there.
+    // With no position the range starts at the first transaction id, so it is still a range.
+    const committed = `${tx} < pg_snapshot_xmax(pg_current_snapshot())`
     const after = plan.width === 1 ? afterPosition(s, 1) : `${afterPosition(s, 1)} AND ${tx} >= $1::${s.casts[0]}`
     this.endKeys = s.positions.map((_, i) => endKey(i))
     this.readAfter = scanningRead(plan, [after], w + 1)
@@ -70,8 +74,8 @@ export class Xid8Horizon implements Horizon {
     this.countAfter = limitedCount(`${s.from} ${where(s, [after, horizon])}`, w + 1)
     this.countAll = limitedCount(`${s.from} ${where(s, [horizon])}`, 1)
     this.headSql = `SELECT ${s.positionText} FROM ${s.from} WHERE ${horizon} ORDER BY ${s.orderDesc} LIMIT 1`
-    this.heldAfter = `SELECT 1 AS held FROM ${s.from} ${where(s, [after, notYet])} LIMIT $${w + 1}::bigint`
-    this.heldFirst = `SELECT 1 AS held FROM ${s.from} ${where(s, [notYet])} LIMIT $1::bigint`
+    this.heldAfter = `SELECT 1 AS held FROM ${s.from} ${where(s, [after, committed])} LIMIT $${w + 1}::bigint`
+    this.heldFirst = `SELECT 1 AS held FROM ${s.from} ${where(s, [`${tx} >= '0'::xid8`, committed])} LIMIT $1::bigint`
     this.xidCheck = `SELECT (SELECT ${s.positions[0]} FROM ${s.from} ORDER BY ${s.positions[0]} DESC LIMIT 1)::text ` +
       'AS max_tx, pg_snapshot_xmax(pg_current_snapshot())::text AS next_tx'
   }

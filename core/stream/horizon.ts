@@ -40,8 +40,11 @@ export interface Horizon {
   /** The newest position that is final now: every row at or before it is visible. */
   head: (db: Queryable, stop: AbortSignal) => Promise<Position | undefined>
   /**
-   * Whether a committed row after `after` passes the filter but is still beyond the horizon, held
-   * back by an older transaction that ends without a NOTIFY (the tail then polls at the busy rate).
+   * Asked after a read from `after` that returned fewer rows than its limit: whether a committed row
+   * after `after` passes the filter all the same. Such a row was beyond that read's horizon, held
+   * back by an older transaction that ends without a NOTIFY (the tail then polls from a few ms up to
+   * the busy rate); it may be readable by now, if that transaction ended since the read, and the
+   * answer is still yes, so the tail reads again soon instead of napping idle.
    */
   heldBack: (db: Queryable, after: Position | undefined) => Promise<boolean>
   /** Called before each read of the live tail: moves the horizon if it is kept outside the reads. */

@@ -457,7 +457,7 @@ export class Streamer extends EventEmitter implements StreamSource {
     return { rows, through }
   }
 
-  /** Whether a committed row after the tail passes the filter but is held back beyond the horizon. */
+  /** Whether a committed row after the tail passes the filter that the last read did not return (horizon.ts). */
   private async heldBack ({ db, horizon }: Ready): Promise<boolean> {
     try {
       return await horizon.heldBack(db, this.tail.pos)

@@ -86,3 +86,45 @@ describeEachDatabase('a notice that comes while the tail reads', target => {
     }
   })
 })
+
+describeEachDatabase('an older transaction that ends while the tail reads', target => {
+  const f = schemaFixture(target, { prefix: 'ne' })
+
+  it('does not hide the row it held back: the tail reads it at once, not after an idle nap', async function () {
+    if (target.pg === undefined) return this.skip() // needs other sessions
+    this.timeout(30000)
+    await createHeldTables(f)
+    const src = { schema: f.schema, name: 'src' }
+    const db = gated(f.db)
+    const { c } = await liveHeldTail(f, db, 'ended', 3000)
+    const older = new Client(target.pg)
+    const writer = new Client(target.pg)
+    await older.connect()
+    await writer.connect()
+    try {
+      await writer.query(`INSERT INTO "${f.schema}".src (note) VALUES ('a')`)
+      announceCommit(db, src)
+      await eventually(() => c.rows.length === 1, 10000, 'row a')
+      // Row B commits behind an older transaction: the tail finds it held back and polls for it.
+      await older.query('BEGIN')
+      await older.query(`INSERT INTO "${f.schema}".other (note) VALUES ('older')`)
+      await writer.query(`INSERT INTO "${f.schema}".src (note) VALUES ('b')`)
+      announceCommit(db, src)
+      await eventually(() => db.held() >= 1, 10000, 'b found held back')
+      // One of those polls reads with the older transaction still running (B is not readable in
+      // its snapshot); it ends before the tail asks again whether a row is held back.
+      const reading = db.hold()
+      await reading
+      await older.query('COMMIT')
+      const ended = Date.now()
+      db.release()
+      await eventually(() => c.rows.length === 2, 15000, 'row b')
+      const ms = Date.now() - ended
+      assert.deepStrictEqual(c.rows.map(r => r.row.note), ['a', 'b'])
+      assert.ok(ms < 1500, `b read ${ms} ms after the older transaction ended (the idle nap: 6,000 ms)`)
+    } finally {
+      await older.end().catch(() => {})
+      await writer.end().catch(() => {})
+    }
+  })
+})

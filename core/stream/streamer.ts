@@ -322,6 +322,9 @@ export class Streamer extends EventEmitter implements StreamSource {
     let idle = this.busyPollMs
     let heldMs = 0
     let retrying = false
+    // A notice answered only by reads that found rows: the row it announced may be one they could
+    // not see, held back by an older transaction. The next read that finds nothing checks for it.
+    let unanswered = false
     while (!this.stopped.signal.aborted && this.live.size > 0) {
       const ready = this.readyValue
       if (ready === undefined) return
@@ -365,6 +368,7 @@ export class Streamer extends EventEmitter implements StreamSource {
         this.tail = { anchored: true, pos, recent: rows, recentFrom: this.tail.pos }
         if (rows.length > 0) for (const s of [...this.live]) this.hand(s, rows)
       }
+      if (rows.length > 0) unanswered ||= noticed
       if (rows.length >= this.batchSize) {
         this.wakes.marker?.wake()
         continue
@@ -373,10 +377,12 @@ export class Streamer extends EventEmitter implements StreamSource {
       // which ends without a NOTIFY. Such a hold is mostly another writer's commit, a few ms: poll
       // from HELD_FIRST_MS, doubling up to the busy rate, so a short hold delays the row by about
       // its own length, and a long one costs no more reads than the busy rate, rather than backing off.
-      // A notice that came during the read counts too: its row may be the one held. One that comes
-      // during the held-back check stays for the next round.
+      // A notice that came during the read counts too: its row may be the one held, and so does one
+      // an earlier read answered with other rows. One that comes during the held-back check stays
+      // for the next round.
       let held = false
-      if (rows.length === 0 && (noticed || this.takeNotice())) held = await this.heldBack(ready)
+      if (rows.length === 0 && (noticed || unanswered || this.takeNotice())) held = await this.heldBack(ready)
+      if (rows.length === 0) unanswered = false
       if (held) this.notified = true
       // While held, this process's transaction ends wake the nap (tail-waker.ts).
       this.waker.held(held, endsBefore)

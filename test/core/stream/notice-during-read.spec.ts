@@ -128,3 +128,49 @@ describeEachDatabase('an older transaction that ends while the tail reads', targ
     }
   })
 })
+
+describeEachDatabase('a notice answered by a read that found other rows', target => {
+  const f = schemaFixture(target, { prefix: 'na' })
+
+  it('still counts for the row it announced, held back by an older transaction: the tail reads it ' +
+    'once that transaction ends, not at an idle poll', async function () {
+    if (target.pg === undefined) return this.skip() // needs other sessions
+    this.timeout(30000)
+    await createHeldTables(f)
+    const src = { schema: f.schema, name: 'src' }
+    // Held-back polls double from 2 ms up to 100 ms; an idle stream doubles its nap from 200 ms.
+    const { c } = await liveHeldTail(f, f.db, 'answered', 100)
+    const first = new Client(target.pg)
+    const older = new Client(target.pg)
+    const writer = new Client(target.pg)
+    await first.connect()
+    await older.connect()
+    await writer.connect()
+    try {
+      // A's transaction id is below the older transaction's, B's above: one read finds A readable
+      // and B held back, and the one notice for both is answered by that read.
+      await first.query('BEGIN')
+      await first.query(`INSERT INTO "${f.schema}".src (note) VALUES ('a')`)
+      await older.query('BEGIN')
+      await older.query(`INSERT INTO "${f.schema}".other (note) VALUES ('older')`)
+      await first.query('COMMIT')
+      await writer.query(`INSERT INTO "${f.schema}".src (note) VALUES ('b')`)
+      announceCommit(f.db, src)
+      await eventually(() => c.rows.length === 1, 10000, 'row a')
+      // Long enough for the tail to find nothing more and nap as an idle stream does: its naps
+      // double from 200 ms, so it reads next 3.1 s after A.
+      await new Promise(resolve => setTimeout(resolve, 2000))
+      assert.strictEqual(c.rows.length, 1, 'b is held back while the older transaction runs')
+      await older.query('COMMIT')
+      const ended = Date.now()
+      await eventually(() => c.rows.length === 2, 15000, 'row b')
+      const ms = Date.now() - ended
+      assert.deepStrictEqual(c.rows.map(r => r.row.note), ['a', 'b'])
+      assert.ok(ms < 600, `b read ${ms} ms after the older transaction ended (held-back polls: at most 100 ms)`)
+    } finally {
+      await first.end().catch(() => {})
+      await older.end().catch(() => {})
+      await writer.end().catch(() => {})
+    }
+  })
+})

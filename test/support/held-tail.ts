@@ -1,3 +1,4 @@
+import { Client, ClientConfig } from 'pg'
 import type { Database } from '../../core/db'
 import { Streamer } from '../../core/stream'
 import { eventually } from './wait'
@@ -40,4 +41,24 @@ export async function liveHeldTail (
   s.subscribe({ kind: 'live' }, c)
   await eventually(() => c.phase === 'live', 10000, 'live')
   return { streamer: s, c }
+}
+
+/**
+ * Runs `use` with `n` sessions of their own on the server (other processes, as the streamer sees
+ * them: an older transaction, a writer), and ends them whatever happens.
+ */
+export async function withSessions<T> (
+  config: ClientConfig | undefined, n: number, use: (sessions: Client[]) => Promise<T>
+): Promise<T> {
+  const sessions: Client[] = []
+  try {
+    for (let i = 0; i < n; i++) {
+      const c = new Client(config)
+      await c.connect()
+      sessions.push(c)
+    }
+    return await use(sessions)
+  } finally {
+    for (const c of sessions) await c.end().catch(() => {})
+  }
 }

@@ -1,10 +1,9 @@
 import * as assert from 'assert'
-import { Client } from 'pg'
 import { announceCommit } from '../../../core/db/commit-wake'
 import type { Database, QueryResult } from '../../../core/db'
 import { describeEachDatabase, eventually } from '../../support/databases'
 import { schemaFixture } from '../../support/schema-fixture'
-import { createHeldTables, liveHeldTail } from '../../support/held-tail'
+import { createHeldTables, liveHeldTail, withSessions } from '../../support/held-tail'
 
 /**
  * The database seen through a view whose next tail read, once `hold` is armed, keeps its answer
@@ -53,11 +52,7 @@ describeEachDatabase('a notice that comes while the tail reads', target => {
     const db = gated(f.db)
     // Held-back polls double from 2 ms up to 3 s; an idle stream after rows naps twice that.
     const { c } = await liveHeldTail(f, db, 'notice', 3000)
-    const older = new Client(target.pg)
-    const writer = new Client(target.pg)
-    await older.connect()
-    await writer.connect()
-    try {
+    await withSessions(target.pg, 2, async ([older, writer]) => {
       // Row A, announced: the tail reads it, and the test keeps that read's answer back.
       const reading = db.hold()
       await writer.query(`INSERT INTO "${f.schema}".src (note) VALUES ('a')`)
@@ -80,10 +75,7 @@ describeEachDatabase('a notice that comes while the tail reads', target => {
       assert.deepStrictEqual(c.rows.map(r => r.row.note), ['a', 'b'])
       assert.ok(ms < 1500, `b read ${ms} ms after the older transaction ended (the idle nap: 6,000 ms)`)
       assert.ok(db.held() >= 2, `found held back by its held-back checks (${db.held()})`)
-    } finally {
-      await older.end().catch(() => {})
-      await writer.end().catch(() => {})
-    }
+    })
   })
 })
 
@@ -97,11 +89,7 @@ describeEachDatabase('an older transaction that ends while the tail reads', targ
     const src = { schema: f.schema, name: 'src' }
     const db = gated(f.db)
     const { c } = await liveHeldTail(f, db, 'ended', 3000)
-    const older = new Client(target.pg)
-    const writer = new Client(target.pg)
-    await older.connect()
-    await writer.connect()
-    try {
+    await withSessions(target.pg, 2, async ([older, writer]) => {
       await writer.query(`INSERT INTO "${f.schema}".src (note) VALUES ('a')`)
       announceCommit(db, src)
       await eventually(() => c.rows.length === 1, 10000, 'row a')
@@ -122,10 +110,7 @@ describeEachDatabase('an older transaction that ends while the tail reads', targ
       const ms = Date.now() - ended
       assert.deepStrictEqual(c.rows.map(r => r.row.note), ['a', 'b'])
       assert.ok(ms < 1500, `b read ${ms} ms after the older transaction ended (the idle nap: 6,000 ms)`)
-    } finally {
-      await older.end().catch(() => {})
-      await writer.end().catch(() => {})
-    }
+    })
   })
 })
 
@@ -140,13 +125,7 @@ describeEachDatabase('a notice answered by a read that found other rows', target
     const src = { schema: f.schema, name: 'src' }
     // Held-back polls double from 2 ms up to 100 ms; an idle stream doubles its nap from 200 ms.
     const { c } = await liveHeldTail(f, f.db, 'answered', 100)
-    const first = new Client(target.pg)
-    const older = new Client(target.pg)
-    const writer = new Client(target.pg)
-    await first.connect()
-    await older.connect()
-    await writer.connect()
-    try {
+    await withSessions(target.pg, 3, async ([first, older, writer]) => {
       // A's transaction id is below the older transaction's, B's above: one read finds A readable
       // and B held back, and the one notice for both is answered by that read.
       await first.query('BEGIN')
@@ -167,10 +146,6 @@ describeEachDatabase('a notice answered by a read that found other rows', target
       const ms = Date.now() - ended
       assert.deepStrictEqual(c.rows.map(r => r.row.note), ['a', 'b'])
       assert.ok(ms < 600, `b read ${ms} ms after the older transaction ended (held-back polls: at most 100 ms)`)
-    } finally {
-      await first.end().catch(() => {})
-      await older.end().catch(() => {})
-      await writer.end().catch(() => {})
-    }
+    })
   })
 })

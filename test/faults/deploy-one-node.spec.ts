@@ -1,6 +1,7 @@
 import * as assert from 'assert'
 import { E2eSystem, order } from '../support/e2e/system'
 import { request, waitFor } from '../support/e2e/harness'
+import { FRESH_CONNECTION } from '../support/fresh-connection'
 
 /**
  * Issue 17, point 4: deploying only the modified nodes (the editor's "modified nodes" deploy) of
@@ -130,7 +131,7 @@ async function requestWithHeaders (
 ): Promise<{ status: number, body: any }> {
   const r = await fetch(url, {
     method,
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { ...FRESH_CONNECTION, 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body)
   })
   const text = await r.text()

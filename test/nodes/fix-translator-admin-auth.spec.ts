@@ -4,6 +4,7 @@ import * as fs from 'fs'
 import * as path from 'path'
 import { eventually, tempDir } from '../support/databases'
 import { freePort } from '../core/fix-session/support'
+import { FRESH_CONNECTION } from '../support/fresh-connection'
 
 const bcrypt = require('bcryptjs')
 
@@ -26,7 +27,7 @@ describe(`fix-translator editor endpoints under adminAuth (${runtime})`, functio
   const output: string[] = []
 
   async function call (user: string | undefined, url: string, editor = true): Promise<{ status: number, body: any }> {
-    const headers: Record<string, string> = {}
+    const headers: Record<string, string> = { ...FRESH_CONNECTION }
     if (user !== undefined) headers.Authorization = `Bearer ${tokens[user]}`
     if (editor) headers['Node-RED-API-Version'] = 'v2'
     const r = await fetch(`${base}${url}`, { headers })
@@ -36,7 +37,9 @@ describe(`fix-translator editor endpoints under adminAuth (${runtime})`, functio
     return { status: r.status, body }
   }
   async function post (user: string | undefined, url: string): Promise<number> {
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'Node-RED-API-Version': 'v2' }
+    const headers: Record<string, string> = {
+      ...FRESH_CONNECTION, 'content-type': 'application/json', 'Node-RED-API-Version': 'v2'
+    }
     if (user !== undefined) headers.Authorization = `Bearer ${tokens[user]}`
     const r = await fetch(`${base}${url}`, { method: 'POST', headers, body: '{}' })
     await r.text()
@@ -102,7 +105,7 @@ describe(`fix-translator editor endpoints under adminAuth (${runtime})`, functio
     for (const [user, pw, scope] of [['admin', 'admin-pw', '*'], ['reader', 'reader-pw', 'read']]) {
       const r = await fetch(`${base}/auth/token`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { ...FRESH_CONNECTION, 'content-type': 'application/json' },
         body: JSON.stringify({
           client_id: 'node-red-editor',
           grant_type: 'password',

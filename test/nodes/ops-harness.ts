@@ -2,6 +2,7 @@ import * as assert from 'assert'
 import * as fs from 'fs'
 import * as path from 'path'
 import { Child, ROOT, startChild, waitFor } from '../support/e2e/harness'
+import { FRESH_CONNECTION } from '../support/fresh-connection'
 import { freePort } from '../support/ports'
 import { tempDir } from '../support/temp'
 
@@ -40,7 +41,7 @@ startNodeRed({
 export async function token (base: string, username: string, scope: string): Promise<string> {
   const r = await fetch(`${base}auth/token`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { ...FRESH_CONNECTION, 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({
       client_id: 'node-red-editor',
       grant_type: 'password',
@@ -59,6 +60,7 @@ export async function call (
   const r = await fetch(base + p, {
     method,
     headers: {
+      ...FRESH_CONNECTION,
       ...(tok !== undefined ? { authorization: `Bearer ${tok}` } : {}),
       ...(body !== undefined ? { 'content-type': 'application/json' } : {})
     },

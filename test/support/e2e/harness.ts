@@ -60,17 +60,39 @@ export function peakRssMb (pid: number): number | undefined {
   }
 }
 
-export function request (
+/**
+ * One HTTP request on the harness's kept-alive agent. A request that goes out on a reused connection just as
+ * the server closes it for idling gets ECONNRESET before any answer (nodejs/node#47130): the server never
+ * read it, so it is sent once more, on a new connection. Any other error, or a reset of a new connection,
+ * is the caller's.
+ */
+export async function request (
   method: string, url: string, body?: unknown, timeoutMs = 10000
+): Promise<{ status: number, body: any }> {
+  try {
+    return await requestOnce(method, url, body, timeoutMs, keepAlive)
+  } catch (err) {
+    if (!(err instanceof ReusedConnectionReset)) throw err
+    return await requestOnce(method, url, body, timeoutMs, false)
+  }
+}
+
+/** ECONNRESET before any answer, on a connection an earlier request had used. */
+class ReusedConnectionReset extends Error {}
+
+function requestOnce (
+  method: string, url: string, body: unknown, timeoutMs: number, agent: http.Agent | false
 ): Promise<{ status: number, body: any }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body))
+    let answered = false
     const req = http.request(url, {
       method,
-      agent: keepAlive,
+      agent,
       headers: data === undefined ? {} : { 'content-type': 'application/json', 'content-length': data.length },
       timeout: timeoutMs
     }, res => {
+      answered = true
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('end', () => {
@@ -82,7 +104,10 @@ export function request (
       res.on('error', reject)
     })
     req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out`)))
-    req.on('error', reject)
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      const stale = !answered && req.reusedSocket && err.code === 'ECONNRESET'
+      reject(stale ? new ReusedConnectionReset(`${method} ${url}: ${err.message}`) : err)
+    })
     req.end(data)
   })
 }

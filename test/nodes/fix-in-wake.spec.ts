@@ -107,6 +107,9 @@ for (const target of targets()) {
       await new Promise(resolve => setTimeout(resolve, 6000))
       helper.getNode('ga').receive({ payload: execReport(2) })
       await eventually(() => streamed.length === 2, 3 * POLL_MS, 'the second report streamed')
+      // The stream may read the row before the gateway hands it on: the commit wakes the stream
+      // before the session, a few awaits later, delivers the message.
+      await eventually(() => handed.length >= 2, 5000, 'the second report handed on')
       assert.strictEqual(handed.length, 2)
       assert.strictEqual(streamed[1].msg.payload.cl_ord_id, 'N2')
       // The gateway hands a message on only after its commit to fix_in: from there to the stream.

@@ -185,9 +185,12 @@ describe(`operator console endpoints on a real Node-RED (${runtime})`, function 
       page.entries.map((e: any) => [e.direction, e.msgType, e.msgName]),
       [['out', 'D', 'NewOrderSingle']]
     )
-    const inbound = (
-      await call(nr.base, nr.viewer, 'GET', 'fix-streamers/journal?session=sa&clOrdId=OPS-1&direction=in')
-    ).body
+    // The acceptor journals the order in its own commit, after the initiator's (which comes before the send):
+    // waited for, not read once.
+    const inbound = await waitFor(async () => {
+      const r = await call(nr.base, nr.viewer, 'GET', 'fix-streamers/journal?session=sa&clOrdId=OPS-1&direction=in')
+      return r.status === 200 && r.body.entries.length > 0 ? r.body : undefined
+    }, 20000, 'the order in the acceptor\'s journal')
     assert.strictEqual(inbound.entries.length, 1)
     const m = (
       await call(nr.base, nr.viewer, 'GET', `fix-streamers/journal/si/out/${page.entries[0].id as string}`)

@@ -56,9 +56,11 @@ describe('FIX session: resend answers paged from the journal, waiting for the so
     const { rt, peer, reads } = await sentJournal()
     peer.socket.pause()
     peer.send('2', `7=1${SOH}16=0${SOH}`)
+    // The first page read (4 MB from the journal) can take a while on a loaded machine: waited for, then
+    // 2 s more, in which a session that does not wait for 'drain' would read the whole journal.
+    await eventually(() => reads.length >= 1, 6000, 'the resend started')
     await new Promise(resolve => setTimeout(resolve, 2000))
     const entriesWhilePaused = entriesRead(reads)
-    assert.ok(reads.length >= 1, 'the resend started')
     // Entries, not queries, count: one query for the whole journal is one read too (as before paging).
     assert.ok(
       entriesWhilePaused < total,
